@@ -1,0 +1,9 @@
+/* attograd: the umbrella header.  See tensor/tensor.h, nn/nn.h, optim/optim.h. */
+#ifndef ATTOGRAD_H
+#define ATTOGRAD_H
+
+#include "tensor/tensor.h"
+#include "nn/nn.h"
+#include "optim/optim.h"
+
+#endif /* ATTOGRAD_H */

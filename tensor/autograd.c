@@ -1,0 +1,203 @@
+/*
+ * Recording the graph and walking it backwards.
+ *
+ * Each op's output points at its node (grad_fn); a node points at the op's
+ * inputs.  tensor_backward() orders the nodes reachable from the root
+ * topologically (depth first, iteratively: graphs can be deep), seeds the
+ * root's gradient and calls each node's backward in reverse order.  A
+ * backward ADDS into its inputs' .grad.  Leaves keep accumulating across
+ * calls, as in PyTorch; a non-leaf's .grad holds what the latest backward
+ * sent it (useful for teaching; PyTorch calls this retain_grad).
+ */
+#include "internal.h"
+
+#include <string.h>
+
+const char *const tensor__op_names[OP_COUNT] = {
+#define OP(id, name, backward) [OP_##id] = name,
+#include "ops.def"
+#undef OP
+};
+
+const TensorBackwardFn tensor__op_backward[OP_COUNT] = {
+#define OP(id, name, backward) [OP_##id] = backward,
+#include "ops.def"
+#undef OP
+};
+
+static int no_grad_depth;
+static uint32_t visit_epoch;
+
+void tensor_no_grad_begin(void) { no_grad_depth++; }
+void tensor_no_grad_end(void)
+{
+    if (no_grad_depth > 0) no_grad_depth--;
+}
+bool tensor_is_grad_enabled(void) { return no_grad_depth == 0; }
+
+Tensor *tensor_requires_grad_(Tensor *t, bool requires_grad)
+{
+    if (!t) return NULL;
+    if (t->grad_fn)
+        return tensor__error("requires_grad_: tensor %s is not a leaf (made by %s); "
+                             "detach it first",
+                             tensor_shape_str(t), t->grad_fn->name);
+    t->requires_grad = requires_grad;
+    return t;
+}
+
+const char *tensor_grad_fn_name(const Tensor *t)
+{
+    return t && t->grad_fn ? t->grad_fn->name : NULL;
+}
+
+bool tensor__needs_grad(int n, const Tensor *const *inputs)
+{
+    if (no_grad_depth) return false;
+    for (int i = 0; i < n; i++)
+        if (inputs[i] && inputs[i]->requires_grad) return true;
+    return false;
+}
+
+TensorNode *tensor__record(TensorOp op, Tensor *out, int n, const Tensor *const *inputs)
+{
+    if (!out || !tensor__needs_grad(n, inputs)) return NULL;
+    TensorNode *node = tensor__scratch(sizeof *node);
+    memset(node, 0, sizeof *node);
+    node->op = op;
+    node->name = tensor__op_names[op];
+    node->n_inputs = n;
+    node->inputs = tensor__scratch((size_t)n * sizeof *node->inputs);
+    /* Nodes never write through their inputs' data; the cast only lets a
+     * backward accumulate into input->grad. */
+    for (int i = 0; i < n; i++) node->inputs[i] = (Tensor *)inputs[i];
+    node->out = out;
+    out->grad_fn = node;
+    out->requires_grad = true;
+    return node;
+}
+
+Tensor *tensor_detach(const Tensor *t)
+{
+    if (!t) return NULL;
+    return tensor__view_of(t, t->ndim, t->shape, t->stride, t->offset);
+}
+
+void tensor_zero_grad(Tensor *t)
+{
+    if (t && t->grad) memset(t->grad->data, 0, (size_t)t->grad->numel * sizeof(float));
+}
+
+Tensor *tensor__sum_to_shape(const Tensor *g, int ndim, const int64_t *shape)
+{
+    Tensor *out = tensor__alloc(ndim, shape);
+    memset(out->data, 0, (size_t)out->numel * sizeof(float));
+    int64_t stride[TENSOR_MAX_DIMS];
+    /* Read out with stride 0 along broadcast dims, so adding g's elements
+     * into it sums them. */
+    tensor__broadcast_strides(out, g->ndim, g->shape, stride);
+    TensorIter it;
+    tensor__iter_init(&it, g->ndim, g->shape, 2, (const int64_t *[]){g->stride, stride}, NULL);
+    for (int64_t i = 0; i < g->numel; i++, tensor__iter_next(&it))
+        out->data[it.off[1]] += g->data[it.off[0]];
+    return out;
+}
+
+void tensor__accumulate_grad(Tensor *t, const Tensor *g)
+{
+    if (!t || !t->requires_grad || !g) return;
+    if (!t->grad) t->grad = tensor__alloc_grad_for(t);
+    float *dst = t->grad->data;
+    if (g->numel == t->numel && tensor_is_contiguous(g)) {
+        for (int64_t i = 0; i < g->numel; i++) dst[i] += g->data[i];
+        return;
+    }
+    if (g->numel == t->numel) {
+        TensorIter it;
+        tensor__iter_init(&it, g->ndim, g->shape, 1, (const int64_t *[]){g->stride}, NULL);
+        for (int64_t i = 0; i < g->numel; i++, tensor__iter_next(&it))
+            dst[i] += g->data[it.off[0]];
+        return;
+    }
+    const Tensor *s = tensor__sum_to_shape(g, t->ndim, t->shape);
+    for (int64_t i = 0; i < s->numel; i++) dst[i] += s->data[i];
+}
+
+/* Nodes reachable from root, in topological order (inputs first). */
+static TensorNode **topo_order(TensorNode *root, int64_t *count)
+{
+    size_t cap = 64, order_cap = 64, n = 0, top = 0;
+    TensorNode **order = malloc(order_cap * sizeof *order);
+    TensorNode **stack = malloc(cap * sizeof *stack);
+    int *next_input = malloc(cap * sizeof *next_input);
+    if (!order || !stack || !next_input) tensor__abort(__FILE__, __LINE__, "out of memory");
+    uint32_t epoch = ++visit_epoch;
+    root->mark = epoch;
+    stack[top] = root;
+    next_input[top++] = 0;
+    while (top) {
+        TensorNode *node = stack[top - 1];
+        int i = next_input[top - 1]++;
+        if (i < node->n_inputs) {
+            TensorNode *child = node->inputs[i] ? node->inputs[i]->grad_fn : NULL;
+            if (child && child->mark != epoch) {
+                child->mark = epoch;
+                if (top == cap) {
+                    cap *= 2;
+                    stack = realloc(stack, cap * sizeof *stack);
+                    next_input = realloc(next_input, cap * sizeof *next_input);
+                    if (!stack || !next_input) tensor__abort(__FILE__, __LINE__, "out of memory");
+                }
+                stack[top] = child;
+                next_input[top++] = 0;
+            }
+            continue;
+        }
+        top--;
+        if (n == order_cap) {
+            order_cap *= 2;
+            order = realloc(order, order_cap * sizeof *order);
+            if (!order) tensor__abort(__FILE__, __LINE__, "out of memory");
+        }
+        order[n++] = node;
+    }
+    free(stack);
+    free(next_input);
+    *count = (int64_t)n;
+    return order;
+}
+
+int tensor_backward(Tensor *root, const Tensor *grad_output)
+{
+    if (!root) return -1;
+    if (!root->requires_grad)
+        return tensor__error("backward: tensor %s does not require grad and has no grad_fn",
+                             tensor_shape_str(root)),
+               -1;
+    if (!grad_output && root->numel != 1)
+        return tensor__error("backward: grad can be implicitly created only for scalar "
+                             "outputs; output has shape %s",
+                             tensor_shape_str(root)),
+               -1;
+    if (grad_output && !tensor_same_shape(grad_output, root))
+        return tensor__error("backward: grad_output shape %s differs from output shape %s",
+                             tensor_shape_str(grad_output), tensor_shape_str(root)),
+               -1;
+    tensor_no_grad_begin();
+    if (!root->grad_fn) {   /* a leaf: its gradient is the seed itself */
+        tensor__accumulate_grad(root, grad_output ? grad_output : tensor_ones(root->ndim, root->shape));
+        tensor_no_grad_end();
+        return 0;
+    }
+    int64_t n;
+    TensorNode **order = topo_order(root->grad_fn, &n);
+    for (int64_t i = 0; i < n; i++) order[i]->out->grad = NULL;
+    tensor__accumulate_grad(root, grad_output ? grad_output : tensor_ones(root->ndim, root->shape));
+    for (int64_t i = n - 1; i >= 0; i--) {
+        TensorNode *node = order[i];
+        if (node->out->grad) tensor__op_backward[node->op](node, node->out->grad);
+    }
+    free(order);
+    tensor_no_grad_end();
+    return 0;
+}

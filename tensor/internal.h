@@ -1,0 +1,126 @@
+/*
+ * Private to the tensor room: the graph node, the op table, and the helpers
+ * every op family uses.  Names here carry a double underscore.
+ *
+ * How an op is written (see elementwise.c for the simplest ones):
+ *
+ *     Tensor *tensor_exp(const Tensor *a)
+ *     {
+ *         if (!a) return NULL;                        NULL propagates, no message
+ *         Tensor *out = tensor__alloc(a->ndim, a->shape);
+ *         if (!out) return NULL;
+ *         ... compute out from a ...
+ *         TensorNode *n = tensor__record(OP_EXP, out, 1, (const Tensor *[]){a});
+ *         if (n) n->saved[0] = out;                    what the backward needs
+ *         return out;
+ *     }
+ *
+ *     forward: y = exp(x); backward: dx += dy * y
+ *     void exp_backward(TensorNode *n, const Tensor *dy)
+ *     {
+ *         Tensor *dx = ... computed with plain loops or tensor ops ...
+ *         tensor__accumulate_grad(n->inputs[0], dx);   sums broadcast dims away
+ *     }
+ *
+ * Backward functions run with grad mode off, so they may use tensor ops
+ * freely; what they allocate lands in the current scope.
+ */
+#ifndef ATTOGRAD_TENSOR_INTERNAL_H
+#define ATTOGRAD_TENSOR_INTERNAL_H
+
+#include "tensor.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+
+typedef enum {
+#define OP(id, name, backward) OP_##id,
+#include "ops.def"
+#undef OP
+    OP_COUNT
+} TensorOp;
+
+typedef void (*TensorBackwardFn)(TensorNode *n, const Tensor *grad_out);
+
+struct TensorNode {
+    TensorOp op;
+    const char *name;          /* grad_fn name; defaults to the table's */
+    int n_inputs;
+    Tensor **inputs;           /* the op's inputs, as given */
+    Tensor *out;
+    Tensor *saved[3];          /* tensors the backward needs (mask, output, ...) */
+    double scalar[3];          /* scalar arguments */
+    int64_t ival[TENSOR_MAX_DIMS];  /* int arguments (dims, sizes, flags) */
+    uint32_t mark;             /* topological-sort visit mark */
+};
+
+extern const char *const tensor__op_names[OP_COUNT];
+extern const TensorBackwardFn tensor__op_backward[OP_COUNT];
+
+#define OP(id, name, backward) void backward(TensorNode *n, const Tensor *grad_out);
+#include "ops.def"
+#undef OP
+
+/* ---- errors -------------------------------------------------------------- */
+/* Records a message (printf format); always returns NULL for tail calls. */
+void *tensor__error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Library bugs, never user input: abort with file and line. */
+#define TENSOR__ASSERT(c) \
+    ((c) ? (void)0 : tensor__abort(__FILE__, __LINE__, #c))
+_Noreturn void tensor__abort(const char *file, int line, const char *what);
+
+/* ---- memory -------------------------------------------------------------- */
+TensorArena *tensor__current_arena(void);
+void *tensor__arena_alloc(TensorArena *a, size_t bytes);     /* 64-byte aligned, never NULL */
+void *tensor__scratch(size_t bytes);                         /* in the current scope */
+/* A contiguous tensor with uninitialised data, in the current scope. */
+Tensor *tensor__alloc(int ndim, const int64_t *shape);
+/* A tensor header sharing a's storage (for views), in the current scope. */
+Tensor *tensor__view_of(const Tensor *a, int ndim, const int64_t *shape,
+                        const int64_t *stride, int64_t offset);
+void tensor__set_contiguous_strides(Tensor *t);   /* also sets numel */
+/* A zeroed gradient for t, owned like t (its arena, or the heap). */
+Tensor *tensor__alloc_grad_for(const Tensor *t);
+int64_t tensor__numel(int ndim, const int64_t *shape);
+/* Data in row-major order: a->data itself when contiguous, else a copy. */
+const float *tensor__contiguous_data(const Tensor *a);
+/* Writes row-major src into the (possibly strided) dst. */
+void tensor__scatter_contiguous(Tensor *dst, const float *src);
+
+/* ---- checks -------------------------------------------------------------- */
+/* dim in [-ndim, ndim) -> [0, ndim); -1 with a message naming op otherwise. */
+int tensor__wrap_dim(const Tensor *a, int dim, int ndim_plus, const char *op);
+/* Broadcast shape of a and b into ndim/shape; -1 with a message otherwise. */
+int tensor__broadcast_shape(const Tensor *a, const Tensor *b, const char *op,
+                            int *ndim, int64_t *shape);
+/* Strides for reading t as if it had the given (broadcast) shape. */
+void tensor__broadcast_strides(const Tensor *t, int ndim, const int64_t *shape,
+                               int64_t *stride);
+/* a's data read as the broadcast shape, row-major (copies unless trivial). */
+const float *tensor__broadcast_data(const Tensor *t, int ndim, const int64_t *shape);
+
+/* ---- strided iteration --------------------------------------------------- */
+/* Walks a shape in row-major order carrying one offset per operand. */
+typedef struct {
+    int ndim, n;
+    int64_t shape[TENSOR_MAX_DIMS];
+    int64_t idx[TENSOR_MAX_DIMS];
+    int64_t stride[3][TENSOR_MAX_DIMS];
+    int64_t off[3];
+} TensorIter;
+void tensor__iter_init(TensorIter *it, int ndim, const int64_t *shape, int n,
+                       const int64_t *const *strides, const int64_t *offsets);
+void tensor__iter_next(TensorIter *it);
+
+/* ---- autograd ------------------------------------------------------------ */
+/* True when grad mode is on and an input requires a gradient. */
+bool tensor__needs_grad(int n, const Tensor *const *inputs);
+/* Records a node for out when tensor__needs_grad(); NULL otherwise. */
+TensorNode *tensor__record(TensorOp op, Tensor *out, int n, const Tensor *const *inputs);
+/* t->grad += g, summing g over the dims where t was broadcast.  Does
+ * nothing when t does not require a gradient. */
+void tensor__accumulate_grad(Tensor *t, const Tensor *g);
+/* g summed down to (ndim, shape) as broadcasting defines; contiguous result. */
+Tensor *tensor__sum_to_shape(const Tensor *g, int ndim, const int64_t *shape);
+
+#endif /* ATTOGRAD_TENSOR_INTERNAL_H */

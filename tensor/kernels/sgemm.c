@@ -1,0 +1,2 @@
+/* TEMPORARY stub: being written. */
+#include "internal.h"

@@ -1,0 +1,221 @@
+/*
+ * Scopes: arenas for step-lived tensors, and the long-lived tensor_keep().
+ *
+ * An arena is a list of chunks; allocation bumps a pointer and a new chunk
+ * is taken when the current one is full (no size to guess).  Ending a scope
+ * returns its chunks to a small cache so a training loop that begins and ends
+ * one scope per step reuses the same memory and stays flat.  Sanitizer builds
+ * skip the cache, so a tensor used after its scope ended is caught as a
+ * use-after-free.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TENSOR__CACHE_CHUNKS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TENSOR__CACHE_CHUNKS 0
+#endif
+#endif
+#ifndef TENSOR__CACHE_CHUNKS
+#define TENSOR__CACHE_CHUNKS 1
+#endif
+
+enum { ALIGN = 64, MIN_CHUNK = 64 * 1024, MAX_DEPTH = 64, CACHE_SIZE = 16 };
+
+typedef struct Chunk {
+    struct Chunk *next;
+    size_t size, used;      /* bytes of payload, bytes handed out */
+    _Alignas(ALIGN) unsigned char payload[];
+} Chunk;
+
+struct TensorArena {
+    Chunk *chunks;          /* newest first */
+    size_t bytes;           /* payload bytes held */
+};
+
+struct TensorScope {
+    TensorArena arena;
+};
+
+static TensorScope scopes[MAX_DEPTH + 1];   /* [0] is the root scope */
+static int depth;                           /* index of the current scope */
+static Chunk *cache[CACHE_SIZE];
+static int cached;
+
+static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+
+static Chunk *chunk_new(size_t need)
+{
+    /* Reuse a cached chunk that is large enough. */
+    for (int i = 0; i < cached; i++) {
+        if (cache[i]->size >= need) {
+            Chunk *c = cache[i];
+            cache[i] = cache[--cached];
+            c->used = 0;
+            c->next = NULL;
+            return c;
+        }
+    }
+    size_t size = need < MIN_CHUNK ? MIN_CHUNK : need;
+    Chunk *c = aligned_alloc(ALIGN, round_up(sizeof(Chunk) + size, ALIGN));
+    if (!c) tensor__abort(__FILE__, __LINE__, "out of memory");
+    c->next = NULL;
+    c->size = size;
+    c->used = 0;
+    return c;
+}
+
+static void chunk_release(Chunk *c)
+{
+    if (TENSOR__CACHE_CHUNKS && cached < CACHE_SIZE) {
+        cache[cached++] = c;
+        return;
+    }
+    if (TENSOR__CACHE_CHUNKS) {
+        /* Keep the largest chunks: evict the smallest if c is larger. */
+        int smallest = 0;
+        for (int i = 1; i < cached; i++)
+            if (cache[i]->size < cache[smallest]->size) smallest = i;
+        if (cache[smallest]->size < c->size) {
+            Chunk *old = cache[smallest];
+            cache[smallest] = c;
+            c = old;
+        }
+    }
+    free(c);
+}
+
+static void arena_reset(TensorArena *a)
+{
+    Chunk *c = a->chunks;
+    while (c) {
+        Chunk *next = c->next;
+        chunk_release(c);
+        c = next;
+    }
+    a->chunks = NULL;
+    a->bytes = 0;
+}
+
+void *tensor__arena_alloc(TensorArena *a, size_t bytes)
+{
+    bytes = round_up(bytes ? bytes : 1, ALIGN);
+    Chunk *c = a->chunks;
+    if (!c || c->size - c->used < bytes) {
+        /* Grow geometrically so a big step needs few chunks. */
+        size_t want = a->bytes > bytes ? a->bytes : bytes;
+        c = chunk_new(want);
+        c->next = a->chunks;
+        a->chunks = c;
+        a->bytes += c->size;
+    }
+    void *p = c->payload + c->used;
+    c->used += bytes;
+    return p;
+}
+
+TensorArena *tensor__current_arena(void) { return &scopes[depth].arena; }
+
+void *tensor__scratch(size_t bytes)
+{
+    return tensor__arena_alloc(tensor__current_arena(), bytes);
+}
+
+TensorScope *tensor_scope_begin(void)
+{
+    if (depth == MAX_DEPTH)
+        return tensor__error("scope_begin: scopes nested deeper than %d", MAX_DEPTH);
+    depth++;
+    scopes[depth].arena = (TensorArena){0};
+    return &scopes[depth];
+}
+
+void tensor_scope_end(TensorScope *scope)
+{
+    if (!scope) return;
+    int level = (int)(scope - scopes);
+    if (level <= 0 || level > depth) {
+        tensor__error("scope_end: not an open scope");
+        return;
+    }
+    while (depth >= level) {
+        arena_reset(&scopes[depth].arena);
+        depth--;
+    }
+}
+
+size_t tensor_scope_bytes(void)
+{
+    size_t total = 0;
+    for (int i = 0; i <= depth; i++) total += scopes[i].arena.bytes;
+    return total;
+}
+
+void tensor_cleanup(void)
+{
+    while (depth > 0) arena_reset(&scopes[depth--].arena);
+    arena_reset(&scopes[0].arena);
+    while (cached) free(cache[--cached]);
+}
+
+/* ---- long-lived tensors ----------------------------------------------- */
+
+static Tensor *heap_tensor(int ndim, const int64_t *shape)
+{
+    int64_t numel = tensor__numel(ndim, shape);
+    Tensor *t = calloc(1, sizeof *t);
+    float *data = malloc((size_t)(numel ? numel : 1) * sizeof(float));
+    if (!t || !data) tensor__abort(__FILE__, __LINE__, "out of memory");
+    t->ndim = ndim;
+    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    tensor__set_contiguous_strides(t);
+    t->storage = t->data = data;
+    return t;
+}
+
+Tensor *tensor_keep(const Tensor *t)
+{
+    if (!t) return NULL;
+    Tensor *k = heap_tensor(t->ndim, t->shape);
+    const float *src = tensor__contiguous_data(t);
+    memcpy(k->data, src, (size_t)t->numel * sizeof(float));
+    k->requires_grad = t->requires_grad;
+    k->name = t->name;
+    return k;
+}
+
+void tensor_free(Tensor *t)
+{
+    if (!t) return;
+    if (t->owner) {
+        tensor__error("tensor_free: tensor %s belongs to a scope; end the scope instead",
+                      tensor_shape_str(t));
+        return;
+    }
+    if (t->grad) tensor_free(t->grad);
+    free(t->storage);
+    free(t);
+}
+
+/* A gradient lives as long as its tensor: in its arena, or on the heap. */
+Tensor *tensor__alloc_grad_for(const Tensor *t)
+{
+    Tensor *g;
+    if (!t->owner) {
+        g = heap_tensor(t->ndim, t->shape);
+    } else {
+        g = tensor__arena_alloc(t->owner, sizeof *g);
+        memset(g, 0, sizeof *g);
+        g->ndim = t->ndim;
+        memcpy(g->shape, t->shape, sizeof g->shape);
+        tensor__set_contiguous_strides(g);
+        g->storage = g->data =
+            tensor__arena_alloc(t->owner, (size_t)g->numel * sizeof(float));
+        g->owner = t->owner;
+    }
+    memset(g->data, 0, (size_t)g->numel * sizeof(float));
+    return g;
+}

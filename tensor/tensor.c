@@ -1,0 +1,354 @@
+/*
+ * The object model: shapes, strides, creation, element access, errors, and
+ * the broadcasting and iteration helpers the op families share.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- errors ------------------------------------------------------------- */
+
+static char error_message[512];
+
+const char *tensor_error(void) { return error_message; }
+void tensor_clear_error(void) { error_message[0] = '\0'; }
+
+void *tensor__error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(error_message, sizeof error_message, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+_Noreturn void tensor__abort(const char *file, int line, const char *what)
+{
+    fprintf(stderr, "attograd: internal error at %s:%d: %s\n", file, line, what);
+    abort();
+}
+
+/* ---- shapes -------------------------------------------------------------- */
+
+int64_t tensor__numel(int ndim, const int64_t *shape)
+{
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    return n;
+}
+
+void tensor__set_contiguous_strides(Tensor *t)
+{
+    int64_t s = 1;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        t->stride[i] = s;
+        s *= t->shape[i];
+    }
+    t->numel = s;
+}
+
+bool tensor_is_contiguous(const Tensor *t)
+{
+    int64_t s = 1;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        if (t->shape[i] != 1 && t->stride[i] != s) return false;
+        s *= t->shape[i];
+    }
+    return true;
+}
+
+bool tensor_same_shape(const Tensor *a, const Tensor *b)
+{
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return false;
+    return true;
+}
+
+const char *tensor_shape_str(const Tensor *t)
+{
+    static char bufs[8][8 * 24];
+    static int next;
+    char *b = bufs[next++ % 8];
+    if (!t) return "(null)";
+    int n = snprintf(b, sizeof bufs[0], "(");
+    for (int i = 0; i < t->ndim; i++)
+        n += snprintf(b + n, sizeof bufs[0] - (size_t)n, i ? ",%lld" : "%lld",
+                      (long long)t->shape[i]);
+    snprintf(b + n, sizeof bufs[0] - (size_t)n, ")");
+    return b;
+}
+
+static int check_shape(const char *op, int ndim, const int64_t *shape)
+{
+    if (ndim < 0 || ndim > TENSOR_MAX_DIMS) {
+        tensor__error("%s: %d dims; between 0 and %d are supported", op, ndim, TENSOR_MAX_DIMS);
+        return -1;
+    }
+    if (ndim > 0 && !shape) {
+        tensor__error("%s: shape is NULL", op);
+        return -1;
+    }
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0) {
+            tensor__error("%s: negative size %lld in dim %d", op, (long long)shape[i], i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- allocation ---------------------------------------------------------- */
+
+Tensor *tensor__alloc(int ndim, const int64_t *shape)
+{
+    TensorArena *arena = tensor__current_arena();
+    Tensor *t = tensor__arena_alloc(arena, sizeof *t);
+    memset(t, 0, sizeof *t);
+    t->ndim = ndim;
+    if (ndim) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    tensor__set_contiguous_strides(t);
+    t->storage = t->data = tensor__arena_alloc(arena, (size_t)t->numel * sizeof(float));
+    t->owner = arena;
+    return t;
+}
+
+Tensor *tensor__view_of(const Tensor *a, int ndim, const int64_t *shape,
+                        const int64_t *stride, int64_t offset)
+{
+    TensorArena *arena = tensor__current_arena();
+    Tensor *t = tensor__arena_alloc(arena, sizeof *t);
+    memset(t, 0, sizeof *t);
+    t->ndim = ndim;
+    if (ndim) {
+        memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+        memcpy(t->stride, stride, (size_t)ndim * sizeof *stride);
+    }
+    t->numel = tensor__numel(ndim, shape);
+    t->storage = a->storage;
+    t->offset = offset;
+    t->data = a->storage + offset;
+    t->owner = arena;
+    return t;
+}
+
+Tensor *tensor_empty(int ndim, const int64_t *shape)
+{
+    if (check_shape("empty", ndim, shape)) return NULL;
+    return tensor__alloc(ndim, shape);
+}
+
+Tensor *tensor_full(float value, int ndim, const int64_t *shape)
+{
+    if (check_shape("full", ndim, shape)) return NULL;
+    Tensor *t = tensor__alloc(ndim, shape);
+    for (int64_t i = 0; i < t->numel; i++) t->data[i] = value;
+    return t;
+}
+
+Tensor *tensor_zeros(int ndim, const int64_t *shape)
+{
+    if (check_shape("zeros", ndim, shape)) return NULL;
+    Tensor *t = tensor__alloc(ndim, shape);
+    memset(t->data, 0, (size_t)t->numel * sizeof(float));
+    return t;
+}
+
+Tensor *tensor_ones(int ndim, const int64_t *shape)
+{
+    if (check_shape("ones", ndim, shape)) return NULL;
+    return tensor_full(1.0f, ndim, shape);
+}
+
+Tensor *tensor_scalar(float value) { return tensor_full(value, 0, NULL); }
+
+Tensor *tensor_zeros_like(const Tensor *t)
+{
+    return t ? tensor_zeros(t->ndim, t->shape) : NULL;
+}
+
+Tensor *tensor_from_data(const float *data, int ndim, const int64_t *shape)
+{
+    if (check_shape("from_data", ndim, shape)) return NULL;
+    if (!data) return tensor__error("from_data: data is NULL");
+    Tensor *t = tensor__alloc(ndim, shape);
+    memcpy(t->data, data, (size_t)t->numel * sizeof(float));
+    return t;
+}
+
+Tensor *tensor_arange(float start, float end, float step)
+{
+    if (step == 0 || !isfinite(start) || !isfinite(end) || !isfinite(step))
+        return tensor__error("arange: bad range start=%g end=%g step=%g",
+                             (double)start, (double)end, (double)step);
+    if ((end - start) / step < 0)
+        return tensor__error("arange: step %g goes away from end (start=%g end=%g)",
+                             (double)step, (double)start, (double)end);
+    /* As torch: size = ceil((end - start) / step), values start + i * step. */
+    int64_t n = (int64_t)ceil(((double)end - start) / step);
+    Tensor *t = tensor__alloc(1, &n);
+    for (int64_t i = 0; i < n; i++) t->data[i] = (float)(start + (double)i * step);
+    return t;
+}
+
+Tensor *tensor_fill_(Tensor *t, float value)
+{
+    if (!t) return NULL;
+    TensorIter it;
+    tensor__iter_init(&it, t->ndim, t->shape, 1, (const int64_t *[]){t->stride}, NULL);
+    for (int64_t i = 0; i < t->numel; i++, tensor__iter_next(&it)) t->data[it.off[0]] = value;
+    return t;
+}
+
+Tensor *tensor_copy_(Tensor *dst, const Tensor *src)
+{
+    if (!dst || !src) return NULL;
+    if (dst->numel != src->numel || !tensor_same_shape(dst, src))
+        return tensor__error("copy_: shapes differ, %s <- %s", tensor_shape_str(dst),
+                             tensor_shape_str(src));
+    tensor__scatter_contiguous(dst, tensor__contiguous_data(src));
+    return dst;
+}
+
+/* ---- element access ------------------------------------------------------ */
+
+float tensor_item(const Tensor *t)
+{
+    if (!t) return NAN;
+    if (t->numel != 1) {
+        tensor__error("item: tensor of shape %s has %lld elements, not 1", tensor_shape_str(t),
+                      (long long)t->numel);
+        return NAN;
+    }
+    return t->data[0];
+}
+
+static int64_t element_offset(const char *op, const Tensor *t, int n, const int64_t *idx)
+{
+    if (n != t->ndim) {
+        tensor__error("%s: %d indices for a %d-d tensor %s", op, n, t->ndim, tensor_shape_str(t));
+        return -1;
+    }
+    int64_t off = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t k = idx[i] < 0 ? idx[i] + t->shape[i] : idx[i];
+        if (k < 0 || k >= t->shape[i]) {
+            tensor__error("%s: index %lld out of range for dim %d of %s", op,
+                          (long long)idx[i], i, tensor_shape_str(t));
+            return -1;
+        }
+        off += k * t->stride[i];
+    }
+    return off;
+}
+
+float tensor_get(const Tensor *t, int n, const int64_t *idx)
+{
+    if (!t) return NAN;
+    int64_t off = element_offset("get", t, n, idx);
+    return off < 0 ? NAN : t->data[off];
+}
+
+int tensor_set(Tensor *t, float value, int n, const int64_t *idx)
+{
+    if (!t) return -1;
+    int64_t off = element_offset("set", t, n, idx);
+    if (off < 0) return -1;
+    t->data[off] = value;
+    return 0;
+}
+
+/* ---- helpers shared by the op families ----------------------------------- */
+
+int tensor__wrap_dim(const Tensor *a, int dim, int ndim_plus, const char *op)
+{
+    int n = a->ndim + ndim_plus;
+    int lo = n ? -n : -1, hi = n ? n - 1 : 0;   /* a 0-d tensor takes dim 0 or -1 */
+    if (dim < lo || dim > hi) {
+        tensor__error("%s: dim %d out of range for a %d-d tensor %s (expected %d to %d)", op,
+                      dim, a->ndim, tensor_shape_str(a), lo, hi);
+        return -1;
+    }
+    return dim < 0 ? dim + (n ? n : 1) : dim;
+}
+
+int tensor__broadcast_shape(const Tensor *a, const Tensor *b, const char *op, int *ndim,
+                            int64_t *shape)
+{
+    int n = a->ndim > b->ndim ? a->ndim : b->ndim;
+    for (int i = 0; i < n; i++) {
+        int ia = i - (n - a->ndim), ib = i - (n - b->ndim);
+        int64_t sa = ia >= 0 ? a->shape[ia] : 1, sb = ib >= 0 ? b->shape[ib] : 1;
+        if (sa != sb && sa != 1 && sb != 1) {
+            tensor__error("%s: shapes %s and %s cannot broadcast (dim %d: %lld vs %lld)", op,
+                          tensor_shape_str(a), tensor_shape_str(b), i, (long long)sa,
+                          (long long)sb);
+            return -1;
+        }
+        shape[i] = sa == 1 ? sb : sa;
+    }
+    *ndim = n;
+    return 0;
+}
+
+void tensor__broadcast_strides(const Tensor *t, int ndim, const int64_t *shape, int64_t *stride)
+{
+    for (int i = 0; i < ndim; i++) {
+        int it = i - (ndim - t->ndim);
+        stride[i] = (it < 0 || (t->shape[it] == 1 && shape[i] != 1)) ? 0 : t->stride[it];
+    }
+}
+
+void tensor__iter_init(TensorIter *it, int ndim, const int64_t *shape, int n,
+                       const int64_t *const *strides, const int64_t *offsets)
+{
+    TENSOR__ASSERT(n >= 1 && n <= 3 && ndim <= TENSOR_MAX_DIMS);
+    it->ndim = ndim;
+    it->n = n;
+    for (int d = 0; d < ndim; d++) {
+        it->shape[d] = shape[d];
+        it->idx[d] = 0;
+        for (int k = 0; k < n; k++) it->stride[k][d] = strides[k][d];
+    }
+    for (int k = 0; k < n; k++) it->off[k] = offsets ? offsets[k] : 0;
+}
+
+void tensor__iter_next(TensorIter *it)
+{
+    for (int d = it->ndim - 1; d >= 0; d--) {
+        for (int k = 0; k < it->n; k++) it->off[k] += it->stride[k][d];
+        if (++it->idx[d] < it->shape[d]) return;
+        for (int k = 0; k < it->n; k++) it->off[k] -= it->stride[k][d] * it->shape[d];
+        it->idx[d] = 0;
+    }
+}
+
+const float *tensor__broadcast_data(const Tensor *t, int ndim, const int64_t *shape)
+{
+    int64_t stride[TENSOR_MAX_DIMS];
+    int64_t numel = tensor__numel(ndim, shape);
+    if (numel == t->numel && tensor_is_contiguous(t)) return t->data;
+    tensor__broadcast_strides(t, ndim, shape, stride);
+    float *out = tensor__scratch((size_t)numel * sizeof(float));
+    TensorIter it;
+    tensor__iter_init(&it, ndim, shape, 1, (const int64_t *[]){stride}, NULL);
+    for (int64_t i = 0; i < numel; i++, tensor__iter_next(&it)) out[i] = t->data[it.off[0]];
+    return out;
+}
+
+const float *tensor__contiguous_data(const Tensor *a)
+{
+    return tensor__broadcast_data(a, a->ndim, a->shape);
+}
+
+void tensor__scatter_contiguous(Tensor *dst, const float *src)
+{
+    if (tensor_is_contiguous(dst)) {
+        if (dst->data != src) memmove(dst->data, src, (size_t)dst->numel * sizeof(float));
+        return;
+    }
+    TensorIter it;
+    tensor__iter_init(&it, dst->ndim, dst->shape, 1, (const int64_t *[]){dst->stride}, NULL);
+    for (int64_t i = 0; i < dst->numel; i++, tensor__iter_next(&it)) dst->data[it.off[0]] = src[i];
+}

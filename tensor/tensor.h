@@ -1,0 +1,220 @@
+/*
+ * attograd tensor room: n-d float32 tensors with reverse-mode autograd.
+ *
+ * Overview
+ *   A Tensor is a strided view (shape, strides, offset) of float32 storage.
+ *   Every op computes its result now (eager, like PyTorch) and, when an input
+ *   requires a gradient and grad mode is on, records a node so that
+ *   tensor_backward() can later walk the graph in reverse.
+ *
+ * Memory: two lifetimes, no refcounts in user code
+ *   - Step-lived tensors (inputs, intermediates, graph nodes) belong to the
+ *     current scope, an arena.  tensor_scope_end() frees them all at once.
+ *     Outside any explicit scope they belong to the root scope, freed by
+ *     tensor_cleanup().
+ *   - Long-lived tensors (parameters, optimizer state) are made with
+ *     tensor_keep() and freed with tensor_free(), usually by their module or
+ *     optimizer.
+ *
+ * Errors
+ *   A function given bad input returns NULL (or -1) and records a message that
+ *   names the op and the shapes, readable with tensor_error().  An op given a
+ *   NULL input returns NULL without a new message, so a whole forward pass can
+ *   be checked once at the end.
+ *
+ * Example (the book's Listing 3.1 forward, one training step):
+ *
+ *     tensor_manual_seed(123);
+ *     Tensor *W = tensor_keep(tensor_rand(SHAPE(3, 2)));
+ *     tensor_requires_grad_(W, true);
+ *     TensorScope *step = tensor_scope_begin();
+ *     Tensor *x = tensor_from_data(inputs, SHAPE(6, 3));
+ *     Tensor *loss = tensor_sum(tensor_matmul(x, W));
+ *     if (!loss || tensor_backward(loss, NULL) != 0)
+ *         fprintf(stderr, "%s\n", tensor_error());
+ *     tensor_print(W->grad);              (W->grad is long-lived, like W)
+ *     tensor_scope_end(step);
+ *     tensor_free(W);
+ *     tensor_cleanup();
+ */
+#ifndef ATTOGRAD_TENSOR_H
+#define ATTOGRAD_TENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TENSOR_MAX_DIMS 8
+
+typedef struct Tensor Tensor;
+typedef struct TensorNode TensorNode;     /* a recorded op (grad_fn) */
+typedef struct TensorScope TensorScope;   /* an arena of step-lived tensors */
+typedef struct TensorArena TensorArena;
+
+struct Tensor {
+    int ndim;                          /* 0 for a scalar */
+    int64_t shape[TENSOR_MAX_DIMS];
+    int64_t stride[TENSOR_MAX_DIMS];   /* in elements */
+    int64_t numel;
+    float *storage;                    /* start of the shared storage */
+    int64_t offset;                    /* first element = storage[offset] */
+    float *data;                       /* == storage + offset */
+    bool requires_grad;
+    Tensor *grad;                      /* same shape, contiguous; same owner */
+    TensorNode *grad_fn;               /* NULL for leaves */
+    const char *name;                  /* optional, for printing and graphs */
+    TensorArena *owner;                /* NULL: long-lived (tensor_keep) */
+};
+
+/* Shapes and indices read like PyTorch's: tensor_zeros(SHAPE(3, 2)). */
+#define TENSOR__NARGS(...) TENSOR__NARGS_(__VA_ARGS__, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define TENSOR__NARGS_(a1, a2, a3, a4, a5, a6, a7, a8, n, ...) n
+#define SHAPE(...) TENSOR__NARGS(__VA_ARGS__), (const int64_t[]){__VA_ARGS__}
+#define IDX(...) SHAPE(__VA_ARGS__)
+
+/* ---- Errors ------------------------------------------------------------ */
+const char *tensor_error(void);        /* last message, "" when none */
+void tensor_clear_error(void);
+
+/* ---- Scopes and lifetimes ----------------------------------------------- */
+TensorScope *tensor_scope_begin(void);           /* new tensors go here */
+void tensor_scope_end(TensorScope *scope);       /* frees it (and any inner scope) */
+Tensor *tensor_keep(const Tensor *t);            /* long-lived copy: data, requires_grad, name */
+void tensor_free(Tensor *t);                     /* frees a tensor_keep() tensor and its grad */
+void tensor_cleanup(void);                       /* frees the root scope and caches */
+size_t tensor_scope_bytes(void);                 /* bytes held by all scopes now */
+
+/* ---- Creation (in the current scope) ------------------------------------ */
+Tensor *tensor_empty(int ndim, const int64_t *shape);        /* uninitialised */
+Tensor *tensor_zeros(int ndim, const int64_t *shape);
+Tensor *tensor_ones(int ndim, const int64_t *shape);
+Tensor *tensor_full(float value, int ndim, const int64_t *shape);
+Tensor *tensor_scalar(float value);                          /* 0-d */
+Tensor *tensor_from_data(const float *data, int ndim, const int64_t *shape); /* copies */
+Tensor *tensor_arange(float start, float end, float step);   /* 1-d, [start, end) */
+Tensor *tensor_zeros_like(const Tensor *t);
+Tensor *tensor_clone(const Tensor *t);                       /* differentiable copy */
+Tensor *tensor_copy_(Tensor *dst, const Tensor *src);        /* dst = src, no grad; returns dst */
+Tensor *tensor_fill_(Tensor *t, float value);                /* in place, no grad */
+
+/* ---- Element access ------------------------------------------------------ */
+float tensor_item(const Tensor *t);                          /* one-element tensor; NAN on error */
+float tensor_get(const Tensor *t, int n, const int64_t *idx);  /* tensor_get(t, IDX(1, 0)) */
+int tensor_set(Tensor *t, float value, int n, const int64_t *idx);
+bool tensor_is_contiguous(const Tensor *t);
+bool tensor_same_shape(const Tensor *a, const Tensor *b);
+const char *tensor_shape_str(const Tensor *t);               /* "(6,3)"; rotating buffer */
+
+/* ---- Random numbers, identical to PyTorch on a CPU --------------------- */
+/* MT19937 as PyTorch's CPUGeneratorImpl; the fields are public so a
+ * checkpoint can save and restore them. */
+typedef struct TensorGenerator {
+    uint32_t state[624];
+    int index;                         /* next word, 624: regenerate */
+    uint64_t seed;
+    bool has_next_double_normal;
+    double next_double_normal;
+    bool has_next_float_normal;
+    float next_float_normal;
+} TensorGenerator;
+
+void tensor_manual_seed(uint64_t seed);                      /* torch.manual_seed */
+TensorGenerator *tensor_default_generator(void);
+void tensor_generator_seed(TensorGenerator *g, uint64_t seed);
+uint32_t tensor_generator_next_u32(TensorGenerator *g);
+uint64_t tensor_generator_next_u64(TensorGenerator *g);
+/* gen may be NULL for the default generator in all of these. */
+Tensor *tensor_rand(int ndim, const int64_t *shape);         /* U[0, 1) */
+Tensor *tensor_randn(int ndim, const int64_t *shape);        /* N(0, 1) */
+Tensor *tensor_rand_gen(TensorGenerator *gen, int ndim, const int64_t *shape);
+Tensor *tensor_randn_gen(TensorGenerator *gen, int ndim, const int64_t *shape);
+Tensor *tensor_uniform_(Tensor *t, float from, float to, TensorGenerator *gen);
+Tensor *tensor_normal_(Tensor *t, float mean, float std, TensorGenerator *gen);
+Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen);  /* 1 with probability p */
+
+/* ---- Autograd ------------------------------------------------------------ */
+Tensor *tensor_requires_grad_(Tensor *t, bool requires_grad); /* leaves only; returns t */
+int tensor_backward(Tensor *root, const Tensor *grad_output); /* grad_output NULL: scalar root */
+void tensor_zero_grad(Tensor *t);                            /* grad = 0 (kept allocated) */
+Tensor *tensor_detach(const Tensor *t);                      /* shares data, no graph */
+void tensor_no_grad_begin(void);                             /* nestable */
+void tensor_no_grad_end(void);
+bool tensor_is_grad_enabled(void);
+const char *tensor_grad_fn_name(const Tensor *t);            /* "MmBackward0" or NULL */
+
+/* ---- Elementwise (NumPy broadcasting for the binary ops) ----------------- */
+Tensor *tensor_add(const Tensor *a, const Tensor *b);
+Tensor *tensor_sub(const Tensor *a, const Tensor *b);
+Tensor *tensor_mul(const Tensor *a, const Tensor *b);
+Tensor *tensor_div(const Tensor *a, const Tensor *b);
+Tensor *tensor_add_scalar(const Tensor *a, float s);
+Tensor *tensor_sub_scalar(const Tensor *a, float s);
+Tensor *tensor_mul_scalar(const Tensor *a, float s);
+Tensor *tensor_div_scalar(const Tensor *a, float s);
+Tensor *tensor_neg(const Tensor *a);
+Tensor *tensor_pow(const Tensor *a, float exponent);
+Tensor *tensor_exp(const Tensor *a);
+Tensor *tensor_log(const Tensor *a);
+Tensor *tensor_sqrt(const Tensor *a);
+Tensor *tensor_tanh(const Tensor *a);
+Tensor *tensor_sigmoid(const Tensor *a);
+Tensor *tensor_relu(const Tensor *a);
+Tensor *tensor_gelu(const Tensor *a);                        /* tanh approximation */
+Tensor *tensor_abs(const Tensor *a);
+Tensor *tensor_clamp(const Tensor *a, float min, float max); /* +-INFINITY: no bound */
+
+/* ---- Reductions (dim may be negative) ------------------------------------ */
+Tensor *tensor_sum(const Tensor *a);                         /* 0-d */
+Tensor *tensor_sum_dim(const Tensor *a, int dim, bool keepdim);
+Tensor *tensor_mean(const Tensor *a);
+Tensor *tensor_mean_dim(const Tensor *a, int dim, bool keepdim);
+Tensor *tensor_max_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices); /* indices may be NULL */
+Tensor *tensor_argmax(const Tensor *a, int dim, bool keepdim); /* indices as floats, no grad */
+Tensor *tensor_var(const Tensor *a, int correction);         /* over all elements */
+Tensor *tensor_var_dim(const Tensor *a, int dim, int correction, bool keepdim);
+
+/* ---- Matrix products ----------------------------------------------------- */
+/* 1-d and 2-d as torch.matmul, and batched N-d with broadcast batch dims. */
+Tensor *tensor_matmul(const Tensor *a, const Tensor *b);
+/* y = x @ w^T + b, w: (out, in), b: (out) or NULL; x: (..., in). */
+Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b);
+
+/* ---- Softmax and masking ------------------------------------------------- */
+Tensor *tensor_softmax(const Tensor *a, int dim);
+Tensor *tensor_log_softmax(const Tensor *a, int dim);
+/* out = a where mask == 0, value where mask != 0; mask broadcasts to a. */
+Tensor *tensor_masked_fill(const Tensor *a, const Tensor *mask, float value);
+Tensor *tensor_triu(const Tensor *a, int diagonal);          /* last two dims */
+Tensor *tensor_tril(const Tensor *a, int diagonal);
+
+/* ---- Shape ops: views share storage with their input --------------------- */
+Tensor *tensor_t(const Tensor *a);                           /* 0-, 1- or 2-d transpose */
+Tensor *tensor_transpose(const Tensor *a, int dim0, int dim1);
+Tensor *tensor_permute(const Tensor *a, int n, const int64_t *dims);
+Tensor *tensor_view(const Tensor *a, int ndim, const int64_t *shape);     /* one -1 allowed */
+Tensor *tensor_reshape(const Tensor *a, int ndim, const int64_t *shape);  /* copies if it must */
+Tensor *tensor_flatten(const Tensor *a);                     /* 1-d */
+Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length);
+Tensor *tensor_unsqueeze(const Tensor *a, int dim);
+Tensor *tensor_squeeze(const Tensor *a, int dim);            /* only that dim, if size 1 */
+Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape); /* -1 keeps a size */
+Tensor *tensor_contiguous(const Tensor *a);                  /* a itself when contiguous */
+Tensor *tensor_cat(int n, Tensor *const *ts, int dim);
+Tensor *tensor_stack(int n, Tensor *const *ts, int dim);
+/* index holds whole numbers stored as floats (exact below 2^24). */
+Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index);
+Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices); /* (..., dim) */
+
+/* ---- Dropout and losses -------------------------------------------------- */
+/* Zeroes with probability p and scales by 1/(1-p) when train; identity otherwise. */
+Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *gen);
+Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target);        /* mean */
+Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target); /* (N,C), (N) */
+
+/* ---- Printing, as PyTorch prints ----------------------------------------- */
+int tensor_print(const Tensor *t);                           /* to stdout, with newline */
+int tensor_fprint(FILE *f, const Tensor *t);
+void tensor_set_print_precision(int digits);                 /* default 4 */
+
+#endif /* ATTOGRAD_TENSOR_H */

@@ -1,0 +1,160 @@
+/* The object model: creation, element access, scopes, errors, autograd plumbing. */
+#include "testutil.h"
+
+START_TEST(test_creation_shapes)
+{
+    Tensor *z = tensor_zeros(SHAPE(2, 3));
+    ck_assert_int_eq(z->ndim, 2);
+    ck_assert_int_eq(z->numel, 6);
+    ck_assert_int_eq(z->stride[0], 3);
+    ck_assert_int_eq(z->stride[1], 1);
+    ck_assert(tensor_is_contiguous(z));
+    for (int i = 0; i < 6; i++) ck_assert_float_eq(z->data[i], 0.0f);
+    Tensor *f = tensor_full(2.5f, SHAPE(4));
+    ck_assert_float_eq(f->data[3], 2.5f);
+    Tensor *s = tensor_scalar(7.0f);
+    ck_assert_int_eq(s->ndim, 0);
+    ck_assert_float_eq(tensor_item(s), 7.0f);
+    ck_assert_str_eq(tensor_shape_str(z), "(2,3)");
+    ck_assert_str_eq(tensor_shape_str(s), "()");
+}
+END_TEST
+
+START_TEST(test_from_data_and_get)
+{
+    const float v[] = {1, 2, 3, 4, 5, 6};
+    Tensor *t = tensor_from_data(v, SHAPE(2, 3));
+    ck_assert_float_eq(tensor_get(t, IDX(1, 2)), 6.0f);
+    ck_assert_float_eq(tensor_get(t, IDX(-1, 0)), 4.0f);
+    ck_assert_int_eq(tensor_set(t, 9.0f, IDX(0, 1)), 0);
+    ck_assert_float_eq(t->data[1], 9.0f);
+    tensor_clear_error();
+    ck_assert(isnan(tensor_get(t, IDX(2, 0))));
+    ck_assert_str_eq(tensor_error(), "get: index 2 out of range for dim 0 of (2,3)");
+    ck_assert(isnan(tensor_get(t, IDX(0))));
+    ck_assert_str_eq(tensor_error(), "get: 1 indices for a 2-d tensor (2,3)");
+}
+END_TEST
+
+START_TEST(test_arange_matches_torch)
+{
+    Tensor *a = tensor_arange(0, 5, 1);
+    ck_assert_int_eq(a->numel, 5);
+    ck_assert_float_eq(a->data[4], 4.0f);
+    Tensor *b = tensor_arange(1, 2, 0.3f);   /* torch.arange(1, 2, 0.3): 4 values */
+    ck_assert_int_eq(b->numel, 4);
+    ck_assert(tensor_arange(0, 1, 0) == NULL);
+    ck_assert(strstr(tensor_error(), "arange") != NULL);
+    ck_assert(tensor_arange(0, 5, -1) == NULL);
+}
+END_TEST
+
+START_TEST(test_bad_shapes_are_errors)
+{
+    tensor_clear_error();
+    ck_assert(tensor_zeros(SHAPE(2, -1)) == NULL);
+    ck_assert_str_eq(tensor_error(), "zeros: negative size -1 in dim 1");
+    ck_assert(tensor_zeros(9, (const int64_t[]){1, 1, 1, 1, 1, 1, 1, 1, 1}) == NULL);
+    ck_assert_str_eq(tensor_error(), "zeros: 9 dims; between 0 and 8 are supported");
+    ck_assert(tensor_from_data(NULL, SHAPE(2)) == NULL);
+    ck_assert_str_eq(tensor_error(), "from_data: data is NULL");
+    ck_assert(isnan(tensor_item(tensor_zeros(SHAPE(2)))));
+    ck_assert_str_eq(tensor_error(), "item: tensor of shape (2) has 2 elements, not 1");
+}
+END_TEST
+
+START_TEST(test_scope_frees_and_reuses)
+{
+    size_t before = tensor_scope_bytes();
+    TensorScope *s = tensor_scope_begin();
+    ck_assert_ptr_nonnull(s);
+    Tensor *big = tensor_zeros(SHAPE(256, 256));   /* 256 KiB: grows a chunk */
+    ck_assert_ptr_nonnull(big);
+    ck_assert_uint_gt(tensor_scope_bytes(), before + 256 * 256 * 4 - 1);
+    TensorScope *inner = tensor_scope_begin();
+    tensor_zeros(SHAPE(1000));
+    tensor_scope_end(s);    /* ends the inner scope too */
+    (void)inner;
+    ck_assert_uint_eq(tensor_scope_bytes(), before);
+    tensor_clear_error();
+    tensor_scope_end(s);    /* already ended */
+    ck_assert_str_eq(tensor_error(), "scope_end: not an open scope");
+}
+END_TEST
+
+START_TEST(test_keep_outlives_scope)
+{
+    TensorScope *s = tensor_scope_begin();
+    const float v[] = {1, 2, 3};
+    Tensor *k = tensor_keep(tensor_requires_grad_(tensor_from_data(v, SHAPE(3)), true));
+    tensor_scope_end(s);
+    ck_assert_ptr_null(k->owner);
+    ck_assert(k->requires_grad);
+    ck_assert_float_eq(k->data[2], 3.0f);
+    tensor_clear_error();
+    Tensor *scoped = tensor_zeros(SHAPE(1));
+    tensor_free(scoped);    /* refused: it belongs to a scope */
+    ck_assert(strstr(tensor_error(), "belongs to a scope") != NULL);
+    tensor_free(k);
+}
+END_TEST
+
+START_TEST(test_backward_on_leaf_accumulates)
+{
+    Tensor *x = tensor_requires_grad_(tensor_scalar(3.0f), true);
+    ck_assert_int_eq(tensor_backward(x, NULL), 0);
+    ck_assert_int_eq(tensor_backward(x, NULL), 0);
+    ck_assert_float_eq(x->grad->data[0], 2.0f);
+    tensor_zero_grad(x);
+    ck_assert_float_eq(x->grad->data[0], 0.0f);
+}
+END_TEST
+
+START_TEST(test_backward_errors)
+{
+    tensor_clear_error();
+    Tensor *x = tensor_zeros(SHAPE(2, 2));
+    ck_assert_int_eq(tensor_backward(x, NULL), -1);
+    ck_assert_str_eq(tensor_error(),
+                     "backward: tensor (2,2) does not require grad and has no grad_fn");
+    tensor_requires_grad_(x, true);
+    ck_assert_int_eq(tensor_backward(x, NULL), -1);
+    ck_assert_str_eq(tensor_error(), "backward: grad can be implicitly created only for "
+                                     "scalar outputs; output has shape (2,2)");
+    ck_assert_int_eq(tensor_backward(x, tensor_zeros(SHAPE(3))), -1);
+    ck_assert_str_eq(tensor_error(),
+                     "backward: grad_output shape (3) differs from output shape (2,2)");
+    ck_assert_int_eq(tensor_backward(NULL, NULL), -1);
+}
+END_TEST
+
+START_TEST(test_no_grad_nests)
+{
+    ck_assert(tensor_is_grad_enabled());
+    tensor_no_grad_begin();
+    tensor_no_grad_begin();
+    tensor_no_grad_end();
+    ck_assert(!tensor_is_grad_enabled());
+    tensor_no_grad_end();
+    ck_assert(tensor_is_grad_enabled());
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_creation_shapes);
+    tcase_add_test(tc, test_from_data_and_get);
+    tcase_add_test(tc, test_arange_matches_torch);
+    tcase_add_test(tc, test_bad_shapes_are_errors);
+    tcase_add_test(tc, test_scope_frees_and_reuses);
+    tcase_add_test(tc, test_keep_outlives_scope);
+    tcase_add_test(tc, test_backward_on_leaf_accumulates);
+    tcase_add_test(tc, test_backward_errors);
+    tcase_add_test(tc, test_no_grad_nests);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TESTUTIL_MAIN(core_suite)

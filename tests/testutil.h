@@ -1,0 +1,112 @@
+/*
+ * Helpers shared by the Check suites.
+ *
+ * Tolerances: float32 forward values agree with PyTorch to about 1e-5
+ * relative (different but equally valid summation orders); gradients checked
+ * by finite differences need looser bounds, stated where they are used.
+ */
+#ifndef ATTOGRAD_TESTUTIL_H
+#define ATTOGRAD_TESTUTIL_H
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attograd.h"
+
+/* |a - b| <= atol + rtol * |b| for every element, same shapes. */
+#define ck_assert_tensor_close(a, b, atol, rtol) \
+    testutil_assert_close((a), (b), (atol), (rtol), __FILE__, __LINE__)
+
+static inline void testutil_assert_close(const Tensor *a, const Tensor *b, double atol,
+                                         double rtol, const char *file, int line)
+{
+    ck_assert_msg(a != NULL, "%s:%d: first tensor is NULL (%s)", file, line, tensor_error());
+    ck_assert_msg(b != NULL, "%s:%d: second tensor is NULL (%s)", file, line, tensor_error());
+    ck_assert_msg(tensor_same_shape(a, b), "%s:%d: shapes differ: %s vs %s", file, line,
+                  tensor_shape_str(a), tensor_shape_str(b));
+    Tensor *ac = tensor_contiguous(a), *bc = tensor_contiguous(b);
+    for (int64_t i = 0; i < a->numel; i++) {
+        double x = ac->data[i], y = bc->data[i];
+        ck_assert_msg(fabs(x - y) <= atol + rtol * fabs(y) || (isnan(x) && isnan(y)),
+                      "%s:%d: element %lld: %.9g vs %.9g (atol %g, rtol %g)", file, line,
+                      (long long)i, x, y, atol, rtol);
+    }
+}
+
+/* Reads a fixture file of whitespace-separated floats; '#' starts a comment.
+ * Returns the count, fills *out (malloc'd). */
+static inline int64_t testutil_read_floats(const char *name, float **out)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, name);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open fixture %s", path);
+    int64_t n = 0, cap = 256;
+    float *v = malloc((size_t)cap * sizeof *v);
+    char tok[128];
+    while (fscanf(f, "%127s", tok) == 1) {
+        if (tok[0] == '#') {
+            int c;
+            while ((c = fgetc(f)) != EOF && c != '\n') {}
+            continue;
+        }
+        if (n == cap) v = realloc(v, (size_t)(cap *= 2) * sizeof *v);
+        v[n++] = strtof(tok, NULL);
+    }
+    fclose(f);
+    *out = v;
+    return n;
+}
+
+/*
+ * Fixture files (the .txt files in tests/reference, written by the generator scripts
+ * there) hold named tensors: a line "@name d0 d1 ..." (no dims: a scalar)
+ * followed by the values in row-major order, printed with %.9g so float32
+ * values round-trip exactly.  Returns the tensor in the current scope.
+ */
+static inline Tensor *testutil_fixture(const char *file, const char *name)
+{
+    char path[1024], line[256];
+    snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, file);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open fixture %s", path);
+    size_t len = strlen(name);
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] != '@' || strncmp(line + 1, name, len) != 0 ||
+            (line[1 + len] != ' ' && line[1 + len] != '\n'))
+            continue;
+        int64_t shape[TENSOR_MAX_DIMS];
+        int ndim = 0, used;
+        const char *p = line + 1 + len;
+        long long d;
+        while (ndim < TENSOR_MAX_DIMS && sscanf(p, "%lld%n", &d, &used) == 1) {
+            shape[ndim++] = d;
+            p += used;
+        }
+        Tensor *t = tensor_zeros(ndim, shape);
+        for (int64_t i = 0; i < t->numel; i++)
+            ck_assert_msg(fscanf(f, "%f", &t->data[i]) == 1, "%s: @%s: short data", path, name);
+        fclose(f);
+        return t;
+    }
+    fclose(f);
+    ck_abort_msg("fixture %s has no tensor @%s", path, name);
+    return NULL;
+}
+
+/* A Check main for one suite: define `Suite *make_suite(void)`. */
+#define TESTUTIL_MAIN(make_suite)                                   \
+    int main(void)                                                  \
+    {                                                               \
+        SRunner *sr = srunner_create(make_suite());                 \
+        srunner_run_all(sr, CK_NORMAL);                             \
+        int failed = srunner_ntests_failed(sr);                     \
+        srunner_free(sr);                                           \
+        tensor_cleanup();                                           \
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;                \
+    }
+
+#endif /* ATTOGRAD_TESTUTIL_H */
