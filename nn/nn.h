@@ -1,5 +1,140 @@
-/* nn room: modules built from tensor ops (written next). */
+/*
+ * attograd nn room: modules built only from tensor ops.
+ *
+ * A concrete module embeds a Module header as its FIRST member; NN(m) gives
+ * that header.  Parameters and buffers are long-lived tensors owned by the
+ * module; their dotted names match PyTorch's state_dict ("W_query.weight",
+ * "heads.1.W_key.weight", "out_proj.bias") so checkpoints interoperate.
+ *
+ * Example (the book's Listing 3.2, seed 789):
+ *
+ *     tensor_manual_seed(789);
+ *     SelfAttentionV2 *sa_v2 = nn_self_attention_v2(3, 2, false);
+ *     Tensor *x = tensor_from_data(inputs, SHAPE(6, 3));
+ *     tensor_print(nn_forward(NN(sa_v2), x));
+ *     nn_module_free(NN(sa_v2));
+ *
+ * Every module's forward takes (T, d_in) or batched (B, T, d_in) input.
+ * Modules draw their initial weights from the default generator in the
+ * book's construction order, so the same seed gives PyTorch's weights.
+ */
 #ifndef ATTOGRAD_NN_H
 #define ATTOGRAD_NN_H
+
 #include "tensor/tensor.h"
-#endif
+
+typedef struct Module Module;
+typedef Tensor *(*ModuleForward)(Module *m, const Tensor *x);
+
+typedef struct {
+    char *name;                  /* local name: "weight", "W_query", "mask" */
+    Tensor *tensor;              /* long-lived, owned by the module */
+} ModuleTensor;
+
+typedef struct {
+    char *name;                  /* local name: "W_query", "0" */
+    Module *module;              /* owned */
+} ModuleChild;
+
+struct Module {
+    const char *type;            /* "Linear", "SelfAttention_v1", ... */
+    ModuleForward forward;
+    void (*destroy)(Module *m);  /* frees what the concrete module adds; may be NULL */
+    bool training;               /* true after creation, as in PyTorch */
+    int n_params, n_buffers, n_children;
+    ModuleTensor *params, *buffers;
+    ModuleChild *children;
+};
+
+#define NN(m) (&(m)->base)
+
+/* A list of named tensors (dotted names); free with nn_list_free. */
+typedef struct {
+    int count;
+    char **names;
+    Tensor **tensors;
+} NNList;
+
+/* ---- Module plumbing ------------------------------------------------------ */
+void nn_module_init(Module *m, const char *type, ModuleForward forward);
+/* Registers a parameter: a long-lived copy of init that requires grad. */
+Tensor *nn_parameter(Module *m, const char *name, const Tensor *init);
+/* Registers a buffer (not trained, saved with the module): a long-lived copy. */
+Tensor *nn_buffer(Module *m, const char *name, const Tensor *init);
+/* Registers a child, which the parent then owns; returns child. */
+Module *nn_child(Module *m, const char *name, Module *child);
+Tensor *nn_forward(Module *m, const Tensor *x);
+void nn_train(Module *m, bool training);          /* recursive, as module.train() */
+NNList nn_named_parameters(const Module *m);      /* in registration order, children after own */
+NNList nn_named_buffers(const Module *m);
+void nn_list_free(NNList *l);
+int64_t nn_num_parameters(const Module *m);       /* elements, as sum(p.numel()) */
+Tensor *nn_get_parameter(const Module *m, const char *dotted_name);  /* or buffer */
+void nn_zero_grad(Module *m);
+void nn_module_free(Module *m);                   /* the module, its children and tensors */
+
+/* ---- Layers ----------------------------------------------------------------- */
+typedef struct {
+    Module base;
+    int in_features, out_features;
+    Tensor *weight;              /* (out_features, in_features) */
+    Tensor *bias;                /* (out_features) or NULL */
+} Linear;
+/* PyTorch's default init: kaiming_uniform_(a=sqrt(5)) weight, then bias. */
+Linear *nn_linear(int in_features, int out_features, bool bias);
+
+typedef struct {
+    Module base;
+    float p;
+    TensorGenerator *generator;  /* NULL: the default generator */
+} Dropout;
+Dropout *nn_dropout(float p);
+
+/* ---- The book's chapter 3 attention modules -------------------------------- */
+typedef struct {                 /* Listing 3.1 */
+    Module base;
+    int d_in, d_out;
+    Tensor *W_query, *W_key, *W_value;   /* (d_in, d_out), torch.rand */
+} SelfAttentionV1;
+SelfAttentionV1 *nn_self_attention_v1(int d_in, int d_out);
+
+typedef struct {                 /* Listing 3.2 */
+    Module base;
+    int d_in, d_out;
+    Linear *W_query, *W_key, *W_value;
+} SelfAttentionV2;
+SelfAttentionV2 *nn_self_attention_v2(int d_in, int d_out, bool qkv_bias);
+
+/* Exercise 3.1: v1's W = v2's weight^T, after which both give the same output. */
+int nn_self_attention_v1_load_v2(SelfAttentionV1 *v1, const SelfAttentionV2 *v2);
+
+typedef struct {
+    Module base;
+    int d_in, d_out, context_length;
+    Linear *W_query, *W_key, *W_value;
+    Dropout *dropout;
+    Tensor *mask;                /* buffer: triu(ones(T, T), diagonal=1) */
+} CausalAttention;
+CausalAttention *nn_causal_attention(int d_in, int d_out, int context_length, float dropout,
+                                     bool qkv_bias);
+
+typedef struct {
+    Module base;
+    int num_heads;
+    CausalAttention **heads;     /* children "heads.0", "heads.1", ... */
+} MultiHeadAttentionWrapper;
+MultiHeadAttentionWrapper *nn_multi_head_attention_wrapper(int d_in, int d_out,
+                                                           int context_length, float dropout,
+                                                           int num_heads, bool qkv_bias);
+
+typedef struct {
+    Module base;
+    int d_in, d_out, num_heads, head_dim, context_length;
+    Linear *W_query, *W_key, *W_value, *out_proj;
+    Dropout *dropout;
+    Tensor *mask;
+} MultiHeadAttention;
+MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_length,
+                                            float dropout, int num_heads, bool qkv_bias);
+
+#endif /* ATTOGRAD_NN_H */

@@ -212,6 +212,24 @@ Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *ge
 Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target);        /* mean */
 Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target); /* (N,C), (N) */
 
+/* ---- Checking gradients ---------------------------------------------------- */
+/* A function of tensors to check: returns one output tensor (any shape). */
+typedef Tensor *(*TensorFn)(Tensor *const *inputs, void *ctx);
+typedef struct {
+    int input;                   /* worst element: which input ... */
+    int64_t index;               /* ... and which element (row-major) */
+    double analytic, numeric;    /* the two derivatives there */
+    double error;                /* |analytic - numeric| - atol - rtol * |numeric| */
+    char report[256];            /* one line saying all of the above */
+} TensorGradcheckResult;
+/* Compares backward's gradients of L = sum(fn(inputs) * R), R a fixed
+ * pseudo-random weight, with central differences of step eps, for every
+ * element of every input that requires grad.  Returns 1 when all agree
+ * within atol + rtol * |numeric|, 0 when one does not (result says where),
+ * -1 on error.  Inputs' .grad are zeroed first; result may be NULL. */
+int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, double eps,
+                     double atol, double rtol, TensorGradcheckResult *result);
+
 /* ---- Printing, as PyTorch prints ----------------------------------------- */
 int tensor_print(const Tensor *t);                           /* to stdout, with newline */
 int tensor_fprint(FILE *f, const Tensor *t);

@@ -1,0 +1,122 @@
+/*
+ * Gradient checking by central differences.
+ *
+ *   L(x) = sum_i out_i(x) * r_i           r: fixed weights in [0.5, 1.5)
+ *   dL/dx_j (analytic)  = the gradient backward() accumulates, with r seeded as dL/dout
+ *   dL/dx_j (numeric)   = (L(x + eps e_j) - L(x - eps e_j)) / (2 eps)
+ *
+ * Weighting by r rather than summing keeps gradients that would cancel under
+ * a plain sum (softmax rows sum to one) visible.  L is summed in double.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static double weight(int64_t i)
+{
+    /* A fixed hash of i mapped to [0.5, 1.5): no generator state touched. */
+    uint64_t z = (uint64_t)i * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return 0.5 + (double)(z >> 11) * 0x1.0p-53;
+}
+
+static int weighted_sum(TensorFn fn, void *ctx, Tensor *const *inputs, double *out)
+{
+    Tensor *y = fn(inputs, ctx);
+    if (!y) return -1;
+    TensorIter it;
+    tensor__iter_init(&it, y->ndim, y->shape, 1, (const int64_t *[]){y->stride}, NULL);
+    double s = 0;
+    for (int64_t i = 0; i < y->numel; i++, tensor__iter_next(&it))
+        s += (double)y->data[it.off[0]] * weight(i);
+    *out = s;
+    return 0;
+}
+
+/* Storage offset of the k-th element (row-major) of t. */
+static int64_t element_offset(const Tensor *t, int64_t k)
+{
+    int64_t off = 0;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        off += (k % t->shape[d]) * t->stride[d];
+        k /= t->shape[d];
+    }
+    return off;
+}
+
+int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, double eps,
+                     double atol, double rtol, TensorGradcheckResult *result)
+{
+    TensorGradcheckResult local;
+    TensorGradcheckResult *r = result ? result : &local;
+    memset(r, 0, sizeof *r);
+    r->input = -1;
+    r->error = -INFINITY;
+    if (!fn || !inputs || n <= 0) return tensor__error("gradcheck: no function or inputs"), -1;
+    for (int i = 0; i < n; i++) {
+        if (!inputs[i]) return tensor__error("gradcheck: input %d is NULL", i), -1;
+        if (inputs[i]->grad_fn)
+            return tensor__error("gradcheck: input %d %s is not a leaf", i,
+                                 tensor_shape_str(inputs[i])), -1;
+        tensor_zero_grad(inputs[i]);
+    }
+    if (!(eps > 0)) return tensor__error("gradcheck: eps must be positive, got %g", eps), -1;
+
+    TensorScope *scope = tensor_scope_begin();
+    Tensor *y = fn(inputs, ctx);
+    if (!y) {
+        tensor_scope_end(scope);
+        return -1;
+    }
+    if (!y->requires_grad) {
+        tensor_scope_end(scope);
+        return tensor__error("gradcheck: output %s does not depend on an input that requires "
+                             "grad", tensor_shape_str(y)), -1;
+    }
+    Tensor *seed = tensor__alloc(y->ndim, y->shape);
+    for (int64_t i = 0; i < seed->numel; i++) seed->data[i] = (float)weight(i);
+    int rc = tensor_backward(y, seed);
+    tensor_scope_end(scope);
+    if (rc) return -1;
+
+    for (int i = 0; i < n; i++) {
+        Tensor *x = inputs[i];
+        if (!x->requires_grad) continue;
+        for (int64_t k = 0; k < x->numel; k++) {
+            float *p = &x->data[element_offset(x, k)];
+            float saved = *p;
+            double plus, minus;
+            scope = tensor_scope_begin();
+            tensor_no_grad_begin();
+            *p = (float)(saved + eps);
+            int bad = weighted_sum(fn, ctx, inputs, &plus);
+            *p = (float)(saved - eps);
+            bad |= weighted_sum(fn, ctx, inputs, &minus);
+            /* The step actually taken, after rounding to float. */
+            double h = (double)(float)(saved + eps) - (double)(float)(saved - eps);
+            *p = saved;
+            tensor_no_grad_end();
+            tensor_scope_end(scope);
+            if (bad) return -1;
+            double numeric = (plus - minus) / h;
+            double analytic = x->grad ? x->grad->data[k] : 0.0;
+            double err = fabs(analytic - numeric) - atol - rtol * fabs(numeric);
+            if (isnan(analytic) || isnan(numeric)) err = INFINITY;
+            if (err > r->error) {
+                r->error = err;
+                r->input = i;
+                r->index = k;
+                r->analytic = analytic;
+                r->numeric = numeric;
+            }
+        }
+    }
+    snprintf(r->report, sizeof r->report,
+             "worst: input %d element %lld: analytic %.6g, numeric %.6g (atol %g, rtol %g)%s",
+             r->input, (long long)r->index, r->analytic, r->numeric, atol, rtol,
+             r->error > 0 ? ": MISMATCH" : "");
+    return r->error <= 0;
+}

@@ -1,0 +1,6 @@
+/* Gradcheck rows for tensor/loss.c (see tests/gradcheck.h). */
+#include "gradcheck.h"
+
+const GradcheckRow gradcheck_loss[] = {
+    {0},
+};
