@@ -1,0 +1,65 @@
+/* Small command-line helpers shared by the example programs (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+bool cli_int(const char *prog, const char *flag, const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno) {
+        fprintf(stderr, "%s: %s: '%s' is not a whole number\n", prog, flag, s);
+        return false;
+    }
+    if (v < min || v > max) {
+        fprintf(stderr, "%s: %s: %ld is out of range (%ld to %ld)\n", prog, flag, v, min, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_u64(const char *prog, const char *flag, const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || errno || *s == '-') {
+        fprintf(stderr, "%s: %s: '%s' is not a non-negative whole number\n", prog, flag, s);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_float(const char *prog, const char *flag, const char *s, float min, float max,
+               float *out)
+{
+    char *end;
+    errno = 0;
+    float v = strtof(s, &end);
+    if (!*s || *end || errno || !isfinite(v)) {
+        fprintf(stderr, "%s: %s: '%s' is not a number\n", prog, flag, s);
+        return false;
+    }
+    if (v < min || v > max) {
+        fprintf(stderr, "%s: %s: %g is out of range (%g to %g)\n", prog, flag, (double)v,
+                (double)min, (double)max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+const char *cli_value(const char *prog, int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "%s: %s needs a value (see --help)\n", prog, argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}

@@ -1,0 +1,17 @@
+/* Small command-line helpers shared by the example programs. */
+#ifndef ATTOGRAD_CLI_H
+#define ATTOGRAD_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Strict number parsing: the whole string must be a number within the
+ * range; on failure prints "<prog>: <flag>: <why>" to stderr, returns false. */
+bool cli_int(const char *prog, const char *flag, const char *s, long min, long max, long *out);
+bool cli_u64(const char *prog, const char *flag, const char *s, uint64_t *out);
+bool cli_float(const char *prog, const char *flag, const char *s, float min, float max,
+               float *out);
+/* The value after a flag: argv[*i + 1], advancing *i; NULL (and a message) if missing. */
+const char *cli_value(const char *prog, int argc, char **argv, int *i);
+
+#endif /* ATTOGRAD_CLI_H */

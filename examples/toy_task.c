@@ -1,0 +1,87 @@
+/* The toy teacher-student task (see toy_task.h). */
+#include "toy_task.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const models[] = {"v1", "v2", "causal", "mha"};
+static const char *const optims[] = {"sgd", "adam", "adamw"};
+
+static bool in(const char *name, const char *const *names, size_t n)
+{
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(name, names[i]) == 0) return true;
+    return false;
+}
+
+bool toy_is_model(const char *name) { return in(name, models, sizeof models / sizeof *models); }
+bool toy_is_optim(const char *name) { return in(name, optims, sizeof optims / sizeof *optims); }
+
+ToyConfig toy_defaults(void)
+{
+    return (ToyConfig){.model = "v2", .optim = "adam", .lr = 0.01f, .batch = 8, .seed = 123};
+}
+
+static Module *make_student(const char *model)
+{
+    if (strcmp(model, "v1") == 0)
+        return NN(nn_self_attention_v1(TOY_D_IN, TOY_D_OUT));
+    if (strcmp(model, "v2") == 0)
+        return NN(nn_self_attention_v2(TOY_D_IN, TOY_D_OUT, false));
+    if (strcmp(model, "causal") == 0)
+        return NN(nn_causal_attention(TOY_D_IN, TOY_D_OUT, TOY_T, 0.0f, false));
+    return NN(nn_multi_head_attention(TOY_D_IN, TOY_D_OUT, TOY_T, 0.0f, 2, false));
+}
+
+static Optimizer *make_optim(const ToyConfig *c, const NNList *p)
+{
+    if (strcmp(c->optim, "sgd") == 0)
+        return optim_sgd(p->count, p->tensors, optim_sgd_defaults(c->lr));
+    AdamOptions o = strcmp(c->optim, "adam") == 0 ? optim_adam_defaults() : optim_adamw_defaults();
+    o.lr = c->lr;
+    return strcmp(c->optim, "adam") == 0 ? optim_adam(p->count, p->tensors, o)
+                                         : optim_adamw(p->count, p->tensors, o);
+}
+
+int toy_init(ToyRun *run, const ToyConfig *config)
+{
+    memset(run, 0, sizeof *run);
+    run->config = *config;
+    if (!toy_is_model(config->model) || !toy_is_optim(config->optim) || config->batch < 1)
+        return -1;
+    tensor_manual_seed(config->seed);
+    run->teacher = NN(nn_self_attention_v2(TOY_D_IN, TOY_D_OUT, false));
+    run->student = make_student(config->model);
+    if (!run->teacher || !run->student) return toy_free(run), -1;
+    run->params = nn_named_parameters(run->student);
+    run->opt = make_optim(config, &run->params);
+    if (!run->opt) return toy_free(run), -1;
+    return 0;
+}
+
+float toy_step(ToyRun *run)
+{
+    TensorScope *scope = tensor_scope_begin();
+    Tensor *x = tensor_rand(SHAPE(run->config.batch, TOY_T, TOY_D_IN));
+    tensor_no_grad_begin();
+    Tensor *y = nn_forward(run->teacher, x);
+    tensor_no_grad_end();
+    Tensor *loss = tensor_mse_loss(nn_forward(run->student, x), y);
+    float value = NAN;
+    optim_zero_grad(run->opt);
+    if (loss && tensor_backward(loss, NULL) == 0 && optim_step(run->opt) == 0) {
+        value = tensor_item(loss);
+        run->step++;
+    }
+    tensor_scope_end(scope);
+    return value;
+}
+
+void toy_free(ToyRun *run)
+{
+    optim_free(run->opt);
+    nn_list_free(&run->params);
+    nn_module_free(run->student);
+    nn_module_free(run->teacher);
+    memset(run, 0, sizeof *run);
+}

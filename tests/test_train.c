@@ -1,0 +1,171 @@
+/*
+ * The toy teacher-student task (examples/toy_task.c) against PyTorch, and the
+ * example programs as a user runs them.
+ *
+ * Tolerance for losses: 1e-4 relative over 50 steps.  Each step's float32
+ * forward agrees with PyTorch to ~1e-6 relative; differences in summation
+ * order feed back through the parameter updates and grow slowly over the
+ * run, staying well inside 1e-4 for 50 steps.
+ */
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "toy_task.h"
+
+static const struct {
+    const char *model, *optim;
+} runs[] = {
+    {"v1", "adam"}, {"v1", "sgd"}, {"v2", "adam"}, {"v2", "sgd"},
+    {"causal", "adam"}, {"mha", "adam"}, {"v2", "adamw"},
+};
+
+START_TEST(test_losses_match_pytorch)
+{
+    char name[64];
+    snprintf(name, sizeof name, "loss_%s_%s", runs[_i].model, runs[_i].optim);
+    Tensor *expected = testutil_fixture("train.txt", name);
+    ToyConfig c = toy_defaults();
+    c.model = runs[_i].model;
+    c.optim = runs[_i].optim;
+    ToyRun run;
+    ck_assert_int_eq(toy_init(&run, &c), 0);
+    for (int64_t s = 0; s < expected->numel; s++) {
+        float loss = toy_step(&run);
+        ck_assert_msg(fabsf(loss - expected->data[s]) <= 1e-4f * fabsf(expected->data[s]),
+                      "%s step %lld: loss %.9g, PyTorch %.9g", name, (long long)s + 1,
+                      (double)loss, (double)expected->data[s]);
+    }
+    toy_free(&run);
+}
+END_TEST
+
+/* With the defaults (adam, lr 0.01, 500 steps) the loss falls below 1/50. */
+START_TEST(test_losses_fall)
+{
+    const char *models[] = {"v1", "v2"};
+    ToyConfig c = toy_defaults();
+    c.model = models[_i];
+    ToyRun run;
+    ck_assert_int_eq(toy_init(&run, &c), 0);
+    float first = toy_step(&run), last = first;
+    for (int s = 1; s < 500; s++) last = toy_step(&run);
+    ck_assert_msg(last < first / 50, "%s: first %g, last %g", models[_i], (double)first,
+                  (double)last);
+    toy_free(&run);
+}
+END_TEST
+
+START_TEST(test_memory_flat_over_many_steps)
+{
+    ToyConfig c = toy_defaults();
+    ToyRun run;
+    ck_assert_int_eq(toy_init(&run, &c), 0);
+    for (int s = 0; s < 100; s++) toy_step(&run);
+    size_t after_warmup = tensor_scope_bytes();
+    for (int s = 0; s < 5000; s++) ck_assert(!isnan(toy_step(&run)));
+    ck_assert_uint_eq(tensor_scope_bytes(), after_warmup);
+    toy_free(&run);
+}
+END_TEST
+
+/* Runs a shell command; returns its exit status and up to cap bytes of stdout. */
+static int capture(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+START_TEST(test_self_attention_prints_the_book)
+{
+    static const char *seeds[] = {"", " --seed 42"};
+    static const char *files[] = {"self_attention.expected", "self_attention_seed42.expected"};
+    char cmd[1024], path[1024];
+    static char out[1 << 16];
+    snprintf(cmd, sizeof cmd, "%s/examples/self_attention%s", ATTOGRAD_BUILD_DIR, seeds[_i]);
+    ck_assert_int_eq(capture(cmd, out, sizeof out), 0);
+    snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, files[_i]);
+    const char *expected = read_file(path);
+    ck_assert_str_eq(out, expected);
+}
+END_TEST
+
+static const struct {
+    const char *args, *message;
+} bad_flags[] = {
+    {"--model v3", "train_attention: --model: unknown model 'v3' (v1, v2, causal, mha)\n"},
+    {"--optim rmsprop", "train_attention: --optim: unknown optimizer 'rmsprop' (sgd, adam, adamw)\n"},
+    {"--lr abc", "train_attention: --lr: 'abc' is not a number\n"},
+    {"--steps 0", "train_attention: --steps: 0 is out of range (1 to 100000000)\n"},
+    {"--batch -1", "train_attention: --batch: -1 is out of range (1 to 1048576)\n"},
+    {"--seed -5", "train_attention: --seed: '-5' is not a non-negative whole number\n"},
+    {"--steps", "train_attention: --steps needs a value (see --help)\n"},
+    {"--frobnicate", "train_attention: unknown option '--frobnicate' (see --help)\n"},
+    {"--compare v1,v9", "train_attention: --compare: unknown model 'v9' (v1, v2, causal, mha)\n"},
+};
+
+START_TEST(test_bad_flags_exit_2_with_one_line)
+{
+    char cmd[1024], out[1024];
+    snprintf(cmd, sizeof cmd, "%s/examples/train_attention %s 2>&1 >/dev/null",
+             ATTOGRAD_BUILD_DIR, bad_flags[_i].args);
+    ck_assert_int_eq(capture(cmd, out, sizeof out), 2);
+    ck_assert_str_eq(out, bad_flags[_i].message);
+}
+END_TEST
+
+START_TEST(test_train_writes_csv)
+{
+    char cmd[1024], out[4096], csv[256];
+    snprintf(csv, sizeof csv, "/tmp/attograd-test-%d.csv", (int)getpid());
+    snprintf(cmd, sizeof cmd, "%s/examples/train_attention --steps 20 --quiet --csv %s",
+             ATTOGRAD_BUILD_DIR, csv);
+    ck_assert_int_eq(capture(cmd, out, sizeof out), 0);
+    ck_assert(strstr(out, "v2: final loss") != NULL);
+    const char *text = read_file(csv);
+    ck_assert(strncmp(text, "step,loss\n1,", 12) == 0);
+    int lines = 0;
+    for (const char *p = text; *p; p++) lines += *p == '\n';
+    ck_assert_int_eq(lines, 21);
+    /* The first loss is the fixture's first v2/adam loss, printed with %.9g. */
+    Tensor *expected = testutil_fixture("train.txt", "loss_v2_adam");
+    ck_assert_float_eq_tol(strtof(text + 12, NULL), expected->data[0], 1e-4f * expected->data[0]);
+    remove(csv);
+}
+END_TEST
+
+static Suite *train_suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *tc = tcase_create("toy task");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_losses_match_pytorch, 0, sizeof runs / sizeof *runs);
+    tcase_add_loop_test(tc, test_losses_fall, 0, 2);
+    tcase_add_test(tc, test_memory_flat_over_many_steps);
+    suite_add_tcase(s, tc);
+    TCase *progs = tcase_create("programs");
+    tcase_set_timeout(progs, 60);
+    tcase_add_loop_test(progs, test_self_attention_prints_the_book, 0, 2);
+    tcase_add_loop_test(progs, test_bad_flags_exit_2_with_one_line, 0,
+                        sizeof bad_flags / sizeof *bad_flags);
+    tcase_add_test(progs, test_train_writes_csv);
+    suite_add_tcase(s, progs);
+    return s;
+}
+
+TESTUTIL_MAIN(train_suite)
