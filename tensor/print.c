@@ -1,2 +1,308 @@
-/* TEMPORARY stub: being written. */
+/*
+ * Printing tensors character for character as PyTorch 1.13 prints float32
+ * tensors (torch/_tensor_str.py), so a reader can compare a program's output
+ * with the book's:
+ *
+ *     tensor([[0.2996, 0.8053],
+ *             [0.3061, 0.8210]], grad_fn=<MmBackward0>)
+ *
+ * PyTorch's rules, in the order they are applied here:
+ *   - More than 1000 elements: summarize, showing the first and last 3
+ *     entries of every dim longer than 6 ("..." in between).
+ *   - One formatter for the whole tensor, chosen from the nonzero finite
+ *     values that will be shown: int mode when all are whole ("2."),
+ *     scientific when max/min > 1000, max > 1e8 or (not int mode) min < 1e-4,
+ *     fixed "%.4f" otherwise; every value is right-aligned to the widest.
+ *   - A row wraps when its elements (width + 2 each) would pass column 80.
+ *   - Blocks of an n-d tensor are separated by n-2 blank lines.
+ *   - Suffixes (size of an empty tensor, grad_fn or requires_grad) go on the
+ *     last line when it stays within 80 columns, else on a line of their own.
+ * Values are printed from their double conversion with C's correctly
+ * rounded printf, which rounds exactly as Python's format() does.
+ */
 #include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+enum {
+    LINEWIDTH = 80,      /* PyTorch's default print options */
+    THRESHOLD = 1000,
+    EDGEITEMS = 3,
+    MAX_PRECISION = 30,  /* keeps one formatted value within VALUE_CHARS: */
+    VALUE_CHARS = 128,   /* fixed mode only shows |v| <= 1e8: "-100000000." + 30 digits */
+    PREFIX_LEN = 7,      /* strlen("tensor(") */
+};
+
+static int print_precision = 4;
+
+void tensor_set_print_precision(int digits)
+{
+    if (digits < 0 || digits > MAX_PRECISION) {
+        tensor__error("set_print_precision: %d digits; between 0 and %d are supported", digits,
+                      MAX_PRECISION);
+        return;
+    }
+    print_precision = digits;
+}
+
+/* ---- a growing string ------------------------------------------------------ */
+
+typedef struct {
+    char *s;
+    size_t len, cap;
+    bool failed;         /* out of memory: later writes are dropped */
+} Buf;
+
+static void buf_put(Buf *b, const char *s, size_t n)
+{
+    if (b->failed) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->len + n + 1 > cap) cap *= 2;
+        char *grown = realloc(b->s, cap);
+        if (!grown) {
+            b->failed = true;
+            return;
+        }
+        b->s = grown;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void buf_puts(Buf *b, const char *s) { buf_put(b, s, strlen(s)); }
+
+static void buf_repeat(Buf *b, char c, int n)
+{
+    for (int i = 0; i < n; i++) buf_put(b, &c, 1);
+}
+
+/* ---- the formatter ----------------------------------------------------------- */
+
+typedef struct {
+    bool int_mode, sci_mode;
+    int width;           /* widest nonzero finite value, at least 1 */
+} Formatter;
+
+/* v as PyTorch's _Formatter.format writes it, without the padding. */
+static int format_value(const Formatter *f, double v, char *out)
+{
+    int n;
+    if (isnan(v)) n = snprintf(out, VALUE_CHARS, "nan");   /* never "-nan" */
+    else if (isinf(v)) n = snprintf(out, VALUE_CHARS, v > 0 ? "inf" : "-inf");
+    else if (f->sci_mode) n = snprintf(out, VALUE_CHARS, "%.*e", print_precision, v);
+    else if (f->int_mode) n = snprintf(out, VALUE_CHARS, "%.0f.", v);
+    else n = snprintf(out, VALUE_CHARS, "%.*f", print_precision, v);
+    TENSOR__ASSERT(n > 0 && n < VALUE_CHARS);
+    return n;
+}
+
+typedef void (*Visit)(double v, void *ctx);
+
+/* Calls visit on each element that will be shown (all, or the summary's). */
+static void visit_shown(const Tensor *t, int dim, const float *p, bool summarize, Visit visit,
+                        void *ctx)
+{
+    if (dim == t->ndim) {
+        visit(*p, ctx);
+        return;
+    }
+    int64_t n = t->shape[dim];
+    bool cut = summarize && n > 2 * EDGEITEMS;
+    for (int64_t i = 0; i < n; i++) {
+        if (cut && i == EDGEITEMS) i = n - EDGEITEMS;
+        visit_shown(t, dim + 1, p + i * t->stride[dim], summarize, visit, ctx);
+    }
+}
+
+typedef struct {
+    int64_t count;       /* nonzero finite values seen */
+    double min, max;     /* of their absolute values */
+    bool int_mode;
+} Range;
+
+static void visit_range(double v, void *ctx)
+{
+    Range *r = ctx;
+    if (v == 0 || !isfinite(v)) return;
+    double a = fabs(v);
+    r->min = r->count ? fmin(r->min, a) : a;
+    r->max = r->count ? fmax(r->max, a) : a;
+    r->count++;
+    if (v != ceil(v)) r->int_mode = false;
+}
+
+static void visit_width(double v, void *ctx)
+{
+    Formatter *f = ctx;
+    char s[VALUE_CHARS];
+    if (v == 0 || !isfinite(v)) return;
+    int n = format_value(f, v, s);
+    if (n > f->width) f->width = n;
+}
+
+static void formatter_init(Formatter *f, const Tensor *t, bool summarize)
+{
+    Range r = {.int_mode = true};
+    visit_shown(t, 0, t->data, summarize, visit_range, &r);
+    f->int_mode = r.int_mode;
+    f->sci_mode = false;
+    f->width = 1;
+    if (!r.count) return;   /* only zeros, nan and inf: int mode, width 1 */
+    f->sci_mode = r.max / r.min > 1000.0 || r.max > 1.0e8 || (!r.int_mode && r.min < 1.0e-4);
+    visit_shown(t, 0, t->data, summarize, visit_width, f);
+}
+
+/* ---- the nested brackets -------------------------------------------------------- */
+
+static void put_value(Buf *b, const Formatter *f, double v)
+{
+    char s[VALUE_CHARS];
+    int n = format_value(f, v, s);
+    buf_repeat(b, ' ', f->width - n);
+    buf_put(b, s, (size_t)n);
+}
+
+/* A 1-d row, "[a, b, c]", wrapped to fit the line width after indent. */
+static void put_row(Buf *b, const Formatter *f, const Tensor *t, const float *p, int indent,
+                    bool summarize)
+{
+    int64_t n = t->shape[t->ndim - 1], stride = t->stride[t->ndim - 1];
+    bool cut = summarize && n > 2 * EDGEITEMS;
+    int64_t per_line = (LINEWIDTH - indent) / (f->width + 2);
+    if (per_line < 1) per_line = 1;
+    buf_puts(b, "[");
+    /* item k counts the " ..." of a summary as an element, as PyTorch does */
+    for (int64_t i = 0, k = 0; i < n; i++, k++) {
+        if (k > 0 && k % per_line == 0) {
+            buf_puts(b, ",\n");
+            buf_repeat(b, ' ', indent + 1);
+        } else if (k > 0) {
+            buf_puts(b, ", ");
+        }
+        if (cut && i == EDGEITEMS) {
+            buf_puts(b, " ...");
+            i = n - EDGEITEMS - 1;
+            continue;
+        }
+        put_value(b, f, p[i * stride]);
+    }
+    buf_puts(b, "]");
+}
+
+static void put_block_separator(Buf *b, int dims_left, int indent)
+{
+    buf_puts(b, ",");
+    buf_repeat(b, '\n', dims_left - 1);
+    buf_repeat(b, ' ', indent);
+}
+
+/* The sub-tensor of t from dim on, starting at p; indent is its column. */
+static void put_tensor(Buf *b, const Formatter *f, const Tensor *t, int dim, const float *p,
+                       int indent, bool summarize)
+{
+    if (t->ndim == 0) {
+        put_value(b, f, *p);
+        return;
+    }
+    if (dim == t->ndim - 1) {
+        put_row(b, f, t, p, indent, summarize);
+        return;
+    }
+    int64_t n = t->shape[dim];
+    bool cut = summarize && n > 2 * EDGEITEMS;
+    buf_puts(b, "[");
+    for (int64_t i = 0; i < n; i++) {
+        if (i > 0) put_block_separator(b, t->ndim - dim, indent + 1);
+        if (cut && i == EDGEITEMS) {
+            buf_puts(b, "...");
+            put_block_separator(b, t->ndim - dim, indent + 1);
+            i = n - EDGEITEMS;
+        }
+        put_tensor(b, f, t, dim + 1, p + i * t->stride[dim], indent + 1, summarize);
+    }
+    buf_puts(b, "]");
+}
+
+/* ---- suffixes and the whole string ------------------------------------------------ */
+
+/* Appends ", suffix" or ",\n       suffix" as _add_suffixes does; *last is
+ * its running line length (which starts 2 above the true length, as there). */
+static void put_suffix(Buf *b, int64_t *last, const char *suffix)
+{
+    int64_t n = (int64_t)strlen(suffix);
+    if (*last + n + 2 > LINEWIDTH) {
+        buf_puts(b, ",\n");
+        buf_repeat(b, ' ', PREFIX_LEN);
+        *last = PREFIX_LEN + n;
+    } else {
+        buf_puts(b, ", ");
+        *last += n + 2;
+    }
+    buf_puts(b, suffix);
+}
+
+static void put_suffixes(Buf *b, const Tensor *t)
+{
+    if (b->failed) return;
+    const char *nl = strrchr(b->s, '\n');
+    int64_t last = (int64_t)b->len - (nl ? nl - b->s : -1) + 1;
+    char s[TENSOR_MAX_DIMS * 24 + 320];
+    if (t->numel == 0 && t->ndim != 1) {   /* Python's tuple: "(0, 3)" */
+        int len = snprintf(s, sizeof s, "size=(");
+        for (int i = 0; i < t->ndim; i++)
+            len += snprintf(s + len, sizeof s - (size_t)len, i ? ", %lld" : "%lld",
+                            (long long)t->shape[i]);
+        snprintf(s + len, sizeof s - (size_t)len, ")");
+        put_suffix(b, &last, s);
+    }
+    if (t->grad_fn) {
+        snprintf(s, sizeof s, "grad_fn=<%.256s>", tensor_grad_fn_name(t));
+        put_suffix(b, &last, s);
+    } else if (t->requires_grad) {
+        put_suffix(b, &last, "requires_grad=True");
+    }
+}
+
+char *tensor_format(const Tensor *t)
+{
+    if (!t) return NULL;
+    Buf b = {0};
+    buf_puts(&b, "tensor(");
+    if (t->numel == 0) {
+        buf_puts(&b, "[]");
+    } else {
+        Formatter f;
+        bool summarize = t->numel > THRESHOLD;
+        formatter_init(&f, t, summarize);
+        put_tensor(&b, &f, t, 0, t->data, PREFIX_LEN, summarize);
+    }
+    put_suffixes(&b, t);
+    buf_puts(&b, ")");
+    if (b.failed) {
+        free(b.s);
+        return tensor__error("print: out of memory formatting a %s tensor",
+                             tensor_shape_str(t));
+    }
+    return b.s;
+}
+
+int tensor_fprint(FILE *f, const Tensor *t)
+{
+    if (!t) return -1;
+    if (!f) {
+        tensor__error("print: FILE is NULL");
+        return -1;
+    }
+    char *s = tensor_format(t);
+    if (!s) return -1;
+    int rc = fputs(s, f) < 0 || fputc('\n', f) == EOF ? -1 : 0;
+    free(s);
+    if (rc) tensor__error("print: write failed");
+    return rc;
+}
+
+int tensor_print(const Tensor *t) { return tensor_fprint(stdout, t); }

@@ -233,6 +233,7 @@ int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, doubl
 /* ---- Printing, as PyTorch prints ----------------------------------------- */
 int tensor_print(const Tensor *t);                           /* to stdout, with newline */
 int tensor_fprint(FILE *f, const Tensor *t);
-void tensor_set_print_precision(int digits);                 /* default 4 */
+void tensor_set_print_precision(int digits);                 /* default 4; 0 to 30 */
+char *tensor_format(const Tensor *t);                        /* that text, malloc'd; free it */
 
 #endif /* ATTOGRAD_TENSOR_H */
