@@ -46,7 +46,10 @@ struct Module {
     ModuleChild *children;
 };
 
-#define NN(m) (&(m)->base)
+/* The Module header of a concrete module; NULL stays NULL.  The sizeof is
+ * never evaluated: it only makes passing something without a Module base a
+ * compile error. */
+#define NN(m) ((void)sizeof(&(m)->base == (Module *)0), (Module *)(void *)(m))
 
 /* A list of named tensors (dotted names); free with nn_list_free. */
 typedef struct {
@@ -120,7 +123,7 @@ CausalAttention *nn_causal_attention(int d_in, int d_out, int context_length, fl
 
 typedef struct {
     Module base;
-    int num_heads;
+    int d_in, d_out, context_length, num_heads;
     CausalAttention **heads;     /* children "heads.0", "heads.1", ... */
 } MultiHeadAttentionWrapper;
 MultiHeadAttentionWrapper *nn_multi_head_attention_wrapper(int d_in, int d_out,

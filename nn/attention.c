@@ -1,0 +1,353 @@
+/*
+ * The book's chapter 3 attention modules, forward passes written as the
+ * book's Python reads.  Every forward takes x: (T, d_in) or (B, T, d_in);
+ * keys are transposed on their last two dims, which is the book's keys.T
+ * for one sequence and keys.transpose(1, 2) for a batch.
+ *
+ * Constructors draw from the default generator in the book's order (query,
+ * key, value, then out_proj), so a seed gives PyTorch's weights.
+ */
+#include "nn.h"
+
+#include "tensor/internal.h"   /* tensor__error */
+
+#include <math.h>
+#include <stdlib.h>
+
+/* ---- shared pieces -------------------------------------------------------- */
+
+/* The number of tokens T of x: (T, d_in) or (B, T, d_in); -1 with a message
+ * naming the module otherwise.  context_length 0: any T. */
+static int64_t check_input(const Module *m, const Tensor *x, int d_in, int context_length)
+{
+    if ((x->ndim != 2 && x->ndim != 3) || x->shape[x->ndim - 1] != d_in) {
+        tensor__error("%s: input %s: expected (T, %d) or (B, T, %d)", m->type,
+                      tensor_shape_str(x), d_in, d_in);
+        return -1;
+    }
+    int64_t T = x->shape[x->ndim - 2];
+    if (context_length > 0 && T > context_length) {
+        tensor__error("%s: input %s: %lld tokens exceed context_length %d", m->type,
+                      tensor_shape_str(x), (long long)T, context_length);
+        return -1;
+    }
+    return T;
+}
+
+/* Scores of future tokens (above the diagonal) become -inf:
+ * mask_bool = mask[:T, :T]; scores.masked_fill_(mask_bool, -inf). */
+static Tensor *mask_future(const Tensor *scores, const Tensor *mask, int64_t T)
+{
+    Tensor *mask_TT = tensor_narrow(tensor_narrow(mask, 0, 0, T), 1, 0, T);
+    return tensor_masked_fill(scores, mask_TT, -INFINITY);
+}
+
+/* A child Linear / Dropout registered under name; NULL if it could not be made. */
+static Linear *add_linear(Module *parent, const char *name, int in, int out, bool bias)
+{
+    Linear *l = nn_linear(in, out, bias);
+    nn_child(parent, name, NN(l));
+    return l;
+}
+
+static Dropout *add_dropout(Module *parent, float p)
+{
+    Dropout *d = nn_dropout(p);
+    nn_child(parent, "dropout", NN(d));
+    return d;
+}
+
+/* The buffer "mask" = triu(ones(context_length, context_length), diagonal=1). */
+static Tensor *add_causal_mask(Module *m, int context_length)
+{
+    TensorScope *scope = tensor_scope_begin();
+    Tensor *ones = tensor_ones(SHAPE(context_length, context_length));
+    Tensor *mask = nn_buffer(m, "mask", tensor_triu(ones, 1));
+    tensor_scope_end(scope);
+    return mask;
+}
+
+static bool sizes_ok(const char *type, int d_in, int d_out, int context_length, float dropout)
+{
+    if (d_in <= 0 || d_out <= 0 || context_length <= 0) {
+        tensor__error("%s: d_in %d, d_out %d and context_length %d must be positive", type,
+                      d_in, d_out, context_length);
+        return false;
+    }
+    if (!(dropout >= 0.0f && dropout <= 1.0f)) {
+        tensor__error("%s: dropout probability has to be between 0 and 1, but got %g", type,
+                      (double)dropout);
+        return false;
+    }
+    return true;
+}
+
+/* ---- Listing 3.1: SelfAttention_v1 ---------------------------------------- */
+
+static Tensor *v1_forward(Module *m, const Tensor *x)
+{
+    SelfAttentionV1 *sa = (SelfAttentionV1 *)m;
+    if (check_input(m, x, sa->d_in, 0) < 0) return NULL;
+    Tensor *keys    = tensor_matmul(x, sa->W_key);
+    Tensor *queries = tensor_matmul(x, sa->W_query);
+    Tensor *values  = tensor_matmul(x, sa->W_value);
+    Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));   /* omega */
+    Tensor *weights = tensor_softmax(tensor_div_scalar(scores, sqrtf((float)sa->d_out)), -1);
+    return tensor_matmul(weights, values);                                       /* context */
+}
+
+SelfAttentionV1 *nn_self_attention_v1(int d_in, int d_out)
+{
+    if (d_in <= 0 || d_out <= 0)
+        return tensor__error("SelfAttention_v1: d_in %d and d_out %d must be positive", d_in,
+                             d_out);
+    SelfAttentionV1 *sa = calloc(1, sizeof *sa);
+    if (!sa) return tensor__error("SelfAttention_v1: out of memory");
+    nn_module_init(NN(sa), "SelfAttention_v1", v1_forward);
+    sa->d_in = d_in;
+    sa->d_out = d_out;
+    TensorScope *scope = tensor_scope_begin();
+    sa->W_query = nn_parameter(NN(sa), "W_query", tensor_rand(SHAPE(d_in, d_out)));
+    sa->W_key   = nn_parameter(NN(sa), "W_key", tensor_rand(SHAPE(d_in, d_out)));
+    sa->W_value = nn_parameter(NN(sa), "W_value", tensor_rand(SHAPE(d_in, d_out)));
+    tensor_scope_end(scope);
+    if (!sa->W_query || !sa->W_key || !sa->W_value) {
+        nn_module_free(NN(sa));
+        return NULL;
+    }
+    return sa;
+}
+
+/* ---- Listing 3.2: SelfAttention_v2 ---------------------------------------- */
+
+static Tensor *v2_forward(Module *m, const Tensor *x)
+{
+    SelfAttentionV2 *sa = (SelfAttentionV2 *)m;
+    if (check_input(m, x, sa->d_in, 0) < 0) return NULL;
+    Tensor *keys    = nn_forward(NN(sa->W_key), x);
+    Tensor *queries = nn_forward(NN(sa->W_query), x);
+    Tensor *values  = nn_forward(NN(sa->W_value), x);
+    Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));
+    Tensor *weights = tensor_softmax(tensor_div_scalar(scores, sqrtf((float)sa->d_out)), -1);
+    return tensor_matmul(weights, values);
+}
+
+SelfAttentionV2 *nn_self_attention_v2(int d_in, int d_out, bool qkv_bias)
+{
+    if (d_in <= 0 || d_out <= 0)
+        return tensor__error("SelfAttention_v2: d_in %d and d_out %d must be positive", d_in,
+                             d_out);
+    SelfAttentionV2 *sa = calloc(1, sizeof *sa);
+    if (!sa) return tensor__error("SelfAttention_v2: out of memory");
+    nn_module_init(NN(sa), "SelfAttention_v2", v2_forward);
+    sa->d_in = d_in;
+    sa->d_out = d_out;
+    sa->W_query = add_linear(NN(sa), "W_query", d_in, d_out, qkv_bias);
+    sa->W_key   = add_linear(NN(sa), "W_key", d_in, d_out, qkv_bias);
+    sa->W_value = add_linear(NN(sa), "W_value", d_in, d_out, qkv_bias);
+    if (!sa->W_query || !sa->W_key || !sa->W_value) {
+        nn_module_free(NN(sa));
+        return NULL;
+    }
+    return sa;
+}
+
+/* ---- Exercise 3.1 ------------------------------------------------------------ */
+
+/* Linear keeps weight as (d_out, d_in) and computes x @ weight^T; v1 keeps
+ * W as (d_in, d_out) and computes x @ W.  So W = weight^T. */
+int nn_self_attention_v1_load_v2(SelfAttentionV1 *v1, const SelfAttentionV2 *v2)
+{
+    static const char *const names[3][2] = {
+        {"W_query", "W_query.weight"}, {"W_key", "W_key.weight"}, {"W_value", "W_value.weight"},
+    };
+    if (!v1 || !v2) return -1;
+    if (v2->W_query->bias) {
+        tensor__error("self_attention_v1_load_v2: v2 has qkv biases, which v1 cannot hold");
+        return -1;
+    }
+    int status = 0;
+    TensorScope *scope = tensor_scope_begin();
+    for (int i = 0; i < 3 && status == 0; i++) {
+        Tensor *W = nn_get_parameter(NN(v1), names[i][0]);
+        Tensor *weight_T = tensor_t(nn_get_parameter(NN(v2), names[i][1]));
+        if (!W || !weight_T) {
+            status = -1;
+        } else if (!tensor_same_shape(W, weight_T)) {
+            tensor__error("self_attention_v1_load_v2: %s: v1 holds %s, v2's weight^T is %s",
+                          names[i][0], tensor_shape_str(W), tensor_shape_str(weight_T));
+            status = -1;
+        } else if (!tensor_copy_(W, weight_T)) {
+            status = -1;
+        }
+    }
+    tensor_scope_end(scope);
+    return status;
+}
+
+/* ---- CausalAttention -------------------------------------------------------- */
+
+static Tensor *causal_forward(Module *m, const Tensor *x)
+{
+    CausalAttention *ca = (CausalAttention *)m;
+    int64_t T = check_input(m, x, ca->d_in, ca->context_length);
+    if (T < 0) return NULL;
+    Tensor *keys    = nn_forward(NN(ca->W_key), x);                  /* (..., T, d_out) */
+    Tensor *queries = nn_forward(NN(ca->W_query), x);
+    Tensor *values  = nn_forward(NN(ca->W_value), x);
+    Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));   /* (..., T, T) */
+    scores = mask_future(scores, ca->mask, T);
+    Tensor *weights = tensor_softmax(tensor_div_scalar(scores, sqrtf((float)ca->d_out)), -1);
+    weights = nn_forward(NN(ca->dropout), weights);
+    return tensor_matmul(weights, values);                           /* (..., T, d_out) */
+}
+
+CausalAttention *nn_causal_attention(int d_in, int d_out, int context_length, float dropout,
+                                     bool qkv_bias)
+{
+    if (!sizes_ok("CausalAttention", d_in, d_out, context_length, dropout)) return NULL;
+    CausalAttention *ca = calloc(1, sizeof *ca);
+    if (!ca) return tensor__error("CausalAttention: out of memory");
+    nn_module_init(NN(ca), "CausalAttention", causal_forward);
+    ca->d_in = d_in;
+    ca->d_out = d_out;
+    ca->context_length = context_length;
+    ca->W_query = add_linear(NN(ca), "W_query", d_in, d_out, qkv_bias);
+    ca->W_key   = add_linear(NN(ca), "W_key", d_in, d_out, qkv_bias);
+    ca->W_value = add_linear(NN(ca), "W_value", d_in, d_out, qkv_bias);
+    ca->dropout = add_dropout(NN(ca), dropout);
+    ca->mask = add_causal_mask(NN(ca), context_length);
+    if (!ca->W_query || !ca->W_key || !ca->W_value || !ca->dropout || !ca->mask) {
+        nn_module_free(NN(ca));
+        return NULL;
+    }
+    return ca;
+}
+
+/* ---- MultiHeadAttentionWrapper ---------------------------------------------- */
+
+static Tensor *wrapper_forward(Module *m, const Tensor *x)
+{
+    MultiHeadAttentionWrapper *w = (MultiHeadAttentionWrapper *)m;
+    if (check_input(m, x, w->d_in, w->context_length) < 0) return NULL;
+    /* torch.cat([head(x) for head in self.heads], dim=-1) */
+    Tensor **outs = malloc((size_t)w->num_heads * sizeof *outs);
+    if (!outs) return tensor__error("MultiHeadAttentionWrapper: out of memory");
+    for (int h = 0; h < w->num_heads; h++) outs[h] = nn_forward(NN(w->heads[h]), x);
+    Tensor *out = tensor_cat(w->num_heads, outs, -1);   /* (..., T, num_heads * d_out) */
+    free(outs);
+    return out;
+}
+
+static void wrapper_destroy(Module *m)
+{
+    free(((MultiHeadAttentionWrapper *)m)->heads);   /* the heads are children */
+}
+
+MultiHeadAttentionWrapper *nn_multi_head_attention_wrapper(int d_in, int d_out,
+                                                           int context_length, float dropout,
+                                                           int num_heads, bool qkv_bias)
+{
+    const char *type = "MultiHeadAttentionWrapper";
+    if (!sizes_ok(type, d_in, d_out, context_length, dropout)) return NULL;
+    if (num_heads <= 0) return tensor__error("%s: num_heads %d must be positive", type, num_heads);
+    MultiHeadAttentionWrapper *w = calloc(1, sizeof *w);
+    CausalAttention **heads = calloc((size_t)num_heads, sizeof *heads);
+    if (!w || !heads) {
+        free(w);
+        free(heads);
+        return tensor__error("%s: out of memory", type);
+    }
+    nn_module_init(NN(w), type, wrapper_forward);
+    w->base.destroy = wrapper_destroy;
+    w->d_in = d_in;
+    w->d_out = d_out;
+    w->context_length = context_length;
+    w->num_heads = num_heads;
+    w->heads = heads;
+    /* nn.ModuleList names its items "0", "1", ...: state_dict says "heads.0.". */
+    for (int h = 0; h < num_heads; h++) {
+        char name[32];
+        snprintf(name, sizeof name, "heads.%d", h);
+        heads[h] = nn_causal_attention(d_in, d_out, context_length, dropout, qkv_bias);
+        if (!nn_child(NN(w), name, NN(heads[h]))) {
+            nn_module_free(NN(w));
+            return NULL;
+        }
+    }
+    return w;
+}
+
+/* ---- MultiHeadAttention ------------------------------------------------------ */
+
+/* (..., T, d_out) -> view (..., T, num_heads, head_dim) -> transpose (..., num_heads, T, head_dim) */
+static Tensor *split_heads(const MultiHeadAttention *mha, const Tensor *t)
+{
+    if (!t) return NULL;
+    int64_t shape[TENSOR_MAX_DIMS];
+    for (int i = 0; i < t->ndim - 1; i++) shape[i] = t->shape[i];
+    shape[t->ndim - 1] = mha->num_heads;
+    shape[t->ndim] = mha->head_dim;
+    return tensor_transpose(tensor_view(t, t->ndim + 1, shape), -3, -2);
+}
+
+/* (..., num_heads, T, head_dim) -> transpose (..., T, num_heads, head_dim) ->
+ * contiguous -> view (..., T, d_out) */
+static Tensor *merge_heads(const MultiHeadAttention *mha, const Tensor *t)
+{
+    if (!t) return NULL;
+    Tensor *c = tensor_contiguous(tensor_transpose(t, -3, -2));
+    if (!c) return NULL;
+    int64_t shape[TENSOR_MAX_DIMS];
+    for (int i = 0; i < c->ndim - 2; i++) shape[i] = c->shape[i];
+    shape[c->ndim - 2] = mha->d_out;
+    return tensor_view(c, c->ndim - 1, shape);
+}
+
+static Tensor *mha_forward(Module *m, const Tensor *x)
+{
+    MultiHeadAttention *mha = (MultiHeadAttention *)m;
+    int64_t T = check_input(m, x, mha->d_in, mha->context_length);
+    if (T < 0) return NULL;
+    Tensor *keys    = split_heads(mha, nn_forward(NN(mha->W_key), x));    /* (..., H, T, hd) */
+    Tensor *queries = split_heads(mha, nn_forward(NN(mha->W_query), x));
+    Tensor *values  = split_heads(mha, nn_forward(NN(mha->W_value), x));
+    Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));  /* (..., H, T, T) */
+    scores = mask_future(scores, mha->mask, T);
+    Tensor *weights =
+        tensor_softmax(tensor_div_scalar(scores, sqrtf((float)mha->head_dim)), -1);
+    weights = nn_forward(NN(mha->dropout), weights);
+    Tensor *context = merge_heads(mha, tensor_matmul(weights, values));      /* (..., T, d_out) */
+    return nn_forward(NN(mha->out_proj), context);
+}
+
+MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_length,
+                                            float dropout, int num_heads, bool qkv_bias)
+{
+    const char *type = "MultiHeadAttention";
+    if (!sizes_ok(type, d_in, d_out, context_length, dropout)) return NULL;
+    if (num_heads <= 0) return tensor__error("%s: num_heads %d must be positive", type, num_heads);
+    if (d_out % num_heads != 0)
+        return tensor__error("%s: d_out %d must be divisible by num_heads %d", type, d_out,
+                             num_heads);
+    MultiHeadAttention *mha = calloc(1, sizeof *mha);
+    if (!mha) return tensor__error("%s: out of memory", type);
+    nn_module_init(NN(mha), type, mha_forward);
+    mha->d_in = d_in;
+    mha->d_out = d_out;
+    mha->num_heads = num_heads;
+    mha->head_dim = d_out / num_heads;
+    mha->context_length = context_length;
+    mha->W_query  = add_linear(NN(mha), "W_query", d_in, d_out, qkv_bias);
+    mha->W_key    = add_linear(NN(mha), "W_key", d_in, d_out, qkv_bias);
+    mha->W_value  = add_linear(NN(mha), "W_value", d_in, d_out, qkv_bias);
+    mha->out_proj = add_linear(NN(mha), "out_proj", d_out, d_out, true);
+    mha->dropout  = add_dropout(NN(mha), dropout);
+    mha->mask = add_causal_mask(NN(mha), context_length);
+    if (!mha->W_query || !mha->W_key || !mha->W_value || !mha->out_proj || !mha->dropout ||
+        !mha->mask) {
+        nn_module_free(NN(mha));
+        return NULL;
+    }
+    return mha;
+}

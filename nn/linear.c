@@ -1,0 +1,65 @@
+/*
+ * Linear: y = x @ weight^T + bias, as torch.nn.Linear, with its default
+ * initialisation drawn from the default generator in PyTorch's order.
+ */
+#include "nn.h"
+
+#include "tensor/internal.h"   /* tensor__error */
+
+#include <math.h>
+#include <stdlib.h>
+
+static Tensor *linear_forward(Module *m, const Tensor *x)
+{
+    Linear *l = (Linear *)m;
+    if (x->ndim < 1 || x->shape[x->ndim - 1] != l->in_features)
+        return tensor__error("Linear: input %s: expected last dim in_features = %d",
+                             tensor_shape_str(x), l->in_features);
+    return tensor_linear(x, l->weight, l->bias);
+}
+
+/*
+ * reset_parameters() of torch.nn.Linear, computed in double as Python does:
+ *   kaiming_uniform_(weight, a=sqrt(5)): gain = sqrt(2 / (1 + a**2)),
+ *     std = gain / sqrt(fan_in), bound = sqrt(3) * std;
+ *   bias: uniform_(-1 / sqrt(fan_in), 1 / sqrt(fan_in)).
+ * uniform_ then works with the bounds rounded to float, as torch's kernel.
+ */
+static int init_parameters(Linear *l)
+{
+    double a = sqrt(5.0);
+    double gain = sqrt(2.0 / (1.0 + a * a));
+    double std = gain / sqrt((double)l->in_features);
+    float bound = (float)(sqrt(3.0) * std);
+    if (!tensor_uniform_(l->weight, -bound, bound, NULL)) return -1;
+    if (!l->bias) return 0;
+    float bias_bound = (float)(1.0 / sqrt((double)l->in_features));
+    return tensor_uniform_(l->bias, -bias_bound, bias_bound, NULL) ? 0 : -1;
+}
+
+Linear *nn_linear(int in_features, int out_features, bool bias)
+{
+    if (in_features <= 0 || out_features <= 0)
+        return tensor__error("Linear: in_features %d and out_features %d must be positive",
+                             in_features, out_features);
+    Linear *l = calloc(1, sizeof *l);
+    if (!l) return tensor__error("Linear: out of memory");
+    nn_module_init(NN(l), "Linear", linear_forward);
+    l->in_features = in_features;
+    l->out_features = out_features;
+
+    /* The parameters are registered first, then drawn in place (weight,
+     * then bias) with grad mode off, as torch.nn.init does. */
+    TensorScope *scope = tensor_scope_begin();
+    l->weight = nn_parameter(NN(l), "weight", tensor_zeros(SHAPE(out_features, in_features)));
+    if (bias) l->bias = nn_parameter(NN(l), "bias", tensor_zeros(SHAPE(out_features)));
+    tensor_scope_end(scope);
+    tensor_no_grad_begin();
+    int drawn = l->weight && (!bias || l->bias) ? init_parameters(l) : -1;
+    tensor_no_grad_end();
+    if (drawn != 0) {
+        nn_module_free(NN(l));
+        return NULL;
+    }
+    return l;
+}

@@ -1,0 +1,205 @@
+/*
+ * Module plumbing: registering parameters, buffers and children, walking
+ * them with PyTorch's state_dict names, train/eval, and freeing.
+ *
+ * Names and order follow torch.nn.Module.named_parameters(): a module's own
+ * tensors in registration order, then each child's, depth first, with the
+ * child's name and a dot in front ("heads.0.W_key.weight").
+ */
+#include "nn.h"
+
+#include "tensor/internal.h"   /* tensor__error: the library's one error slot */
+
+#include <stdlib.h>
+#include <string.h>
+
+static void *xrealloc(void *p, size_t bytes)
+{
+    void *q = realloc(p, bytes);
+    if (!q) tensor__abort(__FILE__, __LINE__, "out of memory");
+    return q;
+}
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(xrealloc(NULL, n), s, n);
+}
+
+void nn_module_init(Module *m, const char *type, ModuleForward forward)
+{
+    memset(m, 0, sizeof *m);
+    m->type = type;
+    m->forward = forward;
+    m->training = true;
+}
+
+/* Appends a long-lived copy of init to a list; NULL (no change) when init is. */
+static Tensor *add_tensor(ModuleTensor **list, int *count, const char *name, const Tensor *init,
+                          bool requires_grad)
+{
+    if (!init) return NULL;
+    Tensor *t = tensor_keep(init);
+    t->requires_grad = requires_grad;
+    *list = xrealloc(*list, (size_t)(*count + 1) * sizeof **list);
+    (*list)[*count] = (ModuleTensor){xstrdup(name), t};
+    t->name = (*list)[*count].name;
+    (*count)++;
+    return t;
+}
+
+Tensor *nn_parameter(Module *m, const char *name, const Tensor *init)
+{
+    if (!m || !name) return NULL;
+    return add_tensor(&m->params, &m->n_params, name, init, true);
+}
+
+Tensor *nn_buffer(Module *m, const char *name, const Tensor *init)
+{
+    if (!m || !name) return NULL;
+    return add_tensor(&m->buffers, &m->n_buffers, name, init, false);
+}
+
+Module *nn_child(Module *m, const char *name, Module *child)
+{
+    if (!m || !name || !child) return NULL;
+    m->children = xrealloc(m->children, (size_t)(m->n_children + 1) * sizeof *m->children);
+    m->children[m->n_children++] = (ModuleChild){xstrdup(name), child};
+    return child;
+}
+
+Tensor *nn_forward(Module *m, const Tensor *x)
+{
+    if (!m || !x) return NULL;
+    return m->forward(m, x);
+}
+
+void nn_train(Module *m, bool training)
+{
+    if (!m) return;
+    m->training = training;
+    for (int i = 0; i < m->n_children; i++) nn_train(m->children[i].module, training);
+}
+
+/* ---- walking the tree ---------------------------------------------------- */
+
+static void list_add(NNList *l, const char *prefix, const char *name, Tensor *t)
+{
+    size_t n = strlen(prefix) + strlen(name) + 1;
+    char *full = xrealloc(NULL, n);
+    snprintf(full, n, "%s%s", prefix, name);
+    l->names = xrealloc(l->names, (size_t)(l->count + 1) * sizeof *l->names);
+    l->tensors = xrealloc(l->tensors, (size_t)(l->count + 1) * sizeof *l->tensors);
+    l->names[l->count] = full;
+    l->tensors[l->count] = t;
+    l->count++;
+}
+
+/* Own tensors of the kind chosen by buffers, then the children's, pre-order. */
+static void collect(const Module *m, const char *prefix, bool buffers, NNList *l)
+{
+    const ModuleTensor *own = buffers ? m->buffers : m->params;
+    int n = buffers ? m->n_buffers : m->n_params;
+    for (int i = 0; i < n; i++) list_add(l, prefix, own[i].name, own[i].tensor);
+    for (int i = 0; i < m->n_children; i++) {
+        const ModuleChild *c = &m->children[i];
+        size_t len = strlen(prefix) + strlen(c->name) + 2;
+        char *sub = xrealloc(NULL, len);
+        snprintf(sub, len, "%s%s.", prefix, c->name);
+        collect(c->module, sub, buffers, l);
+        free(sub);
+    }
+}
+
+NNList nn_named_parameters(const Module *m)
+{
+    NNList l = {0};
+    if (m) collect(m, "", false, &l);
+    return l;
+}
+
+NNList nn_named_buffers(const Module *m)
+{
+    NNList l = {0};
+    if (m) collect(m, "", true, &l);
+    return l;
+}
+
+void nn_list_free(NNList *l)
+{
+    if (!l) return;
+    for (int i = 0; i < l->count; i++) free(l->names[i]);
+    free(l->names);
+    free(l->tensors);
+    *l = (NNList){0};
+}
+
+int64_t nn_num_parameters(const Module *m)
+{
+    if (!m) return 0;
+    int64_t n = 0;
+    for (int i = 0; i < m->n_params; i++) n += m->params[i].tensor->numel;
+    for (int i = 0; i < m->n_children; i++) n += nn_num_parameters(m->children[i].module);
+    return n;
+}
+
+static Tensor *find_own(const ModuleTensor *list, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(list[i].name, name) == 0) return list[i].tensor;
+    return NULL;
+}
+
+/* "heads.0.W_key.weight": a child whose name and a dot start the rest, or an
+ * own tensor.  Child names may contain dots themselves ("heads.0"). */
+static Tensor *find(const Module *m, const char *name)
+{
+    Tensor *t = find_own(m->params, m->n_params, name);
+    if (!t) t = find_own(m->buffers, m->n_buffers, name);
+    for (int i = 0; !t && i < m->n_children; i++) {
+        size_t len = strlen(m->children[i].name);
+        if (strncmp(name, m->children[i].name, len) == 0 && name[len] == '.')
+            t = find(m->children[i].module, name + len + 1);
+    }
+    return t;
+}
+
+Tensor *nn_get_parameter(const Module *m, const char *dotted_name)
+{
+    if (!m || !dotted_name) return NULL;
+    Tensor *t = find(m, dotted_name);
+    if (!t)
+        return tensor__error("get_parameter: %s has no parameter or buffer \"%s\"", m->type,
+                             dotted_name);
+    return t;
+}
+
+void nn_zero_grad(Module *m)
+{
+    if (!m) return;
+    for (int i = 0; i < m->n_params; i++) tensor_zero_grad(m->params[i].tensor);
+    for (int i = 0; i < m->n_children; i++) nn_zero_grad(m->children[i].module);
+}
+
+static void free_tensors(ModuleTensor *list, int n)
+{
+    for (int i = 0; i < n; i++) {
+        tensor_free(list[i].tensor);
+        free(list[i].name);
+    }
+    free(list);
+}
+
+void nn_module_free(Module *m)
+{
+    if (!m) return;
+    if (m->destroy) m->destroy(m);
+    for (int i = 0; i < m->n_children; i++) {
+        nn_module_free(m->children[i].module);
+        free(m->children[i].name);
+    }
+    free(m->children);
+    free_tensors(m->params, m->n_params);
+    free_tensors(m->buffers, m->n_buffers);
+    free(m);
+}
