@@ -1,15 +1,333 @@
-/* TEMPORARY stub: being written. */
+/*
+ * Matrix products: tensor_matmul (torch.matmul) and tensor_linear
+ * (torch.nn.functional.linear), forward and backward.
+ *
+ * Every product here is a batch of 2-d products over broadcast batch dims.
+ * An operand is described by a Mat: rows x cols per batch element, read
+ * through a row and a column stride, plus one stride per batch dim (0 where
+ * the operand is broadcast).  So transposed views (keys.transpose(-2, -1)),
+ * slices and broadcast batches reach the kernel without a copy; the kernel
+ * needs one of the two matrix strides to be 1, and an operand with neither
+ * is copied.  Gradients are written the same way: a gradient's batch
+ * strides are 0 along the dims where its operand was broadcast, so the
+ * kernel's accumulation (beta = 1) sums over them.
+ */
 #include "internal.h"
+#include "kernels/sgemm.h"
 
-void matmul_backward(TensorNode *n, const Tensor *grad_out)
+#include <string.h>
+
+typedef struct {
+    int nb;                               /* number of batch dims */
+    int64_t shape[TENSOR_MAX_DIMS];
+} Batch;
+
+typedef struct {
+    float *data;                          /* read only, except for outputs */
+    int64_t rows, cols, rs, cs;           /* one batch element */
+    int64_t bs[TENSOR_MAX_DIMS];          /* stride per batch dim; 0: broadcast */
+} Mat;
+
+static int batch_dims(const Tensor *t) { return t->ndim > 2 ? t->ndim - 2 : 0; }
+
+/* The batch shape of a @ b: their batch dims (all but the last two)
+ * broadcast; -1 when they do not. */
+static int broadcast_batch(const Tensor *a, const Tensor *b, Batch *bt)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"matmul_backward not written yet");
+    int na = batch_dims(a), nb = batch_dims(b);
+    bt->nb = na > nb ? na : nb;
+    for (int i = 0; i < bt->nb; i++) {
+        int ia = i - (bt->nb - na), ib = i - (bt->nb - nb);
+        int64_t sa = ia >= 0 ? a->shape[ia] : 1, sb = ib >= 0 ? b->shape[ib] : 1;
+        if (sa != sb && sa != 1 && sb != 1) return -1;
+        bt->shape[i] = sa == 1 ? sb : sa;
+    }
+    return 0;
 }
 
-void linear_backward(TensorNode *n, const Tensor *grad_out)
+/* t as a batch of matrices over bt.  A 1-d t is a row (1, k) on the left of
+ * a product and a column (k, 1) on the right, as torch.matmul reads it. */
+static Mat mat_of(const Tensor *t, bool left, const Batch *bt)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"linear_backward not written yet");
+    Mat x = {.data = t->data};
+    int d = t->ndim;
+    if (d == 1) {
+        int64_t k = t->shape[0], s = t->stride[0];
+        x.rows = left ? 1 : k;
+        x.cols = left ? k : 1;
+        x.rs = left ? k * s : s;
+        x.cs = left ? s : 1;
+    } else {
+        x.rows = t->shape[d - 2];
+        x.cols = t->shape[d - 1];
+        x.rs = t->stride[d - 2];
+        x.cs = t->stride[d - 1];
+    }
+    int nt = batch_dims(t);
+    for (int i = 0; i < bt->nb; i++) {
+        int it = i - (bt->nb - nt);
+        x.bs[i] = it < 0 || t->shape[it] == 1 ? 0 : t->stride[it];
+    }
+    return x;
 }
 
+/* A contiguous (batch..., rows, cols) buffer as a Mat. */
+static Mat mat_dense(const float *data, int64_t rows, int64_t cols, const Batch *bt)
+{
+    Mat x = {.data = (float *)data, .rows = rows, .cols = cols, .rs = cols, .cs = 1};
+    int64_t s = rows * cols;
+    for (int i = bt->nb - 1; i >= 0; i--) {
+        x.bs[i] = s;
+        s *= bt->shape[i];
+    }
+    return x;
+}
+
+static Mat mat_t(Mat x)
+{
+    int64_t r = x.rows, s = x.rs;
+    x.rows = x.cols;
+    x.rs = x.cs;
+    x.cols = r;
+    x.cs = s;
+    return x;
+}
+
+/* How the kernel reads x: as stored with leading dim rs when its columns
+ * are adjacent, transposed with leading dim cs when its rows are. */
+static bool mat_layout(const Mat *x, bool *trans, int64_t *ld)
+{
+    if (x->cs == 1 || x->cols == 1) {
+        *trans = false;
+        *ld = x->rows == 1 ? x->cols : x->rs;
+        return true;
+    }
+    if (x->rs == 1 || x->rows == 1) {
+        *trans = true;
+        *ld = x->cs;
+        return true;
+    }
+    return false;
+}
+
+/* t itself when the kernel can read its matrices, else a contiguous copy. */
+static const Tensor *kernel_readable(const Tensor *t)
+{
+    int d = t->ndim;
+    if (d < 2 || t->stride[d - 1] == 1 || t->stride[d - 2] == 1 || t->shape[d - 1] == 1 ||
+        t->shape[d - 2] == 1)
+        return t;
+    Tensor *c = tensor__alloc(d, t->shape);
+    TensorIter it;
+    tensor__iter_init(&it, d, t->shape, 1, (const int64_t *[]){t->stride}, NULL);
+    for (int64_t i = 0; i < t->numel; i++, tensor__iter_next(&it)) c->data[i] = t->data[it.off[0]];
+    return c;
+}
+
+/* Merges the innermost batch dims into the matrices where the strides
+ * allow, so (B, T, D) @ (D, E) is one (B*T, D) @ (D, E) product, and a
+ * gradient summed over a batch dim is one product with a longer k. */
+static void fold(Batch *bt, Mat *a, Mat *b, Mat *c)
+{
+    while (bt->nb > 0) {
+        int d = bt->nb - 1;
+        int64_t s = bt->shape[d];
+        if (s != 1 && b->bs[d] == 0 && a->bs[d] == a->rows * a->rs &&
+            c->bs[d] == c->rows * c->rs) {
+            a->rows *= s;                               /* into m */
+            c->rows *= s;
+        } else if (s != 1 && c->bs[d] == 0 && a->bs[d] == a->cols * a->cs &&
+                   b->bs[d] == b->rows * b->rs) {
+            a->cols *= s;                               /* into k */
+            b->rows *= s;
+        } else if (s != 1) {
+            return;
+        }
+        bt->nb--;
+    }
+}
+
+/* c = a @ b, or c += a @ b when accumulate, for every batch index. */
+static void gemm_batched(Batch bt, Mat a, Mat b, Mat c, bool accumulate)
+{
+    fold(&bt, &a, &b, &c);
+    bool ta, tb, tc;
+    int64_t lda, ldb, ldc;
+    TENSOR__ASSERT(mat_layout(&a, &ta, &lda) && mat_layout(&b, &tb, &ldb));
+    TENSOR__ASSERT(mat_layout(&c, &tc, &ldc) && !tc);
+    TENSOR__ASSERT(a.rows == c.rows && b.cols == c.cols && a.cols == b.rows);
+    int64_t count = tensor__numel(bt.nb, bt.shape);
+    for (int64_t e = 0; e < count; e++) {
+        int64_t oa = 0, ob = 0, oc = 0, r = e;
+        for (int d = bt.nb - 1; d >= 0; d--) {
+            int64_t i = r % bt.shape[d];
+            r /= bt.shape[d];
+            oa += i * a.bs[d];
+            ob += i * b.bs[d];
+            oc += i * c.bs[d];
+        }
+        tensor__sgemm(ta, tb, c.rows, c.cols, a.cols, 1.0f, a.data + oa, lda, b.data + ob, ldb,
+                      accumulate ? 1.0f : 0.0f, c.data + oc, ldc);
+    }
+}
+
+/* ---- matmul -------------------------------------------------------------- */
+
+/* The grad_fn torch 1.13 shows for torch.matmul of these ranks. */
+static const char *matmul_name(int da, int db)
+{
+    if (da == 1 && db == 1) return "DotBackward0";
+    if (da == 2 && db == 1) return "MvBackward0";
+    if (da == 1 && db == 2) return "SqueezeBackward3";
+    if (da == 2 && db == 2) return "MmBackward0";
+    if (da == 2) return "CloneBackward0";
+    return "UnsafeViewBackward0";
+}
+
+static int64_t rows_of(const Tensor *a) { return a->ndim == 1 ? 1 : a->shape[a->ndim - 2]; }
+static int64_t cols_of(const Tensor *b) { return b->ndim == 1 ? 1 : b->shape[b->ndim - 1]; }
+
+Tensor *tensor_matmul(const Tensor *a, const Tensor *b)
+{
+    if (!a || !b) return NULL;
+    if (a->ndim == 0 || b->ndim == 0)
+        return tensor__error("matmul: %s @ %s: both operands need at least 1 dim, got a 0-d one",
+                             tensor_shape_str(a), tensor_shape_str(b));
+    int64_t k = a->shape[a->ndim - 1], kb = b->shape[b->ndim == 1 ? 0 : b->ndim - 2];
+    if (k != kb)
+        return tensor__error("matmul: %s @ %s: inner sizes differ (%lld != %lld)",
+                             tensor_shape_str(a), tensor_shape_str(b), (long long)k,
+                             (long long)kb);
+    Batch bt;
+    if (broadcast_batch(a, b, &bt))
+        return tensor__error("matmul: %s @ %s: batch dims do not broadcast",
+                             tensor_shape_str(a), tensor_shape_str(b));
+    int64_t m = rows_of(a), n = cols_of(b), shape[TENSOR_MAX_DIMS];
+    int nd = bt.nb;
+    memcpy(shape, bt.shape, sizeof shape);
+    if (a->ndim > 1) shape[nd++] = m;
+    if (b->ndim > 1) shape[nd++] = n;
+    Tensor *out = tensor__alloc(nd, shape);
+    const Tensor *ar = kernel_readable(a), *br = kernel_readable(b);
+    gemm_batched(bt, mat_of(ar, true, &bt), mat_of(br, false, &bt),
+                 mat_dense(out->data, m, n, &bt), false);
+    TensorNode *node = tensor__record(OP_MATMUL, out, 2, (const Tensor *[]){a, b});
+    if (node) {
+        /* The readable forms, so the backward need not copy again; nodes
+         * never write through saved tensors. */
+        node->saved[0] = (Tensor *)ar;
+        node->saved[1] = (Tensor *)br;
+        node->name = matmul_name(a->ndim, b->ndim);
+    }
+    return out;
+}
+
+/* forward: C = A @ B for every batch element (batch dims broadcast; a 1-d
+ *          A is a row, a 1-d B a column)
+ * backward: dA += dC @ B^T,  dB += A^T @ dC,  each summed over the batch
+ *           dims where its operand was broadcast */
+void matmul_backward(TensorNode *node, const Tensor *dc)
+{
+    const Tensor *a = node->saved[0], *b = node->saved[1];
+    Batch bt;
+    TENSOR__ASSERT(broadcast_batch(a, b, &bt) == 0);
+    Mat g = mat_dense(tensor__contiguous_data(dc), rows_of(a), cols_of(b), &bt);
+    if (node->inputs[0]->requires_grad) {
+        Tensor *da = tensor_zeros(a->ndim, a->shape);
+        gemm_batched(bt, g, mat_t(mat_of(b, false, &bt)), mat_of(da, true, &bt), true);
+        tensor__accumulate_grad(node->inputs[0], da);
+    }
+    if (node->inputs[1]->requires_grad) {
+        Tensor *db = tensor_zeros(b->ndim, b->shape);
+        gemm_batched(bt, mat_t(mat_of(a, true, &bt)), g, mat_of(db, false, &bt), true);
+        tensor__accumulate_grad(node->inputs[1], db);
+    }
+}
+
+/* ---- linear -------------------------------------------------------------- */
+
+/* The grad_fn torch 1.13's F.linear shows: addmm for 2-d input with bias,
+ * a view of one addmm for contiguous 3-d input, else matmul then add_. */
+static const char *linear_name(const Tensor *x, const Tensor *b)
+{
+    switch (x->ndim) {
+    case 1: return b ? "AddBackward0" : "SqueezeBackward3";
+    case 2: return b ? "AddmmBackward0" : "MmBackward0";
+    case 3:
+        if (!b) return "UnsafeViewBackward0";
+        return tensor_is_contiguous(x) ? "ViewBackward0" : "AddBackward0";
+    default: return b ? "AddBackward0" : "UnsafeViewBackward0";
+    }
+}
+
+static Tensor *linear_check(const Tensor *x, const Tensor *w, const Tensor *b)
+{
+    if (x->ndim == 0)
+        return tensor__error("linear: input %s is 0-d; it needs at least 1 dim",
+                             tensor_shape_str(x));
+    if (w->ndim != 2)
+        return tensor__error("linear: weight %s must be 2-d (out, in)", tensor_shape_str(w));
+    if (x->shape[x->ndim - 1] != w->shape[1])
+        return tensor__error("linear: input %s, weight %s: in features differ (%lld != %lld)",
+                             tensor_shape_str(x), tensor_shape_str(w),
+                             (long long)x->shape[x->ndim - 1], (long long)w->shape[1]);
+    if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
+        return tensor__error("linear: bias %s must be (%lld) for weight %s",
+                             tensor_shape_str(b), (long long)w->shape[0], tensor_shape_str(w));
+    return (Tensor *)x;
+}
+
+Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b)
+{
+    if (!x || !w || !linear_check(x, w, b)) return NULL;
+    int64_t shape[TENSOR_MAX_DIMS], nout = w->shape[0], rows = rows_of(x);
+    memcpy(shape, x->shape, sizeof shape);
+    shape[x->ndim - 1] = nout;
+    Tensor *out = tensor__alloc(x->ndim, shape);
+    /* As torch's addmm: the bias is in C before the product is added. */
+    if (b) {
+        const float *bias = tensor__contiguous_data(b);
+        for (int64_t i = 0; i < out->numel; i += nout)
+            memcpy(out->data + i, bias, (size_t)nout * sizeof(float));
+    }
+    Batch bt = {.nb = batch_dims(x)};
+    memcpy(bt.shape, x->shape, (size_t)bt.nb * sizeof *bt.shape);
+    const Tensor *xr = kernel_readable(x), *wr = kernel_readable(w);
+    gemm_batched(bt, mat_of(xr, true, &bt), mat_t(mat_of(wr, true, &bt)),
+                 mat_dense(out->data, rows, nout, &bt), b != NULL);
+    TensorNode *node = tensor__record(OP_LINEAR, out, b ? 3 : 2, (const Tensor *[]){x, w, b});
+    if (node) {
+        node->saved[0] = (Tensor *)xr;
+        node->saved[1] = (Tensor *)wr;
+        node->name = linear_name(x, b);
+    }
+    return out;
+}
+
+/* forward: y = x @ w^T + b   (x: (..., in), w: (out, in), b: (out))
+ * backward: dx += dy @ w,  dw += dy^T @ x summed over x's leading dims,
+ *           db += dy summed over all but the last dim */
+void linear_backward(TensorNode *node, const Tensor *dy)
+{
+    const Tensor *x = node->saved[0], *w = node->saved[1];
+    int64_t nout = w->shape[0];
+    Batch bt = {.nb = batch_dims(x)};
+    memcpy(bt.shape, x->shape, (size_t)bt.nb * sizeof *bt.shape);
+    const float *dyd = tensor__contiguous_data(dy);
+    Mat g = mat_dense(dyd, rows_of(x), nout, &bt);
+    if (node->inputs[0]->requires_grad) {
+        Tensor *dx = tensor_zeros(x->ndim, x->shape);
+        gemm_batched(bt, g, mat_of(w, true, &bt), mat_of(dx, true, &bt), true);
+        tensor__accumulate_grad(node->inputs[0], dx);
+    }
+    if (node->inputs[1]->requires_grad) {
+        Tensor *dw = tensor_zeros(2, w->shape);
+        gemm_batched(bt, mat_t(g), mat_of(x, true, &bt), mat_of(dw, true, &bt), true);
+        tensor__accumulate_grad(node->inputs[1], dw);
+    }
+    if (node->n_inputs == 3 && node->inputs[2]->requires_grad) {
+        Tensor *db = tensor_zeros(1, &nout);
+        for (int64_t i = 0; i < dy->numel; i++) db->data[i % nout] += dyd[i];
+        tensor__accumulate_grad(node->inputs[2], db);
+    }
+}

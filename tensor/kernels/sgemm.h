@@ -1,0 +1,23 @@
+/*
+ * The single-precision matrix product every matmul in the library goes
+ * through, with BLAS's row-major conventions:
+ *
+ *     C = alpha * op(A) @ op(B) + beta * C      op(A): m x k, op(B): k x n
+ *
+ * op(A) = A when trans_a is false (element (i, p) at a[i * lda + p]) and A^T
+ * when it is true (element (i, p) at a[p * lda + i]); likewise for B.  C is
+ * m x n with element (i, j) at c[i * ldc + j].  When beta is 0, C is only
+ * written, never read (it may hold NaN).  Leading dimensions may be anything
+ * that addresses the elements, including 0 for a broadcast row.
+ */
+#ifndef ATTOGRAD_SGEMM_H
+#define ATTOGRAD_SGEMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+void tensor__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                   float *c, int64_t ldc);
+
+#endif /* ATTOGRAD_SGEMM_H */

@@ -1,0 +1,374 @@
+/*
+ * tensor_matmul and tensor_linear: forward and gradients against PyTorch
+ * fixtures (tests/reference/gen_matmul.py), grad_fn names, strided and
+ * broadcast operands, error messages, and the sgemm kernel itself against a
+ * double-precision reference over sizes that cross every block boundary.
+ *
+ * Tolerances: a float32 product of length k agrees with PyTorch's (another
+ * summation order) to about sqrt(k) * 2^-24 * sum|a_p b_p|; for the fixtures
+ * (k <= 36, |a|, |b| < 1) that is below 1e-6 absolute, so atol 1e-6 plus
+ * rtol 1e-5 is safe and still catches any wrong element or index.
+ */
+#include "kernels/sgemm.h"
+#include "testutil.h"
+
+#define FIXTURES "matmul.txt"
+
+static Tensor *fx(const char *name) { return testutil_fixture(FIXTURES, name); }
+
+static Tensor *fx2(const char *c, const char *suffix)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s_%s", c, suffix);
+    return fx(name);
+}
+
+/* A leaf as the generator built it: stored, or a transposed view of the
+ * stored tensor (then its gradient is the view's, as in the fixture). */
+static Tensor *operand(const char *c, const char *which, bool transposed)
+{
+    char suffix[8];
+    snprintf(suffix, sizeof suffix, "%s%s", which, transposed ? "t" : "");
+    Tensor *t = fx2(c, suffix);
+    if (transposed) t = tensor_transpose(t, -2, -1);
+    return tensor_requires_grad_(tensor_detach(t), true);
+}
+
+#define CLOSE(a, b) ck_assert_tensor_close((a), (b), 1e-6, 1e-5)
+
+/* ---- matmul against PyTorch ----------------------------------------------- */
+
+static const struct {
+    const char *name;
+    bool ta, tb;
+    const char *grad_fn;        /* as torch 1.13 prints it (see the fixture) */
+} matmul_cases[] = {
+    {"dot", false, false, "DotBackward0"},
+    {"mv", false, false, "MvBackward0"},
+    {"vm", false, false, "SqueezeBackward3"},
+    {"mm", false, false, "MmBackward0"},
+    {"mm_odd", false, false, "MmBackward0"},
+    {"mm_t", true, true, "MmBackward0"},
+    {"mm_big", false, false, "MmBackward0"},
+    {"mm_big_t", true, true, "MmBackward0"},
+    {"b3_2", false, false, "UnsafeViewBackward0"},
+    {"b3_3", false, false, "UnsafeViewBackward0"},
+    {"bcast", false, false, "UnsafeViewBackward0"},
+    {"v_b3", false, false, "UnsafeViewBackward0"},
+    {"b3_v", false, false, "UnsafeViewBackward0"},
+    {"m_b3", false, false, "CloneBackward0"},
+    {"attn", false, true, "UnsafeViewBackward0"},
+    {"attn_big", false, true, "UnsafeViewBackward0"},
+};
+
+START_TEST(test_matmul_matches_torch)
+{
+    const char *c = matmul_cases[_i].name;
+    Tensor *a = operand(c, "a", matmul_cases[_i].ta);
+    Tensor *b = operand(c, "b", matmul_cases[_i].tb);
+    Tensor *out = tensor_matmul(a, b);
+    CLOSE(out, fx2(c, "out"));
+    ck_assert_str_eq(tensor_grad_fn_name(out), matmul_cases[_i].grad_fn);
+    ck_assert_int_eq(tensor_backward(out, fx2(c, "dout")), 0);
+    CLOSE(a->grad, fx2(c, "da"));
+    CLOSE(b->grad, fx2(c, "db"));
+}
+END_TEST
+
+/* ---- linear against PyTorch ------------------------------------------------ */
+
+static const struct {
+    const char *name;
+    bool bias;
+    const char *grad_fn;
+} linear_cases[] = {
+    {"lin1b", true, "AddBackward0"},
+    {"lin1", false, "SqueezeBackward3"},
+    {"lin2b", true, "AddmmBackward0"},
+    {"lin2", false, "MmBackward0"},
+    {"lin3b", true, "ViewBackward0"},
+    {"lin3", false, "UnsafeViewBackward0"},
+    {"lin4b", true, "AddBackward0"},
+    {"lin_big", true, "ViewBackward0"},
+};
+
+START_TEST(test_linear_matches_torch)
+{
+    const char *c = linear_cases[_i].name;
+    Tensor *x = tensor_requires_grad_(fx2(c, "x"), true);
+    Tensor *w = tensor_requires_grad_(fx2(c, "w"), true);
+    Tensor *b = linear_cases[_i].bias ? tensor_requires_grad_(fx2(c, "bias"), true) : NULL;
+    Tensor *out = tensor_linear(x, w, b);
+    CLOSE(out, fx2(c, "out"));
+    ck_assert_str_eq(tensor_grad_fn_name(out), linear_cases[_i].grad_fn);
+    ck_assert_int_eq(tensor_backward(out, fx2(c, "dout")), 0);
+    CLOSE(x->grad, fx2(c, "dx"));
+    CLOSE(w->grad, fx2(c, "dw"));
+    if (b) CLOSE(b->grad, fx2(c, "dbias"));
+}
+END_TEST
+
+/* PyTorch's linear adds the bias into the product (addmm); on the book's
+ * sizes the results agree to a few ulp, not only to 1e-5. */
+START_TEST(test_linear_agrees_closely)
+{
+    const char *cases[] = {"lin2b", "lin3b", "lin_big"};
+    for (int i = 0; i < 3; i++) {
+        Tensor *out = tensor_linear(fx2(cases[i], "x"), fx2(cases[i], "w"),
+                                    fx2(cases[i], "bias"));
+        ck_assert_tensor_close(out, fx2(cases[i], "out"), 1e-6, 1e-6);
+    }
+}
+END_TEST
+
+START_TEST(test_linear_noncontiguous_3d_name)
+{
+    Tensor *x = tensor_transpose(tensor_ones(SHAPE(4, 2, 3)), 0, 1);
+    x = tensor_requires_grad_(tensor_detach(x), true);
+    Tensor *y = tensor_linear(x, tensor_ones(SHAPE(5, 3)), tensor_ones(SHAPE(5)));
+    ck_assert_str_eq(tensor_grad_fn_name(y), "AddBackward0");
+    ck_assert_float_eq(tensor_get(y, IDX(1, 3, 4)), 4.0f);
+}
+END_TEST
+
+/* ---- strided, copied and broadcast operands -------------------------------- */
+
+/* Fills t (any strides) with a fixed pattern in [-1, 1): a hash of the
+ * element index and seed, so no generator state is involved. */
+static Tensor *pattern(Tensor *t, uint64_t seed)
+{
+    Tensor *c = tensor_empty(t->ndim, t->shape);
+    for (int64_t i = 0; i < c->numel; i++) {
+        uint64_t z = ((uint64_t)i + seed * 0x632BE59BD9B4E019ull) * 0x9E3779B97F4A7C15ull;
+        z = (z ^ (z >> 29)) * 0xBF58476D1CE4E5B9ull;
+        c->data[i] = (float)((z ^ (z >> 32)) >> 40) * 0x1.0p-23f - 1.0f;
+    }
+    tensor_copy_(t, c);
+    return t;
+}
+
+/* The same product from contiguous copies; sgemm's per-element summation
+ * order does not depend on the layout, so the results are close to a few
+ * ulp (rtol 1e-6). */
+static void check_same_as_contiguous(const Tensor *a, const Tensor *b)
+{
+    Tensor *got = tensor_matmul(a, b);
+    Tensor *want = tensor_matmul(tensor_contiguous(a), tensor_contiguous(b));
+    ck_assert_tensor_close(got, want, 1e-6, 1e-6);
+}
+
+START_TEST(test_matmul_strided_operands)
+{
+    /* transposed views of every kind, small and large */
+    int64_t sizes[] = {3, 17, 70};
+    for (int s = 0; s < 3; s++) {
+        int64_t n = sizes[s];
+        Tensor *a = pattern(tensor_empty(SHAPE(n, n + 5)), 1);
+        Tensor *b = pattern(tensor_empty(SHAPE(n + 5, n - 1)), 2);
+        Tensor *at = tensor_transpose(pattern(tensor_empty(SHAPE(n + 5, n)), 3), 0, 1);
+        Tensor *bt = tensor_transpose(pattern(tensor_empty(SHAPE(n - 1, n + 5)), 4), 0, 1);
+        check_same_as_contiguous(a, bt);
+        check_same_as_contiguous(at, b);
+        check_same_as_contiguous(at, bt);
+        /* row slices: a row stride larger than the row */
+        Tensor *wide = pattern(tensor_empty(SHAPE(n, 2 * n + 10)), 5);
+        check_same_as_contiguous(tensor_narrow(wide, 1, 3, n + 5), b);
+    }
+}
+END_TEST
+
+START_TEST(test_matmul_copies_operands_without_unit_stride)
+{
+    /* permute (2,0,1) of a (4,3,5): matrix strides (15, 5), neither is 1 */
+    Tensor *base = pattern(tensor_empty(SHAPE(4, 3, 5)), 6);
+    Tensor *a = tensor_permute(base, SHAPE(2, 0, 1));      /* (5, 4, 3) */
+    Tensor *b = pattern(tensor_empty(SHAPE(5, 3, 2)), 7);
+    check_same_as_contiguous(a, b);
+    Tensor *ag = tensor_requires_grad_(tensor_detach(a), true);
+    Tensor *y = tensor_matmul(ag, b);
+    ck_assert_int_eq(tensor_backward(y, tensor_ones(y->ndim, y->shape)), 0);
+    /* d sum(A @ B) / dA[i][j] = sum_k B[j][k], row sums of each batch's B */
+    for (int64_t e = 0; e < 5; e++)
+        for (int64_t j = 0; j < 3; j++) {
+            float want = tensor_get(b, IDX(e, j, 0)) + tensor_get(b, IDX(e, j, 1));
+            ck_assert_float_eq_tol(tensor_get(ag->grad, IDX(e, 1, j)), want, 1e-6);
+        }
+}
+END_TEST
+
+START_TEST(test_matmul_strided_batches)
+{
+    /* batch dims permuted, and a batch broadcast by expand (stride 0) */
+    Tensor *a = tensor_permute(pattern(tensor_empty(SHAPE(3, 2, 20, 33)), 8), SHAPE(1, 0, 2, 3));
+    Tensor *b = pattern(tensor_empty(SHAPE(2, 3, 33, 18)), 9);
+    check_same_as_contiguous(a, b);
+    Tensor *e = tensor_expand(pattern(tensor_empty(SHAPE(1, 33, 18)), 10), SHAPE(3, 33, 18));
+    check_same_as_contiguous(a, e);
+}
+END_TEST
+
+START_TEST(test_matmul_broadcast_gradient_is_summed)
+{
+    /* x (2,3,40,17) @ w (17,33): dw sums over both batch dims; the fold
+     * into one product must give the sum of the per-element products. */
+    Tensor *x = pattern(tensor_empty(SHAPE(2, 3, 40, 17)), 11);
+    Tensor *w = tensor_requires_grad_(pattern(tensor_empty(SHAPE(17, 33)), 12), true);
+    Tensor *y = tensor_matmul(x, w);
+    Tensor *dy = pattern(tensor_empty(y->ndim, y->shape), 13);
+    ck_assert_int_eq(tensor_backward(y, dy), 0);
+    Tensor *want = tensor_zeros(SHAPE(17, 33));
+    for (int64_t i = 0; i < 2; i++)
+        for (int64_t j = 0; j < 3; j++) {
+            Tensor *xi = tensor_contiguous(tensor_narrow(tensor_narrow(x, 0, i, 1), 1, j, 1));
+            Tensor *di = tensor_contiguous(tensor_narrow(tensor_narrow(dy, 0, i, 1), 1, j, 1));
+            Tensor *p = tensor_matmul(tensor_t(tensor_view(xi, SHAPE(40, 17))),
+                                      tensor_view(di, SHAPE(40, 33)));
+            for (int64_t k = 0; k < want->numel; k++) want->data[k] += p->data[k];
+        }
+    ck_assert_tensor_close(w->grad, want, 1e-5, 1e-5);
+}
+END_TEST
+
+START_TEST(test_matmul_empty_and_zero_k)
+{
+    Tensor *y = tensor_matmul(tensor_ones(SHAPE(3, 0)), tensor_ones(SHAPE(0, 2)));
+    ck_assert_ptr_nonnull(y);
+    for (int64_t i = 0; i < 6; i++) ck_assert_float_eq(y->data[i], 0.0f);
+    y = tensor_matmul(tensor_ones(SHAPE(0, 3)), tensor_ones(SHAPE(3, 2)));
+    ck_assert_int_eq(y->numel, 0);
+}
+END_TEST
+
+/* ---- errors ------------------------------------------------------------------ */
+
+START_TEST(test_errors)
+{
+    ck_assert_ptr_null(tensor_matmul(tensor_zeros(SHAPE(6, 3)), tensor_zeros(SHAPE(2, 3))));
+    ck_assert_str_eq(tensor_error(), "matmul: (6,3) @ (2,3): inner sizes differ (3 != 2)");
+    ck_assert_ptr_null(tensor_matmul(tensor_scalar(1), tensor_zeros(SHAPE(2, 3))));
+    ck_assert_str_eq(tensor_error(),
+                     "matmul: () @ (2,3): both operands need at least 1 dim, got a 0-d one");
+    ck_assert_ptr_null(tensor_matmul(tensor_zeros(SHAPE(2, 4, 3)), tensor_zeros(SHAPE(3, 3, 5))));
+    ck_assert_str_eq(tensor_error(), "matmul: (2,4,3) @ (3,3,5): batch dims do not broadcast");
+    ck_assert_ptr_null(tensor_linear(tensor_zeros(SHAPE(4, 3)), tensor_zeros(SHAPE(5, 2)), NULL));
+    ck_assert_str_eq(tensor_error(),
+                     "linear: input (4,3), weight (5,2): in features differ (3 != 2)");
+    ck_assert_ptr_null(tensor_linear(tensor_zeros(SHAPE(4, 3)), tensor_zeros(SHAPE(5, 3)),
+                                     tensor_zeros(SHAPE(4))));
+    ck_assert_str_eq(tensor_error(), "linear: bias (4) must be (5) for weight (5,3)");
+    ck_assert_ptr_null(tensor_linear(tensor_zeros(SHAPE(4, 3)), tensor_zeros(SHAPE(3)), NULL));
+    ck_assert_str_eq(tensor_error(), "linear: weight (3) must be 2-d (out, in)");
+    ck_assert_ptr_null(tensor_linear(tensor_scalar(1), tensor_zeros(SHAPE(5, 3)), NULL));
+    ck_assert_str_eq(tensor_error(), "linear: input () is 0-d; it needs at least 1 dim");
+}
+END_TEST
+
+START_TEST(test_null_propagates_without_message)
+{
+    tensor_clear_error();
+    ck_assert_ptr_null(tensor_matmul(NULL, tensor_zeros(SHAPE(2, 3))));
+    ck_assert_ptr_null(tensor_matmul(tensor_zeros(SHAPE(2, 3)), NULL));
+    ck_assert_ptr_null(tensor_linear(NULL, tensor_zeros(SHAPE(2, 3)), NULL));
+    ck_assert_ptr_null(tensor_linear(tensor_zeros(SHAPE(2, 3)), NULL, NULL));
+    ck_assert_str_eq(tensor_error(), "");
+}
+END_TEST
+
+/* ---- the kernel against double precision ------------------------------------ */
+
+/* C = alpha op(A) op(B) + beta C in double, with the bound on a float32
+ * result: |c - ref| <= (k + 2) * 2^-24 * (|alpha| sum|a b| + |beta c|) (the
+ * classic bound for a length-k sum of products, plus the two scalings). */
+static void check_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                        float beta, int64_t pad)
+{
+    int64_t lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+    int64_t arows = ta ? k : m, brows = tb ? n : k;
+    Tensor *a = pattern(tensor_empty(SHAPE(arows > 0 ? arows : 1, lda)), 20 + (uint64_t)m);
+    Tensor *b = pattern(tensor_empty(SHAPE(brows > 0 ? brows : 1, ldb)), 40 + (uint64_t)n);
+    Tensor *c = pattern(tensor_empty(SHAPE(m > 0 ? m : 1, ldc)), 60 + (uint64_t)k);
+    Tensor *c0 = tensor_empty(c->ndim, c->shape);
+    tensor_copy_(c0, c);
+    tensor__sgemm(ta, tb, m, n, k, alpha, a->data, lda, b->data, ldb, beta, c->data, ldc);
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double s = 0, mag = 0;
+            for (int64_t p = 0; p < k; p++) {
+                double x = ta ? a->data[p * lda + i] : a->data[i * lda + p];
+                double y = tb ? b->data[j * ldb + p] : b->data[p * ldb + j];
+                s += x * y;
+                mag += fabs(x * y);
+            }
+            double old = c0->data[i * ldc + j];
+            double ref = alpha * s + (beta == 0 ? 0 : beta * old);
+            double bound = (double)(k + 2) * 0x1.0p-24 *
+                           (fabs(alpha) * mag + fabs(beta * old)) + 1e-30;
+            double got = c->data[i * ldc + j];
+            ck_assert_msg(fabs(got - ref) <= bound,
+                          "sgemm ta=%d tb=%d m=%lld n=%lld k=%lld: c[%lld][%lld] = %.9g, "
+                          "want %.9g (bound %.3g)", ta, tb, (long long)m, (long long)n,
+                          (long long)k, (long long)i, (long long)j, got, ref, bound);
+        }
+    /* the padding between rows of C is never written */
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = n; j < ldc; j++)
+            ck_assert_float_eq(c->data[i * ldc + j], c0->data[i * ldc + j]);
+}
+
+START_TEST(test_sgemm_sizes)
+{
+    /* sizes on both sides of every block edge (the micro-kernel's rows and
+     * columns, the cache blocks) and of the small-product cut-over */
+    static const int64_t sizes[] = {1, 2, 5, 6, 7, 15, 16, 17, 31, 32, 33, 47, 48, 49, 65, 97, 129, 257};
+    enum { NS = sizeof sizes / sizeof sizes[0] };
+    int64_t mi = _i % NS, ni = (_i * 7 + 3) % NS, ki = (_i * 5 + 1) % NS;
+    for (int t = 0; t < 4; t++)
+        check_sgemm(t & 1, t >> 1, sizes[mi], sizes[ni], sizes[ki], 1.0f, 0.0f, 0);
+    check_sgemm(false, true, sizes[mi], sizes[ni], sizes[ki], -0.5f, 1.5f, 3);
+    check_sgemm(true, false, sizes[ni], sizes[ki], sizes[mi], 2.0f, 1.0f, 1);
+}
+END_TEST
+
+START_TEST(test_sgemm_large_k_and_nan_c)
+{
+    check_sgemm(false, false, 70, 90, 600, 1.0f, 1.0f, 0);
+    check_sgemm(true, true, 300, 40, 520, 1.0f, 0.0f, 5);
+    /* beta = 0 ignores C, NaN included */
+    float a[4] = {1, 2, 3, 4}, b[4] = {1, 0, 0, 1}, c[4] = {NAN, NAN, NAN, NAN};
+    tensor__sgemm(false, false, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2);
+    for (int i = 0; i < 4; i++) ck_assert_float_eq(c[i], a[i]);
+}
+END_TEST
+
+static Suite *matmul_suite(void)
+{
+    Suite *s = suite_create("matmul");
+    TCase *tc = tcase_create("torch");
+    tcase_add_loop_test(tc, test_matmul_matches_torch, 0,
+                        sizeof matmul_cases / sizeof matmul_cases[0]);
+    tcase_add_loop_test(tc, test_linear_matches_torch, 0,
+                        sizeof linear_cases / sizeof linear_cases[0]);
+    tcase_add_test(tc, test_linear_agrees_closely);
+    tcase_add_test(tc, test_linear_noncontiguous_3d_name);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("layouts");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_matmul_strided_operands);
+    tcase_add_test(tc, test_matmul_copies_operands_without_unit_stride);
+    tcase_add_test(tc, test_matmul_strided_batches);
+    tcase_add_test(tc, test_matmul_broadcast_gradient_is_summed);
+    tcase_add_test(tc, test_matmul_empty_and_zero_k);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("errors");
+    tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_null_propagates_without_message);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("sgemm");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_sgemm_sizes, 0, 18);
+    tcase_add_test(tc, test_sgemm_large_k_and_nan_c);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TESTUTIL_MAIN(matmul_suite)
