@@ -1,21 +1,46 @@
 /*
  * attograd optim room: optimizers over a list of parameters.  They know
- * tensors, not modules; the update rules are torch.optim's, to the letter.
+ * tensors, not modules; the update rules are torch.optim's (1.13, the
+ * single-tensor "for-loop" implementation), to the letter: the same float32
+ * and float64 operations in the same order, so a run matches PyTorch's.
  *
  * Example:
  *
  *     NNList params = nn_named_parameters(NN(model));
  *     Optimizer *opt = optim_adam(params.count, params.tensors, optim_adam_defaults());
+ *     if (!opt) fprintf(stderr, "%s\n", tensor_error());
  *     for (...) {
  *         TensorScope *step = tensor_scope_begin();
  *         Tensor *loss = tensor_mse_loss(nn_forward(NN(model), x), y);
  *         optim_zero_grad(opt);
  *         tensor_backward(loss, NULL);
+ *         optim_clip_grad_norm(params.count, params.tensors, 1.0);    (optional)
  *         optim_step(opt);
  *         tensor_scope_end(step);
  *     }
  *     optim_free(opt);
  *     nn_list_free(&params);
+ *
+ * Hyper-parameters are doubles, as Python floats are: torch computes
+ * 1 - beta1, lr / bias_correction1 and the like in double and rounds each
+ * to float32 only where it meets a tensor, and so do we.  Pass 0.01, not
+ * 0.01f, to get PyTorch's numbers.
+ *
+ * The update rules, for a parameter p with gradient g (every tensor op in
+ * float32; fma(a, b, c) is a*b + c rounded once, which is what torch's
+ * add(alpha=) and addcmul compile to on x86-64):
+ *
+ *   SGD     g = fma(weight_decay, p, g)                  if weight_decay != 0
+ *           buf = clone(g) at the first step, else
+ *           buf = fma(1 - dampening, g, buf * momentum)  if momentum != 0
+ *           g = nesterov ? fma(momentum, buf, g) : buf
+ *           p = fma(-lr, g, p)
+ *   Adam    g = fma(weight_decay, p, g)                  if weight_decay != 0
+ *   AdamW   p = p * (1 - lr * weight_decay)              (decoupled decay)
+ *   both    m = fma(1 - beta1, g, m * beta1)
+ *           v = fma((1 - beta2) * g, g, v * beta2)
+ *           bc1 = 1 - beta1^t, bc2 = 1 - beta2^t         (double; t: this p's step)
+ *           p = p + (-(lr / bc1) * m) / (sqrt(v) / sqrt(bc2) + eps)
  */
 #ifndef ATTOGRAD_OPTIM_H
 #define ATTOGRAD_OPTIM_H
@@ -23,43 +48,95 @@
 #include "tensor/tensor.h"
 
 typedef struct {
-    float lr, momentum, dampening, weight_decay;
-    bool nesterov;
+    double lr;                   /* required: torch's SGD has no default */
+    double momentum;             /* 0: plain SGD, no state */
+    double dampening;
+    double weight_decay;         /* L2, added to the gradient */
+    bool nesterov;               /* needs momentum > 0 and dampening 0 */
 } SGDOptions;
 
 typedef struct {
-    float lr, beta1, beta2, eps, weight_decay;
+    double lr;
+    double beta1, beta2;         /* torch's betas */
+    double eps;
+    double weight_decay;         /* Adam: L2 added to the gradient; AdamW: decoupled */
 } AdamOptions;
 
+/*
+ * The whole optimizer is public so that a checkpoint can save and restore it
+ * exactly, as torch's optimizer.state_dict():
+ *   - state[i * n_state + k] is state tensor state_names[k] of params[i]:
+ *     SGD: "momentum_buffer" (NULL while momentum is 0 or before params[i]'s
+ *     first update); Adam, AdamW: "exp_avg", "exp_avg_sq" (NULL before the
+ *     first update).  Each is a contiguous tensor_keep() tensor of params[i]'s
+ *     shape that the optimizer owns: a loader may overwrite one in place, or
+ *     fill a NULL slot with a tensor_keep() tensor of that shape.
+ *   - param_steps[i] is torch's state["step"] for params[i]: the updates it
+ *     has received (it lags steps when its grad was NULL).  Adam's bias
+ *     correction reads it; torch's SGD keeps no "step", so a checkpoint of an
+ *     SGD optimizer need not save it.
+ *   - sgd / adam hold the hyper-parameters (torch's param_groups[0]); one may
+ *     change lr between steps for a schedule.  They are checked only when the
+ *     optimizer is made.
+ */
 typedef struct Optimizer Optimizer;
 struct Optimizer {
     const char *type;            /* "SGD", "Adam", "AdamW" */
     int n_params;
-    Tensor **params;             /* not owned */
-    int64_t steps;               /* optim_step calls so far */
-    int n_state;                 /* state tensors per parameter */
-    const char *state_names[2];  /* PyTorch's: "momentum_buffer"; "exp_avg", "exp_avg_sq" */
+    Tensor **params;             /* owned copy of the array; the tensors are not owned */
+    int64_t steps;               /* successful optim_step calls */
+    int64_t *param_steps;        /* [i]: updates params[i] has received */
+    int n_state;                 /* state tensors per parameter: SGD 1, Adam(W) 2 */
+    const char *state_names[2];  /* PyTorch's names, as above */
     Tensor **state;              /* [i * n_state + k], long-lived; NULL until first needed */
-    SGDOptions sgd;
-    AdamOptions adam;
-    int (*step)(Optimizer *o);
+    SGDOptions sgd;              /* used by SGD */
+    AdamOptions adam;            /* used by Adam and AdamW */
+    /* The rule for one parameter; optim_step calls it for each with a grad. */
+    void (*update)(Optimizer *o, int i);
 };
 
-SGDOptions optim_sgd_defaults(float lr);          /* momentum 0, dampening 0, ... */
+SGDOptions optim_sgd_defaults(double lr);         /* momentum 0, dampening 0, wd 0, no nesterov */
 AdamOptions optim_adam_defaults(void);            /* lr 1e-3, betas (0.9, 0.999), eps 1e-8, wd 0 */
 AdamOptions optim_adamw_defaults(void);           /* the same with weight_decay 1e-2 */
 
-/* Bad hyper-parameters (lr < 0, beta outside [0, 1), ...) give NULL and a message. */
+/*
+ * Each returns NULL and records a message (tensor_error()) on bad input, as
+ * torch's constructors raise:
+ *   "sgd: invalid learning rate -1"           lr < 0 or NaN (also momentum, weight_decay)
+ *   "sgd: nesterov momentum requires a momentum and zero dampening (momentum 0, dampening 0)"
+ *   "adam: invalid beta parameter at index 1: 1"   betas outside [0, 1); eps < 0
+ *   "adamw: empty parameter list"             n <= 0 or params NULL
+ *   "adam: parameter 1 is NULL"
+ *   "adam: parameter 1 (2) does not require grad"
+ *   "adam: parameter 0 (3,2) is not a leaf (grad_fn MulBackward0)"
+ *   "adam: parameter 2 (2) is parameter 1 again"      (torch only warns)
+ *   "adam: parameter 0 (2,3) is not contiguous"
+ * The tensors must outlive the optimizer (long-lived, tensor_keep()).
+ */
 Optimizer *optim_sgd(int n, Tensor *const *params, SGDOptions options);
 Optimizer *optim_adam(int n, Tensor *const *params, AdamOptions options);
 Optimizer *optim_adamw(int n, Tensor *const *params, AdamOptions options);
 
-int optim_step(Optimizer *o);                     /* parameters without .grad are skipped */
+/* One update of every parameter whose .grad is not NULL (torch skips grad
+ * None).  Returns 0, or -1 with a message when a grad is not a contiguous
+ * tensor of its parameter's shape; then nothing is updated. */
+int optim_step(Optimizer *o);
+/* Zeroes every .grad and keeps its memory: torch 1.13's zero_grad()
+ * (set_to_none=False).  set_to_none=True, torch 2's default, frees them
+ * instead; the difference is memory, and that a parameter a later backward
+ * does not reach then has no grad, so optim_step skips it rather than
+ * updating it with a zero gradient (which still moves it under momentum,
+ * Adam or weight decay). */
 void optim_zero_grad(Optimizer *o);
-void optim_free(Optimizer *o);
+void optim_free(Optimizer *o);                    /* the state and the optimizer; NULL is fine */
 
-/* Scales all gradients so their global L2 norm is at most max_norm, as
- * torch.nn.utils.clip_grad_norm_; returns the norm before clipping. */
-float optim_clip_grad_norm(int n, Tensor *const *params, float max_norm);
+/*
+ * torch.nn.utils.clip_grad_norm_(params, max_norm): total is the L2 norm of
+ * all gradients together (the norm of the per-tensor norms); when
+ * max_norm / (total + 1e-6) < 1 every gradient is multiplied by it.  Returns
+ * total (0 when no parameter has a grad), or NAN with a message for a NULL
+ * parameter or max_norm < 0.  Parameters whose .grad is NULL are skipped.
+ */
+float optim_clip_grad_norm(int n, Tensor *const *params, double max_norm);
 
 #endif /* ATTOGRAD_OPTIM_H */

@@ -1,0 +1,74 @@
+/*
+ * Gradient clipping by global norm, as torch.nn.utils.clip_grad_norm_ (1.13).
+ */
+#include "optim_internal.h"
+
+#include <math.h>
+
+/* torch.norm(g): float32 result.  torch sums the squares in float32 in an
+ * order set by its SIMD kernel; we sum in double, which is at least as
+ * accurate and agrees to within a float32 rounding. */
+static float l2_norm(int64_t n, const float *x)
+{
+    double sum = 0;
+    for (int64_t j = 0; j < n; j++) sum += (double)x[j] * x[j];
+    return (float)sqrt(sum);
+}
+
+/* 0 when params[i] is usable, -1 with a message when not. */
+static int check_param(Tensor *const *params, int i)
+{
+    const Tensor *p = params[i];
+    if (!p) {
+        tensor__error("clip_grad_norm: parameter %d is NULL", i);
+        return -1;
+    }
+    if (p->grad && (!tensor_same_shape(p, p->grad) || !tensor_is_contiguous(p->grad))) {
+        tensor__error("clip_grad_norm: parameter %d %s has a grad of shape %s%s", i,
+                      tensor_shape_str(p), tensor_shape_str(p->grad),
+                      tensor_is_contiguous(p->grad) ? "" : " (not contiguous)");
+        return -1;
+    }
+    return 0;
+}
+
+/*   total_norm = torch.norm(torch.stack([torch.norm(g) for g in grads]))
+ *   clip_coef = max_norm / (total_norm + 1e-6)      (float32: reciprocal, then * max_norm)
+ *   g.mul_(torch.clamp(clip_coef, max=1.0))          for every grad */
+float optim_clip_grad_norm(int n, Tensor *const *params, double max_norm)
+{
+    if (n < 0) {
+        tensor__error("clip_grad_norm: negative parameter count %d", n);
+        return NAN;
+    }
+    if (n > 0 && !params) {
+        tensor__error("clip_grad_norm: parameter list is NULL");
+        return NAN;
+    }
+    if (!(max_norm >= 0)) {
+        tensor__error("clip_grad_norm: invalid max_norm %g", max_norm);
+        return NAN;
+    }
+    /* The stack of per-tensor float32 norms, summed in squares as l2_norm does. */
+    double sum = 0;
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        if (check_param(params, i)) return NAN;
+        const Tensor *g = params[i]->grad;
+        if (!g) continue;
+        float norm = l2_norm(g->numel, g->data);
+        sum += (double)norm * norm;
+        count++;
+    }
+    if (count == 0) return 0.0f;
+    float total = (float)sqrt(sum);
+    /* torch's Python scalar / tensor is tensor.reciprocal() * scalar. */
+    float coef = 1.0f / (total + (float)1e-6) * (float)max_norm;
+    /* clamp(max=1) keeps a NaN coefficient, which then reaches every grad. */
+    if (coef >= 1.0f) return total;
+    for (int i = 0; i < n; i++) {
+        Tensor *g = params[i]->grad;
+        for (int64_t j = 0; g && j < g->numel; j++) g->data[j] *= coef;
+    }
+    return total;
+}

@@ -1,0 +1,117 @@
+/*
+ * What every optimizer shares: checking and holding the parameters, lazily
+ * made state, the step loop, zero_grad and free.
+ */
+#include "optim_internal.h"
+
+#include <string.h>
+
+/* 0 when params[i] can be optimized; -1 with a message otherwise. */
+static int check_param(const char *op, Tensor *const *params, int i)
+{
+    const Tensor *p = params[i];
+    const char *shape = tensor_shape_str(p);
+    if (!p) {
+        tensor__error("%s: parameter %d is NULL", op, i);
+        return -1;
+    }
+    if (!p->requires_grad) {
+        tensor__error("%s: parameter %d %s does not require grad", op, i, shape);
+        return -1;
+    }
+    if (p->grad_fn) {
+        tensor__error("%s: parameter %d %s is not a leaf (grad_fn %s)", op, i, shape,
+                      tensor_grad_fn_name(p));
+        return -1;
+    }
+    /* The rules walk data as a flat array; long-lived tensors always are. */
+    if (!tensor_is_contiguous(p)) {
+        tensor__error("%s: parameter %d %s is not contiguous", op, i, shape);
+        return -1;
+    }
+    /* torch warns and then updates such a tensor twice per step. */
+    for (int j = 0; j < i; j++) {
+        if (params[j] == p) {
+            tensor__error("%s: parameter %d %s is parameter %d again", op, i, shape, j);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+Optimizer *optim__new(const char *op, const char *type, int n, Tensor *const *params,
+                      int n_state, void (*update)(Optimizer *o, int i))
+{
+    if (n <= 0) return tensor__error("%s: empty parameter list", op);
+    if (!params) return tensor__error("%s: parameter list is NULL", op);
+    for (int i = 0; i < n; i++)
+        if (check_param(op, params, i)) return NULL;
+    Optimizer *o = calloc(1, sizeof *o);
+    if (o) {
+        o->params = malloc((size_t)n * sizeof *o->params);
+        o->param_steps = calloc((size_t)n, sizeof *o->param_steps);
+        o->state = calloc((size_t)n * (size_t)n_state, sizeof *o->state);
+    }
+    if (!o || !o->params || !o->param_steps || !o->state) {
+        optim_free(o);
+        return tensor__error("%s: out of memory for %d parameters", op, n);
+    }
+    memcpy(o->params, params, (size_t)n * sizeof *params);
+    o->type = type;
+    o->n_params = n;
+    o->n_state = n_state;
+    o->update = update;
+    return o;
+}
+
+Tensor *optim__state(Optimizer *o, int i, int k)
+{
+    Tensor **slot = &o->state[i * o->n_state + k];
+    if (*slot) return *slot;
+    /* tensor_keep copies a contiguous tensor straight to the heap, without
+     * touching the current scope; the copy is then cleared. */
+    Tensor *s = tensor_keep(o->params[i]);
+    s->requires_grad = false;
+    s->name = o->state_names[k];
+    memset(s->data, 0, (size_t)s->numel * sizeof(float));
+    return *slot = s;
+}
+
+int optim_step(Optimizer *o)
+{
+    if (!o) return -1;
+    /* Check every grad first, so a bad one leaves all parameters as they were. */
+    for (int i = 0; i < o->n_params; i++) {
+        const Tensor *p = o->params[i], *g = p->grad;
+        if (g && (!tensor_same_shape(p, g) || !tensor_is_contiguous(g))) {
+            tensor__error("optim_step (%s): parameter %d %s has a grad of shape %s%s", o->type, i,
+                          tensor_shape_str(p), tensor_shape_str(g),
+                          tensor_is_contiguous(g) ? "" : " (not contiguous)");
+            return -1;
+        }
+    }
+    for (int i = 0; i < o->n_params; i++) {
+        if (!o->params[i]->grad) continue;
+        o->param_steps[i]++;
+        o->update(o, i);
+    }
+    o->steps++;
+    return 0;
+}
+
+void optim_zero_grad(Optimizer *o)
+{
+    if (!o) return;
+    for (int i = 0; i < o->n_params; i++) tensor_zero_grad(o->params[i]);
+}
+
+void optim_free(Optimizer *o)
+{
+    if (!o) return;
+    if (o->state)
+        for (int i = 0; i < o->n_params * o->n_state; i++) tensor_free(o->state[i]);
+    free(o->state);
+    free(o->param_steps);
+    free(o->params);
+    free(o);
+}
