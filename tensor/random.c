@@ -1,9 +1,414 @@
-/* TEMPORARY stub: being written. */
+/*
+ * Random numbers identical to PyTorch's CPU generator (torch 1.13, x86-64
+ * with AVX2 kernels), bit for bit, and dropout built on them.
+ *
+ * What PyTorch does, and so what this file does:
+ *   - MT19937 seeded by init_genrand with the low 32 bits of the seed; a
+ *     64-bit draw is (first 32-bit draw << 32) | second.
+ *   - float uniform: the low 24 bits of one 32-bit draw times 2^-24, mapped
+ *     to [from, to) as fmaf(u, to - from, from): the AVX2 kernels are built
+ *     with FMA and the compiler fuses that multiply-add.
+ *   - double uniform: the low 53 bits of a 64-bit draw times 2^-53.
+ *   - fills run serially in memory order (TensorIterator sorts dims by
+ *     stride): a transposed tensor gets the draws of its contiguous base.
+ *   - normal, fewer than 16 elements or not contiguous: per element, double
+ *     Box-Muller over two double uniforms u1, u2: r = sqrt(-2 log(1 - u2)),
+ *     theta = 2 pi u1, return r cos(theta) and cache r sin(theta) in the
+ *     generator for the next call; value = (float)fma(n, std, mean).
+ *   - normal, 16 or more contiguous elements: fill every element with a
+ *     float uniform, then transform blocks of 16 with the AVX2 kernel
+ *     (normal_fill_16 below); when the size is not a multiple of 16 the last
+ *     16 elements are drawn again and transformed again.  This path neither
+ *     reads nor clears the cached normal.
+ *   - bernoulli(p) with a scalar p (non-MKL build): double uniform u < p.
+ *   - dropout on a CPU: noise = bernoulli(1 - p) / (float)(1 - p) in float,
+ *     drawn over a contiguous tensor of the input's shape; out = x * noise.
+ */
 #include "internal.h"
 
-void dropout_backward(TensorNode *n, const Tensor *grad_out)
+#include <math.h>
+#include <string.h>
+
+/* The float transforms below must round every operation as PyTorch's kernel
+ * does, fusing only where written fmaf().  x86-64 without -mfma never fuses;
+ * other targets (aarch64) would, by default, in GNU C. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+enum { MT_N = 624, MT_M = 397 };
+
+/* ---- MT19937 ------------------------------------------------------------- */
+
+/* PyTorch's CPUGeneratorImpl default seed, used until tensor_manual_seed(). */
+#define DEFAULT_SEED 67280421310721ULL
+
+static TensorGenerator default_generator;
+static bool default_seeded;
+
+TensorGenerator *tensor_default_generator(void)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"dropout_backward not written yet");
+    if (!default_seeded) {
+        tensor_generator_seed(&default_generator, DEFAULT_SEED);
+        default_seeded = true;
+    }
+    return &default_generator;
 }
 
+void tensor_generator_seed(TensorGenerator *g, uint64_t seed)
+{
+    if (!g) return;
+    g->seed = seed;
+    g->state[0] = (uint32_t)seed;   /* init_genrand: only the low 32 bits count */
+    for (uint32_t j = 1; j < MT_N; j++)
+        g->state[j] = 1812433253u * (g->state[j - 1] ^ (g->state[j - 1] >> 30)) + j;
+    g->index = MT_N;
+    g->has_next_double_normal = false;
+    g->next_double_normal = 0;
+    g->has_next_float_normal = false;
+    g->next_float_normal = 0;
+}
+
+void tensor_manual_seed(uint64_t seed)
+{
+    tensor_generator_seed(tensor_default_generator(), seed);
+}
+
+static TensorGenerator *generator_or_default(TensorGenerator *g)
+{
+    return g ? g : tensor_default_generator();
+}
+
+/* Regenerates all 624 words at once, as the reference MT19937 does. */
+static void mt_twist(uint32_t *s)
+{
+    for (int k = 0; k < MT_N; k++) {
+        uint32_t y = (s[k] & 0x80000000u) | (s[(k + 1) % MT_N] & 0x7fffffffu);
+        s[k] = s[(k + MT_M) % MT_N] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
+    }
+}
+
+uint32_t tensor_generator_next_u32(TensorGenerator *g)
+{
+    g = generator_or_default(g);
+    if (g->index >= MT_N || g->index < 0) {
+        mt_twist(g->state);
+        g->index = 0;
+    }
+    uint32_t y = g->state[g->index++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    y ^= y >> 18;
+    return y;
+}
+
+uint64_t tensor_generator_next_u64(TensorGenerator *g)
+{
+    uint64_t hi = tensor_generator_next_u32(g);
+    uint64_t lo = tensor_generator_next_u32(g);
+    return hi << 32 | lo;
+}
+
+/* ---- scalar draws --------------------------------------------------------- */
+
+static float uniform_float(TensorGenerator *g)   /* [0, 1), 24 bits */
+{
+    return (float)(tensor_generator_next_u32(g) & 0xffffffu) * 0x1p-24f;
+}
+
+static double uniform_double(TensorGenerator *g) /* [0, 1), 53 bits */
+{
+    return (double)(tensor_generator_next_u64(g) & ((1ULL << 53) - 1)) * 0x1p-53;
+}
+
+/* N(0, 1) by Box-Muller in double, two at a time: the second is cached. */
+static double next_double_normal(TensorGenerator *g)
+{
+    if (g->has_next_double_normal) {
+        g->has_next_double_normal = false;
+        return g->next_double_normal;
+    }
+    double u1 = uniform_double(g);
+    double u2 = uniform_double(g);
+    double r = sqrt(-2.0 * log(1.0 - u2));
+    double theta = 2.0 * M_PI * u1;
+    g->next_double_normal = r * sin(theta);
+    g->has_next_double_normal = true;
+    return r * cos(theta);
+}
+
+/* PyTorch takes p, mean and std as Python floats (doubles); here they arrive
+ * as floats.  The double the caller wrote is the shortest decimal that rounds
+ * to the float (0.1f -> 0.1), so reading it back gives PyTorch's double. */
+static double typed_double(float f)
+{
+    char buf[32];
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, (double)f);
+        if (strtof(buf, NULL) == f) return strtod(buf, NULL);
+    }
+    return f;
+}
+
+/* ---- serial fills in memory order --------------------------------------- */
+
+typedef struct {
+    double a, b;   /* normal: mean, std; bernoulli: p */
+    float fa, fb;  /* uniform: from, to */
+} DrawArgs;
+typedef float (*DrawFn)(TensorGenerator *g, const DrawArgs *args);
+
+/* Visits t's elements in memory order, as TensorIterator does: the dims of
+ * size > 1 sorted by decreasing stride (stable, so ties keep their order). */
+static void draw_serial(Tensor *t, TensorGenerator *g, DrawFn draw, const DrawArgs *args)
+{
+    if (tensor_is_contiguous(t)) {
+        for (int64_t i = 0; i < t->numel; i++) t->data[i] = draw(g, args);
+        return;
+    }
+    int64_t shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
+    int n = 0;
+    for (int d = 0; d < t->ndim; d++) {
+        if (t->shape[d] == 1) continue;
+        int k = n++;
+        for (; k > 0 && stride[k - 1] < t->stride[d]; k--) {
+            shape[k] = shape[k - 1];
+            stride[k] = stride[k - 1];
+        }
+        shape[k] = t->shape[d];
+        stride[k] = t->stride[d];
+    }
+    TensorIter it;
+    tensor__iter_init(&it, n, shape, 1, (const int64_t *[]){stride}, NULL);
+    for (int64_t i = 0; i < t->numel; i++, tensor__iter_next(&it))
+        t->data[it.off[0]] = draw(g, args);
+}
+
+static float draw_uniform(TensorGenerator *g, const DrawArgs *args)
+{
+    return fmaf(uniform_float(g), args->fb - args->fa, args->fa);
+}
+
+static float draw_normal(TensorGenerator *g, const DrawArgs *args)
+{
+    return (float)fma(next_double_normal(g), args->b, args->a);
+}
+
+static float draw_bernoulli(TensorGenerator *g, const DrawArgs *args)
+{
+    return uniform_double(g) < args->a ? 1.0f : 0.0f;
+}
+
+/* ---- the 16-wide normal transform ----------------------------------------- */
+/*
+ * PyTorch's AVX2 kernel computes log, sin and cos with the Cephes float
+ * polynomials of avx_mathfun.h, compiled with FMA: the compiler fuses some
+ * of its multiply-adds, written fmaf() here.  Which ones was found by
+ * comparing with torch.randn bit for bit (64000 values, and crafted
+ * generator states that reach the rare inputs where fusing x - j*DP3
+ * changes sin or cos); the products by 0.5, Q2 and DP1, DP2 are exact, so
+ * fusing them or not gives the same bits.
+ */
+static const float SQRT_HALF = 0.707106781186547524f;
+static const float LOG_P[9] = {7.0376836292e-2f, -1.1514610310e-1f, 1.1676998740e-1f,
+                               -1.2420140846e-1f, 1.4249322787e-1f, -1.6668057665e-1f,
+                               2.0000714765e-1f, -2.4999993993e-1f, 3.3333331174e-1f};
+static const float LOG_Q1 = -2.12194440e-4f, LOG_Q2 = 0.693359375f;
+
+/* Natural log of x in (0, 1], as log256_ps. */
+static float cephes_logf(float x)
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    float e = (float)((int)(bits >> 23) - 0x7f) + 1.0f;
+    bits = (bits & ~0x7f800000u) | 0x3f000000u;   /* mantissa in [0.5, 1) */
+    memcpy(&x, &bits, sizeof x);
+    float small = 0.0f;
+    if (x < SQRT_HALF) {   /* then use 2x - 1 and one less in the exponent */
+        e -= 1.0f;
+        small = x;
+    }
+    x = (x - 1.0f) + small;
+    float z = x * x;
+    float y = LOG_P[0];
+    for (int k = 1; k < 9; k++) y = fmaf(y, x, LOG_P[k]);
+    y = y * x;
+    y = fmaf(y, z, e * LOG_Q1);
+    y = y - z * 0.5f;
+    x = x + y;
+    return x + e * LOG_Q2;
+}
+
+static const float FOUR_OVER_PI = 1.27323954473516f;
+static const float DP1 = -0.78515625f, DP2 = -2.4187564849853515625e-4f,
+                   DP3 = -3.77489497744594108e-8f;
+static const float COS_P[3] = {2.443315711809948e-5f, -1.388731625493765e-3f,
+                               4.166664568298827e-2f};
+static const float SIN_P[3] = {-1.9515295891e-4f, 8.3321608736e-3f, -1.6666654611e-1f};
+
+/* sin and cos of x >= 0 (here x in [0, 2 pi)), as sincos256_ps. */
+static void cephes_sincosf(float x, float *s, float *c)
+{
+    int j = (int)(x * FOUR_OVER_PI);
+    j = (j + 1) & ~1;                 /* the octant, rounded up to even */
+    float y = (float)j;
+    x = fmaf(y, DP1, x);              /* x - j pi/4 in extended precision */
+    x = fmaf(y, DP2, x);
+    x = fmaf(y, DP3, x);
+    float z = x * x;
+    float pc = fmaf(fmaf(COS_P[0], z, COS_P[1]), z, COS_P[2]);
+    pc = pc * z;
+    pc = fmaf(pc, z, -(z * 0.5f)) + 1.0f;
+    float ps = fmaf(fmaf(SIN_P[0], z, SIN_P[1]), z, SIN_P[2]);
+    ps = ps * z;
+    ps = fmaf(ps, x, x);
+    bool swap = (j & 2) != 0;         /* octants 2, 3, 6, 7 swap the polynomials */
+    float sv = swap ? pc : ps, cv = swap ? ps : pc;
+    *s = (j & 4) ? -sv : sv;
+    *c = ((j - 2) & 4) ? cv : -cv;
+}
+
+/* data[0..16) uniforms -> normals: pairs (j, j + 8) share one Box-Muller. */
+static void normal_fill_16(float *data, float mean, float std)
+{
+    const float two_pi = (float)(2.0 * M_PI);
+    for (int j = 0; j < 8; j++) {
+        float u1 = 1.0f - data[j];   /* (0, 1] for the log */
+        float u2 = data[j + 8];
+        float radius = sqrtf(-2.0f * cephes_logf(u1));
+        float s, c;
+        cephes_sincosf(two_pi * u2, &s, &c);
+        data[j] = fmaf(radius * c, std, mean);
+        data[j + 8] = fmaf(radius * s, std, mean);
+    }
+}
+
+static void normal_fill(float *data, int64_t size, float mean, float std, TensorGenerator *g)
+{
+    for (int64_t i = 0; i < size; i++) data[i] = uniform_float(g);
+    for (int64_t i = 0; i + 16 <= size; i += 16) normal_fill_16(data + i, mean, std);
+    if (size % 16 == 0) return;
+    data += size - 16;   /* PyTorch redraws and retransforms the last 16 */
+    for (int i = 0; i < 16; i++) data[i] = uniform_float(g);
+    normal_fill_16(data, mean, std);
+}
+
+/* ---- public fills ---------------------------------------------------------- */
+
+static Tensor *new_tensor(const char *op, int ndim, const int64_t *shape)
+{
+    if (ndim < 0 || ndim > TENSOR_MAX_DIMS)
+        return tensor__error("%s: %d dims; between 0 and %d are supported", op, ndim,
+                             TENSOR_MAX_DIMS);
+    if (ndim > 0 && !shape) return tensor__error("%s: shape is NULL", op);
+    for (int i = 0; i < ndim; i++)
+        if (shape[i] < 0)
+            return tensor__error("%s: negative size %lld in dim %d", op, (long long)shape[i], i);
+    return tensor__alloc(ndim, shape);
+}
+
+Tensor *tensor_uniform_(Tensor *t, float from, float to, TensorGenerator *gen)
+{
+    if (!t) return NULL;
+    if (!isfinite(from) || !isfinite(to) || !isfinite(to - from))
+        return tensor__error("uniform_: range [%g, %g) of %s is not finite", (double)from,
+                             (double)to, tensor_shape_str(t));
+    if (from > to)
+        return tensor__error("uniform_: from %g > to %g for %s", (double)from, (double)to,
+                             tensor_shape_str(t));
+    DrawArgs args = {.fa = from, .fb = to};
+    draw_serial(t, generator_or_default(gen), draw_uniform, &args);
+    return t;
+}
+
+Tensor *tensor_normal_(Tensor *t, float mean, float std, TensorGenerator *gen)
+{
+    if (!t) return NULL;
+    if (!isfinite(mean) || !(std >= 0) || !isfinite(std))
+        return tensor__error("normal_: mean %g, std %g for %s: need a finite mean and std >= 0",
+                             (double)mean, (double)std, tensor_shape_str(t));
+    TensorGenerator *g = generator_or_default(gen);
+    if (t->numel >= 16 && tensor_is_contiguous(t)) {
+        normal_fill(t->data, t->numel, mean, std, g);
+        return t;
+    }
+    DrawArgs args = {.a = typed_double(mean), .b = typed_double(std)};
+    draw_serial(t, g, draw_normal, &args);
+    return t;
+}
+
+Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen)
+{
+    if (!t) return NULL;
+    if (!(p >= 0 && p <= 1))
+        return tensor__error("bernoulli_: p = %g for %s is not in [0, 1]", (double)p,
+                             tensor_shape_str(t));
+    DrawArgs args = {.a = typed_double(p)};
+    draw_serial(t, generator_or_default(gen), draw_bernoulli, &args);
+    return t;
+}
+
+Tensor *tensor_rand_gen(TensorGenerator *gen, int ndim, const int64_t *shape)
+{
+    return tensor_uniform_(new_tensor("rand", ndim, shape), 0.0f, 1.0f, gen);
+}
+
+Tensor *tensor_randn_gen(TensorGenerator *gen, int ndim, const int64_t *shape)
+{
+    return tensor_normal_(new_tensor("randn", ndim, shape), 0.0f, 1.0f, gen);
+}
+
+Tensor *tensor_rand(int ndim, const int64_t *shape) { return tensor_rand_gen(NULL, ndim, shape); }
+
+Tensor *tensor_randn(int ndim, const int64_t *shape)
+{
+    return tensor_randn_gen(NULL, ndim, shape);
+}
+
+/* ---- dropout ------------------------------------------------------------- */
+
+/* noise = bernoulli(keep) / keep, contiguous in a's shape; all zero when keep is 0. */
+static Tensor *dropout_noise(const Tensor *a, double keep, TensorGenerator *g)
+{
+    Tensor *noise = tensor__alloc(a->ndim, a->shape);
+    if (keep == 0) {
+        memset(noise->data, 0, (size_t)noise->numel * sizeof(float));
+        return noise;
+    }
+    float scale = 1.0f / (float)keep;   /* noise.div_(1 - p) divides in float */
+    for (int64_t i = 0; i < noise->numel; i++)
+        noise->data[i] = uniform_double(g) < keep ? scale : 0.0f;
+    return noise;
+}
+
+Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *gen)
+{
+    if (!a) return NULL;
+    if (!(p >= 0 && p <= 1))
+        return tensor__error("dropout: probability p = %g for %s is not between 0 and 1",
+                             (double)p, tensor_shape_str(a));
+    /* PyTorch returns the input itself (no new node) in these cases; the op
+     * never writes through the result, so dropping const is safe. */
+    if (p == 0 || !train || a->numel == 0) return (Tensor *)a;
+    Tensor *noise = dropout_noise(a, 1.0 - typed_double(p), generator_or_default(gen));
+    Tensor *out = tensor__alloc(a->ndim, a->shape);
+    const float *x = tensor__contiguous_data(a);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] * noise->data[i];
+    TensorNode *n = tensor__record(OP_DROPOUT, out, 1, (const Tensor *[]){a});
+    if (n) n->saved[0] = noise;
+    return out;
+}
+
+/* forward: y = x * noise, noise = mask / (1 - p) (saved[0], 0 or the scale);
+ * backward: dx += dy * noise */
+void dropout_backward(TensorNode *n, const Tensor *grad_out)
+{
+    const Tensor *noise = n->saved[0];
+    const float *dy = tensor__contiguous_data(grad_out);
+    Tensor *dx = tensor__alloc(noise->ndim, noise->shape);
+    for (int64_t i = 0; i < dx->numel; i++) dx->data[i] = dy[i] * noise->data[i];
+    tensor__accumulate_grad(n->inputs[0], dx);
+}
