@@ -42,7 +42,9 @@ enum { MT_N = 624, MT_M = 397 };
 
 /* ---- MT19937 ------------------------------------------------------------- */
 
-/* PyTorch's CPUGeneratorImpl default seed, used until tensor_manual_seed(). */
+/* Used until tensor_manual_seed(): the default of PyTorch's CPUGeneratorImpl
+ * constructor.  torch seeds its own default generator from the OS at start-up;
+ * a fixed seed keeps programs that never seed reproducible. */
 #define DEFAULT_SEED 67280421310721ULL
 
 static TensorGenerator default_generator;
