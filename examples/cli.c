@@ -36,19 +36,18 @@ bool cli_u64(const char *prog, const char *flag, const char *s, uint64_t *out)
     return true;
 }
 
-bool cli_float(const char *prog, const char *flag, const char *s, float min, float max,
-               float *out)
+bool cli_double(const char *prog, const char *flag, const char *s, double min, double max,
+                double *out)
 {
     char *end;
     errno = 0;
-    float v = strtof(s, &end);
+    double v = strtod(s, &end);
     if (!*s || *end || errno || !isfinite(v)) {
         fprintf(stderr, "%s: %s: '%s' is not a number\n", prog, flag, s);
         return false;
     }
     if (v < min || v > max) {
-        fprintf(stderr, "%s: %s: %g is out of range (%g to %g)\n", prog, flag, (double)v,
-                (double)min, (double)max);
+        fprintf(stderr, "%s: %s: %g is out of range (%g to %g)\n", prog, flag, v, min, max);
         return false;
     }
     *out = v;

@@ -9,8 +9,8 @@
  * range; on failure prints "<prog>: <flag>: <why>" to stderr, returns false. */
 bool cli_int(const char *prog, const char *flag, const char *s, long min, long max, long *out);
 bool cli_u64(const char *prog, const char *flag, const char *s, uint64_t *out);
-bool cli_float(const char *prog, const char *flag, const char *s, float min, float max,
-               float *out);
+bool cli_double(const char *prog, const char *flag, const char *s, double min, double max,
+                double *out);
 /* The value after a flag: argv[*i + 1], advancing *i; NULL (and a message) if missing. */
 const char *cli_value(const char *prog, int argc, char **argv, int *i);
 

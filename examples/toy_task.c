@@ -19,7 +19,7 @@ bool toy_is_optim(const char *name) { return in(name, optims, sizeof optims / si
 
 ToyConfig toy_defaults(void)
 {
-    return (ToyConfig){.model = "v2", .optim = "adam", .lr = 0.01f, .batch = 8, .seed = 123};
+    return (ToyConfig){.model = "v2", .optim = "adam", .lr = 0.01, .batch = 8, .seed = 123};
 }
 
 static Module *make_student(const char *model)

@@ -24,7 +24,7 @@ enum { TOY_T = 6, TOY_D_IN = 3, TOY_D_OUT = 2 };
 typedef struct {
     const char *model;           /* "v1", "v2", "causal", "mha" */
     const char *optim;           /* "sgd", "adam", "adamw" */
-    float lr;
+    double lr;                   /* double, as Python's lr=0.01 */
     int batch;
     uint64_t seed;
 } ToyConfig;

@@ -101,7 +101,7 @@ static int parse(int argc, char **argv, Options *o)
             }
             o->toy.optim = v;
         } else if (!strcmp(a, "--lr")) {
-            if (!cli_float(PROG, a, v, 0.0f, 1e3f, &o->toy.lr)) return 2;
+            if (!cli_double(PROG, a, v, 0.0, 1e3, &o->toy.lr)) return 2;
         } else if (!strcmp(a, "--steps")) {
             if (!cli_int(PROG, a, v, 1, 100000000, &o->steps)) return 2;
         } else if (!strcmp(a, "--batch")) {
@@ -233,7 +233,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < o.n_models; i++)
             n += snprintf(title + n, sizeof title - (size_t)n, "%s%s", i ? ", " : " ", o.models[i]);
         snprintf(title + n, sizeof title - (size_t)n, ": %s, lr %g, seed %llu", o.toy.optim,
-                 (double)o.toy.lr, (unsigned long long)o.toy.seed);
+                 o.toy.lr, (unsigned long long)o.toy.seed);
         bool ascii = o.ascii || (!o.quiet && isatty(STDOUT_FILENO));
         if (plot_loss_curves(o.plot, title, o.n_models, csv, o.models, ascii, stdout) == 0)
             printf("loss curve: %s\n", o.plot);
