@@ -1,69 +1,603 @@
-/* TEMPORARY stub: being written. */
+/*
+ * Shape ops.  The views (t, transpose, permute, view, reshape, flatten,
+ * narrow, unsqueeze, squeeze, expand) share their input's storage and only
+ * change shape, strides and offset; cat, stack, index_select and embedding
+ * copy.  Forward and backward side by side.
+ *
+ * A gradient is laid out by its tensor's logical shape (x->grad is
+ * contiguous), so each backward maps dy back onto the input's shape and never
+ * depends on the input's strides: a view of a view gets its gradient right.
+ * Each op records the grad_fn name PyTorch 1.13 prints for the same call.
+ */
 #include "internal.h"
 
-void view_backward(TensorNode *n, const Tensor *grad_out)
+#include <math.h>
+#include <string.h>
+
+/* ---- helpers ------------------------------------------------------------- */
+
+/* "(2,-1,3)" for a list of sizes; rotating buffers, as tensor_shape_str. */
+static const char *sizes_str(int n, const int64_t *v)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"view_backward not written yet");
+    static char bufs[4][TENSOR_MAX_DIMS * 24];
+    static int next;
+    char *b = bufs[next++ % 4];
+    int k = snprintf(b, sizeof bufs[0], "(");
+    for (int i = 0; i < n; i++)
+        k += snprintf(b + k, sizeof bufs[0] - (size_t)k, i ? ",%lld" : "%lld", (long long)v[i]);
+    snprintf(b + k, sizeof bufs[0] - (size_t)k, ")");
+    return b;
 }
 
-void transpose_backward(TensorNode *n, const Tensor *grad_out)
+static void contiguous_strides(int ndim, const int64_t *shape, int64_t *stride)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"transpose_backward not written yet");
+    int64_t s = 1;
+    for (int i = ndim - 1; i >= 0; i--) {
+        stride[i] = s;
+        s *= shape[i];
+    }
 }
 
-void permute_backward(TensorNode *n, const Tensor *grad_out)
+/* Records a one-input op on out, with PyTorch's name when it is not the table's. */
+static TensorNode *record1(TensorOp op, Tensor *out, const Tensor *a, const char *name)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"permute_backward not written yet");
+    TensorNode *n = tensor__record(op, out, 1, &a);
+    if (n && name) n->name = name;
+    return n;
 }
 
-void narrow_backward(TensorNode *n, const Tensor *grad_out)
+/* t with dim narrowed to [start, start + length): a view. */
+static Tensor *narrow_view(const Tensor *t, int dim, int64_t start, int64_t length)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"narrow_backward not written yet");
+    int64_t shape[TENSOR_MAX_DIMS];
+    memcpy(shape, t->shape, sizeof shape);
+    shape[dim] = length;
+    return tensor__view_of(t, t->ndim, shape, t->stride, t->offset + start * t->stride[dim]);
 }
 
-void unsqueeze_backward(TensorNode *n, const Tensor *grad_out)
+/* t[..., i, ...] along dim, that dim removed: a view. */
+static Tensor *select_view(const Tensor *t, int dim, int64_t i)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"unsqueeze_backward not written yet");
+    int64_t shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
+    for (int d = 0, k = 0; d < t->ndim; d++) {
+        if (d == dim) continue;
+        shape[k] = t->shape[d];
+        stride[k++] = t->stride[d];
+    }
+    return tensor__view_of(t, t->ndim - 1, shape, stride, t->offset + i * t->stride[dim]);
 }
 
-void squeeze_backward(TensorNode *n, const Tensor *grad_out)
+/* dst = src (or dst += src), both of one shape, each through its strides.
+ * The last dim is the inner loop, so rows of contiguous data stream. */
+static void copy_into(Tensor *dst, const Tensor *src, bool accumulate)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"squeeze_backward not written yet");
+    if (dst->numel == 0) return;
+    int nd = dst->ndim;
+    int64_t len = nd ? dst->shape[nd - 1] : 1;
+    int64_t ds = nd ? dst->stride[nd - 1] : 1, ss = nd ? src->stride[nd - 1] : 1;
+    TensorIter it;
+    tensor__iter_init(&it, nd ? nd - 1 : 0, dst->shape, 2,
+                      (const int64_t *[]){dst->stride, src->stride}, NULL);
+    for (int64_t r = 0; r < dst->numel / len; r++, tensor__iter_next(&it)) {
+        float *d = dst->data + it.off[0];
+        const float *s = src->data + it.off[1];
+        if (accumulate)
+            for (int64_t j = 0; j < len; j++) d[j * ds] += s[j * ss];
+        else
+            for (int64_t j = 0; j < len; j++) d[j * ds] = s[j * ss];
+    }
 }
 
-void expand_backward(TensorNode *n, const Tensor *grad_out)
+/* x's gradient buffer (allocated, zeroed, on first use); NULL when x needs none. */
+static Tensor *grad_buffer(Tensor *x)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"expand_backward not written yet");
+    if (!x || !x->requires_grad) return NULL;
+    if (!x->grad) x->grad = tensor__alloc_grad_for(x);
+    return x->grad;
 }
 
-void cat_backward(TensorNode *n, const Tensor *grad_out)
+/* dy's elements in row-major order, read with x's shape (copies only when
+ * dy is not contiguous). */
+static Tensor *as_shape_of(const Tensor *dy, const Tensor *x)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"cat_backward not written yet");
+    int64_t stride[TENSOR_MAX_DIMS];
+    if (!tensor_is_contiguous(dy)) dy = tensor_contiguous(dy);
+    contiguous_strides(x->ndim, x->shape, stride);
+    return tensor__view_of(dy, x->ndim, x->shape, stride, dy->offset);
 }
 
-void stack_backward(TensorNode *n, const Tensor *grad_out)
+/* ---- t, transpose, permute ----------------------------------------------- */
+
+/* t with dims d0 and d1 swapped: a view. */
+static Tensor *swapped_view(const Tensor *t, int d0, int d1)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"stack_backward not written yet");
+    int64_t shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
+    memcpy(shape, t->shape, sizeof shape);
+    memcpy(stride, t->stride, sizeof stride);
+    shape[d0] = t->shape[d1], shape[d1] = t->shape[d0];
+    stride[d0] = t->stride[d1], stride[d1] = t->stride[d0];
+    return tensor__view_of(t, t->ndim, shape, stride, t->offset);
 }
 
-void index_select_backward(TensorNode *n, const Tensor *grad_out)
+static Tensor *transposed(const Tensor *a, int d0, int d1, const char *name)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"index_select_backward not written yet");
+    Tensor *out = swapped_view(a, d0, d1);
+    TensorNode *n = record1(OP_TRANSPOSE, out, a, name);
+    if (n) n->ival[0] = d0, n->ival[1] = d1;
+    return out;
 }
 
-void embedding_backward(TensorNode *n, const Tensor *grad_out)
+Tensor *tensor_t(const Tensor *a)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"embedding_backward not written yet");
+    if (!a) return NULL;
+    if (a->ndim > 2)
+        return tensor__error("t: expects a tensor with <= 2 dimensions, but got a %d-d tensor %s",
+                             a->ndim, tensor_shape_str(a));
+    return transposed(a, 0, a->ndim == 2 ? 1 : 0, "TBackward0");
 }
 
+Tensor *tensor_transpose(const Tensor *a, int dim0, int dim1)
+{
+    if (!a) return NULL;
+    int d0 = tensor__wrap_dim(a, dim0, 0, "transpose");
+    if (d0 < 0) return NULL;
+    int d1 = tensor__wrap_dim(a, dim1, 0, "transpose");
+    if (d1 < 0) return NULL;
+    return transposed(a, d0, d1, NULL);
+}
+
+/* forward: y = x with dims d0 and d1 swapped;  backward: dx = dy with them swapped back */
+void transpose_backward(TensorNode *n, const Tensor *dy)
+{
+    tensor__accumulate_grad(n->inputs[0], swapped_view(dy, (int)n->ival[0], (int)n->ival[1]));
+}
+
+Tensor *tensor_permute(const Tensor *a, int n, const int64_t *dims)
+{
+    if (!a) return NULL;
+    if (n != a->ndim || (n > 0 && !dims))
+        return tensor__error("permute: %d dims given for a %d-d tensor %s", n, a->ndim,
+                             tensor_shape_str(a));
+    int64_t perm[TENSOR_MAX_DIMS], shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
+    bool seen[TENSOR_MAX_DIMS] = {0};
+    for (int i = 0; i < n; i++) {
+        int64_t d = dims[i] < 0 ? dims[i] + n : dims[i];
+        if (d < 0 || d >= n || seen[d])
+            return tensor__error("permute: dims %s are not a permutation of the dims of %s",
+                                 sizes_str(n, dims), tensor_shape_str(a));
+        seen[d] = true;
+        perm[i] = d;
+        shape[i] = a->shape[d];
+        stride[i] = a->stride[d];
+    }
+    Tensor *out = tensor__view_of(a, n, shape, stride, a->offset);
+    TensorNode *node = record1(OP_PERMUTE, out, a, NULL);
+    if (node) memcpy(node->ival, perm, (size_t)n * sizeof *perm);
+    return out;
+}
+
+/* forward: y dim i = x dim perm[i];  backward: dx dim perm[i] = dy dim i */
+void permute_backward(TensorNode *n, const Tensor *dy)
+{
+    int64_t shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
+    for (int i = 0; i < dy->ndim; i++) {
+        shape[n->ival[i]] = dy->shape[i];
+        stride[n->ival[i]] = dy->stride[i];
+    }
+    tensor__accumulate_grad(n->inputs[0], tensor__view_of(dy, dy->ndim, shape, stride, dy->offset));
+}
+
+/* ---- view, reshape, flatten ---------------------------------------------- */
+
+/* shape with its one -1 inferred from a's element count, into out. */
+static int infer_shape(const char *op, const Tensor *a, int ndim, const int64_t *shape,
+                       int64_t *out)
+{
+    if (ndim < 0 || ndim > TENSOR_MAX_DIMS || (ndim > 0 && !shape))
+        return tensor__error("%s: %d sizes given; between 0 and %d are supported", op, ndim,
+                             TENSOR_MAX_DIMS), -1;
+    int infer = -1;
+    int64_t known = 1;
+    for (int i = 0; i < ndim; i++) {
+        out[i] = shape[i];
+        if (shape[i] >= 0) {
+            known *= shape[i];
+        } else if (shape[i] != -1 || infer >= 0) {
+            return tensor__error("%s: shape %s: only one size may be -1, and no other may be "
+                                 "negative", op, sizes_str(ndim, shape)), -1;
+        } else {
+            infer = i;
+        }
+    }
+    if (infer >= 0 && known > 0 && a->numel % known == 0) {
+        out[infer] = a->numel / known;
+        known = a->numel;
+    }
+    if (known != a->numel || (infer >= 0 && a->numel == 0))
+        return tensor__error("%s: shape %s is invalid for a tensor %s of %lld elements", op,
+                             sizes_str(ndim, shape), tensor_shape_str(a), (long long)a->numel), -1;
+    return 0;
+}
+
+/*
+ * Strides that read a's elements in row-major order with the new shape, as
+ * PyTorch's computeStride: a's dims fall into chunks that are contiguous
+ * among themselves; each chunk must be split or merged into whole new dims.
+ * Returns false when a new dim would span two chunks (no view exists).
+ */
+static bool view_strides(const Tensor *a, int ndim, const int64_t *shape, int64_t *stride)
+{
+    if (a->ndim == 0) {
+        for (int i = 0; i < ndim; i++) stride[i] = 1;
+        return true;
+    }
+    if (a->numel == 0) {   /* any strides will do: those of a fresh tensor, as torch */
+        int64_t s = 1;
+        for (int i = ndim - 1; i >= 0; i--) {
+            stride[i] = s;
+            s *= shape[i] > 1 ? shape[i] : 1;
+        }
+        return true;
+    }
+    int v = ndim - 1;
+    int64_t chunk_stride = a->stride[a->ndim - 1], chunk_numel = 1, view_numel = 1;
+    for (int d = a->ndim - 1; d >= 0; d--) {
+        chunk_numel *= a->shape[d];
+        bool chunk_ends = d == 0 || (a->shape[d - 1] != 1 &&
+                                     a->stride[d - 1] != chunk_numel * chunk_stride);
+        if (!chunk_ends) continue;
+        while (v >= 0 && (view_numel < chunk_numel || shape[v] == 1)) {
+            stride[v] = view_numel * chunk_stride;
+            view_numel *= shape[v--];
+        }
+        if (view_numel != chunk_numel) return false;
+        if (d > 0) {
+            chunk_stride = a->stride[d - 1];
+            chunk_numel = view_numel = 1;
+        }
+    }
+    return v == -1;
+}
+
+static Tensor *viewed(const Tensor *a, int ndim, const int64_t *shape, const int64_t *stride,
+                      const char *name)
+{
+    Tensor *out = tensor__view_of(a, ndim, shape, stride, a->offset);
+    record1(OP_VIEW, out, a, name);
+    return out;
+}
+
+Tensor *tensor_view(const Tensor *a, int ndim, const int64_t *shape)
+{
+    int64_t sizes[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
+    if (!a || infer_shape("view", a, ndim, shape, sizes)) return NULL;
+    if (!view_strides(a, ndim, sizes, stride))
+        return tensor__error("view: shape %s is not compatible with the strides %s of %s "
+                             "(a dim would span two non-contiguous parts); use reshape",
+                             sizes_str(ndim, sizes), sizes_str(a->ndim, a->stride),
+                             tensor_shape_str(a));
+    return viewed(a, ndim, sizes, stride, NULL);
+}
+
+Tensor *tensor_reshape(const Tensor *a, int ndim, const int64_t *shape)
+{
+    int64_t sizes[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
+    if (!a || infer_shape("reshape", a, ndim, shape, sizes)) return NULL;
+    if (view_strides(a, ndim, sizes, stride))
+        return viewed(a, ndim, sizes, stride, "ReshapeAliasBackward0");
+    /* No view exists: copy (CloneBackward0), then view the copy, as torch. */
+    Tensor *c = tensor_contiguous(a);
+    if (!c) return NULL;
+    contiguous_strides(ndim, sizes, stride);
+    return viewed(c, ndim, sizes, stride, "UnsafeViewBackward0");
+}
+
+Tensor *tensor_flatten(const Tensor *a)
+{
+    if (!a) return NULL;
+    if (a->ndim == 1) return (Tensor *)a;   /* torch returns the tensor itself */
+    return tensor_reshape(a, 1, &a->numel);
+}
+
+/* forward: y = x read with another shape (view, reshape, flatten, unsqueeze,
+ * squeeze);  backward: dx = dy read with x's shape */
+static void reshape_backward(TensorNode *n, const Tensor *dy)
+{
+    tensor__accumulate_grad(n->inputs[0], as_shape_of(dy, n->inputs[0]));
+}
+
+void view_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
+
+/* ---- narrow, unsqueeze, squeeze, expand, contiguous ----------------------- */
+
+Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length)
+{
+    if (!a) return NULL;
+    if (a->ndim == 0) return tensor__error("narrow: cannot narrow a 0-d tensor");
+    int d = tensor__wrap_dim(a, dim, 0, "narrow");
+    if (d < 0) return NULL;
+    int64_t size = a->shape[d];
+    if (start < -size || start > size)
+        return tensor__error("narrow: start %lld out of range for dim %d of %s (expected "
+                             "%lld to %lld)", (long long)start, d, tensor_shape_str(a),
+                             (long long)-size, (long long)size);
+    if (start < 0) start += size;
+    if (length < 0 || start + length > size)
+        return tensor__error("narrow: start %lld + length %lld does not fit in size %lld of "
+                             "dim %d of %s", (long long)start, (long long)length,
+                             (long long)size, d, tensor_shape_str(a));
+    Tensor *out = narrow_view(a, d, start, length);
+    TensorNode *n = record1(OP_NARROW, out, a, NULL);
+    if (n) n->ival[0] = d, n->ival[1] = start, n->ival[2] = length;
+    return out;
+}
+
+/* forward: y = x[start : start + length] along dim;
+ * backward: dx = 0 with dx[start : start + length] = dy */
+void narrow_backward(TensorNode *n, const Tensor *dy)
+{
+    Tensor *g = grad_buffer(n->inputs[0]);
+    if (g) copy_into(narrow_view(g, (int)n->ival[0], n->ival[1], n->ival[2]), dy, true);
+}
+
+Tensor *tensor_unsqueeze(const Tensor *a, int dim)
+{
+    if (!a) return NULL;
+    if (a->ndim == TENSOR_MAX_DIMS)
+        return tensor__error("unsqueeze: %s already has %d dims, the most supported",
+                             tensor_shape_str(a), TENSOR_MAX_DIMS);
+    int d = tensor__wrap_dim(a, dim, 1, "unsqueeze");
+    if (d < 0) return NULL;
+    int64_t shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
+    for (int i = 0, k = 0; i <= a->ndim; i++) {
+        if (i == d) {
+            /* the stride torch gives the new dim */
+            shape[i] = 1;
+            stride[i] = d < a->ndim ? a->shape[d] * a->stride[d] : 1;
+        } else {
+            shape[i] = a->shape[k];
+            stride[i] = a->stride[k++];
+        }
+    }
+    Tensor *out = tensor__view_of(a, a->ndim + 1, shape, stride, a->offset);
+    record1(OP_UNSQUEEZE, out, a, NULL);
+    return out;
+}
+
+void unsqueeze_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
+
+Tensor *tensor_squeeze(const Tensor *a, int dim)
+{
+    if (!a) return NULL;
+    int d = tensor__wrap_dim(a, dim, 0, "squeeze");
+    if (d < 0) return NULL;
+    Tensor *out = a->ndim > 0 && a->shape[d] == 1 ? select_view(a, d, 0)
+                                                   : tensor__view_of(a, a->ndim, a->shape,
+                                                                     a->stride, a->offset);
+    record1(OP_SQUEEZE, out, a, NULL);
+    return out;
+}
+
+void squeeze_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
+
+Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape)
+{
+    if (!a) return NULL;
+    if (ndim < a->ndim || ndim > TENSOR_MAX_DIMS || (ndim > 0 && !shape))
+        return tensor__error("expand: %d sizes given for a %d-d tensor %s (expected %d to %d)",
+                             ndim, a->ndim, tensor_shape_str(a), a->ndim, TENSOR_MAX_DIMS);
+    int64_t sizes[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
+    for (int i = 0; i < ndim; i++) {
+        int j = i - (ndim - a->ndim);   /* a's matching dim, < 0 for a new leading one */
+        int64_t have = j >= 0 ? a->shape[j] : 1;
+        int64_t want = shape[i] == -1 && j >= 0 ? have : shape[i];
+        if (j < 0 && want < 0)
+            return tensor__error("expand: size %lld is not allowed in new leading dim %d of "
+                                 "target %s for %s", (long long)want, i, sizes_str(ndim, shape),
+                                 tensor_shape_str(a));
+        if (want != have && (have != 1 || want < 0))
+            return tensor__error("expand: size %lld does not match size %lld of %s in dim %d "
+                                 "(only size-1 dims expand; -1 keeps an existing size), "
+                                 "target %s", (long long)shape[i], (long long)have,
+                                 tensor_shape_str(a), i, sizes_str(ndim, shape));
+        sizes[i] = want;
+        stride[i] = j >= 0 && want == have ? a->stride[j] : 0;   /* as torch: new dims too */
+    }
+    Tensor *out = tensor__view_of(a, ndim, sizes, stride, a->offset);
+    record1(OP_EXPAND, out, a, NULL);
+    return out;
+}
+
+/* forward: y = x repeated along new and size-1 dims (stride 0);
+ * backward: dx = dy summed over those dims */
+void expand_backward(TensorNode *n, const Tensor *dy)
+{
+    tensor__accumulate_grad(n->inputs[0], dy);
+}
+
+Tensor *tensor_contiguous(const Tensor *a)
+{
+    if (!a) return NULL;
+    if (tensor_is_contiguous(a)) return (Tensor *)a;
+    return tensor_clone(a);   /* CloneBackward0, as torch */
+}
+
+/* ---- cat, stack ----------------------------------------------------------- */
+
+/* -1 with a message for an empty list; 1 when a tensor is NULL (propagate). */
+static int check_list(const char *op, int n, Tensor *const *ts)
+{
+    if (n <= 0 || !ts)
+        return tensor__error("%s: expected a non-empty list of tensors, got %d", op, n), -1;
+    for (int i = 0; i < n; i++)
+        if (!ts[i]) return 1;
+    return 0;
+}
+
+static bool same_except(const Tensor *a, const Tensor *b, int dim)
+{
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (i != dim && a->shape[i] != b->shape[i]) return false;
+    return true;
+}
+
+Tensor *tensor_cat(int n, Tensor *const *ts, int dim)
+{
+    if (check_list("cat", n, ts)) return NULL;
+    if (ts[0]->ndim == 0) return tensor__error("cat: tensor 0 is 0-d; 0-d tensors cannot be "
+                                               "concatenated");
+    int d = tensor__wrap_dim(ts[0], dim, 0, "cat");
+    if (d < 0) return NULL;
+    int64_t shape[TENSOR_MAX_DIMS];
+    memcpy(shape, ts[0]->shape, sizeof shape);
+    shape[d] = 0;
+    for (int i = 0; i < n; i++) {
+        if (!same_except(ts[0], ts[i], d))
+            return tensor__error("cat: sizes must match except in dim %d: tensor 0 is %s, "
+                                 "tensor %d is %s", d, tensor_shape_str(ts[0]), i,
+                                 tensor_shape_str(ts[i]));
+        shape[d] += ts[i]->shape[d];
+    }
+    Tensor *out = tensor__alloc(ts[0]->ndim, shape);
+    int64_t at = 0;
+    for (int i = 0; i < n; at += ts[i++]->shape[d])
+        copy_into(narrow_view(out, d, at, ts[i]->shape[d]), ts[i], false);
+    TensorNode *node = tensor__record(OP_CAT, out, n, (const Tensor *const *)ts);
+    if (node) node->ival[0] = d;
+    return out;
+}
+
+/* forward: y = [x0; x1; ...] along dim;  backward: dxi = dy's slice where xi went */
+void cat_backward(TensorNode *n, const Tensor *dy)
+{
+    int d = (int)n->ival[0];
+    int64_t at = 0;
+    for (int i = 0; i < n->n_inputs; i++) {
+        int64_t size = n->inputs[i]->shape[d];
+        tensor__accumulate_grad(n->inputs[i], narrow_view(dy, d, at, size));
+        at += size;
+    }
+}
+
+Tensor *tensor_stack(int n, Tensor *const *ts, int dim)
+{
+    if (check_list("stack", n, ts)) return NULL;
+    const Tensor *a = ts[0];
+    if (a->ndim == TENSOR_MAX_DIMS)
+        return tensor__error("stack: tensors %s already have %d dims, the most supported",
+                             tensor_shape_str(a), TENSOR_MAX_DIMS);
+    int d = tensor__wrap_dim(a, dim, 1, "stack");
+    if (d < 0) return NULL;
+    for (int i = 1; i < n; i++)
+        if (!tensor_same_shape(a, ts[i]))
+            return tensor__error("stack: tensors must have the same shape: tensor 0 is %s, "
+                                 "tensor %d is %s", tensor_shape_str(a), i,
+                                 tensor_shape_str(ts[i]));
+    int64_t shape[TENSOR_MAX_DIMS];
+    for (int i = 0, k = 0; i <= a->ndim; i++) shape[i] = i == d ? n : a->shape[k++];
+    Tensor *out = tensor__alloc(a->ndim + 1, shape);
+    for (int i = 0; i < n; i++) copy_into(select_view(out, d, i), ts[i], false);
+    TensorNode *node = tensor__record(OP_STACK, out, n, (const Tensor *const *)ts);
+    if (node) node->ival[0] = d;
+    return out;
+}
+
+/* forward: y[..., i, ...] = xi along the new dim;  backward: dxi = dy[..., i, ...] */
+void stack_backward(TensorNode *n, const Tensor *dy)
+{
+    for (int i = 0; i < n->n_inputs; i++)
+        tensor__accumulate_grad(n->inputs[i], select_view(dy, (int)n->ival[0], i));
+}
+
+/* ---- index_select, embedding ---------------------------------------------- */
+
+/* A contiguous copy of index, checked to hold whole numbers in [0, size)
+ * (size: that of dim of a); NULL with a message naming the first bad one. */
+static Tensor *checked_indices(const char *op, const Tensor *index, const Tensor *a, int dim)
+{
+    Tensor *idx = tensor__alloc(index->ndim, index->shape);
+    memcpy(idx->data, tensor__contiguous_data(index), (size_t)idx->numel * sizeof(float));
+    for (int64_t k = 0; k < idx->numel; k++) {
+        float v = idx->data[k];
+        if (!isfinite(v) || v != floorf(v))
+            return tensor__error("%s: index %g at position %lld is not a whole number", op,
+                                 (double)v, (long long)k);
+        if (v < 0 || (double)v >= (double)a->shape[dim])
+            return tensor__error("%s: index %g at position %lld is out of range for dim %d "
+                                 "of %s (expected 0 to %lld)", op, (double)v, (long long)k,
+                                 dim, tensor_shape_str(a), (long long)a->shape[dim] - 1);
+    }
+    return idx;
+}
+
+Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index)
+{
+    if (!a || !index) return NULL;
+    if (a->ndim == 0) return tensor__error("index_select: cannot index a 0-d tensor");
+    int d = tensor__wrap_dim(a, dim, 0, "index_select");
+    if (d < 0) return NULL;
+    if (index->ndim > 1)
+        return tensor__error("index_select: index must be 1-d, got %s", tensor_shape_str(index));
+    Tensor *idx = checked_indices("index_select", index, a, d);
+    if (!idx) return NULL;
+    int64_t shape[TENSOR_MAX_DIMS];
+    memcpy(shape, a->shape, sizeof shape);
+    shape[d] = idx->numel;
+    Tensor *out = tensor__alloc(a->ndim, shape);
+    for (int64_t k = 0; k < idx->numel; k++)
+        copy_into(select_view(out, d, k), select_view(a, d, (int64_t)idx->data[k]), false);
+    TensorNode *n = record1(OP_INDEX_SELECT, out, a, NULL);
+    if (n) n->saved[0] = idx, n->ival[0] = d;
+    return out;
+}
+
+/* forward: y[..., k, ...] = x[..., index[k], ...] along dim;
+ * backward: dx[..., index[k], ...] += dy[..., k, ...] (repeats accumulate) */
+void index_select_backward(TensorNode *n, const Tensor *dy)
+{
+    Tensor *g = grad_buffer(n->inputs[0]);
+    const Tensor *idx = n->saved[0];
+    int d = (int)n->ival[0];
+    for (int64_t k = 0; g && k < idx->numel; k++)
+        copy_into(select_view(g, d, (int64_t)idx->data[k]), select_view(dy, d, k), true);
+}
+
+Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices)
+{
+    if (!weight || !indices) return NULL;
+    if (weight->ndim != 2)
+        return tensor__error("embedding: weight must be 2-d (num_embeddings, embedding_dim), "
+                             "got %s", tensor_shape_str(weight));
+    if (indices->ndim == TENSOR_MAX_DIMS)
+        return tensor__error("embedding: indices %s have %d dims; the output would have "
+                             "more than the %d supported", tensor_shape_str(indices),
+                             indices->ndim, TENSOR_MAX_DIMS);
+    Tensor *idx = checked_indices("embedding", indices, weight, 0);
+    if (!idx) return NULL;
+    int64_t shape[TENSOR_MAX_DIMS], dim = weight->shape[1];
+    memcpy(shape, indices->shape, sizeof shape);
+    shape[indices->ndim] = dim;
+    Tensor *out = tensor__alloc(indices->ndim + 1, shape);
+    for (int64_t i = 0; i < idx->numel; i++) {
+        const float *row = weight->data + (int64_t)idx->data[i] * weight->stride[0];
+        for (int64_t j = 0; j < dim; j++) out->data[i * dim + j] = row[j * weight->stride[1]];
+    }
+    TensorNode *n = record1(OP_EMBEDDING, out, weight, NULL);
+    if (n) n->saved[0] = idx;
+    return out;
+}
+
+/* forward: y[i, :] = W[indices[i], :];  backward: dW[indices[i], :] += dy[i, :] */
+void embedding_backward(TensorNode *n, const Tensor *dy)
+{
+    Tensor *g = grad_buffer(n->inputs[0]);
+    if (!g) return;
+    const Tensor *idx = n->saved[0];
+    const float *d = tensor__contiguous_data(dy);
+    int64_t dim = g->shape[1];
+    for (int64_t i = 0; i < idx->numel; i++) {
+        float *row = g->data + (int64_t)idx->data[i] * dim;
+        for (int64_t j = 0; j < dim; j++) row[j] += d[i * dim + j];
+    }
+}
