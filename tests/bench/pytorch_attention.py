@@ -1,0 +1,90 @@
+"""PyTorch's side of tests/bench/bench_attention.c: the same training step at
+the same sizes, printing the same lines with impl=pytorch:
+
+    train_step impl=pytorch model=v2 B=8 T=64 d_in=64 d_out=64 threads=1 us_per_step=2100.0
+
+One step is the toy task's (examples/toy_task.c, tests/reference/gen_train.py):
+x = rand(B, T, d_in); teacher forward under no_grad; student forward; MSE;
+zero_grad; backward; Adam step.  Each figure is the median over several
+repetitions after a warm-up, as in the C benchmark.
+
+Run with Debian's python3-torch:  /usr/bin/python3 tests/bench/pytorch_attention.py [--threads 1,2] [--quick]
+"""
+import argparse
+import math
+import os
+import statistics
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'reference'))
+from book_ch03 import MultiHeadAttention, SelfAttention_v2  # noqa: E402
+
+CASES = [
+    ('v2', 8, 6, 3, 2),
+    ('v2', 8, 64, 64, 64),
+    ('mha', 8, 64, 64, 64),
+    ('v2', 8, 256, 256, 256),
+    ('mha', 8, 256, 256, 256),
+    ('v2', 4, 512, 512, 512),
+]
+
+
+def make_step(model, B, T, d_in, d_out):
+    torch.manual_seed(123)
+    teacher = SelfAttention_v2(d_in, d_out)
+    if model == 'mha':
+        student = MultiHeadAttention(d_in, d_out, T, 0.0, 4)
+    else:
+        student = SelfAttention_v2(d_in, d_out)
+    opt = torch.optim.Adam(student.parameters(), lr=0.01)
+
+    def step():
+        x = torch.rand(B, T, d_in)
+        with torch.no_grad():
+            y = teacher(x)
+        loss = torch.nn.functional.mse_loss(student(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def median_us_per_step(step):
+    t0 = time.perf_counter()
+    warm = 0
+    while warm < 3 or time.perf_counter() - t0 < 0.05:
+        step()
+        warm += 1
+    per_step = (time.perf_counter() - t0) / warm
+    steps = max(1, math.ceil(0.02 / per_step))
+    reps = 5 if per_step > 0.1 else 7 if per_step > 0.02 else 15
+    us = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        us.append((time.perf_counter() - start) / steps * 1e6)
+    return statistics.median(us)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--threads', default='1,2', help='comma-separated thread counts')
+    ap.add_argument('--quick', action='store_true', help='the toy size only')
+    args = ap.parse_args()
+    cases = CASES[:1] if args.quick else CASES
+    for threads in [int(t) for t in args.threads.split(',')]:
+        torch.set_num_threads(threads)
+        for model, B, T, d_in, d_out in cases:
+            us = median_us_per_step(make_step(model, B, T, d_in, d_out))
+            print('train_step impl=pytorch model=%s B=%d T=%d d_in=%d d_out=%d threads=%d '
+                  'us_per_step=%.1f' % (model, B, T, d_in, d_out, threads, us), flush=True)
+
+
+if __name__ == '__main__':
+    main()
