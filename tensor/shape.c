@@ -538,7 +538,8 @@ Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index)
     int d = tensor__wrap_dim(a, dim, 0, "index_select");
     if (d < 0) return NULL;
     if (index->ndim > 1)
-        return tensor__error("index_select: index must be 1-d, got %s", tensor_shape_str(index));
+        return tensor__error("index_select: index must be 0-d or 1-d, got %s",
+                             tensor_shape_str(index));
     Tensor *idx = checked_indices("index_select", index, a, d);
     if (!idx) return NULL;
     int64_t shape[TENSOR_MAX_DIMS];

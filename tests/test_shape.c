@@ -35,7 +35,10 @@ static Tensor *view_permuted(Tensor **x)
 {
     return tensor_view(tensor_permute(x[0], IDX(1, 0, 2)), SHAPE(3, 2, 2, 2));
 }
-static Tensor *view_transposed_unit(Tensor **x) { return tensor_view(tensor_t(x[0]), SHAPE(4, 1, 3)); }
+static Tensor *view_transposed_unit(Tensor **x)
+{
+    return tensor_view(tensor_t(x[0]), SHAPE(4, 1, 3));
+}
 static Tensor *view_heads(Tensor **x)
 {
     return tensor_transpose(tensor_view(x[0], SHAPE(2, 6, 2, 2)), 1, 2);
@@ -44,7 +47,10 @@ static Tensor *view_heads_back(Tensor **x)
 {
     return tensor_view(tensor_contiguous(tensor_transpose(x[0], 1, 2)), SHAPE(2, 6, 4));
 }
-static Tensor *reshape_view(Tensor **x) { return tensor_reshape(narrow_1_1_4(x[0]), SHAPE(2, 2, 4)); }
+static Tensor *reshape_view(Tensor **x)
+{
+    return tensor_reshape(narrow_1_1_4(x[0]), SHAPE(2, 2, 4));
+}
 static Tensor *reshape_copy(Tensor **x) { return tensor_reshape(tensor_t(x[0]), SHAPE(2, 6)); }
 static Tensor *reshape_heads(Tensor **x)
 {
@@ -76,7 +82,10 @@ static Tensor *expand_unit(Tensor **x) { return tensor_expand(x[0], SHAPE(1, 1, 
 static Tensor *contiguous_t(Tensor **x) { return tensor_contiguous(tensor_t(x[0])); }
 static Tensor *cat0(Tensor **x) { return tensor_cat(2, x, 0); }
 static Tensor *cat1(Tensor **x) { return tensor_cat(3, x, 1); }
-static Tensor *cat_neg_t(Tensor **x) { return tensor_cat(2, (Tensor *[]){x[0], tensor_t(x[1])}, -1); }
+static Tensor *cat_neg_t(Tensor **x)
+{
+    return tensor_cat(2, (Tensor *[]){x[0], tensor_t(x[1])}, -1);
+}
 static Tensor *cat_one(Tensor **x) { return tensor_cat(1, x, 0); }
 static Tensor *stack0(Tensor **x) { return tensor_stack(2, x, 0); }
 static Tensor *stack1_three(Tensor **x) { return tensor_stack(3, x, 1); }
@@ -96,7 +105,10 @@ static Tensor *embedding(Tensor **x)
     Tensor *idx = tensor_from_data((const float[]){1, 4, 1, 0, 2, 1}, SHAPE(2, 3));
     return tensor_embedding(x[0], idx);
 }
-static Tensor *embedding_t(Tensor **x) { return tensor_embedding(tensor_t(x[0]), INDEX(4, 0, 4, 4)); }
+static Tensor *embedding_t(Tensor **x)
+{
+    return tensor_embedding(tensor_t(x[0]), INDEX(4, 0, 4, 4));
+}
 
 typedef struct {
     const char *name;
@@ -395,7 +407,8 @@ START_TEST(test_join_and_index_errors)
     ck_assert_error(tensor_stack(-1, (Tensor *[]){x}, 0),
                     "stack: expected a non-empty list of tensors, got -1");
     ck_assert_error(tensor_stack(2, (Tensor *[]){x, y}, 0),
-                    "stack: tensors must have the same shape: tensor 0 is (3,4), tensor 1 is (3,3)");
+                    "stack: tensors must have the same shape: tensor 0 is (3,4), "
+                    "tensor 1 is (3,3)");
     ck_assert_error(tensor_stack(2, (Tensor *[]){x, x}, 3),
                     "stack: dim 3 out of range for a 2-d tensor (3,4) (expected -3 to 2)");
     ck_assert_error(tensor_index_select(x, 0, INDEX(0, 1.5f)),
@@ -409,7 +422,7 @@ START_TEST(test_join_and_index_errors)
     ck_assert_error(tensor_index_select(x, 0, INDEX(NAN)),
                     "index_select: index nan at position 0 is not a whole number");
     ck_assert_error(tensor_index_select(x, 0, y),
-                    "index_select: index must be 1-d, got (3,3)");
+                    "index_select: index must be 0-d or 1-d, got (3,3)");
     ck_assert_error(tensor_index_select(x, 2, INDEX(0)),
                     "index_select: dim 2 out of range for a 2-d tensor (3,4) (expected -2 to 1)");
     ck_assert_error(tensor_index_select(tensor_scalar(1), 0, INDEX(0)),
@@ -449,7 +462,8 @@ START_TEST(test_null_propagates_without_a_message)
     ck_assert_str_eq(tensor_error(), "");
     /* the first cause is kept through a chain */
     tensor_t(tensor_view(x, SHAPE(5, 5)));
-    ck_assert_str_eq(tensor_error(), "view: shape (5,5) is invalid for a tensor (3,4) of 12 elements");
+    ck_assert_str_eq(tensor_error(),
+                     "view: shape (5,5) is invalid for a tensor (3,4) of 12 elements");
 }
 END_TEST
 
