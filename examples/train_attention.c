@@ -72,6 +72,16 @@ static int parse_models(const char *list, Options *o)
     return 0;
 }
 
+static bool takes_value(const char *flag)
+{
+    static const char *const flags[] = {"--model", "--optim", "--lr",  "--steps", "--batch",
+                                        "--seed",  "--csv",   "--plot", "--compare",
+                                        "--log-every"};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        if (!strcmp(flag, flags[i])) return true;
+    return false;
+}
+
 /* Returns 0 to go on, 1 after --help, 2 on a bad flag (message printed). */
 static int parse(int argc, char **argv, Options *o)
 {
@@ -86,6 +96,9 @@ static int parse(int argc, char **argv, Options *o)
             o->quiet = true;
         } else if (!strcmp(a, "--ascii")) {
             o->ascii = true;
+        } else if (!takes_value(a)) {
+            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            return 2;
         } else if (!(v = cli_value(PROG, argc, argv, &i))) {
             return 2;
         } else if (!strcmp(a, "--model")) {
@@ -113,14 +126,11 @@ static int parse(int argc, char **argv, Options *o)
             if (!cli_int(PROG, a, v, 1, 100000000, &o->log_every)) return 2;
         } else if (!strcmp(a, "--csv")) {
             o->csv = v;
-        } else if (!strcmp(a, "--plot")) {
-            o->plot = v;
         } else if (!strcmp(a, "--compare")) {
             if (parse_models(v, o)) return 2;
             o->compare = true;
-        } else {
-            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
-            return 2;
+        } else {   /* --plot */
+            o->plot = v;
         }
     }
     if (!o->compare) {
