@@ -1,117 +1,492 @@
-/* TEMPORARY stub: being written. */
+/*
+ * Elementwise ops: binary arithmetic with NumPy broadcasting, ops with a
+ * scalar, and the unary math and activation functions.  Each forward sits
+ * above its backward.
+ *
+ * Results are computed as PyTorch's CPU kernels compute them (same formula,
+ * same float32 operation order) so that values agree bit for bit where the
+ * C library and PyTorch's vector math (SLEEF, within 1 ulp) allow.
+ *
+ * Speed: the output is always a fresh contiguous tensor.  Same-shape
+ * contiguous operands run one plain loop the compiler vectorises; broadcast
+ * or strided operands run the same loop over rows of the last dim, with the
+ * outer dims walked by a TensorIter.  Unary ops read a non-contiguous input
+ * through one row-major copy.
+ */
 #include "internal.h"
 
-void add_backward(TensorNode *n, const Tensor *grad_out)
+#include <math.h>
+#include <string.h>
+
+/* ---- binary ops with broadcasting ---------------------------------------- */
+
+/* y[i] = a[i*sa] op b[i*sb] for one row of n elements; unit strides get
+ * their own loop so that it vectorises. */
+#define BINARY_ROW(expr)                                                        \
+    do {                                                                        \
+        if (sa == 1 && sb == 1) {                                               \
+            for (int64_t i = 0; i < n; i++) {                                   \
+                float p = a[i], q = b[i];                                       \
+                y[i] = (expr);                                                  \
+            }                                                                   \
+        } else {                                                                \
+            for (int64_t i = 0; i < n; i++) {                                   \
+                float p = a[i * sa], q = b[i * sb];                             \
+                y[i] = (expr);                                                  \
+            }                                                                   \
+        }                                                                       \
+    } while (0)
+
+static void binary_row(TensorOp op, float *restrict y, const float *a, int64_t sa,
+                       const float *b, int64_t sb, int64_t n)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"add_backward not written yet");
+    switch (op) {
+    case OP_ADD: BINARY_ROW(p + q); return;
+    case OP_SUB: BINARY_ROW(p - q); return;
+    case OP_MUL: BINARY_ROW(p * q); return;
+    case OP_DIV: BINARY_ROW(p / q); return;
+    default: TENSOR__ASSERT(!"not a binary op");
+    }
 }
 
-void sub_backward(TensorNode *n, const Tensor *grad_out)
+static Tensor *binary(TensorOp op, const char *name, const Tensor *a, const Tensor *b)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"sub_backward not written yet");
+    if (!a || !b) return NULL;
+    int ndim;
+    int64_t shape[TENSOR_MAX_DIMS];
+    if (tensor__broadcast_shape(a, b, name, &ndim, shape)) return NULL;
+    Tensor *out = tensor__alloc(ndim, shape);
+    if (tensor_same_shape(a, b) && tensor_is_contiguous(a) && tensor_is_contiguous(b)) {
+        binary_row(op, out->data, a->data, 1, b->data, 1, out->numel);
+    } else if (out->numel > 0) {
+        /* Rows along the last dim (one row for a 0-d result); the outer dims
+         * are walked with each operand's broadcast strides (0 where it
+         * repeats). */
+        int64_t sa[TENSOR_MAX_DIMS] = {0}, sb[TENSOR_MAX_DIMS] = {0};
+        tensor__broadcast_strides(a, ndim, shape, sa);
+        tensor__broadcast_strides(b, ndim, shape, sb);
+        int outer = ndim ? ndim - 1 : 0;
+        int64_t len = ndim ? shape[ndim - 1] : 1;
+        int64_t ia = ndim ? sa[ndim - 1] : 0, ib = ndim ? sb[ndim - 1] : 0;
+        TensorIter it;
+        tensor__iter_init(&it, outer, shape, 2, (const int64_t *[]){sa, sb}, NULL);
+        for (int64_t r = 0; r < out->numel / len; r++, tensor__iter_next(&it))
+            binary_row(op, out->data + r * len, a->data + it.off[0], ia, b->data + it.off[1],
+                       ib, len);
+    }
+    tensor__record(op, out, 2, (const Tensor *[]){a, b});
+    return out;
 }
 
-void mul_backward(TensorNode *n, const Tensor *grad_out)
+/* forward: y = a + b;  backward: da = dy, db = dy (summed over broadcast dims) */
+Tensor *tensor_add(const Tensor *a, const Tensor *b) { return binary(OP_ADD, "add", a, b); }
+
+void add_backward(TensorNode *n, const Tensor *dy)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"mul_backward not written yet");
+    tensor__accumulate_grad(n->inputs[0], dy);
+    tensor__accumulate_grad(n->inputs[1], dy);
 }
 
-void div_backward(TensorNode *n, const Tensor *grad_out)
+/* forward: y = a - b;  backward: da = dy, db = -dy */
+Tensor *tensor_sub(const Tensor *a, const Tensor *b) { return binary(OP_SUB, "sub", a, b); }
+
+void sub_backward(TensorNode *n, const Tensor *dy)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"div_backward not written yet");
+    tensor__accumulate_grad(n->inputs[0], dy);
+    if (n->inputs[1]->requires_grad) tensor__accumulate_grad(n->inputs[1], tensor_neg(dy));
 }
 
-void add_scalar_backward(TensorNode *n, const Tensor *grad_out)
+/* forward: y = a * b;  backward: da = dy * b, db = dy * a */
+Tensor *tensor_mul(const Tensor *a, const Tensor *b) { return binary(OP_MUL, "mul", a, b); }
+
+void mul_backward(TensorNode *n, const Tensor *dy)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"add_scalar_backward not written yet");
+    Tensor *a = n->inputs[0], *b = n->inputs[1];
+    if (a->requires_grad) tensor__accumulate_grad(a, tensor_mul(dy, b));
+    if (b->requires_grad) tensor__accumulate_grad(b, tensor_mul(dy, a));
 }
 
-void mul_scalar_backward(TensorNode *n, const Tensor *grad_out)
+/* forward: y = a / b;  backward: da = dy / b, db = -dy * ((a / b) / b), as PyTorch */
+Tensor *tensor_div(const Tensor *a, const Tensor *b) { return binary(OP_DIV, "div", a, b); }
+
+void div_backward(TensorNode *n, const Tensor *dy)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"mul_scalar_backward not written yet");
+    Tensor *a = n->inputs[0], *b = n->inputs[1];
+    if (a->requires_grad) tensor__accumulate_grad(a, tensor_div(dy, b));
+    if (b->requires_grad)
+        tensor__accumulate_grad(b, tensor_mul(tensor_neg(dy), tensor_div(tensor_div(a, b), b)));
 }
 
-void div_scalar_backward(TensorNode *n, const Tensor *grad_out)
+/* ---- helpers for one-input ops -------------------------------------------- */
+
+/* The output of a one-input op: contiguous, shaped like a; *x is a's data in
+ * row-major order (a copy only when a is not contiguous). */
+static Tensor *unary_begin(const Tensor *a, const float **x)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"div_scalar_backward not written yet");
+    *x = tensor__contiguous_data(a);
+    return tensor__alloc(a->ndim, a->shape);
 }
 
-void neg_backward(TensorNode *n, const Tensor *grad_out)
+/* Records the node when a needs a gradient; s is the op's scalar argument. */
+static Tensor *unary_end(TensorOp op, Tensor *out, const Tensor *a, double s)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"neg_backward not written yet");
+    TensorNode *n = tensor__record(op, out, 1, (const Tensor *[]){a});
+    if (n) n->scalar[0] = s;
+    return out;
 }
 
-void pow_backward(TensorNode *n, const Tensor *grad_out)
+/* What a one-input backward reads and writes, all row-major with n elements:
+ * dy, the values v its local derivative needs (the op's input x or its
+ * output y), and a fresh dx. */
+typedef struct {
+    const float *dy, *v;
+    float *dx;
+    int64_t n;
+    Tensor *grad;
+} UnaryGrad;
+
+static UnaryGrad unary_grad(const Tensor *dy, const Tensor *v)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"pow_backward not written yet");
+    UnaryGrad g;
+    g.grad = tensor__alloc(dy->ndim, dy->shape);
+    g.dx = g.grad->data;
+    g.dy = tensor__contiguous_data(dy);
+    g.v = v ? tensor__contiguous_data(v) : NULL;
+    g.n = dy->numel;
+    return g;
 }
 
-void exp_backward(TensorNode *n, const Tensor *grad_out)
+static void unary_grad_done(TensorNode *n, const UnaryGrad *g)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"exp_backward not written yet");
+    tensor__accumulate_grad(n->inputs[0], g->grad);
 }
 
-void log_backward(TensorNode *n, const Tensor *grad_out)
+/* ---- ops with a scalar ---------------------------------------------------- */
+
+/* forward: y = x + s;  backward: dx = dy */
+Tensor *tensor_add_scalar(const Tensor *a, float s)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"log_backward not written yet");
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] + s;
+    return unary_end(OP_ADD_SCALAR, out, a, s);
 }
 
-void sqrt_backward(TensorNode *n, const Tensor *grad_out)
+void add_scalar_backward(TensorNode *n, const Tensor *dy)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"sqrt_backward not written yet");
+    tensor__accumulate_grad(n->inputs[0], dy);
 }
 
-void tanh_backward(TensorNode *n, const Tensor *grad_out)
+/* forward: y = x - s;  backward: dx = dy (the ADD_SCALAR node, named as PyTorch names it) */
+Tensor *tensor_sub_scalar(const Tensor *a, float s)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"tanh_backward not written yet");
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] - s;
+    unary_end(OP_ADD_SCALAR, out, a, s);
+    if (out->grad_fn) out->grad_fn->name = "SubBackward0";
+    return out;
 }
 
-void sigmoid_backward(TensorNode *n, const Tensor *grad_out)
+/* forward: y = x * s;  backward: dx = dy * s */
+Tensor *tensor_mul_scalar(const Tensor *a, float s)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"sigmoid_backward not written yet");
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] * s;
+    return unary_end(OP_MUL_SCALAR, out, a, s);
 }
 
-void relu_backward(TensorNode *n, const Tensor *grad_out)
+void mul_scalar_backward(TensorNode *n, const Tensor *dy)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"relu_backward not written yet");
+    UnaryGrad g = unary_grad(dy, NULL);
+    float s = (float)n->scalar[0];
+    for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] * s;
+    unary_grad_done(n, &g);
 }
 
-void gelu_backward(TensorNode *n, const Tensor *grad_out)
+/* forward: y = x / s (a true division, not x * (1/s): scores / sqrt(d) must
+ * round as PyTorch's);  backward: dx = dy / s */
+Tensor *tensor_div_scalar(const Tensor *a, float s)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"gelu_backward not written yet");
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] / s;
+    return unary_end(OP_DIV_SCALAR, out, a, s);
 }
 
-void abs_backward(TensorNode *n, const Tensor *grad_out)
+void div_scalar_backward(TensorNode *n, const Tensor *dy)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"abs_backward not written yet");
+    UnaryGrad g = unary_grad(dy, NULL);
+    float s = (float)n->scalar[0];
+    for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] / s;
+    unary_grad_done(n, &g);
 }
 
-void clamp_backward(TensorNode *n, const Tensor *grad_out)
+/* ---- unary math ------------------------------------------------------------ */
+
+/* forward: y = -x;  backward: dx = -dy */
+Tensor *tensor_neg(const Tensor *a)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"clamp_backward not written yet");
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = -x[i];
+    return unary_end(OP_NEG, out, a, 0);
 }
 
-void clone_backward(TensorNode *n, const Tensor *grad_out)
+void neg_backward(TensorNode *n, const Tensor *dy)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"clone_backward not written yet");
+    UnaryGrad g = unary_grad(dy, NULL);
+    for (int64_t i = 0; i < g.n; i++) g.dx[i] = -g.dy[i];
+    unary_grad_done(n, &g);
 }
 
+/* y = x^e with PyTorch's special cases (pow_tensor_scalar): they round
+ * differently from pow() and are what torch computes for x**2, x**0.5 ... */
+static void pow_values(float *restrict y, const float *x, int64_t n, double e)
+{
+    if (e == 0) for (int64_t i = 0; i < n; i++) y[i] = 1.0f;
+    else if (e == 1) memcpy(y, x, (size_t)n * sizeof *y);
+    else if (e == 0.5) for (int64_t i = 0; i < n; i++) y[i] = sqrtf(x[i]);
+    else if (e == -0.5) for (int64_t i = 0; i < n; i++) y[i] = 1.0f / sqrtf(x[i]);
+    else if (e == -1) for (int64_t i = 0; i < n; i++) y[i] = 1.0f / x[i];
+    else if (e == 2) for (int64_t i = 0; i < n; i++) y[i] = x[i] * x[i];
+    else if (e == 3) for (int64_t i = 0; i < n; i++) y[i] = x[i] * x[i] * x[i];
+    else if (e == -2) for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (x[i] * x[i]);
+    else for (int64_t i = 0; i < n; i++) y[i] = (float)pow(x[i], e);
+}
+
+/* forward: y = x^e;  backward: dx = dy * (e * x^(e-1)), 0 when e == 0 */
+Tensor *tensor_pow(const Tensor *a, float exponent)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    pow_values(out->data, x, out->numel, exponent);
+    return unary_end(OP_POW, out, a, exponent);
+}
+
+void pow_backward(TensorNode *n, const Tensor *dy)
+{
+    UnaryGrad g = unary_grad(dy, n->inputs[0]);
+    double e = n->scalar[0];
+    if (e == 0) {
+        memset(g.dx, 0, (size_t)g.n * sizeof *g.dx);
+    } else {
+        pow_values(g.dx, g.v, g.n, e - 1);
+        for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] * ((float)e * g.dx[i]);
+    }
+    unary_grad_done(n, &g);
+}
+
+/* forward: y = exp(x);  backward: dx = dy * y */
+Tensor *tensor_exp(const Tensor *a)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = expf(x[i]);
+    return unary_end(OP_EXP, out, a, 0);
+}
+
+void exp_backward(TensorNode *n, const Tensor *dy)
+{
+    UnaryGrad g = unary_grad(dy, n->out);
+    for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] * g.v[i];
+    unary_grad_done(n, &g);
+}
+
+/* forward: y = log(x);  backward: dx = dy / x */
+Tensor *tensor_log(const Tensor *a)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = logf(x[i]);
+    return unary_end(OP_LOG, out, a, 0);
+}
+
+void log_backward(TensorNode *n, const Tensor *dy)
+{
+    UnaryGrad g = unary_grad(dy, n->inputs[0]);
+    for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] / g.v[i];
+    unary_grad_done(n, &g);
+}
+
+/* forward: y = sqrt(x);  backward: dx = dy / (2 y) */
+Tensor *tensor_sqrt(const Tensor *a)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = sqrtf(x[i]);
+    return unary_end(OP_SQRT, out, a, 0);
+}
+
+void sqrt_backward(TensorNode *n, const Tensor *dy)
+{
+    UnaryGrad g = unary_grad(dy, n->out);
+    for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] / (2.0f * g.v[i]);
+    unary_grad_done(n, &g);
+}
+
+/* forward: y = |x|;  backward: dx = dy * sign(x), sign(0) = 0 as PyTorch */
+Tensor *tensor_abs(const Tensor *a)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = fabsf(x[i]);
+    return unary_end(OP_ABS, out, a, 0);
+}
+
+void abs_backward(TensorNode *n, const Tensor *dy)
+{
+    UnaryGrad g = unary_grad(dy, n->inputs[0]);
+    for (int64_t i = 0; i < g.n; i++) {
+        float x = g.v[i], sign = (float)((x > 0) - (x < 0));
+        g.dx[i] = g.dy[i] * sign;
+    }
+    unary_grad_done(n, &g);
+}
+
+/* forward: y = min(max(x, lo), hi), NaN stays NaN, hi wins when lo > hi;
+ * backward: dx = dy where lo <= x <= hi, else 0 (PyTorch's subgradient 1 at
+ * the bounds).  -INFINITY / +INFINITY mean no bound. */
+Tensor *tensor_clamp(const Tensor *a, float min, float max)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) {
+        float v = x[i] < min ? min : x[i];
+        out->data[i] = v > max ? max : v;
+    }
+    TensorNode *n = tensor__record(OP_CLAMP, out, 1, (const Tensor *[]){a});
+    if (n) {
+        n->scalar[0] = min;
+        n->scalar[1] = max;
+    }
+    return out;
+}
+
+void clamp_backward(TensorNode *n, const Tensor *dy)
+{
+    UnaryGrad g = unary_grad(dy, n->inputs[0]);
+    float lo = (float)n->scalar[0], hi = (float)n->scalar[1];
+    bool has_lo = lo != -INFINITY, has_hi = hi != INFINITY;
+    for (int64_t i = 0; i < g.n; i++) {
+        bool pass = (!has_lo || g.v[i] >= lo) && (!has_hi || g.v[i] <= hi);
+        g.dx[i] = pass ? g.dy[i] : 0.0f;
+    }
+    unary_grad_done(n, &g);
+}
+
+/* forward: y = x (a new contiguous tensor);  backward: dx = dy */
+Tensor *tensor_clone(const Tensor *a)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    memcpy(out->data, x, (size_t)out->numel * sizeof *x);
+    return unary_end(OP_CLONE, out, a, 0);
+}
+
+void clone_backward(TensorNode *n, const Tensor *dy)
+{
+    tensor__accumulate_grad(n->inputs[0], dy);
+}
+
+/* ---- activations ------------------------------------------------------------ */
+
+/* forward: y = tanh(x);  backward: dx = dy * (1 - y^2) */
+Tensor *tensor_tanh(const Tensor *a)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = tanhf(x[i]);
+    return unary_end(OP_TANH, out, a, 0);
+}
+
+void tanh_backward(TensorNode *n, const Tensor *dy)
+{
+    UnaryGrad g = unary_grad(dy, n->out);
+    for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] * (1.0f - g.v[i] * g.v[i]);
+    unary_grad_done(n, &g);
+}
+
+/* forward: y = 1 / (1 + exp(-x));  backward: dx = dy * (1 - y) * y */
+Tensor *tensor_sigmoid(const Tensor *a)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = 1.0f / (1.0f + expf(-x[i]));
+    return unary_end(OP_SIGMOID, out, a, 0);
+}
+
+void sigmoid_backward(TensorNode *n, const Tensor *dy)
+{
+    UnaryGrad g = unary_grad(dy, n->out);
+    for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] * (1.0f - g.v[i]) * g.v[i];
+    unary_grad_done(n, &g);
+}
+
+/* forward: y = max(x, 0), NaN stays NaN;  backward: dx = dy where y > 0, else 0 */
+Tensor *tensor_relu(const Tensor *a)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] < 0 ? 0.0f : x[i];
+    return unary_end(OP_RELU, out, a, 0);
+}
+
+void relu_backward(TensorNode *n, const Tensor *dy)
+{
+    UnaryGrad g = unary_grad(dy, n->out);
+    for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.v[i] > 0 ? g.dy[i] : 0.0f;
+    unary_grad_done(n, &g);
+}
+
+/* GELU, tanh approximation, in PyTorch's float32 operation order:
+ *   u = b * (x + k x^3),  b = sqrt(2/pi),  k = 0.044715
+ *   y = 0.5 x (1 + tanh(u))
+ *   dy/dx = 0.5 (1 + tanh(u)) + 0.5 x (1 - tanh(u)^2) * b (1 + 3 k x^2) */
+static const float GELU_BETA = (float)(M_SQRT2 * M_2_SQRTPI * 0.5);
+static const float GELU_KAPPA = 0.044715f;
+
+/* forward: y = gelu(x);  backward: dx = dy * gelu'(x) */
+Tensor *tensor_gelu(const Tensor *a)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) {
+        float v = x[i], cube = v * v * v;
+        float u = GELU_BETA * (v + GELU_KAPPA * cube);
+        out->data[i] = 0.5f * v * (1.0f + tanhf(u));
+    }
+    return unary_end(OP_GELU, out, a, 0);
+}
+
+void gelu_backward(TensorNode *n, const Tensor *dy)
+{
+    UnaryGrad g = unary_grad(dy, n->inputs[0]);
+    for (int64_t i = 0; i < g.n; i++) {
+        float v = g.v[i], sq = v * v, cube = sq * v;
+        float t = tanhf(GELU_BETA * (v + GELU_KAPPA * cube));
+        float left = 0.5f * v, right = 1.0f + t;
+        float dleft = 0.5f * right;
+        float dtanh = 1.0f - t * t;
+        float du = GELU_BETA * (1.0f + 3.0f * GELU_KAPPA * sq);
+        g.dx[i] = g.dy[i] * (dleft + left * dtanh * du);
+    }
+    unary_grad_done(n, &g);
+}

@@ -1,39 +1,315 @@
-/* TEMPORARY stub: being written. */
+/*
+ * Reductions: sum, mean, max (with indices), argmax and var, over all
+ * elements or along one dim.  Each forward sits above its backward.
+ *
+ * A reduction along dim reads its input in row-major order as a
+ * (outer, size, inner) block: size is the reduced dim, outer the dims before
+ * it, inner the dims after.  A reduction over all elements is the same with
+ * outer = inner = 1.  Non-contiguous inputs are read through one row-major
+ * copy.
+ *
+ * Sums accumulate in double and round once, so a float32 result is the
+ * correctly rounded sum in nearly every case; PyTorch's pairwise float sums
+ * stay within about 1e-7 relative of it for data without cancellation.
+ * Means divide the rounded float sum by the count, as PyTorch does.  Var
+ * works in double (two passes: mean, then squared deviations), as PyTorch's
+ * Welford and two-pass kernels do.
+ */
 #include "internal.h"
 
-void sum_backward(TensorNode *n, const Tensor *grad_out)
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    int64_t outer, size, inner;
+} Block;
+
+static Block block_all(const Tensor *a) { return (Block){1, a->numel, 1}; }
+
+/* dim already wrapped; a 0-d tensor is a single (1, 1, 1) block. */
+static Block block_at(const Tensor *a, int dim)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"sum_backward not written yet");
+    Block b = {1, 1, 1};
+    for (int d = 0; d < a->ndim; d++) {
+        if (d < dim) b.outer *= a->shape[d];
+        else if (d == dim) b.size = a->shape[d];
+        else b.inner *= a->shape[d];
+    }
+    return b;
 }
 
-void sum_dim_backward(TensorNode *n, const Tensor *grad_out)
+/* The result of reducing dim of a: that dim removed, or kept with size 1. */
+static Tensor *reduced_alloc(const Tensor *a, int dim, bool keepdim)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"sum_dim_backward not written yet");
+    int64_t shape[TENSOR_MAX_DIMS];
+    int ndim = 0;
+    for (int d = 0; d < a->ndim; d++) {
+        if (d != dim) shape[ndim++] = a->shape[d];
+        else if (keepdim) shape[ndim++] = 1;
+    }
+    return tensor__alloc(ndim, shape);
 }
 
-void mean_backward(TensorNode *n, const Tensor *grad_out)
+/* Eight independent double accumulators: the compiler can vectorise them
+ * (a single running sum is a serial dependency it must keep in order). */
+static double sum_contiguous(const float *x, int64_t n)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"mean_backward not written yet");
+    double lane[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) lane[k] += x[i + k];
+    double s = ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
+               ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    for (; i < n; i++) s += x[i];
+    return s;
 }
 
-void mean_dim_backward(TensorNode *n, const Tensor *grad_out)
+/* acc[o * inner + i] = sum over k of x[(o * size + k) * inner + i], in double. */
+static double *block_sums(const float *x, Block b)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"mean_dim_backward not written yet");
+    double *acc = tensor__scratch((size_t)(b.outer * b.inner) * sizeof *acc);
+    for (int64_t o = 0; o < b.outer; o++) {
+        double *row = acc + o * b.inner;
+        const float *xo = x + o * b.size * b.inner;
+        if (b.inner == 1) {
+            row[0] = sum_contiguous(xo, b.size);
+            continue;
+        }
+        memset(row, 0, (size_t)b.inner * sizeof *row);
+        for (int64_t k = 0; k < b.size; k++)
+            for (int64_t i = 0; i < b.inner; i++) row[i] += xo[k * b.inner + i];
+    }
+    return acc;
 }
 
-void max_dim_backward(TensorNode *n, const Tensor *grad_out)
+/* out[j] = (float)acc[j] / div, dividing the rounded sum as PyTorch's mean does. */
+static void store_sums(Tensor *out, const double *acc, int64_t div)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"max_dim_backward not written yet");
+    for (int64_t j = 0; j < out->numel; j++) out->data[j] = (float)acc[j] / (float)div;
 }
 
-void var_backward(TensorNode *n, const Tensor *grad_out)
+/* dx (shaped like x): dx[o, k, i] = dy[o, i] / div; the backward of sum and mean. */
+static Tensor *spread(const Tensor *dy, const Tensor *x, Block b, int64_t div)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"var_backward not written yet");
+    const float *g = tensor__contiguous_data(dy);
+    Tensor *dx = tensor__alloc(x->ndim, x->shape);
+    float d = (float)div;
+    for (int64_t o = 0; o < b.outer; o++)
+        for (int64_t k = 0; k < b.size; k++) {
+            float *row = dx->data + (o * b.size + k) * b.inner;
+            for (int64_t i = 0; i < b.inner; i++) row[i] = g[o * b.inner + i] / d;
+        }
+    return dx;
 }
 
+/* Shared by sum, sum_dim, mean, mean_dim: ival[0] holds the dim (-1 for all). */
+static Tensor *sum_or_mean(TensorOp op, const Tensor *a, int dim, bool keepdim, bool mean)
+{
+    Block b = dim < 0 ? block_all(a) : block_at(a, dim);
+    Tensor *out = dim < 0 ? tensor__alloc(0, NULL) : reduced_alloc(a, dim, keepdim);
+    store_sums(out, block_sums(tensor__contiguous_data(a), b), mean ? b.size : 1);
+    TensorNode *n = tensor__record(op, out, 1, (const Tensor *[]){a});
+    if (n) n->ival[0] = dim;
+    return out;
+}
+
+static Block node_block(const TensorNode *n)
+{
+    const Tensor *x = n->inputs[0];
+    return n->ival[0] < 0 ? block_all(x) : block_at(x, (int)n->ival[0]);
+}
+
+/* forward: y = sum(x) (0-d);  backward: dx = dy everywhere */
+Tensor *tensor_sum(const Tensor *a)
+{
+    return a ? sum_or_mean(OP_SUM, a, -1, false, false) : NULL;
+}
+
+void sum_backward(TensorNode *n, const Tensor *dy)
+{
+    tensor__accumulate_grad(n->inputs[0], spread(dy, n->inputs[0], node_block(n), 1));
+}
+
+/* forward: y[o, i] = sum_k x[o, k, i];  backward: dx[o, k, i] = dy[o, i] */
+Tensor *tensor_sum_dim(const Tensor *a, int dim, bool keepdim)
+{
+    if (!a) return NULL;
+    int d = tensor__wrap_dim(a, dim, 0, "sum_dim");
+    return d < 0 ? NULL : sum_or_mean(OP_SUM_DIM, a, d, keepdim, false);
+}
+
+void sum_dim_backward(TensorNode *n, const Tensor *dy) { sum_backward(n, dy); }
+
+/* forward: y = sum(x) / numel (0-d; NaN when empty);  backward: dx = dy / numel */
+Tensor *tensor_mean(const Tensor *a)
+{
+    return a ? sum_or_mean(OP_MEAN, a, -1, false, true) : NULL;
+}
+
+void mean_backward(TensorNode *n, const Tensor *dy)
+{
+    Block b = node_block(n);
+    tensor__accumulate_grad(n->inputs[0], spread(dy, n->inputs[0], b, b.size));
+}
+
+/* forward: y[o, i] = sum_k x[o, k, i] / size;  backward: dx[o, k, i] = dy[o, i] / size */
+Tensor *tensor_mean_dim(const Tensor *a, int dim, bool keepdim)
+{
+    if (!a) return NULL;
+    int d = tensor__wrap_dim(a, dim, 0, "mean_dim");
+    return d < 0 ? NULL : sum_or_mean(OP_MEAN_DIM, a, d, keepdim, true);
+}
+
+void mean_dim_backward(TensorNode *n, const Tensor *dy) { mean_backward(n, dy); }
+
+/* ---- max and argmax ---------------------------------------------------------- */
+
+/* For each (o, i): the first index of the largest value along k, or of the
+ * first NaN (which wins, as in PyTorch).  val may be NULL. */
+static void block_argmax(const float *x, Block b, float *val, float *idx)
+{
+    for (int64_t o = 0; o < b.outer; o++)
+        for (int64_t i = 0; i < b.inner; i++) {
+            const float *p = x + o * b.size * b.inner + i;
+            float best = p[0];
+            int64_t at = 0;
+            for (int64_t k = 1; k < b.size && !isnan(best); k++) {
+                float v = p[k * b.inner];
+                if (!(v <= best)) {   /* greater, or NaN */
+                    best = v;
+                    at = k;
+                }
+            }
+            if (val) val[o * b.inner + i] = best;
+            idx[o * b.inner + i] = (float)at;
+        }
+}
+
+/* Wraps dim and refuses an empty reduced dim (there is no max of nothing). */
+static int max_dim_check(const Tensor *a, int dim, const char *op)
+{
+    int d = tensor__wrap_dim(a, dim, 0, op);
+    if (d >= 0 && a->ndim > 0 && a->shape[d] == 0) {
+        tensor__error("%s: dim %d of %s has size 0; the reduction needs at least one element",
+                      op, dim, tensor_shape_str(a));
+        return -1;
+    }
+    return d;
+}
+
+/* forward: y[o, i] = max_k x[o, k, i], j[o, i] = its first index;
+ * backward: dx[o, j[o, i], i] = dy[o, i], zero elsewhere */
+Tensor *tensor_max_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
+{
+    if (indices) *indices = NULL;
+    if (!a) return NULL;
+    int d = max_dim_check(a, dim, "max_dim");
+    if (d < 0) return NULL;
+    Tensor *out = reduced_alloc(a, d, keepdim);
+    Tensor *idx = reduced_alloc(a, d, keepdim);
+    block_argmax(tensor__contiguous_data(a), block_at(a, d), out->data, idx->data);
+    TensorNode *n = tensor__record(OP_MAX_DIM, out, 1, (const Tensor *[]){a});
+    if (n) {
+        n->ival[0] = d;
+        n->saved[0] = idx;
+    }
+    if (indices) *indices = idx;
+    return out;
+}
+
+void max_dim_backward(TensorNode *n, const Tensor *dy)
+{
+    const Tensor *x = n->inputs[0];
+    Block b = block_at(x, (int)n->ival[0]);
+    const float *g = tensor__contiguous_data(dy), *idx = n->saved[0]->data;
+    Tensor *dx = tensor_zeros(x->ndim, x->shape);
+    for (int64_t o = 0; o < b.outer; o++)
+        for (int64_t i = 0; i < b.inner; i++) {
+            int64_t j = o * b.inner + i, k = (int64_t)idx[j];
+            dx->data[(o * b.size + k) * b.inner + i] = g[j];
+        }
+    tensor__accumulate_grad(n->inputs[0], dx);
+}
+
+/* Indices of the first maximum along dim, as floats; not differentiable. */
+Tensor *tensor_argmax(const Tensor *a, int dim, bool keepdim)
+{
+    if (!a) return NULL;
+    int d = max_dim_check(a, dim, "argmax");
+    if (d < 0) return NULL;
+    Tensor *idx = reduced_alloc(a, d, keepdim);
+    block_argmax(tensor__contiguous_data(a), block_at(a, d), NULL, idx->data);
+    return idx;
+}
+
+/* ---- variance ---------------------------------------------------------------- */
+
+/* var[o, i] = sum_k (x[o, k, i] - mean[o, i])^2 / max(size - correction, 0),
+ * in double.  A zero divisor gives inf, or NaN for a zero sum, as PyTorch. */
+static void block_var(const float *x, Block b, int correction, float *out)
+{
+    double *mean = block_sums(x, b);
+    double *m2 = tensor__scratch((size_t)(b.outer * b.inner) * sizeof *m2);
+    memset(m2, 0, (size_t)(b.outer * b.inner) * sizeof *m2);
+    for (int64_t j = 0; j < b.outer * b.inner; j++) mean[j] /= (double)b.size;
+    for (int64_t o = 0; o < b.outer; o++)
+        for (int64_t k = 0; k < b.size; k++)
+            for (int64_t i = 0; i < b.inner; i++) {
+                double dev = x[(o * b.size + k) * b.inner + i] - mean[o * b.inner + i];
+                m2[o * b.inner + i] += dev * dev;
+            }
+    double dof = (double)b.size - correction;
+    for (int64_t j = 0; j < b.outer * b.inner; j++)
+        out[j] = (float)(m2[j] / (dof > 0 ? dof : 0));
+}
+
+/* ival[0]: 1 along a dim, 0 over all elements; ival[1]: the dim; scalar[0]: correction. */
+static Tensor *var_common(const Tensor *a, int dim, int correction, bool keepdim)
+{
+    Block b = dim < 0 ? block_all(a) : block_at(a, dim);
+    Tensor *out = dim < 0 ? tensor__alloc(0, NULL) : reduced_alloc(a, dim, keepdim);
+    block_var(tensor__contiguous_data(a), b, correction, out->data);
+    TensorNode *n = tensor__record(OP_VAR, out, 1, (const Tensor *[]){a});
+    if (n) {
+        n->ival[0] = dim >= 0;
+        n->ival[1] = dim;
+        n->scalar[0] = correction;
+    }
+    return out;
+}
+
+/* forward: y = sum((x - mean(x))^2) / (numel - correction) (0-d) */
+Tensor *tensor_var(const Tensor *a, int correction)
+{
+    return a ? var_common(a, -1, correction, false) : NULL;
+}
+
+/* forward: y[o, i] = sum_k (x[o, k, i] - mean_k x)^2 / (size - correction) */
+Tensor *tensor_var_dim(const Tensor *a, int dim, int correction, bool keepdim)
+{
+    if (!a) return NULL;
+    int d = tensor__wrap_dim(a, dim, 0, "var_dim");
+    return d < 0 ? NULL : var_common(a, d, correction, keepdim);
+}
+
+/* backward: dx[o, k, i] = (2 / (size - correction)) * dy[o, i] * (x[o, k, i] - mean[o, i]),
+ * the mean taken in float32 as PyTorch's backward takes it */
+void var_backward(TensorNode *n, const Tensor *dy)
+{
+    const Tensor *x = n->inputs[0];
+    Block b = n->ival[0] ? block_at(x, (int)n->ival[1]) : block_all(x);
+    const float *xs = tensor__contiguous_data(x), *g = tensor__contiguous_data(dy);
+    double *sums = block_sums(xs, b);
+    float scale = (float)(2.0 / ((double)b.size - n->scalar[0]));
+    Tensor *dx = tensor__alloc(x->ndim, x->shape);
+    for (int64_t o = 0; o < b.outer; o++)
+        for (int64_t i = 0; i < b.inner; i++) {
+            int64_t j = o * b.inner + i;
+            float mean = (float)sums[j] / (float)b.size, gj = scale * g[j];
+            for (int64_t k = 0; k < b.size; k++) {
+                int64_t at = (o * b.size + k) * b.inner + i;
+                dx->data[at] = gj * (xs[at] - mean);
+            }
+        }
+    tensor__accumulate_grad(n->inputs[0], dx);
+}
