@@ -1,9 +1,10 @@
 /*
  * Gradcheck rows for tensor/matmul.c (see tests/gradcheck.h).
  *
- * Besides the toy sizes, rows use sizes past the kernel's small-product
- * cut-over and not multiples of its blocks (17, 33, 65), transposed and
- * sliced operands, broadcast batches and the 1-d cases.  With k up to 65
+ * Besides the toy sizes, rows marked "fast" have m*n*k above the kernel's
+ * small-product cut-over (m*n*k = 1024), so they run the packed micro-kernels, with
+ * sizes that are not multiples of its tiles (17, 33, 65); others cover
+ * transposed and sliced operands, broadcast batches and the 1-d cases.  With k up to 65
  * and inputs in [-1, 1) the float32 rounding of L is about 1e-6 * |L|, which
  * over 2 * eps stays well inside the default atol 1e-3 + rtol 1e-2.
  */
@@ -51,8 +52,8 @@ const GradcheckRow gradcheck_matmul[] = {
     MM("matmul batch @ 1-d (2,4,3)@(3)", "2,4,3", "3"),
     MM("matmul 2-d @ batch (4,3)@(2,3,5)", "4,3", "2,3,5"),
     MM("matmul attention (2,2,4,3)@(2,2,3,4T)", "2,2,4,3", "2,2,3,4T"),
-    MM("matmul fast batched (2,17,33)@(33,20)", "2,17,33", "33,20"),
-    MM("matmul fast attention (2,1,20,17)@(1,3,17,20T)", "2,1,20,17", "1,3,17,20T"),
+    MM("matmul fast batched (2,20,33)@(33,30)", "2,20,33", "33,30"),
+    MM("matmul fast attention (2,1,40,24)@(1,2,24,40T)", "2,1,40,24", "1,2,24,40T"),
     LIN("linear (4,3) w (5,3) b (5)", "4,3", "5,3", "5"),
     LIN_NB("linear no bias (4,3) w (5,3)", "4,3", "5,3"),
     LIN("linear 3-d (2,4,3) w (5,3) b (5)", "2,4,3", "5,3", "5"),
@@ -61,6 +62,6 @@ const GradcheckRow gradcheck_matmul[] = {
     LIN("linear 4-d (2,2,4,3) w (5,3) b (5)", "2,2,4,3", "5,3", "5"),
     LIN("linear transposed x (4,3T) w (5,3T) b (5)", "4,3T", "5,3T", "5"),
     LIN("linear fast (2,20,33) w (40,33) b (40)", "2,20,33", "40,33", "40"),
-    LIN_NB("linear fast transposed x (2,20,33T) w (17,33)", "2,20,33T", "17,33"),
+    LIN_NB("linear fast transposed x (2,20,33T) w (30,33)", "2,20,33T", "30,33"),
     {0},
 };

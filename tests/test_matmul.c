@@ -319,20 +319,32 @@ START_TEST(test_sgemm_sizes)
 {
     /* sizes on both sides of every block edge (the micro-kernel's rows and
      * columns, the cache blocks) and of the small-product cut-over */
-    static const int64_t sizes[] = {1, 2, 5, 6, 7, 15, 16, 17, 31, 32, 33, 47, 48, 49, 65, 97, 129, 257};
+    static const int64_t sizes[] = {1,  2,  5,  6,  7,  12, 15, 16, 17, 24,
+                                    31, 32, 33, 47, 48, 49, 65, 97, 129, 257};
     enum { NS = sizeof sizes / sizeof sizes[0] };
     int64_t mi = _i % NS, ni = (_i * 7 + 3) % NS, ki = (_i * 5 + 1) % NS;
-    for (int t = 0; t < 4; t++)
-        check_sgemm(t & 1, t >> 1, sizes[mi], sizes[ni], sizes[ki], 1.0f, 0.0f, 0);
-    check_sgemm(false, true, sizes[mi], sizes[ni], sizes[ki], -0.5f, 1.5f, 3);
-    check_sgemm(true, false, sizes[ni], sizes[ki], sizes[mi], 2.0f, 1.0f, 1);
+    /* every instruction set this CPU runs, the portable one included */
+    for (int isa = TENSOR__SGEMM_PORTABLE; isa <= TENSOR__SGEMM_AVX512; isa++) {
+        if (tensor__sgemm_set_isa(isa) != isa) continue;
+        for (int t = 0; t < 4; t++)
+            check_sgemm(t & 1, t >> 1, sizes[mi], sizes[ni], sizes[ki], 1.0f, 0.0f, 0);
+        check_sgemm(false, true, sizes[mi], sizes[ni], sizes[ki], -0.5f, 1.5f, 3);
+        check_sgemm(true, false, sizes[ni], sizes[ki], sizes[mi], 2.0f, 1.0f, 1);
+    }
+    tensor__sgemm_set_isa(-1);
 }
 END_TEST
 
 START_TEST(test_sgemm_large_k_and_nan_c)
 {
-    check_sgemm(false, false, 70, 90, 600, 1.0f, 1.0f, 0);
-    check_sgemm(true, true, 300, 40, 520, 1.0f, 0.0f, 5);
+    for (int isa = TENSOR__SGEMM_PORTABLE; isa <= TENSOR__SGEMM_AVX512; isa++) {
+        if (tensor__sgemm_set_isa(isa) != isa) continue;
+        check_sgemm(false, false, 70, 90, 600, 1.0f, 1.0f, 0);
+        check_sgemm(true, true, 300, 40, 520, 1.0f, 0.0f, 5);
+        check_sgemm(false, true, 2400, 20, 13, 1.0f, 0.5f, 0);   /* more rows than a block */
+        check_sgemm(true, false, 30, 530, 390, 1.0f, 0.0f, 2);    /* more columns and depth */
+    }
+    tensor__sgemm_set_isa(-1);
     /* beta = 0 ignores C, NaN included */
     float a[4] = {1, 2, 3, 4}, b[4] = {1, 0, 0, 1}, c[4] = {NAN, NAN, NAN, NAN};
     tensor__sgemm(false, false, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2);
@@ -365,7 +377,7 @@ static Suite *matmul_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("sgemm");
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_sgemm_sizes, 0, 18);
+    tcase_add_loop_test(tc, test_sgemm_sizes, 0, 20);
     tcase_add_test(tc, test_sgemm_large_k_and_nan_c);
     suite_add_tcase(s, tc);
     return s;

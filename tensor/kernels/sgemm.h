@@ -20,4 +20,10 @@ void tensor__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                    float *c, int64_t ldc);
 
+/* Instruction sets of the built-in kernel, for tests and benchmarks. */
+enum { TENSOR__SGEMM_PORTABLE, TENSOR__SGEMM_AVX2, TENSOR__SGEMM_AVX512 };
+/* Uses isa from now on if the CPU runs it, else (or for -1) the best one;
+ * returns the one in use. */
+int tensor__sgemm_set_isa(int isa);
+
 #endif /* ATTOGRAD_SGEMM_H */
