@@ -83,28 +83,52 @@ static TensorGenerator *generator_or_default(TensorGenerator *g)
     return g ? g : tensor_default_generator();
 }
 
-/* Regenerates all 624 words at once, as the reference MT19937 does. */
-static void mt_twist(uint32_t *s)
+static inline uint32_t mt_mix(uint32_t upper, uint32_t lower, uint32_t far)
 {
-    for (int k = 0; k < MT_N; k++) {
-        uint32_t y = (s[k] & 0x80000000u) | (s[(k + 1) % MT_N] & 0x7fffffffu);
-        s[k] = s[(k + MT_M) % MT_N] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
-    }
+    uint32_t y = (upper & 0x80000000u) | (lower & 0x7fffffffu);
+    return far ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
 }
 
-uint32_t tensor_generator_next_u32(TensorGenerator *g)
+/* Regenerates all 624 words at once, as the reference MT19937 does:
+ * s[k] = mix(s[k], s[k + 1], s[k + M]) with indices mod N, in order k = 0..N-1.
+ * Split where the indices wrap, so the loops have no modulo and vectorise. */
+static void mt_twist(uint32_t *s)
 {
-    g = generator_or_default(g);
-    if (g->index >= MT_N || g->index < 0) {
-        mt_twist(g->state);
-        g->index = 0;
-    }
-    uint32_t y = g->state[g->index++];
+    int k = 0;
+    for (; k < MT_N - MT_M; k++) s[k] = mt_mix(s[k], s[k + 1], s[k + MT_M]);
+    for (; k < MT_N - 1; k++) s[k] = mt_mix(s[k], s[k + 1], s[k + MT_M - MT_N]);
+    s[MT_N - 1] = mt_mix(s[MT_N - 1], s[0], s[MT_M - 1]);
+}
+
+static inline uint32_t mt_temper(uint32_t y)
+{
     y ^= y >> 11;
     y ^= (y << 7) & 0x9d2c5680u;
     y ^= (y << 15) & 0xefc60000u;
     y ^= y >> 18;
     return y;
+}
+
+/* The untempered words the next draws will use: up to max of them, at
+ * least one (twisting when the state is used up).  The caller advances
+ * g->index by what it takes. */
+static const uint32_t *mt_words(TensorGenerator *g, int64_t max, int64_t *count)
+{
+    if (g->index >= MT_N || g->index < 0) {
+        mt_twist(g->state);
+        g->index = 0;
+    }
+    *count = MT_N - g->index < max ? MT_N - g->index : max;
+    return g->state + g->index;
+}
+
+uint32_t tensor_generator_next_u32(TensorGenerator *g)
+{
+    g = generator_or_default(g);
+    int64_t count;
+    uint32_t y = *mt_words(g, 1, &count);
+    g->index++;
+    return mt_temper(y);
 }
 
 uint64_t tensor_generator_next_u64(TensorGenerator *g)
@@ -116,9 +140,29 @@ uint64_t tensor_generator_next_u64(TensorGenerator *g)
 
 /* ---- scalar draws --------------------------------------------------------- */
 
-static float uniform_float(TensorGenerator *g)   /* [0, 1), 24 bits */
+static inline float uniform_of(uint32_t word)  /* [0, 1), 24 bits */
 {
-    return (float)(tensor_generator_next_u32(g) & 0xffffffu) * 0x1p-24f;
+    return (float)(word & 0xffffffu) * 0x1p-24f;
+}
+
+static float uniform_float(TensorGenerator *g)
+{
+    return uniform_of(tensor_generator_next_u32(g));
+}
+
+/* data[0..n) = n float uniforms in order, the same draws as n calls of
+ * uniform_float, taken a state's worth at a time in a loop that vectorises
+ * (rand of a (B, T, d) batch is a large part of a small training step). */
+static void uniform_fill(float *data, int64_t n, TensorGenerator *g)
+{
+    while (n > 0) {
+        int64_t count;
+        const uint32_t *words = mt_words(g, n, &count);
+        for (int64_t i = 0; i < count; i++) data[i] = uniform_of(mt_temper(words[i]));
+        g->index += (int)count;
+        data += count;
+        n -= count;
+    }
 }
 
 static double uniform_double(TensorGenerator *g) /* [0, 1), 53 bits */
@@ -290,11 +334,11 @@ static void normal_fill_16(float *data, float mean, float std)
 
 static void normal_fill(float *data, int64_t size, float mean, float std, TensorGenerator *g)
 {
-    for (int64_t i = 0; i < size; i++) data[i] = uniform_float(g);
+    uniform_fill(data, size, g);
     for (int64_t i = 0; i + 16 <= size; i += 16) normal_fill_16(data + i, mean, std);
     if (size % 16 == 0) return;
     data += size - 16;   /* PyTorch redraws and retransforms the last 16 */
-    for (int i = 0; i < 16; i++) data[i] = uniform_float(g);
+    uniform_fill(data, 16, g);
     normal_fill_16(data, mean, std);
 }
 
@@ -321,8 +365,16 @@ Tensor *tensor_uniform_(Tensor *t, float from, float to, TensorGenerator *gen)
     if (from > to)
         return tensor__error("uniform_: from %g > to %g for %s", (double)from, (double)to,
                              tensor_shape_str(t));
+    TensorGenerator *g = generator_or_default(gen);
+    if (tensor_is_contiguous(t)) {
+        uniform_fill(t->data, t->numel, g);
+        /* fmaf(u, 1, 0) is u: rand's [0, 1) needs no mapping. */
+        if (from != 0.0f || to != 1.0f)
+            for (int64_t i = 0; i < t->numel; i++) t->data[i] = fmaf(t->data[i], to - from, from);
+        return t;
+    }
     DrawArgs args = {.fa = from, .fb = to};
-    draw_serial(t, generator_or_default(gen), draw_uniform, &args);
+    draw_serial(t, g, draw_uniform, &args);
     return t;
 }
 
