@@ -17,6 +17,25 @@
  * Every module's forward takes (T, d_in) or batched (B, T, d_in) input.
  * Modules draw their initial weights from the default generator in the
  * book's construction order, so the same seed gives PyTorch's weights.
+ *
+ * Errors: a constructor given bad sizes returns NULL and records a message
+ * (before drawing anything); a forward given input of the wrong shape
+ * returns NULL with a message naming the module type and the shape:
+ *   "CausalAttention: input (2,7,3): 7 tokens exceed context_length 6".
+ *
+ * Writing a module (see attention.c):
+ *
+ *     typedef struct { Module base; Linear *proj; } Block;
+ *     static Tensor *block_forward(Module *m, const Tensor *x)
+ *     {
+ *         return tensor_relu(nn_forward(NN(((Block *)m)->proj), x));
+ *     }
+ *     Block *b = calloc(1, sizeof *b);
+ *     nn_module_init(NN(b), "Block", block_forward);
+ *     b->proj = nn_linear(4, 4, true);
+ *     nn_child(NN(b), "proj", NN(b->proj));       names: "proj.weight", "proj.bias"
+ *     ...
+ *     nn_module_free(NN(b));                      frees the child and its tensors too
  */
 #ifndef ATTOGRAD_NN_H
 #define ATTOGRAD_NN_H
@@ -32,7 +51,7 @@ typedef struct {
 } ModuleTensor;
 
 typedef struct {
-    char *name;                  /* local name: "W_query", "0" */
+    char *name;                  /* local name: "W_query", "heads.0" */
     Module *module;              /* owned */
 } ModuleChild;
 
@@ -66,13 +85,14 @@ Tensor *nn_parameter(Module *m, const char *name, const Tensor *init);
 Tensor *nn_buffer(Module *m, const char *name, const Tensor *init);
 /* Registers a child, which the parent then owns; returns child. */
 Module *nn_child(Module *m, const char *name, Module *child);
-Tensor *nn_forward(Module *m, const Tensor *x);
+Tensor *nn_forward(Module *m, const Tensor *x);   /* m->forward(m, x); NULL in, NULL out */
 void nn_train(Module *m, bool training);          /* recursive, as module.train() */
 NNList nn_named_parameters(const Module *m);      /* in registration order, children after own */
 NNList nn_named_buffers(const Module *m);
 void nn_list_free(NNList *l);
 int64_t nn_num_parameters(const Module *m);       /* elements, as sum(p.numel()) */
-Tensor *nn_get_parameter(const Module *m, const char *dotted_name);  /* or buffer */
+/* A parameter or buffer by dotted name; NULL and a message when there is none. */
+Tensor *nn_get_parameter(const Module *m, const char *dotted_name);
 void nn_zero_grad(Module *m);
 void nn_module_free(Module *m);                   /* the module, its children and tensors */
 
