@@ -230,6 +230,21 @@ typedef struct {
 int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, double eps,
                      double atol, double rtol, TensorGradcheckResult *result);
 
+/* ---- Teaching: names and graphs ------------------------------------------ */
+/* Names t ("queries") for tensor_graph_dot and for readers; returns t.  The
+ * string is not copied (as tensor_keep copies only the pointer): pass a
+ * literal or a string that outlives t.  NULL clears the name. */
+Tensor *tensor_set_name(Tensor *t, const char *name);
+/* Writes the graph recorded behind root in Graphviz DOT: one node per tensor
+ * (name, shape, the op that made it, and the gradient's L2 norm once it has
+ * one), arrows from each op's inputs to its output, parameters (leaves that
+ * require grad) filled, plain inputs dashed, the root bold.  Node ids follow
+ * a fixed walk, so output is reproducible.  Render: dot -Tpng g.dot -o g.png.
+ * Returns 0, or -1 on a NULL f or write error (with a message); a NULL root
+ * returns -1 and records a message only if none is pending, keeping the
+ * cause of a failed forward. */
+int tensor_graph_dot(const Tensor *root, FILE *f);
+
 /* ---- Printing, as PyTorch prints ----------------------------------------- */
 int tensor_print(const Tensor *t);                           /* to stdout, with newline */
 int tensor_fprint(FILE *f, const Tensor *t);
