@@ -123,46 +123,46 @@ void tensor__accumulate_grad(Tensor *t, const Tensor *g)
     for (int64_t i = 0; i < s->numel; i++) dst[i] += s->data[i];
 }
 
-/* Nodes reachable from root, in topological order (inputs first). */
+/* Doubles an array kept in the current scope; the old copy stays there
+ * until the scope ends (the walk is short-lived and usually never grows). */
+static void *grow(const void *old, size_t *cap, size_t size)
+{
+    void *p = tensor__scratch(*cap * 2 * size);
+    memcpy(p, old, *cap * size);
+    *cap *= 2;
+    return p;
+}
+
+/* Nodes reachable from root, in topological order (inputs first), in the
+ * current scope: a backward per training step calls no malloc. */
 static TensorNode **topo_order(TensorNode *root, int64_t *count)
 {
+    typedef struct {
+        TensorNode *node;
+        int next_input;
+    } Frame;
     size_t cap = 64, order_cap = 64, n = 0, top = 0;
-    TensorNode **order = malloc(order_cap * sizeof *order);
-    TensorNode **stack = malloc(cap * sizeof *stack);
-    int *next_input = malloc(cap * sizeof *next_input);
-    if (!order || !stack || !next_input) tensor__abort(__FILE__, __LINE__, "out of memory");
+    TensorNode **order = tensor__scratch(order_cap * sizeof *order);
+    Frame *stack = tensor__scratch(cap * sizeof *stack);
     uint32_t epoch = ++visit_epoch;
     root->mark = epoch;
-    stack[top] = root;
-    next_input[top++] = 0;
+    stack[top++] = (Frame){root, 0};
     while (top) {
-        TensorNode *node = stack[top - 1];
-        int i = next_input[top - 1]++;
-        if (i < node->n_inputs) {
-            TensorNode *child = node->inputs[i] ? node->inputs[i]->grad_fn : NULL;
+        Frame *f = &stack[top - 1];
+        if (f->next_input < f->node->n_inputs) {
+            Tensor *input = f->node->inputs[f->next_input++];
+            TensorNode *child = input ? input->grad_fn : NULL;
             if (child && child->mark != epoch) {
                 child->mark = epoch;
-                if (top == cap) {
-                    cap *= 2;
-                    stack = realloc(stack, cap * sizeof *stack);
-                    next_input = realloc(next_input, cap * sizeof *next_input);
-                    if (!stack || !next_input) tensor__abort(__FILE__, __LINE__, "out of memory");
-                }
-                stack[top] = child;
-                next_input[top++] = 0;
+                if (top == cap) stack = grow(stack, &cap, sizeof *stack);
+                stack[top++] = (Frame){child, 0};
             }
             continue;
         }
+        if (n == order_cap) order = grow(order, &order_cap, sizeof *order);
+        order[n++] = f->node;
         top--;
-        if (n == order_cap) {
-            order_cap *= 2;
-            order = realloc(order, order_cap * sizeof *order);
-            if (!order) tensor__abort(__FILE__, __LINE__, "out of memory");
-        }
-        order[n++] = node;
     }
-    free(stack);
-    free(next_input);
     *count = (int64_t)n;
     return order;
 }
@@ -197,7 +197,6 @@ int tensor_backward(Tensor *root, const Tensor *grad_output)
         TensorNode *node = order[i];
         if (node->out->grad) tensor__op_backward[node->op](node, node->out->grad);
     }
-    free(order);
     tensor_no_grad_end();
     return 0;
 }
