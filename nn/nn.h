@@ -160,4 +160,21 @@ typedef struct {
 MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_length,
                                             float dropout, int num_heads, bool qkv_bias);
 
+/* ---- Checkpoints ------------------------------------------------------------ */
+/*
+ * A module's state_dict (its parameters and buffers under their dotted names,
+ * float32) in a safetensors file, as PyTorch writes it with
+ *     safetensors.torch.save_file(module.state_dict(), path, {"format": "pt"})
+ * so PyTorch reads it back with load_file and load_state_dict, and files
+ * written by PyTorch load here.  Saving is safe: a failed save leaves the
+ * previous file intact (tensor_save_entries).  Loading checks the whole file
+ * against the module first (every name present, none extra, dtype F32,
+ * shapes equal): on any error the module is unchanged and tensor_error()
+ * names the file and the tensor, e.g.
+ *     "load m.safetensors: W_query.weight: shape (2,3) in file, (3,2) in module"
+ * Both return 0, or -1; a NULL module returns -1 without a message.
+ */
+int nn_module_save(const Module *m, const char *path);
+int nn_module_load(Module *m, const char *path);
+
 #endif /* ATTOGRAD_NN_H */

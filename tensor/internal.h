@@ -123,4 +123,9 @@ void tensor__accumulate_grad(Tensor *t, const Tensor *g);
 /* g summed down to (ndim, shape) as broadcasting defines; contiguous result. */
 Tensor *tensor__sum_to_shape(const Tensor *g, int ndim, const int64_t *shape);
 
+/* ---- test hooks ----------------------------------------------------------- */
+/* The nth write of the next file save (1: the first) writes half its bytes
+ * and fails as a full disk does; 0 turns this off.  For tests only. */
+void tensor__fail_write(int nth);
+
 #endif /* ATTOGRAD_TENSOR_INTERNAL_H */
