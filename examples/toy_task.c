@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "checkpoint.h"
+
 static const char *const models[] = {"v1", "v2", "causal", "mha"};
 static const char *const optims[] = {"sgd", "adam", "adamw"};
 
@@ -84,4 +86,34 @@ void toy_free(ToyRun *run)
     nn_module_free(run->student);
     nn_module_free(run->teacher);
     memset(run, 0, sizeof *run);
+}
+
+/* The configuration as metadata; the strings live in buf. */
+enum { N_META = 5 };
+static void config_meta(const ToyConfig *c, TensorMeta *meta, char buf[3][32])
+{
+    snprintf(buf[0], sizeof buf[0], "%.17g", c->lr);
+    snprintf(buf[1], sizeof buf[1], "%llu", (unsigned long long)c->seed);
+    snprintf(buf[2], sizeof buf[2], "%d", c->batch);
+    meta[0] = (TensorMeta){"model", c->model};
+    meta[1] = (TensorMeta){"optim", c->optim};
+    meta[2] = (TensorMeta){"lr", buf[0]};
+    meta[3] = (TensorMeta){"seed", buf[1]};
+    meta[4] = (TensorMeta){"batch", buf[2]};
+}
+
+int toy_save(const ToyRun *run, const char *path)
+{
+    TensorMeta meta[N_META];
+    char buf[3][32];
+    config_meta(&run->config, meta, buf);
+    return checkpoint_save(path, run->student, run->opt, NULL, run->step, N_META, meta);
+}
+
+int toy_resume(ToyRun *run, const char *path)
+{
+    TensorMeta meta[N_META];
+    char buf[3][32];
+    config_meta(&run->config, meta, buf);
+    return checkpoint_load(path, run->student, run->opt, NULL, &run->step, N_META, meta);
 }
