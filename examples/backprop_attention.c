@@ -1,0 +1,594 @@
+/*
+ * Backpropagation through self-attention, one step at a time.
+ *
+ * The book's SelfAttention_v1 (Listing 3.1) on the book's six input tokens:
+ * the forward pass with every intermediate named and printed, a loss, then
+ * every gradient in the order the chain rule reaches it, each with
+ *   - the formula that produced it (and the forward line it comes from),
+ *   - autograd's value (tensor_backward keeps every intermediate's .grad),
+ *   - a central-difference estimate: d loss / d element by nudging that
+ *     element up and down, computed by a separate double-precision forward
+ *     written with plain loops below, so it does not trust the library.
+ *
+ *     backprop_attention [--seed N] [--loss sum|mse] [--summary] [--dot FILE.png] [--dump]
+ *
+ * Derivations: docs/attention_backward.md.  The numbers equal PyTorch's
+ * (tests/reference/gen_backprop.py, checked by tests/test_teaching.c).
+ */
+#include <errno.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "attograd.h"
+#include "cli.h"
+
+#define PROG "backprop_attention"
+
+extern char **environ;
+
+enum { T = 6, D_IN = 3, D_OUT = 2, MAX_ELEMS = T * T };
+
+static const float inputs_data[T * D_IN] = {
+    0.43f, 0.15f, 0.89f,   /* Your     (x^1) */
+    0.55f, 0.87f, 0.66f,   /* journey  (x^2) */
+    0.57f, 0.85f, 0.64f,   /* starts   (x^3) */
+    0.22f, 0.58f, 0.33f,   /* with     (x^4) */
+    0.77f, 0.25f, 0.10f,   /* one      (x^5) */
+    0.05f, 0.80f, 0.55f,   /* step     (x^6) */
+};
+
+/* The tensors of the forward pass, in the order it makes them. */
+typedef enum { W_QUERY, W_KEY, W_VALUE, KEYS, QUERIES, VALUES, SCORES, SCALED, WEIGHTS, CONTEXT,
+               N_STAGES } Stage;
+
+/* The book's Python for each stage. */
+static const char *const stage_code[N_STAGES] = {
+    "W_query = nn.Parameter(torch.rand(d_in, d_out))",
+    "W_key = nn.Parameter(torch.rand(d_in, d_out))",
+    "W_value = nn.Parameter(torch.rand(d_in, d_out))",
+    "keys = x @ W_key",
+    "queries = x @ W_query",
+    "values = x @ W_value",
+    "scores = queries @ keys.T          # omega",
+    "scaled = scores / keys.shape[-1]**0.5",
+    "weights = torch.softmax(scaled, dim=-1)",
+    "context = weights @ values",
+};
+
+typedef struct {
+    uint64_t seed;
+    bool mse, summary, dump;
+    const char *dot;
+} Options;
+
+typedef struct {
+    const Options *opt;
+    Tensor *x, *target;            /* target: the mse loss's */
+    Tensor *t[N_STAGES];
+    Tensor *loss;
+} Walk;
+
+/* ---- the forward pass, as Listing 3.1 ---------------------------------------- */
+
+static Tensor *parameter(const char *name)
+{
+    return tensor_set_name(tensor_requires_grad_(tensor_rand(SHAPE(D_IN, D_OUT)), true), name);
+}
+
+static int forward(Walk *w)
+{
+    tensor_manual_seed(w->opt->seed);
+    /* __init__: three torch.rand(d_in, d_out) in the module's order. */
+    Tensor *W_query = parameter("W_query");
+    Tensor *W_key   = parameter("W_key");
+    Tensor *W_value = parameter("W_value");
+    w->target = tensor_set_name(tensor_rand(SHAPE(T, D_OUT)), "target");
+    Tensor *x = w->x = tensor_set_name(tensor_from_data(inputs_data, SHAPE(T, D_IN)), "x");
+    if (!W_query || !W_key || !W_value || !w->target || !x) return -1;
+    int64_t d_k = W_key->shape[1];
+
+    /* forward(self, x) */
+    Tensor *keys    = tensor_set_name(tensor_matmul(x, W_key), "keys");
+    Tensor *queries = tensor_set_name(tensor_matmul(x, W_query), "queries");
+    Tensor *values  = tensor_set_name(tensor_matmul(x, W_value), "values");
+    Tensor *scores  = tensor_set_name(tensor_matmul(queries, tensor_t(keys)), "scores");
+    Tensor *scaled  = tensor_set_name(tensor_div_scalar(scores, sqrtf((float)d_k)), "scaled");
+    Tensor *weights = tensor_set_name(tensor_softmax(scaled, -1), "weights");
+    Tensor *context = tensor_set_name(tensor_matmul(weights, values), "context");
+
+    w->loss = w->opt->mse ? tensor_mse_loss(context, w->target) : tensor_sum(context);
+    tensor_set_name(w->loss, "loss");
+    Tensor *all[N_STAGES] = {W_query, W_key, W_value, keys, queries, values,
+                             scores, scaled, weights, context};
+    memcpy(w->t, all, sizeof all);
+    return w->loss ? 0 : -1;
+}
+
+/* ---- the same forward in double precision, for central differences ---------- */
+
+typedef struct {
+    int rows, cols;
+    double v[MAX_ELEMS];
+} Mat;
+
+static Mat mat_of(const Tensor *t)
+{
+    Mat m = {(int)t->shape[0], (int)t->shape[1], {0}};
+    for (int i = 0; i < m.rows; i++)
+        for (int j = 0; j < m.cols; j++) m.v[i * m.cols + j] = tensor_get(t, IDX(i, j));
+    return m;
+}
+
+/* a @ b, or a @ b^T when b_t. */
+static Mat mat_mul(const Mat *a, const Mat *b, bool b_t)
+{
+    Mat c = {a->rows, b_t ? b->rows : b->cols, {0}};
+    for (int i = 0; i < c.rows; i++)
+        for (int j = 0; j < c.cols; j++)
+            for (int k = 0; k < a->cols; k++)
+                c.v[i * c.cols + j] += a->v[i * a->cols + k] *
+                                       (b_t ? b->v[j * b->cols + k] : b->v[k * b->cols + j]);
+    return c;
+}
+
+static Mat mat_scale(Mat m, double s)
+{
+    for (int i = 0; i < m.rows * m.cols; i++) m.v[i] *= s;
+    return m;
+}
+
+static Mat mat_softmax_rows(Mat m)
+{
+    for (int i = 0; i < m.rows; i++) {
+        double *r = &m.v[i * m.cols], max = r[0], sum = 0;
+        for (int j = 1; j < m.cols; j++) max = fmax(max, r[j]);
+        for (int j = 0; j < m.cols; j++) sum += r[j] = exp(r[j] - max);
+        for (int j = 0; j < m.cols; j++) r[j] /= sum;
+    }
+    return m;
+}
+
+/* The loss with element k of stage s moved by delta: the forward from the
+ * leaves, nudging s as soon as it is made. */
+static double nudged_loss(const Walk *w, Stage s, int k, double delta)
+{
+    Mat m[N_STAGES], x = mat_of(w->x);
+#define MAKE(stage, value) (m[stage] = (value), m[stage].v[k] += (s == (stage)) * delta)
+    MAKE(W_QUERY, mat_of(w->t[W_QUERY]));
+    MAKE(W_KEY, mat_of(w->t[W_KEY]));
+    MAKE(W_VALUE, mat_of(w->t[W_VALUE]));
+    MAKE(KEYS, mat_mul(&x, &m[W_KEY], false));
+    MAKE(QUERIES, mat_mul(&x, &m[W_QUERY], false));
+    MAKE(VALUES, mat_mul(&x, &m[W_VALUE], false));
+    MAKE(SCORES, mat_mul(&m[QUERIES], &m[KEYS], true));
+    MAKE(SCALED, mat_scale(m[SCORES], 1 / sqrt(m[KEYS].cols)));
+    MAKE(WEIGHTS, mat_softmax_rows(m[SCALED]));
+    MAKE(CONTEXT, mat_mul(&m[WEIGHTS], &m[VALUES], false));
+#undef MAKE
+    const Mat *c = &m[CONTEXT];
+    Mat target = mat_of(w->target);
+    double loss = 0;
+    for (int i = 0; i < c->rows * c->cols; i++) {
+        double e = c->v[i] - target.v[i];
+        loss += w->opt->mse ? e * e : c->v[i];
+    }
+    return w->opt->mse ? loss / (c->rows * c->cols) : loss;
+}
+
+/* d loss / d stage, element by element: (L(v + h) - L(v - h)) / 2h.  In
+ * double, h = 1e-6 leaves a truncation error near h^2 and a rounding error
+ * near 1e-16 / h, both far below float32's resolution. */
+static Tensor *central_difference(const Walk *w, Stage s)
+{
+    const double h = 1e-6;
+    Tensor *g = tensor_zeros_like(w->t[s]);
+    if (!g) return NULL;
+    for (int k = 0; k < g->numel; k++)
+        g->data[k] = (float)((nudged_loss(w, s, k, h) - nudged_loss(w, s, k, -h)) / (2 * h));
+    return g;
+}
+
+/* ---- the backward pass, step by step ------------------------------------------ */
+
+typedef struct {
+    Stage stage;                /* the gradient of this tensor ... */
+    const char *grad;           /* ... called this */
+    const char *formula;        /* how its op's backward computes it */
+    const char *why;            /* the forward line and the rule */
+} Step;
+
+/* The loss's own step, for the sum and the mse loss. */
+static const Step loss_steps[2] = {
+    {CONTEXT, "d_context", "1 for every element", "loss = sum(context): each element counts once"},
+    {CONTEXT, "d_context", "2 * (context - target) / 12",
+     "loss = mean((context - target)^2) over 12 elements"},
+};
+
+/* In the order the chain rule reaches them: each forward line in reverse. */
+static const Step steps[] = {
+    {CONTEXT, "d_context", NULL, NULL},   /* one of loss_steps */
+    {WEIGHTS, "d_weights", "d_context @ values^T",
+     "context = weights @ values; matmul C = A @ B gives dA = dC @ B^T"},
+    {VALUES, "d_values", "weights^T @ d_context",
+     "context = weights @ values; matmul C = A @ B gives dB = A^T @ dC"},
+    {SCALED, "d_scaled", "weights * (d_weights - rowsum(d_weights * weights))",
+     "weights = softmax(scaled) row by row; dS = W * (dW - rowsum(dW * W))"},
+    {SCORES, "d_scores", "d_scaled / sqrt(d_k)",
+     "scaled = scores / sqrt(d_k), d_k = 2: a constant factor passes through"},
+    {QUERIES, "d_queries", "d_scores @ keys",
+     "scores = queries @ keys^T; dA = dC @ B^T with B^T = keys"},
+    {KEYS, "d_keys", "d_scores^T @ queries",
+     "scores = queries @ keys^T; d_keys = (queries^T @ d_scores)^T"},
+    {W_VALUE, "dW_value", "x^T @ d_values", "values = x @ W_value; dB = A^T @ dC"},
+    {W_QUERY, "dW_query", "x^T @ d_queries", "queries = x @ W_query; dB = A^T @ dC"},
+    {W_KEY, "dW_key", "x^T @ d_keys", "keys = x @ W_key; dB = A^T @ dC"},
+};
+enum { N_STEPS = sizeof steps / sizeof *steps };
+
+static const Step *step_at(const Walk *w, int i)
+{
+    return i ? &steps[i] : &loss_steps[w->opt->mse];
+}
+
+/* max |a - b| over the elements; b NULL: max |a|.  Both contiguous. */
+static double max_abs_diff(const Tensor *a, const Tensor *b)
+{
+    double m = 0;
+    for (int64_t i = 0; i < a->numel; i++)
+        m = fmax(m, fabs((double)a->data[i] - (b ? b->data[i] : 0.0f)));
+    return m;
+}
+
+/* Gradients print as fixed-point columns with 4 decimals, scaled by a power
+ * of ten to their largest element (shown as "x 1e-3") when that is below 0.1
+ * or above 100.  Every digit shown is one float32 gets right: PyTorch's
+ * printer would switch small gradients to scientific notation, showing
+ * digits of tiny elements that float32 rounding has already changed. */
+enum { DECIMALS = 4, ROW_CHARS = 256 };
+
+typedef struct {
+    int exp10;                 /* values are shown as v / 10^exp10 */
+    int width;                 /* of the widest value */
+} GradFormat;
+
+static void format_value(const GradFormat *f, double v, char *out, size_t n)
+{
+    snprintf(out, n, "%.*f", DECIMALS, v / pow(10, f->exp10));
+    if (out[0] == '-' && strspn(out + 1, "0.") == strlen(out + 1))   /* "-0.0000" */
+        memmove(out, out + 1, strlen(out));
+}
+
+static GradFormat grad_format(const Tensor *a, const Tensor *b)
+{
+    double m = fmax(max_abs_diff(a, NULL), max_abs_diff(b, NULL));
+    int e = m > 0 ? (int)floor(log10(m)) : 0;
+    GradFormat f = {e >= -1 && e <= 1 ? 0 : e, 0};
+    char s[64];
+    for (int64_t i = 0; i < a->numel; i++) {
+        format_value(&f, a->data[i], s, sizeof s);
+        f.width = fmax(f.width, (int)strlen(s));
+        format_value(&f, b->data[i], s, sizeof s);
+        f.width = fmax(f.width, (int)strlen(s));
+    }
+    return f;
+}
+
+/* Row r of a 2-d t: "[ 1.0667  1.3989 ]". */
+static void format_row(const GradFormat *f, const Tensor *t, int64_t r, char *out)
+{
+    char s[64];
+    int len = snprintf(out, ROW_CHARS, "[");
+    for (int64_t c = 0; c < t->shape[1]; c++) {
+        format_value(f, t->data[r * t->shape[1] + c], s, sizeof s);
+        len += snprintf(out + len, (size_t)(ROW_CHARS - len), " %*s", f->width, s);
+    }
+    snprintf(out + len, (size_t)(ROW_CHARS - len), " ]");
+}
+
+/* Whether every element prints the same digits; and whether each pair
+ * differs by at most one unit of the last digit shown, which is what
+ * "agree to the printed precision" means: a smaller difference can still
+ * round to a different last digit. */
+static void compare_printed(const Tensor *a, const Tensor *n, bool *same, bool *agree)
+{
+    GradFormat f = grad_format(a, n);
+    double unit = pow(10, f.exp10 - DECIMALS);
+    char x[64], y[64];
+    *same = *agree = true;
+    for (int64_t i = 0; i < a->numel; i++) {
+        format_value(&f, a->data[i], x, sizeof x);
+        format_value(&f, n->data[i], y, sizeof y);
+        *same = *same && strcmp(x, y) == 0;
+        *agree = *agree && fabs((double)a->data[i] - n->data[i]) <= unit;
+    }
+}
+
+typedef struct {
+    Tensor *autograd, *numeric;
+    bool same_digits;          /* both print the same digits */
+    bool agree;                /* within one unit of the last printed digit */
+    double diff;               /* max |autograd - numeric| */
+} Check;
+
+static int check_step(const Walk *w, Stage s, Check *c)
+{
+    c->autograd = tensor_contiguous(w->t[s]->grad);
+    c->numeric = central_difference(w, s);
+    if (!c->autograd || !c->numeric) return -1;
+    compare_printed(c->autograd, c->numeric, &c->same_digits, &c->agree);
+    c->diff = max_abs_diff(c->autograd, c->numeric);
+    return 0;
+}
+
+/* ---- printing ------------------------------------------------------------------- */
+
+/* t's PyTorch text, indented. */
+static void show(const Tensor *t)
+{
+    char *text = tensor_format(t);
+    if (!text) return;
+    for (char *line = text, *end; line; line = end ? end + 1 : NULL) {
+        end = strchr(line, '\n');
+        printf("    %.*s\n", end ? (int)(end - line) : (int)strlen(line), line);
+    }
+    free(text);
+}
+
+/* autograd's and the numeric gradient side by side, or one above the other
+ * when two rows would not fit in 80 columns. */
+static void show_pair(const Tensor *a, const Tensor *n)
+{
+    GradFormat f = grad_format(a, n);
+    char left[ROW_CHARS], right[ROW_CHARS], scale[32] = "", head[48];
+    if (f.exp10) snprintf(scale, sizeof scale, ", x 1e%d", f.exp10);
+    snprintf(head, sizeof head, "autograd%s", scale);
+    format_row(&f, a, 0, left);
+    int w = (int)fmax(strlen(left), strlen(head));
+    bool side = 4 + 2 * w + 4 <= 80;
+    for (int pass = 0; pass < (side ? 1 : 2); pass++) {
+        if (side) printf("    %-*s    numeric%s\n", w, head, scale);
+        else printf("    %s%s\n", pass ? "numeric" : "autograd", scale);
+        for (int64_t r = 0; r < a->shape[0]; r++) {
+            format_row(&f, pass ? n : a, r, left);
+            format_row(&f, n, r, right);
+            if (side) printf("    %-*s    %s\n", w, left, right);
+            else printf("    %s\n", left);
+        }
+    }
+}
+
+static const char *verdict(const Check *c)
+{
+    return !c->agree       ? "DISAGREE"
+           : c->same_digits ? "agree: the same digits"
+                            : "agree within the last printed digit";
+}
+
+static void print_forward(const Walk *w)
+{
+    printf("Forward: SelfAttention_v1 (Listing 3.1), d_in = %d, d_out = %d, seed %llu\n\n",
+           D_IN, D_OUT, (unsigned long long)w->opt->seed);
+    printf("x = inputs                        # the book's six tokens\n");
+    show(w->x);
+    for (int s = 0; s < N_STAGES; s++) {
+        printf("%s\n", stage_code[s]);
+        show(w->t[s]);
+    }
+    if (w->opt->mse) {
+        printf("target = torch.rand(6, 2)         # drawn after the weights\n");
+        show(w->target);
+    }
+    printf("loss = %s\n", w->opt->mse ? "F.mse_loss(context, target)" : "context.sum()");
+    show(w->loss);
+}
+
+static int print_backward(const Walk *w)
+{
+    int bad = 0;
+    printf("\nBackward: each gradient with the formula its op's backward uses, autograd's\n"
+           "value, and a central difference (nudge each element by +-1e-6 and rerun the\n"
+           "forward in double precision), both to 4 decimals after any scale shown.\n");
+    for (int i = 0; i < N_STEPS; i++) {
+        const Step *st = step_at(w, i);
+        Check c;
+        if (check_step(w, st->stage, &c)) return -1;
+        printf("\n%s = %s\n    # %s\n", st->grad, st->formula, st->why);
+        show_pair(c.autograd, c.numeric);
+        printf("    %s (max |difference| %.1e)\n", verdict(&c), c.diff);
+        bad += !c.agree;
+    }
+    printf("\nThe same steps as tensor ops, checked against autograd: "
+           "docs/attention_backward.md\n");
+    return bad;
+}
+
+static int print_summary(const Walk *w)
+{
+    int bad = 0;
+    printf("SelfAttention_v1 on the book's inputs, seed %llu: loss = %s = %.4f\n",
+           (unsigned long long)w->opt->seed, w->opt->mse ? "mse(context, target)" : "sum(context)",
+           (double)tensor_item(w->loss));
+    printf("%-9s  %-52s %8s  %s\n", "gradient", "formula", "norm", "max |autograd - numeric|");
+    for (int i = 0; i < N_STEPS; i++) {
+        const Step *st = step_at(w, i);
+        Check c;
+        if (check_step(w, st->stage, &c)) return -1;
+        double norm = 0;
+        for (int64_t k = 0; k < c.autograd->numel; k++)
+            norm += (double)c.autograd->data[k] * c.autograd->data[k];
+        printf("%-9s  %-52s %8.4f  %.1e\n", st->grad, st->formula, sqrt(norm), c.diff);
+        bad += !c.agree;
+    }
+    printf("%d of %d gradients agree with their central difference to the printed precision\n",
+           N_STEPS - bad, N_STEPS);
+    return bad;
+}
+
+/* Every tensor in the fixture format of tests/reference: "@name d0 d1", values. */
+static void dump_tensor(const char *prefix, const char *name, const Tensor *t)
+{
+    Tensor *c = tensor_contiguous(t);
+    printf("@%s%s", prefix, name);
+    for (int d = 0; d < c->ndim; d++) printf(" %lld", (long long)c->shape[d]);
+    for (int64_t i = 0; i < c->numel; i++) printf("%s%.9g", i % 8 ? " " : "\n", (double)c->data[i]);
+    printf("\n");
+}
+
+static int print_dump(const Walk *w)
+{
+    const char *kind = w->opt->mse ? "mse." : "sum.";
+    char prefix[32];
+    for (int s = 0; s < N_STAGES; s++) dump_tensor("", w->t[s]->name, w->t[s]);
+    dump_tensor("", "target", w->target);
+    dump_tensor(kind, "loss", w->loss);
+    int bad = 0;
+    for (int i = 0; i < N_STEPS; i++) {
+        Check c;
+        if (check_step(w, steps[i].stage, &c)) return -1;
+        dump_tensor(kind, steps[i].grad, c.autograd);
+        snprintf(prefix, sizeof prefix, "%snumeric.", kind);
+        dump_tensor(prefix, steps[i].grad, c.numeric);
+        printf("#agree %s %d\n", steps[i].grad, c.agree);
+        bad += !c.agree;
+    }
+    return bad;
+}
+
+/* ---- the graph picture --------------------------------------------------------- */
+
+/* Runs dot -Tpng; 0 when the PNG was written, 1 when dot is missing, -1 on failure. */
+static int render_png(const char *dot_path, const char *png_path)
+{
+    char *argv[] = {"dot", "-Tpng", "-o", (char *)png_path, (char *)dot_path, NULL};
+    pid_t pid;
+    int rc = posix_spawnp(&pid, "dot", NULL, NULL, argv, environ);
+    if (rc == ENOENT) return 1;
+    if (rc != 0) {
+        fprintf(stderr, PROG ": cannot run dot: %s\n", strerror(rc));
+        return -1;
+    }
+    int status;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, PROG ": dot failed to render %s\n", png_path);
+        return -1;
+    }
+    return 0;
+}
+
+/* FILE.png: writes FILE.dot and renders FILE.png; FILE.dot: writes only that. */
+static int write_graph(const Walk *w, const char *path)
+{
+    size_t n = strlen(path);
+    bool dot_only = n >= 4 && strcmp(path + n - 4, ".dot") == 0;
+    bool png = n >= 4 && strcmp(path + n - 4, ".png") == 0;
+    char *dot_path = malloc(n + 5);
+    if (!dot_path) return -1;
+    snprintf(dot_path, n + 5, "%.*s.dot", (int)(png || dot_only ? n - 4 : n), path);
+    FILE *f = fopen(dot_path, "w");
+    int rc = -1;
+    if (!f) {
+        fprintf(stderr, PROG ": --dot: cannot write %s: %s\n", dot_path, strerror(errno));
+    } else if (tensor_graph_dot(w->loss, f) != 0 || fclose(f) != 0) {
+        fprintf(stderr, PROG ": --dot: %s: %s\n", dot_path, tensor_error());
+    } else if (dot_only) {
+        printf("graph: %s (render it with: dot -Tpng %s -o graph.png)\n", dot_path, dot_path);
+        rc = 0;
+    } else if ((rc = render_png(dot_path, path)) == 1) {
+        fprintf(stderr, PROG ": wrote %s, but Graphviz's dot is not installed to draw it.\n"
+                        "  Install it: sudo apt-get install graphviz\n"
+                        "  then draw:  dot -Tpng %s -o %s\n", dot_path, dot_path, path);
+        rc = 0;
+    } else if (rc == 0) {
+        printf("graph: %s (DOT source: %s)\n", path, dot_path);
+    }
+    free(dot_path);
+    return rc;
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: " PROG " [options]\n"
+            "Steps through the backward pass of the book's SelfAttention_v1: every\n"
+            "intermediate, then every gradient with its formula, autograd's value and a\n"
+            "central-difference estimate.\n"
+            "  --seed N         torch.manual_seed for the weights (default 123, the book's)\n"
+            "  --loss sum|mse   loss = context.sum() (default) or mse_loss(context, target),\n"
+            "                   target = torch.rand(6, 2) drawn after the weights\n"
+            "  --summary        one line per gradient instead of whole tensors\n"
+            "  --dot FILE.png   draw the graph: writes FILE.dot, renders FILE.png with\n"
+            "                   Graphviz's dot when installed (FILE.dot: only the DOT)\n"
+            "  --dump           every tensor as '@name shape' and values (for tests)\n"
+            "  --help           this text\n");
+}
+
+static int parse(int argc, char **argv, Options *o)
+{
+    *o = (Options){.seed = 123};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(a, "--seed") == 0) {
+            if (!(v = cli_value(PROG, argc, argv, &i)) || !cli_u64(PROG, a, v, &o->seed))
+                return -1;
+        } else if (strcmp(a, "--loss") == 0) {
+            if (!(v = cli_value(PROG, argc, argv, &i))) return -1;
+            if (strcmp(v, "sum") != 0 && strcmp(v, "mse") != 0) {
+                fprintf(stderr, PROG ": --loss: unknown loss '%s' (sum, mse)\n", v);
+                return -1;
+            }
+            o->mse = strcmp(v, "mse") == 0;
+        } else if (strcmp(a, "--dot") == 0) {
+            if (!(o->dot = cli_value(PROG, argc, argv, &i))) return -1;
+        } else if (strcmp(a, "--summary") == 0) {
+            o->summary = true;
+        } else if (strcmp(a, "--dump") == 0) {
+            o->dump = true;
+        } else {
+            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int run(const Options *o)
+{
+    Walk w = {.opt = o};
+    if (forward(&w) != 0 || tensor_backward(w.loss, NULL) != 0) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        return 1;
+    }
+    int bad;
+    if (o->dump) {
+        bad = print_dump(&w);
+    } else if (o->summary) {
+        bad = print_summary(&w);
+    } else {
+        print_forward(&w);
+        bad = print_backward(&w);
+    }
+    if (bad < 0) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        return 1;
+    }
+    if (o->dot && write_graph(&w, o->dot) != 0) return 1;
+    return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    Options o;
+    if (parse(argc, argv, &o) != 0) return 2;
+    int rc = run(&o);
+    tensor_cleanup();
+    return rc;
+}
