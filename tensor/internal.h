@@ -99,6 +99,11 @@ void tensor__broadcast_strides(const Tensor *t, int ndim, const int64_t *shape,
 /* a's data read as the broadcast shape, row-major (copies unless trivial). */
 const float *tensor__broadcast_data(const Tensor *t, int ndim, const int64_t *shape);
 
+/* ---- math ---------------------------------------------------------------- */
+/* y[i] = exp(x[i] - shift), bit for bit as PyTorch's vectorized exp (SLEEF's
+ * expf) computes it, AVX2 when the CPU has it (softmax.c).  y may be x. */
+void tensor__exp_like_torch(const float *x, float shift, float *y, int64_t n);
+
 /* ---- strided iteration --------------------------------------------------- */
 /* Walks a shape in row-major order carrying one offset per operand. */
 typedef struct {

@@ -1,15 +1,141 @@
-/* TEMPORARY stub: being written. */
+/*
+ * Losses, forward and backward side by side: mean squared error and
+ * cross-entropy over class indices.  Both reduce by the mean and return a
+ * 0-d tensor, like PyTorch's defaults.
+ */
 #include "internal.h"
 
+#include <math.h>
+#include <string.h>
+
+/* ---- mse_loss ------------------------------------------------------------- */
+
+Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target)
+{
+    if (!pred || !target) return NULL;
+    /* PyTorch only warns when the shapes differ and then broadcasts, which
+     * silently trains on the wrong pairs; here it is an error. */
+    if (!tensor_same_shape(pred, target))
+        return tensor__error("mse_loss: pred %s and target %s have different shapes",
+                             tensor_shape_str(pred), tensor_shape_str(target));
+    const float *p = tensor__contiguous_data(pred);
+    const float *t = tensor__contiguous_data(target);
+    double sum = 0.0;   /* float squares, as PyTorch; summed in double for long inputs */
+    for (int64_t i = 0; i < pred->numel; i++) {
+        float d = p[i] - t[i];
+        sum += (double)(d * d);
+    }
+    Tensor *out = tensor__alloc(0, NULL);
+    out->data[0] = (float)sum / (float)pred->numel;
+    tensor__record(OP_MSE_LOSS, out, 2, (const Tensor *[]){pred, target});
+    return out;
+}
+
+/* forward: L = mean((p - t)^2) over N elements
+ * backward: dp = 2 (p - t) / N * dL,  dt = -dp */
 void mse_loss_backward(TensorNode *n, const Tensor *grad_out)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"mse_loss_backward not written yet");
+    const Tensor *pred = n->inputs[0], *target = n->inputs[1];
+    const float *p = tensor__contiguous_data(pred);
+    const float *t = tensor__contiguous_data(target);
+    float norm = (float)(2.0 / (double)pred->numel), g = grad_out->data[0];
+    Tensor *dp = tensor__alloc(pred->ndim, pred->shape);
+    for (int64_t i = 0; i < dp->numel; i++) dp->data[i] = norm * (p[i] - t[i]) * g;
+    tensor__accumulate_grad(n->inputs[0], dp);
+    if (!target->requires_grad) return;
+    Tensor *dt = tensor__alloc(target->ndim, target->shape);
+    for (int64_t i = 0; i < dt->numel; i++) dt->data[i] = -dp->data[i];
+    tensor__accumulate_grad(n->inputs[1], dt);
 }
 
+/* ---- cross_entropy -------------------------------------------------------- */
+
+/* logits (N,C) with target (N), or logits (C) with a 0-d target. */
+static int check_cross_entropy_shapes(const Tensor *logits, const Tensor *target)
+{
+    if (logits->ndim != 1 && logits->ndim != 2) {
+        tensor__error("cross_entropy: logits %s must be (N,C) or (C)", tensor_shape_str(logits));
+        return -1;
+    }
+    bool batched = logits->ndim == 2;
+    if (target->ndim != logits->ndim - 1 || (batched && target->shape[0] != logits->shape[0])) {
+        char want[32] = "()";
+        if (batched) snprintf(want, sizeof want, "(%lld)", (long long)logits->shape[0]);
+        tensor__error("cross_entropy: logits %s need a target of shape %s, got %s",
+                      tensor_shape_str(logits), want, tensor_shape_str(target));
+        return -1;
+    }
+    return 0;
+}
+
+/* Each target must be a whole number in [0, C). */
+static int check_classes(const float *t, int64_t n, int64_t classes)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (t[i] != floorf(t[i]) || !isfinite(t[i])) {
+            tensor__error("cross_entropy: target[%lld] = %g is not a class index "
+                          "(a whole number from 0 to %lld)",
+                          (long long)i, (double)t[i], (long long)classes - 1);
+            return -1;
+        }
+        if (t[i] < 0 || t[i] >= (float)classes) {
+            tensor__error("cross_entropy: target[%lld] = %g is out of range for %lld classes "
+                          "(0 to %lld)",
+                          (long long)i, (double)t[i], (long long)classes, (long long)classes - 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target)
+{
+    if (!logits || !target) return NULL;
+    if (check_cross_entropy_shapes(logits, target)) return NULL;
+    int64_t classes = logits->shape[logits->ndim - 1];
+    int64_t batch = logits->ndim == 2 ? logits->shape[0] : 1;
+    const float *t = tensor__contiguous_data(target);
+    if (check_classes(t, batch, classes)) return NULL;
+
+    /* As PyTorch: nll_loss(log_softmax(logits, class dim)); the backward is
+     * fused, so log_softmax records no node of its own. */
+    tensor_no_grad_begin();
+    Tensor *logp = tensor_log_softmax(logits, -1);
+    tensor_no_grad_end();
+    double sum = 0.0;
+    for (int64_t i = 0; i < batch; i++) sum -= logp->data[i * classes + (int64_t)t[i]];
+    Tensor *out = tensor__alloc(0, NULL);
+    out->data[0] = (float)sum / (float)batch;
+    TensorNode *n = tensor__record(OP_CROSS_ENTROPY, out, 1, &logits);
+    if (n) {
+        /* The indices are copied: they were checked here, and the backward
+         * must not read a target changed in place since. */
+        n->saved[0] = logp;
+        n->saved[1] = tensor__alloc(1, &batch);
+        memcpy(n->saved[1]->data, t, (size_t)batch * sizeof *t);
+    }
+    return out;
+}
+
+/* forward: L = mean_i(-log_softmax(z)[i, t_i]) over N rows
+ * backward: dz[i, c] = (softmax(z)[i, c] - (c == t_i)) / N * dL,
+ * computed as exp(logp) k - (c == t_i) k with k = dL / N, rounded once (in
+ * double) as PyTorch's NllLoss and LogSoftmax backwards, fused into an FMA
+ * by its build, round it. */
 void cross_entropy_backward(TensorNode *n, const Tensor *grad_out)
 {
-    (void)n; (void)grad_out;
-    TENSOR__ASSERT(!"cross_entropy_backward not written yet");
+    const Tensor *logp = n->saved[0];
+    const float *t = n->saved[1]->data;
+    int64_t classes = logp->shape[logp->ndim - 1];
+    int64_t batch = logp->ndim == 2 ? logp->shape[0] : 1;
+    float k = grad_out->data[0] / (float)batch;
+    Tensor *dz = tensor__alloc(logp->ndim, logp->shape);
+    tensor__exp_like_torch(logp->data, 0.0f, dz->data, dz->numel);   /* softmax(z) */
+    for (int64_t i = 0; i < batch; i++) {
+        float *d = dz->data + i * classes;
+        int64_t target = (int64_t)t[i];
+        for (int64_t c = 0; c < classes; c++)
+            d[c] = (float)((double)d[c] * k - (c == target ? k : 0.0f));
+    }
+    tensor__accumulate_grad(n->inputs[0], dz);
 }
-
