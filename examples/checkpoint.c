@@ -38,7 +38,7 @@ static void *xmalloc(size_t n)
 
 typedef struct {
     int n, cap;
-    TensorEntry *e;              /* names owned */
+    TensorEntry *e; /* names owned */
 } List;
 
 static void add(List *l, const char *name, TensorDtype dtype, int ndim, const int64_t *shape,
@@ -52,8 +52,10 @@ static void add(List *l, const char *name, TensorDtype dtype, int ndim, const in
         l->e = e;
     }
     TensorEntry *e = &l->e[l->n++];
-    *e = (TensorEntry){.name = strcpy(xmalloc(strlen(name) + 1), name), .dtype = dtype,
-                       .ndim = ndim, .data = data};
+    *e = (TensorEntry){.name = strcpy(xmalloc(strlen(name) + 1), name),
+                       .dtype = dtype,
+                       .ndim = ndim,
+                       .data = data};
     if (ndim) memcpy(e->shape, shape, (size_t)ndim * sizeof *shape);
 }
 
@@ -130,7 +132,8 @@ static void list_common(List *l, const Module *m, const Optimizer *o, Numbers *s
     char name[96];
     NNList lists[2] = {nn_named_parameters(m), nn_named_buffers(m)};
     for (int k = 0; k < 2; k++) {
-        for (int i = 0; i < lists[k].count; i++) add_tensor(l, lists[k].names[i], lists[k].tensors[i]);
+        for (int i = 0; i < lists[k].count; i++)
+            add_tensor(l, lists[k].names[i], lists[k].tensors[i]);
         nn_list_free(&lists[k]);
     }
     for (int i = 0; i < o->n_params; i++) {
@@ -157,8 +160,8 @@ static const char *state_name(char *buf, size_t cap, const Optimizer *o, int i, 
 
 /* ---- saving --------------------------------------------------------------- */
 
-int checkpoint_save(const char *path, const Module *m, const Optimizer *o,
-                    const TensorGenerator *g, int64_t step, int n_meta, const TensorMeta *meta)
+int checkpoint_save(const char *path, const Module *m, const Optimizer *o, const TensorGenerator *g,
+                    int64_t step, int n_meta, const TensorMeta *meta)
 {
     if (!m || !o) return fail("save %s: the module or the optimizer is NULL", path);
     if (n_meta < 0 || (n_meta && !meta)) return fail("save %s: bad metadata list", path);
@@ -170,7 +173,8 @@ int checkpoint_save(const char *path, const Module *m, const Optimizer *o,
     for (int i = 0; i < o->n_params; i++)
         for (int k = 0; k < o->n_state; k++)
             if (o->state[i * o->n_state + k])
-                add_tensor(&l, state_name(name, sizeof name, o, i, k), o->state[i * o->n_state + k]);
+                add_tensor(&l, state_name(name, sizeof name, o, i, k),
+                           o->state[i * o->n_state + k]);
     TensorMeta *all = xmalloc((size_t)(n_meta + 2) * sizeof *all);
     all[0] = (TensorMeta){"format", "pt"};
     all[1] = (TensorMeta){"optimizer", o->type};

@@ -29,8 +29,8 @@
 #include "attograd.h"
 
 /* g: NULL for the default generator.  0, or -1 (checkpoint_error() says why). */
-int checkpoint_save(const char *path, const Module *m, const Optimizer *o,
-                    const TensorGenerator *g, int64_t step, int n_meta, const TensorMeta *meta);
+int checkpoint_save(const char *path, const Module *m, const Optimizer *o, const TensorGenerator *g,
+                    int64_t step, int n_meta, const TensorMeta *meta);
 int checkpoint_load(const char *path, Module *m, Optimizer *o, TensorGenerator *g, int64_t *step,
                     int n_meta, const TensorMeta *meta);
 /* Why the last checkpoint call failed: its own checks, or tensor_error(). */

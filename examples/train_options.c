@@ -7,27 +7,27 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: " PROG " [options]\n"
-            "Trains a chapter-3 attention module to imitate a SelfAttention_v2 teacher.\n"
-            "  --model v1|v2|causal|mha  student module (default v2)\n"
-            "  --optim sgd|adam|adamw    optimizer (default adam)\n"
-            "  --lr X                    learning rate (default 0.01)\n"
-            "  --steps N                 train until step N (default 500)\n"
-            "  --batch N                 sequences per batch (default 8)\n"
-            "  --seed N                  torch.manual_seed value (default 123)\n"
-            "  --csv FILE                write 'step,loss' rows (with --compare: FILE_<model>.csv)\n"
-            "  --plot FILE.png           plot the loss curve with gnuplot (log-scale loss)\n"
-            "  --compare M1,M2,...       train several models and plot them together\n"
-            "  --save FILE               at the end, save a checkpoint (safetensors): the\n"
-            "                            student, the optimizer, the generator and the step\n"
-            "  --resume FILE             go on from a checkpoint of a run with the same\n"
-            "                            --model, --optim, --lr, --seed and --batch; the\n"
-            "                            losses are those of one uninterrupted run\n"
-            "  --ascii                   also draw the curve in the terminal\n"
-            "  --log-every N             print every Nth step (default 50; first and last always)\n"
-            "  --quiet                   print only the summary\n"
-            "  --help                    this text\n");
+    fprintf(
+        f, "usage: " PROG " [options]\n"
+           "Trains a chapter-3 attention module to imitate a SelfAttention_v2 teacher.\n"
+           "  --model v1|v2|causal|mha  student module (default v2)\n"
+           "  --optim sgd|adam|adamw    optimizer (default adam)\n"
+           "  --lr X                    learning rate (default 0.01)\n"
+           "  --steps N                 train until step N (default 500)\n"
+           "  --batch N                 sequences per batch (default 8)\n"
+           "  --seed N                  torch.manual_seed value (default 123)\n"
+           "  --csv FILE                write 'step,loss' rows (with --compare: FILE_<model>.csv)\n"
+           "  --plot FILE.png           plot the loss curve with gnuplot (log-scale loss)\n"
+           "  --compare M1,M2,...       train several models and plot them together\n"
+           "  --save FILE               at the end, save a checkpoint (safetensors): the\n"
+           "                            student, the optimizer, the generator and the step\n"
+           "  --resume FILE             go on from a checkpoint of a run with the same\n"
+           "                            --model, --optim, --lr, --seed and --batch; the\n"
+           "                            losses are those of one uninterrupted run\n"
+           "  --ascii                   also draw the curve in the terminal\n"
+           "  --log-every N             print every Nth step (default 50; first and last always)\n"
+           "  --quiet                   print only the summary\n"
+           "  --help                    this text\n");
 }
 
 static int parse_models(const char *list, Options *o)
@@ -59,8 +59,8 @@ static int parse_models(const char *list, Options *o)
 
 static bool takes_value(const char *flag)
 {
-    static const char *const flags[] = {"--model", "--optim", "--lr",        "--steps",
-                                        "--batch", "--seed",  "--csv",       "--plot",
+    static const char *const flags[] = {"--model",   "--optim",     "--lr",   "--steps",
+                                        "--batch",   "--seed",      "--csv",  "--plot",
                                         "--compare", "--log-every", "--save", "--resume"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         if (!strcmp(flag, flags[i])) return true;
@@ -101,8 +101,10 @@ static int parse_value(const char *a, const char *v, Options *o)
         fprintf(stderr, PROG ": %s: empty file name\n", a);
         return 2;
     } else {
-        const char **file = !strcmp(a, "--csv") ? &o->csv : !strcmp(a, "--plot") ? &o->plot
-                          : !strcmp(a, "--save") ? &o->save : &o->resume;
+        const char **file = !strcmp(a, "--csv")    ? &o->csv
+                            : !strcmp(a, "--plot") ? &o->plot
+                            : !strcmp(a, "--save") ? &o->save
+                                                   : &o->resume;
         *file = v;
     }
     return 0;

@@ -17,11 +17,11 @@ typedef struct {
     ToyConfig toy;
     long steps, log_every;
     const char *csv, *plot;
-    const char *save, *resume;   /* checkpoint files, or NULL */
+    const char *save, *resume; /* checkpoint files, or NULL */
     const char *models[MAX_MODELS];
     int n_models;
     bool compare, ascii, quiet;
-    char compare_list[256];      /* --compare's value, split in place */
+    char compare_list[256]; /* --compare's value, split in place */
 } Options;
 
 /* Fills o from argv.  Returns 0 to go on, 1 after --help (usage printed to

@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 
-#include "tensor/internal.h"   /* tensor__abort */
+#include "tensor/internal.h" /* tensor__abort */
 
 /* The module's parameters then buffers, as entries that point at their
  * data (long-lived tensors are contiguous, so reads land in them).  The

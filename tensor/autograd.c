@@ -61,6 +61,7 @@ bool tensor__needs_grad(int n, const Tensor *const *inputs)
 
 TensorNode *tensor__record(TensorOp op, Tensor *out, int n, const Tensor *const *inputs)
 {
+    if (tensor__anomaly_forward(op, out, n, inputs)) return NULL;   /* the op returns NULL */
     if (!out || !tensor__needs_grad(n, inputs)) return NULL;
     TensorNode *node = tensor__scratch(sizeof *node);
     memset(node, 0, sizeof *node);
@@ -193,10 +194,9 @@ int tensor_backward(Tensor *root, const Tensor *grad_output)
     TensorNode **order = topo_order(root->grad_fn, &n);
     for (int64_t i = 0; i < n; i++) order[i]->out->grad = NULL;
     tensor__accumulate_grad(root, grad_output ? grad_output : tensor_ones(root->ndim, root->shape));
-    for (int64_t i = n - 1; i >= 0; i--) {
-        TensorNode *node = order[i];
-        if (node->out->grad) tensor__op_backward[node->op](node, node->out->grad);
-    }
+    int rc = 0;
+    for (int64_t i = n - 1; i >= 0 && rc == 0; i--)
+        if (order[i]->out->grad) rc = tensor__run_backward(order[i]);
     tensor_no_grad_end();
-    return 0;
+    return rc;
 }

@@ -75,7 +75,7 @@ static Tensor *binary(TensorOp op, const char *name, const Tensor *a, const Tens
                        ib, len);
     }
     tensor__record(op, out, 2, (const Tensor *[]){a, b});
-    return out;
+    return tensor__result(out);
 }
 
 /* forward: y = a + b;  backward: da = dy, db = dy (summed over broadcast dims) */
@@ -132,7 +132,7 @@ static Tensor *unary_end(TensorOp op, Tensor *out, const Tensor *a, double s)
 {
     TensorNode *n = tensor__record(op, out, 1, (const Tensor *[]){a});
     if (n) n->scalar[0] = s;
-    return out;
+    return tensor__result(out);
 }
 
 /* What a one-input backward reads and writes, all row-major with n elements:
@@ -372,7 +372,7 @@ Tensor *tensor_clamp(const Tensor *a, float min, float max)
         n->scalar[0] = min;
         n->scalar[1] = max;
     }
-    return out;
+    return tensor__result(out);
 }
 
 void clamp_backward(TensorNode *n, const Tensor *dy)

@@ -128,6 +128,20 @@ void tensor__accumulate_grad(Tensor *t, const Tensor *g);
 /* g summed down to (ndim, shape) as broadcasting defines; contiguous result. */
 Tensor *tensor__sum_to_shape(const Tensor *g, int ndim, const int64_t *shape);
 
+/* ---- anomaly mode (anomaly.c) ---------------------------------------------- */
+/* Called by tensor__record: in anomaly mode, true (with a message) when out
+ * holds a NaN or Inf although every input is finite. */
+bool tensor__anomaly_forward(TensorOp op, const Tensor *out, int n, const Tensor *const *inputs);
+/* What an op returns after recording: out, or NULL when the anomaly check
+ * refused it.  Every op that computes new values (not views or copies) ends
+ * with `return tensor__result(out);`. */
+Tensor *tensor__result(Tensor *out);
+/* Nestable: ops run inside another op are not checked on their own. */
+void tensor__anomaly_pause(bool pause);
+/* Runs node's backward; in anomaly mode -1 (with a message) when it put a
+ * NaN or Inf into an input's gradient from a finite gradient. */
+int tensor__run_backward(TensorNode *node);
+
 /* ---- test hooks ----------------------------------------------------------- */
 /* The nth write of the next file save (1: the first) writes half its bytes
  * and fails as a full disk does; 0 turns this off.  For tests only. */

@@ -28,7 +28,7 @@ Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target)
     Tensor *out = tensor__alloc(0, NULL);
     out->data[0] = (float)sum / (float)pred->numel;
     tensor__record(OP_MSE_LOSS, out, 2, (const Tensor *[]){pred, target});
-    return out;
+    return tensor__result(out);
 }
 
 /* forward: L = mean((p - t)^2) over N elements
@@ -100,7 +100,9 @@ Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target)
     /* As PyTorch: nll_loss(log_softmax(logits, class dim)); the backward is
      * fused, so log_softmax records no node of its own. */
     tensor_no_grad_begin();
+    tensor__anomaly_pause(true);   /* anomaly mode checks the loss, not this step */
     Tensor *logp = tensor_log_softmax(logits, -1);
+    tensor__anomaly_pause(false);
     tensor_no_grad_end();
     double sum = 0.0;
     for (int64_t i = 0; i < batch; i++) sum -= logp->data[i * classes + (int64_t)t[i]];
@@ -114,7 +116,7 @@ Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target)
         n->saved[1] = tensor__alloc(1, &batch);
         memcpy(n->saved[1]->data, t, (size_t)batch * sizeof *t);
     }
-    return out;
+    return tensor__result(out);
 }
 
 /* forward: L = mean_i(-log_softmax(z)[i, t_i]) over N rows

@@ -219,7 +219,7 @@ Tensor *tensor_matmul(const Tensor *a, const Tensor *b)
         node->saved[1] = (Tensor *)br;
         node->name = matmul_name(a->ndim, b->ndim);
     }
-    return out;
+    return tensor__result(out);
 }
 
 /* forward: C = A @ B for every batch element (batch dims broadcast; a 1-d
@@ -301,7 +301,7 @@ Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b)
         node->saved[1] = (Tensor *)wr;
         node->name = linear_name(x, b);
     }
-    return out;
+    return tensor__result(out);
 }
 
 /* forward: y = x @ w^T + b   (x: (..., in), w: (out, in), b: (out))

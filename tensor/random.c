@@ -453,7 +453,7 @@ Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *ge
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] * noise->data[i];
     TensorNode *n = tensor__record(OP_DROPOUT, out, 1, (const Tensor *[]){a});
     if (n) n->saved[0] = noise;
-    return out;
+    return tensor__result(out);
 }
 
 /* forward: y = x * noise, noise = mask / (1 - p) (saved[0], 0 or the scale);

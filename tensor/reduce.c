@@ -110,7 +110,7 @@ static Tensor *sum_or_mean(TensorOp op, const Tensor *a, int dim, bool keepdim, 
     store_sums(out, block_sums(tensor__contiguous_data(a), b), mean ? b.size : 1);
     TensorNode *n = tensor__record(op, out, 1, (const Tensor *[]){a});
     if (n) n->ival[0] = dim;
-    return out;
+    return tensor__result(out);
 }
 
 static Block node_block(const TensorNode *n)
@@ -275,7 +275,7 @@ static Tensor *var_common(const Tensor *a, int dim, int correction, bool keepdim
         n->ival[1] = dim;
         n->scalar[0] = correction;
     }
-    return out;
+    return tensor__result(out);
 }
 
 /* forward: y = sum((x - mean(x))^2) / (numel - correction) (0-d) */

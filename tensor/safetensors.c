@@ -28,7 +28,7 @@
 
 /* ---- the write-failure hook of the tests ---------------------------------- */
 
-static int writes_until_failure;   /* 0: never fail */
+static int writes_until_failure; /* 0: never fail */
 
 void tensor__fail_write(int nth) { writes_until_failure = nth > 0 ? nth : 0; }
 
@@ -81,8 +81,8 @@ static int create_temporary(const char *path, char **tmp)
     return -1;
 }
 
-static int write_contents(int fd, const char *header, size_t len, int n,
-                          const TensorEntry *entries, const int *order)
+static int write_contents(int fd, const char *header, size_t len, int n, const TensorEntry *entries,
+                          const int *order)
 {
     unsigned char le[8];
     for (int k = 0; k < 8; k++) le[k] = (unsigned char)((uint64_t)len >> (8 * k));
@@ -113,10 +113,13 @@ int tensor_save_entries(const char *path, int n, const TensorEntry *entries, int
                         const TensorMeta *meta)
 {
     if (!path) return tensor__error("save: path is NULL"), -1;
-    if (n < 0 || (n > 0 && !entries))
-        return tensor__error("save %s: %d entries at %p", path, n, (const void *)entries), -1;
-    if (n_meta < 0 || (n_meta > 0 && !meta))
-        return tensor__error("save %s: %d metadata at %p", path, n_meta, (const void *)meta), -1;
+    if (n < 0 || n_meta < 0)
+        return tensor__error("save %s: negative count (%d entries, %d metadata)", path, n, n_meta),
+               -1;
+    if ((n > 0 && !entries) || (n_meta > 0 && !meta))
+        return tensor__error("save %s: the %s list is NULL", path,
+                             n > 0 && !entries ? "entry" : "metadata"),
+               -1;
     int *order = malloc((size_t)(n ? n : 1) * sizeof *order);
     if (!order) tensor__abort(__FILE__, __LINE__, "out of memory");
     size_t len;
@@ -124,7 +127,8 @@ int tensor_save_entries(const char *path, int n, const TensorEntry *entries, int
     char *tmp = NULL;
     int fd = header ? create_temporary(path, &tmp) : -1, rc = -1;
     if (header && fd < 0) {
-        tensor__error("save %s: cannot create a temporary file beside it: %s", path, strerror(errno));
+        tensor__error("save %s: cannot create a temporary file beside it: %s", path,
+                      strerror(errno));
     } else if (header) {
         int failed = write_contents(fd, header, len, n, entries, order);
         int err = errno;
@@ -217,7 +221,8 @@ static int read_at(const TensorFile *f, int fd, void *buf, size_t n, uint64_t of
         ssize_t k = pread(fd, (char *)buf + done, n - done, (off_t)(offset + done));
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) {
-            tensor__error("load %s: %s", f->label, k ? strerror(errno) : "the file shrank while read");
+            tensor__error("load %s: %s", f->label,
+                          k ? strerror(errno) : "the file shrank while read");
             return -1;
         }
         done += (size_t)k;
@@ -296,12 +301,16 @@ const char *tensor_file_meta(const TensorFile *f, const char *key)
 int tensor_file_expect_meta(const TensorFile *f, const char *key, const char *value)
 {
     if (!f) return -1;
-    if (!key || !value) return tensor__error("load %s: expected metadata key or value is NULL", f->label), -1;
+    if (!key || !value)
+        return tensor__error("load %s: expected metadata key or value is NULL", f->label), -1;
     const char *v = tensor_file_meta(f, key);
-    if (!v) return tensor__error("load %s: no metadata \"%s\" (\"%s\" expected)", f->label, key, value), -1;
+    if (!v)
+        return tensor__error("load %s: no metadata \"%s\" (\"%s\" expected)", f->label, key, value),
+               -1;
     if (strcmp(v, value) != 0)
-        return tensor__error("load %s: metadata \"%s\" is \"%s\" in file, \"%s\" expected", f->label,
-                             key, v, value), -1;
+        return tensor__error("load %s: metadata \"%s\" is \"%s\" in file, \"%s\" expected",
+                             f->label, key, v, value),
+               -1;
     return 0;
 }
 
@@ -333,16 +342,19 @@ static int check_dst(const TensorFile *f, int i, const TensorEntry *d, const Ten
     const TensorEntry *e = tensor_file_find(f, d->name);
     if (!e)
         return tensor__error("load %s: %s is missing from the file (it holds %s)", f->label,
-                             d->name, file_names(f, names, sizeof names)), -1;
+                             d->name, file_names(f, names, sizeof names)),
+               -1;
     if (e->dtype != d->dtype)
         return tensor__error("load %s: %s: dtype %s in file, %s in %s", f->label, d->name,
-                             tensor_dtype_name(e->dtype), tensor_dtype_name(d->dtype), what), -1;
+                             tensor_dtype_name(e->dtype), tensor_dtype_name(d->dtype), what),
+               -1;
     bool same = e->ndim == d->ndim;
     for (int k = 0; same && k < e->ndim; k++) same = e->shape[k] == d->shape[k];
     if (!same)
         return tensor__error("load %s: %s: shape %s in file, %s in %s", f->label, d->name,
                              tensor__st_shape_text(a, sizeof a, e->ndim, e->shape),
-                             tensor__st_shape_text(b, sizeof b, d->ndim, d->shape), what), -1;
+                             tensor__st_shape_text(b, sizeof b, d->ndim, d->shape), what),
+               -1;
     if (!d->data && tensor__st_bytes(d))
         return tensor__error("load %s: %s: destination data is NULL", f->label, d->name), -1;
     return 0;
@@ -351,8 +363,8 @@ static int check_dst(const TensorFile *f, int i, const TensorEntry *d, const Ten
 int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst, const char *what)
 {
     if (!f) return -1;
-    if (n < 0 || (n > 0 && !dst))
-        return tensor__error("load %s: %d destinations at %p", f->label, n, (const void *)dst), -1;
+    if (n < 0) return tensor__error("load %s: negative count %d", f->label, n), -1;
+    if (n > 0 && !dst) return tensor__error("load %s: the destination list is NULL", f->label), -1;
     what = what ? what : "destination";
     for (int i = 0; i < n; i++)
         if (check_dst(f, i, &dst[i], dst, what)) return -1;
@@ -360,10 +372,12 @@ int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst, const c
      * a tensor the caller does not have. */
     for (int i = 0; n != f->count && i < f->count; i++) {
         bool wanted = false;
-        for (int j = 0; j < n && !wanted; j++) wanted = strcmp(dst[j].name, f->entries[i].name) == 0;
+        for (int j = 0; j < n && !wanted; j++)
+            wanted = strcmp(dst[j].name, f->entries[i].name) == 0;
         if (!wanted)
             return tensor__error("load %s: the file has %s, which the %s does not", f->label,
-                                 f->entries[i].name, what), -1;
+                                 f->entries[i].name, what),
+                   -1;
     }
     for (int i = 0; i < n; i++) {
         const TensorEntry *e = tensor_file_find(f, dst[i].name);

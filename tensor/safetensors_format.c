@@ -49,9 +49,14 @@ static void put_string(Buf *b, const char *s)
     put(b, "\"", 1);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        const char *short_form = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b"
-                               : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                               : c == '\t' ? "\\t" : NULL;
+        const char *short_form = c == '"'    ? "\\\""
+                                 : c == '\\' ? "\\\\"
+                                 : c == '\b' ? "\\b"
+                                 : c == '\f' ? "\\f"
+                                 : c == '\n' ? "\\n"
+                                 : c == '\r' ? "\\r"
+                                 : c == '\t' ? "\\t"
+                                             : NULL;
         if (short_form)
             put(b, short_form, 2);
         else if (c < 0x20)
@@ -72,12 +77,14 @@ static int check_entry(const char *path, int i, const TensorEntry *e)
     if ((unsigned)e->dtype >= TENSOR_DTYPE_COUNT)
         return tensor__error("save %s: %s: unknown dtype %d", path, e->name, (int)e->dtype), -1;
     if (e->ndim < 0 || e->ndim > TENSOR_MAX_DIMS)
-        return tensor__error("save %s: %s: %d dims; between 0 and %d are supported", path,
-                             e->name, e->ndim, TENSOR_MAX_DIMS), -1;
+        return tensor__error("save %s: %s: %d dims; between 0 and %d are supported", path, e->name,
+                             e->ndim, TENSOR_MAX_DIMS),
+               -1;
     for (int d = 0; d < e->ndim; d++)
         if (e->shape[d] < 0)
             return tensor__error("save %s: %s: negative size %lld in dim %d", path, e->name,
-                                 (long long)e->shape[d], d), -1;
+                                 (long long)e->shape[d], d),
+                   -1;
     uint64_t bytes = tensor__st_bytes(e);
     if (bytes == UINT64_MAX) return tensor__error("save %s: %s: too large", path, e->name), -1;
     if (bytes && !e->data) return tensor__error("save %s: %s: data is NULL", path, e->name), -1;
@@ -89,7 +96,9 @@ static int check_meta(const char *path, int n_meta, const TensorMeta *meta)
     for (int i = 0; i < n_meta; i++) {
         const char *k = meta[i].key, *v = meta[i].value;
         if (!k || !v)
-            return tensor__error("save %s: metadata %d has a NULL %s", path, i, k ? "value" : "key"), -1;
+            return tensor__error("save %s: metadata %d has a NULL %s", path, i,
+                                 k ? "value" : "key"),
+                   -1;
         if (!tensor__st_utf8_valid((const unsigned char *)k, strlen(k)) ||
             !tensor__st_utf8_valid((const unsigned char *)v, strlen(v)))
             return tensor__error("save %s: metadata \"%s\" is not valid UTF-8", path, k), -1;

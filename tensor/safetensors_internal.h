@@ -13,14 +13,14 @@
 #define TENSOR__ST_MAX_HEADER 100000000u
 
 struct TensorFile {
-    char *label;                 /* the path, or the caller's name: messages say "load <label>" */
-    unsigned char *bytes;        /* the whole file */
+    char *label;          /* the path, or the caller's name: messages say "load <label>" */
+    unsigned char *bytes; /* the whole file */
     size_t size;
     int count;
-    TensorEntry *entries;        /* in data order; names owned, data into bytes */
-    uint64_t *begin;             /* [i]: entries[i]'s offset in the data */
+    TensorEntry *entries; /* in data order; names owned, data into bytes */
+    uint64_t *begin;      /* [i]: entries[i]'s offset in the data */
     int n_meta;
-    TensorMeta *meta;            /* owned strings */
+    TensorMeta *meta; /* owned strings */
 };
 
 /* Parses the JSON header (n bytes, not NUL-terminated) into f's entries,

@@ -19,11 +19,13 @@ static const struct {
     const char *name;
     size_t size;
 } dtypes[TENSOR_DTYPE_COUNT] = {
-    [TENSOR_BOOL] = {"BOOL", 1}, [TENSOR_U8] = {"U8", 1},     [TENSOR_I8] = {"I8", 1},
-    [TENSOR_F8_E5M2] = {"F8_E5M2", 1}, [TENSOR_F8_E4M3] = {"F8_E4M3", 1},
-    [TENSOR_I16] = {"I16", 2},   [TENSOR_U16] = {"U16", 2},   [TENSOR_F16] = {"F16", 2},
-    [TENSOR_BF16] = {"BF16", 2}, [TENSOR_I32] = {"I32", 4},   [TENSOR_U32] = {"U32", 4},
-    [TENSOR_F32] = {"F32", 4},   [TENSOR_F64] = {"F64", 8},   [TENSOR_I64] = {"I64", 8},
+    [TENSOR_BOOL] = {"BOOL", 1},       [TENSOR_U8] = {"U8", 1},
+    [TENSOR_I8] = {"I8", 1},           [TENSOR_F8_E5M2] = {"F8_E5M2", 1},
+    [TENSOR_F8_E4M3] = {"F8_E4M3", 1}, [TENSOR_I16] = {"I16", 2},
+    [TENSOR_U16] = {"U16", 2},         [TENSOR_F16] = {"F16", 2},
+    [TENSOR_BF16] = {"BF16", 2},       [TENSOR_I32] = {"I32", 4},
+    [TENSOR_U32] = {"U32", 4},         [TENSOR_F32] = {"F32", 4},
+    [TENSOR_F64] = {"F64", 8},         [TENSOR_I64] = {"I64", 8},
     [TENSOR_U64] = {"U64", 8},
 };
 
@@ -118,8 +120,10 @@ static int hex4(Parser *p, size_t at, uint32_t *out)
     uint32_t v = 0;
     for (size_t k = 0; k < 4; k++) {
         char c = at + k < p->n ? p->s[at + k] : 0;
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (d < 0) return fail(p, "bad \\u escape in a string");
         v = v << 4 | (uint32_t)d;
     }
@@ -150,7 +154,8 @@ static int unescape(Parser *p, char *o, size_t *len)
         return 0;
     }
     uint32_t cp = 0, lo = 0;
-    if (c != 'u' || hex4(p, p->pos + 2, &cp)) return c == 'u' ? -1 : fail(p, "bad escape in a string");
+    if (c != 'u' || hex4(p, p->pos + 2, &cp))
+        return c == 'u' ? -1 : fail(p, "bad escape in a string");
     p->pos += 6;
     if (cp >= 0xdc00 && cp <= 0xdfff) return fail(p, "unpaired surrogate in a string");
     if (cp >= 0xd800 && cp <= 0xdbff) {
@@ -270,12 +275,15 @@ static int parse_tensor(Parser *p, TensorEntry *e, uint64_t off[2])
             if (parse_string(p, &key)) return -1;
             int k = 0;
             while (k < 3 && strcmp(key, fields[k]) != 0) k++;
-            int rc = k == 3 ? fail(p, "%s: unknown field \"%.32s\"", e->name, key)
-                   : seen[k] ? fail(p, "%s: \"%s\" given twice", e->name, key) : 0;
+            int rc = k == 3    ? fail(p, "%s: unknown field \"%.32s\"", e->name, key)
+                     : seen[k] ? fail(p, "%s: \"%s\" given twice", e->name, key)
+                               : 0;
             free(key);
             if (rc || expect(p, ':', "after a field name")) return -1;
             seen[k] = true;
-            rc = k == 0 ? parse_dtype(p, e) : k == 1 ? parse_shape(p, e) : parse_offsets(p, e->name, off);
+            rc = k == 0   ? parse_dtype(p, e)
+                 : k == 1 ? parse_shape(p, e)
+                          : parse_offsets(p, e->name, off);
             if (rc) return -1;
         } while (accept(p, ','));
         if (expect(p, '}', "to close a tensor's description")) return -1;
@@ -289,7 +297,7 @@ static int parse_metadata(Parser *p)
 {
     TensorFile *f = p->f;
     if (f->meta) return fail(p, "\"__metadata__\" given twice");
-    f->meta = xrealloc(NULL, sizeof *f->meta);   /* non-NULL: seen, even when empty */
+    f->meta = xrealloc(NULL, sizeof *f->meta); /* non-NULL: seen, even when empty */
     p->cap_meta = 1;
     if (expect(p, '{', "to open __metadata__")) return -1;
     if (accept(p, '}')) return 0;
@@ -333,7 +341,7 @@ static int parse_member(Parser *p)
     TensorEntry *e = &f->entries[f->count];
     memset(e, 0, sizeof *e);
     e->name = name;
-    f->count++;   /* owns name from here, for tensor__st_free_header */
+    f->count++; /* owns name from here, for tensor__st_free_header */
     return parse_tensor(p, e, &f->begin[2 * (f->count - 1)]);
 }
 
@@ -402,11 +410,11 @@ static int check_layout(TensorFile *f, Span *s, uint64_t data_size)
                         : layout_error(f, &s[i], "leave a gap: the data starts at 0");
         uint64_t need = tensor__st_bytes(&s[i].e);
         if (need != s[i].end - s[i].begin)
-            return layout_error(f, &s[i], "hold %llu bytes; %s %s needs %llu",
-                                (unsigned long long)(s[i].end - s[i].begin),
-                                tensor_dtype_name(s[i].e.dtype),
-                                tensor__st_shape_text(shape, sizeof shape, s[i].e.ndim, s[i].e.shape),
-                                (unsigned long long)need);
+            return layout_error(
+                f, &s[i], "hold %llu bytes; %s %s needs %llu",
+                (unsigned long long)(s[i].end - s[i].begin), tensor_dtype_name(s[i].e.dtype),
+                tensor__st_shape_text(shape, sizeof shape, s[i].e.ndim, s[i].e.shape),
+                (unsigned long long)need);
         at = s[i].end;
     }
     if (at != data_size) {

@@ -305,7 +305,7 @@ static Tensor *softmax_op(const Tensor *a, int dim, bool log)
         n->saved[0] = out;
         n->ival[0] = d;
     }
-    return out;
+    return tensor__result(out);
 }
 
 Tensor *tensor_softmax(const Tensor *a, int dim) { return softmax_op(a, dim, false); }

@@ -143,6 +143,20 @@ void tensor_no_grad_end(void);
 bool tensor_is_grad_enabled(void);
 const char *tensor_grad_fn_name(const Tensor *t);            /* "MmBackward0" or NULL */
 
+/* Anomaly mode, like torch.autograd.detect_anomaly: when on, the first NaN
+ * or Inf an op PRODUCES (in its output while all its tensor inputs were
+ * finite) stops the pass with a message naming the op.  A forward op returns
+ * NULL:  "anomaly: log produced nan at element 3 of output (2,3)"; and
+ * tensor_backward returns -1 when a backward function turns a finite
+ * gradient into a NaN or Inf in an input's gradient (gradients of inputs
+ * already hit are as the walk left them):
+ *   "anomaly: DivBackward0 produced inf in the gradient of input 1 (2,3)"
+ * (input 1: the op's second input, the divisor).  masked_fill's fill value
+ * (-inf in causal attention) is the caller's, not an anomaly.  Off by
+ * default: the checks read every op's output. */
+void tensor_set_detect_anomaly(bool on);
+bool tensor_is_anomaly_enabled(void);
+
 /* ---- Elementwise (NumPy broadcasting for the binary ops) ----------------- */
 Tensor *tensor_add(const Tensor *a, const Tensor *b);
 Tensor *tensor_sub(const Tensor *a, const Tensor *b);

@@ -136,10 +136,12 @@ static const struct {
     const char *file, *into, *message;
 } mismatches[] = {
     {"v1", "v2", "W_query.weight is missing from the file (it holds W_key, W_query, W_value)"},
-    {"v2", "v1", "W_query is missing from the file (it holds W_key.bias, W_key.weight, "
-                 "W_query.bias, W_query.weight, W_value.bias, W_value.weight)"},
-    {"causal", "mhaw", "heads.0.W_query.weight is missing from the file (it holds W_key.weight, "
-                       "W_query.weight, W_value.weight, mask)"},
+    {"v2", "v1",
+     "W_query is missing from the file (it holds W_key.bias, W_key.weight, "
+     "W_query.bias, W_query.weight, W_value.bias, W_value.weight)"},
+    {"causal", "mhaw",
+     "heads.0.W_query.weight is missing from the file (it holds W_key.weight, "
+     "W_query.weight, W_value.weight, mask)"},
     {"mha", "causal", "W_query.weight: shape (4,3) in file, (2,3) in module"},
 };
 

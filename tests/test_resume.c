@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
-#include "tensor/internal.h"   /* tensor__fail_write */
+#include "tensor/internal.h" /* tensor__fail_write */
 #include "testutil.h"
 #include "toy_task.h"
 
@@ -54,7 +54,7 @@ START_TEST(test_resume_equals_one_run)
     train(&c, NULL, 0, 200, whole, NULL);
     train(&c, NULL, 0, 100, parts, ck_path());
     train(&c, ck_path(), 100, 200, parts, NULL);
-    ck_assert_mem_eq(parts, whole, sizeof whole);   /* bit for bit */
+    ck_assert_mem_eq(parts, whole, sizeof whole); /* bit for bit */
     remove(ck_path());
 }
 END_TEST
@@ -78,7 +78,7 @@ START_TEST(test_generator_normal_cache)
     ToyConfig c = toy_defaults();
     ToyRun run;
     ck_assert_int_eq(toy_init(&run, &c), 0);
-    tensor_randn(SHAPE(3));   /* leaves a cached sample */
+    tensor_randn(SHAPE(3)); /* leaves a cached sample */
     ck_assert(tensor_default_generator()->has_next_double_normal);
     ck_assert_int_eq(toy_save(&run, ck_path()), 0);
     Tensor *a = tensor_randn(SHAPE(5)), *u = tensor_rand(SHAPE(3));
@@ -141,7 +141,7 @@ START_TEST(test_failed_save_keeps_the_checkpoint)
         toy_step(&run);
         if (s == 99) ck_assert_int_eq(toy_save(&run, ck_path()), 0);
     }
-    tensor__fail_write(3 + _i);   /* in the data: length and header are writes 1 and 2 */
+    tensor__fail_write(3 + _i); /* in the data: length and header are writes 1 and 2 */
     ck_assert_int_eq(toy_save(&run, ck_path()), -1);
     tensor__fail_write(0);
     ck_assert_msg(strstr(checkpoint_error(), "No space left on device") != NULL, "%s",
@@ -230,7 +230,8 @@ START_TEST(test_program_refuses_a_mismatch)
     ck_assert_int_eq(run_program(args, out, sizeof out, true), 1);
     snprintf(expect, sizeof expect,
              "train_attention: --resume: load %s: metadata \"model\" is \"v2\" in file, "
-             "\"v1\" expected\n", ck_path());
+             "\"v1\" expected\n",
+             ck_path());
     ck_assert_str_eq(out, expect);
     snprintf(args, sizeof args, "--steps 10 --resume %s", ck_path());
     ck_assert_int_eq(run_program(args, out, sizeof out, true), 1);
@@ -241,8 +242,8 @@ START_TEST(test_program_refuses_a_mismatch)
     remove(ck_path());
     snprintf(args, sizeof args, "--resume %s", ck_path());
     ck_assert_int_eq(run_program(args, out, sizeof out, true), 1);
-    snprintf(expect, sizeof expect, "train_attention: --resume: load %s: No such file or directory\n",
-             ck_path());
+    snprintf(expect, sizeof expect,
+             "train_attention: --resume: load %s: No such file or directory\n", ck_path());
     ck_assert_str_eq(out, expect);
 }
 END_TEST

@@ -83,8 +83,8 @@ START_TEST(test_round_trip_of_every_kind)
     /* Data order: the reference's dtype order reversed (U64, I64, F64, F32,
      * U32, ...: 8-byte types first, so every tensor stays aligned), then by
      * name. */
-    static const char *const order[] = {"step", "normal", "W_query.weight", "empty",
-                                        "h\xc3\xa9\"ad\\s\n", "generator.mt"};
+    static const char *const order[] = {
+        "step", "normal", "W_query.weight", "empty", "h\xc3\xa9\"ad\\s\n", "generator.mt"};
     for (int i = 0; i < 6; i++) ck_assert_str_eq(tensor_file_entry(f, i)->name, order[i]);
     ck_assert_ptr_null(tensor_file_entry(f, 6));
     ck_assert_str_eq(tensor_file_meta(f, "model"), "v2");
@@ -100,7 +100,7 @@ START_TEST(test_round_trip_of_every_kind)
     memcpy(in, out, sizeof in);
     in[0].data = w2, in[1].data = &step2, in[2].data = mt2, in[3].data = d2, in[5].data = h2;
     ck_assert_msg(tensor_file_read(f, 6, in, "test") == 0, "%s", tensor_error());
-    ck_assert_mem_eq(w2, w, sizeof w);          /* bits, NaN and -0 included */
+    ck_assert_mem_eq(w2, w, sizeof w); /* bits, NaN and -0 included */
     ck_assert(step2 == step);
     ck_assert_mem_eq(mt2, mt, sizeof mt);
     ck_assert_mem_eq(d2, d, sizeof d);
@@ -128,7 +128,8 @@ START_TEST(test_bytes_match_the_reference_writer)
     ck_assert_mem_eq(b, "\x28\0\0\0\0\0\0\0{\"__metadata__\":{\"framework\":\"pt\"}}     ", 48);
 
     float v[6] = {0, 1, 2, 3, 4, 5};
-    TensorEntry e = {.name = "attn0", .dtype = TENSOR_F32, .ndim = 4, .shape = {1, 1, 2, 3}, .data = v};
+    TensorEntry e = {
+        .name = "attn0", .dtype = TENSOR_F32, .ndim = 4, .shape = {1, 1, 2, 3}, .data = v};
     ck_assert_int_eq(tensor_save_entries(in_folder("a"), 1, &e, 0, NULL), 0);
     b = read_bytes(in_folder("a"), &n);
     const char *json = "{\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}"
@@ -144,7 +145,7 @@ END_TEST
 START_TEST(test_entry_of_a_view_is_row_major)
 {
     Tensor *a = tensor_arange(0, 6, 1);
-    Tensor *t = tensor_t(tensor_view(a, SHAPE(2, 3)));  /* (3,2), not contiguous */
+    Tensor *t = tensor_t(tensor_view(a, SHAPE(2, 3))); /* (3,2), not contiguous */
     TensorEntry e = tensor_entry("t", t);
     ck_assert_int_eq(e.ndim, 2);
     ck_assert_int_eq(e.shape[0], 3);
@@ -169,7 +170,7 @@ static void fail_save_at(int nth)
     char expect[512];
     snprintf(expect, sizeof expect, "save %s: No space left on device", path);
     ck_assert_str_eq(tensor_error(), expect);
-    ck_assert_int_eq(files_in_folder(), 1);          /* no temporary file left */
+    ck_assert_int_eq(files_in_folder(), 1); /* no temporary file left */
     TensorFile *f = tensor_file_open(path);
     ck_assert_msg(f != NULL, "%s", tensor_error());
     e.data = back;
@@ -228,7 +229,8 @@ START_TEST(test_read_checks_everything_before_copying)
     };
     ck_assert_int_eq(tensor_file_read(f, 2, in, "module"), -1);
     char expect[512];
-    snprintf(expect, sizeof expect, "load %s: b: shape (3) in file, (3,1) in module", in_folder("f"));
+    snprintf(expect, sizeof expect, "load %s: b: shape (3) in file, (3,1) in module",
+             in_folder("f"));
     ck_assert_str_eq(tensor_error(), expect);
     ck_assert(a2[0] == -1 && a2[1] == -1);
     in[1].ndim = 1;

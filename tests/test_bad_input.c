@@ -1,0 +1,1169 @@
+/*
+ * Bad input, everywhere: one table row per way to misuse a public entry
+ * point of tensor.h, nn.h and optim.h, every malformed checkpoint file, and
+ * every bad flag of train_attention.  Each row must fail without crashing
+ * (NULL, -1 or NAN) and leave exactly the expected message in tensor_error()
+ * (a NULL input: no new message, so the first cause of a failed forward is
+ * kept).  Rows run in forked processes: a crash fails only its row.
+ */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "testutil.h"
+#include "train_options.h"
+
+typedef struct {
+    const char *entry;   /* the entry point and what is wrong */
+    bool (*fails)(void); /* true when the call reported failure */
+    const char *message; /* tensor_error() after it; "{ref}" is the reference folder */
+} Row;
+
+/* message with "{ref}" replaced by the reference folder. */
+static const char *expand(const char *message)
+{
+    static char out[2048];
+    const char *at = strstr(message, "{ref}");
+    if (!at) return message;
+    snprintf(out, sizeof out, "%.*s%s%s", (int)(at - message), message, ATTOGRAD_REFERENCE_DIR,
+             at + 5);
+    return out;
+}
+
+static void run_row(const Row *r)
+{
+    tensor_clear_error();
+    ck_assert_msg(r->fails(), "%s: did not fail", r->entry);
+    ck_assert_msg(strcmp(tensor_error(), expand(r->message)) == 0,
+                  "%s:\n  got      \"%s\"\n  expected \"%s\"", r->entry, tensor_error(),
+                  expand(r->message));
+}
+
+#define Z(...) tensor_zeros(SHAPE(__VA_ARGS__))
+static Tensor *leaf(Tensor *t) { return tensor_requires_grad_(t, true); }
+static Tensor *vec(int n, const float *v) { return tensor_from_data(v, 1, (const int64_t[]){n}); }
+
+/* ---- tensor.h --------------------------------------------------------------- */
+
+static bool scope_too_deep(void)
+{
+    TensorScope *outer = tensor_scope_begin(), *s = outer;
+    while (s) s = tensor_scope_begin();
+    tensor_scope_end(outer);
+    return true;
+}
+static bool scope_end_twice(void)
+{
+    TensorScope *s = tensor_scope_begin();
+    tensor_scope_end(s);
+    tensor_scope_end(s);
+    return true;
+}
+static bool free_scoped(void)
+{
+    tensor_free(Z(2));
+    return true;
+}
+static bool empty_ndim(void) { return !tensor_empty(-1, NULL); }
+static bool zeros_ndim(void) { return !tensor_zeros(9, (const int64_t[9]){0}); }
+static bool ones_null_shape(void) { return !tensor_ones(2, NULL); }
+static bool full_negative(void) { return !tensor_full(1, SHAPE(2, -3)); }
+static bool from_data_null(void) { return !tensor_from_data(NULL, SHAPE(2)); }
+static bool arange_step0(void) { return !tensor_arange(0, 1, 0); }
+static bool arange_nan(void) { return !tensor_arange(0, NAN, 1); }
+static bool arange_away(void) { return !tensor_arange(0, 5, -1); }
+static bool copy_shapes(void) { return !tensor_copy_(Z(2, 3), Z(3, 2)); }
+static bool item_many(void) { return isnan(tensor_item(Z(2, 2))); }
+static bool get_count(void) { return isnan(tensor_get(Z(2, 3), IDX(1))); }
+static bool get_range(void) { return isnan(tensor_get(Z(2, 3), IDX(1, 3))); }
+static bool set_range(void) { return tensor_set(Z(2, 3), 1, IDX(-3, 0)) == -1; }
+static bool rand_negative(void) { return !tensor_rand(SHAPE(-1)); }
+static bool randn_ndim(void) { return !tensor_randn(9, (const int64_t[9]){0}); }
+static bool uniform_order(void) { return !tensor_uniform_(Z(2), 1, 0, NULL); }
+static bool uniform_inf(void) { return !tensor_uniform_(Z(2), 0, INFINITY, NULL); }
+static bool normal_std(void) { return !tensor_normal_(Z(2), 0, -1, NULL); }
+static bool bernoulli_p(void) { return !tensor_bernoulli_(Z(2), 1.5f, NULL); }
+static bool bernoulli_nan(void) { return !tensor_bernoulli_(Z(2), NAN, NULL); }
+static bool requires_grad_nonleaf(void)
+{
+    return !tensor_requires_grad_(tensor_mul_scalar(leaf(Z(2)), 2), false);
+}
+static bool backward_no_grad(void) { return tensor_backward(tensor_sum(Z(2)), NULL) == -1; }
+static bool backward_not_scalar(void)
+{
+    return tensor_backward(tensor_exp(leaf(Z(2, 3))), NULL) == -1;
+}
+static bool backward_seed_shape(void)
+{
+    return tensor_backward(tensor_exp(leaf(Z(2))), Z(3)) == -1;
+}
+static bool backward_null(void) { return tensor_backward(NULL, NULL) == -1; }
+static bool add_broadcast(void) { return !tensor_add(Z(2, 3), Z(4)); }
+static bool mul_broadcast(void) { return !tensor_mul(Z(2, 3), Z(3, 3)); }
+static bool exp_null(void) { return !tensor_exp(NULL); }
+static bool div_null(void) { return !tensor_div(Z(2), NULL); }
+static bool sum_dim_range(void) { return !tensor_sum_dim(Z(2, 3), 2, false); }
+static bool mean_dim_range(void) { return !tensor_mean_dim(Z(2, 3), -3, true); }
+static bool max_dim_empty(void) { return !tensor_max_dim(Z(2, 0), 1, false, NULL); }
+static bool argmax_range(void) { return !tensor_argmax(Z(4), 1, false); }
+static bool var_dim_range(void) { return !tensor_var_dim(Z(4), 1, 1, false); }
+static bool matmul_inner(void) { return !tensor_matmul(Z(6, 3), Z(2, 3)); }
+static bool matmul_0d(void) { return !tensor_matmul(tensor_scalar(1), Z(2)); }
+static bool matmul_batch(void) { return !tensor_matmul(Z(2, 3, 4), Z(3, 4, 5)); }
+static bool linear_features(void) { return !tensor_linear(Z(6, 3), Z(2, 4), NULL); }
+static bool linear_bias(void) { return !tensor_linear(Z(6, 3), Z(2, 3), Z(3)); }
+static bool linear_weight_1d(void) { return !tensor_linear(Z(6, 3), Z(3), NULL); }
+static bool softmax_dim(void) { return !tensor_softmax(Z(2, 3), 2); }
+static bool log_softmax_dim(void) { return !tensor_log_softmax(Z(2, 3), -3); }
+static bool masked_fill_shape(void) { return !tensor_masked_fill(Z(2, 3), Z(3, 2), 0); }
+static bool triu_1d(void) { return !tensor_triu(Z(3), 0); }
+static bool t_3d(void) { return !tensor_t(Z(2, 3, 4)); }
+static bool transpose_dim(void) { return !tensor_transpose(Z(2, 3), 0, 2); }
+static bool permute_count(void) { return !tensor_permute(Z(2, 3), 1, (const int64_t[]){0}); }
+static bool permute_repeat(void) { return !tensor_permute(Z(2, 3), IDX(0, 0)); }
+static bool view_numel(void) { return !tensor_view(Z(2, 3), SHAPE(4)); }
+static bool view_two_minus(void) { return !tensor_view(Z(2, 3), SHAPE(-1, -1)); }
+static bool view_strides(void) { return !tensor_view(tensor_t(Z(2, 3)), SHAPE(6)); }
+static bool reshape_numel(void) { return !tensor_reshape(Z(2, 3), SHAPE(7)); }
+static bool narrow_range(void) { return !tensor_narrow(Z(2, 3), 1, 2, 2); }
+static bool narrow_0d(void) { return !tensor_narrow(tensor_scalar(1), 0, 0, 1); }
+static bool unsqueeze_dim(void) { return !tensor_unsqueeze(Z(2, 3), 4); }
+static bool squeeze_dim(void) { return !tensor_squeeze(Z(2, 3), 2); }
+static bool expand_size(void) { return !tensor_expand(Z(2, 3), SHAPE(2, 4)); }
+static bool cat_empty(void) { return !tensor_cat(0, NULL, 0); }
+static bool cat_shapes(void) { return !tensor_cat(2, (Tensor *[]){Z(2, 3), Z(3, 2)}, 0); }
+static bool cat_null(void) { return !tensor_cat(2, (Tensor *[]){Z(2, 3), NULL}, 0); }
+static bool stack_shapes(void) { return !tensor_stack(2, (Tensor *[]){Z(2), Z(3)}, 0); }
+static bool index_select_range(void)
+{
+    return !tensor_index_select(Z(3, 2), 0, vec(1, (float[]){3}));
+}
+static bool index_select_frac(void)
+{
+    return !tensor_index_select(Z(3, 2), 0, vec(1, (float[]){0.5f}));
+}
+static bool index_select_2d(void) { return !tensor_index_select(Z(3, 2), 0, Z(1, 1)); }
+static bool embedding_range(void) { return !tensor_embedding(Z(4, 2), vec(2, (float[]){1, 4})); }
+static bool dropout_p(void) { return !tensor_dropout(Z(2), 1.5f, true, NULL); }
+static bool dropout_nan(void) { return !tensor_dropout(Z(2), NAN, true, NULL); }
+static bool normal_nan(void) { return !tensor_normal_(Z(2), NAN, 1, NULL); }
+static bool ce_target_nan(void)
+{
+    return !tensor_cross_entropy(Z(2, 3), vec(2, (float[]){NAN, 0}));
+}
+static bool index_nan(void) { return !tensor_index_select(Z(3, 2), 0, vec(1, (float[]){NAN})); }
+static bool mse_shapes(void) { return !tensor_mse_loss(Z(2, 3), Z(3, 2)); }
+static bool ce_target_shape(void) { return !tensor_cross_entropy(Z(2, 3), Z(3)); }
+static bool ce_target_range(void)
+{
+    return !tensor_cross_entropy(Z(2, 3), vec(2, (float[]){0, 3}));
+}
+static bool ce_target_frac(void)
+{
+    return !tensor_cross_entropy(Z(2, 3), vec(2, (float[]){0, 1.5f}));
+}
+static bool ce_logits_3d(void) { return !tensor_cross_entropy(Z(2, 3, 4), Z(2)); }
+static Tensor *identity(Tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    return in[0];
+}
+static bool gradcheck_eps(void)
+{
+    return tensor_gradcheck(identity, NULL, 1, (Tensor *[]){leaf(Z(2))}, 0, 1e-3, 1e-3, NULL) == -1;
+}
+static bool gradcheck_none(void)
+{
+    return tensor_gradcheck(NULL, NULL, 0, NULL, 1e-3, 0, 0, NULL) == -1;
+}
+static bool graph_dot_file(void) { return tensor_graph_dot(Z(2), NULL) == -1; }
+static bool print_file(void) { return tensor_fprint(NULL, Z(2)) == -1; }
+static bool print_precision(void)
+{
+    tensor_set_print_precision(31);
+    return true;
+}
+static bool safe_entry_null(void) { return tensor_entry("x", NULL).data == NULL; }
+
+static const Row tensor_rows[] = {
+    {"scope_begin: too deep", scope_too_deep, "scope_begin: scopes nested deeper than 64"},
+    {"scope_end: twice", scope_end_twice, "scope_end: not an open scope"},
+    {"tensor_free: a scope's tensor", free_scoped,
+     "tensor_free: tensor (2) belongs to a scope; end the scope instead"},
+    {"empty: -1 dims", empty_ndim, "empty: -1 dims; between 0 and 8 are supported"},
+    {"zeros: 9 dims", zeros_ndim, "zeros: 9 dims; between 0 and 8 are supported"},
+    {"ones: NULL shape", ones_null_shape, "ones: shape is NULL"},
+    {"full: negative size", full_negative, "full: negative size -3 in dim 1"},
+    {"from_data: NULL data", from_data_null, "from_data: data is NULL"},
+    {"arange: step 0", arange_step0, "arange: bad range start=0 end=1 step=0"},
+    {"arange: NaN end", arange_nan, "arange: bad range start=0 end=nan step=1"},
+    {"arange: wrong way", arange_away, "arange: step -1 goes away from end (start=0 end=5)"},
+    {"copy_: shapes", copy_shapes, "copy_: shapes differ, (2,3) <- (3,2)"},
+    {"item: 4 elements", item_many, "item: tensor of shape (2,2) has 4 elements, not 1"},
+    {"get: index count", get_count, "get: 1 indices for a 2-d tensor (2,3)"},
+    {"get: out of range", get_range, "get: index 3 out of range for dim 1 of (2,3)"},
+    {"set: out of range", set_range, "set: index -3 out of range for dim 0 of (2,3)"},
+    {"rand: negative size", rand_negative, "rand: negative size -1 in dim 0"},
+    {"randn: 9 dims", randn_ndim, "randn: 9 dims; between 0 and 8 are supported"},
+    {"uniform_: from > to", uniform_order, "uniform_: from 1 > to 0 for (2)"},
+    {"uniform_: infinite", uniform_inf, "uniform_: range [0, inf) of (2) is not finite"},
+    {"normal_: std < 0", normal_std,
+     "normal_: mean 0, std -1 for (2): need a finite mean and std >= 0"},
+    {"bernoulli_: p 1.5", bernoulli_p, "bernoulli_: p = 1.5 for (2) is not in [0, 1]"},
+    {"bernoulli_: p NaN", bernoulli_nan, "bernoulli_: p = nan for (2) is not in [0, 1]"},
+    {"requires_grad_: not a leaf", requires_grad_nonleaf,
+     "requires_grad_: tensor (2) is not a leaf (made by MulBackward0); detach it first"},
+    {"backward: no grad", backward_no_grad,
+     "backward: tensor () does not require grad and has no grad_fn"},
+    {"backward: not a scalar", backward_not_scalar,
+     "backward: grad can be implicitly created only for scalar outputs; output has shape (2,3)"},
+    {"backward: seed shape", backward_seed_shape,
+     "backward: grad_output shape (3) differs from output shape (2)"},
+    {"backward: NULL", backward_null, ""},
+    {"add: broadcast", add_broadcast, "add: shapes (2,3) and (4) cannot broadcast (dim 1: 3 vs 4)"},
+    {"mul: broadcast", mul_broadcast,
+     "mul: shapes (2,3) and (3,3) cannot broadcast (dim 0: 2 vs 3)"},
+    {"exp: NULL", exp_null, ""},
+    {"div: NULL", div_null, ""},
+    {"sum_dim: dim 2", sum_dim_range,
+     "sum_dim: dim 2 out of range for a 2-d tensor (2,3) (expected -2 to 1)"},
+    {"mean_dim: dim -3", mean_dim_range,
+     "mean_dim: dim -3 out of range for a 2-d tensor (2,3) (expected -2 to 1)"},
+    {"max_dim: empty dim", max_dim_empty,
+     "max_dim: dim 1 of (2,0) has size 0; the reduction needs at least one element"},
+    {"argmax: dim 1", argmax_range,
+     "argmax: dim 1 out of range for a 1-d tensor (4) (expected -1 to 0)"},
+    {"var_dim: dim 1", var_dim_range,
+     "var_dim: dim 1 out of range for a 1-d tensor (4) (expected -1 to 0)"},
+    {"matmul: inner sizes", matmul_inner, "matmul: (6,3) @ (2,3): inner sizes differ (3 != 2)"},
+    {"matmul: 0-d", matmul_0d,
+     "matmul: () @ (2): both operands need at least 1 dim, got a 0-d one"},
+    {"matmul: batch dims", matmul_batch, "matmul: (2,3,4) @ (3,4,5): batch dims do not broadcast"},
+    {"linear: in features", linear_features,
+     "linear: input (6,3), weight (2,4): in features differ (3 != 4)"},
+    {"linear: bias", linear_bias, "linear: bias (3) must be (2) for weight (2,3)"},
+    {"linear: 1-d weight", linear_weight_1d, "linear: weight (3) must be 2-d (out, in)"},
+    {"softmax: dim 2", softmax_dim,
+     "softmax: dim 2 out of range for a 2-d tensor (2,3) (expected -2 to 1)"},
+    {"log_softmax: dim -3", log_softmax_dim,
+     "log_softmax: dim -3 out of range for a 2-d tensor (2,3) (expected -2 to 1)"},
+    {"masked_fill: mask", masked_fill_shape,
+     "masked_fill: mask (3,2) is not broadcastable to input (2,3)"},
+    {"triu: 1-d", triu_1d, "triu: input (3) must have at least 2 dims"},
+    {"t: 3-d", t_3d, "t: expects a tensor with <= 2 dimensions, but got a 3-d tensor (2,3,4)"},
+    {"transpose: dim 2", transpose_dim,
+     "transpose: dim 2 out of range for a 2-d tensor (2,3) (expected -2 to 1)"},
+    {"permute: count", permute_count, "permute: 1 dims given for a 2-d tensor (2,3)"},
+    {"permute: repeated", permute_repeat,
+     "permute: dims (0,0) are not a permutation of the dims of (2,3)"},
+    {"view: numel", view_numel, "view: shape (4) is invalid for a tensor (2,3) of 6 elements"},
+    {"view: two -1", view_two_minus,
+     "view: shape (-1,-1): only one size may be -1, and no other may be negative"},
+    {"view: strides", view_strides,
+     "view: shape (6) is not compatible with the strides (1,3) of (3,2) (a dim would span two "
+     "non-contiguous parts); use reshape"},
+    {"reshape: numel", reshape_numel,
+     "reshape: shape (7) is invalid for a tensor (2,3) of 6 elements"},
+    {"narrow: past the end", narrow_range,
+     "narrow: start 2 + length 2 does not fit in size 3 of dim 1 of (2,3)"},
+    {"narrow: 0-d", narrow_0d, "narrow: cannot narrow a 0-d tensor"},
+    {"unsqueeze: dim 4", unsqueeze_dim,
+     "unsqueeze: dim 4 out of range for a 2-d tensor (2,3) (expected -3 to 2)"},
+    {"squeeze: dim 2", squeeze_dim,
+     "squeeze: dim 2 out of range for a 2-d tensor (2,3) (expected -2 to 1)"},
+    {"expand: size", expand_size,
+     "expand: size 4 does not match size 3 of (2,3) in dim 1 (only size-1 dims expand; -1 keeps an "
+     "existing size), target (2,4)"},
+    {"cat: no tensors", cat_empty, "cat: expected a non-empty list of tensors, got 0"},
+    {"cat: sizes", cat_shapes,
+     "cat: sizes must match except in dim 0: tensor 0 is (2,3), tensor 1 is (3,2)"},
+    {"cat: NULL", cat_null, ""},
+    {"stack: shapes", stack_shapes,
+     "stack: tensors must have the same shape: tensor 0 is (2), tensor 1 is (3)"},
+    {"index_select: out of range", index_select_range,
+     "index_select: index 3 at position 0 is out of range for dim 0 of (3,2) (expected 0 to 2)"},
+    {"index_select: fraction", index_select_frac,
+     "index_select: index 0.5 at position 0 is not a whole number"},
+    {"index_select: 2-d index", index_select_2d,
+     "index_select: index must be 0-d or 1-d, got (1,1)"},
+    {"embedding: out of range", embedding_range,
+     "embedding: index 4 at position 1 is out of range for dim 0 of (4,2) (expected 0 to 3)"},
+    {"dropout: p 1.5", dropout_p, "dropout: probability p = 1.5 for (2) is not between 0 and 1"},
+    {"dropout: p NaN", dropout_nan, "dropout: probability p = nan for (2) is not between 0 and 1"},
+    {"normal_: mean NaN", normal_nan,
+     "normal_: mean nan, std 1 for (2): need a finite mean and std >= 0"},
+    {"cross_entropy: target NaN", ce_target_nan,
+     "cross_entropy: target[0] = nan is not a class index (a whole number from 0 to 2)"},
+    {"index_select: index NaN", index_nan,
+     "index_select: index nan at position 0 is not a whole number"},
+    {"mse_loss: shapes", mse_shapes, "mse_loss: pred (2,3) and target (3,2) have different shapes"},
+    {"cross_entropy: target shape", ce_target_shape,
+     "cross_entropy: logits (2,3) need a target of shape (2), got (3)"},
+    {"cross_entropy: class 3 of 3", ce_target_range,
+     "cross_entropy: target[1] = 3 is out of range for 3 classes (0 to 2)"},
+    {"cross_entropy: class 1.5", ce_target_frac,
+     "cross_entropy: target[1] = 1.5 is not a class index (a whole number from 0 to 2)"},
+    {"cross_entropy: 3-d logits", ce_logits_3d,
+     "cross_entropy: logits (2,3,4) must be (N,C) or (C)"},
+    {"gradcheck: eps 0", gradcheck_eps, "gradcheck: eps must be positive, got 0"},
+    {"gradcheck: nothing", gradcheck_none, "gradcheck: no function or inputs"},
+    {"graph_dot: NULL FILE", graph_dot_file, "graph_dot: FILE is NULL"},
+    {"fprint: NULL FILE", print_file, "print: FILE is NULL"},
+    {"set_print_precision: 31", print_precision,
+     "set_print_precision: 31 digits; between 0 and 30 are supported"},
+    {"tensor_entry: NULL tensor", safe_entry_null, ""},
+};
+
+START_TEST(test_tensor_entry_points) { run_row(&tensor_rows[_i]); }
+END_TEST
+
+/* A NULL tensor (or module, optimizer, file) passes through: the call fails
+ * or does nothing, and adds no message.  Calls that return nothing count as
+ * "failed" once they have returned. */
+#define NULL_ROW(fn, expr) \
+    static bool fn(void) { return (expr); }
+#define A Z(2, 3)
+NULL_ROW(n_keep, !tensor_keep(NULL))
+NULL_ROW(n_free, (tensor_free(NULL), true))
+NULL_ROW(n_zeros_like, !tensor_zeros_like(NULL))
+NULL_ROW(n_clone, !tensor_clone(NULL))
+NULL_ROW(n_copy, !tensor_copy_(NULL, A) && !tensor_copy_(A, NULL))
+NULL_ROW(n_fill, !tensor_fill_(NULL, 1))
+NULL_ROW(n_item, isnan(tensor_item(NULL)))
+NULL_ROW(n_get, isnan(tensor_get(NULL, IDX(0))))
+NULL_ROW(n_set, tensor_set(NULL, 1, IDX(0)) == -1)
+NULL_ROW(n_shape_str, !strcmp(tensor_shape_str(NULL), "(null)"))
+NULL_ROW(n_rand_gen, tensor_rand_gen(NULL, SHAPE(2)) != NULL) /* NULL: the default generator */
+NULL_ROW(n_uniform, !tensor_uniform_(NULL, 0, 1, NULL))
+NULL_ROW(n_normal, !tensor_normal_(NULL, 0, 1, NULL))
+NULL_ROW(n_bernoulli, !tensor_bernoulli_(NULL, 0.5f, NULL))
+NULL_ROW(n_requires_grad, !tensor_requires_grad_(NULL, true))
+NULL_ROW(n_zero_grad, (tensor_zero_grad(NULL), true))
+NULL_ROW(n_detach, !tensor_detach(NULL))
+NULL_ROW(n_grad_fn_name, !tensor_grad_fn_name(NULL))
+NULL_ROW(n_unary, !tensor_neg(NULL) && !tensor_pow(NULL, 2) && !tensor_log(NULL) &&
+                      !tensor_sqrt(NULL) && !tensor_tanh(NULL) && !tensor_sigmoid(NULL) &&
+                      !tensor_relu(NULL) && !tensor_gelu(NULL) && !tensor_abs(NULL) &&
+                      !tensor_clamp(NULL, 0, 1))
+NULL_ROW(n_binary, !tensor_add(NULL, A) && !tensor_sub(A, NULL) && !tensor_mul(NULL, NULL) &&
+                       !tensor_add_scalar(NULL, 1) && !tensor_sub_scalar(NULL, 1) &&
+                       !tensor_mul_scalar(NULL, 1) && !tensor_div_scalar(NULL, 1))
+NULL_ROW(n_reduce, !tensor_sum(NULL) && !tensor_sum_dim(NULL, 0, false) && !tensor_mean(NULL) &&
+                       !tensor_mean_dim(NULL, 0, true) && !tensor_max_dim(NULL, 0, false, NULL) &&
+                       !tensor_argmax(NULL, 0, false) && !tensor_var(NULL, 1) &&
+                       !tensor_var_dim(NULL, 0, 1, false))
+NULL_ROW(n_matmul,
+         !tensor_matmul(NULL, A) && !tensor_linear(NULL, A, NULL) && !tensor_linear(A, NULL, NULL))
+NULL_ROW(n_softmax, !tensor_softmax(NULL, 0) && !tensor_log_softmax(NULL, 0) &&
+                        !tensor_masked_fill(A, NULL, 0) && !tensor_masked_fill(NULL, A, 0) &&
+                        !tensor_triu(NULL, 0) && !tensor_tril(NULL, 0))
+NULL_ROW(n_shape, !tensor_t(NULL) && !tensor_transpose(NULL, 0, 1) &&
+                      !tensor_permute(NULL, IDX(0, 1)) && !tensor_view(NULL, SHAPE(6)) &&
+                      !tensor_reshape(NULL, SHAPE(6)) && !tensor_flatten(NULL) &&
+                      !tensor_narrow(NULL, 0, 0, 1) && !tensor_unsqueeze(NULL, 0) &&
+                      !tensor_squeeze(NULL, 0) && !tensor_expand(NULL, SHAPE(2, 3)) &&
+                      !tensor_contiguous(NULL))
+NULL_ROW(n_join, !tensor_stack(1, (Tensor *[]){NULL}, 0) && !tensor_index_select(A, 0, NULL) &&
+                     !tensor_embedding(NULL, A) && !tensor_embedding(A, NULL))
+NULL_ROW(n_losses, !tensor_dropout(NULL, 0.5f, true, NULL) && !tensor_mse_loss(NULL, A) &&
+                       !tensor_cross_entropy(A, NULL))
+NULL_ROW(n_set_name, !tensor_set_name(NULL, "x"))
+NULL_ROW(n_print,
+         tensor_print(NULL) == -1 && tensor_fprint(stdout, NULL) == -1 && !tensor_format(NULL))
+NULL_ROW(n_scope_end, (tensor_scope_end(NULL), true))
+NULL_ROW(n_file, tensor_file_count(NULL) == 0 && !tensor_file_entry(NULL, 0) &&
+                     !tensor_file_find(NULL, "a") && !tensor_file_meta(NULL, "a") &&
+                     tensor_file_expect_meta(NULL, "a", "b") == -1 &&
+                     (tensor_file_close(NULL), true))
+NULL_ROW(n_dtype, !strcmp(tensor_dtype_name((TensorDtype)99), "?") &&
+                      tensor_dtype_size((TensorDtype)-1) == 0)
+#undef A
+
+static const Row null_rows[] = {
+    {"tensor_keep", n_keep, ""},
+    {"tensor_free", n_free, ""},
+    {"tensor_zeros_like", n_zeros_like, ""},
+    {"tensor_clone", n_clone, ""},
+    {"tensor_copy_", n_copy, ""},
+    {"tensor_fill_", n_fill, ""},
+    {"tensor_item", n_item, ""},
+    {"tensor_get", n_get, ""},
+    {"tensor_set", n_set, ""},
+    {"tensor_shape_str", n_shape_str, ""},
+    {"tensor_rand_gen", n_rand_gen, ""},
+    {"tensor_uniform_", n_uniform, ""},
+    {"tensor_normal_", n_normal, ""},
+    {"tensor_bernoulli_", n_bernoulli, ""},
+    {"tensor_requires_grad_", n_requires_grad, ""},
+    {"tensor_zero_grad", n_zero_grad, ""},
+    {"tensor_detach", n_detach, ""},
+    {"tensor_grad_fn_name", n_grad_fn_name, ""},
+    {"unary ops", n_unary, ""},
+    {"binary and scalar ops", n_binary, ""},
+    {"reductions", n_reduce, ""},
+    {"matmul, linear", n_matmul, ""},
+    {"softmax and masking", n_softmax, ""},
+    {"shape ops", n_shape, ""},
+    {"stack, index_select, embedding", n_join, ""},
+    {"dropout and losses", n_losses, ""},
+    {"tensor_set_name", n_set_name, ""},
+    {"printing", n_print, ""},
+    {"tensor_scope_end", n_scope_end, ""},
+    {"tensor_file_*", n_file, ""},
+    {"tensor_dtype_*", n_dtype, ""},
+};
+
+START_TEST(test_null_passes_through) { run_row(&null_rows[_i]); }
+END_TEST
+
+/* ---- nn.h --------------------------------------------------------------------- */
+
+static bool linear_zero(void) { return !nn_linear(0, 2, true); }
+static bool linear_input(void)
+{
+    Linear *l = nn_linear(3, 2, true);
+    bool failed = !nn_forward(NN(l), Z(6, 4));
+    nn_module_free(NN(l));
+    return failed;
+}
+static bool dropout_module_p(void) { return !nn_dropout(-0.5f); }
+static bool v1_zero(void) { return !nn_self_attention_v1(3, 0); }
+static bool v2_zero(void) { return !nn_self_attention_v2(0, 2, false); }
+static bool causal_context(void) { return !nn_causal_attention(3, 2, 0, 0.0f, false); }
+static bool causal_dropout(void) { return !nn_causal_attention(3, 2, 6, 1.5f, false); }
+static bool causal_too_long(void)
+{
+    CausalAttention *ca = nn_causal_attention(3, 2, 4, 0.0f, false);
+    bool failed = !nn_forward(NN(ca), Z(1, 6, 3));
+    nn_module_free(NN(ca));
+    return failed;
+}
+static bool v2_input(void)
+{
+    SelfAttentionV2 *sa = nn_self_attention_v2(3, 2, false);
+    bool failed = !nn_forward(NN(sa), Z(2, 2, 6, 3));
+    nn_module_free(NN(sa));
+    return failed;
+}
+static bool mhaw_heads(void) { return !nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, -1, false); }
+static bool mha_divisible(void) { return !nn_multi_head_attention(3, 3, 6, 0.0f, 2, false); }
+static bool load_v2_bias(void)
+{
+    SelfAttentionV1 *v1 = nn_self_attention_v1(3, 2);
+    SelfAttentionV2 *v2 = nn_self_attention_v2(3, 2, true);
+    bool failed = nn_self_attention_v1_load_v2(v1, v2) == -1;
+    nn_module_free(NN(v1));
+    nn_module_free(NN(v2));
+    return failed;
+}
+static bool get_parameter_name(void)
+{
+    SelfAttentionV2 *sa = nn_self_attention_v2(3, 2, false);
+    bool failed = !nn_get_parameter(NN(sa), "W_query.bias");
+    nn_module_free(NN(sa));
+    return failed;
+}
+static bool forward_null(void) { return !nn_forward(NULL, Z(6, 3)); }
+static bool parameter_null(void) { return !nn_parameter(NULL, "w", Z(2)); }
+static bool module_nulls(void)
+{
+    Linear *l = nn_linear(3, 2, true);
+    Module *m = NN(l);
+    bool failed = !nn_parameter(m, NULL, Z(2)) && !nn_parameter(m, "w", NULL) &&
+                  !nn_buffer(NULL, "b", Z(2)) && !nn_buffer(m, "b", NULL) &&
+                  !nn_child(NULL, "c", m) && !nn_child(m, "c", NULL) &&
+                  !nn_get_parameter(NULL, "weight") && !nn_get_parameter(m, NULL) &&
+                  !nn_forward(m, NULL) && nn_num_parameters(NULL) == 0 &&
+                  nn_named_parameters(NULL).count == 0 && nn_named_buffers(NULL).count == 0 &&
+                  nn_self_attention_v1_load_v2(NULL, NULL) == -1 &&
+                  nn_module_save(NULL, "x") == -1 && nn_module_load(NULL, "x") == -1;
+    nn_train(NULL, false);
+    nn_zero_grad(NULL);
+    nn_list_free(NULL);
+    nn_module_free(NULL);
+    nn_module_free(m);
+    return failed;
+}
+
+/* Loads file (in the reference folder) into a module of another kind. */
+static bool load_into(Module *m, const char *file)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, file);
+    bool failed = nn_module_load(m, path) == -1;
+    nn_module_free(m);
+    return failed;
+}
+static bool load_wrong_kind(void)
+{
+    return load_into(NN(nn_self_attention_v1(3, 2)), "checkpoint_mha.safetensors");
+}
+static bool load_wrong_size(void)
+{
+    return load_into(NN(nn_self_attention_v1(3, 4)), "checkpoint_v1.safetensors");
+}
+static bool load_extra_tensor(void)
+{
+    return load_into(NN(nn_self_attention_v2(3, 2, false)), "checkpoint_v2.safetensors");
+}
+static bool load_missing_file(void)
+{
+    return load_into(NN(nn_self_attention_v1(3, 2)), "no_such.safetensors");
+}
+static bool load_folder(void) { return load_into(NN(nn_self_attention_v1(3, 2)), "."); }
+static bool save_no_folder(void)
+{
+    Module *m = NN(nn_self_attention_v1(3, 2));
+    bool failed = nn_module_save(m, "/nonexistent-folder/m.safetensors") == -1;
+    nn_module_free(m);
+    return failed;
+}
+static bool save_null_path(void)
+{
+    Module *m = NN(nn_self_attention_v1(3, 2));
+    bool failed = nn_module_save(m, NULL) == -1;
+    nn_module_free(m);
+    return failed;
+}
+
+static const Row nn_rows[] = {
+    {"nn_linear: 0 in", linear_zero, "Linear: in_features 0 and out_features 2 must be positive"},
+    {"Linear forward: last dim", linear_input,
+     "Linear: input (6,4): expected last dim in_features = 3"},
+    {"nn_dropout: p -0.5", dropout_module_p,
+     "Dropout: probability has to be between 0 and 1, but got -0.5"},
+    {"nn_self_attention_v1: d_out 0", v1_zero,
+     "SelfAttention_v1: d_in 3 and d_out 0 must be positive"},
+    {"nn_self_attention_v2: d_in 0", v2_zero,
+     "SelfAttention_v2: d_in 0 and d_out 2 must be positive"},
+    {"nn_causal_attention: context 0", causal_context,
+     "CausalAttention: d_in 3, d_out 2 and context_length 0 must be positive"},
+    {"nn_causal_attention: dropout 1.5", causal_dropout,
+     "CausalAttention: dropout probability has to be between 0 and 1, but got 1.5"},
+    {"CausalAttention forward: too long", causal_too_long,
+     "CausalAttention: input (1,6,3): 6 tokens exceed context_length 4"},
+    {"SelfAttention_v2 forward: 4-d", v2_input,
+     "SelfAttention_v2: input (2,2,6,3): expected (T, 3) or (B, T, 3)"},
+    {"nn_multi_head_attention_wrapper: heads", mhaw_heads,
+     "MultiHeadAttentionWrapper: num_heads -1 must be positive"},
+    {"nn_multi_head_attention: d_out % heads", mha_divisible,
+     "MultiHeadAttention: d_out 3 must be divisible by num_heads 2"},
+    {"nn_self_attention_v1_load_v2: biases", load_v2_bias,
+     "self_attention_v1_load_v2: v2 has qkv biases, which v1 cannot hold"},
+    {"nn_get_parameter: no such name", get_parameter_name,
+     "get_parameter: SelfAttention_v2 has no parameter or buffer \"W_query.bias\""},
+    {"nn_forward: NULL module", forward_null, ""},
+    {"nn_parameter: NULL module", parameter_null, ""},
+    {"nn_*: NULL modules, names and tensors", module_nulls, ""},
+    {"nn_module_load: wrong architecture", load_wrong_kind,
+     "load {ref}/checkpoint_mha.safetensors: W_query is missing from the file (it holds "
+     "W_key.weight, "
+     "W_query.weight, W_value.weight, mask, out_proj.bias, out_proj.weight)"},
+    {"nn_module_load: wrong size", load_wrong_size,
+     "load {ref}/checkpoint_v1.safetensors: W_query: shape (3,2) in file, (3,4) in module"},
+    {"nn_module_load: extra tensor", load_extra_tensor,
+     "load {ref}/checkpoint_v2.safetensors: the file has W_key.bias, which the module does not"},
+    {"nn_module_load: no file", load_missing_file,
+     "load {ref}/no_such.safetensors: No such file or directory"},
+    {"nn_module_load: a folder", load_folder, "load {ref}/.: not a regular file"},
+    {"nn_module_save: no folder", save_no_folder,
+     "save /nonexistent-folder/m.safetensors: cannot create a temporary file beside it: No such "
+     "file "
+     "or directory"},
+    {"nn_module_save: NULL path", save_null_path, "save: path is NULL"},
+};
+
+START_TEST(test_nn_entry_points) { run_row(&nn_rows[_i]); }
+END_TEST
+
+/* ---- optim.h ------------------------------------------------------------------- */
+
+static Tensor *param(void) { return leaf(tensor_keep(Z(2, 3))); }
+
+static bool sgd_with(SGDOptions o)
+{
+    Tensor *p = param();
+    Optimizer *opt = optim_sgd(1, &p, o);
+    optim_free(opt);
+    tensor_free(p);
+    return !opt;
+}
+static bool sgd_lr(void) { return sgd_with(optim_sgd_defaults(-1)); }
+static bool sgd_lr_nan(void) { return sgd_with(optim_sgd_defaults(NAN)); }
+static bool sgd_momentum(void)
+{
+    SGDOptions o = optim_sgd_defaults(0.1);
+    o.momentum = -1;
+    return sgd_with(o);
+}
+static bool sgd_decay(void)
+{
+    SGDOptions o = optim_sgd_defaults(0.1);
+    o.weight_decay = -1;
+    return sgd_with(o);
+}
+static bool sgd_nesterov(void)
+{
+    SGDOptions o = optim_sgd_defaults(0.1);
+    o.nesterov = true;
+    return sgd_with(o);
+}
+
+static bool adam_with(AdamOptions a, bool w)
+{
+    Tensor *p = param();
+    Optimizer *opt = w ? optim_adamw(1, &p, a) : optim_adam(1, &p, a);
+    optim_free(opt);
+    tensor_free(p);
+    return !opt;
+}
+static bool adam_beta1(void)
+{
+    AdamOptions a = optim_adam_defaults();
+    a.beta1 = 1;
+    return adam_with(a, false);
+}
+static bool adam_beta2(void)
+{
+    AdamOptions a = optim_adam_defaults();
+    a.beta2 = -0.1;
+    return adam_with(a, false);
+}
+static bool adam_eps(void)
+{
+    AdamOptions a = optim_adam_defaults();
+    a.eps = -1;
+    return adam_with(a, false);
+}
+static bool adamw_lr(void)
+{
+    AdamOptions a = optim_adamw_defaults();
+    a.lr = NAN;
+    return adam_with(a, true);
+}
+static bool adamw_decay(void)
+{
+    AdamOptions a = optim_adamw_defaults();
+    a.weight_decay = -1;
+    return adam_with(a, true);
+}
+static bool adam_empty(void) { return !optim_adam(0, NULL, optim_adam_defaults()); }
+static bool adam_null_param(void)
+{
+    return !optim_adam(1, (Tensor *[]){NULL}, optim_adam_defaults());
+}
+static bool adam_no_grad(void)
+{
+    Tensor *p = tensor_keep(Z(2));
+    bool failed = !optim_adam(1, &p, optim_adam_defaults());
+    tensor_free(p);
+    return failed;
+}
+static bool adam_not_leaf(void)
+{
+    Tensor *p = tensor_mul_scalar(leaf(Z(3)), 2);
+    return !optim_adam(1, &p, optim_adam_defaults());
+}
+static bool adam_twice(void)
+{
+    Tensor *p = param();
+    bool failed = !optim_adam(2, (Tensor *[]){p, p}, optim_adam_defaults());
+    tensor_free(p);
+    return failed;
+}
+/* A transposed view made without grad, then marked: a leaf, not contiguous. */
+static bool adam_strided(void)
+{
+    tensor_no_grad_begin();
+    Tensor *p = tensor_t(Z(2, 3));
+    tensor_no_grad_end();
+    leaf(p);
+    return !optim_adam(1, &p, optim_adam_defaults());
+}
+static bool step_null(void)
+{
+    optim_zero_grad(NULL);
+    optim_free(NULL);
+    return optim_step(NULL) == -1;
+}
+static bool step_grad_shape(void)
+{
+    Tensor *p = param();
+    Optimizer *o = optim_sgd(1, &p, optim_sgd_defaults(0.1));
+    p->grad = tensor_keep(Z(3, 2));
+    bool failed = optim_step(o) == -1;
+    optim_free(o);
+    tensor_free(p);
+    return failed;
+}
+static bool sgd_null_list(void) { return !optim_sgd(1, NULL, optim_sgd_defaults(0.1)); }
+static bool clip_count(void) { return isnan(optim_clip_grad_norm(-1, NULL, 1)); }
+static bool clip_null_list(void) { return isnan(optim_clip_grad_norm(1, NULL, 1)); }
+static bool clip_null(void) { return isnan(optim_clip_grad_norm(1, (Tensor *[]){NULL}, 1.0)); }
+static bool clip_norm(void)
+{
+    Tensor *p = param();
+    bool failed = isnan(optim_clip_grad_norm(1, &p, -1.0));
+    tensor_free(p);
+    return failed;
+}
+static bool clip_norm_nan(void)
+{
+    Tensor *p = param();
+    bool failed = isnan(optim_clip_grad_norm(1, &p, NAN));
+    tensor_free(p);
+    return failed;
+}
+
+static const Row optim_rows[] = {
+    {"optim_sgd: lr -1", sgd_lr, "sgd: invalid learning rate -1"},
+    {"optim_sgd: lr NaN", sgd_lr_nan, "sgd: invalid learning rate nan"},
+    {"optim_sgd: momentum -1", sgd_momentum, "sgd: invalid momentum value -1"},
+    {"optim_sgd: weight_decay -1", sgd_decay, "sgd: invalid weight_decay value -1"},
+    {"optim_sgd: nesterov", sgd_nesterov,
+     "sgd: nesterov momentum requires a momentum and zero dampening (momentum 0, dampening 0)"},
+    {"optim_adam: beta1 1", adam_beta1, "adam: invalid beta parameter at index 0: 1"},
+    {"optim_adam: beta2 -0.1", adam_beta2, "adam: invalid beta parameter at index 1: -0.1"},
+    {"optim_adam: eps -1", adam_eps, "adam: invalid epsilon value -1"},
+    {"optim_adamw: lr NaN", adamw_lr, "adamw: invalid learning rate nan"},
+    {"optim_adamw: weight_decay -1", adamw_decay, "adamw: invalid weight_decay value -1"},
+    {"optim_adam: no parameters", adam_empty, "adam: empty parameter list"},
+    {"optim_adam: NULL parameter", adam_null_param, "adam: parameter 0 is NULL"},
+    {"optim_adam: no grad", adam_no_grad, "adam: parameter 0 (2) does not require grad"},
+    {"optim_adam: not a leaf", adam_not_leaf,
+     "adam: parameter 0 (3) is not a leaf (grad_fn MulBackward0)"},
+    {"optim_adam: twice", adam_twice, "adam: parameter 1 (2,3) is parameter 0 again"},
+    {"optim_adam: not contiguous", adam_strided, "adam: parameter 0 (3,2) is not contiguous"},
+    {"optim_step, optim_zero_grad, optim_free: NULL", step_null, ""},
+    {"optim_sgd: NULL list", sgd_null_list, "sgd: parameter list is NULL"},
+    {"optim_clip_grad_norm: count -1", clip_count, "clip_grad_norm: negative parameter count -1"},
+    {"optim_clip_grad_norm: NULL list", clip_null_list, "clip_grad_norm: parameter list is NULL"},
+    {"optim_step: grad shape", step_grad_shape,
+     "optim_step (SGD): parameter 0 (2,3) has a grad of shape (3,2)"},
+    {"optim_clip_grad_norm: NULL parameter", clip_null, "clip_grad_norm: parameter 0 is NULL"},
+    {"optim_clip_grad_norm: max_norm -1", clip_norm, "clip_grad_norm: invalid max_norm -1"},
+    {"optim_clip_grad_norm: max_norm NaN", clip_norm_nan, "clip_grad_norm: invalid max_norm nan"},
+};
+
+START_TEST(test_optim_entry_points) { run_row(&optim_rows[_i]); }
+END_TEST
+
+/* ---- malformed files ------------------------------------------------------------ */
+
+/* A file: the 8-byte length of json, json, then data_bytes zero bytes. */
+static bool parse_json(const char *json, size_t data_bytes)
+{
+    size_t n = strlen(json);
+    unsigned char *b = calloc(8 + n + data_bytes, 1);
+    for (int k = 0; k < 8; k++) b[k] = (unsigned char)((uint64_t)n >> (8 * k));
+    memcpy(b + 8, json, n);
+    TensorFile *f = tensor_file_parse(b, 8 + n + data_bytes, "bad.safetensors");
+    free(b);
+    tensor_file_close(f);
+    return f == NULL;
+}
+
+static bool parse_raw(const char *bytes, size_t n)
+{
+    TensorFile *f = tensor_file_parse(bytes, n, "bad.safetensors");
+    tensor_file_close(f);
+    return f == NULL;
+}
+
+#define T24 "{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}"
+#define FILE_ROW(fn, json, data) \
+    static bool fn(void) { return parse_json(json, data); }
+static bool short_file(void) { return parse_raw("\x08\0\0", 3); }
+static bool huge_header(void) { return parse_raw("\x00\xe2\xf5\x05\0\0\0\0{}", 10); }
+static bool header_past_end(void) { return parse_raw("\x10\0\0\0\0\0\0\0{}      ", 16); }
+FILE_ROW(not_json, "hello!!!", 0)
+FILE_ROW(not_object, "[1,2,3] ", 0)
+FILE_ROW(trailing_text, "{} x", 0)
+FILE_ROW(missing_comma, "{\"a\":" T24 " \"b\":" T24 "}", 48)
+FILE_ROW(unterminated, "{\"a", 0)
+FILE_ROW(control_char, "{\"a\tb\":" T24 "}", 24)
+FILE_ROW(bad_escape, "{\"a\\x\":" T24 "}", 24)
+FILE_ROW(nul_escape, "{\"a\\u0000\":" T24 "}", 24)
+FILE_ROW(lone_surrogate, "{\"a\\ud800\":" T24 "}", 24)
+FILE_ROW(bad_utf8, "{\"a\xff\":" T24 "}", 24)
+FILE_ROW(unknown_dtype, "{\"a\":{\"dtype\":\"F128\",\"shape\":[],\"data_offsets\":[0,0]}}", 0)
+FILE_ROW(dtype_number, "{\"a\":{\"dtype\":4,\"shape\":[],\"data_offsets\":[0,0]}}", 0)
+FILE_ROW(unknown_field, "{\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4],\"x\":1}}",
+         4)
+FILE_ROW(field_twice,
+         "{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}", 4)
+FILE_ROW(no_shape, "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4)
+FILE_ROW(negative_size, "{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,4]}}", 4)
+FILE_ROW(fraction_size, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", 4)
+FILE_ROW(leading_zero, "{\"a\":{\"dtype\":\"F32\",\"shape\":[01],\"data_offsets\":[0,4]}}", 4)
+FILE_ROW(huge_size,
+         "{\"a\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,4]}}", 4)
+FILE_ROW(nine_dims,
+         "{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 4)
+FILE_ROW(three_offsets, "{\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4,8]}}", 8)
+FILE_ROW(reversed, "{\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[4,0]}}", 4)
+FILE_ROW(wrong_size, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,20]}}", 20)
+FILE_ROW(past_data, "{\"a\":" T24 "}", 16)
+FILE_ROW(gap_at_start, "{\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[4,8]}}", 8)
+FILE_ROW(gap,
+         "{\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]},"
+         "\"b\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[8,12]}}",
+         12)
+FILE_ROW(overlap, "{\"a\":" T24 ",\"b\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[20,24]}}",
+         24)
+FILE_ROW(not_covered, "{\"a\":" T24 "}", 32)
+FILE_ROW(overflow,
+         "{\"a\":{\"dtype\":\"F64\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}", 0)
+FILE_ROW(name_twice, "{\"a\":" T24 ",\"a\":" T24 "}", 24)
+FILE_ROW(metadata_twice, "{\"__metadata__\":{},\"__metadata__\":{}}", 0)
+FILE_ROW(metadata_number, "{\"__metadata__\":{\"step\":100}}", 0)
+FILE_ROW(metadata_key_twice, "{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"}}", 0)
+
+static bool file_missing(void) { return !tensor_file_open("/nonexistent-folder/x.safetensors"); }
+static bool file_null_path(void) { return !tensor_file_open(NULL); }
+static bool parse_null(void) { return !tensor_file_parse(NULL, 10, "x"); }
+static bool read_null_file(void) { return tensor_file_read(NULL, 0, NULL, "module") == -1; }
+
+/* A good file of "a" (2,3) F32, opened from memory. */
+static TensorFile *good_file(void)
+{
+    size_t n = strlen("{\"a\":" T24 "}");
+    char *b = calloc(8 + n + 24, 1);
+    b[0] = (char)n;
+    memcpy(b + 8, "{\"a\":" T24 "}", n);
+    TensorFile *f = tensor_file_parse(b, 8 + n + 24, "good.safetensors");
+    free(b);
+    return f;
+}
+static bool read_into(TensorEntry d)
+{
+    TensorFile *f = good_file();
+    bool failed = tensor_file_read(f, 1, &d, "module") == -1;
+    tensor_file_close(f);
+    return failed;
+}
+static float dst[6];
+static bool read_missing(void) { return read_into((TensorEntry){"b", TENSOR_F32, 2, {2, 3}, dst}); }
+static bool read_dtype(void) { return read_into((TensorEntry){"a", TENSOR_F16, 2, {2, 3}, dst}); }
+static bool read_shape(void) { return read_into((TensorEntry){"a", TENSOR_F32, 2, {3, 2}, dst}); }
+static bool read_null_data(void)
+{
+    return read_into((TensorEntry){"a", TENSOR_F32, 2, {2, 3}, NULL});
+}
+static bool read_extra(void)
+{
+    TensorFile *f = good_file();
+    bool failed = tensor_file_read(f, 0, NULL, "module") == -1;
+    tensor_file_close(f);
+    return failed;
+}
+static bool read_twice(void)
+{
+    TensorFile *f = good_file();
+    TensorEntry d = {"a", TENSOR_F32, 2, {2, 3}, dst};
+    bool failed = tensor_file_read(f, 2, (TensorEntry[]){d, d}, "module") == -1;
+    tensor_file_close(f);
+    return failed;
+}
+static bool expect_meta(void)
+{
+    TensorFile *f = good_file();
+    bool failed = tensor_file_expect_meta(f, "format", "pt") == -1;
+    tensor_file_close(f);
+    return failed;
+}
+static bool save_with(TensorEntry e)
+{
+    return tensor_save_entries("/tmp/never-written.safetensors", 1, &e, 0, NULL) == -1;
+}
+static bool save_no_name(void) { return save_with((TensorEntry){NULL, TENSOR_F32, 0, {0}, dst}); }
+static bool save_reserved(void)
+{
+    return save_with((TensorEntry){"__metadata__", TENSOR_F32, 0, {0}, dst});
+}
+static bool save_dtype(void) { return save_with((TensorEntry){"a", (TensorDtype)99, 0, {0}, dst}); }
+static bool save_ndim(void) { return save_with((TensorEntry){"a", TENSOR_F32, 9, {0}, dst}); }
+static bool save_negative(void) { return save_with((TensorEntry){"a", TENSOR_F32, 1, {-1}, dst}); }
+static bool save_null_data(void) { return save_with((TensorEntry){"a", TENSOR_F32, 1, {2}, NULL}); }
+static bool save_utf8(void) { return save_with((TensorEntry){"a\xc0", TENSOR_F32, 0, {0}, dst}); }
+static bool save_twice(void)
+{
+    TensorEntry e = {"a", TENSOR_F32, 0, {0}, dst};
+    return tensor_save_entries("/tmp/never-written.safetensors", 2, (TensorEntry[]){e, e}, 0,
+                               NULL) == -1;
+}
+static bool save_meta_twice(void)
+{
+    TensorMeta m[2] = {{"k", "1"}, {"k", "2"}};
+    return tensor_save_entries("/tmp/never-written.safetensors", 0, NULL, 2, m) == -1;
+}
+static bool save_negative_count(void)
+{
+    return tensor_save_entries("/tmp/never-written.safetensors", -1, NULL, 0, NULL) == -1;
+}
+static bool save_null_list(void)
+{
+    return tensor_save_entries("/tmp/never-written.safetensors", 1, NULL, 0, NULL) == -1;
+}
+static bool read_count(int n)
+{
+    TensorFile *f = good_file();
+    bool failed = tensor_file_read(f, n, NULL, "module") == -1;
+    tensor_file_close(f);
+    return failed;
+}
+static bool read_negative_count(void) { return read_count(-1); }
+static bool read_null_list(void) { return read_count(1); }
+static bool save_meta_null(void)
+{
+    return tensor_save_entries("/tmp/never-written.safetensors", 0, NULL, 1,
+                               (TensorMeta[]){{"k", NULL}}) == -1;
+}
+
+#define B "load bad.safetensors: "
+static const Row file_rows[] = {
+    {"3 bytes", short_file, B "3 bytes; a safetensors file starts with an 8-byte header length"},
+    {"header over 100 MB", huge_header,
+     B "header length 100000256 is over the 100000000 bytes allowed"},
+    {"header past the end", header_past_end,
+     B "header length 16 runs past the end of the file (16 bytes)"},
+    {"not JSON", not_json, B "header: expected '{' at the start of the header (at byte 0 of 8)"},
+    {"not an object", not_object,
+     B "header: expected '{' at the start of the header (at byte 0 of 8)"},
+    {"text after the object", trailing_text,
+     B "header: unexpected text after the header's closing '}' (at byte 3 of 4)"},
+    {"missing comma", missing_comma,
+     B "header: expected '}' after a tensor (or a missing ',') (at byte 57 of 113)"},
+    {"unterminated string", unterminated, B "header: unterminated string (at byte 2 of 3)"},
+    {"tab in a name", control_char, B "header: control character in a string (at byte 3 of 59)"},
+    {"bad escape", bad_escape, B "header: bad escape in a string (at byte 3 of 59)"},
+    {"\\u0000 in a name", nul_escape, B "header: \\u0000 in a string (at byte 9 of 63)"},
+    {"lone surrogate", lone_surrogate,
+     B "header: unpaired surrogate in a string (at byte 9 of 63)"},
+    {"not UTF-8", bad_utf8, B "header: a string is not valid UTF-8 (at byte 5 of 58)"},
+    {"unknown dtype", unknown_dtype, B "header: a: unknown dtype \"F128\" (at byte 20 of 54)"},
+    {"dtype a number", dtype_number, B "header: expected a string (at byte 14 of 49)"},
+    {"unknown field", unknown_field, B "header: a: unknown field \"x\" (at byte 55 of 59)"},
+    {"field twice", field_twice, B "header: a: \"dtype\" given twice (at byte 27 of 67)"},
+    {"no shape", no_shape, B "header: a: no \"shape\" (at byte 41 of 42)"},
+    {"negative size", negative_size,
+     B "header: a: shape: expected a non-negative whole number (at byte 29 of 55)"},
+    {"fractional size", fraction_size,
+     B "header: a: shape: expected a non-negative whole number (at byte 30 of 56)"},
+    {"leading zero", leading_zero,
+     B "header: a: shape: leading zero in a number (at byte 31 of 55)"},
+    {"size over 2^64", huge_size, B "header: a: shape: number too large (at byte 49 of 73)"},
+    {"9 dims", nine_dims, B "header: a: shape has more than 8 dims (at byte 46 of 70)"},
+    {"3 offsets", three_offsets,
+     B "header: expected ']' after the two data_offsets (at byte 50 of 55)"},
+    {"reversed offsets", reversed, B "a: data_offsets [4, 0] are reversed"},
+    {"offsets hold too few bytes", wrong_size,
+     B "a: data_offsets [0, 20] hold 20 bytes; F32 (2,3) needs 24"},
+    {"offsets past the data", past_data,
+     B "a: data_offsets [0, 24] go past the end of the data (16 bytes)"},
+    {"gap at the start", gap_at_start,
+     B "a: data_offsets [4, 8] leave a gap: the data starts at 0"},
+    {"gap", gap, B "b: data_offsets [8, 12] leave a gap after a, which ends at 4"},
+    {"overlap", overlap, B "b: data_offsets [20, 24] overlap a, which ends at 24"},
+    {"data not covered", not_covered, B "the tensors cover 24 bytes of data, the file holds 32"},
+    {"size overflows", overflow,
+     B "a: data_offsets [0, 0] hold 0 bytes; F64 (4294967296,4294967296) needs "
+       "18446744073709551615"},
+    {"name twice", name_twice, B "tensor a appears twice"},
+    {"__metadata__ twice", metadata_twice,
+     B "header: \"__metadata__\" given twice (at byte 34 of 37)"},
+    {"metadata not a string", metadata_number,
+     B "header: __metadata__: \"step\" is not a string (at byte 24 of 29)"},
+    {"metadata key twice", metadata_key_twice,
+     B "header: __metadata__: \"k\" given twice (at byte 28 of 34)"},
+    {"tensor_file_open: no file", file_missing,
+     "load /nonexistent-folder/x.safetensors: No such file or directory"},
+    {"tensor_file_open: NULL", file_null_path, "load: path is NULL"},
+    {"tensor_file_parse: NULL bytes", parse_null, "load: bytes are NULL"},
+    {"tensor_file_read: NULL file", read_null_file, ""},
+    {"tensor_file_read: missing", read_missing,
+     "load good.safetensors: b is missing from the file (it holds a)"},
+    {"tensor_file_read: dtype", read_dtype,
+     "load good.safetensors: a: dtype F32 in file, F16 in module"},
+    {"tensor_file_read: shape", read_shape,
+     "load good.safetensors: a: shape (2,3) in file, (3,2) in module"},
+    {"tensor_file_read: NULL data", read_null_data,
+     "load good.safetensors: a: destination data is NULL"},
+    {"tensor_file_read: extra", read_extra,
+     "load good.safetensors: the file has a, which the module does not"},
+    {"tensor_file_read: twice", read_twice, "load good.safetensors: a asked for twice"},
+    {"tensor_file_expect_meta: absent", expect_meta,
+     "load good.safetensors: no metadata \"format\" (\"pt\" expected)"},
+    {"tensor_save_entries: no name", save_no_name,
+     "save /tmp/never-written.safetensors: entry 0 has no name"},
+    {"tensor_save_entries: __metadata__", save_reserved,
+     "save /tmp/never-written.safetensors: \"__metadata__\" cannot name a tensor"},
+    {"tensor_save_entries: dtype", save_dtype,
+     "save /tmp/never-written.safetensors: a: unknown dtype 99"},
+    {"tensor_save_entries: 9 dims", save_ndim,
+     "save /tmp/never-written.safetensors: a: 9 dims; between 0 and 8 are supported"},
+    {"tensor_save_entries: negative", save_negative,
+     "save /tmp/never-written.safetensors: a: negative size -1 in dim 0"},
+    {"tensor_save_entries: NULL data", save_null_data,
+     "save /tmp/never-written.safetensors: a: data is NULL"},
+    {"tensor_save_entries: UTF-8", save_utf8,
+     "save /tmp/never-written.safetensors: entry 0: name is not valid UTF-8"},
+    {"tensor_save_entries: twice", save_twice,
+     "save /tmp/never-written.safetensors: tensor a given twice"},
+    {"tensor_save_entries: metadata twice", save_meta_twice,
+     "save /tmp/never-written.safetensors: metadata \"k\" given twice"},
+    {"tensor_save_entries: count -1", save_negative_count,
+     "save /tmp/never-written.safetensors: negative count (-1 entries, 0 metadata)"},
+    {"tensor_save_entries: NULL list", save_null_list,
+     "save /tmp/never-written.safetensors: the entry list is NULL"},
+    {"tensor_file_read: count -1", read_negative_count, "load good.safetensors: negative count -1"},
+    {"tensor_file_read: NULL list", read_null_list,
+     "load good.safetensors: the destination list is NULL"},
+    {"tensor_save_entries: NULL value", save_meta_null,
+     "save /tmp/never-written.safetensors: metadata 0 has a NULL value"},
+};
+#undef B
+
+START_TEST(test_malformed_files) { run_row(&file_rows[_i]); }
+END_TEST
+
+/* ---- train_attention's flags ------------------------------------------------------ */
+
+static const struct {
+    const char *args, *message;
+} flags[] = {
+    {"--model v3", "train_attention: --model: unknown model 'v3' (v1, v2, causal, mha)\n"},
+    {"--optim rmsprop",
+     "train_attention: --optim: unknown optimizer 'rmsprop' (sgd, adam, adamw)\n"},
+    {"--lr abc", "train_attention: --lr: 'abc' is not a number\n"},
+    {"--lr -1", "train_attention: --lr: -1 is out of range (0 to 1000)\n"},
+    {"--lr nan", "train_attention: --lr: 'nan' is not a number\n"},
+    {"--lr 1e400", "train_attention: --lr: '1e400' is not a number\n"},
+    {"--steps 0", "train_attention: --steps: 0 is out of range (1 to 100000000)\n"},
+    {"--steps 1.5", "train_attention: --steps: '1.5' is not a whole number\n"},
+    {"--steps 99999999999999999999",
+     "train_attention: --steps: '99999999999999999999' is not a whole number\n"},
+    {"--batch -1", "train_attention: --batch: -1 is out of range (1 to 1048576)\n"},
+    {"--seed -5", "train_attention: --seed: '-5' is not a non-negative whole number\n"},
+    {"--seed 18446744073709551616",
+     "train_attention: --seed: '18446744073709551616' is not a non-negative "
+     "whole number\n"},
+    {"--log-every 0", "train_attention: --log-every: 0 is out of range (1 to 100000000)\n"},
+    {"--steps", "train_attention: --steps needs a value (see --help)\n"},
+    {"--save", "train_attention: --save needs a value (see --help)\n"},
+    {"--frobnicate", "train_attention: unknown option '--frobnicate' (see --help)\n"},
+    {"-x 1", "train_attention: unknown option '-x' (see --help)\n"},
+    {"--compare v1,v9", "train_attention: --compare: unknown model 'v9' (v1, v2, causal, mha)\n"},
+    {"--compare ,", "train_attention: --compare: no model given\n"},
+    {"--compare v1,v1,v2,v2,v1", "train_attention: --compare: at most 4 models\n"},
+    {"--compare v1,v2 --save ck",
+     "train_attention: --save and --resume train one model, not --compare\n"},
+    {"--resume ck --compare v1,v2",
+     "train_attention: --save and --resume train one model, not --compare\n"},
+};
+
+/* Splits args at spaces into argv (and "" for an empty word). */
+static int split(const char *args, char *buf, char **argv)
+{
+    int argc = 0;
+    strcpy(buf, args);
+    argv[argc++] = "train_attention";
+    char *rest = NULL;
+    for (char *w = strtok_r(buf, " ", &rest); w; w = strtok_r(NULL, " ", &rest)) argv[argc++] = w;
+    argv[argc] = NULL;
+    return argc;
+}
+
+/* Runs the parser with stderr caught in a file; returns its result. */
+static int parse_catching(int argc, char **argv, char *err, size_t cap)
+{
+    FILE *tmp = tmpfile();
+    ck_assert_ptr_nonnull(tmp);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(fileno(tmp), STDERR_FILENO);
+    Options o;
+    int rc = train_parse_options(argc, argv, &o, stdout);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(err, 1, cap - 1, tmp);
+    err[n] = '\0';
+    fclose(tmp);
+    return rc;
+}
+
+START_TEST(test_bad_flags)
+{
+    char buf[256], err[512], *argv[16];
+    int argc = split(flags[_i].args, buf, argv);
+    ck_assert_int_eq(parse_catching(argc, argv, err, sizeof err), 2);
+    ck_assert_str_eq(err, flags[_i].message);
+}
+END_TEST
+
+/* The empty word cannot come through split(). */
+START_TEST(test_empty_file_name_flag)
+{
+    char err[512], *argv[] = {"train_attention", "--save", "", NULL};
+    ck_assert_int_eq(parse_catching(3, argv, err, sizeof err), 2);
+    ck_assert_str_eq(err, "train_attention: --save: empty file name\n");
+}
+END_TEST
+
+/* Not an error: a second backward through the same graph adds the same
+ * gradients again, as PyTorch with retain_graph=True. */
+START_TEST(test_backward_twice_accumulates)
+{
+    Tensor *x = leaf(Z(3));
+    Tensor *y = tensor_sum(tensor_mul_scalar(x, 2));
+    ck_assert_int_eq(tensor_backward(y, NULL), 0);
+    ck_assert_int_eq(tensor_backward(y, NULL), 0);
+    ck_assert_tensor_close(x->grad, tensor_full(4, SHAPE(3)), 0, 0);
+}
+END_TEST
+
+/* ---- training checkpoints ------------------------------------------------------------ */
+
+/* A toy checkpoint whose generator.index says 700: refused before anything is read. */
+START_TEST(test_checkpoint_generator_index_is_checked)
+{
+    ToyConfig c = toy_defaults();
+    ToyRun run;
+    ck_assert_int_eq(toy_init(&run, &c), 0);
+    toy_step(&run);
+    tensor_default_generator()->index = 700;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/attograd-bad-%d.safetensors", (int)getpid());
+    ck_assert_int_eq(toy_save(&run, path), 0);
+    tensor_default_generator()->index = 0;
+    ck_assert_int_eq(toy_resume(&run, path), -1);
+    char expect[256];
+    snprintf(expect, sizeof expect, "load %s: generator.index 700 is out of range (0 to 624)",
+             path);
+    ck_assert_str_eq(checkpoint_error(), expect);
+    ck_assert_int_eq(tensor_default_generator()->index, 0);
+    toy_free(&run);
+    remove(path);
+}
+END_TEST
+
+static Suite *bad_input_suite(void)
+{
+    Suite *s = suite_create("bad input");
+    TCase *tc = tcase_create("table");
+    tcase_add_loop_test(tc, test_tensor_entry_points, 0, sizeof tensor_rows / sizeof *tensor_rows);
+    tcase_add_loop_test(tc, test_null_passes_through, 0, sizeof null_rows / sizeof *null_rows);
+    tcase_add_loop_test(tc, test_nn_entry_points, 0, sizeof nn_rows / sizeof *nn_rows);
+    tcase_add_loop_test(tc, test_optim_entry_points, 0, sizeof optim_rows / sizeof *optim_rows);
+    tcase_add_loop_test(tc, test_malformed_files, 0, sizeof file_rows / sizeof *file_rows);
+    tcase_add_loop_test(tc, test_bad_flags, 0, sizeof flags / sizeof *flags);
+    tcase_add_test(tc, test_empty_file_name_flag);
+    tcase_add_test(tc, test_backward_twice_accumulates);
+    tcase_add_test(tc, test_checkpoint_generator_index_is_checked);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TESTUTIL_MAIN(bad_input_suite)
