@@ -104,24 +104,32 @@ Tensor *tensor__sum_to_shape(const Tensor *g, int ndim, const int64_t *shape)
     return out;
 }
 
+/* dst (row-major, g's element count) += g read through its strides.  A
+ * strided g (the gradient of a transpose or a slice) is walked a row of its
+ * last dim at a time: one strided loop per row, not an index walk per
+ * element. */
+static void add_into(float *restrict dst, const Tensor *g)
+{
+    if (tensor_is_contiguous(g)) {
+        for (int64_t i = 0; i < g->numel; i++) dst[i] += g->data[i];
+        return;
+    }
+    int outer = g->ndim - 1;   /* >= 0: a 0-d tensor is contiguous */
+    int64_t len = g->shape[outer], step = g->stride[outer];
+    TensorIter it;
+    tensor__iter_init(&it, outer, g->shape, 1, (const int64_t *[]){g->stride}, NULL);
+    for (int64_t r = 0; r < g->numel / len; r++, tensor__iter_next(&it), dst += len) {
+        const float *src = g->data + it.off[0];
+        for (int64_t j = 0; j < len; j++) dst[j] += src[j * step];
+    }
+}
+
 void tensor__accumulate_grad(Tensor *t, const Tensor *g)
 {
     if (!t || !t->requires_grad || !g) return;
     if (!t->grad) t->grad = tensor__alloc_grad_for(t);
-    float *dst = t->grad->data;
-    if (g->numel == t->numel && tensor_is_contiguous(g)) {
-        for (int64_t i = 0; i < g->numel; i++) dst[i] += g->data[i];
-        return;
-    }
-    if (g->numel == t->numel) {
-        TensorIter it;
-        tensor__iter_init(&it, g->ndim, g->shape, 1, (const int64_t *[]){g->stride}, NULL);
-        for (int64_t i = 0; i < g->numel; i++, tensor__iter_next(&it))
-            dst[i] += g->data[it.off[0]];
-        return;
-    }
-    const Tensor *s = tensor__sum_to_shape(g, t->ndim, t->shape);
-    for (int64_t i = 0; i < s->numel; i++) dst[i] += s->data[i];
+    if (g->numel != t->numel) g = tensor__sum_to_shape(g, t->ndim, t->shape);
+    if (g->numel) add_into(t->grad->data, g);
 }
 
 /* Doubles an array kept in the current scope; the old copy stays there
