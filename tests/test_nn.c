@@ -1,0 +1,292 @@
+/*
+ * The nn room: module plumbing, train/eval, errors; the comparisons with
+ * PyTorch live in test_nn_torch.c (the "torch" case of this suite).
+ */
+#include "testutil.h"
+
+TCase *nn_torch_tcase(void);   /* test_nn_torch.c */
+
+/* ---- plumbing that needs no ops ---------------------------------------------- */
+
+typedef struct {
+    Module base;
+} Toy;
+
+static Tensor *toy_forward(Module *m, const Tensor *x)
+{
+    (void)m;
+    return (Tensor *)x;
+}
+
+static Toy *toy(void)
+{
+    Toy *t = calloc(1, sizeof *t);
+    nn_module_init(NN(t), "Toy", toy_forward);
+    return t;
+}
+
+/* Toy: own "a" (2,3) and buffer "buf"; child "inner" with "w" (4); child
+ * "blocks.0" with "b" (5) and its own child "leaf" with "c" (1). */
+static Module *toy_tree(void)
+{
+    Toy *root = toy(), *inner = toy(), *block = toy(), *leaf = toy();
+    nn_parameter(NN(root), "a", tensor_zeros(SHAPE(2, 3)));
+    nn_buffer(NN(root), "buf", tensor_ones(SHAPE(2)));
+    nn_parameter(NN(inner), "w", tensor_zeros(SHAPE(4)));
+    nn_parameter(NN(block), "b", tensor_zeros(SHAPE(5)));
+    nn_parameter(NN(leaf), "c", tensor_zeros(SHAPE(1)));
+    nn_child(NN(block), "leaf", NN(leaf));
+    nn_child(NN(root), "inner", NN(inner));
+    nn_child(NN(root), "blocks.0", NN(block));
+    return NN(root);
+}
+
+START_TEST(test_plumbing)
+{
+    TensorScope *scope = tensor_scope_begin();
+    Module *m = toy_tree();
+    NNList p = nn_named_parameters(m);
+    ck_assert_int_eq(p.count, 4);
+    ck_assert_str_eq(p.names[0], "a");
+    ck_assert_str_eq(p.names[1], "inner.w");
+    ck_assert_str_eq(p.names[2], "blocks.0.b");
+    ck_assert_str_eq(p.names[3], "blocks.0.leaf.c");
+    ck_assert_int_eq(nn_num_parameters(m), 6 + 4 + 5 + 1);
+    ck_assert(nn_get_parameter(m, "blocks.0.leaf.c") == p.tensors[3]);
+    ck_assert(p.tensors[0]->requires_grad && p.tensors[0]->owner == NULL);
+    NNList b = nn_named_buffers(m);
+    ck_assert_int_eq(b.count, 1);
+    ck_assert_str_eq(b.names[0], "buf");
+    ck_assert(!b.tensors[0]->requires_grad);
+    ck_assert(nn_get_parameter(m, "buf") == b.tensors[0]);
+
+    tensor_clear_error();
+    ck_assert(nn_get_parameter(m, "blocks.1.b") == NULL);
+    ck_assert_str_eq(tensor_error(), "get_parameter: Toy has no parameter or buffer \"blocks.1.b\"");
+
+    /* train/eval reach every descendant. */
+    ck_assert(m->training && m->children[1].module->children[0].module->training);
+    nn_train(m, false);
+    ck_assert(!m->training && !m->children[0].module->training);
+    ck_assert(!m->children[1].module->children[0].module->training);
+    nn_train(m, true);
+    ck_assert(m->children[1].module->children[0].module->training);
+
+    /* zero_grad zeroes in place and keeps the gradient allocated. */
+    Tensor *c = p.tensors[3];
+    c->grad = tensor_keep(tensor_full(3.0f, SHAPE(1)));
+    Tensor *g = c->grad;
+    nn_zero_grad(m);
+    ck_assert(c->grad == g);
+    ck_assert_float_eq(g->data[0], 0.0f);
+
+    Tensor *x = tensor_ones(SHAPE(2));
+    ck_assert(nn_forward(m, x) == x);
+    nn_list_free(&p);
+    nn_list_free(&b);
+    ck_assert_int_eq(p.count, 0);
+    nn_module_free(m);
+    tensor_scope_end(scope);
+}
+END_TEST
+
+START_TEST(test_null_is_harmless)
+{
+    TensorScope *scope = tensor_scope_begin();
+    tensor_clear_error();
+    Module *m = toy_tree();
+    ck_assert(nn_forward(NULL, tensor_ones(SHAPE(2))) == NULL);
+    ck_assert(nn_forward(m, NULL) == NULL);
+    ck_assert(nn_parameter(m, "x", NULL) == NULL);
+    ck_assert(nn_child(m, "x", NULL) == NULL);
+    ck_assert(NN((Linear *)NULL) == NULL);
+    ck_assert_str_eq(tensor_error(), "");   /* NULL in, NULL out, no new message */
+    ck_assert_int_eq(m->n_params, 1);
+    ck_assert_int_eq(m->n_children, 2);
+    NNList l = nn_named_parameters(NULL);
+    ck_assert_int_eq(l.count, 0);
+    nn_list_free(&l);
+    nn_list_free(NULL);
+    ck_assert_int_eq(nn_num_parameters(NULL), 0);
+    ck_assert(nn_get_parameter(NULL, "a") == NULL);
+    nn_train(NULL, false);
+    nn_zero_grad(NULL);
+    nn_module_free(NULL);
+    nn_module_free(m);
+    tensor_scope_end(scope);
+}
+END_TEST
+
+/* The "Writing a module" example of nn/nn.h, as written there. */
+typedef struct {
+    Module base;
+    Linear *proj;
+} Block;
+
+static Tensor *block_forward(Module *m, const Tensor *x)
+{
+    return tensor_relu(nn_forward(NN(((Block *)m)->proj), x));
+}
+
+START_TEST(test_header_example)
+{
+    TensorScope *scope = tensor_scope_begin();
+    Block *b = calloc(1, sizeof *b);
+    nn_module_init(NN(b), "Block", block_forward);
+    b->proj = nn_linear(4, 4, true);
+    nn_child(NN(b), "proj", NN(b->proj));
+    NNList p = nn_named_parameters(NN(b));
+    ck_assert_int_eq(p.count, 2);
+    ck_assert_str_eq(p.names[0], "proj.weight");
+    ck_assert_str_eq(p.names[1], "proj.bias");
+    Tensor *y = nn_forward(NN(b), tensor_ones(SHAPE(3, 4)));
+    ck_assert_msg(y != NULL, "%s", tensor_error());
+    ck_assert_str_eq(tensor_grad_fn_name(y), "ReluBackward0");
+    ck_assert_tensor_close(y, tensor_relu(tensor_linear(tensor_ones(SHAPE(3, 4)), b->proj->weight,
+                                                        b->proj->bias)), 0, 0);
+    nn_list_free(&p);
+    nn_module_free(NN(b));
+    tensor_scope_end(scope);
+}
+END_TEST
+
+/* ---- layers: train/eval, errors ------------------------------------------ */
+
+START_TEST(test_train_eval_reaches_dropout)
+{
+    TensorScope *scope = tensor_scope_begin();
+    MultiHeadAttentionWrapper *w = nn_multi_head_attention_wrapper(3, 2, 6, 0.5f, 2, false);
+    MultiHeadAttention *m = nn_multi_head_attention(3, 2, 6, 0.5f, 2, false);
+    ck_assert(NN(w)->training && NN(w->heads[1]->dropout)->training);
+    ck_assert(NN(m->dropout)->training && NN(m->out_proj)->training);
+    nn_train(NN(w), false);
+    nn_train(NN(m), false);
+    ck_assert(!NN(w->heads[0]->dropout)->training && !NN(w->heads[1]->dropout)->training);
+    ck_assert(!NN(m->dropout)->training && !NN(m->W_key)->training);
+
+    /* In eval mode dropout is the identity and draws nothing. */
+    Dropout *d = nn_dropout(0.5f);
+    nn_train(NN(d), false);
+    tensor_manual_seed(5);
+    Tensor *x = tensor_rand(SHAPE(4, 4));
+    uint32_t next = tensor_generator_next_u32(tensor_default_generator());
+    tensor_manual_seed(5);
+    x = tensor_rand(SHAPE(4, 4));
+    ck_assert_tensor_close(nn_forward(NN(d), x), x, 0, 0);
+    ck_assert_uint_eq(tensor_generator_next_u32(tensor_default_generator()), next);
+    nn_module_free(NN(w));
+    nn_module_free(NN(m));
+    nn_module_free(NN(d));
+    tensor_scope_end(scope);
+}
+END_TEST
+
+static void assert_error(const void *result, const char *message)
+{
+    ck_assert(result == NULL);
+    ck_assert_str_eq(tensor_error(), message);
+}
+
+/* A Dropout given its own generator draws from it, not from the default. */
+START_TEST(test_dropout_own_generator)
+{
+    TensorScope *scope = tensor_scope_begin();
+    Dropout *d = nn_dropout(0.5f);
+    tensor_manual_seed(123);
+    Tensor *from_default = nn_forward(NN(d), tensor_ones(SHAPE(6, 6)));
+    TensorGenerator g;
+    tensor_generator_seed(&g, 123);
+    d->generator = &g;
+    tensor_manual_seed(9);
+    uint32_t next = tensor_generator_next_u32(tensor_default_generator());
+    tensor_manual_seed(9);
+    ck_assert_tensor_close(nn_forward(NN(d), tensor_ones(SHAPE(6, 6))), from_default, 0, 0);
+    ck_assert_uint_eq(tensor_generator_next_u32(tensor_default_generator()), next);
+    nn_module_free(NN(d));
+    tensor_scope_end(scope);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+    TensorScope *scope = tensor_scope_begin();
+    SelfAttentionV1 *v1 = nn_self_attention_v1(3, 2);
+    SelfAttentionV2 *v2 = nn_self_attention_v2(3, 2, false);
+    CausalAttention *ca = nn_causal_attention(3, 2, 6, 0.0f, false);
+    MultiHeadAttentionWrapper *w = nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, 2, false);
+    MultiHeadAttention *mha = nn_multi_head_attention(3, 4, 6, 0.0f, 2, false);
+    Linear *lin = nn_linear(3, 2, true);
+
+    assert_error(nn_forward(NN(v1), tensor_ones(SHAPE(3))),
+                 "SelfAttention_v1: input (3): expected (T, 3) or (B, T, 3)");
+    assert_error(nn_forward(NN(v2), tensor_ones(SHAPE(6, 4))),
+                 "SelfAttention_v2: input (6,4): expected (T, 3) or (B, T, 3)");
+    assert_error(nn_forward(NN(mha), tensor_ones(SHAPE(1, 2, 6, 3))),
+                 "MultiHeadAttention: input (1,2,6,3): expected (T, 3) or (B, T, 3)");
+    assert_error(nn_forward(NN(ca), tensor_ones(SHAPE(2, 7, 3))),
+                 "CausalAttention: input (2,7,3): 7 tokens exceed context_length 6");
+    assert_error(nn_forward(NN(w), tensor_ones(SHAPE(7, 3))),
+                 "MultiHeadAttentionWrapper: input (7,3): 7 tokens exceed context_length 6");
+    assert_error(nn_forward(NN(mha), tensor_ones(SHAPE(1, 7, 3))),
+                 "MultiHeadAttention: input (1,7,3): 7 tokens exceed context_length 6");
+    assert_error(nn_forward(NN(lin), tensor_ones(SHAPE(6, 4))),
+                 "Linear: input (6,4): expected last dim in_features = 3");
+    assert_error(nn_forward(NN(lin), tensor_scalar(1.0f)),
+                 "Linear: input (): expected last dim in_features = 3");
+
+    /* Constructors reject bad sizes before drawing anything. */
+    tensor_manual_seed(7);
+    uint32_t first = tensor_generator_next_u32(tensor_default_generator());
+    tensor_manual_seed(7);
+    assert_error(nn_multi_head_attention(3, 5, 6, 0.0f, 2, false),
+                 "MultiHeadAttention: d_out 5 must be divisible by num_heads 2");
+    ck_assert_uint_eq(tensor_generator_next_u32(tensor_default_generator()), first);
+    assert_error(nn_multi_head_attention(3, 4, 6, 0.0f, 0, false),
+                 "MultiHeadAttention: num_heads 0 must be positive");
+    assert_error(nn_multi_head_attention_wrapper(3, 4, 6, 0.0f, -1, false),
+                 "MultiHeadAttentionWrapper: num_heads -1 must be positive");
+    assert_error(nn_causal_attention(3, 2, 0, 0.0f, false),
+                 "CausalAttention: d_in 3, d_out 2 and context_length 0 must be positive");
+    assert_error(nn_causal_attention(3, 2, 6, 1.5f, false),
+                 "CausalAttention: dropout probability has to be between 0 and 1, but got 1.5");
+    assert_error(nn_dropout(-0.1f),
+                 "Dropout: probability has to be between 0 and 1, but got -0.1");
+    assert_error(nn_linear(0, 3, true),
+                 "Linear: in_features 0 and out_features 3 must be positive");
+    assert_error(nn_self_attention_v1(3, -2),
+                 "SelfAttention_v1: d_in 3 and d_out -2 must be positive");
+    assert_error(nn_self_attention_v2(0, 2, false),
+                 "SelfAttention_v2: d_in 0 and d_out 2 must be positive");
+
+    /* A failed forward keeps the module usable. */
+    ck_assert(nn_forward(NN(ca), tensor_ones(SHAPE(2, 6, 3))) != NULL);
+
+    nn_module_free(NN(v1));
+    nn_module_free(NN(v2));
+    nn_module_free(NN(ca));
+    nn_module_free(NN(w));
+    nn_module_free(NN(mha));
+    nn_module_free(NN(lin));
+    tensor_scope_end(scope);
+}
+END_TEST
+
+static Suite *nn_suite(void)
+{
+    Suite *s = suite_create("nn");
+    TCase *plumbing = tcase_create("plumbing");
+    tcase_add_test(plumbing, test_plumbing);
+    tcase_add_test(plumbing, test_null_is_harmless);
+    suite_add_tcase(s, plumbing);
+    suite_add_tcase(s, nn_torch_tcase());
+
+    TCase *layers = tcase_create("layers");
+    tcase_add_test(layers, test_header_example);
+    tcase_add_test(layers, test_train_eval_reaches_dropout);
+    tcase_add_test(layers, test_dropout_own_generator);
+    tcase_add_test(layers, test_errors);
+    suite_add_tcase(s, layers);
+    return s;
+}
+
+TESTUTIL_MAIN(nn_suite)
