@@ -229,20 +229,36 @@ static float row_max(const float *x, int64_t n)
     return m;
 }
 
-/* One row along the last dim (n >= 1). */
-static void softmax_row(const float *x, float *y, int64_t n, bool log, ExpFn exp_rows)
+/* Elements of the rows one exp call takes: a block stays in L1. */
+enum { ROW_BLOCK = 2048 };
+
+/* Rows along the last dim (n >= 1), at most ROW_BLOCK elements of them
+ * unless one row is longer: y = x - max(row) for every row, then one exp
+ * over the whole block, then each row's sum.  One call rather than one per
+ * row, because short rows (the toy task's T = 6) would each run only the
+ * scalar tail of the vector loop.  exp(x - m) is the same float either way. */
+static void softmax_rows(const float *x, float *y, int64_t rows, int64_t n, bool log,
+                         ExpFn exp_rows)
 {
-    float m = row_max(x, n);
-    exp_rows(x, m, y, n);
-    float s = lane_sum(y, n);
-    if (log) {
-        /* (x - m) - log(s), not x - (m + log(s)): the latter loses the small
-         * differences between large inputs. */
-        float log_s = logf(s);
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) - log_s;
-    } else {
-        float inv = 1.0f / s;
-        for (int64_t i = 0; i < n; i++) y[i] *= inv;
+    float m[ROW_BLOCK];
+    for (int64_t r = 0; r < rows; r++) {
+        m[r] = row_max(x + r * n, n);
+        for (int64_t i = 0; i < n; i++) y[r * n + i] = x[r * n + i] - m[r];
+    }
+    exp_rows(y, 0.0f, y, rows * n);
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        float s = lane_sum(yr, n);
+        if (log) {
+            /* (x - m) - log(s), not x - (m + log(s)): the latter loses the
+             * small differences between large inputs. */
+            float log_s = logf(s);
+            for (int64_t i = 0; i < n; i++) yr[i] = (xr[i] - m[r]) - log_s;
+        } else {
+            float inv = 1.0f / s;
+            for (int64_t i = 0; i < n; i++) yr[i] *= inv;
+        }
     }
 }
 
@@ -285,11 +301,16 @@ static void softmax_forward(const float *x, float *y, Rows r, bool lastdim, bool
                           exp_rows);
         return;
     }
+    int64_t per = r.n >= ROW_BLOCK ? 1 : ROW_BLOCK / r.n;   /* rows per block */
+    int64_t blocks = (r.outer + per - 1) / per;
 #ifdef _OPENMP
     int threads = r.outer * r.n >= PARALLEL_NUMEL ? tensor_get_num_threads() : 1;
 #pragma omp parallel for num_threads(threads) if (threads > 1)
 #endif
-    for (int64_t o = 0; o < r.outer; o++) softmax_row(x + o * r.n, y + o * r.n, r.n, log, exp_rows);
+    for (int64_t b = 0; b < blocks; b++) {
+        int64_t first = b * per, rows = r.outer - first < per ? r.outer - first : per;
+        softmax_rows(x + first * r.n, y + first * r.n, rows, r.n, log, exp_rows);
+    }
 }
 
 static Tensor *softmax_op(const Tensor *a, int dim, bool log)
