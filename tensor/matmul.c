@@ -147,6 +147,18 @@ static void fold(Batch *bt, Mat *a, Mat *b, Mat *c)
     }
 }
 
+#ifdef _OPENMP
+/* Threads for the loop over the batch: several when each product writes
+ * its own C and the products are too small to be threaded one by one. */
+static int batch_threads(const Batch *bt, const Mat *a, const Mat *c)
+{
+    for (int d = 0; d < bt->nb; d++)
+        if (c->bs[d] == 0 && bt->shape[d] != 1) return 1;   /* products sum into one C */
+    return tensor__sgemm_batch_threads(tensor__numel(bt->nb, bt->shape), c->rows, c->cols,
+                                       a->cols);
+}
+#endif
+
 /* c = a @ b, or c += a @ b when accumulate, for every batch index. */
 static void gemm_batched(Batch bt, Mat a, Mat b, Mat c, bool accumulate)
 {
@@ -157,6 +169,9 @@ static void gemm_batched(Batch bt, Mat a, Mat b, Mat c, bool accumulate)
     TENSOR__ASSERT(mat_layout(&c, &tc, &ldc) && !tc);
     TENSOR__ASSERT(a.rows == c.rows && b.cols == c.cols && a.cols == b.rows);
     int64_t count = tensor__numel(bt.nb, bt.shape);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(batch_threads(&bt, &a, &c)) schedule(static)
+#endif
     for (int64_t e = 0; e < count; e++) {
         int64_t oa = 0, ob = 0, oc = 0, r = e;
         for (int d = bt.nb - 1; d >= 0; d--) {

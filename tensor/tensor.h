@@ -226,6 +226,15 @@ Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *ge
 Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target);        /* mean */
 Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target); /* (N,C), (N) */
 
+/* ---- Threads -------------------------------------------------------------- */
+/* Large matrix products run on this many threads (OpenMP); small ones on
+ * one.  Default: ATTOGRAD_NUM_THREADS from the environment, else every core.
+ * n <= 0 restores the default.  Results do not depend on the count.
+ * ATTOGRAD_BLAS=1 in the environment sends large products to OpenBLAS
+ * when the library was built with it (meson option blas). */
+void tensor_set_num_threads(int n);
+int tensor_get_num_threads(void);
+
 /* ---- Checking gradients ---------------------------------------------------- */
 /* A function of tensors to check: returns one output tensor (any shape). */
 typedef Tensor *(*TensorFn)(Tensor *const *inputs, void *ctx);

@@ -61,17 +61,23 @@ static const struct {
     {"attn_big", false, true, "UnsafeViewBackward0"},
 };
 
+/* Every case on every instruction set this CPU runs (the portable and
+ * AVX2 kernels pack; AVX-512 reads small operands in place). */
 START_TEST(test_matmul_matches_torch)
 {
     const char *c = matmul_cases[_i].name;
-    Tensor *a = operand(c, "a", matmul_cases[_i].ta);
-    Tensor *b = operand(c, "b", matmul_cases[_i].tb);
-    Tensor *out = tensor_matmul(a, b);
-    CLOSE(out, fx2(c, "out"));
-    ck_assert_str_eq(tensor_grad_fn_name(out), matmul_cases[_i].grad_fn);
-    ck_assert_int_eq(tensor_backward(out, fx2(c, "dout")), 0);
-    CLOSE(a->grad, fx2(c, "da"));
-    CLOSE(b->grad, fx2(c, "db"));
+    for (int isa = TENSOR__SGEMM_PORTABLE; isa <= TENSOR__SGEMM_AVX512; isa++) {
+        if (tensor__sgemm_set_isa(isa) != isa) continue;
+        Tensor *a = operand(c, "a", matmul_cases[_i].ta);
+        Tensor *b = operand(c, "b", matmul_cases[_i].tb);
+        Tensor *out = tensor_matmul(a, b);
+        CLOSE(out, fx2(c, "out"));
+        ck_assert_str_eq(tensor_grad_fn_name(out), matmul_cases[_i].grad_fn);
+        ck_assert_int_eq(tensor_backward(out, fx2(c, "dout")), 0);
+        CLOSE(a->grad, fx2(c, "da"));
+        CLOSE(b->grad, fx2(c, "db"));
+    }
+    tensor__sgemm_set_isa(-1);
 }
 END_TEST
 
@@ -95,16 +101,20 @@ static const struct {
 START_TEST(test_linear_matches_torch)
 {
     const char *c = linear_cases[_i].name;
-    Tensor *x = tensor_requires_grad_(fx2(c, "x"), true);
-    Tensor *w = tensor_requires_grad_(fx2(c, "w"), true);
-    Tensor *b = linear_cases[_i].bias ? tensor_requires_grad_(fx2(c, "bias"), true) : NULL;
-    Tensor *out = tensor_linear(x, w, b);
-    CLOSE(out, fx2(c, "out"));
-    ck_assert_str_eq(tensor_grad_fn_name(out), linear_cases[_i].grad_fn);
-    ck_assert_int_eq(tensor_backward(out, fx2(c, "dout")), 0);
-    CLOSE(x->grad, fx2(c, "dx"));
-    CLOSE(w->grad, fx2(c, "dw"));
-    if (b) CLOSE(b->grad, fx2(c, "dbias"));
+    for (int isa = TENSOR__SGEMM_PORTABLE; isa <= TENSOR__SGEMM_AVX512; isa++) {
+        if (tensor__sgemm_set_isa(isa) != isa) continue;
+        Tensor *x = tensor_requires_grad_(fx2(c, "x"), true);
+        Tensor *w = tensor_requires_grad_(fx2(c, "w"), true);
+        Tensor *b = linear_cases[_i].bias ? tensor_requires_grad_(fx2(c, "bias"), true) : NULL;
+        Tensor *out = tensor_linear(x, w, b);
+        CLOSE(out, fx2(c, "out"));
+        ck_assert_str_eq(tensor_grad_fn_name(out), linear_cases[_i].grad_fn);
+        ck_assert_int_eq(tensor_backward(out, fx2(c, "dout")), 0);
+        CLOSE(x->grad, fx2(c, "dx"));
+        CLOSE(w->grad, fx2(c, "dw"));
+        if (b) CLOSE(b->grad, fx2(c, "dbias"));
+    }
+    tensor__sgemm_set_isa(-1);
 }
 END_TEST
 
@@ -239,6 +249,80 @@ START_TEST(test_matmul_empty_and_zero_k)
 }
 END_TEST
 
+/* ---- threads and BLAS ---------------------------------------------------------- */
+
+static bool same_bits(const Tensor *x, const Tensor *y)
+{
+    return x && y && tensor_same_shape(x, y) &&
+           memcmp(x->data, y->data, (size_t)x->numel * sizeof(float)) == 0;
+}
+
+START_TEST(test_threads_give_the_same_result)
+{
+    /* products above the threading cut-over (m*n*k = 128^3): rows split,
+     * columns split, transposed operands, a batch of small products spread
+     * over threads, a batch folded into one large product */
+    Tensor *ops[][2] = {
+        {pattern(tensor_empty(SHAPE(261, 90)), 30), pattern(tensor_empty(SHAPE(90, 100)), 31)},
+        {pattern(tensor_empty(SHAPE(40, 90)), 32), pattern(tensor_empty(SHAPE(90, 601)), 33)},
+        {tensor_t(pattern(tensor_empty(SHAPE(100, 203)), 34)),
+         tensor_t(pattern(tensor_empty(SHAPE(130, 100)), 35))},
+        {pattern(tensor_empty(SHAPE(8, 64, 70)), 36), pattern(tensor_empty(SHAPE(8, 70, 64)), 37)},
+        {pattern(tensor_empty(SHAPE(3, 130, 130)), 38), pattern(tensor_empty(SHAPE(130, 130)), 39)},
+    };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        tensor_set_num_threads(1);
+        Tensor *one = tensor_matmul(ops[i][0], ops[i][1]);
+        for (int nt = 2; nt <= 3; nt++) {
+            tensor_set_num_threads(nt);
+            int got = tensor_get_num_threads();   /* 1 in a build without OpenMP */
+            ck_assert(got == nt || got == 1);
+            ck_assert_msg(same_bits(one, tensor_matmul(ops[i][0], ops[i][1])),
+                          "case %zu: %d threads differ from one", i, nt);
+        }
+    }
+    tensor_set_num_threads(0);
+    ck_assert_int_ge(tensor_get_num_threads(), 1);
+}
+END_TEST
+
+/* Nor do the gradients of a batched product (its backward spreads the
+ * batch over threads). */
+START_TEST(test_threads_same_gradients)
+{
+    Tensor *g[2][2];
+    for (int t = 0; t < 2; t++) {
+        tensor_set_num_threads(t + 1);
+        Tensor *a = tensor_requires_grad_(pattern(tensor_empty(SHAPE(8, 64, 96)), 40), true);
+        Tensor *b = tensor_requires_grad_(pattern(tensor_empty(SHAPE(8, 96, 64)), 41), true);
+        Tensor *y = tensor_matmul(a, b);
+        ck_assert_int_eq(tensor_backward(y, pattern(tensor_empty(y->ndim, y->shape), 42)), 0);
+        g[t][0] = a->grad;
+        g[t][1] = b->grad;
+    }
+    tensor_set_num_threads(0);
+    ck_assert(same_bits(g[0][0], g[1][0]));
+    ck_assert(same_bits(g[0][1], g[1][1]));
+}
+END_TEST
+
+/* With BLAS switched on (a no-op in a build without it), large products go
+ * to OpenBLAS; a broadcast row (leading dim 0) stays built-in.  Both agree
+ * with the built-in kernel to float rounding. */
+START_TEST(test_blas_switch)
+{
+    Tensor *a = pattern(tensor_empty(SHAPE(150, 90)), 43);
+    Tensor *bt = tensor_t(pattern(tensor_empty(SHAPE(110, 90)), 44));
+    Tensor *row = tensor_expand(pattern(tensor_empty(SHAPE(1, 110)), 45), SHAPE(90, 110));
+    Tensor *want = tensor_matmul(a, bt), *want_row = tensor_matmul(a, row);
+    tensor__sgemm_set_blas(true);
+    Tensor *got = tensor_matmul(a, bt), *got_row = tensor_matmul(a, row);
+    tensor__sgemm_set_blas(false);
+    ck_assert_tensor_close(got, want, 1e-5, 1e-5);
+    ck_assert(same_bits(got_row, want_row));
+}
+END_TEST
+
 /* ---- errors ------------------------------------------------------------------ */
 
 START_TEST(test_errors)
@@ -370,6 +454,12 @@ static Suite *matmul_suite(void)
     tcase_add_test(tc, test_matmul_strided_batches);
     tcase_add_test(tc, test_matmul_broadcast_gradient_is_summed);
     tcase_add_test(tc, test_matmul_empty_and_zero_k);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("threads");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_threads_give_the_same_result);
+    tcase_add_test(tc, test_threads_same_gradients);
+    tcase_add_test(tc, test_blas_switch);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, test_errors);

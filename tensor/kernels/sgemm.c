@@ -16,24 +16,50 @@
  *
  * Packing copies each operand once into the order the micro-kernel reads
  * (zero-padded to whole panels), so transposes and leading dimensions cost
- * nothing after it.  Each element of C is summed in order p = 0 .. k-1
- * whatever the layout, thread count or instruction set, so transposed and
- * contiguous inputs give the same result up to the kc-block boundaries.
+ * nothing after it.  Below 256^3 the copy costs a large share of the time,
+ * and a kernel that handles partial tiles (AVX-512) reads A, and B unless
+ * transposed, in place instead.  Each element of C is summed in order
+ * p = 0 .. k-1 whatever the path or thread count, so the result does not
+ * depend on them (up to the kc-block boundaries, which fix the order too).
  *
  * Micro-kernels: AVX-512 12 x 32, AVX2+FMA 6 x 16, and a portable one in
- * plain C.  They are compiled with target attributes and chosen at run time
- * with __builtin_cpu_supports, so the library itself needs no -m flags.
+ * plain C (sgemm_kernels.c).  They are compiled with target attributes and
+ * chosen at run time with __builtin_cpu_supports, so the library itself
+ * needs no -m flags.
+ *
+ * Threads (OpenMP) split large products by tiles of C; OpenBLAS, when built
+ * in and switched on (ATTOGRAD_BLAS=1), takes large products instead.  It
+ * is off by default: single-threaded, this kernel runs at 0.9 to 1.05 of
+ * OpenBLAS's speed from n = 128 (tests/bench/bench_matmul.c), and the
+ * results then do not depend on how the library was built.
  */
 #include "sgemm.h"
 #include "sgemm_kernels.h"
+#include "internal.h"
 
 #include <stdlib.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#ifdef ATTOGRAD_HAVE_BLAS
+#include <cblas.h>
+#endif
 
 enum {
     KC = 384,              /* depth of a block: an A~ micro-panel is mr*KC floats in L1 */
     NC = 512,              /* columns of a B~ block: KC*NC floats, 768 KB, in L2 */
     MC = 2304,             /* rows of an A~ block, bounding its buffer */
-    SMALL = 1024,          /* m*n*k below this takes the plain loop (measured) */
+    SMALL = 512,           /* m*n*k below this takes the plain loop (measured: n = 8) */
+    /* m*n*k from which threads are used (for one product, or a whole batch
+     * of small ones).  They pay from about 48^3 on an idle machine, but a
+     * parallel region waits for its slowest thread: when other programs
+     * keep the cores busy (tests run in parallel), a region of small work
+     * costs up to a scheduler tick.  From 128^3 (1.75x on 2 cores) the
+     * work is long enough that this stays a small share. */
+    PARALLEL = 128 * 128 * 128,
+    BLAS_MIN = 64 * 64 * 64,  /* m*n*k from which OpenBLAS may take over, if on */
+    DIRECT = 256 * 256 * 256, /* m*n*k up to which operands are read in place */
 };
 
 /* ---- the plain loop --------------------------------------------------------- */
@@ -136,24 +162,43 @@ static void pack_b(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc,
 
 /* ---- the blocked product ------------------------------------------------------ */
 
-/* One tile: straight into C when whole, through a buffer at the edges. */
-static void tile(const SgemmIsa *isa, int64_t kc, const float *ap, const float *bp, float *c,
-                 int64_t ldc, int64_t h, int64_t w, float alpha, float beta)
+/* One tile of C: h x w at c, from a and b as described by t.  Kernels
+ * without edge handling compute a whole padded tile into a buffer at the
+ * edges, which is then merged into C. */
+static void tile(const SgemmIsa *isa, SgemmTile *t, float *c, int64_t h, int64_t w)
 {
-    if (h == isa->mr && w == isa->nr) {
-        isa->kernel(kc, ap, bp, c, ldc, alpha, beta);
+    t->c = c;
+    t->h = (int)h;
+    t->w = (int)w;
+    if (isa->edges || (h == isa->mr && w == isa->nr)) {
+        isa->kernel(t);
         return;
     }
     float buf[SGEMM_MAX_MR * SGEMM_MAX_NR];
-    isa->kernel(kc, ap, bp, buf, isa->nr, alpha, 0.0f);
+    SgemmTile whole = *t;
+    whole.c = buf;
+    whole.ldc = isa->nr;
+    whole.h = isa->mr;
+    whole.w = isa->nr;
+    whole.beta = 0;
+    isa->kernel(&whole);
     for (int64_t i = 0; i < h; i++) {
-        float *ci = c + i * ldc;
+        float *ci = c + i * t->ldc;
         const float *bi = buf + i * isa->nr;
-        if (beta == 0)
+        if (t->beta == 0)
             for (int64_t j = 0; j < w; j++) ci[j] = bi[j];
         else
-            for (int64_t j = 0; j < w; j++) ci[j] = bi[j] + beta * ci[j];
+            for (int64_t j = 0; j < w; j++) ci[j] = bi[j] + t->beta * ci[j];
     }
+}
+
+/* Whether to read the operands in place instead of packing them: for
+ * products small enough that packing would cost a large share of the
+ * time, with a kernel that handles edges.  op(B) must have adjacent
+ * columns (not transposed); A may be read either way. */
+static bool in_place(const SgemmIsa *isa, int64_t m, int64_t n, int64_t k)
+{
+    return isa->edges && m * n * k <= DIRECT && k <= KC && n <= NC && m <= MC;
 }
 
 static void blocked(const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
@@ -161,22 +206,35 @@ static void blocked(const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n,
                     float beta, float *c, int64_t ldc, float *abuf, float *bbuf)
 {
     int mr = isa->mr, nr = isa->nr;
+    bool direct = in_place(isa, m, n, k), direct_b = direct && !tb;
     for (int64_t ic = 0; ic < m; ic += MC) {
         int64_t mc = m - ic < MC ? m - ic : MC;
         for (int64_t pc = 0; pc < k; pc += KC) {
             int64_t kc = k - pc < KC ? k - pc : KC;
-            float bt = pc == 0 ? beta : 1.0f;   /* later blocks add to C */
-            pack_a(ta, ta ? a + pc * lda + ic : a + ic * lda + pc, lda, mc, kc, mr, abuf);
+            const float *a0 = ta ? a + pc * lda + ic : a + ic * lda + pc;
+            SgemmTile t = {.kc = kc, .a_row = 1, .a_step = mr, .b_step = nr, .ldc = ldc,
+                           .alpha = alpha, .beta = pc == 0 ? beta : 1.0f};  /* later blocks add */
+            if (direct) {
+                t.a_row = ta ? 1 : lda;
+                t.a_step = ta ? lda : 1;
+            } else {
+                pack_a(ta, a0, lda, mc, kc, mr, abuf);
+            }
             for (int64_t jc = 0; jc < n; jc += NC) {
                 int64_t nc = n - jc < NC ? n - jc : NC;
-                pack_b(tb, tb ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, kc, nc, nr, bbuf);
+                const float *b0 = tb ? b + jc * ldb + pc : b + pc * ldb + jc;
+                if (direct_b)
+                    t.b_step = ldb;
+                else if (tb && isa->pack_bt)
+                    isa->pack_bt(b0, ldb, kc, nc, bbuf);
+                else
+                    pack_b(tb, b0, ldb, kc, nc, nr, bbuf);
                 for (int64_t ir = 0; ir < mc; ir += mr) {
-                    const float *ap = abuf + ir * kc;
+                    t.a = direct ? a0 + ir * t.a_row : abuf + ir * kc;
                     for (int64_t jr = 0; jr < nc; jr += nr) {
-                        int64_t h = mc - ir < mr ? mc - ir : mr;
-                        int64_t w = nc - jr < nr ? nc - jr : nr;
-                        tile(isa, kc, ap, bbuf + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc,
-                             h, w, alpha, bt);
+                        t.b = direct_b ? b0 + jr : bbuf + jr * kc;
+                        tile(isa, &t, c + (ic + ir) * ldc + jc + jr, mc - ir < mr ? mc - ir : mr,
+                             nc - jr < nr ? nc - jr : nr);
                     }
                 }
             }
@@ -199,20 +257,53 @@ static float *buffer(int thread, int which, int64_t floats)
         free(buffers[thread][which].data);
         buffers[thread][which].data =
             aligned_alloc(64, (size_t)(floats * (int64_t)sizeof(float) + 63) / 64 * 64);
-        if (!buffers[thread][which].data) abort();
+        if (!buffers[thread][which].data) tensor__abort(__FILE__, __LINE__, "out of memory");
         buffers[thread][which].floats = floats;
     }
     return buffers[thread][which].data;
 }
 
-static void blocked_alloc(const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n,
-                          int64_t k, float alpha, const float *a, int64_t lda, const float *b,
-                          int64_t ldb, float beta, float *c, int64_t ldc)
+/* The blocked product on one thread, with that thread's buffers. */
+static void blocked_on(int thread, const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n,
+                       int64_t k, float alpha, const float *a, int64_t lda, const float *b,
+                       int64_t ldb, float beta, float *c, int64_t ldc)
 {
     int64_t mc = m < MC ? m : MC, kc = k < KC ? k : KC, nc = n < NC ? n : NC;
-    float *abuf = buffer(0, 0, (mc + isa->mr) * kc);
-    float *bbuf = buffer(0, 1, (nc + isa->nr) * kc);
+    float *abuf = buffer(thread, 0, (mc + isa->mr) * kc);
+    float *bbuf = buffer(thread, 1, (nc + isa->nr) * kc);
     blocked(isa, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, abuf, bbuf);
+}
+
+/* Threads take slices of the longer side of C, in whole tiles; each packs
+ * the other operand whole, which costs little next to its share of the
+ * product and needs no synchronisation.  Every element is computed as on
+ * one thread, so the result does not depend on the thread count. */
+static void parallel(int nt, const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n,
+                     int64_t k, float alpha, const float *a, int64_t lda, const float *b,
+                     int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    bool rows = m >= n;
+    int64_t unit = rows ? isa->mr : isa->nr, len = rows ? m : n;
+    int64_t units = (len + unit - 1) / unit;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+    {
+#ifdef _OPENMP
+        int t = omp_get_thread_num(), count = omp_get_num_threads();
+#else
+        int t = 0, count = 1;
+#endif
+        int64_t s0 = units * t / count * unit, s1 = units * (t + 1) / count * unit;
+        s1 = s1 < len ? s1 : len;
+        if (s1 > s0 && rows)
+            blocked_on(t, isa, ta, tb, s1 - s0, n, k, alpha, ta ? a + s0 : a + s0 * lda, lda, b,
+                       ldb, beta, c + s0 * ldc, ldc);
+        else if (s1 > s0)
+            blocked_on(t, isa, ta, tb, m, s1 - s0, k, alpha, a, lda, tb ? b + s0 * ldb : b + s0,
+                       ldb, beta, c + s0, ldc);
+    }
+    (void)nt;
 }
 
 /* ---- choosing a path ---------------------------------------------------------- */
@@ -244,6 +335,83 @@ static void small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
     small_portable(SMALL_PASS);
 }
 
+/* This thread's buffers: a batch of products may run on several threads
+ * (tensor/matmul.c), each calling tensor__sgemm. */
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    int t = omp_get_thread_num();
+    TENSOR__ASSERT(t < MAX_THREADS);
+    return t;
+#else
+    return 0;
+#endif
+}
+
+/* One thread for small products and inside a parallel region (a batch of
+ * products already spread over the threads). */
+static int threads_for(int64_t m, int64_t n, int64_t k, int unit)
+{
+    if (m * n * k < PARALLEL) return 1;
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;
+#endif
+    int64_t tiles = (m >= n ? m : n) / unit;
+    int64_t nt = tensor_get_num_threads();
+    nt = nt < tiles ? nt : tiles;
+    nt = nt < MAX_THREADS ? nt : MAX_THREADS;
+    return nt > 1 ? (int)nt : 1;
+}
+
+int tensor__sgemm_batch_threads(int64_t count, int64_t m, int64_t n, int64_t k)
+{
+    if (count < 2 || m * n * k >= PARALLEL || count * m * n * k < PARALLEL) return 1;
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;
+#endif
+    int64_t nt = tensor_get_num_threads();
+    nt = nt < count ? nt : count;
+    nt = nt < MAX_THREADS ? nt : MAX_THREADS;
+    return (int)nt;
+}
+
+#ifdef ATTOGRAD_HAVE_BLAS
+static int blas_on = -1;   /* -1: ATTOGRAD_BLAS decides at the first call */
+
+void tensor__sgemm_set_blas(bool on) { blas_on = on; }
+
+/* OpenBLAS takes large products when switched on, from the calling thread
+ * only (it runs its own threads), and when the leading dimensions are ones
+ * BLAS accepts (a broadcast row has 0). */
+static bool blas_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                       const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                       float *c, int64_t ldc)
+{
+    static int blas_threads;
+    if (blas_on < 0) {
+        const char *env = getenv("ATTOGRAD_BLAS");
+        blas_on = env && env[0] == '1';
+    }
+    if (!blas_on || m * n * k < BLAS_MIN) return false;
+#ifdef _OPENMP
+    if (omp_in_parallel()) return false;
+#endif
+    if (lda < (ta ? m : k) || ldb < (tb ? k : n) || ldc < n || k < 1) return false;
+    if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || lda > INT32_MAX || ldb > INT32_MAX ||
+        ldc > INT32_MAX)
+        return false;
+    if (blas_threads != tensor_get_num_threads()) {
+        blas_threads = tensor_get_num_threads();
+        openblas_set_num_threads(blas_threads);
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+    return true;
+}
+#else
+void tensor__sgemm_set_blas(bool on) { (void)on; }
+#endif
+
 void tensor__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                    float *c, int64_t ldc)
@@ -253,6 +421,14 @@ void tensor__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
         small(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
-    blocked_alloc(current_isa(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
-                  ldc);
+#ifdef ATTOGRAD_HAVE_BLAS
+    if (blas_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+#endif
+    const SgemmIsa *isa = current_isa();
+    int nt = threads_for(m, n, k, m >= n ? isa->mr : isa->nr);
+    if (nt > 1)
+        parallel(nt, isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    else
+        blocked_on(thread_id(), isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                   ldc);
 }

@@ -20,10 +20,18 @@ void tensor__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                    float *c, int64_t ldc);
 
+/* How many threads should share a batch of count independent m x n x k
+ * products, each computed by tensor__sgemm on one thread: 1 when the
+ * products are large enough to be threaded one by one, or all too small. */
+int tensor__sgemm_batch_threads(int64_t count, int64_t m, int64_t n, int64_t k);
+
 /* Instruction sets of the built-in kernel, for tests and benchmarks. */
 enum { TENSOR__SGEMM_PORTABLE, TENSOR__SGEMM_AVX2, TENSOR__SGEMM_AVX512 };
 /* Uses isa from now on if the CPU runs it, else (or for -1) the best one;
  * returns the one in use. */
 int tensor__sgemm_set_isa(int isa);
+/* Lets OpenBLAS take large products (true) or not; the default comes from
+ * ATTOGRAD_BLAS.  Does nothing in a build without BLAS. */
+void tensor__sgemm_set_blas(bool on);
 
 #endif /* ATTOGRAD_SGEMM_H */

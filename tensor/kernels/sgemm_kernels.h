@@ -1,10 +1,15 @@
 /*
  * The sgemm micro-kernels, private to tensor/kernels.  A micro-kernel
- * computes one mr x nr tile of C from packed panels (see sgemm.c):
+ * computes one tile of C, at most mr x nr, from a block of depth kc:
  *
- *     C[i][j] = alpha * sum_{p < kc} a[p*mr + i] * b[p*nr + j] + beta * C[i][j]
+ *     C[i][j] = alpha * sum_{p < kc} A(i, p) * B(p, j) + beta * C[i][j]
+ *     A(i, p) = a[i * a_row + p * a_step],   B(p, j) = b[p * b_step + j]
  *
- * for i < mr, j < nr, C[i][j] at c[i*ldc + j]; beta 0 means C is not read.
+ * for i < h, j < w; beta 0 means C is not read.  From packed panels (see
+ * sgemm.c) a_row = 1, a_step = mr, b_step = nr.  A kernel with `edges` also
+ * takes tiles smaller than mr x nr and operands read in place (any a_row,
+ * a_step, b_step), touching nothing outside the tile; the others compute
+ * whole mr x nr tiles from zero-padded packed panels only.
  */
 #ifndef ATTOGRAD_SGEMM_KERNELS_H
 #define ATTOGRAD_SGEMM_KERNELS_H
@@ -20,14 +25,29 @@
 
 enum { SGEMM_MAX_MR = 12, SGEMM_MAX_NR = 32 };
 
-typedef void (*SgemmKernel)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                            float alpha, float beta);
+typedef struct {
+    int64_t kc;
+    const float *a;
+    int64_t a_row, a_step;
+    const float *b;
+    int64_t b_step;
+    float *c;
+    int64_t ldc;
+    int h, w;
+    float alpha, beta;
+} SgemmTile;
+
+typedef void (*SgemmKernel)(const SgemmTile *t);
 
 typedef struct {
     const char *name;
     int mr, nr;
     bool fma;                  /* the CPU has FMA: the plain loop may use it too */
+    bool edges;                /* takes partial tiles and unpacked operands */
     SgemmKernel kernel;
+    /* Packs B~ from a transposed op(B) (see pack_b in sgemm.c); NULL: the
+     * plain loop does it. */
+    void (*pack_bt)(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *dst);
 } SgemmIsa;
 
 /* Indexed by TENSOR__SGEMM_PORTABLE, _AVX2, _AVX512 (sgemm.h). */

@@ -1,0 +1,154 @@
+/*
+ * Matrix product speed: attograd's built-in sgemm (through tensor_matmul)
+ * against OpenBLAS's cblas_sgemm on the same data, when OpenBLAS was found.
+ *
+ *   meson test -C build --benchmark          (or run bench_matmul directly)
+ *   bench_matmul [--threads N] [--quick]
+ *
+ * One line per case:
+ *   matmul n=512 op=nn attograd_gflops=81.2 openblas_gflops=101.0 ratio=0.80
+ * ops: nn A@B, nt A@B^T (a transposed view), tn A^T@B, bnn a batch of B
+ * products (B, n, n) @ (B, n, n).  Both columns run on one thread unless
+ * --threads says otherwise; each figure is the best of several runs after a
+ * warm-up, over 2 n^3 flops per product.  Nothing here is asserted: times
+ * depend on the machine.
+ */
+#include "attograd.h"
+#include "kernels/sgemm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef ATTOGRAD_HAVE_BLAS
+#include <cblas.h>
+#endif
+
+enum { BATCH = 8 };
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+typedef struct {
+    int64_t n, batch;
+    const char *op;
+    Tensor *a, *b;             /* stored (batch, n, n) or (n, n) */
+} Case;
+
+static void run_attograd(const Case *c)
+{
+    TensorScope *s = tensor_scope_begin();
+    const Tensor *a = strcmp(c->op, "tn") ? c->a : tensor_t(c->a);
+    const Tensor *b = strcmp(c->op, "nt") ? c->b : tensor_t(c->b);
+    if (!tensor_matmul(a, b)) {
+        fprintf(stderr, "bench_matmul: %s\n", tensor_error());
+        exit(1);
+    }
+    tensor_scope_end(s);
+}
+
+#ifdef ATTOGRAD_HAVE_BLAS
+static void run_openblas(const Case *c, float *out)
+{
+    int n = (int)c->n;
+    CBLAS_TRANSPOSE ta = strcmp(c->op, "tn") ? CblasNoTrans : CblasTrans;
+    CBLAS_TRANSPOSE tb = strcmp(c->op, "nt") ? CblasNoTrans : CblasTrans;
+    for (int64_t e = 0; e < c->batch; e++) {
+        int64_t off = e * c->n * c->n;
+        cblas_sgemm(CblasRowMajor, ta, tb, n, n, n, 1.0f, c->a->data + off, n, c->b->data + off,
+                    n, 0.0f, out + off, n);
+    }
+}
+#endif
+
+/* GFLOP/s of the best of reps runs (at least 3, about 0.3 s in all). */
+static double gflops(const Case *c, void (*run)(const Case *, float *), float *out)
+{
+    run(c, out);                                   /* warm-up: caches, threads, buffers */
+    double t0 = now();
+    run(c, out);
+    double best = now() - t0;
+    int reps = best > 0.1 ? 3 : (int)(0.3 / (best + 1e-9)) + 3;
+    for (int r = 1; r < reps; r++) {
+        t0 = now();
+        run(c, out);
+        double dt = now() - t0;
+        if (dt < best) best = dt;
+    }
+    return 2.0 * (double)c->n * (double)c->n * (double)c->n * (double)c->batch / best * 1e-9;
+}
+
+static void attograd_run(const Case *c, float *out)
+{
+    (void)out;
+    run_attograd(c);
+}
+
+#ifdef ATTOGRAD_HAVE_BLAS
+static void openblas_run(const Case *c, float *out) { run_openblas(c, out); }
+#endif
+
+static void bench_case(int64_t n, const char *op, int threads)
+{
+    TensorScope *s = tensor_scope_begin();
+    Case c = {.n = n, .batch = strcmp(op, "bnn") ? 1 : BATCH, .op = op};
+    if (c.batch > 1) {
+        c.a = tensor_rand(SHAPE(c.batch, n, n));
+        c.b = tensor_rand(SHAPE(c.batch, n, n));
+    } else {
+        c.a = tensor_rand(SHAPE(n, n));
+        c.b = tensor_rand(SHAPE(n, n));
+    }
+    char label[64];
+    snprintf(label, sizeof label, c.batch > 1 ? "op=%s B=%d" : "op=%s", op, BATCH);
+    char thr[32] = "";
+    if (threads != 1) snprintf(thr, sizeof thr, " threads=%d", threads);
+    double ours = gflops(&c, attograd_run, NULL);
+#ifdef ATTOGRAD_HAVE_BLAS
+    float *out = malloc((size_t)(c.batch * n * n) * sizeof *out);
+    double ref = gflops(&c, openblas_run, out);
+    free(out);
+    printf("matmul n=%lld %s%s attograd_gflops=%.1f openblas_gflops=%.1f ratio=%.2f\n",
+           (long long)n, label, thr, ours, ref, ours / ref);
+#else
+    printf("matmul n=%lld %s%s attograd_gflops=%.1f\n", (long long)n, label, thr, ours);
+#endif
+    fflush(stdout);
+    tensor_scope_end(s);
+}
+
+int main(int argc, char **argv)
+{
+    int threads = 1;
+    bool quick = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            threads = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--quick")) {
+            quick = true;
+        } else {
+            fprintf(stderr, "usage: bench_matmul [--threads N] [--quick]\n");
+            return strcmp(argv[i], "--help") ? 2 : 0;
+        }
+    }
+    if (threads < 1) {
+        fprintf(stderr, "bench_matmul: --threads needs a positive count\n");
+        return 2;
+    }
+    tensor_set_num_threads(threads);
+    tensor__sgemm_set_blas(false);                 /* the attograd column is the built-in kernel */
+#ifdef ATTOGRAD_HAVE_BLAS
+    openblas_set_num_threads(threads);
+#endif
+    tensor_manual_seed(0);
+    static const char *const ops[] = {"nn", "nt", "tn", "bnn"};
+    for (int64_t n = 64; n <= (quick ? 256 : 1024); n *= 2)
+        for (int o = 0; o < 4; o++) bench_case(n, ops[o], threads);
+    tensor_cleanup();
+    return 0;
+}
