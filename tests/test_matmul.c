@@ -12,6 +12,9 @@
 #include "kernels/sgemm.h"
 #include "testutil.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #define FIXTURES "matmul.txt"
 
 static Tensor *fx(const char *name) { return testutil_fixture(FIXTURES, name); }
@@ -306,6 +309,28 @@ START_TEST(test_threads_same_gradients)
 }
 END_TEST
 
+/* A child of fork() cannot use the parent's thread pool: products there
+ * run on one thread (a hang ends the child through alarm()). */
+START_TEST(test_threads_after_fork)
+{
+    tensor_set_num_threads(2);
+    Tensor *a = pattern(tensor_empty(SHAPE(200, 130)), 46);
+    Tensor *b = pattern(tensor_empty(SHAPE(130, 150)), 47);
+    Tensor *want = tensor_matmul(a, b);             /* starts the pool */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        alarm(20);
+        Tensor *got = tensor_matmul(a, b);
+        _exit(same_bits(got, want) && tensor_get_num_threads() == 1 ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    tensor_set_num_threads(0);
+}
+END_TEST
+
 /* With BLAS switched on (a no-op in a build without it), large products go
  * to OpenBLAS; a broadcast row (leading dim 0) stays built-in.  Both agree
  * with the built-in kernel to float rounding. */
@@ -459,6 +484,7 @@ static Suite *matmul_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_threads_give_the_same_result);
     tcase_add_test(tc, test_threads_same_gradients);
+    tcase_add_test(tc, test_threads_after_fork);
     tcase_add_test(tc, test_blas_switch);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
