@@ -6,7 +6,9 @@
  *     loss = mse_loss(student(x), y)                  v2, or MultiHeadAttention (4 heads)
  *     zero_grad; backward; Adam step (lr 0.01)
  *
- * One line per size and thread count:
+ * One line per size and thread count (1, and 2 when the library runs on
+ * more than one thread: tensor_get_num_threads() by default, which
+ * ATTOGRAD_NUM_THREADS sets):
  *
  *     train_step model=v2 B=8 T=64 d_in=64 d_out=64 threads=1 us_per_step=812.4
  *
@@ -152,8 +154,12 @@ int main(int argc, char **argv)
     bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     int status = 0;
     size_t n = quick ? 1 : sizeof cases / sizeof *cases;
-    for (size_t i = 0; i < n; i++)
-        if (bench(&cases[i], 1) != 0) status = 1;
+    int max_threads = tensor_get_num_threads() >= 2 ? 2 : 1;
+    for (int threads = 1; threads <= max_threads; threads++) {
+        tensor_set_num_threads(threads);
+        for (size_t i = 0; i < n; i++)
+            if (bench(&cases[i], threads) != 0) status = 1;
+    }
     tensor_cleanup();
     return status;
 }
