@@ -104,14 +104,17 @@ Tensor *tensor__sum_to_shape(const Tensor *g, int ndim, const int64_t *shape)
     return out;
 }
 
-/* dst (row-major, g's element count) += g read through its strides.  A
- * strided g (the gradient of a transpose or a slice) is walked a row of its
- * last dim at a time: one strided loop per row, not an index walk per
- * element. */
-static void add_into(float *restrict dst, const Tensor *g)
+/* dst (row-major, g's element count) = g, or += g when add, g read through
+ * its strides.  A strided g (the gradient of a transpose or a slice) is
+ * walked a row of its last dim at a time: one strided loop per row, not an
+ * index walk per element. */
+static void store_into(float *restrict dst, const Tensor *g, bool add)
 {
     if (tensor_is_contiguous(g)) {
-        for (int64_t i = 0; i < g->numel; i++) dst[i] += g->data[i];
+        if (add)
+            for (int64_t i = 0; i < g->numel; i++) dst[i] += g->data[i];
+        else
+            memcpy(dst, g->data, (size_t)g->numel * sizeof *dst);
         return;
     }
     int outer = g->ndim - 1;   /* >= 0: a 0-d tensor is contiguous */
@@ -120,16 +123,22 @@ static void add_into(float *restrict dst, const Tensor *g)
     tensor__iter_init(&it, outer, g->shape, 1, (const int64_t *[]){g->stride}, NULL);
     for (int64_t r = 0; r < g->numel / len; r++, tensor__iter_next(&it), dst += len) {
         const float *src = g->data + it.off[0];
-        for (int64_t j = 0; j < len; j++) dst[j] += src[j * step];
+        if (add)
+            for (int64_t j = 0; j < len; j++) dst[j] += src[j * step];
+        else
+            for (int64_t j = 0; j < len; j++) dst[j] = src[j * step];
     }
 }
 
+/* The first gradient a tensor receives is copied, as torch's AccumulateGrad
+ * takes it, rather than added to zeros: one pass over memory, not two. */
 void tensor__accumulate_grad(Tensor *t, const Tensor *g)
 {
     if (!t || !t->requires_grad || !g) return;
-    if (!t->grad) t->grad = tensor__alloc_grad_for(t);
     if (g->numel != t->numel) g = tensor__sum_to_shape(g, t->ndim, t->shape);
-    if (g->numel) add_into(t->grad->data, g);
+    bool add = t->grad != NULL;
+    if (!add) t->grad = tensor__alloc_grad_uninit(t);
+    if (g->numel) store_into(t->grad->data, g, add);
 }
 
 /* Doubles an array kept in the current scope; the old copy stays there

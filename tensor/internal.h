@@ -81,6 +81,8 @@ Tensor *tensor__view_of(const Tensor *a, int ndim, const int64_t *shape,
 void tensor__set_contiguous_strides(Tensor *t);   /* also sets numel */
 /* A zeroed gradient for t, owned like t (its arena, or the heap). */
 Tensor *tensor__alloc_grad_for(const Tensor *t);
+/* The same, uninitialised, for a caller that writes every element. */
+Tensor *tensor__alloc_grad_uninit(const Tensor *t);
 int64_t tensor__numel(int ndim, const int64_t *shape);
 /* Data in row-major order: a->data itself when contiguous, else a copy. */
 const float *tensor__contiguous_data(const Tensor *a);

@@ -213,7 +213,7 @@ void tensor_free(Tensor *t)
 }
 
 /* A gradient lives as long as its tensor: in its arena, or on the heap. */
-Tensor *tensor__alloc_grad_for(const Tensor *t)
+Tensor *tensor__alloc_grad_uninit(const Tensor *t)
 {
     Tensor *g;
     if (!t->owner) {
@@ -228,6 +228,12 @@ Tensor *tensor__alloc_grad_for(const Tensor *t)
             tensor__arena_alloc(t->owner, (size_t)g->numel * sizeof(float));
         g->owner = t->owner;
     }
+    return g;
+}
+
+Tensor *tensor__alloc_grad_for(const Tensor *t)
+{
+    Tensor *g = tensor__alloc_grad_uninit(t);
     memset(g->data, 0, (size_t)g->numel * sizeof(float));
     return g;
 }
