@@ -28,6 +28,7 @@ static char *xstrdup(const char *s)
 
 void nn_module_init(Module *m, const char *type, ModuleForward forward)
 {
+    if (!m) return;
     memset(m, 0, sizeof *m);
     m->type = type;
     m->forward = forward;

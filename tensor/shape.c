@@ -155,7 +155,8 @@ void transpose_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_permute(const Tensor *a, int n, const int64_t *dims)
 {
     if (!a) return NULL;
-    if (n != a->ndim || (n > 0 && !dims))
+    if (n > 0 && !dims) return tensor__error("permute: dims is NULL");
+    if (n != a->ndim)
         return tensor__error("permute: %d dims given for a %d-d tensor %s", n, a->ndim,
                              tensor_shape_str(a));
     int64_t perm[TENSOR_MAX_DIMS], shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
@@ -193,7 +194,8 @@ void permute_backward(TensorNode *n, const Tensor *dy)
 static int infer_shape(const char *op, const Tensor *a, int ndim, const int64_t *shape,
                        int64_t *out)
 {
-    if (ndim < 0 || ndim > TENSOR_MAX_DIMS || (ndim > 0 && !shape))
+    if (ndim > 0 && !shape) return tensor__error("%s: shape is NULL", op), -1;
+    if (ndim < 0 || ndim > TENSOR_MAX_DIMS)
         return tensor__error("%s: %d sizes given; between 0 and %d are supported", op, ndim,
                              TENSOR_MAX_DIMS), -1;
     int infer = -1;
@@ -383,7 +385,8 @@ void squeeze_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy)
 Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape)
 {
     if (!a) return NULL;
-    if (ndim < a->ndim || ndim > TENSOR_MAX_DIMS || (ndim > 0 && !shape))
+    if (ndim > 0 && !shape) return tensor__error("expand: shape is NULL");
+    if (ndim < a->ndim || ndim > TENSOR_MAX_DIMS)
         return tensor__error("expand: %d sizes given for a %d-d tensor %s (expected %d to %d)",
                              ndim, a->ndim, tensor_shape_str(a), a->ndim, TENSOR_MAX_DIMS);
     int64_t sizes[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
@@ -427,8 +430,8 @@ Tensor *tensor_contiguous(const Tensor *a)
 /* -1 with a message for an empty list; 1 when a tensor is NULL (propagate). */
 static int check_list(const char *op, int n, Tensor *const *ts)
 {
-    if (n <= 0 || !ts)
-        return tensor__error("%s: expected a non-empty list of tensors, got %d", op, n), -1;
+    if (n > 0 && !ts) return tensor__error("%s: the list of tensors is NULL", op), -1;
+    if (n <= 0) return tensor__error("%s: expected a non-empty list of tensors, got %d", op, n), -1;
     for (int i = 0; i < n; i++)
         if (!ts[i]) return 1;
     return 0;

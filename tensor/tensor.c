@@ -50,6 +50,7 @@ void tensor__set_contiguous_strides(Tensor *t)
 
 bool tensor_is_contiguous(const Tensor *t)
 {
+    if (!t) return false;
     int64_t s = 1;
     for (int i = t->ndim - 1; i >= 0; i--) {
         if (t->shape[i] != 1 && t->stride[i] != s) return false;
@@ -60,7 +61,7 @@ bool tensor_is_contiguous(const Tensor *t)
 
 bool tensor_same_shape(const Tensor *a, const Tensor *b)
 {
-    if (a->ndim != b->ndim) return false;
+    if (!a || !b || a->ndim != b->ndim) return false;
     for (int i = 0; i < a->ndim; i++)
         if (a->shape[i] != b->shape[i]) return false;
     return true;
@@ -228,6 +229,10 @@ static int64_t element_offset(const char *op, const Tensor *t, int n, const int6
 {
     if (n != t->ndim) {
         tensor__error("%s: %d indices for a %d-d tensor %s", op, n, t->ndim, tensor_shape_str(t));
+        return -1;
+    }
+    if (n > 0 && !idx) {
+        tensor__error("%s: index array is NULL", op);
         return -1;
     }
     int64_t off = 0;

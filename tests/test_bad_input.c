@@ -119,6 +119,14 @@ static bool masked_fill_shape(void) { return !tensor_masked_fill(Z(2, 3), Z(3, 2
 static bool triu_1d(void) { return !tensor_triu(Z(3), 0); }
 static bool t_3d(void) { return !tensor_t(Z(2, 3, 4)); }
 static bool transpose_dim(void) { return !tensor_transpose(Z(2, 3), 0, 2); }
+static bool get_null_index(void) { return isnan(tensor_get(Z(2, 3), 2, NULL)); }
+static bool set_null_index(void) { return tensor_set(Z(2, 3), 1, 2, NULL) == -1; }
+static bool contiguous_null(void) { return !tensor_is_contiguous(NULL) && !tensor_same_shape(NULL, Z(1)); }
+static bool permute_null(void) { return !tensor_permute(Z(2, 3), 2, NULL); }
+static bool view_null(void) { return !tensor_view(Z(2, 3), 2, NULL); }
+static bool reshape_null(void) { return !tensor_reshape(Z(2, 3), 1, NULL); }
+static bool expand_null(void) { return !tensor_expand(Z(2, 3), 2, NULL); }
+static bool cat_null_list(void) { return !tensor_cat(2, NULL, 0); }
 static bool permute_count(void) { return !tensor_permute(Z(2, 3), 1, (const int64_t[]){0}); }
 static bool permute_repeat(void) { return !tensor_permute(Z(2, 3), IDX(0, 0)); }
 static bool view_numel(void) { return !tensor_view(Z(2, 3), SHAPE(4)); }
@@ -254,6 +262,14 @@ static const Row tensor_rows[] = {
     {"transpose: dim 2", transpose_dim,
      "transpose: dim 2 out of range for a 2-d tensor (2,3) (expected -2 to 1)"},
     {"permute: count", permute_count, "permute: 1 dims given for a 2-d tensor (2,3)"},
+    {"get: NULL index array", get_null_index, "get: index array is NULL"},
+    {"set: NULL index array", set_null_index, "set: index array is NULL"},
+    {"is_contiguous/same_shape: NULL", contiguous_null, ""},
+    {"permute: NULL dims", permute_null, "permute: dims is NULL"},
+    {"view: NULL shape", view_null, "view: shape is NULL"},
+    {"reshape: NULL shape", reshape_null, "reshape: shape is NULL"},
+    {"expand: NULL shape", expand_null, "expand: shape is NULL"},
+    {"cat: NULL list", cat_null_list, "cat: the list of tensors is NULL"},
     {"permute: repeated", permute_repeat,
      "permute: dims (0,0) are not a permutation of the dims of (2,3)"},
     {"view: numel", view_numel, "view: shape (4) is invalid for a tensor (2,3) of 6 elements"},
@@ -418,6 +434,11 @@ END_TEST
 
 /* ---- nn.h --------------------------------------------------------------------- */
 
+static bool module_init_null(void)
+{
+    nn_module_init(NULL, "Linear", NULL);
+    return true;
+}
 static bool linear_zero(void) { return !nn_linear(0, 2, true); }
 static bool linear_input(void)
 {
@@ -527,6 +548,7 @@ static bool save_null_path(void)
 }
 
 static const Row nn_rows[] = {
+    {"nn_module_init: NULL module", module_init_null, ""},
     {"nn_linear: 0 in", linear_zero, "Linear: in_features 0 and out_features 2 must be positive"},
     {"Linear forward: last dim", linear_input,
      "Linear: input (6,4): expected last dim in_features = 3"},
