@@ -14,6 +14,7 @@
  */
 #include "internal.h"
 #include "kernels/sgemm.h"
+#include "kernels/threads.h"
 
 #include <string.h>
 
@@ -147,43 +148,52 @@ static void fold(Batch *bt, Mat *a, Mat *b, Mat *c)
     }
 }
 
-#ifdef _OPENMP
+/* One batch of products, as the kernel reads it (after folding). */
+typedef struct {
+    Batch bt;
+    Mat a, b, c;
+    bool ta, tb;
+    int64_t lda, ldb, ldc;
+    float beta;
+} BatchedGemm;
+
+/* The product at batch index e. */
+static void gemm_one(void *ctx, int64_t e, int worker)
+{
+    const BatchedGemm *g = ctx;
+    int64_t oa = 0, ob = 0, oc = 0, r = e;
+    for (int d = g->bt.nb - 1; d >= 0; d--) {
+        int64_t i = r % g->bt.shape[d];
+        r /= g->bt.shape[d];
+        oa += i * g->a.bs[d];
+        ob += i * g->b.bs[d];
+        oc += i * g->c.bs[d];
+    }
+    tensor__sgemm(g->ta, g->tb, g->c.rows, g->c.cols, g->a.cols, 1.0f, g->a.data + oa, g->lda,
+                  g->b.data + ob, g->ldb, g->beta, g->c.data + oc, g->ldc);
+    (void)worker;
+}
+
 /* Threads for the loop over the batch: several when each product writes
  * its own C and the products are too small to be threaded one by one. */
-static int batch_threads(const Batch *bt, const Mat *a, const Mat *c)
+static int batch_threads(const BatchedGemm *g, int64_t count)
 {
-    for (int d = 0; d < bt->nb; d++)
-        if (c->bs[d] == 0 && bt->shape[d] != 1) return 1;   /* products sum into one C */
-    return tensor__sgemm_batch_threads(tensor__numel(bt->nb, bt->shape), c->rows, c->cols,
-                                       a->cols);
+    for (int d = 0; d < g->bt.nb; d++)
+        if (g->c.bs[d] == 0 && g->bt.shape[d] != 1) return 1;   /* products sum into one C */
+    return tensor__sgemm_batch_threads(count, g->c.rows, g->c.cols, g->a.cols);
 }
-#endif
 
 /* c = a @ b, or c += a @ b when accumulate, for every batch index. */
 static void gemm_batched(Batch bt, Mat a, Mat b, Mat c, bool accumulate)
 {
     fold(&bt, &a, &b, &c);
-    bool ta, tb, tc;
-    int64_t lda, ldb, ldc;
-    TENSOR__ASSERT(mat_layout(&a, &ta, &lda) && mat_layout(&b, &tb, &ldb));
-    TENSOR__ASSERT(mat_layout(&c, &tc, &ldc) && !tc);
+    BatchedGemm g = {.bt = bt, .a = a, .b = b, .c = c, .beta = accumulate ? 1.0f : 0.0f};
+    bool tc;
+    TENSOR__ASSERT(mat_layout(&a, &g.ta, &g.lda) && mat_layout(&b, &g.tb, &g.ldb));
+    TENSOR__ASSERT(mat_layout(&c, &tc, &g.ldc) && !tc);
     TENSOR__ASSERT(a.rows == c.rows && b.cols == c.cols && a.cols == b.rows);
     int64_t count = tensor__numel(bt.nb, bt.shape);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(batch_threads(&bt, &a, &c)) schedule(static)
-#endif
-    for (int64_t e = 0; e < count; e++) {
-        int64_t oa = 0, ob = 0, oc = 0, r = e;
-        for (int d = bt.nb - 1; d >= 0; d--) {
-            int64_t i = r % bt.shape[d];
-            r /= bt.shape[d];
-            oa += i * a.bs[d];
-            ob += i * b.bs[d];
-            oc += i * c.bs[d];
-        }
-        tensor__sgemm(ta, tb, c.rows, c.cols, a.cols, 1.0f, a.data + oa, lda, b.data + ob, ldb,
-                      accumulate ? 1.0f : 0.0f, c.data + oc, ldc);
-    }
+    tensor__parallel_for(count, batch_threads(&g, count), gemm_one, &g);
 }
 
 /* ---- matmul -------------------------------------------------------------- */

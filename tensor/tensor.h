@@ -227,8 +227,8 @@ Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target);        /* mea
 Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target); /* (N,C), (N) */
 
 /* ---- Threads -------------------------------------------------------------- */
-/* Large matrix products run on this many threads (OpenMP); small ones on
- * one.  Default: ATTOGRAD_NUM_THREADS from the environment, else every core.
+/* Large matrix products run on this many threads; small ones on one.
+ * Default: ATTOGRAD_NUM_THREADS from the environment, else every core.
  * n <= 0 restores the default.  Results do not depend on the count.
  * ATTOGRAD_BLAS=1 in the environment sends large products to OpenBLAS
  * when the library was built with it (meson option blas). */

@@ -10,6 +10,7 @@
  * rtol 1e-5 is safe and still catches any wrong element or index.
  */
 #include "kernels/sgemm.h"
+#include "kernels/threads.h"
 #include "testutil.h"
 
 #include <sys/wait.h>
@@ -278,8 +279,7 @@ START_TEST(test_threads_give_the_same_result)
         Tensor *one = tensor_matmul(ops[i][0], ops[i][1]);
         for (int nt = 2; nt <= 3; nt++) {
             tensor_set_num_threads(nt);
-            int got = tensor_get_num_threads();   /* 1 in a build without OpenMP */
-            ck_assert(got == nt || got == 1);
+            ck_assert_int_eq(tensor_get_num_threads(), nt);
             ck_assert_msg(same_bits(one, tensor_matmul(ops[i][0], ops[i][1])),
                           "case %zu: %d threads differ from one", i, nt);
         }
@@ -309,8 +309,52 @@ START_TEST(test_threads_same_gradients)
 }
 END_TEST
 
-/* A child of fork() cannot use the parent's thread pool: products there
- * run on one thread (a hang ends the child through alarm()). */
+/* The pool runs each chunk once, on workers in [0, threads); a nested call
+ * runs in turn on the calling worker. */
+typedef struct {
+    int runs[1000], worker[1000], nested_worker[1000];
+    bool in_parallel[1000];
+} PoolLog;
+
+static void nested_task(void *ctx, int64_t c, int worker)
+{
+    (void)c;
+    *(int *)ctx = worker;
+}
+
+/* No ck_assert here: it may run on a pool thread; the test checks the log. */
+static void pool_task(void *ctx, int64_t c, int worker)
+{
+    PoolLog *log = ctx;
+    log->runs[c]++;
+    log->worker[c] = worker;
+    log->in_parallel[c] = tensor__in_parallel();
+    if (c % 100 == 0) {
+        int nested = -1;
+        tensor__parallel_for(1, 2, nested_task, &nested);
+        log->nested_worker[c] = nested;
+    }
+}
+
+START_TEST(test_pool_runs_each_chunk_once)
+{
+    static PoolLog log;
+    for (int threads = 1; threads <= 3; threads++) {
+        memset(&log, 0, sizeof log);
+        tensor__parallel_for(1000, threads, pool_task, &log);
+        ck_assert(!tensor__in_parallel());
+        for (int c = 0; c < 1000; c++) {
+            ck_assert_int_eq(log.runs[c], 1);
+            ck_assert(log.worker[c] >= 0 && log.worker[c] < threads);
+            ck_assert(log.in_parallel[c] || threads == 1);
+            if (c % 100 == 0) ck_assert_int_eq(log.nested_worker[c], log.worker[c]);
+        }
+    }
+}
+END_TEST
+
+/* A child of fork() has none of the parent's threads (the pool's, and
+ * OpenMP's for other kernels): it runs on one (alarm() ends a hang). */
 START_TEST(test_threads_after_fork)
 {
     tensor_set_num_threads(2);
@@ -484,6 +528,7 @@ static Suite *matmul_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_threads_give_the_same_result);
     tcase_add_test(tc, test_threads_same_gradients);
+    tcase_add_test(tc, test_pool_runs_each_chunk_once);
     tcase_add_test(tc, test_threads_after_fork);
     tcase_add_test(tc, test_blas_switch);
     suite_add_tcase(s, tc);

@@ -27,21 +27,20 @@
  * chosen at run time with __builtin_cpu_supports, so the library itself
  * needs no -m flags.
  *
- * Threads (OpenMP) split large products by tiles of C; OpenBLAS, when built
- * in and switched on (ATTOGRAD_BLAS=1), takes large products instead.  It
- * is off by default: single-threaded, this kernel runs at 0.9 to 1.05 of
- * OpenBLAS's speed from n = 128 (tests/bench/bench_matmul.c), and the
- * results then do not depend on how the library was built.
+ * Threads (the pool of threads.c) split large products by tiles of C.
+ * OpenBLAS, when built in and switched on (ATTOGRAD_BLAS=1), takes large
+ * products instead.  It is off by default: single-threaded, this kernel
+ * runs at 0.9 to 1.05 of OpenBLAS's speed from n = 128
+ * (tests/bench/bench_matmul.c), and the results then do not depend on how
+ * the library was built.
  */
 #include "sgemm.h"
 #include "sgemm_kernels.h"
 #include "internal.h"
+#include "threads.h"
 
 #include <stdlib.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #ifdef ATTOGRAD_HAVE_BLAS
 #include <cblas.h>
 #endif
@@ -245,11 +244,10 @@ static void blocked(const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n,
 /* Packing buffers, kept between calls (one pair per thread): a fresh
  * allocation of this size is a fresh mmap, whose page faults cost as much
  * as a 256 x 256 product. */
-enum { MAX_THREADS = 64 };
 static struct {
     float *data;
     int64_t floats;
-} buffers[MAX_THREADS][2];
+} buffers[TENSOR__MAX_WORKERS][2];
 
 static float *buffer(int thread, int which, int64_t floats)
 {
@@ -274,36 +272,50 @@ static void blocked_on(int thread, const SgemmIsa *isa, bool ta, bool tb, int64_
     blocked(isa, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, abuf, bbuf);
 }
 
-/* Threads take slices of the longer side of C, in whole tiles; each packs
- * the other operand whole, which costs little next to its share of the
- * product and needs no synchronisation.  Every element is computed as on
- * one thread, so the result does not depend on the thread count. */
+/* A product split over threads: slices of the longer side of C, in whole
+ * tiles.  Each slice packs the other operand whole, which costs little next
+ * to its share of the product and needs no synchronisation.  Every element
+ * is computed as on one thread, so the result does not depend on the
+ * thread count or on which thread takes which slice. */
+typedef struct {
+    const SgemmIsa *isa;
+    bool ta, tb, rows;
+    int64_t m, n, k, lda, ldb, ldc, unit, len, slices;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+} Split;
+
+static void slice(void *ctx, int64_t s, int worker)
+{
+    const Split *p = ctx;
+    int64_t units = (p->len + p->unit - 1) / p->unit;
+    int64_t s0 = units * s / p->slices * p->unit, s1 = units * (s + 1) / p->slices * p->unit;
+    s1 = s1 < p->len ? s1 : p->len;
+    if (s1 <= s0) return;
+    if (p->rows)
+        blocked_on(worker, p->isa, p->ta, p->tb, s1 - s0, p->n, p->k, p->alpha,
+                   p->ta ? p->a + s0 : p->a + s0 * p->lda, p->lda, p->b, p->ldb, p->beta,
+                   p->c + s0 * p->ldc, p->ldc);
+    else
+        blocked_on(worker, p->isa, p->ta, p->tb, p->m, s1 - s0, p->k, p->alpha, p->a, p->lda,
+                   p->tb ? p->b + s0 * p->ldb : p->b + s0, p->ldb, p->beta, p->c + s0, p->ldc);
+}
+
+/* Two slices per thread, so that a thread the OS runs late leaves at most
+ * a small share to the others. */
 static void parallel(int nt, const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n,
                      int64_t k, float alpha, const float *a, int64_t lda, const float *b,
                      int64_t ldb, float beta, float *c, int64_t ldc)
 {
-    bool rows = m >= n;
-    int64_t unit = rows ? isa->mr : isa->nr, len = rows ? m : n;
-    int64_t units = (len + unit - 1) / unit;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt)
-#endif
-    {
-#ifdef _OPENMP
-        int t = omp_get_thread_num(), count = omp_get_num_threads();
-#else
-        int t = 0, count = 1;
-#endif
-        int64_t s0 = units * t / count * unit, s1 = units * (t + 1) / count * unit;
-        s1 = s1 < len ? s1 : len;
-        if (s1 > s0 && rows)
-            blocked_on(t, isa, ta, tb, s1 - s0, n, k, alpha, ta ? a + s0 : a + s0 * lda, lda, b,
-                       ldb, beta, c + s0 * ldc, ldc);
-        else if (s1 > s0)
-            blocked_on(t, isa, ta, tb, m, s1 - s0, k, alpha, a, lda, tb ? b + s0 * ldb : b + s0,
-                       ldb, beta, c + s0, ldc);
-    }
-    (void)nt;
+    Split p = {.isa = isa, .ta = ta, .tb = tb, .rows = m >= n, .m = m, .n = n, .k = k,
+               .lda = lda, .ldb = ldb, .ldc = ldc, .alpha = alpha, .beta = beta,
+               .a = a, .b = b, .c = c};
+    p.unit = p.rows ? isa->mr : isa->nr;
+    p.len = p.rows ? m : n;
+    int64_t units = (p.len + p.unit - 1) / p.unit;
+    p.slices = 2 * (int64_t)nt < units ? 2 * (int64_t)nt : units;
+    tensor__parallel_for(p.slices, nt, slice, &p);
 }
 
 /* ---- choosing a path ---------------------------------------------------------- */
@@ -335,44 +347,23 @@ static void small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
     small_portable(SMALL_PASS);
 }
 
-/* This thread's buffers: a batch of products may run on several threads
- * (tensor/matmul.c), each calling tensor__sgemm. */
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    int t = omp_get_thread_num();
-    TENSOR__ASSERT(t < MAX_THREADS);
-    return t;
-#else
-    return 0;
-#endif
-}
-
-/* One thread for small products and inside a parallel region (a batch of
- * products already spread over the threads). */
+/* One thread for small products and inside a task (a batch of products
+ * already spread over the threads). */
 static int threads_for(int64_t m, int64_t n, int64_t k, int unit)
 {
-    if (m * n * k < PARALLEL) return 1;
-#ifdef _OPENMP
-    if (omp_in_parallel()) return 1;
-#endif
+    if (m * n * k < PARALLEL || tensor__in_parallel()) return 1;
     int64_t tiles = (m >= n ? m : n) / unit;
     int64_t nt = tensor_get_num_threads();
     nt = nt < tiles ? nt : tiles;
-    nt = nt < MAX_THREADS ? nt : MAX_THREADS;
     return nt > 1 ? (int)nt : 1;
 }
 
 int tensor__sgemm_batch_threads(int64_t count, int64_t m, int64_t n, int64_t k)
 {
     if (count < 2 || m * n * k >= PARALLEL || count * m * n * k < PARALLEL) return 1;
-#ifdef _OPENMP
-    if (omp_in_parallel()) return 1;
-#endif
+    if (tensor__in_parallel()) return 1;
     int64_t nt = tensor_get_num_threads();
-    nt = nt < count ? nt : count;
-    nt = nt < MAX_THREADS ? nt : MAX_THREADS;
-    return (int)nt;
+    return nt < count ? (int)nt : (int)count;
 }
 
 #ifdef ATTOGRAD_HAVE_BLAS
@@ -392,10 +383,7 @@ static bool blas_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float 
         const char *env = getenv("ATTOGRAD_BLAS");
         blas_on = env && env[0] == '1';
     }
-    if (!blas_on || m * n * k < BLAS_MIN) return false;
-#ifdef _OPENMP
-    if (omp_in_parallel()) return false;
-#endif
+    if (!blas_on || m * n * k < BLAS_MIN || tensor__in_parallel()) return false;
     if (lda < (ta ? m : k) || ldb < (tb ? k : n) || ldc < n || k < 1) return false;
     if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || lda > INT32_MAX || ldb > INT32_MAX ||
         ldc > INT32_MAX)
@@ -429,6 +417,6 @@ void tensor__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
     if (nt > 1)
         parallel(nt, isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     else
-        blocked_on(thread_id(), isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
-                   ldc);
+        blocked_on(tensor__worker(), isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+                   c, ldc);
 }

@@ -1,48 +1,214 @@
 /*
- * How many threads the kernels use (tensor.h, "Threads"): the value given
- * to tensor_set_num_threads(), else ATTOGRAD_NUM_THREADS, else every core.
- * Without OpenMP the kernels run on one thread and the count is 1.
+ * Threads for the kernels: the count (tensor.h, "Threads") and a pool of
+ * pthreads that runs tensor__parallel_for (threads.h).
  *
- * After fork() the count is 1 in the child: libgomp's pool threads do not
- * exist there, and the child's next parallel region would wait for them
- * forever (Check runs each test in a forked child; a program may fork
- * workers after a forward pass).
+ * The count is what tensor_set_num_threads() gave, else ATTOGRAD_NUM_THREADS,
+ * else every core.
+ *
+ * The pool: the caller publishes a job (under the lock, with a new
+ * generation number), wakes the pool, and runs chunks itself; a chunk is
+ * claimed with one atomic increment.  Pool threads that wake in time join
+ * and claim chunks too.  The caller then waits only for chunks already
+ * claimed, withdraws the job, and waits for the threads that joined it to
+ * leave (they hold no chunk then, so this is short).  An OpenMP parallel
+ * region instead ends at a barrier that waits for every thread of the team,
+ * including one the OS has not run yet: with the cores busy, small regions
+ * stalled a scheduler tick each (test_gradcheck went from 2.6 s to 42 s next
+ * to two busy loops).  After finishing a job a pool thread spins briefly,
+ * as the next product often follows at once, then sleeps.
+ *
+ * fork(): the child has none of the pool's threads, nor OpenMP's (other
+ * kernels use OpenMP; its next parallel region in the child would wait for
+ * them forever).  A handler resets the pool there and makes the count 1,
+ * which keeps both on the calling thread.
  */
+#include "threads.h"
 #include "internal.h"
 
-#ifdef _OPENMP
-#include <omp.h>
 #include <pthread.h>
-#endif
+#include <sched.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
-#ifdef _OPENMP
-static int num_threads;   /* 0: not decided yet */
+enum { SPIN = 1 << 14 };   /* polls of the generation before sleeping (~0.1 ms) */
+
+typedef struct {
+    TensorTask task;
+    void *ctx;
+    int64_t n;
+    int threads;
+    atomic_int_fast64_t next, done;   /* chunks claimed, chunks finished */
+    atomic_int ids;                   /* next worker number for a joining thread */
+    int joined;                       /* pool threads inside the job (under lock) */
+} Job;
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t wake, left;
+    Job *job;                         /* the job open to joiners (under lock) */
+    atomic_uint_fast64_t generation;  /* bumped for each job */
+    int started;                      /* pool threads running */
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
+          .wake = PTHREAD_COND_INITIALIZER,
+          .left = PTHREAD_COND_INITIALIZER};
+
+static _Thread_local int current_worker;
+static _Thread_local bool in_task;
+
+static int num_threads;               /* 0: not decided yet */
 static bool forked_child;
 
-static void on_fork_child(void) { forked_child = true; }
+/* ---- the count -------------------------------------------------------------- */
 
 static int default_threads(void)
 {
     const char *env = getenv("ATTOGRAD_NUM_THREADS");
     long n = env ? strtol(env, NULL, 10) : 0;
-    return n > 0 && n <= 1024 ? (int)n : omp_get_num_procs();
+    if (n > 0) return n < TENSOR__MAX_WORKERS ? (int)n : TENSOR__MAX_WORKERS;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores < 1 ? 1 : cores < TENSOR__MAX_WORKERS ? (int)cores : TENSOR__MAX_WORKERS;
 }
 
-void tensor_set_num_threads(int n) { num_threads = n > 0 ? n : default_threads(); }
+void tensor_set_num_threads(int n)
+{
+    num_threads = n <= 0 ? default_threads() : n < TENSOR__MAX_WORKERS ? n : TENSOR__MAX_WORKERS;
+}
+
+static void reset_after_fork(void);
+
+/* Registered before any parallel region: each asks for the count first. */
+static void watch_fork(void)
+{
+    static bool watching;
+    if (!watching) pthread_atfork(NULL, NULL, reset_after_fork);
+    watching = true;
+}
 
 int tensor_get_num_threads(void)
 {
-    static bool watching_fork;
-    if (!watching_fork) {
-        /* Before any parallel region: every region asks for the count first. */
-        pthread_atfork(NULL, NULL, on_fork_child);
-        watching_fork = true;
-    }
+    watch_fork();
     if (forked_child) return 1;
     if (!num_threads) num_threads = default_threads();
     return num_threads;
 }
-#else
-void tensor_set_num_threads(int n) { (void)n; }
-int tensor_get_num_threads(void) { return 1; }
+
+bool tensor__in_parallel(void) { return in_task; }
+int tensor__worker(void) { return current_worker; }
+
+/* ---- the pool --------------------------------------------------------------- */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
 #endif
+}
+
+static void run_chunks(Job *job, int worker)
+{
+    current_worker = worker;
+    in_task = true;
+    int64_t c;
+    while ((c = atomic_fetch_add(&job->next, 1)) < job->n) {
+        job->task(job->ctx, c, worker);
+        atomic_fetch_add(&job->done, 1);
+    }
+    in_task = false;
+    current_worker = 0;
+}
+
+/* Under the lock: waits for a job newer than *seen, returns it joined. */
+static Job *await_job(uint64_t *seen)
+{
+    for (;;) {
+        uint64_t g = atomic_load(&pool.generation);
+        if (g != *seen && pool.job) {
+            *seen = g;
+            pool.job->joined++;
+            return pool.job;
+        }
+        *seen = g;                    /* a job that closed before we woke */
+        pthread_cond_wait(&pool.wake, &pool.lock);
+    }
+}
+
+static void *pool_thread(void *arg)
+{
+    uint64_t seen = (uint64_t)(uintptr_t)arg;
+    for (;;) {
+        for (int s = 0; s < SPIN && atomic_load(&pool.generation) == seen; s++) cpu_relax();
+        pthread_mutex_lock(&pool.lock);
+        Job *job = await_job(&seen);
+        pthread_mutex_unlock(&pool.lock);
+        int worker = atomic_fetch_add(&job->ids, 1);
+        if (worker < job->threads) run_chunks(job, worker);
+        pthread_mutex_lock(&pool.lock);
+        if (--job->joined == 0) pthread_cond_signal(&pool.left);
+        pthread_mutex_unlock(&pool.lock);
+    }
+    return NULL;
+}
+
+static void reset_after_fork(void)
+{
+    forked_child = true;
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pthread_cond_init(&pool.left, NULL);
+    pool.job = NULL;
+    pool.started = 0;
+}
+
+/* At least `want` pool threads; returns how many there are. */
+static int start_threads(int want)
+{
+    watch_fork();
+    while (pool.started < want) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        uintptr_t seen = (uintptr_t)atomic_load(&pool.generation);
+        int rc = pthread_create(&t, &attr, pool_thread, (void *)seen);
+        pthread_attr_destroy(&attr);
+        if (rc) break;
+        pool.started++;
+    }
+    return pool.started;
+}
+
+void tensor__parallel_for(int64_t n, int threads, TensorTask task, void *ctx)
+{
+    if (threads > n) threads = (int)n;
+    if (threads > TENSOR__MAX_WORKERS) threads = TENSOR__MAX_WORKERS;
+    if (threads > 1 && !in_task) {
+        int have = start_threads(threads - 1);
+        threads = 1 + (have < threads - 1 ? have : threads - 1);
+    }
+    if (threads <= 1 || in_task) {
+        for (int64_t c = 0; c < n; c++) task(ctx, c, current_worker);
+        return;
+    }
+    Job job = {.task = task, .ctx = ctx, .n = n, .threads = threads};
+    atomic_init(&job.next, 0);
+    atomic_init(&job.done, 0);
+    atomic_init(&job.ids, 1);
+    pthread_mutex_lock(&pool.lock);
+    pool.job = &job;
+    atomic_fetch_add(&pool.generation, 1);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+
+    run_chunks(&job, 0);
+    /* Chunks other threads claimed; yield so one the OS paused can finish. */
+    for (int s = 0; atomic_load(&job.done) < n; s++) {
+        if (s < SPIN)
+            cpu_relax();
+        else
+            sched_yield();
+    }
+    pthread_mutex_lock(&pool.lock);
+    pool.job = NULL;
+    while (job.joined) pthread_cond_wait(&pool.left, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+}

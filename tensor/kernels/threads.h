@@ -1,0 +1,30 @@
+/*
+ * A small thread pool for the kernels, private to the tensor room.
+ *
+ * tensor__parallel_for(n, threads, task, ctx) runs task(ctx, c, worker) for
+ * every chunk c in [0, n) on up to `threads` threads, the caller's included,
+ * and returns when all chunks are done.  Threads claim chunks one at a time,
+ * so a thread that starts late (the cores are busy with other programs)
+ * simply takes fewer, and the call never waits for a thread that has not
+ * started: under load it degrades to about one thread's speed instead of
+ * stalling at a barrier.  `worker` is in [0, threads), the caller is 0, and
+ * no two chunks running at the same time share it (per-worker buffers).
+ * Called from inside a task, it runs the chunks in turn on that thread.
+ */
+#ifndef ATTOGRAD_THREADS_H
+#define ATTOGRAD_THREADS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { TENSOR__MAX_WORKERS = 64 };
+
+typedef void (*TensorTask)(void *ctx, int64_t chunk, int worker);
+
+void tensor__parallel_for(int64_t n, int threads, TensorTask task, void *ctx);
+/* True inside a task: a nested parallel_for would run on one thread. */
+bool tensor__in_parallel(void);
+/* The worker running the current task; 0 outside any. */
+int tensor__worker(void);
+
+#endif /* ATTOGRAD_THREADS_H */
