@@ -24,6 +24,7 @@
  * multiplies), so the NaN gradient of such a row stops at the mask.
  */
 #include "internal.h"
+#include "kernels/threads.h"
 
 #include <math.h>
 #include <string.h>
@@ -221,11 +222,19 @@ static float lane_dot(const float *a, const float *b, int64_t n)
 
 /* ---- forward ------------------------------------------------------------------ */
 
+/* The largest of x[0..n), n >= 1, in 8 lanes so that the loop vectorises.
+ * NaN is never taken (x > m is false), as in a running max; a row with a NaN
+ * comes out all NaN either way, through its sum. */
 static float row_max(const float *x, int64_t n)
 {
-    float m = x[0];
-    for (int64_t i = 1; i < n; i++)
-        if (x[i] > m) m = x[i];
+    float lane[LANES];
+    int64_t i = n < LANES ? n : LANES;
+    for (int l = 0; l < LANES; l++) lane[l] = x[l < n ? l : 0];
+    for (; i + LANES <= n; i += LANES)
+        for (int l = 0; l < LANES; l++) lane[l] = x[i + l] > lane[l] ? x[i + l] : lane[l];
+    for (int l = 0; i + l < n; l++) lane[l] = x[i + l] > lane[l] ? x[i + l] : lane[l];
+    float m = lane[0];
+    for (int l = 1; l < LANES; l++) m = lane[l] > m ? lane[l] : m;
     return m;
 }
 
@@ -289,6 +298,46 @@ static void softmax_lanes(const float *x, float *y, int64_t n, int64_t inner, bo
     }
 }
 
+/* Blocks of whole rows along the last dim, ROW_BLOCK elements or one row:
+ * the unit of work of a thread. */
+typedef struct {
+    const float *x, *y, *e, *dy;
+    float *out;
+    int64_t rows, n, per;     /* rows in all, their length, rows per block */
+    bool log;
+    ExpFn exp_rows;
+} RowBlocks;
+
+static RowBlocks row_blocks(Rows r)
+{
+    return (RowBlocks){.rows = r.outer, .n = r.n, .per = r.n >= ROW_BLOCK ? 1 : ROW_BLOCK / r.n};
+}
+
+/* Runs task on every block, on several threads when the tensor is large
+ * enough to pay for them (small ones stay on the calling thread). */
+static void for_blocks(RowBlocks *rb, TensorTask task)
+{
+    int64_t blocks = (rb->rows + rb->per - 1) / rb->per;
+    int threads = rb->rows * rb->n >= PARALLEL_NUMEL ? tensor_get_num_threads() : 1;
+    tensor__parallel_for(blocks, threads, task, rb);
+}
+
+/* Rows [*first, *first + return value) make block b. */
+static int64_t block_rows(const RowBlocks *rb, int64_t b, int64_t *first)
+{
+    *first = b * rb->per;
+    return rb->rows - *first < rb->per ? rb->rows - *first : rb->per;
+}
+
+static void softmax_block(void *ctx, int64_t b, int worker)
+{
+    const RowBlocks *rb = ctx;
+    int64_t first, rows = block_rows(rb, b, &first);
+    softmax_rows(rb->x + first * rb->n, rb->out + first * rb->n, rows, rb->n, rb->log,
+                 rb->exp_rows);
+    (void)worker;
+}
+
 static void softmax_forward(const float *x, float *y, Rows r, bool lastdim, bool log)
 {
     if (r.n == 0) return;
@@ -301,16 +350,12 @@ static void softmax_forward(const float *x, float *y, Rows r, bool lastdim, bool
                           exp_rows);
         return;
     }
-    int64_t per = r.n >= ROW_BLOCK ? 1 : ROW_BLOCK / r.n;   /* rows per block */
-    int64_t blocks = (r.outer + per - 1) / per;
-#ifdef _OPENMP
-    int threads = r.outer * r.n >= PARALLEL_NUMEL ? tensor_get_num_threads() : 1;
-#pragma omp parallel for num_threads(threads) if (threads > 1)
-#endif
-    for (int64_t b = 0; b < blocks; b++) {
-        int64_t first = b * per, rows = r.outer - first < per ? r.outer - first : per;
-        softmax_rows(x + first * r.n, y + first * r.n, rows, r.n, log, exp_rows);
-    }
+    RowBlocks rb = row_blocks(r);
+    rb.x = x;
+    rb.out = y;
+    rb.log = log;
+    rb.exp_rows = exp_rows;
+    for_blocks(&rb, softmax_block);
 }
 
 static Tensor *softmax_op(const Tensor *a, int dim, bool log)
@@ -356,6 +401,19 @@ static void softmax_backward_row(const float *y, const float *e, const float *dy
     }
 }
 
+/* The backward of the rows of block b along the last dim. */
+static void backward_block(void *ctx, int64_t b, int worker)
+{
+    const RowBlocks *rb = ctx;
+    int64_t first, rows = block_rows(rb, b, &first);
+    for (int64_t o = first; o < first + rows; o++) {
+        int64_t k = o * rb->n;
+        softmax_backward_row(rb->y + k, rb->log ? rb->e + k : NULL, rb->dy + k, rb->out + k,
+                             rb->n, 1, rb->log);
+    }
+    (void)worker;
+}
+
 static void softmax_family_backward(TensorNode *node, const Tensor *grad_out, bool log)
 {
     const Tensor *y = node->saved[0];
@@ -367,15 +425,21 @@ static void softmax_family_backward(TensorNode *node, const Tensor *grad_out, bo
         e = tensor__scratch((size_t)y->numel * sizeof *e);
         tensor__exp_like_torch(y->data, 0.0f, e, y->numel);
     }
-#ifdef _OPENMP
-    int threads = y->numel >= PARALLEL_NUMEL && r.inner == 1 ? tensor_get_num_threads() : 1;
-#pragma omp parallel for num_threads(threads) if (threads > 1)
-#endif
-    for (int64_t o = 0; o < r.outer; o++) {
-        for (int64_t j = 0; j < r.inner; j++) {
-            int64_t k = o * r.n * r.inner + j;
-            softmax_backward_row(y->data + k, log ? e + k : NULL, dy + k, dx->data + k, r.n,
-                                 r.inner, log);
+    if (r.inner == 1) {
+        RowBlocks rb = row_blocks(r);
+        rb.y = y->data;
+        rb.e = e;
+        rb.dy = dy;
+        rb.out = dx->data;
+        rb.log = log;
+        for_blocks(&rb, backward_block);
+    } else {
+        for (int64_t o = 0; o < r.outer; o++) {
+            for (int64_t j = 0; j < r.inner; j++) {
+                int64_t k = o * r.n * r.inner + j;
+                softmax_backward_row(y->data + k, log ? e + k : NULL, dy + k, dx->data + k, r.n,
+                                     r.inner, log);
+            }
         }
     }
     tensor__accumulate_grad(node->inputs[0], dx);
