@@ -8,9 +8,19 @@ x = rand(B, T, d_in); teacher forward under no_grad; student forward; MSE;
 zero_grad; backward; Adam step.  Each figure is the median over several
 repetitions after a warm-up, as in the C benchmark.
 
+Threads: Debian's torch does its matrix products in OpenBLAS (pthreads),
+whose thread count torch.set_num_threads() does not set: left alone, a
+"1 thread" run multiplies on every core.  So threads=N here means OpenBLAS
+on N threads, and torch's own (OpenMP) threads on 1 or on N, whichever is
+faster for that size: on N, their workers spin while OpenBLAS's threads
+want the same cores, and the step at B=8, T=256 took 180 ms instead of 34;
+on 1, torch's elementwise ops run on one core (MultiHeadAttention at T=64
+is 15% slower so).  PyTorch gets its best figure either way.
+
 Run with Debian's python3-torch:  /usr/bin/python3 tests/bench/pytorch_attention.py [--threads 1,2] [--quick]
 """
 import argparse
+import ctypes
 import math
 import os
 import statistics
@@ -30,6 +40,28 @@ CASES = [
     ('mha', 8, 256, 256, 256),
     ('v2', 4, 512, 512, 512),
 ]
+
+
+def openblas():
+    """The OpenBLAS torch loaded (its pthread build), or None."""
+    with open('/proc/self/maps') as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if 'libopenblas' in path:
+                return ctypes.CDLL(path)
+    return None
+
+
+def us_per_step(case, threads, blas):
+    """Median us per step with OpenBLAS on `threads`, the best over torch's
+    own thread count 1 and `threads`."""
+    best = math.inf
+    for torch_threads in sorted({1, threads}):
+        torch.set_num_threads(torch_threads)
+        if blas is not None:
+            blas.openblas_set_num_threads(threads)
+        best = min(best, median_us_per_step(make_step(*case)))
+    return best
 
 
 def make_step(model, B, T, d_in, d_out):
@@ -78,10 +110,10 @@ def main():
     ap.add_argument('--quick', action='store_true', help='the toy size only')
     args = ap.parse_args()
     cases = CASES[:1] if args.quick else CASES
+    blas = openblas()
     for threads in [int(t) for t in args.threads.split(',')]:
-        torch.set_num_threads(threads)
         for model, B, T, d_in, d_out in cases:
-            us = median_us_per_step(make_step(model, B, T, d_in, d_out))
+            us = us_per_step((model, B, T, d_in, d_out), threads, blas)
             print('train_step impl=pytorch model=%s B=%d T=%d d_in=%d d_out=%d threads=%d '
                   'us_per_step=%.1f' % (model, B, T, d_in, d_out, threads, us), flush=True)
 
