@@ -238,6 +238,24 @@ static void install_state(const TensorFile *f, Optimizer *o, Tensor **fresh)
     }
 }
 
+/* Numbers a file must not set to just anything (NaN fails every test). */
+static int check_numbers(const char *path, const Numbers *s, const Optimizer *o)
+{
+    const double *h = s->hyper;
+    bool ok = is_sgd(o) ? h[0] >= 0 && h[1] >= 0 && h[2] >= 0 && h[3] >= 0
+                        : h[0] >= 0 && h[1] >= 0 && h[1] < 1 && h[2] >= 0 && h[2] < 1 &&
+                              h[3] >= 0 && h[4] >= 0;
+    if (!ok)
+        return fail("load %s: %s hyper-parameters out of range (%g, %g, %g, %g, %g)", path,
+                    o->type, h[0], h[1], h[2], h[3], h[4]);
+    if (s->step < 0 || s->steps < 0)
+        return fail("load %s: negative step count %lld", path, (long long)s->step);
+    for (int i = 0; i < o->n_params; i++)
+        if (s->param_steps[i] < 0)
+            return fail("load %s: negative step count for parameter %d", path, i);
+    return 0;
+}
+
 static int load_file(const char *path, const TensorFile *f, Module *m, Optimizer *o,
                      TensorGenerator *g, int64_t *step)
 {
@@ -249,6 +267,7 @@ static int load_file(const char *path, const TensorFile *f, Module *m, Optimizer
     list_common(&l, m, o, &s);
     list_state(&l, f, o, fresh);
     int rc = tensor_file_read(f, l.n, l.e, "run") ? fail_tensor() : 0;
+    if (rc == 0) rc = check_numbers(path, &s, o);
     if (rc == 0) {
         install_state(f, o, fresh);
         numbers_to(&s, o, g, step);

@@ -152,7 +152,7 @@ int main(int argc, char **argv)
         snprintf(title + n, sizeof title - (size_t)n, ": %s, lr %g, seed %llu", o.toy.optim,
                  o.toy.lr, (unsigned long long)o.toy.seed);
         bool ascii = o.ascii || (!o.quiet && isatty(STDOUT_FILENO));
-        if (plot_loss_curves(o.plot, title, o.n_models, csv, o.models, ascii, stdout) == 0)
+        if (plot_loss_curves(o.plot, title, o.n_models, csv, o.models, ascii) == 0)
             printf("loss curve: %s\n", o.plot);
     }
     for (int i = 0; i < o.n_models; i++) free(csv[i]);

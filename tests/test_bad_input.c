@@ -1171,6 +1171,30 @@ START_TEST(test_checkpoint_generator_index_is_checked)
 }
 END_TEST
 
+/* A toy checkpoint whose Adam beta1 is 5 (a hand-edited file): refused, and
+ * the optimizer keeps its own. */
+START_TEST(test_checkpoint_hyper_parameters_are_checked)
+{
+    ToyConfig c = toy_defaults();
+    ToyRun run;
+    ck_assert_int_eq(toy_init(&run, &c), 0);
+    toy_step(&run);
+    run.opt->adam.beta1 = 5;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/attograd-bad-%d.safetensors", (int)getpid());
+    ck_assert_int_eq(toy_save(&run, path), 0);
+    run.opt->adam.beta1 = 0.9;
+    ck_assert_int_eq(toy_resume(&run, path), -1);
+    char expect[256];
+    snprintf(expect, sizeof expect,
+             "load %s: Adam hyper-parameters out of range (0.01, 5, 0.999, 1e-08, 0)", path);
+    ck_assert_str_eq(checkpoint_error(), expect);
+    ck_assert(run.opt->adam.beta1 == 0.9);
+    toy_free(&run);
+    remove(path);
+}
+END_TEST
+
 static Suite *bad_input_suite(void)
 {
     Suite *s = suite_create("bad input");
@@ -1184,6 +1208,7 @@ static Suite *bad_input_suite(void)
     tcase_add_test(tc, test_empty_file_name_flag);
     tcase_add_test(tc, test_backward_twice_accumulates);
     tcase_add_test(tc, test_checkpoint_generator_index_is_checked);
+    tcase_add_test(tc, test_checkpoint_hyper_parameters_are_checked);
     suite_add_tcase(s, tc);
     return s;
 }
