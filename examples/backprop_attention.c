@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 
 #include "attograd.h"
+#include "book_inputs.h"
 #include "cli.h"
 
 #define PROG "backprop_attention"
@@ -31,15 +32,6 @@
 extern char **environ;
 
 enum { T = 6, D_IN = 3, D_OUT = 2, MAX_ELEMS = T * T };
-
-static const float inputs_data[T * D_IN] = {
-    0.43f, 0.15f, 0.89f,   /* Your     (x^1) */
-    0.55f, 0.87f, 0.66f,   /* journey  (x^2) */
-    0.57f, 0.85f, 0.64f,   /* starts   (x^3) */
-    0.22f, 0.58f, 0.33f,   /* with     (x^4) */
-    0.77f, 0.25f, 0.10f,   /* one      (x^5) */
-    0.05f, 0.80f, 0.55f,   /* step     (x^6) */
-};
 
 /* The tensors of the forward pass, in the order it makes them. */
 typedef enum { W_QUERY, W_KEY, W_VALUE, KEYS, QUERIES, VALUES, SCORES, SCALED, WEIGHTS, CONTEXT,
@@ -87,7 +79,7 @@ static int forward(Walk *w)
     Tensor *W_key   = parameter("W_key");
     Tensor *W_value = parameter("W_value");
     w->target = tensor_set_name(tensor_rand(SHAPE(T, D_OUT)), "target");
-    Tensor *x = w->x = tensor_set_name(tensor_from_data(inputs_data, SHAPE(T, D_IN)), "x");
+    Tensor *x = w->x = tensor_set_name(tensor_from_data(book_inputs, SHAPE(T, D_IN)), "x");
     if (!W_query || !W_key || !W_value || !w->target || !x) return -1;
     int64_t d_k = W_key->shape[1];
 

@@ -9,16 +9,8 @@
 #include <string.h>
 
 #include "attograd.h"
+#include "book_inputs.h"
 #include "cli.h"
-
-static const float inputs_data[6 * 3] = {
-    0.43f, 0.15f, 0.89f,   /* Your     (x^1) */
-    0.55f, 0.87f, 0.66f,   /* journey  (x^2) */
-    0.57f, 0.85f, 0.64f,   /* starts   (x^3) */
-    0.22f, 0.58f, 0.33f,   /* with     (x^4) */
-    0.77f, 0.25f, 0.10f,   /* one      (x^5) */
-    0.05f, 0.80f, 0.55f,   /* step     (x^6) */
-};
 
 static bool override_seed;
 static uint64_t seed_value;
@@ -41,7 +33,7 @@ static int run(void)
 {
     char header[128];
     int d_in = 3, d_out = 2, rc = 0;
-    Tensor *inputs = tensor_from_data(inputs_data, SHAPE(6, 3));
+    Tensor *inputs = tensor_from_data(book_inputs, SHAPE(BOOK_T, BOOK_D_IN));
     Tensor *batch = tensor_stack(2, (Tensor *const[]){inputs, inputs}, 0);   /* (2, 6, 3) */
     int64_t context_length = batch->shape[1];
 

@@ -18,6 +18,7 @@
  *   as +-1e-10 in both libraries.  Both bounds hold with a margin of ten:
  *   the largest deviation seen is below 1e-7 + 1e-6 relative.
  */
+#include "examples/book_inputs.h"
 #include "testutil.h"
 
 #include <stdarg.h>
@@ -278,10 +279,6 @@ static void assert_prints(const Tensor *y, int64_t rows, int64_t cols, const cha
         }
     }
 }
-
-static const float book_inputs[] = {0.43f, 0.15f, 0.89f, 0.55f, 0.87f, 0.66f,
-                                    0.57f, 0.85f, 0.64f, 0.22f, 0.58f, 0.33f,
-                                    0.77f, 0.25f, 0.10f, 0.05f, 0.80f, 0.55f};
 
 static Tensor *book_batch(void)
 {

@@ -185,12 +185,7 @@ static int run_program(const char *args, char *out, size_t cap, bool errors_too)
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s/examples/train_attention %s%s", ATTOGRAD_BUILD_DIR, args,
              errors_too ? " 2>&1 >/dev/null" : "");
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return testutil_capture(cmd, out, cap);
 }
 
 /* The lines "v2 step N loss X" of steps after `after`. */

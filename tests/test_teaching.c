@@ -17,12 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "examples/book_inputs.h"
 #include "testutil.h"
-
-static const float inputs_data[6 * 3] = {
-    0.43f, 0.15f, 0.89f, 0.55f, 0.87f, 0.66f, 0.57f, 0.85f, 0.64f,
-    0.22f, 0.58f, 0.33f, 0.77f, 0.25f, 0.10f, 0.05f, 0.80f, 0.55f,
-};
 
 static const char *const grads[] = {
     "d_context", "d_weights", "d_values", "d_scaled", "d_scores",
@@ -60,7 +56,7 @@ static Attention attention(void)
     a.W_query = fixture_param("W_query");
     a.W_key = fixture_param("W_key");
     a.W_value = fixture_param("W_value");
-    a.x = tensor_set_name(tensor_from_data(inputs_data, SHAPE(6, 3)), "x");
+    a.x = tensor_set_name(tensor_from_data(book_inputs, SHAPE(6, 3)), "x");
     a.keys = tensor_set_name(tensor_matmul(a.x, a.W_key), "keys");
     a.queries = tensor_set_name(tensor_matmul(a.x, a.W_query), "queries");
     a.values = tensor_set_name(tensor_matmul(a.x, a.W_value), "values");
@@ -290,22 +286,11 @@ END_TEST
 
 /* ---- the walk-through program --------------------------------------------------- */
 
-/* Runs a shell command; returns its exit status and up to cap bytes of stdout. */
-static int capture(const char *cmd, char *out, size_t cap)
-{
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static int run_example(const char *args, char *out, size_t cap)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s/examples/backprop_attention %s", ATTOGRAD_BUILD_DIR, args);
-    return capture(cmd, out, cap);
+    return testutil_capture(cmd, out, cap);
 }
 
 /* Tensor @name of a --dump text, in the current scope. */
@@ -460,7 +445,7 @@ START_TEST(test_dot_flag_renders_png_or_says_how)
     const char *path_env = _i == 0 ? "" : "PATH=/nonexistent ";
     snprintf(cmd, sizeof cmd, "%s%s/examples/backprop_attention --summary --dot %s 2>&1", path_env,
              ATTOGRAD_BUILD_DIR, png);
-    ck_assert_int_eq(capture(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
     ck_assert(strstr(slurp(dot), "digraph attograd {") != NULL);
     if (_i == 0 && have_dot) {
         ck_assert(strstr(out, "graph: ") != NULL && strstr(out, png) != NULL);

@@ -7,7 +7,6 @@
  * order feed back through the parameter updates and grow slowly over the
  * run, staying well inside 1e-4 for 50 steps.
  */
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -69,17 +68,6 @@ START_TEST(test_memory_flat_over_many_steps)
 }
 END_TEST
 
-/* Runs a shell command; returns its exit status and up to cap bytes of stdout. */
-static int capture(const char *cmd, char *out, size_t cap)
-{
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static char *read_file(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -98,7 +86,7 @@ START_TEST(test_self_attention_prints_the_book)
     char cmd[1024], path[1024];
     static char out[1 << 16];
     snprintf(cmd, sizeof cmd, "%s/examples/self_attention%s", ATTOGRAD_BUILD_DIR, seeds[_i]);
-    ck_assert_int_eq(capture(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
     snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, files[_i]);
     const char *expected = read_file(path);
     ck_assert_str_eq(out, expected);
@@ -124,7 +112,7 @@ START_TEST(test_bad_flags_exit_2_with_one_line)
     char cmd[1024], out[1024];
     snprintf(cmd, sizeof cmd, "%s/examples/train_attention %s 2>&1 >/dev/null",
              ATTOGRAD_BUILD_DIR, bad_flags[_i].args);
-    ck_assert_int_eq(capture(cmd, out, sizeof out), 2);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 2);
     ck_assert_str_eq(out, bad_flags[_i].message);
 }
 END_TEST
@@ -135,7 +123,7 @@ START_TEST(test_train_writes_csv)
     snprintf(csv, sizeof csv, "/tmp/attograd-test-%d.csv", (int)getpid());
     snprintf(cmd, sizeof cmd, "%s/examples/train_attention --steps 20 --quiet --csv %s",
              ATTOGRAD_BUILD_DIR, csv);
-    ck_assert_int_eq(capture(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
     ck_assert(strstr(out, "v2: final loss") != NULL);
     const char *text = read_file(csv);
     ck_assert(strncmp(text, "step,loss\n1,", 12) == 0);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "attograd.h"
 
@@ -95,6 +96,18 @@ static inline Tensor *testutil_fixture(const char *file, const char *name)
     fclose(f);
     ck_abort_msg("fixture %s has no tensor @%s", path, name);
     return NULL;
+}
+
+/* Runs a shell command; returns its exit status (-1 when it did not exit)
+ * and up to cap - 1 bytes of its stdout in out. */
+static inline int testutil_capture(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    ck_assert_msg(p != NULL, "cannot run %s", cmd);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* A Check main for one suite: define `Suite *make_suite(void)`. */
