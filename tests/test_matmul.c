@@ -263,7 +263,7 @@ static bool same_bits(const Tensor *x, const Tensor *y)
 
 START_TEST(test_threads_give_the_same_result)
 {
-    /* products above the threading cut-over (m*n*k = 128^3): rows split,
+    /* products above the threading cut-over (m*n*k = 96^3): rows split,
      * columns split, transposed operands, a batch of small products spread
      * over threads, a batch folded into one large product */
     Tensor *ops[][2] = {

@@ -51,12 +51,10 @@ enum {
     MC = 2304,             /* rows of an A~ block, bounding its buffer */
     SMALL = 512,           /* m*n*k below this takes the plain loop (measured: n = 8) */
     /* m*n*k from which threads are used (for one product, or a whole batch
-     * of small ones).  They pay from about 48^3 on an idle machine, but a
-     * parallel region waits for its slowest thread: when other programs
-     * keep the cores busy (tests run in parallel), a region of small work
-     * costs up to a scheduler tick.  From 128^3 (1.75x on 2 cores) the
-     * work is long enough that this stays a small share. */
-    PARALLEL = 128 * 128 * 128,
+     * of small ones).  Measured on 2 cores: 1.9x at 96^3 and 128^3, about
+     * even at 64^3, where handing slices to a pool thread costs what it
+     * saves. */
+    PARALLEL = 96 * 96 * 96,
     BLAS_MIN = 64 * 64 * 64,  /* m*n*k from which OpenBLAS may take over, if on */
     DIRECT = 256 * 256 * 256, /* m*n*k up to which operands are read in place */
 };

@@ -117,29 +117,21 @@ static void run_chunks(Job *job, int worker)
     current_worker = 0;
 }
 
-/* Under the lock: waits for a job newer than *seen, returns it joined. */
-static Job *await_job(uint64_t *seen)
-{
-    for (;;) {
-        uint64_t g = atomic_load(&pool.generation);
-        if (g != *seen && pool.job) {
-            *seen = g;
-            pool.job->joined++;
-            return pool.job;
-        }
-        *seen = g;                    /* a job that closed before we woke */
-        pthread_cond_wait(&pool.wake, &pool.lock);
-    }
-}
-
 static void *pool_thread(void *arg)
 {
     uint64_t seen = (uint64_t)(uintptr_t)arg;
     for (;;) {
         for (int s = 0; s < SPIN && atomic_load(&pool.generation) == seen; s++) cpu_relax();
         pthread_mutex_lock(&pool.lock);
-        Job *job = await_job(&seen);
+        while (atomic_load(&pool.generation) == seen)   /* spun out: sleep */
+            pthread_cond_wait(&pool.wake, &pool.lock);
+        /* The newest job, or NULL when it closed before we came: then spin
+         * again rather than sleep, the next one is likely near. */
+        seen = atomic_load(&pool.generation);
+        Job *job = pool.job;
+        if (job) job->joined++;
         pthread_mutex_unlock(&pool.lock);
+        if (!job) continue;
         int worker = atomic_fetch_add(&job->ids, 1);
         if (worker < job->threads) run_chunks(job, worker);
         pthread_mutex_lock(&pool.lock);
