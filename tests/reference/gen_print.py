@@ -22,6 +22,8 @@ import os
 import torch
 import torch.nn as nn
 
+from book_ch03 import SelfAttention_v1, SelfAttention_v2, CausalAttention
+
 torch.set_grad_enabled(True)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "print.txt")
 cases = []
@@ -65,57 +67,14 @@ inputs = f32([[0.43, 0.15, 0.89], [0.55, 0.87, 0.66], [0.57, 0.85, 0.64],
 batch = torch.stack((inputs, inputs), dim=0)
 
 
-class SelfAttentionV1(nn.Module):
-    def __init__(self, d_in, d_out):
-        super().__init__()
-        self.W_query = nn.Parameter(torch.rand(d_in, d_out))
-        self.W_key = nn.Parameter(torch.rand(d_in, d_out))
-        self.W_value = nn.Parameter(torch.rand(d_in, d_out))
-
-    def forward(self, x):
-        keys, queries, values = x @ self.W_key, x @ self.W_query, x @ self.W_value
-        w = torch.softmax(queries @ keys.T / keys.shape[-1] ** 0.5, dim=-1)
-        return w @ values
-
-
-class SelfAttentionV2(nn.Module):
-    def __init__(self, d_in, d_out):
-        super().__init__()
-        self.W_query = nn.Linear(d_in, d_out, bias=False)
-        self.W_key = nn.Linear(d_in, d_out, bias=False)
-        self.W_value = nn.Linear(d_in, d_out, bias=False)
-
-    def forward(self, x):
-        keys, queries, values = self.W_key(x), self.W_query(x), self.W_value(x)
-        w = torch.softmax(queries @ keys.T / keys.shape[-1] ** 0.5, dim=-1)
-        return w @ values
-
-
-class CausalAttention(nn.Module):
-    def __init__(self, d_in, d_out, context_length):
-        super().__init__()
-        self.W_query = nn.Linear(d_in, d_out, bias=False)
-        self.W_key = nn.Linear(d_in, d_out, bias=False)
-        self.W_value = nn.Linear(d_in, d_out, bias=False)
-        self.register_buffer("mask", torch.triu(torch.ones(context_length, context_length), 1))
-
-    def forward(self, x):
-        T = x.shape[1]
-        keys, queries, values = self.W_key(x), self.W_query(x), self.W_value(x)
-        s = queries @ keys.transpose(1, 2)
-        s.masked_fill_(self.mask.bool()[:T, :T], -torch.inf)
-        w = torch.softmax(s / keys.shape[-1] ** 0.5, dim=-1)
-        return w @ values
-
-
 torch.manual_seed(123)
 add("book_rand_3x2", torch.rand(3, 2))
 torch.manual_seed(123)
-add("book_sa_v1", SelfAttentionV1(3, 2)(inputs))
+add("book_sa_v1", SelfAttention_v1(3, 2)(inputs))
 torch.manual_seed(789)
-add("book_sa_v2", SelfAttentionV2(3, 2)(inputs))
+add("book_sa_v2", SelfAttention_v2(3, 2)(inputs))
 torch.manual_seed(123)
-add("book_causal_3d", CausalAttention(3, 2, 6)(batch))
+add("book_causal_3d", CausalAttention(3, 2, 6, 0.0)(batch))
 torch.manual_seed(123)
 add("book_dropout_int_mode", nn.Dropout(0.5)(torch.ones(6, 6)))
 torch.manual_seed(123)
