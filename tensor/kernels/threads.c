@@ -17,10 +17,9 @@
  * to two busy loops).  After finishing a job a pool thread spins briefly,
  * as the next product often follows at once, then sleeps.
  *
- * fork(): the child has none of the pool's threads, nor OpenMP's (other
- * kernels use OpenMP; its next parallel region in the child would wait for
- * them forever).  A handler resets the pool there and makes the count 1,
- * which keeps both on the calling thread.
+ * fork(): the child has none of the pool's threads, and the lock may have
+ * been held by one of them.  A handler resets the pool in the child, which
+ * starts new threads when it next needs them.
  */
 #include "threads.h"
 #include "internal.h"
@@ -30,7 +29,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-enum { SPIN = 1 << 14 };   /* polls of the generation before sleeping (~0.1 ms) */
+enum { SPIN = 1 << 14 };   /* polls of the generation before sleeping (~0.4 ms) */
 
 typedef struct {
     TensorTask task;
@@ -56,7 +55,6 @@ static _Thread_local int current_worker;
 static _Thread_local bool in_task;
 
 static int num_threads;               /* 0: not decided yet */
-static bool forked_child;
 
 /* ---- the count -------------------------------------------------------------- */
 
@@ -74,20 +72,8 @@ void tensor_set_num_threads(int n)
     num_threads = n <= 0 ? default_threads() : n < TENSOR__MAX_WORKERS ? n : TENSOR__MAX_WORKERS;
 }
 
-static void reset_after_fork(void);
-
-/* Registered before any parallel region: each asks for the count first. */
-static void watch_fork(void)
-{
-    static bool watching;
-    if (!watching) pthread_atfork(NULL, NULL, reset_after_fork);
-    watching = true;
-}
-
 int tensor_get_num_threads(void)
 {
-    watch_fork();
-    if (forked_child) return 1;
     if (!num_threads) num_threads = default_threads();
     return num_threads;
 }
@@ -143,7 +129,6 @@ static void *pool_thread(void *arg)
 
 static void reset_after_fork(void)
 {
-    forked_child = true;
     pthread_mutex_init(&pool.lock, NULL);
     pthread_cond_init(&pool.wake, NULL);
     pthread_cond_init(&pool.left, NULL);
@@ -154,7 +139,9 @@ static void reset_after_fork(void)
 /* At least `want` pool threads; returns how many there are. */
 static int start_threads(int want)
 {
-    watch_fork();
+    static bool watching_fork;
+    if (!watching_fork) pthread_atfork(NULL, NULL, reset_after_fork);
+    watching_fork = true;
     while (pool.started < want) {
         pthread_t t;
         pthread_attr_t attr;
