@@ -70,11 +70,20 @@ void *tensor__error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void tensor__abort(const char *file, int line, const char *what);
 
 /* ---- memory -------------------------------------------------------------- */
+/* The most elements a tensor or view may have: its bytes fit in a
+ * ptrdiff_t, so sizes, strides, offsets and byte counts never overflow. */
+#define TENSOR__MAX_NUMEL ((int64_t)(PTRDIFF_MAX / (ptrdiff_t)sizeof(float)))
 TensorArena *tensor__current_arena(void);
 void *tensor__arena_alloc(TensorArena *a, size_t bytes);     /* 64-byte aligned, never NULL */
+void *tensor__arena_try_alloc(TensorArena *a, size_t bytes); /* NULL when out of memory */
 void *tensor__scratch(size_t bytes);                         /* in the current scope */
-/* A contiguous tensor with uninitialised data, in the current scope. */
+/* A contiguous tensor with uninitialised data, in the current scope.  The
+ * shape must have passed tensor__check_numel; out of memory aborts. */
 Tensor *tensor__alloc(int ndim, const int64_t *shape);
+/* The same for a constructor given a user's shape: the shape checked (dims,
+ * NULL, negative or too large sizes) and out of memory reported; NULL with
+ * a message naming op otherwise. */
+Tensor *tensor__new(const char *op, int ndim, const int64_t *shape);
 /* A tensor header sharing a's storage (for views), in the current scope. */
 Tensor *tensor__view_of(const Tensor *a, int ndim, const int64_t *shape,
                         const int64_t *stride, int64_t offset);
@@ -90,6 +99,13 @@ const float *tensor__contiguous_data(const Tensor *a);
 void tensor__scatter_contiguous(Tensor *dst, const float *src);
 
 /* ---- checks -------------------------------------------------------------- */
+/* 0 when a tensor of this shape may exist (its sizes, each counted as at
+ * least 1, multiply to at most TENSOR__MAX_NUMEL); -1 with a message naming
+ * op and the shape otherwise.  Every op that makes a new shape calls it. */
+int tensor__check_numel(const char *op, int ndim, const int64_t *shape);
+bool tensor__shape_fits(int ndim, const int64_t *shape);     /* the same test, no message */
+/* "(2,-1,3)"; rotating buffers, as tensor_shape_str. */
+const char *tensor__sizes_str(int n, const int64_t *v);
 /* dim in [-ndim, ndim) -> [0, ndim); -1 with a message naming op otherwise. */
 int tensor__wrap_dim(const Tensor *a, int dim, int ndim_plus, const char *op);
 /* Broadcast shape of a and b into ndim/shape; -1 with a message otherwise. */

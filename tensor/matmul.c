@@ -232,6 +232,7 @@ Tensor *tensor_matmul(const Tensor *a, const Tensor *b)
     memcpy(shape, bt.shape, sizeof shape);
     if (a->ndim > 1) shape[nd++] = m;
     if (b->ndim > 1) shape[nd++] = n;
+    if (tensor__check_numel("matmul", nd, shape)) return NULL;
     Tensor *out = tensor__alloc(nd, shape);
     const Tensor *ar = kernel_readable(a), *br = kernel_readable(b);
     gemm_batched(bt, mat_of(ar, true, &bt), mat_of(br, false, &bt),
@@ -308,6 +309,7 @@ Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b)
     int64_t shape[TENSOR_MAX_DIMS], nout = w->shape[0], rows = rows_of(x);
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = nout;
+    if (tensor__check_numel("linear", x->ndim, shape)) return NULL;
     Tensor *out = tensor__alloc(x->ndim, shape);
     /* As torch's addmm: the bias is in C before the product is added. */
     if (b) {

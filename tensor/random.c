@@ -344,18 +344,6 @@ static void normal_fill(float *data, int64_t size, float mean, float std, Tensor
 
 /* ---- public fills ---------------------------------------------------------- */
 
-static Tensor *new_tensor(const char *op, int ndim, const int64_t *shape)
-{
-    if (ndim < 0 || ndim > TENSOR_MAX_DIMS)
-        return tensor__error("%s: %d dims; between 0 and %d are supported", op, ndim,
-                             TENSOR_MAX_DIMS);
-    if (ndim > 0 && !shape) return tensor__error("%s: shape is NULL", op);
-    for (int i = 0; i < ndim; i++)
-        if (shape[i] < 0)
-            return tensor__error("%s: negative size %lld in dim %d", op, (long long)shape[i], i);
-    return tensor__alloc(ndim, shape);
-}
-
 Tensor *tensor_uniform_(Tensor *t, float from, float to, TensorGenerator *gen)
 {
     if (!t) return NULL;
@@ -407,12 +395,12 @@ Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen)
 
 Tensor *tensor_rand_gen(TensorGenerator *gen, int ndim, const int64_t *shape)
 {
-    return tensor_uniform_(new_tensor("rand", ndim, shape), 0.0f, 1.0f, gen);
+    return tensor_uniform_(tensor__new("rand", ndim, shape), 0.0f, 1.0f, gen);
 }
 
 Tensor *tensor_randn_gen(TensorGenerator *gen, int ndim, const int64_t *shape)
 {
-    return tensor_normal_(new_tensor("randn", ndim, shape), 0.0f, 1.0f, gen);
+    return tensor_normal_(tensor__new("randn", ndim, shape), 0.0f, 1.0f, gen);
 }
 
 Tensor *tensor_rand(int ndim, const int64_t *shape) { return tensor_rand_gen(NULL, ndim, shape); }

@@ -51,10 +51,13 @@ static int cached;
 
 static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
+/* NULL when out of memory, or for a size no allocation can have (so the
+ * rounding below cannot wrap). */
 static Chunk *chunk_alloc(size_t size)
 {
+    if (size > (size_t)PTRDIFF_MAX) return NULL;
     Chunk *c = aligned_alloc(ALIGN, round_up(sizeof(Chunk) + size, ALIGN));
-    if (!c) tensor__abort(__FILE__, __LINE__, "out of memory");
+    if (!c) return NULL;
     c->next = NULL;
     c->size = size;
     c->used = 0;
@@ -107,25 +110,36 @@ static void arena_reset(TensorArena *a)
         c = next;
     }
     /* What this scope needed, in one piece for the next scope like it. */
-    if (coalesce) chunk_release(chunk_alloc(a->bytes));
+    Chunk *whole = coalesce ? chunk_alloc(a->bytes) : NULL;
+    if (whole) chunk_release(whole);
     a->chunks = NULL;
     a->bytes = 0;
 }
 
-void *tensor__arena_alloc(TensorArena *a, size_t bytes)
+void *tensor__arena_try_alloc(TensorArena *a, size_t bytes)
 {
+    if (bytes > (size_t)PTRDIFF_MAX) return NULL;
     bytes = round_up(bytes ? bytes : 1, ALIGN);
     Chunk *c = a->chunks;
     if (!c || c->size - c->used < bytes) {
         /* Grow geometrically so a big step needs few chunks. */
         size_t want = a->bytes > bytes ? a->bytes : bytes;
         c = chunk_new(want);
+        if (!c && want > bytes) c = chunk_new(bytes);   /* doubling was too much */
+        if (!c) return NULL;
         c->next = a->chunks;
         a->chunks = c;
         a->bytes += c->size;
     }
     void *p = c->payload + c->used;
     c->used += bytes;
+    return p;
+}
+
+void *tensor__arena_alloc(TensorArena *a, size_t bytes)
+{
+    void *p = tensor__arena_try_alloc(a, bytes);
+    if (!p) tensor__abort(__FILE__, __LINE__, "out of memory");
     return p;
 }
 
@@ -175,12 +189,18 @@ void tensor_cleanup(void)
 
 /* ---- long-lived tensors ----------------------------------------------- */
 
+/* NULL when out of memory (the shape is an existing tensor's, so its size
+ * is in range). */
 static Tensor *heap_tensor(int ndim, const int64_t *shape)
 {
     int64_t numel = tensor__numel(ndim, shape);
     Tensor *t = calloc(1, sizeof *t);
     float *data = malloc((size_t)(numel ? numel : 1) * sizeof(float));
-    if (!t || !data) tensor__abort(__FILE__, __LINE__, "out of memory");
+    if (!t || !data) {
+        free(t);
+        free(data);
+        return NULL;
+    }
     t->ndim = ndim;
     memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     tensor__set_contiguous_strides(t);
@@ -192,6 +212,8 @@ Tensor *tensor_keep(const Tensor *t)
 {
     if (!t) return NULL;
     Tensor *k = heap_tensor(t->ndim, t->shape);
+    if (!k)
+        return tensor__error("keep: out of memory for a tensor of shape %s", tensor_shape_str(t));
     const float *src = tensor__contiguous_data(t);
     memcpy(k->data, src, (size_t)t->numel * sizeof(float));
     k->requires_grad = t->requires_grad;
@@ -218,6 +240,7 @@ Tensor *tensor__alloc_grad_uninit(const Tensor *t)
     Tensor *g;
     if (!t->owner) {
         g = heap_tensor(t->ndim, t->shape);
+        if (!g) tensor__abort(__FILE__, __LINE__, "out of memory");
     } else {
         g = tensor__arena_alloc(t->owner, sizeof *g);
         memset(g, 0, sizeof *g);

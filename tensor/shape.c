@@ -16,19 +16,6 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* "(2,-1,3)" for a list of sizes; rotating buffers, as tensor_shape_str. */
-static const char *sizes_str(int n, const int64_t *v)
-{
-    static char bufs[4][TENSOR_MAX_DIMS * 24];
-    static int next;
-    char *b = bufs[next++ % 4];
-    int k = snprintf(b, sizeof bufs[0], "(");
-    for (int i = 0; i < n; i++)
-        k += snprintf(b + k, sizeof bufs[0] - (size_t)k, i ? ",%lld" : "%lld", (long long)v[i]);
-    snprintf(b + k, sizeof bufs[0] - (size_t)k, ")");
-    return b;
-}
-
 static void contiguous_strides(int ndim, const int64_t *shape, int64_t *stride)
 {
     int64_t s = 1;
@@ -165,7 +152,7 @@ Tensor *tensor_permute(const Tensor *a, int n, const int64_t *dims)
         int64_t d = dims[i] < 0 ? dims[i] + n : dims[i];
         if (d < 0 || d >= n || seen[d])
             return tensor__error("permute: dims %s are not a permutation of the dims of %s",
-                                 sizes_str(n, dims), tensor_shape_str(a));
+                                 tensor__sizes_str(n, dims), tensor_shape_str(a));
         seen[d] = true;
         perm[i] = d;
         shape[i] = a->shape[d];
@@ -199,25 +186,25 @@ static int infer_shape(const char *op, const Tensor *a, int ndim, const int64_t 
         return tensor__error("%s: %d sizes given; between 0 and %d are supported", op, ndim,
                              TENSOR_MAX_DIMS), -1;
     int infer = -1;
-    int64_t known = 1;
     for (int i = 0; i < ndim; i++) {
         out[i] = shape[i];
-        if (shape[i] >= 0) {
-            known *= shape[i];
-        } else if (shape[i] != -1 || infer >= 0) {
+        if (shape[i] >= 0) continue;
+        if (shape[i] != -1 || infer >= 0)
             return tensor__error("%s: shape %s: only one size may be -1, and no other may be "
-                                 "negative", op, sizes_str(ndim, shape)), -1;
-        } else {
-            infer = i;
-        }
+                                 "negative", op, tensor__sizes_str(ndim, shape)), -1;
+        infer = i;
     }
+    if (infer >= 0) out[infer] = 1;
+    /* Sizes that multiply past any tensor's count cannot match a's. */
+    bool fits = tensor__shape_fits(ndim, out);
+    int64_t known = fits ? tensor__numel(ndim, out) : -1;
     if (infer >= 0 && known > 0 && a->numel % known == 0) {
         out[infer] = a->numel / known;
         known = a->numel;
     }
     if (known != a->numel || (infer >= 0 && a->numel == 0))
         return tensor__error("%s: shape %s is invalid for a tensor %s of %lld elements", op,
-                             sizes_str(ndim, shape), tensor_shape_str(a), (long long)a->numel), -1;
+                             tensor__sizes_str(ndim, shape), tensor_shape_str(a), (long long)a->numel), -1;
     return 0;
 }
 
@@ -276,7 +263,7 @@ Tensor *tensor_view(const Tensor *a, int ndim, const int64_t *shape)
     if (!view_strides(a, ndim, sizes, stride))
         return tensor__error("view: shape %s is not compatible with the strides %s of %s "
                              "(a dim would span two non-contiguous parts); use reshape",
-                             sizes_str(ndim, sizes), sizes_str(a->ndim, a->stride),
+                             tensor__sizes_str(ndim, sizes), tensor__sizes_str(a->ndim, a->stride),
                              tensor_shape_str(a));
     return viewed(a, ndim, sizes, stride, NULL);
 }
@@ -396,16 +383,18 @@ Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape)
         int64_t want = shape[i] == -1 && j >= 0 ? have : shape[i];
         if (j < 0 && want < 0)
             return tensor__error("expand: size %lld is not allowed in new leading dim %d of "
-                                 "target %s for %s", (long long)want, i, sizes_str(ndim, shape),
+                                 "target %s for %s", (long long)want, i, tensor__sizes_str(ndim, shape),
                                  tensor_shape_str(a));
         if (want != have && (have != 1 || want < 0))
             return tensor__error("expand: size %lld does not match size %lld of %s in dim %d "
                                  "(only size-1 dims expand; -1 keeps an existing size), "
                                  "target %s", (long long)shape[i], (long long)have,
-                                 tensor_shape_str(a), i, sizes_str(ndim, shape));
+                                 tensor_shape_str(a), i, tensor__sizes_str(ndim, shape));
         sizes[i] = want;
         stride[i] = j >= 0 && want == have ? a->stride[j] : 0;   /* as torch: new dims too */
     }
+    /* No memory is needed, but every op that reads the view walks it all. */
+    if (tensor__check_numel("expand", ndim, sizes)) return NULL;
     Tensor *out = tensor__view_of(a, ndim, sizes, stride, a->offset);
     record1(OP_EXPAND, out, a, NULL);
     return out;
@@ -460,8 +449,12 @@ Tensor *tensor_cat(int n, Tensor *const *ts, int dim)
             return tensor__error("cat: sizes must match except in dim %d: tensor 0 is %s, "
                                  "tensor %d is %s", d, tensor_shape_str(ts[0]), i,
                                  tensor_shape_str(ts[i]));
+        if (ts[i]->shape[d] > TENSOR__MAX_NUMEL - shape[d])
+            return tensor__error("cat: the sizes in dim %d add up past %lld", d,
+                                 (long long)TENSOR__MAX_NUMEL);
         shape[d] += ts[i]->shape[d];
     }
+    if (tensor__check_numel("cat", ts[0]->ndim, shape)) return NULL;
     Tensor *out = tensor__alloc(ts[0]->ndim, shape);
     int64_t at = 0;
     for (int i = 0; i < n; at += ts[i++]->shape[d])
@@ -499,6 +492,7 @@ Tensor *tensor_stack(int n, Tensor *const *ts, int dim)
                                  tensor_shape_str(ts[i]));
     int64_t shape[TENSOR_MAX_DIMS];
     for (int i = 0, k = 0; i <= a->ndim; i++) shape[i] = i == d ? n : a->shape[k++];
+    if (tensor__check_numel("stack", a->ndim + 1, shape)) return NULL;
     Tensor *out = tensor__alloc(a->ndim + 1, shape);
     for (int i = 0; i < n; i++) copy_into(select_view(out, d, i), ts[i], false);
     TensorNode *node = tensor__record(OP_STACK, out, n, (const Tensor *const *)ts);
@@ -548,6 +542,7 @@ Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index)
     int64_t shape[TENSOR_MAX_DIMS];
     memcpy(shape, a->shape, sizeof shape);
     shape[d] = idx->numel;
+    if (tensor__check_numel("index_select", a->ndim, shape)) return NULL;
     Tensor *out = tensor__alloc(a->ndim, shape);
     for (int64_t k = 0; k < idx->numel; k++)
         copy_into(select_view(out, d, k), select_view(a, d, (int64_t)idx->data[k]), false);
@@ -582,6 +577,7 @@ Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices)
     int64_t shape[TENSOR_MAX_DIMS], dim = weight->shape[1];
     memcpy(shape, indices->shape, sizeof shape);
     shape[indices->ndim] = dim;
+    if (tensor__check_numel("embedding", indices->ndim + 1, shape)) return NULL;
     Tensor *out = tensor__alloc(indices->ndim + 1, shape);
     for (int64_t i = 0; i < idx->numel; i++) {
         const float *row = weight->data + (int64_t)idx->data[i] * weight->stride[0];

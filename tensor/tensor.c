@@ -67,18 +67,45 @@ bool tensor_same_shape(const Tensor *a, const Tensor *b)
     return true;
 }
 
+/* Rotating buffers, so that one message can name several shapes; the
+ * counter is unsigned so that it wraps rather than overflows. */
+const char *tensor__sizes_str(int n, const int64_t *v)
+{
+    static char bufs[8][TENSOR_MAX_DIMS * 24];
+    static unsigned next;
+    char *b = bufs[next++ % 8];
+    int k = snprintf(b, sizeof bufs[0], "(");
+    for (int i = 0; i < n; i++)
+        k += snprintf(b + k, sizeof bufs[0] - (size_t)k, i ? ",%lld" : "%lld", (long long)v[i]);
+    snprintf(b + k, sizeof bufs[0] - (size_t)k, ")");
+    return b;
+}
+
 const char *tensor_shape_str(const Tensor *t)
 {
-    static char bufs[8][8 * 24];
-    static int next;
-    char *b = bufs[next++ % 8];
-    if (!t) return "(null)";
-    int n = snprintf(b, sizeof bufs[0], "(");
-    for (int i = 0; i < t->ndim; i++)
-        n += snprintf(b + n, sizeof bufs[0] - (size_t)n, i ? ",%lld" : "%lld",
-                      (long long)t->shape[i]);
-    snprintf(b + n, sizeof bufs[0] - (size_t)n, ")");
-    return b;
+    return t ? tensor__sizes_str(t->ndim, t->shape) : "(null)";
+}
+
+/* The sizes, each counted as at least 1, bound the element count and every
+ * contiguous stride: when their product fits, nothing computed from the
+ * shape can overflow. */
+bool tensor__shape_fits(int ndim, const int64_t *shape)
+{
+    int64_t bound = 1;
+    for (int i = 0; i < ndim; i++) {
+        int64_t s = shape[i] > 1 ? shape[i] : 1;
+        if (bound > TENSOR__MAX_NUMEL / s) return false;
+        bound *= s;
+    }
+    return true;
+}
+
+int tensor__check_numel(const char *op, int ndim, const int64_t *shape)
+{
+    if (tensor__shape_fits(ndim, shape)) return 0;
+    tensor__error("%s: shape %s is too large: its element count or strides would exceed %lld", op,
+                  tensor__sizes_str(ndim, shape), (long long)TENSOR__MAX_NUMEL);
+    return -1;
 }
 
 static int check_shape(const char *op, int ndim, const int64_t *shape)
@@ -97,21 +124,42 @@ static int check_shape(const char *op, int ndim, const int64_t *shape)
             return -1;
         }
     }
-    return 0;
+    return tensor__check_numel(op, ndim, shape);
 }
 
 /* ---- allocation ---------------------------------------------------------- */
 
-Tensor *tensor__alloc(int ndim, const int64_t *shape)
+/* A contiguous tensor in the current scope; NULL when its data does not fit
+ * in memory.  The shape was checked by the caller. */
+static Tensor *try_alloc(int ndim, const int64_t *shape)
 {
+    TENSOR__ASSERT(ndim >= 0 && ndim <= TENSOR_MAX_DIMS && tensor__shape_fits(ndim, shape));
     TensorArena *arena = tensor__current_arena();
     Tensor *t = tensor__arena_alloc(arena, sizeof *t);
     memset(t, 0, sizeof *t);
     t->ndim = ndim;
     if (ndim) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     tensor__set_contiguous_strides(t);
-    t->storage = t->data = tensor__arena_alloc(arena, (size_t)t->numel * sizeof(float));
+    t->storage = t->data = tensor__arena_try_alloc(arena, (size_t)t->numel * sizeof(float));
+    if (!t->data) return NULL;
     t->owner = arena;
+    return t;
+}
+
+Tensor *tensor__alloc(int ndim, const int64_t *shape)
+{
+    Tensor *t = try_alloc(ndim, shape);
+    if (!t) tensor__abort(__FILE__, __LINE__, "out of memory");
+    return t;
+}
+
+Tensor *tensor__new(const char *op, int ndim, const int64_t *shape)
+{
+    if (check_shape(op, ndim, shape)) return NULL;
+    Tensor *t = try_alloc(ndim, shape);
+    if (!t)
+        return tensor__error("%s: out of memory for a tensor of shape %s", op,
+                             tensor__sizes_str(ndim, shape));
     return t;
 }
 
@@ -126,6 +174,7 @@ Tensor *tensor__view_of(const Tensor *a, int ndim, const int64_t *shape,
         memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
         memcpy(t->stride, stride, (size_t)ndim * sizeof *stride);
     }
+    TENSOR__ASSERT(tensor__shape_fits(ndim, shape));
     t->numel = tensor__numel(ndim, shape);
     t->storage = a->storage;
     t->offset = offset;
@@ -134,33 +183,22 @@ Tensor *tensor__view_of(const Tensor *a, int ndim, const int64_t *shape,
     return t;
 }
 
-Tensor *tensor_empty(int ndim, const int64_t *shape)
+Tensor *tensor_empty(int ndim, const int64_t *shape) { return tensor__new("empty", ndim, shape); }
+
+static Tensor *filled(const char *op, float value, int ndim, const int64_t *shape)
 {
-    if (check_shape("empty", ndim, shape)) return NULL;
-    return tensor__alloc(ndim, shape);
+    Tensor *t = tensor__new(op, ndim, shape);
+    for (int64_t i = 0; t && i < t->numel; i++) t->data[i] = value;
+    return t;
 }
 
 Tensor *tensor_full(float value, int ndim, const int64_t *shape)
 {
-    if (check_shape("full", ndim, shape)) return NULL;
-    Tensor *t = tensor__alloc(ndim, shape);
-    for (int64_t i = 0; i < t->numel; i++) t->data[i] = value;
-    return t;
+    return filled("full", value, ndim, shape);
 }
 
-Tensor *tensor_zeros(int ndim, const int64_t *shape)
-{
-    if (check_shape("zeros", ndim, shape)) return NULL;
-    Tensor *t = tensor__alloc(ndim, shape);
-    memset(t->data, 0, (size_t)t->numel * sizeof(float));
-    return t;
-}
-
-Tensor *tensor_ones(int ndim, const int64_t *shape)
-{
-    if (check_shape("ones", ndim, shape)) return NULL;
-    return tensor_full(1.0f, ndim, shape);
-}
+Tensor *tensor_zeros(int ndim, const int64_t *shape) { return filled("zeros", 0.0f, ndim, shape); }
+Tensor *tensor_ones(int ndim, const int64_t *shape) { return filled("ones", 1.0f, ndim, shape); }
 
 Tensor *tensor_scalar(float value) { return tensor_full(value, 0, NULL); }
 
@@ -173,8 +211,8 @@ Tensor *tensor_from_data(const float *data, int ndim, const int64_t *shape)
 {
     if (check_shape("from_data", ndim, shape)) return NULL;
     if (!data) return tensor__error("from_data: data is NULL");
-    Tensor *t = tensor__alloc(ndim, shape);
-    memcpy(t->data, data, (size_t)t->numel * sizeof(float));
+    Tensor *t = tensor__new("from_data", ndim, shape);
+    if (t) memcpy(t->data, data, (size_t)t->numel * sizeof(float));
     return t;
 }
 
@@ -186,10 +224,16 @@ Tensor *tensor_arange(float start, float end, float step)
     if ((end - start) / step < 0)
         return tensor__error("arange: step %g goes away from end (start=%g end=%g)",
                              (double)step, (double)start, (double)end);
-    /* As torch: size = ceil((end - start) / step), values start + i * step. */
-    int64_t n = (int64_t)ceil(((double)end - start) / step);
-    Tensor *t = tensor__alloc(1, &n);
-    for (int64_t i = 0; i < n; i++) t->data[i] = (float)(start + (double)i * step);
+    /* As torch: size = ceil((end - start) / step), values start + i * step.
+     * The count is bounded before it becomes an integer. */
+    double count = ceil(((double)end - start) / step);
+    if (count > (double)TENSOR__MAX_NUMEL)
+        return tensor__error("arange: start=%g end=%g step=%g gives %g values, more than %lld",
+                             (double)start, (double)end, (double)step, count,
+                             (long long)TENSOR__MAX_NUMEL);
+    int64_t n = (int64_t)count;
+    Tensor *t = tensor__new("arange", 1, &n);
+    for (int64_t i = 0; t && i < n; i++) t->data[i] = (float)(start + (double)i * step);
     return t;
 }
 
@@ -294,7 +338,7 @@ int tensor__broadcast_shape(const Tensor *a, const Tensor *b, const char *op, in
         shape[i] = sa == 1 ? sb : sa;
     }
     *ndim = n;
-    return 0;
+    return tensor__check_numel(op, n, shape);
 }
 
 void tensor__broadcast_strides(const Tensor *t, int ndim, const int64_t *shape, int64_t *stride)

@@ -21,6 +21,12 @@
  *   names the op and the shapes, readable with tensor_error().  An op given a
  *   NULL input returns NULL without a new message, so a whole forward pass can
  *   be checked once at the end.
+ *   Sizes: a tensor's bytes must fit in a ptrdiff_t (2^61 - 1 elements on a
+ *   64-bit system); a larger shape, from a constructor or an op (expand,
+ *   broadcasting, matmul, cat ...), is an error.  Out of memory: the
+ *   constructors (tensor_empty ... tensor_arange, tensor_rand, tensor_randn)
+ *   and tensor_keep return NULL with a message; an op that cannot get memory
+ *   for its result or its workspace aborts with a message.
  *
  * Example (the book's Listing 3.1 forward, one training step):
  *

@@ -13,6 +13,12 @@
 #include "testutil.h"
 #include "train_options.h"
 
+/* In the sanitizer build, an allocation larger than the machine returns
+ * NULL as malloc does (by default ASan reports it and exits), so the
+ * out-of-memory rows test the library's handling in both builds. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+
 typedef struct {
     const char *entry;   /* the entry point and what is wrong */
     bool (*fails)(void); /* true when the call reported failure */
@@ -193,6 +199,47 @@ static bool print_precision(void)
 }
 static bool safe_entry_null(void) { return tensor_entry("x", NULL).data == NULL; }
 
+/* Sizes no memory can address: refused before anything is allocated or a
+ * size overflows.  2^k written out as P(k). */
+#define P(k) (INT64_C(1) << (k))
+/* A (rows, cols) view of one zero: any size, no memory. */
+static Tensor *big(int64_t rows, int64_t cols) { return tensor_expand(Z(1, 1), SHAPE(rows, cols)); }
+static bool zeros_huge(void) { return !tensor_zeros(SHAPE(P(62))); }
+static bool zeros_product(void) { return !tensor_zeros(SHAPE(P(32), P(32), 4)); }
+static bool empty_strides(void) { return !tensor_empty(SHAPE(0, P(40), P(40))); }
+static bool from_data_huge(void) { return !tensor_from_data((float[]){0}, SHAPE(P(31), P(31))); }
+static bool rand_huge(void) { return !tensor_rand(SHAPE(P(62))); }
+static bool randn_huge(void) { return !tensor_randn(SHAPE(P(40), P(40))); }
+static bool arange_huge(void) { return !tensor_arange(0, 1e30f, 1); }
+static bool view_huge(void) { return !tensor_view(Z(2, 3), SHAPE(P(40), P(40), 0, -1)); }
+static bool reshape_huge(void) { return !tensor_reshape(Z(0), SHAPE(P(62), 0)); }
+static bool expand_huge(void) { return !tensor_expand(Z(1), SHAPE(P(62))); }
+static bool add_huge(void) { return !tensor_add(big(P(40), 1), big(1, P(40))); }
+static bool matmul_huge(void) { return !tensor_matmul(big(P(40), 1), big(1, P(40))); }
+static bool linear_huge(void) { return !tensor_linear(big(P(40), 1), big(P(40), 1), NULL); }
+static bool cat_huge(void)
+{
+    Tensor *v = big(P(60), 1);
+    return !tensor_cat(4, (Tensor *[]){v, v, v, v}, 0);
+}
+static bool cat_huge_product(void)
+{
+    Tensor *v = big(P(40), P(20));
+    return !tensor_cat(2, (Tensor *[]){v, v}, 0);
+}
+static bool stack_huge(void)
+{
+    Tensor *v = big(P(60), 1);
+    return !tensor_stack(4, (Tensor *[]){v, v, v, v}, 0);
+}
+static bool index_select_huge(void) { return !tensor_index_select(big(2, P(59)), 0, Z(4)); }
+static bool embedding_huge(void) { return !tensor_embedding(big(2, P(59)), Z(4)); }
+/* Sizes that fit in an address but not in memory (2^62 bytes): NULL and a
+ * message, not an abort. */
+static bool zeros_oom(void) { return !tensor_zeros(SHAPE(P(60))); }
+static bool rand_oom(void) { return !tensor_rand(SHAPE(P(30), P(30))); }
+static bool keep_oom(void) { return !tensor_keep(tensor_expand(Z(1), SHAPE(P(60)))); }
+
 static const Row tensor_rows[] = {
     {"scope_begin: too deep", scope_too_deep, "scope_begin: scopes nested deeper than 64"},
     {"scope_end: twice", scope_end_twice, "scope_end: not an open scope"},
@@ -328,6 +375,63 @@ static const Row tensor_rows[] = {
     {"set_print_precision: 31", print_precision,
      "set_print_precision: 31 digits; between 0 and 30 are supported"},
     {"tensor_entry: NULL tensor", safe_entry_null, ""},
+    {"zeros: 2^62 elements", zeros_huge,
+     "zeros: shape (4611686018427387904) is too large: its element count or strides would exceed "
+     "2305843009213693951"},
+    {"zeros: sizes whose product overflows", zeros_product,
+     "zeros: shape (4294967296,4294967296,4) is too large: its element count or strides would "
+     "exceed 2305843009213693951"},
+    {"empty: no elements, strides past 2^61", empty_strides,
+     "empty: shape (0,1099511627776,1099511627776) is too large: its element count or strides "
+     "would exceed 2305843009213693951"},
+    {"from_data: 2^62 elements", from_data_huge,
+     "from_data: shape (2147483648,2147483648) is too large: its element count or strides would "
+     "exceed 2305843009213693951"},
+    {"rand: 2^62 elements", rand_huge,
+     "rand: shape (4611686018427387904) is too large: its element count or strides would exceed "
+     "2305843009213693951"},
+    {"randn: 2^80 elements", randn_huge,
+     "randn: shape (1099511627776,1099511627776) is too large: its element count or strides "
+     "would exceed 2305843009213693951"},
+    {"arange: 1e30 values", arange_huge,
+     "arange: start=0 end=1e+30 step=1 gives 1e+30 values, more than 2305843009213693951"},
+    {"view: sizes whose product overflows", view_huge,
+     "view: shape (1099511627776,1099511627776,0,-1) is invalid for a tensor (2,3) of 6 "
+     "elements"},
+    {"reshape: no elements, strides past 2^61", reshape_huge,
+     "reshape: shape (4611686018427387904,0) is invalid for a tensor (0) of 0 elements"},
+    {"expand: 2^62 elements", expand_huge,
+     "expand: shape (4611686018427387904) is too large: its element count or strides would "
+     "exceed 2305843009213693951"},
+    {"add: broadcast to 2^80 elements", add_huge,
+     "add: shape (1099511627776,1099511627776) is too large: its element count or strides would "
+     "exceed 2305843009213693951"},
+    {"matmul: 2^80 elements", matmul_huge,
+     "matmul: shape (1099511627776,1099511627776) is too large: its element count or strides "
+     "would exceed 2305843009213693951"},
+    {"linear: 2^80 elements", linear_huge,
+     "linear: shape (1099511627776,1099511627776) is too large: its element count or strides "
+     "would exceed 2305843009213693951"},
+    {"cat: sizes add up past 2^61", cat_huge,
+     "cat: the sizes in dim 0 add up past 2305843009213693951"},
+    {"cat: 2^61 elements", cat_huge_product,
+     "cat: shape (2199023255552,1048576) is too large: its element count or strides would exceed "
+     "2305843009213693951"},
+    {"stack: 2^62 elements", stack_huge,
+     "stack: shape (4,1152921504606846976,1) is too large: its element count or strides would "
+     "exceed 2305843009213693951"},
+    {"index_select: 2^62 elements", index_select_huge,
+     "index_select: shape (4,576460752303423488) is too large: its element count or strides "
+     "would exceed 2305843009213693951"},
+    {"embedding: 2^62 elements", embedding_huge,
+     "embedding: shape (4,576460752303423488) is too large: its element count or strides would "
+     "exceed 2305843009213693951"},
+    {"zeros: out of memory", zeros_oom,
+     "zeros: out of memory for a tensor of shape (1152921504606846976)"},
+    {"rand: out of memory", rand_oom,
+     "rand: out of memory for a tensor of shape (1073741824,1073741824)"},
+    {"keep: out of memory", keep_oom,
+     "keep: out of memory for a tensor of shape (1152921504606846976)"},
 };
 
 START_TEST(test_tensor_entry_points) { run_row(&tensor_rows[_i]); }
