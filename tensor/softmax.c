@@ -429,6 +429,10 @@ static void softmax_family_backward(TensorNode *node, const Tensor *grad_out, bo
     Rows r = rows_of(y, (int)node->ival[0]);
     const float *dy = tensor__contiguous_data(grad_out);
     Tensor *dx = tensor__alloc(y->ndim, y->shape);
+    if (y->numel == 0) {   /* nothing to compute, and rows of 0 make no blocks */
+        tensor__accumulate_grad(node->inputs[0], dx);
+        return;
+    }
     float *e = NULL;
     if (log) {
         e = tensor__scratch((size_t)y->numel * sizeof *e);

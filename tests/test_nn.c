@@ -207,6 +207,22 @@ START_TEST(test_dropout_own_generator)
 }
 END_TEST
 
+/* No tokens: the attention modules give an empty output and an empty
+ * backward (the softmax over 0 keys included). */
+START_TEST(test_empty_input)
+{
+    tensor_manual_seed(1);
+    SelfAttentionV2 *sa = nn_self_attention_v2(3, 2, false);
+    Tensor *x = tensor_requires_grad_(tensor_zeros(SHAPE(0, 3)), true);
+    Tensor *y = nn_forward(NN(sa), x);
+    ck_assert_msg(y != NULL, "%s", tensor_error());
+    ck_assert_str_eq(tensor_shape_str(y), "(0,2)");
+    ck_assert_int_eq(tensor_backward(tensor_sum(y), NULL), 0);
+    ck_assert_str_eq(tensor_shape_str(x->grad), "(0,3)");
+    nn_module_free(NN(sa));
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     TensorScope *scope = tensor_scope_begin();
@@ -284,6 +300,7 @@ static Suite *nn_suite(void)
     tcase_add_test(layers, test_header_example);
     tcase_add_test(layers, test_train_eval_reaches_dropout);
     tcase_add_test(layers, test_dropout_own_generator);
+    tcase_add_test(layers, test_empty_input);
     tcase_add_test(layers, test_errors);
     suite_add_tcase(s, layers);
     return s;

@@ -309,6 +309,30 @@ START_TEST(test_mask_and_target_get_no_gradient)
 }
 END_TEST
 
+/* Empty tensors go through forward and backward: an empty softmax dim
+ * (rows of length 0), and empty dims before or after it. */
+START_TEST(test_empty_tensors)
+{
+    static const struct {
+        int ndim;
+        int64_t shape[3];
+        int dim;
+    } cases[] = {
+        {2, {3, 0}, -1},   {2, {0, 3}, -1},   {2, {0, 3}, 0},
+        {3, {3, 0, 2}, 1}, {3, {2, 3, 0}, 1}, {2, {0, 0}, 1},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        for (int log = 0; log < 2; log++) {
+            Tensor *x = tensor_requires_grad_(tensor_zeros(cases[c].ndim, cases[c].shape), true);
+            Tensor *y = log ? tensor_log_softmax(x, cases[c].dim) : tensor_softmax(x, cases[c].dim);
+            ck_assert_msg(y && tensor_same_shape(x, y), "case %zu: %s", c, tensor_error());
+            ck_assert_int_eq(tensor_backward(y, tensor_zeros_like(y)), 0);
+            ck_assert(x->grad && tensor_same_shape(x->grad, x));
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_grad_fn_names_match_torch)
 {
     /* The names torch 1.13 gives (gen_softmax_loss.py asserts the same list). */
@@ -434,6 +458,7 @@ static Suite *softmax_loss_suite(void)
     tcase_add_test(tc, test_softmax_is_stable_for_large_inputs);
     tcase_add_test(tc, test_big_tensors_give_the_same_bits);
     tcase_add_test(tc, test_mask_and_target_get_no_gradient);
+    tcase_add_test(tc, test_empty_tensors);
     tcase_add_test(tc, test_grad_fn_names_match_torch);
     tcase_add_test(tc, test_gradients_accumulate);
     suite_add_tcase(s, tc);
