@@ -213,7 +213,14 @@ Tensor *tensor_max_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
         n->ival[0] = d;
         n->saved[0] = idx;
     }
-    if (indices) *indices = idx;
+    /* The caller gets a copy: the backward writes where the saved indices
+     * point, so nothing outside may change them. */
+    if (indices && n) {
+        *indices = reduced_alloc(a, d, keepdim);
+        memcpy((*indices)->data, idx->data, (size_t)idx->numel * sizeof *idx->data);
+    } else if (indices) {
+        *indices = idx;
+    }
     return out;
 }
 
@@ -226,6 +233,7 @@ void max_dim_backward(TensorNode *n, const Tensor *dy)
     for (int64_t o = 0; o < b.outer; o++)
         for (int64_t i = 0; i < b.inner; i++) {
             int64_t j = o * b.inner + i, k = (int64_t)idx[j];
+            TENSOR__ASSERT(k >= 0 && k < b.size);
             dx->data[(o * b.size + k) * b.inner + i] = g[j];
         }
     tensor__accumulate_grad(n->inputs[0], dx);

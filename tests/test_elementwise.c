@@ -297,6 +297,21 @@ START_TEST(test_max_dim_indices)
 }
 END_TEST
 
+/* The indices handed out are the caller's: changing them cannot steer the
+ * backward (which once wrote dx at whatever index they held). */
+START_TEST(test_max_dim_indices_are_a_copy)
+{
+    const float v[] = {1, 7, 7, 2, -3, -1, -1, -5};
+    Tensor *a = tensor_requires_grad_(tensor_from_data(v, SHAPE(2, 4)), true);
+    Tensor *idx;
+    Tensor *m = tensor_max_dim(a, 1, false, &idx);
+    tensor_fill_(idx, 1e6f);
+    ck_assert_int_eq(tensor_backward(tensor_sum(m), NULL), 0);
+    const float want[] = {0, 1, 0, 0, 0, 1, 0, 0};
+    ck_assert_tensor_close(a->grad, tensor_from_data(want, SHAPE(2, 4)), 0, 0);
+}
+END_TEST
+
 START_TEST(test_div_scalar_is_a_true_division)
 {
     /* 3 / sqrt(2) and 3 * (1 / sqrt(2)) differ in the last bit in float32. */
@@ -459,6 +474,7 @@ static Suite *elementwise_suite(void)
     tcase_add_test(tc, test_broadcast_shapes);
     tcase_add_test(tc, test_reduction_shapes);
     tcase_add_test(tc, test_max_dim_indices);
+    tcase_add_test(tc, test_max_dim_indices_are_a_copy);
     tcase_add_test(tc, test_div_scalar_is_a_true_division);
     tcase_add_test(tc, test_grad_fn_names_match_torch);
     tcase_add_test(tc, test_gradients_accumulate);
