@@ -209,7 +209,15 @@ int tensor_backward(Tensor *root, const Tensor *grad_output)
     }
     int64_t n;
     TensorNode **order = topo_order(root->grad_fn, &n);
-    for (int64_t i = 0; i < n; i++) order[i]->out->grad = NULL;
+    /* A non-leaf's .grad is what this pass sends it, and NULL until it
+     * sends something (nodes that get nothing are skipped).  The buffer of
+     * an earlier pass is kept for reuse: an intermediate that outlives many
+     * backwards (made in an outer scope) must not get a new one each time. */
+    for (int64_t i = 0; i < n; i++) {
+        Tensor *out = order[i]->out;
+        if (out->grad) order[i]->spare_grad = out->grad;
+        out->grad = NULL;
+    }
     tensor__accumulate_grad(root, grad_output ? grad_output : tensor_ones(root->ndim, root->shape));
     int rc = 0;
     for (int64_t i = n - 1; i >= 0 && rc == 0; i--)

@@ -52,6 +52,7 @@ struct TensorNode {
     double scalar[3];          /* scalar arguments */
     int64_t ival[TENSOR_MAX_DIMS];  /* int arguments (dims, sizes, flags) */
     uint32_t mark;             /* topological-sort visit mark */
+    Tensor *spare_grad;        /* out's gradient from an earlier backward, for reuse */
 };
 
 extern const char *const tensor__op_names[OP_COUNT];

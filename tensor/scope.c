@@ -234,11 +234,16 @@ void tensor_free(Tensor *t)
     free(t);
 }
 
-/* A gradient lives as long as its tensor: in its arena, or on the heap. */
+/* A gradient lives as long as its tensor: in its arena, or on the heap.  A
+ * non-leaf reuses the buffer an earlier backward gave it (autograd.c), so
+ * repeated backwards through it allocate nothing in its arena. */
 Tensor *tensor__alloc_grad_uninit(const Tensor *t)
 {
     Tensor *g;
-    if (!t->owner) {
+    if (t->grad_fn && t->grad_fn->spare_grad) {
+        g = t->grad_fn->spare_grad;
+        t->grad_fn->spare_grad = NULL;
+    } else if (!t->owner) {
         g = heap_tensor(t->ndim, t->shape);
         if (!g) tensor__abort(__FILE__, __LINE__, "out of memory");
     } else {

@@ -110,6 +110,31 @@ START_TEST(test_backward_on_leaf_accumulates)
 }
 END_TEST
 
+/* An intermediate made once in an outer scope and backpropagated through
+ * in many inner scopes: its gradient buffer is reused, so memory stays
+ * flat, and it holds the latest pass's gradient, not a sum of them. */
+START_TEST(test_repeated_backward_keeps_memory_flat)
+{
+    Tensor *w = tensor_requires_grad_(tensor_keep(tensor_ones(SHAPE(16, 16))), true);
+    Tensor *h = tensor_mul_scalar(w, 2.0f);   /* the outer scope's, not a leaf */
+    Tensor *x = tensor_ones(SHAPE(4, 16));
+    size_t bytes = 0;
+    for (int pass = 0; pass < 2000; pass++) {
+        TensorScope *s = tensor_scope_begin();
+        ck_assert_int_eq(tensor_backward(tensor_sum(tensor_matmul(x, h)), NULL), 0);
+        tensor_scope_end(s);
+        if (pass == 0) bytes = tensor_scope_bytes();
+        ck_assert_msg(tensor_scope_bytes() == bytes, "pass %d: %zu bytes, %zu after pass 0",
+                      pass, tensor_scope_bytes(), bytes);
+    }
+    /* d sum(x @ h) / dh = x^T @ ones = 4 (the 4 rows of x) everywhere */
+    for (int64_t i = 0; i < h->numel; i++) ck_assert_float_eq(h->grad->data[i], 4.0f);
+    /* The leaf accumulates: 2000 passes of 4 * 2 (exact in float). */
+    ck_assert_float_eq(w->grad->data[0], 16000.0f);
+    tensor_free(w);
+}
+END_TEST
+
 START_TEST(test_backward_errors)
 {
     tensor_clear_error();
@@ -151,6 +176,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_scope_frees_and_reuses);
     tcase_add_test(tc, test_keep_outlives_scope);
     tcase_add_test(tc, test_backward_on_leaf_accumulates);
+    tcase_add_test(tc, test_repeated_backward_keeps_memory_flat);
     tcase_add_test(tc, test_backward_errors);
     tcase_add_test(tc, test_no_grad_nests);
     suite_add_tcase(s, tc);
