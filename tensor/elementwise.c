@@ -178,16 +178,19 @@ void add_scalar_backward(TensorNode *n, const Tensor *dy)
     tensor__accumulate_grad(n->inputs[0], dy);
 }
 
-/* forward: y = x - s;  backward: dx = dy (the ADD_SCALAR node, named as PyTorch names it) */
+/* forward: y = x - s;  backward: dx = dy */
 Tensor *tensor_sub_scalar(const Tensor *a, float s)
 {
     const float *x;
     if (!a) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] - s;
-    unary_end(OP_ADD_SCALAR, out, a, s);
-    if (out->grad_fn) out->grad_fn->name = "SubBackward0";
-    return out;
+    return unary_end(OP_SUB_SCALAR, out, a, s);
+}
+
+void sub_scalar_backward(TensorNode *n, const Tensor *dy)
+{
+    tensor__accumulate_grad(n->inputs[0], dy);
 }
 
 /* forward: y = x * s;  backward: dx = dy * s */

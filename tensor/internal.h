@@ -8,12 +8,14 @@
  *     {
  *         if (!a) return NULL;                        NULL propagates, no message
  *         Tensor *out = tensor__alloc(a->ndim, a->shape);
- *         if (!out) return NULL;
  *         ... compute out from a ...
  *         TensorNode *n = tensor__record(OP_EXP, out, 1, (const Tensor *[]){a});
  *         if (n) n->saved[0] = out;                    what the backward needs
- *         return out;
+ *         return tensor__result(out);                  NULL when anomaly mode refused it
  *     }
+ *
+ * An op that makes a new shape (not one of its inputs') first checks it with
+ * tensor__check_numel(op, ndim, shape).
  *
  *     forward: y = exp(x); backward: dx += dy * y
  *     void exp_backward(TensorNode *n, const Tensor *dy)

@@ -111,7 +111,7 @@ const GradcheckRow gradcheck_elementwise[] = {
     {"mul x*x (same input twice)", OP_MUL, 1, {"3,4"}, f_square, 0, 0, 0, 0, 0, {0}},
     BINARY_ROWS("div", OP_DIV, f_div, 0.5f, 2.0f),
     UNARY_ROWS("add_scalar", OP_ADD_SCALAR, f_add_scalar, 0, 0),
-    UNARY_ROWS("sub_scalar", OP_ADD_SCALAR, f_sub_scalar, 0, 0),
+    UNARY_ROWS("sub_scalar", OP_SUB_SCALAR, f_sub_scalar, 0, 0),
     UNARY_ROWS("mul_scalar", OP_MUL_SCALAR, f_mul_scalar, 0, 0),
     UNARY_ROWS("div_scalar", OP_DIV_SCALAR, f_div_scalar, 0, 0),
     UNARY_ROWS("neg", OP_NEG, f_neg, 0, 0),

@@ -23,6 +23,8 @@ static Tensor *f_pow(void) { return tensor_pow(vec(2, minus), 0.5f); }
 static Tensor *f_mul(void) { return tensor_mul(vec(2, big), vec(2, big)); }
 static Tensor *f_add(void) { return tensor_add(vec(2, big), vec(2, big)); }
 static Tensor *f_sub(void) { return tensor_sub(vec(2, big), tensor_neg(vec(2, big))); }
+static Tensor *f_add_scalar(void) { return tensor_add_scalar(vec(2, big), 3e38f); }
+static Tensor *f_sub_scalar(void) { return tensor_sub_scalar(vec(2, big), -3e38f); }
 static Tensor *f_mul_scalar(void) { return tensor_mul_scalar(vec(2, big), 10); }
 static Tensor *f_div_scalar(void) { return tensor_div_scalar(vec(2, one), 0); }
 static Tensor *f_sum(void) { return tensor_sum(tensor_expand(vec(1, big), SHAPE(4))); }
@@ -62,6 +64,10 @@ static const struct {
     {"3e38 * 3e38", f_mul, "anomaly: mul produced inf at element 0 of output (2)"},
     {"3e38 + 3e38", f_add, "anomaly: add produced inf at element 0 of output (2)"},
     {"3e38 - -3e38", f_sub, "anomaly: sub produced inf at element 0 of output (2)"},
+    {"3e38 + 3e38 (scalar)", f_add_scalar,
+     "anomaly: add_scalar produced inf at element 0 of output (2)"},
+    {"3e38 - -3e38 (scalar)", f_sub_scalar,
+     "anomaly: sub_scalar produced inf at element 0 of output (2)"},
     {"3e38 * 10", f_mul_scalar, "anomaly: mul_scalar produced inf at element 0 of output (2)"},
     {"1 / 0 (scalar)", f_div_scalar, "anomaly: div_scalar produced inf at element 0 of output (2)"},
     {"sum of 4 x 3e38", f_sum, "anomaly: sum produced inf at element 0 of output ()"},
