@@ -111,7 +111,9 @@ AdamOptions optim_adamw_defaults(void);           /* the same with weight_decay 
  *   "adam: parameter 0 (3,2) is not a leaf (grad_fn MulBackward0)"
  *   "adam: parameter 2 (2) is parameter 1 again"      (torch only warns)
  *   "adam: parameter 0 (2,3) is not contiguous"
- * The tensors must outlive the optimizer (long-lived, tensor_keep()).
+ *   "sgd: parameter 1 (3,2) belongs to a scope; parameters must be long-lived
+ *    (tensor_keep or nn_parameter)"
+ * The tensors must outlive the optimizer.
  */
 Optimizer *optim_sgd(int n, Tensor *const *params, SGDOptions options);
 Optimizer *optim_adam(int n, Tensor *const *params, AdamOptions options);

@@ -36,6 +36,13 @@ static int check_param(const char *op, Tensor *const *params, int i)
             return -1;
         }
     }
+    /* A scope's tensor dies with its scope, and the next step would write
+     * to freed memory. */
+    if (p->owner) {
+        tensor__error("%s: parameter %d %s belongs to a scope; parameters must be long-lived "
+                      "(tensor_keep or nn_parameter)", op, i, shape);
+        return -1;
+    }
     return 0;
 }
 

@@ -806,6 +806,14 @@ static bool adam_strided(void)
     leaf(p);
     return !optim_adam(1, &p, optim_adam_defaults());
 }
+/* A leaf made in a scope: it dies with the scope, before the optimizer. */
+static bool sgd_scoped(void)
+{
+    Tensor *kept = param();
+    bool failed = !optim_sgd(2, (Tensor *[]){kept, leaf(Z(3, 2))}, optim_sgd_defaults(0.1));
+    tensor_free(kept);
+    return failed;
+}
 static bool step_null(void)
 {
     optim_zero_grad(NULL);
@@ -860,6 +868,9 @@ static const Row optim_rows[] = {
      "adam: parameter 0 (3) is not a leaf (grad_fn MulBackward0)"},
     {"optim_adam: twice", adam_twice, "adam: parameter 1 (2,3) is parameter 0 again"},
     {"optim_adam: not contiguous", adam_strided, "adam: parameter 0 (3,2) is not contiguous"},
+    {"optim_sgd: a scope's tensor", sgd_scoped,
+     "sgd: parameter 1 (3,2) belongs to a scope; parameters must be long-lived (tensor_keep or "
+     "nn_parameter)"},
     {"optim_step, optim_zero_grad, optim_free: NULL", step_null, ""},
     {"optim_sgd: NULL list", sgd_null_list, "sgd: parameter list is NULL"},
     {"optim_clip_grad_norm: count -1", clip_count, "clip_grad_norm: negative parameter count -1"},
