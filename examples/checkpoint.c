@@ -203,8 +203,9 @@ static int check_index(const char *path, const TensorFile *f)
 }
 
 /* Adds the state tensors the file holds; a slot still NULL gets a new
- * tensor in fresh[], installed only once the whole read has succeeded. */
-static void list_state(List *l, const TensorFile *f, const Optimizer *o, Tensor **fresh)
+ * tensor in fresh[], installed only once the whole read has succeeded.
+ * -1 when one does not fit in memory (tensor_error() says so). */
+static int list_state(List *l, const TensorFile *f, const Optimizer *o, Tensor **fresh)
 {
     char name[96];
     for (int i = 0; i < o->n_params; i++) {
@@ -213,10 +214,12 @@ static void list_state(List *l, const TensorFile *f, const Optimizer *o, Tensor 
             if (!tensor_file_find(f, state_name(name, sizeof name, o, i, k))) continue;
             Tensor *t = o->state[slot];
             if (!t) t = fresh[slot] = tensor_keep(o->params[i]);
+            if (!t) return -1;
             t->requires_grad = false;
             add_tensor(l, name, t);
         }
     }
+    return 0;
 }
 
 /* The file's state replaces the optimizer's: a slot the file lacks is
@@ -265,8 +268,8 @@ static int load_file(const char *path, const TensorFile *f, Module *m, Optimizer
     if (!fresh) return fail("load %s: out of memory", path);
     List l = {0};
     list_common(&l, m, o, &s);
-    list_state(&l, f, o, fresh);
-    int rc = tensor_file_read(f, l.n, l.e, "run") ? fail_tensor() : 0;
+    bool read = list_state(&l, f, o, fresh) == 0 && tensor_file_read(f, l.n, l.e, "run") == 0;
+    int rc = read ? 0 : fail_tensor();
     if (rc == 0) rc = check_numbers(path, &s, o);
     if (rc == 0) {
         install_state(f, o, fresh);

@@ -9,7 +9,6 @@
  */
 #include "nn.h"
 
-#include "tensor/internal.h"   /* tensor__error */
 
 #include <math.h>
 #include <stdlib.h>
@@ -21,14 +20,14 @@
 static int64_t check_input(const Module *m, const Tensor *x, int d_in, int context_length)
 {
     if ((x->ndim != 2 && x->ndim != 3) || x->shape[x->ndim - 1] != d_in) {
-        tensor__error("%s: input %s: expected (T, %d) or (B, T, %d)", m->type,
-                      tensor_shape_str(x), d_in, d_in);
+        tensor_set_error("%s: input %s: expected (T, %d) or (B, T, %d)", m->type,
+                         tensor_shape_str(x), d_in, d_in);
         return -1;
     }
     int64_t T = x->shape[x->ndim - 2];
     if (context_length > 0 && T > context_length) {
-        tensor__error("%s: input %s: %lld tokens exceed context_length %d", m->type,
-                      tensor_shape_str(x), (long long)T, context_length);
+        tensor_set_error("%s: input %s: %lld tokens exceed context_length %d", m->type,
+                         tensor_shape_str(x), (long long)T, context_length);
         return -1;
     }
     return T;
@@ -70,13 +69,13 @@ static Tensor *add_causal_mask(Module *m, int context_length)
 static bool sizes_ok(const char *type, int d_in, int d_out, int context_length, float dropout)
 {
     if (d_in <= 0 || d_out <= 0 || context_length <= 0) {
-        tensor__error("%s: d_in %d, d_out %d and context_length %d must be positive", type,
-                      d_in, d_out, context_length);
+        tensor_set_error("%s: d_in %d, d_out %d and context_length %d must be positive", type,
+                         d_in, d_out, context_length);
         return false;
     }
     if (!(dropout >= 0.0f && dropout <= 1.0f)) {
-        tensor__error("%s: dropout probability has to be between 0 and 1, but got %g", type,
-                      (double)dropout);
+        tensor_set_error("%s: dropout probability has to be between 0 and 1, but got %g", type,
+                         (double)dropout);
         return false;
     }
     return true;
@@ -99,10 +98,10 @@ static Tensor *v1_forward(Module *m, const Tensor *x)
 SelfAttentionV1 *nn_self_attention_v1(int d_in, int d_out)
 {
     if (d_in <= 0 || d_out <= 0)
-        return tensor__error("SelfAttention_v1: d_in %d and d_out %d must be positive", d_in,
-                             d_out);
+        return tensor_set_error("SelfAttention_v1: d_in %d and d_out %d must be positive", d_in,
+                                d_out);
     SelfAttentionV1 *sa = calloc(1, sizeof *sa);
-    if (!sa) return tensor__error("SelfAttention_v1: out of memory");
+    if (!sa) return tensor_set_error("SelfAttention_v1: out of memory");
     nn_module_init(NN(sa), "SelfAttention_v1", v1_forward);
     sa->d_in = d_in;
     sa->d_out = d_out;
@@ -135,10 +134,10 @@ static Tensor *v2_forward(Module *m, const Tensor *x)
 SelfAttentionV2 *nn_self_attention_v2(int d_in, int d_out, bool qkv_bias)
 {
     if (d_in <= 0 || d_out <= 0)
-        return tensor__error("SelfAttention_v2: d_in %d and d_out %d must be positive", d_in,
-                             d_out);
+        return tensor_set_error("SelfAttention_v2: d_in %d and d_out %d must be positive", d_in,
+                                d_out);
     SelfAttentionV2 *sa = calloc(1, sizeof *sa);
-    if (!sa) return tensor__error("SelfAttention_v2: out of memory");
+    if (!sa) return tensor_set_error("SelfAttention_v2: out of memory");
     nn_module_init(NN(sa), "SelfAttention_v2", v2_forward);
     sa->d_in = d_in;
     sa->d_out = d_out;
@@ -163,7 +162,7 @@ int nn_self_attention_v1_load_v2(SelfAttentionV1 *v1, const SelfAttentionV2 *v2)
     };
     if (!v1 || !v2) return -1;
     if (v2->W_query->bias) {
-        tensor__error("self_attention_v1_load_v2: v2 has qkv biases, which v1 cannot hold");
+        tensor_set_error("self_attention_v1_load_v2: v2 has qkv biases, which v1 cannot hold");
         return -1;
     }
     int status = 0;
@@ -174,8 +173,8 @@ int nn_self_attention_v1_load_v2(SelfAttentionV1 *v1, const SelfAttentionV2 *v2)
         if (!W || !weight_T) {
             status = -1;
         } else if (!tensor_same_shape(W, weight_T)) {
-            tensor__error("self_attention_v1_load_v2: %s: v1 holds %s, v2's weight^T is %s",
-                          names[i][0], tensor_shape_str(W), tensor_shape_str(weight_T));
+            tensor_set_error("self_attention_v1_load_v2: %s: v1 holds %s, v2's weight^T is %s",
+                             names[i][0], tensor_shape_str(W), tensor_shape_str(weight_T));
             status = -1;
         } else if (!tensor_copy_(W, weight_T)) {
             status = -1;
@@ -207,7 +206,7 @@ CausalAttention *nn_causal_attention(int d_in, int d_out, int context_length, fl
 {
     if (!sizes_ok("CausalAttention", d_in, d_out, context_length, dropout)) return NULL;
     CausalAttention *ca = calloc(1, sizeof *ca);
-    if (!ca) return tensor__error("CausalAttention: out of memory");
+    if (!ca) return tensor_set_error("CausalAttention: out of memory");
     nn_module_init(NN(ca), "CausalAttention", causal_forward);
     ca->d_in = d_in;
     ca->d_out = d_out;
@@ -232,7 +231,7 @@ static Tensor *wrapper_forward(Module *m, const Tensor *x)
     if (check_input(m, x, w->d_in, w->context_length) < 0) return NULL;
     /* torch.cat([head(x) for head in self.heads], dim=-1) */
     Tensor **outs = malloc((size_t)w->num_heads * sizeof *outs);
-    if (!outs) return tensor__error("MultiHeadAttentionWrapper: out of memory");
+    if (!outs) return tensor_set_error("MultiHeadAttentionWrapper: out of memory");
     for (int h = 0; h < w->num_heads; h++) outs[h] = nn_forward(NN(w->heads[h]), x);
     Tensor *out = tensor_cat(w->num_heads, outs, -1);   /* (..., T, num_heads * d_out) */
     free(outs);
@@ -250,13 +249,14 @@ MultiHeadAttentionWrapper *nn_multi_head_attention_wrapper(int d_in, int d_out,
 {
     const char *type = "MultiHeadAttentionWrapper";
     if (!sizes_ok(type, d_in, d_out, context_length, dropout)) return NULL;
-    if (num_heads <= 0) return tensor__error("%s: num_heads %d must be positive", type, num_heads);
+    if (num_heads <= 0)
+        return tensor_set_error("%s: num_heads %d must be positive", type, num_heads);
     MultiHeadAttentionWrapper *w = calloc(1, sizeof *w);
     CausalAttention **heads = calloc((size_t)num_heads, sizeof *heads);
     if (!w || !heads) {
         free(w);
         free(heads);
-        return tensor__error("%s: out of memory", type);
+        return tensor_set_error("%s: out of memory", type);
     }
     nn_module_init(NN(w), type, wrapper_forward);
     w->base.destroy = wrapper_destroy;
@@ -326,12 +326,13 @@ MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_len
 {
     const char *type = "MultiHeadAttention";
     if (!sizes_ok(type, d_in, d_out, context_length, dropout)) return NULL;
-    if (num_heads <= 0) return tensor__error("%s: num_heads %d must be positive", type, num_heads);
+    if (num_heads <= 0)
+        return tensor_set_error("%s: num_heads %d must be positive", type, num_heads);
     if (d_out % num_heads != 0)
-        return tensor__error("%s: d_out %d must be divisible by num_heads %d", type, d_out,
-                             num_heads);
+        return tensor_set_error("%s: d_out %d must be divisible by num_heads %d", type, d_out,
+                                num_heads);
     MultiHeadAttention *mha = calloc(1, sizeof *mha);
-    if (!mha) return tensor__error("%s: out of memory", type);
+    if (!mha) return tensor_set_error("%s: out of memory", type);
     nn_module_init(NN(mha), type, mha_forward);
     mha->d_in = d_in;
     mha->d_out = d_out;

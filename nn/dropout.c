@@ -4,7 +4,6 @@
  */
 #include "nn.h"
 
-#include "tensor/internal.h"   /* tensor__error */
 
 #include <stdlib.h>
 
@@ -17,10 +16,10 @@ static Tensor *dropout_forward(Module *m, const Tensor *x)
 Dropout *nn_dropout(float p)
 {
     if (!(p >= 0.0f && p <= 1.0f))
-        return tensor__error("Dropout: probability has to be between 0 and 1, but got %g",
-                             (double)p);
+        return tensor_set_error("Dropout: probability has to be between 0 and 1, but got %g",
+                                (double)p);
     Dropout *d = calloc(1, sizeof *d);
-    if (!d) return tensor__error("Dropout: out of memory");
+    if (!d) return tensor_set_error("Dropout: out of memory");
     nn_module_init(NN(d), "Dropout", dropout_forward);
     d->p = p;
     return d;

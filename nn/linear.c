@@ -4,7 +4,6 @@
  */
 #include "nn.h"
 
-#include "tensor/internal.h"   /* tensor__error */
 
 #include <math.h>
 #include <stdlib.h>
@@ -13,8 +12,8 @@ static Tensor *linear_forward(Module *m, const Tensor *x)
 {
     Linear *l = (Linear *)m;
     if (x->ndim < 1 || x->shape[x->ndim - 1] != l->in_features)
-        return tensor__error("Linear: input %s: expected last dim in_features = %d",
-                             tensor_shape_str(x), l->in_features);
+        return tensor_set_error("Linear: input %s: expected last dim in_features = %d",
+                                tensor_shape_str(x), l->in_features);
     return tensor_linear(x, l->weight, l->bias);
 }
 
@@ -40,10 +39,10 @@ static int init_parameters(Linear *l)
 Linear *nn_linear(int in_features, int out_features, bool bias)
 {
     if (in_features <= 0 || out_features <= 0)
-        return tensor__error("Linear: in_features %d and out_features %d must be positive",
-                             in_features, out_features);
+        return tensor_set_error("Linear: in_features %d and out_features %d must be positive",
+                                in_features, out_features);
     Linear *l = calloc(1, sizeof *l);
-    if (!l) return tensor__error("Linear: out of memory");
+    if (!l) return tensor_set_error("Linear: out of memory");
     nn_module_init(NN(l), "Linear", linear_forward);
     l->in_features = in_features;
     l->out_features = out_features;

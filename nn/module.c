@@ -8,15 +8,18 @@
  */
 #include "nn.h"
 
-#include "tensor/internal.h"   /* tensor__error: the library's one error slot */
-
 #include <stdlib.h>
 #include <string.h>
 
+/* Names and lists take a few bytes each: running out of memory here is
+ * fatal, as for an op's workspace (tensor.h, Errors). */
 static void *xrealloc(void *p, size_t bytes)
 {
     void *q = realloc(p, bytes);
-    if (!q) tensor__abort(__FILE__, __LINE__, "out of memory");
+    if (!q) {
+        fputs("attograd: out of memory\n", stderr);
+        abort();
+    }
     return q;
 }
 
@@ -35,12 +38,13 @@ void nn_module_init(Module *m, const char *type, ModuleForward forward)
     m->training = true;
 }
 
-/* Appends a long-lived copy of init to a list; NULL (no change) when init is. */
+/* Appends a long-lived copy of init to a list; NULL (no change) when init
+ * is NULL or its copy does not fit in memory (tensor_keep's message). */
 static Tensor *add_tensor(ModuleTensor **list, int *count, const char *name, const Tensor *init,
                           bool requires_grad)
 {
-    if (!init) return NULL;
-    Tensor *t = tensor_keep(init);
+    Tensor *t = tensor_keep(init);   /* NULL for a NULL init, or with a message */
+    if (!t) return NULL;
     t->requires_grad = requires_grad;
     *list = xrealloc(*list, (size_t)(*count + 1) * sizeof **list);
     (*list)[*count] = (ModuleTensor){xstrdup(name), t};
@@ -170,8 +174,8 @@ Tensor *nn_get_parameter(const Module *m, const char *dotted_name)
     if (!m || !dotted_name) return NULL;
     Tensor *t = find(m, dotted_name);
     if (!t)
-        return tensor__error("get_parameter: %s has no parameter or buffer \"%s\"", m->type,
-                             dotted_name);
+        return tensor_set_error("get_parameter: %s has no parameter or buffer \"%s\"", m->type,
+                                dotted_name);
     return t;
 }
 

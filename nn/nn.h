@@ -23,11 +23,13 @@
  * returns NULL with a message naming the module type and the shape:
  *   "CausalAttention: input (2,7,3): 7 tokens exceed context_length 6".
  *
- * Writing a module (see attention.c):
+ * Writing a module (see attention.c), with tensor.h alone:
  *
  *     typedef struct { Module base; Linear *proj; } Block;
  *     static Tensor *block_forward(Module *m, const Tensor *x)
  *     {
+ *         if (x->ndim != 2)                       its own check, its own message
+ *             return tensor_set_error("Block: input %s must be 2-d", tensor_shape_str(x));
  *         return tensor_relu(nn_forward(NN(((Block *)m)->proj), x));
  *     }
  *     Block *b = calloc(1, sizeof *b);
@@ -79,7 +81,8 @@ typedef struct {
 
 /* ---- Module plumbing ------------------------------------------------------ */
 void nn_module_init(Module *m, const char *type, ModuleForward forward);
-/* Registers a parameter: a long-lived copy of init that requires grad. */
+/* Registers a parameter: a long-lived copy of init that requires grad.
+ * NULL for a NULL init, or with a message when the copy does not fit. */
 Tensor *nn_parameter(Module *m, const char *name, const Tensor *init);
 /* Registers a buffer (not trained, saved with the module): a long-lived copy. */
 Tensor *nn_buffer(Module *m, const char *name, const Tensor *init);

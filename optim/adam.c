@@ -54,10 +54,11 @@ TENSOR__VECTORIZE static void adam_loop(AdamScalars k, int64_t n, float *w, cons
     }
 }
 
-static void adam_rule(Optimizer *o, int i, bool decoupled)
+static int adam_rule(Optimizer *o, int i, bool decoupled)
 {
     const AdamOptions *a = &o->adam;
-    Tensor *p = o->params[i];
+    Tensor *p = o->params[i], *m = optim__state(o, i, 0), *v = optim__state(o, i, 1);
+    if (!m || !v) return -1;
     double t = (double)o->param_steps[i];
     double bias_correction1 = 1 - pow(a->beta1, t);
     double bias_correction2 = 1 - pow(a->beta2, t);
@@ -74,33 +75,33 @@ static void adam_rule(Optimizer *o, int i, bool decoupled)
         .decoupled = decoupled,
         .coupled_decay = !decoupled && a->weight_decay != 0,
     };
-    adam_loop(k, p->numel, p->data, p->grad->data, optim__state(o, i, 0)->data,
-              optim__state(o, i, 1)->data);
+    adam_loop(k, p->numel, p->data, p->grad->data, m->data, v->data);
+    return 0;
 }
 
-static void adam_update(Optimizer *o, int i) { adam_rule(o, i, false); }
-static void adamw_update(Optimizer *o, int i) { adam_rule(o, i, true); }
+static int adam_update(Optimizer *o, int i) { return adam_rule(o, i, false); }
+static int adamw_update(Optimizer *o, int i) { return adam_rule(o, i, true); }
 
 /* torch's checks, in its order; !(x >= 0) also refuses NaN. */
 static int check_options(const char *op, const AdamOptions *a)
 {
     if (!(a->lr >= 0))
-        tensor__error("%s: invalid learning rate %g", op, a->lr);
+        tensor_set_error("%s: invalid learning rate %g", op, a->lr);
     else if (!(a->eps >= 0))
-        tensor__error("%s: invalid epsilon value %g", op, a->eps);
+        tensor_set_error("%s: invalid epsilon value %g", op, a->eps);
     else if (!(a->beta1 >= 0 && a->beta1 < 1))
-        tensor__error("%s: invalid beta parameter at index 0: %g", op, a->beta1);
+        tensor_set_error("%s: invalid beta parameter at index 0: %g", op, a->beta1);
     else if (!(a->beta2 >= 0 && a->beta2 < 1))
-        tensor__error("%s: invalid beta parameter at index 1: %g", op, a->beta2);
+        tensor_set_error("%s: invalid beta parameter at index 1: %g", op, a->beta2);
     else if (!(a->weight_decay >= 0))
-        tensor__error("%s: invalid weight_decay value %g", op, a->weight_decay);
+        tensor_set_error("%s: invalid weight_decay value %g", op, a->weight_decay);
     else
         return 0;
     return -1;
 }
 
 static Optimizer *make(const char *op, const char *type, int n, Tensor *const *params,
-                       AdamOptions options, void (*update)(Optimizer *o, int i))
+                       AdamOptions options, int (*update)(Optimizer *o, int i))
 {
     if (check_options(op, &options)) return NULL;
     Optimizer *o = optim__new(op, type, n, params, 2, update);

@@ -20,13 +20,13 @@ static int check_param(Tensor *const *params, int i)
 {
     const Tensor *p = params[i];
     if (!p) {
-        tensor__error("clip_grad_norm: parameter %d is NULL", i);
+        tensor_set_error("clip_grad_norm: parameter %d is NULL", i);
         return -1;
     }
     if (p->grad && (!tensor_same_shape(p, p->grad) || !tensor_is_contiguous(p->grad))) {
-        tensor__error("clip_grad_norm: parameter %d %s has a grad of shape %s%s", i,
-                      tensor_shape_str(p), tensor_shape_str(p->grad),
-                      tensor_is_contiguous(p->grad) ? "" : " (not contiguous)");
+        tensor_set_error("clip_grad_norm: parameter %d %s has a grad of shape %s%s", i,
+                         tensor_shape_str(p), tensor_shape_str(p->grad),
+                         tensor_is_contiguous(p->grad) ? "" : " (not contiguous)");
         return -1;
     }
     return 0;
@@ -38,15 +38,15 @@ static int check_param(Tensor *const *params, int i)
 float optim_clip_grad_norm(int n, Tensor *const *params, double max_norm)
 {
     if (n < 0) {
-        tensor__error("clip_grad_norm: negative parameter count %d", n);
+        tensor_set_error("clip_grad_norm: negative parameter count %d", n);
         return NAN;
     }
     if (n > 0 && !params) {
-        tensor__error("clip_grad_norm: parameter list is NULL");
+        tensor_set_error("clip_grad_norm: parameter list is NULL");
         return NAN;
     }
     if (!(max_norm >= 0)) {
-        tensor__error("clip_grad_norm: invalid max_norm %g", max_norm);
+        tensor_set_error("clip_grad_norm: invalid max_norm %g", max_norm);
         return NAN;
     }
     /* The stack of per-tensor float32 norms, summed in squares as l2_norm does. */

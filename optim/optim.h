@@ -91,8 +91,9 @@ struct Optimizer {
     Tensor **state;              /* [i * n_state + k], long-lived; NULL until first needed */
     SGDOptions sgd;              /* used by SGD */
     AdamOptions adam;            /* used by Adam and AdamW */
-    /* The rule for one parameter; optim_step calls it for each with a grad. */
-    void (*update)(Optimizer *o, int i);
+    /* The rule for one parameter; optim_step calls it for each with a grad.
+     * 0, or -1 (parameter unchanged) when its state does not fit in memory. */
+    int (*update)(Optimizer *o, int i);
 };
 
 SGDOptions optim_sgd_defaults(double lr);         /* momentum 0, dampening 0, wd 0, no nesterov */
@@ -121,7 +122,9 @@ Optimizer *optim_adamw(int n, Tensor *const *params, AdamOptions options);
 
 /* One update of every parameter whose .grad is not NULL (torch skips grad
  * None).  Returns 0, or -1 with a message when a grad is not a contiguous
- * tensor of its parameter's shape; then nothing is updated. */
+ * tensor of its parameter's shape (then nothing is updated), or when a
+ * parameter's state does not fit in memory (then the parameters before it
+ * are updated, it and the ones after are not). */
 int optim_step(Optimizer *o);
 /* Zeroes every .grad and keeps its memory: torch 1.13's zero_grad()
  * (set_to_none=False).  set_to_none=True, torch 2's default, frees them

@@ -4,6 +4,7 @@
  */
 #include "optim_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* 0 when params[i] can be optimized; -1 with a message otherwise. */
@@ -12,45 +13,45 @@ static int check_param(const char *op, Tensor *const *params, int i)
     const Tensor *p = params[i];
     const char *shape = tensor_shape_str(p);
     if (!p) {
-        tensor__error("%s: parameter %d is NULL", op, i);
+        tensor_set_error("%s: parameter %d is NULL", op, i);
         return -1;
     }
     if (!p->requires_grad) {
-        tensor__error("%s: parameter %d %s does not require grad", op, i, shape);
+        tensor_set_error("%s: parameter %d %s does not require grad", op, i, shape);
         return -1;
     }
     if (p->grad_fn) {
-        tensor__error("%s: parameter %d %s is not a leaf (grad_fn %s)", op, i, shape,
-                      tensor_grad_fn_name(p));
+        tensor_set_error("%s: parameter %d %s is not a leaf (grad_fn %s)", op, i, shape,
+                         tensor_grad_fn_name(p));
         return -1;
     }
     /* The rules walk data as a flat array; long-lived tensors always are. */
     if (!tensor_is_contiguous(p)) {
-        tensor__error("%s: parameter %d %s is not contiguous", op, i, shape);
+        tensor_set_error("%s: parameter %d %s is not contiguous", op, i, shape);
         return -1;
     }
     /* torch warns and then updates such a tensor twice per step. */
     for (int j = 0; j < i; j++) {
         if (params[j] == p) {
-            tensor__error("%s: parameter %d %s is parameter %d again", op, i, shape, j);
+            tensor_set_error("%s: parameter %d %s is parameter %d again", op, i, shape, j);
             return -1;
         }
     }
     /* A scope's tensor dies with its scope, and the next step would write
      * to freed memory. */
     if (p->owner) {
-        tensor__error("%s: parameter %d %s belongs to a scope; parameters must be long-lived "
-                      "(tensor_keep or nn_parameter)", op, i, shape);
+        tensor_set_error("%s: parameter %d %s belongs to a scope; parameters must be long-lived "
+                         "(tensor_keep or nn_parameter)", op, i, shape);
         return -1;
     }
     return 0;
 }
 
 Optimizer *optim__new(const char *op, const char *type, int n, Tensor *const *params,
-                      int n_state, void (*update)(Optimizer *o, int i))
+                      int n_state, int (*update)(Optimizer *o, int i))
 {
-    if (n <= 0) return tensor__error("%s: empty parameter list", op);
-    if (!params) return tensor__error("%s: parameter list is NULL", op);
+    if (n <= 0) return tensor_set_error("%s: empty parameter list", op);
+    if (!params) return tensor_set_error("%s: parameter list is NULL", op);
     for (int i = 0; i < n; i++)
         if (check_param(op, params, i)) return NULL;
     Optimizer *o = calloc(1, sizeof *o);
@@ -61,7 +62,7 @@ Optimizer *optim__new(const char *op, const char *type, int n, Tensor *const *pa
     }
     if (!o || !o->params || !o->param_steps || !o->state) {
         optim_free(o);
-        return tensor__error("%s: out of memory for %d parameters", op, n);
+        return tensor_set_error("%s: out of memory for %d parameters", op, n);
     }
     memcpy(o->params, params, (size_t)n * sizeof *params);
     o->type = type;
@@ -78,6 +79,7 @@ Tensor *optim__state(Optimizer *o, int i, int k)
     /* tensor_keep copies a contiguous tensor straight to the heap, without
      * touching the current scope; the copy is then cleared. */
     Tensor *s = tensor_keep(o->params[i]);
+    if (!s) return NULL;
     s->requires_grad = false;
     s->name = o->state_names[k];
     memset(s->data, 0, (size_t)s->numel * sizeof(float));
@@ -91,16 +93,19 @@ int optim_step(Optimizer *o)
     for (int i = 0; i < o->n_params; i++) {
         const Tensor *p = o->params[i], *g = p->grad;
         if (g && (!tensor_same_shape(p, g) || !tensor_is_contiguous(g))) {
-            tensor__error("optim_step (%s): parameter %d %s has a grad of shape %s%s", o->type, i,
-                          tensor_shape_str(p), tensor_shape_str(g),
-                          tensor_is_contiguous(g) ? "" : " (not contiguous)");
+            tensor_set_error("optim_step (%s): parameter %d %s has a grad of shape %s%s",
+                             o->type, i, tensor_shape_str(p), tensor_shape_str(g),
+                             tensor_is_contiguous(g) ? "" : " (not contiguous)");
             return -1;
         }
     }
     for (int i = 0; i < o->n_params; i++) {
         if (!o->params[i]->grad) continue;
         o->param_steps[i]++;
-        o->update(o, i);
+        if (o->update(o, i)) {   /* out of memory for its state: it is unchanged */
+            o->param_steps[i]--;
+            return -1;
+        }
     }
     o->steps++;
     return 0;

@@ -20,7 +20,7 @@ SGDOptions optim_sgd_defaults(double lr)
  *   buf = buf.mul_(momentum).add_(d_p, alpha=1-dampening)   if momentum != 0
  *   d_p = nesterov ? d_p.add(buf, alpha=momentum) : buf
  *   p.add_(d_p, alpha=-lr) */
-static void sgd_update(Optimizer *o, int i)
+static int sgd_update(Optimizer *o, int i)
 {
     const SGDOptions *s = &o->sgd;
     Tensor *p = o->params[i];
@@ -29,7 +29,12 @@ static void sgd_update(Optimizer *o, int i)
     float wd = (float)s->weight_decay, momentum = (float)s->momentum;
     float keep = (float)(1 - s->dampening), neg_lr = (float)-s->lr;
     bool first = o->state[i] == NULL;
-    float *buf = s->momentum != 0 ? optim__state(o, i, 0)->data : NULL;
+    float *buf = NULL;
+    if (s->momentum != 0) {
+        Tensor *b = optim__state(o, i, 0);
+        if (!b) return -1;
+        buf = b->data;
+    }
     for (int64_t j = 0; j < p->numel; j++) {
         float d_p = grad[j];
         if (s->weight_decay != 0) d_p = fmaf(wd, w[j], d_p);
@@ -39,20 +44,21 @@ static void sgd_update(Optimizer *o, int i)
         }
         w[j] = fmaf(neg_lr, d_p, w[j]);
     }
+    return 0;
 }
 
 Optimizer *optim_sgd(int n, Tensor *const *params, SGDOptions options)
 {
     /* torch's checks, in its order; !(x >= 0) also refuses NaN. */
     if (!(options.lr >= 0))
-        return tensor__error("sgd: invalid learning rate %g", options.lr);
+        return tensor_set_error("sgd: invalid learning rate %g", options.lr);
     if (!(options.momentum >= 0))
-        return tensor__error("sgd: invalid momentum value %g", options.momentum);
+        return tensor_set_error("sgd: invalid momentum value %g", options.momentum);
     if (!(options.weight_decay >= 0))
-        return tensor__error("sgd: invalid weight_decay value %g", options.weight_decay);
+        return tensor_set_error("sgd: invalid weight_decay value %g", options.weight_decay);
     if (options.nesterov && (options.momentum <= 0 || options.dampening != 0))
-        return tensor__error("sgd: nesterov momentum requires a momentum and zero dampening "
-                             "(momentum %g, dampening %g)", options.momentum, options.dampening);
+        return tensor_set_error("sgd: nesterov momentum requires a momentum and zero dampening "
+                                "(momentum %g, dampening %g)", options.momentum, options.dampening);
     Optimizer *o = optim__new("sgd", "SGD", n, params, 1, sgd_update);
     if (!o) return NULL;
     o->state_names[0] = "momentum_buffer";

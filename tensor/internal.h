@@ -65,8 +65,9 @@ extern const TensorBackwardFn tensor__op_backward[OP_COUNT];
 #undef OP
 
 /* ---- errors -------------------------------------------------------------- */
-/* Records a message (printf format); always returns NULL for tail calls. */
-void *tensor__error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Records a message (printf format); always returns NULL for tail calls.
+ * The public tensor_set_error, under the room's name for it. */
+#define tensor__error tensor_set_error
 /* Library bugs, never user input: abort with file and line. */
 #define TENSOR__ASSERT(c) \
     ((c) ? (void)0 : tensor__abort(__FILE__, __LINE__, #c))

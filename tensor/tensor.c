@@ -14,7 +14,7 @@ static char error_message[512];
 const char *tensor_error(void) { return error_message; }
 void tensor_clear_error(void) { error_message[0] = '\0'; }
 
-void *tensor__error(const char *fmt, ...)
+void *tensor_set_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -80,8 +80,18 @@ struct Tensor {
 #define IDX(...) SHAPE(__VA_ARGS__)
 
 /* ---- Errors ------------------------------------------------------------ */
+#if defined(__GNUC__)
+#define TENSOR__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define TENSOR__PRINTF(f, a)
+#endif
 const char *tensor_error(void);        /* last message, "" when none */
 void tensor_clear_error(void);
+/* Records a message (printf format) in the same slot, for code built on
+ * tensors (a module, a loss of your own) whose own checks fail; returns
+ * NULL, so that `return tensor_set_error("Block: input %s ...", ...);`
+ * fails a function returning a pointer. */
+void *tensor_set_error(const char *fmt, ...) TENSOR__PRINTF(1, 2);
 
 /* ---- Scopes and lifetimes ----------------------------------------------- */
 TensorScope *tensor_scope_begin(void);           /* new tensors go here */

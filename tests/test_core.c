@@ -63,6 +63,15 @@ START_TEST(test_bad_shapes_are_errors)
 }
 END_TEST
 
+/* Code built on tensors records its own errors in the library's slot. */
+START_TEST(test_set_error)
+{
+    tensor_clear_error();
+    ck_assert_ptr_null(tensor_set_error("Block: input %s must be %d-d", "(3)", 2));
+    ck_assert_str_eq(tensor_error(), "Block: input (3) must be 2-d");
+}
+END_TEST
+
 START_TEST(test_scope_frees_and_reuses)
 {
     size_t before = tensor_scope_bytes();
@@ -173,6 +182,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_from_data_and_get);
     tcase_add_test(tc, test_arange_matches_torch);
     tcase_add_test(tc, test_bad_shapes_are_errors);
+    tcase_add_test(tc, test_set_error);
     tcase_add_test(tc, test_scope_frees_and_reuses);
     tcase_add_test(tc, test_keep_outlives_scope);
     tcase_add_test(tc, test_backward_on_leaf_accumulates);

@@ -207,6 +207,27 @@ START_TEST(test_dropout_own_generator)
 }
 END_TEST
 
+/* nn.h's recipe: a module of one's own checks its input and says why,
+ * with tensor.h alone. */
+static Tensor *checked_forward(Module *m, const Tensor *x)
+{
+    (void)m;
+    if (x->ndim != 2) return tensor_set_error("Block: input %s must be 2-d", tensor_shape_str(x));
+    return tensor_relu(x);
+}
+
+START_TEST(test_own_module_reports_errors)
+{
+    Toy *b = calloc(1, sizeof *b);
+    nn_module_init(NN(b), "Block", checked_forward);
+    tensor_clear_error();
+    ck_assert_ptr_null(nn_forward(NN(b), tensor_zeros(SHAPE(3))));
+    ck_assert_str_eq(tensor_error(), "Block: input (3) must be 2-d");
+    ck_assert_ptr_nonnull(nn_forward(NN(b), tensor_zeros(SHAPE(1, 3))));
+    nn_module_free(NN(b));
+}
+END_TEST
+
 /* No tokens: the attention modules give an empty output and an empty
  * backward (the softmax over 0 keys included). */
 START_TEST(test_empty_input)
@@ -300,6 +321,7 @@ static Suite *nn_suite(void)
     tcase_add_test(layers, test_header_example);
     tcase_add_test(layers, test_train_eval_reaches_dropout);
     tcase_add_test(layers, test_dropout_own_generator);
+    tcase_add_test(layers, test_own_module_reports_errors);
     tcase_add_test(layers, test_empty_input);
     tcase_add_test(layers, test_errors);
     suite_add_tcase(s, layers);
