@@ -61,6 +61,23 @@ static void format_coords(const Tensor *t, int64_t k, char *out, size_t cap)
     if (n < cap) snprintf(out + n, cap - n, "]");
 }
 
+/* True, with a message, when no element of an input requires grad: a check
+ * of nothing must not report that all gradients agree. */
+static bool nothing_to_check(int n, Tensor *const *inputs)
+{
+    bool any = false;
+    for (int i = 0; i < n; i++) {
+        if (inputs[i]->requires_grad && inputs[i]->numel > 0) return false;
+        any |= inputs[i]->requires_grad;
+    }
+    if (any)
+        tensor__error("gradcheck: the inputs that require grad have no elements; nothing to "
+                      "check");
+    else
+        tensor__error("gradcheck: no input requires grad; nothing to check");
+    return true;
+}
+
 /* One line a learner can act on, the verdict first: which input (by name
  * when it has one), which element, both derivatives, and how far apart
  * against how far allowed:
@@ -69,11 +86,6 @@ static void format_coords(const Tensor *t, int64_t k, char *out, size_t cap)
 static void write_report(TensorGradcheckResult *r, Tensor *const *inputs, double atol,
                          double rtol)
 {
-    if (r->input < 0) {
-        snprintf(r->report, sizeof r->report, "nothing checked: the inputs that require grad "
-                 "have no elements");
-        return;
-    }
     const Tensor *x = inputs[r->input];
     char coords[8 * 24], name[48] = "";
     format_coords(x, r->index, coords, sizeof coords);
@@ -104,6 +116,7 @@ int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, doubl
         tensor_zero_grad(inputs[i]);
     }
     if (!(eps > 0)) return tensor__error("gradcheck: eps must be positive, got %g", eps), -1;
+    if (nothing_to_check(n, inputs)) return -1;
 
     TensorScope *scope = tensor_scope_begin();
     Tensor *y = fn(inputs, ctx);

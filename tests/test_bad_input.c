@@ -190,6 +190,14 @@ static bool gradcheck_none(void)
 {
     return tensor_gradcheck(NULL, NULL, 0, NULL, 1e-3, 0, 0, NULL) == -1;
 }
+static bool gradcheck_empty(void)
+{
+    return tensor_gradcheck(identity, NULL, 1, (Tensor *[]){leaf(Z(0))}, 1e-3, 0, 0, NULL) == -1;
+}
+static bool gradcheck_no_grad(void)
+{
+    return tensor_gradcheck(identity, NULL, 1, (Tensor *[]){Z(2)}, 1e-3, 0, 0, NULL) == -1;
+}
 static bool graph_dot_file(void) { return tensor_graph_dot(Z(2), NULL) == -1; }
 static bool print_file(void) { return tensor_fprint(NULL, Z(2)) == -1; }
 static bool print_precision(void)
@@ -370,6 +378,10 @@ static const Row tensor_rows[] = {
      "cross_entropy: logits (2,3,4) must be (N,C) or (C)"},
     {"gradcheck: eps 0", gradcheck_eps, "gradcheck: eps must be positive, got 0"},
     {"gradcheck: nothing", gradcheck_none, "gradcheck: no function or inputs"},
+    {"gradcheck: empty input", gradcheck_empty,
+     "gradcheck: the inputs that require grad have no elements; nothing to check"},
+    {"gradcheck: no input requires grad", gradcheck_no_grad,
+     "gradcheck: no input requires grad; nothing to check"},
     {"graph_dot: NULL FILE", graph_dot_file, "graph_dot: FILE is NULL"},
     {"fprint: NULL FILE", print_file, "print: FILE is NULL"},
     {"set_print_precision: 31", print_precision,

@@ -83,9 +83,13 @@ START_TEST(test_row)
                               r->atol ? r->atol : 1e-3, r->rtol ? r->rtol : 1e-2, &res);
     ck_assert_msg(ok >= 0, "row '%s': %s", r->name, tensor_error());
     ck_assert_msg(ok == 1, "row '%s': %s", r->name, res.report);
-    /* The output must also carry the op's own node, so the row tests it. */
+    /* The output must be the row's op's own node: the row tests that op's
+     * backward, and test_every_op_has_a_row can trust r->op. */
     Tensor *y = r->fn(in, NULL);
     ck_assert_msg(y && y->grad_fn, "row '%s': output has no grad_fn", r->name);
+    ck_assert_msg(y->grad_fn->op == r->op, "row '%s': output made by op %d (%s), not op %d (%s)",
+                  r->name, (int)y->grad_fn->op, y->grad_fn->name, (int)r->op,
+                  tensor__op_names[r->op]);
 }
 END_TEST
 
