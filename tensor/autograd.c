@@ -26,7 +26,12 @@ const TensorBackwardFn tensor__op_backward[OP_COUNT] = {
 };
 
 static int no_grad_depth;
-static uint32_t visit_epoch;
+/* Walks so far; a walk marks its nodes with its number.  64 bits never wrap
+ * (a 32-bit count came back to 0, a fresh node's mark, after 2^32 walks,
+ * and that walk then saw no node below the root). */
+static uint64_t visit_epoch;
+
+void tensor__set_visit_epoch(uint64_t epoch) { visit_epoch = epoch; }
 
 void tensor_no_grad_begin(void) { no_grad_depth++; }
 void tensor_no_grad_end(void)
@@ -162,7 +167,7 @@ static TensorNode **topo_order(TensorNode *root, int64_t *count)
     size_t cap = 64, order_cap = 64, n = 0, top = 0;
     TensorNode **order = tensor__scratch(order_cap * sizeof *order);
     Frame *stack = tensor__scratch(cap * sizeof *stack);
-    uint32_t epoch = ++visit_epoch;
+    uint64_t epoch = ++visit_epoch;
     root->mark = epoch;
     stack[top++] = (Frame){root, 0};
     while (top) {

@@ -53,7 +53,7 @@ struct TensorNode {
     Tensor *saved[3];          /* tensors the backward needs (mask, output, ...) */
     double scalar[3];          /* scalar arguments */
     int64_t ival[TENSOR_MAX_DIMS];  /* int arguments (dims, sizes, flags) */
-    uint32_t mark;             /* topological-sort visit mark */
+    uint64_t mark;             /* topological-sort visit mark */
     Tensor *spare_grad;        /* out's gradient from an earlier backward, for reuse */
 };
 
@@ -168,5 +168,8 @@ int tensor__run_backward(TensorNode *node);
 /* The nth write of the next file save (1: the first) writes half its bytes
  * and fails as a full disk does; 0 turns this off.  For tests only. */
 void tensor__fail_write(int nth);
+/* Sets the count of backward walks so far, which marks the nodes a walk
+ * has visited.  For tests only: to cross 2^32 walks without making them. */
+void tensor__set_visit_epoch(uint64_t epoch);
 
 #endif /* ATTOGRAD_TENSOR_INTERNAL_H */

@@ -1,4 +1,5 @@
 /* The object model: creation, element access, scopes, errors, autograd plumbing. */
+#include "internal.h"   /* tensor__set_visit_epoch */
 #include "testutil.h"
 
 START_TEST(test_creation_shapes)
@@ -144,6 +145,19 @@ START_TEST(test_repeated_backward_keeps_memory_flat)
 }
 END_TEST
 
+/* A walk's number marks the nodes it visited; past 2^32 walks the numbers
+ * must not come back to a fresh node's mark. */
+START_TEST(test_backward_after_2_to_the_32_walks)
+{
+    tensor__set_visit_epoch(UINT32_MAX - 1);
+    Tensor *x = tensor_requires_grad_(tensor_ones(SHAPE(2)), true);
+    for (int walk = 1; walk <= 3; walk++) {
+        ck_assert_int_eq(tensor_backward(tensor_sum(tensor_mul_scalar(x, 2)), NULL), 0);
+        ck_assert_msg(x->grad && x->grad->data[0] == 2.0f * (float)walk, "walk %d", walk);
+    }
+}
+END_TEST
+
 START_TEST(test_backward_errors)
 {
     tensor_clear_error();
@@ -187,6 +201,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_keep_outlives_scope);
     tcase_add_test(tc, test_backward_on_leaf_accumulates);
     tcase_add_test(tc, test_repeated_backward_keeps_memory_flat);
+    tcase_add_test(tc, test_backward_after_2_to_the_32_walks);
     tcase_add_test(tc, test_backward_errors);
     tcase_add_test(tc, test_no_grad_nests);
     suite_add_tcase(s, tc);
