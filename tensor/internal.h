@@ -92,6 +92,8 @@ Tensor *tensor__new(const char *op, int ndim, const int64_t *shape);
 Tensor *tensor__view_of(const Tensor *a, int ndim, const int64_t *shape,
                         const int64_t *stride, int64_t offset);
 void tensor__set_contiguous_strides(Tensor *t);   /* also sets numel */
+/* The strides of a contiguous tensor of this shape; returns its numel. */
+int64_t tensor__contiguous_strides(int ndim, const int64_t *shape, int64_t *stride);
 /* A zeroed gradient for t, owned like t (its arena, or the heap). */
 Tensor *tensor__alloc_grad_for(const Tensor *t);
 /* The same, uninitialised, for a caller that writes every element. */
@@ -112,6 +114,14 @@ bool tensor__shape_fits(int ndim, const int64_t *shape);     /* the same test, n
 const char *tensor__sizes_str(int n, const int64_t *v);
 /* dim in [-ndim, ndim) -> [0, ndim); -1 with a message naming op otherwise. */
 int tensor__wrap_dim(const Tensor *a, int dim, int ndim_plus, const char *op);
+/* a's elements in row-major order as a block of outer rows of size values
+ * (dim, already wrapped) that are inner apart: outer is the product of the
+ * dims before dim, inner of those after.  A 0-d tensor is (1, 1, 1).  What
+ * a reduction or a softmax along dim walks. */
+typedef struct {
+    int64_t outer, size, inner;
+} TensorBlock;
+TensorBlock tensor__block_at(const Tensor *a, int dim);
 /* Broadcast shape of a and b into ndim/shape; -1 with a message otherwise. */
 int tensor__broadcast_shape(const Tensor *a, const Tensor *b, const char *op,
                             int *ndim, int64_t *shape);

@@ -20,23 +20,7 @@
 #include <math.h>
 #include <string.h>
 
-typedef struct {
-    int64_t outer, size, inner;
-} Block;
-
-static Block block_all(const Tensor *a) { return (Block){1, a->numel, 1}; }
-
-/* dim already wrapped; a 0-d tensor is a single (1, 1, 1) block. */
-static Block block_at(const Tensor *a, int dim)
-{
-    Block b = {1, 1, 1};
-    for (int d = 0; d < a->ndim; d++) {
-        if (d < dim) b.outer *= a->shape[d];
-        else if (d == dim) b.size = a->shape[d];
-        else b.inner *= a->shape[d];
-    }
-    return b;
-}
+static TensorBlock block_all(const Tensor *a) { return (TensorBlock){1, a->numel, 1}; }
 
 /* The result of reducing dim of a: that dim removed, or kept with size 1. */
 static Tensor *reduced_alloc(const Tensor *a, int dim, bool keepdim)
@@ -65,7 +49,7 @@ static double sum_contiguous(const float *x, int64_t n)
 }
 
 /* acc[o * inner + i] = sum over k of x[(o * size + k) * inner + i], in double. */
-static double *block_sums(const float *x, Block b)
+static double *block_sums(const float *x, TensorBlock b)
 {
     double *acc = tensor__scratch((size_t)(b.outer * b.inner) * sizeof *acc);
     for (int64_t o = 0; o < b.outer; o++) {
@@ -89,7 +73,7 @@ static void store_sums(Tensor *out, const double *acc, int64_t div)
 }
 
 /* dx (shaped like x): dx[o, k, i] = dy[o, i] / div; the backward of sum and mean. */
-static Tensor *spread(const Tensor *dy, const Tensor *x, Block b, int64_t div)
+static Tensor *spread(const Tensor *dy, const Tensor *x, TensorBlock b, int64_t div)
 {
     const float *g = tensor__contiguous_data(dy);
     Tensor *dx = tensor__alloc(x->ndim, x->shape);
@@ -105,7 +89,7 @@ static Tensor *spread(const Tensor *dy, const Tensor *x, Block b, int64_t div)
 /* Shared by sum, sum_dim, mean, mean_dim: ival[0] holds the dim (-1 for all). */
 static Tensor *sum_or_mean(TensorOp op, const Tensor *a, int dim, bool keepdim, bool mean)
 {
-    Block b = dim < 0 ? block_all(a) : block_at(a, dim);
+    TensorBlock b = dim < 0 ? block_all(a) : tensor__block_at(a, dim);
     Tensor *out = dim < 0 ? tensor__alloc(0, NULL) : reduced_alloc(a, dim, keepdim);
     store_sums(out, block_sums(tensor__contiguous_data(a), b), mean ? b.size : 1);
     TensorNode *n = tensor__record(op, out, 1, (const Tensor *[]){a});
@@ -113,10 +97,10 @@ static Tensor *sum_or_mean(TensorOp op, const Tensor *a, int dim, bool keepdim, 
     return tensor__result(out);
 }
 
-static Block node_block(const TensorNode *n)
+static TensorBlock node_block(const TensorNode *n)
 {
     const Tensor *x = n->inputs[0];
-    return n->ival[0] < 0 ? block_all(x) : block_at(x, (int)n->ival[0]);
+    return n->ival[0] < 0 ? block_all(x) : tensor__block_at(x, (int)n->ival[0]);
 }
 
 /* forward: y = sum(x) (0-d);  backward: dx = dy everywhere */
@@ -148,7 +132,7 @@ Tensor *tensor_mean(const Tensor *a)
 
 void mean_backward(TensorNode *n, const Tensor *dy)
 {
-    Block b = node_block(n);
+    TensorBlock b = node_block(n);
     tensor__accumulate_grad(n->inputs[0], spread(dy, n->inputs[0], b, b.size));
 }
 
@@ -166,7 +150,7 @@ void mean_dim_backward(TensorNode *n, const Tensor *dy) { mean_backward(n, dy); 
 
 /* For each (o, i): the first index of the largest value along k, or of the
  * first NaN (which wins, as in PyTorch).  val may be NULL. */
-static void block_argmax(const float *x, Block b, float *val, float *idx)
+static void block_argmax(const float *x, TensorBlock b, float *val, float *idx)
 {
     for (int64_t o = 0; o < b.outer; o++)
         for (int64_t i = 0; i < b.inner; i++) {
@@ -207,7 +191,7 @@ Tensor *tensor_max_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
     if (d < 0) return NULL;
     Tensor *out = reduced_alloc(a, d, keepdim);
     Tensor *idx = reduced_alloc(a, d, keepdim);
-    block_argmax(tensor__contiguous_data(a), block_at(a, d), out->data, idx->data);
+    block_argmax(tensor__contiguous_data(a), tensor__block_at(a, d), out->data, idx->data);
     TensorNode *n = tensor__record(OP_MAX_DIM, out, 1, (const Tensor *[]){a});
     if (n) {
         n->ival[0] = d;
@@ -227,7 +211,7 @@ Tensor *tensor_max_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
 void max_dim_backward(TensorNode *n, const Tensor *dy)
 {
     const Tensor *x = n->inputs[0];
-    Block b = block_at(x, (int)n->ival[0]);
+    TensorBlock b = tensor__block_at(x, (int)n->ival[0]);
     const float *g = tensor__contiguous_data(dy), *idx = n->saved[0]->data;
     Tensor *dx = tensor_zeros(x->ndim, x->shape);
     for (int64_t o = 0; o < b.outer; o++)
@@ -246,7 +230,7 @@ Tensor *tensor_argmax(const Tensor *a, int dim, bool keepdim)
     int d = max_dim_check(a, dim, "argmax");
     if (d < 0) return NULL;
     Tensor *idx = reduced_alloc(a, d, keepdim);
-    block_argmax(tensor__contiguous_data(a), block_at(a, d), NULL, idx->data);
+    block_argmax(tensor__contiguous_data(a), tensor__block_at(a, d), NULL, idx->data);
     return idx;
 }
 
@@ -254,7 +238,7 @@ Tensor *tensor_argmax(const Tensor *a, int dim, bool keepdim)
 
 /* var[o, i] = sum_k (x[o, k, i] - mean[o, i])^2 / max(size - correction, 0),
  * in double.  A zero divisor gives inf, or NaN for a zero sum, as PyTorch. */
-static void block_var(const float *x, Block b, int correction, float *out)
+static void block_var(const float *x, TensorBlock b, int correction, float *out)
 {
     double *mean = block_sums(x, b);
     double *m2 = tensor__scratch((size_t)(b.outer * b.inner) * sizeof *m2);
@@ -274,7 +258,7 @@ static void block_var(const float *x, Block b, int correction, float *out)
 /* ival[0]: 1 along a dim, 0 over all elements; ival[1]: the dim; scalar[0]: correction. */
 static Tensor *var_common(const Tensor *a, int dim, int correction, bool keepdim)
 {
-    Block b = dim < 0 ? block_all(a) : block_at(a, dim);
+    TensorBlock b = dim < 0 ? block_all(a) : tensor__block_at(a, dim);
     Tensor *out = dim < 0 ? tensor__alloc(0, NULL) : reduced_alloc(a, dim, keepdim);
     block_var(tensor__contiguous_data(a), b, correction, out->data);
     TensorNode *n = tensor__record(OP_VAR, out, 1, (const Tensor *[]){a});
@@ -305,7 +289,7 @@ Tensor *tensor_var_dim(const Tensor *a, int dim, int correction, bool keepdim)
 void var_backward(TensorNode *n, const Tensor *dy)
 {
     const Tensor *x = n->inputs[0];
-    Block b = n->ival[0] ? block_at(x, (int)n->ival[1]) : block_all(x);
+    TensorBlock b = n->ival[0] ? tensor__block_at(x, (int)n->ival[1]) : block_all(x);
     const float *xs = tensor__contiguous_data(x), *g = tensor__contiguous_data(dy);
     double *sums = block_sums(xs, b);
     float scale = (float)(2.0 / ((double)b.size - n->scalar[0]));

@@ -16,15 +16,6 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static void contiguous_strides(int ndim, const int64_t *shape, int64_t *stride)
-{
-    int64_t s = 1;
-    for (int i = ndim - 1; i >= 0; i--) {
-        stride[i] = s;
-        s *= shape[i];
-    }
-}
-
 /* Records a one-input op on out, with PyTorch's name when it is not the table's. */
 static TensorNode *record1(TensorOp op, Tensor *out, const Tensor *a, const char *name)
 {
@@ -89,7 +80,7 @@ static Tensor *as_shape_of(const Tensor *dy, const Tensor *x)
 {
     int64_t stride[TENSOR_MAX_DIMS];
     if (!tensor_is_contiguous(dy)) dy = tensor_contiguous(dy);
-    contiguous_strides(x->ndim, x->shape, stride);
+    tensor__contiguous_strides(x->ndim, x->shape, stride);
     return tensor__view_of(dy, x->ndim, x->shape, stride, dy->offset);
 }
 
@@ -277,7 +268,7 @@ Tensor *tensor_reshape(const Tensor *a, int ndim, const int64_t *shape)
     /* No view exists: copy (CloneBackward0), then view the copy, as torch. */
     Tensor *c = tensor_contiguous(a);
     if (!c) return NULL;
-    contiguous_strides(ndim, sizes, stride);
+    tensor__contiguous_strides(ndim, sizes, stride);
     return viewed(c, ndim, sizes, stride, "UnsafeViewBackward0");
 }
 

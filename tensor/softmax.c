@@ -38,22 +38,6 @@
 /* Elements from which a softmax spreads its rows over the threads. */
 enum { PARALLEL_NUMEL = 1 << 16 };
 
-/* A softmax dim seen as rows: outer rows of n elements, inner apart. */
-typedef struct {
-    int64_t outer, n, inner;
-} Rows;
-
-static Rows rows_of(const Tensor *a, int dim)
-{
-    Rows r = {1, 1, 1};
-    for (int d = 0; d < a->ndim; d++) {
-        if (d < dim) r.outer *= a->shape[d];
-        else if (d == dim) r.n = a->shape[d];
-        else r.inner *= a->shape[d];
-    }
-    return r;
-}
-
 /* ---- exp, as PyTorch computes it ------------------------------------------ */
 
 static inline uint32_t bits_of(float f)
@@ -317,9 +301,10 @@ typedef struct {
     ExpFn exp_rows;
 } RowBlocks;
 
-static RowBlocks row_blocks(Rows r)
+static RowBlocks row_blocks(TensorBlock r)
 {
-    return (RowBlocks){.rows = r.outer, .n = r.n, .per = r.n >= ROW_BLOCK ? 1 : ROW_BLOCK / r.n};
+    int64_t per = r.size >= ROW_BLOCK ? 1 : ROW_BLOCK / r.size;
+    return (RowBlocks){.rows = r.outer, .n = r.size, .per = per};
 }
 
 /* Runs task on every block, on several threads when the tensor is large
@@ -347,16 +332,16 @@ static void softmax_block(void *ctx, int64_t b, int worker)
     (void)worker;
 }
 
-static void softmax_forward(const float *x, float *y, Rows r, bool lastdim, bool log)
+static void softmax_forward(const float *x, float *y, TensorBlock r, bool lastdim, bool log)
 {
-    if (r.n == 0) return;
+    if (r.size == 0) return;
     ExpFn exp_rows = exp_fn();
     if (!lastdim) {
         float *m = tensor__scratch((size_t)r.inner * sizeof *m);
         float *s = tensor__scratch((size_t)r.inner * sizeof *s);
         for (int64_t o = 0; o < r.outer; o++)
-            softmax_lanes(x + o * r.n * r.inner, y + o * r.n * r.inner, r.n, r.inner, log, m, s,
-                          exp_rows);
+            softmax_lanes(x + o * r.size * r.inner, y + o * r.size * r.inner, r.size, r.inner, log,
+                          m, s, exp_rows);
         return;
     }
     RowBlocks rb = row_blocks(r);
@@ -374,7 +359,7 @@ static Tensor *softmax_op(const Tensor *a, int dim, bool log)
     if (d < 0) return NULL;
     Tensor *out = tensor__alloc(a->ndim, a->shape);
     bool lastdim = a->ndim == 0 || d == a->ndim - 1;
-    softmax_forward(tensor__contiguous_data(a), out->data, rows_of(a, d), lastdim, log);
+    softmax_forward(tensor__contiguous_data(a), out->data, tensor__block_at(a, d), lastdim, log);
     TensorNode *n = tensor__record(log ? OP_LOG_SOFTMAX : OP_SOFTMAX, out, 1, &a);
     if (n) {
         n->saved[0] = out;
@@ -426,7 +411,7 @@ static void backward_block(void *ctx, int64_t b, int worker)
 static void softmax_family_backward(TensorNode *node, const Tensor *grad_out, bool log)
 {
     const Tensor *y = node->saved[0];
-    Rows r = rows_of(y, (int)node->ival[0]);
+    TensorBlock r = tensor__block_at(y, (int)node->ival[0]);
     const float *dy = tensor__contiguous_data(grad_out);
     Tensor *dx = tensor__alloc(y->ndim, y->shape);
     if (y->numel == 0) {   /* nothing to compute, and rows of 0 make no blocks */
@@ -449,8 +434,8 @@ static void softmax_family_backward(TensorNode *node, const Tensor *grad_out, bo
     } else {
         for (int64_t o = 0; o < r.outer; o++) {
             for (int64_t j = 0; j < r.inner; j++) {
-                int64_t k = o * r.n * r.inner + j;
-                softmax_backward_row(y->data + k, log ? e + k : NULL, dy + k, dx->data + k, r.n,
+                int64_t k = o * r.size * r.inner + j;
+                softmax_backward_row(y->data + k, log ? e + k : NULL, dy + k, dx->data + k, r.size,
                                      r.inner, log);
             }
         }

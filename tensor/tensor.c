@@ -38,14 +38,30 @@ int64_t tensor__numel(int ndim, const int64_t *shape)
     return n;
 }
 
-void tensor__set_contiguous_strides(Tensor *t)
+int64_t tensor__contiguous_strides(int ndim, const int64_t *shape, int64_t *stride)
 {
     int64_t s = 1;
-    for (int i = t->ndim - 1; i >= 0; i--) {
-        t->stride[i] = s;
-        s *= t->shape[i];
+    for (int i = ndim - 1; i >= 0; i--) {
+        stride[i] = s;
+        s *= shape[i];
     }
-    t->numel = s;
+    return s;
+}
+
+void tensor__set_contiguous_strides(Tensor *t)
+{
+    t->numel = tensor__contiguous_strides(t->ndim, t->shape, t->stride);
+}
+
+TensorBlock tensor__block_at(const Tensor *a, int dim)
+{
+    TensorBlock b = {1, 1, 1};
+    for (int d = 0; d < a->ndim; d++) {
+        if (d < dim) b.outer *= a->shape[d];
+        else if (d == dim) b.size = a->shape[d];
+        else b.inner *= a->shape[d];
+    }
+    return b;
 }
 
 bool tensor_is_contiguous(const Tensor *t)
