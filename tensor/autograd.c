@@ -109,6 +109,13 @@ Tensor *tensor__sum_to_shape(const Tensor *g, int ndim, const int64_t *shape)
     return out;
 }
 
+Tensor *tensor__grad_buffer(Tensor *t)
+{
+    if (!t || !t->requires_grad) return NULL;
+    if (!t->grad) t->grad = tensor__alloc_grad_for(t);
+    return t->grad;
+}
+
 /* dst (row-major, g's element count) = g, or += g when add, g read through
  * its strides.  A strided g (the gradient of a transpose or a slice) is
  * walked a row of its last dim at a time: one strided loop per row, not an

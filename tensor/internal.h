@@ -136,6 +136,15 @@ const float *tensor__broadcast_data(const Tensor *t, int ndim, const int64_t *sh
  * expf) computes it, AVX2 when the CPU has it (softmax.c).  y may be x. */
 void tensor__exp_like_torch(const float *x, float shift, float *y, int64_t n);
 
+/* ---- views and copies (shape.c, used by join.c too) ------------------------ */
+/* t with dim narrowed to [start, start + length): a view. */
+Tensor *tensor__narrow_view(const Tensor *t, int dim, int64_t start, int64_t length);
+/* t[..., i, ...] along dim, that dim removed: a view. */
+Tensor *tensor__select_view(const Tensor *t, int dim, int64_t i);
+/* dst = src (or dst += src when accumulate), both of one shape, each read
+ * and written through its strides. */
+void tensor__copy_into(Tensor *dst, const Tensor *src, bool accumulate);
+
 /* ---- strided iteration --------------------------------------------------- */
 /* Walks a shape in row-major order carrying one offset per operand. */
 typedef struct {
@@ -157,6 +166,9 @@ TensorNode *tensor__record(TensorOp op, Tensor *out, int n, const Tensor *const 
 /* t->grad += g, summing g over the dims where t was broadcast.  Does
  * nothing when t does not require a gradient. */
 void tensor__accumulate_grad(Tensor *t, const Tensor *g);
+/* t's gradient, allocated and zeroed on first use, for a backward that adds
+ * into parts of it in place; NULL when t needs none. */
+Tensor *tensor__grad_buffer(Tensor *t);
 /* g summed down to (ndim, shape) as broadcasting defines; contiguous result. */
 Tensor *tensor__sum_to_shape(const Tensor *g, int ndim, const int64_t *shape);
 

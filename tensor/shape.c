@@ -1,8 +1,9 @@
 /*
- * Shape ops.  The views (t, transpose, permute, view, reshape, flatten,
- * narrow, unsqueeze, squeeze, expand) share their input's storage and only
- * change shape, strides and offset; cat, stack, index_select and embedding
- * copy.  Forward and backward side by side.
+ * Shape ops that are views: t, transpose, permute, view, reshape, flatten,
+ * narrow, unsqueeze, squeeze and expand share their input's storage and only
+ * change shape, strides and offset (the ops that copy, cat, stack,
+ * index_select and embedding, are in join.c).  Forward and backward side by
+ * side.
  *
  * A gradient is laid out by its tensor's logical shape (x->grad is
  * contiguous), so each backward maps dy back onto the input's shape and never
@@ -11,7 +12,6 @@
  */
 #include "internal.h"
 
-#include <math.h>
 #include <string.h>
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -24,8 +24,7 @@ static TensorNode *record1(TensorOp op, Tensor *out, const Tensor *a, const char
     return n;
 }
 
-/* t with dim narrowed to [start, start + length): a view. */
-static Tensor *narrow_view(const Tensor *t, int dim, int64_t start, int64_t length)
+Tensor *tensor__narrow_view(const Tensor *t, int dim, int64_t start, int64_t length)
 {
     int64_t shape[TENSOR_MAX_DIMS];
     memcpy(shape, t->shape, sizeof shape);
@@ -33,8 +32,7 @@ static Tensor *narrow_view(const Tensor *t, int dim, int64_t start, int64_t leng
     return tensor__view_of(t, t->ndim, shape, t->stride, t->offset + start * t->stride[dim]);
 }
 
-/* t[..., i, ...] along dim, that dim removed: a view. */
-static Tensor *select_view(const Tensor *t, int dim, int64_t i)
+Tensor *tensor__select_view(const Tensor *t, int dim, int64_t i)
 {
     int64_t shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
     for (int d = 0, k = 0; d < t->ndim; d++) {
@@ -45,9 +43,8 @@ static Tensor *select_view(const Tensor *t, int dim, int64_t i)
     return tensor__view_of(t, t->ndim - 1, shape, stride, t->offset + i * t->stride[dim]);
 }
 
-/* dst = src (or dst += src), both of one shape, each through its strides.
- * The last dim is the inner loop, so rows of contiguous data stream. */
-static void copy_into(Tensor *dst, const Tensor *src, bool accumulate)
+/* The last dim is the inner loop, so rows of contiguous data stream. */
+void tensor__copy_into(Tensor *dst, const Tensor *src, bool accumulate)
 {
     if (dst->numel == 0) return;
     int nd = dst->ndim;
@@ -64,14 +61,6 @@ static void copy_into(Tensor *dst, const Tensor *src, bool accumulate)
         else
             for (int64_t j = 0; j < len; j++) d[j * ds] = s[j * ss];
     }
-}
-
-/* x's gradient buffer (allocated, zeroed, on first use); NULL when x needs none. */
-static Tensor *grad_buffer(Tensor *x)
-{
-    if (!x || !x->requires_grad) return NULL;
-    if (!x->grad) x->grad = tensor__alloc_grad_for(x);
-    return x->grad;
 }
 
 /* dy's elements in row-major order, read with x's shape (copies only when
@@ -195,7 +184,8 @@ static int infer_shape(const char *op, const Tensor *a, int ndim, const int64_t 
     }
     if (known != a->numel || (infer >= 0 && a->numel == 0))
         return tensor__error("%s: shape %s is invalid for a tensor %s of %lld elements", op,
-                             tensor__sizes_str(ndim, shape), tensor_shape_str(a), (long long)a->numel), -1;
+                             tensor__sizes_str(ndim, shape), tensor_shape_str(a),
+                             (long long)a->numel), -1;
     return 0;
 }
 
@@ -306,7 +296,7 @@ Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length)
         return tensor__error("narrow: start %lld + length %lld does not fit in size %lld of "
                              "dim %d of %s", (long long)start, (long long)length,
                              (long long)size, d, tensor_shape_str(a));
-    Tensor *out = narrow_view(a, d, start, length);
+    Tensor *out = tensor__narrow_view(a, d, start, length);
     TensorNode *n = record1(OP_NARROW, out, a, NULL);
     if (n) n->ival[0] = d, n->ival[1] = start, n->ival[2] = length;
     return out;
@@ -316,8 +306,9 @@ Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length)
  * backward: dx = 0 with dx[start : start + length] = dy */
 void narrow_backward(TensorNode *n, const Tensor *dy)
 {
-    Tensor *g = grad_buffer(n->inputs[0]);
-    if (g) copy_into(narrow_view(g, (int)n->ival[0], n->ival[1], n->ival[2]), dy, true);
+    Tensor *g = tensor__grad_buffer(n->inputs[0]);
+    if (g) tensor__copy_into(tensor__narrow_view(g, (int)n->ival[0], n->ival[1], n->ival[2]), dy,
+                             true);
 }
 
 Tensor *tensor_unsqueeze(const Tensor *a, int dim)
@@ -351,7 +342,7 @@ Tensor *tensor_squeeze(const Tensor *a, int dim)
     if (!a) return NULL;
     int d = tensor__wrap_dim(a, dim, 0, "squeeze");
     if (d < 0) return NULL;
-    Tensor *out = a->ndim > 0 && a->shape[d] == 1 ? select_view(a, d, 0)
+    Tensor *out = a->ndim > 0 && a->shape[d] == 1 ? tensor__select_view(a, d, 0)
                                                    : tensor__view_of(a, a->ndim, a->shape,
                                                                      a->stride, a->offset);
     record1(OP_SQUEEZE, out, a, NULL);
@@ -374,8 +365,8 @@ Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape)
         int64_t want = shape[i] == -1 && j >= 0 ? have : shape[i];
         if (j < 0 && want < 0)
             return tensor__error("expand: size %lld is not allowed in new leading dim %d of "
-                                 "target %s for %s", (long long)want, i, tensor__sizes_str(ndim, shape),
-                                 tensor_shape_str(a));
+                                 "target %s for %s", (long long)want, i,
+                                 tensor__sizes_str(ndim, shape), tensor_shape_str(a));
         if (want != have && (have != 1 || want < 0))
             return tensor__error("expand: size %lld does not match size %lld of %s in dim %d "
                                  "(only size-1 dims expand; -1 keeps an existing size), "
@@ -403,192 +394,4 @@ Tensor *tensor_contiguous(const Tensor *a)
     if (!a) return NULL;
     if (tensor_is_contiguous(a)) return (Tensor *)a;
     return tensor_clone(a);   /* CloneBackward0, as torch */
-}
-
-/* ---- cat, stack ----------------------------------------------------------- */
-
-/* -1 with a message for an empty list; 1 when a tensor is NULL (propagate). */
-static int check_list(const char *op, int n, Tensor *const *ts)
-{
-    if (n > 0 && !ts) return tensor__error("%s: the list of tensors is NULL", op), -1;
-    if (n <= 0) return tensor__error("%s: expected a non-empty list of tensors, got %d", op, n), -1;
-    for (int i = 0; i < n; i++)
-        if (!ts[i]) return 1;
-    return 0;
-}
-
-static bool same_except(const Tensor *a, const Tensor *b, int dim)
-{
-    if (a->ndim != b->ndim) return false;
-    for (int i = 0; i < a->ndim; i++)
-        if (i != dim && a->shape[i] != b->shape[i]) return false;
-    return true;
-}
-
-Tensor *tensor_cat(int n, Tensor *const *ts, int dim)
-{
-    if (check_list("cat", n, ts)) return NULL;
-    if (ts[0]->ndim == 0) return tensor__error("cat: tensor 0 is 0-d; 0-d tensors cannot be "
-                                               "concatenated");
-    int d = tensor__wrap_dim(ts[0], dim, 0, "cat");
-    if (d < 0) return NULL;
-    int64_t shape[TENSOR_MAX_DIMS];
-    memcpy(shape, ts[0]->shape, sizeof shape);
-    shape[d] = 0;
-    for (int i = 0; i < n; i++) {
-        if (!same_except(ts[0], ts[i], d))
-            return tensor__error("cat: sizes must match except in dim %d: tensor 0 is %s, "
-                                 "tensor %d is %s", d, tensor_shape_str(ts[0]), i,
-                                 tensor_shape_str(ts[i]));
-        if (ts[i]->shape[d] > TENSOR__MAX_NUMEL - shape[d])
-            return tensor__error("cat: the sizes in dim %d add up past %lld", d,
-                                 (long long)TENSOR__MAX_NUMEL);
-        shape[d] += ts[i]->shape[d];
-    }
-    if (tensor__check_numel("cat", ts[0]->ndim, shape)) return NULL;
-    Tensor *out = tensor__alloc(ts[0]->ndim, shape);
-    int64_t at = 0;
-    for (int i = 0; i < n; at += ts[i++]->shape[d])
-        copy_into(narrow_view(out, d, at, ts[i]->shape[d]), ts[i], false);
-    TensorNode *node = tensor__record(OP_CAT, out, n, (const Tensor *const *)ts);
-    if (node) node->ival[0] = d;
-    return out;
-}
-
-/* forward: y = [x0; x1; ...] along dim;  backward: dxi = dy's slice where xi went */
-void cat_backward(TensorNode *n, const Tensor *dy)
-{
-    int d = (int)n->ival[0];
-    int64_t at = 0;
-    for (int i = 0; i < n->n_inputs; i++) {
-        int64_t size = n->inputs[i]->shape[d];
-        tensor__accumulate_grad(n->inputs[i], narrow_view(dy, d, at, size));
-        at += size;
-    }
-}
-
-Tensor *tensor_stack(int n, Tensor *const *ts, int dim)
-{
-    if (check_list("stack", n, ts)) return NULL;
-    const Tensor *a = ts[0];
-    if (a->ndim == TENSOR_MAX_DIMS)
-        return tensor__error("stack: tensors %s already have %d dims, the most supported",
-                             tensor_shape_str(a), TENSOR_MAX_DIMS);
-    int d = tensor__wrap_dim(a, dim, 1, "stack");
-    if (d < 0) return NULL;
-    for (int i = 1; i < n; i++)
-        if (!tensor_same_shape(a, ts[i]))
-            return tensor__error("stack: tensors must have the same shape: tensor 0 is %s, "
-                                 "tensor %d is %s", tensor_shape_str(a), i,
-                                 tensor_shape_str(ts[i]));
-    int64_t shape[TENSOR_MAX_DIMS];
-    for (int i = 0, k = 0; i <= a->ndim; i++) shape[i] = i == d ? n : a->shape[k++];
-    if (tensor__check_numel("stack", a->ndim + 1, shape)) return NULL;
-    Tensor *out = tensor__alloc(a->ndim + 1, shape);
-    for (int i = 0; i < n; i++) copy_into(select_view(out, d, i), ts[i], false);
-    TensorNode *node = tensor__record(OP_STACK, out, n, (const Tensor *const *)ts);
-    if (node) node->ival[0] = d;
-    return out;
-}
-
-/* forward: y[..., i, ...] = xi along the new dim;  backward: dxi = dy[..., i, ...] */
-void stack_backward(TensorNode *n, const Tensor *dy)
-{
-    for (int i = 0; i < n->n_inputs; i++)
-        tensor__accumulate_grad(n->inputs[i], select_view(dy, (int)n->ival[0], i));
-}
-
-/* ---- index_select, embedding ---------------------------------------------- */
-
-/* A contiguous copy of index, checked to hold whole numbers in [0, size)
- * (size: that of dim of a); NULL with a message naming the first bad one. */
-static Tensor *checked_indices(const char *op, const Tensor *index, const Tensor *a, int dim)
-{
-    Tensor *idx = tensor__alloc(index->ndim, index->shape);
-    memcpy(idx->data, tensor__contiguous_data(index), (size_t)idx->numel * sizeof(float));
-    for (int64_t k = 0; k < idx->numel; k++) {
-        float v = idx->data[k];
-        if (!isfinite(v) || v != floorf(v))
-            return tensor__error("%s: index %g at position %lld is not a whole number", op,
-                                 (double)v, (long long)k);
-        if (v < 0 || (double)v >= (double)a->shape[dim])
-            return tensor__error("%s: index %g at position %lld is out of range for dim %d "
-                                 "of %s (expected 0 to %lld)", op, (double)v, (long long)k,
-                                 dim, tensor_shape_str(a), (long long)a->shape[dim] - 1);
-    }
-    return idx;
-}
-
-Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index)
-{
-    if (!a || !index) return NULL;
-    if (a->ndim == 0) return tensor__error("index_select: cannot index a 0-d tensor");
-    int d = tensor__wrap_dim(a, dim, 0, "index_select");
-    if (d < 0) return NULL;
-    if (index->ndim > 1)
-        return tensor__error("index_select: index must be 0-d or 1-d, got %s",
-                             tensor_shape_str(index));
-    Tensor *idx = checked_indices("index_select", index, a, d);
-    if (!idx) return NULL;
-    int64_t shape[TENSOR_MAX_DIMS];
-    memcpy(shape, a->shape, sizeof shape);
-    shape[d] = idx->numel;
-    if (tensor__check_numel("index_select", a->ndim, shape)) return NULL;
-    Tensor *out = tensor__alloc(a->ndim, shape);
-    for (int64_t k = 0; k < idx->numel; k++)
-        copy_into(select_view(out, d, k), select_view(a, d, (int64_t)idx->data[k]), false);
-    TensorNode *n = record1(OP_INDEX_SELECT, out, a, NULL);
-    if (n) n->saved[0] = idx, n->ival[0] = d;
-    return out;
-}
-
-/* forward: y[..., k, ...] = x[..., index[k], ...] along dim;
- * backward: dx[..., index[k], ...] += dy[..., k, ...] (repeats accumulate) */
-void index_select_backward(TensorNode *n, const Tensor *dy)
-{
-    Tensor *g = grad_buffer(n->inputs[0]);
-    const Tensor *idx = n->saved[0];
-    int d = (int)n->ival[0];
-    for (int64_t k = 0; g && k < idx->numel; k++)
-        copy_into(select_view(g, d, (int64_t)idx->data[k]), select_view(dy, d, k), true);
-}
-
-Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices)
-{
-    if (!weight || !indices) return NULL;
-    if (weight->ndim != 2)
-        return tensor__error("embedding: weight must be 2-d (num_embeddings, embedding_dim), "
-                             "got %s", tensor_shape_str(weight));
-    if (indices->ndim == TENSOR_MAX_DIMS)
-        return tensor__error("embedding: indices %s have %d dims; the output would have "
-                             "more than the %d supported", tensor_shape_str(indices),
-                             indices->ndim, TENSOR_MAX_DIMS);
-    Tensor *idx = checked_indices("embedding", indices, weight, 0);
-    if (!idx) return NULL;
-    int64_t shape[TENSOR_MAX_DIMS], dim = weight->shape[1];
-    memcpy(shape, indices->shape, sizeof shape);
-    shape[indices->ndim] = dim;
-    if (tensor__check_numel("embedding", indices->ndim + 1, shape)) return NULL;
-    Tensor *out = tensor__alloc(indices->ndim + 1, shape);
-    for (int64_t i = 0; i < idx->numel; i++) {
-        const float *row = weight->data + (int64_t)idx->data[i] * weight->stride[0];
-        for (int64_t j = 0; j < dim; j++) out->data[i * dim + j] = row[j * weight->stride[1]];
-    }
-    TensorNode *n = record1(OP_EMBEDDING, out, weight, NULL);
-    if (n) n->saved[0] = idx;
-    return out;
-}
-
-/* forward: y[i, :] = W[indices[i], :];  backward: dW[indices[i], :] += dy[i, :] */
-void embedding_backward(TensorNode *n, const Tensor *dy)
-{
-    Tensor *g = grad_buffer(n->inputs[0]);
-    if (!g) return;
-    const Tensor *idx = n->saved[0];
-    const float *d = tensor__contiguous_data(dy);
-    int64_t dim = g->shape[1];
-    for (int64_t i = 0; i < idx->numel; i++) {
-        float *row = g->data + (int64_t)idx->data[i] * dim;
-        for (int64_t j = 0; j < dim; j++) row[j] += d[i * dim + j];
-    }
 }

@@ -1,5 +1,5 @@
 /*
- * Gradcheck rows for tensor/shape.c (see tests/gradcheck.h).
+ * Gradcheck rows for tensor/shape.c and tensor/join.c (see tests/gradcheck.h).
  *
  * Each op gets contiguous rows and rows whose input is itself a view
  * ("4,3T" transposed, "3,4S" a slice with an offset), so the backward must

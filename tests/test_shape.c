@@ -1,7 +1,7 @@
 /*
- * Shape ops (tensor/shape.c): values, strides, offsets, grad_fn names and
- * gradients against PyTorch fixtures (tests/reference/gen_shape.py), storage
- * sharing, and every error message.
+ * Shape ops (tensor/shape.c, tensor/join.c): values, strides, offsets,
+ * grad_fn names and gradients against PyTorch fixtures
+ * (tests/reference/gen_shape.py), storage sharing, and every error message.
  *
  * Tolerance: none.  The inputs are small whole numbers, the ops only move
  * them, and the gradients are sums of a few small whole numbers: every value

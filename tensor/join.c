@@ -1,0 +1,201 @@
+/*
+ * Shape ops that copy: cat and stack join tensors, index_select and
+ * embedding gather slices by index.  Each makes a new contiguous tensor
+ * (the views are in shape.c).  Forward and backward side by side; each
+ * backward sends every input the slice of dy that came from it, and
+ * gathered slices that repeat add up.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- cat, stack ----------------------------------------------------------- */
+
+/* -1 with a message for an empty list; 1 when a tensor is NULL (propagate). */
+static int check_list(const char *op, int n, Tensor *const *ts)
+{
+    if (n > 0 && !ts) return tensor__error("%s: the list of tensors is NULL", op), -1;
+    if (n <= 0) return tensor__error("%s: expected a non-empty list of tensors, got %d", op, n), -1;
+    for (int i = 0; i < n; i++)
+        if (!ts[i]) return 1;
+    return 0;
+}
+
+static bool same_except(const Tensor *a, const Tensor *b, int dim)
+{
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (i != dim && a->shape[i] != b->shape[i]) return false;
+    return true;
+}
+
+Tensor *tensor_cat(int n, Tensor *const *ts, int dim)
+{
+    if (check_list("cat", n, ts)) return NULL;
+    if (ts[0]->ndim == 0) return tensor__error("cat: tensor 0 is 0-d; 0-d tensors cannot be "
+                                               "concatenated");
+    int d = tensor__wrap_dim(ts[0], dim, 0, "cat");
+    if (d < 0) return NULL;
+    int64_t shape[TENSOR_MAX_DIMS];
+    memcpy(shape, ts[0]->shape, sizeof shape);
+    shape[d] = 0;
+    for (int i = 0; i < n; i++) {
+        if (!same_except(ts[0], ts[i], d))
+            return tensor__error("cat: sizes must match except in dim %d: tensor 0 is %s, "
+                                 "tensor %d is %s", d, tensor_shape_str(ts[0]), i,
+                                 tensor_shape_str(ts[i]));
+        if (ts[i]->shape[d] > TENSOR__MAX_NUMEL - shape[d])
+            return tensor__error("cat: the sizes in dim %d add up past %lld", d,
+                                 (long long)TENSOR__MAX_NUMEL);
+        shape[d] += ts[i]->shape[d];
+    }
+    if (tensor__check_numel("cat", ts[0]->ndim, shape)) return NULL;
+    Tensor *out = tensor__alloc(ts[0]->ndim, shape);
+    int64_t at = 0;
+    for (int i = 0; i < n; at += ts[i++]->shape[d])
+        tensor__copy_into(tensor__narrow_view(out, d, at, ts[i]->shape[d]), ts[i], false);
+    TensorNode *node = tensor__record(OP_CAT, out, n, (const Tensor *const *)ts);
+    if (node) node->ival[0] = d;
+    return out;
+}
+
+/* forward: y = [x0; x1; ...] along dim;  backward: dxi = dy's slice where xi went */
+void cat_backward(TensorNode *n, const Tensor *dy)
+{
+    int d = (int)n->ival[0];
+    int64_t at = 0;
+    for (int i = 0; i < n->n_inputs; i++) {
+        int64_t size = n->inputs[i]->shape[d];
+        tensor__accumulate_grad(n->inputs[i], tensor__narrow_view(dy, d, at, size));
+        at += size;
+    }
+}
+
+Tensor *tensor_stack(int n, Tensor *const *ts, int dim)
+{
+    if (check_list("stack", n, ts)) return NULL;
+    const Tensor *a = ts[0];
+    if (a->ndim == TENSOR_MAX_DIMS)
+        return tensor__error("stack: tensors %s already have %d dims, the most supported",
+                             tensor_shape_str(a), TENSOR_MAX_DIMS);
+    int d = tensor__wrap_dim(a, dim, 1, "stack");
+    if (d < 0) return NULL;
+    for (int i = 1; i < n; i++)
+        if (!tensor_same_shape(a, ts[i]))
+            return tensor__error("stack: tensors must have the same shape: tensor 0 is %s, "
+                                 "tensor %d is %s", tensor_shape_str(a), i,
+                                 tensor_shape_str(ts[i]));
+    int64_t shape[TENSOR_MAX_DIMS];
+    for (int i = 0, k = 0; i <= a->ndim; i++) shape[i] = i == d ? n : a->shape[k++];
+    if (tensor__check_numel("stack", a->ndim + 1, shape)) return NULL;
+    Tensor *out = tensor__alloc(a->ndim + 1, shape);
+    for (int i = 0; i < n; i++) tensor__copy_into(tensor__select_view(out, d, i), ts[i], false);
+    TensorNode *node = tensor__record(OP_STACK, out, n, (const Tensor *const *)ts);
+    if (node) node->ival[0] = d;
+    return out;
+}
+
+/* forward: y[..., i, ...] = xi along the new dim;  backward: dxi = dy[..., i, ...] */
+void stack_backward(TensorNode *n, const Tensor *dy)
+{
+    for (int i = 0; i < n->n_inputs; i++)
+        tensor__accumulate_grad(n->inputs[i], tensor__select_view(dy, (int)n->ival[0], i));
+}
+
+/* ---- index_select, embedding ---------------------------------------------- */
+
+/* A contiguous copy of index, checked to hold whole numbers in [0, size)
+ * (size: that of dim of a); NULL with a message naming the first bad one. */
+static Tensor *checked_indices(const char *op, const Tensor *index, const Tensor *a, int dim)
+{
+    Tensor *idx = tensor__alloc(index->ndim, index->shape);
+    memcpy(idx->data, tensor__contiguous_data(index), (size_t)idx->numel * sizeof(float));
+    for (int64_t k = 0; k < idx->numel; k++) {
+        float v = idx->data[k];
+        if (!isfinite(v) || v != floorf(v))
+            return tensor__error("%s: index %g at position %lld is not a whole number", op,
+                                 (double)v, (long long)k);
+        if (v < 0 || (double)v >= (double)a->shape[dim])
+            return tensor__error("%s: index %g at position %lld is out of range for dim %d "
+                                 "of %s (expected 0 to %lld)", op, (double)v, (long long)k,
+                                 dim, tensor_shape_str(a), (long long)a->shape[dim] - 1);
+    }
+    return idx;
+}
+
+Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index)
+{
+    if (!a || !index) return NULL;
+    if (a->ndim == 0) return tensor__error("index_select: cannot index a 0-d tensor");
+    int d = tensor__wrap_dim(a, dim, 0, "index_select");
+    if (d < 0) return NULL;
+    if (index->ndim > 1)
+        return tensor__error("index_select: index must be 0-d or 1-d, got %s",
+                             tensor_shape_str(index));
+    Tensor *idx = checked_indices("index_select", index, a, d);
+    if (!idx) return NULL;
+    int64_t shape[TENSOR_MAX_DIMS];
+    memcpy(shape, a->shape, sizeof shape);
+    shape[d] = idx->numel;
+    if (tensor__check_numel("index_select", a->ndim, shape)) return NULL;
+    Tensor *out = tensor__alloc(a->ndim, shape);
+    for (int64_t k = 0; k < idx->numel; k++)
+        tensor__copy_into(tensor__select_view(out, d, k),
+                          tensor__select_view(a, d, (int64_t)idx->data[k]), false);
+    TensorNode *n = tensor__record(OP_INDEX_SELECT, out, 1, &a);
+    if (n) n->saved[0] = idx, n->ival[0] = d;
+    return out;
+}
+
+/* forward: y[..., k, ...] = x[..., index[k], ...] along dim;
+ * backward: dx[..., index[k], ...] += dy[..., k, ...] (repeats accumulate) */
+void index_select_backward(TensorNode *n, const Tensor *dy)
+{
+    Tensor *g = tensor__grad_buffer(n->inputs[0]);
+    const Tensor *idx = n->saved[0];
+    int d = (int)n->ival[0];
+    for (int64_t k = 0; g && k < idx->numel; k++)
+        tensor__copy_into(tensor__select_view(g, d, (int64_t)idx->data[k]),
+                          tensor__select_view(dy, d, k), true);
+}
+
+Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices)
+{
+    if (!weight || !indices) return NULL;
+    if (weight->ndim != 2)
+        return tensor__error("embedding: weight must be 2-d (num_embeddings, embedding_dim), "
+                             "got %s", tensor_shape_str(weight));
+    if (indices->ndim == TENSOR_MAX_DIMS)
+        return tensor__error("embedding: indices %s have %d dims; the output would have "
+                             "more than the %d supported", tensor_shape_str(indices),
+                             indices->ndim, TENSOR_MAX_DIMS);
+    Tensor *idx = checked_indices("embedding", indices, weight, 0);
+    if (!idx) return NULL;
+    int64_t shape[TENSOR_MAX_DIMS], dim = weight->shape[1];
+    memcpy(shape, indices->shape, sizeof shape);
+    shape[indices->ndim] = dim;
+    if (tensor__check_numel("embedding", indices->ndim + 1, shape)) return NULL;
+    Tensor *out = tensor__alloc(indices->ndim + 1, shape);
+    for (int64_t i = 0; i < idx->numel; i++) {
+        const float *row = weight->data + (int64_t)idx->data[i] * weight->stride[0];
+        for (int64_t j = 0; j < dim; j++) out->data[i * dim + j] = row[j * weight->stride[1]];
+    }
+    TensorNode *n = tensor__record(OP_EMBEDDING, out, 1, &weight);
+    if (n) n->saved[0] = idx;
+    return out;
+}
+
+/* forward: y[i, :] = W[indices[i], :];  backward: dW[indices[i], :] += dy[i, :] */
+void embedding_backward(TensorNode *n, const Tensor *dy)
+{
+    Tensor *g = tensor__grad_buffer(n->inputs[0]);
+    if (!g) return;
+    const Tensor *idx = n->saved[0];
+    const float *d = tensor__contiguous_data(dy);
+    int64_t dim = g->shape[1];
+    for (int64_t i = 0; i < idx->numel; i++) {
+        float *row = g->data + (int64_t)idx->data[i] * dim;
+        for (int64_t j = 0; j < dim; j++) row[j] += d[i * dim + j];
+    }
+}
