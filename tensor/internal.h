@@ -81,6 +81,9 @@ TensorArena *tensor__current_arena(void);
 void *tensor__arena_alloc(TensorArena *a, size_t bytes);     /* 64-byte aligned, never NULL */
 void *tensor__arena_try_alloc(TensorArena *a, size_t bytes); /* NULL when out of memory */
 void *tensor__scratch(size_t bytes);                         /* in the current scope */
+/* realloc for the library's own small lists and strings (never NULL:
+ * out of memory aborts). */
+void *tensor__xrealloc(void *p, size_t bytes);
 /* A contiguous tensor with uninitialised data, in the current scope.  The
  * shape must have passed tensor__check_numel; out of memory aborts. */
 Tensor *tensor__alloc(int ndim, const int64_t *shape);

@@ -8,13 +8,6 @@
 
 #include <string.h>
 
-static void *xrealloc(void *p, size_t bytes)
-{
-    void *q = realloc(p, bytes ? bytes : 1);
-    if (!q) tensor__abort(__FILE__, __LINE__, "out of memory");
-    return q;
-}
-
 typedef struct {
     char *s;
     size_t len, cap;
@@ -24,7 +17,7 @@ static void put(Buf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         b->cap = 2 * (b->len + n + 1);
-        b->s = xrealloc(b->s, b->cap);
+        b->s = tensor__xrealloc(b->s, b->cap);
     }
     memcpy(b->s + b->len, s, n);
     b->len += n;
@@ -154,7 +147,7 @@ char *tensor__st_format_header(const char *path, int n, const TensorEntry *entri
                                const TensorMeta *meta, int *order, size_t *len)
 {
     if (check_meta(path, n_meta, meta)) return NULL;
-    Item *items = xrealloc(NULL, (size_t)n * sizeof *items);
+    Item *items = tensor__xrealloc(NULL, (size_t)n * sizeof *items);
     if (sort_entries(path, n, entries, items)) return free(items), NULL;
     Buf b = {0};
     put(&b, "{", 1);

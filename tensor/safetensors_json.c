@@ -1,6 +1,6 @@
 /*
  * The safetensors header: a strict reader for the one JSON shape the format
- * allows, the layout checks, and the writer.
+ * allows, and the layout checks.
  *
  * Reading accepts a header the reference implementation accepts, minus its
  * leniencies: one object; "__metadata__" (at most once) an object of
@@ -37,13 +37,6 @@ const char *tensor_dtype_name(TensorDtype dtype)
 size_t tensor_dtype_size(TensorDtype dtype)
 {
     return (unsigned)dtype < TENSOR_DTYPE_COUNT ? dtypes[dtype].size : 0;
-}
-
-static void *xrealloc(void *p, size_t bytes)
-{
-    void *q = realloc(p, bytes ? bytes : 1);
-    if (!q) tensor__abort(__FILE__, __LINE__, "out of memory");
-    return q;
 }
 
 bool tensor__st_utf8_valid(const unsigned char *s, size_t n)
@@ -179,7 +172,7 @@ static int parse_string(Parser *p, char **out)
     while (end < p->n && p->s[end] != '"') end += p->s[end] == '\\' ? 2 : 1;
     if (end >= p->n) return fail(p, "unterminated string");
     /* Escapes never decode to more bytes than they take. */
-    char *o = xrealloc(NULL, end - p->pos + 1);
+    char *o = tensor__xrealloc(NULL, end - p->pos + 1);
     size_t len = 0;
     while (p->pos < end) {
         unsigned char c = (unsigned char)p->s[p->pos];
@@ -297,7 +290,7 @@ static int parse_metadata(Parser *p)
 {
     TensorFile *f = p->f;
     if (f->meta) return fail(p, "\"__metadata__\" given twice");
-    f->meta = xrealloc(NULL, sizeof *f->meta); /* non-NULL: seen, even when empty */
+    f->meta = tensor__xrealloc(NULL, sizeof *f->meta); /* non-NULL: seen, even when empty */
     p->cap_meta = 1;
     if (expect(p, '{', "to open __metadata__")) return -1;
     if (accept(p, '}')) return 0;
@@ -320,7 +313,7 @@ static int parse_metadata(Parser *p)
             return -1;
         }
         if (f->n_meta == p->cap_meta)
-            f->meta = xrealloc(f->meta, (size_t)(p->cap_meta *= 2) * sizeof *f->meta);
+            f->meta = tensor__xrealloc(f->meta, (size_t)(p->cap_meta *= 2) * sizeof *f->meta);
         f->meta[f->n_meta++] = (TensorMeta){key, value};
     } while (accept(p, ','));
     return expect(p, '}', "to close __metadata__");
@@ -335,8 +328,8 @@ static int parse_member(Parser *p)
     if (strcmp(name, "__metadata__") == 0) return free(name), parse_metadata(p);
     if (f->count == p->cap_entries) {
         p->cap_entries = p->cap_entries ? 2 * p->cap_entries : 8;
-        f->entries = xrealloc(f->entries, (size_t)p->cap_entries * sizeof *f->entries);
-        f->begin = xrealloc(f->begin, (size_t)p->cap_entries * 2 * sizeof *f->begin);
+        f->entries = tensor__xrealloc(f->entries, (size_t)p->cap_entries * sizeof *f->entries);
+        f->begin = tensor__xrealloc(f->begin, (size_t)p->cap_entries * 2 * sizeof *f->begin);
     }
     TensorEntry *e = &f->entries[f->count];
     memset(e, 0, sizeof *e);
@@ -453,7 +446,7 @@ int tensor__st_parse_header(TensorFile *f, const char *json, size_t n, uint64_t 
     }
     skip_ws(&p);
     if (p.pos != n) return fail(&p, "unexpected text after the header's closing '}'");
-    Span *s = xrealloc(NULL, (size_t)f->count * sizeof *s);
+    Span *s = tensor__xrealloc(NULL, (size_t)f->count * sizeof *s);
     for (int i = 0; i < f->count; i++)
         s[i] = (Span){f->begin[2 * i], f->begin[2 * i + 1], f->entries[i]};
     int rc = check_unique_names(f, s) || check_layout(f, s, data_size) ? -1 : 0;

@@ -143,6 +143,13 @@ void *tensor__arena_alloc(TensorArena *a, size_t bytes)
     return p;
 }
 
+void *tensor__xrealloc(void *p, size_t bytes)
+{
+    void *q = realloc(p, bytes ? bytes : 1);
+    if (!q) tensor__abort(__FILE__, __LINE__, "out of memory");
+    return q;
+}
+
 TensorArena *tensor__current_arena(void) { return &scopes[depth].arena; }
 
 void *tensor__scratch(size_t bytes)
