@@ -1,0 +1,206 @@
+/*
+ * The fast paths taken for speed give what the plain ones give, bit for bit
+ * where the plain path is the reference (no tolerance: the same float
+ * operations in the same order must round the same way):
+ *   - softmax runs blocks of rows through one exp call, and spreads large
+ *     tensors over threads: every row equals that row alone, on 1 or 2
+ *     threads, forward and backward, for row lengths around the vector
+ *     width (8) and the block size (2048);
+ *   - accumulate_grad adds a strided gradient (a transpose's) a row at a
+ *     time, and copies a tensor's first gradient instead of adding it to 0;
+ *   - rand fills a state's worth of MT19937 words per loop: the same draws
+ *     as one element at a time, across the 624-word regenerations;
+ *   - Adam's loop is compiled with FMA where the CPU has it: the same bits
+ *     as torch's update written out with fmaf;
+ *   - mse_loss sums in eight double lanes (tolerance 1e-6 relative: the
+ *     double partial sums differ from one running sum by far less than a
+ *     float ulp, 6e-8, before the result is rounded to float).
+ */
+#include "testutil.h"
+
+static const int64_t lengths[] = {1, 5, 6, 7, 8, 9, 64, 2047, 2048, 2049, 3000};
+
+static bool same_bits(const float *a, const float *b, int64_t n)
+{
+    return memcmp(a, b, (size_t)n * sizeof *a) == 0;
+}
+
+/* y = softmax or log_softmax of x along the last dim, and dx for the loss
+ * sum(y * w); dx is written to *dx (x's grad, made fresh). */
+static Tensor *softmax_and_grad(Tensor *x, const Tensor *w, bool log, Tensor **dx)
+{
+    Tensor *leaf = tensor_requires_grad_(tensor_detach(x), true);
+    Tensor *y = log ? tensor_log_softmax(leaf, -1) : tensor_softmax(leaf, -1);
+    ck_assert_int_eq(tensor_backward(tensor_sum(tensor_mul(y, w)), NULL), 0);
+    *dx = leaf->grad;
+    return y;
+}
+
+START_TEST(test_softmax_blocks_equal_rows)
+{
+    enum { R = 37 };
+    int64_t n = lengths[_i];
+    tensor_manual_seed(7);
+    Tensor *x = tensor_mul_scalar(tensor_randn(SHAPE(R, n)), 4.0f);
+    Tensor *w = tensor_randn(SHAPE(R, n));
+    for (int log = 0; log < 2; log++) {
+        Tensor *dx;
+        Tensor *y = softmax_and_grad(x, w, log, &dx);
+        for (int64_t r = 0; r < R; r++) {
+            Tensor *x_r = tensor_contiguous(tensor_narrow(x, 0, r, 1));
+            Tensor *w_r = tensor_contiguous(tensor_narrow(w, 0, r, 1));
+            Tensor *dx_r;
+            Tensor *y_r = softmax_and_grad(x_r, w_r, log, &dx_r);
+            ck_assert_msg(same_bits(y->data + r * n, y_r->data, n),
+                          "%s row %lld of (%d, %lld) differs from the row alone",
+                          log ? "log_softmax" : "softmax", (long long)r, R, (long long)n);
+            ck_assert_msg(same_bits(dx->data + r * n, dx_r->data, n),
+                          "%s backward row %lld of (%d, %lld) differs from the row alone",
+                          log ? "log_softmax" : "softmax", (long long)r, R, (long long)n);
+        }
+    }
+}
+END_TEST
+
+/* 300 x 300 is above the size from which softmax uses several threads. */
+START_TEST(test_softmax_threads_same_bits)
+{
+    tensor_manual_seed(8);
+    Tensor *x = tensor_randn(SHAPE(300, 300));
+    Tensor *w = tensor_randn(SHAPE(300, 300));
+    for (int log = 0; log < 2; log++) {
+        Tensor *dx1, *dx2;
+        tensor_set_num_threads(1);
+        Tensor *y1 = softmax_and_grad(x, w, log, &dx1);
+        tensor_set_num_threads(2);
+        Tensor *y2 = softmax_and_grad(x, w, log, &dx2);
+        tensor_set_num_threads(0);
+        ck_assert(same_bits(y1->data, y2->data, y1->numel));
+        ck_assert(same_bits(dx1->data, dx2->data, dx1->numel));
+    }
+}
+END_TEST
+
+/* x.grad of sum(op(x) * w) is w read back through op: exactly, since each
+ * element of the gradient is one product by 1 (sum's backward) then a copy
+ * or an add. */
+START_TEST(test_strided_gradient_accumulates)
+{
+    tensor_manual_seed(9);
+    Tensor *x = tensor_requires_grad_(tensor_randn(SHAPE(3, 4, 5)), true);
+    Tensor *w = tensor_randn(SHAPE(5, 3, 4));
+    Tensor *y = tensor_permute(x, IDX(2, 0, 1));                  /* (5, 3, 4), strided */
+    ck_assert_int_eq(tensor_backward(tensor_sum(tensor_mul(y, w)), NULL), 0);
+    Tensor *want = tensor_contiguous(tensor_permute(w, IDX(1, 2, 0)));
+    ck_assert(same_bits(x->grad->data, want->data, x->numel));    /* the first: a copy */
+    ck_assert_int_eq(tensor_backward(tensor_sum(tensor_mul(y, w)), NULL), 0);
+    Tensor *twice = tensor_add(want, want);
+    ck_assert(same_bits(x->grad->data, twice->data, x->numel));   /* then an add */
+}
+END_TEST
+
+/* The first gradient is taken as it is (torch's AccumulateGrad): a -0 stays. */
+START_TEST(test_first_gradient_is_copied)
+{
+    Tensor *x = tensor_requires_grad_(tensor_zeros(SHAPE(2)), true);
+    Tensor *g = tensor_from_data((const float[]){-0.0f, 1.0f}, SHAPE(2));
+    ck_assert_int_eq(tensor_backward(tensor_mul_scalar(x, 1.0f), g), 0);
+    ck_assert(signbit(x->grad->data[0]));
+    ck_assert_float_eq(x->grad->data[1], 1.0f);
+}
+END_TEST
+
+/* rand of n elements draws what n one-element rands draw, starting mid-state
+ * and crossing the regeneration of the 624 words. */
+START_TEST(test_rand_block_equals_single_draws)
+{
+    static const int64_t sizes[] = {1, 623, 624, 625, 1300};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        int64_t n = sizes[k];
+        tensor_manual_seed(10);
+        tensor_rand(SHAPE(100));
+        Tensor *block = tensor_rand(SHAPE(n));
+        tensor_manual_seed(10);
+        tensor_rand(SHAPE(100));
+        for (int64_t i = 0; i < n; i++)
+            ck_assert_msg(tensor_item(tensor_rand(SHAPE(1))) == block->data[i],
+                          "rand(%lld): element %lld differs", (long long)n, (long long)i);
+        /* uniform_(from, to) maps the same draws with one fmaf each */
+        tensor_manual_seed(10);
+        Tensor *u = tensor_uniform_(tensor_empty(SHAPE(n)), -0.5f, 2.0f, NULL);
+        tensor_manual_seed(10);
+        Tensor *r = tensor_rand(SHAPE(n));
+        for (int64_t i = 0; i < n; i++)
+            ck_assert(u->data[i] == fmaf(r->data[i], 2.5f, -0.5f));
+    }
+}
+END_TEST
+
+/* Two Adam steps (lr 0.01, torch's defaults otherwise) against the update
+ * written out as in optim.h; the second starts from non-zero moments. */
+START_TEST(test_adam_matches_formula)
+{
+    enum { N = 1001 };   /* not a multiple of any vector width */
+    tensor_manual_seed(11);
+    Tensor *p = tensor_keep(tensor_randn(SHAPE(N)));
+    tensor_requires_grad_(p, true);
+    AdamOptions o = optim_adam_defaults();
+    o.lr = 0.01;
+    Optimizer *opt = optim_adam(1, &p, o);
+    ck_assert_ptr_nonnull(opt);
+    float w[N], m[N] = {0}, v[N] = {0};
+    memcpy(w, p->data, sizeof w);
+    for (int t = 1; t <= 2; t++) {
+        optim_zero_grad(opt);
+        Tensor *g = tensor_randn(SHAPE(N));
+        ck_assert_int_eq(tensor_backward(tensor_sum(tensor_mul(p, g)), NULL), 0);
+        ck_assert_int_eq(optim_step(opt), 0);
+        float neg_step = (float)-(0.01 / (1 - pow(0.9, t)));
+        float bc2_sqrt = (float)sqrt(1 - pow(0.999, t));
+        for (int64_t j = 0; j < N; j++) {
+            float gj = p->grad->data[j];
+            m[j] = fmaf((float)(1 - 0.9), gj, m[j] * 0.9f);
+            v[j] = fmaf((float)(1 - 0.999) * gj, gj, v[j] * 0.999f);
+            float denom = sqrtf(v[j]) / bc2_sqrt + 1e-8f;
+            w[j] += neg_step * m[j] / denom;
+            ck_assert_msg(p->data[j] == w[j], "step %d, element %lld: %.9g, formula %.9g", t,
+                          (long long)j, (double)p->data[j], (double)w[j]);
+        }
+    }
+    optim_free(opt);
+    tensor_free(p);
+}
+END_TEST
+
+START_TEST(test_mse_lanes)
+{
+    tensor_manual_seed(12);
+    Tensor *a = tensor_randn(SHAPE(1000, 37)), *b = tensor_randn(SHAPE(1000, 37));
+    double sum = 0;
+    for (int64_t i = 0; i < a->numel; i++) {
+        float d = a->data[i] - b->data[i];
+        sum += (double)(d * d);
+    }
+    float want = (float)sum / (float)a->numel;
+    ck_assert_float_eq_tol(tensor_item(tensor_mse_loss(a, b)), want, 1e-6f * want);
+}
+END_TEST
+
+static Suite *fast_paths_suite(void)
+{
+    Suite *s = suite_create("fast_paths");
+    TCase *t = tcase_create("same_results");
+    tcase_set_timeout(t, 60);
+    tcase_add_loop_test(t, test_softmax_blocks_equal_rows, 0,
+                        (int)(sizeof lengths / sizeof *lengths));
+    tcase_add_test(t, test_softmax_threads_same_bits);
+    tcase_add_test(t, test_strided_gradient_accumulates);
+    tcase_add_test(t, test_first_gradient_is_copied);
+    tcase_add_test(t, test_rand_block_equals_single_draws);
+    tcase_add_test(t, test_adam_matches_formula);
+    tcase_add_test(t, test_mse_lanes);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+TESTUTIL_MAIN(fast_paths_suite)
