@@ -28,6 +28,15 @@ typedef struct {
     bool no_grad[4];             /* inputs that must not require grad (masks, indices) */
 } GradcheckRow;
 
+/* A row's function from one expression of its inputs x[0], x[1], ...:
+ * FN(add_fn, tensor_add(x[0], x[1])) */
+#define FN(name, expr)                               \
+    static Tensor *name(Tensor *const *x, void *ctx) \
+    {                                                \
+        (void)ctx;                                   \
+        return (expr);                               \
+    }
+
 extern const GradcheckRow gradcheck_elementwise[];
 extern const GradcheckRow gradcheck_reduce[];
 extern const GradcheckRow gradcheck_matmul[];

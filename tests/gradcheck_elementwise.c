@@ -21,13 +21,6 @@
 
 #include <math.h>
 
-#define FN(name, expr)                                           \
-    static Tensor *name(Tensor *const *x, void *ctx)             \
-    {                                                            \
-        (void)ctx;                                               \
-        return (expr);                                           \
-    }
-
 /* x + offsets[k % n] along the last dim (a constant: no gradient of its own);
  * NULL (a failed row) for a last dim longer than 64. */
 static Tensor *shifted(const Tensor *x, int n, const float *offsets)

@@ -15,13 +15,6 @@
  */
 #include "gradcheck.h"
 
-#define FN(name, expr)                                 \
-    static Tensor *name(Tensor *const *x, void *ctx)   \
-    {                                                  \
-        (void)ctx;                                     \
-        return (expr);                                 \
-    }
-
 static Tensor *classes(int n, const float *v) { return tensor_from_data(v, 1, (int64_t[]){n}); }
 #define CLASSES(...) \
     classes(sizeof((float[]){__VA_ARGS__}) / sizeof(float), (float[]){__VA_ARGS__})

@@ -14,13 +14,6 @@
  */
 #include "gradcheck.h"
 
-#define FN(name, expr)                                           \
-    static Tensor *name(Tensor *const *x, void *ctx)             \
-    {                                                            \
-        (void)ctx;                                               \
-        return (expr);                                           \
-    }
-
 /* x + 3 * pattern[k] along dim (a constant: no gradient of its own). */
 static Tensor *separated(const Tensor *x, int dim)
 {

@@ -15,13 +15,6 @@
  */
 #include "gradcheck.h"
 
-#define FN(name, expr)                                 \
-    static Tensor *name(Tensor *const *x, void *ctx)   \
-    {                                                  \
-        (void)ctx;                                     \
-        return (expr);                                 \
-    }
-
 static Tensor *index_of(int n, const float *v) { return tensor_from_data(v, 1, (int64_t[]){n}); }
 #define INDEX(...) index_of(sizeof((float[]){__VA_ARGS__}) / sizeof(float), (float[]){__VA_ARGS__})
 

@@ -23,13 +23,6 @@
 
 #include <math.h>
 
-#define FN(name, expr)                                 \
-    static Tensor *name(Tensor *const *x, void *ctx)   \
-    {                                                  \
-        (void)ctx;                                     \
-        return (expr);                                 \
-    }
-
 /* The book's causal mask for T = 4: ones strictly above the diagonal. */
 static Tensor *causal4(void) { return tensor_triu(tensor_ones(SHAPE(4, 4)), 1); }
 
