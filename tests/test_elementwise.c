@@ -189,14 +189,6 @@ enum { N_CASES = sizeof cases / sizeof cases[0] };
 
 static const char FIXTURE[] = "elementwise.txt";
 
-/* The backward seed, as gen_elementwise.py builds it: 0.5 + (i % 7) / 8. */
-static Tensor *seed_like(const Tensor *t)
-{
-    Tensor *w = tensor_zeros(t->ndim, t->shape);
-    for (int64_t i = 0; i < w->numel; i++) w->data[i] = 0.5f + (float)(i % 7) / 8.0f;
-    return w;
-}
-
 static void assert_matches(const Tensor *got, const char *name, int tol)
 {
     Tensor *want = testutil_fixture(FIXTURE, name);
@@ -228,7 +220,7 @@ START_TEST(test_case_matches_torch)
     ck_assert_msg(out->requires_grad == c->grad, "%s: requires_grad %d", c->name,
                   out->requires_grad);
     if (c->grad) {
-        ck_assert_int_eq(tensor_backward(out, seed_like(out)), 0);
+        ck_assert_int_eq(tensor_backward(out, testutil_seed_like(out)), 0);
         for (int i = 0; i < c->n; i++) {
             char name[64];
             snprintf(name, sizeof name, "%s_g%d", c->name, i);

@@ -134,14 +134,6 @@ enum { N_CASES = sizeof cases / sizeof cases[0] };
 
 static const char FIXTURE[] = "softmax_loss.txt";
 
-/* The backward seed, as gen_softmax_loss.py builds it: 0.5 + (i % 7) / 8. */
-static Tensor *seed_like(const Tensor *t)
-{
-    Tensor *w = tensor_zeros(t->ndim, t->shape);
-    for (int64_t i = 0; i < w->numel; i++) w->data[i] = 0.5f + (float)(i % 7) / 8.0f;
-    return w;
-}
-
 static void assert_matches(const Tensor *got, const char *name, int tol)
 {
     Tensor *want = testutil_fixture(FIXTURE, name);
@@ -165,7 +157,7 @@ START_TEST(test_case_matches_torch)
     Tensor *out = c->fn(in);
     assert_matches(out, c->name, c->value_tol);
     ck_assert_msg(out->requires_grad, "%s: output does not require grad", c->name);
-    ck_assert_int_eq(tensor_backward(out, seed_like(out)), 0);
+    ck_assert_int_eq(tensor_backward(out, testutil_seed_like(out)), 0);
     for (int i = 0; i < c->n; i++) {
         char name[64];
         snprintf(name, sizeof name, "%s_g%d", c->name, i);
@@ -221,7 +213,7 @@ START_TEST(test_fully_masked_row_is_nan_and_stays_there)
         ck_assert_float_eq(tensor_get(w, IDX(b, 1, 1)), 0.0f);
         for (int64_t j = 0; j < 3; j++) ck_assert(isfinite(tensor_get(w, IDX(b, 2, j))));
     }
-    ck_assert_int_eq(tensor_backward(w, seed_like(w)), 0);
+    ck_assert_int_eq(tensor_backward(w, testutil_seed_like(w)), 0);
     for (int64_t i = 0; i < x->numel; i++) {
         float g = x->grad->data[i];
         ck_assert_msg(isfinite(g), "grad[%lld] = %g", (long long)i, (double)g);
@@ -233,7 +225,7 @@ START_TEST(test_fully_masked_row_is_nan_and_stays_there)
     Tensor *p = tensor_softmax(y, 0);
     ck_assert_float_eq(p->data[1], 0.0f);
     ck_assert_float_eq(p->data[3], 0.0f);
-    ck_assert_int_eq(tensor_backward(p, seed_like(p)), 0);
+    ck_assert_int_eq(tensor_backward(p, testutil_seed_like(p)), 0);
     for (int i = 0; i < 4; i++) ck_assert(isfinite(y->grad->data[i]));
     ck_assert_float_eq(y->grad->data[1], 0.0f);
 }
@@ -291,7 +283,7 @@ START_TEST(test_mask_and_target_get_no_gradient)
     Tensor *x = tensor_requires_grad_(tensor_ones(SHAPE(2, 2)), true);
     Tensor *m = tensor_requires_grad_(tensor_from_data((const float[]){0, 1}, SHAPE(2)), true);
     Tensor *y = tensor_masked_fill(x, m, 7.0f);
-    ck_assert_int_eq(tensor_backward(y, seed_like(y)), 0);
+    ck_assert_int_eq(tensor_backward(y, testutil_seed_like(y)), 0);
     ck_assert_ptr_null(m->grad);
     ck_assert_float_eq(x->grad->data[0], 0.5f);
     ck_assert_float_eq(x->grad->data[1], 0.0f);
@@ -361,9 +353,9 @@ START_TEST(test_gradients_accumulate)
 {
     Tensor *x = tensor_requires_grad_(testutil_fixture(FIXTURE, "x"), true);
     Tensor *y = tensor_softmax(x, 1);
-    ck_assert_int_eq(tensor_backward(y, seed_like(y)), 0);
+    ck_assert_int_eq(tensor_backward(y, testutil_seed_like(y)), 0);
     Tensor *g = tensor_keep(x->grad);
-    ck_assert_int_eq(tensor_backward(y, seed_like(y)), 0);
+    ck_assert_int_eq(tensor_backward(y, testutil_seed_like(y)), 0);
     for (int64_t i = 0; i < g->numel; i++) ck_assert_float_eq(x->grad->data[i], 2 * g->data[i]);
     tensor_free(g);
 }

@@ -98,6 +98,15 @@ static inline Tensor *testutil_fixture(const char *file, const char *name)
     return NULL;
 }
 
+/* The backward seed the fixture scripts use (gen_elementwise.py,
+ * gen_softmax_loss.py): 0.5 + (i % 7) / 8 for element i, row-major. */
+static inline Tensor *testutil_seed_like(const Tensor *t)
+{
+    Tensor *w = tensor_zeros(t->ndim, t->shape);
+    for (int64_t i = 0; i < w->numel; i++) w->data[i] = 0.5f + (float)(i % 7) / 8.0f;
+    return w;
+}
+
 /* Runs a shell command; returns its exit status (-1 when it did not exit)
  * and up to cap - 1 bytes of its stdout in out. */
 static inline int testutil_capture(const char *cmd, char *out, size_t cap)
