@@ -193,7 +193,16 @@ static void gemm_batched(Batch bt, Mat a, Mat b, Mat c, bool accumulate)
     TENSOR__ASSERT(mat_layout(&c, &tc, &g.ldc) && !tc);
     TENSOR__ASSERT(a.rows == c.rows && b.cols == c.cols && a.cols == b.rows);
     int64_t count = tensor__numel(bt.nb, bt.shape);
-    tensor__parallel_for(count, batch_threads(&g, count), gemm_one, &g);
+    int nt = batch_threads(&g, count);
+    if (nt == 1 && tensor__sgemm_tiny(c.rows, c.cols, a.cols)) {
+        tensor__sgemm_tiny_batch(&(SgemmBatch){
+            .ta = g.ta, .tb = g.tb, .m = c.rows, .n = c.cols, .k = a.cols, .lda = g.lda,
+            .ldb = g.ldb, .ldc = g.ldc, .alpha = 1.0f, .beta = g.beta, .a = a.data,
+            .b = b.data, .c = c.data, .nb = bt.nb, .shape = bt.shape, .sa = a.bs, .sb = b.bs,
+            .sc = c.bs});
+        return;
+    }
+    tensor__parallel_for(count, nt, gemm_one, &g);
 }
 
 /* ---- matmul -------------------------------------------------------------- */

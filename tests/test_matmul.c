@@ -505,6 +505,86 @@ START_TEST(test_sgemm_large_k_and_nan_c)
 }
 END_TEST
 
+/* One batch of tiny products, shape (2, 3), against double precision: A
+ * broadcast over batch dim 0, B over dim 1, and C either one per product
+ * (beta = 0) or, when c_sum, shared along dim 1 (beta = 1: the three
+ * products add into it in turn).  Bound as check_sgemm's, with the length
+ * of the whole sum. */
+static void check_tiny_batch(bool ta, bool tb, int64_t m, int64_t n, int64_t k, bool c_sum)
+{
+    int64_t lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, ldc = n + 1;
+    int64_t asz = (ta ? k : m) * lda, bsz = (tb ? n : k) * ldb, csz = m * ldc;
+    int64_t shape[2] = {2, 3}, sa[2] = {0, asz}, sb[2] = {bsz, 0};
+    int64_t sc[2] = {c_sum ? csz : 3 * csz, c_sum ? 0 : csz};
+    Tensor *a = pattern(tensor_empty(SHAPE(3, asz)), 7 + (uint64_t)m);
+    Tensor *b = pattern(tensor_empty(SHAPE(2, bsz)), 9 + (uint64_t)n);
+    Tensor *c = pattern(tensor_empty(SHAPE(6, csz)), 11 + (uint64_t)k);
+    Tensor *c0 = tensor_empty(c->ndim, c->shape);
+    tensor_copy_(c0, c);
+    float beta = c_sum ? 1.0f : 0.0f;
+    if (!tensor__sgemm_tiny(m, n, k)) ck_abort_msg("%lldx%lldx%lld is not tiny", (long long)m,
+                                                   (long long)n, (long long)k);
+    tensor__sgemm_tiny_batch(&(SgemmBatch){
+        .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
+        .alpha = 1.0f, .beta = beta, .a = a->data, .b = b->data, .c = c->data, .nb = 2,
+        .shape = shape, .sa = sa, .sb = sb, .sc = sc});
+    for (int64_t e0 = 0; e0 < 2; e0++)
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < ldc; j++) {
+                int64_t at = e0 * sc[0] + i * ldc + j;
+                double ref = c_sum ? c0->data[at] : 0, mag = fabs(ref);
+                for (int64_t e1 = 0; e1 < 3 && j < n; e1++) {
+                    const float *ae = a->data + e1 * sa[1], *be = b->data + e0 * sb[0];
+                    for (int64_t p = 0; p < k; p++) {
+                        double x = ta ? ae[p * lda + i] : ae[i * lda + p];
+                        double y = tb ? be[j * ldb + p] : be[p * ldb + j];
+                        ref += x * y;
+                        mag += fabs(x * y);
+                    }
+                    if (!c_sum) {
+                        double got = c->data[at + e1 * sc[1]];
+                        if (fabs(got - ref) > (double)(k + 2) * 0x1.0p-24 * mag)
+                            ck_abort_msg(
+                                "tiny ta=%d tb=%d %lldx%lldx%lld [%lld,%lld][%lld][%lld]: "
+                                "%.9g, want %.9g", ta, tb, (long long)m, (long long)n,
+                                (long long)k, (long long)e0, (long long)e1, (long long)i,
+                                (long long)j, got, ref);
+                        ref = mag = 0;
+                    }
+                }
+                if (j >= n) {   /* the padding between rows of C is never written */
+                    for (int64_t e1 = 0; e1 < (c_sum ? 1 : 3); e1++)
+                        if (c->data[at + e1 * sc[1]] != c0->data[at + e1 * sc[1]])
+                            ck_abort_msg("tiny %lldx%lldx%lld wrote C's padding", (long long)m,
+                                         (long long)n, (long long)k);
+                } else if (c_sum) {
+                    if (fabs(c->data[at] - ref) > (double)(3 * k + 2) * 0x1.0p-24 * mag)
+                        ck_abort_msg("tiny sum ta=%d tb=%d %lldx%lldx%lld: %.9g, want %.9g", ta, tb,
+                                     (long long)m, (long long)n, (long long)k, c->data[at], ref);
+                }
+            }
+}
+
+/* Every m, n, k in 1..16, for each layout (_i: ta, tb) and instruction set. */
+START_TEST(test_sgemm_tiny_batches)
+{
+    bool ta = _i & 1, tb = _i >> 1;
+    for (int isa = TENSOR__SGEMM_PORTABLE; isa <= TENSOR__SGEMM_AVX512; isa++) {
+        if (tensor__sgemm_set_isa(isa) != isa) continue;
+        for (int64_t m = 1; m <= 16; m++) {
+            TensorScope *scope = tensor_scope_begin();
+            for (int64_t n = 1; n <= 16; n++)
+                for (int64_t k = 1; k <= 16; k++) {
+                    check_tiny_batch(ta, tb, m, n, k, false);
+                    check_tiny_batch(ta, tb, m, n, k, true);
+                }
+            tensor_scope_end(scope);
+        }
+    }
+    tensor__sgemm_set_isa(-1);
+}
+END_TEST
+
 static Suite *matmul_suite(void)
 {
     Suite *s = suite_create("matmul");
@@ -540,6 +620,7 @@ static Suite *matmul_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_sgemm_sizes, 0, 20);
     tcase_add_test(tc, test_sgemm_large_k_and_nan_c);
+    tcase_add_loop_test(tc, test_sgemm_tiny_batches, 0, 4);
     suite_add_tcase(s, tc);
     return s;
 }

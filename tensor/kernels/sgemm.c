@@ -40,6 +40,7 @@
 #include "threads.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #ifdef ATTOGRAD_HAVE_BLAS
 #include <cblas.h>
@@ -102,6 +103,134 @@ static void small_portable(SMALL_ARGS) { small_body(SMALL_PASS); }
 __attribute__((target("avx2,fma"))) static void small_fma(SMALL_ARGS)
 {
     small_body(SMALL_PASS);
+}
+#endif
+
+/* ---- tiny products ------------------------------------------------------------ */
+
+/* Products with op(B) at most TINY_N columns wide and TINY_K deep (the
+ * attention of the book's toy task: 6x2 @ 2x6, 48x3 @ 3x2).  op(B) is copied
+ * once into a k x W block zero-padded to W = 4, 8 or 16 columns, so that
+ * each row of C is W accumulators the compiler keeps in vector registers,
+ * with no loop remainder; A is read in place.  A batch of them is one call:
+ * no dispatch per product, and a broadcast B is copied once.  Each element
+ * of C is summed in order p = 0 .. k-1, as on the plain loop, so the two
+ * give the same bits. */
+enum { TINY_N = 16, TINY_K = 64, TINY_M = 256 };
+
+bool tensor__sgemm_tiny(int64_t m, int64_t n, int64_t k)
+{
+    return m <= TINY_M && n <= TINY_N && k <= TINY_K;
+}
+
+static inline __attribute__((always_inline)) void
+tiny_pack_b(int w, bool tb, int64_t n, int64_t k, const float *b, int64_t ldb, float *bb)
+{
+    for (int64_t p = 0; p < k; p++, bb += w) {
+        for (int64_t j = 0; j < n; j++) bb[j] = tb ? b[j * ldb + p] : b[p * ldb + j];
+        for (int64_t j = n; j < w; j++) bb[j] = 0;
+    }
+}
+
+/* Vectors of w floats (GCC's and clang's vector extension): a row of C's
+ * accumulators stays in registers, which an array indexed by the run-time
+ * n would not. */
+typedef float Tiny4 __attribute__((vector_size(16)));
+typedef float Tiny8 __attribute__((vector_size(32)));
+typedef float Tiny16 __attribute__((vector_size(64)));
+
+/* Row i of C from its W accumulators: only the first n are C's. */
+static inline __attribute__((always_inline)) void
+tiny_store(const SgemmBatch *g, const float *out, float *ci)
+{
+    if (g->beta == 0)
+        for (int64_t j = 0; j < g->n; j++) ci[j] = g->alpha * out[j];
+    else
+        for (int64_t j = 0; j < g->n; j++) ci[j] = g->alpha * out[j] + g->beta * ci[j];
+}
+
+/* C = alpha * op(A) @ Bpad + beta * C, Bpad k x W from tiny_pack_b, R rows
+ * of C at a time: R independent chains of FMAs, so that one's latency
+ * hides behind the others. */
+#define TINY_ROWS(W)                                                                  \
+    static inline __attribute__((always_inline)) void tiny_block##W(                   \
+        int r, const SgemmBatch *g, const float *a, const float *bb, float *c)         \
+    {                                                                                  \
+        int64_t row = g->ta ? 1 : g->lda, step = g->ta ? g->lda : 1;                   \
+        Tiny##W acc[4] = {{0}}, bp;                                                    \
+        for (int64_t p = 0; p < g->k; p++) {                                           \
+            memcpy(&bp, bb + p * W, sizeof bp);                                        \
+            for (int i = 0; i < r; i++) acc[i] += a[i * row + p * step] * bp;          \
+        }                                                                              \
+        for (int i = 0; i < r; i++) {                                                  \
+            float out[W];                                                              \
+            memcpy(out, &acc[i], sizeof out);                                          \
+            tiny_store(g, out, c + i * g->ldc);                                        \
+        }                                                                              \
+    }                                                                                  \
+    static inline __attribute__((always_inline)) void tiny_rows##W(                    \
+        const SgemmBatch *g, const float *a, const float *bb, float *c)                \
+    {                                                                                  \
+        int64_t row = g->ta ? 1 : g->lda, i = 0;                                       \
+        for (; i + 4 <= g->m; i += 4) tiny_block##W(4, g, a + i * row, bb, c + i * g->ldc); \
+        if (i + 2 <= g->m) {                                                           \
+            tiny_block##W(2, g, a + i * row, bb, c + i * g->ldc);                      \
+            i += 2;                                                                    \
+        }                                                                              \
+        if (i < g->m) tiny_block##W(1, g, a + i * row, bb, c + i * g->ldc);            \
+    }
+TINY_ROWS(4)
+TINY_ROWS(8)
+TINY_ROWS(16)
+#undef TINY_ROWS
+
+/* The whole batch at width w: an odometer over the batch dims moves the
+ * three pointers; B is packed again only when its pointer moves. */
+static inline __attribute__((always_inline)) void tiny_batch(int w, const SgemmBatch *g)
+{
+    float bb[TINY_K * TINY_N];
+    int64_t idx[SGEMM_MAX_BATCH] = {0}, oa = 0, ob = 0, oc = 0, packed = -1;
+    for (;;) {
+        if (ob != packed) {
+            tiny_pack_b(w, g->tb, g->n, g->k, g->b + ob, g->ldb, bb);
+            packed = ob;
+        }
+        if (w == 4)
+            tiny_rows4(g, g->a + oa, bb, g->c + oc);
+        else if (w == 8)
+            tiny_rows8(g, g->a + oa, bb, g->c + oc);
+        else
+            tiny_rows16(g, g->a + oa, bb, g->c + oc);
+        int d = g->nb - 1;
+        for (; d >= 0; d--) {
+            oa += g->sa[d];
+            ob += g->sb[d];
+            oc += g->sc[d];
+            if (++idx[d] < g->shape[d]) break;
+            oa -= g->sa[d] * idx[d];
+            ob -= g->sb[d] * idx[d];
+            oc -= g->sc[d] * idx[d];
+            idx[d] = 0;
+        }
+        if (d < 0) return;
+    }
+}
+
+static inline __attribute__((always_inline)) void tiny_dispatch(const SgemmBatch *g)
+{
+    if (g->n <= 4)
+        tiny_batch(4, g);
+    else if (g->n <= 8)
+        tiny_batch(8, g);
+    else
+        tiny_batch(16, g);
+}
+
+static void tiny_portable(const SgemmBatch *g) { tiny_dispatch(g); }
+#if SGEMM_X86
+__attribute__((target("avx2,fma"))) static void tiny_fma(const SgemmBatch *g)
+{
+    tiny_dispatch(g);
 }
 #endif
 
@@ -397,6 +526,21 @@ static bool blas_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float 
 #else
 void tensor__sgemm_set_blas(bool on) { (void)on; }
 #endif
+
+void tensor__sgemm_tiny_batch(const SgemmBatch *g)
+{
+    TENSOR__ASSERT(tensor__sgemm_tiny(g->m, g->n, g->k) && g->nb <= SGEMM_MAX_BATCH);
+    if (g->m <= 0 || g->n <= 0) return;
+    for (int d = 0; d < g->nb; d++)
+        if (g->shape[d] <= 0) return;
+#if SGEMM_X86
+    if (current_isa()->fma) {
+        tiny_fma(g);
+        return;
+    }
+#endif
+    tiny_portable(g);
+}
 
 void tensor__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta,

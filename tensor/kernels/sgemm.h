@@ -20,6 +20,26 @@ void tensor__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                    float *c, int64_t ldc);
 
+/* A batch of products C = alpha * op(A) @ op(B) + beta * C, one per index
+ * of the batch dims (outermost first); element strides per batch dim move
+ * each operand (0: broadcast; for C, the products add into one C in turn,
+ * which needs beta = 1). */
+enum { SGEMM_MAX_BATCH = 8 };
+typedef struct {
+    bool ta, tb;
+    int64_t m, n, k, lda, ldb, ldc;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    int nb;
+    const int64_t *shape, *sa, *sb, *sc;
+} SgemmBatch;
+
+/* Whether tensor__sgemm_tiny_batch takes m x n x k products: m, n and k
+ * at most 256, 16 and 64.  It runs on the calling thread. */
+bool tensor__sgemm_tiny(int64_t m, int64_t n, int64_t k);
+void tensor__sgemm_tiny_batch(const SgemmBatch *g);
+
 /* How many threads should share a batch of count independent m x n x k
  * products, each computed by tensor__sgemm on one thread: 1 when the
  * products are large enough to be threaded one by one, or all too small. */
