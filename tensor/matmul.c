@@ -267,16 +267,11 @@ void matmul_backward(TensorNode *node, const Tensor *dc)
     Batch bt;
     TENSOR__ASSERT(broadcast_batch(a, b, &bt) == 0);
     Mat g = mat_dense(tensor__contiguous_data(dc), rows_of(a), cols_of(b), &bt);
-    if (node->inputs[0]->requires_grad) {
-        Tensor *da = tensor_zeros(a->ndim, a->shape);
-        gemm_batched(bt, g, mat_t(mat_of(b, false, &bt)), mat_of(da, true, &bt), true);
-        tensor__accumulate_grad(node->inputs[0], da);
-    }
-    if (node->inputs[1]->requires_grad) {
-        Tensor *db = tensor_zeros(b->ndim, b->shape);
-        gemm_batched(bt, mat_t(mat_of(a, true, &bt)), g, mat_of(db, false, &bt), true);
-        tensor__accumulate_grad(node->inputs[1], db);
-    }
+    /* The products add straight into the inputs' gradients (contiguous,
+     * of the inputs' shapes), with no temporary to add afterwards. */
+    Tensor *da = tensor__grad_buffer(node->inputs[0]), *db = tensor__grad_buffer(node->inputs[1]);
+    if (da) gemm_batched(bt, g, mat_t(mat_of(b, false, &bt)), mat_of(da, true, &bt), true);
+    if (db) gemm_batched(bt, mat_t(mat_of(a, true, &bt)), g, mat_of(db, false, &bt), true);
 }
 
 /* ---- linear -------------------------------------------------------------- */
@@ -351,19 +346,17 @@ void linear_backward(TensorNode *node, const Tensor *dy)
     memcpy(bt.shape, x->shape, (size_t)bt.nb * sizeof *bt.shape);
     const float *dyd = tensor__contiguous_data(dy);
     Mat g = mat_dense(dyd, rows_of(x), nout, &bt);
-    if (node->inputs[0]->requires_grad) {
-        Tensor *dx = tensor_zeros(x->ndim, x->shape);
-        gemm_batched(bt, g, mat_of(w, true, &bt), mat_of(dx, true, &bt), true);
-        tensor__accumulate_grad(node->inputs[0], dx);
-    }
-    if (node->inputs[1]->requires_grad) {
-        Tensor *dw = tensor_zeros(2, w->shape);
-        gemm_batched(bt, mat_t(g), mat_of(x, true, &bt), mat_of(dw, true, &bt), true);
-        tensor__accumulate_grad(node->inputs[1], dw);
-    }
-    if (node->n_inputs == 3 && node->inputs[2]->requires_grad) {
-        Tensor *db = tensor_zeros(1, &nout);
-        for (int64_t i = 0; i < dy->numel; i++) db->data[i % nout] += dyd[i];
-        tensor__accumulate_grad(node->inputs[2], db);
+    /* Straight into the inputs' gradients, as in matmul_backward. */
+    Tensor *dx = tensor__grad_buffer(node->inputs[0]), *dw = tensor__grad_buffer(node->inputs[1]);
+    if (dx) gemm_batched(bt, g, mat_of(w, true, &bt), mat_of(dx, true, &bt), true);
+    if (dw) gemm_batched(bt, mat_t(g), mat_of(x, true, &bt), mat_of(dw, true, &bt), true);
+    Tensor *db = node->n_inputs == 3 ? tensor__grad_buffer(node->inputs[2]) : NULL;
+    if (db) {
+        /* summed in a float per element first, in row order, as before */
+        float *sum = tensor__scratch((size_t)nout * sizeof *sum);
+        memset(sum, 0, (size_t)nout * sizeof *sum);
+        for (int64_t i = 0; i < dy->numel; i += nout)
+            for (int64_t j = 0; j < nout; j++) sum[j] += dyd[i + j];
+        for (int64_t j = 0; j < nout; j++) db->data[j] += sum[j];
     }
 }
