@@ -126,10 +126,9 @@ bool tensor__sgemm_tiny(int64_t m, int64_t n, int64_t k)
 static inline __attribute__((always_inline)) void
 tiny_pack_b(int w, bool tb, int64_t n, int64_t k, const float *b, int64_t ldb, float *bb)
 {
-    for (int64_t p = 0; p < k; p++, bb += w) {
-        for (int64_t j = 0; j < n; j++) bb[j] = tb ? b[j * ldb + p] : b[p * ldb + j];
-        for (int64_t j = n; j < w; j++) bb[j] = 0;
-    }
+    /* to the constant w, as in tiny_store: no call to memcpy per row */
+    for (int64_t p = 0; p < k; p++, bb += w)
+        for (int j = 0; j < w; j++) bb[j] = j >= n ? 0.0f : tb ? b[j * ldb + p] : b[p * ldb + j];
 }
 
 /* Vectors of w floats (GCC's and clang's vector extension): a row of C's
@@ -139,14 +138,19 @@ typedef float Tiny4 __attribute__((vector_size(16)));
 typedef float Tiny8 __attribute__((vector_size(32)));
 typedef float Tiny16 __attribute__((vector_size(64)));
 
-/* Row i of C from its W accumulators: only the first n are C's. */
+/* Row i of C from its w accumulators: only the first n are C's.  The loop
+ * runs to the constant w, so that it unrolls into tests on n; one to n
+ * would be vectorised, with run-time checks that cost more than the row. */
 static inline __attribute__((always_inline)) void
-tiny_store(const SgemmBatch *g, const float *out, float *ci)
+tiny_store(int w, const SgemmBatch *g, const float *out, float *ci)
 {
-    if (g->beta == 0)
-        for (int64_t j = 0; j < g->n; j++) ci[j] = g->alpha * out[j];
-    else
-        for (int64_t j = 0; j < g->n; j++) ci[j] = g->alpha * out[j] + g->beta * ci[j];
+    if (g->beta == 0) {
+        for (int j = 0; j < w; j++)
+            if (j < g->n) ci[j] = g->alpha * out[j];
+    } else {
+        for (int j = 0; j < w; j++)
+            if (j < g->n) ci[j] = g->alpha * out[j] + g->beta * ci[j];
+    }
 }
 
 /* C = alpha * op(A) @ Bpad + beta * C, Bpad k x W from tiny_pack_b, R rows
@@ -165,7 +169,7 @@ tiny_store(const SgemmBatch *g, const float *out, float *ci)
         for (int i = 0; i < r; i++) {                                                  \
             float out[W];                                                              \
             memcpy(out, &acc[i], sizeof out);                                          \
-            tiny_store(g, out, c + i * g->ldc);                                        \
+            tiny_store(W, g, out, c + i * g->ldc);                                           \
         }                                                                              \
     }                                                                                  \
     static inline __attribute__((always_inline)) void tiny_rows##W(                    \
