@@ -138,45 +138,50 @@ typedef float Tiny4 __attribute__((vector_size(16)));
 typedef float Tiny8 __attribute__((vector_size(32)));
 typedef float Tiny16 __attribute__((vector_size(64)));
 
-/* Row i of C from its w accumulators: only the first n are C's.  The loop
- * runs to the constant w, so that it unrolls into tests on n; one to n
- * would be vectorised, with run-time checks that cost more than the row. */
-static inline __attribute__((always_inline)) void
-tiny_store(int w, const SgemmBatch *g, const float *out, float *ci)
-{
-    if (g->beta == 0) {
-        for (int j = 0; j < w; j++)
-            if (j < g->n) ci[j] = g->alpha * out[j];
-    } else {
-        for (int j = 0; j < w; j++)
-            if (j < g->n) ci[j] = g->alpha * out[j] + g->beta * ci[j];
-    }
-}
+/* Row i of C from its accumulators acc (a vector of w floats): only the
+ * first n are C's.  The loop runs to the constant w, so that it unrolls
+ * into tests on n; one to n would be vectorised, with run-time checks that
+ * cost more than the row. */
+#define TINY_STORE(w, g, acc, ci)                                                     \
+    do {                                                                               \
+        if ((g)->beta == 0) {                                                          \
+            for (int j_ = 0; j_ < (w); j_++)                                           \
+                if (j_ < (g)->n) (ci)[j_] = (g)->alpha * (acc)[j_];                    \
+        } else {                                                                       \
+            for (int j_ = 0; j_ < (w); j_++)                                           \
+                if (j_ < (g)->n) (ci)[j_] = (g)->alpha * (acc)[j_] + (g)->beta * (ci)[j_]; \
+        }                                                                              \
+    } while (0)
 
-/* C = alpha * op(A) @ Bpad + beta * C, Bpad k x W from tiny_pack_b, R rows
- * of C at a time: R independent chains of FMAs, so that one's latency
- * hides behind the others. */
+/* C = alpha * op(A) @ Bpad + beta * C, Bpad k x W from tiny_pack_b, r <= 4
+ * rows of C at a time: r independent chains of FMAs, so that one's latency
+ * hides behind the others.  Named accumulators, not an array, so that they
+ * stay in registers. */
 #define TINY_ROWS(W)                                                                  \
     static inline __attribute__((always_inline)) void tiny_block##W(                   \
         int r, const SgemmBatch *g, const float *a, const float *bb, float *c)         \
     {                                                                                  \
         int64_t row = g->ta ? 1 : g->lda, step = g->ta ? g->lda : 1;                   \
-        Tiny##W acc[4] = {{0}}, bp;                                                    \
+        Tiny##W acc0 = {0}, acc1 = {0}, acc2 = {0}, acc3 = {0}, bp;                    \
         for (int64_t p = 0; p < g->k; p++) {                                           \
+            const float *ap = a + p * step;                                            \
             memcpy(&bp, bb + p * W, sizeof bp);                                        \
-            for (int i = 0; i < r; i++) acc[i] += a[i * row + p * step] * bp;          \
+            acc0 += ap[0] * bp;                                                        \
+            if (r > 1) acc1 += ap[row] * bp;                                           \
+            if (r > 2) acc2 += ap[2 * row] * bp;                                       \
+            if (r > 3) acc3 += ap[3 * row] * bp;                                       \
         }                                                                              \
-        for (int i = 0; i < r; i++) {                                                  \
-            float out[W];                                                              \
-            memcpy(out, &acc[i], sizeof out);                                          \
-            tiny_store(W, g, out, c + i * g->ldc);                                           \
-        }                                                                              \
+        TINY_STORE(W, g, acc0, c);                                                     \
+        if (r > 1) TINY_STORE(W, g, acc1, c + g->ldc);                                 \
+        if (r > 2) TINY_STORE(W, g, acc2, c + 2 * g->ldc);                             \
+        if (r > 3) TINY_STORE(W, g, acc3, c + 3 * g->ldc);                             \
     }                                                                                  \
     static inline __attribute__((always_inline)) void tiny_rows##W(                    \
         const SgemmBatch *g, const float *a, const float *bb, float *c)                \
     {                                                                                  \
         int64_t row = g->ta ? 1 : g->lda, i = 0;                                       \
-        for (; i + 4 <= g->m; i += 4) tiny_block##W(4, g, a + i * row, bb, c + i * g->ldc); \
+        for (; i + 4 <= g->m; i += 4)                                                  \
+            tiny_block##W(4, g, a + i * row, bb, c + i * g->ldc);                      \
         if (i + 2 <= g->m) {                                                           \
             tiny_block##W(2, g, a + i * row, bb, c + i * g->ldc);                      \
             i += 2;                                                                    \
@@ -190,8 +195,12 @@ TINY_ROWS(16)
 
 /* The whole batch at width w: an odometer over the batch dims moves the
  * three pointers; B is packed again only when its pointer moves. */
-static inline __attribute__((always_inline)) void tiny_batch(int w, const SgemmBatch *g)
+static inline __attribute__((always_inline)) void tiny_batch(int w, const SgemmBatch *caller)
 {
+    /* A local copy, whose alpha and beta no store to C can change: they
+     * stay in registers instead of being read again after each store. */
+    SgemmBatch local = *caller;
+    const SgemmBatch *g = &local;
     float bb[TINY_K * TINY_N];
     int64_t idx[SGEMM_MAX_BATCH] = {0}, oa = 0, ob = 0, oc = 0, packed = -1;
     for (;;) {
