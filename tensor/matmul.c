@@ -176,32 +176,36 @@ static void gemm_one(void *ctx, int64_t e, int worker)
 
 /* Threads for the loop over the batch: several when each product writes
  * its own C and the products are too small to be threaded one by one. */
-static int batch_threads(const BatchedGemm *g, int64_t count)
+static int batch_threads(const Batch *bt, const Mat *c, int64_t k, int64_t count)
 {
-    for (int d = 0; d < g->bt.nb; d++)
-        if (g->c.bs[d] == 0 && g->bt.shape[d] != 1) return 1;   /* products sum into one C */
-    return tensor__sgemm_batch_threads(count, g->c.rows, g->c.cols, g->a.cols);
+    for (int d = 0; d < bt->nb; d++)
+        if (c->bs[d] == 0 && bt->shape[d] != 1) return 1;   /* products sum into one C */
+    return tensor__sgemm_batch_threads(count, c->rows, c->cols, k);
 }
 
-/* c = a @ b, or c += a @ b when accumulate, for every batch index. */
+/* c = a @ b, or c += a @ b when accumulate, for every batch index.  A
+ * batch of tiny products is one call to the kernel, described in place:
+ * no copy of the operands' descriptions, no dispatch per product. */
 static void gemm_batched(Batch bt, Mat a, Mat b, Mat c, bool accumulate)
 {
     fold(&bt, &a, &b, &c);
-    BatchedGemm g = {.bt = bt, .a = a, .b = b, .c = c, .beta = accumulate ? 1.0f : 0.0f};
-    bool tc;
-    TENSOR__ASSERT(mat_layout(&a, &g.ta, &g.lda) && mat_layout(&b, &g.tb, &g.ldb));
-    TENSOR__ASSERT(mat_layout(&c, &tc, &g.ldc) && !tc);
+    bool ta, tb, tc;
+    int64_t lda, ldb, ldc;
+    TENSOR__ASSERT(mat_layout(&a, &ta, &lda) && mat_layout(&b, &tb, &ldb));
+    TENSOR__ASSERT(mat_layout(&c, &tc, &ldc) && !tc);
     TENSOR__ASSERT(a.rows == c.rows && b.cols == c.cols && a.cols == b.rows);
+    float beta = accumulate ? 1.0f : 0.0f;
     int64_t count = tensor__numel(bt.nb, bt.shape);
-    int nt = batch_threads(&g, count);
+    int nt = batch_threads(&bt, &c, a.cols, count);
     if (nt == 1 && tensor__sgemm_tiny(c.rows, c.cols, a.cols)) {
         tensor__sgemm_tiny_batch(&(SgemmBatch){
-            .ta = g.ta, .tb = g.tb, .m = c.rows, .n = c.cols, .k = a.cols, .lda = g.lda,
-            .ldb = g.ldb, .ldc = g.ldc, .alpha = 1.0f, .beta = g.beta, .a = a.data,
-            .b = b.data, .c = c.data, .nb = bt.nb, .shape = bt.shape, .sa = a.bs, .sb = b.bs,
-            .sc = c.bs});
+            .ta = ta, .tb = tb, .m = c.rows, .n = c.cols, .k = a.cols, .lda = lda,
+            .ldb = ldb, .ldc = ldc, .alpha = 1.0f, .beta = beta, .a = a.data, .b = b.data,
+            .c = c.data, .nb = bt.nb, .shape = bt.shape, .sa = a.bs, .sb = b.bs, .sc = c.bs});
         return;
     }
+    BatchedGemm g = {.bt = bt, .a = a, .b = b, .c = c, .ta = ta, .tb = tb, .lda = lda,
+                     .ldb = ldb, .ldc = ldc, .beta = beta};
     tensor__parallel_for(count, nt, gemm_one, &g);
 }
 
