@@ -116,11 +116,13 @@ __attribute__((target("avx2,fma"))) static void small_fma(SMALL_ARGS)
  * no dispatch per product, and a broadcast B is copied once.  Each element
  * of C is summed in order p = 0 .. k-1, as on the plain loop, so the two
  * give the same bits. */
-enum { TINY_N = 16, TINY_K = 64, TINY_M = 256 };
+/* TINY_MNK: above it the blocked AVX-512 kernel wins (measured: a head's
+ * 64x16 @ 16x64 and 64x64 @ 64x16 of the T = 64 multi-head bench). */
+enum { TINY_N = 16, TINY_K = 64, TINY_M = 256, TINY_MNK = 16 * 16 * 16 };
 
 bool tensor__sgemm_tiny(int64_t m, int64_t n, int64_t k)
 {
-    return m <= TINY_M && n <= TINY_N && k <= TINY_K;
+    return m <= TINY_M && n <= TINY_N && k <= TINY_K && m * n * k <= TINY_MNK;
 }
 
 static inline __attribute__((always_inline)) void

@@ -36,7 +36,7 @@ typedef struct {
 } SgemmBatch;
 
 /* Whether tensor__sgemm_tiny_batch takes m x n x k products: m, n and k
- * at most 256, 16 and 64.  It runs on the calling thread. */
+ * at most 256, 16 and 64, and m * n * k at most 16^3.  It runs on the calling thread. */
 bool tensor__sgemm_tiny(int64_t m, int64_t n, int64_t k);
 void tensor__sgemm_tiny_batch(const SgemmBatch *g);
 
