@@ -408,17 +408,6 @@ START_TEST(test_summary_is_short)
 }
 END_TEST
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 START_TEST(test_dot_flag_writes_the_graph)
 {
     char args[256], out[4096], path[128];
@@ -426,7 +415,7 @@ START_TEST(test_dot_flag_writes_the_graph)
     snprintf(args, sizeof args, "--summary --dot %s.dot", path);
     ck_assert_int_eq(run_example(args, out, sizeof out), 0);
     strcat(path, ".dot");
-    const char *text = slurp(path);
+    const char *text = testutil_read_text(path);
     ck_assert(strstr(text, "// 13 tensors, 14 edges") != NULL);
     ck_assert_int_eq(count(text, "grad norm"), 12);
     remove(path);
@@ -446,7 +435,7 @@ START_TEST(test_dot_flag_renders_png_or_says_how)
     snprintf(cmd, sizeof cmd, "%s%s/examples/backprop_attention --summary --dot %s 2>&1", path_env,
              ATTOGRAD_BUILD_DIR, png);
     ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
-    ck_assert(strstr(slurp(dot), "digraph attograd {") != NULL);
+    ck_assert(strstr(testutil_read_text(dot), "digraph attograd {") != NULL);
     if (_i == 0 && have_dot) {
         ck_assert(strstr(out, "graph: ") != NULL && strstr(out, png) != NULL);
         FILE *f = fopen(png, "rb");

@@ -68,17 +68,6 @@ START_TEST(test_memory_flat_over_many_steps)
 }
 END_TEST
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 START_TEST(test_self_attention_prints_the_book)
 {
     static const char *seeds[] = {"", " --seed 42"};
@@ -88,7 +77,7 @@ START_TEST(test_self_attention_prints_the_book)
     snprintf(cmd, sizeof cmd, "%s/examples/self_attention%s", ATTOGRAD_BUILD_DIR, seeds[_i]);
     ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
     snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, files[_i]);
-    const char *expected = read_file(path);
+    const char *expected = testutil_read_text(path);
     ck_assert_str_eq(out, expected);
 }
 END_TEST
@@ -125,7 +114,7 @@ START_TEST(test_train_writes_csv)
              ATTOGRAD_BUILD_DIR, csv);
     ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
     ck_assert(strstr(out, "v2: final loss") != NULL);
-    const char *text = read_file(csv);
+    const char *text = testutil_read_text(csv);
     ck_assert(strncmp(text, "step,loss\n1,", 12) == 0);
     int lines = 0;
     for (const char *p = text; *p; p++) lines += *p == '\n';

@@ -107,6 +107,18 @@ static inline Tensor *testutil_seed_like(const Tensor *t)
     return w;
 }
 
+/* The first 64 KiB of a text file, in a static buffer (the next call reuses it). */
+static inline char *testutil_read_text(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
 /* Runs a shell command; returns its exit status (-1 when it did not exit)
  * and up to cap - 1 bytes of its stdout in out. */
 static inline int testutil_capture(const char *cmd, char *out, size_t cap)
