@@ -3,6 +3,8 @@
 Shared by the fixture generators in this folder.  v1 and v2 transpose the
 last two dims of keys (instead of .T) so that they also accept a batch.
 """
+import math
+
 import torch
 import torch.nn as nn
 
@@ -112,6 +114,13 @@ class MultiHeadAttention(nn.Module):
         context_vec = (attn_weights @ values).transpose(1, 2)
         context_vec = context_vec.contiguous().view(b, num_tokens, self.d_out)
         return self.out_proj(context_vec)
+
+
+def backward_weights(shape):
+    """The backward seed of the fixture scripts: 0.5 + (i % 7) / 8 for element i
+    (tests/testutil.h's testutil_seed_like)."""
+    n = math.prod(shape)
+    return torch.tensor([0.5 + (i % 7) / 8 for i in range(n)]).reshape(shape)
 
 
 def write_tensor(f, name, t):

@@ -13,8 +13,11 @@ order (the test builds the same W).  The CASES table below and the one in
 tests/test_elementwise.c list the same cases in the same words.
 """
 import math
+import sys
 
 import torch
+
+from book_ch03 import backward_weights, write_tensor
 
 torch.manual_seed(2024)
 
@@ -143,18 +146,8 @@ GRAD_FN_NAMES = {
 }
 
 
-def weights(shape):
-    n = math.prod(shape)
-    return torch.tensor([0.5 + (i % 7) / 8 for i in range(n)]).reshape(shape)
-
-
 def emit(name, t):
-    t = t.detach().contiguous()
-    assert t.dtype == torch.float32, name
-    print(" ".join(["@" + name] + [str(d) for d in t.shape]))
-    vals = ["%.9g" % v for v in t.reshape(-1).tolist()]
-    for i in range(0, len(vals), 8):
-        print(" ".join(vals[i:i + 8]))
+    write_tensor(sys.stdout, name, t)
 
 
 def main():
@@ -168,7 +161,7 @@ def main():
             assert out.grad_fn.name() == GRAD_FN_NAMES[name], (name, out.grad_fn.name())
         emit(name, out)
         if grad:
-            out.backward(weights(out.shape))
+            out.backward(backward_weights(out.shape))
             for i, t in enumerate(ins):
                 emit("%s_g%d" % (name, i), t.grad)
 

@@ -14,9 +14,11 @@ takes float tensors) and turned into bool / long tensors here.  The CASES
 table below and the one in tests/test_softmax_loss.c list the same cases in
 the same words.
 """
-import math
+import sys
 
 import torch
+
+from book_ch03 import backward_weights, write_tensor
 
 torch.manual_seed(2024)
 
@@ -141,18 +143,8 @@ GRAD_FN_NAMES = {
 }
 
 
-def weights(shape):
-    n = math.prod(shape)
-    return torch.tensor([0.5 + (i % 7) / 8 for i in range(n)]).reshape(shape)
-
-
 def emit(name, t):
-    t = t.detach().contiguous()
-    assert t.dtype == torch.float32, name
-    print(" ".join(["@" + name] + [str(d) for d in t.shape]))
-    vals = ["%.9g" % v for v in t.reshape(-1).tolist()]
-    for i in range(0, len(vals), 8):
-        print(" ".join(vals[i:i + 8]))
+    write_tensor(sys.stdout, name, t)
 
 
 def main():
@@ -165,7 +157,7 @@ def main():
         if name in GRAD_FN_NAMES:
             assert out.grad_fn.name() == GRAD_FN_NAMES[name], (name, out.grad_fn.name())
         emit(name, out)
-        out.backward(weights(out.shape))
+        out.backward(backward_weights(out.shape))
         for i, (t, g) in enumerate(zip(ins, grads)):
             if g:
                 emit("%s_g%d" % (name, i), t.grad)
