@@ -26,7 +26,7 @@ done)
 if [ -n "$refs" ]; then echo "$refs"; failed=1; fi
 
 # Public names mentioned anywhere in the docs.
-headers="$root/tensor/tensor.h $root/tensor/internal.h $root/nn/nn.h $root/optim/optim.h"
+headers="$root/tensor/tensor.h $root/tensor/io/safetensors.h $root/tensor/core/internal.h $root/nn/nn.h $root/optim/optim.h"
 names=$(cat "$docs"/*.md | grep -o '\b\(tensor\|nn\|optim\)_[a-z_0-9]*' | sort -u)
 for name in $names; do
     # shellcheck disable=SC2086

@@ -1,6 +1,6 @@
 /*
  * Saving and loading a module's state_dict as safetensors (see nn.h).  The
- * file format and its checks live in tensor/safetensors.c; this file only
+ * file format and its checks live in tensor/io/safetensors.c; this file only
  * lists the module's tensors under their state_dict names.
  */
 #include "nn.h"

@@ -7,7 +7,6 @@
  * addcmul round a*b + c once, as the FMA torch's CPU kernels compile to.
  */
 #include "optim_internal.h"
-#include "tensor/vectorize.h"
 
 #include <math.h>
 
@@ -23,37 +22,10 @@ AdamOptions optim_adamw_defaults(void)
     return a;
 }
 
-/*   p.mul_(1 - lr * weight_decay)                       AdamW only
- *   grad = grad.add(p, alpha=weight_decay)              Adam, if weight_decay != 0
- *   exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
- *   exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
- *   bias_correction1 = 1 - beta1 ** step                (double, per parameter)
- *   bias_correction2 = 1 - beta2 ** step
+/* The scalars of one update, in double as torch computes them in Python:
+ *   bias_correction1 = 1 - beta1 ** step, bias_correction2 = 1 - beta2 ** step
  *   step_size = lr / bias_correction1
- *   denom = (exp_avg_sq.sqrt() / sqrt(bias_correction2)).add_(eps)
- *   p.addcdiv_(exp_avg, denom, value=-step_size) */
-typedef struct {
-    float neg_step_size, bc2_sqrt, decay, wd, beta1, beta2, eps;
-    float one_minus_beta1, one_minus_beta2;
-    bool decoupled, coupled_decay;
-} AdamScalars;
-
-/* One pass over n elements.  fmaf is a libm call in a baseline x86-64
- * build; TENSOR__VECTORIZE makes it one instruction where the CPU has FMA. */
-TENSOR__VECTORIZE static void adam_loop(AdamScalars k, int64_t n, float *w, const float *grad,
-                                        float *m, float *v)
-{
-    for (int64_t j = 0; j < n; j++) {
-        float g = grad[j];
-        if (k.decoupled) w[j] *= k.decay;
-        if (k.coupled_decay) g = fmaf(k.wd, w[j], g);
-        m[j] = fmaf(k.one_minus_beta1, g, m[j] * k.beta1);
-        v[j] = fmaf(k.one_minus_beta2 * g, g, v[j] * k.beta2);
-        float denom = sqrtf(v[j]) / k.bc2_sqrt + k.eps;
-        w[j] += k.neg_step_size * m[j] / denom;
-    }
-}
-
+ * then the elementwise pass (tensor_adam_step_, whose comment has the rule). */
 static int adam_rule(Optimizer *o, int i, bool decoupled)
 {
     const AdamOptions *a = &o->adam;
@@ -62,11 +34,11 @@ static int adam_rule(Optimizer *o, int i, bool decoupled)
     double t = (double)o->param_steps[i];
     double bias_correction1 = 1 - pow(a->beta1, t);
     double bias_correction2 = 1 - pow(a->beta2, t);
-    AdamScalars k = {
+    TensorAdamStep k = {
         .neg_step_size = (float)-(a->lr / bias_correction1),
         .bc2_sqrt = (float)sqrt(bias_correction2),
         .decay = (float)(1 - a->lr * a->weight_decay),
-        .wd = (float)a->weight_decay,
+        .weight_decay = (float)a->weight_decay,
         .beta1 = (float)a->beta1,
         .beta2 = (float)a->beta2,
         .eps = (float)a->eps,
@@ -75,7 +47,7 @@ static int adam_rule(Optimizer *o, int i, bool decoupled)
         .decoupled = decoupled,
         .coupled_decay = !decoupled && a->weight_decay != 0,
     };
-    adam_loop(k, p->numel, p->data, p->grad->data, m->data, v->data);
+    tensor_adam_step_(p, m, v, &k);
     return 0;
 }
 

@@ -39,7 +39,7 @@ static int check_param(const char *op, Tensor *const *params, int i)
     }
     /* A scope's tensor dies with its scope, and the next step would write
      * to freed memory. */
-    if (p->owner) {
+    if (!tensor_is_long_lived(p)) {
         tensor_set_error("%s: parameter %d %s belongs to a scope; parameters must be long-lived "
                          "(tensor_keep or nn_parameter)", op, i, shape);
         return -1;

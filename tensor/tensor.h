@@ -98,6 +98,7 @@ TensorScope *tensor_scope_begin(void);           /* new tensors go here */
 void tensor_scope_end(TensorScope *scope);       /* frees it (and any inner scope) */
 Tensor *tensor_keep(const Tensor *t);            /* long-lived copy: data, requires_grad, name */
 void tensor_free(Tensor *t);                     /* frees a tensor_keep() tensor and its grad */
+bool tensor_is_long_lived(const Tensor *t);      /* made by tensor_keep (not a scope's); false for NULL */
 void tensor_cleanup(void);                       /* frees the root scope and caches */
 size_t tensor_scope_bytes(void);                 /* bytes held by all scopes now */
 
@@ -242,6 +243,22 @@ Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *ge
 Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target);        /* mean */
 Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target); /* (N,C), (N) */
 
+/* ---- Fused optimizer updates (what optim/ steps with) ------------------------ */
+/* One Adam or AdamW update of p from p->grad, in one pass over the elements
+ * (torch.optim's for-loop rules, see optim/optim.h, as float32 operations
+ * with the FMAs torch's CPU build makes).  p, p->grad, exp_avg and
+ * exp_avg_sq: contiguous, one shape (the caller checks). */
+typedef struct {
+    float neg_step_size;         /* -lr / bias_correction1 */
+    float bc2_sqrt;              /* sqrt(bias_correction2) */
+    float decay;                 /* AdamW: 1 - lr * weight_decay */
+    float weight_decay;          /* Adam: added to the gradient as weight_decay * p */
+    float beta1, beta2, eps, one_minus_beta1, one_minus_beta2;
+    bool decoupled;              /* AdamW: p *= decay first */
+    bool coupled_decay;          /* Adam with weight_decay != 0 */
+} TensorAdamStep;
+void tensor_adam_step_(Tensor *p, Tensor *exp_avg, Tensor *exp_avg_sq, const TensorAdamStep *k);
+
 /* ---- Threads -------------------------------------------------------------- */
 /* Large matrix products run on this many threads; small ones on one.
  * Default: ATTOGRAD_NUM_THREADS from the environment, else every core.
@@ -291,79 +308,6 @@ int tensor_fprint(FILE *f, const Tensor *t);
 void tensor_set_print_precision(int digits);                 /* default 4; 0 to 30 */
 char *tensor_format(const Tensor *t);                        /* that text, malloc'd; free it */
 
-/* ---- Files of named tensors: safetensors --------------------------------- */
-/*
- * The format of PyTorch's safetensors package (safetensors.torch.save_file
- * and load_file): an 8-byte little-endian header length N, N bytes of JSON
- *     {"__metadata__":{"format":"pt"},
- *      "W_query.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}, ...}
- * padded with spaces to a multiple of 8, then the tensors' little-endian
- * bytes back to back, in the order of their offsets.  nn_module_save and
- * nn_module_load (nn.h) are built on these.
- *
- *     TensorFile *f = tensor_file_open("model.safetensors");
- *     if (!f || tensor_file_read(f, n, entries, "module") != 0)
- *         fprintf(stderr, "%s\n", tensor_error());
- *     tensor_file_close(f);
- */
-typedef enum {                   /* safetensors' dtypes, in its order */
-    TENSOR_BOOL, TENSOR_U8, TENSOR_I8, TENSOR_F8_E5M2, TENSOR_F8_E4M3, TENSOR_I16, TENSOR_U16,
-    TENSOR_F16, TENSOR_BF16, TENSOR_I32, TENSOR_U32, TENSOR_F32, TENSOR_F64, TENSOR_I64,
-    TENSOR_U64, TENSOR_DTYPE_COUNT
-} TensorDtype;
-
-typedef struct {
-    const char *name;            /* "W_query.weight" */
-    TensorDtype dtype;
-    int ndim;                    /* 0 to TENSOR_MAX_DIMS */
-    int64_t shape[TENSOR_MAX_DIMS];
-    void *data;                  /* numel values of dtype, row-major (host order: little-endian) */
-} TensorEntry;
-
-typedef struct {
-    const char *key, *value;     /* "__metadata__" strings */
-} TensorMeta;
-
-typedef struct TensorFile TensorFile;
-
-const char *tensor_dtype_name(TensorDtype dtype);            /* "F32"; "?" if not a dtype */
-size_t tensor_dtype_size(TensorDtype dtype);                 /* bytes per element; 0 if not */
-/* An F32 entry for t: its row-major data (a copy in the current scope when
- * t is not contiguous).  A NULL t gives an entry with NULL data. */
-TensorEntry tensor_entry(const char *name, const Tensor *t);
-/* Writes a file of n entries and n_meta metadata strings byte for byte as
- * the safetensors package does (tensors sorted by dtype in its order, 8-byte
- * dtypes first, then by name; offsets from 0, back to back).  Safely: to a
- * temporary file in the same folder, flushed to disk, then renamed over
- * path, so a failed or interrupted save leaves any previous file intact and
- * no temporary file behind.
- * Returns 0, or -1 with a message. */
-int tensor_save_entries(const char *path, int n, const TensorEntry *entries, int n_meta,
-                        const TensorMeta *meta);
-/* Reads and checks a whole file before anything uses it: header length
- * within the file, JSON well formed (strict: no duplicate keys, no unknown
- * fields, UTF-8 names), known dtypes, shapes of at most TENSOR_MAX_DIMS
- * dims, offsets in order, without gap or overlap, matching each tensor's
- * size and covering the data exactly.  NULL with a message naming the file
- * (and the tensor) otherwise. */
-TensorFile *tensor_file_open(const char *path);
-/* The same from bytes in memory (copied); label names it in messages. */
-TensorFile *tensor_file_parse(const void *bytes, size_t size, const char *label);
-void tensor_file_close(TensorFile *f);                        /* NULL is fine */
-int tensor_file_count(const TensorFile *f);                   /* tensors in the file */
-/* The file's tensors in data order; data points into the file's bytes (read
- * only, possibly unaligned: memcpy it).  NULL when i is out of range. */
-const TensorEntry *tensor_file_entry(const TensorFile *f, int i);
-const TensorEntry *tensor_file_find(const TensorFile *f, const char *name);  /* NULL: absent */
-const char *tensor_file_meta(const TensorFile *f, const char *key);         /* NULL: absent */
-/* 0 when metadata key is value; -1 with a message saying both otherwise. */
-int tensor_file_expect_meta(const TensorFile *f, const char *key, const char *value);
-/* Copies the file's tensors into dst[i].data, which must name exactly the
- * file's tensors (no more, no fewer) with the same dtypes and shapes.
- * Everything is checked before the first byte is copied: on a mismatch
- * nothing is written and the message names the tensor, e.g.
- *   "load m.safetensors: W_query.weight: shape (2,3) in file, (3,2) in module"
- * (what: "module", the word after "in").  Returns 0 or -1. */
-int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst, const char *what);
+#include "io/safetensors.h"   /* files of named tensors */
 
 #endif /* ATTOGRAD_TENSOR_H */

@@ -1,8 +1,10 @@
 /*
  * The gradcheck table: every differentiable op gets rows here, checked by
  * central differences (tensor_gradcheck) in tests/test_gradcheck.c.
- * Each family has its own rows file, tests/gradcheck_<family>.c, exporting
- * `const GradcheckRow gradcheck_<family>[]` ended by a row with name NULL.
+ * Each op family of tensor/core/ops.def has its own rows file,
+ * tests/gradcheck_<family>.c, exporting `const GradcheckRow
+ * gradcheck_<family>[]` ended by a row with name NULL (the build and
+ * test_gradcheck.c find them through ops.def).
  *
  * Input shapes are strings: "3,4" a contiguous (3,4) tensor; "" a 0-d
  * scalar; a trailing "T" ("4,3T") makes the input non-contiguous: it is
@@ -15,7 +17,7 @@
 #define ATTOGRAD_GRADCHECK_H
 
 #include "attograd.h"
-#include "internal.h"
+#include "core/internal.h"
 
 typedef struct {
     const char *name;            /* "add broadcast (3,1)+(1,4)" */
@@ -37,12 +39,19 @@ typedef struct {
         return (expr);                               \
     }
 
-extern const GradcheckRow gradcheck_elementwise[];
-extern const GradcheckRow gradcheck_reduce[];
-extern const GradcheckRow gradcheck_matmul[];
-extern const GradcheckRow gradcheck_softmax[];
-extern const GradcheckRow gradcheck_shape[];
-extern const GradcheckRow gradcheck_loss[];
-extern const GradcheckRow gradcheck_random[];
+/* One rows array per op family, the families read from tensor/core/ops.def. */
+#define FAMILY(f) extern const GradcheckRow gradcheck_##f[];
+#define OP(id, name, backward)
+#include "core/ops.def"
+#undef OP
+#undef FAMILY
+
+/* Rows of one input, or of an input and a mask (masked_fill), for the
+ * softmax and mask families: */
+#define SOFTMAX_ROW(name_, op_, shape_, fn_, lo_, hi_) \
+    {.name = name_, .op = op_, .n = 1, .shapes = {shape_}, .fn = fn_, .lo = lo_, .hi = hi_}
+#define MASK_ROW(name_, op_, shape_, mask_, fn_, lo_, hi_)                              \
+    {.name = name_, .op = op_, .n = 2, .shapes = {shape_, mask_}, .fn = fn_, .lo = lo_, \
+     .hi = hi_, .no_grad = {false, true}}
 
 #endif /* ATTOGRAD_GRADCHECK_H */

@@ -1,5 +1,5 @@
 /*
- * Gradcheck rows for tensor/elementwise.c (see tests/gradcheck.h).
+ * Gradcheck rows for tensor/ops/elementwise.c (see tests/gradcheck.h).
  *
  * Every op gets a contiguous row, non-contiguous rows ("4,3T" transposed,
  * "3,4S" a slice with an offset) and, for the binary ops, broadcasting rows:

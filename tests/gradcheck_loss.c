@@ -1,5 +1,5 @@
 /*
- * Gradcheck rows for tensor/loss.c (see tests/gradcheck.h).
+ * Gradcheck rows for tensor/ops/loss.c (see tests/gradcheck.h).
  *
  * mse_loss with both inputs requiring grad (the target's gradient is the
  * negative of pred's), with a strided input, with a target flagged no_grad,

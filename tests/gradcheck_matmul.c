@@ -1,5 +1,5 @@
 /*
- * Gradcheck rows for tensor/matmul.c (see tests/gradcheck.h).
+ * Gradcheck rows for tensor/ops/matmul.c (see tests/gradcheck.h).
  *
  * Besides the toy sizes (the plain loop), rows marked "fast" have m*n*k
  * above the kernel's small-product cut-over, so they run the micro-kernels,

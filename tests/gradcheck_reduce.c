@@ -1,5 +1,5 @@
 /*
- * Gradcheck rows for tensor/reduce.c (see tests/gradcheck.h).
+ * Gradcheck rows for tensor/ops/reduce.c (see tests/gradcheck.h).
  *
  * Each reduction is checked over all elements and along first, middle,
  * last and negative dims, with and without keepdim, on contiguous,

@@ -1,22 +1,18 @@
 /*
- * Gradcheck rows for tensor/shape.c and tensor/join.c (see tests/gradcheck.h).
+ * Gradcheck rows for tensor/ops/shape.c, the views (see tests/gradcheck.h).
  *
  * Each op gets contiguous rows and rows whose input is itself a view
  * ("4,3T" transposed, "3,4S" a slice with an offset), so the backward must
  * land the gradient in the input's logical layout whatever its strides.
  * 3-d and 4-d rows follow the multi-head attention reshapes of the book's
  * chapter 3: (b, T, d) -> view (b, T, h, hd) -> transpose(1, 2) and back
- * through contiguous and view.  Indices repeat, so the scatter-add
- * backwards of index_select and embedding must accumulate.
+ * through contiguous and view.
  *
  * The ops are linear, so central differences are exact up to float32
  * rounding of L (about 1e-7 * |L| / eps with eps 1e-2): far inside the
  * default atol 1e-3 + rtol 1e-2.
  */
 #include "gradcheck.h"
-
-static Tensor *index_of(int n, const float *v) { return tensor_from_data(v, 1, (int64_t[]){n}); }
-#define INDEX(...) index_of(sizeof((float[]){__VA_ARGS__}) / sizeof(float), (float[]){__VA_ARGS__})
 
 FN(f_t, tensor_t(x[0]))
 FN(f_transpose_12, tensor_transpose(x[0], 1, 2))
@@ -57,20 +53,6 @@ FN(f_expand_0d, tensor_expand(x[0], SHAPE(2, 3)))
 FN(f_expand_lead, tensor_expand(x[0], SHAPE(2, 4, 3)))
 FN(f_expand_sliced, tensor_expand(x[0], SHAPE(2, 3, 5)))
 FN(f_contiguous, tensor_contiguous(x[0]))
-FN(f_cat2_0, tensor_cat(2, x, 0))
-FN(f_cat2_1, tensor_cat(2, x, 1))
-FN(f_cat3_neg, tensor_cat(3, x, -1))
-FN(f_cat3_1, tensor_cat(3, x, 1))
-FN(f_stack2_0, tensor_stack(2, x, 0))
-FN(f_stack2_1, tensor_stack(2, x, 1))
-FN(f_stack3_end, tensor_stack(3, x, 2))
-FN(f_index_rows, tensor_index_select(x[0], 0, INDEX(2, 0, 2, 3, 2)))
-FN(f_index_cols, tensor_index_select(x[0], 1, INDEX(1, 1, 0)))
-FN(f_index_last, tensor_index_select(x[0], -1, INDEX(3, 0, 3)))
-FN(f_index_sliced, tensor_index_select(x[0], 1, INDEX(0, 3, 0, 1)))
-FN(f_embedding_2d,
-   tensor_embedding(x[0], tensor_from_data((const float[]){1, 4, 1, 0, 4, 4}, SHAPE(2, 3))))
-FN(f_embedding_1d, tensor_embedding(x[0], INDEX(2, 2, 0)))
 
 #define ROW(name, op, n, fn, ...) {name, OP_##op, n, {__VA_ARGS__}, fn, 0, 0, 0, 0, 0, {0}}
 
@@ -118,19 +100,5 @@ const GradcheckRow gradcheck_shape[] = {
     ROW("expand (3,1S)->(2,3,5)", EXPAND, 1, f_expand_sliced, "3,1S"),
     ROW("contiguous (4,3T)", CLONE, 1, f_contiguous, "4,3T"),
     ROW("contiguous (3,4S)", CLONE, 1, f_contiguous, "3,4S"),
-    ROW("cat dim 0 (2,3),(4,3)", CAT, 2, f_cat2_0, "2,3", "4,3"),
-    ROW("cat dim 1 (3,2),(3,4T)", CAT, 2, f_cat2_1, "3,2", "3,4T"),
-    ROW("cat dim -1 (2,3,1),(2,3,2),(2,3,4S)", CAT, 3, f_cat3_neg, "2,3,1", "2,3,2", "2,3,4S"),
-    ROW("cat dim 1 (2,1,4),(2,3,4T),(2,2,4)", CAT, 3, f_cat3_1, "2,1,4", "2,3,4T", "2,2,4"),
-    ROW("stack dim 0 (3,4),(3,4)", STACK, 2, f_stack2_0, "3,4", "3,4"),
-    ROW("stack dim 1 (3,4),(3,4T)", STACK, 2, f_stack2_1, "3,4", "3,4T"),
-    ROW("stack dim 2 (2,3),(2,3S),(2,3T)", STACK, 3, f_stack3_end, "2,3", "2,3S", "2,3T"),
-    ROW("stack 0-d", STACK, 2, f_stack2_0, "", ""),
-    ROW("index_select dim 0 repeated (4,3)", INDEX_SELECT, 1, f_index_rows, "4,3"),
-    ROW("index_select dim 1 repeated (4,3T)", INDEX_SELECT, 1, f_index_cols, "4,3T"),
-    ROW("index_select dim -1 repeated (2,3,4)", INDEX_SELECT, 1, f_index_last, "2,3,4"),
-    ROW("index_select dim 1 repeated (3,4S)", INDEX_SELECT, 1, f_index_sliced, "3,4S"),
-    ROW("embedding (5,3) indices (2,3)", EMBEDDING, 1, f_embedding_2d, "5,3"),
-    ROW("embedding (5,3T) indices (3)", EMBEDDING, 1, f_embedding_1d, "5,3T"),
     {0},
 };

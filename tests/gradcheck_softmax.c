@@ -1,5 +1,5 @@
 /*
- * Gradcheck rows for tensor/softmax.c (see tests/gradcheck.h).
+ * Gradcheck rows for tensor/ops/softmax.c (see tests/gradcheck.h).
  *
  * softmax and log_softmax along the first, a middle, the last and a negative
  * dim, on contiguous, transposed ("4,3T") and sliced ("3,4S") inputs, on a
@@ -34,9 +34,6 @@ FN(f_log_softmax_d0, tensor_log_softmax(x[0], 0))
 FN(f_log_softmax_d1, tensor_log_softmax(x[0], 1))
 FN(f_log_softmax_dm1, tensor_log_softmax(x[0], -1))
 FN(f_log_softmax_dm2, tensor_log_softmax(x[0], -2))
-FN(f_masked_fill, tensor_masked_fill(x[0], tensor_triu(x[1], 1), 0.25f))
-FN(f_masked_fill_cols,
-   tensor_masked_fill(x[0], tensor_from_data((const float[]){1, 0, 0, 1}, SHAPE(4)), -2.0f))
 FN(f_masked_softmax, tensor_softmax(tensor_masked_fill(x[0], causal4(), -INFINITY), -1))
 FN(f_masked_softmax_input,
    tensor_softmax(tensor_masked_fill(x[0], tensor_triu(x[1], 1), -INFINITY), -1))
@@ -45,59 +42,33 @@ FN(f_masked_softmax_input,
 FN(f_masked_log_softmax,
    tensor_masked_fill(tensor_log_softmax(tensor_masked_fill(x[0], causal4(), -INFINITY), -1),
                       causal4(), 0.0f))
-FN(f_triu, tensor_triu(x[0], 0))
-FN(f_triu_1, tensor_triu(x[0], 1))
-FN(f_triu_m1, tensor_triu(x[0], -1))
-FN(f_tril, tensor_tril(x[0], 0))
-FN(f_tril_1, tensor_tril(x[0], 1))
-FN(f_tril_m2, tensor_tril(x[0], -2))
-
-/* A row with one input, drawn from [lo, hi) (0, 0: the default [-1, 1)). */
-#define ROW(name_, op_, shape_, fn_, lo_, hi_) \
-    {.name = name_, .op = op_, .n = 1, .shapes = {shape_}, .fn = fn_, .lo = lo_, .hi = hi_}
-/* A row whose second input is a mask: no gradient of its own. */
-#define MASK_ROW(name_, op_, shape_, mask_, fn_, lo_, hi_)                              \
-    {.name = name_, .op = op_, .n = 2, .shapes = {shape_, mask_}, .fn = fn_, .lo = lo_, \
-     .hi = hi_, .no_grad = {false, true}}
 
 const GradcheckRow gradcheck_softmax[] = {
-    ROW("softmax dim 0", OP_SOFTMAX, "3,4", f_softmax_d0, -3, 3),
-    ROW("softmax dim 1", OP_SOFTMAX, "3,4", f_softmax_d1, -3, 3),
-    ROW("softmax dim -1", OP_SOFTMAX, "2,3,4", f_softmax_dm1, -3, 3),
-    ROW("softmax middle dim 1 of (2,3,4)", OP_SOFTMAX, "2,3,4", f_softmax_d1, -3, 3),
-    ROW("softmax dim -1 of transposed (4,3)", OP_SOFTMAX, "4,3T", f_softmax_dm1, -3, 3),
-    ROW("softmax dim 0 of transposed (4,3)", OP_SOFTMAX, "4,3T", f_softmax_d0, -3, 3),
-    ROW("softmax dim -2 of sliced (3,4)", OP_SOFTMAX, "3,4S", f_softmax_dm2, -3, 3),
-    ROW("softmax rows of 19", OP_SOFTMAX, "2,19", f_softmax_dm1, -3, 3),
-    ROW("softmax 0-d", OP_SOFTMAX, "", f_softmax_d0, 0, 0),
+    SOFTMAX_ROW("softmax dim 0", OP_SOFTMAX, "3,4", f_softmax_d0, -3, 3),
+    SOFTMAX_ROW("softmax dim 1", OP_SOFTMAX, "3,4", f_softmax_d1, -3, 3),
+    SOFTMAX_ROW("softmax dim -1", OP_SOFTMAX, "2,3,4", f_softmax_dm1, -3, 3),
+    SOFTMAX_ROW("softmax middle dim 1 of (2,3,4)", OP_SOFTMAX, "2,3,4", f_softmax_d1, -3, 3),
+    SOFTMAX_ROW("softmax dim -1 of transposed (4,3)", OP_SOFTMAX, "4,3T", f_softmax_dm1, -3, 3),
+    SOFTMAX_ROW("softmax dim 0 of transposed (4,3)", OP_SOFTMAX, "4,3T", f_softmax_d0, -3, 3),
+    SOFTMAX_ROW("softmax dim -2 of sliced (3,4)", OP_SOFTMAX, "3,4S", f_softmax_dm2, -3, 3),
+    SOFTMAX_ROW("softmax rows of 19", OP_SOFTMAX, "2,19", f_softmax_dm1, -3, 3),
+    SOFTMAX_ROW("softmax 0-d", OP_SOFTMAX, "", f_softmax_d0, 0, 0),
     /* Causal attention's composite: softmax over rows with -inf entries. */
-    ROW("softmax(masked_fill(-inf)) causal, (2,4,4)", OP_SOFTMAX, "2,4,4", f_masked_softmax, -3,
+    SOFTMAX_ROW("softmax(masked_fill(-inf)) causal, (2,4,4)", OP_SOFTMAX, "2,4,4", f_masked_softmax, -3,
         3),
     MASK_ROW("softmax(masked_fill(-inf)) mask input, transposed", OP_SOFTMAX, "4,4T", "4,4",
              f_masked_softmax_input, -3, 3),
-    ROW("log_softmax dim 0", OP_LOG_SOFTMAX, "3,4", f_log_softmax_d0, -3, 3),
-    ROW("log_softmax dim 1", OP_LOG_SOFTMAX, "3,4", f_log_softmax_d1, -3, 3),
-    ROW("log_softmax dim -1", OP_LOG_SOFTMAX, "2,3,4", f_log_softmax_dm1, -3, 3),
-    ROW("log_softmax middle dim 1 of (2,3,4)", OP_LOG_SOFTMAX, "2,3,4", f_log_softmax_d1, -3, 3),
-    ROW("log_softmax dim -1 of transposed (4,3)", OP_LOG_SOFTMAX, "4,3T", f_log_softmax_dm1, -3,
+    SOFTMAX_ROW("log_softmax dim 0", OP_LOG_SOFTMAX, "3,4", f_log_softmax_d0, -3, 3),
+    SOFTMAX_ROW("log_softmax dim 1", OP_LOG_SOFTMAX, "3,4", f_log_softmax_d1, -3, 3),
+    SOFTMAX_ROW("log_softmax dim -1", OP_LOG_SOFTMAX, "2,3,4", f_log_softmax_dm1, -3, 3),
+    SOFTMAX_ROW("log_softmax middle dim 1 of (2,3,4)", OP_LOG_SOFTMAX, "2,3,4", f_log_softmax_d1, -3, 3),
+    SOFTMAX_ROW("log_softmax dim -1 of transposed (4,3)", OP_LOG_SOFTMAX, "4,3T", f_log_softmax_dm1, -3,
         3),
-    ROW("log_softmax dim 0 of transposed (4,3)", OP_LOG_SOFTMAX, "4,3T", f_log_softmax_d0, -3, 3),
-    ROW("log_softmax dim -2 of sliced (3,4)", OP_LOG_SOFTMAX, "3,4S", f_log_softmax_dm2, -3, 3),
-    ROW("log_softmax rows of 19", OP_LOG_SOFTMAX, "2,19", f_log_softmax_dm1, -3, 3),
-    ROW("log_softmax 0-d", OP_LOG_SOFTMAX, "", f_log_softmax_d0, 0, 0),
-    MASK_ROW("masked_fill causal mask (4,4) over (2,4,4)", OP_MASKED_FILL, "2,4,4", "4,4",
-             f_masked_fill, 0, 0),
-    MASK_ROW("masked_fill transposed input", OP_MASKED_FILL, "4,4T", "4,4", f_masked_fill, 0, 0),
-    ROW("masked_fill columns, mask (4) over sliced (3,4)", OP_MASKED_FILL, "3,4S",
-        f_masked_fill_cols, 0, 0),
-    ROW("masked_fill(log_softmax(masked_fill(-inf))) causal, (2,4,4)", OP_MASKED_FILL, "2,4,4",
+    SOFTMAX_ROW("log_softmax dim 0 of transposed (4,3)", OP_LOG_SOFTMAX, "4,3T", f_log_softmax_d0, -3, 3),
+    SOFTMAX_ROW("log_softmax dim -2 of sliced (3,4)", OP_LOG_SOFTMAX, "3,4S", f_log_softmax_dm2, -3, 3),
+    SOFTMAX_ROW("log_softmax rows of 19", OP_LOG_SOFTMAX, "2,19", f_log_softmax_dm1, -3, 3),
+    SOFTMAX_ROW("log_softmax 0-d", OP_LOG_SOFTMAX, "", f_log_softmax_d0, 0, 0),
+    SOFTMAX_ROW("masked_fill(log_softmax(masked_fill(-inf))) causal, (2,4,4)", OP_MASKED_FILL, "2,4,4",
         f_masked_log_softmax, -3, 3),
-    ROW("triu", OP_TRIU, "3,4", f_triu, 0, 0),
-    ROW("triu diagonal 1, transposed", OP_TRIU, "4,3T", f_triu_1, 0, 0),
-    ROW("triu diagonal -1, batched (2,3,4)", OP_TRIU, "2,3,4", f_triu_m1, 0, 0),
-    ROW("triu sliced", OP_TRIU, "3,4S", f_triu_1, 0, 0),
-    ROW("tril", OP_TRIL, "3,4", f_tril, 0, 0),
-    ROW("tril diagonal 1, transposed", OP_TRIL, "4,3T", f_tril_1, 0, 0),
-    ROW("tril diagonal -2, batched (2,3,4)", OP_TRIL, "2,3,4", f_tril_m2, 0, 0),
     {0},
 };

@@ -14,7 +14,7 @@
  */
 #include "testutil.h"
 
-#include "tensor/internal.h"
+#include "core/internal.h"
 
 #define FIXTURE "optim.txt"
 #define N_PARAMS 3

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
-#include "tensor/internal.h" /* tensor__fail_write */
+#include "core/internal.h" /* tensor__fail_write */
 #include "testutil.h"
 #include "toy_task.h"
 

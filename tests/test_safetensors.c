@@ -1,5 +1,5 @@
 /*
- * Files of named tensors (tensor/safetensors.c): round trips, the reference
+ * Files of named tensors (tensor/io/safetensors.c): round trips, the reference
  * writer's exact bytes, and saves that fail midway without losing the
  * previous file.  Malformed files are in test_bad_input.c's table.
  */
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tensor/internal.h"
+#include "core/internal.h"
 #include "testutil.h"
 
 static char folder[64];

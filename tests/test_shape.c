@@ -1,5 +1,5 @@
 /*
- * Shape ops (tensor/shape.c, tensor/join.c): values, strides, offsets,
+ * Shape ops (tensor/ops/shape.c, tensor/ops/join.c): values, strides, offsets,
  * grad_fn names and gradients against PyTorch fixtures
  * (tests/reference/gen_shape.py), storage sharing, and every error message.
  *

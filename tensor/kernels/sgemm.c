@@ -36,7 +36,7 @@
  */
 #include "sgemm.h"
 #include "sgemm_kernels.h"
-#include "internal.h"
+#include "core/internal.h"
 #include "threads.h"
 
 #include <stdlib.h>

@@ -13,6 +13,10 @@
 #ifndef ATTOGRAD_SGEMM_H
 #define ATTOGRAD_SGEMM_H
 
+#ifndef ATTOGRAD_TENSOR_ROOM
+#error "tensor/kernels/sgemm.h is private to the tensor room (its files and white-box tests): include tensor/tensor.h"
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 

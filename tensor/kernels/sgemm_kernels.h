@@ -14,6 +14,10 @@
 #ifndef ATTOGRAD_SGEMM_KERNELS_H
 #define ATTOGRAD_SGEMM_KERNELS_H
 
+#ifndef ATTOGRAD_TENSOR_ROOM
+#error "tensor/kernels/sgemm_kernels.h is private to the tensor room (its files and white-box tests): include tensor/tensor.h"
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 

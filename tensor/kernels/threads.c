@@ -22,7 +22,7 @@
  * starts new threads when it next needs them.
  */
 #include "threads.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #include <pthread.h>
 #include <sched.h>

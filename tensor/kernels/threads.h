@@ -14,6 +14,10 @@
 #ifndef ATTOGRAD_THREADS_H
 #define ATTOGRAD_THREADS_H
 
+#ifndef ATTOGRAD_TENSOR_ROOM
+#error "tensor/kernels/threads.h is private to the tensor room (its files and white-box tests): include tensor/tensor.h"
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 

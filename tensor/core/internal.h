@@ -30,7 +30,11 @@
 #ifndef ATTOGRAD_TENSOR_INTERNAL_H
 #define ATTOGRAD_TENSOR_INTERNAL_H
 
-#include "tensor.h"
+#ifndef ATTOGRAD_TENSOR_ROOM
+#error "tensor/core/internal.h is private to the tensor room (its files and white-box tests): include tensor/tensor.h"
+#endif
+
+#include "tensor/tensor.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -134,10 +138,13 @@ void tensor__broadcast_strides(const Tensor *t, int ndim, const int64_t *shape,
 /* a's data read as the broadcast shape, row-major (copies unless trivial). */
 const float *tensor__broadcast_data(const Tensor *t, int ndim, const int64_t *shape);
 
-/* ---- math ---------------------------------------------------------------- */
-/* y[i] = exp(x[i] - shift), bit for bit as PyTorch's vectorized exp (SLEEF's
- * expf) computes it, AVX2 when the CPU has it (softmax.c).  y may be x. */
-void tensor__exp_like_torch(const float *x, float shift, float *y, int64_t n);
+/* ---- random draws (core/random.c, used by ops/dropout.c) ------------------ */
+TensorGenerator *tensor__generator_or_default(TensorGenerator *g);
+double tensor__uniform_double(TensorGenerator *g);   /* [0, 1), 53 bits, as PyTorch's */
+/* PyTorch takes p, mean and std as Python floats (doubles); here they arrive
+ * as floats.  The double the caller wrote is the shortest decimal that rounds
+ * to the float (0.1f -> 0.1), so reading it back gives PyTorch's double. */
+double tensor__typed_double(float f);
 
 /* ---- views and copies (shape.c, used by join.c too) ------------------------ */
 /* t with dim narrowed to [start, start + length): a view. */

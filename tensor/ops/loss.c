@@ -3,33 +3,13 @@
  * cross-entropy over class indices.  Both reduce by the mean and return a
  * 0-d tensor, like PyTorch's defaults.
  */
-#include "internal.h"
+#include "core/internal.h"
+#include "kernels/kernels.h"
 
 #include <math.h>
 #include <string.h>
 
 /* ---- mse_loss ------------------------------------------------------------- */
-
-/* sum of (p - t)^2: float squares, as PyTorch, summed in double for long
- * inputs, in eight independent lanes so that the loop vectorises (one
- * running sum is a serial chain of double adds). */
-static double sum_squared_diff(const float *p, const float *t, int64_t n)
-{
-    double lane[8] = {0};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) {
-            float d = p[i + k] - t[i + k];
-            lane[k] += (double)(d * d);
-        }
-    double s = ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
-               ((lane[4] + lane[5]) + (lane[6] + lane[7]));
-    for (; i < n; i++) {
-        float d = p[i] - t[i];
-        s += (double)(d * d);
-    }
-    return s;
-}
 
 Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target)
 {
@@ -42,7 +22,7 @@ Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target)
     const float *p = tensor__contiguous_data(pred);
     const float *t = tensor__contiguous_data(target);
     Tensor *out = tensor__alloc(0, NULL);
-    out->data[0] = (float)sum_squared_diff(p, t, pred->numel) / (float)pred->numel;
+    out->data[0] = (float)tensor__sum_squared_diff_f64(p, t, pred->numel) / (float)pred->numel;
     tensor__record(OP_MSE_LOSS, out, 2, (const Tensor *[]){pred, target});
     return tensor__result(out);
 }

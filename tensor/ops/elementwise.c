@@ -13,7 +13,7 @@
  * outer dims walked by a TensorIter.  Unary ops read a non-contiguous input
  * through one row-major copy.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <math.h>
 #include <string.h>

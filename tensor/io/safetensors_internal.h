@@ -6,7 +6,7 @@
 #ifndef ATTOGRAD_SAFETENSORS_INTERNAL_H
 #define ATTOGRAD_SAFETENSORS_INTERNAL_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* The reference implementation refuses larger headers; so do we, before
  * allocating anything for one. */

@@ -1,4 +1,4 @@
-/* Gradcheck rows for tensor/random.c (see tests/gradcheck.h). */
+/* Gradcheck rows for tensor/ops/dropout.c (see tests/gradcheck.h). */
 #include "gradcheck.h"
 
 /* Dropout draws a mask: each call re-seeds a private generator so that every
@@ -14,7 +14,7 @@ static Tensor *dropout_fn(Tensor *const *in, void *ctx)
 
 #define DROPOUT(name, shape) {name, OP_DROPOUT, 1, {shape}, dropout_fn, 0, 0, 0, 0, 0, {0}}
 
-const GradcheckRow gradcheck_random[] = {
+const GradcheckRow gradcheck_dropout[] = {
     DROPOUT("dropout p=0.4 (3,4)", "3,4"),
     DROPOUT("dropout p=0.4 transposed (4,3)T", "4,3T"),
     DROPOUT("dropout p=0.4 sliced (3,4)S", "3,4S"),

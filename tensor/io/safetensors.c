@@ -14,7 +14,7 @@
  * over the target; on any failure the temporary file is removed and the
  * target is untouched.
  */
-#include "safetensors_internal.h"
+#include "io/safetensors_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

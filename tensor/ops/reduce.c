@@ -15,7 +15,8 @@
  * works in double (two passes: mean, then squared deviations), as PyTorch's
  * Welford and two-pass kernels do.
  */
-#include "internal.h"
+#include "core/internal.h"
+#include "kernels/kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -34,20 +35,6 @@ static Tensor *reduced_alloc(const Tensor *a, int dim, bool keepdim)
     return tensor__alloc(ndim, shape);
 }
 
-/* Eight independent double accumulators: the compiler can vectorise them
- * (a single running sum is a serial dependency it must keep in order). */
-static double sum_contiguous(const float *x, int64_t n)
-{
-    double lane[8] = {0};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) lane[k] += x[i + k];
-    double s = ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
-               ((lane[4] + lane[5]) + (lane[6] + lane[7]));
-    for (; i < n; i++) s += x[i];
-    return s;
-}
-
 /* acc[o * inner + i] = sum over k of x[(o * size + k) * inner + i], in double. */
 static double *block_sums(const float *x, TensorBlock b)
 {
@@ -56,7 +43,7 @@ static double *block_sums(const float *x, TensorBlock b)
         double *row = acc + o * b.inner;
         const float *xo = x + o * b.size * b.inner;
         if (b.inner == 1) {
-            row[0] = sum_contiguous(xo, b.size);
+            row[0] = tensor__sum_f64(xo, b.size);
             continue;
         }
         memset(row, 0, (size_t)b.inner * sizeof *row);

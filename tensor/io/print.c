@@ -20,7 +20,7 @@
  * Values are printed from their double conversion with C's correctly
  * rounded printf, which rounds exactly as Python's format() does.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -17,6 +17,10 @@
 #ifndef ATTOGRAD_VECTORIZE_H
 #define ATTOGRAD_VECTORIZE_H
 
+#ifndef ATTOGRAD_TENSOR_ROOM
+#error "tensor/kernels/vectorize.h is private to the tensor room (its files and white-box tests): include tensor/tensor.h"
+#endif
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__)
 #define TENSOR__VECTORIZE \
     __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("fp-contract=off")))

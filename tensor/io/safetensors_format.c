@@ -4,7 +4,7 @@
  * tensors in its order, padded with spaces to a multiple of 8 so that the
  * data that follows stays aligned).
  */
-#include "safetensors_internal.h"
+#include "io/safetensors_internal.h"
 
 #include <string.h>
 

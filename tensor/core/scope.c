@@ -12,7 +12,7 @@
  * skip the cache, so a tensor used after its scope ended is caught as a
  * use-after-free.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 
@@ -214,6 +214,8 @@ static Tensor *heap_tensor(int ndim, const int64_t *shape)
     t->storage = t->data = data;
     return t;
 }
+
+bool tensor_is_long_lived(const Tensor *t) { return t && !t->owner; }
 
 Tensor *tensor_keep(const Tensor *t)
 {

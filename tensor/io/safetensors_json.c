@@ -11,7 +11,7 @@
  * Whitespace may surround every token (the writer pads with spaces).
  * Writing is in safetensors_format.c.
  */
-#include "safetensors_internal.h"
+#include "io/safetensors_internal.h"
 
 #include <string.h>
 

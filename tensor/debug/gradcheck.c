@@ -8,7 +8,7 @@
  * Weighting by r rather than summing keeps gradients that would cancel under
  * a plain sum (softmax rows sum to one) visible.  L is summed in double.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <math.h>
 #include <string.h>

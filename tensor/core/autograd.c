@@ -9,7 +9,7 @@
  * calls, as in PyTorch; a non-leaf's .grad holds what the latest backward
  * sent it (useful for teaching; PyTorch calls this retain_grad).
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

@@ -24,7 +24,7 @@
  *   - dropout on a CPU: noise = bernoulli(1 - p) / (float)(1 - p) in float,
  *     drawn over a contiguous tensor of the input's shape; out = x * noise.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -78,7 +78,7 @@ void tensor_manual_seed(uint64_t seed)
     tensor_generator_seed(tensor_default_generator(), seed);
 }
 
-static TensorGenerator *generator_or_default(TensorGenerator *g)
+TensorGenerator *tensor__generator_or_default(TensorGenerator *g)
 {
     return g ? g : tensor_default_generator();
 }
@@ -124,7 +124,7 @@ static const uint32_t *mt_words(TensorGenerator *g, int64_t max, int64_t *count)
 
 uint32_t tensor_generator_next_u32(TensorGenerator *g)
 {
-    g = generator_or_default(g);
+    g = tensor__generator_or_default(g);
     int64_t count;
     uint32_t y = *mt_words(g, 1, &count);
     g->index++;
@@ -165,7 +165,7 @@ static void uniform_fill(float *data, int64_t n, TensorGenerator *g)
     }
 }
 
-static double uniform_double(TensorGenerator *g) /* [0, 1), 53 bits */
+double tensor__uniform_double(TensorGenerator *g)
 {
     return (double)(tensor_generator_next_u64(g) & ((1ULL << 53) - 1)) * 0x1p-53;
 }
@@ -177,8 +177,8 @@ static double next_double_normal(TensorGenerator *g)
         g->has_next_double_normal = false;
         return g->next_double_normal;
     }
-    double u1 = uniform_double(g);
-    double u2 = uniform_double(g);
+    double u1 = tensor__uniform_double(g);
+    double u2 = tensor__uniform_double(g);
     double r = sqrt(-2.0 * log(1.0 - u2));
     double theta = 2.0 * M_PI * u1;
     g->next_double_normal = r * sin(theta);
@@ -186,10 +186,7 @@ static double next_double_normal(TensorGenerator *g)
     return r * cos(theta);
 }
 
-/* PyTorch takes p, mean and std as Python floats (doubles); here they arrive
- * as floats.  The double the caller wrote is the shortest decimal that rounds
- * to the float (0.1f -> 0.1), so reading it back gives PyTorch's double. */
-static double typed_double(float f)
+double tensor__typed_double(float f)
 {
     char buf[32];
     for (int digits = 1; digits <= 9; digits++) {
@@ -245,7 +242,7 @@ static float draw_normal(TensorGenerator *g, const DrawArgs *args)
 
 static float draw_bernoulli(TensorGenerator *g, const DrawArgs *args)
 {
-    return uniform_double(g) < args->a ? 1.0f : 0.0f;
+    return tensor__uniform_double(g) < args->a ? 1.0f : 0.0f;
 }
 
 /* ---- the 16-wide normal transform ----------------------------------------- */
@@ -353,7 +350,7 @@ Tensor *tensor_uniform_(Tensor *t, float from, float to, TensorGenerator *gen)
     if (from > to)
         return tensor__error("uniform_: from %g > to %g for %s", (double)from, (double)to,
                              tensor_shape_str(t));
-    TensorGenerator *g = generator_or_default(gen);
+    TensorGenerator *g = tensor__generator_or_default(gen);
     if (tensor_is_contiguous(t)) {
         uniform_fill(t->data, t->numel, g);
         /* fmaf(u, 1, 0) is u: rand's [0, 1) needs no mapping. */
@@ -372,12 +369,12 @@ Tensor *tensor_normal_(Tensor *t, float mean, float std, TensorGenerator *gen)
     if (!isfinite(mean) || !(std >= 0) || !isfinite(std))
         return tensor__error("normal_: mean %g, std %g for %s: need a finite mean and std >= 0",
                              (double)mean, (double)std, tensor_shape_str(t));
-    TensorGenerator *g = generator_or_default(gen);
+    TensorGenerator *g = tensor__generator_or_default(gen);
     if (t->numel >= 16 && tensor_is_contiguous(t)) {
         normal_fill(t->data, t->numel, mean, std, g);
         return t;
     }
-    DrawArgs args = {.a = typed_double(mean), .b = typed_double(std)};
+    DrawArgs args = {.a = tensor__typed_double(mean), .b = tensor__typed_double(std)};
     draw_serial(t, g, draw_normal, &args);
     return t;
 }
@@ -388,8 +385,8 @@ Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen)
     if (!(p >= 0 && p <= 1))
         return tensor__error("bernoulli_: p = %g for %s is not in [0, 1]", (double)p,
                              tensor_shape_str(t));
-    DrawArgs args = {.a = typed_double(p)};
-    draw_serial(t, generator_or_default(gen), draw_bernoulli, &args);
+    DrawArgs args = {.a = tensor__typed_double(p)};
+    draw_serial(t, tensor__generator_or_default(gen), draw_bernoulli, &args);
     return t;
 }
 
@@ -408,49 +405,4 @@ Tensor *tensor_rand(int ndim, const int64_t *shape) { return tensor_rand_gen(NUL
 Tensor *tensor_randn(int ndim, const int64_t *shape)
 {
     return tensor_randn_gen(NULL, ndim, shape);
-}
-
-/* ---- dropout ------------------------------------------------------------- */
-
-/* noise = bernoulli(keep) / keep, contiguous in a's shape; all zero when keep is 0. */
-static Tensor *dropout_noise(const Tensor *a, double keep, TensorGenerator *g)
-{
-    Tensor *noise = tensor__alloc(a->ndim, a->shape);
-    if (keep == 0) {
-        memset(noise->data, 0, (size_t)noise->numel * sizeof(float));
-        return noise;
-    }
-    float scale = 1.0f / (float)keep;   /* noise.div_(1 - p) divides in float */
-    for (int64_t i = 0; i < noise->numel; i++)
-        noise->data[i] = uniform_double(g) < keep ? scale : 0.0f;
-    return noise;
-}
-
-Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *gen)
-{
-    if (!a) return NULL;
-    if (!(p >= 0 && p <= 1))
-        return tensor__error("dropout: probability p = %g for %s is not between 0 and 1",
-                             (double)p, tensor_shape_str(a));
-    /* PyTorch returns the input itself (no new node) in these cases; the op
-     * never writes through the result, so dropping const is safe. */
-    if (p == 0 || !train || a->numel == 0) return (Tensor *)a;
-    Tensor *noise = dropout_noise(a, 1.0 - typed_double(p), generator_or_default(gen));
-    Tensor *out = tensor__alloc(a->ndim, a->shape);
-    const float *x = tensor__contiguous_data(a);
-    for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] * noise->data[i];
-    TensorNode *n = tensor__record(OP_DROPOUT, out, 1, (const Tensor *[]){a});
-    if (n) n->saved[0] = noise;
-    return tensor__result(out);
-}
-
-/* forward: y = x * noise, noise = mask / (1 - p) (saved[0], 0 or the scale);
- * backward: dx += dy * noise */
-void dropout_backward(TensorNode *n, const Tensor *grad_out)
-{
-    const Tensor *noise = n->saved[0];
-    const float *dy = tensor__contiguous_data(grad_out);
-    Tensor *dx = tensor__alloc(noise->ndim, noise->shape);
-    for (int64_t i = 0; i < dx->numel; i++) dx->data[i] = dy[i] * noise->data[i];
-    tensor__accumulate_grad(n->inputs[0], dx);
 }

@@ -1,0 +1,42 @@
+/*
+ * Private to the tensor room: the hot loops several op families share.
+ * Each is plain C first; exp.c adds vector variants chosen at run time.
+ */
+#ifndef ATTOGRAD_TENSOR_KERNELS_H
+#define ATTOGRAD_TENSOR_KERNELS_H
+
+#include "core/internal.h"
+
+/* y[i] = exp(x[i] - shift), bit for bit as PyTorch's vectorized exp (SLEEF's
+ * expf) computes it, AVX2 or AVX-512 when the CPU has it.  y may be x. */
+void tensor__exp_like_torch(const float *x, float shift, float *y, int64_t n);
+/* The variant this CPU runs, for a caller that calls it in a loop. */
+typedef void (*TensorExpFn)(const float *x, float shift, float *y, int64_t n);
+TensorExpFn tensor__exp_fn(void);
+
+/*
+ * Sums in the order of PyTorch's vec::reduce_all on AVX2, because float
+ * addition is not associative and this order is what makes softmax match
+ * bit for bit: fewer than 8 values are added left to right; otherwise 8 lane
+ * accumulators take every 8th value (a tail only reaches the first lanes)
+ * and the lanes are added as a tree.
+ */
+enum { TENSOR__LANES = 8 };
+float tensor__lane_sum(const float *v, int64_t n);
+/* sum(a * b) in the same order; past the first 8 products each product is
+ * fused into its lane's addition, as in PyTorch. */
+float tensor__lane_dot(const float *a, const float *b, int64_t n);
+
+/* a * b + c rounded once (but for rare halfway cases), as the FMA
+ * PyTorch's build contracts its multiply-adds into: the product is exact in
+ * double. */
+static inline float tensor__fused_mul_add(float a, float b, float c)
+{
+    return (float)((double)a * b + c);
+}
+
+/* sum(x) and sum((a - b)^2) over n floats, accumulated in double. */
+double tensor__sum_f64(const float *x, int64_t n);
+double tensor__sum_squared_diff_f64(const float *a, const float *b, int64_t n);
+
+#endif /* ATTOGRAD_TENSOR_KERNELS_H */

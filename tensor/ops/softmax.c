@@ -1,0 +1,275 @@
+/*
+ * Softmax and log-softmax, forward and backward side by side.
+ *
+ * Softmax follows PyTorch's CPU kernels (its AVX2 build) step by step, so
+ * that along the last dim the results are PyTorch's bit for bit (log_softmax
+ * takes glibc's logf, which is an ulp off SLEEF's for a few rows in 1000):
+ *
+ *   along the last dim (attention's rows of length T: the hot path)
+ *     m = max(x);  e = exp(x - m);  s = lane_sum(e)     (PyTorch's order)
+ *     softmax = e * (1 / s);          log_softmax = (x - m) - log(s)
+ *   along any other dim (each row is strided by the size of the dims after it)
+ *     the same, but s adds the e's one by one, and softmax = e / s
+ *
+ * exp is PyTorch's too (kernels/exp.c), and fast: it is the only
+ * costly step, compiled twice (plain C, and AVX2 + FMA chosen at run time).
+ * Large tensors spread their rows over the threads (tensor_set_num_threads);
+ * each row is computed the same way whatever the thread count.
+ *
+ * Masking: where x = -inf, exp(x - m) is exactly 0, so a partially masked row
+ * gets exact zeros there and its backward stays finite (y = 0 there).  A row
+ * that is entirely -inf has m = -inf and -inf - -inf = NaN: softmax gives NaN
+ * for that row only, as PyTorch does.  masked_fill's backward selects (never
+ * multiplies), so the NaN gradient of such a row stops at the mask.
+ */
+#include "core/internal.h"
+#include "kernels/kernels.h"
+#include "kernels/threads.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Elements from which a softmax spreads its rows over the threads. */
+enum { PARALLEL_NUMEL = 1 << 16 };
+
+/* ---- forward ------------------------------------------------------------------ */
+
+/* The largest of x[0..n), n >= 1, in 8 lanes so that the loop vectorises.
+ * NaN is never taken (x > m is false), as in a running max; a row with a NaN
+ * comes out all NaN either way, through its sum. */
+static float row_max(const float *x, int64_t n)
+{
+    float lane[TENSOR__LANES];
+    int64_t i = n < TENSOR__LANES ? n : TENSOR__LANES;
+    for (int l = 0; l < TENSOR__LANES; l++) lane[l] = x[l < n ? l : 0];
+    for (; i + TENSOR__LANES <= n; i += TENSOR__LANES)
+        for (int l = 0; l < TENSOR__LANES; l++) lane[l] = x[i + l] > lane[l] ? x[i + l] : lane[l];
+    for (int l = 0; i + l < n; l++) lane[l] = x[i + l] > lane[l] ? x[i + l] : lane[l];
+    float m = lane[0];
+    for (int l = 1; l < TENSOR__LANES; l++) m = lane[l] > m ? lane[l] : m;
+    return m;
+}
+
+/* Elements of the rows one exp call takes: a block stays in L1. */
+enum { ROW_BLOCK = 2048 };
+
+/* Rows along the last dim (n >= 1), at most ROW_BLOCK elements of them
+ * unless one row is longer: y = x - max(row) for every row, then one exp
+ * over the whole block, then each row's sum.  One call rather than one per
+ * row, because short rows (the toy task's T = 6) would each run only the
+ * scalar tail of the vector loop.  exp(x - m) is the same float either way. */
+static void softmax_rows(const float *x, float *y, int64_t rows, int64_t n, bool log,
+                         TensorExpFn exp_rows)
+{
+    float m[ROW_BLOCK];
+    for (int64_t r = 0; r < rows; r++) {
+        m[r] = row_max(x + r * n, n);
+        for (int64_t i = 0; i < n; i++) y[r * n + i] = x[r * n + i] - m[r];
+    }
+    exp_rows(y, 0.0f, y, rows * n);
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        float s = tensor__lane_sum(yr, n);
+        if (log) {
+            /* (x - m) - log(s), not x - (m + log(s)): the latter loses the
+             * small differences between large inputs. */
+            float log_s = logf(s);
+            for (int64_t i = 0; i < n; i++) yr[i] = (xr[i] - m[r]) - log_s;
+        } else {
+            float inv = 1.0f / s;
+            for (int64_t i = 0; i < n; i++) yr[i] *= inv;
+        }
+    }
+}
+
+/* One outer block of n rows of `inner` lanes; the softmax runs down each
+ * lane.  m and s hold a row of lane maxima and sums. */
+static void softmax_lanes(const float *x, float *y, int64_t n, int64_t inner, bool log,
+                          float *m, float *s, TensorExpFn exp_rows)
+{
+    memcpy(m, x, (size_t)inner * sizeof *m);
+    for (int64_t d = 1; d < n; d++)
+        for (int64_t j = 0; j < inner; j++)
+            if (x[d * inner + j] > m[j]) m[j] = x[d * inner + j];
+    memset(s, 0, (size_t)inner * sizeof *s);
+    for (int64_t d = 0; d < n; d++) {
+        const float *xd = x + d * inner;
+        float *yd = y + d * inner;
+        for (int64_t j = 0; j < inner; j++) yd[j] = xd[j] - m[j];
+        exp_rows(yd, 0.0f, yd, inner);
+        for (int64_t j = 0; j < inner; j++) s[j] += yd[j];
+    }
+    if (log)
+        for (int64_t j = 0; j < inner; j++) s[j] = logf(s[j]);
+    for (int64_t d = 0; d < n; d++) {
+        for (int64_t j = 0; j < inner; j++) {
+            int64_t k = d * inner + j;
+            y[k] = log ? (x[k] - m[j]) - s[j] : y[k] / s[j];
+        }
+    }
+}
+
+/* Blocks of whole rows along the last dim, ROW_BLOCK elements or one row:
+ * the unit of work of a thread. */
+typedef struct {
+    const float *x, *y, *e, *dy;
+    float *out;
+    int64_t rows, n, per;     /* rows in all, their length, rows per block */
+    bool log;
+    TensorExpFn exp_rows;
+} RowBlocks;
+
+static RowBlocks row_blocks(TensorBlock r)
+{
+    int64_t per = r.size >= ROW_BLOCK ? 1 : ROW_BLOCK / r.size;
+    return (RowBlocks){.rows = r.outer, .n = r.size, .per = per};
+}
+
+/* Runs task on every block, on several threads when the tensor is large
+ * enough to pay for them (small ones stay on the calling thread). */
+static void for_blocks(RowBlocks *rb, TensorTask task)
+{
+    int64_t blocks = (rb->rows + rb->per - 1) / rb->per;
+    int threads = rb->rows * rb->n >= PARALLEL_NUMEL ? tensor_get_num_threads() : 1;
+    tensor__parallel_for(blocks, threads, task, rb);
+}
+
+/* Rows [*first, *first + return value) make block b. */
+static int64_t block_rows(const RowBlocks *rb, int64_t b, int64_t *first)
+{
+    *first = b * rb->per;
+    return rb->rows - *first < rb->per ? rb->rows - *first : rb->per;
+}
+
+static void softmax_block(void *ctx, int64_t b, int worker)
+{
+    const RowBlocks *rb = ctx;
+    int64_t first, rows = block_rows(rb, b, &first);
+    softmax_rows(rb->x + first * rb->n, rb->out + first * rb->n, rows, rb->n, rb->log,
+                 rb->exp_rows);
+    (void)worker;
+}
+
+static void softmax_forward(const float *x, float *y, TensorBlock r, bool lastdim, bool log)
+{
+    if (r.size == 0) return;
+    TensorExpFn exp_rows = tensor__exp_fn();
+    if (!lastdim) {
+        float *m = tensor__scratch((size_t)r.inner * sizeof *m);
+        float *s = tensor__scratch((size_t)r.inner * sizeof *s);
+        for (int64_t o = 0; o < r.outer; o++)
+            softmax_lanes(x + o * r.size * r.inner, y + o * r.size * r.inner, r.size, r.inner, log,
+                          m, s, exp_rows);
+        return;
+    }
+    RowBlocks rb = row_blocks(r);
+    rb.x = x;
+    rb.out = y;
+    rb.log = log;
+    rb.exp_rows = exp_rows;
+    for_blocks(&rb, softmax_block);
+}
+
+static Tensor *softmax_op(const Tensor *a, int dim, bool log)
+{
+    if (!a) return NULL;
+    int d = tensor__wrap_dim(a, dim, 0, log ? "log_softmax" : "softmax");
+    if (d < 0) return NULL;
+    Tensor *out = tensor__alloc(a->ndim, a->shape);
+    bool lastdim = a->ndim == 0 || d == a->ndim - 1;
+    softmax_forward(tensor__contiguous_data(a), out->data, tensor__block_at(a, d), lastdim, log);
+    TensorNode *n = tensor__record(log ? OP_LOG_SOFTMAX : OP_SOFTMAX, out, 1, &a);
+    if (n) {
+        n->saved[0] = out;
+        n->ival[0] = d;
+    }
+    return tensor__result(out);
+}
+
+Tensor *tensor_softmax(const Tensor *a, int dim) { return softmax_op(a, dim, false); }
+Tensor *tensor_log_softmax(const Tensor *a, int dim) { return softmax_op(a, dim, true); }
+
+/* ---- backward ----------------------------------------------------------------- */
+
+/*
+ * The backward of one row (or lane) of n values spaced `step` apart:
+ *   softmax:      y = softmax(x);      dx = y * (dy - sum(dy * y))
+ *   log_softmax:  y = log_softmax(x);  dx = dy - exp(y) * sum(dy)
+ * For log_softmax, e holds exp(y).  Along the last dim in PyTorch's order
+ * (and its fused multiply-adds); along others a running sum.
+ */
+static void softmax_backward_row(const float *y, const float *e, const float *dy, float *dx,
+                                 int64_t n, int64_t step, bool log)
+{
+    float s = 0.0f;
+    if (step == 1) {
+        s = log ? tensor__lane_sum(dy, n) : tensor__lane_dot(dy, y, n);
+    } else {
+        for (int64_t i = 0; i < n; i++) s += log ? dy[i * step] : dy[i * step] * y[i * step];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = i * step;
+        dx[k] = log ? tensor__fused_mul_add(-e[k], s, dy[k]) : (dy[k] - s) * y[k];
+    }
+}
+
+/* The backward of the rows of block b along the last dim. */
+static void backward_block(void *ctx, int64_t b, int worker)
+{
+    const RowBlocks *rb = ctx;
+    int64_t first, rows = block_rows(rb, b, &first);
+    for (int64_t o = first; o < first + rows; o++) {
+        int64_t k = o * rb->n;
+        softmax_backward_row(rb->y + k, rb->log ? rb->e + k : NULL, rb->dy + k, rb->out + k,
+                             rb->n, 1, rb->log);
+    }
+    (void)worker;
+}
+
+static void softmax_family_backward(TensorNode *node, const Tensor *grad_out, bool log)
+{
+    const Tensor *y = node->saved[0];
+    TensorBlock r = tensor__block_at(y, (int)node->ival[0]);
+    const float *dy = tensor__contiguous_data(grad_out);
+    Tensor *dx = tensor__alloc(y->ndim, y->shape);
+    if (y->numel == 0) {   /* nothing to compute, and rows of 0 make no blocks */
+        tensor__accumulate_grad(node->inputs[0], dx);
+        return;
+    }
+    float *e = NULL;
+    if (log) {
+        e = tensor__scratch((size_t)y->numel * sizeof *e);
+        tensor__exp_like_torch(y->data, 0.0f, e, y->numel);
+    }
+    if (r.inner == 1) {
+        RowBlocks rb = row_blocks(r);
+        rb.y = y->data;
+        rb.e = e;
+        rb.dy = dy;
+        rb.out = dx->data;
+        rb.log = log;
+        for_blocks(&rb, backward_block);
+    } else {
+        for (int64_t o = 0; o < r.outer; o++) {
+            for (int64_t j = 0; j < r.inner; j++) {
+                int64_t k = o * r.size * r.inner + j;
+                softmax_backward_row(y->data + k, log ? e + k : NULL, dy + k, dx->data + k, r.size,
+                                     r.inner, log);
+            }
+        }
+    }
+    tensor__accumulate_grad(node->inputs[0], dx);
+}
+
+/* forward: y = softmax(x) along dim;  backward: dx = y * (dy - sum(dy * y, dim)) */
+void softmax_backward(TensorNode *n, const Tensor *grad_out)
+{
+    softmax_family_backward(n, grad_out, false);
+}
+
+/* forward: y = log_softmax(x) along dim;  backward: dx = dy - exp(y) * sum(dy, dim) */
+void log_softmax_backward(TensorNode *n, const Tensor *grad_out)
+{
+    softmax_family_backward(n, grad_out, true);
+}
