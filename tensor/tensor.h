@@ -237,6 +237,18 @@ Tensor *tensor_stack(int n, Tensor *const *ts, int dim);
 Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index);
 Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices); /* (..., dim) */
 
+/* ---- Sampling, with PyTorch's CPU draws (no gradient) ------------------------ */
+/* Ids and indices are whole numbers held as floats, as everywhere here. */
+Tensor *tensor_randperm(int64_t n, TensorGenerator *gen);    /* torch.randperm(n); n <= 2^24 */
+Tensor *tensor_exponential_(Tensor *t, double lambda, TensorGenerator *gen); /* Exp(lambda) */
+/* torch.multinomial(probs, num_samples) (without replacement): probs (n) or
+ * (rows, n) of finite weights >= 0 with a positive sum per row; ids
+ * (num_samples) or (rows, num_samples). */
+Tensor *tensor_multinomial(const Tensor *probs, int64_t num_samples, TensorGenerator *gen);
+/* torch.topk(a, k) along the last dim: the k largest, descending (ties: the
+ * lower index first), their indices in *indices (may be NULL). */
+Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices);
+
 /* ---- Dropout and losses -------------------------------------------------- */
 /* Zeroes with probability p and scales by 1/(1-p) when train; identity otherwise. */
 Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *gen);
