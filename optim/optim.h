@@ -144,4 +144,28 @@ void optim_free(Optimizer *o);                    /* the state and the optimizer
  */
 float optim_clip_grad_norm(int n, Tensor *const *params, double max_norm);
 
+/* ---- Learning-rate schedules ----------------------------------------------- */
+/*
+ * The book's appendix D schedule: linear warm-up from initial_lr to peak_lr
+ * over warmup_steps, then cosine decay to min_lr at total_steps:
+ *
+ *     OptimWarmupCosine s = {.initial_lr = 3e-5, .peak_lr = 5e-4, .min_lr = 3e-5 * 0.1,
+ *                            .warmup_steps = 18, .total_steps = 90};
+ *     for (int64_t step = 0; ...; step++) {
+ *         optim_set_lr(opt, optim_lr_warmup_cosine(&s, step));
+ *         ... forward, backward, optim_step(opt) ...
+ *     }
+ * optim_lr_warmup_cosine returns NAN with a message when warmup_steps < 0,
+ * total_steps <= warmup_steps or step < 0.
+ */
+typedef struct {
+    double initial_lr, peak_lr, min_lr;
+    int64_t warmup_steps, total_steps;
+} OptimWarmupCosine;
+double optim_lr_warmup_cosine(const OptimWarmupCosine *s, int64_t step);
+/* The learning rate of the optimizer's one parameter group; set refuses a
+ * negative or non-finite lr (-1 with a message); get of NULL is NAN. */
+int optim_set_lr(Optimizer *o, double lr);
+double optim_get_lr(const Optimizer *o);
+
 #endif /* ATTOGRAD_OPTIM_H */

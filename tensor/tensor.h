@@ -183,6 +183,9 @@ Tensor *tensor_add_scalar(const Tensor *a, float s);
 Tensor *tensor_sub_scalar(const Tensor *a, float s);
 Tensor *tensor_mul_scalar(const Tensor *a, float s);
 Tensor *tensor_div_scalar(const Tensor *a, float s);
+Tensor *tensor_scalar_sub(float s, const Tensor *a);         /* s - a, Python's `1 - x` */
+Tensor *tensor_scalar_div(float s, const Tensor *a);         /* s / a, Python's `10 / x` */
+Tensor *tensor_reciprocal(const Tensor *a);                  /* 1 / a */
 Tensor *tensor_neg(const Tensor *a);
 Tensor *tensor_pow(const Tensor *a, float exponent);
 Tensor *tensor_exp(const Tensor *a);
@@ -194,6 +197,11 @@ Tensor *tensor_relu(const Tensor *a);
 Tensor *tensor_gelu(const Tensor *a);                        /* tanh approximation */
 Tensor *tensor_abs(const Tensor *a);
 Tensor *tensor_clamp(const Tensor *a, float min, float max); /* +-INFINITY: no bound */
+/* a where cond != 0, b elsewhere (torch.where); cond gets no gradient. */
+Tensor *tensor_where(const Tensor *cond, const Tensor *a, const Tensor *b);
+/* Elementwise max and min (NaN wins); at a tie each side gets half the gradient. */
+Tensor *tensor_maximum(const Tensor *a, const Tensor *b);
+Tensor *tensor_minimum(const Tensor *a, const Tensor *b);
 
 /* ---- Reductions (dim may be negative) ------------------------------------ */
 Tensor *tensor_sum(const Tensor *a);                         /* 0-d */
@@ -204,6 +212,17 @@ Tensor *tensor_max_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
 Tensor *tensor_argmax(const Tensor *a, int dim, bool keepdim); /* indices as floats, no grad */
 Tensor *tensor_var(const Tensor *a, int correction);         /* over all elements */
 Tensor *tensor_var_dim(const Tensor *a, int dim, int correction, bool keepdim);
+Tensor *tensor_std(const Tensor *a, int correction);         /* sqrt(var) */
+Tensor *tensor_std_dim(const Tensor *a, int dim, int correction, bool keepdim);
+Tensor *tensor_min_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices); /* -max(-a) */
+Tensor *tensor_argmin(const Tensor *a, int dim, bool keepdim);
+/* log(sum(exp(a), dim)), stable (the max subtracted first); gradient softmax(a). */
+Tensor *tensor_logsumexp(const Tensor *a, int dim, bool keepdim);
+/* Over several dims, as torch.sum(a, (0, 2)): tensor_sum_dims(a, IDX(0, 2), false).
+ * No dims (n = 0) means every dim.  amax's ties share its gradient equally. */
+Tensor *tensor_sum_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim);
+Tensor *tensor_mean_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim);
+Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim);
 
 /* ---- Matrix products ----------------------------------------------------- */
 /* 1-d and 2-d as torch.matmul, and batched N-d with broadcast batch dims. */
@@ -229,6 +248,7 @@ Tensor *tensor_flatten(const Tensor *a);                     /* 1-d */
 Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length);
 Tensor *tensor_unsqueeze(const Tensor *a, int dim);
 Tensor *tensor_squeeze(const Tensor *a, int dim);            /* only that dim, if size 1 */
+Tensor *tensor_squeeze_all(const Tensor *a);                 /* every size-1 dim: a.squeeze() */
 Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape); /* -1 keeps a size */
 Tensor *tensor_contiguous(const Tensor *a);                  /* a itself when contiguous */
 Tensor *tensor_cat(int n, Tensor *const *ts, int dim);
@@ -254,6 +274,10 @@ Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices);
 Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *gen);
 Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target);        /* mean */
 Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target); /* (N,C), (N) */
+/* nn.BCELoss and nn.BCEWithLogitsLoss (mean): input and target of one shape;
+ * BCE's input must be probabilities in [0, 1] (its logs clamped to >= -100). */
+Tensor *tensor_binary_cross_entropy(const Tensor *pred, const Tensor *target);
+Tensor *tensor_bce_with_logits(const Tensor *logits, const Tensor *target);
 
 /* ---- Fused optimizer updates (what optim/ steps with) ------------------------ */
 /* One Adam or AdamW update of p from p->grad, in one pass over the elements

@@ -26,6 +26,16 @@ static Tensor *separated(const Tensor *x, int dim)
     return tensor_add(x, tensor_from_data(pattern, x->ndim, shape));
 }
 
+/* x + 3 * a distinct whole number per element (a permutation of 0..n-1 for
+ * n prime to 7): every pair of values at least 1 apart, for amax over
+ * several dims. */
+static Tensor *distinct(const Tensor *x)
+{
+    Tensor *p = tensor_zeros(x->ndim, x->shape);
+    for (int64_t i = 0; i < p->numel; i++) p->data[i] = (float)(3 * ((i * 7) % p->numel));
+    return tensor_add(x, p);
+}
+
 FN(f_sum, tensor_sum(x[0]))
 FN(f_sum_d0, tensor_sum_dim(x[0], 0, false))
 FN(f_sum_d1, tensor_sum_dim(x[0], 1, false))
@@ -48,9 +58,29 @@ FN(f_var_d1, tensor_var_dim(x[0], 1, 1, false))
 FN(f_var_dm1_c0_keep, tensor_var_dim(x[0], -1, 0, true))
 FN(f_var_d0_c0_keep, tensor_var_dim(x[0], 0, 0, true))
 
+FN(f_amax_d1, tensor_amax(separated(x[0], 1), IDX(1), false))
+FN(f_amax_02_keep, tensor_amax(distinct(x[0]), IDX(0, 2), true))
+FN(f_amax_all, tensor_amax(distinct(x[0]), 0, NULL, false))
+FN(f_sum_dims, tensor_sum_dims(x[0], IDX(0, -1), false))
+FN(f_mean_dims_keep, tensor_mean_dims(x[0], IDX(2, 0), true))
+FN(f_logsumexp, tensor_logsumexp(x[0], -1, false))
+FN(f_logsumexp_keep, tensor_logsumexp(x[0], 0, true))
+FN(f_std_d1, tensor_std_dim(x[0], 1, 1, false))
+FN(f_min_d1, tensor_min_dim(separated(x[0], 1), 1, false, NULL))
+
 #define ROW(label, OPID, shape, f) {label, OPID, 1, {shape}, f, 0, 0, 0, 0, 0, {0}}
 
 const GradcheckRow gradcheck_reduce[] = {
+    ROW("amax dim 1 (3,4)", OP_AMAX, "3,4", f_amax_d1),
+    ROW("amax dims (0,2) keepdim (2,3,4)", OP_AMAX, "2,3,4", f_amax_02_keep),
+    ROW("amax all (4,3)T", OP_AMAX, "4,3T", f_amax_all),
+    ROW("amax dim 1 (3,4)S", OP_AMAX, "3,4S", f_amax_d1),
+    ROW("sum_dims (0,-1) (2,3,4)", OP_VIEW, "2,3,4", f_sum_dims),
+    ROW("mean_dims (2,0) keepdim (2,3,4)", OP_DIV_SCALAR, "2,3,4", f_mean_dims_keep),
+    ROW("logsumexp dim -1 (3,4)", OP_SQUEEZE, "3,4", f_logsumexp),
+    ROW("logsumexp dim 0 keepdim (4,3)T", OP_ADD, "4,3T", f_logsumexp_keep),
+    ROW("std dim 1 (3,4)S", OP_SQRT, "3,4S", f_std_d1),
+    ROW("min_dim 1 (3,4)", OP_NEG, "3,4", f_min_d1),
     ROW("sum (3,4)", OP_SUM, "3,4", f_sum),
     ROW("sum (4,3)T", OP_SUM, "4,3T", f_sum),
     ROW("sum (3,4)S", OP_SUM, "3,4S", f_sum),

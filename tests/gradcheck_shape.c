@@ -54,6 +54,8 @@ FN(f_expand_lead, tensor_expand(x[0], SHAPE(2, 4, 3)))
 FN(f_expand_sliced, tensor_expand(x[0], SHAPE(2, 3, 5)))
 FN(f_contiguous, tensor_contiguous(x[0]))
 
+FN(f_squeeze_all, tensor_squeeze_all(x[0]))
+
 #define ROW(name, op, n, fn, ...) {name, OP_##op, n, {__VA_ARGS__}, fn, 0, 0, 0, 0, 0, {0}}
 
 const GradcheckRow gradcheck_shape[] = {
@@ -93,6 +95,9 @@ const GradcheckRow gradcheck_shape[] = {
     ROW("squeeze(0) no-op (3,4)", SQUEEZE, 1, f_squeeze_0, "3,4"),
     ROW("squeeze(0) (1,4,3T)", SQUEEZE, 1, f_squeeze_0, "1,4,3T"),
     ROW("squeeze(-1) (4,1S)", SQUEEZE, 1, f_squeeze_neg, "4,1S"),
+    ROW("squeeze() (1,3,1,4)", SQUEEZE_ALL, 1, f_squeeze_all, "1,3,1,4"),
+    ROW("squeeze() (1,4,3T)", SQUEEZE_ALL, 1, f_squeeze_all, "1,4,3T"),
+    ROW("squeeze() (1,1)", SQUEEZE_ALL, 1, f_squeeze_all, "1,1"),
     ROW("expand (3,1)->(2,3,4)", EXPAND, 1, f_expand_col, "3,1"),
     ROW("expand (4)->(3,-1)", EXPAND, 1, f_expand_keep, "4"),
     ROW("expand 0-d->(2,3)", EXPAND, 1, f_expand_0d, ""),

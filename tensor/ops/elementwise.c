@@ -230,6 +230,44 @@ void div_scalar_backward(TensorNode *n, const Tensor *dy)
     unary_grad_done(n, &g);
 }
 
+/* forward: y = s - x (Python's `s - x`, torch.rsub);  backward: dx = -dy */
+Tensor *tensor_scalar_sub(float s, const Tensor *a)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = s - x[i];
+    return unary_end(OP_RSUB_SCALAR, out, a, s);
+}
+
+void rsub_scalar_backward(TensorNode *n, const Tensor *dy)
+{
+    tensor__accumulate_grad(n->inputs[0], tensor_neg(dy));
+}
+
+/* Python's `s / x` is torch's reciprocal(x) * s, and so is this. */
+Tensor *tensor_scalar_div(float s, const Tensor *a)
+{
+    return tensor_mul_scalar(tensor_reciprocal(a), s);
+}
+
+/* forward: y = 1 / x;  backward: dx = -dy * y * y, as PyTorch */
+Tensor *tensor_reciprocal(const Tensor *a)
+{
+    const float *x;
+    if (!a) return NULL;
+    Tensor *out = unary_begin(a, &x);
+    for (int64_t i = 0; i < out->numel; i++) out->data[i] = 1.0f / x[i];
+    return unary_end(OP_RECIPROCAL, out, a, 0);
+}
+
+void reciprocal_backward(TensorNode *n, const Tensor *dy)
+{
+    UnaryGrad g = unary_grad(dy, n->out);
+    for (int64_t i = 0; i < g.n; i++) g.dx[i] = -g.dy[i] * (g.v[i] * g.v[i]);
+    unary_grad_done(n, &g);
+}
+
 /* ---- unary math ------------------------------------------------------------ */
 
 /* forward: y = -x;  backward: dx = -dy */

@@ -44,6 +44,91 @@ void mse_loss_backward(TensorNode *n, const Tensor *grad_out)
     tensor__accumulate_grad(n->inputs[1], dt);
 }
 
+/* ---- binary cross-entropy ----------------------------------------------------- */
+
+/* pred and target: one shape; each element a probability (bce) or a logit. */
+static int check_binary(const char *op, const Tensor *pred, const Tensor *target)
+{
+    if (tensor_same_shape(pred, target)) return 0;
+    tensor__error("%s: input %s and target %s have different shapes", op,
+                  tensor_shape_str(pred), tensor_shape_str(target));
+    return -1;
+}
+
+/* ln(v) clamped to >= -100, as PyTorch's BCE, so p = 0 or 1 gives a finite loss. */
+static float clamped_log(float v) { return fmaxf(logf(v), -100.0f); }
+
+/* forward: L = mean(-(t ln p + (1 - t) ln(1 - p))), p in [0, 1]
+ * backward: dp = dL (p - t) / max(p (1 - p), 1e-12) / N;
+ *           dt = dL (ln(1 - p) - ln p) / N (both logs clamped) */
+Tensor *tensor_binary_cross_entropy(const Tensor *pred, const Tensor *target)
+{
+    if (!pred || !target) return NULL;
+    if (check_binary("binary_cross_entropy", pred, target)) return NULL;
+    const float *p = tensor__contiguous_data(pred), *t = tensor__contiguous_data(target);
+    double sum = 0;
+    for (int64_t i = 0; i < pred->numel; i++) {
+        if (!(p[i] >= 0 && p[i] <= 1))
+            return tensor__error("binary_cross_entropy: input %s holds %g at element %lld: "
+                                 "every element must be between 0 and 1",
+                                 tensor_shape_str(pred), (double)p[i], (long long)i);
+        sum += (t[i] - 1.0f) * fmaxf(log1pf(-p[i]), -100.0f) - t[i] * clamped_log(p[i]);
+    }
+    Tensor *out = tensor__alloc(0, NULL);
+    out->data[0] = (float)(sum / (double)pred->numel);
+    tensor__record(OP_BCE, out, 2, (const Tensor *[]){pred, target});
+    return tensor__result(out);
+}
+
+void bce_backward(TensorNode *n, const Tensor *grad_out)
+{
+    const Tensor *pred = n->inputs[0], *target = n->inputs[1];
+    const float *p = tensor__contiguous_data(pred), *t = tensor__contiguous_data(target);
+    float k = grad_out->data[0] / (float)pred->numel;
+    Tensor *dp = tensor__alloc(pred->ndim, pred->shape);
+    for (int64_t i = 0; i < dp->numel; i++)
+        dp->data[i] = k * (p[i] - t[i]) / fmaxf((1 - p[i]) * p[i], 1e-12f);
+    tensor__accumulate_grad(n->inputs[0], dp);
+    if (!target->requires_grad) return;
+    Tensor *dt = tensor__alloc(target->ndim, target->shape);
+    for (int64_t i = 0; i < dt->numel; i++)
+        dt->data[i] = k * (fmaxf(log1pf(-p[i]), -100.0f) - clamped_log(p[i]));
+    tensor__accumulate_grad(n->inputs[1], dt);
+}
+
+/* forward: L = mean((1 - t) x + m + ln(exp(-m) + exp(-x - m))), m = max(-x, 0):
+ * sigmoid and BCE in one, stable for large |x| (PyTorch's formula);
+ * backward: dx = dL (sigmoid(x) - t) / N;  dt = -dL x / N */
+Tensor *tensor_bce_with_logits(const Tensor *logits, const Tensor *target)
+{
+    if (!logits || !target) return NULL;
+    if (check_binary("binary_cross_entropy_with_logits", logits, target)) return NULL;
+    const float *x = tensor__contiguous_data(logits), *t = tensor__contiguous_data(target);
+    double sum = 0;
+    for (int64_t i = 0; i < logits->numel; i++) {
+        float m = fmaxf(-x[i], 0.0f);
+        sum += (1 - t[i]) * x[i] + m + logf(expf(-m) + expf(-x[i] - m));
+    }
+    Tensor *out = tensor__alloc(0, NULL);
+    out->data[0] = (float)(sum / (double)logits->numel);
+    tensor__record(OP_BCE_WITH_LOGITS, out, 2, (const Tensor *[]){logits, target});
+    return tensor__result(out);
+}
+
+void bce_with_logits_backward(TensorNode *n, const Tensor *grad_out)
+{
+    const Tensor *logits = n->inputs[0], *target = n->inputs[1];
+    const float *x = tensor__contiguous_data(logits), *t = tensor__contiguous_data(target);
+    float k = grad_out->data[0] / (float)logits->numel;
+    Tensor *dx = tensor__alloc(logits->ndim, logits->shape);
+    for (int64_t i = 0; i < dx->numel; i++) dx->data[i] = (1 / (1 + expf(-x[i])) - t[i]) * k;
+    tensor__accumulate_grad(n->inputs[0], dx);
+    if (!target->requires_grad) return;
+    Tensor *dt = tensor__alloc(target->ndim, target->shape);
+    for (int64_t i = 0; i < dt->numel; i++) dt->data[i] = -x[i] * k;
+    tensor__accumulate_grad(n->inputs[1], dt);
+}
+
 /* ---- cross_entropy -------------------------------------------------------- */
 
 /* logits (N,C) with target (N), or logits (C) with a 0-d target. */

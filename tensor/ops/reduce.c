@@ -292,3 +292,177 @@ void var_backward(TensorNode *n, const Tensor *dy)
         }
     tensor__accumulate_grad(n->inputs[0], dx);
 }
+
+/* ---- over several dims ---------------------------------------------------------- */
+
+/* The dims as a bit mask (wrapped; each at most once); -1 with a message. */
+static int64_t dims_mask(const Tensor *a, int n, const int64_t *dims, const char *op)
+{
+    if (n < 0 || (n > 0 && !dims))
+        return tensor__error("%s: %d dims given%s", op, n, n > 0 ? " as NULL" : ""), -1;
+    int64_t mask = 0;
+    for (int i = 0; i < n; i++) {
+        if (dims[i] < INT32_MIN || dims[i] > INT32_MAX)
+            return tensor__error("%s: dim %lld out of range for %s", op, (long long)dims[i],
+                                 tensor_shape_str(a)), -1;
+        int d = tensor__wrap_dim(a, (int)dims[i], 0, op);
+        if (d < 0) return -1;
+        if (mask & (INT64_C(1) << d))
+            return tensor__error("%s: dim %d appears more than once in %s", op, d,
+                                 tensor__sizes_str(n, dims)), -1;
+        mask |= INT64_C(1) << d;
+    }
+    return mask;
+}
+
+/* sum over each dim of mask, the highest first so the lower ones keep their
+ * place; the reduced dims kept (size 1) or then removed. */
+static Tensor *sum_over(const Tensor *a, int64_t mask, bool keepdim)
+{
+    const Tensor *t = a;
+    for (int d = a->ndim - 1; d >= 0; d--)
+        if (mask & (INT64_C(1) << d)) t = tensor_sum_dim(t, d, true);
+    if (keepdim || !t) return (Tensor *)t;
+    int64_t shape[TENSOR_MAX_DIMS];
+    int ndim = 0;
+    for (int d = 0; d < a->ndim; d++)
+        if (!(mask & (INT64_C(1) << d))) shape[ndim++] = a->shape[d];
+    return tensor_view(t, ndim, shape);
+}
+
+/* torch.sum(a, dims, keepdim): a sum_dim per dim (no dims: every dim). */
+Tensor *tensor_sum_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim)
+{
+    if (!a) return NULL;
+    int64_t mask = dims_mask(a, n, dims, "sum_dims");
+    if (mask < 0) return NULL;
+    return sum_over(a, n ? mask : (INT64_C(1) << a->ndim) - 1, keepdim);
+}
+
+/* torch.mean(a, dims, keepdim): the sum divided by the count it summed. */
+Tensor *tensor_mean_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim)
+{
+    if (!a) return NULL;
+    int64_t mask = dims_mask(a, n, dims, "mean_dims");
+    if (mask < 0) return NULL;
+    if (!n) mask = (INT64_C(1) << a->ndim) - 1;
+    int64_t count = 1;
+    for (int d = 0; d < a->ndim; d++)
+        if (mask & (INT64_C(1) << d)) count *= a->shape[d];
+    return tensor_div_scalar(sum_over(a, mask, keepdim), (float)count);
+}
+
+/* map[i]: the index in the (keepdim) result of a's row-major element i. */
+static int64_t *result_index(const Tensor *a, int64_t mask, int64_t *out_numel)
+{
+    int64_t *map = tensor__scratch((size_t)(a->numel ? a->numel : 1) * sizeof *map);
+    int64_t idx[TENSOR_MAX_DIMS] = {0}, ostride[TENSOR_MAX_DIMS], n = 1;
+    for (int d = a->ndim - 1; d >= 0; d--) {
+        ostride[d] = mask & (INT64_C(1) << d) ? 0 : n;
+        n *= mask & (INT64_C(1) << d) ? 1 : a->shape[d];
+    }
+    *out_numel = n;
+    for (int64_t i = 0, at = 0; i < a->numel; i++) {
+        map[i] = at;
+        for (int d = a->ndim - 1; d >= 0; d--) {   /* next index, row-major */
+            at += ostride[d];
+            if (++idx[d] < a->shape[d]) break;
+            at -= ostride[d] * idx[d];
+            idx[d] = 0;
+        }
+    }
+    return map;
+}
+
+/* ival[0]: the mask of reduced dims; saved[0]: the keepdim result. */
+Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim)
+{
+    if (!a) return NULL;
+    int64_t mask = dims_mask(a, n, dims, "amax");
+    if (mask < 0) return NULL;
+    if (!n) mask = (INT64_C(1) << a->ndim) - 1;
+    int64_t shape[TENSOR_MAX_DIMS], out_numel;
+    int ndim = 0;
+    for (int d = 0; d < a->ndim; d++) {
+        bool r = mask & (INT64_C(1) << d);
+        if (r && a->shape[d] == 0)
+            return tensor__error("amax: dim %d of %s has size 0; the reduction needs at least "
+                                 "one element", d, tensor_shape_str(a));
+        if (!r || keepdim) shape[ndim++] = r ? 1 : a->shape[d];
+    }
+    const float *x = tensor__contiguous_data(a);
+    int64_t *map = result_index(a, mask, &out_numel);
+    Tensor *out = tensor__alloc(ndim, shape);
+    for (int64_t j = 0; j < out_numel; j++) out->data[j] = -INFINITY;
+    for (int64_t i = 0; i < a->numel; i++) {
+        float v = x[i], *m = &out->data[map[i]];
+        if (v > *m || isnan(v)) *m = isnan(*m) ? *m : v;
+    }
+    TensorNode *node = tensor__record(OP_AMAX, out, 1, (const Tensor *[]){a});
+    if (node) node->ival[0] = mask;
+    return tensor__result(out);
+}
+
+/* forward: y = max of x over the dims;
+ * backward: dx = dy / count where x equals its y (the ties share), 0 elsewhere */
+void amax_backward(TensorNode *n, const Tensor *dy)
+{
+    const Tensor *x = n->inputs[0];
+    int64_t out_numel, *map = result_index(x, n->ival[0], &out_numel);
+    const float *xs = tensor__contiguous_data(x), *y = n->out->data, *g = tensor__contiguous_data(dy);
+    float *count = tensor__scratch((size_t)(out_numel ? out_numel : 1) * sizeof *count);
+    memset(count, 0, (size_t)out_numel * sizeof *count);
+    for (int64_t i = 0; i < x->numel; i++) count[map[i]] += xs[i] == y[map[i]];
+    Tensor *dx = tensor__alloc(x->ndim, x->shape);
+    for (int64_t i = 0; i < x->numel; i++)
+        dx->data[i] = xs[i] == y[map[i]] ? g[map[i]] / count[map[i]] : 0.0f;
+    tensor__accumulate_grad(n->inputs[0], dx);
+}
+
+/* ---- composites: min, argmin, logsumexp, std ------------------------------------- */
+
+/* min is -max(-x): the same values, the first index of the smallest, NaN
+ * winning; its gradient flows through the two negations (grad_fn NegBackward0). */
+Tensor *tensor_min_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
+{
+    if (indices) *indices = NULL;
+    if (!a) return NULL;
+    int d = max_dim_check(a, dim, "min_dim");
+    return d < 0 ? NULL : tensor_neg(tensor_max_dim(tensor_neg(a), d, keepdim, indices));
+}
+
+/* Indices of the first minimum along dim, as floats; not differentiable. */
+Tensor *tensor_argmin(const Tensor *a, int dim, bool keepdim)
+{
+    if (!a) return NULL;
+    int d = max_dim_check(a, dim, "argmin");
+    if (d < 0) return NULL;
+    tensor_no_grad_begin();
+    Tensor *idx = tensor_argmax(tensor_neg(a), d, keepdim);
+    tensor_no_grad_end();
+    return idx;
+}
+
+/* log(sum(exp(x - m))) + m with m the max along dim (not differentiated: its
+ * terms cancel), m = 0 where it is infinite, as PyTorch; the gradient is
+ * softmax(x). */
+Tensor *tensor_logsumexp(const Tensor *a, int dim, bool keepdim)
+{
+    if (!a) return NULL;
+    tensor_no_grad_begin();
+    Tensor *m = tensor_amax(a, 1, (const int64_t[]){dim}, true);
+    tensor_no_grad_end();
+    if (!m) return NULL;
+    for (int64_t i = 0; i < m->numel; i++)
+        if (isinf(m->data[i])) m->data[i] = 0;
+    Tensor *out = tensor_add(tensor_log(tensor_sum_dim(tensor_exp(tensor_sub(a, m)), dim, true)), m);
+    return keepdim || !out ? out : tensor_squeeze(out, dim);
+}
+
+/* sqrt(var(x, correction)) over all elements or along dim. */
+Tensor *tensor_std(const Tensor *a, int correction) { return tensor_sqrt(tensor_var(a, correction)); }
+
+Tensor *tensor_std_dim(const Tensor *a, int dim, int correction, bool keepdim)
+{
+    return tensor_sqrt(tensor_var_dim(a, dim, correction, keepdim));
+}

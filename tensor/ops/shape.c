@@ -351,6 +351,24 @@ Tensor *tensor_squeeze(const Tensor *a, int dim)
 
 void squeeze_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
 
+/* forward: every size-1 dim removed (a view);  backward: dx = dy viewed as x */
+Tensor *tensor_squeeze_all(const Tensor *a)
+{
+    if (!a) return NULL;
+    int64_t shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
+    int ndim = 0;
+    for (int d = 0; d < a->ndim; d++)
+        if (a->shape[d] != 1) {
+            shape[ndim] = a->shape[d];
+            stride[ndim++] = a->stride[d];
+        }
+    Tensor *out = tensor__view_of(a, ndim, shape, stride, a->offset);
+    record1(OP_SQUEEZE_ALL, out, a, NULL);
+    return out;
+}
+
+void squeeze_all_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
+
 Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape)
 {
     if (!a) return NULL;
