@@ -107,6 +107,16 @@ static inline Tensor *testutil_seed_like(const Tensor *t)
     return w;
 }
 
+/* result is NULL and tensor_error() holds part; then the message is cleared. */
+#define ck_assert_error_has(result, part) testutil_assert_error((result) == NULL, (part), __FILE__, __LINE__)
+static inline void testutil_assert_error(bool null, const char *part, const char *file, int line)
+{
+    ck_assert_msg(null, "%s:%d: expected NULL (an error naming \"%s\")", file, line, part);
+    ck_assert_msg(strstr(tensor_error(), part) != NULL, "%s:%d: message \"%s\" lacks \"%s\"",
+                  file, line, tensor_error(), part);
+    tensor_clear_error();
+}
+
 /* The first 64 KiB of a text file, in a static buffer (the next call reuses it). */
 static inline char *testutil_read_text(const char *path)
 {

@@ -8,27 +8,23 @@ tests/test_porting.c.
 Run with Debian's python3-torch (1.13):  /usr/bin/python3 gen_porting.py
 Every case draws its inputs from torch.manual_seed(0) in the order written
 here (the C test reads the inputs from this file, so only the names must
-agree), applies the op, and backpropagates sum(out * w) with w a fixed
-pattern (w_i = (i % 5 + 1) / 4), so each gradient element is distinct.
+agree), applies the op, and backpropagates sum(out * w) with w the fixture scripts' seed
+(book_ch03.backward_weights, testutil_seed_like in C).
 Ties are planted where an op's tie rule matters (maximum, amax).
 """
 import os
 
 import torch
 
+from book_ch03 import backward_weights, write_tensor
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "porting.txt")
-LINES = ["# written by gen_porting.py with torch %s" % torch.__version__]
+FILE = open(OUT, "w")
+FILE.write("# written by gen_porting.py with torch %s\n" % torch.__version__)
 
 
 def put(name, t):
-    t = torch.as_tensor(t, dtype=torch.float32).detach()
-    LINES.append("@%s %s" % (name, " ".join(str(s) for s in t.shape)) if t.dim() else "@" + name)
-    LINES.append(" ".join("%.9g" % v for v in t.flatten().tolist()))
-
-
-def weight(t):
-    n = t.numel()
-    return (torch.arange(n, dtype=torch.float32) % 5 + 1).reshape(t.shape) / 4
+    write_tensor(FILE, name, torch.as_tensor(t, dtype=torch.float32))
 
 
 def case(name, fn, *inputs):
@@ -37,7 +33,7 @@ def case(name, fn, *inputs):
         put("%s_in%d" % (name, i), x)
     out = fn(*xs)
     put("%s_out" % name, out)
-    (out * weight(out)).sum().backward()
+    (out * backward_weights(out.shape)).sum().backward()
     for i, x in enumerate(xs):
         if x.grad is not None:
             put("%s_grad%d" % (name, i), x.grad)
@@ -90,8 +86,6 @@ for step in range(total):
     else:
         progress = (step - warmup) / (total - warmup)
         lrs.append(min_lr + (peak_lr - min_lr) * 0.5 * (1 + math.cos(math.pi * progress)))
-LINES.append("@lr_warmup_cosine %d" % total)
-LINES.append(" ".join(repr(v) for v in lrs))
+FILE.write("@lr_warmup_cosine %d\n%s\n" % (total, " ".join(repr(v) for v in lrs)))
 
-with open(OUT, "w") as f:
-    f.write("\n".join(LINES) + "\n")
+FILE.close()

@@ -13,14 +13,15 @@ import os
 
 import torch
 
+from book_ch03 import write_tensor
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample.txt")
-LINES = ["# written by gen_sample.py with torch %s" % torch.__version__]
+FILE = open(OUT, "w")
+FILE.write("# written by gen_sample.py with torch %s\n" % torch.__version__)
 
 
 def put(name, t):
-    t = torch.as_tensor(t, dtype=torch.float32)
-    LINES.append("@%s %s" % (name, " ".join(str(s) for s in t.shape)) if t.dim() else "@" + name)
-    LINES.append(" ".join("%.9g" % v for v in t.flatten().tolist()))
+    write_tensor(FILE, name, torch.as_tensor(t, dtype=torch.float32))
 
 
 for seed, n in ((123, 10), (0, 1), (7, 2), (42, 100), (123, 1000)):
@@ -70,5 +71,4 @@ assert top_pos.tolist() == [3, 7, 0]
 torch.manual_seed(123)
 assert torch.multinomial(torch.softmax(logits, dim=0), 1).item() == 3
 
-with open(OUT, "w") as f:
-    f.write("\n".join(LINES) + "\n")
+FILE.close()
