@@ -125,25 +125,40 @@ static const Tensor *kernel_readable(const Tensor *t)
     return c;
 }
 
+/* Whether the kernel can read all three (c as stored). */
+static bool mats_readable(const Mat *a, const Mat *b, const Mat *c)
+{
+    bool ta, tb, tc;
+    int64_t ld;
+    return mat_layout(a, &ta, &ld) && mat_layout(b, &tb, &ld) && mat_layout(c, &tc, &ld) && !tc;
+}
+
 /* Merges the innermost batch dims into the matrices where the strides
  * allow, so (B, T, D) @ (D, E) is one (B*T, D) @ (D, E) product, and a
- * gradient summed over a batch dim is one product with a longer k. */
+ * gradient summed over a batch dim is one product with a longer k.  A
+ * merge that would leave an operand without a unit stride is not made: a
+ * batch of one-row matrices read along a strided row (a transposed or
+ * expanded view) is readable one row at a time, but stacking those rows
+ * gives a matrix strided both ways. */
 static void fold(Batch *bt, Mat *a, Mat *b, Mat *c)
 {
     while (bt->nb > 0) {
         int d = bt->nb - 1;
         int64_t s = bt->shape[d];
+        Mat ma = *a, mb = *b, mc = *c;
         if (s != 1 && b->bs[d] == 0 && a->bs[d] == a->rows * a->rs &&
             c->bs[d] == c->rows * c->rs) {
-            a->rows *= s;                               /* into m */
-            c->rows *= s;
+            ma.rows *= s;                               /* into m */
+            mc.rows *= s;
         } else if (s != 1 && c->bs[d] == 0 && a->bs[d] == a->cols * a->cs &&
                    b->bs[d] == b->rows * b->rs) {
-            a->cols *= s;                               /* into k */
-            b->rows *= s;
+            ma.cols *= s;                               /* into k */
+            mb.rows *= s;
         } else if (s != 1) {
             return;
         }
+        if (!mats_readable(&ma, &mb, &mc)) return;
+        *a = ma, *b = mb, *c = mc;
         bt->nb--;
     }
 }

@@ -1,0 +1,292 @@
+/*
+ * Hostile and careless input (issue 10): valid views the products once
+ * aborted on, sizes that overflowed, tolerances that crashed gradcheck,
+ * and the misuse the library detects (see tensor/tensor.h, "Misuse").
+ *
+ * The products over views are compared with a plain reference: loops in
+ * double over contiguous copies.  Operands are drawn in [-1, 1) with inner
+ * sizes of at most 20, so a float32 sum differs from the double one by at
+ * most 20 * 2^-24 * 20 < 3e-5; atol 1e-4 holds that with room and still
+ * catches any wrong element (each is at least ~1e-2 off when misread).
+ */
+#include "testutil.h"
+
+#include <stdint.h>
+
+/* ---- a small deterministic generator of test choices ---------------------- */
+
+typedef struct {
+    uint64_t s;
+} Rng;
+
+static uint32_t rng_next(Rng *r)
+{
+    r->s = r->s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(r->s >> 33);
+}
+static int rng_int(Rng *r, int n) { return (int)(rng_next(r) % (uint32_t)n); }
+static float rng_unit(Rng *r) { return (float)rng_next(r) / 2147483648.0f - 1.0f; }
+
+/* A size: mostly 1 to 3, sometimes 0, sometimes large enough to leave the
+ * tiny-product kernel (n > 16). */
+static int64_t rng_size(Rng *r)
+{
+    int c = rng_int(r, 40);
+    if (c == 0) return 0;
+    if (c == 1) return 17 + rng_int(r, 4);
+    return 1 + rng_int(r, 3);
+}
+
+/* ---- operands: a random view of a random leaf ----------------------------- */
+
+typedef struct {
+    Tensor *leaf;    /* contiguous, requires grad */
+    Tensor *view;    /* of leaf, with the asked shape */
+} Operand;
+
+/* A view of the asked shape reached by narrow, permute and expand of a
+ * contiguous leaf: any mix of offsets, permuted strides and zero strides. */
+static Operand make_view(Rng *r, int n, const int64_t *shape)
+{
+    int perm[TENSOR_MAX_DIMS];
+    bool expanded[TENSOR_MAX_DIMS];
+    int64_t pad[TENSOR_MAX_DIMS], start[TENSOR_MAX_DIMS], base[TENSOR_MAX_DIMS];
+    for (int i = 0; i < n; i++) {
+        perm[i] = i;
+        expanded[i] = rng_int(r, 4) == 0;
+        pad[i] = rng_int(r, 3) == 0 ? 1 + rng_int(r, 2) : 0;
+        start[i] = pad[i] ? rng_int(r, (int)pad[i] + 1) : 0;
+    }
+    for (int i = n - 1; i > 0; i--) {
+        int j = rng_int(r, i + 1), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    /* Leaf dim i is view dim perm[i]. */
+    for (int i = 0; i < n; i++) {
+        int v = perm[i];
+        base[i] = (expanded[v] ? 1 : shape[v]) + pad[v];
+    }
+    Operand o;
+    o.leaf = tensor_empty(n, base);
+    ck_assert_ptr_nonnull(o.leaf);
+    for (int64_t i = 0; i < o.leaf->numel; i++) o.leaf->data[i] = rng_unit(r);
+    tensor_requires_grad_(o.leaf, true);
+    Tensor *t = o.leaf;
+    for (int i = 0; i < n; i++) {
+        int v = perm[i];
+        t = tensor_narrow(t, i, start[v], expanded[v] ? 1 : shape[v]);
+    }
+    int64_t inv[TENSOR_MAX_DIMS];
+    for (int i = 0; i < n; i++) inv[perm[i]] = i;
+    t = tensor_permute(t, n, inv);
+    o.view = tensor_expand(t, n, shape);
+    ck_assert_msg(o.view != NULL, "%s", tensor_error());
+    return o;
+}
+
+/* ---- the reference: loops over contiguous copies -------------------------- */
+
+/* Offset of batch index e (of the broadcast batch bshape, nb dims) in an
+ * operand whose own batch dims are xshape (nx dims, aligned right) and
+ * whose matrices have msize elements. */
+static int64_t batch_offset(int64_t e, int nb, const int64_t *bshape, int nx,
+                            const int64_t *xshape, int64_t msize)
+{
+    int64_t off = 0, stride = msize;
+    for (int d = nb - 1; d >= 0; d--) {
+        int64_t i = e % bshape[d];
+        e /= bshape[d];
+        int dx = d - (nb - nx);
+        if (dx < 0) continue;
+        if (xshape[dx] != 1) off += i * stride;
+        stride *= xshape[dx];
+    }
+    return off;
+}
+
+/* C = A @ B as torch.matmul, with dA, dB for the loss sum(C * R); all
+ * arrays contiguous in the operands' shapes.  A: (..., m, k) or (k),
+ * B: (..., k, n) or (k). */
+typedef struct {
+    int na, nb;
+    const int64_t *sa, *sb;
+} Ranks;
+
+static void reference(Ranks k_, const float *A, const float *B, const float *R, double *C,
+                      double *dA, double *dB, int64_t *c_numel)
+{
+    int na = k_.na, nbr = k_.nb;
+    const int64_t *sa = k_.sa, *sb = k_.sb;
+    int64_t m = na == 1 ? 1 : sa[na - 2], k = sa[na - 1], n = nbr == 1 ? 1 : sb[nbr - 1];
+    int ba = na > 2 ? na - 2 : 0, bb = nbr > 2 ? nbr - 2 : 0, nbt = ba > bb ? ba : bb;
+    int64_t bshape[TENSOR_MAX_DIMS], count = 1;
+    for (int i = 0; i < nbt; i++) {
+        int ia = i - (nbt - ba), ib = i - (nbt - bb);
+        int64_t x = ia >= 0 ? sa[ia] : 1, y = ib >= 0 ? sb[ib] : 1;
+        bshape[i] = x == 1 ? y : x;
+        count *= bshape[i];
+    }
+    *c_numel = count * m * n;
+    for (int64_t e = 0; e < count; e++) {
+        int64_t oa = batch_offset(e, nbt, bshape, ba, sa, m * k);
+        int64_t ob = batch_offset(e, nbt, bshape, bb, sb, k * n);
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                double s = 0, g = R[(e * m + i) * n + j];
+                for (int64_t p = 0; p < k; p++) {
+                    s += (double)A[oa + i * k + p] * B[ob + p * n + j];
+                    dA[oa + i * k + p] += g * B[ob + p * n + j];
+                    dB[ob + p * n + j] += g * A[oa + i * k + p];
+                }
+                C[(e * m + i) * n + j] = s;
+            }
+    }
+}
+
+/* The leaf's expected gradient: the view's, added at the elements it reads. */
+static void scatter_grad(const Operand *o, const double *dview, double *dleaf)
+{
+    const Tensor *v = o->view;
+    int64_t idx[TENSOR_MAX_DIMS] = {0}, base = v->data - o->leaf->data;
+    for (int64_t i = 0; i < v->numel; i++) {
+        int64_t off = base;
+        for (int d = 0; d < v->ndim; d++) off += idx[d] * v->stride[d];
+        dleaf[off] += dview[i];
+        for (int d = v->ndim - 1; d >= 0; d--) {
+            if (++idx[d] < v->shape[d]) break;
+            idx[d] = 0;
+        }
+    }
+}
+
+static void assert_close_d(const float *got, const double *want, int64_t n, const char *what,
+                           int64_t c)
+{
+    for (int64_t i = 0; i < n; i++)
+        ck_assert_msg(fabs(got[i] - want[i]) <= 1e-4 + 1e-4 * fabs(want[i]),
+                      "case %lld: %s element %lld: %.9g, reference %.9g", (long long)c, what,
+                      (long long)i, got[i], want[i]);
+}
+
+static const float *dense(const Tensor *t)
+{
+    return tensor_contiguous(t)->data;
+}
+
+/* One product of random views, checked forward and backward.  linear: a
+ * is x, b is the weight's transpose (so one reference serves both). */
+static void check_product(int64_t c, bool linear)
+{
+    Rng r = {.s = (uint64_t)c * 0x9E3779B97F4A7C15ULL + (linear ? 7 : 1)};
+    int na = 1 + rng_int(&r, 4), nbr = linear ? 2 : 1 + rng_int(&r, 4);
+    int64_t sa[TENSOR_MAX_DIMS], sb[TENSOR_MAX_DIMS];
+    for (int i = 0; i < na; i++) sa[i] = rng_size(&r);
+    for (int i = 0; i < nbr; i++) sb[i] = rng_size(&r);
+    sb[nbr == 1 ? 0 : nbr - 2] = sa[na - 1];              /* inner sizes agree */
+    /* Batch dims broadcast: each pair equal, or one of them 1. */
+    for (int i = 0; i < na - 2 && i < nbr - 2; i++) {
+        int64_t *x = &sa[na - 3 - i], *y = &sb[nbr - 3 - i];
+        int pick = rng_int(&r, 3);
+        if (pick == 0) *y = *x;
+        else if (pick == 1) *x = 1;
+        else *y = 1;
+    }
+    TensorScope *scope = tensor_scope_begin();
+    Operand a = make_view(&r, na, sa), b;
+    Tensor *out, *bias = NULL;
+    if (linear) {
+        /* The weight (out, in) as a view; its transpose is the (in, out) b. */
+        int64_t ws[2] = {sb[1], sb[0]};
+        b = make_view(&r, 2, ws);
+        Tensor *wt = b.view;
+        b.view = tensor_t(b.view);
+        if (rng_int(&r, 2)) {
+            bias = tensor_zeros(1, (int64_t[]){sb[1]});
+            for (int64_t i = 0; i < bias->numel; i++) bias->data[i] = rng_unit(&r);
+            tensor_requires_grad_(bias, true);
+        }
+        out = tensor_linear(a.view, wt, bias);
+    } else {
+        b = make_view(&r, nbr, sb);
+        out = tensor_matmul(a.view, b.view);
+    }
+    ck_assert_msg(out != NULL, "case %lld: %s %s: %s", (long long)c, tensor_shape_str(a.view),
+                  tensor_shape_str(b.view), tensor_error());
+    Tensor *R = tensor_empty(out->ndim, out->shape);
+    for (int64_t i = 0; i < R->numel; i++) R->data[i] = rng_unit(&r);
+    ck_assert_int_eq(tensor_backward(tensor_sum(tensor_mul(out, R)), NULL), 0);
+
+    double *C = calloc((size_t)out->numel + 1, sizeof *C);
+    double *dA = calloc((size_t)a.view->numel + 1, sizeof *dA);
+    double *dB = calloc((size_t)b.view->numel + 1, sizeof *dB);
+    int64_t cn;
+    reference((Ranks){na, nbr, sa, sb}, dense(a.view), dense(b.view), R->data, C, dA, dB, &cn);
+    ck_assert_int_eq(cn, out->numel);
+    if (bias)
+        for (int64_t i = 0; i < out->numel; i++) C[i] += bias->data[i % bias->numel];
+    assert_close_d(dense(out), C, out->numel, "output", c);
+    /* b.view of linear is the weight's transpose: dB is laid out as it. */
+    double *la = calloc((size_t)a.leaf->numel + 1, sizeof *la);
+    double *lb = calloc((size_t)b.leaf->numel + 1, sizeof *lb);
+    scatter_grad(&a, dA, la);
+    scatter_grad(&b, dB, lb);
+    if (a.leaf->grad) assert_close_d(a.leaf->grad->data, la, a.leaf->numel, "dA", c);
+    if (b.leaf->grad) assert_close_d(b.leaf->grad->data, lb, b.leaf->numel, "dB", c);
+    if (bias && bias->grad) {
+        double *db = calloc((size_t)bias->numel + 1, sizeof *db);
+        for (int64_t i = 0; i < R->numel; i++) db[i % bias->numel] += R->data[i];
+        assert_close_d(bias->grad->data, db, bias->numel, "dbias", c);
+        free(db);
+    }
+    free(C), free(dA), free(dB), free(la), free(lb);
+    tensor_scope_end(scope);
+}
+
+enum { PRODUCTS_PER_LOOP = 1000 };
+
+/* 6 x 1000 matmuls and 4 x 1000 linears over random views. */
+START_TEST(test_matmul_over_views)
+{
+    for (int64_t c = 0; c < PRODUCTS_PER_LOOP; c++) check_product(_i * PRODUCTS_PER_LOOP + c, false);
+}
+END_TEST
+
+START_TEST(test_linear_over_views)
+{
+    for (int64_t c = 0; c < PRODUCTS_PER_LOOP; c++) check_product(_i * PRODUCTS_PER_LOOP + c, true);
+}
+END_TEST
+
+/* The views the issue found, each once by name. */
+START_TEST(test_matmul_issue_views)
+{
+    tensor_manual_seed(0);
+    Tensor *e = tensor_expand(tensor_rand(SHAPE(1)), SHAPE(2, 1, 2));
+    ck_assert_ptr_nonnull(tensor_matmul(e, tensor_ones(SHAPE(2, 2))));
+    Tensor *p = tensor_permute(tensor_rand(SHAPE(2, 1, 2, 2)), IDX(3, 0, 1, 2));
+    ck_assert_ptr_nonnull(tensor_matmul(p, tensor_ones(SHAPE(2, 3))));
+    Tensor *t = tensor_transpose(tensor_rand(SHAPE(3, 2, 1, 2)), 0, 3);
+    ck_assert_ptr_nonnull(tensor_matmul(t, tensor_ones(SHAPE(3, 3))));
+    ck_assert_ptr_nonnull(tensor_linear(t, tensor_ones(SHAPE(4, 3)), NULL));
+    Tensor *v = tensor_expand(tensor_rand(SHAPE(1)), SHAPE(3));
+    Tensor *w = tensor_expand(tensor_rand(SHAPE(1, 3, 1)), SHAPE(2, 3, 4));
+    Tensor *vw = tensor_matmul(v, w);
+    ck_assert_ptr_nonnull(vw);
+    ck_assert_str_eq(tensor_shape_str(vw), "(2,4)");
+}
+END_TEST
+
+static Suite *misuse_suite(void)
+{
+    Suite *s = suite_create("misuse");
+    TCase *tc = tcase_create("views");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_matmul_over_views, 0, 6);
+    tcase_add_loop_test(tc, test_linear_over_views, 0, 4);
+    tcase_add_test(tc, test_matmul_issue_views);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TESTUTIL_MAIN(misuse_suite)
