@@ -319,7 +319,8 @@ typedef struct {
  * element of every input that requires grad.  Returns 1 when all agree
  * within atol + rtol * |numeric|, 0 when one does not (result says where),
  * -1 on error, including nothing to check (no element of an input requires
- * grad).  Inputs' .grad are zeroed first; result may be NULL. */
+ * grad) and an eps that is not positive and finite or a tolerance that is
+ * not finite and >= 0.  Inputs' .grad are zeroed first; result may be NULL. */
 int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, double eps,
                      double atol, double rtol, TensorGradcheckResult *result);
 

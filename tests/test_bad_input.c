@@ -141,6 +141,7 @@ static bool view_strides(void) { return !tensor_view(tensor_t(Z(2, 3)), SHAPE(6)
 static bool reshape_numel(void) { return !tensor_reshape(Z(2, 3), SHAPE(7)); }
 static bool narrow_range(void) { return !tensor_narrow(Z(2, 3), 1, 2, 2); }
 static bool narrow_0d(void) { return !tensor_narrow(tensor_scalar(1), 0, 0, 1); }
+static bool narrow_huge(void) { return !tensor_narrow(Z(6), 0, 2, INT64_MAX); }
 static bool unsqueeze_dim(void) { return !tensor_unsqueeze(Z(2, 3), 4); }
 static bool squeeze_dim(void) { return !tensor_squeeze(Z(2, 3), 2); }
 static bool expand_size(void) { return !tensor_expand(Z(2, 3), SHAPE(2, 4)); }
@@ -186,6 +187,17 @@ static bool gradcheck_eps(void)
 {
     return tensor_gradcheck(identity, NULL, 1, (Tensor *[]){leaf(Z(2))}, 0, 1e-3, 1e-3, NULL) == -1;
 }
+static bool gradcheck_tol(double eps, double atol, double rtol)
+{
+    return tensor_gradcheck(identity, NULL, 1, (Tensor *[]){leaf(Z(2))}, eps, atol, rtol,
+                            NULL) == -1;
+}
+static bool gradcheck_eps_inf(void) { return gradcheck_tol(INFINITY, 1e-3, 1e-3); }
+static bool gradcheck_atol_inf(void) { return gradcheck_tol(1e-3, INFINITY, 1e-3); }
+static bool gradcheck_rtol_inf(void) { return gradcheck_tol(1e-3, 1e-3, INFINITY); }
+static bool gradcheck_atol_nan(void) { return gradcheck_tol(1e-3, NAN, 1e-3); }
+static bool gradcheck_rtol_nan(void) { return gradcheck_tol(1e-3, 1e-3, NAN); }
+static bool gradcheck_atol_neg(void) { return gradcheck_tol(1e-3, -1, 1e-3); }
 static bool gradcheck_none(void)
 {
     return tensor_gradcheck(NULL, NULL, 0, NULL, 1e-3, 0, 0, NULL) == -1;
@@ -338,6 +350,8 @@ static const Row tensor_rows[] = {
     {"narrow: past the end", narrow_range,
      "narrow: start 2 + length 2 does not fit in size 3 of dim 1 of (2,3)"},
     {"narrow: 0-d", narrow_0d, "narrow: cannot narrow a 0-d tensor"},
+    {"narrow: length INT64_MAX (start + length overflows)", narrow_huge,
+     "narrow: start 2 + length 9223372036854775807 does not fit in size 6 of dim 0 of (6)"},
     {"unsqueeze: dim 4", unsqueeze_dim,
      "unsqueeze: dim 4 out of range for a 2-d tensor (2,3) (expected -3 to 2)"},
     {"squeeze: dim 2", squeeze_dim,
@@ -376,7 +390,19 @@ static const Row tensor_rows[] = {
      "cross_entropy: target[1] = 1.5 is not a class index (a whole number from 0 to 2)"},
     {"cross_entropy: 3-d logits", ce_logits_3d,
      "cross_entropy: logits (2,3,4) must be (N,C) or (C)"},
-    {"gradcheck: eps 0", gradcheck_eps, "gradcheck: eps must be positive, got 0"},
+    {"gradcheck: eps 0", gradcheck_eps, "gradcheck: eps must be positive and finite, got 0"},
+    {"gradcheck: eps inf", gradcheck_eps_inf,
+     "gradcheck: eps must be positive and finite, got inf"},
+    {"gradcheck: atol inf", gradcheck_atol_inf,
+     "gradcheck: atol and rtol must be finite and >= 0, got atol inf, rtol 0.001"},
+    {"gradcheck: rtol inf", gradcheck_rtol_inf,
+     "gradcheck: atol and rtol must be finite and >= 0, got atol 0.001, rtol inf"},
+    {"gradcheck: atol nan", gradcheck_atol_nan,
+     "gradcheck: atol and rtol must be finite and >= 0, got atol nan, rtol 0.001"},
+    {"gradcheck: rtol nan", gradcheck_rtol_nan,
+     "gradcheck: atol and rtol must be finite and >= 0, got atol 0.001, rtol nan"},
+    {"gradcheck: atol -1", gradcheck_atol_neg,
+     "gradcheck: atol and rtol must be finite and >= 0, got atol -1, rtol 0.001"},
     {"gradcheck: nothing", gradcheck_none, "gradcheck: no function or inputs"},
     {"gradcheck: empty input", gradcheck_empty,
      "gradcheck: the inputs that require grad have no elements; nothing to check"},

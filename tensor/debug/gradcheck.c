@@ -115,7 +115,12 @@ int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, doubl
                                  tensor_shape_str(inputs[i])), -1;
         tensor_zero_grad(inputs[i]);
     }
-    if (!(eps > 0)) return tensor__error("gradcheck: eps must be positive, got %g", eps), -1;
+    if (!(eps > 0) || !isfinite(eps))
+        return tensor__error("gradcheck: eps must be positive and finite, got %g", eps), -1;
+    /* An infinite or NaN tolerance would pass every element unchecked. */
+    if (!(atol >= 0) || !isfinite(atol) || !(rtol >= 0) || !isfinite(rtol))
+        return tensor__error("gradcheck: atol and rtol must be finite and >= 0, got atol %g, "
+                             "rtol %g", atol, rtol), -1;
     if (nothing_to_check(n, inputs)) return -1;
 
     TensorScope *scope = tensor_scope_begin();
@@ -157,7 +162,7 @@ int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, doubl
             double numeric = (plus - minus) / h;
             double analytic = x->grad ? x->grad->data[k] : 0.0;
             double err = fabs(analytic - numeric) - atol - rtol * fabs(numeric);
-            if (isnan(analytic) || isnan(numeric)) err = INFINITY;
+            if (isnan(err)) err = INFINITY;   /* a NaN, or inf - inf: a failure */
             if (err > r->error) {
                 r->error = err;
                 r->input = i;

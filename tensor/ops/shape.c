@@ -292,7 +292,7 @@ Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length)
                              "%lld to %lld)", (long long)start, d, tensor_shape_str(a),
                              (long long)-size, (long long)size);
     if (start < 0) start += size;
-    if (length < 0 || start + length > size)
+    if (length < 0 || length > size - start)   /* not start + length: it may overflow */
         return tensor__error("narrow: start %lld + length %lld does not fit in size %lld of "
                              "dim %d of %s", (long long)start, (long long)length,
                              (long long)size, d, tensor_shape_str(a));
