@@ -251,6 +251,9 @@ MultiHeadAttentionWrapper *nn_multi_head_attention_wrapper(int d_in, int d_out,
     if (!sizes_ok(type, d_in, d_out, context_length, dropout)) return NULL;
     if (num_heads <= 0)
         return tensor_set_error("%s: num_heads %d must be positive", type, num_heads);
+    if (num_heads > NN_MAX_HEADS)
+        return tensor_set_error("%s: num_heads %d is more than %d", type, num_heads,
+                                NN_MAX_HEADS);
     MultiHeadAttentionWrapper *w = calloc(1, sizeof *w);
     CausalAttention **heads = calloc((size_t)num_heads, sizeof *heads);
     if (!w || !heads) {

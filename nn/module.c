@@ -53,29 +53,72 @@ static Tensor *add_tensor(ModuleTensor **list, int *count, const char *name, con
     return t;
 }
 
+/* The kind of m's member already called name ("parameter", "buffer",
+ * "child"), or NULL: one name, one member, as torch.nn.Module's attributes. */
+static const char *taken(const Module *m, const char *name)
+{
+    for (int i = 0; i < m->n_params; i++)
+        if (strcmp(m->params[i].name, name) == 0) return "parameter";
+    for (int i = 0; i < m->n_buffers; i++)
+        if (strcmp(m->buffers[i].name, name) == 0) return "buffer";
+    for (int i = 0; i < m->n_children; i++)
+        if (strcmp(m->children[i].name, name) == 0) return "child";
+    return NULL;
+}
+
+/* 0 when name may name a new parameter or buffer of m (what
+ * register_parameter accepts: not empty, no dot, not taken). */
+static int check_tensor_name(const Module *m, const char *what, const char *name)
+{
+    const char *kind = taken(m, name);
+    if (!*name || strchr(name, '.'))
+        return tensor_set_error("nn_%s: %s name \"%s\" must be non-empty and hold no \".\"",
+                                what, m->type, name), -1;
+    if (kind)
+        return tensor_set_error("nn_%s: %s already has a %s named \"%s\"", what, m->type, kind,
+                                name), -1;
+    return 0;
+}
+
 Tensor *nn_parameter(Module *m, const char *name, const Tensor *init)
 {
-    if (!m || !name) return NULL;
+    if (!m || !name || check_tensor_name(m, "parameter", name)) return NULL;
     return add_tensor(&m->params, &m->n_params, name, init, true);
 }
 
 Tensor *nn_buffer(Module *m, const char *name, const Tensor *init)
 {
-    if (!m || !name) return NULL;
+    if (!m || !name || check_tensor_name(m, "buffer", name)) return NULL;
     return add_tensor(&m->buffers, &m->n_buffers, name, init, false);
 }
 
 Module *nn_child(Module *m, const char *name, Module *child)
 {
     if (!m || !name || !child) return NULL;
+    const char *kind = taken(m, name);
+    if (!*name || kind)
+        return tensor_set_error("nn_child: %s already has a %s named \"%s\"", m->type,
+                                kind ? kind : "child", name);
+    /* A module has one owner (it is freed once) and the tree has no cycle
+     * (walks end): m and its ancestors may not become child's children. */
+    if (child->parent)
+        return tensor_set_error("nn_child: %s \"%s\" is already a child of %s", child->type,
+                                name, child->parent->type);
+    for (const Module *a = m; a; a = a->parent)
+        if (a == child)
+            return tensor_set_error("nn_child: %s \"%s\" would contain itself", child->type,
+                                    name);
     m->children = xrealloc(m->children, (size_t)(m->n_children + 1) * sizeof *m->children);
     m->children[m->n_children++] = (ModuleChild){xstrdup(name), child};
+    child->parent = m;
     return child;
 }
 
 Tensor *nn_forward(Module *m, const Tensor *x)
 {
     if (!m || !x) return NULL;
+    if (!m->forward)   /* a container such as a list of modules */
+        return tensor_set_error("nn_forward: module %s has no forward function", m->type);
     return m->forward(m, x);
 }
 

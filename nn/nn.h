@@ -65,6 +65,7 @@ struct Module {
     int n_params, n_buffers, n_children;
     ModuleTensor *params, *buffers;
     ModuleChild *children;
+    Module *parent;              /* set by nn_child; NULL for a root */
 };
 
 /* The Module header of a concrete module; NULL stays NULL.  The sizeof is
@@ -80,15 +81,22 @@ typedef struct {
 } NNList;
 
 /* ---- Module plumbing ------------------------------------------------------ */
+/* forward may be NULL for a container (nn_forward then refuses it). */
 void nn_module_init(Module *m, const char *type, ModuleForward forward);
 /* Registers a parameter: a long-lived copy of init that requires grad.
- * NULL for a NULL init, or with a message when the copy does not fit. */
+ * NULL for a NULL init, or with a message when the copy does not fit, the
+ * name is empty or holds a '.', or m already has a member of that name. */
 Tensor *nn_parameter(Module *m, const char *name, const Tensor *init);
-/* Registers a buffer (not trained, saved with the module): a long-lived copy. */
+/* Registers a buffer (not trained, saved with the module): a long-lived
+ * copy; refused as nn_parameter. */
 Tensor *nn_buffer(Module *m, const char *name, const Tensor *init);
-/* Registers a child, which the parent then owns; returns child. */
+/* Registers a child, which the parent then owns; returns child.  Refused
+ * (NULL and a message; the caller still owns child) when the name is empty
+ * or taken, child already has a parent, or child is m or one of its
+ * ancestors (a cycle).  Child names may hold dots ("heads.0"). */
 Module *nn_child(Module *m, const char *name, Module *child);
-Tensor *nn_forward(Module *m, const Tensor *x);   /* m->forward(m, x); NULL in, NULL out */
+/* m->forward(m, x); NULL in, NULL out; NULL and a message without a forward. */
+Tensor *nn_forward(Module *m, const Tensor *x);
 void nn_train(Module *m, bool training);          /* recursive, as module.train() */
 NNList nn_named_parameters(const Module *m);      /* in registration order, children after own */
 NNList nn_named_buffers(const Module *m);
@@ -144,6 +152,13 @@ typedef struct {
 CausalAttention *nn_causal_attention(int d_in, int d_out, int context_length, float dropout,
                                      bool qkv_bias);
 
+/* Each head of the wrapper is a CausalAttention of its own (weights and a
+ * (context_length)^2 mask), so its count is bounded: NN_MAX_HEADS is far
+ * past any model of the book (12 heads in GPT-2 small, 25 in XL) and keeps
+ * a mistyped count (2^31 - 1) from building for minutes.  The fused
+ * MultiHeadAttention needs no bound of its own: d_out % num_heads == 0
+ * makes num_heads <= d_out. */
+#define NN_MAX_HEADS 1024
 typedef struct {
     Module base;
     int d_in, d_out, context_length, num_heads;

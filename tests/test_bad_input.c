@@ -610,6 +610,78 @@ static bool v2_input(void)
 }
 static bool mhaw_heads(void) { return !nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, -1, false); }
 static bool mha_divisible(void) { return !nn_multi_head_attention(3, 3, 6, 0.0f, 2, false); }
+static bool mhaw_absurd_heads(void)
+{
+    return !nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, INT32_MAX, false);
+}
+static bool mha_absurd_heads(void) { return !nn_multi_head_attention(3, 6, 6, 0.0f, INT32_MAX, false); }
+/* A module of one's own with a parameter "w", a buffer "b" and a child "c". */
+static Module *own_module(ModuleForward forward)
+{
+    Module *m = calloc(1, sizeof *m), *c = calloc(1, sizeof *c);
+    nn_module_init(m, "Mine", forward);
+    nn_module_init(c, "Child", forward);
+    nn_parameter(m, "w", Z(2));
+    nn_buffer(m, "b", Z(2));
+    nn_child(m, "c", c);
+    return m;
+}
+static bool forward_missing(void)
+{
+    Module *m = own_module(NULL);
+    bool failed = !nn_forward(m, Z(2));
+    nn_module_free(m);
+    return failed;
+}
+static bool child_self(void)
+{
+    Module *m = own_module(NULL);
+    bool failed = !nn_child(m, "me", m);
+    nn_module_free(m);
+    return failed;
+}
+static bool child_cycle(void)
+{
+    Module *m = own_module(NULL);
+    Module *c = m->children[0].module, *g = calloc(1, sizeof *g);
+    nn_module_init(g, "Grandchild", NULL);
+    nn_child(c, "g", g);
+    bool failed = !nn_child(g, "up", m);
+    nn_module_free(m);
+    return failed;
+}
+static bool child_twice(void)
+{
+    Module *m = own_module(NULL), *n = own_module(NULL);
+    bool failed = !nn_child(n, "again", m->children[0].module);
+    nn_module_free(m);
+    nn_module_free(n);
+    return failed;
+}
+static bool name_taken(int kind)
+{
+    Module *m = own_module(NULL), *d = calloc(1, sizeof *d);
+    nn_module_init(d, "Dup", NULL);
+    bool failed = kind == 0 ? !nn_parameter(m, "w", Z(1))
+                : kind == 1 ? !nn_buffer(m, "w", Z(1))
+                : kind == 2 ? !nn_parameter(m, "b", Z(1))
+                            : !nn_child(m, "c", d);
+    if (kind == 3) nn_module_free(d);   /* refused: still the caller's */
+    else free(d);
+    nn_module_free(m);
+    return failed;
+}
+static bool param_dup(void) { return name_taken(0); }
+static bool buffer_dup(void) { return name_taken(1); }
+static bool param_on_buffer(void) { return name_taken(2); }
+static bool child_dup(void) { return name_taken(3); }
+static bool param_dotted(void)
+{
+    Module *m = own_module(NULL);
+    bool failed = !nn_parameter(m, "a.b", Z(1));
+    nn_module_free(m);
+    return failed;
+}
 static bool load_v2_bias(void)
 {
     SelfAttentionV1 *v1 = nn_self_attention_v1(3, 2);
@@ -712,6 +784,23 @@ static const Row nn_rows[] = {
      "MultiHeadAttentionWrapper: num_heads -1 must be positive"},
     {"nn_multi_head_attention: d_out % heads", mha_divisible,
      "MultiHeadAttention: d_out 3 must be divisible by num_heads 2"},
+    {"nn_multi_head_attention_wrapper: 2^31 - 1 heads", mhaw_absurd_heads,
+     "MultiHeadAttentionWrapper: num_heads 2147483647 is more than 1024"},
+    {"nn_multi_head_attention: 2^31 - 1 heads", mha_absurd_heads,
+     "MultiHeadAttention: d_out 6 must be divisible by num_heads 2147483647"},
+    {"nn_forward: no forward function", forward_missing,
+     "nn_forward: module Mine has no forward function"},
+    {"nn_child: itself", child_self, "nn_child: Mine \"me\" would contain itself"},
+    {"nn_child: an ancestor (cycle)", child_cycle, "nn_child: Mine \"up\" would contain itself"},
+    {"nn_child: a child of another", child_twice,
+     "nn_child: Child \"again\" is already a child of Mine"},
+    {"nn_parameter: name taken", param_dup, "nn_parameter: Mine already has a parameter named \"w\""},
+    {"nn_buffer: name taken", buffer_dup, "nn_buffer: Mine already has a parameter named \"w\""},
+    {"nn_parameter: a buffer's name", param_on_buffer,
+     "nn_parameter: Mine already has a buffer named \"b\""},
+    {"nn_child: name taken", child_dup, "nn_child: Mine already has a child named \"c\""},
+    {"nn_parameter: dotted name", param_dotted,
+     "nn_parameter: Mine name \"a.b\" must be non-empty and hold no \".\""},
     {"nn_self_attention_v1_load_v2: biases", load_v2_bias,
      "self_attention_v1_load_v2: v2 has qkv biases, which v1 cannot hold"},
     {"nn_get_parameter: no such name", get_parameter_name,
