@@ -76,6 +76,8 @@ FN(f_abs, tensor_abs(x[0]))
 FN(f_clamp, tensor_clamp(x[0], -0.5f, 0.8f))
 FN(f_clamp_min, tensor_clamp(x[0], -0.5f, INFINITY))
 FN(f_clamp_max, tensor_clamp(x[0], -INFINITY, 0.8f))
+FN(f_clamp_inf, tensor_clamp(x[0], -INFINITY, INFINITY))
+FN(f_clamp_crossed, tensor_clamp(x[0], 1.0f, -1.0f))
 FN(f_clone, tensor_clone(x[0]))
 FN(f_exp_strided, tensor_exp(tensor_t(x[0])))
 FN(f_gelu_strided, tensor_gelu(tensor_t(x[0])))
@@ -184,6 +186,24 @@ static const Case cases[] = {
     {"var_d1_c0_keep", 1, {"x3"}, f_var_d1_c0_keep, true, EXACT, SUM},
     {"var_big2_d1", 1, {"big2"}, f_var_d1, true, EXACT, SUM},
     {"var_strided", 1, {"src43"}, f_var_strided, true, EXACT, SUM},
+    {"relu_kinks", 1, {"kinks"}, f_relu, true, EXACT, EXACT},
+    {"abs_kinks", 1, {"kinks"}, f_abs, true, EXACT, EXACT},
+    {"clamp_kinks", 1, {"kinks"}, f_clamp, true, EXACT, EXACT},
+    {"clamp_min_kinks", 1, {"kinks"}, f_clamp_min, true, EXACT, EXACT},
+    {"clamp_max_kinks", 1, {"kinks"}, f_clamp_max, true, EXACT, EXACT},
+    {"clamp_inf_kinks", 1, {"kinks"}, f_clamp_inf, true, EXACT, EXACT},
+    {"clamp_crossed_kinks", 1, {"kinks"}, f_clamp_crossed, true, EXACT, EXACT},
+    {"max_kinks", 1, {"kinks"}, f_max_d1, true, EXACT, EXACT},
+    {"max_kinks_idx", 1, {"kinks"}, f_max_d1_idx, false, EXACT, EXACT},
+    {"sqrt_kinks", 1, {"kinks"}, f_sqrt, true, EXACT, EXACT},
+    {"pow0_kinks", 1, {"kinks"}, f_pow0, true, EXACT, EXACT},
+    {"pow2_kinks", 1, {"kinks"}, f_pow2, true, EXACT, EXACT},
+    {"pow_half_kinks", 1, {"kinks"}, f_pow_half, true, EXACT, EXACT},
+    {"exp_kinks", 1, {"kinks"}, f_exp, true, MATH, MATH},
+    {"log_kinks", 1, {"kinks"}, f_log, true, MATH, EXACT},
+    {"tanh_kinks", 1, {"kinks"}, f_tanh, true, MATH, MATH},
+    {"sigmoid_kinks", 1, {"kinks"}, f_sigmoid, true, MATH, MATH},
+    {"gelu_kinks", 1, {"kinks"}, f_gelu, true, MATH, MATH},
 };
 enum { N_CASES = sizeof cases / sizeof cases[0] };
 
@@ -200,7 +220,8 @@ static void assert_matches(const Tensor *got, const char *name, int tol)
     const Tensor *g = tensor_contiguous(got);
     for (int64_t i = 0; i < want->numel; i++) {
         double x = g->data[i], y = want->data[i];
-        ck_assert_msg(fabs(x - y) <= atol[tol] + rtol[tol] * fabs(y) || (isnan(x) && isnan(y)),
+        ck_assert_msg(x == y || fabs(x - y) <= atol[tol] + rtol[tol] * fabs(y) ||
+                          (isnan(x) && isnan(y)),
                       "%s: element %lld: %.9g, PyTorch %.9g (atol %g, rtol %g)", name,
                       (long long)i, x, y, atol[tol], rtol[tol]);
     }

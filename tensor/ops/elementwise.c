@@ -398,7 +398,8 @@ void abs_backward(TensorNode *n, const Tensor *dy)
 
 /* forward: y = min(max(x, lo), hi), NaN stays NaN, hi wins when lo > hi;
  * backward: dx = dy where lo <= x <= hi, else 0 (PyTorch's subgradient 1 at
- * the bounds).  -INFINITY / +INFINITY mean no bound. */
+ * the bounds; 0 at a NaN, as PyTorch, even with no bound).  -INFINITY /
+ * +INFINITY mean no bound. */
 Tensor *tensor_clamp(const Tensor *a, float min, float max)
 {
     const float *x;
@@ -420,11 +421,7 @@ void clamp_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->inputs[0]);
     float lo = (float)n->scalar[0], hi = (float)n->scalar[1];
-    bool has_lo = lo != -INFINITY, has_hi = hi != INFINITY;
-    for (int64_t i = 0; i < g.n; i++) {
-        bool pass = (!has_lo || g.v[i] >= lo) && (!has_hi || g.v[i] <= hi);
-        g.dx[i] = pass ? g.dy[i] : 0.0f;
-    }
+    for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.v[i] >= lo && g.v[i] <= hi ? g.dy[i] : 0.0f;
     unary_grad_done(n, &g);
 }
 
@@ -479,7 +476,8 @@ void sigmoid_backward(TensorNode *n, const Tensor *dy)
     unary_grad_done(n, &g);
 }
 
-/* forward: y = max(x, 0), NaN stays NaN;  backward: dx = dy where y > 0, else 0 */
+/* forward: y = max(x, 0), NaN stays NaN;  backward: dx = 0 where y <= 0,
+ * else dy (torch's threshold_backward: a NaN passes its gradient) */
 Tensor *tensor_relu(const Tensor *a)
 {
     const float *x;
@@ -492,7 +490,7 @@ Tensor *tensor_relu(const Tensor *a)
 void relu_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->out);
-    for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.v[i] > 0 ? g.dy[i] : 0.0f;
+    for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.v[i] <= 0 ? 0.0f : g.dy[i];
     unary_grad_done(n, &g);
 }
 

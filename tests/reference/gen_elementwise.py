@@ -33,6 +33,7 @@ def away_from_zero(*shape):
 
 
 nan = float("nan")
+inf = float("inf")
 INPUTS = {
     "x": uniform(-2, 2, 3, 4),
     "y": uniform(-2, 2, 3, 4),
@@ -49,6 +50,8 @@ INPUTS = {
     "big2": uniform(-1, 1, 20, 50),
     "ties": torch.tensor([[1.0, 3, 3, 0], [2, 2, 1, 2], [-1, -1, -1, -1]]),
     "nans": torch.tensor([[1.0, nan, 3, nan], [0, 5, 5, -1]]),
+    # Kinks and non-finite values: what each op's gradient is at NaN, +-inf and 0.
+    "kinks": torch.tensor([[nan, -1.0, 0, 2, inf, -inf], [1, nan, nan, 3, 3, 1]]),
 }
 
 SQRT2F = math.sqrt(2.0)   # becomes float32 1.41421354 inside the division, as sqrtf(2)
@@ -135,6 +138,24 @@ CASES = [
     ("var_d1_c0_keep", ["x3"], lambda a: torch.var(a, 1, correction=0, keepdim=True), True),
     ("var_big2_d1", ["big2"], lambda a: torch.var(a, 1, correction=1), True),
     ("var_strided", ["src43"], lambda a: torch.var(a.t(), 0, correction=1), True),
+    ("relu_kinks", ["kinks"], torch.relu, True),
+    ("abs_kinks", ["kinks"], torch.abs, True),
+    ("clamp_kinks", ["kinks"], lambda a: torch.clamp(a, -0.5, 0.8), True),
+    ("clamp_min_kinks", ["kinks"], lambda a: torch.clamp(a, min=-0.5), True),
+    ("clamp_max_kinks", ["kinks"], lambda a: torch.clamp(a, max=0.8), True),
+    ("clamp_inf_kinks", ["kinks"], lambda a: torch.clamp(a, -inf, inf), True),
+    ("clamp_crossed_kinks", ["kinks"], lambda a: torch.clamp(a, 1.0, -1.0), True),
+    ("max_kinks", ["kinks"], lambda a: a.max(1)[0], True),
+    ("max_kinks_idx", ["kinks"], lambda a: a.max(1)[1].float(), False),
+    ("sqrt_kinks", ["kinks"], torch.sqrt, True),
+    ("pow0_kinks", ["kinks"], lambda a: a ** 0.0, True),
+    ("pow2_kinks", ["kinks"], lambda a: a ** 2.0, True),
+    ("pow_half_kinks", ["kinks"], lambda a: a ** 0.5, True),
+    ("exp_kinks", ["kinks"], torch.exp, True),
+    ("log_kinks", ["kinks"], torch.log, True),
+    ("tanh_kinks", ["kinks"], torch.tanh, True),
+    ("sigmoid_kinks", ["kinks"], torch.sigmoid, True),
+    ("gelu_kinks", ["kinks"], lambda a: torch.nn.functional.gelu(a, approximate="tanh"), True),
 ]
 
 # grad_fn names the C test expects (tensor_grad_fn_name); checked here.
