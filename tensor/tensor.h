@@ -296,6 +296,18 @@ typedef struct {
 void tensor_adam_step_(Tensor *p, Tensor *exp_avg, Tensor *exp_avg_sq, const TensorAdamStep *k);
 
 /* ---- Threads -------------------------------------------------------------- */
+/* Separate models on separate threads work: each thread has its own error
+ * message, scopes (and chunk cache), grad mode, anomaly mode and default
+ * generator (seeded with PyTorch's default seed until that thread calls
+ * tensor_manual_seed; torch shares one default generator between threads,
+ * here a thread's draws never depend on another's).  A thread that made
+ * tensors calls tensor_cleanup() before it ends, to free its scopes.  Not
+ * thread-safe: sharing a tensor, module, optimizer, graph or explicit
+ * generator between threads that use it at once (lock it yourself), and the
+ * settings below and tensor_set_print_precision (set them before starting
+ * threads).  The kernels' thread pool serves one thread at a time; another
+ * thread's large products then run on that thread alone, with the same
+ * results. */
 /* Large matrix products run on this many threads; small ones on one.
  * Default: ATTOGRAD_NUM_THREADS from the environment, else every core.
  * n <= 0 restores the default.  Results do not depend on the count.

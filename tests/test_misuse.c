@@ -11,6 +11,7 @@
  */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdint.h>
 
 /* ---- a small deterministic generator of test choices ---------------------- */
@@ -277,6 +278,95 @@ START_TEST(test_matmul_issue_views)
 }
 END_TEST
 
+/* ---- threads: separate models on separate threads ---------------------------- */
+
+enum { TRAIN_STEPS = 8, WIDTH = 128, BATCH = 64 };
+
+typedef struct {
+    uint64_t seed;
+    float *weights;   /* the trained parameters, in order, malloc'd */
+    int64_t count;
+    int rc;
+} Run;
+
+/* Builds a 2-layer model from the thread's own default generator seeded
+ * with run->seed and trains it with Adam; the products (64 x 128 x 128) are
+ * large enough to use the thread pool. */
+static void *train(void *arg)
+{
+    Run *run = arg;
+    tensor_manual_seed(run->seed);
+    Linear *l1 = nn_linear(WIDTH, WIDTH, true), *l2 = nn_linear(WIDTH, 1, true);
+    Tensor *params[4] = {l1->weight, l1->bias, l2->weight, l2->bias};
+    Optimizer *opt = optim_adam(4, params, optim_adam_defaults());
+    run->rc = 0;
+    for (int s = 0; s < TRAIN_STEPS && run->rc == 0; s++) {
+        TensorScope *scope = tensor_scope_begin();
+        Tensor *x = tensor_randn(SHAPE(BATCH, WIDTH)), *y = tensor_randn(SHAPE(BATCH, 1));
+        Tensor *loss = tensor_mse_loss(nn_forward(NN(l2), tensor_gelu(nn_forward(NN(l1), x))), y);
+        optim_zero_grad(opt);
+        run->rc = !loss || tensor_backward(loss, NULL) || optim_step(opt);
+        tensor_scope_end(scope);
+    }
+    run->count = 0;
+    for (int i = 0; i < 4; i++) run->count += params[i]->numel;
+    run->weights = malloc((size_t)run->count * sizeof(float));
+    for (int i = 0, at = 0; i < 4; at += (int)params[i]->numel, i++)
+        memcpy(run->weights + at, params[i]->data, (size_t)params[i]->numel * sizeof(float));
+    optim_free(opt);
+    nn_module_free(NN(l1));
+    nn_module_free(NN(l2));
+    tensor_cleanup();   /* this thread's scopes and cache */
+    return NULL;
+}
+
+/* Two models trained at once on two threads end exactly as when trained
+ * one after the other on one: scopes, errors, grad mode and the default
+ * generator are each thread's own, and the kernels share the pool safely. */
+START_TEST(test_two_threads_train_two_models)
+{
+    Run alone[2] = {{.seed = 1}, {.seed = 2}}, together[2] = {{.seed = 1}, {.seed = 2}};
+    train(&alone[0]);
+    train(&alone[1]);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) ck_assert_int_eq(pthread_create(&t[i], NULL, train, &together[i]), 0);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    /* Different seeds: the two models really are different. */
+    ck_assert(memcmp(alone[0].weights, alone[1].weights, sizeof(float)) != 0);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(alone[i].rc, 0);
+        ck_assert_int_eq(together[i].rc, 0);
+        ck_assert_int_eq(alone[i].count, together[i].count);
+        ck_assert_msg(memcmp(alone[i].weights, together[i].weights,
+                             (size_t)alone[i].count * sizeof(float)) == 0,
+                      "model %d: weights differ between one thread and two", i);
+        free(alone[i].weights);
+        free(together[i].weights);
+    }
+}
+END_TEST
+
+/* One thread's error and grad mode are not another's. */
+static void *fail_in_thread(void *arg)
+{
+    (void)arg;
+    tensor_no_grad_begin();
+    tensor_set_error("from the other thread");
+    tensor_cleanup();
+    return NULL;
+}
+
+START_TEST(test_thread_state_is_per_thread)
+{
+    tensor_clear_error();
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, fail_in_thread, NULL), 0);
+    pthread_join(t, NULL);
+    ck_assert_str_eq(tensor_error(), "");
+    ck_assert(tensor_is_grad_enabled());
+}
+END_TEST
+
 static Suite *misuse_suite(void)
 {
     Suite *s = suite_create("misuse");
@@ -285,6 +375,11 @@ static Suite *misuse_suite(void)
     tcase_add_loop_test(tc, test_matmul_over_views, 0, 6);
     tcase_add_loop_test(tc, test_linear_over_views, 0, 4);
     tcase_add_test(tc, test_matmul_issue_views);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("threads");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_two_threads_train_two_models);
+    tcase_add_test(tc, test_thread_state_is_per_thread);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -23,9 +23,10 @@
 #include <ctype.h>
 #include <math.h>
 
-static bool enabled;
-static int paused;            /* ops inside an op (or a backward) are checked as it */
-static const Tensor *flagged; /* the output the latest forward check refused */
+/* Per thread, as torch's anomaly mode. */
+static _Thread_local bool enabled;
+static _Thread_local int paused;            /* ops inside an op (or a backward) are checked as it */
+static _Thread_local const Tensor *flagged; /* the output the latest forward check refused */
 
 static const char *const op_ids[OP_COUNT] = {
 #define OP(id, name, backward) [OP_##id] = #id,

@@ -25,11 +25,12 @@ const TensorBackwardFn tensor__op_backward[OP_COUNT] = {
 #undef OP
 };
 
-static int no_grad_depth;
+/* Per thread, as torch's grad mode: a thread's graphs are its own. */
+static _Thread_local int no_grad_depth;
 /* Walks so far; a walk marks its nodes with its number.  64 bits never wrap
  * (a 32-bit count came back to 0, a fresh node's mark, after 2^32 walks,
  * and that walk then saw no node below the root). */
-static uint64_t visit_epoch;
+static _Thread_local uint64_t visit_epoch;
 
 void tensor__set_visit_epoch(uint64_t epoch) { visit_epoch = epoch; }
 

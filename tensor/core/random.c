@@ -47,8 +47,10 @@ enum { MT_N = 624, MT_M = 397 };
  * a fixed seed keeps programs that never seed reproducible. */
 #define DEFAULT_SEED 67280421310721ULL
 
-static TensorGenerator default_generator;
-static bool default_seeded;
+/* One per thread (tensor.h, Threads): a thread's draws do not depend on
+ * what other threads draw, or when. */
+static _Thread_local TensorGenerator default_generator;
+static _Thread_local bool default_seeded;
 
 TensorGenerator *tensor_default_generator(void)
 {

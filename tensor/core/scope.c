@@ -44,10 +44,11 @@ struct TensorScope {
     TensorArena arena;
 };
 
-static TensorScope scopes[MAX_DEPTH + 1];   /* [0] is the root scope */
-static int depth;                           /* index of the current scope */
-static Chunk *cache[CACHE_SIZE];
-static int cached;
+/* Per thread: each thread has its own scopes and cache (tensor.h, Threads). */
+static _Thread_local TensorScope scopes[MAX_DEPTH + 1];   /* [0] is the root scope */
+static _Thread_local int depth;                           /* index of the current scope */
+static _Thread_local Chunk *cache[CACHE_SIZE];
+static _Thread_local int cached;
 
 static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 

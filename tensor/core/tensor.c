@@ -9,7 +9,7 @@
 
 /* ---- errors ------------------------------------------------------------- */
 
-static char error_message[512];
+static _Thread_local char error_message[512];   /* per thread: the caller's */
 
 const char *tensor_error(void) { return error_message; }
 void tensor_clear_error(void) { error_message[0] = '\0'; }
@@ -87,8 +87,8 @@ bool tensor_same_shape(const Tensor *a, const Tensor *b)
  * counter is unsigned so that it wraps rather than overflows. */
 const char *tensor__sizes_str(int n, const int64_t *v)
 {
-    static char bufs[8][TENSOR_MAX_DIMS * 24];
-    static unsigned next;
+    static _Thread_local char bufs[8][TENSOR_MAX_DIMS * 24];
+    static _Thread_local unsigned next;
     char *b = bufs[next++ % 8];
     int k = snprintf(b, sizeof bufs[0], "(");
     for (int i = 0; i < n; i++)

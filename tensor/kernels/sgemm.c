@@ -39,6 +39,7 @@
 #include "core/internal.h"
 #include "threads.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -383,34 +384,51 @@ static void blocked(const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n,
     }
 }
 
-/* Packing buffers, kept between calls (one pair per thread): a fresh
- * allocation of this size is a fresh mmap, whose page faults cost as much
- * as a 256 x 256 product. */
-static struct {
+/* Packing buffers, kept between calls (one pair per thread, so that
+ * threads of the caller's own never share one): a fresh allocation of this
+ * size is a fresh mmap, whose page faults cost as much as a 256 x 256
+ * product.  A thread's pair is freed when it exits. */
+typedef struct {
     float *data;
     int64_t floats;
-} buffers[TENSOR__MAX_WORKERS][2];
+} PackBuffer;
+static _Thread_local PackBuffer buffers[2];
+static pthread_key_t buffers_key;
+static pthread_once_t buffers_once = PTHREAD_ONCE_INIT;
 
-static float *buffer(int thread, int which, int64_t floats)
+static void free_buffers(void *p)
 {
-    if (buffers[thread][which].floats < floats) {
-        free(buffers[thread][which].data);
-        buffers[thread][which].data =
+    PackBuffer *b = p;
+    free(b[0].data);
+    free(b[1].data);
+}
+
+static void make_buffers_key(void) { pthread_key_create(&buffers_key, free_buffers); }
+
+static float *buffer(int which, int64_t floats)
+{
+    if (buffers[which].floats < floats) {
+        if (!buffers[0].data && !buffers[1].data) {   /* this thread's first */
+            pthread_once(&buffers_once, make_buffers_key);
+            pthread_setspecific(buffers_key, buffers);
+        }
+        free(buffers[which].data);
+        buffers[which].data =
             aligned_alloc(64, (size_t)(floats * (int64_t)sizeof(float) + 63) / 64 * 64);
-        if (!buffers[thread][which].data) tensor__abort(__FILE__, __LINE__, "out of memory");
-        buffers[thread][which].floats = floats;
+        if (!buffers[which].data) tensor__abort(__FILE__, __LINE__, "out of memory");
+        buffers[which].floats = floats;
     }
-    return buffers[thread][which].data;
+    return buffers[which].data;
 }
 
 /* The blocked product on one thread, with that thread's buffers. */
-static void blocked_on(int thread, const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n,
+static void blocked_on(const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n,
                        int64_t k, float alpha, const float *a, int64_t lda, const float *b,
                        int64_t ldb, float beta, float *c, int64_t ldc)
 {
     int64_t mc = m < MC ? m : MC, kc = k < KC ? k : KC, nc = n < NC ? n : NC;
-    float *abuf = buffer(thread, 0, (mc + isa->mr) * kc);
-    float *bbuf = buffer(thread, 1, (nc + isa->nr) * kc);
+    float *abuf = buffer(0, (mc + isa->mr) * kc);
+    float *bbuf = buffer(1, (nc + isa->nr) * kc);
     blocked(isa, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, abuf, bbuf);
 }
 
@@ -434,13 +452,14 @@ static void slice(void *ctx, int64_t s, int worker)
     int64_t units = (p->len + p->unit - 1) / p->unit;
     int64_t s0 = units * s / p->slices * p->unit, s1 = units * (s + 1) / p->slices * p->unit;
     s1 = s1 < p->len ? s1 : p->len;
+    (void)worker;   /* each thread packs into its own buffers */
     if (s1 <= s0) return;
     if (p->rows)
-        blocked_on(worker, p->isa, p->ta, p->tb, s1 - s0, p->n, p->k, p->alpha,
+        blocked_on(p->isa, p->ta, p->tb, s1 - s0, p->n, p->k, p->alpha,
                    p->ta ? p->a + s0 : p->a + s0 * p->lda, p->lda, p->b, p->ldb, p->beta,
                    p->c + s0 * p->ldc, p->ldc);
     else
-        blocked_on(worker, p->isa, p->ta, p->tb, p->m, s1 - s0, p->k, p->alpha, p->a, p->lda,
+        blocked_on(p->isa, p->ta, p->tb, p->m, s1 - s0, p->k, p->alpha, p->a, p->lda,
                    p->tb ? p->b + s0 * p->ldb : p->b + s0, p->ldb, p->beta, p->c + s0, p->ldc);
 }
 
@@ -574,6 +593,6 @@ void tensor__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
     if (nt > 1)
         parallel(nt, isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     else
-        blocked_on(tensor__worker(), isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+        blocked_on(isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
                    c, ldc);
 }

@@ -17,6 +17,10 @@
  * to two busy loops).  After finishing a job a pool thread spins briefly,
  * as the next product often follows at once, then sleeps.
  *
+ * One caller at a time: a thread of the program that finds the pool busy
+ * with another's job (two models trained on two threads) runs its own
+ * chunks alone, which gives the same result (it never depends on the count).
+ *
  * fork(): the child has none of the pool's threads, and the lock may have
  * been held by one of them.  A handler resets the pool in the child, which
  * starts new threads when it next needs them.
@@ -42,12 +46,14 @@ typedef struct {
 } Job;
 
 static struct {
+    pthread_mutex_t caller;           /* held by the thread whose job the pool runs */
     pthread_mutex_t lock;
     pthread_cond_t wake, left;
     Job *job;                         /* the job open to joiners (under lock) */
     atomic_uint_fast64_t generation;  /* bumped for each job */
     int started;                      /* pool threads running */
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
+} pool = {.caller = PTHREAD_MUTEX_INITIALIZER,
+          .lock = PTHREAD_MUTEX_INITIALIZER,
           .wake = PTHREAD_COND_INITIALIZER,
           .left = PTHREAD_COND_INITIALIZER};
 
@@ -129,6 +135,7 @@ static void *pool_thread(void *arg)
 
 static void reset_after_fork(void)
 {
+    pthread_mutex_init(&pool.caller, NULL);
     pthread_mutex_init(&pool.lock, NULL);
     pthread_cond_init(&pool.wake, NULL);
     pthread_cond_init(&pool.left, NULL);
@@ -160,11 +167,13 @@ void tensor__parallel_for(int64_t n, int threads, TensorTask task, void *ctx)
 {
     if (threads > n) threads = (int)n;
     if (threads > TENSOR__MAX_WORKERS) threads = TENSOR__MAX_WORKERS;
-    if (threads > 1 && !in_task) {
+    bool owner = threads > 1 && !in_task && pthread_mutex_trylock(&pool.caller) == 0;
+    if (owner) {
         int have = start_threads(threads - 1);
         threads = 1 + (have < threads - 1 ? have : threads - 1);
     }
-    if (threads <= 1 || in_task) {
+    if (!owner || threads <= 1) {
+        if (owner) pthread_mutex_unlock(&pool.caller);
         for (int64_t c = 0; c < n; c++) task(ctx, c, current_worker);
         return;
     }
@@ -190,4 +199,5 @@ void tensor__parallel_for(int64_t n, int threads, TensorTask task, void *ctx)
     pool.job = NULL;
     while (job.joined) pthread_cond_wait(&pool.left, &pool.lock);
     pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.caller);
 }
