@@ -71,6 +71,9 @@ struct Tensor {
     TensorNode *grad_fn;               /* NULL for leaves */
     const char *name;                  /* optional, for printing and graphs */
     TensorArena *owner;                /* NULL: long-lived (tensor_keep) */
+    uint64_t generation;               /* its scope's when made; checked on use (Misuse) */
+    uint64_t *version;                 /* in-place changes of its storage, shared with views */
+    uint64_t own_version;              /* the counter, in the tensor that made the storage */
 };
 
 /* Shapes and indices read like PyTorch's: tensor_zeros(SHAPE(3, 2)). */
@@ -152,7 +155,12 @@ Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen);  /* 1 with 
 
 /* ---- Autograd ------------------------------------------------------------ */
 Tensor *tensor_requires_grad_(Tensor *t, bool requires_grad); /* leaves only; returns t */
-int tensor_backward(Tensor *root, const Tensor *grad_output); /* grad_output NULL: scalar root */
+/* Walks the graph behind root once: a second backward through any node of
+ * it is refused (-1), as torch without retain_graph=True, because leaves
+ * would silently get their gradients twice.  grad_output NULL: scalar root. */
+int tensor_backward(Tensor *root, const Tensor *grad_output);
+/* The same, keeping the graph for another backward (retain_graph=True). */
+int tensor_backward_retain(Tensor *root, const Tensor *grad_output);
 void tensor_zero_grad(Tensor *t);                            /* grad = 0 (kept allocated) */
 Tensor *tensor_detach(const Tensor *t);                      /* shares data, no graph */
 void tensor_no_grad_begin(void);                             /* nestable */

@@ -262,7 +262,7 @@ static bool keep_oom(void) { return !tensor_keep(tensor_expand(Z(1), SHAPE(P(60)
 
 static const Row tensor_rows[] = {
     {"scope_begin: too deep", scope_too_deep, "scope_begin: scopes nested deeper than 64"},
-    {"scope_end: twice", scope_end_twice, "scope_end: not an open scope"},
+    {"scope_end: twice", scope_end_twice, "scope_end: not an open scope (it has ended already, or is another thread's)"},
     {"tensor_free: a scope's tensor", free_scoped,
      "tensor_free: tensor (2) belongs to a scope; end the scope instead"},
     {"empty: -1 dims", empty_ndim, "empty: -1 dims; between 0 and 8 are supported"},
@@ -1376,15 +1376,24 @@ START_TEST(test_empty_file_name_flag)
 }
 END_TEST
 
-/* Not an error: a second backward through the same graph adds the same
- * gradients again, as PyTorch with retain_graph=True. */
+/* A second backward through the same graph is refused, as PyTorch without
+ * retain_graph=True (it would add the gradients again); after
+ * tensor_backward_retain it adds them, as PyTorch with it. */
 START_TEST(test_backward_twice_accumulates)
 {
     Tensor *x = leaf(Z(3));
     Tensor *y = tensor_sum(tensor_mul_scalar(x, 2));
     ck_assert_int_eq(tensor_backward(y, NULL), 0);
-    ck_assert_int_eq(tensor_backward(y, NULL), 0);
-    ck_assert_tensor_close(x->grad, tensor_full(4, SHAPE(3)), 0, 0);
+    ck_assert_int_eq(tensor_backward(y, NULL), -1);
+    ck_assert_str_eq(tensor_error(),
+                     "backward: trying to backward through the graph a second time (MulBackward0 "
+                     "was already used by a backward); call tensor_backward_retain for every "
+                     "backward but the last to go through it again");
+    ck_assert_tensor_close(x->grad, tensor_full(2, SHAPE(3)), 0, 0);
+    Tensor *z = tensor_sum(tensor_mul_scalar(x, 2));
+    ck_assert_int_eq(tensor_backward_retain(z, NULL), 0);
+    ck_assert_int_eq(tensor_backward(z, NULL), 0);
+    ck_assert_tensor_close(x->grad, tensor_full(6, SHAPE(3)), 0, 0);
 }
 END_TEST
 

@@ -372,12 +372,13 @@ START_TEST(test_gradients_accumulate)
     Tensor *x = tensor_requires_grad_(tensor_from_data(v, SHAPE(2, 3)), true);
     Tensor *b = tensor_requires_grad_(tensor_from_data(v, SHAPE(3)), true);
     Tensor *loss = tensor_mean(tensor_mul(tensor_add(x, b), x));   /* mean((x + b) x) */
-    ck_assert_int_eq(tensor_backward(loss, NULL), 0);
+    ck_assert_int_eq(tensor_backward_retain(loss, NULL), 0);
     /* d/dx = (2x + b) / 6; d/db = sum over rows of x / 6 */
     Tensor *gx = tensor_keep(x->grad), *gb = tensor_keep(b->grad);
     ck_assert_float_eq_tol(gx->data[0], (2 * 1 + 1) / 6.0f, 1e-7);
     ck_assert_float_eq_tol(gb->data[2], (3 + 6) / 6.0f, 1e-7);
-    /* A second backward through the same graph, then a new forward: adds up.
+    /* A second backward through the same graph (kept by the first), then a
+     * new forward: adds up.
      * x receives two terms per pass, so the sums round in a different order
      * than 2g or 3g: rtol 1e-6. */
     ck_assert_int_eq(tensor_backward(loss, NULL), 0);

@@ -296,12 +296,12 @@ END_TEST
 START_TEST(test_gradients_accumulate)
 {
     /* cat with a constant and the same leaf twice: dx = dy's two slices, summed,
-     * then once more by a second backward */
+     * then once more by a second backward (the first keeps the graph) */
     Tensor *x = tensor_requires_grad_(tensor_arange(0, 3, 1), true);
     Tensor *c = tensor_arange(10, 12, 1);
     Tensor *y = tensor_cat(3, (Tensor *[]){x, c, x}, 0);
     Tensor *dy = tensor_arange(1, 9, 1);
-    ck_assert_int_eq(tensor_backward(y, dy), 0);
+    ck_assert_int_eq(tensor_backward_retain(y, dy), 0);
     ck_assert_int_eq(tensor_backward(y, dy), 0);
     const float want[] = {2 * (1 + 6), 2 * (2 + 7), 2 * (3 + 8)};
     ck_assert_tensor_close(x->grad, tensor_from_data(want, SHAPE(3)), 0, 0);

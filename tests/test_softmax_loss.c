@@ -353,7 +353,7 @@ START_TEST(test_gradients_accumulate)
 {
     Tensor *x = tensor_requires_grad_(testutil_fixture(FIXTURE, "x"), true);
     Tensor *y = tensor_softmax(x, 1);
-    ck_assert_int_eq(tensor_backward(y, testutil_seed_like(y)), 0);
+    ck_assert_int_eq(tensor_backward_retain(y, testutil_seed_like(y)), 0);
     Tensor *g = tensor_keep(x->grad);
     ck_assert_int_eq(tensor_backward(y, testutil_seed_like(y)), 0);
     for (int64_t i = 0; i < g->numel; i++) ck_assert_float_eq(x->grad->data[i], 2 * g->data[i]);

@@ -43,7 +43,7 @@ bool tensor_is_grad_enabled(void) { return no_grad_depth == 0; }
 
 Tensor *tensor_requires_grad_(Tensor *t, bool requires_grad)
 {
-    if (!t) return NULL;
+    if (!TENSOR__USABLE(t)) return NULL;
     if (t->grad_fn)
         return tensor__error("requires_grad_: tensor %s is not a leaf (made by %s); "
                              "detach it first",
@@ -78,6 +78,8 @@ TensorNode *tensor__record(TensorOp op, Tensor *out, int n, const Tensor *const 
     /* Nodes never write through their inputs' data; the cast only lets a
      * backward accumulate into input->grad. */
     for (int i = 0; i < n; i++) node->inputs[i] = (Tensor *)inputs[i];
+    for (int i = 0; i < n && i < 3; i++) node->versions[i] = inputs[i] ? *inputs[i]->version : 0;
+    node->versions[3] = *out->version;
     node->out = out;
     out->grad_fn = node;
     out->requires_grad = true;
@@ -86,7 +88,7 @@ TensorNode *tensor__record(TensorOp op, Tensor *out, int n, const Tensor *const 
 
 Tensor *tensor_detach(const Tensor *t)
 {
-    if (!t) return NULL;
+    if (!TENSOR__USABLE(t)) return NULL;
     return tensor__view_of(t, t->ndim, t->shape, t->stride, t->offset);
 }
 
@@ -198,9 +200,62 @@ static TensorNode **topo_order(TensorNode *root, int64_t *count)
     return order;
 }
 
+/* What each backward reads besides its gradient: the inputs' values, or its
+ * output's (torch's saved tensors, whose versions it checks).  The ops not
+ * listed read their inputs' values. */
+enum { READS_NOTHING = 1, READS_OUT = 2 };
+static const unsigned char reads[OP_COUNT] = {
+    [OP_ADD] = READS_NOTHING, [OP_SUB] = READS_NOTHING, [OP_ADD_SCALAR] = READS_NOTHING,
+    [OP_SUB_SCALAR] = READS_NOTHING, [OP_MUL_SCALAR] = READS_NOTHING,
+    [OP_DIV_SCALAR] = READS_NOTHING, [OP_NEG] = READS_NOTHING, [OP_CLONE] = READS_NOTHING,
+    [OP_SUM] = READS_NOTHING, [OP_SUM_DIM] = READS_NOTHING, [OP_MEAN] = READS_NOTHING,
+    [OP_MEAN_DIM] = READS_NOTHING, [OP_MAX_DIM] = READS_NOTHING, [OP_TRIU] = READS_NOTHING,
+    [OP_TRIL] = READS_NOTHING, [OP_VIEW] = READS_NOTHING, [OP_TRANSPOSE] = READS_NOTHING,
+    [OP_PERMUTE] = READS_NOTHING, [OP_NARROW] = READS_NOTHING, [OP_UNSQUEEZE] = READS_NOTHING,
+    [OP_SQUEEZE] = READS_NOTHING, [OP_EXPAND] = READS_NOTHING, [OP_CAT] = READS_NOTHING,
+    [OP_STACK] = READS_NOTHING, [OP_DROPOUT] = READS_NOTHING,
+    [OP_EXP] = READS_OUT, [OP_SQRT] = READS_OUT, [OP_TANH] = READS_OUT,
+    [OP_SIGMOID] = READS_OUT, [OP_RELU] = READS_OUT, [OP_SOFTMAX] = READS_OUT,
+    [OP_LOG_SOFTMAX] = READS_OUT,
+};
+
+/* -1 with torch's message when a tensor node's backward reads was changed
+ * in place (fill_, copy_, set, a random fill, an optimizer step) after the
+ * node was recorded: its gradient would be computed from the new values. */
+static int check_versions(const TensorNode *node)
+{
+    if (reads[node->op] == READS_NOTHING) return 0;
+    int first = reads[node->op] == READS_OUT ? 3 : 0, last = reads[node->op] == READS_OUT ? 3 : 2;
+    for (int i = first; i <= last; i++) {
+        const Tensor *t = i == 3 ? node->out : i < node->n_inputs ? node->inputs[i] : NULL;
+        if (!t || *t->version == node->versions[i]) continue;
+        tensor__error("backward: one of the variables needed for gradient computation has been "
+                      "modified by an inplace operation: the %s %s of %s is at version %llu; "
+                      "expected version %llu instead",
+                      i == 3 ? "output" : i == 0 ? "input 0" : i == 1 ? "input 1" : "input 2",
+                      tensor_shape_str(t), node->name, (unsigned long long)*t->version,
+                      (unsigned long long)node->versions[i]);
+        return -1;
+    }
+    return 0;
+}
+
+static int backward(Tensor *root, const Tensor *grad_output, bool retain);
+
 int tensor_backward(Tensor *root, const Tensor *grad_output)
 {
-    if (!root) return -1;
+    return backward(root, grad_output, false);
+}
+
+int tensor_backward_retain(Tensor *root, const Tensor *grad_output)
+{
+    return backward(root, grad_output, true);
+}
+
+static int backward(Tensor *root, const Tensor *grad_output, bool retain)
+{
+    if (!TENSOR__USABLE(root)) return -1;
+    if (grad_output && !TENSOR__USABLE(grad_output)) return -1;
     if (!root->requires_grad)
         return tensor__error("backward: tensor %s does not require grad and has no grad_fn",
                              tensor_shape_str(root)),
@@ -222,6 +277,16 @@ int tensor_backward(Tensor *root, const Tensor *grad_output)
     }
     int64_t n;
     TensorNode **order = topo_order(root->grad_fn, &n);
+    for (int64_t i = 0; i < n; i++) {
+        if (!order[i]->released && check_versions(order[i]) == 0) continue;
+        if (order[i]->released)
+            tensor__error("backward: trying to backward through the graph a second time (%s "
+                          "was already used by a backward); call tensor_backward_retain for "
+                          "every backward but the last to go through it again",
+                          order[i]->name);
+        tensor_no_grad_end();
+        return -1;
+    }
     /* A non-leaf's .grad is what this pass sends it, and NULL until it
      * sends something (nodes that get nothing are skipped).  The buffer of
      * an earlier pass is kept for reuse: an intermediate that outlives many
@@ -235,6 +300,8 @@ int tensor_backward(Tensor *root, const Tensor *grad_output)
     int rc = 0;
     for (int64_t i = n - 1; i >= 0 && rc == 0; i--)
         if (order[i]->out->grad) rc = tensor__run_backward(order[i]);
+    /* A failed walk (anomaly mode) may be run again. */
+    for (int64_t i = 0; i < n && !retain && rc == 0; i++) order[i]->released = true;
     tensor_no_grad_end();
     return rc;
 }

@@ -58,6 +58,8 @@ struct TensorNode {
     double scalar[3];          /* scalar arguments */
     int64_t ival[TENSOR_MAX_DIMS];  /* int arguments (dims, sizes, flags) */
     uint64_t mark;             /* topological-sort visit mark */
+    uint64_t versions[4];      /* of inputs 0 to 2 and of out when recorded */
+    bool released;             /* a backward ran through it (without retain) */
     Tensor *spare_grad;        /* out's gradient from an earlier backward, for reuse */
 };
 
@@ -78,6 +80,25 @@ extern const TensorBackwardFn tensor__op_backward[OP_COUNT];
 _Noreturn void tensor__abort(const char *file, int line, const char *what);
 
 /* ---- memory -------------------------------------------------------------- */
+/* A scope's arena.  generation is the scope's (a fresh number when it
+ * begins, 0 once it ended): a tensor made in it carries the same number,
+ * so a tensor whose scope ended no longer matches (see tensor__usable). */
+struct TensorArena {
+    struct TensorChunk *chunks;   /* newest first */
+    size_t bytes;                 /* payload bytes held */
+    uint64_t generation;
+};
+/* A freed long-lived tensor's generation: tensor_free marks it. */
+#define TENSOR__FREED 0xF4EEF4EEF4EEF4EEULL
+/* Whether t may be used: long-lived and not freed, or made in a scope of
+ * this thread that is still open.  Reads only t's own header fields (never
+ * through a pointer they hold), so a stale t cannot crash it. */
+bool tensor__live(const Tensor *t);
+/* t is not NULL and live; false for NULL (no message, as every op) or,
+ * with a message naming fn, for a tensor used after its scope ended or
+ * after tensor_free.  Every public entry point checks its tensors first. */
+bool tensor__usable(const Tensor *t, const char *fn);
+#define TENSOR__USABLE(t) tensor__usable((t), __func__)
 /* The most elements a tensor or view may have: its bytes fit in a
  * ptrdiff_t, so sizes, strides, offsets and byte counts never overflow. */
 #define TENSOR__MAX_NUMEL ((int64_t)(PTRDIFF_MAX / (ptrdiff_t)sizeof(float)))
@@ -88,6 +109,9 @@ void *tensor__scratch(size_t bytes);                         /* in the current s
 /* realloc for the library's own small lists and strings (never NULL:
  * out of memory aborts). */
 void *tensor__xrealloc(void *p, size_t bytes);
+/* An in-place change of t's data (fill_, copy_, set, the random fills, the
+ * fused optimizer update): bumps the version a backward checks. */
+static inline void tensor__bump_version(Tensor *t) { ++*t->version; }
 /* A contiguous tensor with uninitialised data, in the current scope.  The
  * shape must have passed tensor__check_numel; out of memory aborts. */
 Tensor *tensor__alloc(int ndim, const int64_t *shape);

@@ -8,37 +8,48 @@
  * needed several chunks returns them as one chunk of their total size, and a
  * new scope starts in the largest cached chunk: from its second step on, a
  * training loop's step fits in one chunk and allocates nothing from the
- * system (no malloc, no page faults on fresh memory).  Sanitizer builds
- * skip the cache, so a tensor used after its scope ended is caught as a
- * use-after-free.
+ * system (no malloc, no page faults on fresh memory).
+ *
+ * Misuse: each scope gets a fresh generation number, and so does each
+ * tensor made in it; a scope handle encodes its level and generation (it is
+ * never dereferenced), so a stale handle cannot end a newer scope in its
+ * slot.  A new scope starts its first chunk at an offset that depends on
+ * its generation, so that the tensors of a loop's next step do not sit at
+ * the addresses of this step's: a stale pointer lands inside some other
+ * object, whose bytes do not hold the live generation, rather than on a
+ * live tensor of the same layout.  Sanitizer builds poison cached chunks,
+ * so a raw read through a stale tensor is still reported by ASan.
  */
 #include "core/internal.h"
 
 #include <string.h>
 
 #if defined(__SANITIZE_ADDRESS__)
-#define TENSOR__CACHE_CHUNKS 0
+#define TENSOR__ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define TENSOR__CACHE_CHUNKS 0
+#define TENSOR__ASAN 1
 #endif
 #endif
-#ifndef TENSOR__CACHE_CHUNKS
+#ifdef TENSOR__ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#define NO_ASAN __attribute__((no_sanitize_address))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#define NO_ASAN
+#endif
 #define TENSOR__CACHE_CHUNKS 1
-#endif
 
 enum { ALIGN = 64, MIN_CHUNK = 64 * 1024, MAX_DEPTH = 64, CACHE_SIZE = 16 };
 
-typedef struct Chunk {
-    struct Chunk *next;
+typedef struct TensorChunk {
+    struct TensorChunk *next;
     size_t size, used;      /* bytes of payload, bytes handed out */
     _Alignas(ALIGN) unsigned char payload[];
 } Chunk;
-
-struct TensorArena {
-    Chunk *chunks;          /* newest first */
-    size_t bytes;           /* payload bytes held */
-};
 
 struct TensorScope {
     TensorArena arena;
@@ -49,6 +60,7 @@ static _Thread_local TensorScope scopes[MAX_DEPTH + 1];   /* [0] is the root sco
 static _Thread_local int depth;                           /* index of the current scope */
 static _Thread_local Chunk *cache[CACHE_SIZE];
 static _Thread_local int cached;
+static _Thread_local uint64_t last_generation;   /* numbers handed out so far */
 
 static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
@@ -75,6 +87,7 @@ static Chunk *chunk_new(size_t need)
     if (best < 0) return chunk_alloc(need < MIN_CHUNK ? MIN_CHUNK : need);
     Chunk *c = cache[best];
     cache[best] = cache[--cached];
+    UNPOISON(c->payload, c->size);
     c->used = 0;
     c->next = NULL;
     return c;
@@ -82,6 +95,7 @@ static Chunk *chunk_new(size_t need)
 
 static void chunk_release(Chunk *c)
 {
+    POISON(c->payload, c->size);   /* for ASan: the scope's tensors are gone */
     if (TENSOR__CACHE_CHUNKS && cached < CACHE_SIZE) {
         cache[cached++] = c;
         return;
@@ -97,6 +111,7 @@ static void chunk_release(Chunk *c)
             c = old;
         }
     }
+    UNPOISON(c->payload, c->size);
     free(c);
 }
 
@@ -115,6 +130,7 @@ static void arena_reset(TensorArena *a)
     if (whole) chunk_release(whole);
     a->chunks = NULL;
     a->bytes = 0;
+    a->generation = 0;
 }
 
 void *tensor__arena_try_alloc(TensorArena *a, size_t bytes)
@@ -123,11 +139,14 @@ void *tensor__arena_try_alloc(TensorArena *a, size_t bytes)
     bytes = round_up(bytes ? bytes : 1, ALIGN);
     Chunk *c = a->chunks;
     if (!c || c->size - c->used < bytes) {
+        /* The scope's first chunk starts at 0 to 7 lines in (see the top). */
+        size_t skip = c ? 0 : (size_t)(a->generation % 8) * ALIGN;
         /* Grow geometrically so a big step needs few chunks. */
-        size_t want = a->bytes > bytes ? a->bytes : bytes;
+        size_t want = a->bytes > bytes + skip ? a->bytes : bytes + skip;
         c = chunk_new(want);
-        if (!c && want > bytes) c = chunk_new(bytes);   /* doubling was too much */
+        if (!c && want > bytes + skip) c = chunk_new(bytes + skip);   /* doubling was too much */
         if (!c) return NULL;
+        c->used = skip;
         c->next = a->chunks;
         a->chunks = c;
         a->bytes += c->size;
@@ -151,7 +170,37 @@ void *tensor__xrealloc(void *p, size_t bytes)
     return q;
 }
 
-TensorArena *tensor__current_arena(void) { return &scopes[depth].arena; }
+TensorArena *tensor__current_arena(void)
+{
+    TensorArena *a = &scopes[depth].arena;
+    if (!a->generation) a->generation = ++last_generation;   /* the root, first used */
+    return a;
+}
+
+/* A handle: level in the low bits, generation above; never NULL. */
+enum { LEVEL_BITS = 7 };
+_Static_assert(MAX_DEPTH < (1 << LEVEL_BITS), "a level fits in LEVEL_BITS");
+
+NO_ASAN bool tensor__live(const Tensor *t)
+{
+    if (!t->owner) return t->generation != TENSOR__FREED;
+    uintptr_t p = (uintptr_t)t->owner, base = (uintptr_t)scopes;
+    if (p < base || p >= base + sizeof scopes || (p - base) % sizeof *scopes) return false;
+    const TensorArena *a = &scopes[(p - base) / sizeof *scopes].arena;
+    return t->generation && a->generation == t->generation;
+}
+
+bool tensor__usable(const Tensor *t, const char *fn)
+{
+    if (!t) return false;
+    if (tensor__live(t)) return true;
+    if (!t->owner)
+        tensor__error("%s: a tensor it was given was freed (tensor_free)", fn);
+    else
+        tensor__error("%s: a tensor it was given belongs to a scope that has ended "
+                      "(tensor_scope_end), or to another thread", fn);
+    return false;
+}
 
 void *tensor__scratch(size_t bytes)
 {
@@ -163,16 +212,20 @@ TensorScope *tensor_scope_begin(void)
     if (depth == MAX_DEPTH)
         return tensor__error("scope_begin: scopes nested deeper than %d", MAX_DEPTH);
     depth++;
-    scopes[depth].arena = (TensorArena){0};
-    return &scopes[depth];
+    uint64_t g = ++last_generation;
+    scopes[depth].arena = (TensorArena){.generation = g};
+    return (TensorScope *)(uintptr_t)(g << LEVEL_BITS | (uint64_t)depth);
 }
 
 void tensor_scope_end(TensorScope *scope)
 {
     if (!scope) return;
-    int level = (int)(scope - scopes);
-    if (level <= 0 || level > depth) {
-        tensor__error("scope_end: not an open scope");
+    uintptr_t h = (uintptr_t)scope;
+    int level = (int)(h & ((1u << LEVEL_BITS) - 1));
+    uint64_t g = (uint64_t)h >> LEVEL_BITS;
+    if (level <= 0 || level > depth || scopes[level].arena.generation != g) {
+        tensor__error("scope_end: not an open scope (it has ended already, or is another "
+                      "thread's)");
         return;
     }
     while (depth >= level) {
@@ -191,7 +244,7 @@ size_t tensor_scope_bytes(void)
 void tensor_cleanup(void)
 {
     while (depth > 0) arena_reset(&scopes[depth--].arena);
-    arena_reset(&scopes[0].arena);
+    arena_reset(&scopes[0].arena);   /* its next use takes a new generation */
     while (cached) free(cache[--cached]);
 }
 
@@ -213,6 +266,7 @@ static Tensor *heap_tensor(int ndim, const int64_t *shape)
     memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     tensor__set_contiguous_strides(t);
     t->storage = t->data = data;
+    t->version = &t->own_version;
     return t;
 }
 
@@ -220,7 +274,7 @@ bool tensor_is_long_lived(const Tensor *t) { return t && !t->owner; }
 
 Tensor *tensor_keep(const Tensor *t)
 {
-    if (!t) return NULL;
+    if (!TENSOR__USABLE(t)) return NULL;
     Tensor *k = heap_tensor(t->ndim, t->shape);
     if (!k)
         return tensor__error("keep: out of memory for a tensor of shape %s", tensor_shape_str(t));
@@ -231,9 +285,20 @@ Tensor *tensor_keep(const Tensor *t)
     return k;
 }
 
+/* Reads the marker of a tensor that may have been freed already (the
+ * memory is then ASan's quarantine, or the allocator's). */
+static NO_ASAN bool freed_already(const Tensor *t)
+{
+    return !t->owner && t->generation == TENSOR__FREED;
+}
+
 void tensor_free(Tensor *t)
 {
     if (!t) return;
+    if (freed_already(t)) {
+        tensor__error("tensor_free: tensor already freed");
+        return;
+    }
     if (t->owner) {
         tensor__error("tensor_free: tensor %s belongs to a scope; end the scope instead",
                       tensor_shape_str(t));
@@ -241,6 +306,7 @@ void tensor_free(Tensor *t)
     }
     if (t->grad) tensor_free(t->grad);
     free(t->storage);
+    *(volatile uint64_t *)&t->generation = TENSOR__FREED;   /* kept: free reads it */
     free(t);
 }
 
@@ -265,6 +331,8 @@ Tensor *tensor__alloc_grad_uninit(const Tensor *t)
         g->storage = g->data =
             tensor__arena_alloc(t->owner, (size_t)g->numel * sizeof(float));
         g->owner = t->owner;
+        g->generation = t->generation;
+        g->version = &g->own_version;
     }
     return g;
 }

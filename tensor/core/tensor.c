@@ -159,6 +159,8 @@ static Tensor *try_alloc(int ndim, const int64_t *shape)
     t->storage = t->data = tensor__arena_try_alloc(arena, (size_t)t->numel * sizeof(float));
     if (!t->data) return NULL;
     t->owner = arena;
+    t->generation = arena->generation;
+    t->version = &t->own_version;
     return t;
 }
 
@@ -196,6 +198,8 @@ Tensor *tensor__view_of(const Tensor *a, int ndim, const int64_t *shape,
     t->offset = offset;
     t->data = a->storage + offset;
     t->owner = arena;
+    t->generation = arena->generation;
+    t->version = a->version;   /* a view: an in-place change of either is of both */
     return t;
 }
 
@@ -255,19 +259,53 @@ Tensor *tensor_arange(float start, float end, float step)
 
 Tensor *tensor_fill_(Tensor *t, float value)
 {
-    if (!t) return NULL;
+    if (!TENSOR__USABLE(t)) return NULL;
+    tensor__bump_version(t);
     TensorIter it;
     tensor__iter_init(&it, t->ndim, t->shape, 1, (const int64_t *[]){t->stride}, NULL);
     for (int64_t i = 0; i < t->numel; i++, tensor__iter_next(&it)) t->data[it.off[0]] = value;
     return t;
 }
 
+/* The last element t reaches, as an offset from t->data (strides are never
+ * negative, so the first is t->data itself). */
+static int64_t last_offset(const Tensor *t)
+{
+    int64_t last = 0;
+    for (int d = 0; d < t->ndim; d++) last += (t->shape[d] - 1) * t->stride[d];
+    return last;
+}
+
+/* A view through which two indices write one element: an expanded dim. */
+static bool overlaps_itself(const Tensor *t)
+{
+    for (int d = 0; d < t->ndim; d++)
+        if (t->stride[d] == 0 && t->shape[d] > 1) return true;
+    return false;
+}
+
 Tensor *tensor_copy_(Tensor *dst, const Tensor *src)
 {
-    if (!dst || !src) return NULL;
+    if (!TENSOR__USABLE(dst) || !TENSOR__USABLE(src)) return NULL;
     if (dst->numel != src->numel || !tensor_same_shape(dst, src))
         return tensor__error("copy_: shapes differ, %s <- %s", tensor_shape_str(dst),
                              tensor_shape_str(src));
+    if (dst->numel == 0) return dst;
+    if (overlaps_itself(dst))
+        return tensor__error("copy_: unsupported operation: more than one element of the "
+                             "written-to tensor %s refers to a single memory location (an "
+                             "expanded view); clone it first", tensor_shape_str(dst));
+    /* Reading src while writing dst: only the same elements in the same
+     * order (a copy onto itself) may share memory. */
+    bool same = dst->data == src->data && !memcmp(dst->stride, src->stride,
+                                                  (size_t)dst->ndim * sizeof *dst->stride);
+    if (!same && dst->storage == src->storage && dst->data <= src->data + last_offset(src) &&
+        src->data <= dst->data + last_offset(dst))
+        return tensor__error("copy_: unsupported operation: some elements of the input tensor "
+                             "%s and the written-to tensor %s refer to a single memory "
+                             "location; clone the input first", tensor_shape_str(src),
+                             tensor_shape_str(dst));
+    tensor__bump_version(dst);
     tensor__scatter_contiguous(dst, tensor__contiguous_data(src));
     return dst;
 }
@@ -276,7 +314,7 @@ Tensor *tensor_copy_(Tensor *dst, const Tensor *src)
 
 float tensor_item(const Tensor *t)
 {
-    if (!t) return NAN;
+    if (!TENSOR__USABLE(t)) return NAN;
     if (t->numel != 1) {
         tensor__error("item: tensor of shape %s has %lld elements, not 1", tensor_shape_str(t),
                       (long long)t->numel);
@@ -310,16 +348,17 @@ static int64_t element_offset(const char *op, const Tensor *t, int n, const int6
 
 float tensor_get(const Tensor *t, int n, const int64_t *idx)
 {
-    if (!t) return NAN;
+    if (!TENSOR__USABLE(t)) return NAN;
     int64_t off = element_offset("get", t, n, idx);
     return off < 0 ? NAN : t->data[off];
 }
 
 int tensor_set(Tensor *t, float value, int n, const int64_t *idx)
 {
-    if (!t) return -1;
+    if (!TENSOR__USABLE(t)) return -1;
     int64_t off = element_offset("set", t, n, idx);
     if (off < 0) return -1;
+    tensor__bump_version(t);
     t->data[off] = value;
     return 0;
 }

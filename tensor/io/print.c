@@ -269,7 +269,7 @@ static void put_suffixes(Buf *b, const Tensor *t)
 
 char *tensor_format(const Tensor *t)
 {
-    if (!t) return NULL;
+    if (!TENSOR__USABLE(t)) return NULL;
     Buf b = {0};
     buf_puts(&b, "tensor(");
     if (t->numel == 0) {
@@ -292,7 +292,7 @@ char *tensor_format(const Tensor *t)
 
 int tensor_fprint(FILE *f, const Tensor *t)
 {
-    if (!t) return -1;
+    if (!TENSOR__USABLE(t)) return -1;
     if (!f) {
         tensor__error("print: FILE is NULL");
         return -1;

@@ -36,5 +36,6 @@ TENSOR__VECTORIZE static void adam_loop(TensorAdamStep k, int64_t n, float *w, c
 
 void tensor_adam_step_(Tensor *p, Tensor *exp_avg, Tensor *exp_avg_sq, const TensorAdamStep *k)
 {
+    tensor__bump_version(p);
     adam_loop(*k, p->numel, p->data, p->grad->data, exp_avg->data, exp_avg_sq->data);
 }

@@ -23,7 +23,7 @@ static Tensor *dropout_noise(const Tensor *a, double keep, TensorGenerator *g)
 
 Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *gen)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     if (!(p >= 0 && p <= 1))
         return tensor__error("dropout: probability p = %g for %s is not between 0 and 1",
                              (double)p, tensor_shape_str(a));

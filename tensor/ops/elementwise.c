@@ -51,7 +51,7 @@ static void binary_row(TensorOp op, float *restrict y, const float *a, int64_t s
 
 static Tensor *binary(TensorOp op, const char *name, const Tensor *a, const Tensor *b)
 {
-    if (!a || !b) return NULL;
+    if (!TENSOR__USABLE(a) || !TENSOR__USABLE(b)) return NULL;
     int ndim;
     int64_t shape[TENSOR_MAX_DIMS];
     if (tensor__broadcast_shape(a, b, name, &ndim, shape)) return NULL;
@@ -167,7 +167,7 @@ static void unary_grad_done(TensorNode *n, const UnaryGrad *g)
 Tensor *tensor_add_scalar(const Tensor *a, float s)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] + s;
     return unary_end(OP_ADD_SCALAR, out, a, s);
@@ -182,7 +182,7 @@ void add_scalar_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_sub_scalar(const Tensor *a, float s)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] - s;
     return unary_end(OP_SUB_SCALAR, out, a, s);
@@ -197,7 +197,7 @@ void sub_scalar_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_mul_scalar(const Tensor *a, float s)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] * s;
     return unary_end(OP_MUL_SCALAR, out, a, s);
@@ -216,7 +216,7 @@ void mul_scalar_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_div_scalar(const Tensor *a, float s)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] / s;
     return unary_end(OP_DIV_SCALAR, out, a, s);
@@ -274,7 +274,7 @@ void reciprocal_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_neg(const Tensor *a)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = -x[i];
     return unary_end(OP_NEG, out, a, 0);
@@ -306,7 +306,7 @@ static void pow_values(float *restrict y, const float *x, int64_t n, double e)
 Tensor *tensor_pow(const Tensor *a, float exponent)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     pow_values(out->data, x, out->numel, exponent);
     return unary_end(OP_POW, out, a, exponent);
@@ -329,7 +329,7 @@ void pow_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_exp(const Tensor *a)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = expf(x[i]);
     return unary_end(OP_EXP, out, a, 0);
@@ -346,7 +346,7 @@ void exp_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_log(const Tensor *a)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = logf(x[i]);
     return unary_end(OP_LOG, out, a, 0);
@@ -363,7 +363,7 @@ void log_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_sqrt(const Tensor *a)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = sqrtf(x[i]);
     return unary_end(OP_SQRT, out, a, 0);
@@ -380,7 +380,7 @@ void sqrt_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_abs(const Tensor *a)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = fabsf(x[i]);
     return unary_end(OP_ABS, out, a, 0);
@@ -403,7 +403,7 @@ void abs_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_clamp(const Tensor *a, float min, float max)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) {
         float v = x[i] < min ? min : x[i];
@@ -429,7 +429,7 @@ void clamp_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_clone(const Tensor *a)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     memcpy(out->data, x, (size_t)out->numel * sizeof *x);
     return unary_end(OP_CLONE, out, a, 0);
@@ -446,7 +446,7 @@ void clone_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_tanh(const Tensor *a)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = tanhf(x[i]);
     return unary_end(OP_TANH, out, a, 0);
@@ -463,7 +463,7 @@ void tanh_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_sigmoid(const Tensor *a)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = 1.0f / (1.0f + expf(-x[i]));
     return unary_end(OP_SIGMOID, out, a, 0);
@@ -481,7 +481,7 @@ void sigmoid_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_relu(const Tensor *a)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] < 0 ? 0.0f : x[i];
     return unary_end(OP_RELU, out, a, 0);
@@ -505,7 +505,7 @@ static const float GELU_KAPPA = 0.044715f;
 Tensor *tensor_gelu(const Tensor *a)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) {
         float v = x[i], cube = v * v * v;

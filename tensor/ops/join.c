@@ -18,7 +18,7 @@ static int check_list(const char *op, int n, Tensor *const *ts)
     if (n > 0 && !ts) return tensor__error("%s: the list of tensors is NULL", op), -1;
     if (n <= 0) return tensor__error("%s: expected a non-empty list of tensors, got %d", op, n), -1;
     for (int i = 0; i < n; i++)
-        if (!ts[i]) return 1;
+        if (!tensor__usable(ts[i], op)) return 1;
     return 0;
 }
 
@@ -126,7 +126,7 @@ static Tensor *checked_indices(const char *op, const Tensor *index, const Tensor
 
 Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index)
 {
-    if (!a || !index) return NULL;
+    if (!TENSOR__USABLE(a) || !TENSOR__USABLE(index)) return NULL;
     if (a->ndim == 0) return tensor__error("index_select: cannot index a 0-d tensor");
     int d = tensor__wrap_dim(a, dim, 0, "index_select");
     if (d < 0) return NULL;
@@ -162,7 +162,7 @@ void index_select_backward(TensorNode *n, const Tensor *dy)
 
 Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices)
 {
-    if (!weight || !indices) return NULL;
+    if (!TENSOR__USABLE(weight) || !TENSOR__USABLE(indices)) return NULL;
     if (weight->ndim != 2)
         return tensor__error("embedding: weight must be 2-d (num_embeddings, embedding_dim), "
                              "got %s", tensor_shape_str(weight));

@@ -13,7 +13,7 @@
 
 Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target)
 {
-    if (!pred || !target) return NULL;
+    if (!TENSOR__USABLE(pred) || !TENSOR__USABLE(target)) return NULL;
     /* PyTorch only warns when the shapes differ and then broadcasts, which
      * silently trains on the wrong pairs; here it is an error. */
     if (!tensor_same_shape(pred, target))
@@ -171,7 +171,7 @@ static int check_classes(const float *t, int64_t n, int64_t classes)
 
 Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target)
 {
-    if (!logits || !target) return NULL;
+    if (!TENSOR__USABLE(logits) || !TENSOR__USABLE(target)) return NULL;
     if (check_cross_entropy_shapes(logits, target)) return NULL;
     int64_t classes = logits->shape[logits->ndim - 1];
     int64_t batch = logits->ndim == 2 ? logits->shape[0] : 1;

@@ -51,7 +51,7 @@ static void select_fill(const float *x, const float *m, int64_t numel, int64_t i
 
 Tensor *tensor_masked_fill(const Tensor *a, const Tensor *mask, float value)
 {
-    if (!a || !mask) return NULL;
+    if (!TENSOR__USABLE(a) || !TENSOR__USABLE(mask)) return NULL;
     if (check_mask(a, mask)) return NULL;
     int64_t inner;
     const float *m = mask_block(a, mask, &inner);
@@ -96,7 +96,7 @@ static void triangle(const float *src, float *dst, int64_t numel, int64_t rows, 
 
 static Tensor *triangle_op(const Tensor *a, int diagonal, bool upper)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     if (a->ndim < 2)
         return tensor__error("%s: input %s must have at least 2 dims",
                              upper ? "triu" : "tril", tensor_shape_str(a));

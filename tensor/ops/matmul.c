@@ -242,7 +242,7 @@ static int64_t cols_of(const Tensor *b) { return b->ndim == 1 ? 1 : b->shape[b->
 
 Tensor *tensor_matmul(const Tensor *a, const Tensor *b)
 {
-    if (!a || !b) return NULL;
+    if (!TENSOR__USABLE(a) || !TENSOR__USABLE(b)) return NULL;
     if (a->ndim == 0 || b->ndim == 0)
         return tensor__error("matmul: %s @ %s: both operands need at least 1 dim, got a 0-d one",
                              tensor_shape_str(a), tensor_shape_str(b));
@@ -328,7 +328,9 @@ static Tensor *linear_check(const Tensor *x, const Tensor *w, const Tensor *b)
 
 Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b)
 {
-    if (!x || !w || !linear_check(x, w, b)) return NULL;
+    if (!TENSOR__USABLE(x) || !TENSOR__USABLE(w) || (b && !TENSOR__USABLE(b)) ||
+        !linear_check(x, w, b))
+        return NULL;
     int64_t shape[TENSOR_MAX_DIMS], nout = w->shape[0], rows = rows_of(x);
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = nout;

@@ -104,7 +104,7 @@ void sum_backward(TensorNode *n, const Tensor *dy)
 /* forward: y[o, i] = sum_k x[o, k, i];  backward: dx[o, k, i] = dy[o, i] */
 Tensor *tensor_sum_dim(const Tensor *a, int dim, bool keepdim)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int d = tensor__wrap_dim(a, dim, 0, "sum_dim");
     return d < 0 ? NULL : sum_or_mean(OP_SUM_DIM, a, d, keepdim, false);
 }
@@ -126,7 +126,7 @@ void mean_backward(TensorNode *n, const Tensor *dy)
 /* forward: y[o, i] = sum_k x[o, k, i] / size;  backward: dx[o, k, i] = dy[o, i] / size */
 Tensor *tensor_mean_dim(const Tensor *a, int dim, bool keepdim)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int d = tensor__wrap_dim(a, dim, 0, "mean_dim");
     return d < 0 ? NULL : sum_or_mean(OP_MEAN_DIM, a, d, keepdim, true);
 }
@@ -173,7 +173,7 @@ static int max_dim_check(const Tensor *a, int dim, const char *op)
 Tensor *tensor_max_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
 {
     if (indices) *indices = NULL;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int d = max_dim_check(a, dim, "max_dim");
     if (d < 0) return NULL;
     Tensor *out = reduced_alloc(a, d, keepdim);
@@ -213,7 +213,7 @@ void max_dim_backward(TensorNode *n, const Tensor *dy)
 /* Indices of the first maximum along dim, as floats; not differentiable. */
 Tensor *tensor_argmax(const Tensor *a, int dim, bool keepdim)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int d = max_dim_check(a, dim, "argmax");
     if (d < 0) return NULL;
     Tensor *idx = reduced_alloc(a, d, keepdim);
@@ -266,7 +266,7 @@ Tensor *tensor_var(const Tensor *a, int correction)
 /* forward: y[o, i] = sum_k (x[o, k, i] - mean_k x)^2 / (size - correction) */
 Tensor *tensor_var_dim(const Tensor *a, int dim, int correction, bool keepdim)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int d = tensor__wrap_dim(a, dim, 0, "var_dim");
     return d < 0 ? NULL : var_common(a, d, correction, keepdim);
 }

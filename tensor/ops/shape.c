@@ -96,7 +96,7 @@ static Tensor *transposed(const Tensor *a, int d0, int d1, const char *name)
 
 Tensor *tensor_t(const Tensor *a)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     if (a->ndim > 2)
         return tensor__error("t: expects a tensor with <= 2 dimensions, but got a %d-d tensor %s",
                              a->ndim, tensor_shape_str(a));
@@ -105,7 +105,7 @@ Tensor *tensor_t(const Tensor *a)
 
 Tensor *tensor_transpose(const Tensor *a, int dim0, int dim1)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int d0 = tensor__wrap_dim(a, dim0, 0, "transpose");
     if (d0 < 0) return NULL;
     int d1 = tensor__wrap_dim(a, dim1, 0, "transpose");
@@ -121,7 +121,7 @@ void transpose_backward(TensorNode *n, const Tensor *dy)
 
 Tensor *tensor_permute(const Tensor *a, int n, const int64_t *dims)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     if (n > 0 && !dims) return tensor__error("permute: dims is NULL");
     if (n != a->ndim)
         return tensor__error("permute: %d dims given for a %d-d tensor %s", n, a->ndim,
@@ -240,7 +240,7 @@ static Tensor *viewed(const Tensor *a, int ndim, const int64_t *shape, const int
 Tensor *tensor_view(const Tensor *a, int ndim, const int64_t *shape)
 {
     int64_t sizes[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
-    if (!a || infer_shape("view", a, ndim, shape, sizes)) return NULL;
+    if (!TENSOR__USABLE(a) || infer_shape("view", a, ndim, shape, sizes)) return NULL;
     if (!view_strides(a, ndim, sizes, stride))
         return tensor__error("view: shape %s is not compatible with the strides %s of %s "
                              "(a dim would span two non-contiguous parts); use reshape",
@@ -252,7 +252,7 @@ Tensor *tensor_view(const Tensor *a, int ndim, const int64_t *shape)
 Tensor *tensor_reshape(const Tensor *a, int ndim, const int64_t *shape)
 {
     int64_t sizes[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
-    if (!a || infer_shape("reshape", a, ndim, shape, sizes)) return NULL;
+    if (!TENSOR__USABLE(a) || infer_shape("reshape", a, ndim, shape, sizes)) return NULL;
     if (view_strides(a, ndim, sizes, stride))
         return viewed(a, ndim, sizes, stride, "ReshapeAliasBackward0");
     /* No view exists: copy (CloneBackward0), then view the copy, as torch. */
@@ -264,7 +264,7 @@ Tensor *tensor_reshape(const Tensor *a, int ndim, const int64_t *shape)
 
 Tensor *tensor_flatten(const Tensor *a)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     if (a->ndim == 1) return (Tensor *)a;   /* torch returns the tensor itself */
     return tensor_reshape(a, 1, &a->numel);
 }
@@ -282,7 +282,7 @@ void view_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
 
 Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     if (a->ndim == 0) return tensor__error("narrow: cannot narrow a 0-d tensor");
     int d = tensor__wrap_dim(a, dim, 0, "narrow");
     if (d < 0) return NULL;
@@ -313,7 +313,7 @@ void narrow_backward(TensorNode *n, const Tensor *dy)
 
 Tensor *tensor_unsqueeze(const Tensor *a, int dim)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     if (a->ndim == TENSOR_MAX_DIMS)
         return tensor__error("unsqueeze: %s already has %d dims, the most supported",
                              tensor_shape_str(a), TENSOR_MAX_DIMS);
@@ -339,7 +339,7 @@ void unsqueeze_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, d
 
 Tensor *tensor_squeeze(const Tensor *a, int dim)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int d = tensor__wrap_dim(a, dim, 0, "squeeze");
     if (d < 0) return NULL;
     Tensor *out = a->ndim > 0 && a->shape[d] == 1 ? tensor__select_view(a, d, 0)
@@ -371,7 +371,7 @@ void squeeze_all_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n,
 
 Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     if (ndim > 0 && !shape) return tensor__error("expand: shape is NULL");
     if (ndim < a->ndim || ndim > TENSOR_MAX_DIMS)
         return tensor__error("expand: %d sizes given for a %d-d tensor %s (expected %d to %d)",
@@ -409,7 +409,7 @@ void expand_backward(TensorNode *n, const Tensor *dy)
 
 Tensor *tensor_contiguous(const Tensor *a)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     if (tensor_is_contiguous(a)) return (Tensor *)a;
     return tensor_clone(a);   /* CloneBackward0, as torch */
 }

@@ -173,7 +173,7 @@ static void softmax_forward(const float *x, float *y, TensorBlock r, bool lastdi
 
 static Tensor *softmax_op(const Tensor *a, int dim, bool log)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int d = tensor__wrap_dim(a, dim, 0, log ? "log_softmax" : "softmax");
     if (d < 0) return NULL;
     Tensor *out = tensor__alloc(a->ndim, a->shape);
