@@ -28,6 +28,21 @@
  *   and tensor_keep return NULL with a message; an op that cannot get memory
  *   for its result or its workspace aborts with a message.
  *
+ * Misuse
+ *   What PyTorch detects is detected here too, with a message and NULL/-1:
+ *   a tensor or scope handle used after its scope ended (a generation number
+ *   in each tensor and handle, compared on use, release builds included; a
+ *   stale handle never ends a newer scope), a backward over a tensor changed
+ *   in place since the forward saved it (version counters: fill_, copy_,
+ *   set, the random fills and the optimizers' updates count), a second
+ *   backward over one graph (see tensor_backward), copy_ into an expanded or
+ *   overlapping view, a second tensor_free.  What cannot be detected: a
+ *   stale tensor whose memory a newer tensor of a later scope now occupies
+ *   at the very same address (it then reads as that tensor; ASan builds
+ *   report every such use), a tensor_free'd tensor once its memory is
+ *   reused, an optimizer or module used after it was freed.  Build with
+ *   -Db_sanitize=address to catch those.
+ *
  * Example (the book's Listing 3.1 forward, one training step):
  *
  *     tensor_manual_seed(123);

@@ -367,6 +367,118 @@ START_TEST(test_thread_state_is_per_thread)
 }
 END_TEST
 
+/* ---- stale tensors and scope handles, in-place changes, double backward ---- */
+
+START_TEST(test_tensor_used_after_its_scope_is_refused)
+{
+    TensorScope *s = tensor_scope_begin();
+    Tensor *x = tensor_ones(SHAPE(3));
+    tensor_scope_end(s);
+    TensorScope *next = tensor_scope_begin();   /* reuses the ended scope's slot */
+    Tensor *y = tensor_zeros(SHAPE(3));
+    ck_assert_error_has(tensor_add(x, y), "scope that has ended");
+    ck_assert_error_has(tensor_sum(x), "scope that has ended");
+    tensor_scope_end(next);
+}
+END_TEST
+
+START_TEST(test_backward_after_its_scope_is_refused)
+{
+    Tensor *w = tensor_keep(tensor_ones(SHAPE(2)));
+    tensor_requires_grad_(w, true);
+    TensorScope *s = tensor_scope_begin();
+    Tensor *loss = tensor_sum(tensor_mul_scalar(w, 3.0f));
+    tensor_scope_end(s);
+    ck_assert_int_eq(tensor_backward(loss, NULL), -1);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "scope that has ended"));
+    tensor_clear_error();
+    ck_assert_ptr_null(w->grad);
+    tensor_free(w);
+}
+END_TEST
+
+START_TEST(test_stale_scope_handle_leaves_the_newer_scope_open)
+{
+    TensorScope *old = tensor_scope_begin();
+    tensor_scope_end(old);
+    TensorScope *now = tensor_scope_begin();
+    Tensor *x = tensor_ones(SHAPE(2));
+    tensor_scope_end(old);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "not an open scope"));
+    tensor_clear_error();
+    Tensor *y = tensor_add(x, x);   /* x is still alive: its scope was not ended */
+    ck_assert_ptr_nonnull(y);
+    ck_assert_float_eq(y->data[1], 2.0f);
+    tensor_scope_end(now);
+}
+END_TEST
+
+/* y = sum(W * x) saves x for dW = x; x changed in place after the forward
+ * would give W.grad 0 instead of 5: the backward refuses, as PyTorch. */
+START_TEST(test_inplace_change_of_a_saved_tensor_is_refused)
+{
+    Tensor *w = tensor_requires_grad_(tensor_ones(SHAPE(1)), true);
+    Tensor *x = tensor_full(5.0f, SHAPE(1));
+    Tensor *loss = tensor_sum(tensor_mul(w, x));
+    tensor_fill_(x, 0.0f);
+    ck_assert_int_eq(tensor_backward(loss, NULL), -1);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "modified by an inplace operation"));
+    tensor_clear_error();
+
+    Tensor *x2 = tensor_full(5.0f, SHAPE(1));
+    Tensor *loss2 = tensor_sum(tensor_mul(w, x2));
+    ck_assert_int_eq(tensor_set(x2, 1.0f, IDX(0)), 0);
+    ck_assert_int_eq(tensor_backward(loss2, NULL), -1);
+    tensor_clear_error();
+
+    Tensor *x3 = tensor_full(5.0f, SHAPE(1));
+    Tensor *loss3 = tensor_sum(tensor_mul(w, x3));
+    ck_assert_int_eq(tensor_backward(loss3, NULL), 0);   /* untouched: 5 */
+    ck_assert_float_eq(w->grad->data[0], 5.0f);
+}
+END_TEST
+
+START_TEST(test_copy_into_overlapping_or_expanded_views_is_refused)
+{
+    Tensor *x = tensor_arange(0, 4, 1);
+    Tensor *m = tensor_reshape(x, SHAPE(2, 2));
+    ck_assert_error_has(tensor_copy_(tensor_t(m), m), "refer to a single memory location");
+    Tensor *e = tensor_expand(tensor_zeros(SHAPE(1, 2)), SHAPE(3, 2));
+    ck_assert_error_has(tensor_copy_(e, tensor_ones(SHAPE(3, 2))), "expanded");
+    Tensor *dst = tensor_zeros(SHAPE(2, 2));
+    ck_assert_ptr_nonnull(tensor_copy_(dst, tensor_t(m)));   /* separate storage: fine */
+    ck_assert_float_eq(dst->data[1], 2.0f);
+}
+END_TEST
+
+START_TEST(test_second_backward_is_refused_unless_retained)
+{
+    Tensor *w = tensor_requires_grad_(tensor_ones(SHAPE(2)), true);
+    Tensor *loss = tensor_sum(tensor_mul_scalar(w, 3.0f));
+    ck_assert_int_eq(tensor_backward(loss, NULL), 0);
+    ck_assert_int_eq(tensor_backward(loss, NULL), -1);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "backward"));
+    tensor_clear_error();
+    ck_assert_float_eq(w->grad->data[0], 3.0f);   /* not doubled */
+
+    Tensor *loss2 = tensor_sum(tensor_mul_scalar(w, 3.0f));
+    tensor_zero_grad(w);
+    ck_assert_int_eq(tensor_backward_retain(loss2, NULL), 0);
+    ck_assert_int_eq(tensor_backward(loss2, NULL), 0);
+    ck_assert_float_eq(w->grad->data[0], 6.0f);   /* retain_graph=True: accumulates */
+}
+END_TEST
+
+START_TEST(test_double_free_is_reported)
+{
+    Tensor *w = tensor_keep(tensor_ones(SHAPE(2)));
+    tensor_free(w);
+    tensor_free(w);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "already freed"));
+    tensor_clear_error();
+}
+END_TEST
+
 static Suite *misuse_suite(void)
 {
     Suite *s = suite_create("misuse");
@@ -375,6 +487,15 @@ static Suite *misuse_suite(void)
     tcase_add_loop_test(tc, test_matmul_over_views, 0, 6);
     tcase_add_loop_test(tc, test_linear_over_views, 0, 4);
     tcase_add_test(tc, test_matmul_issue_views);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("lifetimes");
+    tcase_add_test(tc, test_tensor_used_after_its_scope_is_refused);
+    tcase_add_test(tc, test_backward_after_its_scope_is_refused);
+    tcase_add_test(tc, test_stale_scope_handle_leaves_the_newer_scope_open);
+    tcase_add_test(tc, test_inplace_change_of_a_saved_tensor_is_refused);
+    tcase_add_test(tc, test_copy_into_overlapping_or_expanded_views_is_refused);
+    tcase_add_test(tc, test_second_backward_is_refused_unless_retained);
+    tcase_add_test(tc, test_double_free_is_reported);
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");
     tcase_set_timeout(tc, 60);

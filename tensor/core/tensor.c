@@ -224,7 +224,7 @@ Tensor *tensor_scalar(float value) { return tensor_full(value, 0, NULL); }
 
 Tensor *tensor_zeros_like(const Tensor *t)
 {
-    return t ? tensor_zeros(t->ndim, t->shape) : NULL;
+    return TENSOR__USABLE(t) ? tensor_zeros(t->ndim, t->shape) : NULL;
 }
 
 Tensor *tensor_from_data(const float *data, int ndim, const int64_t *shape)

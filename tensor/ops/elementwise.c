@@ -234,7 +234,7 @@ void div_scalar_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_scalar_sub(float s, const Tensor *a)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = s - x[i];
     return unary_end(OP_RSUB_SCALAR, out, a, s);
@@ -255,7 +255,7 @@ Tensor *tensor_scalar_div(float s, const Tensor *a)
 Tensor *tensor_reciprocal(const Tensor *a)
 {
     const float *x;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = unary_begin(a, &x);
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = 1.0f / x[i];
     return unary_end(OP_RECIPROCAL, out, a, 0);

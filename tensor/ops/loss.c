@@ -63,7 +63,7 @@ static float clamped_log(float v) { return fmaxf(logf(v), -100.0f); }
  *           dt = dL (ln(1 - p) - ln p) / N (both logs clamped) */
 Tensor *tensor_binary_cross_entropy(const Tensor *pred, const Tensor *target)
 {
-    if (!pred || !target) return NULL;
+    if (!TENSOR__USABLE(pred) || !TENSOR__USABLE(target)) return NULL;
     if (check_binary("binary_cross_entropy", pred, target)) return NULL;
     const float *p = tensor__contiguous_data(pred), *t = tensor__contiguous_data(target);
     double sum = 0;
@@ -101,7 +101,7 @@ void bce_backward(TensorNode *n, const Tensor *grad_out)
  * backward: dx = dL (sigmoid(x) - t) / N;  dt = -dL x / N */
 Tensor *tensor_bce_with_logits(const Tensor *logits, const Tensor *target)
 {
-    if (!logits || !target) return NULL;
+    if (!TENSOR__USABLE(logits) || !TENSOR__USABLE(target)) return NULL;
     if (check_binary("binary_cross_entropy_with_logits", logits, target)) return NULL;
     const float *x = tensor__contiguous_data(logits), *t = tensor__contiguous_data(target);
     double sum = 0;

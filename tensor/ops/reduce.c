@@ -93,7 +93,7 @@ static TensorBlock node_block(const TensorNode *n)
 /* forward: y = sum(x) (0-d);  backward: dx = dy everywhere */
 Tensor *tensor_sum(const Tensor *a)
 {
-    return a ? sum_or_mean(OP_SUM, a, -1, false, false) : NULL;
+    return TENSOR__USABLE(a) ? sum_or_mean(OP_SUM, a, -1, false, false) : NULL;
 }
 
 void sum_backward(TensorNode *n, const Tensor *dy)
@@ -114,7 +114,7 @@ void sum_dim_backward(TensorNode *n, const Tensor *dy) { sum_backward(n, dy); }
 /* forward: y = sum(x) / numel (0-d; NaN when empty);  backward: dx = dy / numel */
 Tensor *tensor_mean(const Tensor *a)
 {
-    return a ? sum_or_mean(OP_MEAN, a, -1, false, true) : NULL;
+    return TENSOR__USABLE(a) ? sum_or_mean(OP_MEAN, a, -1, false, true) : NULL;
 }
 
 void mean_backward(TensorNode *n, const Tensor *dy)
@@ -260,7 +260,7 @@ static Tensor *var_common(const Tensor *a, int dim, int correction, bool keepdim
 /* forward: y = sum((x - mean(x))^2) / (numel - correction) (0-d) */
 Tensor *tensor_var(const Tensor *a, int correction)
 {
-    return a ? var_common(a, -1, correction, false) : NULL;
+    return TENSOR__USABLE(a) ? var_common(a, -1, correction, false) : NULL;
 }
 
 /* forward: y[o, i] = sum_k (x[o, k, i] - mean_k x)^2 / (size - correction) */
@@ -333,7 +333,7 @@ static Tensor *sum_over(const Tensor *a, int64_t mask, bool keepdim)
 /* torch.sum(a, dims, keepdim): a sum_dim per dim (no dims: every dim). */
 Tensor *tensor_sum_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int64_t mask = dims_mask(a, n, dims, "sum_dims");
     if (mask < 0) return NULL;
     return sum_over(a, n ? mask : (INT64_C(1) << a->ndim) - 1, keepdim);
@@ -342,7 +342,7 @@ Tensor *tensor_sum_dims(const Tensor *a, int n, const int64_t *dims, bool keepdi
 /* torch.mean(a, dims, keepdim): the sum divided by the count it summed. */
 Tensor *tensor_mean_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int64_t mask = dims_mask(a, n, dims, "mean_dims");
     if (mask < 0) return NULL;
     if (!n) mask = (INT64_C(1) << a->ndim) - 1;
@@ -377,7 +377,7 @@ static int64_t *result_index(const Tensor *a, int64_t mask, int64_t *out_numel)
 /* ival[0]: the mask of reduced dims; saved[0]: the keepdim result. */
 Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int64_t mask = dims_mask(a, n, dims, "amax");
     if (mask < 0) return NULL;
     if (!n) mask = (INT64_C(1) << a->ndim) - 1;
@@ -426,7 +426,7 @@ void amax_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_min_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
 {
     if (indices) *indices = NULL;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int d = max_dim_check(a, dim, "min_dim");
     return d < 0 ? NULL : tensor_neg(tensor_max_dim(tensor_neg(a), d, keepdim, indices));
 }
@@ -434,7 +434,7 @@ Tensor *tensor_min_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
 /* Indices of the first minimum along dim, as floats; not differentiable. */
 Tensor *tensor_argmin(const Tensor *a, int dim, bool keepdim)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int d = max_dim_check(a, dim, "argmin");
     if (d < 0) return NULL;
     tensor_no_grad_begin();
@@ -448,7 +448,7 @@ Tensor *tensor_argmin(const Tensor *a, int dim, bool keepdim)
  * softmax(x). */
 Tensor *tensor_logsumexp(const Tensor *a, int dim, bool keepdim)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     tensor_no_grad_begin();
     Tensor *m = tensor_amax(a, 1, (const int64_t[]){dim}, true);
     tensor_no_grad_end();

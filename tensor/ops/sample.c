@@ -38,10 +38,11 @@ Tensor *tensor_randperm(int64_t n, TensorGenerator *gen)
  * from a 53-bit uniform u, rounded to float (PyTorch's non-MKL kernel). */
 Tensor *tensor_exponential_(Tensor *t, double lambda, TensorGenerator *gen)
 {
-    if (!t) return NULL;
+    if (!TENSOR__USABLE(t)) return NULL;
     if (!(lambda > 0) || !isfinite(lambda))
         return tensor__error("exponential_: lambda %g for %s must be positive and finite", lambda,
                              tensor_shape_str(t));
+    tensor__bump_version(t);
     TensorGenerator *g = tensor__generator_or_default(gen);
     float *v = tensor__scratch((size_t)(t->numel ? t->numel : 1) * sizeof *v);
     for (int64_t i = 0; i < t->numel; i++)
@@ -103,7 +104,7 @@ static void row_topk(const float *x, int64_t n, int64_t k, float *val, float *id
 Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices)
 {
     if (indices) *indices = NULL;
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     if (a->ndim < 1)
         return tensor__error("topk: input %s must have a dim", tensor_shape_str(a));
     int64_t n = a->shape[a->ndim - 1];
@@ -130,7 +131,7 @@ Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices)
  * (num_samples) for a 1-d probs. */
 Tensor *tensor_multinomial(const Tensor *probs, int64_t num_samples, TensorGenerator *gen)
 {
-    if (!probs) return NULL;
+    if (!TENSOR__USABLE(probs)) return NULL;
     if (check_probs(probs, num_samples)) return NULL;
     Tensor *q = tensor_exponential_(tensor__alloc(probs->ndim, probs->shape), 1.0, gen);
     const float *p = tensor__contiguous_data(probs);

@@ -27,7 +27,7 @@ static int broadcast3(const Tensor *c, const Tensor *a, const Tensor *b, const c
  * backward: da = dy where cond, 0 elsewhere; db = dy where !cond */
 Tensor *tensor_where(const Tensor *cond, const Tensor *a, const Tensor *b)
 {
-    if (!cond || !a || !b) return NULL;
+    if (!TENSOR__USABLE(cond) || !TENSOR__USABLE(a) || !TENSOR__USABLE(b)) return NULL;
     int ndim;
     int64_t shape[TENSOR_MAX_DIMS];
     if (broadcast3(cond, a, b, "where", &ndim, shape)) return NULL;
@@ -58,7 +58,7 @@ void where_backward(TensorNode *n, const Tensor *dy)
 /* ival[0]: 1 for maximum, 0 for minimum.  NaN wins, as in PyTorch. */
 static Tensor *extremum(TensorOp op, const char *name, const Tensor *a, const Tensor *b, bool max)
 {
-    if (!a || !b) return NULL;
+    if (!tensor__usable(a, name) || !tensor__usable(b, name)) return NULL;
     int ndim;
     int64_t shape[TENSOR_MAX_DIMS];
     if (broadcast3(NULL, a, b, name, &ndim, shape)) return NULL;

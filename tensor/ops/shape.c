@@ -354,7 +354,7 @@ void squeeze_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy)
 /* forward: every size-1 dim removed (a view);  backward: dx = dy viewed as x */
 Tensor *tensor_squeeze_all(const Tensor *a)
 {
-    if (!a) return NULL;
+    if (!TENSOR__USABLE(a)) return NULL;
     int64_t shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
     int ndim = 0;
     for (int d = 0; d < a->ndim; d++)
