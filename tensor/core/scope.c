@@ -190,7 +190,7 @@ NO_ASAN bool tensor__live(const Tensor *t)
     return t->generation && a->generation == t->generation;
 }
 
-bool tensor__usable(const Tensor *t, const char *fn)
+NO_ASAN bool tensor__usable(const Tensor *t, const char *fn)
 {
     if (!t) return false;
     if (tensor__live(t)) return true;
