@@ -4,7 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "checkpoint.h"
 
 static const char *const models[] = {"v1", "v2", "causal", "mha"};
 static const char *const optims[] = {"sgd", "adam", "adamw"};
@@ -102,18 +101,18 @@ static void config_meta(const ToyConfig *c, TensorMeta *meta, char buf[3][32])
     meta[4] = (TensorMeta){"batch", buf[2]};
 }
 
-int toy_save(const ToyRun *run, const char *path)
+/* The student, the optimizer, the default generator and the step count,
+ * under the configuration's metadata (checkpoint/checkpoint.h). */
+static int checkpoint(const ToyRun *run, const char *path, bool save)
 {
     TensorMeta meta[N_META];
     char buf[3][32];
     config_meta(&run->config, meta, buf);
-    return checkpoint_save(path, run->student, run->opt, NULL, run->step, N_META, meta);
+    Checkpoint c = {.module = run->student, .optimizer = run->opt,
+                    .step = (int64_t *)&run->step, /* a save only reads it */
+                    .n_meta = N_META, .meta = meta};
+    return save ? checkpoint_save(&c, path) : checkpoint_load(&c, path);
 }
 
-int toy_resume(ToyRun *run, const char *path)
-{
-    TensorMeta meta[N_META];
-    char buf[3][32];
-    config_meta(&run->config, meta, buf);
-    return checkpoint_load(path, run->student, run->opt, NULL, &run->step, N_META, meta);
-}
+int toy_save(const ToyRun *run, const char *path) { return checkpoint(run, path, true); }
+int toy_resume(ToyRun *run, const char *path) { return checkpoint(run, path, false); }

@@ -48,13 +48,13 @@ int toy_init(ToyRun *run, const ToyConfig *config);
 float toy_step(ToyRun *run);
 void toy_free(ToyRun *run);
 
-/* Checkpoints (checkpoint.h): the student, the optimizer, the default
+/* Checkpoints (checkpoint/checkpoint.h): the student, the optimizer, the default
  * generator and the step, with the configuration as metadata ("model",
  * "optim", "lr", "seed", "batch").  toy_resume goes on from a file saved by
  * toy_save, into a run toy_init made with the same configuration; a
  * checkpoint of another configuration is refused.  The losses that follow
  * are those of one uninterrupted run, bit for bit.  0, or -1 with
- * checkpoint_error() saying why. */
+ * tensor_error() saying why. */
 int toy_save(const ToyRun *run, const char *path);
 int toy_resume(ToyRun *run, const char *path);
 

@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
 #include "plot.h"
 #include "toy_task.h"
 #include "train_options.h"
@@ -55,7 +54,7 @@ static int resume(const Options *o, ToyRun *run)
 {
     if (!o->resume) return 0;
     if (toy_resume(run, o->resume)) {
-        fprintf(stderr, PROG ": --resume: %s\n", checkpoint_error());
+        fprintf(stderr, PROG ": --resume: %s\n", tensor_error());
         return -1;
     }
     if (run->step >= o->steps) {
@@ -122,7 +121,7 @@ static int train(const Options *o, const char *model, const char *csv_path)
         }
     }
     if (rc == 0 && o->save && toy_save(&run, o->save)) {
-        fprintf(stderr, PROG ": --save: %s\n", checkpoint_error());
+        fprintf(stderr, PROG ": --save: %s\n", tensor_error());
         rc = -1;
     }
     if (rc == 0)

@@ -187,12 +187,17 @@ MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_len
  * written by PyTorch load here.  Saving is safe: a failed save leaves the
  * previous file intact (tensor_save_entries).  Loading checks the whole file
  * against the module first (every name present, none extra, dtype F32,
- * shapes equal): on any error the module is unchanged and tensor_error()
- * names the file and the tensor, e.g.
+ * shapes equal), before any data is read, then the values (no NaN or
+ * infinity): on any error the module is unchanged and tensor_error() names
+ * the file and the tensor, e.g.
  *     "load m.safetensors: W_query.weight: shape (2,3) in file, (3,2) in module"
  * Both return 0, or -1; a NULL module returns -1 without a message.
  */
 int nn_module_save(const Module *m, const char *path);
 int nn_module_load(Module *m, const char *path);
+/* The module's parameters then buffers as entries of a run state
+ * (TensorState, tensor/io/safetensors.h), under their state_dict names:
+ * what a training checkpoint (checkpoint/checkpoint.h) saves of it. */
+int nn_state_add(TensorState *s, const Module *m);
 
 #endif /* ATTOGRAD_NN_H */

@@ -9,6 +9,7 @@
 #include "optim_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 
 AdamOptions optim_adam_defaults(void)
 {
@@ -54,42 +55,52 @@ static int adam_rule(Optimizer *o, int i, bool decoupled)
 static int adam_update(Optimizer *o, int i) { return adam_rule(o, i, false); }
 static int adamw_update(Optimizer *o, int i) { return adam_rule(o, i, true); }
 
-/* torch's checks, in its order; !(x >= 0) also refuses NaN. */
-static int check_options(const char *op, const AdamOptions *a)
+/* torch's checks, in its order; !(x >= 0) also refuses NaN, and an
+ * infinite lr, eps or weight_decay (which torch lets through) is refused
+ * too: every update would make the parameters NaN or leave them still. */
+static int check_options(const char *op, const void *options)
 {
-    if (!(a->lr >= 0))
+    const AdamOptions *a = options;
+    if (!(a->lr >= 0 && a->lr < INFINITY))
         tensor_set_error("%s: invalid learning rate %g", op, a->lr);
-    else if (!(a->eps >= 0))
+    else if (!(a->eps >= 0 && a->eps < INFINITY))
         tensor_set_error("%s: invalid epsilon value %g", op, a->eps);
     else if (!(a->beta1 >= 0 && a->beta1 < 1))
         tensor_set_error("%s: invalid beta parameter at index 0: %g", op, a->beta1);
     else if (!(a->beta2 >= 0 && a->beta2 < 1))
         tensor_set_error("%s: invalid beta parameter at index 1: %g", op, a->beta2);
-    else if (!(a->weight_decay >= 0))
+    else if (!(a->weight_decay >= 0 && a->weight_decay < INFINITY))
         tensor_set_error("%s: invalid weight_decay value %g", op, a->weight_decay);
     else
         return 0;
     return -1;
 }
 
-static Optimizer *make(const char *op, const char *type, int n, Tensor *const *params,
-                       AdamOptions options, int (*update)(Optimizer *o, int i))
-{
-    if (check_options(op, &options)) return NULL;
-    Optimizer *o = optim__new(op, type, n, params, 2, update);
-    if (!o) return NULL;
-    o->state_names[0] = "exp_avg";
-    o->state_names[1] = "exp_avg_sq";
-    o->adam = options;
-    return o;
-}
+static const OptimHyper hyper[] = {
+    {"lr", offsetof(AdamOptions, lr), false},
+    {"beta1", offsetof(AdamOptions, beta1), false},
+    {"beta2", offsetof(AdamOptions, beta2), false},
+    {"eps", offsetof(AdamOptions, eps), false},
+    {"weight_decay", offsetof(AdamOptions, weight_decay), false},
+};
+
+#define ADAM_KIND(type_, op_, update_)                                                         \
+    {                                                                                          \
+        .type = type_, .op = op_, .n_state = 2, .state_names = {"exp_avg", "exp_avg_sq"},      \
+        .state_nonnegative = {false, true}, .options_offset = offsetof(Optimizer, adam),       \
+        .options_size = sizeof(AdamOptions), .n_hyper = sizeof hyper / sizeof *hyper,          \
+        .hyper = hyper, .check = check_options, .update = update_,                             \
+    }
+
+static const OptimKind adam = ADAM_KIND("Adam", "adam", adam_update);
+static const OptimKind adamw = ADAM_KIND("AdamW", "adamw", adamw_update);
 
 Optimizer *optim_adam(int n, Tensor *const *params, AdamOptions options)
 {
-    return make("adam", "Adam", n, params, options, adam_update);
+    return optim__new(&adam, n, params, &options);
 }
 
 Optimizer *optim_adamw(int n, Tensor *const *params, AdamOptions options)
 {
-    return make("adamw", "AdamW", n, params, options, adamw_update);
+    return optim__new(&adamw, n, params, &options);
 }

@@ -76,11 +76,15 @@ typedef struct {
  *     correction reads it; torch's SGD keeps no "step", so a checkpoint of an
  *     SGD optimizer need not save it.
  *   - sgd / adam hold the hyper-parameters (torch's param_groups[0]); one may
- *     change lr between steps for a schedule.  They are checked only when the
- *     optimizer is made.
+ *     change lr between steps for a schedule.  They are checked when the
+ *     optimizer is made and when a checkpoint is loaded.
+ * optim_state_add lists all of it for a checkpoint; a program need not
+ * touch these fields.
  */
 typedef struct Optimizer Optimizer;
+typedef struct OptimKind OptimKind; /* the rule, its hyper-parameters and state (private) */
 struct Optimizer {
+    const OptimKind *kind;
     const char *type;            /* "SGD", "Adam", "AdamW" */
     int n_params;
     Tensor **params;             /* owned copy of the array; the tensors are not owned */
@@ -91,9 +95,6 @@ struct Optimizer {
     Tensor **state;              /* [i * n_state + k], long-lived; NULL until first needed */
     SGDOptions sgd;              /* used by SGD */
     AdamOptions adam;            /* used by Adam and AdamW */
-    /* The rule for one parameter; optim_step calls it for each with a grad.
-     * 0, or -1 (parameter unchanged) when its state does not fit in memory. */
-    int (*update)(Optimizer *o, int i);
 };
 
 SGDOptions optim_sgd_defaults(double lr);         /* momentum 0, dampening 0, wd 0, no nesterov */
@@ -143,6 +144,27 @@ void optim_free(Optimizer *o);                    /* the state and the optimizer
  * parameter or max_norm < 0.  Parameters whose .grad is NULL are skipped.
  */
 float optim_clip_grad_norm(int n, Tensor *const *params, double max_norm);
+
+/* ---- Checkpoints --------------------------------------------------------------- */
+/*
+ * The optimizer's state as entries of a run state (TensorState,
+ * tensor/io/safetensors.h), torch's optimizer.state_dict() in safetensors:
+ *   optimizer.state.<i>.<name>  F32, params[i]'s shape: exp_avg, exp_avg_sq
+ *                               (Adam, AdamW), momentum_buffer (SGD), when made
+ *   optimizer.state.<i>.step    I64: the updates params[i] has received
+ *   optimizer.steps             I64: optim_step calls
+ *   optimizer.<name>            F64: lr, beta1, beta2, eps, weight_decay (Adam,
+ *                               AdamW); lr, momentum, dampening, weight_decay,
+ *                               nesterov (SGD; 0 or 1)
+ * A load checks everything before it changes anything: the hyper-parameters
+ * as the constructor does, counts between 0 and 2^53 and no parameter ahead
+ * of optimizer.steps, state tensors finite, exp_avg_sq not negative, Adam's
+ * two state tensors of a parameter both present or both absent.  As torch's
+ * load_state_dict, it replaces the whole state (a tensor the file lacks is
+ * dropped) and the hyper-parameters.  A checkpoint also records the type (its
+ * "optimizer" metadata, checkpoint/checkpoint.h).
+ */
+int optim_state_add(TensorState *s, Optimizer *o);
 
 /* ---- Learning-rate schedules ----------------------------------------------- */
 /*

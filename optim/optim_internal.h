@@ -2,8 +2,9 @@
  * Private to the optim room: the plumbing every optimizer shares.  Names
  * here carry a double underscore.
  *
- * An optimizer is a constructor that checks its hyper-parameters and calls
- * optim__new, plus an update rule for one parameter whose grad is set:
+ * An optimizer is an OptimKind (its name, state, hyper-parameter table,
+ * checks and rule) and a constructor that calls optim__new.  The rule
+ * updates one parameter whose grad is set:
  *
  *     static int sgd_update(Optimizer *o, int i)
  *     {
@@ -21,10 +22,36 @@
 
 #include "optim.h"
 
-/* Checks the parameters (message prefixed with op, e.g. "adam") and makes an
- * optimizer with no state yet; NULL with a message on bad input. */
-Optimizer *optim__new(const char *op, const char *type, int n, Tensor *const *params,
-                      int n_state, int (*update)(Optimizer *o, int i));
+/* A hyper-parameter: its name in a checkpoint and where it is in the
+ * options struct (a double, or a bool saved as 0 or 1). */
+typedef struct {
+    const char *name;
+    size_t offset;
+    bool is_bool;
+} OptimHyper;
+
+/* What an optimizer is, as data: what save, load and step need of it. */
+struct OptimKind {
+    const char *type;            /* "Adam": Optimizer.type, a checkpoint's "optimizer" */
+    const char *op;              /* "adam": the prefix of its messages */
+    int n_state;
+    const char *state_names[2];  /* torch's names */
+    bool state_nonnegative[2];   /* exp_avg_sq */
+    size_t options_offset;       /* offsetof(Optimizer, sgd) or (Optimizer, adam) */
+    size_t options_size;
+    int n_hyper;
+    const OptimHyper *hyper;
+    /* The constructor's checks of an options struct: 0, or -1 with a message. */
+    int (*check)(const char *op, const void *options);
+    /* The rule for one parameter; optim_step calls it for each with a grad.
+     * 0, or -1 (parameter unchanged) when its state does not fit in memory. */
+    int (*update)(Optimizer *o, int i);
+};
+
+/* Checks the options (kind->check) and the parameters (messages prefixed
+ * with kind->op) and makes an optimizer with no state yet; NULL with a
+ * message on bad input. */
+Optimizer *optim__new(const OptimKind *kind, int n, Tensor *const *params, const void *options);
 
 /* State k of parameter i: made on first use, long-lived, zeros of the
  * parameter's shape, named state_names[k]; NULL with tensor_keep's message

@@ -47,9 +47,10 @@ static int check_param(const char *op, Tensor *const *params, int i)
     return 0;
 }
 
-Optimizer *optim__new(const char *op, const char *type, int n, Tensor *const *params,
-                      int n_state, int (*update)(Optimizer *o, int i))
+Optimizer *optim__new(const OptimKind *kind, int n, Tensor *const *params, const void *options)
 {
+    const char *op = kind->op;
+    if (kind->check(op, options)) return NULL;
     if (n <= 0) return tensor_set_error("%s: empty parameter list", op);
     if (!params) return tensor_set_error("%s: parameter list is NULL", op);
     for (int i = 0; i < n; i++)
@@ -58,17 +59,19 @@ Optimizer *optim__new(const char *op, const char *type, int n, Tensor *const *pa
     if (o) {
         o->params = malloc((size_t)n * sizeof *o->params);
         o->param_steps = calloc((size_t)n, sizeof *o->param_steps);
-        o->state = calloc((size_t)n * (size_t)n_state, sizeof *o->state);
+        o->state = calloc((size_t)n * (size_t)kind->n_state, sizeof *o->state);
     }
     if (!o || !o->params || !o->param_steps || !o->state) {
         optim_free(o);
         return tensor_set_error("%s: out of memory for %d parameters", op, n);
     }
     memcpy(o->params, params, (size_t)n * sizeof *params);
-    o->type = type;
+    o->kind = kind;
+    o->type = kind->type;
     o->n_params = n;
-    o->n_state = n_state;
-    o->update = update;
+    o->n_state = kind->n_state;
+    for (int k = 0; k < kind->n_state; k++) o->state_names[k] = kind->state_names[k];
+    memcpy((char *)o + kind->options_offset, options, kind->options_size);
     return o;
 }
 
@@ -102,7 +105,7 @@ int optim_step(Optimizer *o)
     for (int i = 0; i < o->n_params; i++) {
         if (!o->params[i]->grad) continue;
         o->param_steps[i]++;
-        if (o->update(o, i)) {   /* out of memory for its state: it is unchanged */
+        if (o->kind->update(o, i)) {   /* out of memory for its state: it is unchanged */
             o->param_steps[i]--;
             return -1;
         }

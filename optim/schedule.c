@@ -2,10 +2,9 @@
  * Learning-rate schedules, as the book's appendix D trains: a linear
  * warm-up from initial_lr to peak_lr, then a cosine decay to min_lr.
  */
-#include "optim.h"
+#include "optim_internal.h"
 
 #include <math.h>
-#include <string.h>
 
 /*   if step < warmup_steps:  lr = initial_lr + step * (peak_lr - initial_lr) / warmup_steps
  *   else: progress = (step - warmup_steps) / (total_steps - warmup_steps)
@@ -28,8 +27,12 @@ double optim_lr_warmup_cosine(const OptimWarmupCosine *s, int64_t step)
     return s->min_lr + (s->peak_lr - s->min_lr) * 0.5 * (1 + cos(M_PI * progress));
 }
 
-/* Where o keeps its learning rate (torch's param_groups[0]["lr"]). */
-static double *lr_of(Optimizer *o) { return strcmp(o->type, "SGD") == 0 ? &o->sgd.lr : &o->adam.lr; }
+/* Where o keeps its learning rate (torch's param_groups[0]["lr"]): every
+ * kind's first hyper-parameter (its table, optim_internal.h). */
+static double *lr_of(Optimizer *o)
+{
+    return (double *)((char *)o + o->kind->options_offset + o->kind->hyper[0].offset);
+}
 
 int optim_set_lr(Optimizer *o, double lr)
 {

@@ -9,6 +9,7 @@
 #include "optim_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 
 SGDOptions optim_sgd_defaults(double lr)
 {
@@ -47,21 +48,49 @@ static int sgd_update(Optimizer *o, int i)
     return 0;
 }
 
+/* torch's checks, in its order; !(x >= 0) also refuses NaN, and infinite
+ * values (which torch lets through, to NaN parameters) are refused too. */
+static int check_options(const char *op, const void *options)
+{
+    const SGDOptions *o = options;
+    if (!(o->lr >= 0 && o->lr < INFINITY))
+        tensor_set_error("%s: invalid learning rate %g", op, o->lr);
+    else if (!(o->momentum >= 0 && o->momentum < INFINITY))
+        tensor_set_error("%s: invalid momentum value %g", op, o->momentum);
+    else if (!isfinite(o->dampening))
+        tensor_set_error("%s: invalid dampening value %g", op, o->dampening);
+    else if (!(o->weight_decay >= 0 && o->weight_decay < INFINITY))
+        tensor_set_error("%s: invalid weight_decay value %g", op, o->weight_decay);
+    else if (o->nesterov && (o->momentum <= 0 || o->dampening != 0))
+        tensor_set_error("%s: nesterov momentum requires a momentum and zero dampening "
+                         "(momentum %g, dampening %g)", op, o->momentum, o->dampening);
+    else
+        return 0;
+    return -1;
+}
+
+static const OptimHyper hyper[] = {
+    {"lr", offsetof(SGDOptions, lr), false},
+    {"momentum", offsetof(SGDOptions, momentum), false},
+    {"dampening", offsetof(SGDOptions, dampening), false},
+    {"weight_decay", offsetof(SGDOptions, weight_decay), false},
+    {"nesterov", offsetof(SGDOptions, nesterov), true},
+};
+
+static const OptimKind sgd = {
+    .type = "SGD",
+    .op = "sgd",
+    .n_state = 1,
+    .state_names = {"momentum_buffer"},
+    .options_offset = offsetof(Optimizer, sgd),
+    .options_size = sizeof(SGDOptions),
+    .n_hyper = sizeof hyper / sizeof *hyper,
+    .hyper = hyper,
+    .check = check_options,
+    .update = sgd_update,
+};
+
 Optimizer *optim_sgd(int n, Tensor *const *params, SGDOptions options)
 {
-    /* torch's checks, in its order; !(x >= 0) also refuses NaN. */
-    if (!(options.lr >= 0))
-        return tensor_set_error("sgd: invalid learning rate %g", options.lr);
-    if (!(options.momentum >= 0))
-        return tensor_set_error("sgd: invalid momentum value %g", options.momentum);
-    if (!(options.weight_decay >= 0))
-        return tensor_set_error("sgd: invalid weight_decay value %g", options.weight_decay);
-    if (options.nesterov && (options.momentum <= 0 || options.dampening != 0))
-        return tensor_set_error("sgd: nesterov momentum requires a momentum and zero dampening "
-                                "(momentum %g, dampening %g)", options.momentum, options.dampening);
-    Optimizer *o = optim__new("sgd", "SGD", n, params, 1, sgd_update);
-    if (!o) return NULL;
-    o->state_names[0] = "momentum_buffer";
-    o->sgd = options;
-    return o;
+    return optim__new(&sgd, n, params, &options);
 }

@@ -1,5 +1,5 @@
 /*
- * Module checkpoints (nn/checkpoint.c) against PyTorch.
+ * Module checkpoints (nn/state_dict.c) against PyTorch.
  *
  * tests/reference/checkpoint_<kind>.safetensors were written by PyTorch's
  * side (gen_checkpoint.py) from modules seeded with 2024.  Here each module

@@ -1,5 +1,5 @@
 /*
- * Training checkpoints (examples/checkpoint.c, toy_save/toy_resume): a run
+ * Training checkpoints (checkpoint/checkpoint.c, through toy_save/toy_resume): a run
  * saved at step 100 and resumed gives, bit for bit, the losses of the same
  * run done in one go; a checkpoint of another configuration is refused; a
  * save that fails keeps the previous checkpoint.  Through the C API and
@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
 #include "core/internal.h" /* tensor__fail_write */
 #include "testutil.h"
 #include "toy_task.h"
@@ -40,10 +39,10 @@ static void train(const ToyConfig *c, const char *resume, int from, int to, floa
 {
     ToyRun run;
     ck_assert_int_eq(toy_init(&run, c), 0);
-    if (resume) ck_assert_msg(toy_resume(&run, resume) == 0, "%s", checkpoint_error());
+    if (resume) ck_assert_msg(toy_resume(&run, resume) == 0, "%s", tensor_error());
     ck_assert_int_eq(run.step, from);
     for (int s = from; s < to; s++) loss[s] = toy_step(&run);
-    if (save) ck_assert_msg(toy_save(&run, save) == 0, "%s", checkpoint_error());
+    if (save) ck_assert_msg(toy_save(&run, save) == 0, "%s", tensor_error());
     toy_free(&run);
 }
 
@@ -120,7 +119,7 @@ START_TEST(test_other_configuration_is_refused)
     ck_assert_int_eq(toy_resume(&run, ck_path()), -1);
     char expect[512];
     snprintf(expect, sizeof expect, "load %s: %s", ck_path(), mismatches[_i].message);
-    ck_assert_str_eq(checkpoint_error(), expect);
+    ck_assert_str_eq(tensor_error(), expect);
     ck_assert_int_eq(run.step, 0);
     ck_assert(tensor_get(run.params.tensors[0], IDX(0, 0)) == before);
     toy_free(&run);
@@ -144,8 +143,8 @@ START_TEST(test_failed_save_keeps_the_checkpoint)
     tensor__fail_write(3 + _i); /* in the data: length and header are writes 1 and 2 */
     ck_assert_int_eq(toy_save(&run, ck_path()), -1);
     tensor__fail_write(0);
-    ck_assert_msg(strstr(checkpoint_error(), "No space left on device") != NULL, "%s",
-                  checkpoint_error());
+    ck_assert_msg(strstr(tensor_error(), "No space left on device") != NULL, "%s",
+                  tensor_error());
     toy_free(&run);
     train(&c, ck_path(), 100, 200, parts, NULL);
     ck_assert_mem_eq(parts + 100, whole + 100, 100 * sizeof *whole);

@@ -198,11 +198,11 @@ START_TEST(test_save_into_a_missing_folder_or_over_a_folder)
     snprintf(expect, sizeof expect,
              "save %s: cannot create a temporary file beside it: No such file or directory", path);
     ck_assert_str_eq(tensor_error(), expect);
-    /* The rename fails: the target is a folder.  Nothing is left behind. */
+    /* The target is a folder: refused before anything is written. */
     snprintf(path, sizeof path, "%s/sub", folder);
     ck_assert_int_eq(mkdir(path, 0700), 0);
     ck_assert_int_eq(tensor_save_entries(path, 1, &e, 0, NULL), -1);
-    snprintf(expect, sizeof expect, "save %s: Is a directory", path);
+    snprintf(expect, sizeof expect, "save %s: is a folder; only a regular file is replaced", path);
     ck_assert_str_eq(tensor_error(), expect);
     ck_assert_int_eq(files_in_folder(), 1);
     rmdir(path);

@@ -16,8 +16,12 @@
  */
 #include "io/safetensors_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,16 +70,124 @@ TensorEntry tensor_entry(const char *name, const Tensor *t)
 
 /* ---- saving ---------------------------------------------------------------- */
 
-/* Creates a temporary file beside path; its name goes to *tmp (malloc'd). */
-static int create_temporary(const char *path, char **tmp)
+/* Room for ".tmp-<pid>-<n>" after a temporary file's prefix: two 10-digit
+ * numbers at most. */
+enum { TMP_SUFFIX = 5 + 10 + 1 + 10 };
+
+/* Where a save goes and what it keeps: the folder, the prefix of its
+ * temporary files, and the existing file's mode. */
+typedef struct {
+    char *target;   /* the file replaced: path, or what a symbolic link at path names */
+    char *dir;      /* target's folder ("." for a bare name) */
+    char *prefix;   /* target's name, cut so that prefix + TMP_SUFFIX fits NAME_MAX */
+    bool exists;
+    mode_t mode;    /* the existing file's permission bits */
+} SaveTarget;
+
+static void target_free(SaveTarget *t)
+{
+    free(t->target);
+    free(t->dir);
+    free(t->prefix);
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d) tensor__abort(__FILE__, __LINE__, "out of memory");
+    return d;
+}
+
+/* A symbolic link is written through (the file it names is replaced, the
+ * link stays); a link to nothing and an existing file that is not a
+ * regular file (a device, a FIFO, a folder) are refused. */
+static int save_target(const char *path, SaveTarget *t)
+{
+    struct stat st;
+    *t = (SaveTarget){0};
+    int r = lstat(path, &st);
+    if (r != 0 && errno != ENOENT) return tensor__error("save %s: %s", path, strerror(errno)), -1;
+    bool exists = r == 0;
+    if (exists && S_ISLNK(st.st_mode)) {
+        t->target = realpath(path, NULL);
+        if (!t->target || stat(t->target, &st) != 0)
+            return tensor__error("save %s: a symbolic link to nothing (%s)", path,
+                                 strerror(errno)),
+                   -1;
+    } else {
+        t->target = xstrdup(path);
+    }
+    if (exists && !S_ISREG(st.st_mode))
+        return tensor__error("save %s: is %s; only a regular file is replaced", path,
+                             S_ISDIR(st.st_mode)    ? "a folder"
+                             : S_ISFIFO(st.st_mode) ? "a FIFO"
+                             : S_ISSOCK(st.st_mode) ? "a socket"
+                                                    : "a device"),
+               -1;
+    t->exists = exists;
+    t->mode = st.st_mode & 07777;
+    const char *slash = strrchr(t->target, '/');
+    t->dir = slash ? strndup(t->target, (size_t)(slash - t->target) + 1) : xstrdup(".");
+    if (!t->dir) tensor__abort(__FILE__, __LINE__, "out of memory");
+    const char *base = slash ? slash + 1 : t->target;
+    t->prefix = strndup(base, NAME_MAX - TMP_SUFFIX);
+    if (!t->prefix) tensor__abort(__FILE__, __LINE__, "out of memory");
+    return 0;
+}
+
+/* Digits only, to the end or to stop; the value in *v. */
+static bool parse_number(const char **s, char stop, unsigned long long *v)
+{
+    char *end;
+    if (**s < '0' || **s > '9') return false;
+    errno = 0;
+    *v = strtoull(*s, &end, 10);
+    if (errno || *end != stop) return false;
+    *s = end + (stop != '\0');
+    return true;
+}
+
+/* A save killed midway (kill -9) leaves <prefix>.tmp-<pid>-<n>: removed
+ * here when that process no longer exists.  Another live process's file,
+ * or a name of any other form, is left alone. */
+static void remove_stale_temporaries(const SaveTarget *t)
+{
+    DIR *d = opendir(t->dir);
+    if (!d) return;
+    size_t k = strlen(t->prefix);
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *s = e->d_name;
+        unsigned long long pid, n;
+        if (strncmp(s, t->prefix, k) != 0 || strncmp(s + k, ".tmp-", 5) != 0) continue;
+        s += k + 5;
+        if (!parse_number(&s, '-', &pid) || !parse_number(&s, '\0', &n)) continue;
+        if (pid == 0 || pid > INT32_MAX || (pid_t)pid == getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* Creates a temporary file beside the target; its name goes to *tmp
+ * (malloc'd), with the target's mode when it exists. */
+static int create_temporary(const SaveTarget *t, char **tmp)
 {
     static unsigned counter;
-    size_t cap = strlen(path) + 48;
+    size_t cap = strlen(t->dir) + strlen(t->prefix) + TMP_SUFFIX + 2;
     *tmp = malloc(cap);
     if (!*tmp) tensor__abort(__FILE__, __LINE__, "out of memory");
+    const char *sep = t->dir[strlen(t->dir) - 1] == '/' ? "" : "/";
     for (int attempt = 0; attempt < 100; attempt++) {
-        snprintf(*tmp, cap, "%s.tmp-%ld-%u", path, (long)getpid(), counter++);
+        snprintf(*tmp, cap, "%s%s%s.tmp-%ld-%u", t->dir, sep, t->prefix, (long)getpid(),
+                 counter++);
         int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 && t->exists && fchmod(fd, t->mode) != 0) {
+            int err = errno;
+            close(fd);
+            unlink(*tmp);
+            errno = err;
+            return -1;
+        }
         if (fd >= 0 || errno != EEXIST) return fd;
     }
     return -1;
@@ -97,16 +209,39 @@ static int write_contents(int fd, const char *header, size_t len, int n, const T
 
 /* The folder's entry for the rename reaches the disk too; a failure here
  * cannot undo the rename, so it is not reported. */
-static void sync_folder(const char *path)
+static void sync_folder(const char *dir)
 {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
-    int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         fsync(fd);
         close(fd);
     }
-    free(dir);
+}
+
+/* Writes the file through a temporary one; 0 or -1 with a message. */
+static int write_file(const char *path, const SaveTarget *t, const char *header, size_t len, int n,
+                      const TensorEntry *entries, const int *order)
+{
+    char *tmp = NULL;
+    int fd = create_temporary(t, &tmp), rc = -1;
+    if (fd < 0) {
+        tensor__error("save %s: cannot create a temporary file beside it: %s", path,
+                      strerror(errno));
+    } else {
+        int failed = write_contents(fd, header, len, n, entries, order);
+        int err = errno;
+        if (close(fd) != 0 && !failed) failed = 1, err = errno;
+        if (!failed && rename(tmp, t->target) != 0) failed = 1, err = errno;
+        if (failed) {
+            unlink(tmp);
+            tensor__error("save %s: %s", path, strerror(err));
+        } else {
+            sync_folder(t->dir);
+            rc = 0;
+        }
+    }
+    free(tmp);
+    return rc;
 }
 
 int tensor_save_entries(const char *path, int n, const TensorEntry *entries, int n_meta,
@@ -124,25 +259,13 @@ int tensor_save_entries(const char *path, int n, const TensorEntry *entries, int
     if (!order) tensor__abort(__FILE__, __LINE__, "out of memory");
     size_t len;
     char *header = tensor__st_format_header(path, n, entries, n_meta, meta, order, &len);
-    char *tmp = NULL;
-    int fd = header ? create_temporary(path, &tmp) : -1, rc = -1;
-    if (header && fd < 0) {
-        tensor__error("save %s: cannot create a temporary file beside it: %s", path,
-                      strerror(errno));
-    } else if (header) {
-        int failed = write_contents(fd, header, len, n, entries, order);
-        int err = errno;
-        if (close(fd) != 0 && !failed) failed = 1, err = errno;
-        if (!failed && rename(tmp, path) != 0) failed = 1, err = errno;
-        if (failed) {
-            unlink(tmp);
-            tensor__error("save %s: %s", path, strerror(err));
-        } else {
-            sync_folder(path);
-            rc = 0;
-        }
+    SaveTarget t;
+    int rc = -1;
+    if (header && save_target(path, &t) == 0) {
+        remove_stale_temporaries(&t);
+        rc = write_file(path, &t, header, len, n, entries, order);
     }
-    free(tmp);
+    if (header) target_free(&t);
     free(header);
     free(order);
     return rc;
@@ -155,6 +278,7 @@ static TensorFile *file_new(const char *label)
     TensorFile *f = calloc(1, sizeof *f);
     if (f) f->label = strdup(label);
     if (!f || !f->label) tensor__abort(__FILE__, __LINE__, "out of memory");
+    f->fd = -1;
     return f;
 }
 
@@ -162,6 +286,7 @@ void tensor_file_close(TensorFile *f)
 {
     if (!f) return;
     tensor__st_free_header(f);
+    if (f->fd >= 0) close(f->fd);
     free(f->bytes);
     free(f->label);
     free(f);
@@ -190,13 +315,6 @@ static int header_length(const TensorFile *f, const unsigned char *le, uint64_t 
     return 0;
 }
 
-/* Points the entries at their data, once f->bytes holds the whole file. */
-static TensorFile *attach_data(TensorFile *f, uint64_t header)
-{
-    for (int i = 0; i < f->count; i++) f->entries[i].data = f->bytes + 8 + header + f->begin[i];
-    return f;
-}
-
 TensorFile *tensor_file_parse(const void *bytes, size_t size, const char *label)
 {
     if (!bytes && size) return tensor__error("load: bytes are NULL");
@@ -210,8 +328,9 @@ TensorFile *tensor_file_parse(const void *bytes, size_t size, const char *label)
     f->bytes = malloc(size);
     if (!f->bytes) tensor__abort(__FILE__, __LINE__, "out of memory");
     memcpy(f->bytes, bytes, size);
-    f->size = size;
-    return attach_data(f, n);
+    f->data_start = 8 + n;
+    for (int i = 0; i < f->count; i++) f->entries[i].data = f->bytes + f->data_start + f->begin[i];
+    return f;
 }
 
 /* Reads n bytes at offset into buf; -1 with a message on error or EOF. */
@@ -230,37 +349,38 @@ static int read_at(const TensorFile *f, int fd, void *buf, size_t n, uint64_t of
     return 0;
 }
 
-/* The header first, checked, then the data it describes. */
-static TensorFile *read_file(TensorFile *f, int fd, uint64_t size)
+int tensor__st_read_entry(const TensorFile *f, int i, void *dst)
+{
+    uint64_t bytes = tensor__st_bytes(&f->entries[i]);
+    if (!bytes) return 0;
+    if (f->bytes) return memcpy(dst, f->entries[i].data, (size_t)bytes), 0;
+    return read_at(f, f->fd, dst, (size_t)bytes, f->data_start + f->begin[i]);
+}
+
+/* The header only, checked; the data stays on disk until a read asks for
+ * it, so a file is matched against its reader before any of it is read. */
+static TensorFile *read_header(TensorFile *f, int fd, uint64_t size)
 {
     unsigned char le[8] = {0};
     uint64_t n;
     if ((size >= 8 && read_at(f, fd, le, 8, 0)) || header_length(f, le, size, &n)) return NULL;
-    f->bytes = malloc((size_t)(8 + n));
-    if (!f->bytes) tensor__abort(__FILE__, __LINE__, "out of memory");
-    memcpy(f->bytes, le, 8);
-    if (read_at(f, fd, f->bytes + 8, (size_t)n, 8) ||
-        tensor__st_parse_header(f, (const char *)f->bytes + 8, (size_t)n, size - 8 - n))
-        return NULL;
-    if ((uint64_t)(size_t)size != size) {
-        tensor__error("load %s: too large for this machine", f->label);
-        return NULL;
-    }
-    unsigned char *all = realloc(f->bytes, (size_t)size);
-    if (!all) {
-        tensor__error("load %s: out of memory for %llu bytes", f->label, (unsigned long long)size);
-        return NULL;
-    }
-    f->bytes = all;
-    f->size = (size_t)size;
-    if (read_at(f, fd, all + 8 + n, (size_t)(size - 8 - n), 8 + n)) return NULL;
-    return attach_data(f, n);
+    char *json = malloc((size_t)(n ? n : 1));
+    if (!json) tensor__abort(__FILE__, __LINE__, "out of memory");
+    int rc = read_at(f, fd, json, (size_t)n, 8) ||
+             tensor__st_parse_header(f, json, (size_t)n, size - 8 - n);
+    free(json);
+    if (rc) return NULL;
+    f->data_start = 8 + n;
+    f->fd = fd;
+    return f;
 }
 
 TensorFile *tensor_file_open(const char *path)
 {
     if (!path) return tensor__error("load: path is NULL");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO does not wait for a writer; it is then
+     * refused as not a regular file. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) return tensor__error("load %s: %s", path, strerror(errno));
     TensorFile *f = file_new(path), *ok = NULL;
     struct stat st;
@@ -269,9 +389,11 @@ TensorFile *tensor_file_open(const char *path)
     else if (!S_ISREG(st.st_mode))
         tensor__error("load %s: not a regular file", path);
     else
-        ok = read_file(f, fd, (uint64_t)st.st_size);
-    close(fd);
-    if (!ok) tensor_file_close(f);
+        ok = read_header(f, fd, (uint64_t)st.st_size);
+    if (!ok) {
+        close(fd);
+        tensor_file_close(f);
+    }
     return ok;
 }
 
@@ -286,16 +408,8 @@ const TensorEntry *tensor_file_entry(const TensorFile *f, int i)
 
 const TensorEntry *tensor_file_find(const TensorFile *f, const char *name)
 {
-    for (int i = 0; f && name && i < f->count; i++)
-        if (strcmp(f->entries[i].name, name) == 0) return &f->entries[i];
-    return NULL;
-}
-
-const char *tensor_file_meta(const TensorFile *f, const char *key)
-{
-    for (int i = 0; f && key && i < f->n_meta; i++)
-        if (strcmp(f->meta[i].key, key) == 0) return f->meta[i].value;
-    return NULL;
+    int i = f && name ? tensor__st_index(f, name) : -1;
+    return i >= 0 ? &f->entries[i] : NULL;
 }
 
 int tensor_file_expect_meta(const TensorFile *f, const char *key, const char *value)
@@ -331,25 +445,26 @@ static const char *file_names(const TensorFile *f, char *buf, size_t cap)
     return f->count ? buf : "no tensors";
 }
 
-static int check_dst(const TensorFile *f, int i, const TensorEntry *d, const TensorEntry *dst,
-                     const char *what)
+/* dst's tensor in the file, checked: its index in *index, or -1 with a
+ * message. */
+static int check_dst(const TensorFile *f, int i, const TensorEntry *d, const char *what,
+                     const bool *taken, int *index)
 {
     char a[128], b[128], names[256];
     if (!d->name) return tensor__error("load %s: destination %d has no name", f->label, i), -1;
-    for (int j = 0; j < i; j++)
-        if (strcmp(dst[j].name, d->name) == 0)
-            return tensor__error("load %s: %s asked for twice", f->label, d->name), -1;
-    const TensorEntry *e = tensor_file_find(f, d->name);
-    if (!e)
+    int k = tensor__st_index(f, d->name);
+    if (k < 0)
         return tensor__error("load %s: %s is missing from the file (it holds %s)", f->label,
                              d->name, file_names(f, names, sizeof names)),
                -1;
+    if (taken[k]) return tensor__error("load %s: %s asked for twice", f->label, d->name), -1;
+    const TensorEntry *e = &f->entries[k];
     if (e->dtype != d->dtype)
         return tensor__error("load %s: %s: dtype %s in file, %s in %s", f->label, d->name,
                              tensor_dtype_name(e->dtype), tensor_dtype_name(d->dtype), what),
                -1;
     bool same = e->ndim == d->ndim;
-    for (int k = 0; same && k < e->ndim; k++) same = e->shape[k] == d->shape[k];
+    for (int j = 0; same && j < e->ndim; j++) same = e->shape[j] == d->shape[j];
     if (!same)
         return tensor__error("load %s: %s: shape %s in file, %s in %s", f->label, d->name,
                              tensor__st_shape_text(a, sizeof a, e->ndim, e->shape),
@@ -357,6 +472,7 @@ static int check_dst(const TensorFile *f, int i, const TensorEntry *d, const Ten
                -1;
     if (!d->data && tensor__st_bytes(d))
         return tensor__error("load %s: %s: destination data is NULL", f->label, d->name), -1;
+    *index = k;
     return 0;
 }
 
@@ -366,23 +482,23 @@ int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst, const c
     if (n < 0) return tensor__error("load %s: negative count %d", f->label, n), -1;
     if (n > 0 && !dst) return tensor__error("load %s: the destination list is NULL", f->label), -1;
     what = what ? what : "destination";
-    for (int i = 0; i < n; i++)
-        if (check_dst(f, i, &dst[i], dst, what)) return -1;
+    bool *taken = calloc((size_t)f->count + 1, sizeof *taken);
+    int *index = malloc(((size_t)n + 1) * sizeof *index), rc = 0;
+    if (!taken || !index) tensor__abort(__FILE__, __LINE__, "out of memory");
+    for (int i = 0; i < n && rc == 0; i++) {
+        rc = check_dst(f, i, &dst[i], what, taken, &index[i]);
+        if (rc == 0) taken[index[i]] = true;
+    }
     /* Every destination matched a distinct tensor; one more in the file is
      * a tensor the caller does not have. */
-    for (int i = 0; n != f->count && i < f->count; i++) {
-        bool wanted = false;
-        for (int j = 0; j < n && !wanted; j++)
-            wanted = strcmp(dst[j].name, f->entries[i].name) == 0;
-        if (!wanted)
-            return tensor__error("load %s: the file has %s, which the %s does not", f->label,
-                                 f->entries[i].name, what),
-                   -1;
-    }
-    for (int i = 0; i < n; i++) {
-        const TensorEntry *e = tensor_file_find(f, dst[i].name);
-        uint64_t bytes = tensor__st_bytes(e);
-        if (bytes) memcpy(dst[i].data, e->data, (size_t)bytes);
-    }
-    return 0;
+    for (int i = 0; rc == 0 && n != f->count && i < f->count; i++)
+        if (!taken[i]) {
+            tensor__error("load %s: the file has %s, which the %s does not", f->label,
+                          f->entries[i].name, what);
+            rc = -1;
+        }
+    for (int i = 0; rc == 0 && i < n; i++) rc = tensor__st_read_entry(f, index[i], dst[i].data);
+    free(taken);
+    free(index);
+    return rc;
 }

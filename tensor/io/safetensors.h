@@ -49,25 +49,36 @@ TensorEntry tensor_entry(const char *name, const Tensor *t);
 /* Writes a file of n entries and n_meta metadata strings byte for byte as
  * the safetensors package does (tensors sorted by dtype in its order, 8-byte
  * dtypes first, then by name; offsets from 0, back to back).  Safely: to a
- * temporary file in the same folder, flushed to disk, then renamed over
- * path, so a failed or interrupted save leaves any previous file intact and
- * no temporary file behind.
- * Returns 0, or -1 with a message. */
+ * temporary file "<name>.tmp-<pid>-<n>" in the same folder (the name cut so
+ * that it fits the 255 bytes a file name may have), flushed to disk, then
+ * renamed over path, so a failed save leaves any previous file intact and no
+ * temporary file behind.  A save killed midway (kill -9) leaves its
+ * temporary file: the next save of the same path removes those whose
+ * process is gone.  An existing file keeps its permission bits (0600 stays
+ * 0600); a symbolic link is written through (the file it names is replaced,
+ * the link stays); a link to nothing, a device, a FIFO or a folder at path is
+ * refused.  Returns 0, or -1 with a message. */
 int tensor_save_entries(const char *path, int n, const TensorEntry *entries, int n_meta,
                         const TensorMeta *meta);
-/* Reads and checks a whole file before anything uses it: header length
- * within the file, JSON well formed (strict: no duplicate keys, no unknown
- * fields, UTF-8 names), known dtypes, shapes of at most TENSOR_MAX_DIMS
- * dims, offsets in order, without gap or overlap, matching each tensor's
- * size and covering the data exactly.  NULL with a message naming the file
- * (and the tensor) otherwise. */
+/* Opens a file and checks its header before anything uses it: a regular
+ * file (a FIFO, a folder or a device is refused at once, never waited on),
+ * header length within the file, JSON well formed (strict: no duplicate
+ * keys, no unknown fields, UTF-8 names), known dtypes, shapes of at most
+ * TENSOR_MAX_DIMS dims, offsets in order, without gap or overlap, matching
+ * each tensor's size and covering the data exactly.  Every check is O(n log n)
+ * in the header's entries.  Only the header is read: the data stays on disk
+ * until tensor_file_read (or a TensorState) asks for it, so a file that does
+ * not match its reader costs no memory for its tensors.  NULL with a message
+ * naming the file (and the tensor) otherwise. */
 TensorFile *tensor_file_open(const char *path);
 /* The same from bytes in memory (copied); label names it in messages. */
 TensorFile *tensor_file_parse(const void *bytes, size_t size, const char *label);
 void tensor_file_close(TensorFile *f);                        /* NULL is fine */
 int tensor_file_count(const TensorFile *f);                   /* tensors in the file */
-/* The file's tensors in data order; data points into the file's bytes (read
- * only, possibly unaligned: memcpy it).  NULL when i is out of range. */
+/* The file's tensors in data order.  data: from tensor_file_parse, a pointer
+ * into the bytes (read only, possibly unaligned: memcpy it); from
+ * tensor_file_open, NULL (read with tensor_file_read).  NULL when i is out of
+ * range. */
 const TensorEntry *tensor_file_entry(const TensorFile *f, int i);
 const TensorEntry *tensor_file_find(const TensorFile *f, const char *name);  /* NULL: absent */
 const char *tensor_file_meta(const TensorFile *f, const char *key);         /* NULL: absent */
@@ -76,9 +87,81 @@ int tensor_file_expect_meta(const TensorFile *f, const char *key, const char *va
 /* Copies the file's tensors into dst[i].data, which must name exactly the
  * file's tensors (no more, no fewer) with the same dtypes and shapes.
  * Everything is checked before the first byte is copied: on a mismatch
- * nothing is written and the message names the tensor, e.g.
+ * nothing is written (a read error midway, a file that shrank, may leave
+ * the first destinations written: TensorState below never does) and the
+ * message names the tensor, e.g.
  *   "load m.safetensors: W_query.weight: shape (2,3) in file, (3,2) in module"
  * (what: "module", the word after "in").  Returns 0 or -1. */
 int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst, const char *what);
+
+/* ---- Run state: named values saved together, loaded all or nothing ---------- */
+/*
+ * A TensorState gathers the values a file holds from their owners: a
+ * module's state_dict (nn_state_add), an optimizer's state (optim_state_add),
+ * a generator (tensor_generator_state_add), the caller's counters.  A load
+ * changes nothing unless everything is right: the header is matched against
+ * the entries first (names, dtypes, shapes; no tensor the state lacks), then
+ * each value is read into a buffer of the state's own and checked (the
+ * entries' flags, then each part's check hook), and only then copied onto
+ * the live values (and each part's commit hook runs).
+ *
+ *     TensorState *s = tensor_state_new("checkpoint");
+ *     int64_t epoch = 0;
+ *     tensor_state_add(s, "epoch", TENSOR_I64, 0, NULL, &epoch, TENSOR_STATE_COUNT);
+ *     tensor_generator_state_add(s, NULL);
+ *     if (tensor_state_load(s, "run.safetensors", 0, NULL)) puts(tensor_error());
+ *     tensor_state_free(s);
+ */
+typedef struct TensorState TensorState;
+
+enum {
+    TENSOR_STATE_OPTIONAL = 1, /* may be absent from a file (then left as it is) */
+    TENSOR_STATE_FINITE = 2,   /* F32 / F64: a NaN or an infinity is refused */
+    TENSOR_STATE_COUNT = 4,    /* I64 scalar: refused outside [0, 2^53] */
+};
+/* A count's largest value: the doubles that step counts meet (Adam's
+ * beta ** step) stay exact, and adding one never overflows. */
+#define TENSOR_STATE_MAX_COUNT ((int64_t)1 << 53)
+
+/* A part's own checks and installation.  check sees every staged value
+ * (tensor_state_staged) and returns 0, or -1 with a message
+ * (tensor_state_fail); commit runs only when every check passed and cannot
+ * fail; release frees what check made (not ctx itself).  Any may be NULL. */
+typedef struct {
+    int (*check)(void *ctx, const TensorState *s);
+    void (*commit)(void *ctx, const TensorState *s);
+    void (*release)(void *ctx);
+} TensorStateHooks;
+
+/* what names the reader in messages: "...: shape (2,3) in file, (3,2) in module". */
+TensorState *tensor_state_new(const char *what);
+void tensor_state_free(TensorState *s);                       /* NULL is fine */
+/* An entry: name copied (not empty), data where the value lives (a save
+ * reads it, a commit writes it; NULL for a value only a part's commit
+ * installs, with TENSOR_STATE_OPTIONAL).  0, or -1 with a message. */
+int tensor_state_add(TensorState *s, const char *name, TensorDtype dtype, int ndim,
+                     const int64_t *shape, void *data, unsigned flags);
+/* A long-lived tensor's data as F32 of its shape; a commit bumps its version. */
+int tensor_state_add_tensor(TensorState *s, const char *name, Tensor *t, unsigned flags);
+/* Hooks and their context (malloc'd; the state frees it). */
+int tensor_state_add_part(TensorState *s, const TensorStateHooks *hooks, void *ctx);
+/* tensor_save_entries of every entry (an optional one with NULL data is left out). */
+int tensor_state_save(const TensorState *s, const char *path, int n_meta, const TensorMeta *meta);
+/* Opens path, checks that each meta key has its value, reads, checks and
+ * commits; 0, or -1 with a message and nothing changed. */
+int tensor_state_load(TensorState *s, const char *path, int n_meta, const TensorMeta *meta);
+/* The read and check phases on an open file; then tensor_state_commit. */
+int tensor_state_read(TensorState *s, const TensorFile *f);
+void tensor_state_commit(TensorState *s);
+/* During a check: the file's value of entry name, NULL when the file lacks it. */
+const void *tensor_state_staged(const TensorState *s, const char *name);
+/* Records "load <file>: <message>"; returns NULL. */
+void *tensor_state_fail(const TensorState *s, const char *fmt, ...) TENSOR__PRINTF(2, 3);
+/* The generator's state: generator.mt (U32, 624 words), generator.index
+ * (I64, 0 to 624), generator.seed (U64), generator.normal (F64 (2), the
+ * cached double and float normal samples, NaN for none).  A load refuses an
+ * index out of range, a degenerate (all-zero) MT state, an infinite cached
+ * sample.  g NULL: the default generator. */
+int tensor_generator_state_add(TensorState *s, TensorGenerator *g);
 
 #endif /* ATTOGRAD_TENSOR_SAFETENSORS_H */

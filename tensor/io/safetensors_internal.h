@@ -12,16 +12,31 @@
  * allocating anything for one. */
 #define TENSOR__ST_MAX_HEADER 100000000u
 
+/* A name and where it is, for lookups by bsearch. */
+typedef struct {
+    const char *name;
+    int index;
+} TensorFileName;
+
 struct TensorFile {
     char *label;          /* the path, or the caller's name: messages say "load <label>" */
-    unsigned char *bytes; /* the whole file */
-    size_t size;
+    int fd;               /* tensor_file_open: the open file, read on demand; else -1 */
+    unsigned char *bytes; /* tensor_file_parse: the whole file; else NULL */
+    uint64_t data_start;  /* where the data begins: 8 + the header's length */
     int count;
-    TensorEntry *entries; /* in data order; names owned, data into bytes */
+    TensorEntry *entries; /* in data order; names owned, data into bytes (NULL with fd) */
     uint64_t *begin;      /* [i]: entries[i]'s offset in the data */
+    TensorFileName *by_name; /* the entries sorted by name */
     int n_meta;
-    TensorMeta *meta; /* owned strings */
+    TensorMeta *meta;     /* owned strings */
+    TensorFileName *meta_by_key; /* meta sorted by key */
 };
+
+/* Index of the entry called name, -1 when absent: O(log count). */
+int tensor__st_index(const TensorFile *f, const char *name);
+/* Copies entry i's bytes into dst (from memory, or read from the file);
+ * 0, or -1 with a message when the read fails. */
+int tensor__st_read_entry(const TensorFile *f, int i, void *dst);
 
 /* Parses the JSON header (n bytes, not NUL-terminated) into f's entries,
  * begin and meta, sorted by offset, and checks that the offsets tile

@@ -73,6 +73,7 @@ typedef struct {
     const char *s;
     size_t n, pos;
     int cap_entries, cap_meta;
+    size_t *meta_end; /* [i]: where metadata key i ends, for the duplicate's message */
 } Parser;
 
 static int fail(Parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -291,19 +292,14 @@ static int parse_metadata(Parser *p)
     TensorFile *f = p->f;
     if (f->meta) return fail(p, "\"__metadata__\" given twice");
     f->meta = tensor__xrealloc(NULL, sizeof *f->meta); /* non-NULL: seen, even when empty */
+    p->meta_end = tensor__xrealloc(NULL, sizeof *p->meta_end);
     p->cap_meta = 1;
     if (expect(p, '{', "to open __metadata__")) return -1;
     if (accept(p, '}')) return 0;
     do {
         char *key, *value;
         if (parse_string(p, &key)) return -1;
-        for (int i = 0; i < f->n_meta; i++) {
-            if (strcmp(f->meta[i].key, key) == 0) {
-                fail(p, "__metadata__: \"%.64s\" given twice", key);
-                free(key);
-                return -1;
-            }
-        }
+        size_t key_end = p->pos; /* duplicates are found once all are read */
         int rc = expect(p, ':', "after a metadata key");
         skip_ws(p);
         if (!rc && (p->pos >= p->n || p->s[p->pos] != '"'))
@@ -312,8 +308,11 @@ static int parse_metadata(Parser *p)
             free(key);
             return -1;
         }
-        if (f->n_meta == p->cap_meta)
+        if (f->n_meta == p->cap_meta) {
             f->meta = tensor__xrealloc(f->meta, (size_t)(p->cap_meta *= 2) * sizeof *f->meta);
+            p->meta_end = tensor__xrealloc(p->meta_end, (size_t)p->cap_meta * sizeof *p->meta_end);
+        }
+        p->meta_end[f->n_meta] = key_end;
         f->meta[f->n_meta++] = (TensorMeta){key, value};
     } while (accept(p, ','));
     return expect(p, '}', "to close __metadata__");
@@ -350,11 +349,6 @@ static int by_offsets(const void *a, const void *b)
     const Span *x = a, *y = b;
     if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
     return x->end < y->end ? -1 : x->end > y->end;
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const Span *)a)->e.name, ((const Span *)b)->e.name);
 }
 
 static int layout_error(const TensorFile *f, const Span *s, const char *fmt, ...)
@@ -422,35 +416,114 @@ static int check_layout(TensorFile *f, Span *s, uint64_t data_size)
     return 0;
 }
 
-static int check_unique_names(const TensorFile *f, Span *s)
+static int by_name_then_index(const void *a, const void *b)
 {
-    qsort(s, (size_t)f->count, sizeof *s, by_name);
+    const TensorFileName *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* names[i] = (key of i, i), sorted: O(n log n), for the duplicate checks
+ * and for bsearch (tensor__st_index, tensor_file_meta). */
+static TensorFileName *sorted_names(int n, const char *(*name)(const TensorFile *, int),
+                                    const TensorFile *f)
+{
+    TensorFileName *s = tensor__xrealloc(NULL, (size_t)(n ? n : 1) * sizeof *s);
+    for (int i = 0; i < n; i++) s[i] = (TensorFileName){name(f, i), i};
+    qsort(s, (size_t)n, sizeof *s, by_name_then_index);
+    return s;
+}
+
+static const char *entry_name(const TensorFile *f, int i) { return f->entries[i].name; }
+static const char *meta_key(const TensorFile *f, int i) { return f->meta[i].key; }
+
+static int check_unique_names(TensorFile *f)
+{
+    f->by_name = sorted_names(f->count, entry_name, f);
     for (int i = 1; i < f->count; i++) {
-        if (strcmp(s[i].e.name, s[i - 1].e.name) == 0) {
-            tensor__error("load %s: tensor %s appears twice", f->label, s[i].e.name);
+        if (strcmp(f->by_name[i].name, f->by_name[i - 1].name) == 0) {
+            tensor__error("load %s: tensor %s appears twice", f->label, f->by_name[i].name);
             return -1;
         }
     }
     return 0;
 }
 
+/* A repeated metadata key: the message names the first repeat in the text,
+ * as a check while parsing would. */
+static int check_unique_keys(Parser *p)
+{
+    TensorFile *f = p->f;
+    f->meta_by_key = sorted_names(f->n_meta, meta_key, f);
+    int first = -1;
+    for (int i = 1; i < f->n_meta; i++) {
+        int at = f->meta_by_key[i].index;
+        if (strcmp(f->meta_by_key[i].name, f->meta_by_key[i - 1].name) == 0 &&
+            (first < 0 || at < first))
+            first = at;
+    }
+    if (first < 0) return 0;
+    p->pos = p->meta_end[first];
+    return fail(p, "__metadata__: \"%.64s\" given twice", f->meta[first].key);
+}
+
+int tensor__st_index(const TensorFile *f, const char *name)
+{
+    int lo = 0, hi = f->count;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (strcmp(f->by_name[mid].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < f->count && strcmp(f->by_name[lo].name, name) == 0 ? f->by_name[lo].index : -1;
+}
+
+const char *tensor_file_meta(const TensorFile *f, const char *key)
+{
+    if (!f || !key) return NULL;
+    int lo = 0, hi = f->n_meta;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (strcmp(f->meta_by_key[mid].name, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < f->n_meta && strcmp(f->meta_by_key[lo].name, key) == 0
+               ? f->meta[f->meta_by_key[lo].index].value
+               : NULL;
+}
+
+static int parse(Parser *p)
+{
+    if (expect(p, '{', "at the start of the header")) return -1;
+    if (!accept(p, '}')) {
+        do {
+            if (parse_member(p)) return -1;
+        } while (accept(p, ','));
+        if (expect(p, '}', "after a tensor (or a missing ',')")) return -1;
+    }
+    skip_ws(p);
+    if (p->pos != p->n) return fail(p, "unexpected text after the header's closing '}'");
+    return check_unique_keys(p);
+}
+
 int tensor__st_parse_header(TensorFile *f, const char *json, size_t n, uint64_t data_size)
 {
     Parser p = {.f = f, .s = json, .n = n};
-    if (expect(&p, '{', "at the start of the header")) return -1;
-    if (!accept(&p, '}')) {
-        do {
-            if (parse_member(&p)) return -1;
-        } while (accept(&p, ','));
-        if (expect(&p, '}', "after a tensor (or a missing ',')")) return -1;
-    }
-    skip_ws(&p);
-    if (p.pos != n) return fail(&p, "unexpected text after the header's closing '}'");
-    Span *s = tensor__xrealloc(NULL, (size_t)f->count * sizeof *s);
+    int rc = parse(&p);
+    free(p.meta_end);
+    if (rc) return -1;
+    Span *s = tensor__xrealloc(NULL, (size_t)(f->count ? f->count : 1) * sizeof *s);
     for (int i = 0; i < f->count; i++)
         s[i] = (Span){f->begin[2 * i], f->begin[2 * i + 1], f->entries[i]};
-    int rc = check_unique_names(f, s) || check_layout(f, s, data_size) ? -1 : 0;
+    rc = check_unique_names(f) || check_layout(f, s, data_size) ? -1 : 0;
     free(s);
+    /* Sorted again: the layout check put the entries in data order. */
+    free(f->by_name);
+    f->by_name = sorted_names(f->count, entry_name, f);
     return rc;
 }
 
@@ -463,9 +536,13 @@ void tensor__st_free_header(TensorFile *f)
     }
     free(f->entries);
     free(f->begin);
+    free(f->by_name);
     free(f->meta);
+    free(f->meta_by_key);
     f->entries = NULL;
     f->begin = NULL;
+    f->by_name = NULL;
     f->meta = NULL;
+    f->meta_by_key = NULL;
     f->count = f->n_meta = 0;
 }
