@@ -5,7 +5,14 @@
  * optimizer, generator, step and extras unchanged.
  */
 #define _GNU_SOURCE /* memmem */
+#include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -262,6 +269,231 @@ START_TEST(test_impossible_values_are_refused)
 }
 END_TEST
 
+
+/* ---- files a careless user or an attacker hands over ------------------------------------ */
+
+static double seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* A header of n metadata keys "k0" ... (and "k0" again at the end when dup). */
+static char *many_keys(int n, bool dup, size_t *size)
+{
+    size_t cap = (size_t)n * 24 + 64;
+    char *b = malloc(cap);
+    size_t len = 8;
+    len += (size_t)snprintf(b + len, cap - len, "{\"__metadata__\":{");
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(b + len, cap - len, "%s\"k%d\":\"v\"", i ? "," : "", i);
+    if (dup) len += (size_t)snprintf(b + len, cap - len, ",\"k0\":\"v\"");
+    len += (size_t)snprintf(b + len, cap - len, "}}");
+    while ((len - 8) % 8) b[len++] = ' ';
+    uint64_t h = len - 8;
+    for (int k = 0; k < 8; k++) b[k] = (char)(h >> (8 * k));
+    *size = len;
+    return b;
+}
+
+/* 100,000 metadata keys: the duplicate check sorts (it was quadratic: 14 s,
+ * 99 s under ASan).  Well under a second even in the sanitizer build. */
+START_TEST(test_many_metadata_keys_are_checked_fast)
+{
+    size_t size;
+    char *b = many_keys(100000, false, &size);
+    double t0 = seconds();
+    TensorFile *f = tensor_file_parse(b, size, "keys");
+    double t = seconds() - t0;
+    ck_assert_msg(f != NULL, "%s", tensor_error());
+    ck_assert_str_eq(tensor_file_meta(f, "k99999"), "v");
+    ck_assert_ptr_null(tensor_file_meta(f, "k100000"));
+    tensor_file_close(f);
+    ck_assert_msg(t < 1.0, "100,000 keys took %.2f s", t);
+    free(b);
+    b = many_keys(100000, true, &size);
+    t0 = seconds();
+    ck_assert_ptr_null(tensor_file_parse(b, size, "keys"));
+    ck_assert_msg(seconds() - t0 < 1.0, "took %.2f s", seconds() - t0);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "__metadata__: \"k0\" given twice"));
+    free(b);
+}
+END_TEST
+
+static long max_rss_kb(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+}
+
+/* A 4 KB sparse file declaring a 3 GiB tensor: refused against the module
+ * from its header, without reading (or allocating) the data. */
+START_TEST(test_declared_size_costs_no_memory)
+{
+    paths();
+    const char *json = "{\"W_query.weight\":{\"dtype\":\"F32\",\"shape\":[805306368],"
+                       "\"data_offsets\":[0,3221225472]}}";
+    char header[256];
+    size_t n = strlen(json);
+    memcpy(header + 8, json, n);
+    while (n % 8) header[8 + n++] = ' ';
+    for (int k = 0; k < 8; k++) header[k] = (char)((uint64_t)n >> (8 * k));
+    int fd = open(bad, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, header, 8 + n), (ssize_t)(8 + n));
+    ck_assert_int_eq(ftruncate(fd, (off_t)(8 + n) + 3221225472LL), 0);
+    close(fd);
+    long before = max_rss_kb();
+    Run r;
+    run_init(&r, true);
+    ck_assert_int_eq(nn_module_load(NN(r.m), bad), -1);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "W_query.weight: shape (805306368) in file"));
+    ck_assert_int_eq(checkpoint_load(&r.c, bad), -1);
+    /* 64 MB: far below the 3 GiB a whole-file read took, far above noise. */
+    ck_assert_msg(max_rss_kb() - before < 64 * 1024, "RSS grew by %ld KB", max_rss_kb() - before);
+    run_free(&r);
+    remove(bad);
+}
+END_TEST
+
+/* A FIFO (which would block forever), a folder, a device: refused at once. */
+START_TEST(test_open_refuses_what_is_not_a_file)
+{
+    paths();
+    ck_assert_int_eq(mkfifo(bad, 0600), 0);
+    const char *targets[] = {bad, "/tmp", "/dev/null"};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_ptr_null(tensor_file_open(targets[i]));
+        char expect[128];
+        snprintf(expect, sizeof expect, "load %s: not a regular file", targets[i]);
+        ck_assert_str_eq(tensor_error(), expect);
+    }
+    remove(bad);
+}
+END_TEST
+
+static char folder[64];
+
+static void make_folder(void)
+{
+    snprintf(folder, sizeof folder, "/tmp/attograd-save-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(folder));
+}
+
+static int count_files(void)
+{
+    DIR *d = opendir(folder);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void remove_all(void)
+{
+    DIR *d = opendir(folder);
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+    rmdir(folder);
+}
+
+static int save_one(const char *file)
+{
+    static float x[2] = {1, 2};
+    TensorEntry e = {.name = "x", .dtype = TENSOR_F32, .ndim = 1, .shape = {2}, .data = x};
+    return tensor_save_entries(file, 1, &e, 0, NULL);
+}
+
+static void touch(const char *file)
+{
+    int fd = open(file, O_WRONLY | O_CREAT, 0600);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+}
+
+/* kill -9 during a save leaves <name>.tmp-<pid>-<n>: the next save removes
+ * those of dead processes, and leaves a live process's and other names. */
+START_TEST(test_stale_temporaries_are_removed)
+{
+    make_folder();
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    waitpid(child, NULL, 0); /* child's pid is now dead */
+    char file[128], stale[192], live[192], other[192];
+    snprintf(file, sizeof file, "%s/run.safetensors", folder);
+    snprintf(stale, sizeof stale, "%s.tmp-%d-3", file, (int)child);
+    snprintf(live, sizeof live, "%s.tmp-%d-0", file, (int)getppid());
+    snprintf(other, sizeof other, "%s/other.safetensors.tmp-%d-0", folder, (int)child);
+    touch(stale);
+    touch(live);
+    touch(other);
+    ck_assert_int_eq(save_one(file), 0);
+    ck_assert_int_ne(access(stale, F_OK), 0);
+    ck_assert_int_eq(access(live, F_OK), 0);
+    ck_assert_int_eq(access(other, F_OK), 0);
+    ck_assert_int_eq(count_files(), 3);
+    remove_all();
+}
+END_TEST
+
+/* A symbolic link is written through; a link to nothing, a FIFO and a
+ * device are refused; the mode is kept; a 255-byte name works. */
+START_TEST(test_save_targets)
+{
+    make_folder();
+    char target[128], link[128], file[400];
+    snprintf(target, sizeof target, "%s/target.safetensors", folder);
+    snprintf(link, sizeof link, "%s/link.safetensors", folder);
+    ck_assert_int_eq(save_one(target), 0);
+    ck_assert_int_eq(chmod(target, 0600), 0);
+    ck_assert_int_eq(symlink("target.safetensors", link), 0);
+    ck_assert_int_eq(save_one(link), 0);
+    struct stat st;
+    ck_assert_int_eq(lstat(link, &st), 0);
+    ck_assert(S_ISLNK(st.st_mode));
+    ck_assert_int_eq(stat(target, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0600); /* the mode stays */
+    ck_assert_int_eq(count_files(), 2);
+    /* A dangling link. */
+    snprintf(file, sizeof file, "%s/dangling", folder);
+    ck_assert_int_eq(symlink("nowhere", file), 0);
+    ck_assert_int_eq(save_one(file), -1);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "a symbolic link to nothing"));
+    unlink(file);
+    /* A FIFO and a device node (made in the private folder, never /dev). */
+    snprintf(file, sizeof file, "%s/fifo", folder);
+    ck_assert_int_eq(mkfifo(file, 0600), 0);
+    ck_assert_int_eq(save_one(file), -1);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "is a FIFO; only a regular file is replaced"));
+    unlink(file);
+    snprintf(file, sizeof file, "%s/null", folder);
+    if (mknod(file, S_IFCHR | 0600, makedev(1, 3)) == 0) {
+        ck_assert_int_eq(save_one(file), -1);
+        ck_assert_ptr_nonnull(strstr(tensor_error(), "is a device"));
+        unlink(file);
+    } else {
+        /* Without the right to make a node: a link to /dev/null, written through, refused. */
+        ck_assert_int_eq(symlink("/dev/null", file), 0);
+        ck_assert_int_eq(save_one(file), -1);
+        ck_assert_ptr_nonnull(strstr(tensor_error(), "is a device"));
+        unlink(file);
+    }
+    /* The longest legal name: the temporary name is cut to fit. */
+    int k = snprintf(file, sizeof file, "%s/", folder);
+    memset(file + k, 'a', 255);
+    file[k + 255] = '\0';
+    ck_assert_msg(save_one(file) == 0, "%s", tensor_error());
+    TensorFile *f = tensor_file_open(file);
+    ck_assert_ptr_nonnull(f);
+    tensor_file_close(f);
+    ck_assert_int_eq(count_files(), 3);
+    remove_all();
+}
+END_TEST
+
 static Suite *run_checkpoint_suite(void)
 {
     Suite *s = suite_create("run checkpoint");
@@ -270,6 +502,14 @@ static Suite *run_checkpoint_suite(void)
     tcase_add_test(tc, test_extras_are_checked);
     tcase_add_loop_test(tc, test_impossible_values_are_refused, 0, sizeof edits / sizeof *edits);
     suite_add_tcase(s, tc);
+    TCase *files = tcase_create("files");
+    tcase_set_timeout(files, 30); /* a FIFO that blocked would hang here */
+    tcase_add_test(files, test_many_metadata_keys_are_checked_fast);
+    tcase_add_test(files, test_declared_size_costs_no_memory);
+    tcase_add_test(files, test_open_refuses_what_is_not_a_file);
+    tcase_add_test(files, test_stale_temporaries_are_removed);
+    tcase_add_test(files, test_save_targets);
+    suite_add_tcase(s, files);
     return s;
 }
 
