@@ -34,14 +34,14 @@ static Module *make_student(const char *model)
     return NN(nn_multi_head_attention(TOY_D_IN, TOY_D_OUT, TOY_T, 0.0f, 2, false));
 }
 
+/* torch.optim.SGD(params, lr), Adam(params, lr) or AdamW(params, lr). */
 static Optimizer *make_optim(const ToyConfig *c, const NNList *p)
 {
     if (strcmp(c->optim, "sgd") == 0)
-        return optim_sgd(p->count, p->tensors, optim_sgd_defaults(c->lr));
-    AdamOptions o = strcmp(c->optim, "adam") == 0 ? optim_adam_defaults() : optim_adamw_defaults();
-    o.lr = c->lr;
-    return strcmp(c->optim, "adam") == 0 ? optim_adam(p->count, p->tensors, o)
-                                         : optim_adamw(p->count, p->tensors, o);
+        return optim_sgd(p->count, p->tensors, OPTIM_SGD_OPTIONS(.lr = c->lr));
+    if (strcmp(c->optim, "adam") == 0)
+        return optim_adam(p->count, p->tensors, OPTIM_ADAM_OPTIONS(.lr = c->lr));
+    return optim_adamw(p->count, p->tensors, OPTIM_ADAMW_OPTIONS(.lr = c->lr));
 }
 
 int toy_init(ToyRun *run, const ToyConfig *config)

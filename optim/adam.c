@@ -11,17 +11,8 @@
 #include <math.h>
 #include <stddef.h>
 
-AdamOptions optim_adam_defaults(void)
-{
-    return (AdamOptions){.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
-}
-
-AdamOptions optim_adamw_defaults(void)
-{
-    AdamOptions a = optim_adam_defaults();
-    a.weight_decay = 1e-2;
-    return a;
-}
+AdamOptions optim_adam_defaults(void) { return OPTIM_ADAM_OPTIONS(); }
+AdamOptions optim_adamw_defaults(void) { return OPTIM_ADAMW_OPTIONS(); }
 
 /* The scalars of one update, in double as torch computes them in Python:
  *   bias_correction1 = 1 - beta1 ** step, bias_correction2 = 1 - beta2 ** step
@@ -61,7 +52,12 @@ static int adamw_update(Optimizer *o, int i) { return adam_rule(o, i, true); }
 static int check_options(const char *op, const void *options)
 {
     const AdamOptions *a = options;
-    if (!(a->lr >= 0 && a->lr < INFINITY))
+    if (a->optim__made != OPTIM__MADE)
+        tensor_set_error("%s: options not made by OPTIM_%s_OPTIONS() or optim_%s_defaults(): a "
+                         "literal {.lr = 0.01} leaves beta1, beta2 and eps at 0; write "
+                         "OPTIM_%s_OPTIONS(.lr = 0.01)", op, op[4] ? "ADAMW" : "ADAM", op,
+                         op[4] ? "ADAMW" : "ADAM");
+    else if (!(a->lr >= 0 && a->lr < INFINITY))
         tensor_set_error("%s: invalid learning rate %g", op, a->lr);
     else if (!(a->eps >= 0 && a->eps < INFINITY))
         tensor_set_error("%s: invalid epsilon value %g", op, a->eps);

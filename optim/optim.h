@@ -7,7 +7,7 @@
  * Example:
  *
  *     NNList params = nn_named_parameters(NN(model));
- *     Optimizer *opt = optim_adam(params.count, params.tensors, optim_adam_defaults());
+ *     Optimizer *opt = optim_adam(params.count, params.tensors, OPTIM_ADAM_OPTIONS(.lr = 0.01));
  *     if (!opt) fprintf(stderr, "%s\n", tensor_error());
  *     for (...) {
  *         TensorScope *step = tensor_scope_begin();
@@ -47,12 +47,29 @@
 
 #include "tensor/tensor.h"
 
+/*
+ * Options start from PyTorch's defaults; designated initialisers override
+ * them, as keyword arguments do in Python:
+ *
+ *     optim_adam(n, params, OPTIM_ADAM_OPTIONS(.lr = 0.01))        Adam(params, lr=0.01)
+ *     optim_adamw(n, params, OPTIM_ADAMW_OPTIONS(.lr = 5e-4, .weight_decay = 0.1))
+ *     optim_sgd(n, params, OPTIM_SGD_OPTIONS(.lr = 0.1, .momentum = 0.9))
+ *
+ * A plain literal, AdamOptions o = {.lr = 0.01}, would leave betas and eps
+ * at 0 (and the loss NaN within a few dozen steps): the constructors refuse
+ * options that did not come from these macros or the optim_*_defaults()
+ * functions, with a message saying how to write them.  SGD's lr has no
+ * default (NaN until given), as in torch.  The macros are GNU C statement
+ * expressions (GCC and Clang), so that overriding a default is not a
+ * -Woverride-init warning.
+ */
 typedef struct {
     double lr;                   /* required: torch's SGD has no default */
     double momentum;             /* 0: plain SGD, no state */
     double dampening;
     double weight_decay;         /* L2, added to the gradient */
     bool nesterov;               /* needs momentum > 0 and dampening 0 */
+    uint32_t optim__made;        /* set by the macros: private */
 } SGDOptions;
 
 typedef struct {
@@ -60,7 +77,27 @@ typedef struct {
     double beta1, beta2;         /* torch's betas */
     double eps;
     double weight_decay;         /* Adam: L2 added to the gradient; AdamW: decoupled */
+    uint32_t optim__made;        /* set by the macros: private */
 } AdamOptions;
+
+#define OPTIM__MADE 0x6f707473u
+#define OPTIM__OPTIONS(type, ...)                                                             \
+    (__extension__({                                                                          \
+        _Pragma("GCC diagnostic push")                                                        \
+        _Pragma("GCC diagnostic ignored \"-Woverride-init\"")                                 \
+        type optim__options = {__VA_ARGS__};                                                  \
+        _Pragma("GCC diagnostic pop")                                                         \
+        optim__options;                                                                       \
+    }))
+#define OPTIM_SGD_OPTIONS(...)                                                                \
+    OPTIM__OPTIONS(SGDOptions, .lr = __builtin_nan(""), .momentum = 0, .dampening = 0,         \
+                   .weight_decay = 0, .nesterov = false, .optim__made = OPTIM__MADE, __VA_ARGS__)
+#define OPTIM_ADAM_OPTIONS(...)                                                               \
+    OPTIM__OPTIONS(AdamOptions, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,         \
+                   .weight_decay = 0, .optim__made = OPTIM__MADE, __VA_ARGS__)
+#define OPTIM_ADAMW_OPTIONS(...)                                                              \
+    OPTIM__OPTIONS(AdamOptions, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,         \
+                   .weight_decay = 1e-2, .optim__made = OPTIM__MADE, __VA_ARGS__)
 
 /*
  * The whole optimizer is public so that a checkpoint can save and restore it
@@ -97,14 +134,19 @@ struct Optimizer {
     AdamOptions adam;            /* used by Adam and AdamW */
 };
 
+/* The macros' defaults as functions (for C without statement expressions). */
 SGDOptions optim_sgd_defaults(double lr);         /* momentum 0, dampening 0, wd 0, no nesterov */
 AdamOptions optim_adam_defaults(void);            /* lr 1e-3, betas (0.9, 0.999), eps 1e-8, wd 0 */
 AdamOptions optim_adamw_defaults(void);           /* the same with weight_decay 1e-2 */
 
 /*
  * Each returns NULL and records a message (tensor_error()) on bad input, as
- * torch's constructors raise:
- *   "sgd: invalid learning rate -1"           lr < 0 or NaN (also momentum, weight_decay)
+ * torch's constructors raise (and for what torch lets through: infinite
+ * values, options not made by OPTIM_*_OPTIONS):
+ *   "adam: options not made by OPTIM_ADAM_OPTIONS() or optim_adam_defaults(): a literal
+ *    {.lr = 0.01} leaves beta1, beta2 and eps at 0; write OPTIM_ADAM_OPTIONS(.lr = 0.01)"
+ *   "sgd: invalid learning rate -1"           lr < 0, NaN or inf (also momentum, weight_decay)
+ *   "sgd: no learning rate (SGD has no default): OPTIM_SGD_OPTIONS(.lr = 0.1)"
  *   "sgd: nesterov momentum requires a momentum and zero dampening (momentum 0, dampening 0)"
  *   "adam: invalid beta parameter at index 1: 1"   betas outside [0, 1); eps < 0
  *   "adamw: empty parameter list"             n <= 0 or params NULL

@@ -11,10 +11,7 @@
 #include <math.h>
 #include <stddef.h>
 
-SGDOptions optim_sgd_defaults(double lr)
-{
-    return (SGDOptions){.lr = lr};
-}
+SGDOptions optim_sgd_defaults(double lr) { return OPTIM_SGD_OPTIONS(.lr = lr); }
 
 /*   d_p = grad.add(p, alpha=weight_decay)               if weight_decay != 0
  *   buf = clone(d_p)                                     first update, or
@@ -53,7 +50,14 @@ static int sgd_update(Optimizer *o, int i)
 static int check_options(const char *op, const void *options)
 {
     const SGDOptions *o = options;
-    if (!(o->lr >= 0 && o->lr < INFINITY))
+    if (o->optim__made != OPTIM__MADE)
+        tensor_set_error("%s: options not made by OPTIM_SGD_OPTIONS() or optim_sgd_defaults(): "
+                         "a literal {.momentum = 0.9} leaves lr at 0; write "
+                         "OPTIM_SGD_OPTIONS(.lr = 0.1, .momentum = 0.9)", op);
+    else if (isnan(o->lr))
+        tensor_set_error("%s: no learning rate (SGD has no default): OPTIM_SGD_OPTIONS(.lr = 0.1)",
+                         op);
+    else if (!(o->lr >= 0 && o->lr < INFINITY))
         tensor_set_error("%s: invalid learning rate %g", op, o->lr);
     else if (!(o->momentum >= 0 && o->momentum < INFINITY))
         tensor_set_error("%s: invalid momentum value %g", op, o->momentum);

@@ -842,6 +842,7 @@ static bool sgd_with(SGDOptions o)
 }
 static bool sgd_lr(void) { return sgd_with(optim_sgd_defaults(-1)); }
 static bool sgd_lr_nan(void) { return sgd_with(optim_sgd_defaults(NAN)); }
+static bool sgd_literal(void) { return sgd_with((SGDOptions){.lr = 0.1}); }
 static bool sgd_momentum(void)
 {
     SGDOptions o = optim_sgd_defaults(0.1);
@@ -975,9 +976,20 @@ static bool clip_norm_nan(void)
     return failed;
 }
 
+static bool adam_literal(void) { return adam_with((AdamOptions){.lr = 0.01}, false); }
+static bool adamw_eps_inf(void) { return adam_with(OPTIM_ADAMW_OPTIONS(.eps = INFINITY), true); }
+
 static const Row optim_rows[] = {
     {"optim_sgd: lr -1", sgd_lr, "sgd: invalid learning rate -1"},
-    {"optim_sgd: lr NaN", sgd_lr_nan, "sgd: invalid learning rate nan"},
+    {"optim_sgd: lr NaN", sgd_lr_nan,
+     "sgd: no learning rate (SGD has no default): OPTIM_SGD_OPTIONS(.lr = 0.1)"},
+    {"optim_sgd: a literal", sgd_literal,
+     "sgd: options not made by OPTIM_SGD_OPTIONS() or optim_sgd_defaults(): a literal "
+     "{.momentum = 0.9} leaves lr at 0; write OPTIM_SGD_OPTIONS(.lr = 0.1, .momentum = 0.9)"},
+    {"optim_adam: a literal", adam_literal,
+     "adam: options not made by OPTIM_ADAM_OPTIONS() or optim_adam_defaults(): a literal "
+     "{.lr = 0.01} leaves beta1, beta2 and eps at 0; write OPTIM_ADAM_OPTIONS(.lr = 0.01)"},
+    {"optim_adamw: eps inf", adamw_eps_inf, "adamw: invalid epsilon value inf"},
     {"optim_sgd: momentum -1", sgd_momentum, "sgd: invalid momentum value -1"},
     {"optim_sgd: weight_decay -1", sgd_decay, "sgd: invalid weight_decay value -1"},
     {"optim_sgd: nesterov", sgd_nesterov,

@@ -112,34 +112,33 @@ static Optimizer *make_sgd(Tensor *const *p)
 
 static Optimizer *make_sgd_momentum(Tensor *const *p)
 {
-    SGDOptions s = {.lr = 0.05, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01};
+    SGDOptions s =
+        OPTIM_SGD_OPTIONS(.lr = 0.05, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01);
     return optim_sgd(N_PARAMS, p, s);
 }
 
 static Optimizer *make_sgd_nesterov(Tensor *const *p)
 {
-    SGDOptions s = {.lr = 0.05, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true};
+    SGDOptions s =
+        OPTIM_SGD_OPTIONS(.lr = 0.05, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true);
     return optim_sgd(N_PARAMS, p, s);
 }
 
 static Optimizer *make_adam(Tensor *const *p)
 {
-    AdamOptions a = optim_adam_defaults();
-    a.lr = 0.1;
-    return optim_adam(N_PARAMS, p, a);
+    return optim_adam(N_PARAMS, p, OPTIM_ADAM_OPTIONS(.lr = 0.1));
 }
 
 static Optimizer *make_adam_wd(Tensor *const *p)
 {
-    AdamOptions a = {.lr = 0.05, .beta1 = 0.8, .beta2 = 0.99, .eps = 1e-3, .weight_decay = 0.1};
+    AdamOptions a = OPTIM_ADAM_OPTIONS(.lr = 0.05, .beta1 = 0.8, .beta2 = 0.99, .eps = 1e-3,
+                                       .weight_decay = 0.1);
     return optim_adam(N_PARAMS, p, a);
 }
 
 static Optimizer *make_adamw(Tensor *const *p)
 {
-    AdamOptions a = optim_adamw_defaults();
-    a.lr = 0.1;
-    return optim_adamw(N_PARAMS, p, a);
+    return optim_adamw(N_PARAMS, p, OPTIM_ADAMW_OPTIONS(.lr = 0.1));
 }
 
 START_TEST(test_sgd) { run_case("sgd", make_sgd, -1); }
@@ -178,6 +177,46 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* The macros start from torch's defaults and let designated initialisers
+ * override any of them, in any order. */
+START_TEST(test_options_macros)
+{
+    AdamOptions a = OPTIM_ADAM_OPTIONS(.lr = 0.01), d = optim_adam_defaults();
+    ck_assert(a.lr == 0.01 && a.beta1 == 0.9 && a.beta2 == 0.999 && a.eps == 1e-8);
+    ck_assert(a.weight_decay == 0);
+    ck_assert(d.lr == 1e-3 && d.beta1 == 0.9);
+    AdamOptions w = OPTIM_ADAMW_OPTIONS(.weight_decay = 0.1, .lr = 5e-4);
+    ck_assert(w.lr == 5e-4 && w.weight_decay == 0.1 && w.beta2 == 0.999 && w.eps == 1e-8);
+    ck_assert(OPTIM_ADAMW_OPTIONS().weight_decay == 1e-2);
+    SGDOptions s = OPTIM_SGD_OPTIONS(.momentum = 0.9, .lr = 0.1);
+    ck_assert(s.lr == 0.1 && s.momentum == 0.9 && s.dampening == 0 && !s.nesterov);
+    ck_assert(isnan(OPTIM_SGD_OPTIONS().lr)); /* torch's SGD has no default lr */
+}
+END_TEST
+
+/* The natural C spelling of Adam(params, lr=0.01), a literal, would leave
+ * betas and eps at 0: refused with a message saying how to write it. */
+START_TEST(test_literal_options_are_refused)
+{
+    Tensor *p[N_PARAMS];
+    make_params(p);
+    AdamOptions a = {.lr = 0.01};
+    ck_assert_ptr_null(optim_adam(N_PARAMS, p, a));
+    ck_assert_str_eq(tensor_error(),
+                     "adam: options not made by OPTIM_ADAM_OPTIONS() or optim_adam_defaults(): a "
+                     "literal {.lr = 0.01} leaves beta1, beta2 and eps at 0; write "
+                     "OPTIM_ADAM_OPTIONS(.lr = 0.01)");
+    ck_assert_ptr_null(optim_adamw(N_PARAMS, p, a));
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "adamw: options not made by OPTIM_ADAMW_OPTIONS"));
+    SGDOptions s = {.momentum = 0.9};
+    ck_assert_ptr_null(optim_sgd(N_PARAMS, p, s));
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "sgd: options not made by OPTIM_SGD_OPTIONS()"));
+    ck_assert_ptr_null(optim_sgd(N_PARAMS, p, OPTIM_SGD_OPTIONS(.momentum = 0.9)));
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "sgd: no learning rate"));
+    free_params(p);
+}
+END_TEST
+
 /* The constructors refuse what torch's refuse, with one message each. */
 START_TEST(test_option_errors)
 {
@@ -188,18 +227,19 @@ START_TEST(test_option_errors)
     ck_assert_str_eq(tensor_error(), "sgd: invalid learning rate -1");
     s = optim_sgd_defaults(NAN);
     ck_assert_ptr_null(optim_sgd(N_PARAMS, p, s));
-    ck_assert_str_eq(tensor_error(), "sgd: invalid learning rate nan");
-    s = (SGDOptions){.lr = 0.1, .momentum = -0.5};
+    ck_assert_str_eq(tensor_error(),
+                     "sgd: no learning rate (SGD has no default): OPTIM_SGD_OPTIONS(.lr = 0.1)");
+    s = OPTIM_SGD_OPTIONS(.lr = 0.1, .momentum = -0.5);
     ck_assert_ptr_null(optim_sgd(N_PARAMS, p, s));
     ck_assert_str_eq(tensor_error(), "sgd: invalid momentum value -0.5");
-    s = (SGDOptions){.lr = 0.1, .weight_decay = -2};
+    s = OPTIM_SGD_OPTIONS(.lr = 0.1, .weight_decay = -2);
     ck_assert_ptr_null(optim_sgd(N_PARAMS, p, s));
     ck_assert_str_eq(tensor_error(), "sgd: invalid weight_decay value -2");
-    s = (SGDOptions){.lr = 0.1, .nesterov = true};
+    s = OPTIM_SGD_OPTIONS(.lr = 0.1, .nesterov = true);
     ck_assert_ptr_null(optim_sgd(N_PARAMS, p, s));
     ck_assert_str_eq(tensor_error(), "sgd: nesterov momentum requires a momentum and zero "
                                      "dampening (momentum 0, dampening 0)");
-    s = (SGDOptions){.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true};
+    s = OPTIM_SGD_OPTIONS(.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true);
     ck_assert_ptr_null(optim_sgd(N_PARAMS, p, s));
     ck_assert_str_eq(tensor_error(), "sgd: nesterov momentum requires a momentum and zero "
                                      "dampening (momentum 0.9, dampening 0.1)");
@@ -208,13 +248,15 @@ START_TEST(test_option_errors)
         AdamOptions options;
         const char *message;
     } bad[] = {
-        {{.lr = -1, .beta1 = 0.9, .beta2 = 0.999}, "invalid learning rate -1"},
-        {{.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = -1e-8}, "invalid epsilon value -1e-08"},
-        {{.lr = 1e-3, .beta1 = 1, .beta2 = 0.999}, "invalid beta parameter at index 0: 1"},
-        {{.lr = 1e-3, .beta1 = -0.1, .beta2 = 0.999}, "invalid beta parameter at index 0: -0.1"},
-        {{.lr = 1e-3, .beta1 = 0.9, .beta2 = 1.5}, "invalid beta parameter at index 1: 1.5"},
-        {{.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .weight_decay = -1},
-         "invalid weight_decay value -1"},
+        {OPTIM_ADAM_OPTIONS(.lr = -1), "invalid learning rate -1"},
+        {OPTIM_ADAM_OPTIONS(.lr = INFINITY), "invalid learning rate inf"},
+        {OPTIM_ADAM_OPTIONS(.eps = -1e-8), "invalid epsilon value -1e-08"},
+        {OPTIM_ADAM_OPTIONS(.eps = INFINITY), "invalid epsilon value inf"},
+        {OPTIM_ADAM_OPTIONS(.beta1 = 1), "invalid beta parameter at index 0: 1"},
+        {OPTIM_ADAM_OPTIONS(.beta1 = -0.1), "invalid beta parameter at index 0: -0.1"},
+        {OPTIM_ADAM_OPTIONS(.beta2 = 1.5), "invalid beta parameter at index 1: 1.5"},
+        {OPTIM_ADAM_OPTIONS(.weight_decay = -1), "invalid weight_decay value -1"},
+        {OPTIM_ADAM_OPTIONS(.weight_decay = NAN), "invalid weight_decay value nan"},
     };
     char expected[128];
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -288,7 +330,7 @@ START_TEST(test_step_skips_params_without_grad)
 {
     Tensor *p[N_PARAMS];
     make_params(p);
-    SGDOptions s = {.lr = 0.1, .momentum = 0.9};
+    SGDOptions s = OPTIM_SGD_OPTIONS(.lr = 0.1, .momentum = 0.9);
     Optimizer *o = optim_sgd(N_PARAMS, p, s);
     set_grad(p[0], 0, 1, false);
     ck_assert_int_eq(optim_step(o), 0);
@@ -426,6 +468,8 @@ static Suite *make_suite(void)
     suite_add_tcase(s, rules);
     TCase *api = tcase_create("api");
     tcase_add_test(api, test_defaults);
+    tcase_add_test(api, test_options_macros);
+    tcase_add_test(api, test_literal_options_are_refused);
     tcase_add_test(api, test_option_errors);
     tcase_add_test(api, test_parameter_errors);
     tcase_add_test(api, test_step_rejects_bad_grad);

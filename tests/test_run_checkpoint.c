@@ -49,9 +49,9 @@ static void run_init(Run *r, bool adam)
     tensor_manual_seed(7);
     r->m = nn_self_attention_v2(3, 2, true);
     r->params = nn_named_parameters(NN(r->m));
-    r->opt = adam ? optim_adam(r->params.count, r->params.tensors, optim_adam_defaults())
+    r->opt = adam ? optim_adam(r->params.count, r->params.tensors, OPTIM_ADAM_OPTIONS())
                   : optim_sgd(r->params.count, r->params.tensors,
-                              (SGDOptions){.lr = 0.1, .momentum = 0.9});
+                              OPTIM_SGD_OPTIONS(.lr = 0.1, .momentum = 0.9));
     ck_assert_ptr_nonnull(r->opt);
     r->extra[0] = (CheckpointExtra){"loader.epoch", &r->epoch, 0, 100};
     r->extra[1] = (CheckpointExtra){"loader.batch", &r->batch, 0, 1000};
