@@ -23,13 +23,7 @@ static int check_param(Tensor *const *params, int i)
         tensor_set_error("clip_grad_norm: parameter %d is NULL", i);
         return -1;
     }
-    if (p->grad && (!tensor_same_shape(p, p->grad) || !tensor_is_contiguous(p->grad))) {
-        tensor_set_error("clip_grad_norm: parameter %d %s has a grad of shape %s%s", i,
-                         tensor_shape_str(p), tensor_shape_str(p->grad),
-                         tensor_is_contiguous(p->grad) ? "" : " (not contiguous)");
-        return -1;
-    }
-    return 0;
+    return optim__check_grad("clip_grad_norm", p, i);
 }
 
 /*   total_norm = torch.norm(torch.stack([torch.norm(g) for g in grads]))

@@ -53,6 +53,10 @@ struct OptimKind {
  * message on bad input. */
 Optimizer *optim__new(const OptimKind *kind, int n, Tensor *const *params, const void *options);
 
+/* 0 when p's grad is absent or a contiguous tensor of p's shape; otherwise
+ * -1 with "<what>: parameter <i> (2,3) has a grad of shape (3,2)". */
+int optim__check_grad(const char *what, const Tensor *p, int i);
+
 /* State k of parameter i: made on first use, long-lived, zeros of the
  * parameter's shape, named state_names[k]; NULL with tensor_keep's message
  * when it does not fit in memory (the rule then returns -1). */

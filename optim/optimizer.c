@@ -4,6 +4,7 @@
  */
 #include "optim_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,15 @@ static int check_param(const char *op, Tensor *const *params, int i)
         return -1;
     }
     return 0;
+}
+
+int optim__check_grad(const char *what, const Tensor *p, int i)
+{
+    const Tensor *g = p->grad;
+    if (!g || (tensor_same_shape(p, g) && tensor_is_contiguous(g))) return 0;
+    tensor_set_error("%s: parameter %d %s has a grad of shape %s%s", what, i, tensor_shape_str(p),
+                     tensor_shape_str(g), tensor_is_contiguous(g) ? "" : " (not contiguous)");
+    return -1;
 }
 
 Optimizer *optim__new(const OptimKind *kind, int n, Tensor *const *params, const void *options)
@@ -93,15 +103,10 @@ int optim_step(Optimizer *o)
 {
     if (!o) return -1;
     /* Check every grad first, so a bad one leaves all parameters as they were. */
-    for (int i = 0; i < o->n_params; i++) {
-        const Tensor *p = o->params[i], *g = p->grad;
-        if (g && (!tensor_same_shape(p, g) || !tensor_is_contiguous(g))) {
-            tensor_set_error("optim_step (%s): parameter %d %s has a grad of shape %s%s",
-                             o->type, i, tensor_shape_str(p), tensor_shape_str(g),
-                             tensor_is_contiguous(g) ? "" : " (not contiguous)");
-            return -1;
-        }
-    }
+    char what[64];
+    snprintf(what, sizeof what, "optim_step (%s)", o->type);
+    for (int i = 0; i < o->n_params; i++)
+        if (optim__check_grad(what, o->params[i], i)) return -1;
     for (int i = 0; i < o->n_params; i++) {
         if (!o->params[i]->grad) continue;
         o->param_steps[i]++;

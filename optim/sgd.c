@@ -42,6 +42,7 @@ static int sgd_update(Optimizer *o, int i)
         }
         w[j] = fmaf(neg_lr, d_p, w[j]);
     }
+    tensor_bump_version(p); /* an in-place change, as p.add_() is in torch */
     return 0;
 }
 

@@ -177,6 +177,9 @@ int tensor_backward(Tensor *root, const Tensor *grad_output);
 /* The same, keeping the graph for another backward (retain_graph=True). */
 int tensor_backward_retain(Tensor *root, const Tensor *grad_output);
 void tensor_zero_grad(Tensor *t);                            /* grad = 0 (kept allocated) */
+/* Records an in-place change of t's data made outside the tensor ops (an
+ * optimizer's own loop): a backward that saved t then refuses, as after fill_. */
+void tensor_bump_version(Tensor *t);
 Tensor *tensor_detach(const Tensor *t);                      /* shares data, no graph */
 void tensor_no_grad_begin(void);                             /* nestable */
 void tensor_no_grad_end(void);

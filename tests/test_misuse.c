@@ -413,6 +413,25 @@ START_TEST(test_stale_scope_handle_leaves_the_newer_scope_open)
 }
 END_TEST
 
+/* An SGD step between a forward and its backward changes W in place: the
+ * backward of y = sum(W * W), which saved W, refuses (torch's p.add_ bumps
+ * the version as well).  Adam's fused update did so already. */
+START_TEST(test_sgd_step_bumps_the_version)
+{
+    Tensor *w = tensor_keep(tensor_requires_grad_(tensor_ones(SHAPE(2)), true));
+    Optimizer *opt = optim_sgd(1, &w, OPTIM_SGD_OPTIONS(.lr = 0.1));
+    ck_assert_ptr_nonnull(opt);
+    ck_assert_int_eq(tensor_backward(tensor_sum(tensor_mul(w, w)), NULL), 0);
+    Tensor *again = tensor_sum(tensor_mul(w, w));
+    ck_assert_int_eq(optim_step(opt), 0);
+    ck_assert_int_eq(tensor_backward(again, NULL), -1);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "modified by an inplace operation"));
+    tensor_clear_error();
+    optim_free(opt);
+    tensor_free(w);
+}
+END_TEST
+
 /* y = sum(W * x) saves x for dW = x; x changed in place after the forward
  * would give W.grad 0 instead of 5: the backward refuses, as PyTorch. */
 START_TEST(test_inplace_change_of_a_saved_tensor_is_refused)
@@ -493,6 +512,7 @@ static Suite *misuse_suite(void)
     tcase_add_test(tc, test_backward_after_its_scope_is_refused);
     tcase_add_test(tc, test_stale_scope_handle_leaves_the_newer_scope_open);
     tcase_add_test(tc, test_inplace_change_of_a_saved_tensor_is_refused);
+    tcase_add_test(tc, test_sgd_step_bumps_the_version);
     tcase_add_test(tc, test_copy_into_overlapping_or_expanded_views_is_refused);
     tcase_add_test(tc, test_second_backward_is_refused_unless_retained);
     tcase_add_test(tc, test_double_free_is_reported);

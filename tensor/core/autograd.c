@@ -97,6 +97,11 @@ void tensor_zero_grad(Tensor *t)
     if (t && t->grad) memset(t->grad->data, 0, (size_t)t->grad->numel * sizeof(float));
 }
 
+void tensor_bump_version(Tensor *t)
+{
+    if (TENSOR__USABLE(t)) tensor__bump_version(t);
+}
+
 Tensor *tensor__sum_to_shape(const Tensor *g, int ndim, const int64_t *shape)
 {
     Tensor *out = tensor__alloc(ndim, shape);

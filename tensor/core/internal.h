@@ -141,6 +141,19 @@ void tensor__scatter_contiguous(Tensor *dst, const float *src);
  * op and the shape otherwise.  Every op that makes a new shape calls it. */
 int tensor__check_numel(const char *op, int ndim, const int64_t *shape);
 bool tensor__shape_fits(int ndim, const int64_t *shape);     /* the same test, no message */
+/* A growing string (io/text.c): out of memory sets failed, and later
+ * writes are dropped, so a caller checks once at the end.  s is malloc'd
+ * and NUL-terminated. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} TensorText;
+void tensor__text_put(TensorText *b, const char *s, size_t n);
+void tensor__text_puts(TensorText *b, const char *s);
+void tensor__text_repeat(TensorText *b, char c, int n);
+/* At most 127 characters (numbers, short names); more sets failed. */
+void tensor__text_printf(TensorText *b, const char *fmt, ...) TENSOR__PRINTF(2, 3);
 /* "(2,-1,3)"; rotating buffers, as tensor_shape_str. */
 const char *tensor__sizes_str(int n, const int64_t *v);
 /* dim in [-ndim, ndim) -> [0, ndim); -1 with a message naming op otherwise. */

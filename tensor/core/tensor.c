@@ -90,10 +90,12 @@ const char *tensor__sizes_str(int n, const int64_t *v)
     static _Thread_local char bufs[8][TENSOR_MAX_DIMS * 24];
     static _Thread_local unsigned next;
     char *b = bufs[next++ % 8];
-    int k = snprintf(b, sizeof bufs[0], "(");
-    for (int i = 0; i < n; i++)
-        k += snprintf(b + k, sizeof bufs[0] - (size_t)k, i ? ",%lld" : "%lld", (long long)v[i]);
-    snprintf(b + k, sizeof bufs[0] - (size_t)k, ")");
+    size_t cap = sizeof bufs[0], k = (size_t)snprintf(b, cap, "(");
+    /* A caller's sizes may be more than TENSOR_MAX_DIMS (a file entry being
+     * refused): the text is then cut, never overrun. */
+    for (int i = 0; i < n && k < cap; i++)
+        k += (size_t)snprintf(b + k, cap - k, i ? ",%lld" : "%lld", (long long)v[i]);
+    if (k < cap) snprintf(b + k, cap - k, ")");
     return b;
 }
 

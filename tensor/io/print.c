@@ -46,40 +46,6 @@ void tensor_set_print_precision(int digits)
     print_precision = digits;
 }
 
-/* ---- a growing string ------------------------------------------------------ */
-
-typedef struct {
-    char *s;
-    size_t len, cap;
-    bool failed;         /* out of memory: later writes are dropped */
-} Buf;
-
-static void buf_put(Buf *b, const char *s, size_t n)
-{
-    if (b->failed) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (b->len + n + 1 > cap) cap *= 2;
-        char *grown = realloc(b->s, cap);
-        if (!grown) {
-            b->failed = true;
-            return;
-        }
-        b->s = grown;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void buf_puts(Buf *b, const char *s) { buf_put(b, s, strlen(s)); }
-
-static void buf_repeat(Buf *b, char c, int n)
-{
-    for (int i = 0; i < n; i++) buf_put(b, &c, 1);
-}
-
 /* ---- the formatter ----------------------------------------------------------- */
 
 typedef struct {
@@ -158,50 +124,50 @@ static void formatter_init(Formatter *f, const Tensor *t, bool summarize)
 
 /* ---- the nested brackets -------------------------------------------------------- */
 
-static void put_value(Buf *b, const Formatter *f, double v)
+static void put_value(TensorText *b, const Formatter *f, double v)
 {
     char s[VALUE_CHARS];
     int n = format_value(f, v, s);
-    buf_repeat(b, ' ', f->width - n);
-    buf_put(b, s, (size_t)n);
+    tensor__text_repeat(b, ' ', f->width - n);
+    tensor__text_put(b, s, (size_t)n);
 }
 
 /* A 1-d row, "[a, b, c]", wrapped to fit the line width after indent. */
-static void put_row(Buf *b, const Formatter *f, const Tensor *t, const float *p, int indent,
+static void put_row(TensorText *b, const Formatter *f, const Tensor *t, const float *p, int indent,
                     bool summarize)
 {
     int64_t n = t->shape[t->ndim - 1], stride = t->stride[t->ndim - 1];
     bool cut = summarize && n > 2 * EDGEITEMS;
     int64_t per_line = (LINEWIDTH - indent) / (f->width + 2);
     if (per_line < 1) per_line = 1;
-    buf_puts(b, "[");
+    tensor__text_puts(b, "[");
     /* item k counts the " ..." of a summary as an element, as PyTorch does */
     for (int64_t i = 0, k = 0; i < n; i++, k++) {
         if (k > 0 && k % per_line == 0) {
-            buf_puts(b, ",\n");
-            buf_repeat(b, ' ', indent + 1);
+            tensor__text_puts(b, ",\n");
+            tensor__text_repeat(b, ' ', indent + 1);
         } else if (k > 0) {
-            buf_puts(b, ", ");
+            tensor__text_puts(b, ", ");
         }
         if (cut && i == EDGEITEMS) {
-            buf_puts(b, " ...");
+            tensor__text_puts(b, " ...");
             i = n - EDGEITEMS - 1;
             continue;
         }
         put_value(b, f, p[i * stride]);
     }
-    buf_puts(b, "]");
+    tensor__text_puts(b, "]");
 }
 
-static void put_block_separator(Buf *b, int dims_left, int indent)
+static void put_block_separator(TensorText *b, int dims_left, int indent)
 {
-    buf_puts(b, ",");
-    buf_repeat(b, '\n', dims_left - 1);
-    buf_repeat(b, ' ', indent);
+    tensor__text_puts(b, ",");
+    tensor__text_repeat(b, '\n', dims_left - 1);
+    tensor__text_repeat(b, ' ', indent);
 }
 
 /* The sub-tensor of t from dim on, starting at p; indent is its column. */
-static void put_tensor(Buf *b, const Formatter *f, const Tensor *t, int dim, const float *p,
+static void put_tensor(TensorText *b, const Formatter *f, const Tensor *t, int dim, const float *p,
                        int indent, bool summarize)
 {
     if (t->ndim == 0) {
@@ -214,38 +180,38 @@ static void put_tensor(Buf *b, const Formatter *f, const Tensor *t, int dim, con
     }
     int64_t n = t->shape[dim];
     bool cut = summarize && n > 2 * EDGEITEMS;
-    buf_puts(b, "[");
+    tensor__text_puts(b, "[");
     for (int64_t i = 0; i < n; i++) {
         if (i > 0) put_block_separator(b, t->ndim - dim, indent + 1);
         if (cut && i == EDGEITEMS) {
-            buf_puts(b, "...");
+            tensor__text_puts(b, "...");
             put_block_separator(b, t->ndim - dim, indent + 1);
             i = n - EDGEITEMS;
         }
         put_tensor(b, f, t, dim + 1, p + i * t->stride[dim], indent + 1, summarize);
     }
-    buf_puts(b, "]");
+    tensor__text_puts(b, "]");
 }
 
 /* ---- suffixes and the whole string ------------------------------------------------ */
 
 /* Appends ", suffix" or ",\n       suffix" as _add_suffixes does; *last is
  * its running line length (which starts 2 above the true length, as there). */
-static void put_suffix(Buf *b, int64_t *last, const char *suffix)
+static void put_suffix(TensorText *b, int64_t *last, const char *suffix)
 {
     int64_t n = (int64_t)strlen(suffix);
     if (*last + n + 2 > LINEWIDTH) {
-        buf_puts(b, ",\n");
-        buf_repeat(b, ' ', PREFIX_LEN);
+        tensor__text_puts(b, ",\n");
+        tensor__text_repeat(b, ' ', PREFIX_LEN);
         *last = PREFIX_LEN + n;
     } else {
-        buf_puts(b, ", ");
+        tensor__text_puts(b, ", ");
         *last += n + 2;
     }
-    buf_puts(b, suffix);
+    tensor__text_puts(b, suffix);
 }
 
-static void put_suffixes(Buf *b, const Tensor *t)
+static void put_suffixes(TensorText *b, const Tensor *t)
 {
     if (b->failed) return;
     const char *nl = strrchr(b->s, '\n');
@@ -270,10 +236,10 @@ static void put_suffixes(Buf *b, const Tensor *t)
 char *tensor_format(const Tensor *t)
 {
     if (!TENSOR__USABLE(t)) return NULL;
-    Buf b = {0};
-    buf_puts(&b, "tensor(");
+    TensorText b = {0};
+    tensor__text_puts(&b, "tensor(");
     if (t->numel == 0) {
-        buf_puts(&b, "[]");
+        tensor__text_puts(&b, "[]");
     } else {
         Formatter f;
         bool summarize = t->numel > THRESHOLD;
@@ -281,7 +247,7 @@ char *tensor_format(const Tensor *t)
         put_tensor(&b, &f, t, 0, t->data, PREFIX_LEN, summarize);
     }
     put_suffixes(&b, t);
-    buf_puts(&b, ")");
+    tensor__text_puts(&b, ")");
     if (b.failed) {
         free(b.s);
         return tensor__error("print: out of memory formatting a %s tensor",

@@ -450,7 +450,7 @@ static const char *file_names(const TensorFile *f, char *buf, size_t cap)
 static int check_dst(const TensorFile *f, int i, const TensorEntry *d, const char *what,
                      const bool *taken, int *index)
 {
-    char a[128], b[128], names[256];
+    char names[256];
     if (!d->name) return tensor__error("load %s: destination %d has no name", f->label, i), -1;
     int k = tensor__st_index(f, d->name);
     if (k < 0)
@@ -467,8 +467,8 @@ static int check_dst(const TensorFile *f, int i, const TensorEntry *d, const cha
     for (int j = 0; same && j < e->ndim; j++) same = e->shape[j] == d->shape[j];
     if (!same)
         return tensor__error("load %s: %s: shape %s in file, %s in %s", f->label, d->name,
-                             tensor__st_shape_text(a, sizeof a, e->ndim, e->shape),
-                             tensor__st_shape_text(b, sizeof b, d->ndim, d->shape), what),
+                             tensor__sizes_str(e->ndim, e->shape),
+                             tensor__sizes_str(d->ndim, d->shape), what),
                -1;
     if (!d->data && tensor__st_bytes(d))
         return tensor__error("load %s: %s: destination data is NULL", f->label, d->name), -1;

@@ -6,40 +6,14 @@
  */
 #include "io/safetensors_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    char *s;
-    size_t len, cap;
-} Buf;
-
-static void put(Buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = 2 * (b->len + n + 1);
-        b->s = tensor__xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void putf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(Buf *b, const char *fmt, ...)
-{
-    char tmp[64];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    put(b, tmp, (size_t)n);
-}
 
 /* A JSON string escaped as serde_json escapes it, so headers come out
  * byte for byte as the reference writer's. */
-static void put_string(Buf *b, const char *s)
+static void put_string(TensorText *b, const char *s)
 {
-    put(b, "\"", 1);
+    tensor__text_put(b, "\"", 1);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         const char *short_form = c == '"'    ? "\\\""
@@ -51,13 +25,13 @@ static void put_string(Buf *b, const char *s)
                                  : c == '\t' ? "\\t"
                                              : NULL;
         if (short_form)
-            put(b, short_form, 2);
+            tensor__text_put(b, short_form, 2);
         else if (c < 0x20)
-            putf(b, "\\u%04x", c);
+            tensor__text_printf(b, "\\u%04x", c);
         else
-            put(b, s, 1);
+            tensor__text_put(b, s, 1);
     }
-    put(b, "\"", 1);
+    tensor__text_put(b, "\"", 1);
 }
 
 static int check_entry(const char *path, int i, const TensorEntry *e)
@@ -84,6 +58,11 @@ static int check_entry(const char *path, int i, const TensorEntry *e)
     return 0;
 }
 
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int check_meta(const char *path, int n_meta, const TensorMeta *meta)
 {
     for (int i = 0; i < n_meta; i++) {
@@ -95,11 +74,20 @@ static int check_meta(const char *path, int n_meta, const TensorMeta *meta)
         if (!tensor__st_utf8_valid((const unsigned char *)k, strlen(k)) ||
             !tensor__st_utf8_valid((const unsigned char *)v, strlen(v)))
             return tensor__error("save %s: metadata \"%s\" is not valid UTF-8", path, k), -1;
-        for (int j = 0; j < i; j++)
-            if (strcmp(meta[j].key, k) == 0)
-                return tensor__error("save %s: metadata \"%s\" given twice", path, k), -1;
     }
-    return 0;
+    /* Duplicates by sorting: O(n log n). */
+    const char **keys = malloc((n_meta > 0 ? (size_t)n_meta : 1) * sizeof *keys);
+    if (!keys) return tensor__error("save %s: out of memory", path), -1;
+    for (int i = 0; i < n_meta; i++) keys[i] = meta[i].key;
+    qsort(keys, (size_t)n_meta, sizeof *keys, by_key);
+    int rc = 0;
+    for (int i = 1; i < n_meta && rc == 0; i++)
+        if (strcmp(keys[i], keys[i - 1]) == 0) {
+            tensor__error("save %s: metadata \"%s\" given twice", path, keys[i]);
+            rc = -1;
+        }
+    free(keys);
+    return rc;
 }
 
 typedef struct {
@@ -135,12 +123,12 @@ static int sort_entries(const char *path, int n, const TensorEntry *entries, Ite
     return 0;
 }
 
-static void put_entry(Buf *b, const TensorEntry *e, uint64_t begin, uint64_t end)
+static void put_entry(TensorText *b, const TensorEntry *e, uint64_t begin, uint64_t end)
 {
     put_string(b, e->name);
-    putf(b, ":{\"dtype\":\"%s\",\"shape\":[", tensor_dtype_name(e->dtype));
-    for (int d = 0; d < e->ndim; d++) putf(b, d ? ",%lld" : "%lld", (long long)e->shape[d]);
-    putf(b, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)begin, (unsigned long long)end);
+    tensor__text_printf(b, ":{\"dtype\":\"%s\",\"shape\":[", tensor_dtype_name(e->dtype));
+    for (int d = 0; d < e->ndim; d++) tensor__text_printf(b, d ? ",%lld" : "%lld", (long long)e->shape[d]);
+    tensor__text_printf(b, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)begin, (unsigned long long)end);
 }
 
 char *tensor__st_format_header(const char *path, int n, const TensorEntry *entries, int n_meta,
@@ -149,17 +137,17 @@ char *tensor__st_format_header(const char *path, int n, const TensorEntry *entri
     if (check_meta(path, n_meta, meta)) return NULL;
     Item *items = tensor__xrealloc(NULL, (size_t)n * sizeof *items);
     if (sort_entries(path, n, entries, items)) return free(items), NULL;
-    Buf b = {0};
-    put(&b, "{", 1);
+    TensorText b = {0};
+    tensor__text_put(&b, "{", 1);
     if (n_meta) {
-        put(&b, "\"__metadata__\":{", 16);
+        tensor__text_put(&b, "\"__metadata__\":{", 16);
         for (int i = 0; i < n_meta; i++) {
-            if (i) put(&b, ",", 1);
+            if (i) tensor__text_put(&b, ",", 1);
             put_string(&b, meta[i].key);
-            put(&b, ":", 1);
+            tensor__text_put(&b, ":", 1);
             put_string(&b, meta[i].value);
         }
-        put(&b, n ? "}," : "}", n ? 2 : 1);
+        tensor__text_put(&b, n ? "}," : "}", n ? 2 : 1);
     }
     uint64_t at = 0;
     for (int i = 0; i < n; i++) {
@@ -169,14 +157,18 @@ char *tensor__st_format_header(const char *path, int n, const TensorEntry *entri
             free(b.s);
             return tensor__error("save %s: the tensors are too large together", path);
         }
-        if (i) put(&b, ",", 1);
+        if (i) tensor__text_put(&b, ",", 1);
         put_entry(&b, items[i].e, at, at + bytes);
         at += bytes;
         order[i] = items[i].index;
     }
-    put(&b, "}", 1);
-    while (b.len % 8) put(&b, " ", 1);
+    tensor__text_put(&b, "}", 1);
+    while (b.len % 8) tensor__text_put(&b, " ", 1);
     free(items);
+    if (b.failed) {
+        free(b.s);
+        return tensor__error("save %s: out of memory for the header", path);
+    }
     *len = b.len;
     return b.s;
 }

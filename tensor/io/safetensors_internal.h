@@ -55,8 +55,6 @@ char *tensor__st_format_header(const char *path, int n, const TensorEntry *entri
 bool tensor__st_utf8_valid(const unsigned char *s, size_t n);
 /* Bytes of e's data; UINT64_MAX when that overflows. */
 uint64_t tensor__st_bytes(const TensorEntry *e);
-/* "(2,3)" into buf. */
-const char *tensor__st_shape_text(char *buf, size_t cap, int ndim, const int64_t *shape);
 
 /* Frees what tensor__st_parse_header filled in, leaving f's bytes. */
 void tensor__st_free_header(TensorFile *f);

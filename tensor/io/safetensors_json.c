@@ -57,15 +57,6 @@ bool tensor__st_utf8_valid(const unsigned char *s, size_t n)
     return true;
 }
 
-const char *tensor__st_shape_text(char *buf, size_t cap, int ndim, const int64_t *shape)
-{
-    int n = snprintf(buf, cap, "(");
-    for (int i = 0; i < ndim && (size_t)n < cap; i++)
-        n += snprintf(buf + n, cap - (size_t)n, i ? ",%lld" : "%lld", (long long)shape[i]);
-    if ((size_t)n < cap) snprintf(buf + n, cap - (size_t)n, ")");
-    return buf;
-}
-
 /* ---- reading ------------------------------------------------------------- */
 
 typedef struct {
@@ -382,7 +373,6 @@ static int check_layout(TensorFile *f, Span *s, uint64_t data_size)
     qsort(s, (size_t)f->count, sizeof *s, by_offsets);
     uint64_t at = 0;
     for (int i = 0; i < f->count; i++) {
-        char shape[128];
         const char *prev = i ? s[i - 1].e.name : NULL;
         if (s[i].begin > s[i].end) return layout_error(f, &s[i], "are reversed");
         if (s[i].end > data_size)
@@ -400,7 +390,7 @@ static int check_layout(TensorFile *f, Span *s, uint64_t data_size)
             return layout_error(
                 f, &s[i], "hold %llu bytes; %s %s needs %llu",
                 (unsigned long long)(s[i].end - s[i].begin), tensor_dtype_name(s[i].e.dtype),
-                tensor__st_shape_text(shape, sizeof shape, s[i].e.ndim, s[i].e.shape),
+                tensor__sizes_str(s[i].e.ndim, s[i].e.shape),
                 (unsigned long long)need);
         at = s[i].end;
     }
