@@ -166,6 +166,10 @@ typedef struct {
     int64_t outer, size, inner;
 } TensorBlock;
 TensorBlock tensor__block_at(const Tensor *a, int dim);
+/* The broadcasting rule on sizes alone: (na, sa) and (nb, sb) aligned at their
+ * last dims into out (max(na, nb) sizes); returns that count, or -(d + 1)
+ * for the first dim d of out where the two sizes differ and neither is 1. */
+int tensor__broadcast_sizes(int na, const int64_t *sa, int nb, const int64_t *sb, int64_t *out);
 /* Broadcast shape of a and b into ndim/shape; -1 with a message otherwise. */
 int tensor__broadcast_shape(const Tensor *a, const Tensor *b, const char *op,
                             int *ndim, int64_t *shape);

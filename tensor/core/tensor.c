@@ -325,7 +325,9 @@ float tensor_item(const Tensor *t)
     return t->data[0];
 }
 
-static int64_t element_offset(const char *op, const Tensor *t, int n, const int64_t *idx)
+/* Storage offset of the element at indices idx (negative counts from the end),
+ * or -1 with an error naming op. */
+static int64_t index_offset(const char *op, const Tensor *t, int n, const int64_t *idx)
 {
     if (n != t->ndim) {
         tensor__error("%s: %d indices for a %d-d tensor %s", op, n, t->ndim, tensor_shape_str(t));
@@ -351,14 +353,14 @@ static int64_t element_offset(const char *op, const Tensor *t, int n, const int6
 float tensor_get(const Tensor *t, int n, const int64_t *idx)
 {
     if (!TENSOR__USABLE(t)) return NAN;
-    int64_t off = element_offset("get", t, n, idx);
+    int64_t off = index_offset("get", t, n, idx);
     return off < 0 ? NAN : t->data[off];
 }
 
 int tensor_set(Tensor *t, float value, int n, const int64_t *idx)
 {
     if (!TENSOR__USABLE(t)) return -1;
-    int64_t off = element_offset("set", t, n, idx);
+    int64_t off = index_offset("set", t, n, idx);
     if (off < 0) return -1;
     tensor__bump_version(t);
     t->data[off] = value;
@@ -379,20 +381,29 @@ int tensor__wrap_dim(const Tensor *a, int dim, int ndim_plus, const char *op)
     return dim < 0 ? dim + (n ? n : 1) : dim;
 }
 
+int tensor__broadcast_sizes(int na, const int64_t *sa, int nb, const int64_t *sb, int64_t *out)
+{
+    int n = na > nb ? na : nb;
+    for (int i = 0; i < n; i++) {
+        int ia = i - (n - na), ib = i - (n - nb);
+        int64_t x = ia >= 0 ? sa[ia] : 1, y = ib >= 0 ? sb[ib] : 1;
+        if (x != y && x != 1 && y != 1) return -(i + 1);
+        out[i] = x == 1 ? y : x;
+    }
+    return n;
+}
+
 int tensor__broadcast_shape(const Tensor *a, const Tensor *b, const char *op, int *ndim,
                             int64_t *shape)
 {
-    int n = a->ndim > b->ndim ? a->ndim : b->ndim;
-    for (int i = 0; i < n; i++) {
-        int ia = i - (n - a->ndim), ib = i - (n - b->ndim);
-        int64_t sa = ia >= 0 ? a->shape[ia] : 1, sb = ib >= 0 ? b->shape[ib] : 1;
-        if (sa != sb && sa != 1 && sb != 1) {
-            tensor__error("%s: shapes %s and %s cannot broadcast (dim %d: %lld vs %lld)", op,
-                          tensor_shape_str(a), tensor_shape_str(b), i, (long long)sa,
-                          (long long)sb);
-            return -1;
-        }
-        shape[i] = sa == 1 ? sb : sa;
+    int n = tensor__broadcast_sizes(a->ndim, a->shape, b->ndim, b->shape, shape);
+    if (n < 0) {
+        int i = -n - 1, ia = i - (a->ndim > b->ndim ? 0 : b->ndim - a->ndim),
+            ib = i - (b->ndim > a->ndim ? 0 : a->ndim - b->ndim);
+        tensor__error("%s: shapes %s and %s cannot broadcast (dim %d: %lld vs %lld)", op,
+                      tensor_shape_str(a), tensor_shape_str(b), i, (long long)a->shape[ia],
+                      (long long)b->shape[ib]);
+        return -1;
     }
     *ndim = n;
     return tensor__check_numel(op, n, shape);

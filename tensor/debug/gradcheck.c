@@ -37,7 +37,7 @@ static int weighted_sum(TensorFn fn, void *ctx, Tensor *const *inputs, double *o
 }
 
 /* Storage offset of the k-th element (row-major) of t. */
-static int64_t element_offset(const Tensor *t, int64_t k)
+static int64_t kth_element_offset(const Tensor *t, int64_t k)
 {
     int64_t off = 0;
     for (int d = t->ndim - 1; d >= 0; d--) {
@@ -144,7 +144,7 @@ int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, doubl
         Tensor *x = inputs[i];
         if (!x->requires_grad) continue;
         for (int64_t k = 0; k < x->numel; k++) {
-            float *p = &x->data[element_offset(x, k)];
+            float *p = &x->data[kth_element_offset(x, k)];
             float saved = *p;
             double plus, minus;
             scope = tensor_scope_begin();

@@ -35,15 +35,8 @@ static int batch_dims(const Tensor *t) { return t->ndim > 2 ? t->ndim - 2 : 0; }
  * broadcast; -1 when they do not. */
 static int broadcast_batch(const Tensor *a, const Tensor *b, Batch *bt)
 {
-    int na = batch_dims(a), nb = batch_dims(b);
-    bt->nb = na > nb ? na : nb;
-    for (int i = 0; i < bt->nb; i++) {
-        int ia = i - (bt->nb - na), ib = i - (bt->nb - nb);
-        int64_t sa = ia >= 0 ? a->shape[ia] : 1, sb = ib >= 0 ? b->shape[ib] : 1;
-        if (sa != sb && sa != 1 && sb != 1) return -1;
-        bt->shape[i] = sa == 1 ? sb : sa;
-    }
-    return 0;
+    bt->nb = tensor__broadcast_sizes(batch_dims(a), a->shape, batch_dims(b), b->shape, bt->shape);
+    return bt->nb < 0 ? -1 : 0;
 }
 
 /* t as a batch of matrices over bt.  A 1-d t is a row (1, k) on the left of

@@ -242,7 +242,10 @@ static void block_var(const float *x, TensorBlock b, int correction, float *out)
         out[j] = (float)(m2[j] / (dof > 0 ? dof : 0));
 }
 
-/* ival[0]: 1 along a dim, 0 over all elements; ival[1]: the dim; scalar[0]: correction. */
+/* A var node's slots: ival[VAR_ALONG] is 1 along a dim, 0 over all elements;
+ * ival[VAR_DIM] that dim; scalar[VAR_CORRECTION] the correction. */
+enum { VAR_ALONG = 0, VAR_DIM = 1 };
+enum { VAR_CORRECTION = 0 };
 static Tensor *var_common(const Tensor *a, int dim, int correction, bool keepdim)
 {
     TensorBlock b = dim < 0 ? block_all(a) : tensor__block_at(a, dim);
@@ -250,9 +253,9 @@ static Tensor *var_common(const Tensor *a, int dim, int correction, bool keepdim
     block_var(tensor__contiguous_data(a), b, correction, out->data);
     TensorNode *n = tensor__record(OP_VAR, out, 1, (const Tensor *[]){a});
     if (n) {
-        n->ival[0] = dim >= 0;
-        n->ival[1] = dim;
-        n->scalar[0] = correction;
+        n->ival[VAR_ALONG] = dim >= 0;
+        n->ival[VAR_DIM] = dim;
+        n->scalar[VAR_CORRECTION] = correction;
     }
     return tensor__result(out);
 }
@@ -276,10 +279,10 @@ Tensor *tensor_var_dim(const Tensor *a, int dim, int correction, bool keepdim)
 void var_backward(TensorNode *n, const Tensor *dy)
 {
     const Tensor *x = n->inputs[0];
-    TensorBlock b = n->ival[0] ? tensor__block_at(x, (int)n->ival[1]) : block_all(x);
+    TensorBlock b = n->ival[VAR_ALONG] ? tensor__block_at(x, (int)n->ival[VAR_DIM]) : block_all(x);
     const float *xs = tensor__contiguous_data(x), *g = tensor__contiguous_data(dy);
     double *sums = block_sums(xs, b);
-    float scale = (float)(2.0 / ((double)b.size - n->scalar[0]));
+    float scale = (float)(2.0 / ((double)b.size - n->scalar[VAR_CORRECTION]));
     Tensor *dx = tensor__alloc(x->ndim, x->shape);
     for (int64_t o = 0; o < b.outer; o++)
         for (int64_t i = 0; i < b.inner; i++) {
@@ -374,7 +377,8 @@ static int64_t *result_index(const Tensor *a, int64_t mask, int64_t *out_numel)
     return map;
 }
 
-/* ival[0]: the mask of reduced dims; saved[0]: the keepdim result. */
+/* ival[DIMS_MASK]: the mask of reduced dims; saved[0]: the keepdim result. */
+enum { DIMS_MASK = 0 };
 Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim)
 {
     if (!TENSOR__USABLE(a)) return NULL;
@@ -399,7 +403,7 @@ Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim)
         if (v > *m || isnan(v)) *m = isnan(*m) ? *m : v;
     }
     TensorNode *node = tensor__record(OP_AMAX, out, 1, (const Tensor *[]){a});
-    if (node) node->ival[0] = mask;
+    if (node) node->ival[DIMS_MASK] = mask;
     return tensor__result(out);
 }
 
@@ -408,7 +412,7 @@ Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim)
 void amax_backward(TensorNode *n, const Tensor *dy)
 {
     const Tensor *x = n->inputs[0];
-    int64_t out_numel, *map = result_index(x, n->ival[0], &out_numel);
+    int64_t out_numel, *map = result_index(x, n->ival[DIMS_MASK], &out_numel);
     const float *xs = tensor__contiguous_data(x), *y = n->out->data, *g = tensor__contiguous_data(dy);
     float *count = tensor__scratch((size_t)(out_numel ? out_numel : 1) * sizeof *count);
     memset(count, 0, (size_t)out_numel * sizeof *count);

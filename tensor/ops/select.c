@@ -55,7 +55,8 @@ void where_backward(TensorNode *n, const Tensor *dy)
 
 /* ---- maximum and minimum ------------------------------------------------------ */
 
-/* ival[0]: 1 for maximum, 0 for minimum.  NaN wins, as in PyTorch. */
+/* ival[EXTREMUM_IS_MAX]: 1 for maximum, 0 for minimum.  NaN wins, as in PyTorch. */
+enum { EXTREMUM_IS_MAX = 0 };
 static Tensor *extremum(TensorOp op, const char *name, const Tensor *a, const Tensor *b, bool max)
 {
     if (!tensor__usable(a, name) || !tensor__usable(b, name)) return NULL;
@@ -70,7 +71,7 @@ static Tensor *extremum(TensorOp op, const char *name, const Tensor *a, const Te
         out->data[i] = isnan(p) || isnan(q) ? p + q : max ? (p > q ? p : q) : (p < q ? p : q);
     }
     TensorNode *n = tensor__record(op, out, 2, (const Tensor *[]){a, b});
-    if (n) n->ival[0] = max;
+    if (n) n->ival[EXTREMUM_IS_MAX] = max;
     return tensor__result(out);
 }
 
@@ -78,7 +79,7 @@ static Tensor *extremum(TensorOp op, const char *name, const Tensor *a, const Te
  * tie; the side that lost gets 0 (a comparison with NaN loses nowhere). */
 static void extremum_backward(TensorNode *n, const Tensor *dy)
 {
-    bool max = n->ival[0];
+    bool max = n->ival[EXTREMUM_IS_MAX];
     const float *x = tensor__broadcast_data(n->inputs[0], dy->ndim, dy->shape);
     const float *y = tensor__broadcast_data(n->inputs[1], dy->ndim, dy->shape);
     const float *g = tensor__contiguous_data(dy);

@@ -280,6 +280,9 @@ void view_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
 
 /* ---- narrow, unsqueeze, squeeze, expand, contiguous ----------------------- */
 
+/* A narrow node's slots. */
+enum { NARROW_DIM, NARROW_START, NARROW_LENGTH };
+
 Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length)
 {
     if (!TENSOR__USABLE(a)) return NULL;
@@ -298,7 +301,7 @@ Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length)
                              (long long)size, d, tensor_shape_str(a));
     Tensor *out = tensor__narrow_view(a, d, start, length);
     TensorNode *n = record1(OP_NARROW, out, a, NULL);
-    if (n) n->ival[0] = d, n->ival[1] = start, n->ival[2] = length;
+    if (n) n->ival[NARROW_DIM] = d, n->ival[NARROW_START] = start, n->ival[NARROW_LENGTH] = length;
     return out;
 }
 
@@ -307,8 +310,10 @@ Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length)
 void narrow_backward(TensorNode *n, const Tensor *dy)
 {
     Tensor *g = tensor__grad_buffer(n->inputs[0]);
-    if (g) tensor__copy_into(tensor__narrow_view(g, (int)n->ival[0], n->ival[1], n->ival[2]), dy,
-                             true);
+    if (!g) return;
+    Tensor *part = tensor__narrow_view(g, (int)n->ival[NARROW_DIM], n->ival[NARROW_START],
+                                       n->ival[NARROW_LENGTH]);
+    tensor__copy_into(part, dy, true);
 }
 
 Tensor *tensor_unsqueeze(const Tensor *a, int dim)

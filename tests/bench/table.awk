@@ -1,0 +1,46 @@
+# The benchmark lines (key=value fields) of ./run bench as aligned tables;
+# ratio = attograd time / PyTorch time.  Usage: awk -f tests/bench/table.awk FILE
+function field(name,   i, kv) {
+    for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] }
+    return ""
+}
+$1 == "matmul" {
+    if (!nm++) printf "%-32s %7s %12s %12s %7s\n", "matmul (GFLOP/s)", "threads",
+        "attograd", "OpenBLAS", "ratio"
+    c = "n=" field("n") " " field("op") (field("B") != "" ? " B=" field("B") : "")
+    printf "%-32s %7d %12s %12s %7s\n", c, field("threads") == "" ? 1 : field("threads"),
+        field("attograd_gflops"),
+        field("openblas_gflops") != "" ? field("openblas_gflops") : "-",
+        field("ratio") != "" ? field("ratio") : "-"
+}
+$1 == "train_step" {
+    c = sprintf("%s B=%s T=%s %s->%s", field("model"), field("B"), field("T"),
+                field("d_in"), field("d_out"))
+    k = c SUBSEP field("threads")
+    if (!(c in seen)) { seen[c] = 1; cases[++nc] = c }
+    if (field("threads") > maxt) maxt = field("threads")
+    us[field("impl") == "pytorch" ? "pytorch" : "attograd", k] = field("us_per_step")
+}
+$1 == "toy_run" { rss = field("peak_rss_kb"); steps = field("steps") }
+# the resident set, not the peak: a process inherits the peak
+# (ru_maxrss) of its parent across exec, and under meson that is meson
+$1 == "soak" {
+    if (field("step") == 100000) soak_early = field("rss_kb")
+    soak_steps = field("step"); soak_last = field("rss_kb")
+}
+END {
+    if (nc) printf "\n%-32s %7s %12s %12s %7s %9s\n", "training step (us per step)",
+        "threads", "attograd", "PyTorch", "ratio", "speed-up"
+    for (i = 1; i <= nc; i++) for (t = 1; t <= maxt; t++) {
+        k = cases[i] SUBSEP t; a = us["attograd", k]; p = us["pytorch", k]
+        if (a == "" && p == "") continue
+        a1 = us["attograd", cases[i] SUBSEP 1]   # speed-up: attograd, 1 thread / t
+        printf "%-32s %7d %12s %12s %7s %9s\n", cases[i], t, a == "" ? "-" : a,
+            p == "" ? "-" : p, a != "" && p != "" ? sprintf("%.3f", a / p) : "-",
+            (t > 1 && a != "" && a1 != "" ? sprintf("%.2fx", a1 / a) : "")
+    }
+    if (rss != "") printf "\ntoy training run (%s steps): peak RSS %.1f MB\n", steps, rss / 1024
+    if (soak_early != "")
+        printf "soak (toy task): RSS %.1f MB after 100000 steps, %.1f MB after %s\n",
+            soak_early / 1024, soak_last / 1024, soak_steps
+}
