@@ -188,7 +188,7 @@ MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_len
  * previous file intact (tensor_save_entries).  Loading checks the whole file
  * against the module first (every name present, none extra, dtype F32,
  * shapes equal), before any data is read, then the values (no NaN or
- * infinity): on any error the module is unchanged and tensor_error() names
+ * infinity in a parameter): on any error the module is unchanged and tensor_error() names
  * the file and the tensor, e.g.
  *     "load m.safetensors: W_query.weight: shape (2,3) in file, (3,2) in module"
  * Both return 0, or -1; a NULL module returns -1 without a message.

@@ -11,10 +11,12 @@ int nn_state_add(TensorState *s, const Module *m)
     if (!s || !m) return -1;
     NNList lists[2] = {nn_named_parameters(m), nn_named_buffers(m)};
     int rc = 0;
+    /* Parameters must be finite (a NaN weight is a run gone wrong); a buffer
+     * may hold infinities (an additive mask of -inf). */
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < lists[k].count && rc == 0; i++)
             rc = tensor_state_add_tensor(s, lists[k].names[i], lists[k].tensors[i],
-                                         TENSOR_STATE_FINITE);
+                                         k == 0 ? TENSOR_STATE_FINITE : 0);
     nn_list_free(&lists[0]);
     nn_list_free(&lists[1]);
     return rc;
