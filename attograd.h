@@ -1,9 +1,10 @@
-/* attograd: the umbrella header.  See tensor/tensor.h, nn/nn.h, optim/optim.h. */
+/* attograd: the umbrella header.  See tensor/tensor.h, nn/nn.h, optim/optim.h, text/text.h. */
 #ifndef ATTOGRAD_H
 #define ATTOGRAD_H
 
 #include "tensor/tensor.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
+#include "text/text.h"
 
 #endif /* ATTOGRAD_H */
