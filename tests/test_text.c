@@ -316,6 +316,52 @@ START_TEST(test_bad_vocabulary)
 }
 END_TEST
 
+/* examples/gpt_tokenize as a user runs it; commands of fixed strings only. */
+static int run_tokenize(const char *input, const char *args, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "printf '%s' | %s/examples/gpt_tokenize --vocab '%s' %s 2>&1", input,
+             ATTOGRAD_BUILD_DIR, vocab_dir, args);
+    return testutil_capture(cmd, out, cap);
+}
+
+START_TEST(test_gpt_tokenize_program)
+{
+    char out[4096];
+    ck_assert_int_eq(run_tokenize("Hello, I am", "", out, sizeof out), 0);
+    ck_assert_str_eq(out, "[15496, 11, 314, 716]\n");
+    ck_assert_int_eq(run_tokenize("[15496, 11, 314, 716]", "--decode", out, sizeof out), 0);
+    ck_assert_str_eq(out, "Hello, I am");
+    ck_assert_int_eq(run_tokenize("a<|endoftext|>", "", out, sizeof out), 0);
+    ck_assert_str_eq(out, "[64, 50256]\n");
+    ck_assert_int_eq(run_tokenize("<|endoftext|>", "--no-special", out, sizeof out), 0);
+    ck_assert_str_eq(out, "[27, 91, 437, 1659, 5239, 91, 29]\n");
+    ck_assert_int_eq(run_tokenize("h\\303\\251", "--tokenizer bytes", out, sizeof out), 0);
+    ck_assert_str_eq(out, "[104, 195, 169]\n");
+    ck_assert_int_eq(run_tokenize("", "", out, sizeof out), 0);
+    ck_assert_str_eq(out, "[]\n");
+    /* bad input: 1; bad flags: 2; one line each */
+    ck_assert_int_eq(run_tokenize("ab\\377", "", out, sizeof out), 1);
+    ck_assert_str_eq(out, "gpt_tokenize: text_encode: invalid UTF-8 at byte 2 (0xff)\n");
+    ck_assert_int_eq(run_tokenize("1 50257", "--decode", out, sizeof out), 1);
+    ck_assert_str_eq(out, "gpt_tokenize: text_decode: id 50257 at 1 is outside the gpt2 "
+                     "vocabulary [0, 50257)\n");
+    ck_assert_int_eq(run_tokenize("1 x", "--decode", out, sizeof out), 1);
+    ck_assert_str_eq(out, "gpt_tokenize: --decode: byte 2 ('x') is not part of an id\n");
+    ck_assert_int_eq(run_tokenize("", "--tokenizer words", out, sizeof out), 2);
+    ck_assert_str_eq(out, "gpt_tokenize: --tokenizer: 'words' is not gpt2 or bytes\n");
+    ck_assert_int_eq(run_tokenize("", "--frobnicate", out, sizeof out), 2);
+    ck_assert_str_eq(out, "gpt_tokenize: unknown flag '--frobnicate' (see --help)\n");
+    ck_assert_int_eq(run_tokenize("", "--help", out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "usage: gpt_tokenize"));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/examples/gpt_tokenize --vocab /nonexistent </dev/null 2>&1",
+             ATTOGRAD_BUILD_DIR);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "/nonexistent/encoder.json: cannot open"));
+}
+END_TEST
+
 static void remove_tmpdir(void)
 {
     if (!tmpdir[0]) return;
@@ -336,6 +382,7 @@ static Suite *text_suite(void)
     tcase_add_test(tc, test_gpt2_book_ids);
     tcase_add_test(tc, test_bytes_tokenizer);
     tcase_add_test(tc, test_invalid_utf8);
+    tcase_add_test(tc, test_gpt_tokenize_program);
     tcase_add_checked_fixture(tc, NULL, remove_tmpdir);
     tcase_add_test(tc, test_own_vocabulary);
     tcase_add_test(tc, test_bad_vocabulary);
