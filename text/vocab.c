@@ -140,12 +140,13 @@ static json_object *parse_encoder(const char *path)
 static int load_tokens(TextTokenizer *t, json_object *enc, const char *path)
 {
     size_t count = (size_t)json_object_object_length(enc), total = 0;
-    json_object_object_foreach(enc, key0, val0) {
-        (void)val0;
-        total += strlen(key0);
-    }
+    /* json-c's iterator, not its foreach macro (a GNU statement expression) */
+    for (struct json_object_iterator it = json_object_iter_begin(enc),
+         end = json_object_iter_end(enc); !json_object_iter_equal(&it, &end);
+         json_object_iter_next(&it))
+        total += strlen(json_object_iter_peek_name(&it));
     t->vocab_size = (int64_t)count;
-    char **key_of = calloc(count + 1, sizeof *key_of);
+    const char **key_of = calloc(count + 1, sizeof *key_of);
     t->token_start = calloc(count + 1, sizeof *t->token_start);
     t->token_bytes = malloc(total + 1);
     if (!key_of || !t->token_start || !t->token_bytes) {
@@ -154,7 +155,11 @@ static int load_tokens(TextTokenizer *t, json_object *enc, const char *path)
         return -1;
     }
     int rc = 0;
-    json_object_object_foreach(enc, key, val) {
+    for (struct json_object_iterator it = json_object_iter_begin(enc),
+         end = json_object_iter_end(enc); !json_object_iter_equal(&it, &end);
+         json_object_iter_next(&it)) {
+        const char *key = json_object_iter_peek_name(&it);
+        json_object *val = json_object_iter_peek_value(&it);
         int64_t id = json_object_get_int64(val);
         if (!json_object_is_type(val, json_type_int) || id < 0 || (size_t)id >= count) {
             tensor_set_error("%s: token \"%.40s\": id %s must be a whole number in [0, %zu)",
