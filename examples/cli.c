@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 bool cli_int(const char *prog, const char *flag, const char *s, long min, long max, long *out)
 {
@@ -61,4 +62,30 @@ const char *cli_value(const char *prog, int argc, char **argv, int *i)
         return NULL;
     }
     return argv[++*i];
+}
+
+const char *cli_vocab_dir(void)
+{
+    const char *env = getenv("ATTOGRAD_VOCAB_DIR");
+    return env && *env ? env : ATTOGRAD_VOCAB_DEFAULT;
+}
+
+bool cli_is_tokenizer(const char *name)
+{
+    return strcmp(name, "gpt2") == 0 || strcmp(name, "bytes") == 0;
+}
+
+TextTokenizer *cli_tokenizer(const char *prog, const char *name, const char *vocab_dir)
+{
+    if (strcmp(name, "bytes") == 0) return text_tokenizer_bytes();
+    if (strcmp(name, "gpt2") != 0) {
+        fprintf(stderr, "%s: --tokenizer: '%s' is not gpt2 or bytes\n", prog, name);
+        return NULL;
+    }
+    const char *dir = vocab_dir ? vocab_dir : cli_vocab_dir();
+    TextTokenizer *t = text_tokenizer_gpt2_dir(dir);
+    if (!t)
+        fprintf(stderr, "%s: GPT-2's vocabulary: %s (fetch it with ./run vocab, or pass --vocab "
+                "DIR)\n", prog, tensor_error());
+    return t;
 }

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "text/text.h"
+
 /* Strict number parsing: the whole string must be a number within the
  * range; on failure prints "<prog>: <flag>: <why>" to stderr, returns false. */
 bool cli_int(const char *prog, const char *flag, const char *s, long min, long max, long *out);
@@ -13,5 +15,13 @@ bool cli_double(const char *prog, const char *flag, const char *s, double min, d
                 double *out);
 /* The value after a flag: argv[*i + 1], advancing *i; NULL (and a message) if missing. */
 const char *cli_value(const char *prog, int argc, char **argv, int *i);
+
+/* GPT-2's vocabulary directory: $ATTOGRAD_VOCAB_DIR, else build/vocab of
+ * the source tree (where ./run vocab puts it). */
+const char *cli_vocab_dir(void);
+/* The tokenizer that --tokenizer NAME (gpt2 or bytes) and --vocab DIR (NULL:
+ * cli_vocab_dir()) name; NULL after printing "<prog>: <why>" to stderr. */
+TextTokenizer *cli_tokenizer(const char *prog, const char *name, const char *vocab_dir);
+bool cli_is_tokenizer(const char *name);          /* "gpt2" or "bytes" */
 
 #endif /* ATTOGRAD_CLI_H */

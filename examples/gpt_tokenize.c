@@ -1,0 +1,140 @@
+/*
+ * Text on stdin -> its token ids, printed as the book prints them:
+ *
+ *     $ printf 'Hello, I am' | gpt_tokenize
+ *     [15496, 11, 314, 716]
+ *     $ echo '[15496, 11, 314, 716]' | gpt_tokenize --decode
+ *     Hello, I am
+ *
+ * GPT-2's tokenizer by default (its vocabulary from ./run vocab), or the
+ * bytes tokenizer.  Exit 0, 1 for bad input (invalid UTF-8, an unknown id,
+ * no vocabulary), 2 for bad flags.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attograd.h"
+#include "cli.h"
+
+static const char PROG[] = "gpt_tokenize";
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: gpt_tokenize [--decode] [--tokenizer gpt2|bytes] [--vocab DIR] [--no-special]\n"
+            "  text on stdin -> ids on stdout, as [15496, 11, 314, 716]\n"
+            "  --decode           ids on stdin ([1, 2] or 1 2) -> their text on stdout\n"
+            "  --tokenizer NAME   gpt2 (default: GPT-2's BPE) or bytes (an id per UTF-8 byte)\n"
+            "  --vocab DIR        DIR/encoder.json and DIR/vocab.bpe (default: $ATTOGRAD_VOCAB_DIR,\n"
+            "                     else %s; fetch with ./run vocab)\n"
+            "  --no-special       <|endoftext|> as ordinary text, not id 50256\n"
+            "  --help             this text\n",
+            cli_vocab_dir());
+}
+
+/* All of stdin; NULL after a message. */
+static char *read_stdin(size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, stdin)) > 0;) {
+        n += got;
+        if (n == cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (!bigger) free(buf);
+            buf = bigger;
+        }
+    }
+    if (!buf || ferror(stdin)) {
+        fprintf(stderr, "%s: cannot read stdin: %s\n", PROG, buf ? strerror(errno) : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static int encode(const TextTokenizer *t, const char *text, size_t len, bool special)
+{
+    int64_t *ids;
+    size_t n;
+    if (text_encode(t, text, len, special, &ids, &n) != 0) {
+        fprintf(stderr, "%s: %s\n", PROG, tensor_error());
+        return 1;
+    }
+    putchar('[');
+    for (size_t i = 0; i < n; i++) printf(i ? ", %lld" : "%lld", (long long)ids[i]);
+    printf("]\n");
+    free(ids);
+    return 0;
+}
+
+/* Ids separated by spaces, commas, newlines, within optional brackets. */
+static int decode(const TextTokenizer *t, const char *text, size_t len)
+{
+    int64_t *ids = malloc((len / 2 + 1) * sizeof *ids);
+    size_t n = 0;
+    for (size_t i = 0; ids && i < len;) {
+        if (strchr("[], \t\r\n", text[i])) { i++; continue; }
+        long long v = 0;
+        size_t start = i;
+        while (i < len && text[i] >= '0' && text[i] <= '9' && v < INT64_MAX / 10)
+            v = v * 10 + (text[i++] - '0');
+        if (i == start || (i < len && !strchr("[], \t\r\n", text[i]))) {
+            fprintf(stderr, "%s: --decode: byte %zu ('%c') is not part of an id\n", PROG, i,
+                    text[i] >= ' ' && text[i] < 127 ? text[i] : '?');
+            free(ids);
+            return 1;
+        }
+        ids[n++] = v;
+    }
+    size_t out_len;
+    char *out = ids ? text_decode(t, ids, n, &out_len) : NULL;
+    free(ids);
+    if (!out) {
+        fprintf(stderr, "%s: %s\n", PROG, ids ? tensor_error() : "out of memory");
+        return 1;
+    }
+    fwrite(out, 1, out_len, stdout);
+    free(out);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *tokenizer = "gpt2", *vocab = NULL;
+    bool decoding = false, special = true;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--decode") == 0) decoding = true;
+        else if (strcmp(argv[i], "--no-special") == 0) special = false;
+        else if (strcmp(argv[i], "--tokenizer") == 0) {
+            if (!(tokenizer = cli_value(PROG, argc, argv, &i))) return 2;
+            if (!cli_is_tokenizer(tokenizer)) {
+                fprintf(stderr, "%s: --tokenizer: '%s' is not gpt2 or bytes\n", PROG, tokenizer);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--vocab") == 0) {
+            if (!(vocab = cli_value(PROG, argc, argv, &i))) return 2;
+        } else {
+            fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", PROG, argv[i]);
+            return 2;
+        }
+    }
+    TextTokenizer *t = cli_tokenizer(PROG, tokenizer, vocab);
+    if (!t) return 1;
+    size_t len;
+    char *text = read_stdin(&len);
+    int rc = !text ? 1 : decoding ? decode(t, text, len) : encode(t, text, len, special);
+    free(text);
+    text_tokenizer_free(t);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "%s: cannot write stdout: %s\n", PROG, strerror(errno));
+        rc = 1;
+    }
+    return rc;
+}

@@ -1,0 +1,261 @@
+/*
+ * GPTDatasetV1 and the data loader against tests/reference/text_loader.txt
+ * (gen_text_loader.py: the book's dataset and PyTorch 1.13's DataLoader for
+ * seed 123).  The ids are the-verdict.txt's, from the "verdict" line of
+ * tokenizer.txt, so this suite needs no vocabulary.  Ids and orders are
+ * compared exactly; the generator's next draws too (torch.rand is exact:
+ * 24 random bits times 2^-24).
+ */
+#include "testutil.h"
+
+/* The values of line `name` of a fixture (name then numbers); *n their count. */
+static double *fixture_line(const char *file, const char *name, size_t *n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, file);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    static char line[1 << 17];
+    size_t len = strlen(name);
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, name, len) != 0 || line[len] != ' ') continue;
+        double *v = malloc(sizeof line / 2 * sizeof *v);
+        *n = 0;
+        char *p = line + len, *end;
+        if (strncmp(name, "verdict", 7) == 0) p = strstr(p, "file") + 4;   /* name 0 file ids */
+        for (double x; (x = strtod(p, &end)), end != p; p = end) v[(*n)++] = x;
+        fclose(f);
+        return v;
+    }
+    fclose(f);
+    ck_abort_msg("%s: no line %s", file, name);
+    return NULL;
+}
+
+static int64_t *verdict_ids(size_t *n)
+{
+    double *v = fixture_line("tokenizer.txt", "verdict", n);
+    int64_t *ids = malloc(*n * sizeof *ids);
+    for (size_t i = 0; i < *n; i++) ids[i] = (int64_t)v[i];
+    free(v);
+    ck_assert_int_eq(*n, 5145);
+    return ids;
+}
+
+static void assert_line_ids(const char *name, const Tensor *t)
+{
+    size_t n;
+    double *want = fixture_line("text_loader.txt", name, &n);
+    ck_assert_msg((size_t)t->numel == n, "%s: %lld ids, expected %zu", name, (long long)t->numel, n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(t->data[i] == (float)want[i], "%s: element %zu is %g, expected %g", name, i,
+                      (double)t->data[i], want[i]);
+    free(want);
+}
+
+static int64_t line_int(const char *name)
+{
+    size_t n;
+    double *v = fixture_line("text_loader.txt", name, &n);
+    ck_assert_int_eq(n, 1);
+    int64_t x = (int64_t)v[0];
+    free(v);
+    return x;
+}
+
+static const struct {
+    const char *name;
+    size_t prefix;          /* ids used: the first prefix (0: all) */
+    int64_t T, stride, B;
+    bool shuffle, drop_last, every_batch;
+    int epochs;
+} CASES[] = {
+    {"ctx256_shuffle", 0, 256, 256, 2, true, true, false, 2},
+    {"ctx256_ordered", 0, 256, 256, 3, false, false, false, 1},
+    {"small_shuffle", 50, 4, 2, 3, true, false, true, 2},
+    {"small_ordered", 50, 4, 2, 3, false, true, true, 1},
+};
+
+/* Each case as the book's loop runs it: tensor_manual_seed(123), then
+ * `for x, y in loader` per epoch; orders, batches, then the next draws. */
+START_TEST(test_loader_matches_pytorch)
+{
+    size_t n;
+    int64_t *ids = verdict_ids(&n);
+    for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
+        char name[128];
+        tensor_manual_seed(123);
+        TextDataset *d = text_dataset_v1(ids, CASES[c].prefix ? CASES[c].prefix : n, CASES[c].T,
+                                         CASES[c].stride);
+        ck_assert_msg(d != NULL, "%s", tensor_error());
+        snprintf(name, sizeof name, "%s_windows", CASES[c].name);
+        ck_assert_int_eq(text_dataset_len(d), line_int(name));
+        TextLoader *l = text_loader(d, CASES[c].B, CASES[c].shuffle, CASES[c].drop_last);
+        snprintf(name, sizeof name, "%s_len", CASES[c].name);
+        ck_assert_int_eq(text_loader_len(l), line_int(name));
+        int64_t *window = malloc((size_t)CASES[c].T * sizeof *window);
+        for (int e = 0; e < CASES[c].epochs; e++) {
+            TensorScope *scope = tensor_scope_begin();
+            snprintf(name, sizeof name, "%s_e%d_order", CASES[c].name, e);
+            size_t rows;
+            double *order = fixture_line("text_loader.txt", name, &rows);
+            ck_assert_int_eq(text_loader_begin(l), 0);
+            Tensor *x, *y;
+            size_t row = 0;
+            for (int k = 0; text_loader_next(l, &x, &y); k++) {
+                ck_assert_int_eq(x->ndim, 2);
+                ck_assert_int_eq(x->shape[1], CASES[c].T);
+                ck_assert(tensor_same_shape(x, y));
+                /* each row is the window the fixture names */
+                for (int64_t b = 0; b < x->shape[0]; b++, row++) {
+                    ck_assert_int_lt(row, rows);
+                    ck_assert_int_eq(text_dataset_get(d, (int64_t)order[row], window, NULL), 0);
+                    for (int64_t t = 0; t < CASES[c].T; t++)
+                        ck_assert_float_eq(x->data[b * CASES[c].T + t], (float)window[t]);
+                }
+                if (CASES[c].every_batch || k == 0) {
+                    snprintf(name, sizeof name, "%s_e%d_b%d_x", CASES[c].name, e, k);
+                    assert_line_ids(name, x);
+                    snprintf(name, sizeof name, "%s_e%d_b%d_y", CASES[c].name, e, k);
+                    assert_line_ids(name, y);
+                }
+            }
+            ck_assert_int_eq(row, rows);
+            ck_assert_str_eq(tensor_error(), "");
+            free(order);
+            tensor_scope_end(scope);
+        }
+        snprintf(name, sizeof name, "%s_rand", CASES[c].name);
+        assert_line_ids(name, tensor_rand(SHAPE(4)));   /* exact: 24-bit multiples of 2^-24 */
+        free(window);
+        text_loader_free(l);
+        text_dataset_free(d);
+    }
+    free(ids);
+}
+END_TEST
+
+/* The windows as the book defines them, with a partial last batch. */
+START_TEST(test_dataset_windows)
+{
+    int64_t ids[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    /* range(0, 10 - 4, 3): windows at 0 and 3 */
+    TextDataset *d = text_dataset_v1(ids, 10, 4, 3);
+    ck_assert_int_eq(text_dataset_len(d), 2);
+    ck_assert_int_eq(text_dataset_max_length(d), 4);
+    int64_t in[4], tg[4];
+    ck_assert_int_eq(text_dataset_get(d, 1, in, tg), 0);
+    for (int t = 0; t < 4; t++) {
+        ck_assert_int_eq(in[t], 3 + t);
+        ck_assert_int_eq(tg[t], 4 + t);
+    }
+    ck_assert_int_eq(text_dataset_get(d, 2, in, tg), -1);
+    ck_assert_str_eq(tensor_error(), "text_dataset_get: window 2 of 2");
+    tensor_clear_error();
+    /* the fewest tokens for one window: max_length + 1 */
+    TextDataset *one = text_dataset_v1(ids, 5, 4, 100);
+    ck_assert_int_eq(text_dataset_len(one), 1);
+    TextLoader *l = text_loader(one, 2, false, false);
+    ck_assert_int_eq(text_loader_len(l), 1);
+    ck_assert_int_eq(text_loader_begin(l), 0);
+    Tensor *x, *y;
+    ck_assert(text_loader_next(l, &x, &y));
+    ck_assert_int_eq(x->shape[0], 1);   /* what is left: one window */
+    ck_assert(!text_loader_next(l, &x, &y));
+    ck_assert_ptr_null(x);
+    text_loader_free(l);
+    l = text_loader(one, 2, true, true);   /* drop_last: no batch at all */
+    ck_assert_int_eq(text_loader_len(l), 0);
+    ck_assert_int_eq(text_loader_begin(l), 0);
+    ck_assert(!text_loader_next(l, &x, &y));
+    ck_assert_str_eq(tensor_error(), "");
+    text_loader_free(l);
+    text_dataset_free(one);
+    text_dataset_free(d);
+}
+END_TEST
+
+/* Position and seek: a loader put where another was gives the same rest of
+ * the epoch, drawing nothing from the generator. */
+START_TEST(test_position_and_seek)
+{
+    size_t n;
+    int64_t *ids = verdict_ids(&n);
+    TextDataset *d = text_dataset_v1(ids, n, 16, 16);
+    TextLoader *a = text_loader(d, 4, true, true), *b = text_loader(d, 4, true, true);
+    tensor_manual_seed(7);
+    Tensor *x, *y, *x2, *y2;
+    ck_assert_int_eq(text_loader_begin(a), 0);
+    ck_assert_int_eq(text_loader_begin(a), 0);   /* a second epoch */
+    for (int k = 0; k < 3; k++) ck_assert(text_loader_next(a, &x, &y));
+    TextLoaderPosition p = text_loader_position(a);
+    ck_assert_int_eq(p.epoch, 2);
+    ck_assert_int_eq(p.batch, 3);
+    TensorGenerator saved = *tensor_default_generator();
+    ck_assert_int_eq(text_loader_seek(b, p), 0);
+    ck_assert_int_eq(memcmp(&saved, tensor_default_generator(), sizeof saved), 0);
+    int64_t rest = 0;
+    while (text_loader_next(a, &x, &y)) {
+        ck_assert(text_loader_next(b, &x2, &y2));
+        ck_assert_tensor_close(x2, x, 0, 0);
+        ck_assert_tensor_close(y2, y, 0, 0);
+        rest++;
+    }
+    ck_assert(!text_loader_next(b, &x2, &y2));
+    ck_assert_int_eq(rest, text_loader_len(a) - 3);
+    /* positions that are not this loader's */
+    ck_assert_int_eq(text_loader_seek(b, (TextLoaderPosition){1, 99, 5}), -1);
+    ck_assert_str_eq(tensor_error(), "text_loader_seek: epoch 1, batch 99, seed 5 is not a "
+                     "position of this loader (80 batches, shuffle on)");
+    tensor_clear_error();
+    ck_assert_int_eq(text_loader_seek(b, (TextLoaderPosition){0, 1, 0}), -1);
+    tensor_clear_error();
+    ck_assert_int_eq(text_loader_seek(b, (TextLoaderPosition){1, 0, UINT64_C(1) << 63}), -1);
+    tensor_clear_error();
+    text_loader_free(a);
+    text_loader_free(b);
+    text_dataset_free(d);
+    free(ids);
+}
+END_TEST
+
+START_TEST(test_bad_input)
+{
+    int64_t ids[4] = {1, 2, 3, 4};
+    ck_assert_error_has(text_dataset_v1(ids, 4, 4, 1),
+                        "text_dataset_v1: 4 tokens make no window: max_length 4 needs at least 5");
+    ck_assert_error_has(text_dataset_v1(ids, 4, 0, 1),
+                        "text_dataset_v1: max_length 0 and stride 1 must be >= 1");
+    ck_assert_error_has(text_dataset_v1(ids, 4, 2, -3), "stride -3 must be >= 1");
+    ck_assert_error_has(text_dataset_v1(NULL, 0, 2, 1), "0 tokens make no window");
+    TextDataset *d = text_dataset_v1(ids, 4, 2, 1);
+    ck_assert_error_has(text_loader(d, 0, false, false), "text_loader: batch_size 0 must be >= 1");
+    ck_assert_error_has(text_loader(NULL, 1, false, false), "text_loader: NULL dataset");
+    TextLoader *l = text_loader(d, 1, false, false);
+    Tensor *x, *y;
+    ck_assert(!text_loader_next(l, &x, &y));
+    ck_assert_str_eq(tensor_error(), "text_loader_next: no epoch begun (call text_loader_begin)");
+    tensor_clear_error();
+    ck_assert_int_eq(text_loader_len(NULL), -1);
+    ck_assert_int_eq(text_dataset_len(NULL), -1);
+    text_loader_free(l);
+    text_dataset_free(d);
+    text_loader_free(NULL);
+    text_dataset_free(NULL);
+}
+END_TEST
+
+static Suite *text_loader_suite(void)
+{
+    Suite *s = suite_create("text_loader");
+    TCase *tc = tcase_create("loader");
+    tcase_set_timeout(tc, 60);   /* a sanitizer build reads the fixture lines slowly */
+    tcase_add_test(tc, test_loader_matches_pytorch);
+    tcase_add_test(tc, test_dataset_windows);
+    tcase_add_test(tc, test_position_and_seek);
+    tcase_add_test(tc, test_bad_input);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TESTUTIL_MAIN(text_loader_suite)
