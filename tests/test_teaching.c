@@ -132,6 +132,11 @@ START_TEST(test_dot_structure)
     ck_assert_int_eq(count(text, " [label=\""), 13);
     ck_assert_int_eq(count(text, " -> "), 14);
     ck_assert(strstr(text, "// 13 tensors, 14 edges") != NULL);
+    /* The picture says what it shows: a title and a legend as the graph's label. */
+    ck_assert(strstr(text, "    label=\"The autograd graph of the bold box\\l") != NULL);
+    ck_assert(strstr(text, "arrows: data flow") != NULL);
+    ck_assert(strstr(text, "blue filled: parameters") != NULL);
+    ck_assert(strstr(text, "L2 norm of each tensor's gradient") != NULL);
 
     int wq, q, x, scores, keys_t;
     const char *wq_line = node_line(text, "W_query", &wq);
