@@ -17,19 +17,17 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "attograd.h"
 #include "book_inputs.h"
 #include "cli.h"
+#include "subprocess.h"
 
 #define PROG "backprop_attention"
 
-extern char **environ;
 
 enum { T = 6, D_IN = 3, D_OUT = 2, MAX_ELEMS = T * T };
 
@@ -452,51 +450,68 @@ static int print_dump(const Walk *w)
 
 /* ---- the graph picture --------------------------------------------------------- */
 
-/* Runs dot -Tpng; 0 when the PNG was written, 1 when dot is missing, -1 on failure. */
-static int render_png(const char *dot_path, const char *png_path)
-{
-    char *argv[] = {"dot", "-Tpng", "-o", (char *)png_path, (char *)dot_path, NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "dot", NULL, NULL, argv, environ);
-    if (rc == ENOENT) return 1;
-    if (rc != 0) {
-        fprintf(stderr, PROG ": cannot run dot: %s\n", strerror(rc));
-        return -1;
-    }
-    int status;
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, PROG ": dot failed to render %s\n", png_path);
-        return -1;
-    }
-    return 0;
-}
-
-/* FILE.png: writes FILE.dot and renders FILE.png; FILE.dot: writes only that. */
+/* FILE.dot: the DOT source only; FILE.png, .svg, .pdf: the picture drawn by
+ * Graphviz's dot, with its DOT source beside it as FILE.dot.  dot sees only
+ * names made in a private directory (subprocess.h).  0, or 1 after a message. */
 static int write_graph(const Walk *w, const char *path)
 {
     size_t n = strlen(path);
-    bool dot_only = n >= 4 && strcmp(path + n - 4, ".dot") == 0;
-    bool png = n >= 4 && strcmp(path + n - 4, ".png") == 0;
-    char *dot_path = malloc(n + 5);
-    if (!dot_path) return -1;
-    snprintf(dot_path, n + 5, "%.*s.dot", (int)(png || dot_only ? n - 4 : n), path);
-    FILE *f = fopen(dot_path, "w");
-    int rc = -1;
-    if (!f) {
-        fprintf(stderr, PROG ": --dot: cannot write %s: %s\n", dot_path, strerror(errno));
-    } else if (tensor_graph_dot(w->loss, f) != 0 || fclose(f) != 0) {
-        fprintf(stderr, PROG ": --dot: %s: %s\n", dot_path, tensor_error());
-    } else if (dot_only) {
-        printf("graph: %s (render it with: dot -Tpng %s -o graph.png)\n", dot_path, dot_path);
-        rc = 0;
-    } else if ((rc = render_png(dot_path, path)) == 1) {
-        fprintf(stderr, PROG ": wrote %s, but Graphviz's dot is not installed to draw it.\n"
-                        "  Install it: sudo apt-get install graphviz\n"
-                        "  then draw:  dot -Tpng %s -o %s\n", dot_path, dot_path, path);
-        rc = 0;
-    } else if (rc == 0) {
-        printf("graph: %s (DOT source: %s)\n", path, dot_path);
+    const char *ext = n >= 4 ? path + n - 4 : "";
+    const char *format = !strcmp(ext, ".png")   ? "-Tpng"
+                         : !strcmp(ext, ".svg") ? "-Tsvg"
+                         : !strcmp(ext, ".pdf") ? "-Tpdf"
+                                                : NULL;
+    bool dot_only = strcmp(ext, ".dot") == 0;
+    char why[512];
+    if (!format && !dot_only) {
+        fprintf(stderr, PROG ": --dot %s: unknown type (the name must end in .dot, .png, .svg "
+                             "or .pdf)\n", path);
+        return 1;
     }
+    char *dot_path = malloc(n + 1);
+    if (!dot_path) return 1;
+    snprintf(dot_path, n + 1, "%.*s.dot", (int)(n - 4), path);
+    Scratch s;
+    if (scratch_open(&s, path, why, sizeof why)) {
+        fprintf(stderr, PROG ": --dot %s\n", why);
+        free(dot_path);
+        return 1;
+    }
+    int rc = 1;
+    FILE *f = scratch_fopen(&s, "graph.dot", why, sizeof why);
+    if (!f) {
+        fprintf(stderr, PROG ": --dot %s: %s\n", path, why);
+    } else if (tensor_graph_dot(w->loss, f) != 0 || fclose(f) != 0) {
+        fprintf(stderr, PROG ": --dot %s: %s\n", path, tensor_error());
+    } else if (dot_only) {
+        if (scratch_commit(&s, "graph.dot", path, why, sizeof why) == 0) {
+            printf("graph: %s (draw it with: dot -Tpng %s -o graph.png)\n", path, path);
+            rc = 0;
+        } else {
+            fprintf(stderr, PROG ": --dot %s\n", why);
+        }
+    } else {
+        char *argv[] = {"dot", (char *)format, "-o", "picture", "graph.dot", NULL};
+        char err[256];
+        int drawn = scratch_expect(&s, "picture", why, sizeof why) == 0
+                        ? spawn_wait(argv, s.dir, err, sizeof err)
+                        : -1;
+        if (scratch_commit(&s, "graph.dot", dot_path, why, sizeof why) != 0) {
+            fprintf(stderr, PROG ": --dot %s\n", why);
+        } else if (drawn == 1) {
+            fprintf(stderr, PROG ": wrote %s, but Graphviz's dot is not installed to draw it.\n"
+                            "  Install it: apt-get install graphviz\n"
+                            "  then draw:  dot %s %s -o %s\n", dot_path, format, dot_path, path);
+        } else if (drawn != 0) {
+            fprintf(stderr, PROG ": --dot %s: %s\n", path, err);
+        } else if (scratch_commit(&s, "picture", path, why, sizeof why) != 0) {
+            fprintf(stderr, PROG ": --dot %s\n", why);
+        } else {
+            printf("graph: %s (DOT source: %s)\n", path, dot_path);
+            rc = 0;
+        }
+    }
+    scratch_close(&s);
     free(dot_path);
     return rc;
 }
@@ -514,8 +529,8 @@ static void usage(FILE *f)
             "  --loss sum|mse   loss = context.sum() (default) or mse_loss(context, target),\n"
             "                   target = torch.rand(6, 2) drawn after the weights\n"
             "  --summary        one line per gradient instead of whole tensors\n"
-            "  --dot FILE.png   draw the graph: writes FILE.dot, renders FILE.png with\n"
-            "                   Graphviz's dot when installed (FILE.dot: only the DOT)\n"
+            "  --dot FILE.png   draw the graph (.png, .svg, .pdf) with Graphviz's dot and\n"
+            "                   keep its source as FILE.dot (FILE.dot: only the DOT)\n"
             "  --dump           every tensor as '@name shape' and values (for tests)\n"
             "  --help           this text\n");
 }

@@ -1,95 +1,213 @@
-/* Loss curves with gnuplot (see plot.h). */
+/* Pictures of CSV columns with gnuplot (see plot.h). */
 #include "plot.h"
 
-#include <errno.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
-extern char **environ;
+#include "subprocess.h"
 
-bool plot_have_gnuplot(void)
+const char *plot_terminal(const char *path)
 {
-    return system("command -v gnuplot >/dev/null 2>&1") == 0;
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/')) return NULL;
+    if (strcmp(dot, ".png") == 0) return "pngcairo size 900,560";
+    if (strcmp(dot, ".svg") == 0) return "svg size 900,560";
+    if (strcmp(dot, ".pdf") == 0) return "pdfcairo size 6in,3.75in";
+    return NULL;
 }
 
-/* s as a gnuplot single-quoted string: a quote inside is written twice, so
- * no path or label can end the string and add commands. */
+int plot_ascii_width(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40 && ws.ws_col <= 400)
+        return ws.ws_col;
+    return 80;
+}
+
+/* s as a gnuplot single-quoted string: only printable ASCII is kept (a
+ * newline or a control byte becomes '?'), and a quote is written twice,
+ * which is the only escape gnuplot reads in single quotes; so no title
+ * can end its string or its line. */
 static void put_quoted(FILE *f, const char *s)
 {
     fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'') fputc('\'', f);
-        fputc(*s, f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\'') fputc('\'', f);
+        fputc(c >= 0x20 && c < 0x7f ? c : '?', f);
     }
     fputc('\'', f);
 }
 
-/* The plot commands shared by the PNG and the ASCII rendering. */
-static void write_plot(FILE *f, const char *title, int n, char *const *csv,
-                       const char *const *labels)
+static bool is_color(const char *c)
 {
-    fprintf(f, "set datafile separator ','\nset title ");
-    put_quoted(f, title);
-    fprintf(f, " noenhanced\n"
-               "set xlabel 'step'\n"
-               "set ylabel 'MSE loss (log scale)'\n"
-               "set logscale y\n"
-               "set grid\n"
-               "set key top right noenhanced\n"
-               "plot ");
-    for (int i = 0; i < n; i++) {
-        fputs(i ? ", " : "", f);
-        put_quoted(f, csv[i]);
-        fprintf(f, " using 1:2 skip 1 with lines lw 2 title ");
-        put_quoted(f, labels[i]);
+    if (!c || c[0] != '#' || strlen(c) != 7) return false;
+    for (int i = 1; i < 7; i++)
+        if (!strchr("0123456789abcdefABCDEF", c[i])) return false;
+    return true;
+}
+
+/* Copies the user's CSV at src into the scratch as name. */
+static int copy_in(Scratch *s, const char *src, const char *name, char *why, size_t n)
+{
+    FILE *in = fopen(src, "rb");
+    if (!in) {
+        snprintf(why, n, "plot: cannot read %s", src);
+        return -1;
+    }
+    FILE *out = scratch_fopen(s, name, why, n);
+    int rc = out ? 0 : -1;
+    char buf[8192];
+    size_t got;
+    while (rc == 0 && (got = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, got, out) != got) rc = -1;
+    if (ferror(in)) rc = -1;
+    fclose(in);
+    if (out && fclose(out) != 0) rc = -1;
+    if (rc && out) snprintf(why, n, "plot: cannot copy %s", src);
+    return rc;
+}
+
+/* The commands after "set terminal" and "set output", shared by both renderings. */
+static void write_plot(FILE *f, const Plot *p)
+{
+    fprintf(f, "set datafile separator ','\n");
+    if (p->title) {
+        fprintf(f, "set title ");
+        put_quoted(f, p->title);
+        if (p->subtitle) {
+            fprintf(f, " . \"\\n\" . ");
+            put_quoted(f, p->subtitle);
+        }
+        fprintf(f, " noenhanced\n");
+    }
+    if (p->xlabel) fprintf(f, "set xlabel "), put_quoted(f, p->xlabel), fprintf(f, " noenhanced\n");
+    if (p->ylabel) fprintf(f, "set ylabel "), put_quoted(f, p->ylabel), fprintf(f, " noenhanced\n");
+    bool x2 = false;
+    for (int i = 0; i < p->n; i++) x2 |= p->curves[i].x2 > 0;
+    if (x2) {
+        fprintf(f, "set x2tics\nset xtics nomirror\n");
+        if (p->x2label)
+            fprintf(f, "set x2label "), put_quoted(f, p->x2label), fprintf(f, " noenhanced\n");
+    }
+    if (p->logy) fprintf(f, "set logscale y\n");
+    fprintf(f, "set grid\nset key top right noenhanced\nplot ");
+    for (int i = 0; i < p->n; i++) {
+        const PlotCurve *c = &p->curves[i];
+        fprintf(f, "%s'data%d.csv' using %d:%d skip 1 with lines lw 2 dt %d", i ? ", " : "", i,
+                c->x, c->y, c->dashed ? 2 : 1);
+        if (is_color(c->color)) fprintf(f, " lc rgb '%s'", c->color);
+        fprintf(f, " title ");
+        put_quoted(f, c->label ? c->label : "");
+        /* The second axis: the same points against column x2, not drawn,
+         * so gnuplot sets the top axis's range from them. */
+        if (c->x2 > 0)
+            fprintf(f, ", 'data%d.csv' using %d:%d skip 1 axes x2y1 with lines lt nodraw notitle",
+                    i, c->x2, c->y);
     }
     fprintf(f, "\n");
 }
 
-/* gnuplot SCRIPT, without a shell in between. */
-static int run_gnuplot(const char *script)
+static int check(const Plot *p, char *why, size_t n)
+{
+    if (p->n < 1 || p->n > PLOT_MAX_CURVES) {
+        snprintf(why, n, "plot: %d curves (1 to %d)", p->n, PLOT_MAX_CURVES);
+        return -1;
+    }
+    for (int i = 0; i < p->n; i++) {
+        const PlotCurve *c = &p->curves[i];
+        if (!c->csv || c->x < 1 || c->y < 1 || c->x2 < 0 || c->x > 64 || c->y > 64 || c->x2 > 64) {
+            snprintf(why, n, "plot: curve %d: no CSV, or columns x %d, y %d, x2 %d out of 1..64",
+                     i, c->x, c->y, c->x2);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Runs gnuplot on script in s, then renames out onto target. */
+static int render(Scratch *s, const char *script, const char *out, const char *target, char *why,
+                  size_t n)
 {
     char *argv[] = {"gnuplot", (char *)script, NULL};
-    pid_t pid;
-    int status;
-    if (posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ) != 0) return -1;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    char err[256];
+    int rc = spawn_wait(argv, s->dir, err, sizeof err);
+    if (rc) {
+        snprintf(why, n, "plot: %s: %s%s", target, err,
+                 rc == 1 ? " (apt-get install gnuplot-nox)" : "");
+        return rc;
+    }
+    return scratch_commit(s, out, target, why, n);
 }
 
-int plot_loss_curves(const char *png_path, const char *title, int n, char *const *csv_paths,
-                     const char *const *labels, bool ascii)
+static int ascii_to_stdout(Scratch *s, const Plot *p, char *why, size_t n)
 {
-    if (!plot_have_gnuplot()) {
-        fprintf(stderr, "plot: gnuplot not found; the CSV is written. Install it with: "
-                        "apt-get install gnuplot-nox\n");
+    FILE *f = scratch_fopen(s, "ascii.gp", why, n);
+    if (!f || scratch_expect(s, "ascii.txt", why, n)) {
+        if (f) fclose(f);
         return -1;
     }
-    char script[4096];
-    snprintf(script, sizeof script, "%s.gp", png_path);
-    FILE *f = fopen(script, "w");
-    if (!f) {
-        fprintf(stderr, "plot: cannot write %s\n", script);
+    fprintf(f, "set terminal dumb size %d,%d\nset output 'ascii.txt'\n", plot_ascii_width(), 24);
+    write_plot(f, p);
+    if (fclose(f) != 0) {
+        snprintf(why, n, "plot: cannot write the ASCII script");
         return -1;
     }
-    fprintf(f, "set terminal pngcairo size 900,560\nset output ");
-    put_quoted(f, png_path);
-    fprintf(f, "\n");
-    write_plot(f, title, n, csv_paths, labels);
-    if (fclose(f) != 0 || run_gnuplot(script) != 0) {
-        fprintf(stderr, "plot: gnuplot failed on %s\n", script);
+    char *argv[] = {"gnuplot", "ascii.gp", NULL};
+    char err[256];
+    int rc = spawn_wait(argv, s->dir, err, sizeof err);
+    if (rc) {
+        snprintf(why, n, "plot: ASCII picture: %s", err);
+        return rc;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/ascii.txt", s->dir);
+    FILE *in = fopen(path, "r");
+    if (!in) {
+        snprintf(why, n, "plot: gnuplot wrote no ASCII picture");
         return -1;
     }
-    if (!ascii) return 0;
-    /* gnuplot's dumb terminal writes to its stdout, which is ours. */
     fflush(stdout);
-    FILE *g = popen("gnuplot", "w");
-    if (!g) return -1;
-    fprintf(g, "set terminal dumb size 100,28\n");
-    write_plot(g, title, n, csv_paths, labels);
-    return pclose(g) == 0 ? 0 : -1;
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, got, stdout);
+    fclose(in);
+    fflush(stdout);
+    return 0;
+}
+
+int plot_render(const Plot *p, const char *path, bool ascii, char *why, size_t n)
+{
+    if (check(p, why, n)) return -1;
+    const char *term = plot_terminal(path);
+    if (!term) {
+        snprintf(why, n, "plot: %s: unknown picture type (the name must end in .png, .svg or .pdf)",
+                 path);
+        return -1;
+    }
+    Scratch s;
+    if (scratch_open(&s, path, why, n)) return -1;
+    int rc = 0;
+    for (int i = 0; i < p->n && rc == 0; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "data%d.csv", i);
+        rc = copy_in(&s, p->curves[i].csv, name, why, n);
+    }
+    FILE *f = rc == 0 ? scratch_fopen(&s, "plot.gp", why, n) : NULL;
+    if (rc == 0 && (!f || scratch_expect(&s, "picture", why, n))) rc = -1;
+    if (f) {
+        fprintf(f, "set terminal %s\nset output 'picture'\n", term);
+        write_plot(f, p);
+        if (fclose(f) != 0) {
+            snprintf(why, n, "plot: cannot write the gnuplot script");
+            rc = -1;
+        }
+    }
+    if (rc == 0) rc = render(&s, "plot.gp", "picture", path, why, n);
+    if (rc == 0 && ascii) rc = ascii_to_stdout(&s, p, why, n);
+    scratch_close(&s);
+    return rc;
 }

@@ -9,6 +9,7 @@
  *
  * The flags are parsed in train_options.c.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "plot.h"
+#include "subprocess.h"
 #include "toy_task.h"
 #include "train_options.h"
 
@@ -85,7 +87,8 @@ static int train(const Options *o, const char *model, const char *csv_path)
     if (csv_path) {
         snprintf(tmp, sizeof tmp, "%s.tmp", csv_path);
         if (!(csv = fopen(tmp, "w"))) {
-            fprintf(stderr, PROG ": cannot write %s\n", tmp);
+            fprintf(stderr, PROG ": --csv %s: cannot write %s: %s\n", csv_path, tmp,
+                    strerror(errno));
             toy_free(&run);
             return -1;
         }
@@ -98,8 +101,13 @@ static int train(const Options *o, const char *model, const char *csv_path)
     long first_step = (long)run.step + 1;
     for (long step = first_step; step <= o->steps; step++) {
         loss = toy_step(&run);
-        if (isnan(loss)) {
-            fprintf(stderr, PROG ": step %ld failed: %s\n", step, tensor_error());
+        if (!isfinite(loss)) {
+            const char *why = tensor_error();
+            if (!*why)
+                fprintf(stderr, PROG ": step %ld failed: the loss is %g: training diverged "
+                                "(try a smaller --lr than %g)\n", step, (double)loss, o->toy.lr);
+            else
+                fprintf(stderr, PROG ": step %ld failed: %s\n", step, why);
             rc = -1;
             break;
         }
@@ -133,27 +141,81 @@ static int train(const Options *o, const char *model, const char *csv_path)
     return rc;
 }
 
+/* One colour per model, the same in every picture. */
+static const char *model_color(const char *model)
+{
+    static const char *const names[] = {"v1", "v2", "causal", "mha"};
+    static const char *const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(model, names[i]) == 0) return colors[i];
+    return NULL;
+}
+
+/* Every output path can be written: checked before the first step, so a
+ * typo does not cost a training run.  0, or -1 after a message. */
+static int check_outputs(const Options *o)
+{
+    const char *flags[] = {"--csv", "--plot", "--save"};
+    const char *paths[] = {o->csv, o->plot, o->save};
+    char why[512];
+    for (int i = 0; i < 3; i++) {
+        if (paths[i] && output_path_check(paths[i], why, sizeof why)) {
+            fprintf(stderr, PROG ": %s %s\n", flags[i], why);
+            return -1;
+        }
+    }
+    if (o->plot && !plot_terminal(o->plot)) {
+        fprintf(stderr, PROG ": --plot %s: unknown picture type (.png, .svg or .pdf)\n", o->plot);
+        return -1;
+    }
+    return 0;
+}
+
+static int draw(const Options *o, char *const *csv)
+{
+    char title[256];
+    int n = snprintf(title, sizeof title, "student");
+    for (int i = 0; i < o->n_models; i++)
+        n += snprintf(title + n, sizeof title - (size_t)n, "%s%s", i ? ", " : " ", o->models[i]);
+    snprintf(title + n, sizeof title - (size_t)n, ": %s, lr %g, seed %llu", o->toy.optim,
+             o->toy.lr, (unsigned long long)o->toy.seed);
+    Plot p = {.title = title,
+              .subtitle = "student: learns a fixed teacher; "
+                          "models: the book's ch. 3 modules",
+              .xlabel = "step", .ylabel = "MSE loss (log scale)", .logy = true,
+              .n = o->n_models};
+    for (int i = 0; i < o->n_models; i++)
+        p.curves[i] = (PlotCurve){.csv = csv[i], .x = 1, .y = 2, .label = o->models[i],
+                                  .color = model_color(o->models[i])};
+    bool ascii = o->ascii || (!o->quiet && isatty(STDOUT_FILENO));
+    char why[512];
+    if (plot_render(&p, o->plot, ascii, why, sizeof why) != 0) {
+        fprintf(stderr, PROG ": --plot %s\n", why);
+        return -1;
+    }
+    printf("loss curve: %s\n", o->plot);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     Options o;
     int rc = train_parse_options(argc, argv, &o, stdout);
     if (rc) return rc == 1 ? 0 : 2;
+    rc = check_outputs(&o);
     char *csv[MAX_MODELS] = {0};
     for (int i = 0; i < o.n_models && rc == 0; i++) {
         csv[i] = csv_path_for(&o, o.models[i]);
-        rc = train(&o, o.models[i], csv[i]);
+        if (csv[i]) {
+            char why[512];
+            if (output_path_check(csv[i], why, sizeof why)) {
+                fprintf(stderr, PROG ": --csv %s\n", why);
+                rc = -1;
+            }
+        }
     }
-    if (rc == 0 && o.plot) {
-        char title[256];
-        int n = snprintf(title, sizeof title, "student");
-        for (int i = 0; i < o.n_models; i++)
-            n += snprintf(title + n, sizeof title - (size_t)n, "%s%s", i ? ", " : " ", o.models[i]);
-        snprintf(title + n, sizeof title - (size_t)n, ": %s, lr %g, seed %llu", o.toy.optim,
-                 o.toy.lr, (unsigned long long)o.toy.seed);
-        bool ascii = o.ascii || (!o.quiet && isatty(STDOUT_FILENO));
-        if (plot_loss_curves(o.plot, title, o.n_models, csv, o.models, ascii) == 0)
-            printf("loss curve: %s\n", o.plot);
-    }
+    for (int i = 0; i < o.n_models && rc == 0; i++) rc = train(&o, o.models[i], csv[i]);
+    if (rc == 0 && o.plot) rc = draw(&o, csv);
     for (int i = 0; i < o.n_models; i++) free(csv[i]);
     tensor_cleanup();
     return rc ? 1 : 0;

@@ -195,6 +195,16 @@ int tensor_graph_dot(const Tensor *root, FILE *f)
                "    rankdir=TB;\n"
                "    node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n",
             g.count, edges);
+    /* The title and the legend, as the graph's own label (not nodes): what
+     * the arrows, fills, dashes and numbers mean. */
+    fputs("    labelloc=t; labeljust=l; fontname=\"Helvetica\"; fontsize=12;\n"
+          "    label=\"The autograd graph of the bold box\\l"
+          "arrows: data flow of the forward pass (backward runs against them)\\l"
+          "blue filled: parameters (leaves that require grad); dashed: inputs; "
+          "plain: made by the op named in the box\\l"
+          "numbers: shapes, and after backward the L2 norm of each tensor's gradient "
+          "(4 significant digits)\\l\";\n",
+          f);
     for (int i = 0; i < g.count; i++) {
         const Tensor *t = g.by_id[i];
         write_node(f, t, i, t == root);

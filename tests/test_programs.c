@@ -1,0 +1,222 @@
+/*
+ * The example programs run with hostile and careless flags.  Each runs in a
+ * fresh temporary directory, through posix_spawn (no shell), with its
+ * stdout and stderr in out.txt there; a test asserts the exit status, the
+ * one-line reason, and that no file named by an injected command appears.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char dir[256];
+static char out[16384];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/attograd-programs-XXXXXX");
+    ck_assert(mkdtemp(dir) != NULL);
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    /* dir is our own mkdtemp name: no user string. */
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static bool exists(const char *name)
+{
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0;
+}
+
+/* Runs build/examples/<prog> with args in dir; returns its exit status, output in out. */
+static int run(const char *prog, const char *const *args)
+{
+    char exe[512], log[512];
+    snprintf(exe, sizeof exe, "%s/examples/%s", ATTOGRAD_BUILD_DIR, prog);
+    snprintf(log, sizeof log, "%s/out.txt", dir);
+    char *argv[32] = {exe};
+    int n = 1;
+    for (; args[n - 1]; n++) argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addchdir_np(&fa, dir);
+    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, exe, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    FILE *f = fopen(log, "r");
+    ck_assert(f != NULL);
+    size_t got = fread(out, 1, sizeof out - 1, f);
+    out[got] = '\0';
+    fclose(f);
+    remove(log);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* Each would create "pwned" (or "x") if a name reached gnuplot, dot or a shell. */
+static const struct {
+    const char *prog;
+    const char *args[8];
+    int status;
+} hostile[] = {
+    {"train_attention", {"--steps", "5", "--quiet", "--plot", "|touch pwned", NULL}, 1},
+    {"train_attention", {"--steps", "5", "--quiet", "--plot", "|touch pwned.png", NULL}, 0},
+    {"train_attention", {"--steps", "5", "--quiet", "--csv", "<touch pwned", NULL}, 0},
+    {"train_attention", {"--steps", "5", "--quiet", "--csv", "<touch x", "--plot", "p.png", NULL}, 0},
+    {"train_attention",
+     {"--steps", "5", "--quiet", "--plot", "a'\nsystem(\"touch pwned\")\n'.png", NULL}, 0},
+    {"train_attention",
+     {"--steps", "5", "--ascii", "--plot", "b'\nsystem(\"touch pwned\")\n'.svg", NULL}, 0},
+    {"train_attention",
+     {"--steps", "5", "--quiet", "--compare", "v1,v2", "--plot", "`touch pwned`.pdf", NULL}, 0},
+    {"backprop_attention", {"--summary", "--dot", "-Tps.png", NULL}, 0},
+    {"backprop_attention", {"--summary", "--dot", "|touch pwned", NULL}, 1},
+    {"backprop_attention", {"--summary", "--dot", "-o/tmp/pwned.svg", NULL}, 1},
+};
+
+START_TEST(test_no_name_runs_as_a_command)
+{
+    int status = run(hostile[_i].prog, hostile[_i].args);
+    ck_assert_msg(status == hostile[_i].status, "status %d: %s", status, out);
+    ck_assert_msg(!exists("pwned") && !exists("x"), "a file name ran as a command: %s", out);
+    /* No scratch directory is left behind. */
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "ls -A %s | grep -q '^.attograd-'", dir);
+    ck_assert_int_ne(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(test_dash_name_is_a_file_not_an_option)
+{
+    const char *args[] = {"--summary", "--dot", "-Tps.png", NULL};
+    ck_assert_int_eq(run("backprop_attention", args), 0);
+    /* dot wrote a PNG onto the user's name: its signature, not PostScript. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/-Tps.png", dir);
+    FILE *f = fopen(path, "rb");
+    ck_assert(f != NULL);
+    unsigned char sig[4] = {0};
+    ck_assert_int_eq(fread(sig, 1, 4, f), 4);
+    fclose(f);
+    ck_assert(sig[1] == 'P' && sig[2] == 'N' && sig[3] == 'G');
+    ck_assert(exists("-Tps.dot"));
+}
+END_TEST
+
+/* Careless flags: each fails with a reason that names the cause and the user's path. */
+static const struct {
+    const char *prog;
+    const char *args[10];
+    int status;
+    const char *reason;
+} careless[] = {
+    {"train_attention", {"--steps", "5", "--plot", "nodir/x.png", NULL}, 1,
+     "train_attention: --plot nodir/x.png: the directory nodir does not exist\n"},
+    {"train_attention", {"--steps", "5", "--save", "nodir/c.safetensors", NULL}, 1,
+     "train_attention: --save nodir/c.safetensors: the directory nodir does not exist\n"},
+    {"train_attention", {"--steps", "5", "--csv", "nodir/c.csv", NULL}, 1,
+     "train_attention: --csv nodir/c.csv: the directory nodir does not exist\n"},
+    {"train_attention", {"--steps", "5", "--plot", "x.jpg", NULL}, 1,
+     "train_attention: --plot x.jpg: unknown picture type (.png, .svg or .pdf)\n"},
+    {"train_attention", {"--steps", "5", "--plot", "/", NULL}, 1,
+     "train_attention: --plot /: names a directory, not a file\n"},
+    {"train_attention", {"--steps", "30", "--optim", "sgd", "--lr", "30", "--quiet", NULL}, 1,
+     "train_attention: step 22 failed: the loss is inf: training diverged (try a smaller --lr "
+     "than 30)\n"},
+    {"backprop_attention", {"--summary", "--dot", "g.ps", NULL}, 1,
+     "backprop_attention: --dot g.ps: unknown type (the name must end in .dot, .png, .svg or "
+     ".pdf)\n"},
+};
+
+START_TEST(test_careless_flags_name_the_cause)
+{
+    int status = run(careless[_i].prog, careless[_i].args);
+    ck_assert_msg(status == careless[_i].status, "status %d: %s", status, out);
+    /* The reason is one line of the output (stdout, buffered, may come after it). */
+    ck_assert_msg(strstr(out, careless[_i].reason) != NULL, "no reason '%s' in: %s",
+                  careless[_i].reason, out);
+    ck_assert_msg(strstr(out, "step 1 loss") == NULL || strstr(careless[_i].reason, "step"),
+                  "trained before the path was checked: %s", out);
+}
+END_TEST
+
+START_TEST(test_picture_by_extension)
+{
+    const char *ext[] = {"png", "svg", "pdf"};
+    const char *magic[] = {"\x89PNG", "<?xm", "%PDF"};
+    for (int i = 0; i < 3; i++) {
+        char name[32], path[512];
+        snprintf(name, sizeof name, "loss.%s", ext[i]);
+        const char *args[] = {"--steps", "5", "--quiet", "--plot", name, NULL};
+        ck_assert_msg(run("train_attention", args) == 0, "%s", out);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        FILE *f = fopen(path, "rb");
+        ck_assert(f != NULL);
+        char sig[5] = {0};
+        ck_assert_int_eq(fread(sig, 1, 4, f), 4);
+        fclose(f);
+        ck_assert_msg(memcmp(sig, magic[i], 4) == 0, "%s starts with %.4s", name, sig);
+    }
+}
+END_TEST
+
+START_TEST(test_ascii_fits_80_columns)
+{
+    const char *args[] = {"--steps", "5", "--quiet", "--ascii", "--plot", "l.png", NULL};
+    ck_assert_int_eq(run("train_attention", args), 0);
+    /* The picture is what follows the summary line; gnuplot's dumb
+     * terminal starts a page with a form feed, which takes no column. */
+    const char *pic = strchr(out, '\n');
+    ck_assert(pic != NULL);
+    int width = 0, col = 0;
+    for (const char *p = pic + 1; *p; p++) {
+        col = *p == '\n' ? 0 : col + (*p != '\f');
+        if (col > width) width = col;
+    }
+    /* Not a terminal: the picture fits 80 columns, and uses them. */
+    ck_assert_int_le(width, 80);
+    ck_assert_int_ge(width, 79);
+    ck_assert(strstr(out, "student: learns a fixed teacher") != NULL);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("programs");
+    TCase *tc = tcase_create("programs");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    /* Each case runs a program that trains a few steps and draws with gnuplot: up to ~1 s. */
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_no_name_runs_as_a_command, 0, sizeof hostile / sizeof *hostile);
+    tcase_add_test(tc, test_dash_name_is_a_file_not_an_option);
+    tcase_add_loop_test(tc, test_careless_flags_name_the_cause, 0,
+                        sizeof careless / sizeof *careless);
+    tcase_add_test(tc, test_picture_by_extension);
+    tcase_add_test(tc, test_ascii_fits_80_columns);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}
