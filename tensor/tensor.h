@@ -338,6 +338,14 @@ void tensor_adam_step_(Tensor *p, Tensor *exp_avg, Tensor *exp_avg_sq, const Ten
  * when the library was built with it (meson option blas). */
 void tensor_set_num_threads(int n);
 int tensor_get_num_threads(void);
+/* torch.set_flush_denormal: when on, the calling thread's float arithmetic
+ * treats subnormal inputs and results as zero (x86: MXCSR's FTZ and DAZ;
+ * AArch64: FPCR.FZ), and so do the kernels' pool threads while they work for
+ * it.  Many CPUs take a slow path on subnormals, up to 100x per operation: a
+ * training step whose softmax saturates spends most of its time there.  Off
+ * by default, as IEEE 754 wants.  Returns false, changing nothing, where the
+ * CPU has no such mode.  OpenBLAS's own threads (ATTOGRAD_BLAS=1) keep theirs. */
+bool tensor_set_flush_denormal(bool on);
 
 /* ---- Checking gradients ---------------------------------------------------- */
 /* A function of tensors to check: returns one output tensor (any shape). */
