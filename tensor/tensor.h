@@ -292,6 +292,12 @@ Tensor *tensor_multinomial(const Tensor *probs, int64_t num_samples, TensorGener
  * lower index first), their indices in *indices (may be NULL). */
 Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices);
 
+/* ---- Normalisation ----------------------------------------------------------- */
+/* torch.nn.functional.layer_norm over the last dim: (x - mean) / sqrt(var + eps)
+ * with the biased variance, times weight (n) plus bias (n), either may be
+ * NULL; the book's LayerNorm is tensor_layer_norm(x, scale, shift, 1e-5). */
+Tensor *tensor_layer_norm(const Tensor *x, const Tensor *weight, const Tensor *bias, double eps);
+
 /* ---- Dropout and losses -------------------------------------------------- */
 /* Zeroes with probability p and scales by 1/(1-p) when train; identity otherwise. */
 Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *gen);
