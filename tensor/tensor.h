@@ -295,6 +295,12 @@ Tensor *tensor_multinomial(const Tensor *probs, int64_t num_samples, TensorGener
  * lower index first), their indices in *indices (may be NULL). */
 Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices);
 
+/* ---- Normalisation ----------------------------------------------------------- */
+/* torch.nn.functional.layer_norm over the last dim: (x - mean) / sqrt(var + eps)
+ * with the biased variance, times weight (n) plus bias (n), either may be
+ * NULL; the book's LayerNorm is tensor_layer_norm(x, scale, shift, 1e-5). */
+Tensor *tensor_layer_norm(const Tensor *x, const Tensor *weight, const Tensor *bias, double eps);
+
 /* ---- Dropout and losses -------------------------------------------------- */
 /* Zeroes with probability p and scales by 1/(1-p) when train; identity otherwise. */
 Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *gen);
@@ -341,6 +347,14 @@ void tensor_adam_step_(Tensor *p, Tensor *exp_avg, Tensor *exp_avg_sq, const Ten
  * when the library was built with it (meson option blas). */
 void tensor_set_num_threads(int n);
 int tensor_get_num_threads(void);
+/* torch.set_flush_denormal: when on, the calling thread's float arithmetic
+ * treats subnormal inputs and results as zero (x86: MXCSR's FTZ and DAZ;
+ * AArch64: FPCR.FZ), and so do the kernels' pool threads while they work for
+ * it.  Many CPUs take a slow path on subnormals, up to 100x per operation: a
+ * training step whose softmax saturates spends most of its time there.  Off
+ * by default, as IEEE 754 wants.  Returns false, changing nothing, where the
+ * CPU has no such mode.  OpenBLAS's own threads (ATTOGRAD_BLAS=1) keep theirs. */
+bool tensor_set_flush_denormal(bool on);
 
 /* ---- Checking gradients ---------------------------------------------------- */
 /* A function of tensors to check: returns one output tensor (any shape). */

@@ -13,6 +13,7 @@
 #include "kernels/threads.h"
 #include "testutil.h"
 
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -353,6 +354,51 @@ START_TEST(test_pool_runs_each_chunk_once)
 }
 END_TEST
 
+/* 2^-70 * 2^-70 = 2^-140 is subnormal (float's smallest normal is 2^-126). */
+static float subnormal_product(void)
+{
+    volatile float a = 0x1p-70f, b = 0x1p-70f;
+    return a * b;
+}
+
+typedef struct {
+    atomic_int done;
+    float product[2];
+    int worker[2];
+} FlushLog;
+
+/* Chunk 0 waits (up to ~5 s) for another thread to finish chunk 1, so that
+ * chunk 1 runs on a pool thread whenever the pool has started one. */
+static void flush_task(void *ctx, int64_t c, int worker)
+{
+    FlushLog *log = ctx;
+    log->product[c] = subnormal_product();
+    log->worker[c] = worker;
+    if (c == 0)
+        for (int s = 0; s < 5000 && !atomic_load(&log->done); s++) usleep(1000);
+    else
+        atomic_store(&log->done, 1);
+}
+
+/* torch.set_flush_denormal: a subnormal product is kept when off and is 0
+ * when on, on the calling thread and on the pool's thread alike. */
+START_TEST(test_flush_denormal)
+{
+    if (!tensor_set_flush_denormal(false)) return;   /* no such mode on this CPU */
+    ck_assert_float_eq(subnormal_product(), 0x1p-140f);
+    for (int on = 1; on >= 0; on--) {
+        ck_assert(tensor_set_flush_denormal(on));
+        FlushLog log = {.product = {-1, -1}};
+        atomic_init(&log.done, 0);
+        tensor__parallel_for(2, 2, flush_task, &log);
+        ck_assert_int_ne(log.worker[1], 0);   /* chunk 1 did run on a pool thread */
+        float want = on ? 0.0f : 0x1p-140f;
+        for (int c = 0; c < 2; c++) ck_assert_float_eq(log.product[c], want);
+    }
+    ck_assert_float_eq(subnormal_product(), 0x1p-140f);
+}
+END_TEST
+
 /* A child of fork() has none of the parent's pool threads: it starts its
  * own, and its threaded product agrees (alarm() ends a hang). */
 START_TEST(test_threads_after_fork)
@@ -609,6 +655,7 @@ static Suite *matmul_suite(void)
     tcase_add_test(tc, test_threads_give_the_same_result);
     tcase_add_test(tc, test_threads_same_gradients);
     tcase_add_test(tc, test_pool_runs_each_chunk_once);
+    tcase_add_test(tc, test_flush_denormal);
     tcase_add_test(tc, test_threads_after_fork);
     tcase_add_test(tc, test_blas_switch);
     suite_add_tcase(s, tc);

@@ -32,6 +32,9 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <unistd.h>
+#if defined(__x86_64__) || (defined(__i386__) && defined(__SSE__))
+#include <xmmintrin.h>
+#endif
 
 enum { SPIN = 1 << 14 };   /* polls of the generation before sleeping (~0.4 ms) */
 
@@ -40,6 +43,7 @@ typedef struct {
     void *ctx;
     int64_t n;
     int threads;
+    unsigned fp_mode;                 /* the caller's flush bits (fp_mode()) */
     atomic_int_fast64_t next, done;   /* chunks claimed, chunks finished */
     atomic_int ids;                   /* next worker number for a joining thread */
     int joined;                       /* pool threads inside the job (under lock) */
@@ -87,6 +91,44 @@ int tensor_get_num_threads(void)
 bool tensor__in_parallel(void) { return in_task; }
 int tensor__worker(void) { return current_worker; }
 
+/* ---- flushing subnormals ---------------------------------------------------
+ * The mode is a per-thread register: x86's MXCSR (FTZ, bit 15: subnormal
+ * results become 0; DAZ, bit 6: subnormal inputs read as 0), AArch64's FPCR
+ * (FZ, bit 24, both at once).  A job carries its caller's bits and a pool
+ * thread takes them on before it runs the job's chunks, so a product's
+ * result never depends on which thread computed a row. */
+
+#if defined(__x86_64__) || (defined(__i386__) && defined(__SSE__))
+enum { FLUSH_BITS = 0x8040 };
+static unsigned fp_mode(void) { return _mm_getcsr() & FLUSH_BITS; }
+static void set_fp_mode(unsigned bits) { _mm_setcsr((_mm_getcsr() & ~(unsigned)FLUSH_BITS) | bits); }
+#elif defined(__aarch64__)
+enum { FLUSH_BITS = 1u << 24 };
+static uint64_t fpcr(void)
+{
+    uint64_t r;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(r));
+    return r;
+}
+static unsigned fp_mode(void) { return (unsigned)(fpcr() & FLUSH_BITS); }
+static void set_fp_mode(unsigned bits)
+{
+    uint64_t r = (fpcr() & ~(uint64_t)FLUSH_BITS) | bits;
+    __asm__ volatile("msr fpcr, %0" : : "r"(r));
+}
+#else
+enum { FLUSH_BITS = 0 };
+static unsigned fp_mode(void) { return 0; }
+static void set_fp_mode(unsigned bits) { (void)bits; }
+#endif
+
+bool tensor_set_flush_denormal(bool on)
+{
+    if (!FLUSH_BITS) return false;
+    set_fp_mode(on ? FLUSH_BITS : 0);
+    return true;
+}
+
 /* ---- the pool --------------------------------------------------------------- */
 
 static inline void cpu_relax(void)
@@ -125,7 +167,10 @@ static void *pool_thread(void *arg)
         pthread_mutex_unlock(&pool.lock);
         if (!job) continue;
         int worker = atomic_fetch_add(&job->ids, 1);
-        if (worker < job->threads) run_chunks(job, worker);
+        if (worker < job->threads) {
+            if (fp_mode() != job->fp_mode) set_fp_mode(job->fp_mode);
+            run_chunks(job, worker);
+        }
         pthread_mutex_lock(&pool.lock);
         if (--job->joined == 0) pthread_cond_signal(&pool.left);
         pthread_mutex_unlock(&pool.lock);
@@ -177,7 +222,7 @@ void tensor__parallel_for(int64_t n, int threads, TensorTask task, void *ctx)
         for (int64_t c = 0; c < n; c++) task(ctx, c, current_worker);
         return;
     }
-    Job job = {.task = task, .ctx = ctx, .n = n, .threads = threads};
+    Job job = {.task = task, .ctx = ctx, .n = n, .threads = threads, .fp_mode = fp_mode()};
     atomic_init(&job.next, 0);
     atomic_init(&job.done, 0);
     atomic_init(&job.ids, 1);

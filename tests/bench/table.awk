@@ -14,12 +14,20 @@ $1 == "matmul" {
         field("ratio") != "" ? field("ratio") : "-"
 }
 $1 == "train_step" {
-    c = sprintf("%s B=%s T=%s %s->%s", field("model"), field("B"), field("T"),
-                field("d_in"), field("d_out"))
+    c = sprintf("%s B=%s T=%s %s->%s%s", field("model"), field("B"), field("T"),
+                field("d_in"), field("d_out"), field("flush_denormal") == 1 ? " ftz" : "")
     k = c SUBSEP field("threads")
     if (!(c in seen)) { seen[c] = 1; cases[++nc] = c }
     if (field("threads") > maxt) maxt = field("threads")
     us[field("impl") == "pytorch" ? "pytorch" : "attograd", k] = field("us_per_step")
+}
+$1 == "gpt_step" {
+    c = field("config") " B=" field("B") " T=" field("T")
+    k = c SUBSEP field("threads")
+    if (!(c in gseen)) { gseen[c] = 1; gcases[++ng] = c }
+    if (field("threads") > gmaxt) gmaxt = field("threads")
+    impl = field("impl") == "pytorch" ? "pytorch" : "attograd"
+    gms[impl, k] = field("ms_per_step"); grss[impl, k] = field("peak_rss_kb")
 }
 $1 == "toy_run" { rss = field("peak_rss_kb"); steps = field("steps") }
 # the resident set, not the peak: a process inherits the peak
@@ -38,6 +46,16 @@ END {
         printf "%-32s %7d %12s %12s %7s %9s\n", cases[i], t, a == "" ? "-" : a,
             p == "" ? "-" : p, a != "" && p != "" ? sprintf("%.3f", a / p) : "-",
             (t > 1 && a != "" && a1 != "" ? sprintf("%.2fx", a1 / a) : "")
+    }
+    if (ng) printf "\n%-26s %7s %10s %10s %7s %14s %14s\n", "GPT training step (ms)",
+        "threads", "attograd", "PyTorch", "ratio", "RSS attograd", "RSS PyTorch"
+    for (i = 1; i <= ng; i++) for (t = 1; t <= gmaxt; t++) {
+        k = gcases[i] SUBSEP t; a = gms["attograd", k]; p = gms["pytorch", k]
+        if (a == "" && p == "") continue
+        ra = grss["attograd", k]; rp = grss["pytorch", k]
+        printf "%-26s %7d %10s %10s %7s %14s %14s\n", gcases[i], t, a == "" ? "-" : a,
+            p == "" ? "-" : p, a != "" && p != "" ? sprintf("%.3f", a / p) : "-",
+            ra == "" ? "-" : sprintf("%.1f MB", ra / 1024), rp == "" ? "-" : sprintf("%.1f MB", rp / 1024)
     }
     if (rss != "") printf "\ntoy training run (%s steps): peak RSS %.1f MB\n", steps, rss / 1024
     if (soak_early != "")
