@@ -75,7 +75,7 @@ bool tensor__anomaly_forward(TensorOp op, const Tensor *out, int n, const Tensor
         if (inputs[i] && first_non_finite(inputs[i]) >= 0) return false; /* not born here */
     char name[32];
     const float *v = tensor__contiguous_data(out);
-    tensor__error("anomaly: %s produced %s at element %lld of output %s",
+    tensor_set_error("anomaly: %s produced %s at element %lld of output %s",
                   forward_name(op, name, sizeof name), kind(v[bad]), (long long)bad,
                   tensor_shape_str(out));
     flagged = out;
@@ -113,7 +113,7 @@ int tensor__run_backward(TensorNode *node)
         if (!was_finite[i] || !x->requires_grad || !x->grad) continue;
         int64_t bad = first_non_finite(x->grad);
         if (bad >= 0) {
-            tensor__error("anomaly: %s produced %s in the gradient of input %d %s", node->name,
+            tensor_set_error("anomaly: %s produced %s in the gradient of input %d %s", node->name,
                           kind(x->grad->data[bad]), i, tensor_shape_str(x));
             return -1;
         }

@@ -45,7 +45,7 @@ Tensor *tensor_requires_grad_(Tensor *t, bool requires_grad)
 {
     if (!TENSOR__USABLE(t)) return NULL;
     if (t->grad_fn)
-        return tensor__error("requires_grad_: tensor %s is not a leaf (made by %s); "
+        return tensor_set_error("requires_grad_: tensor %s is not a leaf (made by %s); "
                              "detach it first",
                              tensor_shape_str(t), t->grad_fn->name);
     t->requires_grad = requires_grad;
@@ -234,7 +234,7 @@ static int check_versions(const TensorNode *node)
     for (int i = first; i <= last; i++) {
         const Tensor *t = i == 3 ? node->out : i < node->n_inputs ? node->inputs[i] : NULL;
         if (!t || *t->version == node->versions[i]) continue;
-        tensor__error("backward: one of the variables needed for gradient computation has been "
+        tensor_set_error("backward: one of the variables needed for gradient computation has been "
                       "modified by an inplace operation: the %s %s of %s is at version %llu; "
                       "expected version %llu instead",
                       i == 3 ? "output" : i == 0 ? "input 0" : i == 1 ? "input 1" : "input 2",
@@ -262,16 +262,16 @@ static int backward(Tensor *root, const Tensor *grad_output, bool retain)
     if (!TENSOR__USABLE(root)) return -1;
     if (grad_output && !TENSOR__USABLE(grad_output)) return -1;
     if (!root->requires_grad)
-        return tensor__error("backward: tensor %s does not require grad and has no grad_fn",
+        return tensor_set_error("backward: tensor %s does not require grad and has no grad_fn",
                              tensor_shape_str(root)),
                -1;
     if (!grad_output && root->numel != 1)
-        return tensor__error("backward: grad can be implicitly created only for scalar "
+        return tensor_set_error("backward: grad can be implicitly created only for scalar "
                              "outputs; output has shape %s",
                              tensor_shape_str(root)),
                -1;
     if (grad_output && !tensor_same_shape(grad_output, root))
-        return tensor__error("backward: grad_output shape %s differs from output shape %s",
+        return tensor_set_error("backward: grad_output shape %s differs from output shape %s",
                              tensor_shape_str(grad_output), tensor_shape_str(root)),
                -1;
     tensor_no_grad_begin();
@@ -285,7 +285,7 @@ static int backward(Tensor *root, const Tensor *grad_output, bool retain)
     for (int64_t i = 0; i < n; i++) {
         if (!order[i]->released && check_versions(order[i]) == 0) continue;
         if (order[i]->released)
-            tensor__error("backward: trying to backward through the graph a second time (%s "
+            tensor_set_error("backward: trying to backward through the graph a second time (%s "
                           "was already used by a backward); call tensor_backward_retain for "
                           "every backward but the last to go through it again",
                           order[i]->name);

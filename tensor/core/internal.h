@@ -71,9 +71,8 @@ extern const TensorBackwardFn tensor__op_backward[OP_COUNT];
 #undef OP
 
 /* ---- errors -------------------------------------------------------------- */
-/* Records a message (printf format); always returns NULL for tail calls.
- * The public tensor_set_error, under the room's name for it. */
-#define tensor__error tensor_set_error
+/* Errors are recorded with the public tensor_set_error (printf format; it
+ * returns NULL for tail calls), in this room as in every other. */
 /* Library bugs, never user input: abort with file and line. */
 #define TENSOR__ASSERT(c) \
     ((c) ? (void)0 : tensor__abort(__FILE__, __LINE__, #c))

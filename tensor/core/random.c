@@ -347,10 +347,10 @@ Tensor *tensor_uniform_(Tensor *t, float from, float to, TensorGenerator *gen)
 {
     if (!TENSOR__USABLE(t)) return NULL;
     if (!isfinite(from) || !isfinite(to) || !isfinite(to - from))
-        return tensor__error("uniform_: range [%g, %g) of %s is not finite", (double)from,
+        return tensor_set_error("uniform_: range [%g, %g) of %s is not finite", (double)from,
                              (double)to, tensor_shape_str(t));
     if (from > to)
-        return tensor__error("uniform_: from %g > to %g for %s", (double)from, (double)to,
+        return tensor_set_error("uniform_: from %g > to %g for %s", (double)from, (double)to,
                              tensor_shape_str(t));
     tensor__bump_version(t);
     TensorGenerator *g = tensor__generator_or_default(gen);
@@ -370,7 +370,7 @@ Tensor *tensor_normal_(Tensor *t, float mean, float std, TensorGenerator *gen)
 {
     if (!TENSOR__USABLE(t)) return NULL;
     if (!isfinite(mean) || !(std >= 0) || !isfinite(std))
-        return tensor__error("normal_: mean %g, std %g for %s: need a finite mean and std >= 0",
+        return tensor_set_error("normal_: mean %g, std %g for %s: need a finite mean and std >= 0",
                              (double)mean, (double)std, tensor_shape_str(t));
     tensor__bump_version(t);
     TensorGenerator *g = tensor__generator_or_default(gen);
@@ -387,7 +387,7 @@ Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen)
 {
     if (!TENSOR__USABLE(t)) return NULL;
     if (!(p >= 0 && p <= 1))
-        return tensor__error("bernoulli_: p = %g for %s is not in [0, 1]", (double)p,
+        return tensor_set_error("bernoulli_: p = %g for %s is not in [0, 1]", (double)p,
                              tensor_shape_str(t));
     tensor__bump_version(t);
     DrawArgs args = {.a = tensor__typed_double(p)};

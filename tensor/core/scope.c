@@ -195,9 +195,9 @@ NO_ASAN bool tensor__usable(const Tensor *t, const char *fn)
     if (!t) return false;
     if (tensor__live(t)) return true;
     if (!t->owner)
-        tensor__error("%s: a tensor it was given was freed (tensor_free)", fn);
+        tensor_set_error("%s: a tensor it was given was freed (tensor_free)", fn);
     else
-        tensor__error("%s: a tensor it was given belongs to a scope that has ended "
+        tensor_set_error("%s: a tensor it was given belongs to a scope that has ended "
                       "(tensor_scope_end), or to another thread", fn);
     return false;
 }
@@ -210,7 +210,7 @@ void *tensor__scratch(size_t bytes)
 TensorScope *tensor_scope_begin(void)
 {
     if (depth == MAX_DEPTH)
-        return tensor__error("scope_begin: scopes nested deeper than %d", MAX_DEPTH);
+        return tensor_set_error("scope_begin: scopes nested deeper than %d", MAX_DEPTH);
     depth++;
     uint64_t g = ++last_generation;
     scopes[depth].arena = (TensorArena){.generation = g};
@@ -224,7 +224,7 @@ void tensor_scope_end(TensorScope *scope)
     int level = (int)(h & ((1u << LEVEL_BITS) - 1));
     uint64_t g = (uint64_t)h >> LEVEL_BITS;
     if (level <= 0 || level > depth || scopes[level].arena.generation != g) {
-        tensor__error("scope_end: not an open scope (it has ended already, or is another "
+        tensor_set_error("scope_end: not an open scope (it has ended already, or is another "
                       "thread's)");
         return;
     }
@@ -277,7 +277,8 @@ Tensor *tensor_keep(const Tensor *t)
     if (!TENSOR__USABLE(t)) return NULL;
     Tensor *k = heap_tensor(t->ndim, t->shape);
     if (!k)
-        return tensor__error("keep: out of memory for a tensor of shape %s", tensor_shape_str(t));
+        return tensor_set_error("keep: out of memory for a tensor of shape %s",
+                                tensor_shape_str(t));
     const float *src = tensor__contiguous_data(t);
     memcpy(k->data, src, (size_t)t->numel * sizeof(float));
     k->requires_grad = t->requires_grad;
@@ -296,11 +297,11 @@ void tensor_free(Tensor *t)
 {
     if (!t) return;
     if (freed_already(t)) {
-        tensor__error("tensor_free: tensor already freed");
+        tensor_set_error("tensor_free: tensor already freed");
         return;
     }
     if (t->owner) {
-        tensor__error("tensor_free: tensor %s belongs to a scope; end the scope instead",
+        tensor_set_error("tensor_free: tensor %s belongs to a scope; end the scope instead",
                       tensor_shape_str(t));
         return;
     }

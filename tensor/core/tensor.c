@@ -121,7 +121,8 @@ bool tensor__shape_fits(int ndim, const int64_t *shape)
 int tensor__check_numel(const char *op, int ndim, const int64_t *shape)
 {
     if (tensor__shape_fits(ndim, shape)) return 0;
-    tensor__error("%s: shape %s is too large: its element count or strides would exceed %lld", op,
+    tensor_set_error("%s: shape %s is too large: its element count or strides would exceed %lld",
+                     op,
                   tensor__sizes_str(ndim, shape), (long long)TENSOR__MAX_NUMEL);
     return -1;
 }
@@ -129,16 +130,16 @@ int tensor__check_numel(const char *op, int ndim, const int64_t *shape)
 static int check_shape(const char *op, int ndim, const int64_t *shape)
 {
     if (ndim < 0 || ndim > TENSOR_MAX_DIMS) {
-        tensor__error("%s: %d dims; between 0 and %d are supported", op, ndim, TENSOR_MAX_DIMS);
+        tensor_set_error("%s: %d dims; between 0 and %d are supported", op, ndim, TENSOR_MAX_DIMS);
         return -1;
     }
     if (ndim > 0 && !shape) {
-        tensor__error("%s: shape is NULL", op);
+        tensor_set_error("%s: shape is NULL", op);
         return -1;
     }
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) {
-            tensor__error("%s: negative size %lld in dim %d", op, (long long)shape[i], i);
+            tensor_set_error("%s: negative size %lld in dim %d", op, (long long)shape[i], i);
             return -1;
         }
     }
@@ -178,7 +179,7 @@ Tensor *tensor__new(const char *op, int ndim, const int64_t *shape)
     if (check_shape(op, ndim, shape)) return NULL;
     Tensor *t = try_alloc(ndim, shape);
     if (!t)
-        return tensor__error("%s: out of memory for a tensor of shape %s", op,
+        return tensor_set_error("%s: out of memory for a tensor of shape %s", op,
                              tensor__sizes_str(ndim, shape));
     return t;
 }
@@ -232,7 +233,7 @@ Tensor *tensor_zeros_like(const Tensor *t)
 Tensor *tensor_from_data(const float *data, int ndim, const int64_t *shape)
 {
     if (check_shape("from_data", ndim, shape)) return NULL;
-    if (!data) return tensor__error("from_data: data is NULL");
+    if (!data) return tensor_set_error("from_data: data is NULL");
     Tensor *t = tensor__new("from_data", ndim, shape);
     if (t) memcpy(t->data, data, (size_t)t->numel * sizeof(float));
     return t;
@@ -241,16 +242,16 @@ Tensor *tensor_from_data(const float *data, int ndim, const int64_t *shape)
 Tensor *tensor_arange(float start, float end, float step)
 {
     if (step == 0 || !isfinite(start) || !isfinite(end) || !isfinite(step))
-        return tensor__error("arange: bad range start=%g end=%g step=%g",
+        return tensor_set_error("arange: bad range start=%g end=%g step=%g",
                              (double)start, (double)end, (double)step);
     if ((end - start) / step < 0)
-        return tensor__error("arange: step %g goes away from end (start=%g end=%g)",
+        return tensor_set_error("arange: step %g goes away from end (start=%g end=%g)",
                              (double)step, (double)start, (double)end);
     /* As torch: size = ceil((end - start) / step), values start + i * step.
      * The count is bounded before it becomes an integer. */
     double count = ceil(((double)end - start) / step);
     if (count > (double)TENSOR__MAX_NUMEL)
-        return tensor__error("arange: start=%g end=%g step=%g gives %g values, more than %lld",
+        return tensor_set_error("arange: start=%g end=%g step=%g gives %g values, more than %lld",
                              (double)start, (double)end, (double)step, count,
                              (long long)TENSOR__MAX_NUMEL);
     int64_t n = (int64_t)count;
@@ -290,11 +291,11 @@ Tensor *tensor_copy_(Tensor *dst, const Tensor *src)
 {
     if (!TENSOR__USABLE(dst) || !TENSOR__USABLE(src)) return NULL;
     if (dst->numel != src->numel || !tensor_same_shape(dst, src))
-        return tensor__error("copy_: shapes differ, %s <- %s", tensor_shape_str(dst),
+        return tensor_set_error("copy_: shapes differ, %s <- %s", tensor_shape_str(dst),
                              tensor_shape_str(src));
     if (dst->numel == 0) return dst;
     if (overlaps_itself(dst))
-        return tensor__error("copy_: unsupported operation: more than one element of the "
+        return tensor_set_error("copy_: unsupported operation: more than one element of the "
                              "written-to tensor %s refers to a single memory location (an "
                              "expanded view); clone it first", tensor_shape_str(dst));
     /* Reading src while writing dst: only the same elements in the same
@@ -303,7 +304,7 @@ Tensor *tensor_copy_(Tensor *dst, const Tensor *src)
                                                   (size_t)dst->ndim * sizeof *dst->stride);
     if (!same && dst->storage == src->storage && dst->data <= src->data + last_offset(src) &&
         src->data <= dst->data + last_offset(dst))
-        return tensor__error("copy_: unsupported operation: some elements of the input tensor "
+        return tensor_set_error("copy_: unsupported operation: some elements of the input tensor "
                              "%s and the written-to tensor %s refer to a single memory "
                              "location; clone the input first", tensor_shape_str(src),
                              tensor_shape_str(dst));
@@ -318,7 +319,7 @@ float tensor_item(const Tensor *t)
 {
     if (!TENSOR__USABLE(t)) return NAN;
     if (t->numel != 1) {
-        tensor__error("item: tensor of shape %s has %lld elements, not 1", tensor_shape_str(t),
+        tensor_set_error("item: tensor of shape %s has %lld elements, not 1", tensor_shape_str(t),
                       (long long)t->numel);
         return NAN;
     }
@@ -330,18 +331,19 @@ float tensor_item(const Tensor *t)
 static int64_t index_offset(const char *op, const Tensor *t, int n, const int64_t *idx)
 {
     if (n != t->ndim) {
-        tensor__error("%s: %d indices for a %d-d tensor %s", op, n, t->ndim, tensor_shape_str(t));
+        tensor_set_error("%s: %d indices for a %d-d tensor %s", op, n, t->ndim,
+                         tensor_shape_str(t));
         return -1;
     }
     if (n > 0 && !idx) {
-        tensor__error("%s: index array is NULL", op);
+        tensor_set_error("%s: index array is NULL", op);
         return -1;
     }
     int64_t off = 0;
     for (int i = 0; i < n; i++) {
         int64_t k = idx[i] < 0 ? idx[i] + t->shape[i] : idx[i];
         if (k < 0 || k >= t->shape[i]) {
-            tensor__error("%s: index %lld out of range for dim %d of %s", op,
+            tensor_set_error("%s: index %lld out of range for dim %d of %s", op,
                           (long long)idx[i], i, tensor_shape_str(t));
             return -1;
         }
@@ -374,7 +376,7 @@ int tensor__wrap_dim(const Tensor *a, int dim, int ndim_plus, const char *op)
     int n = a->ndim + ndim_plus;
     int lo = n ? -n : -1, hi = n ? n - 1 : 0;   /* a 0-d tensor takes dim 0 or -1 */
     if (dim < lo || dim > hi) {
-        tensor__error("%s: dim %d out of range for a %d-d tensor %s (expected %d to %d)", op,
+        tensor_set_error("%s: dim %d out of range for a %d-d tensor %s (expected %d to %d)", op,
                       dim, a->ndim, tensor_shape_str(a), lo, hi);
         return -1;
     }
@@ -400,7 +402,7 @@ int tensor__broadcast_shape(const Tensor *a, const Tensor *b, const char *op, in
     if (n < 0) {
         int i = -n - 1, ia = i - (a->ndim > b->ndim ? 0 : b->ndim - a->ndim),
             ib = i - (b->ndim > a->ndim ? 0 : a->ndim - b->ndim);
-        tensor__error("%s: shapes %s and %s cannot broadcast (dim %d: %lld vs %lld)", op,
+        tensor_set_error("%s: shapes %s and %s cannot broadcast (dim %d: %lld vs %lld)", op,
                       tensor_shape_str(a), tensor_shape_str(b), i, (long long)a->shape[ia],
                       (long long)b->shape[ib]);
         return -1;

@@ -71,10 +71,10 @@ static bool nothing_to_check(int n, Tensor *const *inputs)
         any |= inputs[i]->requires_grad;
     }
     if (any)
-        tensor__error("gradcheck: the inputs that require grad have no elements; nothing to "
+        tensor_set_error("gradcheck: the inputs that require grad have no elements; nothing to "
                       "check");
     else
-        tensor__error("gradcheck: no input requires grad; nothing to check");
+        tensor_set_error("gradcheck: no input requires grad; nothing to check");
     return true;
 }
 
@@ -107,19 +107,19 @@ int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, doubl
     memset(r, 0, sizeof *r);
     r->input = -1;
     r->error = -INFINITY;
-    if (!fn || !inputs || n <= 0) return tensor__error("gradcheck: no function or inputs"), -1;
+    if (!fn || !inputs || n <= 0) return tensor_set_error("gradcheck: no function or inputs"), -1;
     for (int i = 0; i < n; i++) {
-        if (!inputs[i]) return tensor__error("gradcheck: input %d is NULL", i), -1;
+        if (!inputs[i]) return tensor_set_error("gradcheck: input %d is NULL", i), -1;
         if (inputs[i]->grad_fn)
-            return tensor__error("gradcheck: input %d %s is not a leaf", i,
+            return tensor_set_error("gradcheck: input %d %s is not a leaf", i,
                                  tensor_shape_str(inputs[i])), -1;
         tensor_zero_grad(inputs[i]);
     }
     if (!(eps > 0) || !isfinite(eps))
-        return tensor__error("gradcheck: eps must be positive and finite, got %g", eps), -1;
+        return tensor_set_error("gradcheck: eps must be positive and finite, got %g", eps), -1;
     /* An infinite or NaN tolerance would pass every element unchecked. */
     if (!(atol >= 0) || !isfinite(atol) || !(rtol >= 0) || !isfinite(rtol))
-        return tensor__error("gradcheck: atol and rtol must be finite and >= 0, got atol %g, "
+        return tensor_set_error("gradcheck: atol and rtol must be finite and >= 0, got atol %g, "
                              "rtol %g", atol, rtol), -1;
     if (nothing_to_check(n, inputs)) return -1;
 
@@ -131,7 +131,7 @@ int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, doubl
     }
     if (!y->requires_grad) {
         tensor_scope_end(scope);
-        return tensor__error("gradcheck: output %s does not depend on an input that requires "
+        return tensor_set_error("gradcheck: output %s does not depend on an input that requires "
                              "grad", tensor_shape_str(y)), -1;
     }
     Tensor *seed = tensor__alloc(y->ndim, y->shape);

@@ -123,7 +123,7 @@ static int graph_walk(Graph *g, const Tensor *root)
     return 0;
 oom:
     free(stack);
-    tensor__error("graph_dot: out of memory");
+    tensor_set_error("graph_dot: out of memory");
     return -1;
 }
 
@@ -178,10 +178,10 @@ int tensor_graph_dot(const Tensor *root, FILE *f)
 {
     if (!root) {
         /* A failed forward hands us NULL: keep its message, the first cause. */
-        if (!tensor_error()[0]) tensor__error("graph_dot: root tensor is NULL");
+        if (!tensor_error()[0]) tensor_set_error("graph_dot: root tensor is NULL");
         return -1;
     }
-    if (!f) return tensor__error("graph_dot: FILE is NULL"), -1;
+    if (!f) return tensor_set_error("graph_dot: FILE is NULL"), -1;
     Graph g = {0};
     if (graph_walk(&g, root)) {
         graph_free(&g);
@@ -213,6 +213,6 @@ int tensor_graph_dot(const Tensor *root, FILE *f)
     }
     fputs("}\n", f);
     graph_free(&g);
-    if (fflush(f) != 0 || ferror(f)) return tensor__error("graph_dot: write failed"), -1;
+    if (fflush(f) != 0 || ferror(f)) return tensor_set_error("graph_dot: write failed"), -1;
     return 0;
 }

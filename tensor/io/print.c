@@ -39,7 +39,7 @@ static int print_precision = 4;
 void tensor_set_print_precision(int digits)
 {
     if (digits < 0 || digits > MAX_PRECISION) {
-        tensor__error("set_print_precision: %d digits; between 0 and %d are supported", digits,
+        tensor_set_error("set_print_precision: %d digits; between 0 and %d are supported", digits,
                       MAX_PRECISION);
         return;
     }
@@ -250,7 +250,7 @@ char *tensor_format(const Tensor *t)
     tensor__text_puts(&b, ")");
     if (b.failed) {
         free(b.s);
-        return tensor__error("print: out of memory formatting a %s tensor",
+        return tensor_set_error("print: out of memory formatting a %s tensor",
                              tensor_shape_str(t));
     }
     return b.s;
@@ -260,14 +260,14 @@ int tensor_fprint(FILE *f, const Tensor *t)
 {
     if (!TENSOR__USABLE(t)) return -1;
     if (!f) {
-        tensor__error("print: FILE is NULL");
+        tensor_set_error("print: FILE is NULL");
         return -1;
     }
     char *s = tensor_format(t);
     if (!s) return -1;
     int rc = fputs(s, f) < 0 || fputc('\n', f) == EOF ? -1 : 0;
     free(s);
-    if (rc) tensor__error("print: write failed");
+    if (rc) tensor_set_error("print: write failed");
     return rc;
 }
 

@@ -106,19 +106,20 @@ static int save_target(const char *path, SaveTarget *t)
     struct stat st;
     *t = (SaveTarget){0};
     int r = lstat(path, &st);
-    if (r != 0 && errno != ENOENT) return tensor__error("save %s: %s", path, strerror(errno)), -1;
+    if (r != 0 && errno != ENOENT) return tensor_set_error("save %s: %s", path, strerror(errno)),
+                                                           -1;
     bool exists = r == 0;
     if (exists && S_ISLNK(st.st_mode)) {
         t->target = realpath(path, NULL);
         if (!t->target || stat(t->target, &st) != 0)
-            return tensor__error("save %s: a symbolic link to nothing (%s)", path,
+            return tensor_set_error("save %s: a symbolic link to nothing (%s)", path,
                                  strerror(errno)),
                    -1;
     } else {
         t->target = xstrdup(path);
     }
     if (exists && !S_ISREG(st.st_mode))
-        return tensor__error("save %s: is %s; only a regular file is replaced", path,
+        return tensor_set_error("save %s: is %s; only a regular file is replaced", path,
                              S_ISDIR(st.st_mode)    ? "a folder"
                              : S_ISFIFO(st.st_mode) ? "a FIFO"
                              : S_ISSOCK(st.st_mode) ? "a socket"
@@ -225,7 +226,7 @@ static int write_file(const char *path, const SaveTarget *t, const char *header,
     char *tmp = NULL;
     int fd = create_temporary(t, &tmp), rc = -1;
     if (fd < 0) {
-        tensor__error("save %s: cannot create a temporary file beside it: %s", path,
+        tensor_set_error("save %s: cannot create a temporary file beside it: %s", path,
                       strerror(errno));
     } else {
         int failed = write_contents(fd, header, len, n, entries, order);
@@ -234,7 +235,7 @@ static int write_file(const char *path, const SaveTarget *t, const char *header,
         if (!failed && rename(tmp, t->target) != 0) failed = 1, err = errno;
         if (failed) {
             unlink(tmp);
-            tensor__error("save %s: %s", path, strerror(err));
+            tensor_set_error("save %s: %s", path, strerror(err));
         } else {
             sync_folder(t->dir);
             rc = 0;
@@ -247,12 +248,13 @@ static int write_file(const char *path, const SaveTarget *t, const char *header,
 int tensor_save_entries(const char *path, int n, const TensorEntry *entries, int n_meta,
                         const TensorMeta *meta)
 {
-    if (!path) return tensor__error("save: path is NULL"), -1;
+    if (!path) return tensor_set_error("save: path is NULL"), -1;
     if (n < 0 || n_meta < 0)
-        return tensor__error("save %s: negative count (%d entries, %d metadata)", path, n, n_meta),
+        return tensor_set_error("save %s: negative count (%d entries, %d metadata)", path, n,
+                                n_meta),
                -1;
     if ((n > 0 && !entries) || (n_meta > 0 && !meta))
-        return tensor__error("save %s: the %s list is NULL", path,
+        return tensor_set_error("save %s: the %s list is NULL", path,
                              n > 0 && !entries ? "entry" : "metadata"),
                -1;
     int *order = malloc((size_t)(n ? n : 1) * sizeof *order);
@@ -296,19 +298,19 @@ void tensor_file_close(TensorFile *f)
 static int header_length(const TensorFile *f, const unsigned char *le, uint64_t size, uint64_t *n)
 {
     if (size < 8) {
-        tensor__error("load %s: %llu bytes; a safetensors file starts with an 8-byte header length",
+        tensor_set_error("load %s: %llu bytes; a safetensors file starts with an 8-byte header length",
                       f->label, (unsigned long long)size);
         return -1;
     }
     *n = 0;
     for (int k = 7; k >= 0; k--) *n = *n << 8 | le[k];
     if (*n > TENSOR__ST_MAX_HEADER) {
-        tensor__error("load %s: header length %llu is over the %u bytes allowed", f->label,
+        tensor_set_error("load %s: header length %llu is over the %u bytes allowed", f->label,
                       (unsigned long long)*n, TENSOR__ST_MAX_HEADER);
         return -1;
     }
     if (*n > size - 8) {
-        tensor__error("load %s: header length %llu runs past the end of the file (%llu bytes)",
+        tensor_set_error("load %s: header length %llu runs past the end of the file (%llu bytes)",
                       f->label, (unsigned long long)*n, (unsigned long long)size);
         return -1;
     }
@@ -317,7 +319,7 @@ static int header_length(const TensorFile *f, const unsigned char *le, uint64_t 
 
 TensorFile *tensor_file_parse(const void *bytes, size_t size, const char *label)
 {
-    if (!bytes && size) return tensor__error("load: bytes are NULL");
+    if (!bytes && size) return tensor_set_error("load: bytes are NULL");
     TensorFile *f = file_new(label ? label : "(memory)");
     uint64_t n;
     if (header_length(f, bytes, size, &n) ||
@@ -340,7 +342,7 @@ static int read_at(const TensorFile *f, int fd, void *buf, size_t n, uint64_t of
         ssize_t k = pread(fd, (char *)buf + done, n - done, (off_t)(offset + done));
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) {
-            tensor__error("load %s: %s", f->label,
+            tensor_set_error("load %s: %s", f->label,
                           k ? strerror(errno) : "the file shrank while read");
             return -1;
         }
@@ -377,17 +379,17 @@ static TensorFile *read_header(TensorFile *f, int fd, uint64_t size)
 
 TensorFile *tensor_file_open(const char *path)
 {
-    if (!path) return tensor__error("load: path is NULL");
+    if (!path) return tensor_set_error("load: path is NULL");
     /* O_NONBLOCK: opening a FIFO does not wait for a writer; it is then
      * refused as not a regular file. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) return tensor__error("load %s: %s", path, strerror(errno));
+    if (fd < 0) return tensor_set_error("load %s: %s", path, strerror(errno));
     TensorFile *f = file_new(path), *ok = NULL;
     struct stat st;
     if (fstat(fd, &st) != 0)
-        tensor__error("load %s: %s", path, strerror(errno));
+        tensor_set_error("load %s: %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
-        tensor__error("load %s: not a regular file", path);
+        tensor_set_error("load %s: not a regular file", path);
     else
         ok = read_header(f, fd, (uint64_t)st.st_size);
     if (!ok) {
@@ -416,13 +418,14 @@ int tensor_file_expect_meta(const TensorFile *f, const char *key, const char *va
 {
     if (!f) return -1;
     if (!key || !value)
-        return tensor__error("load %s: expected metadata key or value is NULL", f->label), -1;
+        return tensor_set_error("load %s: expected metadata key or value is NULL", f->label), -1;
     const char *v = tensor_file_meta(f, key);
     if (!v)
-        return tensor__error("load %s: no metadata \"%s\" (\"%s\" expected)", f->label, key, value),
+        return tensor_set_error("load %s: no metadata \"%s\" (\"%s\" expected)", f->label, key,
+                                value),
                -1;
     if (strcmp(v, value) != 0)
-        return tensor__error("load %s: metadata \"%s\" is \"%s\" in file, \"%s\" expected",
+        return tensor_set_error("load %s: metadata \"%s\" is \"%s\" in file, \"%s\" expected",
                              f->label, key, v, value),
                -1;
     return 0;
@@ -451,27 +454,27 @@ static int check_dst(const TensorFile *f, int i, const TensorEntry *d, const cha
                      const bool *taken, int *index)
 {
     char names[256];
-    if (!d->name) return tensor__error("load %s: destination %d has no name", f->label, i), -1;
+    if (!d->name) return tensor_set_error("load %s: destination %d has no name", f->label, i), -1;
     int k = tensor__st_index(f, d->name);
     if (k < 0)
-        return tensor__error("load %s: %s is missing from the file (it holds %s)", f->label,
+        return tensor_set_error("load %s: %s is missing from the file (it holds %s)", f->label,
                              d->name, file_names(f, names, sizeof names)),
                -1;
-    if (taken[k]) return tensor__error("load %s: %s asked for twice", f->label, d->name), -1;
+    if (taken[k]) return tensor_set_error("load %s: %s asked for twice", f->label, d->name), -1;
     const TensorEntry *e = &f->entries[k];
     if (e->dtype != d->dtype)
-        return tensor__error("load %s: %s: dtype %s in file, %s in %s", f->label, d->name,
+        return tensor_set_error("load %s: %s: dtype %s in file, %s in %s", f->label, d->name,
                              tensor_dtype_name(e->dtype), tensor_dtype_name(d->dtype), what),
                -1;
     bool same = e->ndim == d->ndim;
     for (int j = 0; same && j < e->ndim; j++) same = e->shape[j] == d->shape[j];
     if (!same)
-        return tensor__error("load %s: %s: shape %s in file, %s in %s", f->label, d->name,
+        return tensor_set_error("load %s: %s: shape %s in file, %s in %s", f->label, d->name,
                              tensor__sizes_str(e->ndim, e->shape),
                              tensor__sizes_str(d->ndim, d->shape), what),
                -1;
     if (!d->data && tensor__st_bytes(d))
-        return tensor__error("load %s: %s: destination data is NULL", f->label, d->name), -1;
+        return tensor_set_error("load %s: %s: destination data is NULL", f->label, d->name), -1;
     *index = k;
     return 0;
 }
@@ -479,8 +482,9 @@ static int check_dst(const TensorFile *f, int i, const TensorEntry *d, const cha
 int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst, const char *what)
 {
     if (!f) return -1;
-    if (n < 0) return tensor__error("load %s: negative count %d", f->label, n), -1;
-    if (n > 0 && !dst) return tensor__error("load %s: the destination list is NULL", f->label), -1;
+    if (n < 0) return tensor_set_error("load %s: negative count %d", f->label, n), -1;
+    if (n > 0 && !dst) return tensor_set_error("load %s: the destination list is NULL", f->label),
+                                               -1;
     what = what ? what : "destination";
     bool *taken = calloc((size_t)f->count + 1, sizeof *taken);
     int *index = malloc(((size_t)n + 1) * sizeof *index), rc = 0;
@@ -493,7 +497,7 @@ int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst, const c
      * a tensor the caller does not have. */
     for (int i = 0; rc == 0 && n != f->count && i < f->count; i++)
         if (!taken[i]) {
-            tensor__error("load %s: the file has %s, which the %s does not", f->label,
+            tensor_set_error("load %s: the file has %s, which the %s does not", f->label,
                           f->entries[i].name, what);
             rc = -1;
         }

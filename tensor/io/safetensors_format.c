@@ -36,25 +36,27 @@ static void put_string(TensorText *b, const char *s)
 
 static int check_entry(const char *path, int i, const TensorEntry *e)
 {
-    if (!e->name || !*e->name) return tensor__error("save %s: entry %d has no name", path, i), -1;
+    if (!e->name || !*e->name) return tensor_set_error("save %s: entry %d has no name", path, i),
+                                                       -1;
     if (strcmp(e->name, "__metadata__") == 0)
-        return tensor__error("save %s: \"__metadata__\" cannot name a tensor", path), -1;
+        return tensor_set_error("save %s: \"__metadata__\" cannot name a tensor", path), -1;
     if (!tensor__st_utf8_valid((const unsigned char *)e->name, strlen(e->name)))
-        return tensor__error("save %s: entry %d: name is not valid UTF-8", path, i), -1;
+        return tensor_set_error("save %s: entry %d: name is not valid UTF-8", path, i), -1;
     if ((unsigned)e->dtype >= TENSOR_DTYPE_COUNT)
-        return tensor__error("save %s: %s: unknown dtype %d", path, e->name, (int)e->dtype), -1;
+        return tensor_set_error("save %s: %s: unknown dtype %d", path, e->name, (int)e->dtype), -1;
     if (e->ndim < 0 || e->ndim > TENSOR_MAX_DIMS)
-        return tensor__error("save %s: %s: %d dims; between 0 and %d are supported", path, e->name,
+        return tensor_set_error("save %s: %s: %d dims; between 0 and %d are supported", path,
+                                e->name,
                              e->ndim, TENSOR_MAX_DIMS),
                -1;
     for (int d = 0; d < e->ndim; d++)
         if (e->shape[d] < 0)
-            return tensor__error("save %s: %s: negative size %lld in dim %d", path, e->name,
+            return tensor_set_error("save %s: %s: negative size %lld in dim %d", path, e->name,
                                  (long long)e->shape[d], d),
                    -1;
     uint64_t bytes = tensor__st_bytes(e);
-    if (bytes == UINT64_MAX) return tensor__error("save %s: %s: too large", path, e->name), -1;
-    if (bytes && !e->data) return tensor__error("save %s: %s: data is NULL", path, e->name), -1;
+    if (bytes == UINT64_MAX) return tensor_set_error("save %s: %s: too large", path, e->name), -1;
+    if (bytes && !e->data) return tensor_set_error("save %s: %s: data is NULL", path, e->name), -1;
     return 0;
 }
 
@@ -68,22 +70,22 @@ static int check_meta(const char *path, int n_meta, const TensorMeta *meta)
     for (int i = 0; i < n_meta; i++) {
         const char *k = meta[i].key, *v = meta[i].value;
         if (!k || !v)
-            return tensor__error("save %s: metadata %d has a NULL %s", path, i,
+            return tensor_set_error("save %s: metadata %d has a NULL %s", path, i,
                                  k ? "value" : "key"),
                    -1;
         if (!tensor__st_utf8_valid((const unsigned char *)k, strlen(k)) ||
             !tensor__st_utf8_valid((const unsigned char *)v, strlen(v)))
-            return tensor__error("save %s: metadata \"%s\" is not valid UTF-8", path, k), -1;
+            return tensor_set_error("save %s: metadata \"%s\" is not valid UTF-8", path, k), -1;
     }
     /* Duplicates by sorting: O(n log n). */
     const char **keys = malloc((n_meta > 0 ? (size_t)n_meta : 1) * sizeof *keys);
-    if (!keys) return tensor__error("save %s: out of memory", path), -1;
+    if (!keys) return tensor_set_error("save %s: out of memory", path), -1;
     for (int i = 0; i < n_meta; i++) keys[i] = meta[i].key;
     qsort(keys, (size_t)n_meta, sizeof *keys, by_key);
     int rc = 0;
     for (int i = 1; i < n_meta && rc == 0; i++)
         if (strcmp(keys[i], keys[i - 1]) == 0) {
-            tensor__error("save %s: metadata \"%s\" given twice", path, keys[i]);
+            tensor_set_error("save %s: metadata \"%s\" given twice", path, keys[i]);
             rc = -1;
         }
     free(keys);
@@ -118,7 +120,7 @@ static int sort_entries(const char *path, int n, const TensorEntry *entries, Ite
     qsort(items, (size_t)n, sizeof *items, by_item_name);
     for (int i = 1; i < n; i++)
         if (strcmp(items[i].e->name, items[i - 1].e->name) == 0)
-            return tensor__error("save %s: tensor %s given twice", path, items[i].e->name), -1;
+            return tensor_set_error("save %s: tensor %s given twice", path, items[i].e->name), -1;
     qsort(items, (size_t)n, sizeof *items, by_write_order);
     return 0;
 }
@@ -155,7 +157,7 @@ char *tensor__st_format_header(const char *path, int n, const TensorEntry *entri
         if (bytes > UINT64_MAX - at) {
             free(items);
             free(b.s);
-            return tensor__error("save %s: the tensors are too large together", path);
+            return tensor_set_error("save %s: the tensors are too large together", path);
         }
         if (i) tensor__text_put(&b, ",", 1);
         put_entry(&b, items[i].e, at, at + bytes);
@@ -167,7 +169,7 @@ char *tensor__st_format_header(const char *path, int n, const TensorEntry *entri
     free(items);
     if (b.failed) {
         free(b.s);
-        return tensor__error("save %s: out of memory for the header", path);
+        return tensor_set_error("save %s: out of memory for the header", path);
     }
     *len = b.len;
     return b.s;

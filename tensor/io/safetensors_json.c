@@ -75,7 +75,7 @@ static int fail(Parser *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    tensor__error("load %s: header: %s (at byte %zu of %zu)", p->f->label, why, p->pos, p->n);
+    tensor_set_error("load %s: header: %s (at byte %zu of %zu)", p->f->label, why, p->pos, p->n);
     return -1;
 }
 
@@ -351,7 +351,7 @@ static int layout_error(const TensorFile *f, const Span *s, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    tensor__error("load %s: %s: data_offsets [%llu, %llu] %s", f->label, s->e.name,
+    tensor_set_error("load %s: %s: data_offsets [%llu, %llu] %s", f->label, s->e.name,
                   (unsigned long long)s->begin, (unsigned long long)s->end, why);
     return -1;
 }
@@ -395,7 +395,7 @@ static int check_layout(TensorFile *f, Span *s, uint64_t data_size)
         at = s[i].end;
     }
     if (at != data_size) {
-        tensor__error("load %s: the tensors cover %llu bytes of data, the file holds %llu",
+        tensor_set_error("load %s: the tensors cover %llu bytes of data, the file holds %llu",
                       f->label, (unsigned long long)at, (unsigned long long)data_size);
         return -1;
     }
@@ -432,7 +432,7 @@ static int check_unique_names(TensorFile *f)
     f->by_name = sorted_names(f->count, entry_name, f);
     for (int i = 1; i < f->count; i++) {
         if (strcmp(f->by_name[i].name, f->by_name[i - 1].name) == 0) {
-            tensor__error("load %s: tensor %s appears twice", f->label, f->by_name[i].name);
+            tensor_set_error("load %s: tensor %s appears twice", f->label, f->by_name[i].name);
             return -1;
         }
     }

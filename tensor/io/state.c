@@ -74,10 +74,10 @@ int tensor_state_add(TensorState *s, const char *name, TensorDtype dtype, int nd
                      const int64_t *shape, void *data, unsigned flags)
 {
     if (!s) return -1;
-    if (!name || !*name) return tensor__error("state: an entry has an empty name"), -1;
+    if (!name || !*name) return tensor_set_error("state: an entry has an empty name"), -1;
     if (ndim < 0 || ndim > TENSOR_MAX_DIMS || (ndim && !shape) ||
         (unsigned)dtype >= TENSOR_DTYPE_COUNT)
-        return tensor__error("state: %s: bad dtype or shape", name), -1;
+        return tensor_set_error("state: %s: bad dtype or shape", name), -1;
     if (s->n == s->cap) {
         s->cap = s->cap ? 2 * s->cap : 32;
         s->items = tensor__xrealloc(s->items, (size_t)s->cap * sizeof *s->items);
@@ -93,9 +93,9 @@ int tensor_state_add(TensorState *s, const char *name, TensorDtype dtype, int nd
 int tensor_state_add_tensor(TensorState *s, const char *name, Tensor *t, unsigned flags)
 {
     if (!s) return -1;
-    if (!TENSOR__USABLE(t)) return tensor__error("state: %s: the tensor is NULL", name), -1;
+    if (!TENSOR__USABLE(t)) return tensor_set_error("state: %s: the tensor is NULL", name), -1;
     if (!tensor_is_long_lived(t) || !tensor_is_contiguous(t))
-        return tensor__error("state: %s: %s is not a long-lived contiguous tensor", name,
+        return tensor_set_error("state: %s: %s is not a long-lived contiguous tensor", name,
                              tensor_shape_str(t)),
                -1;
     if (tensor_state_add(s, name, TENSOR_F32, t->ndim, t->shape, t->data, flags)) return -1;
@@ -138,7 +138,7 @@ void *tensor_state_fail(const TensorState *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    return tensor__error("load %s: %s", s && s->label ? s->label : "(state)", why);
+    return tensor_set_error("load %s: %s", s && s->label ? s->label : "(state)", why);
 }
 
 static int by_name(const void *a, const void *b)
@@ -285,7 +285,7 @@ int tensor_state_load(TensorState *s, const char *path, int n_meta, const Tensor
 {
     if (!s) return -1;
     if (n_meta < 0 || (n_meta && !meta))
-        return tensor__error("load %s: bad metadata list (%d)", path ? path : "(null)", n_meta),
+        return tensor_set_error("load %s: bad metadata list (%d)", path ? path : "(null)", n_meta),
                -1;
     TensorFile *f = tensor_file_open(path);
     if (!f) return -1;

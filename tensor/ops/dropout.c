@@ -25,7 +25,7 @@ Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *ge
 {
     if (!TENSOR__USABLE(a)) return NULL;
     if (!(p >= 0 && p <= 1))
-        return tensor__error("dropout: probability p = %g for %s is not between 0 and 1",
+        return tensor_set_error("dropout: probability p = %g for %s is not between 0 and 1",
                              (double)p, tensor_shape_str(a));
     /* PyTorch returns the input itself (no new node) in these cases; the op
      * never writes through the result, so dropping const is safe. */

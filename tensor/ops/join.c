@@ -15,8 +15,9 @@
 /* -1 with a message for an empty list; 1 when a tensor is NULL (propagate). */
 static int check_list(const char *op, int n, Tensor *const *ts)
 {
-    if (n > 0 && !ts) return tensor__error("%s: the list of tensors is NULL", op), -1;
-    if (n <= 0) return tensor__error("%s: expected a non-empty list of tensors, got %d", op, n), -1;
+    if (n > 0 && !ts) return tensor_set_error("%s: the list of tensors is NULL", op), -1;
+    if (n <= 0) return tensor_set_error("%s: expected a non-empty list of tensors, got %d", op,
+                                        n), -1;
     for (int i = 0; i < n; i++)
         if (!tensor__usable(ts[i], op)) return 1;
     return 0;
@@ -33,7 +34,7 @@ static bool same_except(const Tensor *a, const Tensor *b, int dim)
 Tensor *tensor_cat(int n, Tensor *const *ts, int dim)
 {
     if (check_list("cat", n, ts)) return NULL;
-    if (ts[0]->ndim == 0) return tensor__error("cat: tensor 0 is 0-d; 0-d tensors cannot be "
+    if (ts[0]->ndim == 0) return tensor_set_error("cat: tensor 0 is 0-d; 0-d tensors cannot be "
                                                "concatenated");
     int d = tensor__wrap_dim(ts[0], dim, 0, "cat");
     if (d < 0) return NULL;
@@ -42,11 +43,11 @@ Tensor *tensor_cat(int n, Tensor *const *ts, int dim)
     shape[d] = 0;
     for (int i = 0; i < n; i++) {
         if (!same_except(ts[0], ts[i], d))
-            return tensor__error("cat: sizes must match except in dim %d: tensor 0 is %s, "
+            return tensor_set_error("cat: sizes must match except in dim %d: tensor 0 is %s, "
                                  "tensor %d is %s", d, tensor_shape_str(ts[0]), i,
                                  tensor_shape_str(ts[i]));
         if (ts[i]->shape[d] > TENSOR__MAX_NUMEL - shape[d])
-            return tensor__error("cat: the sizes in dim %d add up past %lld", d,
+            return tensor_set_error("cat: the sizes in dim %d add up past %lld", d,
                                  (long long)TENSOR__MAX_NUMEL);
         shape[d] += ts[i]->shape[d];
     }
@@ -77,13 +78,13 @@ Tensor *tensor_stack(int n, Tensor *const *ts, int dim)
     if (check_list("stack", n, ts)) return NULL;
     const Tensor *a = ts[0];
     if (a->ndim == TENSOR_MAX_DIMS)
-        return tensor__error("stack: tensors %s already have %d dims, the most supported",
+        return tensor_set_error("stack: tensors %s already have %d dims, the most supported",
                              tensor_shape_str(a), TENSOR_MAX_DIMS);
     int d = tensor__wrap_dim(a, dim, 1, "stack");
     if (d < 0) return NULL;
     for (int i = 1; i < n; i++)
         if (!tensor_same_shape(a, ts[i]))
-            return tensor__error("stack: tensors must have the same shape: tensor 0 is %s, "
+            return tensor_set_error("stack: tensors must have the same shape: tensor 0 is %s, "
                                  "tensor %d is %s", tensor_shape_str(a), i,
                                  tensor_shape_str(ts[i]));
     int64_t shape[TENSOR_MAX_DIMS];
@@ -114,10 +115,10 @@ static Tensor *checked_indices(const char *op, const Tensor *index, const Tensor
     for (int64_t k = 0; k < idx->numel; k++) {
         float v = idx->data[k];
         if (!isfinite(v) || v != floorf(v))
-            return tensor__error("%s: index %g at position %lld is not a whole number", op,
+            return tensor_set_error("%s: index %g at position %lld is not a whole number", op,
                                  (double)v, (long long)k);
         if (v < 0 || (double)v >= (double)a->shape[dim])
-            return tensor__error("%s: index %g at position %lld is out of range for dim %d "
+            return tensor_set_error("%s: index %g at position %lld is out of range for dim %d "
                                  "of %s (expected 0 to %lld)", op, (double)v, (long long)k,
                                  dim, tensor_shape_str(a), (long long)a->shape[dim] - 1);
     }
@@ -127,11 +128,11 @@ static Tensor *checked_indices(const char *op, const Tensor *index, const Tensor
 Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index)
 {
     if (!TENSOR__USABLE(a) || !TENSOR__USABLE(index)) return NULL;
-    if (a->ndim == 0) return tensor__error("index_select: cannot index a 0-d tensor");
+    if (a->ndim == 0) return tensor_set_error("index_select: cannot index a 0-d tensor");
     int d = tensor__wrap_dim(a, dim, 0, "index_select");
     if (d < 0) return NULL;
     if (index->ndim > 1)
-        return tensor__error("index_select: index must be 0-d or 1-d, got %s",
+        return tensor_set_error("index_select: index must be 0-d or 1-d, got %s",
                              tensor_shape_str(index));
     Tensor *idx = checked_indices("index_select", index, a, d);
     if (!idx) return NULL;
@@ -164,10 +165,10 @@ Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices)
 {
     if (!TENSOR__USABLE(weight) || !TENSOR__USABLE(indices)) return NULL;
     if (weight->ndim != 2)
-        return tensor__error("embedding: weight must be 2-d (num_embeddings, embedding_dim), "
+        return tensor_set_error("embedding: weight must be 2-d (num_embeddings, embedding_dim), "
                              "got %s", tensor_shape_str(weight));
     if (indices->ndim == TENSOR_MAX_DIMS)
-        return tensor__error("embedding: indices %s have %d dims; the output would have "
+        return tensor_set_error("embedding: indices %s have %d dims; the output would have "
                              "more than the %d supported", tensor_shape_str(indices),
                              indices->ndim, TENSOR_MAX_DIMS);
     Tensor *idx = checked_indices("embedding", indices, weight, 0);

@@ -17,7 +17,7 @@ Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target)
     /* PyTorch only warns when the shapes differ and then broadcasts, which
      * silently trains on the wrong pairs; here it is an error. */
     if (!tensor_same_shape(pred, target))
-        return tensor__error("mse_loss: pred %s and target %s have different shapes",
+        return tensor_set_error("mse_loss: pred %s and target %s have different shapes",
                              tensor_shape_str(pred), tensor_shape_str(target));
     const float *p = tensor__contiguous_data(pred);
     const float *t = tensor__contiguous_data(target);
@@ -50,7 +50,7 @@ void mse_loss_backward(TensorNode *n, const Tensor *grad_out)
 static int check_binary(const char *op, const Tensor *pred, const Tensor *target)
 {
     if (tensor_same_shape(pred, target)) return 0;
-    tensor__error("%s: input %s and target %s have different shapes", op,
+    tensor_set_error("%s: input %s and target %s have different shapes", op,
                   tensor_shape_str(pred), tensor_shape_str(target));
     return -1;
 }
@@ -69,7 +69,7 @@ Tensor *tensor_binary_cross_entropy(const Tensor *pred, const Tensor *target)
     double sum = 0;
     for (int64_t i = 0; i < pred->numel; i++) {
         if (!(p[i] >= 0 && p[i] <= 1))
-            return tensor__error("binary_cross_entropy: input %s holds %g at element %lld: "
+            return tensor_set_error("binary_cross_entropy: input %s holds %g at element %lld: "
                                  "every element must be between 0 and 1",
                                  tensor_shape_str(pred), (double)p[i], (long long)i);
         sum += (t[i] - 1.0f) * fmaxf(log1pf(-p[i]), -100.0f) - t[i] * clamped_log(p[i]);
@@ -135,14 +135,14 @@ void bce_with_logits_backward(TensorNode *n, const Tensor *grad_out)
 static int check_cross_entropy_shapes(const Tensor *logits, const Tensor *target)
 {
     if (logits->ndim != 1 && logits->ndim != 2) {
-        tensor__error("cross_entropy: logits %s must be (N,C) or (C)", tensor_shape_str(logits));
+        tensor_set_error("cross_entropy: logits %s must be (N,C) or (C)", tensor_shape_str(logits));
         return -1;
     }
     bool batched = logits->ndim == 2;
     if (target->ndim != logits->ndim - 1 || (batched && target->shape[0] != logits->shape[0])) {
         char want[32] = "()";
         if (batched) snprintf(want, sizeof want, "(%lld)", (long long)logits->shape[0]);
-        tensor__error("cross_entropy: logits %s need a target of shape %s, got %s",
+        tensor_set_error("cross_entropy: logits %s need a target of shape %s, got %s",
                       tensor_shape_str(logits), want, tensor_shape_str(target));
         return -1;
     }
@@ -154,13 +154,13 @@ static int check_classes(const float *t, int64_t n, int64_t classes)
 {
     for (int64_t i = 0; i < n; i++) {
         if (t[i] != floorf(t[i]) || !isfinite(t[i])) {
-            tensor__error("cross_entropy: target[%lld] = %g is not a class index "
+            tensor_set_error("cross_entropy: target[%lld] = %g is not a class index "
                           "(a whole number from 0 to %lld)",
                           (long long)i, (double)t[i], (long long)classes - 1);
             return -1;
         }
         if (t[i] < 0 || t[i] >= (float)classes) {
-            tensor__error("cross_entropy: target[%lld] = %g is out of range for %lld classes "
+            tensor_set_error("cross_entropy: target[%lld] = %g is out of range for %lld classes "
                           "(0 to %lld)",
                           (long long)i, (double)t[i], (long long)classes, (long long)classes - 1);
             return -1;

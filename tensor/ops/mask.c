@@ -19,7 +19,8 @@ static int check_mask(const Tensor *a, const Tensor *mask)
         ok = sm == sa || sm == 1;
     }
     if (ok) return 0;
-    tensor__error("masked_fill: mask %s is not broadcastable to input %s", tensor_shape_str(mask),
+    tensor_set_error("masked_fill: mask %s is not broadcastable to input %s",
+                     tensor_shape_str(mask),
                   tensor_shape_str(a));
     return -1;
 }
@@ -98,7 +99,7 @@ static Tensor *triangle_op(const Tensor *a, int diagonal, bool upper)
 {
     if (!TENSOR__USABLE(a)) return NULL;
     if (a->ndim < 2)
-        return tensor__error("%s: input %s must have at least 2 dims",
+        return tensor_set_error("%s: input %s must have at least 2 dims",
                              upper ? "triu" : "tril", tensor_shape_str(a));
     Tensor *out = tensor__alloc(a->ndim, a->shape);
     triangle(tensor__contiguous_data(a), out->data, a->numel, a->shape[a->ndim - 2],

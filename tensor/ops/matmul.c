@@ -237,16 +237,16 @@ Tensor *tensor_matmul(const Tensor *a, const Tensor *b)
 {
     if (!TENSOR__USABLE(a) || !TENSOR__USABLE(b)) return NULL;
     if (a->ndim == 0 || b->ndim == 0)
-        return tensor__error("matmul: %s @ %s: both operands need at least 1 dim, got a 0-d one",
+        return tensor_set_error("matmul: %s @ %s: both operands need at least 1 dim, got a 0-d one",
                              tensor_shape_str(a), tensor_shape_str(b));
     int64_t k = a->shape[a->ndim - 1], kb = b->shape[b->ndim == 1 ? 0 : b->ndim - 2];
     if (k != kb)
-        return tensor__error("matmul: %s @ %s: inner sizes differ (%lld != %lld)",
+        return tensor_set_error("matmul: %s @ %s: inner sizes differ (%lld != %lld)",
                              tensor_shape_str(a), tensor_shape_str(b), (long long)k,
                              (long long)kb);
     Batch bt;
     if (broadcast_batch(a, b, &bt))
-        return tensor__error("matmul: %s @ %s: batch dims do not broadcast",
+        return tensor_set_error("matmul: %s @ %s: batch dims do not broadcast",
                              tensor_shape_str(a), tensor_shape_str(b));
     int64_t m = rows_of(a), n = cols_of(b), shape[TENSOR_MAX_DIMS];
     int nd = bt.nb;
@@ -305,16 +305,16 @@ static const char *linear_name(const Tensor *x, const Tensor *b)
 static Tensor *linear_check(const Tensor *x, const Tensor *w, const Tensor *b)
 {
     if (x->ndim == 0)
-        return tensor__error("linear: input %s is 0-d; it needs at least 1 dim",
+        return tensor_set_error("linear: input %s is 0-d; it needs at least 1 dim",
                              tensor_shape_str(x));
     if (w->ndim != 2)
-        return tensor__error("linear: weight %s must be 2-d (out, in)", tensor_shape_str(w));
+        return tensor_set_error("linear: weight %s must be 2-d (out, in)", tensor_shape_str(w));
     if (x->shape[x->ndim - 1] != w->shape[1])
-        return tensor__error("linear: input %s, weight %s: in features differ (%lld != %lld)",
+        return tensor_set_error("linear: input %s, weight %s: in features differ (%lld != %lld)",
                              tensor_shape_str(x), tensor_shape_str(w),
                              (long long)x->shape[x->ndim - 1], (long long)w->shape[1]);
     if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
-        return tensor__error("linear: bias %s must be (%lld) for weight %s",
+        return tensor_set_error("linear: bias %s must be (%lld) for weight %s",
                              tensor_shape_str(b), (long long)w->shape[0], tensor_shape_str(w));
     return (Tensor *)x;
 }

@@ -43,18 +43,19 @@ static void layer_norm_rows(const float *x, const float *w, const float *b, int6
 static bool layer_norm_check(const Tensor *x, const Tensor *w, const Tensor *b, double eps)
 {
     if (x->ndim < 1)
-        return tensor__error("layer_norm: input %s must have at least one dim", tensor_shape_str(x)),
+        return tensor_set_error("layer_norm: input %s must have at least one dim",
+                                tensor_shape_str(x)),
                false;
     int64_t n = x->shape[x->ndim - 1];
     const Tensor *p[2] = {w, b};
     const char *what[2] = {"weight", "bias"};
     for (int k = 0; k < 2; k++)
         if (p[k] && (p[k]->ndim != 1 || p[k]->shape[0] != n))
-            return tensor__error("layer_norm: %s %s must be (%lld) for input %s", what[k],
+            return tensor_set_error("layer_norm: %s %s must be (%lld) for input %s", what[k],
                                  tensor_shape_str(p[k]), (long long)n, tensor_shape_str(x)),
                    false;
     if (!(eps >= 0 && isfinite(eps)))
-        return tensor__error("layer_norm: eps = %g for input %s must be finite and >= 0", eps,
+        return tensor_set_error("layer_norm: eps = %g for input %s must be finite and >= 0", eps,
                              tensor_shape_str(x)),
                false;
     return true;

@@ -161,7 +161,7 @@ static int max_dim_check(const Tensor *a, int dim, const char *op)
 {
     int d = tensor__wrap_dim(a, dim, 0, op);
     if (d >= 0 && a->ndim > 0 && a->shape[d] == 0) {
-        tensor__error("%s: dim %d of %s has size 0; the reduction needs at least one element",
+        tensor_set_error("%s: dim %d of %s has size 0; the reduction needs at least one element",
                       op, dim, tensor_shape_str(a));
         return -1;
     }
@@ -302,16 +302,16 @@ void var_backward(TensorNode *n, const Tensor *dy)
 static int64_t dims_mask(const Tensor *a, int n, const int64_t *dims, const char *op)
 {
     if (n < 0 || (n > 0 && !dims))
-        return tensor__error("%s: %d dims given%s", op, n, n > 0 ? " as NULL" : ""), -1;
+        return tensor_set_error("%s: %d dims given%s", op, n, n > 0 ? " as NULL" : ""), -1;
     int64_t mask = 0;
     for (int i = 0; i < n; i++) {
         if (dims[i] < INT32_MIN || dims[i] > INT32_MAX)
-            return tensor__error("%s: dim %lld out of range for %s", op, (long long)dims[i],
+            return tensor_set_error("%s: dim %lld out of range for %s", op, (long long)dims[i],
                                  tensor_shape_str(a)), -1;
         int d = tensor__wrap_dim(a, (int)dims[i], 0, op);
         if (d < 0) return -1;
         if (mask & (INT64_C(1) << d))
-            return tensor__error("%s: dim %d appears more than once in %s", op, d,
+            return tensor_set_error("%s: dim %d appears more than once in %s", op, d,
                                  tensor__sizes_str(n, dims)), -1;
         mask |= INT64_C(1) << d;
     }
@@ -390,7 +390,7 @@ Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim)
     for (int d = 0; d < a->ndim; d++) {
         bool r = mask & (INT64_C(1) << d);
         if (r && a->shape[d] == 0)
-            return tensor__error("amax: dim %d of %s has size 0; the reduction needs at least "
+            return tensor_set_error("amax: dim %d of %s has size 0; the reduction needs at least "
                                  "one element", d, tensor_shape_str(a));
         if (!r || keepdim) shape[ndim++] = r ? 1 : a->shape[d];
     }

@@ -17,7 +17,7 @@
 Tensor *tensor_randperm(int64_t n, TensorGenerator *gen)
 {
     if (n < 0 || n > UINT32_MAX || n > (int64_t)1 << 24)
-        return tensor__error("randperm: n = %lld must be in [0, 2^24] (ids are exact floats)",
+        return tensor_set_error("randperm: n = %lld must be in [0, 2^24] (ids are exact floats)",
                              (long long)n);
     Tensor *out = tensor__new("randperm", 1, (const int64_t[]){n});
     if (!out) return NULL;
@@ -40,7 +40,8 @@ Tensor *tensor_exponential_(Tensor *t, double lambda, TensorGenerator *gen)
 {
     if (!TENSOR__USABLE(t)) return NULL;
     if (!(lambda > 0) || !isfinite(lambda))
-        return tensor__error("exponential_: lambda %g for %s must be positive and finite", lambda,
+        return tensor_set_error("exponential_: lambda %g for %s must be positive and finite",
+                                lambda,
                              tensor_shape_str(t));
     tensor__bump_version(t);
     TensorGenerator *g = tensor__generator_or_default(gen);
@@ -56,11 +57,11 @@ static int check_probs(const Tensor *p, int64_t num_samples)
 {
     const char *shape = tensor_shape_str(p);
     if (p->ndim != 1 && p->ndim != 2)
-        return tensor__error("multinomial: probs %s must be 1-d or 2-d", shape), -1;
+        return tensor_set_error("multinomial: probs %s must be 1-d or 2-d", shape), -1;
     int64_t n = p->shape[p->ndim - 1], rows = p->ndim == 2 ? p->shape[0] : 1;
-    if (n == 0) return tensor__error("multinomial: probs %s has no categories", shape), -1;
+    if (n == 0) return tensor_set_error("multinomial: probs %s has no categories", shape), -1;
     if (num_samples < 1 || num_samples > n)
-        return tensor__error("multinomial: num_samples %lld for probs %s: need 1 to %lld "
+        return tensor_set_error("multinomial: num_samples %lld for probs %s: need 1 to %lld "
                              "(draws without replacement)",
                              (long long)num_samples, shape, (long long)n), -1;
     const float *x = tensor__contiguous_data(p);
@@ -69,12 +70,12 @@ static int check_probs(const Tensor *p, int64_t num_samples)
         for (int64_t c = 0; c < n; c++) {
             float v = x[r * n + c];
             if (!isfinite(v) || v < 0)
-                return tensor__error("multinomial: probs %s row %lld holds %g: need finite "
+                return tensor_set_error("multinomial: probs %s row %lld holds %g: need finite "
                                      "values >= 0", shape, (long long)r, (double)v), -1;
             sum += v;
         }
         if (!(sum > 0))
-            return tensor__error("multinomial: probs %s row %lld sums to 0", shape,
+            return tensor_set_error("multinomial: probs %s row %lld sums to 0", shape,
                                  (long long)r), -1;
     }
     return 0;
@@ -106,10 +107,10 @@ Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices)
     if (indices) *indices = NULL;
     if (!TENSOR__USABLE(a)) return NULL;
     if (a->ndim < 1)
-        return tensor__error("topk: input %s must have a dim", tensor_shape_str(a));
+        return tensor_set_error("topk: input %s must have a dim", tensor_shape_str(a));
     int64_t n = a->shape[a->ndim - 1];
     if (k < 0 || k > n)
-        return tensor__error("topk: k = %lld out of range for last dim of %s (size %lld)",
+        return tensor_set_error("topk: k = %lld out of range for last dim of %s (size %lld)",
                              (long long)k, tensor_shape_str(a), (long long)n);
     int64_t shape[TENSOR_MAX_DIMS];
     memcpy(shape, a->shape, sizeof shape);

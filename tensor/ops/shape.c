@@ -98,7 +98,7 @@ Tensor *tensor_t(const Tensor *a)
 {
     if (!TENSOR__USABLE(a)) return NULL;
     if (a->ndim > 2)
-        return tensor__error("t: expects a tensor with <= 2 dimensions, but got a %d-d tensor %s",
+        return tensor_set_error("t: expects a tensor with <= 2 dimensions, but got a %d-d tensor %s",
                              a->ndim, tensor_shape_str(a));
     return transposed(a, 0, a->ndim == 2 ? 1 : 0, "TBackward0");
 }
@@ -122,16 +122,16 @@ void transpose_backward(TensorNode *n, const Tensor *dy)
 Tensor *tensor_permute(const Tensor *a, int n, const int64_t *dims)
 {
     if (!TENSOR__USABLE(a)) return NULL;
-    if (n > 0 && !dims) return tensor__error("permute: dims is NULL");
+    if (n > 0 && !dims) return tensor_set_error("permute: dims is NULL");
     if (n != a->ndim)
-        return tensor__error("permute: %d dims given for a %d-d tensor %s", n, a->ndim,
+        return tensor_set_error("permute: %d dims given for a %d-d tensor %s", n, a->ndim,
                              tensor_shape_str(a));
     int64_t perm[TENSOR_MAX_DIMS], shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
     bool seen[TENSOR_MAX_DIMS] = {0};
     for (int i = 0; i < n; i++) {
         int64_t d = dims[i] < 0 ? dims[i] + n : dims[i];
         if (d < 0 || d >= n || seen[d])
-            return tensor__error("permute: dims %s are not a permutation of the dims of %s",
+            return tensor_set_error("permute: dims %s are not a permutation of the dims of %s",
                                  tensor__sizes_str(n, dims), tensor_shape_str(a));
         seen[d] = true;
         perm[i] = d;
@@ -161,16 +161,16 @@ void permute_backward(TensorNode *n, const Tensor *dy)
 static int infer_shape(const char *op, const Tensor *a, int ndim, const int64_t *shape,
                        int64_t *out)
 {
-    if (ndim > 0 && !shape) return tensor__error("%s: shape is NULL", op), -1;
+    if (ndim > 0 && !shape) return tensor_set_error("%s: shape is NULL", op), -1;
     if (ndim < 0 || ndim > TENSOR_MAX_DIMS)
-        return tensor__error("%s: %d sizes given; between 0 and %d are supported", op, ndim,
+        return tensor_set_error("%s: %d sizes given; between 0 and %d are supported", op, ndim,
                              TENSOR_MAX_DIMS), -1;
     int infer = -1;
     for (int i = 0; i < ndim; i++) {
         out[i] = shape[i];
         if (shape[i] >= 0) continue;
         if (shape[i] != -1 || infer >= 0)
-            return tensor__error("%s: shape %s: only one size may be -1, and no other may be "
+            return tensor_set_error("%s: shape %s: only one size may be -1, and no other may be "
                                  "negative", op, tensor__sizes_str(ndim, shape)), -1;
         infer = i;
     }
@@ -183,7 +183,7 @@ static int infer_shape(const char *op, const Tensor *a, int ndim, const int64_t 
         known = a->numel;
     }
     if (known != a->numel || (infer >= 0 && a->numel == 0))
-        return tensor__error("%s: shape %s is invalid for a tensor %s of %lld elements", op,
+        return tensor_set_error("%s: shape %s is invalid for a tensor %s of %lld elements", op,
                              tensor__sizes_str(ndim, shape), tensor_shape_str(a),
                              (long long)a->numel), -1;
     return 0;
@@ -242,7 +242,7 @@ Tensor *tensor_view(const Tensor *a, int ndim, const int64_t *shape)
     int64_t sizes[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
     if (!TENSOR__USABLE(a) || infer_shape("view", a, ndim, shape, sizes)) return NULL;
     if (!view_strides(a, ndim, sizes, stride))
-        return tensor__error("view: shape %s is not compatible with the strides %s of %s "
+        return tensor_set_error("view: shape %s is not compatible with the strides %s of %s "
                              "(a dim would span two non-contiguous parts); use reshape",
                              tensor__sizes_str(ndim, sizes), tensor__sizes_str(a->ndim, a->stride),
                              tensor_shape_str(a));
@@ -286,17 +286,17 @@ enum { NARROW_DIM, NARROW_START, NARROW_LENGTH };
 Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length)
 {
     if (!TENSOR__USABLE(a)) return NULL;
-    if (a->ndim == 0) return tensor__error("narrow: cannot narrow a 0-d tensor");
+    if (a->ndim == 0) return tensor_set_error("narrow: cannot narrow a 0-d tensor");
     int d = tensor__wrap_dim(a, dim, 0, "narrow");
     if (d < 0) return NULL;
     int64_t size = a->shape[d];
     if (start < -size || start > size)
-        return tensor__error("narrow: start %lld out of range for dim %d of %s (expected "
+        return tensor_set_error("narrow: start %lld out of range for dim %d of %s (expected "
                              "%lld to %lld)", (long long)start, d, tensor_shape_str(a),
                              (long long)-size, (long long)size);
     if (start < 0) start += size;
     if (length < 0 || length > size - start)   /* not start + length: it may overflow */
-        return tensor__error("narrow: start %lld + length %lld does not fit in size %lld of "
+        return tensor_set_error("narrow: start %lld + length %lld does not fit in size %lld of "
                              "dim %d of %s", (long long)start, (long long)length,
                              (long long)size, d, tensor_shape_str(a));
     Tensor *out = tensor__narrow_view(a, d, start, length);
@@ -320,7 +320,7 @@ Tensor *tensor_unsqueeze(const Tensor *a, int dim)
 {
     if (!TENSOR__USABLE(a)) return NULL;
     if (a->ndim == TENSOR_MAX_DIMS)
-        return tensor__error("unsqueeze: %s already has %d dims, the most supported",
+        return tensor_set_error("unsqueeze: %s already has %d dims, the most supported",
                              tensor_shape_str(a), TENSOR_MAX_DIMS);
     int d = tensor__wrap_dim(a, dim, 1, "unsqueeze");
     if (d < 0) return NULL;
@@ -377,9 +377,9 @@ void squeeze_all_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n,
 Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape)
 {
     if (!TENSOR__USABLE(a)) return NULL;
-    if (ndim > 0 && !shape) return tensor__error("expand: shape is NULL");
+    if (ndim > 0 && !shape) return tensor_set_error("expand: shape is NULL");
     if (ndim < a->ndim || ndim > TENSOR_MAX_DIMS)
-        return tensor__error("expand: %d sizes given for a %d-d tensor %s (expected %d to %d)",
+        return tensor_set_error("expand: %d sizes given for a %d-d tensor %s (expected %d to %d)",
                              ndim, a->ndim, tensor_shape_str(a), a->ndim, TENSOR_MAX_DIMS);
     int64_t sizes[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
     for (int i = 0; i < ndim; i++) {
@@ -387,11 +387,11 @@ Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape)
         int64_t have = j >= 0 ? a->shape[j] : 1;
         int64_t want = shape[i] == -1 && j >= 0 ? have : shape[i];
         if (j < 0 && want < 0)
-            return tensor__error("expand: size %lld is not allowed in new leading dim %d of "
+            return tensor_set_error("expand: size %lld is not allowed in new leading dim %d of "
                                  "target %s for %s", (long long)want, i,
                                  tensor__sizes_str(ndim, shape), tensor_shape_str(a));
         if (want != have && (have != 1 || want < 0))
-            return tensor__error("expand: size %lld does not match size %lld of %s in dim %d "
+            return tensor_set_error("expand: size %lld does not match size %lld of %s in dim %d "
                                  "(only size-1 dims expand; -1 keeps an existing size), "
                                  "target %s", (long long)shape[i], (long long)have,
                                  tensor_shape_str(a), i, tensor__sizes_str(ndim, shape));
