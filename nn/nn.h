@@ -32,10 +32,11 @@
  *             return tensor_set_error("Block: input %s must be 2-d", tensor_shape_str(x));
  *         return tensor_relu(nn_forward(NN(((Block *)m)->proj), x));
  *     }
- *     Block *b = calloc(1, sizeof *b);
- *     nn_module_init(NN(b), "Block", block_forward);
+ *     Block *b = nn_module_new(sizeof *b, "Block", block_forward);
+ *     if (!b) return NULL;
  *     b->proj = nn_linear(4, 4, true);
  *     nn_child(NN(b), "proj", NN(b->proj));       names: "proj.weight", "proj.bias"
+ *     b = nn_module_ok(NN(b));                    one check: NULL if anything failed
  *     ...
  *     nn_module_free(NN(b));                      frees the child and its tensors too
  */
@@ -66,6 +67,7 @@ struct Module {
     ModuleTensor *params, *buffers;
     ModuleChild *children;
     Module *parent;              /* set by nn_child; NULL for a root */
+    bool failed;                 /* a registration on it failed (see nn_module_ok) */
 };
 
 /* The Module header of a concrete module; NULL stays NULL.  The sizeof is
@@ -83,6 +85,17 @@ typedef struct {
 /* ---- Module plumbing ------------------------------------------------------ */
 /* forward may be NULL for a container (nn_forward then refuses it). */
 void nn_module_init(Module *m, const char *type, ModuleForward forward);
+/* A zeroed concrete module of size bytes (its Module header first), its
+ * header initialised: Block *b = nn_module_new(sizeof *b, "Block", fwd).
+ * NULL with a message when out of memory. */
+void *nn_module_new(size_t size, const char *type, ModuleForward forward);
+/* Constructor errors are sticky: nn_parameter, nn_buffer and nn_child mark
+ * m as failed when they refuse or are given NULL (a sub-module whose own
+ * constructor failed), so a constructor registers everything and checks
+ * once at the end:  return nn_module_ok(NN(b));  gives b, or, when b or any
+ * module under it is marked, frees b (and what it holds) and gives NULL,
+ * the first failure's message kept. */
+void *nn_module_ok(Module *m);
 /* Registers a parameter: a long-lived copy of init that requires grad.
  * NULL for a NULL init, or with a message when the copy does not fit, the
  * name is empty or holds a '.', or m already has a member of that name. */
@@ -95,6 +108,14 @@ Tensor *nn_buffer(Module *m, const char *name, const Tensor *init);
  * or taken, child already has a parent, or child is m or one of its
  * ancestors (a cycle).  Child names may hold dots ("heads.0"). */
 Module *nn_child(Module *m, const char *name, Module *child);
+/* Lists of modules, as nn.Sequential and nn.ModuleList: children named
+ * "0", "1", ... in order (state_dict "layers.0.weight").  A Sequential's
+ * forward runs them in turn; a ModuleList has none (index it). */
+Module *nn_sequential(void);
+Module *nn_module_list(void);
+Module *nn_append(Module *list, Module *item);    /* nn_child under the next number */
+int nn_len(const Module *m);                      /* its children: len(list) */
+Module *nn_item(const Module *m, int i);          /* list[i], i < 0 from the end */
 /* m->forward(m, x); NULL in, NULL out; NULL and a message without a forward. */
 Tensor *nn_forward(Module *m, const Tensor *x);
 void nn_train(Module *m, bool training);          /* recursive, as module.train() */
@@ -123,6 +144,32 @@ typedef struct {
     TensorGenerator *generator;  /* NULL: the default generator */
 } Dropout;
 Dropout *nn_dropout(float p);
+
+/* Ids are whole numbers held in float tensors, as everywhere in the
+ * library: exact up to 2^24 (16,777,216), far past GPT-2's 50,257. */
+typedef struct {
+    Module base;
+    int64_t num_embeddings, embedding_dim;
+    Tensor *weight;              /* (num_embeddings, embedding_dim), N(0, 1) */
+} Embedding;
+/* forward: ids (...) -> (..., embedding_dim), as torch.nn.Embedding. */
+Embedding *nn_embedding(int64_t num_embeddings, int64_t embedding_dim);
+
+/* The book's LayerNorm: scale * (x - mean) / sqrt(var + eps) + shift over
+ * the last dim, biased variance, eps 1e-5 (tensor_layer_norm, fused). */
+typedef struct {
+    Module base;
+    int64_t emb_dim;
+    double eps;
+    Tensor *scale, *shift;       /* (emb_dim): ones, zeros */
+} LayerNorm;
+LayerNorm *nn_layer_norm(int64_t emb_dim);
+
+/* Activations as modules, for Sequential: no parameters. */
+Module *nn_gelu(void);           /* the tanh approximation, as the book's GELU */
+Module *nn_relu(void);
+Module *nn_tanh(void);
+Module *nn_sigmoid(void);
 
 /* ---- The book's chapter 3 attention modules -------------------------------- */
 typedef struct {                 /* Listing 3.1 */
