@@ -225,6 +225,46 @@ typedef struct {
 MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_length,
                                             float dropout, int num_heads, bool qkv_bias);
 
+/* ---- The book's chapter 4 GPT ------------------------------------------------ */
+/*
+ * The book's config keys.  Modules draw their weights in the book's order
+ * (tok_emb, pos_emb, then each block's att (W_query, W_key, W_value,
+ * out_proj), ff.layers.0, ff.layers.2, then out_head) and carry its
+ * state_dict names: tok_emb.weight, pos_emb.weight,
+ * trf_blocks.0.att.W_query.weight, trf_blocks.0.att.mask (a buffer),
+ * trf_blocks.0.ff.layers.0.weight, trf_blocks.0.norm1.scale,
+ * final_norm.shift, out_head.weight (no bias).
+ * Refused with a message: a size <= 0, emb_dim not divisible by n_heads,
+ * drop_rate outside [0, 1), vocab_size or context_length above 2^24 (ids
+ * are whole numbers held in float tensors, exact up to 2^24).
+ */
+typedef struct NNGPTConfig { int64_t vocab_size, context_length, emb_dim, n_heads, n_layers;
+                             double drop_rate; bool qkv_bias; } NNGPTConfig;
+#define NN_GPT_CONFIG_124M      ((NNGPTConfig){50257, 1024, 768, 12, 12, 0.1, false})
+#define NN_GPT_CONFIG_BOOK_TEST ((NNGPTConfig){50257, 12, 32, 4, 2, 0.1, false})
+
+/* nn_forward(ff, x): (..., emb_dim) -> (..., emb_dim); children "layers.0" (Linear),
+ * "layers.1" (GELU), "layers.2" (Linear). */
+Module *nn_feed_forward(NNGPTConfig cfg);
+/* x + drop(att(norm1(x))), then h + drop(ff(norm2(h))): (B, T, emb_dim) in and out. */
+Module *nn_transformer_block(NNGPTConfig cfg);
+/* nn_forward(m, idx): (B, T) float ids, T <= context_length -> logits (B, T, vocab_size). */
+Module *nn_gpt_model(NNGPTConfig cfg);
+
+/* The book's generate_text_simple: max_new_tokens greedy ids appended to
+ * idx (B, T), each from the last context_size ids; (B, T + max_new_tokens)
+ * in the current scope.  The model runs in eval mode under no-grad (its
+ * mode restored after), one scope per token, so memory stays flat. */
+Tensor *nn_generate_text_simple(Module *model, const Tensor *idx, int64_t max_new_tokens,
+                                int64_t context_size);
+/* The book's chapter 5 generate: top_k 0 off, else only the top_k largest
+ * logits stay; temperature 0 greedy, else torch.multinomial's draw from
+ * softmax(logits / temperature) (default generator); eos_id -1 off, else
+ * stop (without appending) when every row's next id is eos_id.  Refused
+ * with a message: temperature < 0, top_k < 0 or above the vocabulary. */
+Tensor *nn_generate(Module *model, const Tensor *idx, int64_t max_new_tokens,
+                    int64_t context_size, double temperature, int64_t top_k, int64_t eos_id);
+
 /* ---- Checkpoints ------------------------------------------------------------ */
 /*
  * A module's state_dict (its parameters and buffers under their dotted names,
