@@ -23,10 +23,11 @@ Embedding *nn_embedding(int64_t num_embeddings, int64_t embedding_dim)
     if (!e) return NULL;
     e->num_embeddings = num_embeddings;
     e->embedding_dim = embedding_dim;
-    /* Registered as zeros, then drawn in place (normal_, randn's paths), as
-     * reset_parameters() does: the model's memory plus one scope tensor. */
+    /* Registered as zeros (one expanded zero: no full-size temporary), then
+     * drawn in place (normal_, randn's paths), as reset_parameters() does. */
     TensorScope *scope = tensor_scope_begin();
-    e->weight = nn_parameter(NN(e), "weight", tensor_zeros(SHAPE(num_embeddings, embedding_dim)));
+    e->weight = nn_parameter(NN(e), "weight", tensor_expand(tensor_zeros(SHAPE(1, 1)),
+                                                            SHAPE(num_embeddings, embedding_dim)));
     tensor_scope_end(scope);
     if (e->weight) tensor_normal_(e->weight, 0.0f, 1.0f, NULL);
     return nn_module_ok(NN(e));
