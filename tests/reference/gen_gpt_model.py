@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Expected output of examples/gpt_model: the book's chapter-4 outputs as
 PyTorch prints them, each under a header line (book_ch04.py's modules).
-Run with Debian's python3-torch:  /usr/bin/python3 gen_gpt_model.py
-Writes gpt_model.expected.
+Run with Debian's python3-torch:  /usr/bin/python3 gen_gpt_model.py [SEED]
+(default: the book's 123).  Writes gpt_model.expected (or gpt_model_seed<N>.expected).
 """
 import os
+import sys
 
 import torch
 import torch.nn as nn
@@ -39,12 +40,13 @@ def gradient_means(model):
 
 
 def main():
+    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 123
     out = []
-    torch.manual_seed(123)
+    torch.manual_seed(seed)
     batch_example = torch.randn(2, 5)
     layer = nn.Sequential(nn.Linear(5, 6), nn.ReLU())
     o = layer(batch_example)
-    out += ["Sequential(Linear(5, 6), ReLU()) on torch.randn(2, 5) (seed 123)", repr(o)]
+    out += ["Sequential(Linear(5, 6), ReLU()) on torch.randn(2, 5) (seed %d)" % seed, repr(o)]
     mean = o.mean(dim=-1, keepdim=True)
     var = o.var(dim=-1, keepdim=True)
     out += ["Mean:", repr(mean.detach()), "Variance:", repr(var.detach())]
@@ -56,12 +58,12 @@ def main():
 
     layer_sizes = [3, 3, 3, 3, 3, 1]
     for shortcut in (False, True):
-        torch.manual_seed(123)
+        torch.manual_seed(seed)
         model = ExampleDeepNeuralNetwork(layer_sizes, use_shortcut=shortcut)
         out += ["Mean |gradient| of layers.0-4.0.weight, %s shortcut" %
                 ("with" if shortcut else "without"), repr(gradient_means(model))]
 
-    torch.manual_seed(123)
+    torch.manual_seed(seed)
     model = GPTModel(GPT_CONFIG_124M)
     batch = torch.tensor([[6109, 3626, 6100, 345], [6109, 1110, 6622, 257]])
     logits = model(batch)
@@ -75,7 +77,8 @@ def main():
         ids = generate_text_simple(model, start, n, GPT_CONFIG_124M["context_length"])
         out += [f"generate_text_simple, {n} new tokens:", str(ids.tolist())]
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpt_model.expected")
+    name = "gpt_model.expected" if len(sys.argv) <= 1 else "gpt_model_seed%d.expected" % seed
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     with open(path + ".tmp", "w") as f:
         f.write("\n".join(out) + "\n")
     os.replace(path + ".tmp", path)
