@@ -119,6 +119,26 @@ Module *nn_transformer_block(NNGPTConfig cfg)
 
 /* ---- GPTModel ---------------------------------------------------------------------- */
 
+/* self.trf_blocks(x).  Under no-grad nothing needs a block's intermediates
+ * once it is done, so each block runs in a scope of its own and only its
+ * output is kept: generating at context 1024 holds one block's attention
+ * scores (12 x 1024 x 1024 floats each), not twelve blocks'. */
+static Tensor *run_blocks(GPTModel *g, Tensor *x)
+{
+    if (tensor_is_grad_enabled() || !x) return nn_forward(g->trf_blocks, x);
+    for (int i = 0; i < nn_len(g->trf_blocks); i++) {
+        Tensor *y = tensor_empty(x->ndim, x->shape);
+        if (!y) return NULL;
+        TensorScope *block = tensor_scope_begin();
+        Tensor *r = nn_forward(nn_item(g->trf_blocks, i), x);
+        bool ok = r && tensor_copy_(y, r);
+        tensor_scope_end(block);
+        if (!ok) return NULL;
+        x = y;
+    }
+    return x;
+}
+
 static Tensor *gpt_forward(Module *m, const Tensor *idx)
 {
     GPTModel *g = (GPTModel *)m;
@@ -133,7 +153,7 @@ static Tensor *gpt_forward(Module *m, const Tensor *idx)
     Tensor *tok_embeds = nn_forward(NN(g->tok_emb), idx);                         /* (B,T,E) */
     Tensor *pos_embeds = nn_forward(NN(g->pos_emb), tensor_arange(0, (float)T, 1)); /* (T,E) */
     Tensor *x = nn_forward(NN(g->drop_emb), tensor_add(tok_embeds, pos_embeds));
-    x = nn_forward(NN(g->final_norm), nn_forward(g->trf_blocks, x));
+    x = nn_forward(NN(g->final_norm), run_blocks(g, x));
     return nn_forward(NN(g->out_head), x);                                        /* (B,T,V) */
 }
 
