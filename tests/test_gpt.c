@@ -27,6 +27,7 @@
 
 #include <stdint.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #define FIXTURES "gpt.txt"
 #define LOGIT_ATOL 2e-6
@@ -200,6 +201,44 @@ START_TEST(test_generate_memory_flat)
 }
 END_TEST
 
+/* PyTorch's state_dict (checkpoint_gpt.safetensors, seed 999) loads into a
+ * model built with another seed and gives PyTorch's logits; what
+ * nn_module_save writes loads into a third model with the same logits,
+ * bit for bit (the same weights, the same ops). */
+START_TEST(test_checkpoint)
+{
+    TensorScope *scope = tensor_scope_begin();
+    tensor_manual_seed(123);
+    Module *m = nn_gpt_model(small_config(true));
+    char path[1024];
+    snprintf(path, sizeof path, "%s/checkpoint_gpt.safetensors", ATTOGRAD_REFERENCE_DIR);
+    ck_assert_msg(nn_module_load(m, path) == 0, "%s", tensor_error());
+    nn_train(m, false);
+    Tensor *idx = fix("small_bias", "idx");
+    Tensor *logits = nn_forward(m, idx);
+    ck_assert_tensor_close(logits, testutil_fixture(FIXTURES, "ckpt.logits"), LOGIT_ATOL,
+                           LOGIT_RTOL);
+
+    snprintf(path, sizeof path, "%s/test_gpt_%d.safetensors", ATTOGRAD_BUILD_DIR, (int)getpid());
+    ck_assert_msg(nn_module_save(m, path) == 0, "%s", tensor_error());
+    tensor_manual_seed(5);
+    Module *m2 = nn_gpt_model(small_config(true));
+    ck_assert_msg(nn_module_load(m2, path) == 0, "%s", tensor_error());
+    nn_train(m2, false);
+    assert_equal(nn_forward(m2, idx), logits, "reloaded logits");
+    /* A config that differs refuses the file and names the tensor. */
+    Module *m3 = nn_gpt_model(small_config(false));
+    ck_assert_int_eq(nn_module_load(m3, path), -1);
+    ck_assert_msg(strstr(tensor_error(), "bias") != NULL, "%s", tensor_error());
+    tensor_clear_error();
+    remove(path);
+    nn_module_free(m);
+    nn_module_free(m2);
+    nn_module_free(m3);
+    tensor_scope_end(scope);
+}
+END_TEST
+
 static bool has_name(const NNList *l, const char *name)
 {
     for (int i = 0; i < l->count; i++)
@@ -332,6 +371,7 @@ static Suite *gpt_suite(void)
     tcase_add_test(tc, test_generate_bias);
     tcase_add_test(tc, test_generate_memory_flat);
     tcase_add_test(tc, test_names_and_counts);
+    tcase_add_test(tc, test_checkpoint);
     tcase_add_test(tc, test_bad_config);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);

@@ -19,11 +19,16 @@ For each case (a small config, built after torch.manual_seed(123)):
   @<case>.eos_id, @<case>.eos      generate(..., temperature 0, eos_id) with eos_id
                                    the greedy run's third new id
 and the comment line  #names <case> <named_parameters() in order>.
+Also checkpoint_gpt.safetensors: the state_dict of small_bias's config built
+after manual_seed(999), as safetensors.torch.save_file writes it, and
+@ckpt.logits, its eval logits on small_bias's idx.
 """
+import os
 import sys
 
 import torch
 
+from gen_checkpoint import save_file
 from book_ch04 import (GPTModel, GPT_CONFIG_124M, GPT_CONFIG_BOOK_TEST,
                        generate_text_simple, generate)
 
@@ -91,6 +96,16 @@ for case, cfg in CASES:
     eos_id = int(greedy[0, 4 + 2])
     emit(f"{case}.eos_id", torch.tensor(float(eos_id)))
     emit(f"{case}.eos", generate(model, start, 6, cfg["context_length"], eos_id=eos_id))
+
+torch.manual_seed(999)
+model = GPTModel(small(True))
+model.eval()
+here = os.path.dirname(os.path.abspath(__file__))
+save_file(model.state_dict(), os.path.join(here, "checkpoint_gpt.safetensors.tmp"),
+          {"format": "pt"})
+os.replace(os.path.join(here, "checkpoint_gpt.safetensors.tmp"),
+           os.path.join(here, "checkpoint_gpt.safetensors"))
+emit("ckpt.logits", model(idx))
 
 for name, cfg in (("124m", GPT_CONFIG_124M), ("book_test", GPT_CONFIG_BOOK_TEST)):
     torch.manual_seed(123)
