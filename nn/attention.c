@@ -269,16 +269,12 @@ MultiHeadAttentionWrapper *nn_multi_head_attention_wrapper(int d_in, int d_out,
     w->num_heads = num_heads;
     w->heads = heads;
     /* nn.ModuleList names its items "0", "1", ...: state_dict says "heads.0.". */
-    for (int h = 0; h < num_heads; h++) {
-        char name[32];
-        snprintf(name, sizeof name, "heads.%d", h);
+    Module *list = nn_child(NN(w), "heads", nn_module_list());
+    for (int h = 0; h < num_heads && list; h++) {
         heads[h] = nn_causal_attention(d_in, d_out, context_length, dropout, qkv_bias);
-        if (!nn_child(NN(w), name, NN(heads[h]))) {
-            nn_module_free(NN(w));
-            return NULL;
-        }
+        nn_append(list, NN(heads[h]));
     }
-    return w;
+    return nn_module_ok(NN(w));
 }
 
 /* ---- MultiHeadAttention ------------------------------------------------------ */

@@ -49,9 +49,14 @@ Linear *nn_linear(int in_features, int out_features, bool bias)
 
     /* The parameters are registered first, then drawn in place (weight,
      * then bias) with grad mode off, as torch.nn.init does. */
+    /* From one expanded zero: the parameters are the only full-size memory. */
     TensorScope *scope = tensor_scope_begin();
-    l->weight = nn_parameter(NN(l), "weight", tensor_zeros(SHAPE(out_features, in_features)));
-    if (bias) l->bias = nn_parameter(NN(l), "bias", tensor_zeros(SHAPE(out_features)));
+    Tensor *zero = tensor_zeros(SHAPE(1, 1));
+    l->weight = nn_parameter(NN(l), "weight",
+                             tensor_expand(zero, SHAPE(out_features, in_features)));
+    if (bias)
+        l->bias = nn_parameter(NN(l), "bias",
+                               tensor_expand(tensor_view(zero, SHAPE(1)), SHAPE(out_features)));
     tensor_scope_end(scope);
     tensor_no_grad_begin();
     int drawn = l->weight && (!bias || l->bias) ? init_parameters(l) : -1;

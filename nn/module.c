@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static Module *nn_child_(Module *m, const char *name, Module *child);
+
 /* Names and lists take a few bytes each: running out of memory here is
  * fatal, as for an op's workspace (tensor.h, Errors). */
 static void *xrealloc(void *p, size_t bytes)
@@ -36,6 +38,33 @@ void nn_module_init(Module *m, const char *type, ModuleForward forward)
     m->type = type;
     m->forward = forward;
     m->training = true;
+}
+
+void *nn_module_new(size_t size, const char *type, ModuleForward forward)
+{
+    if (size < sizeof(Module))
+        return tensor_set_error("nn_module_new: %s: size %zu is smaller than a Module header",
+                                type ? type : "module", size);
+    Module *m = calloc(1, size);
+    if (!m) return tensor_set_error("%s: out of memory", type ? type : "module");
+    nn_module_init(m, type, forward);
+    return m;
+}
+
+static bool any_failed(const Module *m)
+{
+    if (m->failed) return true;
+    for (int i = 0; i < m->n_children; i++)
+        if (any_failed(m->children[i].module)) return true;
+    return false;
+}
+
+void *nn_module_ok(Module *m)
+{
+    if (!m) return NULL;
+    if (!any_failed(m)) return m;
+    nn_module_free(m);
+    return NULL;
 }
 
 /* Appends a long-lived copy of init to a list; NULL (no change) when init
@@ -80,19 +109,55 @@ static int check_tensor_name(const Module *m, const char *what, const char *name
     return 0;
 }
 
+/* Sticky errors: a refused registration marks m and its ancestors, which
+ * nn_module_ok then frees.  Once marked, later failures keep the first
+ * message: the cause, not its consequences. */
+typedef struct {
+    bool was_failed;
+    char message[512];
+} Sticky;
+
+static Sticky sticky_begin(const Module *m)
+{
+    Sticky st = {.was_failed = m && m->failed};
+    if (st.was_failed) snprintf(st.message, sizeof st.message, "%s", tensor_error());
+    return st;
+}
+
+static void *sticky_fail(Module *m, const Sticky *st)
+{
+    for (Module *a = m; a; a = a->parent) a->failed = true;
+    if (st->was_failed) tensor_set_error("%s", st->message);
+    return NULL;
+}
+
+static bool any_failed(const Module *m);
+
 Tensor *nn_parameter(Module *m, const char *name, const Tensor *init)
 {
-    if (!m || !name || check_tensor_name(m, "parameter", name)) return NULL;
-    return add_tensor(&m->params, &m->n_params, name, init, true);
+    Sticky st = sticky_begin(m);
+    if (!m || !name || check_tensor_name(m, "parameter", name)) return sticky_fail(m, &st);
+    Tensor *t = add_tensor(&m->params, &m->n_params, name, init, true);
+    return t ? t : sticky_fail(m, &st);
 }
 
 Tensor *nn_buffer(Module *m, const char *name, const Tensor *init)
 {
-    if (!m || !name || check_tensor_name(m, "buffer", name)) return NULL;
-    return add_tensor(&m->buffers, &m->n_buffers, name, init, false);
+    Sticky st = sticky_begin(m);
+    if (!m || !name || check_tensor_name(m, "buffer", name)) return sticky_fail(m, &st);
+    Tensor *t = add_tensor(&m->buffers, &m->n_buffers, name, init, false);
+    return t ? t : sticky_fail(m, &st);
 }
 
 Module *nn_child(Module *m, const char *name, Module *child)
+{
+    Sticky st = sticky_begin(m);
+    Module *c = nn_child_(m, name, child);
+    if (!c || any_failed(c)) return sticky_fail(m, &st), c;
+    return c;
+}
+
+static Module *nn_child_(Module *m, const char *name, Module *child)
 {
     if (!m || !name || !child) return NULL;
     const char *kind = taken(m, name);
@@ -120,6 +185,40 @@ Tensor *nn_forward(Module *m, const Tensor *x)
     if (!m->forward)   /* a container such as a list of modules */
         return tensor_set_error("nn_forward: module %s has no forward function", m->type);
     return m->forward(m, x);
+}
+
+/* ---- lists of modules ------------------------------------------------------ */
+
+static Tensor *sequential_forward(Module *m, const Tensor *x)
+{
+    if (m->n_children == 0) return (Tensor *)x;   /* nn.Sequential() is the identity */
+    Tensor *y = nn_forward(m->children[0].module, x);
+    for (int i = 1; i < m->n_children && y; i++) y = nn_forward(m->children[i].module, y);
+    return y;
+}
+
+Module *nn_sequential(void) { return nn_module_new(sizeof(Module), "Sequential", sequential_forward); }
+
+Module *nn_module_list(void) { return nn_module_new(sizeof(Module), "ModuleList", NULL); }
+
+Module *nn_append(Module *list, Module *item)
+{
+    if (!list) return NULL;
+    char name[16];
+    snprintf(name, sizeof name, "%d", list->n_children);
+    return nn_child(list, name, item);
+}
+
+int nn_len(const Module *m) { return m ? m->n_children : 0; }
+
+Module *nn_item(const Module *m, int i)
+{
+    if (!m) return NULL;
+    int at = i < 0 ? i + m->n_children : i;
+    if (at < 0 || at >= m->n_children)
+        return tensor_set_error("nn_item: index %d out of range for %s of %d", i, m->type,
+                                m->n_children);
+    return m->children[at].module;
 }
 
 void nn_train(Module *m, bool training)

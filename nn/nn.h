@@ -32,10 +32,11 @@
  *             return tensor_set_error("Block: input %s must be 2-d", tensor_shape_str(x));
  *         return tensor_relu(nn_forward(NN(((Block *)m)->proj), x));
  *     }
- *     Block *b = calloc(1, sizeof *b);
- *     nn_module_init(NN(b), "Block", block_forward);
+ *     Block *b = nn_module_new(sizeof *b, "Block", block_forward);
+ *     if (!b) return NULL;
  *     b->proj = nn_linear(4, 4, true);
  *     nn_child(NN(b), "proj", NN(b->proj));       names: "proj.weight", "proj.bias"
+ *     b = nn_module_ok(NN(b));                    one check: NULL if anything failed
  *     ...
  *     nn_module_free(NN(b));                      frees the child and its tensors too
  */
@@ -66,6 +67,7 @@ struct Module {
     ModuleTensor *params, *buffers;
     ModuleChild *children;
     Module *parent;              /* set by nn_child; NULL for a root */
+    bool failed;                 /* a registration on it failed (see nn_module_ok) */
 };
 
 /* The Module header of a concrete module; NULL stays NULL.  The sizeof is
@@ -83,6 +85,17 @@ typedef struct {
 /* ---- Module plumbing ------------------------------------------------------ */
 /* forward may be NULL for a container (nn_forward then refuses it). */
 void nn_module_init(Module *m, const char *type, ModuleForward forward);
+/* A zeroed concrete module of size bytes (its Module header first), its
+ * header initialised: Block *b = nn_module_new(sizeof *b, "Block", fwd).
+ * NULL with a message when out of memory. */
+void *nn_module_new(size_t size, const char *type, ModuleForward forward);
+/* Constructor errors are sticky: nn_parameter, nn_buffer and nn_child mark
+ * m as failed when they refuse or are given NULL (a sub-module whose own
+ * constructor failed), so a constructor registers everything and checks
+ * once at the end:  return nn_module_ok(NN(b));  gives b, or, when b or any
+ * module under it is marked, frees b (and what it holds) and gives NULL,
+ * the first failure's message kept. */
+void *nn_module_ok(Module *m);
 /* Registers a parameter: a long-lived copy of init that requires grad.
  * NULL for a NULL init, or with a message when the copy does not fit, the
  * name is empty or holds a '.', or m already has a member of that name. */
@@ -95,6 +108,14 @@ Tensor *nn_buffer(Module *m, const char *name, const Tensor *init);
  * or taken, child already has a parent, or child is m or one of its
  * ancestors (a cycle).  Child names may hold dots ("heads.0"). */
 Module *nn_child(Module *m, const char *name, Module *child);
+/* Lists of modules, as nn.Sequential and nn.ModuleList: children named
+ * "0", "1", ... in order (state_dict "layers.0.weight").  A Sequential's
+ * forward runs them in turn; a ModuleList has none (index it). */
+Module *nn_sequential(void);
+Module *nn_module_list(void);
+Module *nn_append(Module *list, Module *item);    /* nn_child under the next number */
+int nn_len(const Module *m);                      /* its children: len(list) */
+Module *nn_item(const Module *m, int i);          /* list[i], i < 0 from the end */
 /* m->forward(m, x); NULL in, NULL out; NULL and a message without a forward. */
 Tensor *nn_forward(Module *m, const Tensor *x);
 void nn_train(Module *m, bool training);          /* recursive, as module.train() */
@@ -123,6 +144,32 @@ typedef struct {
     TensorGenerator *generator;  /* NULL: the default generator */
 } Dropout;
 Dropout *nn_dropout(float p);
+
+/* Ids are whole numbers held in float tensors, as everywhere in the
+ * library: exact up to 2^24 (16,777,216), far past GPT-2's 50,257. */
+typedef struct {
+    Module base;
+    int64_t num_embeddings, embedding_dim;
+    Tensor *weight;              /* (num_embeddings, embedding_dim), N(0, 1) */
+} Embedding;
+/* forward: ids (...) -> (..., embedding_dim), as torch.nn.Embedding. */
+Embedding *nn_embedding(int64_t num_embeddings, int64_t embedding_dim);
+
+/* The book's LayerNorm: scale * (x - mean) / sqrt(var + eps) + shift over
+ * the last dim, biased variance, eps 1e-5 (tensor_layer_norm, fused). */
+typedef struct {
+    Module base;
+    int64_t emb_dim;
+    double eps;
+    Tensor *scale, *shift;       /* (emb_dim): ones, zeros */
+} LayerNorm;
+LayerNorm *nn_layer_norm(int64_t emb_dim);
+
+/* Activations as modules, for Sequential: no parameters. */
+Module *nn_gelu(void);           /* the tanh approximation, as the book's GELU */
+Module *nn_relu(void);
+Module *nn_tanh(void);
+Module *nn_sigmoid(void);
 
 /* ---- The book's chapter 3 attention modules -------------------------------- */
 typedef struct {                 /* Listing 3.1 */
@@ -177,6 +224,46 @@ typedef struct {
 } MultiHeadAttention;
 MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_length,
                                             float dropout, int num_heads, bool qkv_bias);
+
+/* ---- The book's chapter 4 GPT ------------------------------------------------ */
+/*
+ * The book's config keys.  Modules draw their weights in the book's order
+ * (tok_emb, pos_emb, then each block's att (W_query, W_key, W_value,
+ * out_proj), ff.layers.0, ff.layers.2, then out_head) and carry its
+ * state_dict names: tok_emb.weight, pos_emb.weight,
+ * trf_blocks.0.att.W_query.weight, trf_blocks.0.att.mask (a buffer),
+ * trf_blocks.0.ff.layers.0.weight, trf_blocks.0.norm1.scale,
+ * final_norm.shift, out_head.weight (no bias).
+ * Refused with a message: a size <= 0, emb_dim not divisible by n_heads,
+ * drop_rate outside [0, 1), vocab_size or context_length above 2^24 (ids
+ * are whole numbers held in float tensors, exact up to 2^24).
+ */
+typedef struct NNGPTConfig { int64_t vocab_size, context_length, emb_dim, n_heads, n_layers;
+                             double drop_rate; bool qkv_bias; } NNGPTConfig;
+#define NN_GPT_CONFIG_124M      ((NNGPTConfig){50257, 1024, 768, 12, 12, 0.1, false})
+#define NN_GPT_CONFIG_BOOK_TEST ((NNGPTConfig){50257, 12, 32, 4, 2, 0.1, false})
+
+/* nn_forward(ff, x): (..., emb_dim) -> (..., emb_dim); children "layers.0" (Linear),
+ * "layers.1" (GELU), "layers.2" (Linear). */
+Module *nn_feed_forward(NNGPTConfig cfg);
+/* x + drop(att(norm1(x))), then h + drop(ff(norm2(h))): (B, T, emb_dim) in and out. */
+Module *nn_transformer_block(NNGPTConfig cfg);
+/* nn_forward(m, idx): (B, T) float ids, T <= context_length -> logits (B, T, vocab_size). */
+Module *nn_gpt_model(NNGPTConfig cfg);
+
+/* The book's generate_text_simple: max_new_tokens greedy ids appended to
+ * idx (B, T), each from the last context_size ids; (B, T + max_new_tokens)
+ * in the current scope.  The model runs in eval mode under no-grad (its
+ * mode restored after), one scope per token, so memory stays flat. */
+Tensor *nn_generate_text_simple(Module *model, const Tensor *idx, int64_t max_new_tokens,
+                                int64_t context_size);
+/* The book's chapter 5 generate: top_k 0 off, else only the top_k largest
+ * logits stay; temperature 0 greedy, else torch.multinomial's draw from
+ * softmax(logits / temperature) (default generator); eos_id -1 off, else
+ * stop (without appending) when every row's next id is eos_id.  Refused
+ * with a message: temperature < 0, top_k < 0 or above the vocabulary. */
+Tensor *nn_generate(Module *model, const Tensor *idx, int64_t max_new_tokens,
+                    int64_t context_size, double temperature, int64_t top_k, int64_t eos_id);
 
 /* ---- Checkpoints ------------------------------------------------------------ */
 /*

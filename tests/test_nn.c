@@ -131,10 +131,12 @@ static Tensor *block_forward(Module *m, const Tensor *x)
 START_TEST(test_header_example)
 {
     TensorScope *scope = tensor_scope_begin();
-    Block *b = calloc(1, sizeof *b);
-    nn_module_init(NN(b), "Block", block_forward);
+    Block *b = nn_module_new(sizeof *b, "Block", block_forward);
+    ck_assert_ptr_nonnull(b);
     b->proj = nn_linear(4, 4, true);
     nn_child(NN(b), "proj", NN(b->proj));
+    b = nn_module_ok(NN(b));
+    ck_assert_ptr_nonnull(b);
     NNList p = nn_named_parameters(NN(b));
     ck_assert_int_eq(p.count, 2);
     ck_assert_str_eq(p.names[0], "proj.weight");
@@ -146,6 +148,59 @@ START_TEST(test_header_example)
                                                         b->proj->bias)), 0, 0);
     nn_list_free(&p);
     nn_module_free(NN(b));
+    tensor_scope_end(scope);
+}
+END_TEST
+
+/* Sequential and ModuleList: children "0", "1", ...; forward in turn. */
+START_TEST(test_module_lists)
+{
+    TensorScope *scope = tensor_scope_begin();
+    tensor_manual_seed(123);
+    Module *seq = nn_sequential();
+    Linear *a = nn_linear(5, 6, true), *c = nn_linear(6, 2, false);
+    ck_assert_ptr_eq(nn_append(seq, NN(a)), NN(a));
+    nn_append(seq, nn_relu());
+    nn_append(seq, NN(c));
+    ck_assert_ptr_eq(nn_module_ok(seq), seq);
+    ck_assert_int_eq(nn_len(seq), 3);
+    ck_assert_ptr_eq(nn_item(seq, 0), NN(a));
+    ck_assert_ptr_eq(nn_item(seq, -1), NN(c));
+    ck_assert_str_eq(nn_item(seq, 1)->type, "ReLU");
+    ck_assert_error_has(nn_item(seq, 3), "nn_item: index 3 out of range for Sequential of 3");
+    NNList p = nn_named_parameters(seq);
+    ck_assert_int_eq(p.count, 3);
+    ck_assert_str_eq(p.names[0], "0.weight");
+    ck_assert_str_eq(p.names[1], "0.bias");
+    ck_assert_str_eq(p.names[2], "2.weight");
+    nn_list_free(&p);
+    Tensor *x = tensor_randn(SHAPE(2, 5));
+    Tensor *want = tensor_linear(tensor_relu(tensor_linear(x, a->weight, a->bias)), c->weight, NULL);
+    ck_assert_tensor_close(nn_forward(seq, x), want, 0, 0);
+    /* An empty Sequential is the identity; a ModuleList has no forward. */
+    Module *empty = nn_sequential(), *list = nn_module_list();
+    ck_assert_ptr_eq(nn_forward(empty, x), x);
+    ck_assert_error_has(nn_forward(list, x), "module ModuleList has no forward");
+    nn_module_free(empty);
+    nn_module_free(list);
+    nn_module_free(seq);
+    tensor_scope_end(scope);
+}
+END_TEST
+
+/* One check at the end of a constructor: a failed part anywhere below
+ * frees the whole and keeps the first message. */
+START_TEST(test_sticky_constructor_errors)
+{
+    TensorScope *scope = tensor_scope_begin();
+    Block *b = nn_module_new(sizeof *b, "Block", block_forward);
+    Module *inner = nn_child(NN(b), "layers", nn_sequential());
+    nn_append(inner, NN(nn_linear(0, 3, true)));          /* fails: message kept */
+    nn_append(inner, NN(nn_linear(3, 3, true)));          /* still built */
+    nn_parameter(NN(b), "bad.name", tensor_ones(SHAPE(1)));   /* a second failure */
+    ck_assert_error_has(nn_module_ok(NN(b)), "Linear: in_features 0 and out_features 3");
+    ck_assert_error_has(nn_module_new(4, "Tiny", NULL), "smaller than a Module header");
+    ck_assert_ptr_null(nn_module_ok(NULL));
     tensor_scope_end(scope);
 }
 END_TEST
@@ -319,6 +374,8 @@ static Suite *nn_suite(void)
 
     TCase *layers = tcase_create("layers");
     tcase_add_test(layers, test_header_example);
+    tcase_add_test(layers, test_module_lists);
+    tcase_add_test(layers, test_sticky_constructor_errors);
     tcase_add_test(layers, test_train_eval_reaches_dropout);
     tcase_add_test(layers, test_dropout_own_generator);
     tcase_add_test(layers, test_own_module_reports_errors);

@@ -82,6 +82,36 @@ START_TEST(test_self_attention_prints_the_book)
 }
 END_TEST
 
+/* The book's chapter-4 outputs (GPT_CONFIG_124M, seed 123), byte for byte
+ * as PyTorch prints them (tests/reference/gen_gpt_model.py).  Four-digit
+ * prints and argmax ids: float32 rounding differences between the two
+ * libraries (1e-7 relative) are far below a printed digit or a gap between
+ * the chosen logits. */
+START_TEST(test_gpt_model_prints_the_book)
+{
+    char cmd[1024], path[1024];
+    static char out[1 << 16];
+    snprintf(cmd, sizeof cmd, "%s/examples/gpt_model", ATTOGRAD_BUILD_DIR);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
+    snprintf(path, sizeof path, "%s/gpt_model.expected", ATTOGRAD_REFERENCE_DIR);
+    ck_assert_str_eq(out, testutil_read_text(path));
+}
+END_TEST
+
+START_TEST(test_gpt_model_bad_flags_exit_2)
+{
+    char cmd[1024], out[1024];
+    snprintf(cmd, sizeof cmd, "%s/examples/gpt_model --seed x 2>&1 >/dev/null",
+             ATTOGRAD_BUILD_DIR);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 2);
+    ck_assert_str_eq(out, "gpt_model: --seed: 'x' is not a non-negative whole number\n");
+    snprintf(cmd, sizeof cmd, "%s/examples/gpt_model --layers 2 2>&1 >/dev/null",
+             ATTOGRAD_BUILD_DIR);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 2);
+    ck_assert_str_eq(out, "gpt_model: unknown option '--layers' (see --help)\n");
+}
+END_TEST
+
 static const struct {
     const char *args, *message;
 } bad_flags[] = {
@@ -141,7 +171,14 @@ static Suite *train_suite(void)
     tcase_add_loop_test(progs, test_bad_flags_exit_2_with_one_line, 0,
                         sizeof bad_flags / sizeof *bad_flags);
     tcase_add_test(progs, test_train_writes_csv);
+    tcase_add_test(progs, test_gpt_model_bad_flags_exit_2);
     suite_add_tcase(s, progs);
+    /* The 124M model built and run 17 times: 7 s in the release build,
+     * about a minute under the sanitizers. */
+    TCase *gpt = tcase_create("gpt_model");
+    tcase_set_timeout(gpt, 400);
+    tcase_add_test(gpt, test_gpt_model_prints_the_book);
+    suite_add_tcase(s, gpt);
     return s;
 }
 

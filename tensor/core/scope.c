@@ -279,8 +279,17 @@ Tensor *tensor_keep(const Tensor *t)
     if (!k)
         return tensor_set_error("keep: out of memory for a tensor of shape %s",
                                 tensor_shape_str(t));
-    const float *src = tensor__contiguous_data(t);
-    memcpy(k->data, src, (size_t)t->numel * sizeof(float));
+    if (tensor_is_contiguous(t)) {
+        memcpy(k->data, t->data, (size_t)t->numel * sizeof(float));
+    } else {
+        /* Gathered straight into the copy, no full-size scratch: keeping an
+         * expanded value (a module's zeros of GPT-2's 50257 x 768 head) costs
+         * the copy's memory alone. */
+        TensorIter it;
+        tensor__iter_init(&it, t->ndim, t->shape, 1, (const int64_t *[]){t->stride}, NULL);
+        for (int64_t i = 0; i < t->numel; i++, tensor__iter_next(&it))
+            k->data[i] = t->data[it.off[0]];
+    }
     k->requires_grad = t->requires_grad;
     k->name = t->name;
     return k;

@@ -1,0 +1,180 @@
+/*
+ * The book's chapter 4 GPT: FeedForward, TransformerBlock and GPTModel,
+ * built in the book's construction order (the order their weights are
+ * drawn) under the book's attribute names, so a seed gives PyTorch's
+ * weights and nn_named_parameters gives its state_dict keys.  The
+ * attention is chapter 3's MultiHeadAttention (attention.c).
+ */
+#include "nn.h"
+
+#include <limits.h>
+
+typedef struct {
+    Module base;
+    int64_t context_length;
+    Embedding *tok_emb, *pos_emb;
+    Dropout *drop_emb;
+    Module *trf_blocks;
+    LayerNorm *final_norm;
+    Linear *out_head;
+} GPTModel;
+
+typedef struct {
+    Module base;
+    MultiHeadAttention *att;
+    Module *ff;
+    LayerNorm *norm1, *norm2;
+    Dropout *drop_shortcut;
+} TransformerBlock;
+
+/* The sizes every module here needs, with a message naming the module. */
+static bool config_ok(const char *type, NNGPTConfig cfg)
+{
+    if (cfg.vocab_size <= 0 || cfg.context_length <= 0 || cfg.emb_dim <= 0 ||
+        cfg.n_heads <= 0 || cfg.n_layers <= 0) {
+        tensor_set_error("%s: vocab_size %lld, context_length %lld, emb_dim %lld, n_heads %lld "
+                         "and n_layers %lld must be positive", type, (long long)cfg.vocab_size,
+                         (long long)cfg.context_length, (long long)cfg.emb_dim,
+                         (long long)cfg.n_heads, (long long)cfg.n_layers);
+        return false;
+    }
+    /* Ids are floats, exact up to 2^24; the layers take int sizes (4 * emb_dim). */
+    if (cfg.vocab_size > (1 << 24) || cfg.context_length > (1 << 24) ||
+        cfg.emb_dim > INT_MAX / 4 || cfg.n_heads > NN_MAX_HEADS || cfg.n_layers > INT_MAX) {
+        tensor_set_error("%s: vocab_size %lld and context_length %lld must be at most 2^24, "
+                         "emb_dim %lld at most %d, n_heads %lld at most %d", type,
+                         (long long)cfg.vocab_size, (long long)cfg.context_length,
+                         (long long)cfg.emb_dim, INT_MAX / 4, (long long)cfg.n_heads,
+                         NN_MAX_HEADS);
+        return false;
+    }
+    if (cfg.emb_dim % cfg.n_heads != 0) {
+        tensor_set_error("%s: emb_dim %lld must be divisible by n_heads %lld", type,
+                         (long long)cfg.emb_dim, (long long)cfg.n_heads);
+        return false;
+    }
+    if (!(cfg.drop_rate >= 0.0 && cfg.drop_rate < 1.0)) {
+        tensor_set_error("%s: drop_rate %g must be in [0, 1)", type, cfg.drop_rate);
+        return false;
+    }
+    return true;
+}
+
+/* ---- FeedForward: Linear(emb, 4 emb), GELU, Linear(4 emb, emb) ---------------- */
+
+static Tensor *feed_forward_forward(Module *m, const Tensor *x)
+{
+    return nn_forward(nn_item(m, 0), x);   /* self.layers(x) */
+}
+
+Module *nn_feed_forward(NNGPTConfig cfg)
+{
+    if (!config_ok("FeedForward", cfg)) return NULL;
+    int emb = (int)cfg.emb_dim;
+    Module *ff = nn_module_new(sizeof(Module), "FeedForward", feed_forward_forward);
+    if (!ff) return NULL;
+    Module *layers = nn_child(ff, "layers", nn_sequential());
+    if (!layers) return nn_module_ok(ff);
+    nn_append(layers, NN(nn_linear(emb, 4 * emb, true)));
+    nn_append(layers, nn_gelu());
+    nn_append(layers, NN(nn_linear(4 * emb, emb, true)));
+    return nn_module_ok(ff);
+}
+
+/* ---- TransformerBlock ------------------------------------------------------------ */
+
+/* x + drop_shortcut(sub(norm(x))): the pre-norm residual of the book's forward. */
+static Tensor *residual(TransformerBlock *b, Module *norm, Module *sub, const Tensor *x)
+{
+    Tensor *y = nn_forward(sub, nn_forward(norm, x));
+    return tensor_add(nn_forward(NN(b->drop_shortcut), y), x);
+}
+
+static Tensor *block_forward(Module *m, const Tensor *x)
+{
+    TransformerBlock *b = (TransformerBlock *)m;
+    Tensor *h = residual(b, NN(b->norm1), NN(b->att), x);
+    return residual(b, NN(b->norm2), b->ff, h);
+}
+
+Module *nn_transformer_block(NNGPTConfig cfg)
+{
+    if (!config_ok("TransformerBlock", cfg)) return NULL;
+    TransformerBlock *b = nn_module_new(sizeof *b, "TransformerBlock", block_forward);
+    if (!b) return NULL;
+    float p = (float)cfg.drop_rate;
+    int emb = (int)cfg.emb_dim;
+    b->att = nn_multi_head_attention(emb, emb, (int)cfg.context_length, p, (int)cfg.n_heads,
+                                     cfg.qkv_bias);
+    nn_child(NN(b), "att", NN(b->att));
+    b->ff = nn_child(NN(b), "ff", nn_feed_forward(cfg));
+    b->norm1 = nn_layer_norm(cfg.emb_dim);
+    nn_child(NN(b), "norm1", NN(b->norm1));
+    b->norm2 = nn_layer_norm(cfg.emb_dim);
+    nn_child(NN(b), "norm2", NN(b->norm2));
+    b->drop_shortcut = nn_dropout(p);
+    nn_child(NN(b), "drop_shortcut", NN(b->drop_shortcut));
+    return nn_module_ok(NN(b));
+}
+
+/* ---- GPTModel ---------------------------------------------------------------------- */
+
+/* self.trf_blocks(x).  Under no-grad nothing needs a block's intermediates
+ * once it is done, so each block runs in a scope of its own and only its
+ * output is kept: generating at context 1024 holds one block's attention
+ * scores (12 x 1024 x 1024 floats each), not twelve blocks'. */
+static Tensor *run_blocks(GPTModel *g, Tensor *x)
+{
+    if (tensor_is_grad_enabled() || !x) return nn_forward(g->trf_blocks, x);
+    for (int i = 0; i < nn_len(g->trf_blocks); i++) {
+        Tensor *y = tensor_empty(x->ndim, x->shape);
+        if (!y) return NULL;
+        TensorScope *block = tensor_scope_begin();
+        Tensor *r = nn_forward(nn_item(g->trf_blocks, i), x);
+        bool ok = r && tensor_copy_(y, r);
+        tensor_scope_end(block);
+        if (!ok) return NULL;
+        x = y;
+    }
+    return x;
+}
+
+static Tensor *gpt_forward(Module *m, const Tensor *idx)
+{
+    GPTModel *g = (GPTModel *)m;
+    if (idx->ndim != 2)
+        return tensor_set_error("GPTModel: input %s: expected (batch, tokens) ids",
+                                tensor_shape_str(idx));
+    int64_t T = idx->shape[1];
+    if (T < 1 || T > g->context_length)
+        return tensor_set_error("GPTModel: input %s: %lld tokens, expected 1 to context_length "
+                                "%lld", tensor_shape_str(idx), (long long)T,
+                                (long long)g->context_length);
+    Tensor *tok_embeds = nn_forward(NN(g->tok_emb), idx);                         /* (B,T,E) */
+    Tensor *pos_embeds = nn_forward(NN(g->pos_emb), tensor_arange(0, (float)T, 1)); /* (T,E) */
+    Tensor *x = nn_forward(NN(g->drop_emb), tensor_add(tok_embeds, pos_embeds));
+    x = nn_forward(NN(g->final_norm), run_blocks(g, x));
+    return nn_forward(NN(g->out_head), x);                                        /* (B,T,V) */
+}
+
+Module *nn_gpt_model(NNGPTConfig cfg)
+{
+    if (!config_ok("GPTModel", cfg)) return NULL;
+    GPTModel *g = nn_module_new(sizeof *g, "GPTModel", gpt_forward);
+    if (!g) return NULL;
+    g->context_length = cfg.context_length;
+    g->tok_emb = nn_embedding(cfg.vocab_size, cfg.emb_dim);
+    nn_child(NN(g), "tok_emb", NN(g->tok_emb));
+    g->pos_emb = nn_embedding(cfg.context_length, cfg.emb_dim);
+    nn_child(NN(g), "pos_emb", NN(g->pos_emb));
+    g->drop_emb = nn_dropout((float)cfg.drop_rate);
+    nn_child(NN(g), "drop_emb", NN(g->drop_emb));
+    g->trf_blocks = nn_child(NN(g), "trf_blocks", nn_sequential());
+    for (int64_t i = 0; i < cfg.n_layers && g->trf_blocks && !g->base.failed; i++)
+        nn_append(g->trf_blocks, nn_transformer_block(cfg));
+    g->final_norm = nn_layer_norm(cfg.emb_dim);
+    nn_child(NN(g), "final_norm", NN(g->final_norm));
+    g->out_head = nn_linear((int)cfg.emb_dim, (int)cfg.vocab_size, false);
+    nn_child(NN(g), "out_head", NN(g->out_head));
+    return nn_module_ok(NN(g));
+}

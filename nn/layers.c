@@ -1,0 +1,72 @@
+/*
+ * The layers chapter 4 of the book adds: Embedding (torch.nn.Embedding),
+ * the book's LayerNorm (scale and shift, biased variance, eps 1e-5), and
+ * activations as modules (GELU, ReLU, Tanh, Sigmoid) for Sequential.
+ */
+#include "nn.h"
+
+#include <stdint.h>
+
+/* ---- Embedding --------------------------------------------------------------- */
+
+static Tensor *embedding_forward(Module *m, const Tensor *ids)
+{
+    return tensor_embedding(((Embedding *)m)->weight, ids);
+}
+
+Embedding *nn_embedding(int64_t num_embeddings, int64_t embedding_dim)
+{
+    if (num_embeddings <= 0 || embedding_dim <= 0)
+        return tensor_set_error("Embedding: num_embeddings %lld and embedding_dim %lld must be "
+                                "positive", (long long)num_embeddings, (long long)embedding_dim);
+    Embedding *e = nn_module_new(sizeof *e, "Embedding", embedding_forward);
+    if (!e) return NULL;
+    e->num_embeddings = num_embeddings;
+    e->embedding_dim = embedding_dim;
+    /* Registered as zeros (one expanded zero: no full-size temporary), then
+     * drawn in place (normal_, randn's paths), as reset_parameters() does. */
+    TensorScope *scope = tensor_scope_begin();
+    e->weight = nn_parameter(NN(e), "weight", tensor_expand(tensor_zeros(SHAPE(1, 1)),
+                                                            SHAPE(num_embeddings, embedding_dim)));
+    tensor_scope_end(scope);
+    if (e->weight) tensor_normal_(e->weight, 0.0f, 1.0f, NULL);
+    return nn_module_ok(NN(e));
+}
+
+/* ---- LayerNorm ------------------------------------------------------------------ */
+
+static Tensor *layer_norm_forward(Module *m, const Tensor *x)
+{
+    LayerNorm *ln = (LayerNorm *)m;
+    if (x->ndim < 1 || x->shape[x->ndim - 1] != ln->emb_dim)
+        return tensor_set_error("LayerNorm: input %s: expected last dim emb_dim = %lld",
+                                tensor_shape_str(x), (long long)ln->emb_dim);
+    return tensor_layer_norm(x, ln->scale, ln->shift, ln->eps);
+}
+
+LayerNorm *nn_layer_norm(int64_t emb_dim)
+{
+    if (emb_dim <= 0)
+        return tensor_set_error("LayerNorm: emb_dim %lld must be positive", (long long)emb_dim);
+    LayerNorm *ln = nn_module_new(sizeof *ln, "LayerNorm", layer_norm_forward);
+    if (!ln) return NULL;
+    ln->emb_dim = emb_dim;
+    ln->eps = 1e-5;
+    TensorScope *scope = tensor_scope_begin();
+    ln->scale = nn_parameter(NN(ln), "scale", tensor_ones(SHAPE(emb_dim)));
+    ln->shift = nn_parameter(NN(ln), "shift", tensor_zeros(SHAPE(emb_dim)));
+    tensor_scope_end(scope);
+    return nn_module_ok(NN(ln));
+}
+
+/* ---- activations ------------------------------------------------------------------ */
+
+static Tensor *gelu_forward(Module *m, const Tensor *x) { (void)m; return tensor_gelu(x); }
+static Tensor *relu_forward(Module *m, const Tensor *x) { (void)m; return tensor_relu(x); }
+static Tensor *tanh_forward(Module *m, const Tensor *x) { (void)m; return tensor_tanh(x); }
+static Tensor *sigmoid_forward(Module *m, const Tensor *x) { (void)m; return tensor_sigmoid(x); }
+
+Module *nn_gelu(void) { return nn_module_new(sizeof(Module), "GELU", gelu_forward); }
+Module *nn_relu(void) { return nn_module_new(sizeof(Module), "ReLU", relu_forward); }
+Module *nn_tanh(void) { return nn_module_new(sizeof(Module), "Tanh", tanh_forward); }
+Module *nn_sigmoid(void) { return nn_module_new(sizeof(Module), "Sigmoid", sigmoid_forward); }
