@@ -112,6 +112,58 @@ START_TEST(test_gpt_model_bad_flags_exit_2)
 }
 END_TEST
 
+/* gpt_generate: with no flags the book's chapter-4 script, its block as the
+ * book prints it (gpt_generate.expected holds the book's printed block); with
+ * flags, other configs and seeds as PyTorch gives them
+ * (tests/reference/gen_gpt_generate.py), greedy and sampled.  Ids are argmax
+ * or multinomial picks, exact when the logits agree to float32 rounding. */
+static const struct {
+    const char *args, *expected;
+} generate_runs[] = {
+    {"", "gpt_generate.expected"},
+    {"--config book-test --seed 7 --prompt 'Every effort moves you' --max-new-tokens 8",
+     "gpt_generate_book_test_seed7.expected"},
+    {"--config book-test --n-layers 3 --qkv-bias --seed 11 --prompt 'Every day holds a' "
+     "--max-new-tokens 12 --temperature 1.4 --top-k 25",
+     "gpt_generate_book_test_sampled.expected"},
+};
+
+START_TEST(test_gpt_generate_matches)
+{
+    char cmd[1024], path[1024];
+    static char out[1 << 14];
+    snprintf(cmd, sizeof cmd, "%s/examples/gpt_generate %s", ATTOGRAD_BUILD_DIR,
+             generate_runs[_i].args);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
+    snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, generate_runs[_i].expected);
+    ck_assert_str_eq(out, testutil_read_text(path));
+}
+END_TEST
+
+static const struct {
+    const char *args, *message;
+} generate_bad_flags[] = {
+    {"--top-k 0", "gpt_generate: --top-k: 0 is out of range (1 to 16777216)\n"},
+    {"--config book-test --top-k 60000",
+     "gpt_generate: --top-k: 60000 is larger than the vocabulary (50257)\n"},
+    {"--temperature -1", "gpt_generate: --temperature: -1 is out of range (0 to 1e+06)\n"},
+    {"--config 7B", "gpt_generate: --config: unknown config '7B' (124M, book-test)\n"},
+    {"--config book-test --n-heads 3",
+     "gpt_generate: GPTModel: emb_dim 32 must be divisible by n_heads 3\n"},
+    {"--prompt ''", "gpt_generate: --prompt: the prompt is empty\n"},
+    {"--frobnicate", "gpt_generate: unknown option '--frobnicate' (see --help)\n"},
+};
+
+START_TEST(test_gpt_generate_bad_flags_exit_2)
+{
+    char cmd[1024], out[1024];
+    snprintf(cmd, sizeof cmd, "%s/examples/gpt_generate %s 2>&1 >/dev/null", ATTOGRAD_BUILD_DIR,
+             generate_bad_flags[_i].args);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 2);
+    ck_assert_str_eq(out, generate_bad_flags[_i].message);
+}
+END_TEST
+
 static const struct {
     const char *args, *message;
 } bad_flags[] = {
@@ -172,12 +224,16 @@ static Suite *train_suite(void)
                         sizeof bad_flags / sizeof *bad_flags);
     tcase_add_test(progs, test_train_writes_csv);
     tcase_add_test(progs, test_gpt_model_bad_flags_exit_2);
+    tcase_add_loop_test(progs, test_gpt_generate_bad_flags_exit_2, 0,
+                        sizeof generate_bad_flags / sizeof *generate_bad_flags);
     suite_add_tcase(s, progs);
     /* The 124M model built and run 17 times: 7 s in the release build,
      * about a minute under the sanitizers. */
     TCase *gpt = tcase_create("gpt_model");
     tcase_set_timeout(gpt, 400);
     tcase_add_test(gpt, test_gpt_model_prints_the_book);
+    tcase_add_loop_test(gpt, test_gpt_generate_matches, 0,
+                        sizeof generate_runs / sizeof *generate_runs);
     suite_add_tcase(s, gpt);
     return s;
 }
