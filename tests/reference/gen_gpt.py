@@ -29,6 +29,7 @@ import sys
 import torch
 
 from gen_checkpoint import save_file
+from book_ch03 import write_tensor
 from book_ch04 import (GPTModel, GPT_CONFIG_124M, GPT_CONFIG_BOOK_TEST,
                        generate_text_simple, generate)
 
@@ -36,12 +37,7 @@ out = sys.stdout
 
 
 def emit(name, t):
-    t = t.detach().contiguous().to(torch.float32)
-    dims = " ".join(str(d) for d in t.shape)
-    out.write(f"@{name} {dims}\n" if dims else f"@{name}\n")
-    vals = [f"{v:.9g}" for v in t.reshape(-1).tolist()]
-    for i in range(0, len(vals), 8):
-        out.write(" ".join(vals[i:i + 8]) + "\n")
+    write_tensor(out, name, t)
 
 
 def small(qkv_bias):
