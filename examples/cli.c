@@ -70,6 +70,11 @@ const char *cli_vocab_dir(void)
     return env && *env ? env : ATTOGRAD_VOCAB_DEFAULT;
 }
 
+const char *cli_default_text(void)
+{
+    return ATTOGRAD_TEXT_DEFAULT;
+}
+
 bool cli_is_tokenizer(const char *name)
 {
     return strcmp(name, "gpt2") == 0 || strcmp(name, "bytes") == 0;

@@ -22,6 +22,8 @@ const char *cli_vocab_dir(void);
 /* The tokenizer that --tokenizer NAME (gpt2 or bytes) and --vocab DIR (NULL:
  * cli_vocab_dir()) name; NULL after printing "<prog>: <why>" to stderr. */
 TextTokenizer *cli_tokenizer(const char *prog, const char *name, const char *vocab_dir);
-bool cli_is_tokenizer(const char *name);          /* "gpt2" or "bytes" */
+bool cli_is_tokenizer(const char *name);
+/* The book's training text shipped with the sources: examples/data/the-verdict.txt. */
+const char *cli_default_text(void);          /* "gpt2" or "bytes" */
 
 #endif /* ATTOGRAD_CLI_H */

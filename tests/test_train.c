@@ -164,6 +164,106 @@ START_TEST(test_gpt_generate_bad_flags_exit_2)
 }
 END_TEST
 
+/* train_gpt against PyTorch running the book's chapter-5 loop
+ * (tests/reference/gen_train_gpt.py): the printed lines (losses to 3
+ * decimals) and every sample token for token, dropout 0.1 on and the
+ * loaders shuffled; the CSV's losses within 1e-4 relative (float32 sums of
+ * a few thousand terms in two libraries: measured 1.1e-7).  The book's test
+ * config makes 39 evaluations, as the book's own test asserts. */
+static const struct {
+    const char *name, *args;
+    int evals;
+} train_gpt_runs[] = {
+    {"bytes", "--config book-test --tokenizer bytes --context-length 32 --epochs 2 --batch 4 "
+              "--eval-freq 10 --eval-iter 2 --lr 5e-4 --seed 7", 29},
+    {"book_test", "--config book-test --epochs 1 --lr 5e-4", 39},
+};
+
+START_TEST(test_train_gpt_matches_pytorch)
+{
+    char dir[] = "/tmp/train_gpt_test-XXXXXX", cmd[4096], path[1024], csv[64], png[64];
+    static char out[1 << 16];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(csv, sizeof csv, "%s/loss.csv", dir);
+    snprintf(png, sizeof png, "%s/loss.png", dir);
+    snprintf(cmd, sizeof cmd, "%s/examples/train_gpt %s --csv %s --plot %s", ATTOGRAD_BUILD_DIR,
+             train_gpt_runs[_i].args, csv, png);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
+    snprintf(path, sizeof path, "%s/train_gpt_%s.expected", ATTOGRAD_REFERENCE_DIR,
+             train_gpt_runs[_i].name);
+    ck_assert_str_eq(out, testutil_read_text(path));
+    int evals = 0;
+    for (const char *p = out; (p = strstr(p, "Train loss")); p++) evals++;
+    ck_assert_int_eq(evals, train_gpt_runs[_i].evals);
+
+    snprintf(path, sizeof path, "%s/train_gpt_%s.csv", ATTOGRAD_REFERENCE_DIR,
+             train_gpt_runs[_i].name);
+    FILE *got = fopen(csv, "r"), *want = fopen(path, "r");
+    ck_assert(got && want);
+    char a[256], b[256];
+    int rows = 0;
+    while (fgets(b, sizeof b, want)) {
+        ck_assert_ptr_nonnull(fgets(a, sizeof a, got));
+        if (rows++ == 0) {
+            ck_assert_str_eq(a, b);
+            continue;
+        }
+        long long s1, t1, s2, t2;
+        int e1, e2;
+        double tr1, v1, tr2, v2;
+        ck_assert_int_eq(sscanf(a, "%lld,%d,%lld,%lf,%lf", &s1, &e1, &t1, &tr1, &v1), 5);
+        ck_assert_int_eq(sscanf(b, "%lld,%d,%lld,%lf,%lf", &s2, &e2, &t2, &tr2, &v2), 5);
+        ck_assert(s1 == s2 && e1 == e2 && t1 == t2);
+        ck_assert_double_eq_tol(tr1, tr2, 1e-4 * tr2);
+        ck_assert_double_eq_tol(v1, v2, 1e-4 * v2);
+    }
+    ck_assert_ptr_null(fgets(a, sizeof a, got));
+    fclose(got);
+    fclose(want);
+    ck_assert_int_eq(rows, train_gpt_runs[_i].evals + 1);
+    /* The figure: a PNG (gnuplot's pngcairo). */
+    FILE *f = fopen(png, "rb");
+    ck_assert_ptr_nonnull(f);
+    unsigned char sig[8] = {0};
+    ck_assert_int_eq(fread(sig, 1, 8, f), 8);
+    fclose(f);
+    ck_assert_mem_eq(sig, "\x89PNG\r\n\x1a\n", 8);
+    remove(csv);
+    remove(png);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+static const struct {
+    const char *args, *message;
+    int status;
+} train_gpt_bad[] = {
+    {"--text /dev/null", "train_gpt: --text: the training part is too short: 0 tokens for "
+                         "windows of 12 (try a smaller --context-length)\n", 1},
+    {"--text " ATTOGRAD_REFERENCE_DIR "/../fuzz/corpus_text/invalid_utf8", NULL, 1},
+    {"--plot /nonexistent/x.png --csv /tmp/x.csv",
+     "train_gpt: --plot: /nonexistent/x.png: the directory /nonexistent does not exist\n", 2},
+    {"--plot x.jpg --csv x.csv", "train_gpt: --plot: 'x.jpg' does not end in .png, .svg or .pdf\n",
+     2},
+    {"--plot x.png", "train_gpt: --plot needs --csv FILE for the figure's data\n", 2},
+    {"--tokenizer x", "train_gpt: --tokenizer: 'x' is not gpt2 or bytes\n", 2},
+    {"--epochs 0", "train_gpt: --epochs: 0 is out of range (1 to 1048576)\n", 2},
+    {"--lr -1", "train_gpt: --lr: -1 is out of range (0 to 1000)\n", 2},
+    {"--vocab-size 100", "train_gpt: --vocab-size 100 is smaller than the tokenizer's 256\n", 2},
+};
+
+START_TEST(test_train_gpt_bad_input)
+{
+    char cmd[1024], out[1024];
+    snprintf(cmd, sizeof cmd, "%s/examples/train_gpt --config book-test --tokenizer bytes %s "
+             "2>&1 >/dev/null", ATTOGRAD_BUILD_DIR, train_gpt_bad[_i].args);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), train_gpt_bad[_i].status);
+    if (train_gpt_bad[_i].message) ck_assert_str_eq(out, train_gpt_bad[_i].message);
+    else ck_assert_msg(strstr(out, "invalid UTF-8 at byte") && !strchr(out, '\n')[1],
+                       "one line naming the byte: %s", out);
+}
+END_TEST
+
 static const struct {
     const char *args, *message;
 } bad_flags[] = {
@@ -224,6 +324,8 @@ static Suite *train_suite(void)
                         sizeof bad_flags / sizeof *bad_flags);
     tcase_add_test(progs, test_train_writes_csv);
     tcase_add_test(progs, test_gpt_model_bad_flags_exit_2);
+    tcase_add_loop_test(progs, test_train_gpt_bad_input, 0,
+                        sizeof train_gpt_bad / sizeof *train_gpt_bad);
     tcase_add_loop_test(progs, test_gpt_generate_bad_flags_exit_2, 0,
                         sizeof generate_bad_flags / sizeof *generate_bad_flags);
     suite_add_tcase(s, progs);
@@ -232,6 +334,8 @@ static Suite *train_suite(void)
     TCase *gpt = tcase_create("gpt_model");
     tcase_set_timeout(gpt, 400);
     tcase_add_test(gpt, test_gpt_model_prints_the_book);
+    tcase_add_loop_test(gpt, test_train_gpt_matches_pytorch, 0,
+                        sizeof train_gpt_runs / sizeof *train_gpt_runs);
     tcase_add_loop_test(gpt, test_gpt_generate_matches, 0,
                         sizeof generate_runs / sizeof *generate_runs);
     suite_add_tcase(s, gpt);

@@ -1,0 +1,510 @@
+/*
+ * The book's chapter-5 training run: GPTModel on a text file, AdamW, the
+ * train/validation losses every eval_freq steps and a greedy sample after
+ * every epoch, printed in the book's format.  The functions below are the
+ * book's (calc_loss_batch, calc_loss_loader, evaluate_model,
+ * generate_and_print_sample, train_model_simple) and read like its Python;
+ * tests/reference/book_ch05.py is the same loop in PyTorch.
+ *
+ * With no flags, the book's run: GPT_CONFIG_124M with context 256, AdamW
+ * lr 0.0004, weight_decay 0.1, 10 epochs, batch 2, eval_freq 5, eval_iter 5,
+ * seed 123, the-verdict.txt, start context "Every effort moves you".  On
+ * 2 cores a 124M step takes seconds: the whole run takes many minutes.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attograd.h"
+#include "cli.h"
+#include "plot.h"
+#include "subprocess.h"
+
+#define PROG "train_gpt"
+
+typedef struct {
+    NNGPTConfig cfg;
+    bool vocab_set;
+    const char *text, *start_context, *tokenizer, *vocab, *csv, *plot;
+    double lr, weight_decay;
+    long epochs, batch, eval_freq, eval_iter;
+    uint64_t seed;
+    bool ascii, quiet;
+} Options;
+
+typedef struct {
+    Module *model;
+    Optimizer *optimizer;
+    TextTokenizer *tokenizer;
+    TextLoader *train, *train_eval, *val;
+    FILE *csv;
+    int64_t tokens_seen, global_step, evals;
+} Run;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: " PROG " [flags]\n"
+            "  The book's chapter-5 run: GPTModel (124M, context 256) on the-verdict.txt,\n"
+            "  AdamW lr 0.0004 weight_decay 0.1, 10 epochs, batch 2, eval_freq 5, eval_iter 5.\n"
+            "  --config 124M|book-test   the model (default 124M with context 256)\n"
+            "  --vocab-size N --context-length N --emb-dim N --n-heads N --n-layers N\n"
+            "  --drop-rate X --qkv-bias  override one key of the configuration\n"
+            "  --text FILE               the training text (default the book's)\n"
+            "  --tokenizer gpt2|bytes    GPT-2's BPE (default) or UTF-8 bytes (vocab 256)\n"
+            "  --vocab DIR               GPT-2's encoder.json and vocab.bpe (./run vocab)\n"
+            "  --lr X --weight-decay X   AdamW's (default 0.0004, 0.1)\n"
+            "  --epochs N --batch N      (default 10, 2)\n"
+            "  --eval-freq N             evaluate every N steps (default 5)\n"
+            "  --eval-iter N             batches per evaluation (default 5)\n"
+            "  --seed N                  torch.manual_seed (default 123)\n"
+            "  --start-context TEXT      the sample's prompt (default \"Every effort moves you\")\n"
+            "  --csv FILE                step,epoch,tokens_seen,train_loss,val_loss per evaluation\n"
+            "  --plot FILE.png|svg|pdf   the book's loss figure (gnuplot); --ascii also on stdout\n"
+            "  --quiet                   no per-evaluation lines\n");
+}
+
+static bool size_flag(const char *flag, int argc, char **argv, int *i, long max, int64_t *out)
+{
+    const char *v = cli_value(PROG, argc, argv, i);
+    long n;
+    if (!v || !cli_int(PROG, flag, v, 1, max, &n)) return false;
+    *out = n;
+    return true;
+}
+
+static bool long_flag(const char *flag, int argc, char **argv, int *i, long max, long *out)
+{
+    const char *v = cli_value(PROG, argc, argv, i);
+    return v && cli_int(PROG, flag, v, 1, max, out);
+}
+
+static bool double_flag(const char *flag, int argc, char **argv, int *i, double max, double *out)
+{
+    const char *v = cli_value(PROG, argc, argv, i);
+    return v && cli_double(PROG, flag, v, 0, max, out);
+}
+
+/* 0, 1 for --help, 2 for a bad flag (message printed). */
+static int parse(int argc, char **argv, Options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        bool ok = true;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 1;
+        } else if (strcmp(a, "--config") == 0) {
+            if (!(v = cli_value(PROG, argc, argv, &i))) return 2;
+            if (strcmp(v, "124M") == 0) {
+                o->cfg = NN_GPT_CONFIG_124M;
+                o->cfg.context_length = 256;
+            } else if (strcmp(v, "book-test") == 0) {
+                o->cfg = NN_GPT_CONFIG_BOOK_TEST;
+            } else {
+                fprintf(stderr, PROG ": --config: unknown config '%s' (124M, book-test)\n", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--vocab-size") == 0) {
+            ok = size_flag(a, argc, argv, &i, 1L << 24, &o->cfg.vocab_size);
+            o->vocab_set = true;
+        } else if (strcmp(a, "--context-length") == 0) {
+            ok = size_flag(a, argc, argv, &i, 1L << 24, &o->cfg.context_length);
+        } else if (strcmp(a, "--emb-dim") == 0) {
+            ok = size_flag(a, argc, argv, &i, 1L << 16, &o->cfg.emb_dim);
+        } else if (strcmp(a, "--n-heads") == 0) {
+            ok = size_flag(a, argc, argv, &i, 1L << 12, &o->cfg.n_heads);
+        } else if (strcmp(a, "--n-layers") == 0) {
+            ok = size_flag(a, argc, argv, &i, 1L << 12, &o->cfg.n_layers);
+        } else if (strcmp(a, "--drop-rate") == 0) {
+            ok = double_flag(a, argc, argv, &i, 0.999999, &o->cfg.drop_rate);
+        } else if (strcmp(a, "--qkv-bias") == 0) {
+            o->cfg.qkv_bias = true;
+        } else if (strcmp(a, "--text") == 0) {
+            ok = (o->text = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--tokenizer") == 0) {
+            if (!(o->tokenizer = cli_value(PROG, argc, argv, &i))) return 2;
+            if (!cli_is_tokenizer(o->tokenizer)) {
+                fprintf(stderr, PROG ": --tokenizer: '%s' is not gpt2 or bytes\n", o->tokenizer);
+                return 2;
+            }
+        } else if (strcmp(a, "--vocab") == 0) {
+            ok = (o->vocab = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--lr") == 0) {
+            ok = double_flag(a, argc, argv, &i, 1e3, &o->lr);
+        } else if (strcmp(a, "--weight-decay") == 0) {
+            ok = double_flag(a, argc, argv, &i, 1e3, &o->weight_decay);
+        } else if (strcmp(a, "--epochs") == 0) {
+            ok = long_flag(a, argc, argv, &i, 1L << 20, &o->epochs);
+        } else if (strcmp(a, "--batch") == 0) {
+            ok = long_flag(a, argc, argv, &i, 1L << 20, &o->batch);
+        } else if (strcmp(a, "--eval-freq") == 0) {
+            ok = long_flag(a, argc, argv, &i, 1L << 30, &o->eval_freq);
+        } else if (strcmp(a, "--eval-iter") == 0) {
+            ok = long_flag(a, argc, argv, &i, 1L << 30, &o->eval_iter);
+        } else if (strcmp(a, "--seed") == 0) {
+            ok = (v = cli_value(PROG, argc, argv, &i)) && cli_u64(PROG, a, v, &o->seed);
+        } else if (strcmp(a, "--start-context") == 0) {
+            ok = (o->start_context = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--csv") == 0) {
+            ok = (o->csv = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--plot") == 0) {
+            ok = (o->plot = cli_value(PROG, argc, argv, &i)) != NULL;
+            if (ok && !plot_terminal(o->plot)) {
+                fprintf(stderr, PROG ": --plot: '%s' does not end in .png, .svg or .pdf\n",
+                        o->plot);
+                return 2;
+            }
+        } else if (strcmp(a, "--ascii") == 0) {
+            o->ascii = true;
+        } else if (strcmp(a, "--quiet") == 0) {
+            o->quiet = true;
+        } else {
+            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+        if (!ok) return 2;
+    }
+    if (strcmp(o->tokenizer, "bytes") == 0 && !o->vocab_set) o->cfg.vocab_size = 256;
+    return 0;
+}
+
+/* The whole file, NUL-terminated; NULL after a message. */
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, PROG ": --text: cannot open %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *grown = realloc(buf, 2 * cap + 1);
+            if (!grown) free(buf);
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    bool failed = ferror(f) || !buf;
+    fclose(f);
+    if (failed) {
+        fprintf(stderr, PROG ": --text: cannot read %s\n", path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* The byte offset of the book's split: int(0.90 * len(text)) characters,
+ * as Python counts them (code points; the text is checked UTF-8). */
+static size_t split_offset(const char *text, size_t len)
+{
+    size_t chars = 0;
+    for (size_t i = 0; i < len; i++) chars += ((unsigned char)text[i] & 0xC0) != 0x80;
+    size_t want = (size_t)(0.90 * (double)chars), seen = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (((unsigned char)text[i] & 0xC0) != 0x80 && seen++ == want) return i;
+    }
+    return len;
+}
+
+static TextDataset *windows(const Run *r, const char *text, size_t len, int64_t context,
+                            const char *part)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (text_encode(r->tokenizer, text, len, true, &ids, &n) != 0) {
+        fprintf(stderr, PROG ": --text: %s\n", tensor_error());
+        return NULL;
+    }
+    TextDataset *d = text_dataset_v1(ids, n, context, context);
+    if (!d)
+        fprintf(stderr, PROG ": --text: the %s part is too short: %zu tokens for windows of "
+                        "%lld (try a smaller --context-length)\n",
+                part, n, (long long)context);
+    free(ids);
+    return d;
+}
+
+/* calc_loss_batch: cross_entropy(logits.flatten(0, 1), targets.flatten()). */
+static Tensor *calc_loss_batch(const Tensor *x, const Tensor *y, Module *model)
+{
+    Tensor *logits = nn_forward(model, x);
+    if (!logits) return NULL;
+    int64_t rows = logits->shape[0] * logits->shape[1];
+    return tensor_cross_entropy(tensor_reshape(logits, SHAPE(rows, logits->shape[2])),
+                                tensor_flatten(y));
+}
+
+/* calc_loss_loader: the mean of the first num_batches batch losses (NaN for
+ * an empty loader); a new pass over the loader, drawing what PyTorch's
+ * iterator draws. */
+static double calc_loss_loader(TextLoader *loader, Module *model, int64_t num_batches)
+{
+    int64_t len = text_loader_len(loader);
+    if (len == 0) return NAN;
+    if (num_batches > len) num_batches = len;
+    if (text_loader_begin(loader) != 0) return NAN;
+    double total = 0;
+    Tensor *x, *y;
+    for (int64_t i = 0; i < num_batches && text_loader_next(loader, &x, &y); i++) {
+        TensorScope *s = tensor_scope_begin();
+        total += tensor_item(calc_loss_batch(x, y, model));
+        tensor_scope_end(s);
+    }
+    return total / (double)num_batches;
+}
+
+/* evaluate_model: eval mode, no grad, train and val loss over eval_iter batches. */
+static void evaluate_model(Run *r, int64_t eval_iter, double *train, double *val)
+{
+    nn_train(r->model, false);
+    tensor_no_grad_begin();
+    *train = calc_loss_loader(r->train_eval, r->model, eval_iter);
+    *val = calc_loss_loader(r->val, r->model, eval_iter);
+    tensor_no_grad_end();
+    nn_train(r->model, true);
+}
+
+/* generate_and_print_sample: 50 greedy tokens, newlines printed as spaces. */
+static int generate_and_print_sample(Run *r, const Options *o)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (text_encode(r->tokenizer, o->start_context, strlen(o->start_context), true, &ids, &n))
+        return -1;
+    TensorScope *s = tensor_scope_begin();
+    Tensor *start = tensor_zeros(SHAPE(1, (int64_t)n));
+    for (size_t i = 0; start && i < n; i++) start->data[i] = (float)ids[i];
+    free(ids);
+    Tensor *out = nn_generate_text_simple(r->model, start, 50, o->cfg.context_length);
+    int rc = -1;
+    if (out) {
+        int64_t m = out->shape[1];
+        int64_t *gen = malloc((size_t)m * sizeof *gen);
+        for (int64_t i = 0; gen && i < m; i++) gen[i] = (int64_t)out->data[i];
+        size_t len = 0;
+        char *text = gen ? text_decode(r->tokenizer, gen, (size_t)m, &len) : NULL;
+        if (text) {
+            for (size_t i = 0; i < len; i++) putchar(text[i] == '\n' ? ' ' : text[i]);
+            putchar('\n');
+            rc = 0;
+        }
+        free(text);
+        free(gen);
+    }
+    tensor_scope_end(s);
+    nn_train(r->model, true);
+    return rc;
+}
+
+/* One optimizer step on a batch: zero_grad, loss, backward, step. */
+static int train_step(Run *r, const Tensor *x, const Tensor *y)
+{
+    optim_zero_grad(r->optimizer);
+    Tensor *loss = calc_loss_batch(x, y, r->model);
+    if (!loss || tensor_backward(loss, NULL) != 0 || optim_step(r->optimizer) != 0) return -1;
+    float v = tensor_item(loss);
+    if (!isfinite(v)) {
+        tensor_set_error("the loss is %g: training diverged (try a smaller --lr)", (double)v);
+        return -1;
+    }
+    return 0;
+}
+
+/* train_model_simple: the book's loop. */
+static int train_model_simple(Run *r, const Options *o)
+{
+    r->tokens_seen = 0;
+    r->global_step = -1;
+    for (long epoch = 0; epoch < o->epochs; epoch++) {
+        nn_train(r->model, true);
+        if (text_loader_begin(r->train) != 0) return -1;
+        Tensor *x, *y;
+        while (text_loader_next(r->train, &x, &y)) {
+            TensorScope *s = tensor_scope_begin();
+            int rc = train_step(r, x, y);
+            tensor_scope_end(s);
+            if (rc) {
+                fprintf(stderr, PROG ": step %lld failed: %s\n", (long long)r->global_step + 1,
+                        tensor_error());
+                return -1;
+            }
+            r->tokens_seen += x->numel;
+            r->global_step += 1;
+            if (r->global_step % o->eval_freq) continue;
+            double train, val;
+            evaluate_model(r, o->eval_iter, &train, &val);
+            r->evals++;
+            if (!o->quiet)
+                printf("Ep %ld (Step %06lld): Train loss %.3f, Val loss %.3f\n", epoch + 1,
+                       (long long)r->global_step, train, val);
+            if (r->csv)
+                fprintf(r->csv, "%lld,%ld,%lld,%.9g,%.9g\n", (long long)r->global_step,
+                        epoch + 1, (long long)r->tokens_seen, train, val);
+        }
+        if (generate_and_print_sample(r, o)) {
+            fprintf(stderr, PROG ": sample: %s\n", tensor_error());
+            return -1;
+        }
+        fflush(stdout);
+    }
+    return 0;
+}
+
+/* The book's figure: losses against epochs (evaluation i of n at
+ * i * epochs / (n - 1), as np.linspace), tokens seen on the top axis. */
+static int plot_losses(const Options *o, const char *csv)
+{
+    char why[512];
+    FILE *in = fopen(csv, "r");
+    char tmpl[] = "/tmp/train_gpt-XXXXXX";
+    int fd = mkstemp(tmpl);
+    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!in || !out) {
+        fprintf(stderr, PROG ": --plot: cannot prepare the figure's data: %s\n", strerror(errno));
+        if (in) fclose(in);
+        if (out) fclose(out);
+        else if (fd >= 0) close(fd);
+        if (fd >= 0) unlink(tmpl);
+        return -1;
+    }
+    long long step, tokens;
+    long epoch;
+    double train, val;
+    int64_t n = 0;
+    char line[512];
+    while (fgets(line, sizeof line, in)) n += line[0] >= '0' && line[0] <= '9';
+    rewind(in);
+    fprintf(out, "epochs,tokens,train,val\n");
+    int64_t i = 0;
+    while (fgets(line, sizeof line, in))
+        if (sscanf(line, "%lld,%ld,%lld,%lf,%lf", &step, &epoch, &tokens, &train, &val) == 5) {
+            double x = n > 1 ? (double)i * (double)o->epochs / (double)(n - 1) : 0;
+            fprintf(out, "%.9g,%lld,%.9g,%.9g\n", x, tokens, train, val);
+            i++;
+        }
+    fclose(in);
+    fclose(out);
+    Plot p = {.title = "GPT training on text (the book's chapter 5)",
+              .xlabel = "epochs", .ylabel = "loss", .x2label = "tokens seen", .n = 2,
+              .curves = {{.csv = tmpl, .x = 1, .y = 3, .label = "training loss", .x2 = 2},
+                         {.csv = tmpl, .x = 1, .y = 4, .label = "validation loss",
+                          .dashed = true}}};
+    int rc = plot_render(&p, o->plot, o->ascii, why, sizeof why);
+    unlink(tmpl);
+    if (rc) fprintf(stderr, PROG ": --plot: %s\n", why);
+    return rc ? -1 : 0;
+}
+
+static void run_free(Run *r)
+{
+    text_loader_free(r->train);
+    text_loader_free(r->train_eval);
+    text_loader_free(r->val);
+    optim_free(r->optimizer);
+    nn_module_free(r->model);
+    text_tokenizer_free(r->tokenizer);
+    if (r->csv) fclose(r->csv);
+}
+
+/* Output paths are checked before the first step: a run never ends in an
+ * unwritable file. */
+static bool outputs_writable(const Options *o)
+{
+    char why[512];
+    const char *paths[] = {o->csv, o->plot};
+    for (int i = 0; i < 2; i++)
+        if (paths[i] && output_path_check(paths[i], why, sizeof why)) {
+            fprintf(stderr, PROG ": %s: %s\n", i ? "--plot" : "--csv", why);
+            return false;
+        }
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    NNGPTConfig cfg = NN_GPT_CONFIG_124M;
+    cfg.context_length = 256;
+    Options o = {.cfg = cfg, .text = cli_default_text(), .start_context = "Every effort moves you",
+                 .tokenizer = "gpt2", .lr = 0.0004, .weight_decay = 0.1, .epochs = 10,
+                 .batch = 2, .eval_freq = 5, .eval_iter = 5, .seed = 123};
+    int rc = parse(argc, argv, &o);
+    if (rc) return rc == 1 ? 0 : rc;
+    if (o.plot && !o.csv) {
+        fprintf(stderr, PROG ": --plot needs --csv FILE for the figure's data\n");
+        return 2;
+    }
+    if (!outputs_writable(&o)) return 2;
+
+    Run r = {0};
+    size_t len = 0;
+    char *text = read_file(o.text, &len);
+    if (!text) return 1;
+    if (!(r.tokenizer = cli_tokenizer(PROG, o.tokenizer, o.vocab))) {
+        free(text);
+        return 1;
+    }
+    if (text_vocab_size(r.tokenizer) > o.cfg.vocab_size) {
+        fprintf(stderr, PROG ": --vocab-size %lld is smaller than the tokenizer's %lld\n",
+                (long long)o.cfg.vocab_size, (long long)text_vocab_size(r.tokenizer));
+        run_free(&r);
+        free(text);
+        return 2;
+    }
+    /* The book's order: seed, model, optimizer, loaders (their shuffles
+     * draw from the generator after the model's initialisation). */
+    tensor_manual_seed(o.seed);
+    r.model = nn_gpt_model(o.cfg);
+    NNList params = nn_named_parameters(r.model);
+    if (r.model)
+        r.optimizer = optim_adamw(params.count, params.tensors,
+                                  OPTIM_ADAMW_OPTIONS(.lr = o.lr, .weight_decay = o.weight_decay));
+    if (!r.model || !r.optimizer) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        nn_list_free(&params);
+        run_free(&r);
+        free(text);
+        return 2;
+    }
+    size_t split = split_offset(text, len);
+    TextDataset *train = windows(&r, text, split, o.cfg.context_length, "training");
+    TextDataset *val = train ? windows(&r, text + split, len - split, o.cfg.context_length,
+                                       "validation")
+                             : NULL;
+    free(text);
+    if (train && val) {
+        r.train = text_loader(train, o.batch, true, true);
+        r.train_eval = text_loader(train, o.batch, true, true);
+        r.val = text_loader(val, o.batch, false, false);
+    }
+    rc = 1;
+    if (r.train && r.train_eval && r.val && text_loader_len(r.train) == 0)
+        fprintf(stderr, PROG ": --text: the training part has fewer windows than --batch %ld\n",
+                o.batch);
+    else if (r.train && r.train_eval && r.val) {
+        if (o.csv && !(r.csv = fopen(o.csv, "w")))
+            fprintf(stderr, PROG ": --csv: cannot write %s: %s\n", o.csv, strerror(errno));
+        else {
+            if (r.csv) fprintf(r.csv, "step,epoch,tokens_seen,train_loss,val_loss\n");
+            rc = train_model_simple(&r, &o) ? 1 : 0;
+            if (r.csv && fclose(r.csv) != 0) rc = 1;
+            r.csv = NULL;
+            if (!rc && o.plot && o.csv) rc = plot_losses(&o, o.csv) ? 1 : 0;
+        }
+    }
+    nn_list_free(&params);
+    run_free(&r);
+    text_dataset_free(train);
+    text_dataset_free(val);
+    return rc;
+}
