@@ -19,28 +19,28 @@ Format, one line each:  <name> <values...>
 import os
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
+import book_ch05
 import gpt2_bpe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VERDICT = os.path.join(HERE, "..", "..", "examples", "data", "the-verdict.txt")
 
 
-class GPTDatasetV1(Dataset):
-    """The book's listing 2.5."""
+class Ids:
+    """A "tokenizer" over ids already encoded, so that the book's
+    GPTDatasetV1 (book_ch05.py) windows them as it windows a text."""
 
-    def __init__(self, token_ids, max_length, stride):
-        self.input_ids, self.target_ids = [], []
-        for i in range(0, len(token_ids) - max_length, stride):
-            self.input_ids.append(torch.tensor(token_ids[i:i + max_length]))
-            self.target_ids.append(torch.tensor(token_ids[i + 1:i + max_length + 1]))
+    def __init__(self, ids):
+        self.ids = ids
 
-    def __len__(self):
-        return len(self.input_ids)
+    def encode(self, text, allowed_special=None):
+        return self.ids
 
-    def __getitem__(self, idx):
-        return self.input_ids[idx], self.target_ids[idx]
+
+def GPTDatasetV1(token_ids, max_length, stride):
+    return book_ch05.GPTDatasetV1(None, Ids(token_ids), max_length, stride)
 
 
 with open(VERDICT, encoding="utf-8") as f:
