@@ -82,6 +82,7 @@ struct Tensor {
     int64_t offset;                    /* first element = storage[offset] */
     float *data;                       /* == storage + offset */
     bool requires_grad;
+    bool retains_grad;                 /* a non-leaf that keeps .grad after backward */
     Tensor *grad;                      /* same shape, contiguous; same owner */
     TensorNode *grad_fn;               /* NULL for leaves */
     const char *name;                  /* optional, for printing and graphs */
@@ -177,6 +178,9 @@ int tensor_backward(Tensor *root, const Tensor *grad_output);
 /* The same, keeping the graph for another backward (retain_graph=True). */
 int tensor_backward_retain(Tensor *root, const Tensor *grad_output);
 void tensor_zero_grad(Tensor *t);                            /* grad = 0 (kept allocated) */
+/* Asks a non-leaf to keep the gradient a backward sends it, as torch's
+ * retain_grad(): the teaching programs print such gradients.  Returns t. */
+Tensor *tensor_retain_grad(Tensor *t);
 /* Records an in-place change of t's data made outside the tensor ops (an
  * optimizer's own loop): a backward that saved t then refuses, as after fill_. */
 void tensor_bump_version(Tensor *t);

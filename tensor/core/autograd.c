@@ -92,6 +92,13 @@ Tensor *tensor_detach(const Tensor *t)
     return tensor__view_of(t, t->ndim, t->shape, t->stride, t->offset);
 }
 
+Tensor *tensor_retain_grad(Tensor *t)
+{
+    if (!TENSOR__USABLE(t)) return NULL;
+    t->retains_grad = true;
+    return t;
+}
+
 void tensor_zero_grad(Tensor *t)
 {
     if (t && t->grad) memset(t->grad->data, 0, (size_t)t->grad->numel * sizeof(float));
