@@ -12,7 +12,8 @@
  *
  *     backprop_attention [--seed N] [--loss sum|mse] [--summary] [--dot FILE.png] [--dump]
  *
- * Derivations: docs/attention_backward.md.  The numbers equal PyTorch's
+ * Derivations: docs/attention_backward.md; the same walk through a whole
+ * TransformerBlock: backprop_block.  The numbers equal PyTorch's
  * (tests/reference/gen_backprop.py, checked by tests/test_teaching.c).
  */
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include "book_inputs.h"
 #include "cli.h"
 #include "subprocess.h"
+#include "walk.h"
 
 #define PROG "backprop_attention"
 
@@ -224,156 +226,29 @@ static const Step *step_at(const Walk *w, int i)
     return i ? &steps[i] : &loss_steps[w->opt->mse];
 }
 
-/* max |a - b| over the elements; b NULL: max |a|.  Both contiguous. */
-static double max_abs_diff(const Tensor *a, const Tensor *b)
+static int check_step(const Walk *w, Stage s, WalkCheck *c)
 {
-    double m = 0;
-    for (int64_t i = 0; i < a->numel; i++)
-        m = fmax(m, fabs((double)a->data[i] - (b ? b->data[i] : 0.0f)));
-    return m;
-}
-
-/* Gradients print as fixed-point columns with 4 decimals, scaled by a power
- * of ten to their largest element (shown as "x 1e-3") when that is below 0.1
- * or above 100.  Every digit shown is one float32 gets right: PyTorch's
- * printer would switch small gradients to scientific notation, showing
- * digits of tiny elements that float32 rounding has already changed. */
-enum { DECIMALS = 4, ROW_CHARS = 256 };
-
-typedef struct {
-    int exp10;                 /* values are shown as v / 10^exp10 */
-    int width;                 /* of the widest value */
-} GradFormat;
-
-static void format_value(const GradFormat *f, double v, char *out, size_t n)
-{
-    snprintf(out, n, "%.*f", DECIMALS, v / pow(10, f->exp10));
-    if (out[0] == '-' && strspn(out + 1, "0.") == strlen(out + 1))   /* "-0.0000" */
-        memmove(out, out + 1, strlen(out));
-}
-
-static GradFormat grad_format(const Tensor *a, const Tensor *b)
-{
-    double m = fmax(max_abs_diff(a, NULL), max_abs_diff(b, NULL));
-    int e = m > 0 ? (int)floor(log10(m)) : 0;
-    GradFormat f = {e >= -1 && e <= 1 ? 0 : e, 0};
-    char s[64];
-    for (int64_t i = 0; i < a->numel; i++) {
-        format_value(&f, a->data[i], s, sizeof s);
-        f.width = fmax(f.width, (int)strlen(s));
-        format_value(&f, b->data[i], s, sizeof s);
-        f.width = fmax(f.width, (int)strlen(s));
-    }
-    return f;
-}
-
-/* Row r of a 2-d t: "[ 1.0667  1.3989 ]". */
-static void format_row(const GradFormat *f, const Tensor *t, int64_t r, char *out)
-{
-    char s[64];
-    int len = snprintf(out, ROW_CHARS, "[");
-    for (int64_t c = 0; c < t->shape[1]; c++) {
-        format_value(f, t->data[r * t->shape[1] + c], s, sizeof s);
-        len += snprintf(out + len, (size_t)(ROW_CHARS - len), " %*s", f->width, s);
-    }
-    snprintf(out + len, (size_t)(ROW_CHARS - len), " ]");
-}
-
-/* Whether every element prints the same digits; and whether each pair
- * differs by at most one unit of the last digit shown, which is what
- * "agree to the printed precision" means: a smaller difference can still
- * round to a different last digit. */
-static void compare_printed(const Tensor *a, const Tensor *n, bool *same, bool *agree)
-{
-    GradFormat f = grad_format(a, n);
-    double unit = pow(10, f.exp10 - DECIMALS);
-    char x[64], y[64];
-    *same = *agree = true;
-    for (int64_t i = 0; i < a->numel; i++) {
-        format_value(&f, a->data[i], x, sizeof x);
-        format_value(&f, n->data[i], y, sizeof y);
-        *same = *same && strcmp(x, y) == 0;
-        *agree = *agree && fabs((double)a->data[i] - n->data[i]) <= unit;
-    }
-}
-
-typedef struct {
-    Tensor *autograd, *numeric;
-    bool same_digits;          /* both print the same digits */
-    bool agree;                /* within one unit of the last printed digit */
-    double diff;               /* max |autograd - numeric| */
-} Check;
-
-static int check_step(const Walk *w, Stage s, Check *c)
-{
-    c->autograd = tensor_contiguous(w->t[s]->grad);
-    c->numeric = central_difference(w, s);
-    if (!c->autograd || !c->numeric) return -1;
-    compare_printed(c->autograd, c->numeric, &c->same_digits, &c->agree);
-    c->diff = max_abs_diff(c->autograd, c->numeric);
-    return 0;
+    return walk_check(w->t[s]->grad, central_difference(w, s), c);
 }
 
 /* ---- printing ------------------------------------------------------------------- */
-
-/* t's PyTorch text, indented. */
-static void show(const Tensor *t)
-{
-    char *text = tensor_format(t);
-    if (!text) return;
-    for (char *line = text, *end; line; line = end ? end + 1 : NULL) {
-        end = strchr(line, '\n');
-        printf("    %.*s\n", end ? (int)(end - line) : (int)strlen(line), line);
-    }
-    free(text);
-}
-
-/* autograd's and the numeric gradient side by side, or one above the other
- * when two rows would not fit in 80 columns. */
-static void show_pair(const Tensor *a, const Tensor *n)
-{
-    GradFormat f = grad_format(a, n);
-    char left[ROW_CHARS], right[ROW_CHARS], scale[32] = "", head[48];
-    if (f.exp10) snprintf(scale, sizeof scale, ", x 1e%d", f.exp10);
-    snprintf(head, sizeof head, "autograd%s", scale);
-    format_row(&f, a, 0, left);
-    int w = (int)fmax(strlen(left), strlen(head));
-    bool side = 4 + 2 * w + 4 <= 80;
-    for (int pass = 0; pass < (side ? 1 : 2); pass++) {
-        if (side) printf("    %-*s    numeric%s\n", w, head, scale);
-        else printf("    %s%s\n", pass ? "numeric" : "autograd", scale);
-        for (int64_t r = 0; r < a->shape[0]; r++) {
-            format_row(&f, pass ? n : a, r, left);
-            format_row(&f, n, r, right);
-            if (side) printf("    %-*s    %s\n", w, left, right);
-            else printf("    %s\n", left);
-        }
-    }
-}
-
-static const char *verdict(const Check *c)
-{
-    return !c->agree       ? "DISAGREE"
-           : c->same_digits ? "agree: the same digits"
-                            : "agree within the last printed digit";
-}
 
 static void print_forward(const Walk *w)
 {
     printf("Forward: SelfAttention_v1 (Listing 3.1), d_in = %d, d_out = %d, seed %llu\n\n",
            D_IN, D_OUT, (unsigned long long)w->opt->seed);
     printf("x = inputs                        # the book's six tokens\n");
-    show(w->x);
+    walk_show(w->x);
     for (int s = 0; s < N_STAGES; s++) {
         printf("%s\n", stage_code[s]);
-        show(w->t[s]);
+        walk_show(w->t[s]);
     }
     if (w->opt->mse) {
         printf("target = torch.rand(6, 2)         # drawn after the weights\n");
-        show(w->target);
+        walk_show(w->target);
     }
     printf("loss = %s\n", w->opt->mse ? "F.mse_loss(context, target)" : "context.sum()");
-    show(w->loss);
+    walk_show(w->loss);
 }
 
 static int print_backward(const Walk *w)
@@ -384,11 +259,11 @@ static int print_backward(const Walk *w)
            "forward in double precision), both to 4 decimals after any scale shown.\n");
     for (int i = 0; i < N_STEPS; i++) {
         const Step *st = step_at(w, i);
-        Check c;
+        WalkCheck c;
         if (check_step(w, st->stage, &c)) return -1;
         printf("\n%s = %s\n    # %s\n", st->grad, st->formula, st->why);
-        show_pair(c.autograd, c.numeric);
-        printf("    %s (max |difference| %.1e)\n", verdict(&c), c.diff);
+        walk_show_pair(&c);
+        printf("    %s (max |difference| %.1e)\n", walk_verdict(&c), c.diff);
         bad += !c.agree;
     }
     printf("\nThe same steps as tensor ops, checked against autograd: "
@@ -405,12 +280,10 @@ static int print_summary(const Walk *w)
     printf("%-9s  %-52s %8s  %s\n", "gradient", "formula", "norm", "max |autograd - numeric|");
     for (int i = 0; i < N_STEPS; i++) {
         const Step *st = step_at(w, i);
-        Check c;
+        WalkCheck c;
         if (check_step(w, st->stage, &c)) return -1;
-        double norm = 0;
-        for (int64_t k = 0; k < c.autograd->numel; k++)
-            norm += (double)c.autograd->data[k] * c.autograd->data[k];
-        printf("%-9s  %-52s %8.4f  %.1e\n", st->grad, st->formula, sqrt(norm), c.diff);
+        printf("%-9s  %-52s %8.4f  %.1e\n", st->grad, st->formula, walk_norm(c.autograd),
+               c.diff);
         bad += !c.agree;
     }
     printf("%d of %d gradients agree with their central difference to the printed precision\n",
@@ -418,30 +291,20 @@ static int print_summary(const Walk *w)
     return bad;
 }
 
-/* Every tensor in the fixture format of tests/reference: "@name d0 d1", values. */
-static void dump_tensor(const char *prefix, const char *name, const Tensor *t)
-{
-    Tensor *c = tensor_contiguous(t);
-    printf("@%s%s", prefix, name);
-    for (int d = 0; d < c->ndim; d++) printf(" %lld", (long long)c->shape[d]);
-    for (int64_t i = 0; i < c->numel; i++) printf("%s%.9g", i % 8 ? " " : "\n", (double)c->data[i]);
-    printf("\n");
-}
-
 static int print_dump(const Walk *w)
 {
     const char *kind = w->opt->mse ? "mse." : "sum.";
     char prefix[32];
-    for (int s = 0; s < N_STAGES; s++) dump_tensor("", w->t[s]->name, w->t[s]);
-    dump_tensor("", "target", w->target);
-    dump_tensor(kind, "loss", w->loss);
+    for (int s = 0; s < N_STAGES; s++) walk_dump("", w->t[s]->name, w->t[s]);
+    walk_dump("", "target", w->target);
+    walk_dump(kind, "loss", w->loss);
     int bad = 0;
     for (int i = 0; i < N_STEPS; i++) {
-        Check c;
+        WalkCheck c;
         if (check_step(w, steps[i].stage, &c)) return -1;
-        dump_tensor(kind, steps[i].grad, c.autograd);
+        walk_dump(kind, steps[i].grad, c.autograd);
         snprintf(prefix, sizeof prefix, "%snumeric.", kind);
-        dump_tensor(prefix, steps[i].grad, c.numeric);
+        walk_dump(prefix, steps[i].grad, c.numeric);
         printf("#agree %s %d\n", steps[i].grad, c.agree);
         bad += !c.agree;
     }
