@@ -29,7 +29,8 @@ void walk_show(const Tensor *t)
     if (!text) return;
     for (char *line = text, *end; line; line = end ? end + 1 : NULL) {
         end = strchr(line, '\n');
-        printf("    %.*s\n", end ? (int)(end - line) : (int)strlen(line), line);
+        int n = end ? (int)(end - line) : (int)strlen(line);
+        printf("%s%.*s\n", n ? "    " : "", n, line);     /* no trailing blanks */
     }
     free(text);
 }
@@ -74,13 +75,18 @@ static void format_row(const GradFormat *f, const Tensor *t, int64_t r, int64_t 
     snprintf(out + len, (size_t)(ROW_CHARS - len), " ]");
 }
 
+Tensor *walk_rows(const Tensor *t)
+{
+    if (!t) return NULL;
+    int64_t cols = t->ndim ? t->shape[t->ndim - 1] : 1;
+    return tensor_contiguous(tensor_reshape(t, 2, (int64_t[]){t->numel / cols, cols}));
+}
+
 int walk_check(const Tensor *autograd, Tensor *numeric, WalkCheck *c)
 {
-    if (!autograd || !numeric) return -1;
-    int64_t cols = autograd->ndim ? autograd->shape[autograd->ndim - 1] : 1;
-    c->autograd = tensor_reshape(autograd, 2, (int64_t[]){autograd->numel / cols, cols});
+    c->autograd = walk_rows(autograd);
     c->numeric = numeric;
-    if (!c->autograd || !(c->autograd = tensor_contiguous(c->autograd))) return -1;
+    if (!c->autograd || !numeric) return -1;
     GradFormat f = grad_format(c->autograd, numeric);
     double unit = pow(10, f.exp10 - DECIMALS);
     char x[64], y[64];

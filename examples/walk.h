@@ -22,6 +22,10 @@
 /* max |a - b| over the elements; b NULL: max |a|.  Both contiguous, same numel. */
 double walk_max_abs_diff(const Tensor *a, const Tensor *b);
 
+/* t as rows of its last dim, contiguous: (n) -> (1, n), (2, 3, 3) -> (6, 3).
+ * NULL in, NULL out. */
+Tensor *walk_rows(const Tensor *t);
+
 /* t's PyTorch text, each line indented by 4 spaces. */
 void walk_show(const Tensor *t);
 

@@ -1,0 +1,524 @@
+/*
+ * Backpropagation through one TransformerBlock, one step at a time.
+ *
+ * The book's TransformerBlock (Listing 4.6) in a tiny config (emb_dim 4,
+ * 2 heads, context 3, dropout 0) on x = torch.rand(1, 3, 4), in the order
+ * of the book's block example (seed, input, block), then
+ * loss = mse_loss(block(x), target) with target = torch.rand(1, 3, 4).
+ * The forward is written out with every intermediate named and printed (and
+ * checked against nn_forward of the block itself); then every gradient in
+ * the order the chain rule reaches it, each with
+ *   - the formula its op's backward uses and the forward line it comes from:
+ *     the residual's + sending one gradient to both branches, the
+ *     feed-forward's products, GELU's derivative, LayerNorm's backward;
+ *   - autograd's value (tensor_retain_grad keeps each intermediate's);
+ *   - a central difference computed by a separate double-precision forward
+ *     written with plain loops below, so it does not trust the library.
+ *
+ *     backprop_block [--seed N] [--summary] [--dump]
+ *
+ * The attention inside the block is backprop_attention's, per head (its
+ * derivation: docs/attention_backward.md); LayerNorm's backward is derived
+ * in docs/adding_an_op.md.  The batch of 1 is left out of what is printed.
+ * The numbers equal PyTorch's (tests/reference/gen_backprop_block.py,
+ * checked by tests/test_backprop_block.c).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attograd.h"
+#include "cli.h"
+#include "walk.h"
+
+#define PROG "backprop_block"
+
+enum { T = 3, E = 4, HEADS = 2, HD = E / HEADS, HID = 4 * E, MAX_ELEMS = HID * E };
+static const double LN_EPS = 1e-5;
+
+/* Every tensor of the walk: the leaves (the input and the block's
+ * parameters, under their state_dict names), then the forward's
+ * intermediates in the order it makes them. */
+typedef enum {
+    X, WQ, WK, WV, WO, BO, W1, B1, W2, B2, SCALE1, SHIFT1, SCALE2, SHIFT2,
+    NORM1, QUERIES, KEYS, VALUES, WEIGHTS, CONTEXT, ATT, H, NORM2, HIDDEN, GELU, FF, OUT,
+    N_STAGES, FIRST_INTERMEDIATE = NORM1
+} Stage;
+
+static const char *const param_names[] = {
+    [WQ] = "att.W_query.weight", [WK] = "att.W_key.weight", [WV] = "att.W_value.weight",
+    [WO] = "att.out_proj.weight", [BO] = "att.out_proj.bias",
+    [W1] = "ff.layers.0.weight", [B1] = "ff.layers.0.bias",
+    [W2] = "ff.layers.2.weight", [B2] = "ff.layers.2.bias",
+    [SCALE1] = "norm1.scale", [SHIFT1] = "norm1.shift",
+    [SCALE2] = "norm2.scale", [SHIFT2] = "norm2.shift",
+};
+
+/* Each intermediate's name and the book's Python that makes it. */
+static const struct {
+    const char *name, *code;
+} intermediates[N_STAGES - FIRST_INTERMEDIATE] = {
+    {"norm1", "x = self.norm1(x)                    # shortcut = x kept"},
+    {"queries", "queries = self.W_query(x)            # in self.att"},
+    {"keys", "keys = self.W_key(x)"},
+    {"values", "values = self.W_value(x)"},
+    {"weights", "attn_weights = softmax(masked(q_h @ k_h^T) / sqrt(2))  # head 0, head 1"},
+    {"context", "context_vec = (attn_weights @ v_h) with the heads side by side"},
+    {"att", "x = self.out_proj(context_vec)"},
+    {"h", "x = x + shortcut                     # shortcut = x kept again"},
+    {"norm2", "x = self.norm2(x)"},
+    {"hidden", "x = self.ff.layers[0](x)             # Linear(4, 16)"},
+    {"gelu", "x = self.ff.layers[1](x)             # GELU"},
+    {"ff", "x = self.ff.layers[2](x)             # Linear(16, 4)"},
+    {"out", "return x + shortcut"},
+};
+
+static const char *stage_name(Stage s)
+{
+    return s == X ? "x" : s < FIRST_INTERMEDIATE ? param_names[s]
+                                                 : intermediates[s - FIRST_INTERMEDIATE].name;
+}
+
+typedef struct {
+    uint64_t seed;
+    bool summary, dump;
+} Options;
+
+typedef struct {
+    Module *block;
+    Tensor *mask;                 /* the block's att.mask buffer */
+    Tensor *target;
+    Tensor *t[N_STAGES];
+    Tensor *loss;
+    double block_diff;            /* max |out - nn_forward(block, x)| */
+} Walk;
+
+/* ---- the forward pass, as Listing 4.6 -------------------------------------- */
+
+/* (T, E) -> (HEADS, T, HD): .view(T, heads, head_dim).transpose(0, 1) */
+static Tensor *split_heads(const Tensor *t)
+{
+    return tensor_transpose(tensor_view(t, SHAPE(T, HEADS, HD)), 0, 1);
+}
+
+static Tensor *named(Tensor *t, Stage s)
+{
+    return tensor_retain_grad(tensor_set_name(t, stage_name(s)));
+}
+
+/* MultiHeadAttention.forward on norm1, its steps into w->t. */
+static Tensor *attention(Walk *w, Tensor *const *t)
+{
+    Tensor *n1 = t[NORM1];
+    Tensor *q = w->t[QUERIES] = named(tensor_linear(n1, t[WQ], NULL), QUERIES);
+    Tensor *k = w->t[KEYS] = named(tensor_linear(n1, t[WK], NULL), KEYS);
+    Tensor *v = w->t[VALUES] = named(tensor_linear(n1, t[WV], NULL), VALUES);
+    Tensor *scores = tensor_matmul(split_heads(q), tensor_transpose(split_heads(k), 1, 2));
+    scores = tensor_masked_fill(scores, w->mask, -INFINITY);               /* (HEADS, T, T) */
+    Tensor *weights = w->t[WEIGHTS] =
+        named(tensor_softmax(tensor_div_scalar(scores, sqrtf((float)HD)), -1), WEIGHTS);
+    Tensor *ctx = tensor_transpose(tensor_matmul(weights, split_heads(v)), 0, 1);
+    ctx = w->t[CONTEXT] = named(tensor_view(tensor_contiguous(ctx), SHAPE(T, E)), CONTEXT);
+    return w->t[ATT] = named(tensor_linear(ctx, t[WO], t[BO]), ATT);
+}
+
+static int forward(Walk *w, const Options *o)
+{
+    tensor_manual_seed(o->seed);
+    Tensor *x = w->t[X] = tensor_requires_grad_(tensor_rand(SHAPE(T, E)), true);
+    NNGPTConfig cfg = {.vocab_size = 1, .context_length = T, .emb_dim = E, .n_heads = HEADS,
+                       .n_layers = 1, .drop_rate = 0.0, .qkv_bias = false};
+    w->block = nn_transformer_block(cfg);
+    w->target = tensor_set_name(tensor_rand(SHAPE(T, E)), "target");
+    if (!x || !w->block || !w->target) return -1;
+    tensor_set_name(x, "x");
+    for (Stage s = WQ; s < FIRST_INTERMEDIATE; s++)
+        if (!(w->t[s] = nn_get_parameter(w->block, param_names[s]))) return -1;
+    if (!(w->mask = nn_get_parameter(w->block, "att.mask"))) return -1;
+
+    Tensor **t = w->t;
+    t[NORM1] = named(tensor_layer_norm(x, t[SCALE1], t[SHIFT1], LN_EPS), NORM1);
+    Tensor *att = attention(w, t);
+    t[H] = named(tensor_add(att, x), H);
+    t[NORM2] = named(tensor_layer_norm(t[H], t[SCALE2], t[SHIFT2], LN_EPS), NORM2);
+    t[HIDDEN] = named(tensor_linear(t[NORM2], t[W1], t[B1]), HIDDEN);
+    t[GELU] = named(tensor_gelu(t[HIDDEN]), GELU);
+    t[FF] = named(tensor_linear(t[GELU], t[W2], t[B2]), FF);
+    t[OUT] = named(tensor_add(t[FF], t[H]), OUT);
+    w->loss = tensor_set_name(tensor_mse_loss(t[OUT], w->target), "loss");
+
+    /* The steps above are the block's own forward: */
+    Tensor *ref;
+    tensor_no_grad_begin();
+    ref = nn_forward(w->block, tensor_view(x, SHAPE(1, T, E)));
+    tensor_no_grad_end();
+    if (!w->loss || !ref) return -1;
+    w->block_diff = walk_max_abs_diff(tensor_contiguous(t[OUT]), tensor_contiguous(ref));
+    return 0;
+}
+
+/* ---- the same forward in double precision, for central differences ---------- */
+
+typedef struct {
+    int rows, cols;
+    double v[MAX_ELEMS];
+} Mat;
+
+static Mat mat_of(const Tensor *t)
+{
+    Tensor *c = tensor_contiguous(t);
+    int cols = (int)t->shape[t->ndim - 1];
+    Mat m = {(int)(t->numel / cols), cols, {0}};
+    for (int i = 0; c && i < m.rows * m.cols; i++) m.v[i] = c->data[i];
+    return m;
+}
+
+/* x @ w^T + b (b NULL: none): nn.Linear. */
+static Mat linear(const Mat *x, const Mat *w, const Mat *b)
+{
+    Mat y = {x->rows, w->rows, {0}};
+    for (int i = 0; i < y.rows; i++)
+        for (int o = 0; o < y.cols; o++) {
+            double s = b ? b->v[o] : 0;
+            for (int k = 0; k < x->cols; k++) s += x->v[i * x->cols + k] * w->v[o * w->cols + k];
+            y.v[i * y.cols + o] = s;
+        }
+    return y;
+}
+
+/* scale * (x - mean) / sqrt(var + eps) + shift, row by row, biased var. */
+static Mat layer_norm(const Mat *x, const Mat *scale, const Mat *shift)
+{
+    Mat y = *x;
+    for (int i = 0; i < x->rows; i++) {
+        const double *r = &x->v[i * x->cols];
+        double mean = 0, var = 0;
+        for (int j = 0; j < x->cols; j++) mean += r[j] / x->cols;
+        for (int j = 0; j < x->cols; j++) var += (r[j] - mean) * (r[j] - mean) / x->cols;
+        for (int j = 0; j < x->cols; j++)
+            y.v[i * x->cols + j] = scale->v[j] * (r[j] - mean) / sqrt(var + LN_EPS) + shift->v[j];
+    }
+    return y;
+}
+
+/* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+static Mat gelu(Mat m)
+{
+    for (int i = 0; i < m.rows * m.cols; i++) {
+        double u = m.v[i];
+        double a = sqrt(2 / 3.14159265358979323846) * (u + 0.044715 * u * u * u);
+        m.v[i] = 0.5 * u * (1 + tanh(a));
+    }
+    return m;
+}
+
+static Mat add(const Mat *a, const Mat *b)
+{
+    Mat c = *a;
+    for (int i = 0; i < c.rows * c.cols; i++) c.v[i] += b->v[i];
+    return c;
+}
+
+/* Row h * T + i: head h's causal softmax of query i over keys 0..i. */
+static Mat attention_weights(const Mat *q, const Mat *k)
+{
+    Mat w = {HEADS * T, T, {0}};
+    for (int h = 0; h < HEADS; h++)
+        for (int i = 0; i < T; i++) {
+            double *r = &w.v[(h * T + i) * T], max = -INFINITY, sum = 0;
+            for (int j = 0; j <= i; j++) {
+                double s = 0;
+                for (int d = 0; d < HD; d++)
+                    s += q->v[i * E + h * HD + d] * k->v[j * E + h * HD + d];
+                r[j] = s / sqrt(HD);
+                max = fmax(max, r[j]);
+            }
+            for (int j = 0; j <= i; j++) sum += r[j] = exp(r[j] - max);
+            for (int j = 0; j <= i; j++) r[j] /= sum;
+        }
+    return w;
+}
+
+/* Each head's weights @ values, the heads side by side: (T, E). */
+static Mat attention_context(const Mat *w, const Mat *v)
+{
+    Mat c = {T, E, {0}};
+    for (int h = 0; h < HEADS; h++)
+        for (int i = 0; i < T; i++)
+            for (int d = 0; d < HD; d++)
+                for (int j = 0; j < T; j++)
+                    c.v[i * E + h * HD + d] += w->v[(h * T + i) * T + j] * v->v[j * E + h * HD + d];
+    return c;
+}
+
+/* The loss with element k of stage s moved by delta: the forward from the
+ * leaves, nudging s as soon as it is made. */
+static double nudged_loss(const Walk *w, Stage s, int k, double delta)
+{
+    Mat m[N_STAGES];
+    for (Stage l = X; l < FIRST_INTERMEDIATE; l++) {
+        m[l] = mat_of(w->t[l]);
+        m[l].v[k] += (s == l) * delta;
+    }
+#define MAKE(stage, value) (m[stage] = (value), m[stage].v[k] += (s == (stage)) * delta)
+    MAKE(NORM1, layer_norm(&m[X], &m[SCALE1], &m[SHIFT1]));
+    MAKE(QUERIES, linear(&m[NORM1], &m[WQ], NULL));
+    MAKE(KEYS, linear(&m[NORM1], &m[WK], NULL));
+    MAKE(VALUES, linear(&m[NORM1], &m[WV], NULL));
+    MAKE(WEIGHTS, attention_weights(&m[QUERIES], &m[KEYS]));
+    MAKE(CONTEXT, attention_context(&m[WEIGHTS], &m[VALUES]));
+    MAKE(ATT, linear(&m[CONTEXT], &m[WO], &m[BO]));
+    MAKE(H, add(&m[ATT], &m[X]));
+    MAKE(NORM2, layer_norm(&m[H], &m[SCALE2], &m[SHIFT2]));
+    MAKE(HIDDEN, linear(&m[NORM2], &m[W1], &m[B1]));
+    MAKE(GELU, gelu(m[HIDDEN]));
+    MAKE(FF, linear(&m[GELU], &m[W2], &m[B2]));
+    MAKE(OUT, add(&m[FF], &m[H]));
+#undef MAKE
+    Mat target = mat_of(w->target);
+    double loss = 0;
+    for (int i = 0; i < T * E; i++) {
+        double e = m[OUT].v[i] - target.v[i];
+        loss += e * e;
+    }
+    return loss / (T * E);
+}
+
+/* d loss / d stage, element by element: (L(v + h) - L(v - h)) / 2h.  In
+ * double, h = 1e-6 leaves a truncation error near h^2 and a rounding error
+ * near 1e-16 / h, both far below float32's resolution. */
+static Tensor *central_difference(const Walk *w, Stage s)
+{
+    const double h = 1e-6;
+    Mat shape = mat_of(w->t[s]);
+    Tensor *g = tensor_zeros(SHAPE(shape.rows, shape.cols));
+    if (!g) return NULL;
+    for (int k = 0; k < g->numel; k++)
+        g->data[k] = (float)((nudged_loss(w, s, k, h) - nudged_loss(w, s, k, -h)) / (2 * h));
+    return g;
+}
+
+/* ---- the backward pass, step by step ------------------------------------------ */
+
+typedef struct {
+    Stage stage;                /* the gradient of this tensor */
+    const char *formula;        /* how its op's backward computes it */
+    const char *why;            /* the forward line and the rule */
+} Step;
+
+/* Rows: colsum(g) sums g over the tokens (rows), which a bias or a LayerNorm
+ * parameter is broadcast along. */
+static const Step steps[] = {
+    {OUT, "2 * (out - target) / 12", "loss = mean((out - target)^2) over 12 elements"},
+    {FF, "d_out", "out = ff + h: a + sends its gradient unchanged to both branches"},
+    {B2, "colsum(d_ff)", "ff = gelu @ W2^T + b2: b2 is added to every token's row"},
+    {W2, "d_ff^T @ gelu", "ff = gelu @ W2^T + b2: Y = X @ W^T gives dW = dY^T @ X"},
+    {GELU, "d_ff @ W2", "ff = gelu @ W2^T + b2: Y = X @ W^T gives dX = dY @ W"},
+    {HIDDEN, "d_gelu * gelu'(hidden)",
+     "gelu = 0.5 u (1 + tanh a), a = sqrt(2/pi) (u + 0.044715 u^3), u = hidden:\n"
+     "    # gelu'(u) = 0.5 (1 + tanh a)\n"
+     "    #            + 0.5 u (1 - tanh^2 a) sqrt(2/pi) (1 + 3 * 0.044715 u^2)"},
+    {B1, "colsum(d_hidden)", "hidden = norm2 @ W1^T + b1"},
+    {W1, "d_hidden^T @ norm2", "hidden = norm2 @ W1^T + b1: dW = dY^T @ X"},
+    {NORM2, "d_hidden @ W1", "hidden = norm2 @ W1^T + b1: dX = dY @ W"},
+    {SHIFT2, "colsum(d_norm2)", "norm2 = scale2 * xhat + shift2, row by row"},
+    {SCALE2, "colsum(d_norm2 * xhat)", "norm2 = scale2 * xhat + shift2, xhat = (h - mean) / sigma"},
+    {H, "d_out + (1/sigma) * (dy_hat - mean(dy_hat) - xhat * mean(dy_hat * xhat))",
+     "h reaches the loss twice: directly through out = ff + h (d_out), and\n"
+     "    # through norm2 = LayerNorm(h), whose backward takes dy_hat = d_norm2 * scale2\n"
+     "    # row by row, sigma = sqrt(var(h) + 1e-5) (derived in docs/adding_an_op.md);\n"
+     "    # the two add"},
+    {ATT, "d_h", "h = att + x: the + sends d_h unchanged to both branches"},
+    {BO, "colsum(d_att)", "att = context @ Wo^T + bo"},
+    {WO, "d_att^T @ context", "att = context @ Wo^T + bo: dW = dY^T @ X"},
+    {CONTEXT, "d_att @ Wo", "att = context @ Wo^T + bo: dX = dY @ W"},
+    {WEIGHTS, "d_context_h @ values_h^T, per head",
+     "context_h = weights_h @ values_h, each head its own columns of context:\n"
+     "    # dA = dC @ B^T as in backprop_attention; rows 0-2 head 0, rows 3-5 head 1"},
+    {VALUES, "weights_h^T @ d_context_h, the heads side by side",
+     "context_h = weights_h @ values_h: dB = A^T @ dC"},
+    {QUERIES, "d_scores_h @ keys_h, the heads side by side",
+     "scores_h = queries_h @ keys_h^T / sqrt(2), masked; d_scores_h = weights_h *\n"
+     "    # (d_weights_h - rowsum(d_weights_h * weights_h)) / sqrt(2), zero where\n"
+     "    # masked (its weight is 0): backprop_attention's steps with a mask"},
+    {KEYS, "d_scores_h^T @ queries_h, the heads side by side",
+     "scores_h = queries_h @ keys_h^T / sqrt(2):\n"
+     "    # d_keys_h = (queries_h^T @ d_scores_h)^T"},
+    {WV, "d_values^T @ norm1", "values = norm1 @ Wv^T: dW = dY^T @ X"},
+    {WQ, "d_queries^T @ norm1", "queries = norm1 @ Wq^T: dW = dY^T @ X"},
+    {WK, "d_keys^T @ norm1", "keys = norm1 @ Wk^T: dW = dY^T @ X"},
+    {NORM1, "d_queries @ Wq + d_keys @ Wk + d_values @ Wv",
+     "norm1 feeds three projections: their three gradients add"},
+    {SHIFT1, "colsum(d_norm1)", "norm1 = scale1 * xhat + shift1"},
+    {SCALE1, "colsum(d_norm1 * xhat)", "norm1 = scale1 * xhat + shift1, xhat = (x - mean) / sigma"},
+    {X, "d_h + (1/sigma) * (dy_hat - mean(dy_hat) - xhat * mean(dy_hat * xhat))",
+     "x reaches the loss through h = att + x (d_h) and through\n"
+     "    # norm1 = LayerNorm(x), dy_hat = d_norm1 * scale1; the two add"},
+};
+enum { N_STEPS = sizeof steps / sizeof *steps };
+
+static int check_step(const Walk *w, Stage s, WalkCheck *c)
+{
+    return walk_check(w->t[s]->grad, central_difference(w, s), c);
+}
+
+/* ---- printing ------------------------------------------------------------------- */
+
+static void print_forward(const Walk *w, const Options *o)
+{
+    printf("Forward: one TransformerBlock (Listing 4.6), emb_dim %d, %d heads, context %d,\n"
+           "dropout 0, seed %llu; the batch of 1 is left out of what is printed\n\n",
+           E, HEADS, T, (unsigned long long)o->seed);
+    printf("x = torch.rand(1, 3, 4)              # drawn before the block, as in the book\n");
+    walk_show(w->t[X]);
+    printf("block = TransformerBlock(cfg)        # its parameters, in state_dict order:\n");
+    for (Stage s = WQ; s < FIRST_INTERMEDIATE; s++) {
+        printf("%s\n", param_names[s]);
+        walk_show(w->t[s]);
+    }
+    for (Stage s = FIRST_INTERMEDIATE; s < N_STAGES; s++) {
+        printf("%s\n", intermediates[s - FIRST_INTERMEDIATE].code);
+        walk_show(w->t[s]);
+    }
+    printf("block(x) itself: max |difference| from out %.1e\n", w->block_diff);
+    printf("target = torch.rand(1, 3, 4)         # drawn after the block\n");
+    walk_show(w->target);
+    printf("loss = F.mse_loss(out, target)\n");
+    walk_show(w->loss);
+}
+
+static int print_backward(const Walk *w)
+{
+    int bad = 0;
+    printf("\nBackward: each gradient with the formula its op's backward uses, autograd's\n"
+           "value, and a central difference (nudge each element by +-1e-6 and rerun the\n"
+           "forward in double precision), both to 4 decimals after any scale shown.\n"
+           "colsum(g) sums over the tokens (rows), along which a bias or a LayerNorm\n"
+           "parameter is broadcast.\n");
+    for (int i = 0; i < N_STEPS; i++) {
+        WalkCheck c;
+        if (check_step(w, steps[i].stage, &c)) return -1;
+        printf("\nd_%s = %s\n    # %s\n", stage_name(steps[i].stage), steps[i].formula,
+               steps[i].why);
+        walk_show_pair(&c);
+        printf("    %s\n", walk_verdict(&c));
+        bad += !c.agree;
+    }
+    printf("\n%d of %d gradients agree with their central difference to the printed precision\n",
+           N_STEPS - bad, N_STEPS);
+    return bad;
+}
+
+static int print_summary(const Walk *w, const Options *o)
+{
+    int bad = 0;
+    printf("TransformerBlock (emb_dim %d, %d heads, context %d), seed %llu: "
+           "loss = mse(out, target) = %.4f\n", E, HEADS, T, (unsigned long long)o->seed,
+           (double)tensor_item(w->loss));
+    printf("%-22s %8s  %s\n", "gradient", "norm", "max |autograd - numeric|");
+    for (int i = 0; i < N_STEPS; i++) {
+        WalkCheck c;
+        if (check_step(w, steps[i].stage, &c)) return -1;
+        char name[64];
+        snprintf(name, sizeof name, "d_%s", stage_name(steps[i].stage));
+        printf("%-22s %8.4f  %.1e\n", name, walk_norm(c.autograd), c.diff);
+        bad += !c.agree;
+    }
+    printf("%d of %d gradients agree with their central difference to the printed precision\n",
+           N_STEPS - bad, N_STEPS);
+    return bad;
+}
+
+static int print_dump(const Walk *w)
+{
+    char name[64];
+    for (Stage s = X; s < N_STAGES; s++) {
+        Tensor *rows = walk_rows(w->t[s]);    /* as the fixture: bias (1, n), weights (6, 3) */
+        if (!rows) return -1;
+        walk_dump("", stage_name(s), rows);
+    }
+    walk_dump("", "target", w->target);
+    walk_dump("", "loss", w->loss);
+    printf("#block_diff %.9g\n", w->block_diff);
+    int bad = 0;
+    for (int i = 0; i < N_STEPS; i++) {
+        WalkCheck c;
+        if (check_step(w, steps[i].stage, &c)) return -1;
+        snprintf(name, sizeof name, "d_%s", stage_name(steps[i].stage));
+        walk_dump("", name, c.autograd);
+        walk_dump("numeric.", name, c.numeric);
+        printf("#agree %s %d\n", name, c.agree);
+        bad += !c.agree;
+    }
+    return bad;
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: " PROG " [options]\n"
+            "Steps through the backward pass of one of the book's TransformerBlocks (emb_dim 4,\n"
+            "2 heads, context 3, dropout 0): every intermediate, then every gradient with its\n"
+            "formula, autograd's value and a central-difference estimate.\n"
+            "  --seed N     torch.manual_seed before x, the block and the target (default 123)\n"
+            "  --summary    one line per gradient instead of whole tensors\n"
+            "  --dump       every tensor as '@name shape' and values (for tests)\n"
+            "  --help       this text\n");
+}
+
+static int parse(int argc, char **argv, Options *o)
+{
+    *o = (Options){.seed = 123};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(a, "--seed") == 0) {
+            if (!(v = cli_value(PROG, argc, argv, &i)) || !cli_u64(PROG, a, v, &o->seed))
+                return -1;
+        } else if (strcmp(a, "--summary") == 0) {
+            o->summary = true;
+        } else if (strcmp(a, "--dump") == 0) {
+            o->dump = true;
+        } else {
+            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int run(const Options *o)
+{
+    Walk w = {0};
+    if (forward(&w, o) != 0 || tensor_backward(w.loss, NULL) != 0) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        nn_module_free(w.block);
+        return 1;
+    }
+    int bad;
+    if (o->dump) {
+        bad = print_dump(&w);
+    } else if (o->summary) {
+        bad = print_summary(&w, o);
+    } else {
+        print_forward(&w, o);
+        bad = print_backward(&w);
+    }
+    if (bad < 0) fprintf(stderr, PROG ": %s\n", tensor_error());
+    nn_module_free(w.block);
+    return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    Options o;
+    if (parse(argc, argv, &o) != 0) return 2;
+    int rc = run(&o);
+    tensor_cleanup();
+    return rc;
+}
