@@ -183,6 +183,28 @@ START_TEST(test_block_summary_is_short)
 }
 END_TEST
 
+/* Other seeds give other weights, inputs and targets; the central
+ * differences must still agree with autograd everywhere. */
+START_TEST(test_block_other_seeds_agree)
+{
+    static const char *const seeds[] = {"--summary --seed 0", "--summary --seed 7",
+                                        "--summary --seed 2024"};
+    char out[8192];
+    ck_assert_int_eq(run_example(seeds[_i], out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "\n27 of 27 gradients agree with their central difference to the "
+                              "printed precision\n") != NULL, "%s", out);
+}
+END_TEST
+
+START_TEST(test_block_help)
+{
+    char out[4096];
+    ck_assert_int_eq(run_example("--help", out, sizeof out), 0);
+    ck_assert_msg(strncmp(out, "usage: backprop_block [options]\n", 32) == 0, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "--summary"));
+}
+END_TEST
+
 static const struct {
     const char *args, *message;
 } bad_flags[] = {
@@ -210,6 +232,8 @@ static Suite *backprop_block_suite(void)
     tcase_add_test(tc, test_block_steps_are_the_module);
     tcase_add_test(tc, test_block_prints_the_expected_text);
     tcase_add_test(tc, test_block_summary_is_short);
+    tcase_add_loop_test(tc, test_block_other_seeds_agree, 0, 3);
+    tcase_add_test(tc, test_block_help);
     tcase_add_loop_test(tc, test_block_bad_flags_exit_2_with_one_line, 0,
                         sizeof bad_flags / sizeof *bad_flags);
     suite_add_tcase(s, tc);
