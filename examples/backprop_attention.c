@@ -5,7 +5,8 @@
  * the forward pass with every intermediate named and printed, a loss, then
  * every gradient in the order the chain rule reaches it, each with
  *   - the formula that produced it (and the forward line it comes from),
- *   - autograd's value (tensor_backward keeps every intermediate's .grad),
+ *   - autograd's value (each intermediate asks to keep its .grad with
+ *     tensor_retain_grad, as torch's retain_grad(); the graph draws them),
  *   - a central-difference estimate: d loss / d element by nudging that
  *     element up and down, computed by a separate double-precision forward
  *     written with plain loops below, so it does not trust the library.
@@ -87,7 +88,8 @@ static int forward(Walk *w)
     Tensor *keys    = tensor_set_name(tensor_matmul(x, W_key), "keys");
     Tensor *queries = tensor_set_name(tensor_matmul(x, W_query), "queries");
     Tensor *values  = tensor_set_name(tensor_matmul(x, W_value), "values");
-    Tensor *scores  = tensor_set_name(tensor_matmul(queries, tensor_t(keys)), "scores");
+    Tensor *keys_t  = tensor_t(keys);
+    Tensor *scores  = tensor_set_name(tensor_matmul(queries, keys_t), "scores");
     Tensor *scaled  = tensor_set_name(tensor_div_scalar(scores, sqrtf((float)d_k)), "scaled");
     Tensor *weights = tensor_set_name(tensor_softmax(scaled, -1), "weights");
     Tensor *context = tensor_set_name(tensor_matmul(weights, values), "context");
@@ -97,6 +99,9 @@ static int forward(Walk *w)
     Tensor *all[N_STAGES] = {W_query, W_key, W_value, keys, queries, values,
                              scores, scaled, weights, context};
     memcpy(w->t, all, sizeof all);
+    /* Intermediates, printed and drawn with their gradients after backward. */
+    Tensor *kept[] = {keys, queries, values, keys_t, scores, scaled, weights, context, w->loss};
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) tensor_retain_grad(kept[i]);
     return w->loss ? 0 : -1;
 }
 

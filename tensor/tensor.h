@@ -173,13 +173,17 @@ Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen);  /* 1 with 
 Tensor *tensor_requires_grad_(Tensor *t, bool requires_grad); /* leaves only; returns t */
 /* Walks the graph behind root once: a second backward through any node of
  * it is refused (-1), as torch without retain_graph=True, because leaves
- * would silently get their gradients twice.  grad_output NULL: scalar root. */
+ * would silently get their gradients twice.  grad_output NULL: scalar root.
+ * Leaves that require grad accumulate into .grad; an intermediate's .grad is
+ * released as soon as the walk has used it (NULL afterwards, as in torch),
+ * so a step holds a gradient only while it is needed. */
 int tensor_backward(Tensor *root, const Tensor *grad_output);
 /* The same, keeping the graph for another backward (retain_graph=True). */
 int tensor_backward_retain(Tensor *root, const Tensor *grad_output);
 void tensor_zero_grad(Tensor *t);                            /* grad = 0 (kept allocated) */
 /* Asks a non-leaf to keep the gradient a backward sends it, as torch's
- * retain_grad(): the teaching programs print such gradients.  Returns t. */
+ * retain_grad(): the teaching programs print such gradients.  Each backward
+ * through t replaces it (torch would add).  Returns t. */
 Tensor *tensor_retain_grad(Tensor *t);
 /* Records an in-place change of t's data made outside the tensor ops (an
  * optimizer's own loop): a backward that saved t then refuses, as after fill_. */

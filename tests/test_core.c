@@ -122,12 +122,15 @@ END_TEST
 
 /* An intermediate made once in an outer scope and backpropagated through
  * in many inner scopes (with retain, as torch's retain_graph=True): its
- * gradient buffer is reused, so memory stays flat, and it holds the latest
- * pass's gradient, not a sum of them. */
+ * gradient buffer is reused, so memory stays flat, whether it keeps its
+ * gradient or not.  Retained, it holds the latest pass's gradient, not a
+ * sum of them; not retained, it holds none after each backward. */
 START_TEST(test_repeated_backward_keeps_memory_flat)
 {
+    bool retain = _i;
     Tensor *w = tensor_requires_grad_(tensor_keep(tensor_ones(SHAPE(16, 16))), true);
     Tensor *h = tensor_mul_scalar(w, 2.0f);   /* the outer scope's, not a leaf */
+    if (retain) tensor_retain_grad(h);
     Tensor *x = tensor_ones(SHAPE(4, 16));
     size_t bytes = 0;
     for (int pass = 0; pass < 2000; pass++) {
@@ -137,12 +140,80 @@ START_TEST(test_repeated_backward_keeps_memory_flat)
         if (pass == 0) bytes = tensor_scope_bytes();
         ck_assert_msg(tensor_scope_bytes() == bytes, "pass %d: %zu bytes, %zu after pass 0",
                       pass, tensor_scope_bytes(), bytes);
+        ck_assert(retain == (h->grad != NULL));
     }
     /* d sum(x @ h) / dh = x^T @ ones = 4 (the 4 rows of x) everywhere */
-    for (int64_t i = 0; i < h->numel; i++) ck_assert_float_eq(h->grad->data[i], 4.0f);
+    for (int64_t i = 0; retain && i < h->numel; i++) ck_assert_float_eq(h->grad->data[i], 4.0f);
     /* The leaf accumulates: 2000 passes of 4 * 2 (exact in float). */
     ck_assert_float_eq(w->grad->data[0], 16000.0f);
     tensor_free(w);
+}
+END_TEST
+
+/* x (2,3) -> h = 2x -> v = h viewed (3,2) -> y = exp(v) -> loss = sum(y).
+ * Intermediates hold no gradient after backward unless they asked
+ * (_i = 1: each retained); the leaf gets 2 exp(2x) either way. */
+START_TEST(test_nonleaf_grad_released_after_use)
+{
+    bool retain = _i;
+    const float xv[] = {-1.0f, -0.5f, 0.0f, 0.25f, 0.5f, 1.0f};
+    Tensor *x = tensor_requires_grad_(tensor_from_data(xv, SHAPE(2, 3)), true);
+    Tensor *h = tensor_mul_scalar(x, 2.0f);
+    Tensor *v = tensor_view(h, SHAPE(3, 2));
+    Tensor *y = tensor_exp(v);
+    Tensor *loss = tensor_sum(y);
+    Tensor *inner[] = {h, v, y, loss};
+    for (int i = 0; retain && i < 4; i++) ck_assert_ptr_eq(tensor_retain_grad(inner[i]), inner[i]);
+    float e[6], dx[6];
+    for (int i = 0; i < 6; i++) e[i] = expf(2.0f * xv[i]), dx[i] = 2.0f * e[i];
+    /* The library's exp kernel and libm's expf may differ in the last bits:
+     * 1e-6 relative is a few float32 ulps (2^-23 = 1.2e-7). */
+    Tensor *want_dx = tensor_from_data(dx, SHAPE(2, 3));
+    for (int pass = 1; pass <= 2; pass++) {
+        /* The first with retain_graph, the second without: the path a
+         * reader takes who backpropagates twice through one graph. */
+        int rc = pass == 1 ? tensor_backward_retain(loss, NULL) : tensor_backward(loss, NULL);
+        ck_assert_msg(rc == 0, "%s", tensor_error());
+        /* The leaf accumulates: pass times 2 exp(2x) (doubling is exact). */
+        ck_assert_tensor_close(x->grad, tensor_mul_scalar(want_dx, (float)pass), 0, 1e-6);
+        for (int i = 0; i < 4; i++) ck_assert_msg(retain == (inner[i]->grad != NULL), "%d", i);
+        if (!retain) continue;
+        /* What the latest pass sent each, in its own shape. */
+        ck_assert_tensor_close(h->grad, tensor_from_data(e, SHAPE(2, 3)), 0, 1e-6);
+        ck_assert_tensor_close(v->grad, tensor_from_data(e, SHAPE(3, 2)), 0, 1e-6);
+        ck_assert_tensor_close(y->grad, tensor_ones(SHAPE(3, 2)), 0, 0);
+        ck_assert_float_eq(loss->grad->data[0], 1.0f);
+    }
+    ck_assert_int_eq(tensor_backward(loss, NULL), -1);   /* the graph is spent */
+}
+END_TEST
+
+/* A chain of 32 ops on 64 KiB tensors: a backward releases each gradient
+ * once used and the next one takes its buffer, and what each node's
+ * backward makes for itself ends with it, so the walk adds about two
+ * gradients to the scope, not 32 (nor 32 more temporaries).  With every
+ * intermediate retained (_i = 1) the 32 gradients must all stay. */
+START_TEST(test_backward_reuses_released_gradients)
+{
+    enum { N = 32 };
+    const size_t grad_bytes = 128 * 128 * sizeof(float);
+    TensorScope *s = tensor_scope_begin();
+    Tensor *x = tensor_requires_grad_(tensor_ones(SHAPE(128, 128)), true);
+    Tensor *t = x;
+    for (int i = 0; i < N; i++) {
+        t = tensor_mul_scalar(t, 1.0f);
+        if (_i) tensor_retain_grad(t);
+    }
+    Tensor *loss = tensor_sum(t);
+    size_t before = tensor__scope_used_bytes();
+    ck_assert_int_eq(tensor_backward(loss, NULL), 0);
+    size_t added = tensor__scope_used_bytes() - before;
+    ck_assert_float_eq(x->grad->data[128 * 128 - 1], 1.0f);
+    if (_i)
+        ck_assert_uint_ge(added, (N + 1) * grad_bytes);   /* x's and the 32 kept */
+    else
+        ck_assert_msg(added <= 3 * grad_bytes, "the walk added %zu bytes", added);
+    tensor_scope_end(s);
 }
 END_TEST
 
@@ -201,7 +272,9 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_scope_frees_and_reuses);
     tcase_add_test(tc, test_keep_outlives_scope);
     tcase_add_test(tc, test_backward_on_leaf_accumulates);
-    tcase_add_test(tc, test_repeated_backward_keeps_memory_flat);
+    tcase_add_loop_test(tc, test_repeated_backward_keeps_memory_flat, 0, 2);   /* 1: retained */
+    tcase_add_loop_test(tc, test_nonleaf_grad_released_after_use, 0, 2);   /* 1: retained */
+    tcase_add_loop_test(tc, test_backward_reuses_released_gradients, 0, 2); /* 1: retained */
     tcase_add_test(tc, test_backward_after_2_to_the_32_walks);
     tcase_add_test(tc, test_backward_errors);
     tcase_add_test(tc, test_no_grad_nests);

@@ -40,7 +40,7 @@ static double max_abs(const Tensor *t)
 
 typedef struct {
     Tensor *x, *W_query, *W_key, *W_value;
-    Tensor *keys, *queries, *values, *scores, *scaled, *weights, *context, *loss;
+    Tensor *keys, *queries, *values, *keys_t, *scores, *scaled, *weights, *context, *loss;
 } Attention;
 
 static Tensor *fixture_param(const char *name)
@@ -60,7 +60,8 @@ static Attention attention(void)
     a.keys = tensor_set_name(tensor_matmul(a.x, a.W_key), "keys");
     a.queries = tensor_set_name(tensor_matmul(a.x, a.W_query), "queries");
     a.values = tensor_set_name(tensor_matmul(a.x, a.W_value), "values");
-    a.scores = tensor_set_name(tensor_matmul(a.queries, tensor_t(a.keys)), "scores");
+    a.keys_t = tensor_t(a.keys);
+    a.scores = tensor_set_name(tensor_matmul(a.queries, a.keys_t), "scores");
     a.scaled = tensor_set_name(tensor_div_scalar(a.scores, sqrtf(2.0f)), "scaled");
     a.weights = tensor_set_name(tensor_softmax(a.scaled, -1), "weights");
     a.context = tensor_set_name(tensor_matmul(a.weights, a.values), "context");
@@ -171,15 +172,21 @@ START_TEST(test_dot_structure)
 }
 END_TEST
 
+/* After backward the parameters' gradients are drawn; the intermediates'
+ * were released once used, unless each asked to keep its own (_i = 1). */
 START_TEST(test_dot_grad_norms_after_backward)
 {
     Attention a = attention();
+    Tensor *kept[] = {a.keys, a.queries, a.values, a.keys_t, a.scores,
+                      a.scaled, a.weights, a.context, a.loss};
+    for (size_t i = 0; _i && i < sizeof kept / sizeof *kept; i++) tensor_retain_grad(kept[i]);
     ck_assert_int_eq(tensor_backward(a.loss, NULL), 0);
     Tensor *expected = testutil_fixture("backprop.txt", "sum.dW_query");
     ck_assert_matches_pytorch(a.W_query->grad, expected);
     char *text = dot_text(a.loss);
-    /* Every tensor but x (which does not require grad) has one. */
-    ck_assert_int_eq(count(text, "grad norm"), 12);
+    /* Retained: every tensor but x (which does not require grad) has one;
+     * else the three parameters alone. */
+    ck_assert_int_eq(count(text, "grad norm"), _i ? 12 : 3);
     int id;
     ck_assert(!line_has(node_line(text, "x", &id), "grad norm"));
     double norm = 0;
@@ -187,7 +194,8 @@ START_TEST(test_dot_grad_norms_after_backward)
     char want[64];
     snprintf(want, sizeof want, "\\ngrad norm %.4g\"", sqrt(norm));
     ck_assert_msg(line_has(node_line(text, "W_query", &id), want), "want %s in\n%s", want, text);
-    ck_assert(line_has(node_line(text, "loss", &id), "\\ngrad norm 1\""));
+    ck_assert(_i == line_has(node_line(text, "loss", &id), "\\ngrad norm 1\""));
+    ck_assert(_i == line_has(node_line(text, "scores", &id), "\\ngrad norm"));
     free(text);
 }
 END_TEST
@@ -482,7 +490,7 @@ static Suite *teaching_suite(void)
     tcase_set_timeout(graph, 30);
     tcase_add_test(graph, test_set_name);
     tcase_add_test(graph, test_dot_structure);
-    tcase_add_test(graph, test_dot_grad_norms_after_backward);
+    tcase_add_loop_test(graph, test_dot_grad_norms_after_backward, 0, 2);
     tcase_add_test(graph, test_dot_deterministic);
     tcase_add_test(graph, test_dot_bad_input);
     tcase_add_test(graph, test_dot_leaf_and_names_escaped);

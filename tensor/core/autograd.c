@@ -6,8 +6,17 @@
  * topologically (depth first, iteratively: graphs can be deep), seeds the
  * root's gradient and calls each node's backward in reverse order.  A
  * backward ADDS into its inputs' .grad.  Leaves keep accumulating across
- * calls, as in PyTorch; a non-leaf's .grad holds what the latest backward
- * sent it (useful for teaching; PyTorch calls this retain_grad).
+ * calls, as in PyTorch.  A non-leaf's gradient is released as soon as its
+ * node's backward has used it, so after a backward its .grad is NULL, as
+ * torch leaves it; one that asked with tensor_retain_grad keeps what the
+ * latest backward sent it (the teaching programs print those).
+ *
+ * Memory of a walk: a released gradient goes to a pool and the next
+ * gradient of the same size in the same arena takes it, and what each
+ * node's backward makes for itself (dx before it is added in, transposed
+ * copies) lives in a short scope of its own, ended when the node is done.
+ * Only the gradients still to be used are alive at once, so a GPT step
+ * needs about its forward's memory, not three times it.
  */
 #include "core/internal.h"
 
@@ -264,6 +273,56 @@ int tensor_backward_retain(Tensor *root, const Tensor *grad_output)
     return backward(root, grad_output, true);
 }
 
+/* The gradients this thread's walk has released, for reuse (see the top):
+ * each with the node that released it, which keeps it as its spare for a
+ * later walk when nothing else took it.  In the walk's scope. */
+typedef struct {
+    Tensor *grad;
+    TensorNode *from;
+} Released;
+static _Thread_local Released *pool;
+static _Thread_local size_t pool_len, pool_cap;
+
+Tensor *tensor__reuse_grad(const Tensor *t)
+{
+    TensorNode *node = t->grad_fn;
+    if (node && node->spare_grad) {
+        Tensor *g = node->spare_grad;
+        node->spare_grad = NULL;
+        return g;
+    }
+    if (!t->owner) return NULL;   /* long-lived: its gradient is its own */
+    for (size_t i = pool_len; i-- > 0;) {   /* the newest first: still in cache */
+        Tensor *g = pool[i].grad;
+        if (g->owner != t->owner || g->generation != t->generation || g->numel != t->numel)
+            continue;
+        pool[i] = pool[--pool_len];
+        return g;
+    }
+    return NULL;
+}
+
+/* node's backward has run: its output's gradient goes to the pool unless
+ * the output keeps it (every output is made in a scope: ops allocate there). */
+static void release_grad(TensorNode *node)
+{
+    Tensor *out = node->out;
+    if (out->retains_grad || !out->grad || !out->owner) return;
+    if (pool_len == pool_cap) pool = grow(pool, &pool_cap, sizeof *pool);
+    pool[pool_len++] = (Released){out->grad, node};
+    out->grad = NULL;
+}
+
+/* Runs node's backward with what it makes for itself in a scope of its own. */
+static int run_node(TensorNode *node)
+{
+    TensorScope *own = tensor__scope_try_begin();
+    int rc = tensor__run_backward(node);
+    tensor_scope_end(own);
+    release_grad(node);
+    return rc;
+}
+
 static int backward(Tensor *root, const Tensor *grad_output, bool retain)
 {
     if (!TENSOR__USABLE(root)) return -1;
@@ -300,18 +359,28 @@ static int backward(Tensor *root, const Tensor *grad_output, bool retain)
         return -1;
     }
     /* A non-leaf's .grad is what this pass sends it, and NULL until it
-     * sends something (nodes that get nothing are skipped).  The buffer of
-     * an earlier pass is kept for reuse: an intermediate that outlives many
-     * backwards (made in an outer scope) must not get a new one each time. */
+     * sends something (nodes that get nothing are skipped).  A gradient a
+     * retained tensor kept from an earlier pass is its spare: an
+     * intermediate that outlives many backwards (made in an outer scope)
+     * must not get a new one each time. */
     for (int64_t i = 0; i < n; i++) {
         Tensor *out = order[i]->out;
         if (out->grad) order[i]->spare_grad = out->grad;
         out->grad = NULL;
     }
+    pool_cap = 16;
+    pool_len = 0;
+    pool = tensor__scratch(pool_cap * sizeof *pool);
     tensor__accumulate_grad(root, grad_output ? grad_output : tensor_ones(root->ndim, root->shape));
     int rc = 0;
     for (int64_t i = n - 1; i >= 0 && rc == 0; i--)
-        if (order[i]->out->grad) rc = tensor__run_backward(order[i]);
+        if (order[i]->out->grad) rc = run_node(order[i]);
+    /* What no one took is kept by the node that released it, for the next
+     * walk through this graph. */
+    for (size_t i = 0; i < pool_len; i++)
+        if (!pool[i].from->spare_grad) pool[i].from->spare_grad = pool[i].grad;
+    pool = NULL;
+    pool_len = pool_cap = 0;
     /* A failed walk (anomaly mode) may be run again. */
     for (int64_t i = 0; i < n && !retain && rc == 0; i++) order[i]->released = true;
     tensor_no_grad_end();

@@ -60,7 +60,7 @@ struct TensorNode {
     uint64_t mark;             /* topological-sort visit mark */
     uint64_t versions[4];      /* of inputs 0 to 2 and of out when recorded */
     bool released;             /* a backward ran through it (without retain) */
-    Tensor *spare_grad;        /* out's gradient from an earlier backward, for reuse */
+    Tensor *spare_grad;        /* a gradient buffer of out's size, from an earlier backward */
 };
 
 extern const char *const tensor__op_names[OP_COUNT];
@@ -124,6 +124,12 @@ Tensor *tensor__view_of(const Tensor *a, int ndim, const int64_t *shape,
 void tensor__set_contiguous_strides(Tensor *t);   /* also sets numel */
 /* The strides of a contiguous tensor of this shape; returns its numel. */
 int64_t tensor__contiguous_strides(int ndim, const int64_t *shape, int64_t *stride);
+/* A gradient buffer of t's element count that a backward walk released,
+ * in t's arena (autograd.c), or NULL; the caller gives it t's shape. */
+Tensor *tensor__reuse_grad(const Tensor *t);
+/* tensor_scope_begin, but NULL without a message when scopes are nested as
+ * deep as they go (for the library's own short scopes). */
+TensorScope *tensor__scope_try_begin(void);
 /* A zeroed gradient for t, owned like t (its arena, or the heap). */
 Tensor *tensor__alloc_grad_for(const Tensor *t);
 /* The same, uninitialised, for a caller that writes every element. */
@@ -240,6 +246,9 @@ int tensor__run_backward(TensorNode *node);
 /* The nth write of the next file save (1: the first) writes half its bytes
  * and fails as a full disk does; 0 turns this off.  For tests only. */
 void tensor__fail_write(int nth);
+/* Bytes handed out by the open scopes' arenas (tensor_scope_bytes counts
+ * the chunks they hold, which grow by doubling).  For tests only. */
+size_t tensor__scope_used_bytes(void);
 /* Sets the count of backward walks so far, which marks the nodes a walk
  * has visited.  For tests only: to cross 2^32 walks without making them. */
 void tensor__set_visit_epoch(uint64_t epoch);

@@ -217,6 +217,11 @@ TensorScope *tensor_scope_begin(void)
     return (TensorScope *)(uintptr_t)(g << LEVEL_BITS | (uint64_t)depth);
 }
 
+TensorScope *tensor__scope_try_begin(void)
+{
+    return depth == MAX_DEPTH ? NULL : tensor_scope_begin();
+}
+
 void tensor_scope_end(TensorScope *scope)
 {
     if (!scope) return;
@@ -238,6 +243,14 @@ size_t tensor_scope_bytes(void)
 {
     size_t total = 0;
     for (int i = 0; i <= depth; i++) total += scopes[i].arena.bytes;
+    return total;
+}
+
+size_t tensor__scope_used_bytes(void)
+{
+    size_t total = 0;
+    for (int i = 0; i <= depth; i++)
+        for (const Chunk *c = scopes[i].arena.chunks; c; c = c->next) total += c->used;
     return total;
 }
 
@@ -321,14 +334,17 @@ void tensor_free(Tensor *t)
 }
 
 /* A gradient lives as long as its tensor: in its arena, or on the heap.  A
- * non-leaf reuses the buffer an earlier backward gave it (autograd.c), so
- * repeated backwards through it allocate nothing in its arena. */
+ * tensor in an arena first takes a buffer the backward walk released
+ * (autograd.c: a non-leaf's gradient once its node has used it, or one an
+ * earlier backward gave it), so a step's gradients share a few buffers and
+ * repeated backwards through a graph allocate nothing in its arena. */
 Tensor *tensor__alloc_grad_uninit(const Tensor *t)
 {
-    Tensor *g;
-    if (t->grad_fn && t->grad_fn->spare_grad) {
-        g = t->grad_fn->spare_grad;
-        t->grad_fn->spare_grad = NULL;
+    Tensor *g = tensor__reuse_grad(t);
+    if (g) {
+        g->ndim = t->ndim;
+        memcpy(g->shape, t->shape, sizeof g->shape);
+        tensor__set_contiguous_strides(g);
     } else if (!t->owner) {
         g = heap_tensor(t->ndim, t->shape);
         if (!g) tensor__abort(__FILE__, __LINE__, "out of memory");
