@@ -13,7 +13,9 @@
  *     feed-forward's products, GELU's derivative, LayerNorm's backward;
  *   - autograd's value (tensor_retain_grad keeps each intermediate's);
  *   - a central difference computed by a separate double-precision forward
- *     written with plain loops below, so it does not trust the library.
+ *     written with plain loops below, so it does not trust the library;
+ *   - for GELU and LayerNorm, the printed formula evaluated by hand from the
+ *     gradients printed before it.
  *
  *     backprop_block [--seed N] [--summary] [--dump]
  *
@@ -326,7 +328,7 @@ static const Step steps[] = {
     {SCALE2, "colsum(d_norm2 * xhat)", "norm2 = scale2 * xhat + shift2, xhat = (h - mean) / sigma"},
     {H, "d_out + (1/sigma) * (dy_hat - mean(dy_hat) - xhat * mean(dy_hat * xhat))",
      "h reaches the loss twice: directly through out = ff + h (d_out), and\n"
-     "    # through norm2 = LayerNorm(h), whose backward takes dy_hat = d_norm2 * scale2\n"
+     "    # through norm2 = LayerNorm(h); its backward takes dy_hat = d_norm2 * scale2\n"
      "    # row by row, sigma = sqrt(var(h) + 1e-5) (derived in docs/adding_an_op.md);\n"
      "    # the two add"},
     {ATT, "d_h", "h = att + x: the + sends d_h unchanged to both branches"},
@@ -339,9 +341,9 @@ static const Step steps[] = {
     {VALUES, "weights_h^T @ d_context_h, the heads side by side",
      "context_h = weights_h @ values_h: dB = A^T @ dC"},
     {QUERIES, "d_scores_h @ keys_h, the heads side by side",
-     "scores_h = queries_h @ keys_h^T / sqrt(2), masked; d_scores_h = weights_h *\n"
-     "    # (d_weights_h - rowsum(d_weights_h * weights_h)) / sqrt(2), zero where\n"
-     "    # masked (its weight is 0): backprop_attention's steps with a mask"},
+     "scores_h = queries_h @ keys_h^T / sqrt(2), masked; d_scores_h =\n"
+     "    # weights_h * (d_weights_h - rowsum(d_weights_h * weights_h)) / sqrt(2),\n"
+     "    # zero where masked (its weight is 0), as in backprop_attention"},
     {KEYS, "d_scores_h^T @ queries_h, the heads side by side",
      "scores_h = queries_h @ keys_h^T / sqrt(2):\n"
      "    # d_keys_h = (queries_h^T @ d_scores_h)^T"},
@@ -361,6 +363,77 @@ enum { N_STEPS = sizeof steps / sizeof *steps };
 static int check_step(const Walk *w, Stage s, WalkCheck *c)
 {
     return walk_check(w->t[s]->grad, central_difference(w, s), c);
+}
+
+/* ---- the printed formulas, evaluated by hand ------------------------------------ */
+
+/* LayerNorm's backward on one row at a time, in double:
+ *   dx = (1/sigma) * (dy_hat - mean(dy_hat) - xhat * mean(dy_hat * xhat)),
+ *   dy_hat = dy * scale, xhat = (x - mean(x)) / sigma, sigma = sqrt(var(x) + eps). */
+static Tensor *layer_norm_dx(const Tensor *x, const Tensor *dy, const Tensor *scale)
+{
+    Mat xs = mat_of(x), g = mat_of(dy), w = mat_of(scale);
+    Tensor *dx = tensor_zeros(SHAPE(xs.rows, xs.cols));
+    for (int i = 0; dx && i < xs.rows; i++) {
+        double *r = &xs.v[i * xs.cols], mean = 0, var = 0, m1 = 0, m2 = 0;
+        double xhat[E], dyhat[E];
+        for (int j = 0; j < E; j++) mean += r[j] / E;
+        for (int j = 0; j < E; j++) var += (r[j] - mean) * (r[j] - mean) / E;
+        double sigma = sqrt(var + LN_EPS);
+        for (int j = 0; j < E; j++) {
+            xhat[j] = (r[j] - mean) / sigma;
+            dyhat[j] = g.v[i * E + j] * w.v[j];
+            m1 += dyhat[j] / E;
+            m2 += dyhat[j] * xhat[j] / E;
+        }
+        for (int j = 0; j < E; j++)
+            dx->data[i * E + j] = (float)((dyhat[j] - m1 - xhat[j] * m2) / sigma);
+    }
+    return dx;
+}
+
+/* gelu'(u) * d_gelu, in double. */
+static Tensor *gelu_dx(const Tensor *u, const Tensor *dy)
+{
+    Mat x = mat_of(u), g = mat_of(dy);
+    Tensor *dx = tensor_zeros(SHAPE(x.rows, x.cols));
+    const double c = sqrt(2 / 3.14159265358979323846);
+    for (int i = 0; dx && i < x.rows * x.cols; i++) {
+        double v = x.v[i], th = tanh(c * (v + 0.044715 * v * v * v));
+        double d = 0.5 * (1 + th) + 0.5 * v * (1 - th * th) * c * (1 + 3 * 0.044715 * v * v);
+        dx->data[i] = (float)(d * g.v[i]);
+    }
+    return dx;
+}
+
+/* For the steps whose formula is more than a product: the formula evaluated
+ * by hand from the gradients printed before it, against autograd's part.
+ * 1 when it agrees to the printed precision, 0 when not, -1 on an error,
+ * 2 for a step without one. */
+static int by_hand(const Walk *w, Stage s)
+{
+    Tensor *const *t = w->t;
+    Tensor *mine, *autograd;
+    const char *what;
+    if (s == HIDDEN) {
+        what = "gelu'(hidden) * d_gelu by hand, against d_hidden";
+        mine = gelu_dx(t[HIDDEN], t[GELU]->grad);
+        autograd = t[HIDDEN]->grad;
+    } else if (s == H) {
+        what = "the LayerNorm term by hand from d_norm2, against d_h - d_out";
+        mine = layer_norm_dx(t[H], t[NORM2]->grad, t[SCALE2]);
+        autograd = tensor_sub(t[H]->grad, t[OUT]->grad);
+    } else if (s == X) {
+        what = "the LayerNorm term by hand from d_norm1, against d_x - d_h";
+        mine = layer_norm_dx(t[X], t[NORM1]->grad, t[SCALE1]);
+        autograd = tensor_sub(t[X]->grad, t[H]->grad);
+    } else {
+        return 2;
+    }
+    WalkCheck c;
+    if (walk_check(autograd, mine, &c)) return -1;
+    printf("    %s:\n        %s\n", what, walk_verdict(&c));
+    return c.agree;
 }
 
 /* ---- printing ------------------------------------------------------------------- */
@@ -395,7 +468,8 @@ static int print_backward(const Walk *w)
            "value, and a central difference (nudge each element by +-1e-6 and rerun the\n"
            "forward in double precision), both to 4 decimals after any scale shown.\n"
            "colsum(g) sums over the tokens (rows), along which a bias or a LayerNorm\n"
-           "parameter is broadcast.\n");
+           "parameter is broadcast.  GELU's and LayerNorm's formulas are also evaluated\n"
+           "by hand, in double, from the gradients printed before them.\n");
     for (int i = 0; i < N_STEPS; i++) {
         WalkCheck c;
         if (check_step(w, steps[i].stage, &c)) return -1;
@@ -403,7 +477,9 @@ static int print_backward(const Walk *w)
                steps[i].why);
         walk_show_pair(&c);
         printf("    %s\n", walk_verdict(&c));
-        bad += !c.agree;
+        int hand = by_hand(w, steps[i].stage);
+        if (hand < 0) return -1;
+        bad += !c.agree + !hand;
     }
     printf("\n%d of %d gradients agree with their central difference to the printed precision\n",
            N_STEPS - bad, N_STEPS);

@@ -149,16 +149,20 @@ START_TEST(test_block_prints_the_expected_text)
     ck_assert_int_eq(run_example("", out, sizeof out), 0);
     snprintf(path, sizeof path, "%s/backprop_block.expected", ATTOGRAD_REFERENCE_DIR);
     ck_assert_str_eq(out, testutil_read_text(path));
-    /* and what the text is for: every formula, in backward order */
+    /* and what the text is for: every formula, in backward order, GELU's and
+     * LayerNorm's also evaluated by hand */
     const char *lines[] = {
         "\nd_out = 2 * (out - target) / 12\n",
         "\nd_ff = d_out\n    # out = ff + h: a + sends its gradient unchanged to both branches\n",
         "\nd_hidden = d_gelu * gelu'(hidden)\n",
+        "\n    gelu'(hidden) * d_gelu by hand, against d_hidden:\n        agree",
         "\nd_norm2.scale = colsum(d_norm2 * xhat)\n",
         "\nd_h = d_out + (1/sigma) * (dy_hat - mean(dy_hat) - xhat * mean(dy_hat * xhat))\n",
+        "\n    the LayerNorm term by hand from d_norm2, against d_h - d_out:\n        agree",
         "\nd_att = d_h\n",
         "\nd_norm1 = d_queries @ Wq + d_keys @ Wk + d_values @ Wv\n",
         "\nd_x = d_h + (1/sigma) * (dy_hat - mean(dy_hat) - xhat * mean(dy_hat * xhat))\n",
+        "\n    the LayerNorm term by hand from d_norm1, against d_x - d_h:\n        agree",
         "\n27 of 27 gradients agree with their central difference to the printed precision\n",
     };
     const char *at = out;
