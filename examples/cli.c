@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +94,58 @@ TextTokenizer *cli_tokenizer(const char *prog, const char *name, const char *voc
         fprintf(stderr, "%s: GPT-2's vocabulary: %s (fetch it with ./run vocab, or pass --vocab "
                 "DIR)\n", prog, tensor_error());
     return t;
+}
+
+/* A size flag's value into *out; false after a message. */
+static bool size_value(const char *prog, const char *flag, int argc, char **argv, int *i,
+                       long max, int64_t *out)
+{
+    const char *v = cli_value(prog, argc, argv, i);
+    long n;
+    if (!v || !cli_int(prog, flag, v, 1, max, &n)) return false;
+    *out = n;
+    return true;
+}
+
+int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i, CliGPTConfig *c)
+{
+    static const struct {
+        const char *flag;
+        long max;
+        size_t offset;
+    } sizes[] = {
+        {"--vocab-size", 1L << 24, offsetof(NNGPTConfig, vocab_size)},
+        {"--context-length", 1L << 24, offsetof(NNGPTConfig, context_length)},
+        {"--emb-dim", 1L << 16, offsetof(NNGPTConfig, emb_dim)},
+        {"--n-heads", 1L << 12, offsetof(NNGPTConfig, n_heads)},
+        {"--n-layers", 1L << 12, offsetof(NNGPTConfig, n_layers)},
+    };
+    const char *a = argv[*i], *v;
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        if (strcmp(a, sizes[k].flag) != 0) continue;
+        int64_t *field = (int64_t *)((char *)&c->cfg + sizes[k].offset);
+        if (!size_value(prog, a, argc, argv, i, sizes[k].max, field)) return -1;
+        if (k == 0) c->vocab_set = true;
+        return 1;
+    }
+    if (strcmp(a, "--qkv-bias") == 0) {
+        c->cfg.qkv_bias = true;
+        return 1;
+    }
+    if (strcmp(a, "--drop-rate") == 0) {
+        v = cli_value(prog, argc, argv, i);
+        return v && cli_double(prog, a, v, 0, 0.999999, &c->cfg.drop_rate) ? 1 : -1;
+    }
+    if (strcmp(a, "--config") != 0) return 0;
+    if (!(v = cli_value(prog, argc, argv, i))) return -1;
+    if (strcmp(v, "124M") == 0) {
+        c->cfg = NN_GPT_CONFIG_124M;
+        c->cfg.context_length = c->context_124m;
+    } else if (strcmp(v, "book-test") == 0) {
+        c->cfg = NN_GPT_CONFIG_BOOK_TEST;
+    } else {
+        fprintf(stderr, "%s: --config: unknown config '%s' (124M, book-test)\n", prog, v);
+        return -1;
+    }
+    return 1;
 }

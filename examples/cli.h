@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nn/nn.h"
 #include "text/text.h"
 
 /* Strict number parsing: the whole string must be a number within the
@@ -24,6 +25,20 @@ const char *cli_vocab_dir(void);
 TextTokenizer *cli_tokenizer(const char *prog, const char *name, const char *vocab_dir);
 bool cli_is_tokenizer(const char *name);
 /* The book's training text shipped with the sources: examples/data/the-verdict.txt. */
-const char *cli_default_text(void);          /* "gpt2" or "bytes" */
+const char *cli_default_text(void);
+
+/* ---- GPT configuration flags (train_gpt, gpt_generate) ---------------------
+ *   --config 124M|book-test, --vocab-size N, --context-length N, --emb-dim N,
+ *   --n-heads N, --n-layers N, --drop-rate X, --qkv-bias                      */
+typedef struct {
+    NNGPTConfig cfg;
+    int64_t context_124m;        /* what --config 124M sets context_length to */
+    bool vocab_set;              /* --vocab-size was given */
+} CliGPTConfig;
+
+/* When argv[*i] is one of the flags above, reads it (and its value,
+ * advancing *i) into c and returns 1; 0 when argv[*i] is another flag; -1
+ * after printing "<prog>: <flag>: <why>" to stderr. */
+int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i, CliGPTConfig *c);
 
 #endif /* ATTOGRAD_CLI_H */

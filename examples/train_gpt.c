@@ -26,8 +26,7 @@
 #define PROG "train_gpt"
 
 typedef struct {
-    NNGPTConfig cfg;
-    bool vocab_set;
+    CliGPTConfig gpt;
     const char *text, *start_context, *tokenizer, *vocab, *csv, *plot;
     double lr, weight_decay;
     long epochs, batch, eval_freq, eval_iter;
@@ -67,15 +66,6 @@ static void usage(FILE *f)
             "  --quiet                   no per-evaluation lines\n");
 }
 
-static bool size_flag(const char *flag, int argc, char **argv, int *i, long max, int64_t *out)
-{
-    const char *v = cli_value(PROG, argc, argv, i);
-    long n;
-    if (!v || !cli_int(PROG, flag, v, 1, max, &n)) return false;
-    *out = n;
-    return true;
-}
-
 static bool long_flag(const char *flag, int argc, char **argv, int *i, long max, long *out)
 {
     const char *v = cli_value(PROG, argc, argv, i);
@@ -94,35 +84,12 @@ static int parse(int argc, char **argv, Options *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         bool ok = true;
+        int gpt;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 1;
-        } else if (strcmp(a, "--config") == 0) {
-            if (!(v = cli_value(PROG, argc, argv, &i))) return 2;
-            if (strcmp(v, "124M") == 0) {
-                o->cfg = NN_GPT_CONFIG_124M;
-                o->cfg.context_length = 256;
-            } else if (strcmp(v, "book-test") == 0) {
-                o->cfg = NN_GPT_CONFIG_BOOK_TEST;
-            } else {
-                fprintf(stderr, PROG ": --config: unknown config '%s' (124M, book-test)\n", v);
-                return 2;
-            }
-        } else if (strcmp(a, "--vocab-size") == 0) {
-            ok = size_flag(a, argc, argv, &i, 1L << 24, &o->cfg.vocab_size);
-            o->vocab_set = true;
-        } else if (strcmp(a, "--context-length") == 0) {
-            ok = size_flag(a, argc, argv, &i, 1L << 24, &o->cfg.context_length);
-        } else if (strcmp(a, "--emb-dim") == 0) {
-            ok = size_flag(a, argc, argv, &i, 1L << 16, &o->cfg.emb_dim);
-        } else if (strcmp(a, "--n-heads") == 0) {
-            ok = size_flag(a, argc, argv, &i, 1L << 12, &o->cfg.n_heads);
-        } else if (strcmp(a, "--n-layers") == 0) {
-            ok = size_flag(a, argc, argv, &i, 1L << 12, &o->cfg.n_layers);
-        } else if (strcmp(a, "--drop-rate") == 0) {
-            ok = double_flag(a, argc, argv, &i, 0.999999, &o->cfg.drop_rate);
-        } else if (strcmp(a, "--qkv-bias") == 0) {
-            o->cfg.qkv_bias = true;
+        } else if ((gpt = cli_gpt_config_flag(PROG, argc, argv, &i, &o->gpt)) != 0) {
+            ok = gpt > 0;
         } else if (strcmp(a, "--text") == 0) {
             ok = (o->text = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--tokenizer") == 0) {
@@ -168,7 +135,7 @@ static int parse(int argc, char **argv, Options *o)
         }
         if (!ok) return 2;
     }
-    if (strcmp(o->tokenizer, "bytes") == 0 && !o->vocab_set) o->cfg.vocab_size = 256;
+    if (strcmp(o->tokenizer, "bytes") == 0 && !o->gpt.vocab_set) o->gpt.cfg.vocab_size = 256;
     return 0;
 }
 
@@ -286,7 +253,7 @@ static int generate_and_print_sample(Run *r, const Options *o)
     Tensor *start = tensor_zeros(SHAPE(1, (int64_t)n));
     for (size_t i = 0; start && i < n; i++) start->data[i] = (float)ids[i];
     free(ids);
-    Tensor *out = nn_generate_text_simple(r->model, start, 50, o->cfg.context_length);
+    Tensor *out = nn_generate_text_simple(r->model, start, 50, o->gpt.cfg.context_length);
     int rc = -1;
     if (out) {
         int64_t m = out->shape[1];
@@ -433,9 +400,11 @@ static bool outputs_writable(const Options *o)
 
 int main(int argc, char **argv)
 {
+    /* The book's chapter 5 shortens GPT_CONFIG_124M's context to 256. */
     NNGPTConfig cfg = NN_GPT_CONFIG_124M;
     cfg.context_length = 256;
-    Options o = {.cfg = cfg, .text = cli_default_text(), .start_context = "Every effort moves you",
+    Options o = {.gpt = {.cfg = cfg, .context_124m = 256}, .text = cli_default_text(),
+                 .start_context = "Every effort moves you",
                  .tokenizer = "gpt2", .lr = 0.0004, .weight_decay = 0.1, .epochs = 10,
                  .batch = 2, .eval_freq = 5, .eval_iter = 5, .seed = 123};
     int rc = parse(argc, argv, &o);
@@ -454,9 +423,9 @@ int main(int argc, char **argv)
         free(text);
         return 1;
     }
-    if (text_vocab_size(r.tokenizer) > o.cfg.vocab_size) {
+    if (text_vocab_size(r.tokenizer) > o.gpt.cfg.vocab_size) {
         fprintf(stderr, PROG ": --vocab-size %lld is smaller than the tokenizer's %lld\n",
-                (long long)o.cfg.vocab_size, (long long)text_vocab_size(r.tokenizer));
+                (long long)o.gpt.cfg.vocab_size, (long long)text_vocab_size(r.tokenizer));
         run_free(&r);
         free(text);
         return 2;
@@ -464,7 +433,7 @@ int main(int argc, char **argv)
     /* The book's order: seed, model, optimizer, loaders (their shuffles
      * draw from the generator after the model's initialisation). */
     tensor_manual_seed(o.seed);
-    r.model = nn_gpt_model(o.cfg);
+    r.model = nn_gpt_model(o.gpt.cfg);
     NNList params = nn_named_parameters(r.model);
     if (r.model)
         r.optimizer = optim_adamw(params.count, params.tensors,
@@ -477,8 +446,8 @@ int main(int argc, char **argv)
         return 2;
     }
     size_t split = split_offset(text, len);
-    TextDataset *train = windows(&r, text, split, o.cfg.context_length, "training");
-    TextDataset *val = train ? windows(&r, text + split, len - split, o.cfg.context_length,
+    TextDataset *train = windows(&r, text, split, o.gpt.cfg.context_length, "training");
+    TextDataset *val = train ? windows(&r, text + split, len - split, o.gpt.cfg.context_length,
                                        "validation")
                              : NULL;
     free(text);
