@@ -21,6 +21,7 @@
 #include "attograd.h"
 #include "cli.h"
 #include "plot.h"
+#include "progress.h"
 #include "subprocess.h"
 
 #define PROG "train_gpt"
@@ -51,6 +52,9 @@ typedef struct {
     bool mid_epoch;              /* resumed inside an epoch: its loader is placed, not begun */
     bool stopped;                /* --stop-after-steps ended the run early */
     uint64_t text_hash;          /* fnv1a64 of the training text, for checkpoints */
+    int64_t n_params;
+    Progress bar;                /* on stderr, when it is a terminal */
+    bool estimated;              /* the time estimate is printed */
 } Run;
 
 static void usage(FILE *f)
@@ -437,19 +441,62 @@ static int resume(Run *r, const Options *o)
     return 0;
 }
 
+/* Steps the run makes in all: its epochs, or --stop-after-steps when sooner. */
+static int64_t run_steps(const Run *r, const Options *o)
+{
+    int64_t steps = (int64_t)o->epochs * text_loader_len(r->train);
+    return o->stop_after && o->stop_after < steps ? o->stop_after : steps;
+}
+
+/* Evaluations among the first `steps` steps (at steps 0, eval_freq, ...). */
+static int64_t evals_in(int64_t steps, const Options *o)
+{
+    return steps > 0 ? (steps - 1) / o->eval_freq + 1 : 0;
+}
+
+/* After this process's first step, on stderr, the time the rest will take,
+ * from that step's own measured time and its evaluation's (when it made
+ * none, a resumed run, an evaluation is taken as 2 * eval_iter forward
+ * passes, a forward a third of a step). */
+static void estimate(Run *r, const Options *o, double step_seconds, double eval_seconds)
+{
+    r->estimated = true;
+    int64_t done = r->global_step + 1, steps = run_steps(r, o);
+    int64_t evals = evals_in(steps, o) - evals_in(done, o);
+    double eval = eval_seconds >= 0 ? eval_seconds : step_seconds * 2.0 * o->eval_iter / 3.0;
+    double rest = (double)(steps - done) * step_seconds + (double)evals * eval;
+    char when[32], evaluation[64] = "";
+    if (eval_seconds >= 0)
+        snprintf(evaluation, sizeof evaluation, " and its evaluation %.2f s", eval_seconds);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    char params[32];
+    if (r->n_params >= 1000000) snprintf(params, sizeof params, "%.1fM", r->n_params / 1e6);
+    else snprintf(params, sizeof params, "%lld", (long long)r->n_params);
+    fprintf(stderr, PROG ": %s parameters, batch %ld x %lld tokens, %ld core%s: the first "
+            "step took %.2f s%s; about %s for the %lld steps and %lld evaluations left\n",
+            params, o->batch, (long long)o->gpt.cfg.context_length, cores,
+            cores == 1 ? "" : "s", step_seconds, evaluation,
+            progress_duration(rest, when, sizeof when), (long long)(steps - done),
+            (long long)evals);
+}
+
 /* train_model_simple: the book's loop, from where a resumed run was; it
  * stops after step --stop-after-steps (its evaluation included). */
 static int train_model_simple(Run *r, const Options *o)
 {
+    progress_begin(&r->bar, !o->quiet && isatty(STDERR_FILENO), r->global_step + 1,
+                   run_steps(r, o));
     for (long epoch = (long)r->epochs_done; epoch < o->epochs; epoch++) {
         nn_train(r->model, true);
         if (!r->mid_epoch && text_loader_begin(r->train) != 0) return -1;
         r->mid_epoch = false;
         Tensor *x, *y;
         while (text_loader_next(r->train, &x, &y)) {
+            double t0 = progress_now();
             TensorScope *s = tensor_scope_begin();
             int rc = train_step(r, x, y);
             tensor_scope_end(s);
+            double step_seconds = progress_now() - t0, eval_seconds = -1;
             if (rc) {
                 fprintf(stderr, PROG ": step %lld failed: %s\n", (long long)r->global_step + 1,
                         tensor_error());
@@ -459,8 +506,11 @@ static int train_model_simple(Run *r, const Options *o)
             r->global_step += 1;
             if (r->global_step % o->eval_freq == 0) {
                 double train, val;
+                t0 = progress_now();
                 evaluate_model(r, o->eval_iter, &train, &val);
+                eval_seconds = progress_now() - t0;
                 r->evals++;
+                progress_clear(&r->bar);
                 if (!o->quiet)
                     printf("Ep %ld (Step %06lld): Train loss %.3f, Val loss %.3f\n", epoch + 1,
                            (long long)r->global_step, train, val);
@@ -469,12 +519,15 @@ static int train_model_simple(Run *r, const Options *o)
                             epoch + 1, (long long)r->tokens_seen, train, val);
             }
             int64_t done = r->global_step + 1;
+            if (!r->estimated && !o->quiet) estimate(r, o, step_seconds, eval_seconds);
+            progress_step(&r->bar, done, x->numel);
             if (o->stop_after && done >= o->stop_after) {
                 r->stopped = true;
                 return 0;
             }
             if (o->save_every && done % o->save_every == 0 && save(r, o)) return -1;
         }
+        progress_clear(&r->bar);
         if (generate_and_print_sample(r, o)) {
             fprintf(stderr, PROG ": sample: %s\n", tensor_error());
             return -1;
@@ -545,6 +598,7 @@ static int train_and_write(Run *r, const Options *o)
         fprintf(r->csv, "step,epoch,tokens_seen,train_loss,val_loss\n");
     }
     int rc = train_model_simple(r, o) ? 1 : 0;
+    progress_clear(&r->bar);
     if (!rc && o->save) rc = save(r, o) ? 1 : 0;
     if (r->csv) {
         bool written = fclose(r->csv) == 0;
@@ -624,6 +678,7 @@ int main(int argc, char **argv)
     tensor_manual_seed(o.seed);
     r.model = nn_gpt_model(o.gpt.cfg);
     NNList params = nn_named_parameters(r.model);
+    for (int i = 0; i < params.count; i++) r.n_params += params.tensors[i]->numel;
     if (r.model)
         r.optimizer = optim_adamw(params.count, params.tensors,
                                   OPTIM_ADAMW_OPTIONS(.lr = o.lr, .weight_decay = o.weight_decay));

@@ -5,9 +5,14 @@
  * run done in one go, and its CSV rows are byte for byte the same; a
  * checkpoint of another run is refused with one line naming what differs,
  * and nothing is written; the checkpoint's metadata carries the config
- * (examples/cli.h) for gpt_generate --load.
+ * (examples/cli.h) for gpt_generate --load.  The progress bar is drawn on
+ * a terminal only, and stdout stays the same with it.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <pty.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -351,6 +356,84 @@ START_TEST(test_config_in_the_metadata)
 }
 END_TEST
 
+/* train_gpt with stderr on a new pseudo-terminal and stdout into out_path;
+ * what the terminal showed into tty (NUL-terminated).  Exit status. */
+static int run_on_pty(const char *extra, const char *out_path, char *tty, size_t cap)
+{
+    char prog[512];
+    snprintf(prog, sizeof prog, "%s/examples/train_gpt", ATTOGRAD_BUILD_DIR);
+    char *argv[32] = {prog};
+    char args[512];
+    snprintf(args, sizeof args, ARGS " %s", extra);
+    int argc = 1;
+    for (char *rest = NULL, *t = strtok_r(args, " ", &rest); t && argc < 31;
+         t = strtok_r(NULL, " ", &rest))
+        argv[argc++] = t;
+    argv[argc] = NULL;
+    int master;
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) _exit(127);
+        execv(prog, argv);
+        _exit(127);
+    }
+    /* Read to the end (the child blocks on a full terminal otherwise),
+     * keeping the first cap - 1 bytes. */
+    size_t n = 0;
+    char spill[4096];
+    for (;;) {
+        bool full = n == cap - 1;
+        ssize_t got = full ? read(master, spill, sizeof spill) : read(master, tty + n, cap - 1 - n);
+        if (got > 0) n += full ? 0 : (size_t)got;
+        else if (got < 0 && errno == EINTR) continue;
+        else break; /* EIO: the child's side closed */
+    }
+    tty[n] = '\0';
+    close(master);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(test_progress_bar_on_a_terminal_only)
+{
+    static char tty[1 << 16];
+    char out[128], err[128], cmd[1024];
+    const char *expected = ATTOGRAD_REFERENCE_DIR "/train_gpt_bytes.expected";
+    snprintf(out, sizeof out, "%s/bar.out", dir);
+    snprintf(err, sizeof err, "%s/bar.err", dir);
+    /* A terminal: the bar, redrawn with \r, tokens/s and ETA; stdout unchanged. */
+    ck_assert_int_eq(run_on_pty("", out, tty, sizeof tty), 0);
+    ck_assert_msg(strstr(tty, "\r[") && strstr(tty, " tok/s  ETA "), "no bar: %.300s", tty);
+    ck_assert_msg(strstr(tty, "/286  "), "no step count of the 286 steps: %.300s", tty);
+    ck_assert_msg(strstr(tty, "the first step took"), "no estimate: %.300s", tty);
+    size_t len;
+    char *got = slurp(out, &len);
+    ck_assert_str_eq(got, testutil_read_text(expected));
+    free(got);
+    /* --quiet on a terminal: neither bar nor estimate. */
+    ck_assert_int_eq(run_on_pty("--quiet", out, tty, sizeof tty), 0);
+    ck_assert_str_eq(tty, "");
+    /* stderr a file: one line, the estimate, and no bar. */
+    snprintf(cmd, sizeof cmd, "%s/examples/train_gpt " ARGS " >%s 2>%s", ATTOGRAD_BUILD_DIR, out,
+             err);
+    ck_assert_int_eq(system(cmd), 0);
+    char *text = slurp(err, &len);
+    ck_assert_msg(!strchr(text, '\r') && strncmp(text, "train_gpt: ", 11) == 0 &&
+                      strstr(text, "evaluations left\n") == text + len - 17,
+                  "stderr: %s", text);
+    ck_assert_int_eq(strchr(text, '\n') - text, (long)len - 1); /* one line */
+    free(text);
+    got = slurp(out, &len);
+    ck_assert_str_eq(got, testutil_read_text(expected));
+    free(got);
+    remove(out);
+    remove(err);
+}
+END_TEST
+
 static Suite *resume_suite(void)
 {
     Suite *s = suite_create("train_gpt_resume");
@@ -366,6 +449,7 @@ static Suite *resume_suite(void)
     tcase_add_test(tc, test_missing_or_corrupt_file);
     tcase_add_test(tc, test_nothing_left_to_train);
     tcase_add_test(tc, test_config_in_the_metadata);
+    tcase_add_test(tc, test_progress_bar_on_a_terminal_only);
     suite_add_tcase(s, tc);
     return s;
 }
