@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +94,120 @@ TextTokenizer *cli_tokenizer(const char *prog, const char *name, const char *voc
         fprintf(stderr, "%s: GPT-2's vocabulary: %s (fetch it with ./run vocab, or pass --vocab "
                 "DIR)\n", prog, tensor_error());
     return t;
+}
+
+/* A size flag's value into *out; false after a message. */
+static bool size_value(const char *prog, const char *flag, int argc, char **argv, int *i,
+                       long max, int64_t *out)
+{
+    const char *v = cli_value(prog, argc, argv, i);
+    long n;
+    if (!v || !cli_int(prog, flag, v, 1, max, &n)) return false;
+    *out = n;
+    return true;
+}
+
+int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i, CliGPTConfig *c)
+{
+    static const struct {
+        const char *flag;
+        long max;
+        size_t offset;
+    } sizes[] = {
+        {"--vocab-size", 1L << 24, offsetof(NNGPTConfig, vocab_size)},
+        {"--context-length", 1L << 24, offsetof(NNGPTConfig, context_length)},
+        {"--emb-dim", 1L << 16, offsetof(NNGPTConfig, emb_dim)},
+        {"--n-heads", 1L << 12, offsetof(NNGPTConfig, n_heads)},
+        {"--n-layers", 1L << 12, offsetof(NNGPTConfig, n_layers)},
+    };
+    const char *a = argv[*i], *v;
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        if (strcmp(a, sizes[k].flag) != 0) continue;
+        int64_t *field = (int64_t *)((char *)&c->cfg + sizes[k].offset);
+        if (!size_value(prog, a, argc, argv, i, sizes[k].max, field)) return -1;
+        if (k == 0) c->vocab_set = true;
+        return 1;
+    }
+    if (strcmp(a, "--qkv-bias") == 0) {
+        c->cfg.qkv_bias = true;
+        return 1;
+    }
+    if (strcmp(a, "--drop-rate") == 0) {
+        v = cli_value(prog, argc, argv, i);
+        return v && cli_double(prog, a, v, 0, 0.999999, &c->cfg.drop_rate) ? 1 : -1;
+    }
+    if (strcmp(a, "--config") != 0) return 0;
+    if (!(v = cli_value(prog, argc, argv, i))) return -1;
+    if (strcmp(v, "124M") == 0) {
+        c->cfg = NN_GPT_CONFIG_124M;
+        c->cfg.context_length = c->context_124m;
+    } else if (strcmp(v, "book-test") == 0) {
+        c->cfg = NN_GPT_CONFIG_BOOK_TEST;
+    } else {
+        fprintf(stderr, "%s: --config: unknown config '%s' (124M, book-test)\n", prog, v);
+        return -1;
+    }
+    return 1;
+}
+
+static const char *const gpt_meta_keys[CLI_GPT_META_COUNT] = {
+    "vocab_size", "context_length", "emb_dim", "n_heads", "n_layers", "drop_rate", "qkv_bias",
+    "tokenizer"};
+/* The flags' ranges, so that a file holds no configuration a user could not type. */
+static const long gpt_meta_max[5] = {1L << 24, 1L << 24, 1L << 16, 1L << 12, 1L << 12};
+
+void cli_gpt_config_to_meta(NNGPTConfig cfg, const char *tokenizer, CliGPTMeta *m)
+{
+    const int64_t sizes[5] = {cfg.vocab_size, cfg.context_length, cfg.emb_dim, cfg.n_heads,
+                              cfg.n_layers};
+    for (int k = 0; k < 5; k++)
+        snprintf(m->values[k], sizeof m->values[k], "%lld", (long long)sizes[k]);
+    snprintf(m->values[5], sizeof m->values[5], "%.17g", cfg.drop_rate);
+    snprintf(m->values[6], sizeof m->values[6], "%s", cfg.qkv_bias ? "true" : "false");
+    snprintf(m->values[7], sizeof m->values[7], "%s", tokenizer);
+    for (int k = 0; k < CLI_GPT_META_COUNT; k++)
+        m->meta[k] = (TensorMeta){gpt_meta_keys[k], m->values[k]};
+}
+
+int cli_gpt_config_from_meta(const TensorFile *f, const char *label, NNGPTConfig *cfg,
+                             const char **tokenizer)
+{
+    const char *v[CLI_GPT_META_COUNT];
+    for (int k = 0; k < CLI_GPT_META_COUNT; k++)
+        if (!(v[k] = tensor_file_meta(f, gpt_meta_keys[k])))
+            return tensor_set_error("load %s: no metadata \"%s\" (not a train_gpt checkpoint?)",
+                                    label, gpt_meta_keys[k]),
+                   -1;
+    NNGPTConfig c = {0};
+    int64_t *sizes[5] = {&c.vocab_size, &c.context_length, &c.emb_dim, &c.n_heads, &c.n_layers};
+    for (int k = 0; k < 5; k++) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(v[k], &end, 10);
+        if (!*v[k] || *end || errno || n < 1 || n > gpt_meta_max[k])
+            return tensor_set_error("load %s: metadata \"%s\" is \"%s\", not a whole number "
+                                    "from 1 to %ld", label, gpt_meta_keys[k], v[k],
+                                    gpt_meta_max[k]),
+                   -1;
+        *sizes[k] = n;
+    }
+    char *end;
+    errno = 0;
+    c.drop_rate = strtod(v[5], &end);
+    if (!*v[5] || *end || errno || !(c.drop_rate >= 0 && c.drop_rate < 1))
+        return tensor_set_error("load %s: metadata \"drop_rate\" is \"%s\", not a number in "
+                                "[0, 1)", label, v[5]),
+               -1;
+    if (strcmp(v[6], "true") != 0 && strcmp(v[6], "false") != 0)
+        return tensor_set_error("load %s: metadata \"qkv_bias\" is \"%s\", not true or false",
+                                label, v[6]),
+               -1;
+    c.qkv_bias = strcmp(v[6], "true") == 0;
+    if (!cli_is_tokenizer(v[7]))
+        return tensor_set_error("load %s: metadata \"tokenizer\" is \"%s\", not gpt2 or bytes",
+                                label, v[7]),
+               -1;
+    *cfg = c;
+    *tokenizer = strcmp(v[7], "gpt2") == 0 ? "gpt2" : "bytes";
+    return 0;
 }

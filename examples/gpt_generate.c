@@ -19,7 +19,7 @@
 #define PROG "gpt_generate"
 
 typedef struct {
-    NNGPTConfig cfg;
+    CliGPTConfig gpt;
     uint64_t seed;
     const char *prompt, *vocab;
     long max_new_tokens, top_k, eos_id;
@@ -44,48 +44,18 @@ static void usage(FILE *f)
             "  --vocab DIR               GPT-2's encoder.json and vocab.bpe (./run vocab)\n");
 }
 
-static bool parse_size(const char *flag, int argc, char **argv, int *i, long max, int64_t *out)
-{
-    const char *v = cli_value(PROG, argc, argv, i);
-    long n;
-    if (!v || !cli_int(PROG, flag, v, 1, max, &n)) return false;
-    *out = n;
-    return true;
-}
-
 /* 0 on success, 2 on a bad flag (message printed), 1 for --help. */
 static int parse(int argc, char **argv, Options *o)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         long n;
+        int gpt;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 1;
-        } else if (strcmp(a, "--config") == 0) {
-            if (!(v = cli_value(PROG, argc, argv, &i))) return 2;
-            if (strcmp(v, "124M") == 0) o->cfg = NN_GPT_CONFIG_124M;
-            else if (strcmp(v, "book-test") == 0) o->cfg = NN_GPT_CONFIG_BOOK_TEST;
-            else {
-                fprintf(stderr, PROG ": --config: unknown config '%s' (124M, book-test)\n", v);
-                return 2;
-            }
-        } else if (strcmp(a, "--vocab-size") == 0) {
-            if (!parse_size(a, argc, argv, &i, 1L << 24, &o->cfg.vocab_size)) return 2;
-        } else if (strcmp(a, "--context-length") == 0) {
-            if (!parse_size(a, argc, argv, &i, 1L << 24, &o->cfg.context_length)) return 2;
-        } else if (strcmp(a, "--emb-dim") == 0) {
-            if (!parse_size(a, argc, argv, &i, 1L << 16, &o->cfg.emb_dim)) return 2;
-        } else if (strcmp(a, "--n-heads") == 0) {
-            if (!parse_size(a, argc, argv, &i, 1L << 12, &o->cfg.n_heads)) return 2;
-        } else if (strcmp(a, "--n-layers") == 0) {
-            if (!parse_size(a, argc, argv, &i, 1L << 12, &o->cfg.n_layers)) return 2;
-        } else if (strcmp(a, "--drop-rate") == 0) {
-            if (!(v = cli_value(PROG, argc, argv, &i)) ||
-                !cli_double(PROG, a, v, 0, 0.999999, &o->cfg.drop_rate))
-                return 2;
-        } else if (strcmp(a, "--qkv-bias") == 0) {
-            o->cfg.qkv_bias = true;
+        } else if ((gpt = cli_gpt_config_flag(PROG, argc, argv, &i, &o->gpt)) != 0) {
+            if (gpt < 0) return 2;
         } else if (strcmp(a, "--seed") == 0) {
             if (!(v = cli_value(PROG, argc, argv, &i)) || !cli_u64(PROG, a, v, &o->seed))
                 return 2;
@@ -114,9 +84,9 @@ static int parse(int argc, char **argv, Options *o)
             return 2;
         }
     }
-    if (o->top_k > o->cfg.vocab_size) {
+    if (o->top_k > o->gpt.cfg.vocab_size) {
         fprintf(stderr, PROG ": --top-k: %ld is larger than the vocabulary (%lld)\n", o->top_k,
-                (long long)o->cfg.vocab_size);
+                (long long)o->gpt.cfg.vocab_size);
         return 2;
     }
     return 0;
@@ -170,14 +140,14 @@ static int generate(const Options *o, TextTokenizer *tok)
         return 2;
     }
     for (size_t i = 0; i < n; i++)
-        if (enc[i] >= o->cfg.vocab_size) {
+        if (enc[i] >= o->gpt.cfg.vocab_size) {
             fprintf(stderr, PROG ": --prompt: token %lld is outside the vocabulary (%lld)\n",
-                    (long long)enc[i], (long long)o->cfg.vocab_size);
+                    (long long)enc[i], (long long)o->gpt.cfg.vocab_size);
             free(enc);
             return 2;
         }
     tensor_manual_seed(o->seed);
-    Module *model = nn_gpt_model(o->cfg);
+    Module *model = nn_gpt_model(o->gpt.cfg);
     if (!model) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
         free(enc);
@@ -199,8 +169,9 @@ static int generate(const Options *o, TextTokenizer *tok)
 
     /* The book's chapter-5 generate re-seeds right before sampling. */
     if (o->temperature > 0) tensor_manual_seed(o->seed);
-    Tensor *out = encoded ? nn_generate(model, encoded, o->max_new_tokens, o->cfg.context_length,
-                                        o->temperature, o->top_k, o->eos_id)
+    Tensor *out = encoded ? nn_generate(model, encoded, o->max_new_tokens,
+                                        o->gpt.cfg.context_length, o->temperature, o->top_k,
+                                        o->eos_id)
                           : NULL;
     int rc = 0;
     if (!out) {
@@ -234,8 +205,8 @@ static int generate(const Options *o, TextTokenizer *tok)
 
 int main(int argc, char **argv)
 {
-    Options o = {.cfg = NN_GPT_CONFIG_124M, .seed = 123, .prompt = "Hello, I am",
-                 .max_new_tokens = 10, .eos_id = -1};
+    Options o = {.gpt = {.cfg = NN_GPT_CONFIG_124M, .context_124m = 1024}, .seed = 123,
+                 .prompt = "Hello, I am", .max_new_tokens = 10, .eos_id = -1};
     int rc = parse(argc, argv, &o);
     if (rc) return rc == 1 ? 0 : rc;
     TextTokenizer *tok = cli_tokenizer(PROG, "gpt2", o.vocab);
