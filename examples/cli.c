@@ -149,3 +149,65 @@ int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i, CliGPTC
     }
     return 1;
 }
+
+static const char *const gpt_meta_keys[CLI_GPT_META_COUNT] = {
+    "vocab_size", "context_length", "emb_dim", "n_heads", "n_layers", "drop_rate", "qkv_bias",
+    "tokenizer"};
+/* The flags' ranges, so that a file holds no configuration a user could not type. */
+static const long gpt_meta_max[5] = {1L << 24, 1L << 24, 1L << 16, 1L << 12, 1L << 12};
+
+void cli_gpt_config_to_meta(NNGPTConfig cfg, const char *tokenizer, CliGPTMeta *m)
+{
+    const int64_t sizes[5] = {cfg.vocab_size, cfg.context_length, cfg.emb_dim, cfg.n_heads,
+                              cfg.n_layers};
+    for (int k = 0; k < 5; k++)
+        snprintf(m->values[k], sizeof m->values[k], "%lld", (long long)sizes[k]);
+    snprintf(m->values[5], sizeof m->values[5], "%.17g", cfg.drop_rate);
+    snprintf(m->values[6], sizeof m->values[6], "%s", cfg.qkv_bias ? "true" : "false");
+    snprintf(m->values[7], sizeof m->values[7], "%s", tokenizer);
+    for (int k = 0; k < CLI_GPT_META_COUNT; k++)
+        m->meta[k] = (TensorMeta){gpt_meta_keys[k], m->values[k]};
+}
+
+int cli_gpt_config_from_meta(const TensorFile *f, const char *label, NNGPTConfig *cfg,
+                             const char **tokenizer)
+{
+    const char *v[CLI_GPT_META_COUNT];
+    for (int k = 0; k < CLI_GPT_META_COUNT; k++)
+        if (!(v[k] = tensor_file_meta(f, gpt_meta_keys[k])))
+            return tensor_set_error("load %s: no metadata \"%s\" (not a train_gpt checkpoint?)",
+                                    label, gpt_meta_keys[k]),
+                   -1;
+    NNGPTConfig c = {0};
+    int64_t *sizes[5] = {&c.vocab_size, &c.context_length, &c.emb_dim, &c.n_heads, &c.n_layers};
+    for (int k = 0; k < 5; k++) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(v[k], &end, 10);
+        if (!*v[k] || *end || errno || n < 1 || n > gpt_meta_max[k])
+            return tensor_set_error("load %s: metadata \"%s\" is \"%s\", not a whole number "
+                                    "from 1 to %ld", label, gpt_meta_keys[k], v[k],
+                                    gpt_meta_max[k]),
+                   -1;
+        *sizes[k] = n;
+    }
+    char *end;
+    errno = 0;
+    c.drop_rate = strtod(v[5], &end);
+    if (!*v[5] || *end || errno || !(c.drop_rate >= 0 && c.drop_rate < 1))
+        return tensor_set_error("load %s: metadata \"drop_rate\" is \"%s\", not a number in "
+                                "[0, 1)", label, v[5]),
+               -1;
+    if (strcmp(v[6], "true") != 0 && strcmp(v[6], "false") != 0)
+        return tensor_set_error("load %s: metadata \"qkv_bias\" is \"%s\", not true or false",
+                                label, v[6]),
+               -1;
+    c.qkv_bias = strcmp(v[6], "true") == 0;
+    if (!cli_is_tokenizer(v[7]))
+        return tensor_set_error("load %s: metadata \"tokenizer\" is \"%s\", not gpt2 or bytes",
+                                label, v[7]),
+               -1;
+    *cfg = c;
+    *tokenizer = strcmp(v[7], "gpt2") == 0 ? "gpt2" : "bytes";
+    return 0;
+}

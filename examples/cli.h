@@ -41,4 +41,26 @@ typedef struct {
  * after printing "<prog>: <flag>: <why>" to stderr. */
 int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i, CliGPTConfig *c);
 
+/* ---- A GPT's configuration in a checkpoint's metadata ---------------------
+ * train_gpt --save writes these "__metadata__" strings, so that a program
+ * given only the file (gpt_generate --load) can rebuild the model:
+ *   vocab_size, context_length, emb_dim, n_heads, n_layers   "50257" (decimal)
+ *   drop_rate                                                "0.10000000000000001" (%.17g)
+ *   qkv_bias                                                 "true" or "false"
+ *   tokenizer                                                "gpt2" or "bytes"
+ * A load that expects them all equal (train_gpt --resume) names the first
+ * key that differs: metadata "emb_dim" is "32" in file, "64" expected. */
+enum { CLI_GPT_META_COUNT = 8 };
+typedef struct {
+    char values[CLI_GPT_META_COUNT][32];
+    TensorMeta meta[CLI_GPT_META_COUNT];   /* pointing into values */
+} CliGPTMeta;
+void cli_gpt_config_to_meta(NNGPTConfig cfg, const char *tokenizer, CliGPTMeta *m);
+/* The configuration and tokenizer ("gpt2" or "bytes", a static string) from
+ * a file's metadata; 0, or -1 with a message (tensor_error()) naming the file
+ * and the key that is absent or not a value of its kind.  The values are
+ * checked as the flags check them; nn_gpt_model checks the rest. */
+int cli_gpt_config_from_meta(const TensorFile *f, const char *label, NNGPTConfig *cfg,
+                             const char **tokenizer);
+
 #endif /* ATTOGRAD_CLI_H */

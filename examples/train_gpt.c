@@ -28,8 +28,10 @@
 typedef struct {
     CliGPTConfig gpt;
     const char *text, *start_context, *tokenizer, *vocab, *csv, *plot;
+    const char *save, *resume;   /* checkpoint files, or NULL */
     double lr, weight_decay;
     long epochs, batch, eval_freq, eval_iter;
+    long save_every, stop_after; /* 0: off */
     uint64_t seed;
     bool ascii, quiet;
 } Options;
@@ -40,7 +42,15 @@ typedef struct {
     TextTokenizer *tokenizer;
     TextLoader *train, *train_eval, *val;
     FILE *csv;
-    int64_t tokens_seen, global_step, evals;
+    char csv_tmp[4096];          /* the CSV is written here, then renamed onto --csv */
+    /* The run's place, all of it in a checkpoint: global_step is the book's
+     * (-1 before the first step), evals the evaluations made before this
+     * process (resumed) and in it, epochs_done the epochs whose sample is
+     * printed; first_eval the evals a resumed run started from. */
+    int64_t tokens_seen, global_step, evals, epochs_done, first_eval;
+    bool mid_epoch;              /* resumed inside an epoch: its loader is placed, not begun */
+    bool stopped;                /* --stop-after-steps ended the run early */
+    uint64_t text_hash;          /* fnv1a64 of the training text, for checkpoints */
 } Run;
 
 static void usage(FILE *f)
@@ -63,6 +73,16 @@ static void usage(FILE *f)
             "  --start-context TEXT      the sample's prompt (default \"Every effort moves you\")\n"
             "  --csv FILE                step,epoch,tokens_seen,train_loss,val_loss per evaluation\n"
             "  --plot FILE.png|svg|pdf   the book's loss figure (gnuplot); --ascii also on stdout\n"
+            "  --save FILE               at the end, a checkpoint (safetensors): the model,\n"
+            "                            AdamW's state, the generator, the step and the\n"
+            "                            training loader's place, with the config in its\n"
+            "                            metadata (gpt_generate --load reads it)\n"
+            "  --save-every N            also save every N steps (needs --save)\n"
+            "  --stop-after-steps N      stop after step N (counting a resumed run's steps)\n"
+            "  --resume FILE             go on from a checkpoint of this run (the same config,\n"
+            "                            tokenizer, text, --lr, --weight-decay, --batch,\n"
+            "                            --eval-freq, --eval-iter): the remaining lines and CSV\n"
+            "                            rows are those of one uninterrupted run\n"
             "  --quiet                   no per-evaluation lines\n");
 }
 
@@ -125,6 +145,14 @@ static int parse(int argc, char **argv, Options *o)
                         o->plot);
                 return 2;
             }
+        } else if (strcmp(a, "--save") == 0) {
+            ok = (o->save = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--resume") == 0) {
+            ok = (o->resume = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--save-every") == 0) {
+            ok = long_flag(a, argc, argv, &i, 1L << 40, &o->save_every);
+        } else if (strcmp(a, "--stop-after-steps") == 0) {
+            ok = long_flag(a, argc, argv, &i, 1L << 40, &o->stop_after);
         } else if (strcmp(a, "--ascii") == 0) {
             o->ascii = true;
         } else if (strcmp(a, "--quiet") == 0) {
@@ -136,6 +164,10 @@ static int parse(int argc, char **argv, Options *o)
         if (!ok) return 2;
     }
     if (strcmp(o->tokenizer, "bytes") == 0 && !o->gpt.vocab_set) o->gpt.cfg.vocab_size = 256;
+    if (o->save_every && !o->save) {
+        fprintf(stderr, PROG ": --save-every needs --save FILE\n");
+        return 2;
+    }
     return 0;
 }
 
@@ -288,14 +320,131 @@ static int train_step(Run *r, const Tensor *x, const Tensor *y)
     return 0;
 }
 
-/* train_model_simple: the book's loop. */
+/* ---- Checkpoints: --save, --save-every, --resume -------------------------
+ * The file (checkpoint/checkpoint.h) holds the model's state_dict, AdamW's
+ * state, the default generator, "step" (steps done) and the I64 counters
+ * tokens_seen, evals, epochs_done, loader.epoch, loader.batch and
+ * loader.sampler_seed (the training loader's text_loader_position; the
+ * evaluation loaders begin afresh at every evaluation and need none).  Its
+ * metadata: the config and tokenizer (cli.h, for gpt_generate --load) and
+ * the flags that change what the remaining steps compute, which a resume
+ * must find equal: lr, weight_decay, batch, eval_freq, eval_iter and
+ * text_fnv1a64 (a hash of the training text's bytes). */
+enum { RUN_META = 6 };
+typedef struct {
+    int64_t step, loader_epoch, loader_batch, sampler_seed;
+    CheckpointExtra extra[6];
+    CliGPTMeta gpt;
+    char values[RUN_META][32];
+    TensorMeta meta[CLI_GPT_META_COUNT + RUN_META];
+    Checkpoint c;
+} RunCheckpoint;
+
+/* FNV-1a, 64 bits: a file of another text is refused, not trained on. */
+static uint64_t fnv1a64(const char *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* What a save writes from r and a load fills into it (k must not move). */
+static void run_checkpoint(Run *r, const Options *o, uint64_t text_hash, RunCheckpoint *k)
+{
+    TextLoaderPosition p = text_loader_position(r->train);
+    k->step = r->global_step + 1;
+    k->loader_epoch = p.epoch;
+    k->loader_batch = p.batch;
+    k->sampler_seed = (int64_t)p.sampler_seed; /* RandomSampler's seeds are below 2^63 */
+    const CheckpointExtra extra[6] = {
+        {"tokens_seen", &r->tokens_seen, 0, TENSOR_STATE_MAX_COUNT},
+        {"evals", &r->evals, 0, TENSOR_STATE_MAX_COUNT},
+        {"epochs_done", &r->epochs_done, 0, 1L << 20},
+        {"loader.epoch", &k->loader_epoch, 0, (1L << 20) + 1},
+        {"loader.batch", &k->loader_batch, 0, TENSOR_STATE_MAX_COUNT},
+        {"loader.sampler_seed", &k->sampler_seed, 0, INT64_MAX},
+    };
+    memcpy(k->extra, extra, sizeof extra);
+    cli_gpt_config_to_meta(o->gpt.cfg, o->tokenizer, &k->gpt);
+    memcpy(k->meta, k->gpt.meta, sizeof k->gpt.meta);
+    static const char *const keys[RUN_META] = {"lr", "weight_decay", "batch", "eval_freq",
+                                               "eval_iter", "text_fnv1a64"};
+    snprintf(k->values[0], sizeof k->values[0], "%.17g", o->lr);
+    snprintf(k->values[1], sizeof k->values[1], "%.17g", o->weight_decay);
+    snprintf(k->values[2], sizeof k->values[2], "%ld", o->batch);
+    snprintf(k->values[3], sizeof k->values[3], "%ld", o->eval_freq);
+    snprintf(k->values[4], sizeof k->values[4], "%ld", o->eval_iter);
+    snprintf(k->values[5], sizeof k->values[5], "%016llx", (unsigned long long)text_hash);
+    for (int i = 0; i < RUN_META; i++)
+        k->meta[CLI_GPT_META_COUNT + i] = (TensorMeta){keys[i], k->values[i]};
+    k->c = (Checkpoint){.module = r->model, .optimizer = r->optimizer, .step = &k->step,
+                        .n_extra = 6, .extra = k->extra,
+                        .n_meta = CLI_GPT_META_COUNT + RUN_META, .meta = k->meta};
+}
+
+static int save(Run *r, const Options *o)
+{
+    RunCheckpoint k;
+    run_checkpoint(r, o, r->text_hash, &k);
+    if (checkpoint_save(&k.c, o->save)) {
+        fprintf(stderr, PROG ": --save: %s\n", tensor_error());
+        return -1;
+    }
+    return 0;
+}
+
+/* Goes on from --resume: 0; 1 for a file that cannot be read or is not a
+ * sound checkpoint; 2 for another run's checkpoint or nothing left to train
+ * (the flags and the file disagree).  Messages name the values. */
+static int resume(Run *r, const Options *o)
+{
+    RunCheckpoint k;
+    run_checkpoint(r, o, r->text_hash, &k);
+    TensorFile *f = tensor_file_open(o->resume);
+    if (!f) {
+        fprintf(stderr, PROG ": --resume: %s\n", tensor_error());
+        return 1;
+    }
+    int rc = 0;
+    for (int i = 0; i < k.c.n_meta && !rc; i++)
+        rc = tensor_file_expect_meta(f, k.meta[i].key, k.meta[i].value) ? 2 : 0;
+    tensor_file_close(f);
+    if (!rc && checkpoint_load(&k.c, o->resume)) rc = 1;
+    if (rc) {
+        fprintf(stderr, PROG ": --resume: %s\n", tensor_error());
+        return rc;
+    }
+    r->global_step = k.step - 1;
+    r->first_eval = r->evals;
+    TextLoaderPosition p = {k.loader_epoch, k.loader_batch, (uint64_t)k.sampler_seed};
+    if ((p.epoch != r->epochs_done && p.epoch != r->epochs_done + 1) ||
+        text_loader_seek(r->train, p)) {
+        fprintf(stderr, PROG ": --resume: %s: the loader's place (epoch %lld, batch %lld) does "
+                "not fit %lld epochs done and %lld batches an epoch\n", o->resume,
+                (long long)p.epoch, (long long)p.batch, (long long)r->epochs_done,
+                (long long)text_loader_len(r->train));
+        return 1;
+    }
+    r->mid_epoch = p.epoch == r->epochs_done + 1;
+    if (r->epochs_done >= o->epochs || (o->stop_after && k.step >= o->stop_after)) {
+        char stop[64] = "";
+        if (o->stop_after) snprintf(stop, sizeof stop, " --stop-after-steps %ld", o->stop_after);
+        fprintf(stderr, PROG ": --resume: %s is at step %lld, epoch %lld: --epochs %ld%s leaves "
+                "nothing to train\n", o->resume, (long long)k.step,
+                (long long)r->epochs_done + r->mid_epoch, o->epochs, stop);
+        return 2;
+    }
+    return 0;
+}
+
+/* train_model_simple: the book's loop, from where a resumed run was; it
+ * stops after step --stop-after-steps (its evaluation included). */
 static int train_model_simple(Run *r, const Options *o)
 {
-    r->tokens_seen = 0;
-    r->global_step = -1;
-    for (long epoch = 0; epoch < o->epochs; epoch++) {
+    for (long epoch = (long)r->epochs_done; epoch < o->epochs; epoch++) {
         nn_train(r->model, true);
-        if (text_loader_begin(r->train) != 0) return -1;
+        if (!r->mid_epoch && text_loader_begin(r->train) != 0) return -1;
+        r->mid_epoch = false;
         Tensor *x, *y;
         while (text_loader_next(r->train, &x, &y)) {
             TensorScope *s = tensor_scope_begin();
@@ -308,29 +457,40 @@ static int train_model_simple(Run *r, const Options *o)
             }
             r->tokens_seen += x->numel;
             r->global_step += 1;
-            if (r->global_step % o->eval_freq) continue;
-            double train, val;
-            evaluate_model(r, o->eval_iter, &train, &val);
-            r->evals++;
-            if (!o->quiet)
-                printf("Ep %ld (Step %06lld): Train loss %.3f, Val loss %.3f\n", epoch + 1,
-                       (long long)r->global_step, train, val);
-            if (r->csv)
-                fprintf(r->csv, "%lld,%ld,%lld,%.9g,%.9g\n", (long long)r->global_step,
-                        epoch + 1, (long long)r->tokens_seen, train, val);
+            if (r->global_step % o->eval_freq == 0) {
+                double train, val;
+                evaluate_model(r, o->eval_iter, &train, &val);
+                r->evals++;
+                if (!o->quiet)
+                    printf("Ep %ld (Step %06lld): Train loss %.3f, Val loss %.3f\n", epoch + 1,
+                           (long long)r->global_step, train, val);
+                if (r->csv)
+                    fprintf(r->csv, "%lld,%ld,%lld,%.9g,%.9g\n", (long long)r->global_step,
+                            epoch + 1, (long long)r->tokens_seen, train, val);
+            }
+            int64_t done = r->global_step + 1;
+            if (o->stop_after && done >= o->stop_after) {
+                r->stopped = true;
+                return 0;
+            }
+            if (o->save_every && done % o->save_every == 0 && save(r, o)) return -1;
         }
         if (generate_and_print_sample(r, o)) {
             fprintf(stderr, PROG ": sample: %s\n", tensor_error());
             return -1;
         }
+        r->epochs_done = epoch + 1;
         fflush(stdout);
     }
     return 0;
 }
 
 /* The book's figure: losses against epochs (evaluation i of n at
- * i * epochs / (n - 1), as np.linspace), tokens seen on the top axis. */
-static int plot_losses(const Options *o, const char *csv)
+ * i * epochs / (n - 1), as np.linspace), tokens seen on the top axis.  n
+ * counts the evaluations of the whole run and i starts at those made before
+ * a resume, so that a stopped or resumed run's points sit where the
+ * uninterrupted run puts them. */
+static int plot_losses(const Options *o, const Run *r, const char *csv)
 {
     char why[512];
     FILE *in = fopen(csv, "r");
@@ -348,12 +508,10 @@ static int plot_losses(const Options *o, const char *csv)
     long long step, tokens;
     long epoch;
     double train, val;
-    int64_t n = 0;
+    int64_t steps = (int64_t)o->epochs * text_loader_len(r->train);
+    int64_t n = steps > 0 ? (steps - 1) / o->eval_freq + 1 : 0, i = r->first_eval;
     char line[512];
-    while (fgets(line, sizeof line, in)) n += line[0] >= '0' && line[0] <= '9';
-    rewind(in);
     fprintf(out, "epochs,tokens,train,val\n");
-    int64_t i = 0;
     while (fgets(line, sizeof line, in))
         if (sscanf(line, "%lld,%ld,%lld,%lf,%lf", &step, &epoch, &tokens, &train, &val) == 5) {
             double x = n > 1 ? (double)i * (double)o->epochs / (double)(n - 1) : 0;
@@ -373,6 +531,37 @@ static int plot_losses(const Options *o, const char *csv)
     return rc ? -1 : 0;
 }
 
+/* Trains (the CSV written to a temporary name, renamed onto --csv when the
+ * run succeeds, removed when it fails), saves and plots: 0, or 1 after a
+ * message. */
+static int train_and_write(Run *r, const Options *o)
+{
+    if (o->csv) {
+        snprintf(r->csv_tmp, sizeof r->csv_tmp, "%s.tmp-%ld", o->csv, (long)getpid());
+        if (!(r->csv = fopen(r->csv_tmp, "w"))) {
+            fprintf(stderr, PROG ": --csv: cannot write %s: %s\n", r->csv_tmp, strerror(errno));
+            return 1;
+        }
+        fprintf(r->csv, "step,epoch,tokens_seen,train_loss,val_loss\n");
+    }
+    int rc = train_model_simple(r, o) ? 1 : 0;
+    if (!rc && o->save) rc = save(r, o) ? 1 : 0;
+    if (r->csv) {
+        bool written = fclose(r->csv) == 0;
+        r->csv = NULL;
+        if (!rc && (!written || rename(r->csv_tmp, o->csv) != 0)) {
+            fprintf(stderr, PROG ": --csv: cannot write %s: %s\n", o->csv, strerror(errno));
+            rc = 1;
+        }
+        if (rc) remove(r->csv_tmp);
+    }
+    if (!rc && o->save && !o->quiet)
+        fprintf(stderr, PROG ": checkpoint %s at step %lld%s\n", o->save,
+                (long long)r->global_step + 1, r->stopped ? " (--stop-after-steps)" : "");
+    if (!rc && o->plot) rc = plot_losses(o, r, o->csv) ? 1 : 0;
+    return rc;
+}
+
 static void run_free(Run *r)
 {
     text_loader_free(r->train);
@@ -389,10 +578,10 @@ static void run_free(Run *r)
 static bool outputs_writable(const Options *o)
 {
     char why[512];
-    const char *paths[] = {o->csv, o->plot};
-    for (int i = 0; i < 2; i++)
+    const char *flags[] = {"--csv", "--plot", "--save"}, *paths[] = {o->csv, o->plot, o->save};
+    for (int i = 0; i < 3; i++)
         if (paths[i] && output_path_check(paths[i], why, sizeof why)) {
-            fprintf(stderr, PROG ": %s: %s\n", i ? "--plot" : "--csv", why);
+            fprintf(stderr, PROG ": %s: %s\n", flags[i], why);
             return false;
         }
     return true;
@@ -415,7 +604,7 @@ int main(int argc, char **argv)
     }
     if (!outputs_writable(&o)) return 2;
 
-    Run r = {0};
+    Run r = {.global_step = -1};
     size_t len = 0;
     char *text = read_file(o.text, &len);
     if (!text) return 1;
@@ -445,6 +634,7 @@ int main(int argc, char **argv)
         free(text);
         return 2;
     }
+    r.text_hash = fnv1a64(text, len);
     size_t split = split_offset(text, len);
     TextDataset *train = windows(&r, text, split, o.gpt.cfg.context_length, "training");
     TextDataset *val = train ? windows(&r, text + split, len - split, o.gpt.cfg.context_length,
@@ -457,20 +647,15 @@ int main(int argc, char **argv)
         r.val = text_loader(val, o.batch, false, false);
     }
     rc = 1;
-    if (r.train && r.train_eval && r.val && text_loader_len(r.train) == 0)
+    if (!train || !val) {
+        /* windows() has said why */
+    } else if (!r.train || !r.train_eval || !r.val)
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+    else if (text_loader_len(r.train) == 0)
         fprintf(stderr, PROG ": --text: the training part has fewer windows than --batch %ld\n",
                 o.batch);
-    else if (r.train && r.train_eval && r.val) {
-        if (o.csv && !(r.csv = fopen(o.csv, "w")))
-            fprintf(stderr, PROG ": --csv: cannot write %s: %s\n", o.csv, strerror(errno));
-        else {
-            if (r.csv) fprintf(r.csv, "step,epoch,tokens_seen,train_loss,val_loss\n");
-            rc = train_model_simple(&r, &o) ? 1 : 0;
-            if (r.csv && fclose(r.csv) != 0) rc = 1;
-            r.csv = NULL;
-            if (!rc && o.plot && o.csv) rc = plot_losses(&o, o.csv) ? 1 : 0;
-        }
-    }
+    else if ((rc = o.resume ? resume(&r, &o) : 0) == 0)
+        rc = train_and_write(&r, &o);
     nn_list_free(&params);
     run_free(&r);
     text_dataset_free(train);

@@ -1,0 +1,373 @@
+/*
+ * train_gpt --save / --resume / --stop-after-steps as a user runs them: a
+ * run stopped and resumed (dropout on, shuffled loaders, so the generator's
+ * state and the loader's place both matter) prints exactly the lines of the
+ * run done in one go, and its CSV rows are byte for byte the same; a
+ * checkpoint of another run is refused with one line naming what differs,
+ * and nothing is written; the checkpoint's metadata carries the config
+ * (examples/cli.h) for gpt_generate --load.
+ */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "testutil.h"
+
+/* The bytes fixture of test_train.c: PyTorch's printed lines are
+ * tests/reference/train_gpt_bytes.expected.  143 steps an epoch. */
+#define ARGS                                                                            \
+    "--config book-test --tokenizer bytes --context-length 32 --epochs 2 --batch 4 "    \
+    "--eval-freq 10 --eval-iter 2 --lr 5e-4 --seed 7"
+enum { STEPS_PER_EPOCH = 143 };
+
+static char dir[64];           /* the suite's scratch directory */
+static char whole_csv[128];    /* run A's CSV */
+static char ck20[128];         /* a checkpoint at step 20 */
+
+static void run_ok(const char *flags, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s/examples/train_gpt " ARGS " %s 2>/dev/null",
+             ATTOGRAD_BUILD_DIR, flags);
+    ck_assert_msg(testutil_capture(cmd, out, cap) == 0, "train_gpt %s failed", flags);
+}
+
+/* Exit status and stderr (one line expected) of a run. */
+static int run_err(const char *flags, char *err, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s/examples/train_gpt " ARGS " %s 2>&1 >/dev/null",
+             ATTOGRAD_BUILD_DIR, flags);
+    return testutil_capture(cmd, err, cap);
+}
+
+/* The whole file in a malloc'd buffer. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Run A (the CSV of the uninterrupted run) and a checkpoint at step 20,
+ * once for the suite. */
+static void setup(void)
+{
+    static char out[1 << 16];
+    snprintf(dir, sizeof dir, "/tmp/train_gpt_resume-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char flags[512];
+    snprintf(whole_csv, sizeof whole_csv, "%s/whole.csv", dir);
+    snprintf(flags, sizeof flags, "--csv %s", whole_csv);
+    run_ok(flags, out, sizeof out);
+    ck_assert_str_eq(out, testutil_read_text(ATTOGRAD_REFERENCE_DIR "/train_gpt_bytes.expected"));
+    snprintf(ck20, sizeof ck20, "%s/ck20.safetensors", dir);
+    snprintf(flags, sizeof flags, "--stop-after-steps 20 --save %s", ck20);
+    run_ok(flags, out, sizeof out);
+}
+
+static void teardown(void)
+{
+    remove(whole_csv);
+    remove(ck20);
+    rmdir(dir);
+}
+
+/* Stop points of the pieces a run is cut into (0 ends the list; the last
+ * piece runs to the end): inside the first epoch, right after the last
+ * step of an epoch (before its sample), after the very first step, and a
+ * resumed run stopped and saved again. */
+static const int64_t plans[][3] = {
+    {37, 0},
+    {STEPS_PER_EPOCH, 0},
+    {1, STEPS_PER_EPOCH + 57, 0},
+};
+
+START_TEST(test_pieces_print_the_whole_run)
+{
+    static char out[1 << 16], all[1 << 16];
+    char ck[128], csv[128], flags[1024];
+    size_t n_all = 0, whole_len, len;
+    snprintf(ck, sizeof ck, "%s/ck%d.safetensors", dir, _i);
+    snprintf(csv, sizeof csv, "%s/piece%d.csv", dir, _i);
+    char *whole = slurp(whole_csv, &whole_len);
+    /* The pieces' CSV rows, each file's header dropped after the first. */
+    char *rows = malloc(whole_len + 1);
+    size_t n_rows = 0;
+    for (int piece = 0;; piece++) {
+        int64_t stop = plans[_i][piece];
+        int at = 0;
+        at += snprintf(flags + at, sizeof flags - at, "--csv %s", csv);
+        if (piece) at += snprintf(flags + at, sizeof flags - at, " --resume %s", ck);
+        if (stop)
+            snprintf(flags + at, sizeof flags - at, " --stop-after-steps %lld --save %s",
+                     (long long)stop, ck);
+        run_ok(flags, out, sizeof out);
+        size_t n = strlen(out);
+        ck_assert_uint_lt(n_all + n, sizeof all);
+        memcpy(all + n_all, out, n + 1);
+        n_all += n;
+        char *text = slurp(csv, &len);
+        const char *body = piece ? strchr(text, '\n') + 1 : text;
+        size_t body_len = len - (size_t)(body - text);
+        ck_assert_uint_le(n_rows + body_len, whole_len);
+        memcpy(rows + n_rows, body, body_len);
+        n_rows += body_len;
+        free(text);
+        if (!stop) break;
+    }
+    /* Every line and sample as in PyTorch's uninterrupted run. */
+    ck_assert_str_eq(all, testutil_read_text(ATTOGRAD_REFERENCE_DIR "/train_gpt_bytes.expected"));
+    rows[n_rows] = '\0';
+    ck_assert_str_eq(rows, whole); /* the CSV rows byte for byte */
+    free(rows);
+    free(whole);
+    remove(ck);
+    remove(csv);
+}
+END_TEST
+
+/* Periodic saves leave the printed lines as they are. */
+START_TEST(test_save_every_changes_no_line)
+{
+    static char out[1 << 16];
+    char ck[128], flags[512];
+    snprintf(ck, sizeof ck, "%s/every.safetensors", dir);
+    snprintf(flags, sizeof flags, "--save-every 50 --save %s", ck);
+    run_ok(flags, out, sizeof out);
+    ck_assert_str_eq(out, testutil_read_text(ATTOGRAD_REFERENCE_DIR "/train_gpt_bytes.expected"));
+    ck_assert(exists(ck));
+    remove(ck);
+}
+END_TEST
+
+/* A checkpoint the flags do not fit: one line naming the key and both
+ * values, exit 2, and no file written (the CSV, a new --save path, and the
+ * checkpoint itself when --save names it). */
+static const struct {
+    const char *flags, *message;
+} other_runs[] = {
+    {"--emb-dim 64", "metadata \"emb_dim\" is \"32\" in file, \"64\" expected"},
+    {"--n-layers 3", "metadata \"n_layers\" is \"2\" in file, \"3\" expected"},
+    {"--vocab-size 300", "metadata \"vocab_size\" is \"256\" in file, \"300\" expected"},
+    {"--qkv-bias", "metadata \"qkv_bias\" is \"false\" in file, \"true\" expected"},
+    {"--lr 1e-3", "metadata \"lr\" is \"0.00050000000000000001\" in file, \"0.001\" expected"},
+    {"--batch 2", "metadata \"batch\" is \"4\" in file, \"2\" expected"},
+};
+
+START_TEST(test_another_run_is_refused)
+{
+    char flags[1024], err[1024], csv[128], fresh[128], expect[512];
+    size_t before_len, after_len;
+    snprintf(csv, sizeof csv, "%s/refused.csv", dir);
+    snprintf(fresh, sizeof fresh, "%s/refused.safetensors", dir);
+    char *before = slurp(ck20, &before_len);
+    for (int same = 0; same < 2; same++) {
+        snprintf(flags, sizeof flags, "%s --resume %s --csv %s --save %s", other_runs[_i].flags,
+                 ck20, csv, same ? ck20 : fresh);
+        ck_assert_int_eq(run_err(flags, err, sizeof err), 2);
+        snprintf(expect, sizeof expect, "train_gpt: --resume: load %s: %s\n", ck20,
+                 other_runs[_i].message);
+        ck_assert_str_eq(err, expect);
+        ck_assert(!exists(csv) && !exists(fresh));
+    }
+    char *after = slurp(ck20, &after_len);
+    ck_assert(before_len == after_len && memcmp(before, after, before_len) == 0);
+    free(before);
+    free(after);
+}
+END_TEST
+
+/* Another training text (the same sizes and flags) is another run. */
+START_TEST(test_another_text_is_refused)
+{
+    char text[128], flags[512], err[1024];
+    snprintf(text, sizeof text, "%s/other.txt", dir);
+    FILE *f = fopen(text, "w");
+    for (int i = 0; i < 400; i++) fprintf(f, "Every effort moves you %d.\n", i);
+    fclose(f);
+    snprintf(flags, sizeof flags, "--text %s --resume %s", text, ck20);
+    ck_assert_int_eq(run_err(flags, err, sizeof err), 2);
+    ck_assert_msg(strstr(err, "metadata \"text_fnv1a64\" is \"") && !strchr(err, '\n')[1],
+                  "one line naming the text's hash: %s", err);
+    remove(text);
+}
+END_TEST
+
+/* Where entry name's bytes are in a safetensors file's bytes (its header's
+ * data_offsets, after the 8-byte length and the header). */
+static void data_range(const char *bytes, const char *name, size_t *from, size_t *to)
+{
+    uint64_t header;
+    memcpy(&header, bytes, 8);
+    char key[128];
+    snprintf(key, sizeof key, "\"%s\":{", name);
+    const char *e = strstr(bytes + 8, key), *o = e ? strstr(e, "\"data_offsets\":[") : NULL;
+    unsigned long long a, b;
+    ck_assert_msg(o && sscanf(o, "\"data_offsets\":[%llu,%llu]", &a, &b) == 2, "no %s", name);
+    *from = 8 + header + a;
+    *to = 8 + header + b;
+}
+
+/* Files that are no checkpoint, or a broken one: exit 1, one line. */
+START_TEST(test_missing_or_corrupt_file)
+{
+    char bad[128], flags[512], err[1024], expect[512];
+    size_t len;
+    snprintf(flags, sizeof flags, "--resume %s/absent.safetensors", dir);
+    ck_assert_int_eq(run_err(flags, err, sizeof err), 1);
+    snprintf(expect, sizeof expect,
+             "train_gpt: --resume: load %s/absent.safetensors: No such file or directory\n", dir);
+    ck_assert_str_eq(err, expect);
+
+    char *bytes = slurp(ck20, &len);
+    /* Each case spoils one thing: cut the file short, make a weight's first
+     * float a NaN, zero the generator's MT state, put the loader past its
+     * epoch's end. */
+    const struct {
+        const char *entry;    /* NULL: the file cut to keep bytes */
+        size_t keep;
+        unsigned char fill;
+        const char *part;
+    } cases[] = {
+        {NULL, 1000, 0, "runs past the end of the file"},
+        {NULL, len - 4, 0, "load"},
+        {"final_norm.scale", 4, 0xff, "final_norm.scale holds a NaN or an infinity"},
+        {"generator.mt", 624 * 4, 0, "generator"},
+        {"loader.batch", 2, 0x7f, "the loader's place (epoch 1, batch 32639) does not fit"},
+    };
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        FILE *f = fopen(bad, "wb");
+        char *copy = malloc(len);
+        memcpy(copy, bytes, len);
+        size_t keep = cases[c].keep;
+        if (cases[c].entry) {
+            size_t from, to;
+            data_range(copy, cases[c].entry, &from, &to);
+            ck_assert_uint_le(from + cases[c].keep, to);
+            memset(copy + from, cases[c].fill, cases[c].keep);
+            keep = len;
+        }
+        ck_assert_int_eq(fwrite(copy, 1, keep, f), keep);
+        free(copy);
+        fclose(f);
+        snprintf(flags, sizeof flags, "--resume %s", bad);
+        ck_assert_int_eq(run_err(flags, err, sizeof err), 1);
+        ck_assert_msg(strstr(err, cases[c].part) && !strchr(err, '\n')[1], "case %zu: %s", c,
+                      err);
+    }
+    free(bytes);
+    remove(bad);
+}
+END_TEST
+
+START_TEST(test_nothing_left_to_train)
+{
+    char flags[512], err[1024], expect[512];
+    snprintf(flags, sizeof flags, "--resume %s --stop-after-steps 20", ck20);
+    ck_assert_int_eq(run_err(flags, err, sizeof err), 2);
+    snprintf(expect, sizeof expect, "train_gpt: --resume: %s is at step 20, epoch 1: --epochs 2 "
+             "--stop-after-steps 20 leaves nothing to train\n", ck20);
+    ck_assert_str_eq(err, expect);
+    ck_assert_int_eq(run_err("--save-every 5", err, sizeof err), 2);
+    ck_assert_str_eq(err, "train_gpt: --save-every needs --save FILE\n");
+}
+END_TEST
+
+static bool same_config(NNGPTConfig a, NNGPTConfig b)
+{
+    return a.vocab_size == b.vocab_size && a.context_length == b.context_length &&
+           a.emb_dim == b.emb_dim && a.n_heads == b.n_heads && a.n_layers == b.n_layers &&
+           a.drop_rate == b.drop_rate && a.qkv_bias == b.qkv_bias;
+}
+
+/* The metadata gpt_generate --load reads: train_gpt's file gives back the
+ * config it trained; to_meta and from_meta round-trip; a bad value is
+ * named. */
+START_TEST(test_config_in_the_metadata)
+{
+    NNGPTConfig cfg;
+    const char *tok;
+    TensorFile *f = tensor_file_open(ck20);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_msg(cli_gpt_config_from_meta(f, ck20, &cfg, &tok) == 0, "%s", tensor_error());
+    tensor_file_close(f);
+    NNGPTConfig want = NN_GPT_CONFIG_BOOK_TEST;
+    want.vocab_size = 256;
+    want.context_length = 32;
+    ck_assert(same_config(cfg, want));
+    ck_assert_str_eq(tok, "bytes");
+
+    char path[128];
+    snprintf(path, sizeof path, "%s/meta.safetensors", dir);
+    CliGPTMeta m;
+    NNGPTConfig odd = {50257, 1024, 768, 12, 12, 0.3, true};
+    cli_gpt_config_to_meta(odd, "gpt2", &m);
+    ck_assert_int_eq(tensor_save_entries(path, 0, NULL, CLI_GPT_META_COUNT, m.meta), 0);
+    f = tensor_file_open(path);
+    ck_assert_int_eq(cli_gpt_config_from_meta(f, path, &cfg, &tok), 0);
+    tensor_file_close(f);
+    ck_assert(same_config(cfg, odd) && strcmp(tok, "gpt2") == 0);
+
+    const struct {
+        int key;
+        const char *value, *message;
+    } bad[] = {
+        {2, "0", "metadata \"emb_dim\" is \"0\", not a whole number from 1 to 65536"},
+        {5, "1.5", "metadata \"drop_rate\" is \"1.5\", not a number in [0, 1)"},
+        {6, "yes", "metadata \"qkv_bias\" is \"yes\", not true or false"},
+        {7, "bpe", "metadata \"tokenizer\" is \"bpe\", not gpt2 or bytes"},
+        {-1, NULL, "no metadata \"tokenizer\" (not a train_gpt checkpoint?)"},
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
+        cli_gpt_config_to_meta(odd, "gpt2", &m);
+        int n = CLI_GPT_META_COUNT;
+        if (bad[b].key < 0) n--;
+        else m.meta[bad[b].key].value = bad[b].value;
+        ck_assert_int_eq(tensor_save_entries(path, 0, NULL, n, m.meta), 0);
+        f = tensor_file_open(path);
+        ck_assert_int_eq(cli_gpt_config_from_meta(f, path, &cfg, &tok), -1);
+        tensor_file_close(f);
+        char expect[512];
+        snprintf(expect, sizeof expect, "load %s: %s", path, bad[b].message);
+        ck_assert_str_eq(tensor_error(), expect);
+    }
+    remove(path);
+}
+END_TEST
+
+static Suite *resume_suite(void)
+{
+    Suite *s = suite_create("train_gpt_resume");
+    TCase *tc = tcase_create("train_gpt");
+    /* Each case runs train_gpt two or three times (seconds each; many times
+     * that under the sanitizers). */
+    tcase_set_timeout(tc, 1200);
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, test_pieces_print_the_whole_run, 0, sizeof plans / sizeof *plans);
+    tcase_add_test(tc, test_save_every_changes_no_line);
+    tcase_add_loop_test(tc, test_another_run_is_refused, 0, sizeof other_runs / sizeof *other_runs);
+    tcase_add_test(tc, test_another_text_is_refused);
+    tcase_add_test(tc, test_missing_or_corrupt_file);
+    tcase_add_test(tc, test_nothing_left_to_train);
+    tcase_add_test(tc, test_config_in_the_metadata);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TESTUTIL_MAIN(resume_suite)
