@@ -278,6 +278,224 @@ START_TEST(test_module_out_of_a_checkpoint)
 }
 END_TEST
 
+/* ---- gpt_generate --hf-gpt2 and --load, as a user runs them ----------------------- */
+
+/* Runs gpt_generate with args (stdout and stderr in out); its exit status. */
+static int run_generate(const char *args, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s/examples/gpt_generate %s 2>&1", ATTOGRAD_BUILD_DIR, args);
+    return testutil_capture(cmd, out, cap);
+}
+
+/* The ids of the "Output: tensor([[...]])" block, as a (n) tensor. */
+static Tensor *output_ids(const char *out)
+{
+    const char *p = strstr(out, "Output: tensor([[");
+    ck_assert_msg(p != NULL, "no output ids in: %s", out);
+    p += strlen("Output: tensor([[");
+    float ids[256];
+    int64_t n = 0;
+    while (n < 256) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p) break;
+        ids[n++] = (float)v;
+        p = end + strspn(end, ", \n");
+    }
+    ck_assert_msg(strncmp(p, "]])", 3) == 0, "ids end badly: %s", p);
+    return tensor_from_data(ids, SHAPE(n));
+}
+
+static const struct {
+    const char *name, *flags;
+} hf_runs[] = {
+    {"greedy", "--prompt 'Every effort' --max-new-tokens 10"},
+    {"sampled", "--prompt 'Every effort' --max-new-tokens 12 --temperature 1.5 --top-k 50 "
+                "--seed 123"},
+    {"eos", "--prompt 'Every effort' --max-new-tokens 10 --eos-id 237"},
+};
+
+START_TEST(test_hf_gpt2_program_gives_pytorch_ids)
+{
+    char args[1024];
+    static char out[1 << 14];
+    snprintf(args, sizeof args, "--hf-gpt2 %s --tokenizer bytes --n-heads 4 %s", FIXTURE,
+             hf_runs[_i].flags);
+    ck_assert_msg(run_generate(args, out, sizeof out) == 0, "%s", out);
+    ck_assert_tensor_close(output_ids(out), testutil_fixture("hf_gpt2.txt", hf_runs[_i].name), 0,
+                           0);
+}
+END_TEST
+
+/* A small model trained for nothing: its weights come from seed 99, so a
+ * program that built its own (seed 123) instead of loading would differ. */
+static const NNGPTConfig tiny = {256, 16, 16, 2, 2, 0.1, true};
+
+/* Saves m as train_gpt --save does (AdamW state, step, generator) with the
+ * meta keys of gpt_generate --load, but for the one called drop (NULL: none)
+ * and emb_dim given as emb (NULL: m's). */
+static void save_run(Module *m, const char *path, const char *drop, const char *emb)
+{
+    NNList params = nn_named_parameters(m);
+    Optimizer *opt = optim_adamw(params.count, params.tensors, OPTIM_ADAMW_OPTIONS(.lr = 4e-4));
+    nn_list_free(&params);
+    int64_t step = 3, tokens = 96;
+    CheckpointExtra extra[] = {{"tokens_seen", &tokens, 0, INT32_MAX}};
+    TensorMeta all[] = {{"vocab_size", "256"}, {"context_length", "16"},
+                        {"emb_dim", emb ? emb : "16"}, {"n_heads", "2"}, {"n_layers", "2"},
+                        {"drop_rate", "0.10000000000000001"}, {"qkv_bias", "true"}, {"tokenizer", "bytes"}};
+    TensorMeta meta[8];
+    int n = 0;
+    for (int i = 0; i < 8; i++)
+        if (!drop || strcmp(all[i].key, drop) != 0) meta[n++] = all[i];
+    Checkpoint c = {.module = m, .optimizer = opt, .step = &step, .n_extra = 1, .extra = extra,
+                    .n_meta = n, .meta = meta};
+    ck_assert_msg(checkpoint_save(&c, path) == 0, "%s", tensor_error());
+    optim_free(opt);
+}
+
+START_TEST(test_load_program_gives_the_models_ids)
+{
+    make_folder();
+    const char *path = in_folder("run.safetensors");
+    tensor_manual_seed(99);
+    Module *m = nn_gpt_model(tiny);
+    save_run(m, path, NULL, NULL);
+    static const char prompt[] = "Every effort";
+    float p[sizeof prompt - 1];
+    for (size_t i = 0; i < sizeof p / sizeof *p; i++) p[i] = (unsigned char)prompt[i];
+    Tensor *x = tensor_from_data(p, SHAPE(1, (int64_t)(sizeof p / sizeof *p)));
+    static const struct {
+        const char *flags;
+        double temperature;
+        int64_t top_k;
+    } runs[] = {
+        {"--max-new-tokens 10", 0, 0},
+        {"--max-new-tokens 10 --temperature 1.0 --top-k 20 --seed 5", 1.0, 20},
+    };
+    for (int r = 0; r < 2; r++) {
+        tensor_manual_seed(5);   /* as --seed 5 re-seeds before sampling */
+        Tensor *want = nn_generate(m, x, 10, tiny.context_length, runs[r].temperature,
+                                   runs[r].top_k, -1);
+        ck_assert_msg(want != NULL, "%s", tensor_error());
+        char args[1024];
+        static char out[1 << 14];
+        snprintf(args, sizeof args, "--load %s --prompt 'Every effort' %s", path, runs[r].flags);
+        ck_assert_msg(run_generate(args, out, sizeof out) == 0, "%s", out);
+        ck_assert_tensor_close(output_ids(out), tensor_reshape(want, SHAPE(-1)), 0, 0);
+    }
+    nn_module_free(m);
+    remove_in_folder("run.safetensors");
+}
+END_TEST
+
+/* What train_gpt --save writes, gpt_generate --load runs: the ids of the
+ * trained model loaded in this process (checkpoint_load_module). */
+START_TEST(test_train_gpt_save_then_load)
+{
+    make_folder();
+    const char *path = in_folder("trained.safetensors");
+    char cmd[2048];
+    static char out[1 << 14];
+    snprintf(cmd, sizeof cmd, "%s/examples/train_gpt --config book-test --tokenizer bytes "
+             "--context-length 16 --emb-dim 16 --n-heads 2 --n-layers 1 --qkv-bias --batch 4 "
+             "--epochs 1 --stop-after-steps 3 --quiet --seed 3 --save %s 2>&1",
+             ATTOGRAD_BUILD_DIR, path);
+    ck_assert_msg(testutil_capture(cmd, out, sizeof out) == 0, "%s", out);
+    Module *m = nn_gpt_model((NNGPTConfig){256, 16, 16, 2, 1, 0.1, true});
+    ck_assert_msg(checkpoint_load_module(m, path, 0, NULL) == 0, "%s", tensor_error());
+    float p[] = {'E', 'v', 'e', 'r', 'y'};
+    Tensor *want = nn_generate(m, tensor_from_data(p, SHAPE(1, 5)), 8, 16, 0, 0, -1);
+    char args[1024];
+    snprintf(args, sizeof args, "--load %s --prompt Every --max-new-tokens 8", path);
+    ck_assert_msg(run_generate(args, out, sizeof out) == 0, "%s", out);
+    ck_assert_tensor_close(output_ids(out), tensor_reshape(want, SHAPE(-1)), 0, 0);
+    nn_module_free(m);
+    remove_in_folder("trained.safetensors");
+}
+END_TEST
+
+/* Each a one-line reason and its status: %s is the file. */
+static const struct {
+    const char *file, *args, *message;
+    int status;
+} bad_runs[] = {
+    {"run", "--load %s --emb-dim 32", "gpt_generate: --emb-dim (emb_dim 32) contradicts %s "
+                                      "(emb_dim 16)\n", 2},
+    {"run", "--load %s --config book-test", "gpt_generate: --config (vocab_size 50257) "
+                                            "contradicts %s (vocab_size 256)\n", 2},
+    {"run", "--load %s --tokenizer gpt2", "gpt_generate: --tokenizer gpt2 contradicts %s "
+                                          "(tokenizer bytes)\n", 2},
+    {"run", "--load %s --top-k 300", "gpt_generate: --top-k: 300 is larger than the vocabulary "
+                                     "(256)\n", 2},
+    {"run", "--load %s --hf-gpt2 %s", "gpt_generate: --load and --hf-gpt2 exclude each other "
+                                      "(one model)\n", 2},
+    {"no_emb", "--load %s", "gpt_generate: --load: load %s: no metadata \"emb_dim\" (not a "
+                            "train_gpt checkpoint?)\n", 1},
+    {"wide", "--load %s", "gpt_generate: load %s: tok_emb.weight: shape (256,16) in file, "
+                          "(256,32) in module\n", 1},
+    {"cut", "--load %s", NULL, 1},
+    {"missing", "--load %s", "gpt_generate: --load: load %s: No such file or directory\n", 1},
+    {"hf", "--hf-gpt2 %s --tokenizer bytes", "gpt_generate: --hf-gpt2 %s: emb_dim 32 is none of "
+                                             "GPT-2's widths (768, 1024, 1280, 1600): give "
+                                             "--n-heads\n", 2},
+    {"hf", "--hf-gpt2 %s --n-heads 3", "gpt_generate: --n-heads 3 does not divide %s's emb_dim "
+                                       "32\n", 2},
+    {"hf", "--hf-gpt2 %s --n-heads 4 --n-layers 3", "gpt_generate: --n-layers (n_layers 3) "
+                                                    "contradicts %s (n_layers 2)\n", 2},
+    {"hf", "--hf-gpt2 %s --n-heads 4 --eos-id 256", "gpt_generate: --eos-id: 256 is outside the "
+                                                    "vocabulary (0 to 255)\n", 2},
+    {"hf_missing", "--hf-gpt2 %s --n-heads 4", "gpt_generate: --hf-gpt2: load %s: "
+                                               "h.1.mlp.c_fc.bias is missing from the file", 1},
+    {"hf_shape", "--hf-gpt2 %s --n-heads 4", "gpt_generate: --hf-gpt2: load %s: "
+                                             "h.0.attn.c_attn.weight: shape (32,64) in file, "
+                                             "(32,96) in model\n", 1},
+    {"hf_nan", "--hf-gpt2 %s --tokenizer bytes --n-heads 4", "gpt_generate: load %s: "
+                                         "h.1.attn.c_proj.weight holds a NaN or an infinity\n", 1},
+    {"cut", "--hf-gpt2 %s --n-heads 4", NULL, 1},
+};
+
+/* The file bad_runs[i].file names, written into the folder; its path. */
+static const char *bad_file(const char *kind)
+{
+    const char *path = in_folder(kind);
+    if (strcmp(kind, "hf") == 0) return FIXTURE;
+    if (strcmp(kind, "hf_missing") == 0) write_edited(path, DROP, "h.1.mlp.c_fc.bias");
+    if (strcmp(kind, "hf_shape") == 0) write_edited(path, RESHAPE, "h.0.attn.c_attn.weight");
+    if (strcmp(kind, "hf_nan") == 0) write_edited(path, NAN_IN, "h.1.attn.c_proj.weight");
+    if (strcmp(kind, "missing") == 0) return path;
+    tensor_manual_seed(99);
+    Module *m = nn_gpt_model(tiny);
+    if (strcmp(kind, "run") == 0 || strcmp(kind, "cut") == 0) save_run(m, path, NULL, NULL);
+    if (strcmp(kind, "no_emb") == 0) save_run(m, path, "emb_dim", NULL);
+    if (strcmp(kind, "wide") == 0) save_run(m, path, NULL, "32");
+    nn_module_free(m);
+    if (strcmp(kind, "cut") == 0) ck_assert_int_eq(truncate(path, 3000), 0);
+    return path;
+}
+
+START_TEST(test_bad_files_and_flags_one_line)
+{
+    make_folder();
+    const char *file = bad_file(bad_runs[_i].file);
+    char path[256], args[1024], expect[1024];
+    static char out[1 << 14];
+    snprintf(path, sizeof path, "%s", file);
+    snprintf(args, sizeof args, bad_runs[_i].args, path, path);
+    ck_assert_int_eq(run_generate(args, out, sizeof out), bad_runs[_i].status);
+    /* One line, naming the file when the cause is in it. */
+    ck_assert_msg(strchr(out, '\n') == out + strlen(out) - 1, "%s", out);
+    const char *m = bad_runs[_i].message;
+    if (!m || strstr(m, "%s")) ck_assert_msg(strstr(out, path) != NULL, "%s", out);
+    if (bad_runs[_i].message) {
+        snprintf(expect, sizeof expect, bad_runs[_i].message, path, path);
+        ck_assert_msg(strncmp(out, expect, strlen(expect)) == 0, "%s", out);
+    }
+    remove_in_folder(bad_runs[_i].file);
+}
+END_TEST
+
 static Suite *gpt_hf_suite(void)
 {
     Suite *s = suite_create("gpt_hf");
@@ -290,6 +508,15 @@ static Suite *gpt_hf_suite(void)
     tcase_add_test(tc, test_not_a_gpt2_file);
     tcase_add_test(tc, test_module_out_of_a_checkpoint);
     suite_add_tcase(s, tc);
+    TCase *progs = tcase_create("gpt_generate");
+    tcase_set_timeout(progs, 120);
+    tcase_add_loop_test(progs, test_hf_gpt2_program_gives_pytorch_ids, 0,
+                        sizeof hf_runs / sizeof *hf_runs);
+    tcase_add_test(progs, test_load_program_gives_the_models_ids);
+    tcase_add_test(progs, test_train_gpt_save_then_load);
+    tcase_add_loop_test(progs, test_bad_files_and_flags_one_line, 0,
+                        sizeof bad_runs / sizeof *bad_runs);
+    suite_add_tcase(s, progs);
     return s;
 }
 
