@@ -101,3 +101,13 @@ static int run(const Checkpoint *c, const char *path, bool save)
 
 int checkpoint_save(const Checkpoint *c, const char *path) { return run(c, path, true); }
 int checkpoint_load(const Checkpoint *c, const char *path) { return run(c, path, false); }
+
+int checkpoint_load_module(Module *m, const char *path, int n_meta, const TensorMeta *meta)
+{
+    if (!m) return tensor_set_error("load %s: no module", path ? path : ""), -1;
+    TensorState *s = tensor_state_new("module");
+    tensor_state_ignore_others(s);
+    int rc = nn_state_add(s, m) ? -1 : tensor_state_load(s, path, n_meta, meta);
+    tensor_state_free(s);
+    return rc;
+}

@@ -8,6 +8,12 @@
  *                  [--emb-dim N] [--n-heads N] [--n-layers N] [--drop-rate X]
  *                  [--qkv-bias] [--seed N] [--prompt TEXT] [--max-new-tokens N]
  *                  [--temperature X] [--top-k N] [--eos-id N] [--vocab DIR]
+ *                  [--tokenizer gpt2|bytes] [--load FILE | --hf-gpt2 FILE]
+ *
+ * --load runs a train_gpt checkpoint's model (its config and tokenizer from
+ * the file's metadata); --hf-gpt2 GPT-2's published weights, Hugging Face's
+ * model.safetensors (nn_gpt_load_hf).  Config flags then only confirm what
+ * the file says: one that contradicts it is an error naming both.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +24,18 @@
 
 #define PROG "gpt_generate"
 
+/* The config keys, in NNGPTConfig's order, for set_by[] and messages. */
+enum { KEY_VOCAB, KEY_CONTEXT, KEY_EMB, KEY_HEADS, KEY_LAYERS, KEY_DROP, KEY_QKV, N_KEYS };
+
 typedef struct {
     CliGPTConfig gpt;
     uint64_t seed;
     const char *prompt, *vocab;
     long max_new_tokens, top_k, eos_id;
     double temperature;
+    const char *tokenizer;       /* --tokenizer; NULL: the file's, else gpt2 */
+    const char *load, *hf;       /* --load FILE, --hf-gpt2 FILE */
+    const char *set_by[N_KEYS];  /* the flag that last set each config key, or NULL */
 } Options;
 
 static void usage(FILE *f)
@@ -41,7 +53,25 @@ static void usage(FILE *f)
             "  --temperature X           0 is greedy (default); > 0 samples, as chapter 5\n"
             "  --top-k N                 sample among the N largest logits (0: all)\n"
             "  --eos-id N                stop at this token (default: never)\n"
-            "  --vocab DIR               GPT-2's encoder.json and vocab.bpe (./run vocab)\n");
+            "  --vocab DIR               GPT-2's encoder.json and vocab.bpe (./run vocab)\n"
+            "  --tokenizer gpt2|bytes    the tokenizer (default gpt2; with --load the file's)\n"
+            "  --load FILE               a train_gpt --save checkpoint: its model, config and\n"
+            "                            tokenizer\n"
+            "  --hf-gpt2 FILE            GPT-2's weights, Hugging Face's model.safetensors;\n"
+            "                            heads by width (768: 12, 1024: 16, 1280: 20, 1600: 25)\n"
+            "                            or --n-heads\n");
+}
+
+/* Which config keys the flag at argv[i] sets (it was just read by
+ * cli_gpt_config_flag): --config sets them all. */
+static void note_config_flag(Options *o, const char *flag)
+{
+    static const char *const flags[N_KEYS] = {"--vocab-size", "--context-length", "--emb-dim",
+                                              "--n-heads", "--n-layers", "--drop-rate",
+                                              "--qkv-bias"};
+    bool all = strcmp(flag, "--config") == 0;
+    for (int k = 0; k < N_KEYS; k++)
+        if (all || strcmp(flag, flags[k]) == 0) o->set_by[k] = all ? "--config" : flags[k];
 }
 
 /* 0 on success, 2 on a bad flag (message printed), 1 for --help. */
@@ -56,6 +86,17 @@ static int parse(int argc, char **argv, Options *o)
             return 1;
         } else if ((gpt = cli_gpt_config_flag(PROG, argc, argv, &i, &o->gpt)) != 0) {
             if (gpt < 0) return 2;
+            note_config_flag(o, a);
+        } else if (strcmp(a, "--load") == 0 || strcmp(a, "--hf-gpt2") == 0) {
+            if (!(v = cli_value(PROG, argc, argv, &i))) return 2;
+            if (strcmp(a, "--load") == 0) o->load = v;
+            else o->hf = v;
+        } else if (strcmp(a, "--tokenizer") == 0) {
+            if (!(o->tokenizer = cli_value(PROG, argc, argv, &i))) return 2;
+            if (!cli_is_tokenizer(o->tokenizer)) {
+                fprintf(stderr, PROG ": --tokenizer: '%s' is not gpt2 or bytes\n", o->tokenizer);
+                return 2;
+            }
         } else if (strcmp(a, "--seed") == 0) {
             if (!(v = cli_value(PROG, argc, argv, &i)) || !cli_u64(PROG, a, v, &o->seed))
                 return 2;
@@ -84,12 +125,137 @@ static int parse(int argc, char **argv, Options *o)
             return 2;
         }
     }
-    if (o->top_k > o->gpt.cfg.vocab_size) {
-        fprintf(stderr, PROG ": --top-k: %ld is larger than the vocabulary (%lld)\n", o->top_k,
-                (long long)o->gpt.cfg.vocab_size);
+    if (o->load && o->hf) {
+        fprintf(stderr, PROG ": --load and --hf-gpt2 exclude each other (one model)\n");
         return 2;
     }
     return 0;
+}
+
+/* Flags that need the model's vocabulary (the file's with --load or --hf-gpt2). */
+static int check_against_vocabulary(const Options *o)
+{
+    int64_t V = o->gpt.cfg.vocab_size;
+    if (o->top_k > V) {
+        fprintf(stderr, PROG ": --top-k: %ld is larger than the vocabulary (%lld)\n", o->top_k,
+                (long long)V);
+        return 2;
+    }
+    if (o->eos_id >= V) {
+        fprintf(stderr, PROG ": --eos-id: %ld is outside the vocabulary (0 to %lld)\n",
+                o->eos_id, (long long)V - 1);
+        return 2;
+    }
+    return 0;
+}
+
+/* ---- the model from a file: --load and --hf-gpt2 ------------------------------------ */
+
+static const char *const key_names[N_KEYS] = {"vocab_size", "context_length", "emb_dim",
+                                              "n_heads", "n_layers", "drop_rate", "qkv_bias"};
+
+/* Key k of cfg: its value (sizes are exact in a double) and as text. */
+static double key_number(const NNGPTConfig *c, int k)
+{
+    const double v[N_KEYS] = {(double)c->vocab_size, (double)c->context_length,
+                              (double)c->emb_dim, (double)c->n_heads, (double)c->n_layers,
+                              c->drop_rate, c->qkv_bias};
+    return v[k];
+}
+
+static const char *key_text(const NNGPTConfig *c, int k, char buf[32])
+{
+    if (k == KEY_QKV) snprintf(buf, 32, "%s", c->qkv_bias ? "true" : "false");
+    else if (k == KEY_DROP) snprintf(buf, 32, "%g", c->drop_rate);
+    else snprintf(buf, 32, "%.0f", key_number(c, k));
+    return buf;
+}
+
+/* Every config key a flag set (but those in skip, a bit per key) must be the
+ * file's; the first that is not is an error naming both.  Then the file's
+ * config is the run's. */
+static int agree_with_file(Options *o, const char *path, NNGPTConfig file, unsigned skip)
+{
+    for (int k = 0; k < N_KEYS; k++) {
+        char mine[32], theirs[32];
+        if (!o->set_by[k] || (skip >> k & 1)) continue;
+        if (key_number(&o->gpt.cfg, k) == key_number(&file, k)) continue;
+        fprintf(stderr, PROG ": %s (%s %s) contradicts %s (%s %s)\n", o->set_by[k],
+                key_names[k], key_text(&o->gpt.cfg, k, mine), path, key_names[k],
+                key_text(&file, k, theirs));
+        return 2;
+    }
+    o->gpt.cfg = file;
+    return 0;
+}
+
+/* The model's config and tokenizer from a train_gpt checkpoint's metadata
+ * (cli_gpt_config_from_meta: the keys train_gpt --save writes).  Only the
+ * header is read; 0, or 1 (a bad file) or 2 (a contradicting flag) after a
+ * message. */
+static int checkpoint_config(Options *o)
+{
+    TensorFile *f = tensor_file_open(o->load);
+    NNGPTConfig c;
+    const char *tok = NULL;
+    int rc = f && cli_gpt_config_from_meta(f, o->load, &c, &tok) == 0 ? 0 : 1;
+    tensor_file_close(f);
+    if (rc) {
+        fprintf(stderr, PROG ": --load: %s\n", tensor_error());
+        return 1;
+    }
+    if (o->tokenizer && strcmp(o->tokenizer, tok) != 0) {
+        fprintf(stderr, PROG ": --tokenizer %s contradicts %s (tokenizer %s)\n", o->tokenizer,
+                o->load, tok);
+        return 2;
+    }
+    o->tokenizer = tok;
+    return agree_with_file(o, o->load, c, 0);
+}
+
+/* The config of GPT-2's file: its shapes, heads from --n-heads or its width;
+ * drop_rate from --drop-rate (eval mode never uses it). */
+static int hf_config(Options *o)
+{
+    NNGPTConfig c;
+    if (nn_gpt_hf_config(o->hf, &c) != 0) {
+        fprintf(stderr, PROG ": --hf-gpt2: %s\n", tensor_error());
+        return 1;
+    }
+    if (o->set_by[KEY_HEADS]) c.n_heads = o->gpt.cfg.n_heads;
+    if (o->set_by[KEY_DROP]) c.drop_rate = o->gpt.cfg.drop_rate;
+    if (c.n_heads == 0) {
+        fprintf(stderr, PROG ": --hf-gpt2 %s: emb_dim %lld is none of GPT-2's widths (768, 1024, "
+                "1280, 1600): give --n-heads\n", o->hf, (long long)c.emb_dim);
+        return 2;
+    }
+    if (c.emb_dim % c.n_heads != 0) {
+        fprintf(stderr, PROG ": --n-heads %lld does not divide %s's emb_dim %lld\n",
+                (long long)c.n_heads, o->hf, (long long)c.emb_dim);
+        return 2;
+    }
+    /* --config 124M is GPT-2 small but for its qkv biases, which the book
+     * turns on when it loads GPT-2 (NEW_CONFIG.update(qkv_bias=True)). */
+    unsigned skip = 1u << KEY_HEADS | 1u << KEY_DROP;
+    if (o->set_by[KEY_QKV] && strcmp(o->set_by[KEY_QKV], "--config") == 0) skip |= 1u << KEY_QKV;
+    return agree_with_file(o, o->hf, c, skip);
+}
+
+/* The model to generate with (the default generator seeded): built from the
+ * config, or from it and a file's weights.  NULL after a message, *rc 2
+ * for a bad config, 1 for a bad file. */
+static Module *make_model(const Options *o, int *rc)
+{
+    Module *m = o->hf ? nn_gpt_load_hf(o->hf, o->gpt.cfg) : nn_gpt_model(o->gpt.cfg);
+    if (m && o->load && checkpoint_load_module(m, o->load, 0, NULL) != 0) {
+        nn_module_free(m);
+        m = NULL;
+    }
+    if (!m) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        *rc = o->hf || o->load ? 1 : 2;
+    }
+    return m;
 }
 
 /* A (B, n) id tensor as PyTorch prints an int64 tensor: every element as
@@ -147,11 +313,11 @@ static int generate(const Options *o, TextTokenizer *tok)
             return 2;
         }
     tensor_manual_seed(o->seed);
-    Module *model = nn_gpt_model(o->gpt.cfg);
+    int rc = 0;
+    Module *model = make_model(o, &rc);
     if (!model) {
-        fprintf(stderr, PROG ": %s\n", tensor_error());
         free(enc);
-        return 2;
+        return rc;
     }
     nn_train(model, false);   /* model.eval(): dropout off */
 
@@ -173,7 +339,6 @@ static int generate(const Options *o, TextTokenizer *tok)
                                         o->gpt.cfg.context_length, o->temperature, o->top_k,
                                         o->eos_id)
                           : NULL;
-    int rc = 0;
     if (!out) {
         fprintf(stderr, PROG ": generate: %s\n", tensor_error());
         rc = 1;
@@ -209,7 +374,10 @@ int main(int argc, char **argv)
                  .prompt = "Hello, I am", .max_new_tokens = 10, .eos_id = -1};
     int rc = parse(argc, argv, &o);
     if (rc) return rc == 1 ? 0 : rc;
-    TextTokenizer *tok = cli_tokenizer(PROG, "gpt2", o.vocab);
+    if ((rc = o.load ? checkpoint_config(&o) : o.hf ? hf_config(&o) : 0) ||
+        (rc = check_against_vocabulary(&o)))
+        return rc;
+    TextTokenizer *tok = cli_tokenizer(PROG, o.tokenizer ? o.tokenizer : "gpt2", o.vocab);
     if (!tok) return 1;
     rc = generate(&o, tok);
     text_tokenizer_free(tok);

@@ -265,6 +265,41 @@ Tensor *nn_generate_text_simple(Module *model, const Tensor *idx, int64_t max_ne
 Tensor *nn_generate(Module *model, const Tensor *idx, int64_t max_new_tokens,
                     int64_t context_size, double temperature, int64_t top_k, int64_t eos_id);
 
+/* ---- GPT-2's published weights ----------------------------------------------- */
+/*
+ * Hugging Face's model.safetensors of GPT-2 (gpt2, gpt2-medium, -large, -xl)
+ * in the book's GPTModel, mapped as the book's chapter-5
+ * load_weights_into_gpt maps them: wte.weight -> tok_emb and out_head
+ * (weight tying), wpe.weight -> pos_emb, h.N.ln_1/ln_2.weight|bias ->
+ * norm1/norm2.scale|shift, h.N.attn.c_attn.weight|bias (Conv1D, (in, out),
+ * q, k, v side by side along out) split into att.W_query/W_key/W_value,
+ * h.N.attn.c_proj -> att.out_proj, h.N.mlp.c_fc -> ff.layers.0,
+ * h.N.mlp.c_proj -> ff.layers.2, ln_f -> final_norm; Conv1D weights are
+ * transposed into Linear's (out, in).  Names may carry GPT2LMHeadModel's
+ * "transformer." prefix; the file's other tensors (the h.N.attn.bias masks,
+ * lm_head.weight) are left unread.
+ *
+ *     NNGPTConfig cfg;
+ *     if (nn_gpt_hf_config("model.safetensors", &cfg)) puts(tensor_error());
+ *     Module *gpt2 = nn_gpt_load_hf("model.safetensors", cfg);   124M: cfg.n_heads 12
+ */
+/* GPT-2's head count for its width: 768: 12, 1024: 16, 1280: 20, 1600: 25; else 0. */
+int64_t nn_gpt2_heads(int64_t emb_dim);
+/* The config a file's shapes give: vocab_size and emb_dim from wte,
+ * context_length from wpe, n_layers from the h.N names, n_heads
+ * nn_gpt2_heads(emb_dim) (0 for another width: the caller chooses), qkv_bias
+ * true, drop_rate 0.1 (the book's).  Every tensor GPTModel needs is checked
+ * (present, F32, its shape for that width) from the header alone, nothing
+ * else read: 0, or -1 with a message naming the file and the tensor, e.g.
+ *   "load m.safetensors: h.1.mlp.c_fc.weight: shape (32,96) in file, (32,128) in model"
+ */
+int nn_gpt_hf_config(const char *path, NNGPTConfig *cfg);
+/* nn_gpt_model(cfg) (drawing its initial weights from the default generator)
+ * with the file's weights in it; cfg's sizes must be the file's (as
+ * nn_gpt_hf_config gives them, n_heads set) and qkv_bias true.  NULL with a
+ * message otherwise, or for a NaN or an infinity in a weight. */
+Module *nn_gpt_load_hf(const char *path, NNGPTConfig cfg);
+
 /* ---- Checkpoints ------------------------------------------------------------ */
 /*
  * A module's state_dict (its parameters and buffers under their dotted names,

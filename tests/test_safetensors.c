@@ -241,6 +241,40 @@ START_TEST(test_read_checks_everything_before_copying)
 }
 END_TEST
 
+/* One tensor out of a file that holds more: the others stay unread; a
+ * NULL destination checks only; the messages are tensor_file_read's. */
+START_TEST(test_read_one_of_many)
+{
+    make_folder();
+    float a[2] = {1, 2}, b[3] = {3, 4, 5};
+    TensorEntry out[2] = {
+        {.name = "a", .dtype = TENSOR_F32, .ndim = 1, .shape = {2}, .data = a},
+        {.name = "b", .dtype = TENSOR_F32, .ndim = 1, .shape = {3}, .data = b},
+    };
+    ck_assert_int_eq(tensor_save_entries(in_folder("f"), 2, out, 0, NULL), 0);
+    TensorFile *f = tensor_file_open(in_folder("f"));
+    float b2[3] = {-1, -1, -1};
+    TensorEntry want = {.name = "b", .dtype = TENSOR_F32, .ndim = 1, .shape = {3}};
+    ck_assert_int_eq(tensor_file_read_one(f, &want, "model"), 0);   /* checks only */
+    want.data = b2;
+    ck_assert_int_eq(tensor_file_read_one(f, &want, "model"), 0);
+    ck_assert_mem_eq(b2, b, sizeof b);
+    char expect[512];
+    want.shape[0] = 4;
+    ck_assert_int_eq(tensor_file_read_one(f, &want, "model"), -1);
+    snprintf(expect, sizeof expect, "load %s: b: shape (3) in file, (4) in model", in_folder("f"));
+    ck_assert_str_eq(tensor_error(), expect);
+    want.name = "c";
+    ck_assert_int_eq(tensor_file_read_one(f, &want, "model"), -1);
+    snprintf(expect, sizeof expect, "load %s: c is missing from the file (it holds a, b)",
+             in_folder("f"));
+    ck_assert_str_eq(tensor_error(), expect);
+    ck_assert_float_eq(b2[0], 3);
+    tensor_file_close(f);
+    remove_folder();
+}
+END_TEST
+
 static Suite *safetensors_suite(void)
 {
     Suite *s = suite_create("safetensors");
@@ -251,6 +285,7 @@ static Suite *safetensors_suite(void)
     tcase_add_loop_test(tc, test_failed_save_keeps_the_old_file, 0, 3);
     tcase_add_test(tc, test_save_into_a_missing_folder_or_over_a_folder);
     tcase_add_test(tc, test_read_checks_everything_before_copying);
+    tcase_add_test(tc, test_read_one_of_many);
     suite_add_tcase(s, tc);
     return s;
 }

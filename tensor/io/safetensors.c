@@ -473,10 +473,27 @@ static int check_dst(const TensorFile *f, int i, const TensorEntry *d, const cha
                              tensor__sizes_str(e->ndim, e->shape),
                              tensor__sizes_str(d->ndim, d->shape), what),
                -1;
-    if (!d->data && tensor__st_bytes(d))
-        return tensor_set_error("load %s: %s: destination data is NULL", f->label, d->name), -1;
     *index = k;
     return 0;
+}
+
+static int check_data(const TensorFile *f, const TensorEntry *d)
+{
+    if (!d->data && tensor__st_bytes(d))
+        return tensor_set_error("load %s: %s: destination data is NULL", f->label, d->name), -1;
+    return 0;
+}
+
+int tensor_file_read_one(const TensorFile *f, const TensorEntry *dst, const char *what)
+{
+    if (!f) return -1;
+    if (!dst) return tensor_set_error("load %s: the destination is NULL", f->label), -1;
+    bool *taken = calloc((size_t)f->count + 1, sizeof *taken);
+    if (!taken) tensor__abort(__FILE__, __LINE__, "out of memory");
+    int k = -1, rc = check_dst(f, 0, dst, what ? what : "destination", taken, &k);
+    free(taken);
+    if (rc == 0 && dst->data) rc = tensor__st_read_entry(f, k, dst->data);
+    return rc;
 }
 
 int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst, const char *what)
@@ -490,7 +507,7 @@ int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst, const c
     int *index = malloc(((size_t)n + 1) * sizeof *index), rc = 0;
     if (!taken || !index) tensor__abort(__FILE__, __LINE__, "out of memory");
     for (int i = 0; i < n && rc == 0; i++) {
-        rc = check_dst(f, i, &dst[i], what, taken, &index[i]);
+        rc = check_dst(f, i, &dst[i], what, taken, &index[i]) || check_data(f, &dst[i]) ? -1 : 0;
         if (rc == 0) taken[index[i]] = true;
     }
     /* Every destination matched a distinct tensor; one more in the file is

@@ -93,6 +93,12 @@ int tensor_file_expect_meta(const TensorFile *f, const char *key, const char *va
  *   "load m.safetensors: W_query.weight: shape (2,3) in file, (3,2) in module"
  * (what: "module", the word after "in").  Returns 0 or -1. */
 int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst, const char *what);
+/* One tensor of the file, the others left unread (a model's weights out of
+ * a file that holds more): dst names it with its dtype and shape, checked
+ * as tensor_file_read checks them, with its messages; then its bytes are
+ * copied into dst->data.  A NULL dst->data asks for the checks alone, so a
+ * reader can check every tensor it needs before it reads any.  0 or -1. */
+int tensor_file_read_one(const TensorFile *f, const TensorEntry *dst, const char *what);
 
 /* ---- Run state: named values saved together, loaded all or nothing ---------- */
 /*
@@ -100,10 +106,11 @@ int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst, const c
  * module's state_dict (nn_state_add), an optimizer's state (optim_state_add),
  * a generator (tensor_generator_state_add), the caller's counters.  A load
  * changes nothing unless everything is right: the header is matched against
- * the entries first (names, dtypes, shapes; no tensor the state lacks), then
- * each value is read into a buffer of the state's own and checked (the
- * entries' flags, then each part's check hook), and only then copied onto
- * the live values (and each part's commit hook runs).
+ * the entries first (names, dtypes, shapes; no tensor the state lacks,
+ * unless tensor_state_ignore_others), then each value is read into a buffer
+ * of the state's own and checked (the entries' flags, then each part's check
+ * hook), and only then copied onto the live values (and each part's commit
+ * hook runs).
  *
  *     TensorState *s = tensor_state_new("checkpoint");
  *     int64_t epoch = 0;
@@ -145,6 +152,10 @@ int tensor_state_add(TensorState *s, const char *name, TensorDtype dtype, int nd
 int tensor_state_add_tensor(TensorState *s, const char *name, Tensor *t, unsigned flags);
 /* Hooks and their context (malloc'd; the state frees it). */
 int tensor_state_add_part(TensorState *s, const TensorStateHooks *hooks, void *ctx);
+/* From now on a read leaves the file's tensors that the state lacks unread
+ * instead of refusing them: a module's state_dict out of a whole training
+ * checkpoint (optimizer.*, generator.*, step ...). */
+void tensor_state_ignore_others(TensorState *s);
 /* tensor_save_entries of every entry (an optional one with NULL data is left out). */
 int tensor_state_save(const TensorState *s, const char *path, int n_meta, const TensorMeta *meta);
 /* Opens path, checks that each meta key has its value, reads, checks and

@@ -35,6 +35,7 @@ struct TensorState {
     int n_parts;
     Part *parts;
     const char *label; /* the file being loaded, for tensor_state_fail */
+    bool ignore_others; /* a read leaves the file's other tensors unread */
 };
 
 TensorState *tensor_state_new(const char *what)
@@ -101,6 +102,11 @@ int tensor_state_add_tensor(TensorState *s, const char *name, Tensor *t, unsigne
     if (tensor_state_add(s, name, TENSOR_F32, t->ndim, t->shape, t->data, flags)) return -1;
     s->items[s->n - 1].tensor = t;
     return 0;
+}
+
+void tensor_state_ignore_others(TensorState *s)
+{
+    if (s) s->ignore_others = true;
 }
 
 int tensor_state_add_part(TensorState *s, const TensorStateHooks *hooks, void *ctx)
@@ -194,7 +200,7 @@ static int match(TensorState *s, const TensorFile *f)
             return -1;
         }
     }
-    for (int i = 0; i < f->count; i++)
+    for (int i = 0; !s->ignore_others && i < f->count; i++)
         if (item_index(s, f->entries[i].name) < 0)
             return tensor_state_fail(s, "the file has %s, which the %s does not",
                                      f->entries[i].name, s->what),

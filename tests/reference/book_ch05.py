@@ -135,3 +135,42 @@ def train_model_simple(model, train_loader, val_loader, optimizer, num_epochs, e
         if on_sample is not None:
             on_sample(epoch + 1, ids)
     return train_losses, val_losses, track_tokens_seen
+
+
+def assign(left, right):
+    """The book's chapter-5 helper: a parameter holding right, of left's shape."""
+    if left.shape != right.shape:
+        raise ValueError(f"Shape mismatch. Left: {left.shape}, Right: {right.shape}")
+    return torch.nn.Parameter(torch.tensor(right))
+
+
+def load_weights_into_gpt(gpt, params):
+    """The book's chapter-5 mapping of GPT-2's published weights (params:
+    wte, wpe, blocks[b][attn|mlp|ln_1|ln_2][...][w|b|g], g, b, as the book's
+    download gives them; Conv1D weights are (in, out)) into GPTModel."""
+    import numpy as np
+    gpt.pos_emb.weight = assign(gpt.pos_emb.weight, params["wpe"])
+    gpt.tok_emb.weight = assign(gpt.tok_emb.weight, params["wte"])
+    for b in range(len(params["blocks"])):
+        blk, p = gpt.trf_blocks[b], params["blocks"][b]
+        q_w, k_w, v_w = np.split(p["attn"]["c_attn"]["w"], 3, axis=-1)
+        blk.att.W_query.weight = assign(blk.att.W_query.weight, q_w.T)
+        blk.att.W_key.weight = assign(blk.att.W_key.weight, k_w.T)
+        blk.att.W_value.weight = assign(blk.att.W_value.weight, v_w.T)
+        q_b, k_b, v_b = np.split(p["attn"]["c_attn"]["b"], 3, axis=-1)
+        blk.att.W_query.bias = assign(blk.att.W_query.bias, q_b)
+        blk.att.W_key.bias = assign(blk.att.W_key.bias, k_b)
+        blk.att.W_value.bias = assign(blk.att.W_value.bias, v_b)
+        blk.att.out_proj.weight = assign(blk.att.out_proj.weight, p["attn"]["c_proj"]["w"].T)
+        blk.att.out_proj.bias = assign(blk.att.out_proj.bias, p["attn"]["c_proj"]["b"])
+        blk.ff.layers[0].weight = assign(blk.ff.layers[0].weight, p["mlp"]["c_fc"]["w"].T)
+        blk.ff.layers[0].bias = assign(blk.ff.layers[0].bias, p["mlp"]["c_fc"]["b"])
+        blk.ff.layers[2].weight = assign(blk.ff.layers[2].weight, p["mlp"]["c_proj"]["w"].T)
+        blk.ff.layers[2].bias = assign(blk.ff.layers[2].bias, p["mlp"]["c_proj"]["b"])
+        blk.norm1.scale = assign(blk.norm1.scale, p["ln_1"]["g"])
+        blk.norm1.shift = assign(blk.norm1.shift, p["ln_1"]["b"])
+        blk.norm2.scale = assign(blk.norm2.scale, p["ln_2"]["g"])
+        blk.norm2.shift = assign(blk.norm2.shift, p["ln_2"]["b"])
+    gpt.final_norm.scale = assign(gpt.final_norm.scale, params["g"])
+    gpt.final_norm.shift = assign(gpt.final_norm.shift, params["b"])
+    gpt.out_head.weight = assign(gpt.out_head.weight, params["wte"])
