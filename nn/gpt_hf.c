@@ -58,6 +58,9 @@ typedef struct {
 /* Far past GPT-2 XL's 48 blocks; a file claiming more (h.99999999.*) is
  * refused before a model of that many blocks is built. */
 #define MAX_BLOCKS 65536
+/* Ids are exact in floats up to 2^24; widths past 2^16 are no GPT-2's. */
+#define MAX_VOCAB (1 << 24)
+#define MAX_EMB (1 << 16)
 
 /* prefix + "h.<block>." + leaf, or prefix + leaf for block < 0. */
 static const char *hf_name(const HFFile *h, char *buf, int64_t block, const char *leaf)
@@ -131,6 +134,14 @@ static int embedding_sizes(HFFile *h)
     }
     const TensorEntry *wte = table(h, name, "(vocab_size, emb_dim)");
     if (!wte) return -1;
+    /* The bounds of the config flags: the checks below multiply emb_dim by 4. */
+    if (wte->shape[0] < 1 || wte->shape[0] > MAX_VOCAB || wte->shape[1] < 1 ||
+        wte->shape[1] > MAX_EMB) {
+        tensor_set_error("load %s: %s: shape (%lld,%lld): vocab_size must be 1 to %d, emb_dim "
+                         "1 to %d", h->path, name, (long long)wte->shape[0],
+                         (long long)wte->shape[1], MAX_VOCAB, MAX_EMB);
+        return -1;
+    }
     h->cfg.vocab_size = wte->shape[0];
     h->cfg.emb_dim = wte->shape[1];
     const TensorEntry *wpe = tensor_file_find(h->f, hf_name(h, name, -1, "wpe.weight"));

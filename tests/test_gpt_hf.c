@@ -94,9 +94,9 @@ END_TEST
 
 /* ---- copies of the fixture, edited ------------------------------------------------ */
 
-typedef enum { PREFIX, DROP, RESHAPE, NAN_IN, ONE_DIM_WTE, BIG_BLOCK } Edit;
+typedef enum { PREFIX, DROP, RESHAPE, NAN_IN, ONE_DIM_WTE, BIG_BLOCK, HUGE_WIDTH } Edit;
 
-static float scratch[1 << 16];
+static float scratch[1 << 17];
 
 /* Writes the fixture to path with one edit to the tensor called target. */
 static void write_edited(const char *path, Edit edit, const char *target)
@@ -127,6 +127,11 @@ static void write_edited(const char *path, Edit edit, const char *target)
         } else if (hit && edit == ONE_DIM_WTE) {
             e[i].ndim = 1;
             e[i].shape[0] *= e[i].shape[1];
+        } else if (hit && edit == HUGE_WIDTH) {
+            /* One past the widest width a loader takes. */
+            e[i].shape[0] = 1;
+            e[i].shape[1] = 65537;
+            e[i].data = scratch;
         } else if (hit && edit == BIG_BLOCK) {
             e[i].name = "h.99999999.ln_1.weight";
         }
@@ -171,6 +176,8 @@ static const struct {
     {ONE_DIM_WTE, "wte.weight", ": wte.weight: shape (8192) in file, (vocab_size, emb_dim) in "
                                 "model"},
     {NAN_IN, "h.1.attn.c_proj.weight", ": h.1.attn.c_proj.weight holds a NaN or an infinity"},
+    {HUGE_WIDTH, "wte.weight", ": wte.weight: shape (1,65537): vocab_size must be 1 to "
+                               "16777216, emb_dim 1 to 65536"},
     {BIG_BLOCK, "h.1.ln_1.weight", ": h.99999999.ln_1.weight: a block number of 65536 or more"},
 };
 
