@@ -258,33 +258,6 @@ static Module *make_model(const Options *o, int *rc)
     return m;
 }
 
-/* A (B, n) id tensor as PyTorch prints an int64 tensor: every element as
- * wide as the widest, rows wrapped at 80 columns (as many elements as fit
- * after the 8-column indent of "tensor([["), continuation lines indented
- * under the first element. */
-static void print_id_tensor(const Tensor *ids)
-{
-    int64_t B = ids->shape[0], n = ids->shape[1];
-    int width = 1;
-    for (int64_t b = 0; b < B; b++)
-        for (int64_t t = 0; t < n; t++) {
-            int w = snprintf(NULL, 0, "%lld", (long long)tensor_get(ids, IDX(b, t)));
-            if (w > width) width = w;
-        }
-    int per_line = (80 - 8) / (width + 2);
-    if (per_line < 1) per_line = 1;
-    printf("tensor([");
-    for (int64_t b = 0; b < B; b++) {
-        printf("%s[", b ? ",\n        " : "");
-        for (int64_t t = 0; t < n; t++) {
-            if (t) printf(t % per_line ? ", " : ",\n         ");
-            printf("%*lld", width, (long long)tensor_get(ids, IDX(b, t)));
-        }
-        printf("]");
-    }
-    printf("])\n");
-}
-
 static void print_list(const int64_t *ids, size_t n)
 {
     printf("[");
@@ -351,7 +324,10 @@ static int generate(const Options *o, TextTokenizer *tok)
         printf("\n\n%.50s\n%22sOUT\n%.50s\n", "==================================================",
                "", "==================================================");
         printf("\nOutput: ");
-        print_id_tensor(out);
+        if (tensor_print_ids(out) != 0) {
+            fprintf(stderr, PROG ": print: %s\n", tensor_error());
+            rc = 1;
+        }
         printf("Output length: %lld\n", (long long)m);
         if (text) {
             printf("Output text: ");

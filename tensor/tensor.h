@@ -404,6 +404,13 @@ int tensor_print(const Tensor *t);                           /* to stdout, with 
 int tensor_fprint(FILE *f, const Tensor *t);
 void tensor_set_print_precision(int digits);                 /* default 4; 0 to 30 */
 char *tensor_format(const Tensor *t);                        /* that text, malloc'd; free it */
+/* The same for a tensor of token ids, printed as torch prints the int64
+ * tensor it stands for: tensor([[15496,    11,   314,   716]]).  Every
+ * element must be a whole number within int64 (else -1/NULL and a message
+ * naming the element); no grad suffix, as an int64 tensor has none. */
+int tensor_print_ids(const Tensor *t);
+int tensor_fprint_ids(FILE *f, const Tensor *t);
+char *tensor_format_ids(const Tensor *t);
 
 #include "io/safetensors.h"   /* files of named tensors */
 

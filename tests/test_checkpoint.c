@@ -8,7 +8,8 @@
  * relative: float32 products summed in another order), and save back to the
  * very same bytes.
  *
- * The test also leaves files in <build>/interop for the other direction:
+ * The test also leaves files in <build>/interop for the other direction (the
+ * chapter-3 modules and a small chapter-4 GPTModel):
  *     /usr/bin/python3 tests/reference/gen_checkpoint.py --check <build>/interop
  * loads them into PyTorch modules and compares the outputs (CI runs no
  * Python; the check's output is in the change's notes).
@@ -107,6 +108,37 @@ START_TEST(test_write_files_for_pytorch)
 }
 END_TEST
 
+/* For gen_checkpoint.py --check: a small chapter-4 GPTModel (qkv_bias on, so
+ * every kind of name is there) saved by nn_module_save, and its eval-mode
+ * logits on a (2, 6) batch of ids, with the config as the file's metadata. */
+START_TEST(test_write_gpt_for_pytorch)
+{
+    const NNGPTConfig cfg = {97, 8, 16, 4, 2, 0.1, true};
+    char dir[1024], path[1100];
+    snprintf(dir, sizeof dir, "%s/interop", ATTOGRAD_BUILD_DIR);
+    mkdir(dir, 0777);
+    tensor_manual_seed(11);
+    Module *m = nn_gpt_model(cfg);
+    ck_assert_msg(m != NULL, "%s", tensor_error());
+    nn_train(m, false);
+    snprintf(path, sizeof path, "%s/gpt.safetensors", dir);
+    ck_assert_msg(nn_module_save(m, path) == 0, "%s", tensor_error());
+    float ids[12];
+    for (int i = 0; i < 12; i++) ids[i] = (float)((i * 13 + 5) % 97);
+    Tensor *x = tensor_from_data(ids, SHAPE(2, 6));
+    Tensor *logits = nn_forward(m, x);
+    ck_assert_msg(logits != NULL, "%s", tensor_error());
+    ck_assert_int_eq(logits->shape[2], 97);
+    TensorEntry io[2] = {tensor_entry("input", x), tensor_entry("output", logits)};
+    const TensorMeta meta[] = {{"vocab_size", "97"}, {"context_length", "8"}, {"emb_dim", "16"},
+                               {"n_heads", "4"},     {"n_layers", "2"},       {"drop_rate", "0.1"},
+                               {"qkv_bias", "true"}};
+    snprintf(path, sizeof path, "%s/gpt.io.safetensors", dir);
+    ck_assert_int_eq(tensor_save_entries(path, 2, io, 7, meta), 0);
+    nn_module_free(m);
+}
+END_TEST
+
 /* Copies of every state_dict tensor, to check a failed load changed nothing. */
 static Tensor **snapshot(const Module *m, int *n)
 {
@@ -192,6 +224,7 @@ static Suite *checkpoint_suite(void)
     TCase *tc = tcase_create("modules");
     tcase_add_loop_test(tc, test_pytorch_file_loads_exactly, 0, N_KINDS);
     tcase_add_loop_test(tc, test_write_files_for_pytorch, 0, N_KINDS);
+    tcase_add_test(tc, test_write_gpt_for_pytorch);
     tcase_add_loop_test(tc, test_wrong_architecture_changes_nothing, 0,
                         sizeof mismatches / sizeof *mismatches);
     tcase_add_test(tc, test_buffer_shape_is_checked);

@@ -18,7 +18,7 @@ typedef struct {
     float *values;
     int64_t numel;
     char grad_fn[64];        /* "" for a leaf */
-    bool requires_grad, transpose;
+    bool requires_grad, transpose, ids;   /* ids: torch's int64, tensor_format_ids */
     int precision;
     char *expected;          /* torch's repr */
 } PrintCase;
@@ -63,6 +63,7 @@ static void parse_options(PrintCase *c, char **p)
         if (sscanf(line, ": precision %d", &c->precision) == 1) continue;
         if (strcmp(line, ": requires_grad") == 0) c->requires_grad = true;
         else if (strcmp(line, ": transpose") == 0) c->transpose = true;
+        else if (strcmp(line, ": ids") == 0) c->ids = true;
         else ck_abort_msg("@%s: unknown option \"%s\"", c->name, line);
     }
     ck_assert_msg(line != NULL, "@%s: no <<<", c->name);
@@ -152,13 +153,13 @@ static size_t first_difference(const char *a, const char *b)
 START_TEST(test_matches_torch)
 {
     load_cases();
-    ck_assert_int_gt(n_cases, 60);
+    ck_assert_int_gt(n_cases, 90);
     for (int i = 0; i < n_cases; i++) {
         const PrintCase *c = &cases[i];
         TensorNode node;
         Tensor *t = build(c, &node);
         tensor_set_print_precision(c->precision);
-        char *s = tensor_format(t);
+        char *s = c->ids ? tensor_format_ids(t) : tensor_format(t);
         tensor_set_print_precision(4);
         ck_assert_msg(s != NULL, "@%s: %s", c->name, tensor_error());
         size_t at = first_difference(s, c->expected);
@@ -201,6 +202,39 @@ START_TEST(test_null_and_bad_input)
 }
 END_TEST
 
+/* Ids are whole numbers within int64; anything else names the element. */
+START_TEST(test_ids_refuse_what_int64_cannot_hold)
+{
+    const float bad[][3] = {{1, 2.5f, 3}, {1, 2, NAN}, {INFINITY, 0, 0}, {0, 0, -1e19f}};
+    const char *const why[] = {
+        "print_ids: element 1 of (3) is 2.5, not a whole number an int64 holds",
+        "print_ids: element 2 of (3) is nan, not a whole number an int64 holds",
+        "print_ids: element 0 of (3) is inf, not a whole number an int64 holds",
+        "print_ids: element 2 of (3) is -9.99999998e+18, not a whole number an int64 holds",
+    };
+    for (int i = 0; i < 4; i++) {
+        tensor_clear_error();
+        ck_assert_ptr_null(tensor_format_ids(tensor_from_data(bad[i], SHAPE(3))));
+        ck_assert_str_eq(tensor_error(), why[i]);
+        ck_assert_int_eq(tensor_print_ids(tensor_from_data(bad[i], SHAPE(3))), -1);
+    }
+    tensor_clear_error();
+    ck_assert_ptr_null(tensor_format_ids(NULL));
+    ck_assert_str_eq(tensor_error(), "");
+    ck_assert_int_eq(tensor_fprint_ids(NULL, tensor_scalar(1.0f)), -1);
+    ck_assert_str_eq(tensor_error(), "print: FILE is NULL");
+    /* -0.0 is the int 0; a gradient-carrying float prints no grad suffix,
+     * as the int64 tensor it stands for has none; fprint adds a newline. */
+    Tensor *t = tensor_requires_grad_(tensor_from_data((const float[]){-0.0f, 7}, SHAPE(2)), true);
+    char buf[64] = {0};
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    ck_assert(f != NULL);
+    ck_assert_int_eq(tensor_fprint_ids(f, t), 0);
+    fclose(f);
+    ck_assert_str_eq(buf, "tensor([0, 7])\n");
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("print");
@@ -209,6 +243,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_matches_torch);
     tcase_add_test(tc, test_fprint_adds_newline);
     tcase_add_test(tc, test_null_and_bad_input);
+    tcase_add_test(tc, test_ids_refuse_what_int64_cannot_hold);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -19,6 +19,12 @@
  *     last line when it stays within 80 columns, else on a line of their own.
  * Values are printed from their double conversion with C's correctly
  * rounded printf, which rounds exactly as Python's format() does.
+ *
+ * Token ids live in float tensors (whole numbers, exact up to 2^24);
+ * tensor_format_ids prints one as PyTorch prints the int64 tensor it
+ * stands for: each value as an integer ("15496", no point), right-aligned
+ * to the widest shown value, zeros included, with the same wrapping and
+ * summary; an empty one says dtype=torch.int64, as torch must there.
  */
 #include "core/internal.h"
 
@@ -50,14 +56,16 @@ void tensor_set_print_precision(int digits)
 
 typedef struct {
     bool int_mode, sci_mode;
-    int width;           /* widest nonzero finite value, at least 1 */
+    bool ids;            /* an int64 tensor's formatter: "%lld" of whole values */
+    int width;           /* widest nonzero finite value (any value for ids), at least 1 */
 } Formatter;
 
 /* v as PyTorch's _Formatter.format writes it, without the padding. */
 static int format_value(const Formatter *f, double v, char *out)
 {
     int n;
-    if (isnan(v)) n = snprintf(out, VALUE_CHARS, "nan");   /* never "-nan" */
+    if (f->ids) n = snprintf(out, VALUE_CHARS, "%lld", (long long)v);   /* -0.0 is 0 */
+    else if (isnan(v)) n = snprintf(out, VALUE_CHARS, "nan");   /* never "-nan" */
     else if (isinf(v)) n = snprintf(out, VALUE_CHARS, v > 0 ? "inf" : "-inf");
     else if (f->sci_mode) n = snprintf(out, VALUE_CHARS, "%.*e", print_precision, v);
     else if (f->int_mode) n = snprintf(out, VALUE_CHARS, "%.0f.", v);
@@ -105,17 +113,23 @@ static void visit_width(double v, void *ctx)
 {
     Formatter *f = ctx;
     char s[VALUE_CHARS];
-    if (v == 0 || !isfinite(v)) return;
+    if (!f->ids && (v == 0 || !isfinite(v))) return;
     int n = format_value(f, v, s);
     if (n > f->width) f->width = n;
 }
 
-static void formatter_init(Formatter *f, const Tensor *t, bool summarize)
+static void formatter_init(Formatter *f, const Tensor *t, bool summarize, bool ids)
 {
+    if (ids) {
+        *f = (Formatter){.ids = true, .width = 1};
+        visit_shown(t, 0, t->data, summarize, visit_width, f);
+        return;
+    }
     Range r = {.int_mode = true};
     visit_shown(t, 0, t->data, summarize, visit_range, &r);
     f->int_mode = r.int_mode;
     f->sci_mode = false;
+    f->ids = false;
     f->width = 1;
     if (!r.count) return;   /* only zeros, nan and inf: int mode, width 1 */
     f->sci_mode = r.max / r.min > 1000.0 || r.max > 1.0e8 || (!r.int_mode && r.min < 1.0e-4);
@@ -211,7 +225,7 @@ static void put_suffix(TensorText *b, int64_t *last, const char *suffix)
     tensor__text_puts(b, suffix);
 }
 
-static void put_suffixes(TensorText *b, const Tensor *t)
+static void put_suffixes(TensorText *b, const Tensor *t, bool ids)
 {
     if (b->failed) return;
     const char *nl = strrchr(b->s, '\n');
@@ -225,6 +239,10 @@ static void put_suffixes(TensorText *b, const Tensor *t)
         snprintf(s + len, sizeof s - (size_t)len, ")");
         put_suffix(b, &last, s);
     }
+    if (ids) {   /* int64 tensors carry no gradient */
+        if (t->numel == 0) put_suffix(b, &last, "dtype=torch.int64");
+        return;
+    }
     if (t->grad_fn) {
         snprintf(s, sizeof s, "grad_fn=<%.256s>", tensor_grad_fn_name(t));
         put_suffix(b, &last, s);
@@ -233,9 +251,26 @@ static void put_suffixes(TensorText *b, const Tensor *t)
     }
 }
 
-char *tensor_format(const Tensor *t)
+/* -1 with a message unless every element is a whole number an int64 holds. */
+static int check_ids(const Tensor *t)
+{
+    TensorIter it;
+    tensor__iter_init(&it, t->ndim, t->shape, 1, (const int64_t *[]){t->stride}, NULL);
+    for (int64_t i = 0; i < t->numel; i++, tensor__iter_next(&it)) {
+        double v = t->data[it.off[0]];
+        /* 2^63 is a float; the largest int64 is not, so the bound is exact */
+        if (v == floor(v) && fabs(v) < 9223372036854775808.0) continue;
+        tensor_set_error("print_ids: element %lld of %s is %.9g, not a whole number an int64 "
+                         "holds", (long long)i, tensor_shape_str(t), v);
+        return -1;
+    }
+    return 0;
+}
+
+static char *format(const Tensor *t, bool ids)
 {
     if (!TENSOR__USABLE(t)) return NULL;
+    if (ids && check_ids(t)) return NULL;
     TensorText b = {0};
     tensor__text_puts(&b, "tensor(");
     if (t->numel == 0) {
@@ -243,10 +278,10 @@ char *tensor_format(const Tensor *t)
     } else {
         Formatter f;
         bool summarize = t->numel > THRESHOLD;
-        formatter_init(&f, t, summarize);
+        formatter_init(&f, t, summarize, ids);
         put_tensor(&b, &f, t, 0, t->data, PREFIX_LEN, summarize);
     }
-    put_suffixes(&b, t);
+    put_suffixes(&b, t, ids);
     tensor__text_puts(&b, ")");
     if (b.failed) {
         free(b.s);
@@ -256,14 +291,17 @@ char *tensor_format(const Tensor *t)
     return b.s;
 }
 
-int tensor_fprint(FILE *f, const Tensor *t)
+char *tensor_format(const Tensor *t) { return format(t, false); }
+char *tensor_format_ids(const Tensor *t) { return format(t, true); }
+
+static int fprint(FILE *f, const Tensor *t, bool ids)
 {
     if (!TENSOR__USABLE(t)) return -1;
     if (!f) {
         tensor_set_error("print: FILE is NULL");
         return -1;
     }
-    char *s = tensor_format(t);
+    char *s = format(t, ids);
     if (!s) return -1;
     int rc = fputs(s, f) < 0 || fputc('\n', f) == EOF ? -1 : 0;
     free(s);
@@ -271,4 +309,7 @@ int tensor_fprint(FILE *f, const Tensor *t)
     return rc;
 }
 
-int tensor_print(const Tensor *t) { return tensor_fprint(stdout, t); }
+int tensor_fprint(FILE *f, const Tensor *t) { return fprint(f, t, false); }
+int tensor_print(const Tensor *t) { return fprint(stdout, t, false); }
+int tensor_fprint_ids(FILE *f, const Tensor *t) { return fprint(f, t, true); }
+int tensor_print_ids(const Tensor *t) { return fprint(stdout, t, true); }

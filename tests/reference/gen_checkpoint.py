@@ -17,9 +17,11 @@ multiple of 8), then the data.
       DIR is what tests/test_checkpoint.c leaves in <build>/interop:
       <kind>.safetensors saved by nn_module_save, <kind>.io.safetensors with
       the input and attograd's output, and train.safetensors, a training
-      checkpoint of train_attention's toy task (model v2).  Each module is
-      loaded with load_state_dict(strict=True), run on the input, and its
-      output compared with attograd's.
+      checkpoint of train_attention's toy task (model v2), and gpt.safetensors
+      with gpt.io.safetensors: a small chapter-4 GPTModel, its config as the
+      io file's metadata, a (2, 6) batch of ids and attograd's eval-mode
+      logits.  Each module is loaded with load_state_dict(strict=True), run on
+      the input, and its output compared with attograd's.
 """
 import json
 import os
@@ -30,6 +32,7 @@ import torch
 
 from book_ch03 import (INPUTS, SelfAttention_v1, SelfAttention_v2, CausalAttention,
                        MultiHeadAttentionWrapper, MultiHeadAttention, write_tensor)
+from book_ch04 import GPTModel
 
 torch.set_num_threads(1)
 
@@ -134,6 +137,15 @@ def check(folder):
              if not k.startswith(('optimizer.', 'generator.')) and k != 'step'}
     io, _ = load_file(os.path.join(folder, 'train.io.safetensors'))
     ok &= compare('train', SelfAttention_v2(3, 2), model, io['input'], io['output'])
+    state, meta = load_file(os.path.join(folder, 'gpt.safetensors'))
+    assert meta == {'format': 'pt'}, meta
+    io, cfg = load_file(os.path.join(folder, 'gpt.io.safetensors'))
+    print('gpt     config', json.dumps(cfg, sort_keys=True))
+    cfg = {k: (float(v) if k == 'drop_rate' else v == 'true' if k == 'qkv_bias' else int(v))
+           for k, v in cfg.items()}
+    ids = io['input'].long()
+    assert torch.equal(ids.float(), io['input'])   # whole ids
+    ok &= compare('gpt', GPTModel(cfg), state, ids, io['output'])
     print('all outputs agree' if ok else 'MISMATCH')
     return ok
 

@@ -12,6 +12,8 @@ Each case in print.txt is:
                                requires_grad    a leaf that requires grad
                                transpose        print the view with the last two dims swapped
                                precision N      torch.set_printoptions(precision=N)
+                               ids              an int64 tensor (values %d): token ids,
+                                                printed by tensor_format_ids
     <<<
     repr(tensor), one or more lines, verbatim
     >>>
@@ -44,6 +46,8 @@ def add(name, t, precision=4, transpose=False):
         opts.append("transpose")
     if precision != 4:
         opts.append("precision %d" % precision)
+    if t.dtype == torch.int64:
+        opts.append("ids")
     assert "<<<" not in text and ">>>" not in text
     cases.append((name, t.detach(), opts, text))
 
@@ -168,6 +172,38 @@ big[1000] = 1.0e10
 add("summary_hides_middle", big)
 add("not_summarized_1000", torch.rand(10, 100))
 
+# ---- token ids: int64 tensors (the C side holds them as whole floats) ---------------
+def ids(values):
+    return torch.tensor(values, dtype=torch.int64)
+
+
+# the book's chapter-4 generate_text_simple output, and its input
+add("ids_book_output", ids([[15496, 11, 314, 716, 27018, 24086, 47843, 30961, 42348, 7267,
+                             49706, 43231, 47062, 34657]]))
+add("ids_book_input", ids([[15496, 11, 314, 716]]))
+add("ids_book_batch", ids([[6109, 3626, 6100, 345], [6109, 1110, 6622, 257]]))
+add("ids_scalar", ids(5))
+add("ids_scalar_negative", ids(-12))
+add("ids_1d", ids([0, 1, 2, 50256]))
+add("ids_zeros", torch.zeros(2, 3, dtype=torch.int64))
+add("ids_negative", ids([-3, 0, 12, -100]))
+add("ids_3d", ids([[[1, 22], [333, 4444]], [[5, 0], [-7, 8]]]))
+add("ids_wide_wraps", torch.randint(0, 50257, (3, 30)))
+add("ids_narrow_wraps", torch.randint(0, 10, (2, 40)))
+add("ids_1d_wraps", torch.randint(0, 1000, (40,)))
+# whole floats far past 2^24 are still exact: the width comes from them
+add("ids_large", ids([2 ** 40, -(2 ** 62), 16777216, 1]))
+add("ids_transposed_view", torch.randint(0, 50257, (3, 4)), transpose=True)
+add("ids_empty_1d", torch.zeros(0, dtype=torch.int64))
+add("ids_empty_0x3", torch.zeros(0, 3, dtype=torch.int64))
+add("ids_summary_1d_vocab_tail", torch.arange(49000, 50257))
+add("ids_summary_2d", torch.arange(2000).reshape(40, 50))
+add("ids_summary_batch_rows", torch.randint(0, 50257, (2, 1024)))
+# the middle holds a wide value the summary hides: the width must not see it
+hidden = torch.randint(0, 10, (2000,))
+hidden[1000] = 123456789
+add("ids_summary_hides_middle", hidden)
+
 
 def write():
     with open(OUT, "w") as f:
@@ -175,7 +211,7 @@ def write():
         for name, t, opts, text in cases:
             f.write("@%s %s\n" % (name, " ".join(str(d) for d in t.shape)) if t.dim()
                     else "@%s\n" % name)
-            vals = ["%.9g" % v for v in t.reshape(-1).tolist()]
+            vals = [("%d" if isinstance(v, int) else "%.9g") % v for v in t.reshape(-1).tolist()]
             for i in range(0, len(vals), 8):
                 f.write(" ".join(vals[i:i + 8]) + "\n")
             for o in opts:
