@@ -15,8 +15,10 @@ $1 == "matmul" {
         field("ratio") != "" ? field("ratio") : "-"
 }
 $1 == "train_step" {
-    c = sprintf("%s B=%s T=%s %s->%s%s", field("model"), field("B"), field("T"),
-                field("d_in"), field("d_out"), field("flush_denormal") == 1 ? " ftz" : "")
+    c = sprintf("%s B=%s T=%s %s->%s%s%s", field("model"), field("B"), field("T"),
+                field("d_in"), field("d_out"),
+                field("lr") != "" && field("lr") != 0.01 ? " lr=" field("lr") : "",
+                field("flush_denormal") == 1 ? " ftz" : "")
     k = c SUBSEP field("threads")
     if (!(c in seen)) { seen[c] = 1; cases[++nc] = c }
     if (field("threads") > maxt) maxt = field("threads")
