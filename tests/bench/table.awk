@@ -40,13 +40,13 @@ $1 == "soak" {
     soak_steps = field("step"); soak_last = field("rss_kb")
 }
 END {
-    if (nc) printf "\n%-32s %7s %12s %12s %7s %9s\n", "training step (us per step)",
+    if (nc) printf "\n%-38s %7s %12s %12s %7s %9s\n", "training step (us per step)",
         "threads", "attograd", "PyTorch", "ratio", "speed-up"
     for (i = 1; i <= nc; i++) for (t = 1; t <= maxt; t++) {
         k = cases[i] SUBSEP t; a = us["attograd", k]; p = us["pytorch", k]
         if (a == "" && p == "") continue
         a1 = us["attograd", cases[i] SUBSEP 1]   # speed-up: attograd, 1 thread / t
-        printf "%-32s %7d %12s %12s %7s %9s\n", cases[i], t, a == "" ? "-" : a,
+        printf "%-38s %7d %12s %12s %7s %9s\n", cases[i], t, a == "" ? "-" : a,
             p == "" ? "-" : p, a != "" && p != "" ? sprintf("%.3f", a / p) : "-",
             (t > 1 && a != "" && a1 != "" ? sprintf("%.2fx", a1 / a) : "")
     }
