@@ -4,24 +4,28 @@
  *     x = rand(B, T, d_in)                            in the step's scope
  *     with no_grad: y = teacher(x)                    SelfAttention_v2(d_in, d_out)
  *     loss = mse_loss(student(x), y)                  v2, or MultiHeadAttention (4 heads)
- *     zero_grad; backward; Adam step (lr 0.01)
+ *     zero_grad; backward; Adam step (lr 0.01; 1e-4 from T=256 on, see below)
  *
  * One line per size and thread count (1, and 2 when the library runs on
  * more than one thread: tensor_get_num_threads() by default, which
  * ATTOGRAD_NUM_THREADS sets):
  *
- *     train_step model=v2 B=8 T=64 d_in=64 d_out=64 threads=1 us_per_step=812.4
+ *     train_step model=v2 B=8 T=64 d_in=64 d_out=64 lr=0.01 threads=1 us_per_step=812.4
  *
- * (flush_denormal=1 after d_out: that case runs with tensor_set_flush_denormal.)
+ * (flush_denormal=1 after lr: that case runs with tensor_set_flush_denormal.)
  *
- * tests/bench/pytorch_attention.py prints the same lines for PyTorch and
- * `./run bench` sets them side by side.  Each figure is the median over
- * several repetitions after a warm-up; a repetition runs enough steps to
- * last ~20 ms, so the clock's resolution does not matter.  Times are
- * reported, never asserted.
- *
- *     bench_attention                 every case
- *     bench_attention --quick         the toy size only (a smoke test)
+ * The learning rate of the large sizes: Adam's first steps move every weight
+ * by about lr whatever its gradient, and the scores, sums over d_in of such
+ * weights, move by about lr * d_in.  Measured at lr 0.01: the student's
+ * largest attention weight is 0.999 after two updates at T=d=512 (1.000
+ * after five at T=d=256), and from the fourth update (512) or the tenth
+ * (256) on, some weights are subnormal floats: such a figure measures the
+ * CPU's subnormal arithmetic, not the kernels.  At lr 1e-4 the largest
+ * weight stays at 0.003 (512; uniform is 0.002) and 0.005 (256), and none is
+ * subnormal or zero, over 12 updates: more than a measurement takes here
+ * (warm-up and repetitions of one step each at these sizes).  So those sizes
+ * run at lr 1e-4, and the line with flush_denormal=1 beside the one without
+ * shows that the figure no longer depends on subnormals.
  */
 #include "attograd.h"
 
@@ -35,21 +39,20 @@ enum { REPS = 7, MAX_REPS = 15 };
 typedef struct {
     const char *model;           /* "v2" or "mha" */
     int B, T, d_in, d_out;
+    double lr;                   /* Adam's */
     bool flush;                  /* tensor_set_flush_denormal(true) for the step */
 } Case;
 
 static const Case cases[] = {
-    {"v2", 8, 6, 3, 2, false},
-    {"v2", 8, 64, 64, 64, false},
-    {"mha", 8, 64, 64, 64, false},
-    {"v2", 8, 256, 256, 256, false},
-    {"mha", 8, 256, 256, 256, false},
-    {"v2", 4, 512, 512, 512, false},
-    /* The same with subnormals flushed: at lr 0.01 the student's softmax
-     * saturates within a few steps, and its exp() and gradients then run
-     * into subnormals, slow on many CPUs; this line measures the kernels
-     * without that, the line above what a default run pays. */
-    {"v2", 4, 512, 512, 512, true},
+    {"v2", 8, 6, 3, 2, 0.01, false},
+    {"v2", 8, 64, 64, 64, 0.01, false},
+    {"mha", 8, 64, 64, 64, 0.01, false},
+    {"v2", 8, 256, 256, 256, 1e-4, false},
+    {"mha", 8, 256, 256, 256, 1e-4, false},
+    {"v2", 4, 512, 512, 512, 1e-4, false},
+    /* The same with subnormals flushed (tensor_set_flush_denormal): at
+     * lr 1e-4 no softmax saturates, so the two lines should agree. */
+    {"v2", 4, 512, 512, 512, 1e-4, true},
 };
 
 typedef struct {
@@ -79,7 +82,7 @@ static int run_init(Run *r, const Case *c)
     if (!r->teacher || !r->student) return -1;
     r->params = nn_named_parameters(r->student);
     AdamOptions o = optim_adam_defaults();
-    o.lr = 0.01;
+    o.lr = c->lr;
     r->opt = optim_adam(r->params.count, r->params.tensors, o);
     return r->opt ? 0 : -1;
 }
@@ -153,9 +156,9 @@ static int bench(const Case *c, int threads)
                 tensor_error());
         return -1;
     }
-    printf("train_step model=%s B=%d T=%d d_in=%d d_out=%d%s threads=%d us_per_step=%.1f\n",
-           c->model, c->B, c->T, c->d_in, c->d_out, c->flush ? " flush_denormal=1" : "", threads,
-           us);
+    printf("train_step model=%s B=%d T=%d d_in=%d d_out=%d lr=%g%s threads=%d us_per_step=%.1f\n",
+           c->model, c->B, c->T, c->d_in, c->d_out, c->lr, c->flush ? " flush_denormal=1" : "",
+           threads, us);
     fflush(stdout);
     return 0;
 }

@@ -10,11 +10,13 @@ bytes toy's setting; the step's cost is the same for the others up to the
 masks).  A figure is the median over several steps after warm-up.
 
 Threads: threads=1 is torch.set_num_threads(1) with OpenBLAS limited to one
-thread too (OPENBLAS_NUM_THREADS=1 in the environment before torch is
-imported: Debian's torch multiplies in OpenBLAS, which torch's own setting
-does not reach).  threads=2 is both at 2, tried with OMP_WAIT_POLICY=PASSIVE
-and without (torch's OpenMP workers otherwise spin against OpenBLAS's), and
-the faster is printed.  Each configuration runs in its own process, so its
+thread too (OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1 in the environment
+before torch is imported: Debian's torch multiplies in OpenBLAS, which
+torch's own setting does not reach).  threads=2 is PyTorch's best of its
+thread settings: OpenBLAS on 2, torch's own threads on 2 with
+OMP_WAIT_POLICY=PASSIVE and without (its OpenMP workers otherwise spin
+against OpenBLAS's), and torch's on 1; the fastest is printed, with the
+peak RSS of that run.  Each configuration runs in its own process, so its
 peak RSS (ru_maxrss of that process) is its own.
 
 Run with Debian's python3-torch:
@@ -37,14 +39,14 @@ CONFIGS = {
 }
 
 
-def child(name, threads, reps):
+def child(name, torch_threads, reps):
     """Runs in a fresh process whose environment already holds the thread
     settings; prints the median ms per step and the peak RSS."""
     import torch
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'reference'))
     from book_ch04 import GPTModel
 
-    torch.set_num_threads(threads)
+    torch.set_num_threads(torch_threads)
     V, ctx, C, H, L, B, T = CONFIGS[name]
     torch.manual_seed(123)
     model = GPTModel({'vocab_size': V, 'context_length': ctx, 'emb_dim': C, 'n_heads': H,
@@ -73,13 +75,17 @@ def child(name, threads, reps):
     print('%.1f %d' % (statistics.median(ms), rss))
 
 
-def run(name, threads, passive, reps):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+def run(name, threads, torch_threads, passive, reps):
+    """(ms, peak RSS KB) of one child: OpenBLAS on `threads`, torch on
+    `torch_threads`."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads),
+               OMP_NUM_THREADS=str(torch_threads))
     if passive:
         env['OMP_WAIT_POLICY'] = 'PASSIVE'
     else:
         env.pop('OMP_WAIT_POLICY', None)
-    out = subprocess.run([sys.executable, __file__, '--child', name, str(threads), str(reps)],
+    out = subprocess.run([sys.executable, __file__, '--child', name, str(torch_threads),
+                          str(reps)],
                          env=env, check=True, capture_output=True, text=True).stdout.split()
     return float(out[0]), int(out[1])
 
@@ -98,8 +104,10 @@ def main():
                 sys.exit('pytorch_gpt.py: unknown config %r (known: %s)' % (name, ', '.join(CONFIGS)))
             V, ctx, C, H, L, B, T = CONFIGS[name]
             reps = 5 if C >= 768 else 15
-            tries = [False] if threads == 1 else [False, True]
-            ms, rss = min(run(name, threads, passive, reps) for passive in tries)
+            # (torch's threads, OMP_WAIT_POLICY=PASSIVE)
+            tries = [(1, False)] if threads == 1 else [(threads, False), (threads, True),
+                                                       (1, False)]
+            ms, rss = min(run(name, threads, t, passive, reps) for t, passive in tries)
             print('gpt_step impl=pytorch config=%s V=%d ctx=%d C=%d H=%d L=%d B=%d T=%d '
                   'threads=%d ms_per_step=%.1f peak_rss_kb=%d'
                   % (name, V, ctx, C, H, L, B, T, threads, ms, rss), flush=True)

@@ -1,5 +1,6 @@
 # The benchmark lines (key=value fields) of ./run bench as aligned tables;
-# ratio = attograd time / PyTorch time.  Usage: awk -f tests/bench/table.awk FILE
+# ratio = attograd / PyTorch (time, or peak RSS); speed-up = attograd's 1-thread time / its
+# time on that many threads.  Usage: awk -f tests/bench/table.awk FILE
 function field(name,   i, kv) {
     for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] }
     return ""
@@ -14,8 +15,10 @@ $1 == "matmul" {
         field("ratio") != "" ? field("ratio") : "-"
 }
 $1 == "train_step" {
-    c = sprintf("%s B=%s T=%s %s->%s%s", field("model"), field("B"), field("T"),
-                field("d_in"), field("d_out"), field("flush_denormal") == 1 ? " ftz" : "")
+    c = sprintf("%s B=%s T=%s %s->%s%s%s", field("model"), field("B"), field("T"),
+                field("d_in"), field("d_out"),
+                field("lr") != "" && field("lr") != 0.01 ? " lr=" field("lr") : "",
+                field("flush_denormal") == 1 ? " ftz" : "")
     k = c SUBSEP field("threads")
     if (!(c in seen)) { seen[c] = 1; cases[++nc] = c }
     if (field("threads") > maxt) maxt = field("threads")
@@ -37,25 +40,29 @@ $1 == "soak" {
     soak_steps = field("step"); soak_last = field("rss_kb")
 }
 END {
-    if (nc) printf "\n%-32s %7s %12s %12s %7s %9s\n", "training step (us per step)",
+    if (nc) printf "\n%-38s %7s %12s %12s %7s %9s\n", "training step (us per step)",
         "threads", "attograd", "PyTorch", "ratio", "speed-up"
     for (i = 1; i <= nc; i++) for (t = 1; t <= maxt; t++) {
         k = cases[i] SUBSEP t; a = us["attograd", k]; p = us["pytorch", k]
         if (a == "" && p == "") continue
         a1 = us["attograd", cases[i] SUBSEP 1]   # speed-up: attograd, 1 thread / t
-        printf "%-32s %7d %12s %12s %7s %9s\n", cases[i], t, a == "" ? "-" : a,
+        printf "%-38s %7d %12s %12s %7s %9s\n", cases[i], t, a == "" ? "-" : a,
             p == "" ? "-" : p, a != "" && p != "" ? sprintf("%.3f", a / p) : "-",
             (t > 1 && a != "" && a1 != "" ? sprintf("%.2fx", a1 / a) : "")
     }
-    if (ng) printf "\n%-26s %7s %10s %10s %7s %14s %14s\n", "GPT training step (ms)",
-        "threads", "attograd", "PyTorch", "ratio", "RSS attograd", "RSS PyTorch"
+    if (ng) printf "\n%-26s %7s %10s %10s %7s %9s %12s %12s %7s\n", "GPT training step (ms)",
+        "threads", "attograd", "PyTorch", "ratio", "speed-up", "RSS attograd", "RSS PyTorch",
+        "ratio"
     for (i = 1; i <= ng; i++) for (t = 1; t <= gmaxt; t++) {
         k = gcases[i] SUBSEP t; a = gms["attograd", k]; p = gms["pytorch", k]
         if (a == "" && p == "") continue
+        a1 = gms["attograd", gcases[i] SUBSEP 1]   # speed-up: attograd, 1 thread / t
         ra = grss["attograd", k]; rp = grss["pytorch", k]
-        printf "%-26s %7d %10s %10s %7s %14s %14s\n", gcases[i], t, a == "" ? "-" : a,
+        printf "%-26s %7d %10s %10s %7s %9s %12s %12s %7s\n", gcases[i], t, a == "" ? "-" : a,
             p == "" ? "-" : p, a != "" && p != "" ? sprintf("%.3f", a / p) : "-",
-            ra == "" ? "-" : sprintf("%.1f MB", ra / 1024), rp == "" ? "-" : sprintf("%.1f MB", rp / 1024)
+            (t > 1 && a != "" && a1 != "" ? sprintf("%.2fx", a1 / a) : ""),
+            ra == "" ? "-" : sprintf("%.1f MB", ra / 1024), rp == "" ? "-" : sprintf("%.1f MB", rp / 1024),
+            ra != "" && rp != "" ? sprintf("%.3f", ra / rp) : "-"
     }
     if (rss != "") printf "\ntoy training run (%s steps): peak RSS %.1f MB\n", steps, rss / 1024
     if (soak_early != "")
