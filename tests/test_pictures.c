@@ -1,0 +1,209 @@
+/*
+ * The teaching pictures, as a user makes them: self_attention --heatmap,
+ * gpt_generate --heatmap (examples/plot.c's plot_heatmap through gnuplot).
+ * Each runs in a fresh temporary directory through posix_spawn (no shell),
+ * stdout in out.txt and stderr in err.txt there.  A test asserts the exit
+ * status, that the printed numbers are unchanged by the flag, that the
+ * picture is a non-empty PNG, and that no hostile token ran as a command.
+ * The numbers behind the heatmaps are nn_attention_weights', checked against
+ * PyTorch in tests/test_attention_weights.c.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char dir[256];
+static char out[65536], err[4096];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/attograd-pictures-XXXXXX");
+    ck_assert(mkdtemp(dir) != NULL);
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    /* dir is our own mkdtemp name: no user string. */
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void slurp(const char *name, char *buf, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    ck_assert(f != NULL);
+    size_t got = fread(buf, 1, cap - 1, f);
+    buf[got] = '\0';
+    fclose(f);
+    remove(path);
+}
+
+/* Runs build/examples/<prog> with args in dir; its exit status. */
+static int run(const char *prog, const char *const *args)
+{
+    char exe[512], o[512], e[512];
+    snprintf(exe, sizeof exe, "%s/examples/%s", ATTOGRAD_BUILD_DIR, prog);
+    snprintf(o, sizeof o, "%s/out.txt", dir);
+    snprintf(e, sizeof e, "%s/err.txt", dir);
+    char *argv[32] = {exe};
+    int n = 1;
+    for (; args[n - 1]; n++) argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addchdir_np(&fa, dir);
+    posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, e, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, exe, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    slurp("out.txt", out, sizeof out);
+    slurp("err.txt", err, sizeof err);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* name in dir is a PNG (its signature) of more than a few hundred bytes. */
+static void assert_png(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s was not written (stderr: %s)", name, err);
+    unsigned char sig[8];
+    ck_assert_int_eq(fread(sig, 1, 8, f), 8);
+    ck_assert(memcmp(sig, "\x89PNG\r\n\x1a\n", 8) == 0);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    ck_assert_msg(size > 2000, "%s: only %ld bytes", name, size);
+}
+
+static bool exists(const char *name)
+{
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0;
+}
+
+/* Nothing but the PNG is left beside it (the scratch directory is gone). */
+static void assert_only(const char *name)
+{
+    char cmd[600], listing[256];
+    snprintf(cmd, sizeof cmd, "ls -A %s", dir);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p != NULL);
+    size_t got = fread(listing, 1, sizeof listing - 1, p);
+    listing[got] = '\0';
+    pclose(p);
+    char want[128];
+    snprintf(want, sizeof want, "%s\n", name);
+    ck_assert_str_eq(listing, want);
+}
+
+static const char *reference(const char *name, char *buf, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, name);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    size_t got = fread(buf, 1, cap - 1, f);
+    buf[got] = '\0';
+    fclose(f);
+    return buf;
+}
+
+START_TEST(test_self_attention_heatmap)
+{
+    static char expected[65536];
+    const char *args[] = {"--heatmap", "heat.png", NULL};
+    ck_assert_int_eq(run("self_attention", args), 0);
+    ck_assert_str_eq(out, reference("self_attention.expected", expected, sizeof expected));
+    assert_png("heat.png");
+    assert_only("heat.png");
+}
+END_TEST
+
+/* The book's chapter-4 block, unchanged, and the last layer's 12 heads. */
+START_TEST(test_gpt_generate_heatmap)
+{
+    static char expected[65536];
+    const char *args[] = {"--heatmap", "gpt.png", NULL};
+    ck_assert_int_eq(run("gpt_generate", args), 0);
+    ck_assert_str_eq(out, reference("gpt_generate.expected", expected, sizeof expected));
+    assert_png("gpt.png");
+    assert_only("gpt.png");
+}
+END_TEST
+
+/* Tokens with quotes, a backslash, a newline and a gnuplot command become
+ * axis labels: they stay labels (the picture is drawn, nothing runs). */
+START_TEST(test_hostile_tokens_stay_labels)
+{
+    const char *args[] = {"--config", "book-test", "--max-new-tokens", "3", "--heatmap-layer", "0",
+                          "--prompt", "it's \"q\" a\\b\n') ; system('touch pwned') #\x01",
+                          "--heatmap", "t.png", NULL};
+    ck_assert_int_eq(run("gpt_generate", args), 0);
+    assert_png("t.png");
+    ck_assert(!exists("pwned"));
+    assert_only("t.png");
+}
+END_TEST
+
+static const struct {
+    const char *prog;
+    const char *args[8];
+    const char *message;
+} bad[] = {
+    {"self_attention", {"--heatmap", "x.jpg", NULL},
+     "self_attention: --heatmap: 'x.jpg' does not end in .png, .svg or .pdf\n"},
+    {"self_attention", {"--heatmap", "nodir/x.png", NULL},
+     "self_attention: --heatmap: nodir/x.png: the directory nodir does not exist\n"},
+    {"gpt_generate", {"--config", "book-test", "--heatmap", "x.png", "--heatmap-layer", "2", NULL},
+     "gpt_generate: --heatmap-layer: 2 is not a layer of 2 (0 to 1, or -1 to -2 from the end)\n"},
+    {"gpt_generate", {"--heatmap", "x.png", "--max-new-tokens", "70", NULL},
+     "gpt_generate: --heatmap: draws at most 64 tokens; the prompt (4) and --max-new-tokens (70) "
+     "make 74\n"},
+};
+
+START_TEST(test_bad_picture_flags)
+{
+    ck_assert_int_eq(run(bad[_i].prog, bad[_i].args), 2);
+    ck_assert_str_eq(err, bad[_i].message);
+    ck_assert(!exists("x.png"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pictures");
+    TCase *tc = tcase_create("heatmaps");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);   /* GPT-124M builds and generates in ~10 s; ASan is slower */
+    tcase_add_test(tc, test_self_attention_heatmap);
+    tcase_add_test(tc, test_gpt_generate_heatmap);
+    tcase_add_test(tc, test_hostile_tokens_stay_labels);
+    tcase_add_loop_test(tc, test_bad_picture_flags, 0, sizeof bad / sizeof *bad);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}
