@@ -106,6 +106,7 @@ static void write_plot(FILE *f, const Plot *p)
             fprintf(f, "set x2label "), put_quoted(f, p->x2label), fprintf(f, " noenhanced\n");
     }
     if (p->logy) fprintf(f, "set logscale y\n");
+    if (p->xtics > 0 && isfinite(p->xtics)) fprintf(f, "set xtics %.9g\n", p->xtics);
     fprintf(f, "set grid\nset key top right noenhanced\nplot ");
     for (int i = 0; i < p->n; i++) {
         const PlotCurve *c = &p->curves[i];

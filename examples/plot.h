@@ -45,6 +45,7 @@ typedef struct PlotCurve {
 typedef struct Plot {
     const char *title, *subtitle, *xlabel, *ylabel, *x2label; /* NULL: none */
     bool logy;
+    double xtics;                                             /* x tic step; 0: gnuplot's */
     int n;
     PlotCurve curves[PLOT_MAX_CURVES];
 } Plot;

@@ -7,9 +7,21 @@
  * picture is a non-empty PNG, and that no hostile token ran as a command.
  * The numbers behind the heatmaps are nn_attention_weights', checked against
  * PyTorch in tests/test_attention_weights.c.
+ *
+ * shortcut_gradients against the book's printed lines
+ * (reference/shortcut_gradients.book): the text before each number exactly,
+ * the number within 1e-6 relative.  Digit-for-digit equality is not to be
+ * had: the values are float32 gradients through five Linear + GELU layers
+ * whose last bits depend on the machine's tanh and sums; PyTorch 1.13 on
+ * this machine (tests/reference/gen_gpt_model.py's network) itself differs
+ * from the book by up to 1.4e-7 relative, and this library by up to 3.4e-7
+ * (layers.0 with shortcut).  A missing or misplaced shortcut changes the
+ * means by factors of 10 to 1000.  The printing is checked exactly:
+ * cli_float_repr gives back each of the book's strings from its value.
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <math.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -19,6 +31,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "cli.h"
 
 extern char **environ;
 
@@ -177,6 +191,10 @@ static const struct {
      "self_attention: --heatmap: nodir/x.png: the directory nodir does not exist\n"},
     {"gpt_generate", {"--config", "book-test", "--heatmap", "x.png", "--heatmap-layer", "2", NULL},
      "gpt_generate: --heatmap-layer: 2 is not a layer of 2 (0 to 1, or -1 to -2 from the end)\n"},
+    {"shortcut_gradients", {"--plot", "x.gif", NULL},
+     "shortcut_gradients: --plot: 'x.gif' does not end in .png, .svg or .pdf\n"},
+    {"shortcut_gradients", {"--ascii", NULL},
+     "shortcut_gradients: --ascii draws the chart of --plot FILE; give --plot too\n"},
     {"gpt_generate", {"--heatmap", "x.png", "--max-new-tokens", "70", NULL},
      "gpt_generate: --heatmap: draws at most 64 tokens; the prompt (4) and --max-new-tokens (70) "
      "make 74\n"},
@@ -190,6 +208,53 @@ START_TEST(test_bad_picture_flags)
 }
 END_TEST
 
+/* Python's repr of the book's values, and of the cases its rules name. */
+START_TEST(test_float_repr_is_pythons)
+{
+    static const char *const cases[] = {
+        "0.00020173587836325169", "0.0007152039906941354", "1.3258540630340576",
+        "0.22169792652130127", "1.0", "0.1", "100.0", "1e-05", "0.0001", "1.5e+16",
+        "1234567890123456.0", "-2.5", "0.0", "nan", "inf", "-inf", "3.4028234663852886e+38",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char buf[64];
+        cli_float_repr(strtod(cases[i], NULL), buf, sizeof buf);
+        ck_assert_str_eq(buf, cases[i]);
+    }
+}
+END_TEST
+
+/* stdout's lines that hold "has gradient mean of", in order, against the book's. */
+START_TEST(test_shortcut_gradients_are_the_books)
+{
+    static char book[4096];
+    const char *args[] = {"--plot", "short.png", NULL};
+    ck_assert_int_eq(run("shortcut_gradients", args), 0);
+    reference("shortcut_gradients.book", book, sizeof book);
+    const char *mark = " has gradient mean of ";
+    char *ours = out, *theirs = book;
+    int lines = 0;
+    for (;;) {
+        char *o = strstr(ours, mark), *t = strstr(theirs, mark);
+        if (!o || !t) {
+            ck_assert_msg(!o && !t, "a line more in %s", o ? "the output" : "the book");
+            break;
+        }
+        ck_assert(o - ours >= 17 && t - theirs >= 17);
+        ck_assert(strncmp(o - 17, t - 17, 17 + strlen(mark)) == 0);   /* "layers.i.0.weight" */
+        char *oe, *te;
+        double x = strtod(o + strlen(mark), &oe), y = strtod(t + strlen(mark), &te);
+        ck_assert_msg(fabs(x - y) <= 1e-6 * fabs(y), "line %d: %.17g, the book %.17g", lines,
+                      x, y);
+        ck_assert(*oe == '\n' && *te == '\n');
+        ours = oe, theirs = te, lines++;
+    }
+    ck_assert_int_eq(lines, 10);
+    assert_png("short.png");
+    assert_only("short.png");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pictures");
@@ -200,6 +265,8 @@ int main(void)
     tcase_add_test(tc, test_gpt_generate_heatmap);
     tcase_add_test(tc, test_hostile_tokens_stay_labels);
     tcase_add_loop_test(tc, test_bad_picture_flags, 0, sizeof bad / sizeof *bad);
+    tcase_add_test(tc, test_float_repr_is_pythons);
+    tcase_add_test(tc, test_shortcut_gradients_are_the_books);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
