@@ -83,6 +83,15 @@ static int copy_in(Scratch *s, const char *src, const char *name, char *why, siz
     return rc;
 }
 
+/* The scratch file holding curve i's CSV: data<j>.csv for the first curve j
+ * naming the same CSV, so a CSV of many columns is copied once. */
+static int data_index(const Plot *p, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (strcmp(p->curves[j].csv, p->curves[i].csv) == 0) return j;
+    return i;
+}
+
 /* The commands after "set terminal" and "set output", shared by both renderings. */
 static void write_plot(FILE *f, const Plot *p)
 {
@@ -110,8 +119,8 @@ static void write_plot(FILE *f, const Plot *p)
     fprintf(f, "set grid\nset key top right noenhanced\nplot ");
     for (int i = 0; i < p->n; i++) {
         const PlotCurve *c = &p->curves[i];
-        fprintf(f, "%s'data%d.csv' using %d:%d skip 1 with lines lw 2 dt %d", i ? ", " : "", i,
-                c->x, c->y, c->dashed ? 2 : 1);
+        fprintf(f, "%s'data%d.csv' using %d:%d skip 1 with lines lw 2 dt %d", i ? ", " : "",
+                data_index(p, i), c->x, c->y, c->dashed ? 2 : 1);
         if (is_color(c->color)) fprintf(f, " lc rgb '%s'", c->color);
         fprintf(f, " title ");
         put_quoted(f, c->label ? c->label : "");
@@ -119,7 +128,7 @@ static void write_plot(FILE *f, const Plot *p)
          * so gnuplot sets the top axis's range from them. */
         if (c->x2 > 0)
             fprintf(f, ", 'data%d.csv' using %d:%d skip 1 axes x2y1 with lines lt nodraw notitle",
-                    i, c->x2, c->y);
+                    data_index(p, i), c->x2, c->y);
     }
     fprintf(f, "\n");
 }
@@ -205,6 +214,7 @@ int plot_render(const Plot *p, const char *path, bool ascii, char *why, size_t n
     if (scratch_open(&s, path, why, n)) return -1;
     int rc = 0;
     for (int i = 0; i < p->n && rc == 0; i++) {
+        if (data_index(p, i) != i) continue;
         char name[32];
         snprintf(name, sizeof name, "data%d.csv", i);
         rc = copy_in(&s, p->curves[i].csv, name, why, n);

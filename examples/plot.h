@@ -29,7 +29,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define PLOT_MAX_CURVES 8
+/* Curves naming the same CSV share one copy of it. */
+#define PLOT_MAX_CURVES 32
 
 /* One curve: columns x and y (1-based) of a CSV with a header row.  x2 > 0
  * also lays column x2 out on a second x axis at the top (the curve is drawn
