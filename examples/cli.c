@@ -211,3 +211,54 @@ int cli_gpt_config_from_meta(const TensorFile *f, const char *label, NNGPTConfig
     *tokenizer = strcmp(v[7], "gpt2") == 0 ? "gpt2" : "bytes";
     return 0;
 }
+
+void cli_float_repr(double v, char *buf, size_t n)
+{
+    if (isnan(v)) {
+        snprintf(buf, n, "nan");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(buf, n, v < 0 ? "-inf" : "inf");
+        return;
+    }
+    char e[40];
+    for (int p = 1; p <= 17; p++) {   /* 17 significant digits always read back */
+        snprintf(e, sizeof e, "%.*e", p - 1, v);
+        if (strtod(e, NULL) == v) break;
+    }
+    /* e is "-d.ddde+XX": its digits and exponent */
+    char digits[24];
+    int nd = 0, exp10 = 0;
+    const char *c = e;
+    bool negative = *c == '-';
+    if (negative) c++;
+    for (; *c && *c != 'e'; c++)
+        if (*c != '.') digits[nd++] = *c;
+    if (*c == 'e') exp10 = atoi(c + 1);
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    digits[nd] = '\0';
+    if (exp10 < -4 || exp10 >= 16) {
+        snprintf(buf, n, "%s%c%s%se%c%02d", negative ? "-" : "", digits[0], nd > 1 ? "." : "",
+                 digits + 1, exp10 < 0 ? '-' : '+', abs(exp10));
+        return;
+    }
+    /* positional: the digits with the point after digit exp10 + 1, zeros
+     * before them (exp10 < 0) or after them up to the point */
+    char out[48];
+    int k = 0;
+    if (negative) out[k++] = '-';
+    if (exp10 < 0) {
+        out[k++] = '0';
+        out[k++] = '.';
+        for (int z = 0; z < -exp10 - 1; z++) out[k++] = '0';
+        for (int d = 0; d < nd; d++) out[k++] = digits[d];
+    } else {
+        for (int d = 0; d <= exp10; d++) out[k++] = d < nd ? digits[d] : '0';
+        out[k++] = '.';
+        if (nd <= exp10 + 1) out[k++] = '0';
+        for (int d = exp10 + 1; d < nd; d++) out[k++] = digits[d];
+    }
+    out[k] = '\0';
+    snprintf(buf, n, "%s", out);
+}

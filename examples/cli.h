@@ -3,6 +3,7 @@
 #define ATTOGRAD_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nn/nn.h"
@@ -14,6 +15,10 @@ bool cli_int(const char *prog, const char *flag, const char *s, long min, long m
 bool cli_u64(const char *prog, const char *flag, const char *s, uint64_t *out);
 bool cli_double(const char *prog, const char *flag, const char *s, double min, double max,
                 double *out);
+/* v as Python's repr(float) writes it: the shortest digits that read back
+ * as v, positional for exponents -4 to 15 ("0.00020173587836325169",
+ * "1.0"), else scientific ("1e-05", "1.5e+16"); "nan", "inf", "-inf". */
+void cli_float_repr(double v, char *buf, size_t n);
 /* The value after a flag: argv[*i + 1], advancing *i; NULL (and a message) if missing. */
 const char *cli_value(const char *prog, int argc, char **argv, int *i);
 

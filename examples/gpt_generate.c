@@ -9,18 +9,23 @@
  *                  [--qkv-bias] [--seed N] [--prompt TEXT] [--max-new-tokens N]
  *                  [--temperature X] [--top-k N] [--eos-id N] [--vocab DIR]
  *                  [--tokenizer gpt2|bytes] [--load FILE | --hf-gpt2 FILE]
+ *                  [--heatmap FILE.png [--heatmap-layer N]]
  *
  * --load runs a train_gpt checkpoint's model (its config and tokenizer from
  * the file's metadata); --hf-gpt2 GPT-2's published weights, Hugging Face's
  * model.safetensors (nn_gpt_load_hf).  Config flags then only confirm what
  * the file says: one that contradicts it is an error naming both.
+ * --heatmap draws the attention weights of one layer (default the last) on
+ * the whole output, one panel per head, the tokens as labels.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attograd.h"
 #include "cli.h"
+#include "plot.h"
 
 #define PROG "gpt_generate"
 
@@ -36,6 +41,8 @@ typedef struct {
     const char *tokenizer;       /* --tokenizer; NULL: the file's, else gpt2 */
     const char *load, *hf;       /* --load FILE, --hf-gpt2 FILE */
     const char *set_by[N_KEYS];  /* the flag that last set each config key, or NULL */
+    const char *heatmap;
+    long heatmap_layer;
 } Options;
 
 static void usage(FILE *f)
@@ -59,7 +66,10 @@ static void usage(FILE *f)
             "                            tokenizer\n"
             "  --hf-gpt2 FILE            GPT-2's weights, Hugging Face's model.safetensors;\n"
             "                            heads by width (768: 12, 1024: 16, 1280: 20, 1600: 25)\n"
-            "                            or --n-heads\n");
+            "                            or --n-heads\n"
+            "  --heatmap FILE.png|svg|pdf  the attention weights on the output, a panel per\n"
+            "                            head (at most 64 tokens; gnuplot)\n"
+            "  --heatmap-layer N         the layer drawn, from 0; < 0 from the end (default -1)\n");
 }
 
 /* Which config keys the flag at argv[i] sets (it was just read by
@@ -72,6 +82,22 @@ static void note_config_flag(Options *o, const char *flag)
     bool all = strcmp(flag, "--config") == 0;
     for (int k = 0; k < N_KEYS; k++)
         if (all || strcmp(flag, flags[k]) == 0) o->set_by[k] = all ? "--config" : flags[k];
+}
+
+/* --heatmap FILE and --heatmap-layer N; false (message printed) on a bad value. */
+static bool parse_heatmap(const char *a, int argc, char **argv, int *i, Options *o)
+{
+    const char *v = cli_value(PROG, argc, argv, i);
+    if (!v) return false;
+    if (strcmp(a, "--heatmap-layer") == 0)
+        return cli_int(PROG, a, v, -(1L << 12), (1L << 12) - 1, &o->heatmap_layer);
+    char why[512];
+    if (plot_path_check(v, why, sizeof why)) {
+        fprintf(stderr, PROG ": --heatmap: %s\n", why);
+        return false;
+    }
+    o->heatmap = v;
+    return true;
 }
 
 /* 0 on success, 2 on a bad flag (message printed), 1 for --help. */
@@ -120,6 +146,8 @@ static int parse(int argc, char **argv, Options *o)
             if (!(v = cli_value(PROG, argc, argv, &i)) || !cli_int(PROG, a, v, 0, 1L << 24, &n))
                 return 2;
             o->eos_id = n;
+        } else if (strcmp(a, "--heatmap") == 0 || strcmp(a, "--heatmap-layer") == 0) {
+            if (!parse_heatmap(a, argc, argv, &i, o)) return 2;
         } else {
             fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
             return 2;
@@ -132,13 +160,20 @@ static int parse(int argc, char **argv, Options *o)
     return 0;
 }
 
-/* Flags that need the model's vocabulary (the file's with --load or --hf-gpt2). */
+/* Flags that need the model's config (the file's with --load or --hf-gpt2). */
 static int check_against_vocabulary(const Options *o)
 {
     int64_t V = o->gpt.cfg.vocab_size;
     if (o->top_k > V) {
         fprintf(stderr, PROG ": --top-k: %ld is larger than the vocabulary (%lld)\n", o->top_k,
                 (long long)V);
+        return 2;
+    }
+    if (o->heatmap && (o->heatmap_layer < -o->gpt.cfg.n_layers ||
+                       o->heatmap_layer >= o->gpt.cfg.n_layers)) {
+        fprintf(stderr, PROG ": --heatmap-layer: %ld is not a layer of %lld (0 to %lld, or "
+                "-1 to -%lld from the end)\n", o->heatmap_layer, (long long)o->gpt.cfg.n_layers,
+                (long long)o->gpt.cfg.n_layers - 1, (long long)o->gpt.cfg.n_layers);
         return 2;
     }
     if (o->eos_id >= V) {
@@ -265,6 +300,84 @@ static void print_list(const int64_t *ids, size_t n)
     printf("]\n");
 }
 
+/* ---- --heatmap -------------------------------------------------------------------- */
+
+/* The tokens the heatmap draws: the last context_length of the output. */
+static int64_t heatmap_tokens(const Options *o, int64_t n)
+{
+    return n < o->gpt.cfg.context_length ? n : o->gpt.cfg.context_length;
+}
+
+/* 0 when prompt and new tokens fit the heatmap, else 2 with a message. */
+static int heatmap_fits(const Options *o, size_t prompt)
+{
+    int64_t T = heatmap_tokens(o, (int64_t)prompt + o->max_new_tokens);
+    if (!o->heatmap || T <= PLOT_HEATMAP_MAX_SIZE) return 0;
+    fprintf(stderr, PROG ": --heatmap: draws at most %d tokens; the prompt (%zu) and "
+            "--max-new-tokens (%ld) make %lld\n", PLOT_HEATMAP_MAX_SIZE, prompt,
+            o->max_new_tokens, (long long)T);
+    return 2;
+}
+
+/* The attention weights of the chosen layer, one forward of the output's
+ * last T ids (eval mode, no grad), as a panel per head of batch row 0. */
+static float *heatmap_cells(const Options *o, Module *model, const Tensor *ids, int64_t T)
+{
+    Module *att = nn_gpt_attention(model, o->heatmap_layer);
+    if (!att || nn_attention_keep_weights(att, true)) return NULL;
+    Tensor *last = tensor_narrow(ids, 1, ids->shape[1] - T, T);
+    tensor_no_grad_begin();
+    bool ok = nn_forward(model, last) != NULL;
+    tensor_no_grad_end();
+    const Tensor *w = ok ? nn_attention_weights(att) : NULL;   /* (1, H, T, T) */
+    float *cells = w ? malloc((size_t)w->numel * sizeof *cells) : NULL;
+    for (int64_t h = 0; cells && h < w->shape[1]; h++)
+        for (int64_t r = 0; r < T; r++)
+            for (int64_t c = 0; c < T; c++)
+                cells[(h * T + r) * T + c] = c > r ? NAN : tensor_get(w, IDX(0, h, r, c));
+    nn_attention_keep_weights(att, false);
+    return cells;
+}
+
+static int draw_heatmap(const Options *o, Module *model, const TextTokenizer *tok,
+                        const Tensor *ids)
+{
+    int64_t T = heatmap_tokens(o, ids->shape[1]), H = o->gpt.cfg.n_heads;
+    long layer = o->heatmap_layer < 0 ? o->heatmap_layer + (long)o->gpt.cfg.n_layers
+                                      : o->heatmap_layer;
+    float *cells = heatmap_cells(o, model, ids, T);
+    char **labels = calloc((size_t)T, sizeof *labels);
+    char (*titles)[48] = calloc((size_t)H, sizeof *titles);
+    const char **title_ptrs = calloc((size_t)H, sizeof *title_ptrs);
+    int rc = cells && labels && titles && title_ptrs ? 0 : -1;
+    for (int64_t t = 0; t < T && rc == 0; t++) {
+        int64_t id = (int64_t)tensor_get(ids, IDX(0, ids->shape[1] - T + t));
+        if (!(labels[t] = text_decode(tok, &id, 1, NULL))) rc = -1;
+    }
+    if (rc) {
+        fprintf(stderr, PROG ": --heatmap: %s\n", tensor_error());
+    } else {
+        for (int64_t h = 0; h < H; h++) {
+            snprintf(titles[h], sizeof titles[h], "layer %ld, head %lld", layer, (long long)h);
+            title_ptrs[h] = titles[h];
+        }
+        char title[160], why[512];
+        snprintf(title, sizeof title, "GPTModel attention weights, layer %ld of %lld (seed %llu)",
+                 layer, (long long)o->gpt.cfg.n_layers, (unsigned long long)o->seed);
+        PlotHeatmap p = {.title = title, .xlabel = "key (attended to)", .ylabel = "query",
+                         .panels = (int)H, .size = (int)T, .values = cells,
+                         .panel_titles = title_ptrs, .labels = (const char *const *)labels};
+        rc = plot_heatmap(&p, o->heatmap, why, sizeof why);
+        if (rc) fprintf(stderr, PROG ": --heatmap: %s\n", why);
+    }
+    for (int64_t t = 0; labels && t < T; t++) free(labels[t]);
+    free(labels);
+    free(titles);
+    free(title_ptrs);
+    free(cells);
+    return rc ? 1 : 0;
+}
+
 static int generate(const Options *o, TextTokenizer *tok)
 {
     int64_t *enc = NULL;
@@ -285,6 +398,10 @@ static int generate(const Options *o, TextTokenizer *tok)
             free(enc);
             return 2;
         }
+    if (heatmap_fits(o, n)) {
+        free(enc);
+        return 2;
+    }
     tensor_manual_seed(o->seed);
     int rc = 0;
     Module *model = make_model(o, &rc);
@@ -339,6 +456,7 @@ static int generate(const Options *o, TextTokenizer *tok)
         }
         free(text);
         free(ids);
+        if (rc == 0 && o->heatmap) rc = draw_heatmap(o, model, tok, out);
     }
     nn_module_free(model);
     return rc;
@@ -347,7 +465,8 @@ static int generate(const Options *o, TextTokenizer *tok)
 int main(int argc, char **argv)
 {
     Options o = {.gpt = {.cfg = NN_GPT_CONFIG_124M, .context_124m = 1024}, .seed = 123,
-                 .prompt = "Hello, I am", .max_new_tokens = 10, .eos_id = -1};
+                 .prompt = "Hello, I am", .max_new_tokens = 10, .eos_id = -1,
+                 .heatmap_layer = -1};
     int rc = parse(argc, argv, &o);
     if (rc) return rc == 1 ? 0 : rc;
     if ((rc = o.load ? checkpoint_config(&o) : o.hf ? hf_config(&o) : 0) ||

@@ -13,6 +13,7 @@
 
 #include "attograd.h"
 #include "cli.h"
+#include "deep_network.h"
 
 static uint64_t seed = 123;   /* the book's, or --seed's */
 
@@ -45,42 +46,16 @@ static int show_ids(const char *header, const Tensor *ids)
     return 0;
 }
 
-/* Sequential(Linear, GELU) layers; x = x + layer(x) when shortcut and the
- * shapes match (the book's ExampleDeepNeuralNetwork). */
-static const Tensor *deep_forward(Module *layers, bool shortcut, const Tensor *x)
-{
-    for (int i = 0; i < nn_len(layers) && x; i++) {
-        Tensor *y = nn_forward(nn_item(layers, i), x);
-        x = shortcut && y && tensor_same_shape(x, y) ? tensor_add(x, y) : y;
-    }
-    return x;
-}
-
-/* The mean |gradient| of each layer's weight after an MSE loss against 0. */
+/* The mean |gradient| of each layer's weight of the book's deep network
+ * (deep_network.h), printed as one tensor. */
 static int gradient_means(bool shortcut)
 {
-    static const int sizes[] = {3, 3, 3, 3, 3, 1};
-    tensor_manual_seed(seed);
-    Module *layers = nn_module_list();
-    for (int i = 0; i < 5; i++) {
-        Module *seq = nn_append(layers, nn_sequential());
-        nn_append(seq, NN(nn_linear(sizes[i], sizes[i + 1], true)));
-        nn_append(seq, nn_gelu());
-    }
-    layers = nn_module_ok(layers);
-    if (!layers) return show("layers", NULL);
-    Tensor *x = tensor_from_data((const float[]){1, 0, -1}, SHAPE(1, 3));
-    Tensor *loss = tensor_mse_loss(deep_forward(layers, shortcut, x), tensor_zeros(SHAPE(1, 1)));
-    int rc = loss && tensor_backward(loss, NULL) == 0 ? 0 : -1;
-    Tensor *means[5];
-    for (int i = 0; i < 5 && rc == 0; i++)
-        means[i] = tensor_mean(tensor_abs(((Linear *)nn_item(nn_item(layers, i), 0))->weight->grad));
+    float means[DEEP_NETWORK_LAYERS];
     char header[96];
     snprintf(header, sizeof header, "Mean |gradient| of layers.0-4.0.weight, %s shortcut",
              shortcut ? "with" : "without");
-    rc = show(header, rc == 0 ? tensor_stack(5, means, 0) : NULL);
-    nn_module_free(layers);
-    return rc;
+    if (deep_network_gradient_means(seed, shortcut, means)) return show(header, NULL);
+    return show(header, tensor_from_data(means, SHAPE(DEEP_NETWORK_LAYERS)));
 }
 
 static int run(void)

@@ -3,14 +3,20 @@
  * Every tensor below comes out digit for digit as in the book (and as
  * tests/reference/gen_self_attention.py prints it with PyTorch).
  *
- *     self_attention [--seed N]
+ *     self_attention [--seed N] [--heatmap FILE.png]
+ *
+ * --heatmap draws the attention weights of SelfAttention_v2, CausalAttention
+ * and MultiHeadAttention's two heads on the book's six tokens, one panel
+ * each (nn_attention_weights), the causal mask's future tokens left empty.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "attograd.h"
 #include "book_inputs.h"
 #include "cli.h"
+#include "plot.h"
 
 static bool override_seed;
 static uint64_t seed_value;
@@ -92,13 +98,89 @@ static int run(void)
     return rc ? 1 : 0;
 }
 
+/* ---- --heatmap ------------------------------------------------------------------ */
+
+enum { HEATMAP_PANELS = 4 };
+
+/* Copies T x T weights of batch row 0 (and head h of a multi-head module)
+ * into cells, the entries above the diagonal as NaN (empty) when causal. */
+static void copy_panel(const Tensor *w, int head, bool causal, float *cells)
+{
+    for (int64_t r = 0; r < BOOK_T; r++)
+        for (int64_t c = 0; c < BOOK_T; c++) {
+            float v = w->ndim == 2   ? tensor_get(w, IDX(r, c))
+                      : w->ndim == 3 ? tensor_get(w, IDX(0, r, c))
+                                     : tensor_get(w, IDX(0, head, r, c));
+            cells[r * BOOK_T + c] = causal && c > r ? NAN : v;
+        }
+}
+
+/* One forward of m on x, keeping its weights; NULL with a message on failure. */
+static const Tensor *weights_of(Module *m, const Tensor *x)
+{
+    if (!m || nn_attention_keep_weights(m, true) || !nn_forward(m, x)) return NULL;
+    return nn_attention_weights(m);
+}
+
+static int draw_heatmap(const char *path)
+{
+    static const char *const tokens[BOOK_T] = {"Your", "journey", "starts", "with", "one", "step"};
+    char titles[HEATMAP_PANELS][96];
+    float cells[HEATMAP_PANELS * BOOK_T * BOOK_T];
+    TensorScope *scope = tensor_scope_begin();
+    Tensor *inputs = tensor_from_data(book_inputs, SHAPE(BOOK_T, BOOK_D_IN));
+    Tensor *batch = tensor_stack(2, (Tensor *const[]){inputs, inputs}, 0);
+
+    tensor_manual_seed(seed(789));
+    Module *v2 = NN(nn_self_attention_v2(BOOK_D_IN, 2, false));
+    tensor_manual_seed(seed(123));
+    Module *ca = NN(nn_causal_attention(BOOK_D_IN, 2, BOOK_T, 0.0f, false));
+    tensor_manual_seed(seed(123));
+    Module *mha = NN(nn_multi_head_attention(BOOK_D_IN, 2, BOOK_T, 0.0f, 2, false));
+    const Tensor *w_v2 = weights_of(v2, inputs), *w_ca = weights_of(ca, batch),
+                 *w_mha = weights_of(mha, batch);
+    int rc = w_v2 && w_ca && w_mha ? 0 : -1;
+    if (rc) {
+        fprintf(stderr, "self_attention: --heatmap: %s\n", tensor_error());
+    } else {
+        copy_panel(w_v2, 0, false, cells);
+        copy_panel(w_ca, 0, true, cells + BOOK_T * BOOK_T);
+        copy_panel(w_mha, 0, true, cells + 2 * BOOK_T * BOOK_T);
+        copy_panel(w_mha, 1, true, cells + 3 * BOOK_T * BOOK_T);
+        snprintf(titles[0], sizeof titles[0], "SelfAttention_v2 (seed %llu): no mask",
+                 (unsigned long long)seed(789));
+        snprintf(titles[1], sizeof titles[1], "CausalAttention (seed %llu)",
+                 (unsigned long long)seed(123));
+        for (int h = 0; h < 2; h++)
+            snprintf(titles[2 + h], sizeof titles[2 + h], "MultiHeadAttention (seed %llu), head %d",
+                     (unsigned long long)seed(123), h);
+        const char *const panel_titles[HEATMAP_PANELS] = {titles[0], titles[1], titles[2],
+                                                          titles[3]};
+        PlotHeatmap h = {.title = "Attention weights on \"Your journey starts with one step\"",
+                         .xlabel = "key (attended to)", .ylabel = "query",
+                         .panels = HEATMAP_PANELS, .size = BOOK_T, .values = cells,
+                         .panel_titles = panel_titles, .labels = tokens};
+        char why[512];
+        rc = plot_heatmap(&h, path, why, sizeof why);
+        if (rc) fprintf(stderr, "self_attention: --heatmap: %s\n", why);
+    }
+    nn_module_free(v2);
+    nn_module_free(ca);
+    nn_module_free(mha);
+    tensor_scope_end(scope);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    const char *heatmap = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: self_attention [--seed N]\n"
+            printf("usage: self_attention [--seed N] [--heatmap FILE.png|svg|pdf]\n"
                    "Prints the attention outputs of the book's chapter 3 as PyTorch prints\n"
-                   "them. --seed N replaces every seed the book uses with N.\n");
+                   "them. --seed N replaces every seed the book uses with N.\n"
+                   "--heatmap draws the attention weights of SelfAttention_v2,\n"
+                   "CausalAttention and MultiHeadAttention's heads (gnuplot).\n");
             return 0;
         }
         if (strcmp(argv[i], "--seed") == 0) {
@@ -107,10 +189,20 @@ int main(int argc, char **argv)
             override_seed = true;
             continue;
         }
+        if (strcmp(argv[i], "--heatmap") == 0) {
+            char why[512];
+            if (!(heatmap = cli_value("self_attention", argc, argv, &i))) return 2;
+            if (plot_path_check(heatmap, why, sizeof why)) {
+                fprintf(stderr, "self_attention: --heatmap: %s\n", why);
+                return 2;
+            }
+            continue;
+        }
         fprintf(stderr, "self_attention: unknown option '%s' (see --help)\n", argv[i]);
         return 2;
     }
     int rc = run();
+    if (heatmap && draw_heatmap(heatmap)) rc = 1;
     tensor_cleanup();
     return rc;
 }

@@ -20,6 +20,7 @@
 
 #include "attograd.h"
 #include "cli.h"
+#include "grad_norms.h"
 #include "plot.h"
 #include "progress.h"
 #include "subprocess.h"
@@ -28,7 +29,7 @@
 
 typedef struct {
     CliGPTConfig gpt;
-    const char *text, *start_context, *tokenizer, *vocab, *csv, *plot;
+    const char *text, *start_context, *tokenizer, *vocab, *csv, *plot, *grad_norms;
     const char *save, *resume;   /* checkpoint files, or NULL */
     double lr, weight_decay;
     long epochs, batch, eval_freq, eval_iter;
@@ -55,6 +56,7 @@ typedef struct {
     int64_t n_params;
     Progress bar;                /* on stderr, when it is a terminal */
     bool estimated;              /* the time estimate is printed */
+    GradNorms *grad_norms;       /* --grad-norms, or NULL */
 } Run;
 
 static void usage(FILE *f)
@@ -87,6 +89,8 @@ static void usage(FILE *f)
             "                            tokenizer, text, --lr, --weight-decay, --batch,\n"
             "                            --eval-freq, --eval-iter): the remaining lines and CSV\n"
             "                            rows are those of one uninterrupted run\n"
+            "  --grad-norms FILE.png     each layer's gradient L2 norm per step, log scale\n"
+            "                            (gnuplot), its numbers in FILE.csv beside it\n"
             "  --quiet                   no per-evaluation lines\n");
 }
 
@@ -100,6 +104,49 @@ static bool double_flag(const char *flag, int argc, char **argv, int *i, double 
 {
     const char *v = cli_value(PROG, argc, argv, i);
     return v && cli_double(PROG, flag, v, 0, max, out);
+}
+
+/* --grad-norms FILE: a picture's name whose CSV (FILE.csv) can be written too. */
+static bool parse_grad_norms(int argc, char **argv, int *i, Options *o)
+{
+    char why[512], csv[4096];
+    if (!(o->grad_norms = cli_value(PROG, argc, argv, i))) return false;
+    if (plot_path_check(o->grad_norms, why, sizeof why) ||
+        grad_norms_csv_path(o->grad_norms, csv, sizeof csv) ||
+        output_path_check(csv, why, sizeof why)) {
+        fprintf(stderr, PROG ": --grad-norms: %s\n", why);
+        return false;
+    }
+    return true;
+}
+
+/* The gradient norms of the step, recorded before the optimizer changes them. */
+static int record_grad_norms(Run *r)
+{
+    if (!r->grad_norms || grad_norms_record(r->grad_norms, r->global_step + 1) == 0) return 0;
+    tensor_set_error("--grad-norms: cannot write the norms' CSV");
+    return -1;
+}
+
+/* Opens the norms' CSV before the first step (0), or says why (-1). */
+static int open_grad_norms(Run *r, const Options *o)
+{
+    char why[512];
+    if (!o->grad_norms) return 0;
+    if ((r->grad_norms = grad_norms_open(r->model, o->grad_norms, why, sizeof why))) return 0;
+    fprintf(stderr, PROG ": --grad-norms: %s\n", why);
+    return -1;
+}
+
+/* After the run: the CSV renamed into place and the picture drawn (finish),
+ * or the temporary CSV removed. */
+static int close_grad_norms(Run *r, bool finish)
+{
+    char why[512];
+    int rc = grad_norms_close(r->grad_norms, finish, why, sizeof why);
+    r->grad_norms = NULL;
+    if (rc) fprintf(stderr, PROG ": --grad-norms: %s\n", why);
+    return rc;
 }
 
 /* 0, 1 for --help, 2 for a bad flag (message printed). */
@@ -157,6 +204,8 @@ static int parse(int argc, char **argv, Options *o)
             ok = long_flag(a, argc, argv, &i, 1L << 40, &o->save_every);
         } else if (strcmp(a, "--stop-after-steps") == 0) {
             ok = long_flag(a, argc, argv, &i, 1L << 40, &o->stop_after);
+        } else if (strcmp(a, "--grad-norms") == 0) {
+            if (!parse_grad_norms(argc, argv, &i, o)) return 2;
         } else if (strcmp(a, "--ascii") == 0) {
             o->ascii = true;
         } else if (strcmp(a, "--quiet") == 0) {
@@ -315,7 +364,9 @@ static int train_step(Run *r, const Tensor *x, const Tensor *y)
 {
     optim_zero_grad(r->optimizer);
     Tensor *loss = calc_loss_batch(x, y, r->model);
-    if (!loss || tensor_backward(loss, NULL) != 0 || optim_step(r->optimizer) != 0) return -1;
+    if (!loss || tensor_backward(loss, NULL) != 0 || record_grad_norms(r) ||
+        optim_step(r->optimizer) != 0)
+        return -1;
     float v = tensor_item(loss);
     if (!isfinite(v)) {
         tensor_set_error("the loss is %g: training diverged (try a smaller --lr)", (double)v);
@@ -597,8 +648,9 @@ static int train_and_write(Run *r, const Options *o)
         }
         fprintf(r->csv, "step,epoch,tokens_seen,train_loss,val_loss\n");
     }
-    int rc = train_model_simple(r, o) ? 1 : 0;
+    int rc = open_grad_norms(r, o) || train_model_simple(r, o) ? 1 : 0;
     progress_clear(&r->bar);
+    if (close_grad_norms(r, rc == 0)) rc = 1;
     if (!rc && o->save) rc = save(r, o) ? 1 : 0;
     if (r->csv) {
         bool written = fclose(r->csv) == 0;

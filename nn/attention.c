@@ -66,6 +66,20 @@ static Tensor *add_causal_mask(Module *m, int context_length)
     return mask;
 }
 
+/* When k asks, a long-lived detached copy of weights replaces what k held.
+ * false (a message set) when the copy cannot be made. */
+static bool keep_weights(NNAttentionKept *k, const Tensor *weights)
+{
+    if (!k->keep || !weights) return true;
+    Tensor *copy = tensor_keep(tensor_detach(weights));
+    if (!copy) return false;
+    tensor_free(k->weights);
+    k->weights = copy;
+    return true;
+}
+
+static void attention_destroy(Module *m);
+
 static bool sizes_ok(const char *type, int d_in, int d_out, int context_length, float dropout)
 {
     if (d_in <= 0 || d_out <= 0 || context_length <= 0) {
@@ -92,6 +106,7 @@ static Tensor *v1_forward(Module *m, const Tensor *x)
     Tensor *values  = tensor_matmul(x, sa->W_value);
     Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));   /* omega */
     Tensor *weights = tensor_softmax(tensor_div_scalar(scores, sqrtf((float)sa->d_out)), -1);
+    if (!keep_weights(&sa->kept, weights)) return NULL;
     return tensor_matmul(weights, values);                                       /* context */
 }
 
@@ -103,6 +118,7 @@ SelfAttentionV1 *nn_self_attention_v1(int d_in, int d_out)
     SelfAttentionV1 *sa = calloc(1, sizeof *sa);
     if (!sa) return tensor_set_error("SelfAttention_v1: out of memory");
     nn_module_init(NN(sa), "SelfAttention_v1", v1_forward);
+    sa->base.destroy = attention_destroy;
     sa->d_in = d_in;
     sa->d_out = d_out;
     TensorScope *scope = tensor_scope_begin();
@@ -128,6 +144,7 @@ static Tensor *v2_forward(Module *m, const Tensor *x)
     Tensor *values  = nn_forward(NN(sa->W_value), x);
     Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));
     Tensor *weights = tensor_softmax(tensor_div_scalar(scores, sqrtf((float)sa->d_out)), -1);
+    if (!keep_weights(&sa->kept, weights)) return NULL;
     return tensor_matmul(weights, values);
 }
 
@@ -139,6 +156,7 @@ SelfAttentionV2 *nn_self_attention_v2(int d_in, int d_out, bool qkv_bias)
     SelfAttentionV2 *sa = calloc(1, sizeof *sa);
     if (!sa) return tensor_set_error("SelfAttention_v2: out of memory");
     nn_module_init(NN(sa), "SelfAttention_v2", v2_forward);
+    sa->base.destroy = attention_destroy;
     sa->d_in = d_in;
     sa->d_out = d_out;
     sa->W_query = add_linear(NN(sa), "W_query", d_in, d_out, qkv_bias);
@@ -197,6 +215,7 @@ static Tensor *causal_forward(Module *m, const Tensor *x)
     Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));   /* (..., T, T) */
     scores = mask_future(scores, ca->mask, T);
     Tensor *weights = tensor_softmax(tensor_div_scalar(scores, sqrtf((float)ca->d_out)), -1);
+    if (!keep_weights(&ca->kept, weights)) return NULL;
     weights = nn_forward(NN(ca->dropout), weights);
     return tensor_matmul(weights, values);                           /* (..., T, d_out) */
 }
@@ -208,6 +227,7 @@ CausalAttention *nn_causal_attention(int d_in, int d_out, int context_length, fl
     CausalAttention *ca = calloc(1, sizeof *ca);
     if (!ca) return tensor_set_error("CausalAttention: out of memory");
     nn_module_init(NN(ca), "CausalAttention", causal_forward);
+    ca->base.destroy = attention_destroy;
     ca->d_in = d_in;
     ca->d_out = d_out;
     ca->context_length = context_length;
@@ -234,12 +254,23 @@ static Tensor *wrapper_forward(Module *m, const Tensor *x)
     if (!outs) return tensor_set_error("MultiHeadAttentionWrapper: out of memory");
     for (int h = 0; h < w->num_heads; h++) outs[h] = nn_forward(NN(w->heads[h]), x);
     Tensor *out = tensor_cat(w->num_heads, outs, -1);   /* (..., T, num_heads * d_out) */
+    if (out && w->kept.keep) {
+        /* each head kept its (..., T, T); stacked before T: (..., num_heads, T, T) */
+        for (int h = 0; h < w->num_heads; h++) outs[h] = w->heads[h]->kept.weights;
+        Tensor *stacked = outs[0] ? tensor_stack(w->num_heads, outs, outs[0]->ndim - 2) : NULL;
+        if (!stacked)
+            out = tensor_set_error("MultiHeadAttentionWrapper: its heads keep no weights to "
+                                   "stack (a head's nn_attention_keep_weights was cleared)");
+        else if (!keep_weights(&w->kept, stacked))
+            out = NULL;
+    }
     free(outs);
     return out;
 }
 
 static void wrapper_destroy(Module *m)
 {
+    attention_destroy(m);
     free(((MultiHeadAttentionWrapper *)m)->heads);   /* the heads are children */
 }
 
@@ -315,6 +346,7 @@ static Tensor *mha_forward(Module *m, const Tensor *x)
     scores = mask_future(scores, mha->mask, T);
     Tensor *weights =
         tensor_softmax(tensor_div_scalar(scores, sqrtf((float)mha->head_dim)), -1);
+    if (!keep_weights(&mha->kept, weights)) return NULL;                     /* (..., H, T, T) */
     weights = nn_forward(NN(mha->dropout), weights);
     Tensor *context = merge_heads(mha, tensor_matmul(weights, values));      /* (..., T, d_out) */
     return nn_forward(NN(mha->out_proj), context);
@@ -333,6 +365,7 @@ MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_len
     MultiHeadAttention *mha = calloc(1, sizeof *mha);
     if (!mha) return tensor_set_error("%s: out of memory", type);
     nn_module_init(NN(mha), type, mha_forward);
+    mha->base.destroy = attention_destroy;
     mha->d_in = d_in;
     mha->d_out = d_out;
     mha->num_heads = num_heads;
@@ -350,4 +383,56 @@ MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_len
         return NULL;
     }
     return mha;
+}
+
+/* ---- The weights of the last forward, for pictures ----------------------------- */
+
+/* The record m keeps, or NULL with a message naming op and m's type. */
+static NNAttentionKept *kept_of(const char *op, const Module *m)
+{
+    if (m->forward == v1_forward) return &((SelfAttentionV1 *)m)->kept;
+    if (m->forward == v2_forward) return &((SelfAttentionV2 *)m)->kept;
+    if (m->forward == causal_forward) return &((CausalAttention *)m)->kept;
+    if (m->forward == wrapper_forward) return &((MultiHeadAttentionWrapper *)m)->kept;
+    if (m->forward == mha_forward) return &((MultiHeadAttention *)m)->kept;
+    return tensor_set_error("%s: %s is not an attention module (SelfAttention_v1, "
+                            "SelfAttention_v2, CausalAttention, MultiHeadAttentionWrapper, "
+                            "MultiHeadAttention)", op, m->type);
+}
+
+static void attention_destroy(Module *m)
+{
+    NNAttentionKept *k = kept_of("destroy", m);
+    tensor_free(k->weights);
+    k->weights = NULL;
+}
+
+int nn_attention_keep_weights(Module *m, bool keep)
+{
+    if (!m) return -1;
+    NNAttentionKept *k = kept_of("nn_attention_keep_weights", m);
+    if (!k) return -1;
+    if (m->forward == wrapper_forward) {
+        MultiHeadAttentionWrapper *w = (MultiHeadAttentionWrapper *)m;
+        for (int h = 0; h < w->num_heads; h++)
+            nn_attention_keep_weights(NN(w->heads[h]), keep);
+    }
+    k->keep = keep;
+    if (!keep) {
+        tensor_free(k->weights);
+        k->weights = NULL;
+    }
+    return 0;
+}
+
+const Tensor *nn_attention_weights(const Module *m)
+{
+    if (!m) return NULL;
+    NNAttentionKept *k = kept_of("nn_attention_weights", m);
+    if (!k) return NULL;
+    if (!k->weights)
+        return tensor_set_error("nn_attention_weights: %s keeps no weights (%s)", m->type,
+                                k->keep ? "no forward since nn_attention_keep_weights"
+                                        : "nn_attention_keep_weights was not set");
+    return k->weights;
 }

@@ -178,3 +178,17 @@ Module *nn_gpt_model(NNGPTConfig cfg)
     nn_child(NN(g), "out_head", NN(g->out_head));
     return nn_module_ok(NN(g));
 }
+
+Module *nn_gpt_attention(Module *gpt, int64_t layer)
+{
+    if (!gpt) return NULL;
+    if (gpt->forward != gpt_forward)
+        return tensor_set_error("nn_gpt_attention: %s is not a GPTModel", gpt->type);
+    GPTModel *g = (GPTModel *)gpt;
+    int64_t n = nn_len(g->trf_blocks);
+    if (layer < -n || layer >= n)
+        return tensor_set_error("nn_gpt_attention: layer %lld out of range for %lld layers",
+                                (long long)layer, (long long)n);
+    TransformerBlock *b = (TransformerBlock *)nn_item(g->trf_blocks, (int)layer);
+    return NN(b->att);
+}

@@ -172,10 +172,18 @@ Module *nn_tanh(void);
 Module *nn_sigmoid(void);
 
 /* ---- The book's chapter 3 attention modules -------------------------------- */
+/* What an attention module keeps of its last forward when asked
+ * (nn_attention_keep_weights): a long-lived, detached copy of its weights. */
+typedef struct {
+    bool keep;
+    Tensor *weights;             /* NULL until a forward ran with keep set */
+} NNAttentionKept;
+
 typedef struct {                 /* Listing 3.1 */
     Module base;
     int d_in, d_out;
     Tensor *W_query, *W_key, *W_value;   /* (d_in, d_out), torch.rand */
+    NNAttentionKept kept;
 } SelfAttentionV1;
 SelfAttentionV1 *nn_self_attention_v1(int d_in, int d_out);
 
@@ -183,6 +191,7 @@ typedef struct {                 /* Listing 3.2 */
     Module base;
     int d_in, d_out;
     Linear *W_query, *W_key, *W_value;
+    NNAttentionKept kept;
 } SelfAttentionV2;
 SelfAttentionV2 *nn_self_attention_v2(int d_in, int d_out, bool qkv_bias);
 
@@ -195,6 +204,7 @@ typedef struct {
     Linear *W_query, *W_key, *W_value;
     Dropout *dropout;
     Tensor *mask;                /* buffer: triu(ones(T, T), diagonal=1) */
+    NNAttentionKept kept;
 } CausalAttention;
 CausalAttention *nn_causal_attention(int d_in, int d_out, int context_length, float dropout,
                                      bool qkv_bias);
@@ -210,6 +220,7 @@ typedef struct {
     Module base;
     int d_in, d_out, context_length, num_heads;
     CausalAttention **heads;     /* children "heads.0", "heads.1", ... */
+    NNAttentionKept kept;        /* the heads' weights stacked: (..., num_heads, T, T) */
 } MultiHeadAttentionWrapper;
 MultiHeadAttentionWrapper *nn_multi_head_attention_wrapper(int d_in, int d_out,
                                                            int context_length, float dropout,
@@ -221,9 +232,26 @@ typedef struct {
     Linear *W_query, *W_key, *W_value, *out_proj;
     Dropout *dropout;
     Tensor *mask;
+    NNAttentionKept kept;
 } MultiHeadAttention;
 MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_length,
                                             float dropout, int num_heads, bool qkv_bias);
+
+/* Attention weights for pictures (the heatmaps of the example programs).
+ * With keep set, each forward of m replaces a long-lived, detached copy of
+ * its attention weights softmax(masked(Q K^T) / sqrt(d)), taken before
+ * dropout, which m owns; clearing keep frees it.  m is a SelfAttention_v1,
+ * SelfAttention_v2, CausalAttention, MultiHeadAttentionWrapper (its heads'
+ * weights stacked, as MultiHeadAttention's) or MultiHeadAttention; another
+ * module is refused (-1 and a message naming its type).
+ *     nn_attention_keep_weights(NN(mha), true);
+ *     nn_forward(NN(mha), batch);                       (2, 6, 3)
+ *     const Tensor *w = nn_attention_weights(NN(mha));   (2, num_heads, 6, 6)
+ * Weights: (T, T) for a (T, d_in) input, (B, T, T) for a batch, with a
+ * heads dim before T for the multi-head modules; NULL with a message when
+ * m keeps none (keep unset, or no forward since). */
+int nn_attention_keep_weights(Module *m, bool keep);
+const Tensor *nn_attention_weights(const Module *m);
 
 /* ---- The book's chapter 4 GPT ------------------------------------------------ */
 /*
@@ -250,6 +278,10 @@ Module *nn_feed_forward(NNGPTConfig cfg);
 Module *nn_transformer_block(NNGPTConfig cfg);
 /* nn_forward(m, idx): (B, T) float ids, T <= context_length -> logits (B, T, vocab_size). */
 Module *nn_gpt_model(NNGPTConfig cfg);
+/* trf_blocks[layer].att of a GPTModel, a MultiHeadAttention (layer < 0 counts
+ * from the end, as Python); NULL with a message for another module or a
+ * layer out of range. */
+Module *nn_gpt_attention(Module *gpt, int64_t layer);
 
 /* The book's generate_text_simple: max_new_tokens greedy ids appended to
  * idx (B, T), each from the last context_size ids; (B, T + max_new_tokens)

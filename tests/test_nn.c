@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 TCase *nn_torch_tcase(void);   /* test_nn_torch.c */
+TCase *nn_attention_weights_tcase(void);   /* test_attention_weights.c */
 
 /* ---- plumbing that needs no ops ---------------------------------------------- */
 
@@ -371,6 +372,7 @@ static Suite *nn_suite(void)
     tcase_add_test(plumbing, test_null_is_harmless);
     suite_add_tcase(s, plumbing);
     suite_add_tcase(s, nn_torch_tcase());
+    suite_add_tcase(s, nn_attention_weights_tcase());
 
     TCase *layers = tcase_create("layers");
     tcase_add_test(layers, test_header_example);

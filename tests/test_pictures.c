@@ -1,0 +1,344 @@
+/*
+ * The teaching pictures, as a user makes them: self_attention --heatmap,
+ * gpt_generate --heatmap (examples/plot.c's plot_heatmap through gnuplot).
+ * Each runs in a fresh temporary directory through posix_spawn (no shell),
+ * stdout in out.txt and stderr in err.txt there.  A test asserts the exit
+ * status, that the printed numbers are unchanged by the flag, that the
+ * picture is a non-empty PNG, and that no hostile token ran as a command.
+ * The numbers behind the heatmaps are nn_attention_weights', checked against
+ * PyTorch in tests/test_attention_weights.c.
+ *
+ * shortcut_gradients against the book's printed lines
+ * (reference/shortcut_gradients.book): the text before each number exactly,
+ * the number within 1e-6 relative.  Digit-for-digit equality is not to be
+ * had: the values are float32 gradients through five Linear + GELU layers
+ * whose last bits depend on the machine's tanh and sums; PyTorch 1.13 on
+ * this machine (tests/reference/gen_gpt_model.py's network) itself differs
+ * from the book by up to 1.4e-7 relative, and this library by up to 3.4e-7
+ * (layers.0 with shortcut).  A missing or misplaced shortcut changes the
+ * means by factors of 10 to 1000.  The printing is checked exactly:
+ * cli_float_repr gives back each of the book's strings from its value.
+ *
+ * train_gpt --grad-norms against PyTorch (reference/grad_norms.csv,
+ * gen_grad_norms.py: book_ch05's loop, norms taken before optimizer.step):
+ * every layer's norm at every one of the 143 steps within 1e-5 relative.
+ * The gradients are float32 in both libraries, summed in other orders, and
+ * the runs drift apart through AdamW's steps; measured: at most 1.6e-7
+ * relative (step 117, trf_blocks.1), so the bound has a margin of 60, while
+ * a norm taken after the step, or of another group, is off by percents.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <math.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+extern char **environ;
+
+static char dir[256];
+static char out[65536], err[4096];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/attograd-pictures-XXXXXX");
+    ck_assert(mkdtemp(dir) != NULL);
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    /* dir is our own mkdtemp name: no user string. */
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void slurp(const char *name, char *buf, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    ck_assert(f != NULL);
+    size_t got = fread(buf, 1, cap - 1, f);
+    buf[got] = '\0';
+    fclose(f);
+    remove(path);
+}
+
+/* Runs build/examples/<prog> with args in dir; its exit status. */
+static int run(const char *prog, const char *const *args)
+{
+    char exe[512], o[512], e[512];
+    snprintf(exe, sizeof exe, "%s/examples/%s", ATTOGRAD_BUILD_DIR, prog);
+    snprintf(o, sizeof o, "%s/out.txt", dir);
+    snprintf(e, sizeof e, "%s/err.txt", dir);
+    char *argv[32] = {exe};
+    int n = 1;
+    for (; args[n - 1]; n++) argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addchdir_np(&fa, dir);
+    posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, e, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, exe, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    slurp("out.txt", out, sizeof out);
+    slurp("err.txt", err, sizeof err);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* name in dir is a PNG (its signature) of more than a few hundred bytes. */
+static void assert_png(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s was not written (stderr: %s)", name, err);
+    unsigned char sig[8];
+    ck_assert_int_eq(fread(sig, 1, 8, f), 8);
+    ck_assert(memcmp(sig, "\x89PNG\r\n\x1a\n", 8) == 0);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    ck_assert_msg(size > 2000, "%s: only %ld bytes", name, size);
+}
+
+static bool exists(const char *name)
+{
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0;
+}
+
+/* Nothing but these files (ls -A's lines) are left: no scratch directory,
+ * no temporary CSV. */
+static void assert_listing(const char *want)
+{
+    char cmd[600], listing[256];
+    snprintf(cmd, sizeof cmd, "ls -A %s", dir);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p != NULL);
+    size_t got = fread(listing, 1, sizeof listing - 1, p);
+    listing[got] = '\0';
+    pclose(p);
+    ck_assert_str_eq(listing, want);
+}
+
+static void assert_only(const char *name)
+{
+    char want[128];
+    snprintf(want, sizeof want, "%s\n", name);
+    assert_listing(want);
+}
+
+static const char *reference(const char *name, char *buf, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, name);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    size_t got = fread(buf, 1, cap - 1, f);
+    buf[got] = '\0';
+    fclose(f);
+    return buf;
+}
+
+START_TEST(test_self_attention_heatmap)
+{
+    static char expected[65536];
+    const char *args[] = {"--heatmap", "heat.png", NULL};
+    ck_assert_int_eq(run("self_attention", args), 0);
+    ck_assert_str_eq(out, reference("self_attention.expected", expected, sizeof expected));
+    assert_png("heat.png");
+    assert_only("heat.png");
+}
+END_TEST
+
+/* The printed run unchanged (PyTorch's, gen_gpt_generate.py), and the last
+ * layer's 4 heads over its 12 tokens.  The book-test config keeps the case
+ * fast under the sanitizers; 124M draws the same way with 12 panels. */
+START_TEST(test_gpt_generate_heatmap)
+{
+    static char expected[65536];
+    const char *args[] = {"--config", "book-test", "--seed", "7", "--prompt",
+                          "Every effort moves you", "--max-new-tokens", "8",
+                          "--heatmap", "gpt.png", NULL};
+    ck_assert_int_eq(run("gpt_generate", args), 0);
+    ck_assert_str_eq(out, reference("gpt_generate_book_test_seed7.expected", expected,
+                                    sizeof expected));
+    assert_png("gpt.png");
+    assert_only("gpt.png");
+}
+END_TEST
+
+/* Tokens with quotes, a backslash, a newline and a gnuplot command become
+ * axis labels: they stay labels (the picture is drawn, nothing runs). */
+START_TEST(test_hostile_tokens_stay_labels)
+{
+    const char *args[] = {"--config", "book-test", "--max-new-tokens", "3", "--heatmap-layer", "0",
+                          "--prompt", "it's \"q\" a\\b\n') ; system('touch pwned') #\x01",
+                          "--heatmap", "t.png", NULL};
+    ck_assert_int_eq(run("gpt_generate", args), 0);
+    assert_png("t.png");
+    ck_assert(!exists("pwned"));
+    assert_only("t.png");
+}
+END_TEST
+
+static const struct {
+    const char *prog;
+    const char *args[8];
+    const char *message;
+} bad[] = {
+    {"self_attention", {"--heatmap", "x.jpg", NULL},
+     "self_attention: --heatmap: 'x.jpg' does not end in .png, .svg or .pdf\n"},
+    {"self_attention", {"--heatmap", "nodir/x.png", NULL},
+     "self_attention: --heatmap: nodir/x.png: the directory nodir does not exist\n"},
+    {"gpt_generate", {"--config", "book-test", "--heatmap", "x.png", "--heatmap-layer", "2", NULL},
+     "gpt_generate: --heatmap-layer: 2 is not a layer of 2 (0 to 1, or -1 to -2 from the end)\n"},
+    {"shortcut_gradients", {"--plot", "x.gif", NULL},
+     "shortcut_gradients: --plot: 'x.gif' does not end in .png, .svg or .pdf\n"},
+    {"shortcut_gradients", {"--ascii", NULL},
+     "shortcut_gradients: --ascii draws the chart of --plot FILE; give --plot too\n"},
+    {"train_gpt", {"--grad-norms", "x.csv", NULL},
+     "train_gpt: --grad-norms: 'x.csv' does not end in .png, .svg or .pdf\n"},
+    {"train_gpt", {"--grad-norms", "nodir/x.png", NULL},
+     "train_gpt: --grad-norms: nodir/x.png: the directory nodir does not exist\n"},
+    {"gpt_generate", {"--heatmap", "x.png", "--max-new-tokens", "70", NULL},
+     "gpt_generate: --heatmap: draws at most 64 tokens; the prompt (4) and --max-new-tokens (70) "
+     "make 74\n"},
+};
+
+START_TEST(test_bad_picture_flags)
+{
+    ck_assert_int_eq(run(bad[_i].prog, bad[_i].args), 2);
+    ck_assert_str_eq(err, bad[_i].message);
+    ck_assert(!exists("x.png"));
+}
+END_TEST
+
+/* Python's repr of the book's values, and of the cases its rules name. */
+START_TEST(test_float_repr_is_pythons)
+{
+    static const char *const cases[] = {
+        "0.00020173587836325169", "0.0007152039906941354", "1.3258540630340576",
+        "0.22169792652130127", "1.0", "0.1", "100.0", "1e-05", "0.0001", "1.5e+16",
+        "1234567890123456.0", "-2.5", "0.0", "nan", "inf", "-inf", "3.4028234663852886e+38",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char buf[64];
+        cli_float_repr(strtod(cases[i], NULL), buf, sizeof buf);
+        ck_assert_str_eq(buf, cases[i]);
+    }
+}
+END_TEST
+
+/* stdout's lines that hold "has gradient mean of", in order, against the book's. */
+START_TEST(test_shortcut_gradients_are_the_books)
+{
+    static char book[4096];
+    const char *args[] = {"--plot", "short.png", NULL};
+    ck_assert_int_eq(run("shortcut_gradients", args), 0);
+    reference("shortcut_gradients.book", book, sizeof book);
+    const char *mark = " has gradient mean of ";
+    char *ours = out, *theirs = book;
+    int lines = 0;
+    for (;;) {
+        char *o = strstr(ours, mark), *t = strstr(theirs, mark);
+        if (!o || !t) {
+            ck_assert_msg(!o && !t, "a line more in %s", o ? "the output" : "the book");
+            break;
+        }
+        ck_assert(o - ours >= 17 && t - theirs >= 17);
+        ck_assert(strncmp(o - 17, t - 17, 17 + strlen(mark)) == 0);   /* "layers.i.0.weight" */
+        char *oe, *te;
+        double x = strtod(o + strlen(mark), &oe), y = strtod(t + strlen(mark), &te);
+        ck_assert_msg(fabs(x - y) <= 1e-6 * fabs(y), "line %d: %.17g, the book %.17g", lines,
+                      x, y);
+        ck_assert(*oe == '\n' && *te == '\n');
+        ours = oe, theirs = te, lines++;
+    }
+    ck_assert_int_eq(lines, 10);
+    assert_png("short.png");
+    assert_only("short.png");
+}
+END_TEST
+
+/* The CSV in dir against the fixture: the same header, steps and layers. */
+static void assert_norms_match(const char *name)
+{
+    static char ours[65536], theirs[65536];
+    slurp(name, ours, sizeof ours);
+    reference("grad_norms.csv", theirs, sizeof theirs);
+    char *o = ours, *t = theirs;
+    size_t header = strcspn(t, "\n");
+    ck_assert_msg(strncmp(o, t, header + 1) == 0, "header: %.*s", (int)header, o);
+    o += header + 1, t += header + 1;
+    int rows = 0, values = 0;
+    while (*t) {
+        ck_assert_msg(*o, "the CSV ends after %d rows", rows);
+        char *oe, *te;
+        ck_assert_int_eq(strtol(o, &oe, 10), strtol(t, &te, 10));   /* the step */
+        o = oe, t = te;
+        while (*t == ',') {
+            ck_assert_msg(*o == ',', "row %d: a layer missing", rows);
+            double x = strtod(o + 1, &oe), y = strtod(t + 1, &te);
+            ck_assert_msg(fabs(x - y) <= 1e-5 * fabs(y), "row %d: %.9g, PyTorch %.9g", rows, x,
+                          y);
+            o = oe, t = te, values++;
+        }
+        ck_assert(*o == '\n' && *t == '\n');
+        o++, t++, rows++;
+    }
+    ck_assert_msg(!*o, "the CSV has rows past PyTorch's %d", rows);
+    ck_assert_int_eq(rows, 143);
+    ck_assert_int_eq(values, 143 * 6);
+}
+
+START_TEST(test_grad_norms_are_pytorchs)
+{
+    const char *args[] = {"--config", "book-test", "--tokenizer", "bytes", "--context-length",
+                          "32", "--epochs", "1", "--batch", "4", "--eval-freq", "10",
+                          "--eval-iter", "2", "--lr", "5e-4", "--seed", "7", "--quiet",
+                          "--grad-norms", "norms.png", NULL};
+    ck_assert_int_eq(run("train_gpt", args), 0);
+    assert_png("norms.png");
+    assert_listing("norms.csv\nnorms.png\n");
+    assert_norms_match("norms.csv");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pictures");
+    TCase *tc = tcase_create("heatmaps");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);   /* the longest, 143 training steps: ~5 s, ~60 s under ASan */
+    tcase_add_test(tc, test_self_attention_heatmap);
+    tcase_add_test(tc, test_gpt_generate_heatmap);
+    tcase_add_test(tc, test_hostile_tokens_stay_labels);
+    tcase_add_loop_test(tc, test_bad_picture_flags, 0, sizeof bad / sizeof *bad);
+    tcase_add_test(tc, test_float_repr_is_pythons);
+    tcase_add_test(tc, test_shortcut_gradients_are_the_books);
+    tcase_add_test(tc, test_grad_norms_are_pytorchs);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}
