@@ -34,6 +34,14 @@
  * (tests/bench/bench_matmul.c), and the results then do not depend on how
  * the library was built.
  */
+/* The plain and tiny loops rely on the compiler fusing a * b + c into one
+ * FMA, as the micro-kernels' intrinsics do, so that every path gives an
+ * element the same bits; GCC fuses only when optimizing, so a build that
+ * does not optimize (debug, the sanitizer build) optimizes this file. */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__OPTIMIZE__)
+#pragma GCC optimize("O2")
+#endif
+
 #include "sgemm.h"
 #include "sgemm_kernels.h"
 #include "core/internal.h"
