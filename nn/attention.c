@@ -7,8 +7,7 @@
  * Constructors draw from the default generator in the book's order (query,
  * key, value, then out_proj), so a seed gives PyTorch's weights.
  */
-#include "nn.h"
-
+#include "internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -34,11 +33,14 @@ static int64_t check_input(const Module *m, const Tensor *x, int d_in, int conte
 }
 
 /* Scores of future tokens (above the diagonal) become -inf:
- * mask_bool = mask[:T, :T]; scores.masked_fill_(mask_bool, -inf). */
-static Tensor *mask_future(const Tensor *scores, const Tensor *mask, int64_t T)
+ * mask_bool = mask[:T, :T]; scores.masked_fill_(mask_bool, -inf).  With a
+ * cache, scores' t rows are the queries at positions [q0, q0 + t) and its
+ * T columns the keys at [0, T): their rows mask[q0:q0 + t, :T]. */
+static Tensor *mask_future(const Tensor *scores, const Tensor *mask, int64_t q0, int64_t t,
+                           int64_t T)
 {
-    Tensor *mask_TT = tensor_narrow(tensor_narrow(mask, 0, 0, T), 1, 0, T);
-    return tensor_masked_fill(scores, mask_TT, -INFINITY);
+    Tensor *mask_tT = tensor_narrow(tensor_narrow(mask, 0, q0, t), 1, 0, T);
+    return tensor_masked_fill(scores, mask_tT, -INFINITY);
 }
 
 /* A child Linear / Dropout registered under name; NULL if it could not be made. */
@@ -213,7 +215,7 @@ static Tensor *causal_forward(Module *m, const Tensor *x)
     Tensor *queries = nn_forward(NN(ca->W_query), x);
     Tensor *values  = nn_forward(NN(ca->W_value), x);
     Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));   /* (..., T, T) */
-    scores = mask_future(scores, ca->mask, T);
+    scores = mask_future(scores, ca->mask, 0, T, T);
     Tensor *weights = tensor_softmax(tensor_div_scalar(scores, sqrtf((float)ca->d_out)), -1);
     if (!keep_weights(&ca->kept, weights)) return NULL;
     weights = nn_forward(NN(ca->dropout), weights);
@@ -334,6 +336,23 @@ static Tensor *merge_heads(const MultiHeadAttention *mha, const Tensor *t)
     return tensor_view(c, c->ndim - 1, shape);
 }
 
+/* The attention of queries (..., H, t, hd) at positions [q0, q0 + t) over
+ * keys and values (..., H, T, hd) at [0, T), through out_proj. */
+static Tensor *attend(MultiHeadAttention *mha, const Tensor *queries, const Tensor *keys,
+                      const Tensor *values, int64_t q0)
+{
+    if (!queries || !keys) return NULL;
+    int64_t t = queries->shape[queries->ndim - 2], T = keys->shape[keys->ndim - 2];
+    Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));  /* (..., H, t, T) */
+    scores = mask_future(scores, mha->mask, q0, t, T);
+    Tensor *weights =
+        tensor_softmax(tensor_div_scalar(scores, sqrtf((float)mha->head_dim)), -1);
+    if (!keep_weights(&mha->kept, weights)) return NULL;                     /* (..., H, t, T) */
+    weights = nn_forward(NN(mha->dropout), weights);
+    Tensor *context = merge_heads(mha, tensor_matmul(weights, values));      /* (..., t, d_out) */
+    return nn_forward(NN(mha->out_proj), context);
+}
+
 static Tensor *mha_forward(Module *m, const Tensor *x)
 {
     MultiHeadAttention *mha = (MultiHeadAttention *)m;
@@ -342,14 +361,35 @@ static Tensor *mha_forward(Module *m, const Tensor *x)
     Tensor *keys    = split_heads(mha, nn_forward(NN(mha->W_key), x));    /* (..., H, T, hd) */
     Tensor *queries = split_heads(mha, nn_forward(NN(mha->W_query), x));
     Tensor *values  = split_heads(mha, nn_forward(NN(mha->W_value), x));
-    Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));  /* (..., H, T, T) */
-    scores = mask_future(scores, mha->mask, T);
-    Tensor *weights =
-        tensor_softmax(tensor_div_scalar(scores, sqrtf((float)mha->head_dim)), -1);
-    if (!keep_weights(&mha->kept, weights)) return NULL;                     /* (..., H, T, T) */
-    weights = nn_forward(NN(mha->dropout), weights);
-    Tensor *context = merge_heads(mha, tensor_matmul(weights, values));      /* (..., T, d_out) */
-    return nn_forward(NN(mha->out_proj), context);
+    return attend(mha, queries, keys, values, 0);
+}
+
+/* rows [n0, n0 + t) of cache (B, H, capacity, hd) = new (B, H, t, hd);
+ * returns rows [0, n0 + t). */
+static Tensor *cache_append(Tensor *cache, const Tensor *new_rows, int64_t n0)
+{
+    if (!new_rows) return NULL;
+    int64_t t = new_rows->shape[2];
+    if (!tensor_copy_(tensor_narrow(cache, 2, n0, t), new_rows)) return NULL;
+    return tensor_narrow(cache, 2, 0, n0 + t);
+}
+
+Tensor *nn__mha_forward_cached(MultiHeadAttention *mha, const Tensor *x, Tensor *k_cache,
+                               Tensor *v_cache, int64_t n0)
+{
+    if (!x) return NULL;
+    int64_t t = check_input(NN(mha), x, mha->d_in, mha->context_length);
+    if (t < 0) return NULL;
+    if (x->ndim != 3 || tensor_is_grad_enabled() || n0 < 0 || n0 + t > k_cache->shape[2])
+        return tensor_set_error("%s: cached forward of %s after %lld positions: needs "
+                                "(B, t, %d) under no-grad within the cache's %lld positions",
+                                mha->base.type, tensor_shape_str(x), (long long)n0, mha->d_in,
+                                (long long)k_cache->shape[2]);
+    Tensor *keys    = cache_append(k_cache, split_heads(mha, nn_forward(NN(mha->W_key), x)), n0);
+    Tensor *queries = split_heads(mha, nn_forward(NN(mha->W_query), x));     /* (B, H, t, hd) */
+    Tensor *values  = cache_append(v_cache, split_heads(mha, nn_forward(NN(mha->W_value), x)),
+                                   n0);                                      /* (B, H, n0+t, hd) */
+    return values ? attend(mha, queries, keys, values, n0) : NULL;
 }
 
 MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_length,

@@ -7,8 +7,15 @@
  * ended before the next token: memory stays flat however many tokens are
  * made.  The ids go into one (B, T + max_new_tokens) tensor made in the
  * caller's scope; the result is a view of its first columns.
+ *
+ * For a GPTModel, the token's forward is nn__gpt_last_logits (gpt.c): the
+ * out_head of the last position only, and the keys and values of earlier
+ * positions kept in a cache while the ids fit the context.  Once the
+ * window slides, every position's place in it changes, so each window is
+ * computed whole, as the book's loop does: the ids stay exactly those of
+ * the full forward, which gives each row the same bits.
  */
-#include "nn.h"
+#include "internal.h"
 
 #include <math.h>
 
@@ -66,14 +73,23 @@ Tensor *nn_generate(Module *model, const Tensor *idx, int64_t max_new_tokens,
     bool was_training = model->training;
     nn_train(model, false);
     tensor_no_grad_begin();
+    TensorScope *run = tensor_scope_begin();
+    int64_t total = T0 + max_new_tokens, capacity = total < context_size ? total : context_size;
+    NNGPTCache *cache = max_new_tokens > 0 ? nn__gpt_cache_new(model, B, capacity) : NULL;
     int64_t n = T0;
     bool failed = false;
-    while (n < T0 + max_new_tokens) {
+    while (n < total) {
         TensorScope *token = tensor_scope_begin();
         int64_t start = n > context_size ? n - context_size : 0;
-        Tensor *logits = nn_forward(model, tensor_narrow(out, 1, start, n - start)); /* (B,t,V) */
-        Tensor *last = logits ? tensor_squeeze(tensor_narrow(logits, 1, logits->shape[1] - 1,
-                                                             1), 1) : NULL;       /* (B, V) */
+        Tensor *window = tensor_narrow(out, 1, start, n - start);                /* (B, t) */
+        Tensor *last;                                                             /* (B, V) */
+        if (cache) {
+            last = nn__gpt_last_logits(model, cache, window, start);
+        } else {
+            Tensor *logits = nn_forward(model, window);                          /* (B,t,V) */
+            last = logits ? tensor_squeeze(tensor_narrow(logits, 1, logits->shape[1] - 1, 1),
+                                           1) : NULL;
+        }
         Tensor *next = NULL;
         if (last && last->ndim == 2 && top_k > last->shape[1])
             tensor_set_error("generate: top_k %lld is more than the vocabulary's %lld",
@@ -86,6 +102,8 @@ Tensor *nn_generate(Module *model, const Tensor *idx, int64_t max_new_tokens,
         if (stop || failed) break;
         n++;
     }
+    nn__gpt_cache_free(cache);
+    tensor_scope_end(run);
     tensor_no_grad_end();
     nn_train(model, was_training);
     return failed ? NULL : tensor_narrow(out, 1, 0, n);

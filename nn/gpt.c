@@ -5,9 +5,10 @@
  * weights and nn_named_parameters gives its state_dict keys.  The
  * attention is chapter 3's MultiHeadAttention (attention.c).
  */
-#include "nn.h"
+#include "internal.h"
 
 #include <limits.h>
+#include <stdlib.h>
 
 typedef struct {
     Module base;
@@ -119,18 +120,41 @@ Module *nn_transformer_block(NNGPTConfig cfg)
 
 /* ---- GPTModel ---------------------------------------------------------------------- */
 
+/* Keys and values of the positions generated so far, per block:
+ * k[i], v[i] (B, n_heads, capacity, head_dim), rows [0, n) filled. */
+struct NNGPTCache {
+    int64_t n, capacity;
+    bool valid;                  /* false once the window slides */
+    int layers;
+    Tensor **k, **v;
+};
+
+/* One block over x (B, t, E) at positions [n0, n0 + t), its attention
+ * reading and extending the cache of layer i; without a cache, the
+ * block's forward. */
+static Tensor *block_run(GPTModel *g, int i, const Tensor *x, NNGPTCache *c, int64_t n0)
+{
+    Module *m = nn_item(g->trf_blocks, i);
+    if (!c) return nn_forward(m, x);
+    TransformerBlock *b = (TransformerBlock *)m;
+    Tensor *att = nn__mha_forward_cached(b->att, nn_forward(NN(b->norm1), x), c->k[i], c->v[i],
+                                         n0);
+    Tensor *h = tensor_add(nn_forward(NN(b->drop_shortcut), att), x);
+    return residual(b, NN(b->norm2), b->ff, h);
+}
+
 /* self.trf_blocks(x).  Under no-grad nothing needs a block's intermediates
  * once it is done, so each block runs in a scope of its own and only its
  * output is kept: generating at context 1024 holds one block's attention
  * scores (12 x 1024 x 1024 floats each), not twelve blocks'. */
-static Tensor *run_blocks(GPTModel *g, Tensor *x)
+static Tensor *run_blocks(GPTModel *g, Tensor *x, NNGPTCache *c, int64_t n0)
 {
     if (tensor_is_grad_enabled() || !x) return nn_forward(g->trf_blocks, x);
     for (int i = 0; i < nn_len(g->trf_blocks); i++) {
         Tensor *y = tensor_empty(x->ndim, x->shape);
         if (!y) return NULL;
         TensorScope *block = tensor_scope_begin();
-        Tensor *r = nn_forward(nn_item(g->trf_blocks, i), x);
+        Tensor *r = block_run(g, i, x, c, n0);
         bool ok = r && tensor_copy_(y, r);
         tensor_scope_end(block);
         if (!ok) return NULL;
@@ -139,22 +163,100 @@ static Tensor *run_blocks(GPTModel *g, Tensor *x)
     return x;
 }
 
-static Tensor *gpt_forward(Module *m, const Tensor *idx)
+/* The blocks' output (B, T, E) for ids idx (B, T) at positions
+ * [n0, n0 + T); n0 > 0 only with a cache holding the n0 before. */
+static Tensor *gpt_hidden(GPTModel *g, const Tensor *idx, NNGPTCache *c, int64_t n0)
 {
-    GPTModel *g = (GPTModel *)m;
     if (idx->ndim != 2)
         return tensor_set_error("GPTModel: input %s: expected (batch, tokens) ids",
                                 tensor_shape_str(idx));
     int64_t T = idx->shape[1];
-    if (T < 1 || T > g->context_length)
+    if (T < 1 || n0 + T > g->context_length)
         return tensor_set_error("GPTModel: input %s: %lld tokens, expected 1 to context_length "
-                                "%lld", tensor_shape_str(idx), (long long)T,
+                                "%lld", tensor_shape_str(idx), (long long)(n0 + T),
                                 (long long)g->context_length);
     Tensor *tok_embeds = nn_forward(NN(g->tok_emb), idx);                         /* (B,T,E) */
-    Tensor *pos_embeds = nn_forward(NN(g->pos_emb), tensor_arange(0, (float)T, 1)); /* (T,E) */
+    Tensor *pos_embeds = nn_forward(NN(g->pos_emb),
+                                    tensor_arange((float)n0, (float)(n0 + T), 1)); /* (T,E) */
     Tensor *x = nn_forward(NN(g->drop_emb), tensor_add(tok_embeds, pos_embeds));
-    x = nn_forward(NN(g->final_norm), run_blocks(g, x));
+    return run_blocks(g, x, c, n0);
+}
+
+static Tensor *gpt_forward(Module *m, const Tensor *idx)
+{
+    GPTModel *g = (GPTModel *)m;
+    Tensor *x = nn_forward(NN(g->final_norm), gpt_hidden(g, idx, NULL, 0));
     return nn_forward(NN(g->out_head), x);                                        /* (B,T,V) */
+}
+
+NNGPTCache *nn__gpt_cache_new(Module *m, int64_t batch, int64_t capacity)
+{
+    if (!m || m->forward != gpt_forward) return NULL;
+    GPTModel *g = (GPTModel *)m;
+    if (batch < 1 || capacity < 1 || capacity > g->context_length) return NULL;
+    NNGPTCache *c = calloc(1, sizeof *c);
+    int layers = nn_len(g->trf_blocks);
+    if (!c || !(c->k = calloc((size_t)layers, sizeof *c->k)) ||
+        !(c->v = calloc((size_t)layers, sizeof *c->v))) {
+        nn__gpt_cache_free(c);
+        return NULL;
+    }
+    c->capacity = capacity;
+    c->layers = layers;
+    c->valid = true;
+    for (int i = 0; i < layers; i++) {
+        MultiHeadAttention *att = ((TransformerBlock *)nn_item(g->trf_blocks, i))->att;
+        int64_t shape[] = {batch, att->num_heads, capacity, att->head_dim};
+        c->k[i] = tensor_empty(4, shape);
+        c->v[i] = tensor_empty(4, shape);
+        if (!c->k[i] || !c->v[i]) {
+            nn__gpt_cache_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void nn__gpt_cache_free(NNGPTCache *c)
+{
+    if (!c) return;
+    free(c->k);
+    free(c->v);
+    free(c);
+}
+
+/* The softmax sums a row of fewer than 8 values left to right and a longer
+ * one in 8 lanes (PyTorch's order, tensor/kernels/lanes.c), and the masked
+ * zeros of a short query's row keep it long in the full forward: keys and
+ * values of a later block computed while the rows were short would differ
+ * in the last bits.  So when the window first reaches 8 positions, the
+ * cache is refilled from position 0 (8 positions: nearly free). */
+enum { SHORT_ROW = 8 };
+
+/* As the book's generate takes logits[:, -1, :], only the last position
+ * goes through final_norm and out_head: at context 1024 the out_head of
+ * every position would be 1024 x 768 x 50257 multiply-adds (79 GFLOP) for
+ * one row of use. */
+Tensor *nn__gpt_last_logits(Module *m, NNGPTCache *c, const Tensor *window, int64_t start)
+{
+    GPTModel *g = (GPTModel *)m;
+    if (!window) return NULL;
+    int64_t t = window->ndim == 2 ? window->shape[1] : 0;
+    if (start > 0 || t > c->capacity || t <= c->n || window->shape[0] != c->k[0]->shape[0])
+        c->valid = false;
+    if (c->n < SHORT_ROW && t >= SHORT_ROW) c->n = 0;
+    Tensor *x;
+    if (c->valid) {
+        x = gpt_hidden(g, tensor_narrow(window, 1, c->n, t - c->n), c, c->n);
+        if (x) c->n = t;
+        else c->valid = false;
+    } else {
+        x = gpt_hidden(g, window, NULL, 0);
+    }
+    if (!x) return NULL;
+    Tensor *last = tensor_narrow(x, 1, x->shape[1] - 1, 1);                      /* (B,1,E) */
+    Tensor *logits = nn_forward(NN(g->out_head), nn_forward(NN(g->final_norm), last));
+    return logits ? tensor_squeeze(logits, 1) : NULL;                            /* (B,V) */
 }
 
 Module *nn_gpt_model(NNGPTConfig cfg)

@@ -286,7 +286,13 @@ Module *nn_gpt_attention(Module *gpt, int64_t layer);
 /* The book's generate_text_simple: max_new_tokens greedy ids appended to
  * idx (B, T), each from the last context_size ids; (B, T + max_new_tokens)
  * in the current scope.  The model runs in eval mode under no-grad (its
- * mode restored after), one scope per token, so memory stays flat. */
+ * mode restored after), one scope per token, so memory stays flat.  For a
+ * GPTModel only the last position goes through final_norm and out_head, and
+ * while the ids fit context_size the keys and values of earlier positions
+ * are cached (2 x n_layers x B x context x emb_dim floats for the call):
+ * each token then costs one position's forward, with the logits, bit for
+ * bit, of the full forward over the window.  Once the window slides, each
+ * window is computed whole, as the book's loop does. */
 Tensor *nn_generate_text_simple(Module *model, const Tensor *idx, int64_t max_new_tokens,
                                 int64_t context_size);
 /* The book's chapter 5 generate: top_k 0 off, else only the top_k largest

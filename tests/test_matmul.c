@@ -551,6 +551,46 @@ START_TEST(test_sgemm_large_k_and_nan_c)
 }
 END_TEST
 
+/* A row or two of C computed alone (the plain loop, m < 4) has the bits it
+ * has inside a taller product (the blocked kernel), for every layout, with
+ * depths below, at and past the depth block of 384 and column counts with
+ * and without a remainder of 8: nn_generate's cache computes one position
+ * at a time and promises the full forward's logits.  Exact: both sum each
+ * element over p in the same order and blocks. */
+static void check_rows_alone(bool ta, bool tb, int64_t m, int64_t n, int64_t k)
+{
+    int64_t lda = ta ? m : k, ldb = tb ? k : n;
+    Tensor *a = pattern(tensor_empty(SHAPE(ta ? k : m, lda)), 5 + (uint64_t)k);
+    Tensor *b = pattern(tensor_empty(SHAPE(tb ? n : k, ldb)), 9 + (uint64_t)n);
+    Tensor *tall = tensor_empty(SHAPE(m, n)), *rows = tensor_empty(SHAPE(2, n));
+    tensor__sgemm(ta, tb, m, n, k, 1.0f, a->data, lda, b->data, ldb, 0.0f, tall->data, n);
+    for (int64_t i0 = 0; i0 + 2 <= m; i0 += m - 2) {          /* the first and last two rows */
+        for (int64_t h = 1; h <= 2; h++) {
+            const float *ai = ta ? a->data + i0 : a->data + i0 * lda;
+            tensor__sgemm(ta, tb, h, n, k, 1.0f, ai, lda, b->data, ldb, 0.0f, rows->data, n);
+            for (int64_t i = 0; i < h; i++)
+                for (int64_t j = 0; j < n; j++)
+                    ck_assert_msg(memcmp(&rows->data[i * n + j], &tall->data[(i0 + i) * n + j],
+                                         sizeof(float)) == 0,
+                                  "ta=%d tb=%d %lldx%lldx%lld: row %lld of %lld alone: c[%lld] "
+                                  "= %.9g, in the product %.9g", ta, tb, (long long)m,
+                                  (long long)n, (long long)k, (long long)(i0 + i), (long long)h,
+                                  (long long)j, rows->data[i * n + j],
+                                  tall->data[(i0 + i) * n + j]);
+        }
+    }
+}
+
+START_TEST(test_sgemm_rows_alone_same_bits)
+{
+    static const int64_t ks[] = {5, 64, 384, 385, 800}, ns[] = {8, 13, 40, 300};
+    for (int t = 0; t < 4; t++)
+        for (int ki = 0; ki < 5; ki++)
+            for (int ni = 0; ni < 4; ni++)
+                check_rows_alone(t & 1, t >> 1, 24, ns[ni], ks[ki]);
+}
+END_TEST
+
 /* One batch of tiny products, shape (2, 3), against double precision: A
  * broadcast over batch dim 0, B over dim 1, and C either one per product
  * (beta = 0) or, when c_sum, shared along dim 1 (beta = 1: the three
@@ -668,6 +708,7 @@ static Suite *matmul_suite(void)
     tcase_add_loop_test(tc, test_sgemm_sizes, 0, 20);
     tcase_add_test(tc, test_sgemm_large_k_and_nan_c);
     tcase_add_loop_test(tc, test_sgemm_tiny_batches, 0, 4);
+    tcase_add_test(tc, test_sgemm_rows_alone_same_bits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -34,6 +34,14 @@
  * (tests/bench/bench_matmul.c), and the results then do not depend on how
  * the library was built.
  */
+/* The plain and tiny loops rely on the compiler fusing a * b + c into one
+ * FMA, as the micro-kernels' intrinsics do, so that every path gives an
+ * element the same bits; GCC fuses only when optimizing, so a build that
+ * does not optimize (debug, the sanitizer build) optimizes this file. */
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__OPTIMIZE__)
+#pragma GCC optimize("O2")
+#endif
+
 #include "sgemm.h"
 #include "sgemm_kernels.h"
 #include "core/internal.h"
@@ -42,6 +50,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if SGEMM_X86
+#include <immintrin.h>
+#endif
 
 #ifdef ATTOGRAD_HAVE_BLAS
 #include <cblas.h>
@@ -63,7 +75,12 @@ enum {
 
 /* ---- the plain loop --------------------------------------------------------- */
 
-/* Row i of C accumulates in chunks of CHUNK columns, p in order. */
+/* Row i of C accumulates in chunks of CHUNK columns, p in order, in the
+ * blocked product's depth blocks of KC: each block's sum starts from zero
+ * and is then added to C, as the micro-kernels' tiles are.  So a product
+ * gives each element of C the same bits on either path, and a row computed
+ * alone (m < 4 takes this loop) the bits it has in a taller product: the
+ * cached generation of nn_generate relies on it. */
 enum { CHUNK = 256 };
 
 static inline __attribute__((always_inline)) void
@@ -74,22 +91,26 @@ small_body(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const
     for (int64_t i = 0; i < m; i++) {
         for (int64_t j0 = 0; j0 < n; j0 += CHUNK) {
             int64_t w = n - j0 < CHUNK ? n - j0 : CHUNK;
-            for (int64_t j = 0; j < w; j++) acc[j] = 0;
-            for (int64_t p = 0; p < k; p++) {
-                float aip = ta ? a[p * lda + i] : a[i * lda + p];
-                if (tb) {
-                    const float *bj = b + j0 * ldb + p;
-                    for (int64_t j = 0; j < w; j++) acc[j] += aip * bj[j * ldb];
-                } else {
-                    const float *bp = b + p * ldb + j0;
-                    for (int64_t j = 0; j < w; j++) acc[j] += aip * bp[j];
-                }
-            }
             float *ci = c + i * ldc + j0;
-            if (beta == 0)
-                for (int64_t j = 0; j < w; j++) ci[j] = alpha * acc[j];
-            else
-                for (int64_t j = 0; j < w; j++) ci[j] = alpha * acc[j] + beta * ci[j];
+            for (int64_t pc = 0; pc == 0 || pc < k; pc += KC) {   /* k = 0 still writes C */
+                int64_t pe = k - pc < KC ? k : pc + KC;
+                for (int64_t j = 0; j < w; j++) acc[j] = 0;
+                for (int64_t p = pc; p < pe; p++) {
+                    float aip = ta ? a[p * lda + i] : a[i * lda + p];
+                    if (tb) {
+                        const float *bj = b + j0 * ldb + p;
+                        for (int64_t j = 0; j < w; j++) acc[j] += aip * bj[j * ldb];
+                    } else {
+                        const float *bp = b + p * ldb + j0;
+                        for (int64_t j = 0; j < w; j++) acc[j] += aip * bp[j];
+                    }
+                }
+                float bc = pc == 0 ? beta : 1.0f;                    /* later blocks add */
+                if (bc == 0)
+                    for (int64_t j = 0; j < w; j++) ci[j] = alpha * acc[j];
+                else
+                    for (int64_t j = 0; j < w; j++) ci[j] = alpha * acc[j] + bc * ci[j];
+            }
         }
     }
 }
@@ -104,6 +125,73 @@ static void small_portable(SMALL_ARGS) { small_body(SMALL_PASS); }
 __attribute__((target("avx2,fma"))) static void small_fma(SMALL_ARGS)
 {
     small_body(SMALL_PASS);
+}
+#endif
+
+#if SGEMM_X86
+/* r[q] = column q of the 8 x 8 block whose rows are r[0..7]. */
+__attribute__((target("avx2,fma"))) static inline void transpose8(__m256 r[8])
+{
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x20);
+        r[4 + i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x31);
+    }
+}
+
+/* The plain loop's rows when op(B) = B^T and n >= 8: a row or three of A
+ * against the rows of B (the out_head and every Linear of one position, as
+ * nn_generate runs them).  The scalar loop reads B down its columns, one
+ * float per cache line; here 8 rows of B are read 8 floats at a time and
+ * transposed in registers, so that 8 columns of C accumulate in one vector.
+ * Each element is still one FMA chain over p in the same KC blocks, added
+ * to C as the micro-kernel does (alpha * sum, then beta * C fused in): the
+ * bits of the blocked product. */
+__attribute__((target("avx2,fma"))) static void small_bt_avx2(SMALL_ARGS)
+{
+    (void)tb;
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const float *bj = b + j * ldb;
+        for (int64_t i = 0; i < m; i++) {
+            float *ci = c + i * ldc + j;
+            for (int64_t pc = 0; pc == 0 || pc < k; pc += KC) {
+                int64_t pe = k - pc < KC ? k : pc + KC, p = pc;
+                __m256 acc = _mm256_setzero_ps();
+                for (; p + 8 <= pe; p += 8) {
+                    __m256 r[8];
+                    for (int q = 0; q < 8; q++) r[q] = _mm256_loadu_ps(bj + q * ldb + p);
+                    transpose8(r);
+                    for (int q = 0; q < 8; q++) {
+                        float aip = ta ? a[(p + q) * lda + i] : a[i * lda + p + q];
+                        acc = _mm256_fmadd_ps(_mm256_set1_ps(aip), r[q], acc);
+                    }
+                }
+                for (; p < pe; p++) {
+                    float aip = ta ? a[p * lda + i] : a[i * lda + p];
+                    __m256 col = _mm256_set_ps(bj[7 * ldb + p], bj[6 * ldb + p], bj[5 * ldb + p],
+                                               bj[4 * ldb + p], bj[3 * ldb + p], bj[2 * ldb + p],
+                                               bj[ldb + p], bj[p]);
+                    acc = _mm256_fmadd_ps(_mm256_set1_ps(aip), col, acc);
+                }
+                float bc = pc == 0 ? beta : 1.0f;                    /* later blocks add */
+                __m256 r = _mm256_mul_ps(_mm256_set1_ps(alpha), acc);
+                if (bc != 0) r = _mm256_fmadd_ps(_mm256_set1_ps(bc), _mm256_loadu_ps(ci), r);
+                _mm256_storeu_ps(ci, r);
+            }
+        }
+    }
+    if (j < n) small_fma(ta, true, m, n - j, k, alpha, a, lda, b + j * ldb, ldb, beta, c + j, ldc);
 }
 #endif
 
@@ -500,6 +588,10 @@ static void small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
                   int64_t ldc)
 {
 #if SGEMM_X86
+    if (current_isa()->fma && tb && n >= 8) {
+        small_bt_avx2(SMALL_PASS);
+        return;
+    }
     if (current_isa()->fma) {
         small_fma(SMALL_PASS);
         return;

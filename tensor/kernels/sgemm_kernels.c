@@ -32,19 +32,28 @@ static void kernel_portable(const SgemmTile *t)
 }
 
 #if SGEMM_X86
+/* Twelve named accumulators and kc in a local: with an array acc[6][2]
+ * GCC 12 kept the tile in registers but also stored all twelve to the
+ * stack on every step p (the array's address escapes its scalar
+ * replacement), and re-read kc through t, which ran the kernel at 0.37x
+ * of OpenBLAS's speed on an AVX2 Zen CPU.  The FMAs are the same, in the
+ * same order: the results are unchanged. */
 __attribute__((target("avx2,fma"))) static void kernel_avx2(const SgemmTile *t)
 {
-    __m256 acc[6][2];
-    for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     const float *a = t->a, *b = t->b;
-    for (int64_t p = 0; p < t->kc; p++, a += 6, b += 16) {
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        for (int i = 0; i < 6; i++) {
-            __m256 ai = _mm256_broadcast_ss(a + i);
-            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
-        }
+    const int64_t kc = t->kc;
+    for (int64_t p = 0; p < kc; p++, a += 6, b += 16) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), ai;
+#define AVX2_ROW(i)                                  \
+        ai = _mm256_broadcast_ss(a + (i));           \
+        c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);  \
+        c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);
+        AVX2_ROW(0) AVX2_ROW(1) AVX2_ROW(2) AVX2_ROW(3) AVX2_ROW(4) AVX2_ROW(5)
+#undef AVX2_ROW
     }
+    __m256 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     __m256 va = _mm256_set1_ps(t->alpha), vb = _mm256_set1_ps(t->beta);
     for (int i = 0; i < 6; i++) {
         float *ci = t->c + i * t->ldc;
