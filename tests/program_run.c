@@ -1,0 +1,116 @@
+/* The example programs run as a user runs them (see program_run.h). */
+#define _GNU_SOURCE
+#include "program_run.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+extern char **environ;
+
+static char dir[256];
+
+void program_dir_make(const char *label)
+{
+    snprintf(dir, sizeof dir, "/tmp/attograd-%s-XXXXXX", label);
+    ck_assert(mkdtemp(dir) != NULL);
+}
+
+void program_dir_remove(void)
+{
+    char cmd[300];
+    /* dir is our own mkdtemp name: no user string. */
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+const char *program_dir(void)
+{
+    return dir;
+}
+
+char *program_path(const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/%s", dir, name);
+    return buf;
+}
+
+bool program_exists(const char *name)
+{
+    char path[512];
+    struct stat st;
+    return stat(program_path(name, path, sizeof path), &st) == 0;
+}
+
+void program_slurp(const char *name, char *buf, size_t cap)
+{
+    char path[512];
+    FILE *f = fopen(program_path(name, path, sizeof path), "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    size_t got = fread(buf, 1, cap - 1, f);
+    buf[got] = '\0';
+    fclose(f);
+    remove(path);
+}
+
+void program_listing(char *buf, size_t cap)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls -A %s", dir);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p != NULL);
+    size_t got = fread(buf, 1, cap - 1, p);
+    buf[got] = '\0';
+    pclose(p);
+}
+
+int program_run(const char *prog, const char *const *args, char *out, size_t out_cap, char *err,
+                size_t err_cap)
+{
+    char exe[512], o[512], e[512];
+    snprintf(exe, sizeof exe, "%s/examples/%s", ATTOGRAD_BUILD_DIR, prog);
+    program_path("out.txt", o, sizeof o);
+    program_path("err.txt", e, sizeof e);
+    char *argv[32] = {exe};
+    int n = 1;
+    for (; args[n - 1]; n++) {
+        ck_assert_int_lt(n, 31);
+        argv[n] = (char *)args[n - 1];
+    }
+    argv[n] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addchdir_np(&fa, dir);
+    posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (err) posix_spawn_file_actions_addopen(&fa, 2, e, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    else posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, exe, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    program_slurp("out.txt", out, out_cap);
+    if (err) program_slurp("err.txt", err, err_cap);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+int program_capture(const char *prog, const char *args, char *out, size_t cap)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/examples/%s %s", ATTOGRAD_BUILD_DIR, prog, args);
+    return testutil_capture(cmd, out, cap);
+}
+
+int program_capture_stderr(const char *prog, const char *args, char *err, size_t cap)
+{
+    char redirected[768];
+    snprintf(redirected, sizeof redirected, "%s 2>&1 >/dev/null", args);
+    return program_capture(prog, redirected, err, cap);
+}
