@@ -210,17 +210,25 @@ START_TEST(test_save_into_a_missing_folder_or_over_a_folder)
 }
 END_TEST
 
-/* A file with one tensor in memory, for read checks. */
-START_TEST(test_read_checks_everything_before_copying)
+/* The read checks' file, opened: "f" in a new folder, tensors a and b. */
+static float saved_a[2] = {1, 2}, saved_b[3] = {3, 4, 5};
+
+static TensorFile *open_a_and_b(void)
 {
     make_folder();
-    float a[2] = {1, 2}, b[3] = {3, 4, 5};
     TensorEntry out[2] = {
-        {.name = "a", .dtype = TENSOR_F32, .ndim = 1, .shape = {2}, .data = a},
-        {.name = "b", .dtype = TENSOR_F32, .ndim = 1, .shape = {3}, .data = b},
+        {.name = "a", .dtype = TENSOR_F32, .ndim = 1, .shape = {2}, .data = saved_a},
+        {.name = "b", .dtype = TENSOR_F32, .ndim = 1, .shape = {3}, .data = saved_b},
     };
     ck_assert_int_eq(tensor_save_entries(in_folder("f"), 2, out, 0, NULL), 0);
     TensorFile *f = tensor_file_open(in_folder("f"));
+    ck_assert_msg(f != NULL, "%s", tensor_error());
+    return f;
+}
+
+START_TEST(test_read_checks_everything_before_copying)
+{
+    TensorFile *f = open_a_and_b();
     float a2[2] = {-1, -1}, b2[3] = {-1, -1, -1};
     /* b's shape is wrong, but a comes first: a must not be written. */
     TensorEntry in[2] = {
@@ -235,7 +243,7 @@ START_TEST(test_read_checks_everything_before_copying)
     ck_assert(a2[0] == -1 && a2[1] == -1);
     in[1].ndim = 1;
     ck_assert_int_eq(tensor_file_read(f, 2, in, "module"), 0);
-    ck_assert_mem_eq(b2, b, sizeof b);
+    ck_assert_mem_eq(b2, saved_b, sizeof saved_b);
     tensor_file_close(f);
     remove_folder();
 }
@@ -245,20 +253,13 @@ END_TEST
  * NULL destination checks only; the messages are tensor_file_read's. */
 START_TEST(test_read_one_of_many)
 {
-    make_folder();
-    float a[2] = {1, 2}, b[3] = {3, 4, 5};
-    TensorEntry out[2] = {
-        {.name = "a", .dtype = TENSOR_F32, .ndim = 1, .shape = {2}, .data = a},
-        {.name = "b", .dtype = TENSOR_F32, .ndim = 1, .shape = {3}, .data = b},
-    };
-    ck_assert_int_eq(tensor_save_entries(in_folder("f"), 2, out, 0, NULL), 0);
-    TensorFile *f = tensor_file_open(in_folder("f"));
+    TensorFile *f = open_a_and_b();
     float b2[3] = {-1, -1, -1};
     TensorEntry want = {.name = "b", .dtype = TENSOR_F32, .ndim = 1, .shape = {3}};
     ck_assert_int_eq(tensor_file_read_one(f, &want, "model"), 0);   /* checks only */
     want.data = b2;
     ck_assert_int_eq(tensor_file_read_one(f, &want, "model"), 0);
-    ck_assert_mem_eq(b2, b, sizeof b);
+    ck_assert_mem_eq(b2, saved_b, sizeof saved_b);
     char expect[512];
     want.shape[0] = 4;
     ck_assert_int_eq(tensor_file_read_one(f, &want, "model"), -1);
