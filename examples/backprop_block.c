@@ -549,19 +549,18 @@ static int parse(int argc, char **argv, Options *o)
 {
     *o = (Options){.seed = 123};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
             usage(stdout);
             exit(0);
         } else if (strcmp(a, "--seed") == 0) {
-            if (!(v = cli_value(PROG, argc, argv, &i)) || !cli_u64(PROG, a, v, &o->seed))
-                return -1;
+            if (!cli_u64_flag(PROG, argc, argv, &i, &o->seed)) return -1;
         } else if (strcmp(a, "--summary") == 0) {
             o->summary = true;
         } else if (strcmp(a, "--dump") == 0) {
             o->dump = true;
         } else {
-            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            cli_unknown_option(PROG, a);
             return -1;
         }
     }

@@ -94,18 +94,6 @@ static void usage(FILE *f)
             "  --quiet                   no per-evaluation lines\n");
 }
 
-static bool long_flag(const char *flag, int argc, char **argv, int *i, long max, long *out)
-{
-    const char *v = cli_value(PROG, argc, argv, i);
-    return v && cli_int(PROG, flag, v, 1, max, out);
-}
-
-static bool double_flag(const char *flag, int argc, char **argv, int *i, double max, double *out)
-{
-    const char *v = cli_value(PROG, argc, argv, i);
-    return v && cli_double(PROG, flag, v, 0, max, out);
-}
-
 /* --grad-norms FILE: a picture's name whose CSV (FILE.csv) can be written too. */
 static bool parse_grad_norms(int argc, char **argv, int *i, Options *o)
 {
@@ -153,10 +141,10 @@ static int close_grad_norms(Run *r, bool finish)
 static int parse(int argc, char **argv, Options *o)
 {
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
+        const char *a = argv[i];
         bool ok = true;
         int gpt;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (cli_is_help(a)) {
             usage(stdout);
             return 1;
         } else if ((gpt = cli_gpt_config_flag(PROG, argc, argv, &i, &o->gpt)) != 0) {
@@ -164,27 +152,23 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--text") == 0) {
             ok = (o->text = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--tokenizer") == 0) {
-            if (!(o->tokenizer = cli_value(PROG, argc, argv, &i))) return 2;
-            if (!cli_is_tokenizer(o->tokenizer)) {
-                fprintf(stderr, PROG ": --tokenizer: '%s' is not gpt2 or bytes\n", o->tokenizer);
-                return 2;
-            }
+            ok = cli_tokenizer_flag(PROG, argc, argv, &i, &o->tokenizer);
         } else if (strcmp(a, "--vocab") == 0) {
             ok = (o->vocab = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--lr") == 0) {
-            ok = double_flag(a, argc, argv, &i, 1e3, &o->lr);
+            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->lr);
         } else if (strcmp(a, "--weight-decay") == 0) {
-            ok = double_flag(a, argc, argv, &i, 1e3, &o->weight_decay);
+            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->weight_decay);
         } else if (strcmp(a, "--epochs") == 0) {
-            ok = long_flag(a, argc, argv, &i, 1L << 20, &o->epochs);
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->epochs);
         } else if (strcmp(a, "--batch") == 0) {
-            ok = long_flag(a, argc, argv, &i, 1L << 20, &o->batch);
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->batch);
         } else if (strcmp(a, "--eval-freq") == 0) {
-            ok = long_flag(a, argc, argv, &i, 1L << 30, &o->eval_freq);
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_freq);
         } else if (strcmp(a, "--eval-iter") == 0) {
-            ok = long_flag(a, argc, argv, &i, 1L << 30, &o->eval_iter);
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_iter);
         } else if (strcmp(a, "--seed") == 0) {
-            ok = (v = cli_value(PROG, argc, argv, &i)) && cli_u64(PROG, a, v, &o->seed);
+            ok = cli_u64_flag(PROG, argc, argv, &i, &o->seed);
         } else if (strcmp(a, "--start-context") == 0) {
             ok = (o->start_context = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--csv") == 0) {
@@ -201,9 +185,9 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--resume") == 0) {
             ok = (o->resume = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--save-every") == 0) {
-            ok = long_flag(a, argc, argv, &i, 1L << 40, &o->save_every);
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 40, &o->save_every);
         } else if (strcmp(a, "--stop-after-steps") == 0) {
-            ok = long_flag(a, argc, argv, &i, 1L << 40, &o->stop_after);
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 40, &o->stop_after);
         } else if (strcmp(a, "--grad-norms") == 0) {
             if (!parse_grad_norms(argc, argv, &i, o)) return 2;
         } else if (strcmp(a, "--ascii") == 0) {
@@ -211,7 +195,7 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = true;
         } else {
-            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            cli_unknown_option(PROG, a);
             return 2;
         }
         if (!ok) return 2;
