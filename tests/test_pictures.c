@@ -36,6 +36,7 @@
 
 #include "cli.h"
 #include "program_run.h"
+#include "testutil.h"
 
 static char out[65536], err[4096];
 
@@ -258,7 +259,7 @@ START_TEST(test_grad_norms_are_pytorchs)
 }
 END_TEST
 
-int main(void)
+static Suite *pictures_suite(void)
 {
     Suite *s = suite_create("pictures");
     TCase *tc = tcase_create("heatmaps");
@@ -272,9 +273,7 @@ int main(void)
     tcase_add_test(tc, test_shortcut_gradients_are_the_books);
     tcase_add_test(tc, test_grad_norms_are_pytorchs);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
+    return s;
 }
+
+TESTUTIL_MAIN(pictures_suite)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "program_run.h"
+#include "testutil.h"
 
 static char out[16384];
 
@@ -151,7 +152,7 @@ START_TEST(test_ascii_fits_80_columns)
 }
 END_TEST
 
-int main(void)
+static Suite *programs_suite(void)
 {
     Suite *s = suite_create("programs");
     TCase *tc = tcase_create("programs");
@@ -165,9 +166,7 @@ int main(void)
     tcase_add_test(tc, test_picture_by_extension);
     tcase_add_test(tc, test_ascii_fits_80_columns);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
+    return s;
 }
+
+TESTUTIL_MAIN(programs_suite)
