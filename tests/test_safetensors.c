@@ -49,16 +49,6 @@ static const char *in_folder(const char *name)
     return p;
 }
 
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    static unsigned char buf[1 << 16];
-    *n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    return buf;
-}
-
 START_TEST(test_round_trip_of_every_kind)
 {
     make_folder();
@@ -117,13 +107,14 @@ START_TEST(test_bytes_match_the_reference_writer)
     make_folder();
     size_t n;
     ck_assert_int_eq(tensor_save_entries(in_folder("e"), 0, NULL, 0, NULL), 0);
-    unsigned char *b = read_bytes(in_folder("e"), &n);
+    unsigned char *b = (unsigned char *)testutil_read_file(in_folder("e"), &n);
     ck_assert_uint_eq(n, 16);
     ck_assert_mem_eq(b, "\x08\0\0\0\0\0\0\0{}      ", 16);
 
     TensorMeta meta = {"framework", "pt"};
     ck_assert_int_eq(tensor_save_entries(in_folder("m"), 0, NULL, 1, &meta), 0);
-    b = read_bytes(in_folder("m"), &n);
+    free(b);
+    b = (unsigned char *)testutil_read_file(in_folder("m"), &n);
     ck_assert_uint_eq(n, 48);
     ck_assert_mem_eq(b, "\x28\0\0\0\0\0\0\0{\"__metadata__\":{\"framework\":\"pt\"}}     ", 48);
 
@@ -131,13 +122,15 @@ START_TEST(test_bytes_match_the_reference_writer)
     TensorEntry e = {
         .name = "attn0", .dtype = TENSOR_F32, .ndim = 4, .shape = {1, 1, 2, 3}, .data = v};
     ck_assert_int_eq(tensor_save_entries(in_folder("a"), 1, &e, 0, NULL), 0);
-    b = read_bytes(in_folder("a"), &n);
+    free(b);
+    b = (unsigned char *)testutil_read_file(in_folder("a"), &n);
     const char *json = "{\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}"
                        "       ";
     ck_assert_uint_eq(n, 8 + 72 + 24);
     ck_assert_int_eq(b[0], 72);
     ck_assert_mem_eq(b + 8, json, 72);
     ck_assert_mem_eq(b + 80, v, 24);
+    free(b);
     remove_folder();
 }
 END_TEST

@@ -166,6 +166,24 @@ static inline char *testutil_read_text(const char *path)
     return buf;
 }
 
+/* The whole of a file, malloc'd and NUL-terminated (binary files too: *len
+ * is its size). */
+static inline char *testutil_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
 /* Runs a shell command; returns its exit status (-1 when it did not exit)
  * and up to cap - 1 bytes of its stdout in out. */
 static inline int testutil_capture(const char *cmd, char *out, size_t cap)
