@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include "program_run.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,42 +18,59 @@ extern char **environ;
 
 static char dir[256];
 
-void program_dir_make(const char *label)
+void scratch_make(const char *label)
 {
     snprintf(dir, sizeof dir, "/tmp/attograd-%s-XXXXXX", label);
     ck_assert(mkdtemp(dir) != NULL);
 }
 
-void program_dir_remove(void)
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    char cmd[300];
-    /* dir is our own mkdtemp name: no user string. */
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
 }
 
-const char *program_dir(void)
+void scratch_remove(void)
+{
+    /* depth first (a directory after its entries), not following links */
+    ck_assert_msg(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0, "cannot remove %s",
+                  dir);
+}
+
+const char *scratch_dir(void)
 {
     return dir;
 }
 
-char *program_path(const char *name, char *buf, size_t cap)
+const char *scratch_file(const char *name)
 {
-    snprintf(buf, cap, "%s/%s", dir, name);
-    return buf;
+    static char paths[8][512];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", dir, name);
+    return p;
 }
 
-bool program_exists(const char *name)
+bool scratch_exists(const char *name)
 {
-    char path[512];
     struct stat st;
-    return stat(program_path(name, path, sizeof path), &st) == 0;
+    return stat(scratch_file(name), &st) == 0;
 }
 
-void program_slurp(const char *name, char *buf, size_t cap)
+int scratch_count(void)
 {
-    char path[512];
-    FILE *f = fopen(program_path(name, path, sizeof path), "r");
+    DIR *d = opendir(dir);
+    ck_assert_msg(d != NULL, "cannot open %s", dir);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+void scratch_slurp(const char *name, char *buf, size_t cap)
+{
+    const char *path = scratch_file(name);
+    FILE *f = fopen(path, "r");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     size_t got = fread(buf, 1, cap - 1, f);
     buf[got] = '\0';
@@ -59,9 +78,10 @@ void program_slurp(const char *name, char *buf, size_t cap)
     remove(path);
 }
 
-void program_listing(char *buf, size_t cap)
+void scratch_listing(char *buf, size_t cap)
 {
     char cmd[600];
+    /* dir is our own mkdtemp name: no user string. */
     snprintf(cmd, sizeof cmd, "ls -A %s", dir);
     FILE *p = popen(cmd, "r");
     ck_assert(p != NULL);
@@ -73,10 +93,9 @@ void program_listing(char *buf, size_t cap)
 int program_run(const char *prog, const char *const *args, char *out, size_t out_cap, char *err,
                 size_t err_cap)
 {
-    char exe[512], o[512], e[512];
+    char exe[512];
     snprintf(exe, sizeof exe, "%s/examples/%s", ATTOGRAD_BUILD_DIR, prog);
-    program_path("out.txt", o, sizeof o);
-    program_path("err.txt", e, sizeof e);
+    const char *o = scratch_file("out.txt"), *e = scratch_file("err.txt");
     char *argv[32] = {exe};
     int n = 1;
     for (; args[n - 1]; n++) {
@@ -95,8 +114,8 @@ int program_run(const char *prog, const char *const *args, char *out, size_t out
     posix_spawn_file_actions_destroy(&fa);
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    program_slurp("out.txt", out, out_cap);
-    if (err) program_slurp("err.txt", err, err_cap);
+    scratch_slurp("out.txt", out, out_cap);
+    if (err) scratch_slurp("err.txt", err, err_cap);
     ck_assert(WIFEXITED(status));
     return WEXITSTATUS(status);
 }

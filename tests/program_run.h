@@ -1,9 +1,11 @@
 /*
- * The example programs run as a user runs them, for the Check suites that
- * test them (tests/program_run.c, compiled into each such test).
+ * A scratch directory, and the example programs run in it as a user runs
+ * them, for the Check suites (tests/program_run.c, compiled into each test
+ * that uses it).
  *
- * A test case gets a fresh scratch directory (program_dir_make in its
- * fixture's setup, program_dir_remove in its teardown).  program_run starts
+ * A test case gets a fresh scratch directory (scratch_make in its
+ * fixture's setup, scratch_remove in its teardown; tests that run no
+ * program use it for their files too).  program_run starts
  * build/examples/<prog> there through posix_spawn, with no shell between
  * the test and the program, so a hostile argument reaches the program
  * unchanged; its stdout and stderr go to files in the directory and come
@@ -11,8 +13,8 @@
  * plain words: it runs "build/examples/<prog> <args>" through the shell,
  * whose redirections (2>&1 >/dev/null) the args may use.
  *
- *     static void setup(void) { program_dir_make("programs"); }
- *     static void teardown(void) { program_dir_remove(); }
+ *     static void setup(void) { scratch_make("programs"); }
+ *     static void teardown(void) { scratch_remove(); }
  *     ...
  *     const char *args[] = {"--steps", "5", "--plot", "x.jpg", NULL};
  *     ck_assert_int_eq(program_run("train_attention", args, out, sizeof out, NULL, 0), 1);
@@ -23,22 +25,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* ---- A scratch directory for a test case: its files, and a program's cwd ---- */
+
 /* A new directory /tmp/attograd-<label>-XXXXXX (mkdtemp): the scratch directory. */
-void program_dir_make(const char *label);
+void scratch_make(const char *label);
 /* Removes the scratch directory and everything in it. */
-void program_dir_remove(void);
+void scratch_remove(void);
 /* The scratch directory's name. */
-const char *program_dir(void);
-/* <scratch directory>/<name> in buf (cap bytes); returns buf. */
-char *program_path(const char *name, char *buf, size_t cap);
+const char *scratch_dir(void);
+/* <scratch directory>/<name>, in one of 8 static buffers used in turn (so a
+ * call's result lasts for the next 7). */
+const char *scratch_file(const char *name);
 /* name exists in the scratch directory. */
-bool program_exists(const char *name);
+bool scratch_exists(const char *name);
+/* The entries of the scratch directory, not counting names that start with a dot. */
+int scratch_count(void);
 /* The file name of the scratch directory into buf (cap bytes), NUL-terminated,
  * and removes it. */
-void program_slurp(const char *name, char *buf, size_t cap);
+void scratch_slurp(const char *name, char *buf, size_t cap);
 /* The scratch directory's entries, as `ls -A` lists them (one a line, sorted,
  * dot files too) in buf (cap bytes). */
-void program_listing(char *buf, size_t cap);
+void scratch_listing(char *buf, size_t cap);
+
+/* ---- The example programs ---------------------------------------------------- */
 
 /* Runs build/examples/<prog> with args (NULL-terminated) in the scratch
  * directory and returns its exit status (the test fails when it does not

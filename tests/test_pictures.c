@@ -42,7 +42,7 @@ static char out[65536], err[4096];
 
 static void setup(void)
 {
-    program_dir_make("pictures");
+    scratch_make("pictures");
 }
 
 /* Runs build/examples/<prog> with args in the scratch directory; its exit status. */
@@ -54,8 +54,7 @@ static int run(const char *prog, const char *const *args)
 /* name in the scratch directory is a PNG (its signature) of more than a few hundred bytes. */
 static void assert_png(const char *name)
 {
-    char path[512];
-    FILE *f = fopen(program_path(name, path, sizeof path), "rb");
+    FILE *f = fopen(scratch_file(name), "rb");
     ck_assert_msg(f != NULL, "%s was not written (stderr: %s)", name, err);
     unsigned char sig[8];
     ck_assert_int_eq(fread(sig, 1, 8, f), 8);
@@ -71,7 +70,7 @@ static void assert_png(const char *name)
 static void assert_listing(const char *want)
 {
     char listing[256];
-    program_listing(listing, sizeof listing);
+    scratch_listing(listing, sizeof listing);
     ck_assert_str_eq(listing, want);
 }
 
@@ -131,7 +130,7 @@ START_TEST(test_hostile_tokens_stay_labels)
                           "--heatmap", "t.png", NULL};
     ck_assert_int_eq(run("gpt_generate", args), 0);
     assert_png("t.png");
-    ck_assert(!program_exists("pwned"));
+    ck_assert(!scratch_exists("pwned"));
     assert_only("t.png");
 }
 END_TEST
@@ -164,7 +163,7 @@ START_TEST(test_bad_picture_flags)
 {
     ck_assert_int_eq(run(bad[_i].prog, bad[_i].args), 2);
     ck_assert_str_eq(err, bad[_i].message);
-    ck_assert(!program_exists("x.png"));
+    ck_assert(!scratch_exists("x.png"));
 }
 END_TEST
 
@@ -219,7 +218,7 @@ END_TEST
 static void assert_norms_match(const char *name)
 {
     static char ours[65536], theirs[65536];
-    program_slurp(name, ours, sizeof ours);
+    scratch_slurp(name, ours, sizeof ours);
     reference("grad_norms.csv", theirs, sizeof theirs);
     char *o = ours, *t = theirs;
     size_t header = strcspn(t, "\n");
@@ -263,7 +262,7 @@ static Suite *pictures_suite(void)
 {
     Suite *s = suite_create("pictures");
     TCase *tc = tcase_create("heatmaps");
-    tcase_add_checked_fixture(tc, setup, program_dir_remove);
+    tcase_add_checked_fixture(tc, setup, scratch_remove);
     tcase_set_timeout(tc, 120);   /* the longest, 143 training steps: ~5 s, ~60 s under ASan */
     tcase_add_test(tc, test_self_attention_heatmap);
     tcase_add_test(tc, test_gpt_generate_heatmap);

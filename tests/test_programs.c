@@ -16,7 +16,7 @@ static char out[16384];
 
 static void setup(void)
 {
-    program_dir_make("programs");
+    scratch_make("programs");
 }
 
 /* build/examples/<prog> with args in the scratch directory; its exit status,
@@ -51,11 +51,11 @@ START_TEST(test_no_name_runs_as_a_command)
 {
     int status = run(hostile[_i].prog, hostile[_i].args);
     ck_assert_msg(status == hostile[_i].status, "status %d: %s", status, out);
-    ck_assert_msg(!program_exists("pwned") && !program_exists("x"),
+    ck_assert_msg(!scratch_exists("pwned") && !scratch_exists("x"),
                   "a file name ran as a command: %s", out);
     /* No scratch directory is left behind. */
     char cmd[400];
-    snprintf(cmd, sizeof cmd, "ls -A %s | grep -q '^.attograd-'", program_dir());
+    snprintf(cmd, sizeof cmd, "ls -A %s | grep -q '^.attograd-'", scratch_dir());
     ck_assert_int_ne(system(cmd), 0);
 }
 END_TEST
@@ -65,14 +65,13 @@ START_TEST(test_dash_name_is_a_file_not_an_option)
     const char *args[] = {"--summary", "--dot", "-Tps.png", NULL};
     ck_assert_int_eq(run("backprop_attention", args), 0);
     /* dot wrote a PNG onto the user's name: its signature, not PostScript. */
-    char path[512];
-    FILE *f = fopen(program_path("-Tps.png", path, sizeof path), "rb");
+    FILE *f = fopen(scratch_file("-Tps.png"), "rb");
     ck_assert(f != NULL);
     unsigned char sig[4] = {0};
     ck_assert_int_eq(fread(sig, 1, 4, f), 4);
     fclose(f);
     ck_assert(sig[1] == 'P' && sig[2] == 'N' && sig[3] == 'G');
-    ck_assert(program_exists("-Tps.dot"));
+    ck_assert(scratch_exists("-Tps.dot"));
 }
 END_TEST
 
@@ -118,11 +117,11 @@ START_TEST(test_picture_by_extension)
     const char *ext[] = {"png", "svg", "pdf"};
     const char *magic[] = {"\x89PNG", "<?xm", "%PDF"};
     for (int i = 0; i < 3; i++) {
-        char name[32], path[512];
+        char name[32];
         snprintf(name, sizeof name, "loss.%s", ext[i]);
         const char *args[] = {"--steps", "5", "--quiet", "--plot", name, NULL};
         ck_assert_msg(run("train_attention", args) == 0, "%s", out);
-        FILE *f = fopen(program_path(name, path, sizeof path), "rb");
+        FILE *f = fopen(scratch_file(name), "rb");
         ck_assert(f != NULL);
         char sig[5] = {0};
         ck_assert_int_eq(fread(sig, 1, 4, f), 4);
@@ -156,7 +155,7 @@ static Suite *programs_suite(void)
 {
     Suite *s = suite_create("programs");
     TCase *tc = tcase_create("programs");
-    tcase_add_checked_fixture(tc, setup, program_dir_remove);
+    tcase_add_checked_fixture(tc, setup, scratch_remove);
     /* Each case runs a program that trains a few steps and draws with gnuplot: up to ~1 s. */
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_no_name_runs_as_a_command, 0, sizeof hostile / sizeof *hostile);
