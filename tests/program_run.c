@@ -122,14 +122,16 @@ int program_run(const char *prog, const char *const *args, char *out, size_t out
 
 int program_capture(const char *prog, const char *args, char *out, size_t cap)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/examples/%s %s", ATTOGRAD_BUILD_DIR, prog, args);
+    char cmd[4096];
+    int n = snprintf(cmd, sizeof cmd, "%s/examples/%s %s", ATTOGRAD_BUILD_DIR, prog, args);
+    ck_assert_msg(n >= 0 && (size_t)n < sizeof cmd, "%s %s: too long a command", prog, args);
     return testutil_capture(cmd, out, cap);
 }
 
 int program_capture_stderr(const char *prog, const char *args, char *err, size_t cap)
 {
-    char redirected[768];
-    snprintf(redirected, sizeof redirected, "%s 2>&1 >/dev/null", args);
+    char redirected[3072];
+    int n = snprintf(redirected, sizeof redirected, "%s 2>&1 >/dev/null", args);
+    ck_assert_msg(n >= 0 && (size_t)n < sizeof redirected, "%s %s: too long a command", prog, args);
     return program_capture(prog, redirected, err, cap);
 }
