@@ -53,8 +53,8 @@ static const char *const stage_code[N_STAGES] = {
 };
 
 typedef struct {
-    uint64_t seed;
-    bool mse, summary, dump;
+    WalkFlags walk;                /* --seed, --summary, --dump */
+    bool mse;
     const char *dot;
 } Options;
 
@@ -74,7 +74,7 @@ static Tensor *parameter(const char *name)
 
 static int forward(Walk *w)
 {
-    tensor_manual_seed(w->opt->seed);
+    tensor_manual_seed(w->opt->walk.seed);
     /* __init__: three torch.rand(d_in, d_out) in the module's order. */
     Tensor *W_query = parameter("W_query");
     Tensor *W_key   = parameter("W_key");
@@ -241,7 +241,7 @@ static int check_step(const Walk *w, Stage s, WalkCheck *c)
 static void print_forward(const Walk *w)
 {
     printf("Forward: SelfAttention_v1 (Listing 3.1), d_in = %d, d_out = %d, seed %llu\n\n",
-           D_IN, D_OUT, (unsigned long long)w->opt->seed);
+           D_IN, D_OUT, (unsigned long long)w->opt->walk.seed);
     printf("x = inputs                        # the book's six tokens\n");
     walk_show(w->x);
     for (int s = 0; s < N_STAGES; s++) {
@@ -280,8 +280,8 @@ static int print_summary(const Walk *w)
 {
     int bad = 0;
     printf("SelfAttention_v1 on the book's inputs, seed %llu: loss = %s = %.4f\n",
-           (unsigned long long)w->opt->seed, w->opt->mse ? "mse(context, target)" : "sum(context)",
-           (double)tensor_item(w->loss));
+           (unsigned long long)w->opt->walk.seed,
+           w->opt->mse ? "mse(context, target)" : "sum(context)", (double)tensor_item(w->loss));
     printf("%-9s  %-52s %8s  %s\n", "gradient", "formula", "norm", "max |autograd - numeric|");
     for (int i = 0; i < N_STEPS; i++) {
         const Step *st = step_at(w, i);
@@ -405,15 +405,15 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, Options *o)
 {
-    *o = (Options){.seed = 123};
+    *o = (Options){.walk = WALK_FLAGS_DEFAULT};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        int walk;
+        if (cli_is_help(a)) {
             usage(stdout);
             exit(0);
-        } else if (strcmp(a, "--seed") == 0) {
-            if (!(v = cli_value(PROG, argc, argv, &i)) || !cli_u64(PROG, a, v, &o->seed))
-                return -1;
+        } else if ((walk = walk_flag(PROG, argc, argv, &i, &o->walk)) != 0) {
+            if (walk < 0) return -1;
         } else if (strcmp(a, "--loss") == 0) {
             if (!(v = cli_value(PROG, argc, argv, &i))) return -1;
             if (strcmp(v, "sum") != 0 && strcmp(v, "mse") != 0) {
@@ -423,12 +423,8 @@ static int parse(int argc, char **argv, Options *o)
             o->mse = strcmp(v, "mse") == 0;
         } else if (strcmp(a, "--dot") == 0) {
             if (!(o->dot = cli_value(PROG, argc, argv, &i))) return -1;
-        } else if (strcmp(a, "--summary") == 0) {
-            o->summary = true;
-        } else if (strcmp(a, "--dump") == 0) {
-            o->dump = true;
         } else {
-            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            cli_unknown_option(PROG, a);
             return -1;
         }
     }
@@ -443,9 +439,9 @@ static int run(const Options *o)
         return 1;
     }
     int bad;
-    if (o->dump) {
+    if (o->walk.dump) {
         bad = print_dump(&w);
-    } else if (o->summary) {
+    } else if (o->walk.summary) {
         bad = print_summary(&w);
     } else {
         print_forward(&w);

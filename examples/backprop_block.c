@@ -82,10 +82,7 @@ static const char *stage_name(Stage s)
                                                  : intermediates[s - FIRST_INTERMEDIATE].name;
 }
 
-typedef struct {
-    uint64_t seed;
-    bool summary, dump;
-} Options;
+typedef WalkFlags Options;          /* --seed, --summary, --dump: all its flags */
 
 typedef struct {
     Module *block;
@@ -547,23 +544,15 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, Options *o)
 {
-    *o = (Options){.seed = 123};
+    *o = WALK_FLAGS_DEFAULT;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (cli_is_help(argv[i])) {
             usage(stdout);
             exit(0);
-        } else if (strcmp(a, "--seed") == 0) {
-            if (!(v = cli_value(PROG, argc, argv, &i)) || !cli_u64(PROG, a, v, &o->seed))
-                return -1;
-        } else if (strcmp(a, "--summary") == 0) {
-            o->summary = true;
-        } else if (strcmp(a, "--dump") == 0) {
-            o->dump = true;
-        } else {
-            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
-            return -1;
         }
+        int walk = walk_flag(PROG, argc, argv, &i, o);
+        if (walk == 0) cli_unknown_option(PROG, argv[i]);
+        if (walk <= 0) return -1;
     }
     return 0;
 }

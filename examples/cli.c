@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plot.h"
+
 bool cli_int(const char *prog, const char *flag, const char *s, long min, long max, long *out)
 {
     char *end;
@@ -65,6 +67,61 @@ const char *cli_value(const char *prog, int argc, char **argv, int *i)
     return argv[++*i];
 }
 
+bool cli_int_flag(const char *prog, int argc, char **argv, int *i, long min, long max,
+                  long *out)
+{
+    const char *flag = argv[*i], *v = cli_value(prog, argc, argv, i);
+    return v && cli_int(prog, flag, v, min, max, out);
+}
+
+bool cli_u64_flag(const char *prog, int argc, char **argv, int *i, uint64_t *out)
+{
+    const char *flag = argv[*i], *v = cli_value(prog, argc, argv, i);
+    return v && cli_u64(prog, flag, v, out);
+}
+
+bool cli_double_flag(const char *prog, int argc, char **argv, int *i, double min, double max,
+                     double *out)
+{
+    const char *flag = argv[*i], *v = cli_value(prog, argc, argv, i);
+    return v && cli_double(prog, flag, v, min, max, out);
+}
+
+bool cli_tokenizer_flag(const char *prog, int argc, char **argv, int *i, const char **out)
+{
+    const char *v = cli_value(prog, argc, argv, i);
+    if (!v) return false;
+    if (!cli_is_tokenizer(v)) {
+        fprintf(stderr, "%s: --tokenizer: '%s' is not gpt2 or bytes\n", prog, v);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_picture_flag(const char *prog, int argc, char **argv, int *i, const char **out)
+{
+    char why[512];
+    const char *flag = argv[*i], *v = cli_value(prog, argc, argv, i);
+    if (!v) return false;
+    if (plot_path_check(v, why, sizeof why)) {
+        fprintf(stderr, "%s: %s: %s\n", prog, flag, why);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+void cli_unknown_option(const char *prog, const char *arg)
+{
+    fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, arg);
+}
+
 const char *cli_vocab_dir(void)
 {
     const char *env = getenv("ATTOGRAD_VOCAB_DIR");
@@ -96,17 +153,6 @@ TextTokenizer *cli_tokenizer(const char *prog, const char *name, const char *voc
     return t;
 }
 
-/* A size flag's value into *out; false after a message. */
-static bool size_value(const char *prog, const char *flag, int argc, char **argv, int *i,
-                       long max, int64_t *out)
-{
-    const char *v = cli_value(prog, argc, argv, i);
-    long n;
-    if (!v || !cli_int(prog, flag, v, 1, max, &n)) return false;
-    *out = n;
-    return true;
-}
-
 int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i, CliGPTConfig *c)
 {
     static const struct {
@@ -123,8 +169,9 @@ int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i, CliGPTC
     const char *a = argv[*i], *v;
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
         if (strcmp(a, sizes[k].flag) != 0) continue;
-        int64_t *field = (int64_t *)((char *)&c->cfg + sizes[k].offset);
-        if (!size_value(prog, a, argc, argv, i, sizes[k].max, field)) return -1;
+        long n;
+        if (!cli_int_flag(prog, argc, argv, i, 1, sizes[k].max, &n)) return -1;
+        *(int64_t *)((char *)&c->cfg + sizes[k].offset) = n;
         if (k == 0) c->vocab_set = true;
         return 1;
     }
@@ -132,10 +179,8 @@ int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i, CliGPTC
         c->cfg.qkv_bias = true;
         return 1;
     }
-    if (strcmp(a, "--drop-rate") == 0) {
-        v = cli_value(prog, argc, argv, i);
-        return v && cli_double(prog, a, v, 0, 0.999999, &c->cfg.drop_rate) ? 1 : -1;
-    }
+    if (strcmp(a, "--drop-rate") == 0)
+        return cli_double_flag(prog, argc, argv, i, 0, 0.999999, &c->cfg.drop_rate) ? 1 : -1;
     if (strcmp(a, "--config") != 0) return 0;
     if (!(v = cli_value(prog, argc, argv, i))) return -1;
     if (strcmp(v, "124M") == 0) {

@@ -22,6 +22,28 @@ void cli_float_repr(double v, char *buf, size_t n);
 /* The value after a flag: argv[*i + 1], advancing *i; NULL (and a message) if missing. */
 const char *cli_value(const char *prog, int argc, char **argv, int *i);
 
+/* ---- A flag and its value, for a program's loop over argv -------------------
+ * Each reads the flag at argv[*i] and the value after it (advancing *i), as
+ * cli_value and then cli_int, cli_u64 or cli_double; false after their
+ * one-line message on stderr.  The program exits 2 then.
+ *     } else if (strcmp(a, "--seed") == 0) {
+ *         if (!cli_u64_flag(PROG, argc, argv, &i, &o->seed)) return 2;           */
+bool cli_int_flag(const char *prog, int argc, char **argv, int *i, long min, long max,
+                  long *out);
+bool cli_u64_flag(const char *prog, int argc, char **argv, int *i, uint64_t *out);
+bool cli_double_flag(const char *prog, int argc, char **argv, int *i, double min, double max,
+                     double *out);
+/* --tokenizer gpt2|bytes: the name into *out ("<prog>: --tokenizer: 'x' is
+ * not gpt2 or bytes" for another). */
+bool cli_tokenizer_flag(const char *prog, int argc, char **argv, int *i, const char **out);
+/* A picture's file name (plot_path_check: .png, .svg or .pdf, in a directory
+ * that exists) into *out ("<prog>: <flag>: <why>" for another). */
+bool cli_picture_flag(const char *prog, int argc, char **argv, int *i, const char **out);
+/* --help or -h. */
+bool cli_is_help(const char *arg);
+/* "<prog>: unknown option '<arg>' (see --help)" on stderr. */
+void cli_unknown_option(const char *prog, const char *arg);
+
 /* GPT-2's vocabulary directory: $ATTOGRAD_VOCAB_DIR, else build/vocab of
  * the source tree (where ./run vocab puts it). */
 const char *cli_vocab_dir(void);

@@ -84,30 +84,13 @@ static void note_config_flag(Options *o, const char *flag)
         if (all || strcmp(flag, flags[k]) == 0) o->set_by[k] = all ? "--config" : flags[k];
 }
 
-/* --heatmap FILE and --heatmap-layer N; false (message printed) on a bad value. */
-static bool parse_heatmap(const char *a, int argc, char **argv, int *i, Options *o)
-{
-    const char *v = cli_value(PROG, argc, argv, i);
-    if (!v) return false;
-    if (strcmp(a, "--heatmap-layer") == 0)
-        return cli_int(PROG, a, v, -(1L << 12), (1L << 12) - 1, &o->heatmap_layer);
-    char why[512];
-    if (plot_path_check(v, why, sizeof why)) {
-        fprintf(stderr, PROG ": --heatmap: %s\n", why);
-        return false;
-    }
-    o->heatmap = v;
-    return true;
-}
-
 /* 0 on success, 2 on a bad flag (message printed), 1 for --help. */
 static int parse(int argc, char **argv, Options *o)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
-        long n;
         int gpt;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (cli_is_help(a)) {
             usage(stdout);
             return 1;
         } else if ((gpt = cli_gpt_config_flag(PROG, argc, argv, &i, &o->gpt)) != 0) {
@@ -118,38 +101,29 @@ static int parse(int argc, char **argv, Options *o)
             if (strcmp(a, "--load") == 0) o->load = v;
             else o->hf = v;
         } else if (strcmp(a, "--tokenizer") == 0) {
-            if (!(o->tokenizer = cli_value(PROG, argc, argv, &i))) return 2;
-            if (!cli_is_tokenizer(o->tokenizer)) {
-                fprintf(stderr, PROG ": --tokenizer: '%s' is not gpt2 or bytes\n", o->tokenizer);
-                return 2;
-            }
+            if (!cli_tokenizer_flag(PROG, argc, argv, &i, &o->tokenizer)) return 2;
         } else if (strcmp(a, "--seed") == 0) {
-            if (!(v = cli_value(PROG, argc, argv, &i)) || !cli_u64(PROG, a, v, &o->seed))
-                return 2;
+            if (!cli_u64_flag(PROG, argc, argv, &i, &o->seed)) return 2;
         } else if (strcmp(a, "--prompt") == 0) {
             if (!(o->prompt = cli_value(PROG, argc, argv, &i))) return 2;
         } else if (strcmp(a, "--vocab") == 0) {
             if (!(o->vocab = cli_value(PROG, argc, argv, &i))) return 2;
         } else if (strcmp(a, "--max-new-tokens") == 0) {
-            if (!(v = cli_value(PROG, argc, argv, &i)) ||
-                !cli_int(PROG, a, v, 0, 1L << 20, &o->max_new_tokens))
-                return 2;
+            if (!cli_int_flag(PROG, argc, argv, &i, 0, 1L << 20, &o->max_new_tokens)) return 2;
         } else if (strcmp(a, "--temperature") == 0) {
-            if (!(v = cli_value(PROG, argc, argv, &i)) ||
-                !cli_double(PROG, a, v, 0, 1e6, &o->temperature))
-                return 2;
+            if (!cli_double_flag(PROG, argc, argv, &i, 0, 1e6, &o->temperature)) return 2;
         } else if (strcmp(a, "--top-k") == 0) {
-            if (!(v = cli_value(PROG, argc, argv, &i)) || !cli_int(PROG, a, v, 1, 1L << 24, &n))
-                return 2;
-            o->top_k = n;
+            if (!cli_int_flag(PROG, argc, argv, &i, 1, 1L << 24, &o->top_k)) return 2;
         } else if (strcmp(a, "--eos-id") == 0) {
-            if (!(v = cli_value(PROG, argc, argv, &i)) || !cli_int(PROG, a, v, 0, 1L << 24, &n))
+            if (!cli_int_flag(PROG, argc, argv, &i, 0, 1L << 24, &o->eos_id)) return 2;
+        } else if (strcmp(a, "--heatmap") == 0) {
+            if (!cli_picture_flag(PROG, argc, argv, &i, &o->heatmap)) return 2;
+        } else if (strcmp(a, "--heatmap-layer") == 0) {
+            if (!cli_int_flag(PROG, argc, argv, &i, -(1L << 12), (1L << 12) - 1,
+                              &o->heatmap_layer))
                 return 2;
-            o->eos_id = n;
-        } else if (strcmp(a, "--heatmap") == 0 || strcmp(a, "--heatmap-layer") == 0) {
-            if (!parse_heatmap(a, argc, argv, &i, o)) return 2;
         } else {
-            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            cli_unknown_option(PROG, a);
             return 2;
         }
     }

@@ -121,18 +121,17 @@ static int run(void)
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        if (cli_is_help(argv[i])) {
             printf("usage: gpt_model [--seed N]\n"
                    "Prints the book's chapter 4 outputs (the GPT of GPT_CONFIG_124M) as\n"
                    "PyTorch prints them. --seed N replaces the book's seed 123 with N.\n");
             return 0;
         }
         if (strcmp(argv[i], "--seed") == 0) {
-            const char *v = cli_value("gpt_model", argc, argv, &i);
-            if (!v || !cli_u64("gpt_model", "--seed", v, &seed)) return 2;
+            if (!cli_u64_flag("gpt_model", argc, argv, &i, &seed)) return 2;
             continue;
         }
-        fprintf(stderr, "gpt_model: unknown option '%s' (see --help)\n", argv[i]);
+        cli_unknown_option("gpt_model", argv[i]);
         return 2;
     }
     int rc = run();

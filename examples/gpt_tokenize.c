@@ -107,17 +107,13 @@ int main(int argc, char **argv)
     const char *tokenizer = "gpt2", *vocab = NULL;
     bool decoding = false, special = true;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        if (cli_is_help(argv[i])) {
             usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--decode") == 0) decoding = true;
         else if (strcmp(argv[i], "--no-special") == 0) special = false;
         else if (strcmp(argv[i], "--tokenizer") == 0) {
-            if (!(tokenizer = cli_value(PROG, argc, argv, &i))) return 2;
-            if (!cli_is_tokenizer(tokenizer)) {
-                fprintf(stderr, "%s: --tokenizer: '%s' is not gpt2 or bytes\n", PROG, tokenizer);
-                return 2;
-            }
+            if (!cli_tokenizer_flag(PROG, argc, argv, &i, &tokenizer)) return 2;
         } else if (strcmp(argv[i], "--vocab") == 0) {
             if (!(vocab = cli_value(PROG, argc, argv, &i))) return 2;
         } else {

@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 {
     const char *heatmap = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        if (cli_is_help(argv[i])) {
             printf("usage: self_attention [--seed N] [--heatmap FILE.png|svg|pdf]\n"
                    "Prints the attention outputs of the book's chapter 3 as PyTorch prints\n"
                    "them. --seed N replaces every seed the book uses with N.\n"
@@ -184,21 +184,15 @@ int main(int argc, char **argv)
             return 0;
         }
         if (strcmp(argv[i], "--seed") == 0) {
-            const char *v = cli_value("self_attention", argc, argv, &i);
-            if (!v || !cli_u64("self_attention", "--seed", v, &seed_value)) return 2;
+            if (!cli_u64_flag("self_attention", argc, argv, &i, &seed_value)) return 2;
             override_seed = true;
             continue;
         }
         if (strcmp(argv[i], "--heatmap") == 0) {
-            char why[512];
-            if (!(heatmap = cli_value("self_attention", argc, argv, &i))) return 2;
-            if (plot_path_check(heatmap, why, sizeof why)) {
-                fprintf(stderr, "self_attention: --heatmap: %s\n", why);
-                return 2;
-            }
+            if (!cli_picture_flag("self_attention", argc, argv, &i, &heatmap)) return 2;
             continue;
         }
-        fprintf(stderr, "self_attention: unknown option '%s' (see --help)\n", argv[i]);
+        cli_unknown_option("self_attention", argv[i]);
         return 2;
     }
     int rc = run();

@@ -70,26 +70,21 @@ int main(int argc, char **argv)
     const char *picture = NULL;
     bool ascii = false;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        char why[512];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
             printf("usage: " PROG " [--seed N] [--plot FILE.png|svg|pdf] [--ascii]\n"
                    "The book's chapter-4 experiment: each layer's mean |gradient| of a 5-layer\n"
                    "network without and with shortcut connections (seed 123 unless --seed).\n"
                    "--plot draws both on one log-scale chart (gnuplot); --ascii also on stdout.\n");
             return 0;
         } else if (strcmp(a, "--seed") == 0) {
-            if (!(v = cli_value(PROG, argc, argv, &i)) || !cli_u64(PROG, a, v, &seed)) return 2;
+            if (!cli_u64_flag(PROG, argc, argv, &i, &seed)) return 2;
         } else if (strcmp(a, "--plot") == 0) {
-            if (!(picture = cli_value(PROG, argc, argv, &i))) return 2;
-            if (plot_path_check(picture, why, sizeof why)) {
-                fprintf(stderr, PROG ": --plot: %s\n", why);
-                return 2;
-            }
+            if (!cli_picture_flag(PROG, argc, argv, &i, &picture)) return 2;
         } else if (strcmp(a, "--ascii") == 0) {
             ascii = true;
         } else {
-            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            cli_unknown_option(PROG, a);
             return 2;
         }
     }

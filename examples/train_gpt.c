@@ -4,7 +4,8 @@
  * every epoch, printed in the book's format.  The functions below are the
  * book's (calc_loss_batch, calc_loss_loader, evaluate_model,
  * generate_and_print_sample, train_model_simple) and read like its Python;
- * tests/reference/book_ch05.py is the same loop in PyTorch.
+ * tests/reference/book_ch05.py is the same loop in PyTorch.  Its checkpoints
+ * (--save, --save-every, --resume) are in train_checkpoint.c.
  *
  * With no flags, the book's run: GPT_CONFIG_124M with context 256, AdamW
  * lr 0.0004, weight_decay 0.1, 10 epochs, batch 2, eval_freq 5, eval_iter 5,
@@ -24,40 +25,8 @@
 #include "plot.h"
 #include "progress.h"
 #include "subprocess.h"
-
-#define PROG "train_gpt"
-
-typedef struct {
-    CliGPTConfig gpt;
-    const char *text, *start_context, *tokenizer, *vocab, *csv, *plot, *grad_norms;
-    const char *save, *resume;   /* checkpoint files, or NULL */
-    double lr, weight_decay;
-    long epochs, batch, eval_freq, eval_iter;
-    long save_every, stop_after; /* 0: off */
-    uint64_t seed;
-    bool ascii, quiet;
-} Options;
-
-typedef struct {
-    Module *model;
-    Optimizer *optimizer;
-    TextTokenizer *tokenizer;
-    TextLoader *train, *train_eval, *val;
-    FILE *csv;
-    char csv_tmp[4096];          /* the CSV is written here, then renamed onto --csv */
-    /* The run's place, all of it in a checkpoint: global_step is the book's
-     * (-1 before the first step), evals the evaluations made before this
-     * process (resumed) and in it, epochs_done the epochs whose sample is
-     * printed; first_eval the evals a resumed run started from. */
-    int64_t tokens_seen, global_step, evals, epochs_done, first_eval;
-    bool mid_epoch;              /* resumed inside an epoch: its loader is placed, not begun */
-    bool stopped;                /* --stop-after-steps ended the run early */
-    uint64_t text_hash;          /* fnv1a64 of the training text, for checkpoints */
-    int64_t n_params;
-    Progress bar;                /* on stderr, when it is a terminal */
-    bool estimated;              /* the time estimate is printed */
-    GradNorms *grad_norms;       /* --grad-norms, or NULL */
-} Run;
+#include "train_checkpoint.h"
+#include "train_gpt.h"
 
 static void usage(FILE *f)
 {
@@ -92,18 +61,6 @@ static void usage(FILE *f)
             "  --grad-norms FILE.png     each layer's gradient L2 norm per step, log scale\n"
             "                            (gnuplot), its numbers in FILE.csv beside it\n"
             "  --quiet                   no per-evaluation lines\n");
-}
-
-static bool long_flag(const char *flag, int argc, char **argv, int *i, long max, long *out)
-{
-    const char *v = cli_value(PROG, argc, argv, i);
-    return v && cli_int(PROG, flag, v, 1, max, out);
-}
-
-static bool double_flag(const char *flag, int argc, char **argv, int *i, double max, double *out)
-{
-    const char *v = cli_value(PROG, argc, argv, i);
-    return v && cli_double(PROG, flag, v, 0, max, out);
 }
 
 /* --grad-norms FILE: a picture's name whose CSV (FILE.csv) can be written too. */
@@ -153,10 +110,10 @@ static int close_grad_norms(Run *r, bool finish)
 static int parse(int argc, char **argv, Options *o)
 {
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
+        const char *a = argv[i];
         bool ok = true;
         int gpt;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (cli_is_help(a)) {
             usage(stdout);
             return 1;
         } else if ((gpt = cli_gpt_config_flag(PROG, argc, argv, &i, &o->gpt)) != 0) {
@@ -164,27 +121,23 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--text") == 0) {
             ok = (o->text = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--tokenizer") == 0) {
-            if (!(o->tokenizer = cli_value(PROG, argc, argv, &i))) return 2;
-            if (!cli_is_tokenizer(o->tokenizer)) {
-                fprintf(stderr, PROG ": --tokenizer: '%s' is not gpt2 or bytes\n", o->tokenizer);
-                return 2;
-            }
+            ok = cli_tokenizer_flag(PROG, argc, argv, &i, &o->tokenizer);
         } else if (strcmp(a, "--vocab") == 0) {
             ok = (o->vocab = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--lr") == 0) {
-            ok = double_flag(a, argc, argv, &i, 1e3, &o->lr);
+            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->lr);
         } else if (strcmp(a, "--weight-decay") == 0) {
-            ok = double_flag(a, argc, argv, &i, 1e3, &o->weight_decay);
+            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->weight_decay);
         } else if (strcmp(a, "--epochs") == 0) {
-            ok = long_flag(a, argc, argv, &i, 1L << 20, &o->epochs);
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->epochs);
         } else if (strcmp(a, "--batch") == 0) {
-            ok = long_flag(a, argc, argv, &i, 1L << 20, &o->batch);
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->batch);
         } else if (strcmp(a, "--eval-freq") == 0) {
-            ok = long_flag(a, argc, argv, &i, 1L << 30, &o->eval_freq);
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_freq);
         } else if (strcmp(a, "--eval-iter") == 0) {
-            ok = long_flag(a, argc, argv, &i, 1L << 30, &o->eval_iter);
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_iter);
         } else if (strcmp(a, "--seed") == 0) {
-            ok = (v = cli_value(PROG, argc, argv, &i)) && cli_u64(PROG, a, v, &o->seed);
+            ok = cli_u64_flag(PROG, argc, argv, &i, &o->seed);
         } else if (strcmp(a, "--start-context") == 0) {
             ok = (o->start_context = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--csv") == 0) {
@@ -201,9 +154,9 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--resume") == 0) {
             ok = (o->resume = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--save-every") == 0) {
-            ok = long_flag(a, argc, argv, &i, 1L << 40, &o->save_every);
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 40, &o->save_every);
         } else if (strcmp(a, "--stop-after-steps") == 0) {
-            ok = long_flag(a, argc, argv, &i, 1L << 40, &o->stop_after);
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 40, &o->stop_after);
         } else if (strcmp(a, "--grad-norms") == 0) {
             if (!parse_grad_norms(argc, argv, &i, o)) return 2;
         } else if (strcmp(a, "--ascii") == 0) {
@@ -211,7 +164,7 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = true;
         } else {
-            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            cli_unknown_option(PROG, a);
             return 2;
         }
         if (!ok) return 2;
@@ -375,123 +328,6 @@ static int train_step(Run *r, const Tensor *x, const Tensor *y)
     return 0;
 }
 
-/* ---- Checkpoints: --save, --save-every, --resume -------------------------
- * The file (checkpoint/checkpoint.h) holds the model's state_dict, AdamW's
- * state, the default generator, "step" (steps done) and the I64 counters
- * tokens_seen, evals, epochs_done, loader.epoch, loader.batch and
- * loader.sampler_seed (the training loader's text_loader_position; the
- * evaluation loaders begin afresh at every evaluation and need none).  Its
- * metadata: the config and tokenizer (cli.h, for gpt_generate --load) and
- * the flags that change what the remaining steps compute, which a resume
- * must find equal: lr, weight_decay, batch, eval_freq, eval_iter and
- * text_fnv1a64 (a hash of the training text's bytes). */
-enum { RUN_META = 6 };
-typedef struct {
-    int64_t step, loader_epoch, loader_batch, sampler_seed;
-    CheckpointExtra extra[6];
-    CliGPTMeta gpt;
-    char values[RUN_META][32];
-    TensorMeta meta[CLI_GPT_META_COUNT + RUN_META];
-    Checkpoint c;
-} RunCheckpoint;
-
-/* FNV-1a, 64 bits: a file of another text is refused, not trained on. */
-static uint64_t fnv1a64(const char *p, size_t n)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-    return h;
-}
-
-/* What a save writes from r and a load fills into it (k must not move). */
-static void run_checkpoint(Run *r, const Options *o, uint64_t text_hash, RunCheckpoint *k)
-{
-    TextLoaderPosition p = text_loader_position(r->train);
-    k->step = r->global_step + 1;
-    k->loader_epoch = p.epoch;
-    k->loader_batch = p.batch;
-    k->sampler_seed = (int64_t)p.sampler_seed; /* RandomSampler's seeds are below 2^63 */
-    const CheckpointExtra extra[6] = {
-        {"tokens_seen", &r->tokens_seen, 0, TENSOR_STATE_MAX_COUNT},
-        {"evals", &r->evals, 0, TENSOR_STATE_MAX_COUNT},
-        {"epochs_done", &r->epochs_done, 0, 1L << 20},
-        {"loader.epoch", &k->loader_epoch, 0, (1L << 20) + 1},
-        {"loader.batch", &k->loader_batch, 0, TENSOR_STATE_MAX_COUNT},
-        {"loader.sampler_seed", &k->sampler_seed, 0, INT64_MAX},
-    };
-    memcpy(k->extra, extra, sizeof extra);
-    cli_gpt_config_to_meta(o->gpt.cfg, o->tokenizer, &k->gpt);
-    memcpy(k->meta, k->gpt.meta, sizeof k->gpt.meta);
-    static const char *const keys[RUN_META] = {"lr", "weight_decay", "batch", "eval_freq",
-                                               "eval_iter", "text_fnv1a64"};
-    snprintf(k->values[0], sizeof k->values[0], "%.17g", o->lr);
-    snprintf(k->values[1], sizeof k->values[1], "%.17g", o->weight_decay);
-    snprintf(k->values[2], sizeof k->values[2], "%ld", o->batch);
-    snprintf(k->values[3], sizeof k->values[3], "%ld", o->eval_freq);
-    snprintf(k->values[4], sizeof k->values[4], "%ld", o->eval_iter);
-    snprintf(k->values[5], sizeof k->values[5], "%016llx", (unsigned long long)text_hash);
-    for (int i = 0; i < RUN_META; i++)
-        k->meta[CLI_GPT_META_COUNT + i] = (TensorMeta){keys[i], k->values[i]};
-    k->c = (Checkpoint){.module = r->model, .optimizer = r->optimizer, .step = &k->step,
-                        .n_extra = 6, .extra = k->extra,
-                        .n_meta = CLI_GPT_META_COUNT + RUN_META, .meta = k->meta};
-}
-
-static int save(Run *r, const Options *o)
-{
-    RunCheckpoint k;
-    run_checkpoint(r, o, r->text_hash, &k);
-    if (checkpoint_save(&k.c, o->save)) {
-        fprintf(stderr, PROG ": --save: %s\n", tensor_error());
-        return -1;
-    }
-    return 0;
-}
-
-/* Goes on from --resume: 0; 1 for a file that cannot be read or is not a
- * sound checkpoint; 2 for another run's checkpoint or nothing left to train
- * (the flags and the file disagree).  Messages name the values. */
-static int resume(Run *r, const Options *o)
-{
-    RunCheckpoint k;
-    run_checkpoint(r, o, r->text_hash, &k);
-    TensorFile *f = tensor_file_open(o->resume);
-    if (!f) {
-        fprintf(stderr, PROG ": --resume: %s\n", tensor_error());
-        return 1;
-    }
-    int rc = 0;
-    for (int i = 0; i < k.c.n_meta && !rc; i++)
-        rc = tensor_file_expect_meta(f, k.meta[i].key, k.meta[i].value) ? 2 : 0;
-    tensor_file_close(f);
-    if (!rc && checkpoint_load(&k.c, o->resume)) rc = 1;
-    if (rc) {
-        fprintf(stderr, PROG ": --resume: %s\n", tensor_error());
-        return rc;
-    }
-    r->global_step = k.step - 1;
-    r->first_eval = r->evals;
-    TextLoaderPosition p = {k.loader_epoch, k.loader_batch, (uint64_t)k.sampler_seed};
-    if ((p.epoch != r->epochs_done && p.epoch != r->epochs_done + 1) ||
-        text_loader_seek(r->train, p)) {
-        fprintf(stderr, PROG ": --resume: %s: the loader's place (epoch %lld, batch %lld) does "
-                "not fit %lld epochs done and %lld batches an epoch\n", o->resume,
-                (long long)p.epoch, (long long)p.batch, (long long)r->epochs_done,
-                (long long)text_loader_len(r->train));
-        return 1;
-    }
-    r->mid_epoch = p.epoch == r->epochs_done + 1;
-    if (r->epochs_done >= o->epochs || (o->stop_after && k.step >= o->stop_after)) {
-        char stop[64] = "";
-        if (o->stop_after) snprintf(stop, sizeof stop, " --stop-after-steps %ld", o->stop_after);
-        fprintf(stderr, PROG ": --resume: %s is at step %lld, epoch %lld: --epochs %ld%s leaves "
-                "nothing to train\n", o->resume, (long long)k.step,
-                (long long)r->epochs_done + r->mid_epoch, o->epochs, stop);
-        return 2;
-    }
-    return 0;
-}
-
 /* Steps the run makes in all: its epochs, or --stop-after-steps when sooner. */
 static int64_t run_steps(const Run *r, const Options *o)
 {
@@ -576,7 +412,8 @@ static int train_model_simple(Run *r, const Options *o)
                 r->stopped = true;
                 return 0;
             }
-            if (o->save_every && done % o->save_every == 0 && save(r, o)) return -1;
+            if (o->save_every && done % o->save_every == 0 && train_checkpoint_save(r, o))
+                return -1;
         }
         progress_clear(&r->bar);
         if (generate_and_print_sample(r, o)) {
@@ -651,7 +488,7 @@ static int train_and_write(Run *r, const Options *o)
     int rc = open_grad_norms(r, o) || train_model_simple(r, o) ? 1 : 0;
     progress_clear(&r->bar);
     if (close_grad_norms(r, rc == 0)) rc = 1;
-    if (!rc && o->save) rc = save(r, o) ? 1 : 0;
+    if (!rc && o->save) rc = train_checkpoint_save(r, o) ? 1 : 0;
     if (r->csv) {
         bool written = fclose(r->csv) == 0;
         r->csv = NULL;
@@ -741,7 +578,7 @@ int main(int argc, char **argv)
         free(text);
         return 2;
     }
-    r.text_hash = fnv1a64(text, len);
+    r.text_hash = train_text_hash(text, len);
     size_t split = split_offset(text, len);
     TextDataset *train = windows(&r, text, split, o.gpt.cfg.context_length, "training");
     TextDataset *val = train ? windows(&r, text + split, len - split, o.gpt.cfg.context_length,
@@ -761,7 +598,7 @@ int main(int argc, char **argv)
     else if (text_loader_len(r.train) == 0)
         fprintf(stderr, PROG ": --text: the training part has fewer windows than --batch %ld\n",
                 o.batch);
-    else if ((rc = o.resume ? resume(&r, &o) : 0) == 0)
+    else if ((rc = o.resume ? train_checkpoint_resume(&r, &o) : 0) == 0)
         rc = train_and_write(&r, &o);
     nn_list_free(&params);
     run_free(&r);

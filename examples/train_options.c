@@ -116,7 +116,7 @@ int train_parse_options(int argc, char **argv, Options *o, FILE *out)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         int rc;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        if (cli_is_help(a)) {
             usage(out);
             return 1;
         } else if (!strcmp(a, "--quiet")) {
@@ -124,7 +124,7 @@ int train_parse_options(int argc, char **argv, Options *o, FILE *out)
         } else if (!strcmp(a, "--ascii")) {
             o->ascii = true;
         } else if (!takes_value(a)) {
-            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            cli_unknown_option(PROG, a);
             return 2;
         } else if (!(v = cli_value(PROG, argc, argv, &i))) {
             return 2;

@@ -6,6 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+
+int walk_flag(const char *prog, int argc, char **argv, int *i, WalkFlags *f)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--seed") == 0) return cli_u64_flag(prog, argc, argv, i, &f->seed) ? 1 : -1;
+    if (strcmp(a, "--summary") == 0) f->summary = true;
+    else if (strcmp(a, "--dump") == 0) f->dump = true;
+    else return 0;
+    return 1;
+}
+
 enum { DECIMALS = 4, ROW_CHARS = 256, CHUNK = 8 };
 
 double walk_max_abs_diff(const Tensor *a, const Tensor *b)

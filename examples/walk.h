@@ -16,8 +16,21 @@
 #define ATTOGRAD_WALK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "attograd.h"
+
+/* The flags both programs take: --seed N (torch.manual_seed, default 123,
+ * the book's), --summary (one line per gradient), --dump (every tensor in
+ * the fixture format, for tests). */
+typedef struct {
+    uint64_t seed;
+    bool summary, dump;
+} WalkFlags;
+#define WALK_FLAGS_DEFAULT ((WalkFlags){.seed = 123})
+/* When argv[*i] is one of them, reads it (and --seed's value, advancing *i)
+ * into f and returns 1; 0 for another flag; -1 after a message on stderr. */
+int walk_flag(const char *prog, int argc, char **argv, int *i, WalkFlags *f);
 
 /* max |a - b| over the elements; b NULL: max |a|.  Both contiguous, same numel. */
 double walk_max_abs_diff(const Tensor *a, const Tensor *b);

@@ -21,6 +21,7 @@
  *     ./build/examples/backprop_block > tests/reference/backprop_block.expected
  * and read the difference.
  */
+#include "program_run.h"
 #include "testutil.h"
 
 /* The program's gradients, in the order it prints them. */
@@ -49,50 +50,12 @@ static const char *const forward[] = {
 
 static const char *const fixture = "backprop_block.txt";
 
-static double max_abs(const Tensor *t)
-{
-    double m = 0;
-    for (int64_t i = 0; i < t->numel; i++) m = fmax(m, fabs((double)t->data[i]));
-    return m;
-}
-
 #define ck_assert_matches_pytorch(a, ref) \
-    ck_assert_tensor_close((a), (ref), 1e-5 * max_abs(ref), 1e-5)
+    ck_assert_tensor_close((a), (ref), 1e-5 * testutil_max_abs(ref), 1e-5)
 
 static int run_example(const char *args, char *out, size_t cap)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/examples/backprop_block %s", ATTOGRAD_BUILD_DIR, args);
-    return testutil_capture(cmd, out, cap);
-}
-
-/* The line after "@name" (or the end of the text) in a --dump text. */
-static const char *entry(const char *text, const char *name)
-{
-    char key[128];
-    snprintf(key, sizeof key, "\n@%s", name);
-    size_t len = strlen(key);
-    const char *p = text;
-    while ((p = strstr(p, key)) && p[len] != ' ' && p[len] != '\n') p += len;
-    ck_assert_msg(p != NULL, "no @%s in the program's --dump", name);
-    return p + len;
-}
-
-/* Tensor @name of a --dump text, in the current scope. */
-static Tensor *dumped(const char *text, const char *name)
-{
-    const char *p = entry(text, name);
-    int64_t shape[TENSOR_MAX_DIMS];
-    int ndim = 0;
-    while (*p == ' ') shape[ndim++] = strtoll(p, (char **)&p, 10);
-    Tensor *t = tensor_zeros(ndim, shape);
-    for (int64_t i = 0; i < t->numel; i++) {
-        char *end;
-        t->data[i] = strtof(p, &end);
-        ck_assert_msg(end != p, "@%s: short data", name);
-        p = end;
-    }
-    return t;
+    return program_capture("backprop_block", args, out, cap);
 }
 
 /* The program's --dump, after a newline (so that every entry starts "\n@"). */
@@ -107,11 +70,14 @@ START_TEST(test_block_matches_pytorch)
 {
     const char *d = dump();
     for (size_t i = 0; i < sizeof leaves / sizeof *leaves; i++)
-        ck_assert_tensor_close(dumped(d, leaves[i]), testutil_fixture(fixture, leaves[i]), 0, 0);
+        ck_assert_tensor_close(testutil_dumped(d, leaves[i]), testutil_fixture(fixture, leaves[i]),
+                               0, 0);
     for (size_t i = 0; i < sizeof forward / sizeof *forward; i++)
-        ck_assert_matches_pytorch(dumped(d, forward[i]), testutil_fixture(fixture, forward[i]));
+        ck_assert_matches_pytorch(testutil_dumped(d, forward[i]),
+                                  testutil_fixture(fixture, forward[i]));
     for (int i = 0; i < N_GRADS; i++)
-        ck_assert_matches_pytorch(dumped(d, grads[i]), testutil_fixture(fixture, grads[i]));
+        ck_assert_matches_pytorch(testutil_dumped(d, grads[i]),
+                                  testutil_fixture(fixture, grads[i]));
 }
 END_TEST
 
@@ -124,7 +90,7 @@ START_TEST(test_block_checks_agree)
     char name[96];
     for (int i = 0; i < N_GRADS; i++) {
         snprintf(name, sizeof name, "numeric.%s", grads[i]);
-        ck_assert_matches_pytorch(dumped(d, name), testutil_fixture(fixture, grads[i]));
+        ck_assert_matches_pytorch(testutil_dumped(d, name), testutil_fixture(fixture, grads[i]));
         snprintf(name, sizeof name, "\n#agree %s 1\n", grads[i]);
         ck_assert_msg(strstr(d, name) != NULL, "%s disagrees", grads[i]);
     }
@@ -219,10 +185,10 @@ static const struct {
 
 START_TEST(test_block_bad_flags_exit_2_with_one_line)
 {
-    char args[256], out[1024];
-    snprintf(args, sizeof args, "%s 2>&1 >/dev/null", bad_flags[_i].args);
-    ck_assert_int_eq(run_example(args, out, sizeof out), 2);
-    ck_assert_str_eq(out, bad_flags[_i].message);
+    char err[1024];
+    ck_assert_int_eq(program_capture_stderr("backprop_block", bad_flags[_i].args, err,
+                                            sizeof err), 2);
+    ck_assert_str_eq(err, bad_flags[_i].message);
 }
 END_TEST
 

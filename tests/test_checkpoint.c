@@ -38,16 +38,6 @@ static const char *reference(const char *kind)
     return p;
 }
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    unsigned char *b = malloc(1 << 16);
-    *n = fread(b, 1, 1 << 16, f);
-    fclose(f);
-    return b;
-}
-
 START_TEST(test_pytorch_file_loads_exactly)
 {
     const char *kind = kinds[_i];
@@ -76,7 +66,8 @@ START_TEST(test_pytorch_file_loads_exactly)
     snprintf(path, sizeof path, "/tmp/attograd-ck-%d.safetensors", (int)getpid());
     ck_assert_int_eq(nn_module_save(m, path), 0);
     size_t n1, n2;
-    unsigned char *mine = slurp(path, &n1), *theirs = slurp(reference(kind), &n2);
+    char *mine = testutil_read_file(path, &n1);
+    char *theirs = testutil_read_file(reference(kind), &n2);
     ck_assert_uint_eq(n1, n2);
     ck_assert_mem_eq(mine, theirs, n1);
     free(mine);

@@ -14,30 +14,10 @@
  */
 #include <unistd.h>
 
+#include "program_run.h"
 #include "testutil.h"
 
 #define FIXTURE ATTOGRAD_REFERENCE_DIR "/hf_gpt2_tiny.safetensors"
-
-static char folder[64];
-
-static void make_folder(void)
-{
-    snprintf(folder, sizeof folder, "/tmp/attograd-hf-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(folder));
-}
-
-static const char *in_folder(const char *name)
-{
-    static char p[256];
-    snprintf(p, sizeof p, "%s/%s", folder, name);
-    return p;
-}
-
-static void remove_in_folder(const char *name)
-{
-    remove(in_folder(name));
-    rmdir(folder);
-}
 
 static NNGPTConfig fixture_config(const char *path)
 {
@@ -152,14 +132,14 @@ static void write_edited(const char *path, Edit edit, const char *target)
 
 START_TEST(test_transformer_prefix_and_extra_head)
 {
-    make_folder();
-    write_edited(in_folder("lm.safetensors"), PREFIX, NULL);
-    NNGPTConfig cfg = fixture_config(in_folder("lm.safetensors"));
-    Module *gpt = nn_gpt_load_hf(in_folder("lm.safetensors"), cfg);
+    scratch_make("hf");
+    write_edited(scratch_file("lm.safetensors"), PREFIX, NULL);
+    NNGPTConfig cfg = fixture_config(scratch_file("lm.safetensors"));
+    Module *gpt = nn_gpt_load_hf(scratch_file("lm.safetensors"), cfg);
     ck_assert_msg(gpt != NULL, "%s", tensor_error());
     assert_generates(gpt, "greedy", 10, 0, 0, -1);
     nn_module_free(gpt);
-    remove_in_folder("lm.safetensors");
+    scratch_remove();
 }
 END_TEST
 
@@ -183,8 +163,8 @@ static const struct {
 
 START_TEST(test_broken_file_names_the_tensor)
 {
-    make_folder();
-    const char *path = in_folder("broken.safetensors");
+    scratch_make("hf");
+    const char *path = scratch_file("broken.safetensors");
     write_edited(path, broken[_i].edit, broken[_i].target);
     /* Every check but the values' is made from the header, before a model is built. */
     NNGPTConfig cfg = {0};
@@ -200,14 +180,14 @@ START_TEST(test_broken_file_names_the_tensor)
     snprintf(expect, sizeof expect, "load %s%s", path, broken[_i].message);
     ck_assert_msg(strncmp(tensor_error(), expect, strlen(expect)) == 0, "%s", tensor_error());
     tensor_clear_error();
-    remove_in_folder("broken.safetensors");
+    scratch_remove();
 }
 END_TEST
 
 START_TEST(test_not_a_gpt2_file)
 {
-    make_folder();
-    const char *path = in_folder("t.safetensors");
+    scratch_make("hf");
+    const char *path = scratch_file("t.safetensors");
     /* Truncated: the header promises more data than the file holds. */
     FILE *in = fopen(FIXTURE, "rb"), *out = fopen(path, "wb");
     static unsigned char bytes[4096];
@@ -234,7 +214,7 @@ START_TEST(test_not_a_gpt2_file)
     cfg = fixture_config(FIXTURE);
     cfg.n_heads = 3;
     ck_assert_error_has(nn_gpt_load_hf(FIXTURE, cfg), "emb_dim 32 must be divisible by n_heads 3");
-    remove_in_folder("t.safetensors");
+    scratch_remove();
 }
 END_TEST
 
@@ -242,8 +222,8 @@ END_TEST
 
 START_TEST(test_module_out_of_a_checkpoint)
 {
-    make_folder();
-    const char *path = in_folder("run.safetensors");
+    scratch_make("hf");
+    const char *path = scratch_file("run.safetensors");
     NNGPTConfig cfg = {256, 8, 16, 2, 1, 0.0, true};
     tensor_manual_seed(1);
     Module *a = nn_gpt_model(cfg);
@@ -281,7 +261,7 @@ START_TEST(test_module_out_of_a_checkpoint)
     nn_module_free(b);
     optim_free(opt);
     nn_module_free(a);
-    remove_in_folder("run.safetensors");
+    scratch_remove();
 }
 END_TEST
 
@@ -364,8 +344,8 @@ static void save_run(Module *m, const char *path, const char *drop, const char *
 
 START_TEST(test_load_program_gives_the_models_ids)
 {
-    make_folder();
-    const char *path = in_folder("run.safetensors");
+    scratch_make("hf");
+    const char *path = scratch_file("run.safetensors");
     tensor_manual_seed(99);
     Module *m = nn_gpt_model(tiny);
     save_run(m, path, NULL, NULL);
@@ -393,7 +373,7 @@ START_TEST(test_load_program_gives_the_models_ids)
         ck_assert_tensor_close(output_ids(out), tensor_reshape(want, SHAPE(-1)), 0, 0);
     }
     nn_module_free(m);
-    remove_in_folder("run.safetensors");
+    scratch_remove();
 }
 END_TEST
 
@@ -401,8 +381,8 @@ END_TEST
  * trained model loaded in this process (checkpoint_load_module). */
 START_TEST(test_train_gpt_save_then_load)
 {
-    make_folder();
-    const char *path = in_folder("trained.safetensors");
+    scratch_make("hf");
+    const char *path = scratch_file("trained.safetensors");
     char cmd[2048];
     static char out[1 << 14];
     snprintf(cmd, sizeof cmd, "%s/examples/train_gpt --config book-test --tokenizer bytes "
@@ -419,7 +399,7 @@ START_TEST(test_train_gpt_save_then_load)
     ck_assert_msg(run_generate(args, out, sizeof out) == 0, "%s", out);
     ck_assert_tensor_close(output_ids(out), tensor_reshape(want, SHAPE(-1)), 0, 0);
     nn_module_free(m);
-    remove_in_folder("trained.safetensors");
+    scratch_remove();
 }
 END_TEST
 
@@ -463,10 +443,10 @@ static const struct {
     {"cut", "--hf-gpt2 %s --n-heads 4", NULL, 1},
 };
 
-/* The file bad_runs[i].file names, written into the folder; its path. */
+/* The file bad_runs[i].file names, written into the scratch directory; its path. */
 static const char *bad_file(const char *kind)
 {
-    const char *path = in_folder(kind);
+    const char *path = scratch_file(kind);
     if (strcmp(kind, "hf") == 0) return FIXTURE;
     if (strcmp(kind, "hf_missing") == 0) write_edited(path, DROP, "h.1.mlp.c_fc.bias");
     if (strcmp(kind, "hf_shape") == 0) write_edited(path, RESHAPE, "h.0.attn.c_attn.weight");
@@ -484,7 +464,7 @@ static const char *bad_file(const char *kind)
 
 START_TEST(test_bad_files_and_flags_one_line)
 {
-    make_folder();
+    scratch_make("hf");
     const char *file = bad_file(bad_runs[_i].file);
     char path[256], args[1024], expect[1024];
     static char out[1 << 14];
@@ -499,7 +479,7 @@ START_TEST(test_bad_files_and_flags_one_line)
         snprintf(expect, sizeof expect, bad_runs[_i].message, path, path);
         ck_assert_msg(strncmp(out, expect, strlen(expect)) == 0, "%s", out);
     }
-    remove_in_folder(bad_runs[_i].file);
+    scratch_remove();
 }
 END_TEST
 

@@ -27,85 +27,34 @@
  * relative (step 117, trf_blocks.1), so the bound has a margin of 60, while
  * a norm taken after the step, or of another group, is off by percents.
  */
-#define _GNU_SOURCE
 #include <check.h>
 #include <math.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "program_run.h"
+#include "testutil.h"
 
-extern char **environ;
-
-static char dir[256];
 static char out[65536], err[4096];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/attograd-pictures-XXXXXX");
-    ck_assert(mkdtemp(dir) != NULL);
+    scratch_make("pictures");
 }
 
-static void teardown(void)
-{
-    char cmd[300];
-    /* dir is our own mkdtemp name: no user string. */
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static void slurp(const char *name, char *buf, size_t cap)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    ck_assert(f != NULL);
-    size_t got = fread(buf, 1, cap - 1, f);
-    buf[got] = '\0';
-    fclose(f);
-    remove(path);
-}
-
-/* Runs build/examples/<prog> with args in dir; its exit status. */
+/* Runs build/examples/<prog> with args in the scratch directory; its exit status. */
 static int run(const char *prog, const char *const *args)
 {
-    char exe[512], o[512], e[512];
-    snprintf(exe, sizeof exe, "%s/examples/%s", ATTOGRAD_BUILD_DIR, prog);
-    snprintf(o, sizeof o, "%s/out.txt", dir);
-    snprintf(e, sizeof e, "%s/err.txt", dir);
-    char *argv[32] = {exe};
-    int n = 1;
-    for (; args[n - 1]; n++) argv[n] = (char *)args[n - 1];
-    argv[n] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addchdir_np(&fa, dir);
-    posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, e, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    ck_assert_int_eq(posix_spawn(&pid, exe, &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    slurp("out.txt", out, sizeof out);
-    slurp("err.txt", err, sizeof err);
-    ck_assert(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    return program_run(prog, args, out, sizeof out, err, sizeof err);
 }
 
-/* name in dir is a PNG (its signature) of more than a few hundred bytes. */
+/* name in the scratch directory is a PNG (its signature) of more than a few hundred bytes. */
 static void assert_png(const char *name)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(scratch_file(name), "rb");
     ck_assert_msg(f != NULL, "%s was not written (stderr: %s)", name, err);
     unsigned char sig[8];
     ck_assert_int_eq(fread(sig, 1, 8, f), 8);
@@ -116,25 +65,12 @@ static void assert_png(const char *name)
     ck_assert_msg(size > 2000, "%s: only %ld bytes", name, size);
 }
 
-static bool exists(const char *name)
-{
-    char path[512];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return stat(path, &st) == 0;
-}
-
 /* Nothing but these files (ls -A's lines) are left: no scratch directory,
  * no temporary CSV. */
 static void assert_listing(const char *want)
 {
-    char cmd[600], listing[256];
-    snprintf(cmd, sizeof cmd, "ls -A %s", dir);
-    FILE *p = popen(cmd, "r");
-    ck_assert(p != NULL);
-    size_t got = fread(listing, 1, sizeof listing - 1, p);
-    listing[got] = '\0';
-    pclose(p);
+    char listing[256];
+    scratch_listing(listing, sizeof listing);
     ck_assert_str_eq(listing, want);
 }
 
@@ -194,7 +130,7 @@ START_TEST(test_hostile_tokens_stay_labels)
                           "--heatmap", "t.png", NULL};
     ck_assert_int_eq(run("gpt_generate", args), 0);
     assert_png("t.png");
-    ck_assert(!exists("pwned"));
+    ck_assert(!scratch_exists("pwned"));
     assert_only("t.png");
 }
 END_TEST
@@ -227,7 +163,7 @@ START_TEST(test_bad_picture_flags)
 {
     ck_assert_int_eq(run(bad[_i].prog, bad[_i].args), 2);
     ck_assert_str_eq(err, bad[_i].message);
-    ck_assert(!exists("x.png"));
+    ck_assert(!scratch_exists("x.png"));
 }
 END_TEST
 
@@ -278,11 +214,11 @@ START_TEST(test_shortcut_gradients_are_the_books)
 }
 END_TEST
 
-/* The CSV in dir against the fixture: the same header, steps and layers. */
+/* The CSV in the scratch directory against the fixture: the same header, steps and layers. */
 static void assert_norms_match(const char *name)
 {
     static char ours[65536], theirs[65536];
-    slurp(name, ours, sizeof ours);
+    scratch_slurp(name, ours, sizeof ours);
     reference("grad_norms.csv", theirs, sizeof theirs);
     char *o = ours, *t = theirs;
     size_t header = strcspn(t, "\n");
@@ -322,11 +258,11 @@ START_TEST(test_grad_norms_are_pytorchs)
 }
 END_TEST
 
-int main(void)
+static Suite *pictures_suite(void)
 {
     Suite *s = suite_create("pictures");
     TCase *tc = tcase_create("heatmaps");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, scratch_remove);
     tcase_set_timeout(tc, 120);   /* the longest, 143 training steps: ~5 s, ~60 s under ASan */
     tcase_add_test(tc, test_self_attention_heatmap);
     tcase_add_test(tc, test_gpt_generate_heatmap);
@@ -336,9 +272,7 @@ int main(void)
     tcase_add_test(tc, test_shortcut_gradients_are_the_books);
     tcase_add_test(tc, test_grad_norms_are_pytorchs);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
+    return s;
 }
+
+TESTUTIL_MAIN(pictures_suite)

@@ -4,73 +4,26 @@
  * stdout and stderr in out.txt there; a test asserts the exit status, the
  * one-line reason, and that no file named by an injected command appears.
  */
-#define _GNU_SOURCE
 #include <check.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-extern char **environ;
+#include "program_run.h"
+#include "testutil.h"
 
-static char dir[256];
 static char out[16384];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/attograd-programs-XXXXXX");
-    ck_assert(mkdtemp(dir) != NULL);
+    scratch_make("programs");
 }
 
-static void teardown(void)
-{
-    char cmd[300];
-    /* dir is our own mkdtemp name: no user string. */
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static bool exists(const char *name)
-{
-    char path[512];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return stat(path, &st) == 0;
-}
-
-/* Runs build/examples/<prog> with args in dir; returns its exit status, output in out. */
+/* build/examples/<prog> with args in the scratch directory; its exit status,
+ * stdout and stderr together in out. */
 static int run(const char *prog, const char *const *args)
 {
-    char exe[512], log[512];
-    snprintf(exe, sizeof exe, "%s/examples/%s", ATTOGRAD_BUILD_DIR, prog);
-    snprintf(log, sizeof log, "%s/out.txt", dir);
-    char *argv[32] = {exe};
-    int n = 1;
-    for (; args[n - 1]; n++) argv[n] = (char *)args[n - 1];
-    argv[n] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addchdir_np(&fa, dir);
-    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    pid_t pid;
-    ck_assert_int_eq(posix_spawn(&pid, exe, &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    FILE *f = fopen(log, "r");
-    ck_assert(f != NULL);
-    size_t got = fread(out, 1, sizeof out - 1, f);
-    out[got] = '\0';
-    fclose(f);
-    remove(log);
-    ck_assert(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    return program_run(prog, args, out, sizeof out, NULL, 0);
 }
 
 /* Each would create "pwned" (or "x") if a name reached gnuplot, dot or a shell. */
@@ -98,10 +51,11 @@ START_TEST(test_no_name_runs_as_a_command)
 {
     int status = run(hostile[_i].prog, hostile[_i].args);
     ck_assert_msg(status == hostile[_i].status, "status %d: %s", status, out);
-    ck_assert_msg(!exists("pwned") && !exists("x"), "a file name ran as a command: %s", out);
+    ck_assert_msg(!scratch_exists("pwned") && !scratch_exists("x"),
+                  "a file name ran as a command: %s", out);
     /* No scratch directory is left behind. */
     char cmd[400];
-    snprintf(cmd, sizeof cmd, "ls -A %s | grep -q '^.attograd-'", dir);
+    snprintf(cmd, sizeof cmd, "ls -A %s | grep -q '^.attograd-'", scratch_dir());
     ck_assert_int_ne(system(cmd), 0);
 }
 END_TEST
@@ -111,15 +65,13 @@ START_TEST(test_dash_name_is_a_file_not_an_option)
     const char *args[] = {"--summary", "--dot", "-Tps.png", NULL};
     ck_assert_int_eq(run("backprop_attention", args), 0);
     /* dot wrote a PNG onto the user's name: its signature, not PostScript. */
-    char path[512];
-    snprintf(path, sizeof path, "%s/-Tps.png", dir);
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(scratch_file("-Tps.png"), "rb");
     ck_assert(f != NULL);
     unsigned char sig[4] = {0};
     ck_assert_int_eq(fread(sig, 1, 4, f), 4);
     fclose(f);
     ck_assert(sig[1] == 'P' && sig[2] == 'N' && sig[3] == 'G');
-    ck_assert(exists("-Tps.dot"));
+    ck_assert(scratch_exists("-Tps.dot"));
 }
 END_TEST
 
@@ -165,12 +117,11 @@ START_TEST(test_picture_by_extension)
     const char *ext[] = {"png", "svg", "pdf"};
     const char *magic[] = {"\x89PNG", "<?xm", "%PDF"};
     for (int i = 0; i < 3; i++) {
-        char name[32], path[512];
+        char name[32];
         snprintf(name, sizeof name, "loss.%s", ext[i]);
         const char *args[] = {"--steps", "5", "--quiet", "--plot", name, NULL};
         ck_assert_msg(run("train_attention", args) == 0, "%s", out);
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        FILE *f = fopen(path, "rb");
+        FILE *f = fopen(scratch_file(name), "rb");
         ck_assert(f != NULL);
         char sig[5] = {0};
         ck_assert_int_eq(fread(sig, 1, 4, f), 4);
@@ -200,11 +151,11 @@ START_TEST(test_ascii_fits_80_columns)
 }
 END_TEST
 
-int main(void)
+static Suite *programs_suite(void)
 {
     Suite *s = suite_create("programs");
     TCase *tc = tcase_create("programs");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, scratch_remove);
     /* Each case runs a program that trains a few steps and draws with gnuplot: up to ~1 s. */
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_no_name_runs_as_a_command, 0, sizeof hostile / sizeof *hostile);
@@ -214,9 +165,7 @@ int main(void)
     tcase_add_test(tc, test_picture_by_extension);
     tcase_add_test(tc, test_ascii_fits_80_columns);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
+    return s;
 }
+
+TESTUTIL_MAIN(programs_suite)

@@ -5,7 +5,6 @@
  * optimizer, generator, step and extras unchanged.
  */
 #define _GNU_SOURCE /* memmem */
-#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <sys/resource.h>
@@ -15,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "program_run.h"
 #include "testutil.h"
 
 static char path[64], bad[64];
@@ -377,32 +377,6 @@ START_TEST(test_open_refuses_what_is_not_a_file)
 }
 END_TEST
 
-static char folder[64];
-
-static void make_folder(void)
-{
-    snprintf(folder, sizeof folder, "/tmp/attograd-save-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(folder));
-}
-
-static int count_files(void)
-{
-    DIR *d = opendir(folder);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-static void remove_all(void)
-{
-    DIR *d = opendir(folder);
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.') unlinkat(dirfd(d), e->d_name, 0);
-    closedir(d);
-    rmdir(folder);
-}
-
 static int save_one(const char *file)
 {
     static float x[2] = {1, 2};
@@ -421,15 +395,15 @@ static void touch(const char *file)
  * those of dead processes, and leaves a live process's and other names. */
 START_TEST(test_stale_temporaries_are_removed)
 {
-    make_folder();
+    scratch_make("save");
     pid_t child = fork();
     if (child == 0) _exit(0);
     waitpid(child, NULL, 0); /* child's pid is now dead */
     char file[128], stale[192], live[192], other[192];
-    snprintf(file, sizeof file, "%s/run.safetensors", folder);
+    snprintf(file, sizeof file, "%s/run.safetensors", scratch_dir());
     snprintf(stale, sizeof stale, "%s.tmp-%d-3", file, (int)child);
     snprintf(live, sizeof live, "%s.tmp-%d-0", file, (int)getppid());
-    snprintf(other, sizeof other, "%s/other.safetensors.tmp-%d-0", folder, (int)child);
+    snprintf(other, sizeof other, "%s/other.safetensors.tmp-%d-0", scratch_dir(), (int)child);
     touch(stale);
     touch(live);
     touch(other);
@@ -437,8 +411,8 @@ START_TEST(test_stale_temporaries_are_removed)
     ck_assert_int_ne(access(stale, F_OK), 0);
     ck_assert_int_eq(access(live, F_OK), 0);
     ck_assert_int_eq(access(other, F_OK), 0);
-    ck_assert_int_eq(count_files(), 3);
-    remove_all();
+    ck_assert_int_eq(scratch_count(), 3);
+    scratch_remove();
 }
 END_TEST
 
@@ -446,10 +420,10 @@ END_TEST
  * device are refused; the mode is kept; a 255-byte name works. */
 START_TEST(test_save_targets)
 {
-    make_folder();
+    scratch_make("save");
     char target[128], link[128], file[400];
-    snprintf(target, sizeof target, "%s/target.safetensors", folder);
-    snprintf(link, sizeof link, "%s/link.safetensors", folder);
+    snprintf(target, sizeof target, "%s/target.safetensors", scratch_dir());
+    snprintf(link, sizeof link, "%s/link.safetensors", scratch_dir());
     ck_assert_int_eq(save_one(target), 0);
     ck_assert_int_eq(chmod(target, 0600), 0);
     ck_assert_int_eq(symlink("target.safetensors", link), 0);
@@ -459,20 +433,20 @@ START_TEST(test_save_targets)
     ck_assert(S_ISLNK(st.st_mode));
     ck_assert_int_eq(stat(target, &st), 0);
     ck_assert_int_eq(st.st_mode & 07777, 0600); /* the mode stays */
-    ck_assert_int_eq(count_files(), 2);
+    ck_assert_int_eq(scratch_count(), 2);
     /* A dangling link. */
-    snprintf(file, sizeof file, "%s/dangling", folder);
+    snprintf(file, sizeof file, "%s/dangling", scratch_dir());
     ck_assert_int_eq(symlink("nowhere", file), 0);
     ck_assert_int_eq(save_one(file), -1);
     ck_assert_ptr_nonnull(strstr(tensor_error(), "a symbolic link to nothing"));
     unlink(file);
     /* A FIFO and a device node (made in the private folder, never /dev). */
-    snprintf(file, sizeof file, "%s/fifo", folder);
+    snprintf(file, sizeof file, "%s/fifo", scratch_dir());
     ck_assert_int_eq(mkfifo(file, 0600), 0);
     ck_assert_int_eq(save_one(file), -1);
     ck_assert_ptr_nonnull(strstr(tensor_error(), "is a FIFO; only a regular file is replaced"));
     unlink(file);
-    snprintf(file, sizeof file, "%s/null", folder);
+    snprintf(file, sizeof file, "%s/null", scratch_dir());
     if (mknod(file, S_IFCHR | 0600, makedev(1, 3)) == 0) {
         ck_assert_int_eq(save_one(file), -1);
         ck_assert_ptr_nonnull(strstr(tensor_error(), "is a device"));
@@ -485,15 +459,15 @@ START_TEST(test_save_targets)
         unlink(file);
     }
     /* The longest legal name: the temporary name is cut to fit. */
-    int k = snprintf(file, sizeof file, "%s/", folder);
+    int k = snprintf(file, sizeof file, "%s/", scratch_dir());
     memset(file + k, 'a', 255);
     file[k + 255] = '\0';
     ck_assert_msg(save_one(file) == 0, "%s", tensor_error());
     TensorFile *f = tensor_file_open(file);
     ck_assert_ptr_nonnull(f);
     tensor_file_close(f);
-    ck_assert_int_eq(count_files(), 3);
-    remove_all();
+    ck_assert_int_eq(scratch_count(), 3);
+    scratch_remove();
 }
 END_TEST
 

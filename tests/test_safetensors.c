@@ -3,65 +3,16 @@
  * writer's exact bytes, and saves that fail midway without losing the
  * previous file.  Malformed files are in test_bad_input.c's table.
  */
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "program_run.h"
 #include "testutil.h"
-
-static char folder[64];
-
-static void make_folder(void)
-{
-    snprintf(folder, sizeof folder, "/tmp/attograd-st-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(folder));
-}
-
-/* Removes the folder and everything in it (files only). */
-static void remove_folder(void)
-{
-    DIR *d = opendir(folder);
-    ck_assert_ptr_nonnull(d);
-    for (struct dirent *e; (e = readdir(d));) {
-        char p[512];
-        if (e->d_name[0] == '.') continue;
-        snprintf(p, sizeof p, "%s/%s", folder, e->d_name);
-        remove(p);
-    }
-    closedir(d);
-    rmdir(folder);
-}
-
-static int files_in_folder(void)
-{
-    int n = 0;
-    DIR *d = opendir(folder);
-    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-static const char *in_folder(const char *name)
-{
-    static char p[256];
-    snprintf(p, sizeof p, "%s/%s", folder, name);
-    return p;
-}
-
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    static unsigned char buf[1 << 16];
-    *n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    return buf;
-}
 
 START_TEST(test_round_trip_of_every_kind)
 {
-    make_folder();
+    scratch_make("st");
     float w[6] = {1.5f, -2, 3, NAN, INFINITY, -0.0f};
     int64_t step = 1234567890123LL;
     uint32_t mt[4] = {0, 1, 0xdeadbeefu, 0xffffffffu};
@@ -75,9 +26,9 @@ START_TEST(test_round_trip_of_every_kind)
         {.name = "h\xc3\xa9\"ad\\s\n", .dtype = TENSOR_F32, .ndim = 1, .shape = {1}, .data = w},
     };
     TensorMeta meta[] = {{"format", "pt"}, {"model", "v2"}, {"quote", "a \"b\" \\ c"}};
-    ck_assert_int_eq(tensor_save_entries(in_folder("a.safetensors"), 6, out, 3, meta), 0);
+    ck_assert_int_eq(tensor_save_entries(scratch_file("a.safetensors"), 6, out, 3, meta), 0);
 
-    TensorFile *f = tensor_file_open(in_folder("a.safetensors"));
+    TensorFile *f = tensor_file_open(scratch_file("a.safetensors"));
     ck_assert_msg(f != NULL, "%s", tensor_error());
     ck_assert_int_eq(tensor_file_count(f), 6);
     /* Data order: the reference's dtype order reversed (U64, I64, F64, F32,
@@ -106,7 +57,7 @@ START_TEST(test_round_trip_of_every_kind)
     ck_assert_mem_eq(d2, d, sizeof d);
     ck_assert_mem_eq(h2, w, sizeof h2);
     tensor_file_close(f);
-    remove_folder();
+    scratch_remove();
 }
 END_TEST
 
@@ -114,31 +65,34 @@ END_TEST
  * metadata, and a header padded with spaces to keep the data aligned. */
 START_TEST(test_bytes_match_the_reference_writer)
 {
-    make_folder();
+    scratch_make("st");
     size_t n;
-    ck_assert_int_eq(tensor_save_entries(in_folder("e"), 0, NULL, 0, NULL), 0);
-    unsigned char *b = read_bytes(in_folder("e"), &n);
+    ck_assert_int_eq(tensor_save_entries(scratch_file("e"), 0, NULL, 0, NULL), 0);
+    unsigned char *b = (unsigned char *)testutil_read_file(scratch_file("e"), &n);
     ck_assert_uint_eq(n, 16);
     ck_assert_mem_eq(b, "\x08\0\0\0\0\0\0\0{}      ", 16);
 
     TensorMeta meta = {"framework", "pt"};
-    ck_assert_int_eq(tensor_save_entries(in_folder("m"), 0, NULL, 1, &meta), 0);
-    b = read_bytes(in_folder("m"), &n);
+    ck_assert_int_eq(tensor_save_entries(scratch_file("m"), 0, NULL, 1, &meta), 0);
+    free(b);
+    b = (unsigned char *)testutil_read_file(scratch_file("m"), &n);
     ck_assert_uint_eq(n, 48);
     ck_assert_mem_eq(b, "\x28\0\0\0\0\0\0\0{\"__metadata__\":{\"framework\":\"pt\"}}     ", 48);
 
     float v[6] = {0, 1, 2, 3, 4, 5};
     TensorEntry e = {
         .name = "attn0", .dtype = TENSOR_F32, .ndim = 4, .shape = {1, 1, 2, 3}, .data = v};
-    ck_assert_int_eq(tensor_save_entries(in_folder("a"), 1, &e, 0, NULL), 0);
-    b = read_bytes(in_folder("a"), &n);
+    ck_assert_int_eq(tensor_save_entries(scratch_file("a"), 1, &e, 0, NULL), 0);
+    free(b);
+    b = (unsigned char *)testutil_read_file(scratch_file("a"), &n);
     const char *json = "{\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}"
                        "       ";
     ck_assert_uint_eq(n, 8 + 72 + 24);
     ck_assert_int_eq(b[0], 72);
     ck_assert_mem_eq(b + 8, json, 72);
     ck_assert_mem_eq(b + 80, v, 24);
-    remove_folder();
+    free(b);
+    scratch_remove();
 }
 END_TEST
 
@@ -161,7 +115,7 @@ static void fail_save_at(int nth)
 {
     float old[4] = {1, 2, 3, 4}, new[4] = {5, 6, 7, 8}, back[4];
     TensorEntry e = {.name = "w", .dtype = TENSOR_F32, .ndim = 1, .shape = {4}, .data = old};
-    const char *path = in_folder("ck.safetensors");
+    const char *path = scratch_file("ck.safetensors");
     ck_assert_int_eq(tensor_save_entries(path, 1, &e, 0, NULL), 0);
     e.data = new;
     tensor__fail_write(nth);
@@ -170,7 +124,7 @@ static void fail_save_at(int nth)
     char expect[512];
     snprintf(expect, sizeof expect, "save %s: No space left on device", path);
     ck_assert_str_eq(tensor_error(), expect);
-    ck_assert_int_eq(files_in_folder(), 1); /* no temporary file left */
+    ck_assert_int_eq(scratch_count(), 1); /* no temporary file left */
     TensorFile *f = tensor_file_open(path);
     ck_assert_msg(f != NULL, "%s", tensor_error());
     e.data = back;
@@ -182,45 +136,53 @@ static void fail_save_at(int nth)
 /* Writes 1, 2 and 3 are the length, the header and the data. */
 START_TEST(test_failed_save_keeps_the_old_file)
 {
-    make_folder();
+    scratch_make("st");
     fail_save_at(_i + 1);
-    remove_folder();
+    scratch_remove();
 }
 END_TEST
 
 START_TEST(test_save_into_a_missing_folder_or_over_a_folder)
 {
-    make_folder();
+    scratch_make("st");
     TensorEntry e = {.name = "w", .dtype = TENSOR_F32, .ndim = 0, .data = &(float){1}};
     char path[256], expect[512];
-    snprintf(path, sizeof path, "%s/no/such/dir/x.safetensors", folder);
+    snprintf(path, sizeof path, "%s/no/such/dir/x.safetensors", scratch_dir());
     ck_assert_int_eq(tensor_save_entries(path, 1, &e, 0, NULL), -1);
     snprintf(expect, sizeof expect,
              "save %s: cannot create a temporary file beside it: No such file or directory", path);
     ck_assert_str_eq(tensor_error(), expect);
     /* The target is a folder: refused before anything is written. */
-    snprintf(path, sizeof path, "%s/sub", folder);
+    snprintf(path, sizeof path, "%s/sub", scratch_dir());
     ck_assert_int_eq(mkdir(path, 0700), 0);
     ck_assert_int_eq(tensor_save_entries(path, 1, &e, 0, NULL), -1);
     snprintf(expect, sizeof expect, "save %s: is a folder; only a regular file is replaced", path);
     ck_assert_str_eq(tensor_error(), expect);
-    ck_assert_int_eq(files_in_folder(), 1);
+    ck_assert_int_eq(scratch_count(), 1);
     rmdir(path);
-    remove_folder();
+    scratch_remove();
 }
 END_TEST
 
-/* A file with one tensor in memory, for read checks. */
+/* The read checks' file, opened: "f" in a new folder, tensors a and b. */
+static float saved_a[2] = {1, 2}, saved_b[3] = {3, 4, 5};
+
+static TensorFile *open_a_and_b(void)
+{
+    scratch_make("st");
+    TensorEntry out[2] = {
+        {.name = "a", .dtype = TENSOR_F32, .ndim = 1, .shape = {2}, .data = saved_a},
+        {.name = "b", .dtype = TENSOR_F32, .ndim = 1, .shape = {3}, .data = saved_b},
+    };
+    ck_assert_int_eq(tensor_save_entries(scratch_file("f"), 2, out, 0, NULL), 0);
+    TensorFile *f = tensor_file_open(scratch_file("f"));
+    ck_assert_msg(f != NULL, "%s", tensor_error());
+    return f;
+}
+
 START_TEST(test_read_checks_everything_before_copying)
 {
-    make_folder();
-    float a[2] = {1, 2}, b[3] = {3, 4, 5};
-    TensorEntry out[2] = {
-        {.name = "a", .dtype = TENSOR_F32, .ndim = 1, .shape = {2}, .data = a},
-        {.name = "b", .dtype = TENSOR_F32, .ndim = 1, .shape = {3}, .data = b},
-    };
-    ck_assert_int_eq(tensor_save_entries(in_folder("f"), 2, out, 0, NULL), 0);
-    TensorFile *f = tensor_file_open(in_folder("f"));
+    TensorFile *f = open_a_and_b();
     float a2[2] = {-1, -1}, b2[3] = {-1, -1, -1};
     /* b's shape is wrong, but a comes first: a must not be written. */
     TensorEntry in[2] = {
@@ -230,14 +192,14 @@ START_TEST(test_read_checks_everything_before_copying)
     ck_assert_int_eq(tensor_file_read(f, 2, in, "module"), -1);
     char expect[512];
     snprintf(expect, sizeof expect, "load %s: b: shape (3) in file, (3,1) in module",
-             in_folder("f"));
+             scratch_file("f"));
     ck_assert_str_eq(tensor_error(), expect);
     ck_assert(a2[0] == -1 && a2[1] == -1);
     in[1].ndim = 1;
     ck_assert_int_eq(tensor_file_read(f, 2, in, "module"), 0);
-    ck_assert_mem_eq(b2, b, sizeof b);
+    ck_assert_mem_eq(b2, saved_b, sizeof saved_b);
     tensor_file_close(f);
-    remove_folder();
+    scratch_remove();
 }
 END_TEST
 
@@ -245,33 +207,26 @@ END_TEST
  * NULL destination checks only; the messages are tensor_file_read's. */
 START_TEST(test_read_one_of_many)
 {
-    make_folder();
-    float a[2] = {1, 2}, b[3] = {3, 4, 5};
-    TensorEntry out[2] = {
-        {.name = "a", .dtype = TENSOR_F32, .ndim = 1, .shape = {2}, .data = a},
-        {.name = "b", .dtype = TENSOR_F32, .ndim = 1, .shape = {3}, .data = b},
-    };
-    ck_assert_int_eq(tensor_save_entries(in_folder("f"), 2, out, 0, NULL), 0);
-    TensorFile *f = tensor_file_open(in_folder("f"));
+    TensorFile *f = open_a_and_b();
     float b2[3] = {-1, -1, -1};
     TensorEntry want = {.name = "b", .dtype = TENSOR_F32, .ndim = 1, .shape = {3}};
     ck_assert_int_eq(tensor_file_read_one(f, &want, "model"), 0);   /* checks only */
     want.data = b2;
     ck_assert_int_eq(tensor_file_read_one(f, &want, "model"), 0);
-    ck_assert_mem_eq(b2, b, sizeof b);
+    ck_assert_mem_eq(b2, saved_b, sizeof saved_b);
     char expect[512];
     want.shape[0] = 4;
     ck_assert_int_eq(tensor_file_read_one(f, &want, "model"), -1);
-    snprintf(expect, sizeof expect, "load %s: b: shape (3) in file, (4) in model", in_folder("f"));
+    snprintf(expect, sizeof expect, "load %s: b: shape (3) in file, (4) in model", scratch_file("f"));
     ck_assert_str_eq(tensor_error(), expect);
     want.name = "c";
     ck_assert_int_eq(tensor_file_read_one(f, &want, "model"), -1);
     snprintf(expect, sizeof expect, "load %s: c is missing from the file (it holds a, b)",
-             in_folder("f"));
+             scratch_file("f"));
     ck_assert_str_eq(tensor_error(), expect);
     ck_assert_float_eq(b2[0], 3);
     tensor_file_close(f);
-    remove_folder();
+    scratch_remove();
 }
 END_TEST
 

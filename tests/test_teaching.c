@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "examples/book_inputs.h"
+#include "program_run.h"
 #include "testutil.h"
 
 static const char *const grads[] = {
@@ -26,15 +27,8 @@ static const char *const grads[] = {
 };
 enum { N_GRADS = sizeof grads / sizeof *grads };
 
-static double max_abs(const Tensor *t)
-{
-    double m = 0;
-    for (int64_t i = 0; i < t->numel; i++) m = fmax(m, fabs((double)t->data[i]));
-    return m;
-}
-
 #define ck_assert_matches_pytorch(a, ref) \
-    ck_assert_tensor_close((a), (ref), 1e-5 * max_abs(ref), 1e-5)
+    ck_assert_tensor_close((a), (ref), 1e-5 * testutil_max_abs(ref), 1e-5)
 
 /* ---- the graph of Listing 3.1's forward, built in this process -------------- */
 
@@ -301,33 +295,7 @@ END_TEST
 
 static int run_example(const char *args, char *out, size_t cap)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/examples/backprop_attention %s", ATTOGRAD_BUILD_DIR, args);
-    return testutil_capture(cmd, out, cap);
-}
-
-/* Tensor @name of a --dump text, in the current scope. */
-static Tensor *dumped(const char *text, const char *name)
-{
-    char key[128];
-    snprintf(key, sizeof key, "@%s", name);
-    const char *p = text;
-    size_t len = strlen(key);
-    while ((p = strstr(p, key)) && ((p > text && p[-1] != '\n') || (p[len] != ' ' && p[len] != '\n')))
-        p += len;
-    ck_assert_msg(p != NULL, "no %s in the program's --dump", key);
-    char *end;
-    int64_t shape[TENSOR_MAX_DIMS];
-    int ndim = 0;
-    p += len;
-    while (*p == ' ') shape[ndim++] = strtoll(p, (char **)&p, 10);
-    Tensor *t = tensor_zeros(ndim, shape);
-    for (int64_t i = 0; i < t->numel; i++) {
-        t->data[i] = strtof(p, &end);
-        ck_assert_msg(end != p, "%s: short data", key);
-        p = end;
-    }
-    return t;
+    return program_capture("backprop_attention", args, out, cap);
 }
 
 static const char *const losses[] = {"sum", "mse"};
@@ -342,18 +310,20 @@ START_TEST(test_walkthrough_matches_pytorch)
     /* The weights are torch.rand's, bit for bit. */
     const char *leaves[] = {"W_query", "W_key", "W_value", "target"};
     for (int i = 0; i < 4; i++)
-        ck_assert_tensor_close(dumped(dump, leaves[i]), testutil_fixture("backprop.txt", leaves[i]),
-                               0, 0);
+        ck_assert_tensor_close(testutil_dumped(dump, leaves[i]),
+                               testutil_fixture("backprop.txt", leaves[i]), 0, 0);
     const char *forward[] = {"keys", "queries", "values", "scores", "scaled", "weights",
                              "context"};
     for (int i = 0; i < 7; i++)
-        ck_assert_matches_pytorch(dumped(dump, forward[i]),
+        ck_assert_matches_pytorch(testutil_dumped(dump, forward[i]),
                                   testutil_fixture("backprop.txt", forward[i]));
     snprintf(name, sizeof name, "%s.loss", loss);
-    ck_assert_matches_pytorch(dumped(dump, name), testutil_fixture("backprop.txt", name));
+    ck_assert_matches_pytorch(testutil_dumped(dump, name),
+                              testutil_fixture("backprop.txt", name));
     for (int i = 0; i < N_GRADS; i++) {
         snprintf(name, sizeof name, "%s.%s", loss, grads[i]);
-        ck_assert_matches_pytorch(dumped(dump, name), testutil_fixture("backprop.txt", name));
+        ck_assert_matches_pytorch(testutil_dumped(dump, name),
+                                  testutil_fixture("backprop.txt", name));
     }
 }
 END_TEST
@@ -370,7 +340,7 @@ START_TEST(test_walkthrough_checks_agree)
         snprintf(name, sizeof name, "%s.%s", loss, grads[i]);
         Tensor *pytorch = testutil_fixture("backprop.txt", name);
         snprintf(name, sizeof name, "%s.numeric.%s", loss, grads[i]);
-        ck_assert_matches_pytorch(dumped(dump, name), pytorch);
+        ck_assert_matches_pytorch(testutil_dumped(dump, name), pytorch);
         snprintf(name, sizeof name, "\n#agree %s 1\n", grads[i]);
         ck_assert_msg(strstr(dump, name) != NULL, "%s: %s disagrees", loss, grads[i]);
     }
@@ -476,10 +446,10 @@ static const struct {
 
 START_TEST(test_bad_flags_exit_2_with_one_line)
 {
-    char args[256], out[1024];
-    snprintf(args, sizeof args, "%s 2>&1 >/dev/null", bad_flags[_i].args);
-    ck_assert_int_eq(run_example(args, out, sizeof out), 2);
-    ck_assert_str_eq(out, bad_flags[_i].message);
+    char err[1024];
+    ck_assert_int_eq(program_capture_stderr("backprop_attention", bad_flags[_i].args, err,
+                                            sizeof err), 2);
+    ck_assert_str_eq(err, bad_flags[_i].message);
 }
 END_TEST
 

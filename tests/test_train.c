@@ -9,6 +9,7 @@
  */
 #include <unistd.h>
 
+#include "program_run.h"
 #include "testutil.h"
 #include "toy_task.h"
 
@@ -70,12 +71,11 @@ END_TEST
 
 START_TEST(test_self_attention_prints_the_book)
 {
-    static const char *seeds[] = {"", " --seed 42"};
+    static const char *seeds[] = {"", "--seed 42"};
     static const char *files[] = {"self_attention.expected", "self_attention_seed42.expected"};
-    char cmd[1024], path[1024];
+    char path[1024];
     static char out[1 << 16];
-    snprintf(cmd, sizeof cmd, "%s/examples/self_attention%s", ATTOGRAD_BUILD_DIR, seeds[_i]);
-    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(program_capture("self_attention", seeds[_i], out, sizeof out), 0);
     snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, files[_i]);
     const char *expected = testutil_read_text(path);
     ck_assert_str_eq(out, expected);
@@ -89,10 +89,9 @@ END_TEST
  * the chosen logits. */
 START_TEST(test_gpt_model_prints_the_book)
 {
-    char cmd[1024], path[1024];
+    char path[1024];
     static char out[1 << 16];
-    snprintf(cmd, sizeof cmd, "%s/examples/gpt_model", ATTOGRAD_BUILD_DIR);
-    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(program_capture("gpt_model", "", out, sizeof out), 0);
     snprintf(path, sizeof path, "%s/gpt_model.expected", ATTOGRAD_REFERENCE_DIR);
     ck_assert_str_eq(out, testutil_read_text(path));
 }
@@ -100,14 +99,10 @@ END_TEST
 
 START_TEST(test_gpt_model_bad_flags_exit_2)
 {
-    char cmd[1024], out[1024];
-    snprintf(cmd, sizeof cmd, "%s/examples/gpt_model --seed x 2>&1 >/dev/null",
-             ATTOGRAD_BUILD_DIR);
-    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 2);
+    char out[1024];
+    ck_assert_int_eq(program_capture_stderr("gpt_model", "--seed x", out, sizeof out), 2);
     ck_assert_str_eq(out, "gpt_model: --seed: 'x' is not a non-negative whole number\n");
-    snprintf(cmd, sizeof cmd, "%s/examples/gpt_model --layers 2 2>&1 >/dev/null",
-             ATTOGRAD_BUILD_DIR);
-    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 2);
+    ck_assert_int_eq(program_capture_stderr("gpt_model", "--layers 2", out, sizeof out), 2);
     ck_assert_str_eq(out, "gpt_model: unknown option '--layers' (see --help)\n");
 }
 END_TEST
@@ -130,11 +125,9 @@ static const struct {
 
 START_TEST(test_gpt_generate_matches)
 {
-    char cmd[1024], path[1024];
+    char path[1024];
     static char out[1 << 14];
-    snprintf(cmd, sizeof cmd, "%s/examples/gpt_generate %s", ATTOGRAD_BUILD_DIR,
-             generate_runs[_i].args);
-    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(program_capture("gpt_generate", generate_runs[_i].args, out, sizeof out), 0);
     snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, generate_runs[_i].expected);
     ck_assert_str_eq(out, testutil_read_text(path));
 }
@@ -156,10 +149,9 @@ static const struct {
 
 START_TEST(test_gpt_generate_bad_flags_exit_2)
 {
-    char cmd[1024], out[1024];
-    snprintf(cmd, sizeof cmd, "%s/examples/gpt_generate %s 2>&1 >/dev/null", ATTOGRAD_BUILD_DIR,
-             generate_bad_flags[_i].args);
-    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 2);
+    char out[1024];
+    ck_assert_int_eq(program_capture_stderr("gpt_generate", generate_bad_flags[_i].args, out,
+                                            sizeof out), 2);
     ck_assert_str_eq(out, generate_bad_flags[_i].message);
 }
 END_TEST
@@ -181,14 +173,12 @@ static const struct {
 
 START_TEST(test_train_gpt_matches_pytorch)
 {
-    char dir[] = "/tmp/train_gpt_test-XXXXXX", cmd[4096], path[1024], csv[64], png[64];
+    char args[2048], path[1024];
     static char out[1 << 16];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(csv, sizeof csv, "%s/loss.csv", dir);
-    snprintf(png, sizeof png, "%s/loss.png", dir);
-    snprintf(cmd, sizeof cmd, "%s/examples/train_gpt %s --csv %s --plot %s", ATTOGRAD_BUILD_DIR,
-             train_gpt_runs[_i].args, csv, png);
-    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
+    scratch_make("train_gpt");
+    const char *csv = scratch_file("loss.csv"), *png = scratch_file("loss.png");
+    snprintf(args, sizeof args, "%s --csv %s --plot %s", train_gpt_runs[_i].args, csv, png);
+    ck_assert_int_eq(program_capture("train_gpt", args, out, sizeof out), 0);
     snprintf(path, sizeof path, "%s/train_gpt_%s.expected", ATTOGRAD_REFERENCE_DIR,
              train_gpt_runs[_i].name);
     ck_assert_str_eq(out, testutil_read_text(path));
@@ -230,7 +220,7 @@ START_TEST(test_train_gpt_matches_pytorch)
     ck_assert_mem_eq(sig, "\x89PNG\r\n\x1a\n", 8);
     remove(csv);
     remove(png);
-    ck_assert_int_eq(rmdir(dir), 0);
+    ck_assert_int_eq(rmdir(scratch_dir()), 0);
 }
 END_TEST
 
@@ -254,10 +244,10 @@ static const struct {
 
 START_TEST(test_train_gpt_bad_input)
 {
-    char cmd[1024], out[1024];
-    snprintf(cmd, sizeof cmd, "%s/examples/train_gpt --config book-test --tokenizer bytes %s "
-             "2>&1 >/dev/null", ATTOGRAD_BUILD_DIR, train_gpt_bad[_i].args);
-    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), train_gpt_bad[_i].status);
+    char args[1024], out[1024];
+    snprintf(args, sizeof args, "--config book-test --tokenizer bytes %s", train_gpt_bad[_i].args);
+    ck_assert_int_eq(program_capture_stderr("train_gpt", args, out, sizeof out),
+                     train_gpt_bad[_i].status);
     if (train_gpt_bad[_i].message) ck_assert_str_eq(out, train_gpt_bad[_i].message);
     else ck_assert_msg(strstr(out, "invalid UTF-8 at byte") && !strchr(out, '\n')[1],
                        "one line naming the byte: %s", out);
@@ -280,21 +270,19 @@ static const struct {
 
 START_TEST(test_bad_flags_exit_2_with_one_line)
 {
-    char cmd[1024], out[1024];
-    snprintf(cmd, sizeof cmd, "%s/examples/train_attention %s 2>&1 >/dev/null",
-             ATTOGRAD_BUILD_DIR, bad_flags[_i].args);
-    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 2);
+    char out[1024];
+    ck_assert_int_eq(program_capture_stderr("train_attention", bad_flags[_i].args, out,
+                                            sizeof out), 2);
     ck_assert_str_eq(out, bad_flags[_i].message);
 }
 END_TEST
 
 START_TEST(test_train_writes_csv)
 {
-    char cmd[1024], out[4096], csv[256];
+    char args[512], out[4096], csv[256];
     snprintf(csv, sizeof csv, "/tmp/attograd-test-%d.csv", (int)getpid());
-    snprintf(cmd, sizeof cmd, "%s/examples/train_attention --steps 20 --quiet --csv %s",
-             ATTOGRAD_BUILD_DIR, csv);
-    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 0);
+    snprintf(args, sizeof args, "--steps 20 --quiet --csv %s", csv);
+    ck_assert_int_eq(program_capture("train_attention", args, out, sizeof out), 0);
     ck_assert(strstr(out, "v2: final loss") != NULL);
     const char *text = testutil_read_text(csv);
     ck_assert(strncmp(text, "step,loss\n1,", 12) == 0);

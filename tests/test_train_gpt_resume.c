@@ -46,22 +46,6 @@ static int run_err(const char *flags, char *err, size_t cap)
     return testutil_capture(cmd, err, cap);
 }
 
-/* The whole file in a malloc'd buffer. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
 static bool exists(const char *path)
 {
     struct stat st;
@@ -109,7 +93,7 @@ START_TEST(test_pieces_print_the_whole_run)
     size_t n_all = 0, whole_len, len;
     snprintf(ck, sizeof ck, "%s/ck%d.safetensors", dir, _i);
     snprintf(csv, sizeof csv, "%s/piece%d.csv", dir, _i);
-    char *whole = slurp(whole_csv, &whole_len);
+    char *whole = testutil_read_file(whole_csv, &whole_len);
     /* The pieces' CSV rows, each file's header dropped after the first. */
     char *rows = malloc(whole_len + 1);
     size_t n_rows = 0;
@@ -126,7 +110,7 @@ START_TEST(test_pieces_print_the_whole_run)
         ck_assert_uint_lt(n_all + n, sizeof all);
         memcpy(all + n_all, out, n + 1);
         n_all += n;
-        char *text = slurp(csv, &len);
+        char *text = testutil_read_file(csv, &len);
         const char *body = piece ? strchr(text, '\n') + 1 : text;
         size_t body_len = len - (size_t)(body - text);
         ck_assert_uint_le(n_rows + body_len, whole_len);
@@ -180,7 +164,7 @@ START_TEST(test_another_run_is_refused)
     size_t before_len, after_len;
     snprintf(csv, sizeof csv, "%s/refused.csv", dir);
     snprintf(fresh, sizeof fresh, "%s/refused.safetensors", dir);
-    char *before = slurp(ck20, &before_len);
+    char *before = testutil_read_file(ck20, &before_len);
     for (int same = 0; same < 2; same++) {
         snprintf(flags, sizeof flags, "%s --resume %s --csv %s --save %s", other_runs[_i].flags,
                  ck20, csv, same ? ck20 : fresh);
@@ -190,7 +174,7 @@ START_TEST(test_another_run_is_refused)
         ck_assert_str_eq(err, expect);
         ck_assert(!exists(csv) && !exists(fresh));
     }
-    char *after = slurp(ck20, &after_len);
+    char *after = testutil_read_file(ck20, &after_len);
     ck_assert(before_len == after_len && memcmp(before, after, before_len) == 0);
     free(before);
     free(after);
@@ -239,7 +223,7 @@ START_TEST(test_missing_or_corrupt_file)
              "train_gpt: --resume: load %s/absent.safetensors: No such file or directory\n", dir);
     ck_assert_str_eq(err, expect);
 
-    char *bytes = slurp(ck20, &len);
+    char *bytes = testutil_read_file(ck20, &len);
     /* Each case spoils one thing: cut the file short, make a weight's first
      * float a NaN, zero the generator's MT state, put the loader past its
      * epoch's end. */
@@ -410,7 +394,7 @@ START_TEST(test_progress_bar_on_a_terminal_only)
     ck_assert_msg(strstr(tty, "/286  "), "no step count of the 286 steps: %.300s", tty);
     ck_assert_msg(strstr(tty, "the first step took"), "no estimate: %.300s", tty);
     size_t len;
-    char *got = slurp(out, &len);
+    char *got = testutil_read_file(out, &len);
     ck_assert_str_eq(got, testutil_read_text(expected));
     free(got);
     /* --quiet on a terminal: neither bar nor estimate. */
@@ -420,13 +404,13 @@ START_TEST(test_progress_bar_on_a_terminal_only)
     snprintf(cmd, sizeof cmd, "%s/examples/train_gpt " ARGS " >%s 2>%s", ATTOGRAD_BUILD_DIR, out,
              err);
     ck_assert_int_eq(system(cmd), 0);
-    char *text = slurp(err, &len);
+    char *text = testutil_read_file(err, &len);
     ck_assert_msg(!strchr(text, '\r') && strncmp(text, "train_gpt: ", 11) == 0 &&
                       strstr(text, "evaluations left\n") == text + len - 17,
                   "stderr: %s", text);
     ck_assert_int_eq(strchr(text, '\n') - text, (long)len - 1); /* one line */
     free(text);
-    got = slurp(out, &len);
+    got = testutil_read_file(out, &len);
     ck_assert_str_eq(got, testutil_read_text(expected));
     free(got);
     remove(out);

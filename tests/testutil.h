@@ -98,6 +98,43 @@ static inline Tensor *testutil_fixture(const char *file, const char *name)
     return NULL;
 }
 
+/* Tensor @name of a program's --dump text, in the current scope: the
+ * fixtures' format, a line "@name d0 d1 ..." then the values (any white
+ * space between them). */
+static inline Tensor *testutil_dumped(const char *text, const char *name)
+{
+    char key[128];
+    snprintf(key, sizeof key, "@%s", name);
+    const char *p = text;
+    size_t len = strlen(key);
+    /* at the start of a line, the whole name */
+    while ((p = strstr(p, key)) &&
+           ((p > text && p[-1] != '\n') || (p[len] != ' ' && p[len] != '\n')))
+        p += len;
+    ck_assert_msg(p != NULL, "no %s in the program's --dump", key);
+    char *end;
+    int64_t shape[TENSOR_MAX_DIMS];
+    int ndim = 0;
+    p += len;
+    while (*p == ' ' && ndim < TENSOR_MAX_DIMS) shape[ndim++] = strtoll(p, (char **)&p, 10);
+    Tensor *t = tensor_zeros(ndim, shape);
+    for (int64_t i = 0; i < t->numel; i++) {
+        t->data[i] = strtof(p, &end);
+        ck_assert_msg(end != p, "%s: short data", key);
+        p = end;
+    }
+    return t;
+}
+
+/* The largest |element| of t: the scale of an absolute tolerance for
+ * elements that come out of cancellation. */
+static inline double testutil_max_abs(const Tensor *t)
+{
+    double m = 0;
+    for (int64_t i = 0; i < t->numel; i++) m = fmax(m, fabs((double)t->data[i]));
+    return m;
+}
+
 /* The backward seed the fixture scripts use (gen_elementwise.py,
  * gen_softmax_loss.py): 0.5 + (i % 7) / 8 for element i, row-major. */
 static inline Tensor *testutil_seed_like(const Tensor *t)
@@ -126,6 +163,24 @@ static inline char *testutil_read_text(const char *path)
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     buf[n] = '\0';
     fclose(f);
+    return buf;
+}
+
+/* The whole of a file, malloc'd and NUL-terminated (binary files too: *len
+ * is its size). */
+static inline char *testutil_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
     return buf;
 }
 
