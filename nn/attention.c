@@ -32,15 +32,17 @@ static int64_t check_input(const Module *m, const Tensor *x, int d_in, int conte
     return T;
 }
 
-/* Scores of future tokens (above the diagonal) become -inf:
- * mask_bool = mask[:T, :T]; scores.masked_fill_(mask_bool, -inf).  With a
- * cache, scores' t rows are the queries at positions [q0, q0 + t) and its
- * T columns the keys at [0, T): their rows mask[q0:q0 + t, :T]. */
-static Tensor *mask_future(const Tensor *scores, const Tensor *mask, int64_t q0, int64_t t,
-                           int64_t T)
+/* The weights of causal attention: future scores (above the diagonal) hidden,
+ * the rest scaled, softmaxed along the keys.  The book writes
+ *   mask_bool = mask[:T, :T]; scores.masked_fill_(mask_bool, -inf)
+ *   softmax(scores / sqrt(d), dim=-1)
+ * tensor_causal_softmax gives its bits in one pass.  With a cache, scores'
+ * t rows are the queries at positions [q0, q0 + t) and its T columns the
+ * keys at [0, T): the book's mask[q0:q0 + t, :T].  The "mask" buffer stays in
+ * the state_dict as PyTorch's, and holds that pattern. */
+static Tensor *causal_weights(const Tensor *scores, int head_dim, int64_t q0)
 {
-    Tensor *mask_tT = tensor_narrow(tensor_narrow(mask, 0, q0, t), 1, 0, T);
-    return tensor_masked_fill(scores, mask_tT, -INFINITY);
+    return tensor_causal_softmax(scores, sqrtf((float)head_dim), q0);
 }
 
 /* A child Linear / Dropout registered under name; NULL if it could not be made. */
@@ -215,8 +217,7 @@ static Tensor *causal_forward(Module *m, const Tensor *x)
     Tensor *queries = nn_forward(NN(ca->W_query), x);
     Tensor *values  = nn_forward(NN(ca->W_value), x);
     Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));   /* (..., T, T) */
-    scores = mask_future(scores, ca->mask, 0, T, T);
-    Tensor *weights = tensor_softmax(tensor_div_scalar(scores, sqrtf((float)ca->d_out)), -1);
+    Tensor *weights = causal_weights(scores, ca->d_out, 0);
     if (!keep_weights(&ca->kept, weights)) return NULL;
     weights = nn_forward(NN(ca->dropout), weights);
     return tensor_matmul(weights, values);                           /* (..., T, d_out) */
@@ -342,11 +343,8 @@ static Tensor *attend(MultiHeadAttention *mha, const Tensor *queries, const Tens
                       const Tensor *values, int64_t q0)
 {
     if (!queries || !keys) return NULL;
-    int64_t t = queries->shape[queries->ndim - 2], T = keys->shape[keys->ndim - 2];
     Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));  /* (..., H, t, T) */
-    scores = mask_future(scores, mha->mask, q0, t, T);
-    Tensor *weights =
-        tensor_softmax(tensor_div_scalar(scores, sqrtf((float)mha->head_dim)), -1);
+    Tensor *weights = causal_weights(scores, mha->head_dim, q0);
     if (!keep_weights(&mha->kept, weights)) return NULL;                     /* (..., H, t, T) */
     weights = nn_forward(NN(mha->dropout), weights);
     Tensor *context = merge_heads(mha, tensor_matmul(weights, values));      /* (..., t, d_out) */

@@ -267,6 +267,11 @@ Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b);
 /* ---- Softmax and masking ------------------------------------------------- */
 Tensor *tensor_softmax(const Tensor *a, int dim);
 Tensor *tensor_log_softmax(const Tensor *a, int dim);
+/* Causal attention's weights in one pass, bit for bit
+ * softmax(masked_fill(scores, future, -inf) / divisor, -1): scores (..., t, T)
+ * hold the queries at positions q0 .. q0 + t - 1 (rows) against the keys at
+ * 0 .. T - 1, and a key j is in the future of query i when j > q0 + i. */
+Tensor *tensor_causal_softmax(const Tensor *scores, float divisor, int64_t q0);
 /* out = a where mask == 0, value where mask != 0; mask broadcasts to a. */
 Tensor *tensor_masked_fill(const Tensor *a, const Tensor *mask, float value);
 Tensor *tensor_triu(const Tensor *a, int diagonal);          /* last two dims */

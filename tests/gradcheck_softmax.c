@@ -12,7 +12,9 @@
  * step uses it: masked entries get exactly zero gradient and the first row,
  * one element long after masking, has softmax 1 and zero gradient.  Where the
  * mask is an input (m, flagged no_grad) its values come from [-1, 1) and are
- * nonzero, so triu(m, 1) is a causal mask.
+ * nonzero, so triu(m, 1) is a causal mask.  causal_softmax is that
+ * composite in one op, divided by 2 or 1.5 (the divisor shrinks the
+ * derivatives, so the same bounds hold).
  *
  * All these functions are smooth, and central differences with eps 1e-2
  * stay well inside the default atol 1e-3 + rtol 1e-2: the third derivative
@@ -34,6 +36,8 @@ FN(f_log_softmax_d0, tensor_log_softmax(x[0], 0))
 FN(f_log_softmax_d1, tensor_log_softmax(x[0], 1))
 FN(f_log_softmax_dm1, tensor_log_softmax(x[0], -1))
 FN(f_log_softmax_dm2, tensor_log_softmax(x[0], -2))
+FN(f_causal_softmax, tensor_causal_softmax(x[0], 2.0f, 0))
+FN(f_causal_softmax_cached, tensor_causal_softmax(x[0], 1.5f, 2))
 FN(f_masked_softmax, tensor_softmax(tensor_masked_fill(x[0], causal4(), -INFINITY), -1))
 FN(f_masked_softmax_input,
    tensor_softmax(tensor_masked_fill(x[0], tensor_triu(x[1], 1), -INFINITY), -1))
@@ -58,6 +62,13 @@ const GradcheckRow gradcheck_softmax[] = {
         3),
     MASK_ROW("softmax(masked_fill(-inf)) mask input, transposed", OP_SOFTMAX, "4,4T", "4,4",
              f_masked_softmax_input, -3, 3),
+    /* The same in one op: rows of 4 keys (2 of them cached, 2 + i seen by row i
+     * of the second), contiguous and transposed. */
+    SOFTMAX_ROW("causal_softmax (2,4,4) / 2", OP_CAUSAL_SOFTMAX, "2,4,4", f_causal_softmax, -3, 3),
+    SOFTMAX_ROW("causal_softmax transposed (4,4)", OP_CAUSAL_SOFTMAX, "4,4T", f_causal_softmax, -3,
+                3),
+    SOFTMAX_ROW("causal_softmax cached q0 2, (2,3,5) / 1.5", OP_CAUSAL_SOFTMAX, "2,3,5",
+                f_causal_softmax_cached, -3, 3),
     SOFTMAX_ROW("log_softmax dim 0", OP_LOG_SOFTMAX, "3,4", f_log_softmax_d0, -3, 3),
     SOFTMAX_ROW("log_softmax dim 1", OP_LOG_SOFTMAX, "3,4", f_log_softmax_d1, -3, 3),
     SOFTMAX_ROW("log_softmax dim -1", OP_LOG_SOFTMAX, "2,3,4", f_log_softmax_dm1, -3, 3),

@@ -10,13 +10,19 @@
  *     time, and copies a tensor's first gradient instead of adding it to 0;
  *   - rand fills a state's worth of MT19937 words per loop: the same draws
  *     as one element at a time, across the 624-word regenerations;
- *   - Adam's loop is compiled with FMA where the CPU has it: the same bits
- *     as torch's update written out with fmaf;
+ *   - Adam's loop is compiled with FMA where the CPU has it, and a large
+ *     parameter is updated in chunks on the threads: the same bits as
+ *     torch's update written out with fmaf, on 1 or 2 threads;
+ *   - cross-entropy's backward runs its rows on the threads in chunks, the
+ *     products off the target in float: the same bits as the formula in
+ *     double over exp(log_softmax), on 1 or 2 threads;
  *   - mse_loss sums in eight double lanes (tolerance 1e-6 relative: the
  *     double partial sums differ from one running sum by far less than a
  *     float ulp, 6e-8, before the result is rounded to float).
  */
 #include "testutil.h"
+
+#include "kernels/kernels.h"
 
 static const int64_t lengths[] = {1, 5, 6, 7, 8, 9, 64, 2047, 2048, 2049, 3000};
 
@@ -137,19 +143,26 @@ START_TEST(test_rand_block_equals_single_draws)
 END_TEST
 
 /* Two Adam steps (lr 0.01, torch's defaults otherwise) against the update
- * written out as in optim.h; the second starts from non-zero moments. */
+ * written out as in optim.h; the second starts from non-zero moments.  The
+ * sizes are not multiples of any vector width; the second is above the size
+ * from which the update is spread over threads, and not a whole number of
+ * its chunks. */
+static const int64_t adam_sizes[] = {1001, (1 << 17) + 4097};
+
 START_TEST(test_adam_matches_formula)
 {
-    enum { N = 1001 };   /* not a multiple of any vector width */
+    int64_t N = adam_sizes[_i];
     tensor_manual_seed(11);
+    tensor_set_num_threads(2);
     Tensor *p = tensor_keep(tensor_randn(SHAPE(N)));
     tensor_requires_grad_(p, true);
     AdamOptions o = optim_adam_defaults();
     o.lr = 0.01;
     Optimizer *opt = optim_adam(1, &p, o);
     ck_assert_ptr_nonnull(opt);
-    float w[N], m[N] = {0}, v[N] = {0};
-    memcpy(w, p->data, sizeof w);
+    float *w = malloc((size_t)N * sizeof *w), *m = calloc((size_t)N, sizeof *m),
+          *v = calloc((size_t)N, sizeof *v);
+    memcpy(w, p->data, (size_t)N * sizeof *w);
     for (int t = 1; t <= 2; t++) {
         optim_zero_grad(opt);
         Tensor *g = tensor_randn(SHAPE(N));
@@ -167,8 +180,46 @@ START_TEST(test_adam_matches_formula)
                           (long long)j, (double)p->data[j], (double)w[j]);
         }
     }
+    tensor_set_num_threads(0);
+    free(w);
+    free(m);
+    free(v);
     optim_free(opt);
     tensor_free(p);
+}
+END_TEST
+
+/* (40, 3001) logits, above the size from which the backward uses threads,
+ * rows longer than its chunks; the loss scaled by 0.37 so k is not a power
+ * of 2.  dz = (double)exp(logp) k - (c == t) k, rounded once. */
+START_TEST(test_cross_entropy_backward_formula)
+{
+    enum { N = 40, C = 3001 };
+    tensor_manual_seed(14);
+    Tensor *z = tensor_mul_scalar(tensor_randn(SHAPE(N, C)), 3.0f);
+    Tensor *t = tensor_zeros(SHAPE(N));
+    for (int i = 0; i < N; i++) t->data[i] = (float)((i * 977) % C);
+    float *want = malloc((size_t)N * C * sizeof *want);
+    Tensor *logp = tensor_log_softmax(z, -1);
+    tensor__exp_like_torch(logp->data, 0.0f, want, N * C);
+    float k = 0.37f / N;
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t c = 0; c < C; c++) {
+            float *d = want + i * C + c;
+            *d = (float)((double)*d * k - (c == (int64_t)t->data[i] ? k : 0.0f));
+        }
+    for (int threads = 1; threads <= 2; threads++) {
+        tensor_set_num_threads(threads);
+        Tensor *leaf = tensor_requires_grad_(tensor_detach(z), true);
+        Tensor *loss = tensor_mul_scalar(tensor_cross_entropy(leaf, t), 0.37f);
+        ck_assert_int_eq(tensor_backward(loss, NULL), 0);
+        for (int64_t j = 0; j < N * C; j++)
+            ck_assert_msg(leaf->grad->data[j] == want[j], "%d threads, element %lld: %.9g, "
+                          "formula %.9g", threads, (long long)j, (double)leaf->grad->data[j],
+                          (double)want[j]);
+    }
+    tensor_set_num_threads(0);
+    free(want);
 }
 END_TEST
 
@@ -197,7 +248,9 @@ static Suite *fast_paths_suite(void)
     tcase_add_test(t, test_strided_gradient_accumulates);
     tcase_add_test(t, test_first_gradient_is_copied);
     tcase_add_test(t, test_rand_block_equals_single_draws);
-    tcase_add_test(t, test_adam_matches_formula);
+    tcase_add_loop_test(t, test_adam_matches_formula, 0,
+                        (int)(sizeof adam_sizes / sizeof adam_sizes[0]));
+    tcase_add_test(t, test_cross_entropy_backward_formula);
     tcase_add_test(t, test_mse_lanes);
     suite_add_tcase(s, t);
     return s;

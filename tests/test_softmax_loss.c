@@ -361,6 +361,90 @@ START_TEST(test_gradients_accumulate)
 }
 END_TEST
 
+/* ---- causal_softmax: the composite's bits in one op -------------------------- */
+
+typedef struct {
+    int64_t B, H, t, T, q0;
+} CausalShape;
+
+/* The book's composite: softmax(masked_fill(scores, mask[q0:q0 + t, :T], -inf) / d). */
+static Tensor *causal_composite(Tensor *scores, const CausalShape *c, float d)
+{
+    Tensor *mask = tensor_zeros(SHAPE(c->t, c->T));
+    for (int64_t i = 0; i < c->t; i++)
+        for (int64_t j = c->q0 + i + 1; j < c->T; j++) mask->data[i * c->T + j] = 1.0f;
+    return tensor_softmax(tensor_div_scalar(tensor_masked_fill(scores, mask, -INFINITY), d), -1);
+}
+
+/* Shapes: the book's T = 6 and a 12-token context, a tail past 8 lanes (19),
+ * GPT rows of 64 and 128 over enough heads to spread over threads, rows
+ * longer than a softmax block (2500), and cached queries (q0 > 0, one query
+ * or several, T > q0 + t too). */
+static const CausalShape causal_shapes[] = {
+    {2, 1, 6, 6, 0},   {2, 4, 12, 12, 0}, {1, 2, 19, 19, 0}, {2, 12, 64, 64, 0},
+    {2, 4, 128, 128, 0}, {1, 1, 3, 2500, 0}, {1, 1, 2, 2500, 2497}, {2, 3, 1, 7, 6},
+    {2, 2, 3, 9, 4},   {1, 2, 4, 20, 3},
+};
+
+START_TEST(test_causal_softmax_is_the_composite_bit_for_bit)
+{
+    const CausalShape *c = &causal_shapes[_i];
+    tensor_manual_seed(13 + (uint64_t)_i);
+    float d = sqrtf(64.0f / (float)(1 + _i % 3));   /* sqrt(head_dim), 8 or not a power of 2 */
+    Tensor *data = tensor_mul_scalar(tensor_randn(SHAPE(c->B, c->H, c->t, c->T)), 4.0f);
+    Tensor *seed = tensor_randn(SHAPE(c->B, c->H, c->t, c->T));
+    Tensor *x0 = tensor_requires_grad_(tensor_clone(data), true);
+    Tensor *x1 = tensor_requires_grad_(tensor_clone(data), true);
+    Tensor *y0 = causal_composite(x0, c, d), *y1 = tensor_causal_softmax(x1, d, c->q0);
+    ck_assert_msg(y0 && y1, "%s", tensor_error());
+    ck_assert_int_eq(tensor_backward(y0, seed), 0);
+    ck_assert_int_eq(tensor_backward(y1, seed), 0);
+    ck_assert_str_eq(tensor_grad_fn_name(y1), "SoftmaxBackward0");
+    ck_assert_mem_eq(y1->data, y0->data, (size_t)y0->numel * sizeof(float));
+    ck_assert_mem_eq(x1->grad->data, x0->grad->data, (size_t)y0->numel * sizeof(float));
+}
+END_TEST
+
+START_TEST(test_causal_softmax_nan_and_strides)
+{
+    /* A NaN the query sees makes its whole row NaN, as in the composite; one
+     * in its future is hidden.  A transposed input reads through strides. */
+    CausalShape c = {1, 1, 4, 4, 0};
+    Tensor *x = tensor_randn(SHAPE(1, 1, 4, 4));
+    x->data[1 * 4 + 3] = NAN;   /* row 1's future */
+    x->data[2 * 4 + 1] = NAN;   /* seen by row 2 */
+    Tensor *y = tensor_causal_softmax(x, 2.0f, 0), *want = causal_composite(x, &c, 2.0f);
+    for (int64_t k = 0; k < 16; k++) {
+        ck_assert_msg(isnan(y->data[k]) == (k / 4 == 2), "element %lld: %g", (long long)k,
+                      (double)y->data[k]);
+        if (!isnan(want->data[k])) ck_assert_float_eq(y->data[k], want->data[k]);
+    }
+    Tensor *xt = tensor_transpose(tensor_randn(SHAPE(2, 5, 5)), -2, -1);
+    CausalShape ct = {1, 2, 5, 5, 0};
+    Tensor *yt = tensor_causal_softmax(xt, 3.0f, 0), *wt = causal_composite(xt, &ct, 3.0f);
+    ck_assert_mem_eq(yt->data, tensor_contiguous(wt)->data, 50 * sizeof(float));
+}
+END_TEST
+
+START_TEST(test_causal_softmax_errors)
+{
+    tensor_clear_error();
+    ck_assert_ptr_null(tensor_causal_softmax(NULL, 1.0f, 0));
+    ck_assert_str_eq(tensor_error(), "");
+    ck_assert_ptr_null(tensor_causal_softmax(tensor_zeros(SHAPE(4)), 1.0f, 0));
+    ck_assert_str_eq(tensor_error(), "causal_softmax: scores (4) must be (..., queries, keys)");
+    ck_assert_ptr_null(tensor_causal_softmax(tensor_zeros(SHAPE(2, 4)), 1.0f, -1));
+    ck_assert_str_eq(tensor_error(),
+                     "causal_softmax: scores (2,4): the first query's position -1 must be >= 0");
+    ck_assert_ptr_null(tensor_causal_softmax(tensor_zeros(SHAPE(2, 4)), 0.0f, 0));
+    ck_assert_str_eq(tensor_error(), "causal_softmax: divisor 0 must be positive and finite");
+    ck_assert_ptr_null(tensor_causal_softmax(tensor_zeros(SHAPE(2, 4)), NAN, 0));
+    ck_assert_str_eq(tensor_error(), "causal_softmax: divisor nan must be positive and finite");
+    Tensor *e = tensor_causal_softmax(tensor_zeros(SHAPE(2, 0, 4)), 1.0f, 0);
+    ck_assert(e != NULL && e->numel == 0);
+}
+END_TEST
+
 /* ---- errors ---------------------------------------------------------------- */
 
 START_TEST(test_error_messages)
@@ -453,6 +537,10 @@ static Suite *softmax_loss_suite(void)
     tcase_add_test(tc, test_empty_tensors);
     tcase_add_test(tc, test_grad_fn_names_match_torch);
     tcase_add_test(tc, test_gradients_accumulate);
+    tcase_add_loop_test(tc, test_causal_softmax_is_the_composite_bit_for_bit, 0,
+                        (int)(sizeof causal_shapes / sizeof causal_shapes[0]));
+    tcase_add_test(tc, test_causal_softmax_nan_and_strides);
+    tcase_add_test(tc, test_causal_softmax_errors);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, test_error_messages);

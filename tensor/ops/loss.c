@@ -5,6 +5,7 @@
  */
 #include "core/internal.h"
 #include "kernels/kernels.h"
+#include "kernels/threads.h"
 
 #include <math.h>
 #include <string.h>
@@ -200,6 +201,39 @@ Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target)
     return tensor__result(out);
 }
 
+/* The backward's rows, spread over the threads when the logits are large
+ * (the 124M model's are 512 x 50257). */
+enum { PARALLEL_NUMEL = 1 << 16, CHUNK = 2048 };
+
+typedef struct {
+    const float *logp, *t;
+    float *dz;
+    int64_t classes;
+    float k;
+    TensorExpFn exp_fn;
+} CrossEntropyGrad;
+
+/* Row i of dz, a chunk at a time so that exp's output is scaled while it
+ * is in L1.  Off the target, (double)e * k rounded to float is the float
+ * product e * k (the double product is exact), so that loop is plain float
+ * and vectorises; the target's e k - k keeps its single rounding in double. */
+static void cross_entropy_grad_row(void *ctx, int64_t i, int worker)
+{
+    const CrossEntropyGrad *g = ctx;
+    const float *lp = g->logp + i * g->classes;
+    float *d = g->dz + i * g->classes;
+    int64_t target = (int64_t)g->t[i];
+    float e_target = 0.0f;
+    for (int64_t c0 = 0; c0 < g->classes; c0 += CHUNK) {
+        int64_t n = g->classes - c0 < CHUNK ? g->classes - c0 : CHUNK;
+        g->exp_fn(lp + c0, 0.0f, d + c0, n);   /* softmax(z) */
+        if (target >= c0 && target < c0 + n) e_target = d[target];
+        for (int64_t c = c0; c < c0 + n; c++) d[c] *= g->k;
+    }
+    d[target] = (float)((double)e_target * g->k - g->k);
+    (void)worker;
+}
+
 /* forward: L = mean_i(-log_softmax(z)[i, t_i]) over N rows
  * backward: dz[i, c] = (softmax(z)[i, c] - (c == t_i)) / N * dL,
  * computed as exp(logp) k - (c == t_i) k with k = dL / N, rounded once (in
@@ -211,14 +245,10 @@ void cross_entropy_backward(TensorNode *n, const Tensor *grad_out)
     const float *t = n->saved[1]->data;
     int64_t classes = logp->shape[logp->ndim - 1];
     int64_t batch = logp->ndim == 2 ? logp->shape[0] : 1;
-    float k = grad_out->data[0] / (float)batch;
     Tensor *dz = tensor__alloc(logp->ndim, logp->shape);
-    tensor__exp_like_torch(logp->data, 0.0f, dz->data, dz->numel);   /* softmax(z) */
-    for (int64_t i = 0; i < batch; i++) {
-        float *d = dz->data + i * classes;
-        int64_t target = (int64_t)t[i];
-        for (int64_t c = 0; c < classes; c++)
-            d[c] = (float)((double)d[c] * k - (c == target ? k : 0.0f));
-    }
+    CrossEntropyGrad g = {.logp = logp->data, .t = t, .dz = dz->data, .classes = classes,
+                          .k = grad_out->data[0] / (float)batch, .exp_fn = tensor__exp_fn()};
+    int threads = dz->numel >= PARALLEL_NUMEL ? tensor_get_num_threads() : 1;
+    if (classes > 0) tensor__parallel_for(batch, threads, cross_entropy_grad_row, &g);
     tensor__accumulate_grad(n->inputs[0], dz);
 }

@@ -21,6 +21,9 @@
  * that is entirely -inf has m = -inf and -inf - -inf = NaN: softmax gives NaN
  * for that row only, as PyTorch does.  masked_fill's backward selects (never
  * multiplies), so the NaN gradient of such a row stops at the mask.
+ *
+ * causal_softmax is attention's masked_fill(-inf), division by sqrt(d) and
+ * softmax in one op with the composite's bits (its comment says how).
  */
 #include "core/internal.h"
 #include "kernels/kernels.h"
@@ -118,6 +121,8 @@ typedef struct {
     int64_t rows, n, per;     /* rows in all, their length, rows per block */
     bool log;
     TensorExpFn exp_rows;
+    int64_t t, q0;            /* causal_softmax: queries per matrix, the first one's position */
+    float divisor;
 } RowBlocks;
 
 static RowBlocks row_blocks(TensorBlock r)
@@ -189,6 +194,83 @@ static Tensor *softmax_op(const Tensor *a, int dim, bool log)
 
 Tensor *tensor_softmax(const Tensor *a, int dim) { return softmax_op(a, dim, false); }
 Tensor *tensor_log_softmax(const Tensor *a, int dim) { return softmax_op(a, dim, true); }
+
+/* ---- causal_softmax: attention's mask, scale and softmax in one pass -------------- */
+
+/*
+ * softmax(masked_fill(scores, future, -inf) / divisor, -1) with scores
+ * (..., t, T): row i is the query at position q0 + i, column j the key at j,
+ * and the future is j > q0 + i.  The composite makes three (..., t, T)
+ * tensors and three passes, forward and backward; this makes one, and runs
+ * exp only over the keys a row sees.  The bits are the composite's, by
+ * construction: the visible entries go through the same divisions, the same
+ * max (the -inf entries never win it) and the same exp, and the hidden ones
+ * are set to what the composite's exp gives them, exactly 0, before the same
+ * 8-lane sum over the whole row.  A hidden entry is then 0 * (1 / s), which
+ * is NaN like the composite's when a NaN or inf in the row makes s NaN.
+ */
+
+/* The keys row r (of all the rows) sees: positions [0, return value). */
+static int64_t visible_keys(const RowBlocks *rb, int64_t r)
+{
+    int64_t v = rb->q0 + r % rb->t + 1;
+    return v < rb->n ? v : rb->n;
+}
+
+static void causal_block(void *ctx, int64_t b, int worker)
+{
+    const RowBlocks *rb = ctx;
+    int64_t first, rows = block_rows(rb, b, &first), n = rb->n;
+    for (int64_t r = first; r < first + rows; r++) {
+        const float *x = rb->x + r * n;
+        float *y = rb->out + r * n;
+        int64_t seen = visible_keys(rb, r);
+        for (int64_t j = 0; j < seen; j++) y[j] = x[j] / rb->divisor;
+        rb->exp_rows(y, row_max(y, seen), y, seen);     /* exp(x / d - m) */
+        memset(y + seen, 0, (size_t)(n - seen) * sizeof *y);
+        float inv = 1.0f / tensor__lane_sum(y, n);
+        for (int64_t j = 0; j < n; j++) y[j] *= inv;
+    }
+    (void)worker;
+}
+
+/* The row blocks of scores (..., t, T) for the causal kernels. */
+static RowBlocks causal_blocks(const Tensor *scores, float divisor, int64_t q0)
+{
+    int64_t n = scores->shape[scores->ndim - 1];
+    RowBlocks rb = {.rows = scores->numel / n, .n = n, .per = n >= ROW_BLOCK ? 1 : ROW_BLOCK / n,
+                    .t = scores->shape[scores->ndim - 2], .q0 = q0, .divisor = divisor};
+    return rb;
+}
+
+Tensor *tensor_causal_softmax(const Tensor *scores, float divisor, int64_t q0)
+{
+    if (!TENSOR__USABLE(scores)) return NULL;
+    if (scores->ndim < 2)
+        return tensor_set_error("causal_softmax: scores %s must be (..., queries, keys)",
+                                tensor_shape_str(scores));
+    if (q0 < 0)
+        return tensor_set_error("causal_softmax: scores %s: the first query's position %lld "
+                                "must be >= 0", tensor_shape_str(scores), (long long)q0);
+    if (!(divisor > 0.0f && divisor < INFINITY))
+        return tensor_set_error("causal_softmax: divisor %g must be positive and finite",
+                                (double)divisor);
+    Tensor *out = tensor__alloc(scores->ndim, scores->shape);
+    if (out->numel > 0) {
+        RowBlocks rb = causal_blocks(scores, divisor, q0);
+        rb.x = tensor__contiguous_data(scores);
+        rb.out = out->data;
+        rb.exp_rows = tensor__exp_fn();
+        for_blocks(&rb, causal_block);
+    }
+    TensorNode *n = tensor__record(OP_CAUSAL_SOFTMAX, out, 1, &scores);
+    if (n) {
+        n->saved[0] = out;
+        n->scalar[0] = divisor;
+        n->ival[0] = q0;
+    }
+    return tensor__result(out);
+}
 
 /* ---- backward ----------------------------------------------------------------- */
 
@@ -272,4 +354,42 @@ void softmax_backward(TensorNode *n, const Tensor *grad_out)
 void log_softmax_backward(TensorNode *n, const Tensor *grad_out)
 {
     softmax_family_backward(n, grad_out, true);
+}
+
+/* The composite's three backwards in one pass, each rounded as there:
+ *   softmax:      dz = (dy - sum(dy * y)) * y      (the sum over the whole row)
+ *   / divisor:    dx = dz / divisor
+ *   masked_fill:  dx = 0 where the key is in the query's future */
+static void causal_backward_block(void *ctx, int64_t b, int worker)
+{
+    const RowBlocks *rb = ctx;
+    int64_t first, rows = block_rows(rb, b, &first), n = rb->n;
+    for (int64_t r = first; r < first + rows; r++) {
+        const float *y = rb->y + r * n, *dy = rb->dy + r * n;
+        float *dx = rb->out + r * n;
+        int64_t seen = visible_keys(rb, r);
+        float s = tensor__lane_dot(dy, y, n);
+        for (int64_t j = 0; j < seen; j++) {
+            float dz = (dy[j] - s) * y[j];
+            dx[j] = dz / rb->divisor;
+        }
+        memset(dx + seen, 0, (size_t)(n - seen) * sizeof *dx);
+    }
+    (void)worker;
+}
+
+/* forward: y = softmax(masked_fill(x, j > q0 + i, -inf) / d, -1)
+ * backward: dx = (y * (dy - sum(dy * y, -1))) / d, and 0 where masked */
+void causal_softmax_backward(TensorNode *n, const Tensor *grad_out)
+{
+    const Tensor *y = n->saved[0];
+    Tensor *dx = tensor__alloc(y->ndim, y->shape);
+    if (y->numel > 0) {
+        RowBlocks rb = causal_blocks(y, (float)n->scalar[0], n->ival[0]);
+        rb.y = y->data;
+        rb.dy = tensor__contiguous_data(grad_out);
+        rb.out = dx->data;
+        for_blocks(&rb, causal_backward_block);
+    }
+    tensor__accumulate_grad(n->inputs[0], dx);
 }
