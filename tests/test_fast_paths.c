@@ -97,14 +97,14 @@ static void gelu_or_norm(Tensor *x, Tensor *w, Tensor *b, const Tensor *g, bool 
     for (int i = 0; i < 3; i++) grads[i] = leaves[i] ? leaves[i]->grad : NULL;
 }
 
-/* Shapes above the sizes from which GELU (2^17 elements) and LayerNorm
- * (2^16) spread over threads: rows shorter and longer than a LayerNorm
+/* Shapes above the sizes from which GELU (2^19 elements) and LayerNorm
+ * (2^20) spread over threads: rows shorter and longer than a LayerNorm
  * chunk (8192), with and without weight and bias. */
 START_TEST(test_gelu_norm_threads_same_bits)
 {
-    const int64_t shapes[][2] = {{700, 300}, {20, 9000}, {600, 600}};
+    const int64_t shapes[][2] = {{1100, 1000}, {120, 9000}};
     tensor_manual_seed(13);
-    for (int s = 0; s < 3; s++) {
+    for (int s = 0; s < 2; s++) {
         int64_t rows = shapes[s][0], n = shapes[s][1];
         Tensor *x = tensor_mul_scalar(tensor_randn(SHAPE(rows, n)), 3.0f);
         Tensor *g = tensor_randn(SHAPE(rows, n));

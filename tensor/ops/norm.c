@@ -28,9 +28,13 @@
 
 /* A chunk of work is whole rows, about LN_CHUNK elements (one row when rows
  * are longer), or for dw and db a block of LN_COLUMNS columns over all the
- * rows.  From LN_PARALLEL_NUMEL elements the chunks spread over the threads:
- * below it a second thread costs more than it saves (bench_gelu_norm). */
-enum { LN_CHUNK = 1 << 13, LN_COLUMNS = 64, LN_PARALLEL_NUMEL = 1 << 16 };
+ * rows.  From LN_PARALLEL_NUMEL elements the chunks spread over the threads.
+ * A second thread pays from about 400 us of work (GELU's measurement, see
+ * tensor/ops/elementwise.c); LayerNorm does about half of GELU's work per
+ * element (0.37 against 0.75 ns on a shared Zen 4), hence 2^20.  No size
+ * in bench_gpt's configurations reaches it: on that shared machine no
+ * LayerNorm up to 1.5M elements ran faster on two threads. */
+enum { LN_CHUNK = 1 << 13, LN_COLUMNS = 64, LN_PARALLEL_NUMEL = 1 << 20 };
 
 /* What one pass reads and writes; x, dy, y and dx are (rows, n) row-major.
  * mean and rstd: written by the forward, read by the backward. */
