@@ -6,6 +6,9 @@
  *     tensors over threads: every row equals that row alone, on 1 or 2
  *     threads, forward and backward, for row lengths around the vector
  *     width (8) and the block size (2048);
+ *   - GELU and LayerNorm spread large tensors over threads: the same bits
+ *     on 1 or 2 threads, forward and backward (LayerNorm's dw and db add
+ *     the rows in order whatever the thread count);
  *   - accumulate_grad adds a strided gradient (a transpose's) a row at a
  *     time, and copies a tensor's first gradient instead of adding it to 0;
  *   - rand fills a state's worth of MT19937 words per loop: the same draws
@@ -83,6 +86,53 @@ START_TEST(test_softmax_threads_same_bits)
         tensor_set_num_threads(0);
         ck_assert(same_bits(y1->data, y2->data, y1->numel));
         ck_assert(same_bits(dx1->data, dx2->data, dx1->numel));
+    }
+}
+END_TEST
+
+/* x, weight and bias gradients of sum(layer_norm(x, w, b) * g), or of
+ * sum(gelu(x) * g) when w is NULL; out: the forward's output. */
+static void gelu_or_norm(Tensor *x, Tensor *w, Tensor *b, const Tensor *g, bool gelu,
+                         Tensor **out, Tensor *grads[3])
+{
+    Tensor *leaves[3] = {tensor_requires_grad_(tensor_detach(x), true),
+                         w ? tensor_requires_grad_(tensor_detach(w), true) : NULL,
+                         b ? tensor_requires_grad_(tensor_detach(b), true) : NULL};
+    *out = gelu ? tensor_gelu(leaves[0]) : tensor_layer_norm(leaves[0], leaves[1], leaves[2], 1e-5);
+    ck_assert_int_eq(tensor_backward(tensor_sum(tensor_mul(*out, g)), NULL), 0);
+    for (int i = 0; i < 3; i++) grads[i] = leaves[i] ? leaves[i]->grad : NULL;
+}
+
+/* Shapes above the sizes from which GELU (2^19 elements) and LayerNorm
+ * (2^20) spread over threads: rows shorter and longer than a LayerNorm
+ * chunk (8192), with and without weight and bias. */
+START_TEST(test_gelu_norm_threads_same_bits)
+{
+    const int64_t shapes[][2] = {{1100, 1000}, {120, 9000}};
+    tensor_manual_seed(13);
+    for (int s = 0; s < 2; s++) {
+        int64_t rows = shapes[s][0], n = shapes[s][1];
+        Tensor *x = tensor_mul_scalar(tensor_randn(SHAPE(rows, n)), 3.0f);
+        Tensor *g = tensor_randn(SHAPE(rows, n));
+        Tensor *w = tensor_randn(SHAPE(n)), *b = tensor_randn(SHAPE(n));
+        for (int c = 0; c < 3; c++) {
+            bool gelu = c == 2;
+            Tensor *y[2], *grads[2][3];
+            for (int t = 0; t < 2; t++) {
+                tensor_set_num_threads(t + 1);
+                gelu_or_norm(x, c == 0 ? w : NULL, c == 0 ? b : NULL, g, gelu, &y[t], grads[t]);
+            }
+            tensor_set_num_threads(0);
+            ck_assert_msg(same_bits(y[0]->data, y[1]->data, y[0]->numel),
+                          "%s (%lld, %lld): 1 and 2 threads differ", gelu ? "gelu" : "layer_norm",
+                          (long long)rows, (long long)n);
+            for (int i = 0; i < 3; i++)
+                if (grads[0][i])
+                    ck_assert_msg(same_bits(grads[0][i]->data, grads[1][i]->data,
+                                            grads[0][i]->numel),
+                                  "%s (%lld, %lld): gradient %d differs on 2 threads",
+                                  gelu ? "gelu" : "layer_norm", (long long)rows, (long long)n, i);
+        }
     }
 }
 END_TEST
@@ -245,6 +295,7 @@ static Suite *fast_paths_suite(void)
     tcase_add_loop_test(t, test_softmax_blocks_equal_rows, 0,
                         (int)(sizeof lengths / sizeof *lengths));
     tcase_add_test(t, test_softmax_threads_same_bits);
+    tcase_add_test(t, test_gelu_norm_threads_same_bits);
     tcase_add_test(t, test_strided_gradient_accumulates);
     tcase_add_test(t, test_first_gradient_is_copied);
     tcase_add_test(t, test_rand_block_equals_single_draws);

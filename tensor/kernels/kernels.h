@@ -15,6 +15,27 @@ typedef void (*TensorExpFn)(const float *x, float shift, float *y, int64_t n);
 TensorExpFn tensor__exp_fn(void);
 
 /*
+ * GELU's tanh form (tensor_gelu) over n contiguous floats, and tanh alone,
+ * within 1 ulp of tanh (kernels/gelu.c); plain C, AVX2 + FMA or AVX-512.
+ *   forward:  y = gelu(x), and t = tanh(u) for the backward unless t is NULL
+ *   backward: dx = dy * gelu'(x), from the forward's t, or recomputed (NULL)
+ * Any variant gives the same bits for an element wherever it sits in the
+ * array, so a caller may split the work into chunks.
+ */
+typedef struct {
+    const char *name;   /* "plain", "avx2", "avx512" */
+    void (*forward)(const float *x, float *y, float *t, int64_t n);
+    void (*backward)(const float *x, const float *t, const float *dy, float *dx, int64_t n);
+    void (*tanh)(const float *x, float *y, int64_t n);
+} TensorGeluKernels;
+enum { TENSOR__GELU_VARIANTS = 3 };
+/* The fastest variant this CPU runs. */
+const TensorGeluKernels *tensor__gelu_kernels(void);
+/* Variant i (0 plain, 1 AVX2 + FMA, 2 AVX-512), NULL when this CPU lacks it:
+ * for the tests, which check each. */
+const TensorGeluKernels *tensor__gelu_variant(int i);
+
+/*
  * Sums in the order of PyTorch's vec::reduce_all on AVX2, because float
  * addition is not associative and this order is what makes softmax match
  * bit for bit: fewer than 8 values are added left to right; otherwise 8 lane
