@@ -266,7 +266,10 @@ START_TEST(test_threads_give_the_same_result)
 {
     /* products above the threading cut-over (m*n*k = 96^3): rows split,
      * columns split, transposed operands, a batch of small products spread
-     * over threads, a batch folded into one large product */
+     * over threads, a batch folded into one large product; then the
+     * products whose shared operand is packed once per depth block (sgemm.c,
+     * parallel): columns split deeper than a block, with slices wider than
+     * a block and more rows than a block; rows split against a packed B^T */
     Tensor *ops[][2] = {
         {pattern(tensor_empty(SHAPE(261, 90)), 30), pattern(tensor_empty(SHAPE(90, 100)), 31)},
         {pattern(tensor_empty(SHAPE(40, 90)), 32), pattern(tensor_empty(SHAPE(90, 601)), 33)},
@@ -274,6 +277,13 @@ START_TEST(test_threads_give_the_same_result)
          tensor_t(pattern(tensor_empty(SHAPE(130, 100)), 35))},
         {pattern(tensor_empty(SHAPE(8, 64, 70)), 36), pattern(tensor_empty(SHAPE(8, 70, 64)), 37)},
         {pattern(tensor_empty(SHAPE(3, 130, 130)), 38), pattern(tensor_empty(SHAPE(130, 130)), 39)},
+        {pattern(tensor_empty(SHAPE(40, 500)), 43), pattern(tensor_empty(SHAPE(500, 601)), 44)},
+        {pattern(tensor_empty(SHAPE(20, 390)), 45), pattern(tensor_empty(SHAPE(390, 2100)), 46)},
+        {pattern(tensor_empty(SHAPE(2310, 20)), 47), pattern(tensor_empty(SHAPE(20, 2400)), 48)},
+        {tensor_t(pattern(tensor_empty(SHAPE(450, 100)), 49)),
+         tensor_t(pattern(tensor_empty(SHAPE(120, 450)), 50))},
+        {pattern(tensor_empty(SHAPE(400, 450)), 51),
+         tensor_t(pattern(tensor_empty(SHAPE(120, 450)), 52))},
     };
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         tensor_set_num_threads(1);
@@ -284,6 +294,16 @@ START_TEST(test_threads_give_the_same_result)
             ck_assert_msg(same_bits(one, tensor_matmul(ops[i][0], ops[i][1])),
                           "case %zu: %d threads differ from one", i, nt);
         }
+    }
+    /* a bias first in C (beta 1), against a packed W^T shared by slices of rows */
+    Tensor *x = pattern(tensor_empty(SHAPE(300, 450)), 53);
+    Tensor *w = pattern(tensor_empty(SHAPE(120, 450)), 54);
+    Tensor *b = pattern(tensor_empty(SHAPE(120)), 55);
+    tensor_set_num_threads(1);
+    Tensor *one = tensor_linear(x, w, b);
+    for (int nt = 2; nt <= 3; nt++) {
+        tensor_set_num_threads(nt);
+        ck_assert_msg(same_bits(one, tensor_linear(x, w, b)), "linear: %d threads differ", nt);
     }
     tensor_set_num_threads(0);
     ck_assert_int_ge(tensor_get_num_threads(), 1);

@@ -431,42 +431,115 @@ static bool in_place(const SgemmIsa *isa, int64_t m, int64_t n, int64_t k)
     return isa->edges && m * n * k <= DIRECT && k <= KC && n <= NC && m <= MC;
 }
 
-static void blocked(const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
-                    float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
-                    float beta, float *c, int64_t ldc, float *abuf, float *bbuf)
+/* One product, as tensor__sgemm takes it. */
+typedef struct {
+    bool ta, tb;
+    int64_t m, n, k, lda, ldb, ldc;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+} Gemm;
+
+/* Where op(A)(i, p) and op(B)(p, j) are. */
+static const float *a_at(const Gemm *g, int64_t i, int64_t p)
+{
+    return g->ta ? g->a + p * g->lda + i : g->a + i * g->lda + p;
+}
+
+static const float *b_at(const Gemm *g, int64_t p, int64_t j)
+{
+    return g->tb ? g->b + j * g->ldb + p : g->b + p * g->ldb + j;
+}
+
+/* The product of rows [i0, i1) and columns [j0, j1) of C. */
+static Gemm sub_gemm(const Gemm *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
+{
+    Gemm s = *g;
+    s.m = i1 - i0;
+    s.n = j1 - j0;
+    s.a = a_at(g, i0, 0);
+    s.b = b_at(g, 0, j0);
+    s.c = g->c + i0 * g->ldc + j0;
+    return s;
+}
+
+/* The micro-kernel's tile for the depth block [pc, pc + kc): beta for the
+ * first block, later blocks add. */
+static SgemmTile depth_block(const Gemm *g, int64_t pc, int64_t kc)
+{
+    return (SgemmTile){.kc = kc, .ldc = g->ldc, .alpha = g->alpha,
+                       .beta = pc == 0 ? g->beta : 1.0f};
+}
+
+/* Rows [i0, i0 + mc) of op(A) at depths [pc, pc + kc), as the micro-kernel
+ * reads them: in place, or packed into buf.  Sets t's strides for A; row
+ * ir of the block starts *next * ir floats past the pointer returned. */
+static const float *a_block(const SgemmIsa *isa, const Gemm *g, bool direct, int64_t i0,
+                            int64_t pc, int64_t mc, int64_t kc, float *buf, SgemmTile *t,
+                            int64_t *next)
+{
+    const float *a0 = a_at(g, i0, pc);
+    if (direct) {
+        t->a_row = *next = g->ta ? 1 : g->lda;
+        t->a_step = g->ta ? g->lda : 1;
+        return a0;
+    }
+    pack_a(g->ta, a0, g->lda, mc, kc, isa->mr, buf);
+    t->a_row = 1;
+    t->a_step = isa->mr;
+    *next = kc;
+    return buf;
+}
+
+/* The same for columns [j0, j0 + nc) of op(B) at depths [pc, pc + kc). */
+static const float *b_block(const SgemmIsa *isa, const Gemm *g, bool direct, int64_t pc,
+                            int64_t j0, int64_t kc, int64_t nc, float *buf, SgemmTile *t,
+                            int64_t *next)
+{
+    const float *b0 = b_at(g, pc, j0);
+    if (direct) {
+        t->b_step = g->ldb;
+        *next = 1;
+        return b0;
+    }
+    if (g->tb && isa->pack_bt)
+        isa->pack_bt(b0, g->ldb, kc, nc, buf);
+    else
+        pack_b(g->tb, b0, g->ldb, kc, nc, isa->nr, buf);
+    t->b_step = isa->nr;
+    *next = kc;
+    return buf;
+}
+
+/* The mc x nc block of C at c from blocks of op(A) and op(B) (a_block,
+ * b_block), tile by tile. */
+static void block_tiles(const SgemmIsa *isa, SgemmTile t, const float *a, int64_t a_next,
+                        const float *b, int64_t b_next, int64_t mc, int64_t nc, float *c)
 {
     int mr = isa->mr, nr = isa->nr;
-    bool direct = in_place(isa, m, n, k), direct_b = direct && !tb;
-    for (int64_t ic = 0; ic < m; ic += MC) {
-        int64_t mc = m - ic < MC ? m - ic : MC;
-        for (int64_t pc = 0; pc < k; pc += KC) {
-            int64_t kc = k - pc < KC ? k - pc : KC;
-            const float *a0 = ta ? a + pc * lda + ic : a + ic * lda + pc;
-            SgemmTile t = {.kc = kc, .a_row = 1, .a_step = mr, .b_step = nr, .ldc = ldc,
-                           .alpha = alpha, .beta = pc == 0 ? beta : 1.0f};  /* later blocks add */
-            if (direct) {
-                t.a_row = ta ? 1 : lda;
-                t.a_step = ta ? lda : 1;
-            } else {
-                pack_a(ta, a0, lda, mc, kc, mr, abuf);
-            }
-            for (int64_t jc = 0; jc < n; jc += NC) {
-                int64_t nc = n - jc < NC ? n - jc : NC;
-                const float *b0 = tb ? b + jc * ldb + pc : b + pc * ldb + jc;
-                if (direct_b)
-                    t.b_step = ldb;
-                else if (tb && isa->pack_bt)
-                    isa->pack_bt(b0, ldb, kc, nc, bbuf);
-                else
-                    pack_b(tb, b0, ldb, kc, nc, nr, bbuf);
-                for (int64_t ir = 0; ir < mc; ir += mr) {
-                    t.a = direct ? a0 + ir * t.a_row : abuf + ir * kc;
-                    for (int64_t jr = 0; jr < nc; jr += nr) {
-                        t.b = direct_b ? b0 + jr : bbuf + jr * kc;
-                        tile(isa, &t, c + (ic + ir) * ldc + jc + jr, mc - ir < mr ? mc - ir : mr,
-                             nc - jr < nr ? nc - jr : nr);
-                    }
-                }
+    for (int64_t ir = 0; ir < mc; ir += mr) {
+        t.a = a + ir * a_next;
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+            t.b = b + jr * b_next;
+            tile(isa, &t, c + ir * t.ldc + jr, mc - ir < mr ? mc - ir : mr,
+                 nc - jr < nr ? nc - jr : nr);
+        }
+    }
+}
+
+static void blocked(const SgemmIsa *isa, const Gemm *g, float *abuf, float *bbuf)
+{
+    bool direct = in_place(isa, g->m, g->n, g->k), direct_b = direct && !g->tb;
+    for (int64_t ic = 0; ic < g->m; ic += MC) {
+        int64_t mc = g->m - ic < MC ? g->m - ic : MC;
+        for (int64_t pc = 0; pc < g->k; pc += KC) {
+            int64_t kc = g->k - pc < KC ? g->k - pc : KC, a_next, b_next;
+            SgemmTile t = depth_block(g, pc, kc);
+            const float *ap = a_block(isa, g, direct, ic, pc, mc, kc, abuf, &t, &a_next);
+            for (int64_t jc = 0; jc < g->n; jc += NC) {
+                int64_t nc = g->n - jc < NC ? g->n - jc : NC;
+                const float *bp = b_block(isa, g, direct_b, pc, jc, kc, nc, bbuf, &t, &b_next);
+                block_tiles(isa, t, ap, a_next, bp, b_next, mc, nc, g->c + ic * g->ldc + jc);
             }
         }
     }
@@ -493,6 +566,7 @@ static void free_buffers(void *p)
 
 static void make_buffers_key(void) { pthread_key_create(&buffers_key, free_buffers); }
 
+/* This thread's buffer 0 (for A~) or 1 (for B~), of at least this size. */
 static float *buffer(int which, int64_t floats)
 {
     if (buffers[which].floats < floats) {
@@ -509,62 +583,115 @@ static float *buffer(int which, int64_t floats)
     return buffers[which].data;
 }
 
-/* The blocked product on one thread, with that thread's buffers. */
-static void blocked_on(const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n,
-                       int64_t k, float alpha, const float *a, int64_t lda, const float *b,
-                       int64_t ldb, float beta, float *c, int64_t ldc)
+static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
+
+/* Buffers for blocks of rows (0) or columns (1) of at most len, depth k. */
+static float *a_buffer(const SgemmIsa *isa, int64_t len, int64_t k)
 {
-    int64_t mc = m < MC ? m : MC, kc = k < KC ? k : KC, nc = n < NC ? n : NC;
-    float *abuf = buffer(0, (mc + isa->mr) * kc);
-    float *bbuf = buffer(1, (nc + isa->nr) * kc);
-    blocked(isa, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, abuf, bbuf);
+    return buffer(0, (min64(len, MC) + isa->mr) * min64(k, KC));
+}
+
+static float *b_buffer(const SgemmIsa *isa, int64_t len, int64_t k)
+{
+    return buffer(1, (min64(len, NC) + isa->nr) * min64(k, KC));
+}
+
+/* The blocked product on one thread, with that thread's buffers. */
+static void blocked_on(const SgemmIsa *isa, const Gemm *g)
+{
+    blocked(isa, g, a_buffer(isa, g->m, g->k), b_buffer(isa, g->n, g->k));
 }
 
 /* A product split over threads: slices of the longer side of C, in whole
- * tiles.  Each slice packs the other operand whole, which costs little next
- * to its share of the product and needs no synchronisation.  Every element
- * is computed as on one thread, so the result does not depend on the
- * thread count or on which thread takes which slice. */
+ * tiles.  Every slice reads the other operand whole (op(B) for slices of
+ * rows, op(A) for slices of columns).  When that operand is packed, the
+ * caller packs it once for each depth block and the slices of that block
+ * then run on the threads, each packing only its own part of the first
+ * operand: packing it in every slice cost as much again as the product's
+ * share of a thread on the GPT step's 256-row products.  When it is read
+ * in place, each slice runs its part of the whole product alone.  Every
+ * element is computed as on one thread, depth blocks in order, so the
+ * result does not depend on the thread count or on which thread takes
+ * which slice. */
 typedef struct {
     const SgemmIsa *isa;
-    bool ta, tb, rows;
-    int64_t m, n, k, lda, ldb, ldc, unit, len, slices;
-    float alpha, beta;
-    const float *a, *b;
-    float *c;
+    Gemm g;
+    bool rows;                 /* slices of rows, else of columns */
+    bool direct;               /* a slice reads its own operand in place */
+    int64_t unit, slices;
+    /* The depth block of a packed shared operand (kc 0: none): rows or
+     * columns [origin, origin + extent) of it, packed at shared. */
+    int64_t pc, kc, origin, extent, shared_next;
+    const float *shared;
+    SgemmTile t;               /* with the shared operand's strides */
 } Split;
 
 static void slice(void *ctx, int64_t s, int worker)
 {
     const Split *p = ctx;
-    int64_t units = (p->len + p->unit - 1) / p->unit;
+    int64_t len = p->rows ? p->g.m : p->g.n, units = (len + p->unit - 1) / p->unit;
     int64_t s0 = units * s / p->slices * p->unit, s1 = units * (s + 1) / p->slices * p->unit;
-    s1 = s1 < p->len ? s1 : p->len;
+    s1 = s1 < len ? s1 : len;
     (void)worker;   /* each thread packs into its own buffers */
     if (s1 <= s0) return;
-    if (p->rows)
-        blocked_on(p->isa, p->ta, p->tb, s1 - s0, p->n, p->k, p->alpha,
-                   p->ta ? p->a + s0 : p->a + s0 * p->lda, p->lda, p->b, p->ldb, p->beta,
-                   p->c + s0 * p->ldc, p->ldc);
-    else
-        blocked_on(p->isa, p->ta, p->tb, p->m, s1 - s0, p->k, p->alpha, p->a, p->lda,
-                   p->tb ? p->b + s0 * p->ldb : p->b + s0, p->ldb, p->beta, p->c + s0, p->ldc);
+    Gemm g = p->rows ? sub_gemm(&p->g, s0, s1, 0, p->g.n) : sub_gemm(&p->g, 0, p->g.m, s0, s1);
+    if (!p->kc) {
+        blocked_on(p->isa, &g);
+        return;
+    }
+    SgemmTile t = p->t;
+    int64_t next;
+    if (p->rows) {   /* against columns [origin, origin + extent) of op(B) */
+        float *buf = a_buffer(p->isa, g.m, p->kc);
+        for (int64_t ic = 0; ic < g.m; ic += MC) {
+            int64_t mc = min64(g.m - ic, MC);
+            const float *ap = a_block(p->isa, &g, p->direct, ic, p->pc, mc, p->kc, buf, &t, &next);
+            block_tiles(p->isa, t, ap, next, p->shared, p->shared_next, mc, p->extent,
+                        g.c + ic * g.ldc + p->origin);
+        }
+    } else {         /* against rows [origin, origin + extent) of op(A) */
+        float *buf = b_buffer(p->isa, g.n, p->kc);
+        for (int64_t jc = 0; jc < g.n; jc += NC) {
+            int64_t nc = min64(g.n - jc, NC);
+            const float *bp = b_block(p->isa, &g, p->direct && !g.tb, p->pc, jc, p->kc, nc, buf,
+                                      &t, &next);
+            block_tiles(p->isa, t, p->shared, p->shared_next, bp, next, p->extent, nc,
+                        g.c + p->origin * g.ldc + jc);
+        }
+    }
 }
 
 /* Two slices per thread, so that a thread the OS runs late leaves at most
  * a small share to the others. */
-static void parallel(int nt, const SgemmIsa *isa, bool ta, bool tb, int64_t m, int64_t n,
-                     int64_t k, float alpha, const float *a, int64_t lda, const float *b,
-                     int64_t ldb, float beta, float *c, int64_t ldc)
+static void parallel(int nt, const SgemmIsa *isa, const Gemm *g)
 {
-    Split p = {.isa = isa, .ta = ta, .tb = tb, .rows = m >= n, .m = m, .n = n, .k = k,
-               .lda = lda, .ldb = ldb, .ldc = ldc, .alpha = alpha, .beta = beta,
-               .a = a, .b = b, .c = c};
+    Split p = {.isa = isa, .g = *g, .rows = g->m >= g->n};
     p.unit = p.rows ? isa->mr : isa->nr;
-    p.len = p.rows ? m : n;
-    int64_t units = (p.len + p.unit - 1) / p.unit;
-    p.slices = 2 * (int64_t)nt < units ? 2 * (int64_t)nt : units;
-    tensor__parallel_for(p.slices, nt, slice, &p);
+    int64_t len = p.rows ? g->m : g->n, units = (len + p.unit - 1) / p.unit;
+    p.slices = min64(2 * (int64_t)nt, units);
+    /* Read as the largest slice would be alone. */
+    int64_t most = (units + p.slices - 1) / p.slices * p.unit;
+    p.direct = p.rows ? in_place(isa, most, g->n, g->k) : in_place(isa, g->m, most, g->k);
+    /* Slices of rows share op(B) packed when it is one block wide. */
+    bool share = p.rows ? (!p.direct || g->tb) && g->n <= NC : !p.direct;
+    if (!share) {
+        tensor__parallel_for(p.slices, nt, slice, &p);
+        return;
+    }
+    int64_t span = p.rows ? g->n : g->m;
+    float *buf = p.rows ? b_buffer(isa, g->n, g->k) : a_buffer(isa, g->m, g->k);
+    for (p.origin = 0; p.origin < span; p.origin += p.rows ? NC : MC) {
+        p.extent = min64(span - p.origin, p.rows ? NC : MC);
+        for (p.pc = 0; p.pc < g->k; p.pc += KC) {
+            p.kc = min64(g->k - p.pc, KC);
+            p.t = depth_block(g, p.pc, p.kc);
+            p.shared = p.rows ? b_block(isa, g, false, p.pc, p.origin, p.kc, p.extent, buf,
+                                        &p.t, &p.shared_next)
+                              : a_block(isa, g, false, p.origin, p.pc, p.extent, p.kc, buf,
+                                        &p.t, &p.shared_next);
+            tensor__parallel_for(p.slices, nt, slice, &p);
+        }
+    }
 }
 
 /* ---- choosing a path ---------------------------------------------------------- */
@@ -682,9 +809,10 @@ void tensor__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
 #endif
     const SgemmIsa *isa = current_isa();
     int nt = threads_for(m, n, k, m >= n ? isa->mr : isa->nr);
+    Gemm g = {.ta = trans_a, .tb = trans_b, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
+              .ldc = ldc, .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c};
     if (nt > 1)
-        parallel(nt, isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        parallel(nt, isa, &g);
     else
-        blocked_on(isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
-                   c, ldc);
+        blocked_on(isa, &g);
 }

@@ -10,7 +10,9 @@
  * claimed with one atomic increment.  Pool threads that wake in time join
  * and claim chunks too.  The caller then waits only for chunks already
  * claimed, withdraws the job, and waits for the threads that joined it to
- * leave (they hold no chunk then, so this is short).  An OpenMP parallel
+ * leave (they hold no chunk then, so this is short: it spins on a counter,
+ * as sleeping on a condition variable would cost a wake-up per job, and a
+ * training step runs a hundred jobs or more).  An OpenMP parallel
  * region instead ends at a barrier that waits for every thread of the team,
  * including one the OS has not run yet: with the cores busy, small regions
  * stalled a scheduler tick each (test_gradcheck went from 2.6 s to 42 s next
@@ -46,20 +48,19 @@ typedef struct {
     unsigned fp_mode;                 /* the caller's flush bits (fp_mode()) */
     atomic_int_fast64_t next, done;   /* chunks claimed, chunks finished */
     atomic_int ids;                   /* next worker number for a joining thread */
-    int joined;                       /* pool threads inside the job (under lock) */
+    atomic_int_fast64_t joined;       /* pool threads inside the job (grows under lock) */
 } Job;
 
 static struct {
     pthread_mutex_t caller;           /* held by the thread whose job the pool runs */
     pthread_mutex_t lock;
-    pthread_cond_t wake, left;
+    pthread_cond_t wake;
     Job *job;                         /* the job open to joiners (under lock) */
     atomic_uint_fast64_t generation;  /* bumped for each job */
     int started;                      /* pool threads running */
 } pool = {.caller = PTHREAD_MUTEX_INITIALIZER,
           .lock = PTHREAD_MUTEX_INITIALIZER,
-          .wake = PTHREAD_COND_INITIALIZER,
-          .left = PTHREAD_COND_INITIALIZER};
+          .wake = PTHREAD_COND_INITIALIZER};
 
 static _Thread_local int current_worker;
 static _Thread_local bool in_task;
@@ -138,6 +139,18 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* Spins until *v is target, then yields, so that a thread the OS paused
+ * can finish (its chunk, or its way out of the job). */
+static void wait_until(atomic_int_fast64_t *v, int64_t target)
+{
+    for (int s = 0; atomic_load(v) != target; s++) {
+        if (s < SPIN)
+            cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
 static void run_chunks(Job *job, int worker)
 {
     current_worker = worker;
@@ -163,7 +176,7 @@ static void *pool_thread(void *arg)
          * again rather than sleep, the next one is likely near. */
         seen = atomic_load(&pool.generation);
         Job *job = pool.job;
-        if (job) job->joined++;
+        if (job) atomic_fetch_add(&job->joined, 1);
         pthread_mutex_unlock(&pool.lock);
         if (!job) continue;
         int worker = atomic_fetch_add(&job->ids, 1);
@@ -171,9 +184,7 @@ static void *pool_thread(void *arg)
             if (fp_mode() != job->fp_mode) set_fp_mode(job->fp_mode);
             run_chunks(job, worker);
         }
-        pthread_mutex_lock(&pool.lock);
-        if (--job->joined == 0) pthread_cond_signal(&pool.left);
-        pthread_mutex_unlock(&pool.lock);
+        atomic_fetch_sub(&job->joined, 1);   /* the last touch: the job is the caller's */
     }
     return NULL;
 }
@@ -183,7 +194,6 @@ static void reset_after_fork(void)
     pthread_mutex_init(&pool.caller, NULL);
     pthread_mutex_init(&pool.lock, NULL);
     pthread_cond_init(&pool.wake, NULL);
-    pthread_cond_init(&pool.left, NULL);
     pool.job = NULL;
     pool.started = 0;
 }
@@ -226,6 +236,7 @@ void tensor__parallel_for(int64_t n, int threads, TensorTask task, void *ctx)
     atomic_init(&job.next, 0);
     atomic_init(&job.done, 0);
     atomic_init(&job.ids, 1);
+    atomic_init(&job.joined, 0);
     pthread_mutex_lock(&pool.lock);
     pool.job = &job;
     atomic_fetch_add(&pool.generation, 1);
@@ -233,16 +244,12 @@ void tensor__parallel_for(int64_t n, int threads, TensorTask task, void *ctx)
     pthread_mutex_unlock(&pool.lock);
 
     run_chunks(&job, 0);
-    /* Chunks other threads claimed; yield so one the OS paused can finish. */
-    for (int s = 0; atomic_load(&job.done) < n; s++) {
-        if (s < SPIN)
-            cpu_relax();
-        else
-            sched_yield();
-    }
+    /* Chunks other threads claimed. */
+    wait_until(&job.done, n);
+    /* No thread joins once the job is withdrawn; those inside leave. */
     pthread_mutex_lock(&pool.lock);
     pool.job = NULL;
-    while (job.joined) pthread_cond_wait(&pool.left, &pool.lock);
     pthread_mutex_unlock(&pool.lock);
+    wait_until(&job.joined, 0);
     pthread_mutex_unlock(&pool.caller);
 }

@@ -4,6 +4,7 @@
  *
  *   meson test -C build --benchmark          (or run bench_matmul directly)
  *   bench_matmul [--threads N] [--quick]
+ *   bench_matmul --gpt [--threads N]         the GPT step's products, 1 and N threads
  *
  * One line per case:
  *   matmul n=512 op=nn attograd_gflops=81.2 openblas_gflops=101.0 ratio=0.80
@@ -12,6 +13,12 @@
  * --threads says otherwise; each figure is the best of several runs after a
  * warm-up, over 2 n^3 flops per product.  Nothing here is asserted: times
  * depend on the machine.
+ *
+ * --gpt: the products of one training step of bench_gpt's bytes_toy and
+ * 124M_4x64 configurations (rows = B * T), each Linear's forward, input
+ * gradient and weight gradient as tensor__sgemm receives them, on one
+ * thread and on N (default 2), with the speed-up:
+ *   matmul_gpt config=124M_4x64 product=ff1.dx m=256 n=768 k=3072 ta=0 tb=0 gflops_1=80.1 gflops_2=150.3 speedup=1.88
  */
 #include "attograd.h"
 #include "kernels/sgemm.h"
@@ -122,26 +129,105 @@ static void bench_case(int64_t n, const char *op, int threads)
     tensor_scope_end(s);
 }
 
+/* ---- --gpt ------------------------------------------------------------------ */
+
+typedef struct {
+    const char *config, *product;
+    bool ta, tb;
+    int64_t m, n, k;
+} GptProduct;
+
+/* Linear(in, out) on rows: forward x @ W^T, dx = dy @ W, dW = dy^T @ x. */
+#define LINEAR(cfg, name, rows, in, out)                                   \
+    {cfg, name ".fwd", false, true, rows, out, in},                         \
+    {cfg, name ".dx", false, false, rows, in, out},                         \
+    {cfg, name ".dW", true, false, out, in, rows}
+static const GptProduct gpt_products[] = {
+    LINEAR("bytes_toy", "qkv", 1024, 128, 128),
+    LINEAR("bytes_toy", "ff1", 1024, 128, 512),
+    LINEAR("bytes_toy", "ff2", 1024, 512, 128),
+    LINEAR("bytes_toy", "head", 1024, 128, 256),
+    LINEAR("124M_4x64", "qkv", 256, 768, 768),
+    LINEAR("124M_4x64", "ff1", 256, 768, 3072),
+    LINEAR("124M_4x64", "ff2", 256, 3072, 768),
+    LINEAR("124M_4x64", "head", 256, 768, 50257),
+};
+#undef LINEAR
+
+/* Best seconds of a few runs (about 0.3 s in all, at least 3). */
+static double best_time(const GptProduct *p, const float *a, const float *b, float *c)
+{
+    int64_t lda = p->ta ? p->m : p->k, ldb = p->tb ? p->k : p->n;
+    double best = 1e30, spent = 0;
+    for (int r = 0; r < 4 || (spent < 0.3 && r < 200); r++) {
+        double t0 = now();
+        tensor__sgemm(p->ta, p->tb, p->m, p->n, p->k, 1.0f, a, lda, b, ldb, 0.0f, c, p->n);
+        double dt = now() - t0;
+        spent += dt;
+        if (r > 0 && dt < best) best = dt;       /* the first warms caches and buffers */
+    }
+    return best;
+}
+
+static int bench_gpt_products(int threads)
+{
+    size_t most = 0;
+    for (size_t i = 0; i < sizeof gpt_products / sizeof *gpt_products; i++) {
+        const GptProduct *p = &gpt_products[i];
+        size_t sizes[3] = {(size_t)(p->m * p->k), (size_t)(p->k * p->n), (size_t)(p->m * p->n)};
+        for (int j = 0; j < 3; j++) most = sizes[j] > most ? sizes[j] : most;
+    }
+    float *buf[3];
+    for (int j = 0; j < 3; j++) {
+        buf[j] = malloc(most * sizeof(float));
+        if (!buf[j]) {
+            fprintf(stderr, "bench_matmul: out of memory\n");
+            return 1;
+        }
+        for (size_t e = 0; e < most; e++) buf[j][e] = (float)((e * 7 + (size_t)j) % 13) / 13.0f;
+    }
+    for (size_t i = 0; i < sizeof gpt_products / sizeof *gpt_products; i++) {
+        const GptProduct *p = &gpt_products[i];
+        double flops = 2.0 * (double)p->m * (double)p->n * (double)p->k, t[2];
+        for (int j = 0; j < 2; j++) {
+            tensor_set_num_threads(j ? threads : 1);
+            t[j] = best_time(p, buf[0], buf[1], buf[2]);
+        }
+        printf("matmul_gpt config=%s product=%s m=%lld n=%lld k=%lld ta=%d tb=%d gflops_1=%.1f "
+               "gflops_%d=%.1f speedup=%.2f\n", p->config, p->product, (long long)p->m,
+               (long long)p->n, (long long)p->k, p->ta, p->tb, flops / t[0] * 1e-9, threads,
+               flops / t[1] * 1e-9, t[0] / t[1]);
+        fflush(stdout);
+    }
+    for (int j = 0; j < 3; j++) free(buf[j]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int threads = 1;
-    bool quick = false;
+    bool quick = false, gpt = false, threads_given = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             threads = atoi(argv[++i]);
+            threads_given = true;
         } else if (!strcmp(argv[i], "--quick")) {
             quick = true;
+        } else if (!strcmp(argv[i], "--gpt")) {
+            gpt = true;
         } else {
-            fprintf(stderr, "usage: bench_matmul [--threads N] [--quick]\n");
+            fprintf(stderr, "usage: bench_matmul [--threads N] [--quick] [--gpt]\n");
             return strcmp(argv[i], "--help") ? 2 : 0;
         }
     }
+    if (gpt && !threads_given) threads = 2;
     if (threads < 1) {
         fprintf(stderr, "bench_matmul: --threads needs a positive count\n");
         return 2;
     }
     tensor_set_num_threads(threads);
     tensor__sgemm_set_blas(false);                 /* the attograd column is the built-in kernel */
+    if (gpt) return bench_gpt_products(threads);
 #ifdef ATTOGRAD_HAVE_BLAS
     openblas_set_num_threads(threads);
 #endif
