@@ -30,26 +30,13 @@
 #include "testutil.h"
 
 #include "kernels/kernels.h"
+#include "kernels/exp_poly.h"   /* bits_of, float_of */
 
 #include <float.h>
 #include <stdint.h>
 
 static const double EPS = 0x1p-24;
 static const float BETA = (float)(M_SQRT2 * M_2_SQRTPI * 0.5), KAPPA = 0.044715f;
-
-static float float_of(uint32_t b)
-{
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
-}
-
-static uint32_t bits_of(float f)
-{
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
-}
 
 /* |got - want| in units of the last place of want (float's); 0 when both
  * are NaN, a large number when only one is, or when a zero's sign differs. */

@@ -5,9 +5,9 @@
  * the only costly step of a softmax.
  */
 #include "kernels/kernels.h"
+#include "kernels/exp_poly.h"
 
 #include <math.h>
-#include <string.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #define EXP_X86 1
@@ -15,27 +15,11 @@
 #define EXP_X86 0
 #endif
 
-static inline uint32_t bits_of(float f)
-{
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
-}
-
-static inline float float_of(uint32_t b)
-{
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
-}
-
 /*
  * exp(d) as PyTorch's vectorized exp computes it (SLEEF's expf, 1-ulp
  * accurate; glibc's expf rounds differently for about 1 input in 100):
- *   d = q ln2 + s, q = rint(d / ln2), ln2 split in two parts so s is exact;
- *   exp(s) = 1 + s + s^2 (1/2 + s/6 + ...), a degree-7 polynomial in Horner
- *   form with fused multiply-adds;  exp(d) = exp(s) 2^q, scaled in two steps
- *   so 2^q never leaves the normal range.
+ *   exp(d) = exp(s) 2^q with exp(s) and q from exp_reduced (exp_poly.h),
+ *   scaled in two steps so 2^q never leaves the normal range.
  * d < -104 gives 0, d > 100 gives inf, NaN stays NaN.  The special cases are
  * picked with integer masks after the arithmetic (done on 0 instead), so the
  * loop has no branch and vectorizes.
@@ -47,30 +31,14 @@ static inline float float_of(uint32_t b)
  */
 static inline __attribute__((always_inline)) float exp_like_torch(float d, bool hw_fma)
 {
-    const float r_ln2 = 1.44269504088896340736f;
-    const float ln2_hi = 0.693145751953125f, ln2_lo = 1.428606765330187045e-06f;
     uint32_t b = bits_of(d);
     uint32_t under = b > 0xC2D00000u;                        /* d < -104, -inf, -NaN */
     uint32_t over = (b > 0x42C80000u) & (b < 0x80000000u);   /* d > 100, +inf, +NaN */
     uint32_t is_nan = (b & 0x7FFFFFFFu) > 0x7F800000u;
     uint32_t plain = 0u - (uint32_t)!(under | over | is_nan);   /* all ones: no special case */
     float x = float_of(b & plain);
-#define MLA(a, b_, c) (hw_fma ? fmaf(a, b_, c) : (float)((double)(a) * (b_) + (c)))
-    /* Rounded to nearest even.  rintf is an instruction with AVX2 (and on
-     * most other CPUs); baseline x86 adds 1.5 * 2^23 (|x / ln2| < 152),
-     * which it has no FMA to fuse with the product. */
-    float qf = hw_fma || !EXP_X86 ? rintf(x * r_ln2) : (x * r_ln2 + 0x1.8p23f) - 0x1.8p23f;
-    int q = (int)qf;
-    float s = MLA(qf, -ln2_hi, x);
-    s = MLA(qf, -ln2_lo, s);
-    float u = 0.000198527617612853646278381f;
-    u = MLA(u, s, 0.00139304355252534151077271f);
-    u = MLA(u, s, 0.00833336077630519866943359f);
-    u = MLA(u, s, 0.0416664853692054748535156f);
-    u = MLA(u, s, 0.166666671633720397949219f);
-    u = MLA(u, s, 0.5f);
-    u = 1.0f + MLA(s * s, u, s);
-#undef MLA
+    int q;
+    float u = exp_reduced(x, hw_fma, EXP_X86, &q);
     u *= float_of((uint32_t)(q / 2 + 127) << 23);
     u *= float_of((uint32_t)(q - q / 2 + 127) << 23);
     uint32_t special = is_nan ? b : over ? 0x7F800000u : 0u;

@@ -32,9 +32,9 @@
  * fused result but for rare halfway cases.
  */
 #include "kernels/kernels.h"
+#include "kernels/exp_poly.h"
 
 #include <math.h>
-#include <string.h>
 
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -54,41 +54,14 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-INLINE uint32_t bits_of(float f)
-{
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
-}
-
-INLINE float float_of(uint32_t b)
-{
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
-}
-
 #define MLA(a, b_, c) (hw_fma ? fmaf(a, b_, c) : (float)((double)(a) * (b_) + (c)))
 
 /* exp(d) for d in [0, 20]: d = q ln2 + s, exp(s) by SLEEF's polynomial,
  * times 2^q (q <= 29: one scaling stays normal). */
 INLINE float exp_0_20(float d, bool hw_fma)
 {
-    const float r_ln2 = 1.44269504088896340736f;
-    const float ln2_hi = 0.693145751953125f, ln2_lo = 1.428606765330187045e-06f;
-    /* rintf is one instruction with AVX2; baseline x86 adds 1.5 * 2^23. */
-    float qf = hw_fma || !GELU_X86 ? rintf(d * r_ln2) : (d * r_ln2 + 0x1.8p23f) - 0x1.8p23f;
-    int q = (int)qf;
-    float s = MLA(qf, -ln2_hi, d);
-    s = MLA(qf, -ln2_lo, s);
-    float u = 0.000198527617612853646278381f;
-    u = MLA(u, s, 0.00139304355252534151077271f);
-    u = MLA(u, s, 0.00833336077630519866943359f);
-    u = MLA(u, s, 0.0416664853692054748535156f);
-    u = MLA(u, s, 0.166666671633720397949219f);
-    u = MLA(u, s, 0.5f);
-    u = 1.0f + MLA(s * s, u, s);
-    return u * float_of((uint32_t)(q + 127) << 23);
+    int q;
+    return exp_reduced(d, hw_fma, GELU_X86, &q) * float_of((uint32_t)(q + 127) << 23);
 }
 
 INLINE float tanh_of(float x, bool hw_fma)
