@@ -45,16 +45,6 @@ def main():
 
     torch.set_num_threads(args.threads)
 
-    class GPT2:
-        def __init__(self):
-            self.enc = gpt2_bpe.load()
-
-        def encode(self, text, allowed_special=None):
-            return self.enc.encode(text, allow_special=bool(allowed_special))
-
-        def decode(self, ids):
-            return self.enc.decode(ids)
-
     cfg = dict(book_ch04.GPT_CONFIG_124M, context_length=256)
     with open(os.path.join(here, "..", "..", "examples", "data", "the-verdict.txt"),
               encoding="utf-8") as f:
@@ -63,7 +53,7 @@ def main():
     torch.manual_seed(123)
     model = book_ch04.GPTModel(cfg)
     optimizer = torch.optim.AdamW(model.parameters(), lr=0.0004, weight_decay=0.1)
-    tokenizer = GPT2()
+    tokenizer = gpt2_bpe.BookTokenizer()
     train_loader, val_loader = book_ch05.split_loaders(text, tokenizer, cfg, 2)
 
     class Stop(Exception):
@@ -83,16 +73,12 @@ def main():
             return out
         optimizer.step = counted_step
 
-    def on_eval(step, epoch, tokens, train, val):
-        seen["tokens"] = tokens
-
     def out(line):
         print(line, flush=True)
 
     try:
-        _, _, tokens = book_ch05.train_model_simple(
-            model, train_loader, val_loader, optimizer, args.epochs, 5, 5,
-            "Every effort moves you", tokenizer, out=out, on_eval=on_eval)
+        book_ch05.train_model_simple(model, train_loader, val_loader, optimizer, args.epochs, 5,
+                                     5, "Every effort moves you", tokenizer, out=out)
         seen["tokens"] = args.epochs * len(train_loader) * 2 * cfg["context_length"]
     except Stop:
         pass

@@ -16,15 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TEXT = os.path.join(HERE, "..", "..", "examples", "data", "the-verdict.txt")
 
 
-class GPT2:
-    def __init__(self):
-        self.enc = gpt2_bpe.load()
-
-    def encode(self, text, allowed_special=None):
-        return self.enc.encode(text, allow_special=bool(allowed_special))
-
-    def decode(self, ids):
-        return self.enc.decode(ids)
+GPT2 = gpt2_bpe.BookTokenizer
 
 
 BOOK_TEST = book_ch04.GPT_CONFIG_BOOK_TEST

@@ -145,3 +145,17 @@ def load(directory=None):
 if __name__ == "__main__":
     import sys
     print(load().encode(sys.stdin.read(), allow_special=True))
+
+
+class BookTokenizer:
+    """GPT-2's BPE with the interface the book's code calls on tiktoken's
+    encoding: encode(text, allowed_special={"<|endoftext|>"}) and decode(ids)."""
+
+    def __init__(self, directory=None):
+        self.enc = load(directory)
+
+    def encode(self, text, allowed_special=None):
+        return self.enc.encode(text, allow_special=bool(allowed_special))
+
+    def decode(self, ids):
+        return self.enc.decode(ids)
