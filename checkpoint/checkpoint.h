@@ -61,14 +61,15 @@ typedef struct {
 } Checkpoint;
 
 /* Both return 0, or -1 with a message (tensor_error()). */
-int checkpoint_save(const Checkpoint *c, const char *path);
-int checkpoint_load(const Checkpoint *c, const char *path);
+ATTOGRAD_API int checkpoint_save(const Checkpoint *c, const char *path);
+ATTOGRAD_API int checkpoint_load(const Checkpoint *c, const char *path);
 
 /* The module alone out of a checkpoint, for a program that only runs the
  * model (gpt_generate --load): its state_dict checked and loaded all or
  * nothing as checkpoint_load does, the optimizer's, generator's and
  * counters' entries left unread, the generator unchanged.  n_meta strings
  * the file's metadata must hold.  0, or -1 with a message. */
-int checkpoint_load_module(Module *m, const char *path, int n_meta, const TensorMeta *meta);
+ATTOGRAD_API int checkpoint_load_module(Module *m, const char *path, int n_meta,
+                                        const TensorMeta *meta);
 
 #endif /* ATTOGRAD_CHECKPOINT_H */

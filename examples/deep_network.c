@@ -21,7 +21,7 @@ int deep_network_gradient_means(uint64_t seed, bool use_shortcut,
     Module *layers = nn_module_list();
     for (int i = 0; i < DEEP_NETWORK_LAYERS; i++) {
         Module *seq = nn_append(layers, nn_sequential());
-        nn_append(seq, NN(nn_linear(sizes[i], sizes[i + 1], true)));
+        nn_append(seq, nn_linear(sizes[i], sizes[i + 1], true));
         nn_append(seq, nn_gelu());
     }
     layers = nn_module_ok(layers);

@@ -64,7 +64,7 @@ static int run(void)
     tensor_manual_seed(seed);
     Tensor *batch_example = tensor_randn(SHAPE(2, 5));
     Module *layer = nn_sequential();
-    nn_append(layer, NN(nn_linear(5, 6, true)));
+    nn_append(layer, nn_linear(5, 6, true));
     nn_append(layer, nn_relu());
     layer = nn_module_ok(layer);
     Tensor *out = nn_forward(layer, batch_example);
@@ -78,10 +78,10 @@ static int run(void)
     rc |= show("Variance:", tensor_detach(var));
     rc |= show("Normalized layer outputs:",
                tensor_detach(tensor_div(tensor_sub(out, mean), tensor_sqrt(var))));
-    LayerNorm *ln = nn_layer_norm(5);
-    Tensor *out_ln = nn_forward(NN(ln), batch_example);
+    Module *ln = nn_layer_norm(5);
+    Tensor *out_ln = nn_forward(ln, batch_example);
     rc |= show("LayerNorm(5): variance (biased)", tensor_detach(tensor_var_dim(out_ln, -1, 0, true)));
-    nn_module_free(NN(ln));
+    nn_module_free(ln);
     nn_module_free(layer);
 
     rc |= gradient_means(false);

@@ -49,52 +49,50 @@ static int run(void)
 
     /* Listing 3.1 */
     tensor_manual_seed(seed(123));
-    SelfAttentionV1 *sa_v1 = nn_self_attention_v1(d_in, d_out);
+    Module *sa_v1 = nn_self_attention_v1(d_in, d_out);
     snprintf(header, sizeof header, "\nSelfAttention_v1 (seed %llu)", (unsigned long long)seed(123));
-    rc |= show(header, nn_forward(NN(sa_v1), inputs));
+    rc |= show(header, nn_forward(sa_v1, inputs));
 
     /* Listing 3.2 */
     tensor_manual_seed(seed(789));
-    SelfAttentionV2 *sa_v2 = nn_self_attention_v2(d_in, d_out, false);
+    Module *sa_v2 = nn_self_attention_v2(d_in, d_out, false);
     snprintf(header, sizeof header, "\nSelfAttention_v2 (seed %llu)", (unsigned long long)seed(789));
-    rc |= show(header, nn_forward(NN(sa_v2), inputs));
+    rc |= show(header, nn_forward(sa_v2, inputs));
 
     /* Exercise 3.1: v1 takes v2's weights (transposed); both then agree. */
     rc |= nn_self_attention_v1_load_v2(sa_v1, sa_v2);
     rc |= show("\nExercise 3.1: SelfAttention_v1 with the weights of SelfAttention_v2",
-               nn_forward(NN(sa_v1), inputs));
+               nn_forward(sa_v1, inputs));
     printf("\n");
-    rc |= show(NULL, nn_forward(NN(sa_v2), inputs));
-    nn_module_free(NN(sa_v1));
-    nn_module_free(NN(sa_v2));
+    rc |= show(NULL, nn_forward(sa_v2, inputs));
+    nn_module_free(sa_v1);
+    nn_module_free(sa_v2);
 
     tensor_manual_seed(seed(123));
-    CausalAttention *ca = nn_causal_attention(d_in, d_out, (int)context_length, 0.0f, false);
+    Module *ca = nn_causal_attention(d_in, d_out, context_length, 0.0f, false);
     snprintf(header, sizeof header, "\nCausalAttention (seed %llu)", (unsigned long long)seed(123));
-    rc |= show(header, nn_forward(NN(ca), batch));
-    nn_module_free(NN(ca));
+    rc |= show(header, nn_forward(ca, batch));
+    nn_module_free(ca);
 
     tensor_manual_seed(seed(123));
-    MultiHeadAttentionWrapper *wrapper =
-        nn_multi_head_attention_wrapper(d_in, d_out, (int)context_length, 0.0f, 2, false);
+    Module *wrapper = nn_multi_head_attention_wrapper(d_in, d_out, context_length, 0.0f, 2, false);
     snprintf(header, sizeof header, "\nMultiHeadAttentionWrapper (seed %llu)",
              (unsigned long long)seed(123));
-    rc |= show(header, nn_forward(NN(wrapper), batch));
-    nn_module_free(NN(wrapper));
+    rc |= show(header, nn_forward(wrapper, batch));
+    nn_module_free(wrapper);
 
     tensor_manual_seed(seed(123));
-    MultiHeadAttention *mha =
-        nn_multi_head_attention(d_in, d_out, (int)context_length, 0.0f, 2, false);
+    Module *mha = nn_multi_head_attention(d_in, d_out, context_length, 0.0f, 2, false);
     snprintf(header, sizeof header, "\nMultiHeadAttention (seed %llu)", (unsigned long long)seed(123));
-    rc |= show(header, nn_forward(NN(mha), batch));
-    nn_module_free(NN(mha));
+    rc |= show(header, nn_forward(mha, batch));
+    nn_module_free(mha);
 
     tensor_manual_seed(seed(123));
-    Dropout *dropout = nn_dropout(0.5f);
+    Module *dropout = nn_dropout(0.5f);
     snprintf(header, sizeof header, "\nDropout(0.5) on ones(6, 6) (seed %llu)",
              (unsigned long long)seed(123));
-    rc |= show(header, nn_forward(NN(dropout), tensor_ones(SHAPE(6, 6))));
-    nn_module_free(NN(dropout));
+    rc |= show(header, nn_forward(dropout, tensor_ones(SHAPE(6, 6))));
+    nn_module_free(dropout);
     return rc ? 1 : 0;
 }
 
@@ -132,11 +130,11 @@ static int draw_heatmap(const char *path)
     Tensor *batch = tensor_stack(2, (Tensor *const[]){inputs, inputs}, 0);
 
     tensor_manual_seed(seed(789));
-    Module *v2 = NN(nn_self_attention_v2(BOOK_D_IN, 2, false));
+    Module *v2 = nn_self_attention_v2(BOOK_D_IN, 2, false);
     tensor_manual_seed(seed(123));
-    Module *ca = NN(nn_causal_attention(BOOK_D_IN, 2, BOOK_T, 0.0f, false));
+    Module *ca = nn_causal_attention(BOOK_D_IN, 2, BOOK_T, 0.0f, false);
     tensor_manual_seed(seed(123));
-    Module *mha = NN(nn_multi_head_attention(BOOK_D_IN, 2, BOOK_T, 0.0f, 2, false));
+    Module *mha = nn_multi_head_attention(BOOK_D_IN, 2, BOOK_T, 0.0f, 2, false);
     const Tensor *w_v2 = weights_of(v2, inputs), *w_ca = weights_of(ca, batch),
                  *w_mha = weights_of(mha, batch);
     int rc = w_v2 && w_ca && w_mha ? 0 : -1;

@@ -26,12 +26,12 @@ ToyConfig toy_defaults(void)
 static Module *make_student(const char *model)
 {
     if (strcmp(model, "v1") == 0)
-        return NN(nn_self_attention_v1(TOY_D_IN, TOY_D_OUT));
+        return nn_self_attention_v1(TOY_D_IN, TOY_D_OUT);
     if (strcmp(model, "v2") == 0)
-        return NN(nn_self_attention_v2(TOY_D_IN, TOY_D_OUT, false));
+        return nn_self_attention_v2(TOY_D_IN, TOY_D_OUT, false);
     if (strcmp(model, "causal") == 0)
-        return NN(nn_causal_attention(TOY_D_IN, TOY_D_OUT, TOY_T, 0.0f, false));
-    return NN(nn_multi_head_attention(TOY_D_IN, TOY_D_OUT, TOY_T, 0.0f, 2, false));
+        return nn_causal_attention(TOY_D_IN, TOY_D_OUT, TOY_T, 0.0f, false);
+    return nn_multi_head_attention(TOY_D_IN, TOY_D_OUT, TOY_T, 0.0f, 2, false);
 }
 
 /* torch.optim.SGD(params, lr), Adam(params, lr) or AdamW(params, lr). */
@@ -51,7 +51,7 @@ int toy_init(ToyRun *run, const ToyConfig *config)
     if (!toy_is_model(config->model) || !toy_is_optim(config->optim) || config->batch < 1)
         return -1;
     tensor_manual_seed(config->seed);
-    run->teacher = NN(nn_self_attention_v2(TOY_D_IN, TOY_D_OUT, false));
+    run->teacher = nn_self_attention_v2(TOY_D_IN, TOY_D_OUT, false);
     run->student = make_student(config->model);
     if (!run->teacher || !run->student) return toy_free(run), -1;
     run->params = nn_named_parameters(run->student);

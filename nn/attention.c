@@ -16,17 +16,18 @@
 
 /* The number of tokens T of x: (T, d_in) or (B, T, d_in); -1 with a message
  * naming the module otherwise.  context_length 0: any T. */
-static int64_t check_input(const Module *m, const Tensor *x, int d_in, int context_length)
+static int64_t check_input(const Module *m, const Tensor *x, int64_t d_in,
+                           int64_t context_length)
 {
     if ((x->ndim != 2 && x->ndim != 3) || x->shape[x->ndim - 1] != d_in) {
-        tensor_set_error("%s: input %s: expected (T, %d) or (B, T, %d)", m->type,
-                         tensor_shape_str(x), d_in, d_in);
+        tensor_set_error("%s: input %s: expected (T, %lld) or (B, T, %lld)", m->type,
+                         tensor_shape_str(x), (long long)d_in, (long long)d_in);
         return -1;
     }
     int64_t T = x->shape[x->ndim - 2];
     if (context_length > 0 && T > context_length) {
-        tensor_set_error("%s: input %s: %lld tokens exceed context_length %d", m->type,
-                         tensor_shape_str(x), (long long)T, context_length);
+        tensor_set_error("%s: input %s: %lld tokens exceed context_length %lld", m->type,
+                         tensor_shape_str(x), (long long)T, (long long)context_length);
         return -1;
     }
     return T;
@@ -40,28 +41,24 @@ static int64_t check_input(const Module *m, const Tensor *x, int d_in, int conte
  * t rows are the queries at positions [q0, q0 + t) and its T columns the
  * keys at [0, T): the book's mask[q0:q0 + t, :T].  The "mask" buffer stays in
  * the state_dict as PyTorch's, and holds that pattern. */
-static Tensor *causal_weights(const Tensor *scores, int head_dim, int64_t q0)
+static Tensor *causal_weights(const Tensor *scores, int64_t head_dim, int64_t q0)
 {
     return tensor_causal_softmax(scores, sqrtf((float)head_dim), q0);
 }
 
 /* A child Linear / Dropout registered under name; NULL if it could not be made. */
-static Linear *add_linear(Module *parent, const char *name, int in, int out, bool bias)
+static Linear *add_linear(Module *parent, const char *name, int64_t in, int64_t out, bool bias)
 {
-    Linear *l = nn_linear(in, out, bias);
-    nn_child(parent, name, NN(l));
-    return l;
+    return (Linear *)nn_child(parent, name, nn_linear(in, out, bias));
 }
 
 static Dropout *add_dropout(Module *parent, float p)
 {
-    Dropout *d = nn_dropout(p);
-    nn_child(parent, "dropout", NN(d));
-    return d;
+    return (Dropout *)nn_child(parent, "dropout", nn_dropout(p));
 }
 
 /* The buffer "mask" = triu(ones(context_length, context_length), diagonal=1). */
-static Tensor *add_causal_mask(Module *m, int context_length)
+static Tensor *add_causal_mask(Module *m, int64_t context_length)
 {
     TensorScope *scope = tensor_scope_begin();
     Tensor *ones = tensor_ones(SHAPE(context_length, context_length));
@@ -84,11 +81,12 @@ static bool keep_weights(NNAttentionKept *k, const Tensor *weights)
 
 static void attention_destroy(Module *m);
 
-static bool sizes_ok(const char *type, int d_in, int d_out, int context_length, float dropout)
+static bool sizes_ok(const char *type, int64_t d_in, int64_t d_out, int64_t context_length,
+                     float dropout)
 {
     if (d_in <= 0 || d_out <= 0 || context_length <= 0) {
-        tensor_set_error("%s: d_in %d, d_out %d and context_length %d must be positive", type,
-                         d_in, d_out, context_length);
+        tensor_set_error("%s: d_in %lld, d_out %lld and context_length %lld must be positive",
+                         type, (long long)d_in, (long long)d_out, (long long)context_length);
         return false;
     }
     if (!(dropout >= 0.0f && dropout <= 1.0f)) {
@@ -114,14 +112,13 @@ static Tensor *v1_forward(Module *m, const Tensor *x)
     return tensor_matmul(weights, values);                                       /* context */
 }
 
-SelfAttentionV1 *nn_self_attention_v1(int d_in, int d_out)
+Module *nn_self_attention_v1(int64_t d_in, int64_t d_out)
 {
     if (d_in <= 0 || d_out <= 0)
-        return tensor_set_error("SelfAttention_v1: d_in %d and d_out %d must be positive", d_in,
-                                d_out);
-    SelfAttentionV1 *sa = calloc(1, sizeof *sa);
-    if (!sa) return tensor_set_error("SelfAttention_v1: out of memory");
-    nn_module_init(NN(sa), "SelfAttention_v1", v1_forward);
+        return tensor_set_error("SelfAttention_v1: d_in %lld and d_out %lld must be positive",
+                                (long long)d_in, (long long)d_out);
+    SelfAttentionV1 *sa = nn_module_new(sizeof *sa, NN_TYPE_NAME_SelfAttentionV1, v1_forward);
+    if (!sa) return NULL;
     sa->base.destroy = attention_destroy;
     sa->d_in = d_in;
     sa->d_out = d_out;
@@ -130,11 +127,7 @@ SelfAttentionV1 *nn_self_attention_v1(int d_in, int d_out)
     sa->W_key   = nn_parameter(NN(sa), "W_key", tensor_rand(SHAPE(d_in, d_out)));
     sa->W_value = nn_parameter(NN(sa), "W_value", tensor_rand(SHAPE(d_in, d_out)));
     tensor_scope_end(scope);
-    if (!sa->W_query || !sa->W_key || !sa->W_value) {
-        nn_module_free(NN(sa));
-        return NULL;
-    }
-    return sa;
+    return nn_module_ok(NN(sa));
 }
 
 /* ---- Listing 3.2: SelfAttention_v2 ---------------------------------------- */
@@ -152,36 +145,34 @@ static Tensor *v2_forward(Module *m, const Tensor *x)
     return tensor_matmul(weights, values);
 }
 
-SelfAttentionV2 *nn_self_attention_v2(int d_in, int d_out, bool qkv_bias)
+Module *nn_self_attention_v2(int64_t d_in, int64_t d_out, bool qkv_bias)
 {
     if (d_in <= 0 || d_out <= 0)
-        return tensor_set_error("SelfAttention_v2: d_in %d and d_out %d must be positive", d_in,
-                                d_out);
-    SelfAttentionV2 *sa = calloc(1, sizeof *sa);
-    if (!sa) return tensor_set_error("SelfAttention_v2: out of memory");
-    nn_module_init(NN(sa), "SelfAttention_v2", v2_forward);
+        return tensor_set_error("SelfAttention_v2: d_in %lld and d_out %lld must be positive",
+                                (long long)d_in, (long long)d_out);
+    SelfAttentionV2 *sa = nn_module_new(sizeof *sa, NN_TYPE_NAME_SelfAttentionV2, v2_forward);
+    if (!sa) return NULL;
     sa->base.destroy = attention_destroy;
     sa->d_in = d_in;
     sa->d_out = d_out;
     sa->W_query = add_linear(NN(sa), "W_query", d_in, d_out, qkv_bias);
     sa->W_key   = add_linear(NN(sa), "W_key", d_in, d_out, qkv_bias);
     sa->W_value = add_linear(NN(sa), "W_value", d_in, d_out, qkv_bias);
-    if (!sa->W_query || !sa->W_key || !sa->W_value) {
-        nn_module_free(NN(sa));
-        return NULL;
-    }
-    return sa;
+    return nn_module_ok(NN(sa));
 }
 
 /* ---- Exercise 3.1 ------------------------------------------------------------ */
 
 /* Linear keeps weight as (d_out, d_in) and computes x @ weight^T; v1 keeps
  * W as (d_in, d_out) and computes x @ W.  So W = weight^T. */
-int nn_self_attention_v1_load_v2(SelfAttentionV1 *v1, const SelfAttentionV2 *v2)
+int nn_self_attention_v1_load_v2(Module *v1_module, const Module *v2_module)
 {
     static const char *const names[3][2] = {
         {"W_query", "W_query.weight"}, {"W_key", "W_key.weight"}, {"W_value", "W_value.weight"},
     };
+    if (!v1_module || !v2_module) return -1;
+    SelfAttentionV1 *v1 = NN_AS(SelfAttentionV1, v1_module);
+    const SelfAttentionV2 *v2 = NN_AS(SelfAttentionV2, v2_module);
     if (!v1 || !v2) return -1;
     if (v2->W_query->bias) {
         tensor_set_error("self_attention_v1_load_v2: v2 has qkv biases, which v1 cannot hold");
@@ -223,13 +214,12 @@ static Tensor *causal_forward(Module *m, const Tensor *x)
     return tensor_matmul(weights, values);                           /* (..., T, d_out) */
 }
 
-CausalAttention *nn_causal_attention(int d_in, int d_out, int context_length, float dropout,
-                                     bool qkv_bias)
+Module *nn_causal_attention(int64_t d_in, int64_t d_out, int64_t context_length, float dropout,
+                            bool qkv_bias)
 {
     if (!sizes_ok("CausalAttention", d_in, d_out, context_length, dropout)) return NULL;
-    CausalAttention *ca = calloc(1, sizeof *ca);
-    if (!ca) return tensor_set_error("CausalAttention: out of memory");
-    nn_module_init(NN(ca), "CausalAttention", causal_forward);
+    CausalAttention *ca = nn_module_new(sizeof *ca, NN_TYPE_NAME_CausalAttention, causal_forward);
+    if (!ca) return NULL;
     ca->base.destroy = attention_destroy;
     ca->d_in = d_in;
     ca->d_out = d_out;
@@ -239,11 +229,7 @@ CausalAttention *nn_causal_attention(int d_in, int d_out, int context_length, fl
     ca->W_value = add_linear(NN(ca), "W_value", d_in, d_out, qkv_bias);
     ca->dropout = add_dropout(NN(ca), dropout);
     ca->mask = add_causal_mask(NN(ca), context_length);
-    if (!ca->W_query || !ca->W_key || !ca->W_value || !ca->dropout || !ca->mask) {
-        nn_module_free(NN(ca));
-        return NULL;
-    }
-    return ca;
+    return nn_module_ok(NN(ca));
 }
 
 /* ---- MultiHeadAttentionWrapper ---------------------------------------------- */
@@ -255,11 +241,11 @@ static Tensor *wrapper_forward(Module *m, const Tensor *x)
     /* torch.cat([head(x) for head in self.heads], dim=-1) */
     Tensor **outs = malloc((size_t)w->num_heads * sizeof *outs);
     if (!outs) return tensor_set_error("MultiHeadAttentionWrapper: out of memory");
-    for (int h = 0; h < w->num_heads; h++) outs[h] = nn_forward(NN(w->heads[h]), x);
+    for (int64_t h = 0; h < w->num_heads; h++) outs[h] = nn_forward(NN(w->heads[h]), x);
     Tensor *out = tensor_cat(w->num_heads, outs, -1);   /* (..., T, num_heads * d_out) */
     if (out && w->kept.keep) {
         /* each head kept its (..., T, T); stacked before T: (..., num_heads, T, T) */
-        for (int h = 0; h < w->num_heads; h++) outs[h] = w->heads[h]->kept.weights;
+        for (int64_t h = 0; h < w->num_heads; h++) outs[h] = w->heads[h]->kept.weights;
         Tensor *stacked = outs[0] ? tensor_stack(w->num_heads, outs, outs[0]->ndim - 2) : NULL;
         if (!stacked)
             out = tensor_set_error("MultiHeadAttentionWrapper: its heads keep no weights to "
@@ -277,25 +263,23 @@ static void wrapper_destroy(Module *m)
     free(((MultiHeadAttentionWrapper *)m)->heads);   /* the heads are children */
 }
 
-MultiHeadAttentionWrapper *nn_multi_head_attention_wrapper(int d_in, int d_out,
-                                                           int context_length, float dropout,
-                                                           int num_heads, bool qkv_bias)
+Module *nn_multi_head_attention_wrapper(int64_t d_in, int64_t d_out, int64_t context_length,
+                                        float dropout, int64_t num_heads, bool qkv_bias)
 {
-    const char *type = "MultiHeadAttentionWrapper";
+    const char *type = NN_TYPE_NAME_MultiHeadAttentionWrapper;
     if (!sizes_ok(type, d_in, d_out, context_length, dropout)) return NULL;
     if (num_heads <= 0)
-        return tensor_set_error("%s: num_heads %d must be positive", type, num_heads);
+        return tensor_set_error("%s: num_heads %lld must be positive", type, (long long)num_heads);
     if (num_heads > NN_MAX_HEADS)
-        return tensor_set_error("%s: num_heads %d is more than %d", type, num_heads,
+        return tensor_set_error("%s: num_heads %lld is more than %d", type, (long long)num_heads,
                                 NN_MAX_HEADS);
-    MultiHeadAttentionWrapper *w = calloc(1, sizeof *w);
     CausalAttention **heads = calloc((size_t)num_heads, sizeof *heads);
-    if (!w || !heads) {
-        free(w);
+    if (!heads) return tensor_set_error("%s: out of memory", type);
+    MultiHeadAttentionWrapper *w = nn_module_new(sizeof *w, type, wrapper_forward);
+    if (!w) {
         free(heads);
-        return tensor_set_error("%s: out of memory", type);
+        return NULL;
     }
-    nn_module_init(NN(w), type, wrapper_forward);
     w->base.destroy = wrapper_destroy;
     w->d_in = d_in;
     w->d_out = d_out;
@@ -304,10 +288,10 @@ MultiHeadAttentionWrapper *nn_multi_head_attention_wrapper(int d_in, int d_out,
     w->heads = heads;
     /* nn.ModuleList names its items "0", "1", ...: state_dict says "heads.0.". */
     Module *list = nn_child(NN(w), "heads", nn_module_list());
-    for (int h = 0; h < num_heads && list; h++) {
-        heads[h] = nn_causal_attention(d_in, d_out, context_length, dropout, qkv_bias);
-        nn_append(list, NN(heads[h]));
-    }
+    for (int64_t h = 0; h < num_heads && list; h++)
+        heads[h] = (CausalAttention *)nn_append(list, nn_causal_attention(d_in, d_out,
+                                                                          context_length, dropout,
+                                                                          qkv_bias));
     return nn_module_ok(NN(w));
 }
 
@@ -380,8 +364,9 @@ Tensor *nn__mha_forward_cached(MultiHeadAttention *mha, const Tensor *x, Tensor 
     if (t < 0) return NULL;
     if (x->ndim != 3 || tensor_is_grad_enabled() || n0 < 0 || n0 + t > k_cache->shape[2])
         return tensor_set_error("%s: cached forward of %s after %lld positions: needs "
-                                "(B, t, %d) under no-grad within the cache's %lld positions",
-                                mha->base.type, tensor_shape_str(x), (long long)n0, mha->d_in,
+                                "(B, t, %lld) under no-grad within the cache's %lld positions",
+                                mha->base.type, tensor_shape_str(x), (long long)n0,
+                                (long long)mha->d_in,
                                 (long long)k_cache->shape[2]);
     Tensor *keys    = cache_append(k_cache, split_heads(mha, nn_forward(NN(mha->W_key), x)), n0);
     Tensor *queries = split_heads(mha, nn_forward(NN(mha->W_query), x));     /* (B, H, t, hd) */
@@ -390,19 +375,18 @@ Tensor *nn__mha_forward_cached(MultiHeadAttention *mha, const Tensor *x, Tensor 
     return values ? attend(mha, queries, keys, values, n0) : NULL;
 }
 
-MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_length,
-                                            float dropout, int num_heads, bool qkv_bias)
+Module *nn_multi_head_attention(int64_t d_in, int64_t d_out, int64_t context_length,
+                                float dropout, int64_t num_heads, bool qkv_bias)
 {
-    const char *type = "MultiHeadAttention";
+    const char *type = NN_TYPE_NAME_MultiHeadAttention;
     if (!sizes_ok(type, d_in, d_out, context_length, dropout)) return NULL;
     if (num_heads <= 0)
-        return tensor_set_error("%s: num_heads %d must be positive", type, num_heads);
+        return tensor_set_error("%s: num_heads %lld must be positive", type, (long long)num_heads);
     if (d_out % num_heads != 0)
-        return tensor_set_error("%s: d_out %d must be divisible by num_heads %d", type, d_out,
-                                num_heads);
-    MultiHeadAttention *mha = calloc(1, sizeof *mha);
-    if (!mha) return tensor_set_error("%s: out of memory", type);
-    nn_module_init(NN(mha), type, mha_forward);
+        return tensor_set_error("%s: d_out %lld must be divisible by num_heads %lld", type,
+                                (long long)d_out, (long long)num_heads);
+    MultiHeadAttention *mha = nn_module_new(sizeof *mha, type, mha_forward);
+    if (!mha) return NULL;
     mha->base.destroy = attention_destroy;
     mha->d_in = d_in;
     mha->d_out = d_out;
@@ -415,12 +399,7 @@ MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_len
     mha->out_proj = add_linear(NN(mha), "out_proj", d_out, d_out, true);
     mha->dropout  = add_dropout(NN(mha), dropout);
     mha->mask = add_causal_mask(NN(mha), context_length);
-    if (!mha->W_query || !mha->W_key || !mha->W_value || !mha->out_proj || !mha->dropout ||
-        !mha->mask) {
-        nn_module_free(NN(mha));
-        return NULL;
-    }
-    return mha;
+    return nn_module_ok(NN(mha));
 }
 
 /* ---- The weights of the last forward, for pictures ----------------------------- */
@@ -452,7 +431,7 @@ int nn_attention_keep_weights(Module *m, bool keep)
     if (!k) return -1;
     if (m->forward == wrapper_forward) {
         MultiHeadAttentionWrapper *w = (MultiHeadAttentionWrapper *)m;
-        for (int h = 0; h < w->num_heads; h++)
+        for (int64_t h = 0; h < w->num_heads; h++)
             nn_attention_keep_weights(NN(w->heads[h]), keep);
     }
     k->keep = keep;

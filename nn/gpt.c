@@ -13,19 +13,13 @@
 typedef struct {
     Module base;
     int64_t context_length;
-    Embedding *tok_emb, *pos_emb;
-    Dropout *drop_emb;
-    Module *trf_blocks;
-    LayerNorm *final_norm;
-    Linear *out_head;
+    Module *tok_emb, *pos_emb, *drop_emb, *trf_blocks, *final_norm, *out_head;
 } GPTModel;
 
 typedef struct {
     Module base;
-    MultiHeadAttention *att;
-    Module *ff;
-    LayerNorm *norm1, *norm2;
-    Dropout *drop_shortcut;
+    MultiHeadAttention *att;     /* typed: generation calls its cached forward */
+    Module *ff, *norm1, *norm2, *drop_shortcut;
 } TransformerBlock;
 
 /* The sizes every module here needs, with a message naming the module. */
@@ -39,7 +33,7 @@ static bool config_ok(const char *type, NNGPTConfig cfg)
                          (long long)cfg.n_heads, (long long)cfg.n_layers);
         return false;
     }
-    /* Ids are floats, exact up to 2^24; the layers take int sizes (4 * emb_dim). */
+    /* Ids are floats, exact up to 2^24; the feed-forward is 4 * emb_dim wide. */
     if (cfg.vocab_size > (1 << 24) || cfg.context_length > (1 << 24) ||
         cfg.emb_dim > INT_MAX / 4 || cfg.n_heads > NN_MAX_HEADS || cfg.n_layers > INT_MAX) {
         tensor_set_error("%s: vocab_size %lld and context_length %lld must be at most 2^24, "
@@ -71,14 +65,14 @@ static Tensor *feed_forward_forward(Module *m, const Tensor *x)
 Module *nn_feed_forward(NNGPTConfig cfg)
 {
     if (!config_ok("FeedForward", cfg)) return NULL;
-    int emb = (int)cfg.emb_dim;
+    int64_t emb = cfg.emb_dim;
     Module *ff = nn_module_new(sizeof(Module), "FeedForward", feed_forward_forward);
     if (!ff) return NULL;
     Module *layers = nn_child(ff, "layers", nn_sequential());
     if (!layers) return nn_module_ok(ff);
-    nn_append(layers, NN(nn_linear(emb, 4 * emb, true)));
+    nn_append(layers, nn_linear(emb, 4 * emb, true));
     nn_append(layers, nn_gelu());
-    nn_append(layers, NN(nn_linear(4 * emb, emb, true)));
+    nn_append(layers, nn_linear(4 * emb, emb, true));
     return nn_module_ok(ff);
 }
 
@@ -88,14 +82,14 @@ Module *nn_feed_forward(NNGPTConfig cfg)
 static Tensor *residual(TransformerBlock *b, Module *norm, Module *sub, const Tensor *x)
 {
     Tensor *y = nn_forward(sub, nn_forward(norm, x));
-    return tensor_add(nn_forward(NN(b->drop_shortcut), y), x);
+    return tensor_add(nn_forward(b->drop_shortcut, y), x);
 }
 
 static Tensor *block_forward(Module *m, const Tensor *x)
 {
     TransformerBlock *b = (TransformerBlock *)m;
-    Tensor *h = residual(b, NN(b->norm1), NN(b->att), x);
-    return residual(b, NN(b->norm2), b->ff, h);
+    Tensor *h = residual(b, b->norm1, NN(b->att), x);
+    return residual(b, b->norm2, b->ff, h);
 }
 
 Module *nn_transformer_block(NNGPTConfig cfg)
@@ -104,17 +98,13 @@ Module *nn_transformer_block(NNGPTConfig cfg)
     TransformerBlock *b = nn_module_new(sizeof *b, "TransformerBlock", block_forward);
     if (!b) return NULL;
     float p = (float)cfg.drop_rate;
-    int emb = (int)cfg.emb_dim;
-    b->att = nn_multi_head_attention(emb, emb, (int)cfg.context_length, p, (int)cfg.n_heads,
-                                     cfg.qkv_bias);
-    nn_child(NN(b), "att", NN(b->att));
+    b->att = (MultiHeadAttention *)nn_child(
+        NN(b), "att", nn_multi_head_attention(cfg.emb_dim, cfg.emb_dim, cfg.context_length, p,
+                                              cfg.n_heads, cfg.qkv_bias));
     b->ff = nn_child(NN(b), "ff", nn_feed_forward(cfg));
-    b->norm1 = nn_layer_norm(cfg.emb_dim);
-    nn_child(NN(b), "norm1", NN(b->norm1));
-    b->norm2 = nn_layer_norm(cfg.emb_dim);
-    nn_child(NN(b), "norm2", NN(b->norm2));
-    b->drop_shortcut = nn_dropout(p);
-    nn_child(NN(b), "drop_shortcut", NN(b->drop_shortcut));
+    b->norm1 = nn_child(NN(b), "norm1", nn_layer_norm(cfg.emb_dim));
+    b->norm2 = nn_child(NN(b), "norm2", nn_layer_norm(cfg.emb_dim));
+    b->drop_shortcut = nn_child(NN(b), "drop_shortcut", nn_dropout(p));
     return nn_module_ok(NN(b));
 }
 
@@ -137,10 +127,9 @@ static Tensor *block_run(GPTModel *g, int i, const Tensor *x, NNGPTCache *c, int
     Module *m = nn_item(g->trf_blocks, i);
     if (!c) return nn_forward(m, x);
     TransformerBlock *b = (TransformerBlock *)m;
-    Tensor *att = nn__mha_forward_cached(b->att, nn_forward(NN(b->norm1), x), c->k[i], c->v[i],
-                                         n0);
-    Tensor *h = tensor_add(nn_forward(NN(b->drop_shortcut), att), x);
-    return residual(b, NN(b->norm2), b->ff, h);
+    Tensor *att = nn__mha_forward_cached(b->att, nn_forward(b->norm1, x), c->k[i], c->v[i], n0);
+    Tensor *h = tensor_add(nn_forward(b->drop_shortcut, att), x);
+    return residual(b, b->norm2, b->ff, h);
 }
 
 /* self.trf_blocks(x).  Under no-grad nothing needs a block's intermediates
@@ -175,18 +164,18 @@ static Tensor *gpt_hidden(GPTModel *g, const Tensor *idx, NNGPTCache *c, int64_t
         return tensor_set_error("GPTModel: input %s: %lld tokens, expected 1 to context_length "
                                 "%lld", tensor_shape_str(idx), (long long)(n0 + T),
                                 (long long)g->context_length);
-    Tensor *tok_embeds = nn_forward(NN(g->tok_emb), idx);                         /* (B,T,E) */
-    Tensor *pos_embeds = nn_forward(NN(g->pos_emb),
+    Tensor *tok_embeds = nn_forward(g->tok_emb, idx);                             /* (B,T,E) */
+    Tensor *pos_embeds = nn_forward(g->pos_emb,
                                     tensor_arange((float)n0, (float)(n0 + T), 1)); /* (T,E) */
-    Tensor *x = nn_forward(NN(g->drop_emb), tensor_add(tok_embeds, pos_embeds));
+    Tensor *x = nn_forward(g->drop_emb, tensor_add(tok_embeds, pos_embeds));
     return run_blocks(g, x, c, n0);
 }
 
 static Tensor *gpt_forward(Module *m, const Tensor *idx)
 {
     GPTModel *g = (GPTModel *)m;
-    Tensor *x = nn_forward(NN(g->final_norm), gpt_hidden(g, idx, NULL, 0));
-    return nn_forward(NN(g->out_head), x);                                        /* (B,T,V) */
+    Tensor *x = nn_forward(g->final_norm, gpt_hidden(g, idx, NULL, 0));
+    return nn_forward(g->out_head, x);                                            /* (B,T,V) */
 }
 
 NNGPTCache *nn__gpt_cache_new(Module *m, int64_t batch, int64_t capacity)
@@ -255,7 +244,7 @@ Tensor *nn__gpt_last_logits(Module *m, NNGPTCache *c, const Tensor *window, int6
     }
     if (!x) return NULL;
     Tensor *last = tensor_narrow(x, 1, x->shape[1] - 1, 1);                      /* (B,1,E) */
-    Tensor *logits = nn_forward(NN(g->out_head), nn_forward(NN(g->final_norm), last));
+    Tensor *logits = nn_forward(g->out_head, nn_forward(g->final_norm, last));
     return logits ? tensor_squeeze(logits, 1) : NULL;                            /* (B,V) */
 }
 
@@ -265,19 +254,14 @@ Module *nn_gpt_model(NNGPTConfig cfg)
     GPTModel *g = nn_module_new(sizeof *g, "GPTModel", gpt_forward);
     if (!g) return NULL;
     g->context_length = cfg.context_length;
-    g->tok_emb = nn_embedding(cfg.vocab_size, cfg.emb_dim);
-    nn_child(NN(g), "tok_emb", NN(g->tok_emb));
-    g->pos_emb = nn_embedding(cfg.context_length, cfg.emb_dim);
-    nn_child(NN(g), "pos_emb", NN(g->pos_emb));
-    g->drop_emb = nn_dropout((float)cfg.drop_rate);
-    nn_child(NN(g), "drop_emb", NN(g->drop_emb));
+    g->tok_emb = nn_child(NN(g), "tok_emb", nn_embedding(cfg.vocab_size, cfg.emb_dim));
+    g->pos_emb = nn_child(NN(g), "pos_emb", nn_embedding(cfg.context_length, cfg.emb_dim));
+    g->drop_emb = nn_child(NN(g), "drop_emb", nn_dropout((float)cfg.drop_rate));
     g->trf_blocks = nn_child(NN(g), "trf_blocks", nn_sequential());
     for (int64_t i = 0; i < cfg.n_layers && g->trf_blocks && !g->base.failed; i++)
         nn_append(g->trf_blocks, nn_transformer_block(cfg));
-    g->final_norm = nn_layer_norm(cfg.emb_dim);
-    nn_child(NN(g), "final_norm", NN(g->final_norm));
-    g->out_head = nn_linear((int)cfg.emb_dim, (int)cfg.vocab_size, false);
-    nn_child(NN(g), "out_head", NN(g->out_head));
+    g->final_norm = nn_child(NN(g), "final_norm", nn_layer_norm(cfg.emb_dim));
+    g->out_head = nn_child(NN(g), "out_head", nn_linear(cfg.emb_dim, cfg.vocab_size, false));
     return nn_module_ok(NN(g));
 }
 
@@ -291,6 +275,6 @@ Module *nn_gpt_attention(Module *gpt, int64_t layer)
     if (layer < -n || layer >= n)
         return tensor_set_error("nn_gpt_attention: layer %lld out of range for %lld layers",
                                 (long long)layer, (long long)n);
-    TransformerBlock *b = (TransformerBlock *)nn_item(g->trf_blocks, (int)layer);
+    TransformerBlock *b = (TransformerBlock *)nn_item(g->trf_blocks, layer);
     return NN(b->att);
 }

@@ -1,11 +1,33 @@
 /*
- * The layers chapter 4 of the book adds: Embedding (torch.nn.Embedding),
- * the book's LayerNorm (scale and shift, biased variance, eps 1e-5), and
+ * The layers without a file of their own: Dropout (torch.nn.Dropout), the
+ * ones chapter 4 of the book adds: Embedding (torch.nn.Embedding), the
+ * book's LayerNorm (scale and shift, biased variance, eps 1e-5), and
  * activations as modules (GELU, ReLU, Tanh, Sigmoid) for Sequential.
  */
 #include "nn.h"
 
 #include <stdint.h>
+
+/* ---- Dropout ------------------------------------------------------------------- */
+
+/* Zeroes each element with probability p and scales the rest by 1 / (1 - p)
+ * in training mode; the identity in eval mode. */
+static Tensor *dropout_forward(Module *m, const Tensor *x)
+{
+    Dropout *d = (Dropout *)m;
+    return tensor_dropout(x, d->p, m->training, d->generator);
+}
+
+Module *nn_dropout(float p)
+{
+    if (!(p >= 0.0f && p <= 1.0f))
+        return tensor_set_error("Dropout: probability has to be between 0 and 1, but got %g",
+                                (double)p);
+    Dropout *d = nn_module_new(sizeof *d, NN_TYPE_NAME_Dropout, dropout_forward);
+    if (!d) return NULL;
+    d->p = p;
+    return NN(d);
+}
 
 /* ---- Embedding --------------------------------------------------------------- */
 
@@ -14,12 +36,12 @@ static Tensor *embedding_forward(Module *m, const Tensor *ids)
     return tensor_embedding(((Embedding *)m)->weight, ids);
 }
 
-Embedding *nn_embedding(int64_t num_embeddings, int64_t embedding_dim)
+Module *nn_embedding(int64_t num_embeddings, int64_t embedding_dim)
 {
     if (num_embeddings <= 0 || embedding_dim <= 0)
         return tensor_set_error("Embedding: num_embeddings %lld and embedding_dim %lld must be "
                                 "positive", (long long)num_embeddings, (long long)embedding_dim);
-    Embedding *e = nn_module_new(sizeof *e, "Embedding", embedding_forward);
+    Embedding *e = nn_module_new(sizeof *e, NN_TYPE_NAME_Embedding, embedding_forward);
     if (!e) return NULL;
     e->num_embeddings = num_embeddings;
     e->embedding_dim = embedding_dim;
@@ -44,11 +66,11 @@ static Tensor *layer_norm_forward(Module *m, const Tensor *x)
     return tensor_layer_norm(x, ln->scale, ln->shift, ln->eps);
 }
 
-LayerNorm *nn_layer_norm(int64_t emb_dim)
+Module *nn_layer_norm(int64_t emb_dim)
 {
     if (emb_dim <= 0)
         return tensor_set_error("LayerNorm: emb_dim %lld must be positive", (long long)emb_dim);
-    LayerNorm *ln = nn_module_new(sizeof *ln, "LayerNorm", layer_norm_forward);
+    LayerNorm *ln = nn_module_new(sizeof *ln, NN_TYPE_NAME_LayerNorm, layer_norm_forward);
     if (!ln) return NULL;
     ln->emb_dim = emb_dim;
     ln->eps = 1e-5;

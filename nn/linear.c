@@ -4,7 +4,6 @@
  */
 #include "nn.h"
 
-
 #include <math.h>
 #include <stdlib.h>
 
@@ -12,8 +11,8 @@ static Tensor *linear_forward(Module *m, const Tensor *x)
 {
     Linear *l = (Linear *)m;
     if (x->ndim < 1 || x->shape[x->ndim - 1] != l->in_features)
-        return tensor_set_error("Linear: input %s: expected last dim in_features = %d",
-                                tensor_shape_str(x), l->in_features);
+        return tensor_set_error("Linear: input %s: expected last dim in_features = %lld",
+                                tensor_shape_str(x), (long long)l->in_features);
     return tensor_linear(x, l->weight, l->bias);
 }
 
@@ -36,14 +35,13 @@ static int init_parameters(Linear *l)
     return tensor_uniform_(l->bias, -bias_bound, bias_bound, NULL) ? 0 : -1;
 }
 
-Linear *nn_linear(int in_features, int out_features, bool bias)
+Module *nn_linear(int64_t in_features, int64_t out_features, bool bias)
 {
     if (in_features <= 0 || out_features <= 0)
-        return tensor_set_error("Linear: in_features %d and out_features %d must be positive",
-                                in_features, out_features);
-    Linear *l = calloc(1, sizeof *l);
-    if (!l) return tensor_set_error("Linear: out of memory");
-    nn_module_init(NN(l), "Linear", linear_forward);
+        return tensor_set_error("Linear: in_features %lld and out_features %lld must be positive",
+                                (long long)in_features, (long long)out_features);
+    Linear *l = nn_module_new(sizeof *l, NN_TYPE_NAME_Linear, linear_forward);
+    if (!l) return NULL;
     l->in_features = in_features;
     l->out_features = out_features;
 
@@ -65,5 +63,5 @@ Linear *nn_linear(int in_features, int out_features, bool bias)
         nn_module_free(NN(l));
         return NULL;
     }
-    return l;
+    return NN(l);
 }

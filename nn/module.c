@@ -31,15 +31,6 @@ static char *xstrdup(const char *s)
     return memcpy(xrealloc(NULL, n), s, n);
 }
 
-void nn_module_init(Module *m, const char *type, ModuleForward forward)
-{
-    if (!m) return;
-    memset(m, 0, sizeof *m);
-    m->type = type;
-    m->forward = forward;
-    m->training = true;
-}
-
 void *nn_module_new(size_t size, const char *type, ModuleForward forward)
 {
     if (size < sizeof(Module))
@@ -47,8 +38,19 @@ void *nn_module_new(size_t size, const char *type, ModuleForward forward)
                                 type ? type : "module", size);
     Module *m = calloc(1, size);
     if (!m) return tensor_set_error("%s: out of memory", type ? type : "module");
-    nn_module_init(m, type, forward);
+    m->type = type;
+    m->forward = forward;
+    m->training = true;
     return m;
+}
+
+void *nn_module_as(const Module *m, const char *type)
+{
+    if (!m) return NULL;
+    if (!type || !m->type || strcmp(m->type, type) != 0)
+        return tensor_set_error("NN_AS: the module is a %s, not a %s", m->type ? m->type : "?",
+                                type ? type : "?");
+    return (void *)m;
 }
 
 static bool any_failed(const Module *m)
@@ -67,17 +69,70 @@ void *nn_module_ok(Module *m)
     return NULL;
 }
 
-/* Appends a long-lived copy of init to a list; NULL (no change) when init
+/* prefix + name, malloc'd. */
+static char *joined(const char *prefix, const char *name)
+{
+    size_t n = strlen(prefix) + strlen(name) + 1;
+    char *s = xrealloc(NULL, n);
+    snprintf(s, n, "%s%s", prefix, name);
+    return s;
+}
+
+/* m's dotted place under its root: "" for a root, "trf_blocks.0.att." for
+ * a block's attention; malloc'd. */
+static char *path_of(const Module *m)
+{
+    if (!m->parent) return xstrdup("");
+    char *up = path_of(m->parent), *path = NULL;
+    for (int i = 0; i < m->parent->n_children && !path; i++)
+        if (m->parent->children[i].module == m) {
+            char *sub = joined(up, m->parent->children[i].name);
+            path = joined(sub, ".");
+            free(sub);
+        }
+    free(up);
+    return path ? path : xstrdup("");
+}
+
+/* A tensor's full name is its module's path and its own name: the name
+ * named_parameters() gives it from the root, which its tensor carries
+ * (t->name) for graphs, gradcheck reports and messages. */
+static void set_full_name(ModuleTensor *mt, const char *path)
+{
+    free(mt->full_name);
+    mt->full_name = joined(path, mt->name);
+    mt->tensor->name = mt->full_name;
+}
+
+/* Renames m's tensors, and its children's, under path (m just found its
+ * place in a tree). */
+static void rename_tree(Module *m, const char *path)
+{
+    for (int i = 0; i < m->n_params; i++) set_full_name(&m->params[i], path);
+    for (int i = 0; i < m->n_buffers; i++) set_full_name(&m->buffers[i], path);
+    for (int i = 0; i < m->n_children; i++) {
+        char *sub = joined(path, m->children[i].name);
+        char *child_path = joined(sub, ".");
+        rename_tree(m->children[i].module, child_path);
+        free(sub);
+        free(child_path);
+    }
+}
+
+/* Appends a long-lived copy of init to m's list; NULL (no change) when init
  * is NULL or its copy does not fit in memory (tensor_keep's message). */
-static Tensor *add_tensor(ModuleTensor **list, int *count, const char *name, const Tensor *init,
-                          bool requires_grad)
+static Tensor *add_tensor(Module *m, ModuleTensor **list, int *count, const char *name,
+                          const Tensor *init, bool requires_grad)
 {
     Tensor *t = tensor_keep(init);   /* NULL for a NULL init, or with a message */
     if (!t) return NULL;
     t->requires_grad = requires_grad;
     *list = xrealloc(*list, (size_t)(*count + 1) * sizeof **list);
-    (*list)[*count] = (ModuleTensor){xstrdup(name), t};
-    t->name = (*list)[*count].name;
+    ModuleTensor *mt = &(*list)[*count];
+    *mt = (ModuleTensor){.name = xstrdup(name), .tensor = t};
+    char *path = path_of(m);
+    set_full_name(mt, path);
+    free(path);
     (*count)++;
     return t;
 }
@@ -137,7 +192,7 @@ Tensor *nn_parameter(Module *m, const char *name, const Tensor *init)
 {
     Sticky st = sticky_begin(m);
     if (!m || !name || check_tensor_name(m, "parameter", name)) return sticky_fail(m, &st);
-    Tensor *t = add_tensor(&m->params, &m->n_params, name, init, true);
+    Tensor *t = add_tensor(m, &m->params, &m->n_params, name, init, true);
     return t ? t : sticky_fail(m, &st);
 }
 
@@ -145,7 +200,7 @@ Tensor *nn_buffer(Module *m, const char *name, const Tensor *init)
 {
     Sticky st = sticky_begin(m);
     if (!m || !name || check_tensor_name(m, "buffer", name)) return sticky_fail(m, &st);
-    Tensor *t = add_tensor(&m->buffers, &m->n_buffers, name, init, false);
+    Tensor *t = add_tensor(m, &m->buffers, &m->n_buffers, name, init, false);
     return t ? t : sticky_fail(m, &st);
 }
 
@@ -176,6 +231,9 @@ static Module *nn_child_(Module *m, const char *name, Module *child)
     m->children = xrealloc(m->children, (size_t)(m->n_children + 1) * sizeof *m->children);
     m->children[m->n_children++] = (ModuleChild){xstrdup(name), child};
     child->parent = m;
+    char *path = path_of(child);
+    rename_tree(child, path);
+    free(path);
     return child;
 }
 
@@ -209,15 +267,15 @@ Module *nn_append(Module *list, Module *item)
     return nn_child(list, name, item);
 }
 
-int nn_len(const Module *m) { return m ? m->n_children : 0; }
+int64_t nn_len(const Module *m) { return m ? m->n_children : 0; }
 
-Module *nn_item(const Module *m, int i)
+Module *nn_item(const Module *m, int64_t i)
 {
     if (!m) return NULL;
-    int at = i < 0 ? i + m->n_children : i;
+    int64_t at = i < 0 ? i + m->n_children : i;
     if (at < 0 || at >= m->n_children)
-        return tensor_set_error("nn_item: index %d out of range for %s of %d", i, m->type,
-                                m->n_children);
+        return tensor_set_error("nn_item: index %lld out of range for %s of %d", (long long)i,
+                                m->type, m->n_children);
     return m->children[at].module;
 }
 
@@ -275,7 +333,7 @@ NNList nn_named_buffers(const Module *m)
 void nn_list_free(NNList *l)
 {
     if (!l) return;
-    for (int i = 0; i < l->count; i++) free(l->names[i]);
+    for (int64_t i = 0; i < l->count; i++) free(l->names[i]);
     free(l->names);
     free(l->tensors);
     *l = (NNList){0};
@@ -333,6 +391,7 @@ static void free_tensors(ModuleTensor *list, int n)
     for (int i = 0; i < n; i++) {
         tensor_free(list[i].tensor);
         free(list[i].name);
+        free(list[i].full_name);
     }
     free(list);
 }

@@ -1,18 +1,27 @@
 /*
  * attograd nn room: modules built only from tensor ops.
  *
- * A concrete module embeds a Module header as its FIRST member; NN(m) gives
- * that header.  Parameters and buffers are long-lived tensors owned by the
+ * Every constructor returns a Module *, as every PyTorch layer is an
+ * nn.Module: nn_forward, nn_named_parameters, nn_train, nn_module_free take
+ * any of them.  Parameters and buffers are long-lived tensors owned by the
  * module; their dotted names match PyTorch's state_dict ("W_query.weight",
- * "heads.1.W_key.weight", "out_proj.bias") so checkpoints interoperate.
+ * "heads.1.W_key.weight", "out_proj.bias") so checkpoints interoperate, and
+ * each parameter's tensor carries its full dotted name from the root module
+ * (t->name: "trf_blocks.0.att.W_key.weight"), which graph pictures,
+ * gradcheck reports and error messages show.
  *
  * Example (the book's Listing 3.2, seed 789):
  *
  *     tensor_manual_seed(789);
- *     SelfAttentionV2 *sa_v2 = nn_self_attention_v2(3, 2, false);
+ *     Module *sa_v2 = nn_self_attention_v2(3, 2, false);
  *     Tensor *x = tensor_from_data(inputs, SHAPE(6, 3));
- *     tensor_print(nn_forward(NN(sa_v2), x));
- *     nn_module_free(NN(sa_v2));
+ *     tensor_print(nn_forward(sa_v2, x));
+ *     tensor_print(nn_get_parameter(sa_v2, "W_query.weight"));    sa_v2.W_query.weight
+ *     nn_module_free(sa_v2);
+ *
+ * A concrete module's fields (a Linear's weight, an attention module's
+ * sub-layers) are read through a checked downcast: NN_AS(Linear, m) is m
+ * as a Linear *, or NULL with a message when m is another module.
  *
  * Every module's forward takes (T, d_in) or batched (B, T, d_in) input.
  * Modules draw their initial weights from the default generator in the
@@ -23,22 +32,33 @@
  * returns NULL with a message naming the module type and the shape:
  *   "CausalAttention: input (2,7,3): 7 tokens exceed context_length 6".
  *
- * Writing a module (see attention.c), with tensor.h alone:
+ * Writing a module: the one way (every module of this room is made so).
+ * A struct with a Module header as its FIRST member, a forward, and a
+ * constructor that registers children, parameters and buffers, then checks
+ * once:
  *
- *     typedef struct { Module base; Linear *proj; } Block;
+ *     typedef struct { Module base; Module *proj; Tensor *gain; } Block;
  *     static Tensor *block_forward(Module *m, const Tensor *x)
  *     {
+ *         Block *b = (Block *)m;
  *         if (x->ndim != 2)                       its own check, its own message
  *             return tensor_set_error("Block: input %s must be 2-d", tensor_shape_str(x));
- *         return tensor_relu(nn_forward(NN(((Block *)m)->proj), x));
+ *         return tensor_mul(tensor_relu(nn_forward(b->proj, x)), b->gain);
  *     }
- *     Block *b = nn_module_new(sizeof *b, "Block", block_forward);
- *     if (!b) return NULL;
- *     b->proj = nn_linear(4, 4, true);
- *     nn_child(NN(b), "proj", NN(b->proj));       names: "proj.weight", "proj.bias"
- *     b = nn_module_ok(NN(b));                    one check: NULL if anything failed
+ *     Module *block(int64_t d)
+ *     {
+ *         Block *b = nn_module_new(sizeof *b, "Block", block_forward);
+ *         if (!b) return NULL;
+ *         b->proj = nn_child(NN(b), "proj", nn_linear(d, d, true));  "proj.weight", "proj.bias"
+ *         b->gain = nn_parameter(NN(b), "gain", tensor_ones(SHAPE(d)));
+ *         return nn_module_ok(NN(b));             NULL if anything above failed
+ *     }
  *     ...
- *     nn_module_free(NN(b));                      frees the child and its tensors too
+ *     nn_module_free(m);                          frees the children and tensors too
+ *
+ * NN(b) is the Module header of a concrete module (a compile error for
+ * anything without a `base` member).  For NN_AS(Block, m) to work, name the
+ * type: #define NN_TYPE_NAME_Block "Block".
  */
 #ifndef ATTOGRAD_NN_H
 #define ATTOGRAD_NN_H
@@ -50,7 +70,8 @@ typedef Tensor *(*ModuleForward)(Module *m, const Tensor *x);
 
 typedef struct {
     char *name;                  /* local name: "weight", "W_query", "mask" */
-    Tensor *tensor;              /* long-lived, owned by the module */
+    char *full_name;             /* dotted from the root: "heads.0.W_query.weight" */
+    Tensor *tensor;              /* long-lived, owned by the module; tensor->name is full_name */
 } ModuleTensor;
 
 typedef struct {
@@ -77,73 +98,78 @@ struct Module {
 
 /* A list of named tensors (dotted names); free with nn_list_free. */
 typedef struct {
-    int count;
+    int64_t count;
     char **names;
     Tensor **tensors;
 } NNList;
 
 /* ---- Module plumbing ------------------------------------------------------ */
-/* forward may be NULL for a container (nn_forward then refuses it). */
-void nn_module_init(Module *m, const char *type, ModuleForward forward);
 /* A zeroed concrete module of size bytes (its Module header first), its
- * header initialised: Block *b = nn_module_new(sizeof *b, "Block", fwd).
- * NULL with a message when out of memory. */
-void *nn_module_new(size_t size, const char *type, ModuleForward forward);
+ * header initialised, in training mode: Block *b = nn_module_new(sizeof *b,
+ * "Block", fwd).  forward may be NULL for a container (nn_forward then
+ * refuses it).  NULL with a message when out of memory. */
+ATTOGRAD_API void *nn_module_new(size_t size, const char *type, ModuleForward forward);
 /* Constructor errors are sticky: nn_parameter, nn_buffer and nn_child mark
  * m as failed when they refuse or are given NULL (a sub-module whose own
  * constructor failed), so a constructor registers everything and checks
  * once at the end:  return nn_module_ok(NN(b));  gives b, or, when b or any
  * module under it is marked, frees b (and what it holds) and gives NULL,
  * the first failure's message kept. */
-void *nn_module_ok(Module *m);
+ATTOGRAD_API void *nn_module_ok(Module *m);
 /* Registers a parameter: a long-lived copy of init that requires grad.
  * NULL for a NULL init, or with a message when the copy does not fit, the
  * name is empty or holds a '.', or m already has a member of that name. */
-Tensor *nn_parameter(Module *m, const char *name, const Tensor *init);
+ATTOGRAD_API Tensor *nn_parameter(Module *m, const char *name, const Tensor *init);
 /* Registers a buffer (not trained, saved with the module): a long-lived
  * copy; refused as nn_parameter. */
-Tensor *nn_buffer(Module *m, const char *name, const Tensor *init);
+ATTOGRAD_API Tensor *nn_buffer(Module *m, const char *name, const Tensor *init);
+/* The concrete module behind m when its type is `type`, else NULL with a
+ * message naming both; use NN_AS(Linear, m). */
+ATTOGRAD_API void *nn_module_as(const Module *m, const char *type);
+#define NN_AS(T, m) ((T *)nn_module_as((m), NN_TYPE_NAME_##T))
 /* Registers a child, which the parent then owns; returns child.  Refused
  * (NULL and a message; the caller still owns child) when the name is empty
  * or taken, child already has a parent, or child is m or one of its
  * ancestors (a cycle).  Child names may hold dots ("heads.0"). */
-Module *nn_child(Module *m, const char *name, Module *child);
+ATTOGRAD_API Module *nn_child(Module *m, const char *name, Module *child);
 /* Lists of modules, as nn.Sequential and nn.ModuleList: children named
  * "0", "1", ... in order (state_dict "layers.0.weight").  A Sequential's
  * forward runs them in turn; a ModuleList has none (index it). */
-Module *nn_sequential(void);
-Module *nn_module_list(void);
-Module *nn_append(Module *list, Module *item);    /* nn_child under the next number */
-int nn_len(const Module *m);                      /* its children: len(list) */
-Module *nn_item(const Module *m, int i);          /* list[i], i < 0 from the end */
+ATTOGRAD_API Module *nn_sequential(void);
+ATTOGRAD_API Module *nn_module_list(void);
+ATTOGRAD_API Module *nn_append(Module *list, Module *item);    /* nn_child under the next number */
+ATTOGRAD_API int64_t nn_len(const Module *m);                  /* its children: len(list) */
+ATTOGRAD_API Module *nn_item(const Module *m, int64_t i);      /* list[i], i < 0 from the end */
 /* m->forward(m, x); NULL in, NULL out; NULL and a message without a forward. */
-Tensor *nn_forward(Module *m, const Tensor *x);
-void nn_train(Module *m, bool training);          /* recursive, as module.train() */
-NNList nn_named_parameters(const Module *m);      /* in registration order, children after own */
-NNList nn_named_buffers(const Module *m);
-void nn_list_free(NNList *l);
-int64_t nn_num_parameters(const Module *m);       /* elements, as sum(p.numel()) */
+ATTOGRAD_API Tensor *nn_forward(Module *m, const Tensor *x);
+ATTOGRAD_API void nn_train(Module *m, bool training);          /* recursive, as module.train() */
+ATTOGRAD_API NNList nn_named_parameters(const Module *m);
+ATTOGRAD_API NNList nn_named_buffers(const Module *m);
+ATTOGRAD_API void nn_list_free(NNList *l);
+ATTOGRAD_API int64_t nn_num_parameters(const Module *m);       /* elements, as sum(p.numel()) */
 /* A parameter or buffer by dotted name; NULL and a message when there is none. */
-Tensor *nn_get_parameter(const Module *m, const char *dotted_name);
-void nn_zero_grad(Module *m);
-void nn_module_free(Module *m);                   /* the module, its children and tensors */
+ATTOGRAD_API Tensor *nn_get_parameter(const Module *m, const char *dotted_name);
+ATTOGRAD_API void nn_zero_grad(Module *m);
+ATTOGRAD_API void nn_module_free(Module *m); /* the module, its children and tensors */
 
 /* ---- Layers ----------------------------------------------------------------- */
 typedef struct {
     Module base;
-    int in_features, out_features;
+    int64_t in_features, out_features;
     Tensor *weight;              /* (out_features, in_features) */
     Tensor *bias;                /* (out_features) or NULL */
 } Linear;
+#define NN_TYPE_NAME_Linear "Linear"
 /* PyTorch's default init: kaiming_uniform_(a=sqrt(5)) weight, then bias. */
-Linear *nn_linear(int in_features, int out_features, bool bias);
+ATTOGRAD_API Module *nn_linear(int64_t in_features, int64_t out_features, bool bias);
 
 typedef struct {
     Module base;
     float p;
     TensorGenerator *generator;  /* NULL: the default generator */
 } Dropout;
-Dropout *nn_dropout(float p);
+#define NN_TYPE_NAME_Dropout "Dropout"
+ATTOGRAD_API Module *nn_dropout(float p);
 
 /* Ids are whole numbers held in float tensors, as everywhere in the
  * library: exact up to 2^24 (16,777,216), far past GPT-2's 50,257. */
@@ -152,8 +178,9 @@ typedef struct {
     int64_t num_embeddings, embedding_dim;
     Tensor *weight;              /* (num_embeddings, embedding_dim), N(0, 1) */
 } Embedding;
+#define NN_TYPE_NAME_Embedding "Embedding"
 /* forward: ids (...) -> (..., embedding_dim), as torch.nn.Embedding. */
-Embedding *nn_embedding(int64_t num_embeddings, int64_t embedding_dim);
+ATTOGRAD_API Module *nn_embedding(int64_t num_embeddings, int64_t embedding_dim);
 
 /* The book's LayerNorm: scale * (x - mean) / sqrt(var + eps) + shift over
  * the last dim, biased variance, eps 1e-5 (tensor_layer_norm, fused). */
@@ -163,13 +190,14 @@ typedef struct {
     double eps;
     Tensor *scale, *shift;       /* (emb_dim): ones, zeros */
 } LayerNorm;
-LayerNorm *nn_layer_norm(int64_t emb_dim);
+#define NN_TYPE_NAME_LayerNorm "LayerNorm"
+ATTOGRAD_API Module *nn_layer_norm(int64_t emb_dim);
 
 /* Activations as modules, for Sequential: no parameters. */
-Module *nn_gelu(void);           /* the tanh approximation, as the book's GELU */
-Module *nn_relu(void);
-Module *nn_tanh(void);
-Module *nn_sigmoid(void);
+ATTOGRAD_API Module *nn_gelu(void);           /* the tanh approximation, as the book's GELU */
+ATTOGRAD_API Module *nn_relu(void);
+ATTOGRAD_API Module *nn_tanh(void);
+ATTOGRAD_API Module *nn_sigmoid(void);
 
 /* ---- The book's chapter 3 attention modules -------------------------------- */
 /* What an attention module keeps of its last forward when asked
@@ -181,33 +209,38 @@ typedef struct {
 
 typedef struct {                 /* Listing 3.1 */
     Module base;
-    int d_in, d_out;
+    int64_t d_in, d_out;
     Tensor *W_query, *W_key, *W_value;   /* (d_in, d_out), torch.rand */
     NNAttentionKept kept;
 } SelfAttentionV1;
-SelfAttentionV1 *nn_self_attention_v1(int d_in, int d_out);
+#define NN_TYPE_NAME_SelfAttentionV1 "SelfAttention_v1"
+ATTOGRAD_API Module *nn_self_attention_v1(int64_t d_in, int64_t d_out);
 
 typedef struct {                 /* Listing 3.2 */
     Module base;
-    int d_in, d_out;
+    int64_t d_in, d_out;
     Linear *W_query, *W_key, *W_value;
     NNAttentionKept kept;
 } SelfAttentionV2;
-SelfAttentionV2 *nn_self_attention_v2(int d_in, int d_out, bool qkv_bias);
+#define NN_TYPE_NAME_SelfAttentionV2 "SelfAttention_v2"
+ATTOGRAD_API Module *nn_self_attention_v2(int64_t d_in, int64_t d_out, bool qkv_bias);
 
-/* Exercise 3.1: v1's W = v2's weight^T, after which both give the same output. */
-int nn_self_attention_v1_load_v2(SelfAttentionV1 *v1, const SelfAttentionV2 *v2);
+/* Exercise 3.1: v1's W = v2's weight^T, after which both give the same
+ * output; -1 with a message when v1 is not a SelfAttention_v1, v2 not a
+ * SelfAttention_v2, their sizes differ or v2 has biases. */
+ATTOGRAD_API int nn_self_attention_v1_load_v2(Module *v1, const Module *v2);
 
 typedef struct {
     Module base;
-    int d_in, d_out, context_length;
+    int64_t d_in, d_out, context_length;
     Linear *W_query, *W_key, *W_value;
     Dropout *dropout;
     Tensor *mask;                /* buffer: triu(ones(T, T), diagonal=1) */
     NNAttentionKept kept;
 } CausalAttention;
-CausalAttention *nn_causal_attention(int d_in, int d_out, int context_length, float dropout,
-                                     bool qkv_bias);
+#define NN_TYPE_NAME_CausalAttention "CausalAttention"
+ATTOGRAD_API Module *nn_causal_attention(int64_t d_in, int64_t d_out, int64_t context_length,
+                                         float dropout, bool qkv_bias);
 
 /* Each head of the wrapper is a CausalAttention of its own (weights and a
  * (context_length)^2 mask), so its count is bounded: NN_MAX_HEADS is far
@@ -218,24 +251,26 @@ CausalAttention *nn_causal_attention(int d_in, int d_out, int context_length, fl
 #define NN_MAX_HEADS 1024
 typedef struct {
     Module base;
-    int d_in, d_out, context_length, num_heads;
+    int64_t d_in, d_out, context_length, num_heads;
     CausalAttention **heads;     /* children "heads.0", "heads.1", ... */
     NNAttentionKept kept;        /* the heads' weights stacked: (..., num_heads, T, T) */
 } MultiHeadAttentionWrapper;
-MultiHeadAttentionWrapper *nn_multi_head_attention_wrapper(int d_in, int d_out,
-                                                           int context_length, float dropout,
-                                                           int num_heads, bool qkv_bias);
+#define NN_TYPE_NAME_MultiHeadAttentionWrapper "MultiHeadAttentionWrapper"
+ATTOGRAD_API Module *nn_multi_head_attention_wrapper(int64_t d_in, int64_t d_out,
+                                                     int64_t context_length, float dropout,
+                                                     int64_t num_heads, bool qkv_bias);
 
 typedef struct {
     Module base;
-    int d_in, d_out, num_heads, head_dim, context_length;
+    int64_t d_in, d_out, num_heads, head_dim, context_length;
     Linear *W_query, *W_key, *W_value, *out_proj;
     Dropout *dropout;
     Tensor *mask;
     NNAttentionKept kept;
 } MultiHeadAttention;
-MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_length,
-                                            float dropout, int num_heads, bool qkv_bias);
+#define NN_TYPE_NAME_MultiHeadAttention "MultiHeadAttention"
+ATTOGRAD_API Module *nn_multi_head_attention(int64_t d_in, int64_t d_out, int64_t context_length,
+                                             float dropout, int64_t num_heads, bool qkv_bias);
 
 /* Attention weights for pictures (the heatmaps of the example programs).
  * With keep set, each forward of m replaces a long-lived, detached copy of
@@ -250,8 +285,8 @@ MultiHeadAttention *nn_multi_head_attention(int d_in, int d_out, int context_len
  * Weights: (T, T) for a (T, d_in) input, (B, T, T) for a batch, with a
  * heads dim before T for the multi-head modules; NULL with a message when
  * m keeps none (keep unset, or no forward since). */
-int nn_attention_keep_weights(Module *m, bool keep);
-const Tensor *nn_attention_weights(const Module *m);
+ATTOGRAD_API int nn_attention_keep_weights(Module *m, bool keep);
+ATTOGRAD_API const Tensor *nn_attention_weights(const Module *m);
 
 /* ---- The book's chapter 4 GPT ------------------------------------------------ */
 /*
@@ -273,15 +308,15 @@ typedef struct NNGPTConfig { int64_t vocab_size, context_length, emb_dim, n_head
 
 /* nn_forward(ff, x): (..., emb_dim) -> (..., emb_dim); children "layers.0" (Linear),
  * "layers.1" (GELU), "layers.2" (Linear). */
-Module *nn_feed_forward(NNGPTConfig cfg);
+ATTOGRAD_API Module *nn_feed_forward(NNGPTConfig cfg);
 /* x + drop(att(norm1(x))), then h + drop(ff(norm2(h))): (B, T, emb_dim) in and out. */
-Module *nn_transformer_block(NNGPTConfig cfg);
+ATTOGRAD_API Module *nn_transformer_block(NNGPTConfig cfg);
 /* nn_forward(m, idx): (B, T) float ids, T <= context_length -> logits (B, T, vocab_size). */
-Module *nn_gpt_model(NNGPTConfig cfg);
+ATTOGRAD_API Module *nn_gpt_model(NNGPTConfig cfg);
 /* trf_blocks[layer].att of a GPTModel, a MultiHeadAttention (layer < 0 counts
  * from the end, as Python); NULL with a message for another module or a
  * layer out of range. */
-Module *nn_gpt_attention(Module *gpt, int64_t layer);
+ATTOGRAD_API Module *nn_gpt_attention(Module *gpt, int64_t layer);
 
 /* The book's generate_text_simple: max_new_tokens greedy ids appended to
  * idx (B, T), each from the last context_size ids; (B, T + max_new_tokens)
@@ -293,15 +328,16 @@ Module *nn_gpt_attention(Module *gpt, int64_t layer);
  * each token then costs one position's forward, with the logits, bit for
  * bit, of the full forward over the window.  Once the window slides, each
  * window is computed whole, as the book's loop does. */
-Tensor *nn_generate_text_simple(Module *model, const Tensor *idx, int64_t max_new_tokens,
-                                int64_t context_size);
+ATTOGRAD_API Tensor *nn_generate_text_simple(Module *model, const Tensor *idx,
+                                             int64_t max_new_tokens, int64_t context_size);
 /* The book's chapter 5 generate: top_k 0 off, else only the top_k largest
  * logits stay; temperature 0 greedy, else torch.multinomial's draw from
  * softmax(logits / temperature) (default generator); eos_id -1 off, else
  * stop (without appending) when every row's next id is eos_id.  Refused
  * with a message: temperature < 0, top_k < 0 or above the vocabulary. */
-Tensor *nn_generate(Module *model, const Tensor *idx, int64_t max_new_tokens,
-                    int64_t context_size, double temperature, int64_t top_k, int64_t eos_id);
+ATTOGRAD_API Tensor *nn_generate(Module *model, const Tensor *idx, int64_t max_new_tokens,
+                                 int64_t context_size, double temperature, int64_t top_k,
+                                 int64_t eos_id);
 
 /* ---- GPT-2's published weights ----------------------------------------------- */
 /*
@@ -322,7 +358,7 @@ Tensor *nn_generate(Module *model, const Tensor *idx, int64_t max_new_tokens,
  *     Module *gpt2 = nn_gpt_load_hf("model.safetensors", cfg);   124M: cfg.n_heads 12
  */
 /* GPT-2's head count for its width: 768: 12, 1024: 16, 1280: 20, 1600: 25; else 0. */
-int64_t nn_gpt2_heads(int64_t emb_dim);
+ATTOGRAD_API int64_t nn_gpt2_heads(int64_t emb_dim);
 /* The config a file's shapes give: vocab_size and emb_dim from wte,
  * context_length from wpe, n_layers from the h.N names, n_heads
  * nn_gpt2_heads(emb_dim) (0 for another width: the caller chooses), qkv_bias
@@ -331,12 +367,12 @@ int64_t nn_gpt2_heads(int64_t emb_dim);
  * else read: 0, or -1 with a message naming the file and the tensor, e.g.
  *   "load m.safetensors: h.1.mlp.c_fc.weight: shape (32,96) in file, (32,128) in model"
  */
-int nn_gpt_hf_config(const char *path, NNGPTConfig *cfg);
+ATTOGRAD_API int nn_gpt_hf_config(const char *path, NNGPTConfig *cfg);
 /* nn_gpt_model(cfg) (drawing its initial weights from the default generator)
  * with the file's weights in it; cfg's sizes must be the file's (as
  * nn_gpt_hf_config gives them, n_heads set) and qkv_bias true.  NULL with a
  * message otherwise, or for a NaN or an infinity in a weight. */
-Module *nn_gpt_load_hf(const char *path, NNGPTConfig cfg);
+ATTOGRAD_API Module *nn_gpt_load_hf(const char *path, NNGPTConfig cfg);
 
 /* ---- Checkpoints ------------------------------------------------------------ */
 /*
@@ -353,11 +389,11 @@ Module *nn_gpt_load_hf(const char *path, NNGPTConfig cfg);
  *     "load m.safetensors: W_query.weight: shape (2,3) in file, (3,2) in module"
  * Both return 0, or -1; a NULL module returns -1 without a message.
  */
-int nn_module_save(const Module *m, const char *path);
-int nn_module_load(Module *m, const char *path);
+ATTOGRAD_API int nn_module_save(const Module *m, const char *path);
+ATTOGRAD_API int nn_module_load(Module *m, const char *path);
 /* The module's parameters then buffers as entries of a run state
  * (TensorState, tensor/io/safetensors.h), under their state_dict names:
  * what a training checkpoint (checkpoint/checkpoint.h) saves of it. */
-int nn_state_add(TensorState *s, const Module *m);
+ATTOGRAD_API int nn_state_add(TensorState *s, const Module *m);
 
 #endif /* ATTOGRAD_NN_H */

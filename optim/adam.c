@@ -91,12 +91,12 @@ static const OptimHyper hyper[] = {
 static const OptimKind adam = ADAM_KIND("Adam", "adam", adam_update);
 static const OptimKind adamw = ADAM_KIND("AdamW", "adamw", adamw_update);
 
-Optimizer *optim_adam(int n, Tensor *const *params, AdamOptions options)
+Optimizer *optim_adam(int64_t n, Tensor *const *params, AdamOptions options)
 {
     return optim__new(&adam, n, params, &options);
 }
 
-Optimizer *optim_adamw(int n, Tensor *const *params, AdamOptions options)
+Optimizer *optim_adamw(int64_t n, Tensor *const *params, AdamOptions options)
 {
     return optim__new(&adamw, n, params, &options);
 }

@@ -16,11 +16,11 @@ static float l2_norm(int64_t n, const float *x)
 }
 
 /* 0 when params[i] is usable, -1 with a message when not. */
-static int check_param(Tensor *const *params, int i)
+static int check_param(Tensor *const *params, int64_t i)
 {
     const Tensor *p = params[i];
     if (!p) {
-        tensor_set_error("clip_grad_norm: parameter %d is NULL", i);
+        tensor_set_error("clip_grad_norm: parameter %lld is NULL", (long long)i);
         return -1;
     }
     return optim__check_grad("clip_grad_norm", p, i);
@@ -29,10 +29,10 @@ static int check_param(Tensor *const *params, int i)
 /*   total_norm = torch.norm(torch.stack([torch.norm(g) for g in grads]))
  *   clip_coef = max_norm / (total_norm + 1e-6)      (float32: reciprocal, then * max_norm)
  *   g.mul_(torch.clamp(clip_coef, max=1.0))          for every grad */
-float optim_clip_grad_norm(int n, Tensor *const *params, double max_norm)
+float optim_clip_grad_norm(int64_t n, Tensor *const *params, double max_norm)
 {
     if (n < 0) {
-        tensor_set_error("clip_grad_norm: negative parameter count %d", n);
+        tensor_set_error("clip_grad_norm: negative parameter count %lld", (long long)n);
         return NAN;
     }
     if (n > 0 && !params) {
@@ -46,7 +46,7 @@ float optim_clip_grad_norm(int n, Tensor *const *params, double max_norm)
     /* The stack of per-tensor float32 norms, summed in squares as l2_norm does. */
     double sum = 0;
     int count = 0;
-    for (int i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         if (check_param(params, i)) return NAN;
         const Tensor *g = params[i]->grad;
         if (!g) continue;
@@ -60,7 +60,7 @@ float optim_clip_grad_norm(int n, Tensor *const *params, double max_norm)
     float coef = 1.0f / (total + (float)1e-6) * (float)max_norm;
     /* clamp(max=1) keeps a NaN coefficient, which then reaches every grad. */
     if (coef >= 1.0f) return total;
-    for (int i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         Tensor *g = params[i]->grad;
         for (int64_t j = 0; g && j < g->numel; j++) g->data[j] *= coef;
     }

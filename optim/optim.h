@@ -123,7 +123,7 @@ typedef struct OptimKind OptimKind; /* the rule, its hyper-parameters and state 
 struct Optimizer {
     const OptimKind *kind;
     const char *type;            /* "SGD", "Adam", "AdamW" */
-    int n_params;
+    int64_t n_params;
     Tensor **params;             /* owned copy of the array; the tensors are not owned */
     int64_t steps;               /* successful optim_step calls */
     int64_t *param_steps;        /* [i]: updates params[i] has received */
@@ -135,9 +135,9 @@ struct Optimizer {
 };
 
 /* The macros' defaults as functions (for C without statement expressions). */
-SGDOptions optim_sgd_defaults(double lr);         /* momentum 0, dampening 0, wd 0, no nesterov */
-AdamOptions optim_adam_defaults(void);            /* lr 1e-3, betas (0.9, 0.999), eps 1e-8, wd 0 */
-AdamOptions optim_adamw_defaults(void);           /* the same with weight_decay 1e-2 */
+ATTOGRAD_API SGDOptions optim_sgd_defaults(double lr);
+ATTOGRAD_API AdamOptions optim_adam_defaults(void);
+ATTOGRAD_API AdamOptions optim_adamw_defaults(void);           /* the same with weight_decay 1e-2 */
 
 /*
  * Each returns NULL and records a message (tensor_error()) on bad input, as
@@ -157,26 +157,28 @@ AdamOptions optim_adamw_defaults(void);           /* the same with weight_decay 
  *   "adam: parameter 0 (2,3) is not contiguous"
  *   "sgd: parameter 1 (3,2) belongs to a scope; parameters must be long-lived
  *    (tensor_keep or nn_parameter)"
+ * A parameter with a name (a module's: nn_named_parameters) is named too:
+ *   "adam: parameter 3 "trf_blocks.0.att.W_key.weight" (768,768) does not require grad"
  * The tensors must outlive the optimizer.
  */
-Optimizer *optim_sgd(int n, Tensor *const *params, SGDOptions options);
-Optimizer *optim_adam(int n, Tensor *const *params, AdamOptions options);
-Optimizer *optim_adamw(int n, Tensor *const *params, AdamOptions options);
+ATTOGRAD_API Optimizer *optim_sgd(int64_t n, Tensor *const *params, SGDOptions options);
+ATTOGRAD_API Optimizer *optim_adam(int64_t n, Tensor *const *params, AdamOptions options);
+ATTOGRAD_API Optimizer *optim_adamw(int64_t n, Tensor *const *params, AdamOptions options);
 
 /* One update of every parameter whose .grad is not NULL (torch skips grad
  * None).  Returns 0, or -1 with a message when a grad is not a contiguous
  * tensor of its parameter's shape (then nothing is updated), or when a
  * parameter's state does not fit in memory (then the parameters before it
  * are updated, it and the ones after are not). */
-int optim_step(Optimizer *o);
+ATTOGRAD_API int optim_step(Optimizer *o);
 /* Zeroes every .grad and keeps its memory: torch 1.13's zero_grad()
  * (set_to_none=False).  set_to_none=True, torch 2's default, frees them
  * instead; the difference is memory, and that a parameter a later backward
  * does not reach then has no grad, so optim_step skips it rather than
  * updating it with a zero gradient (which still moves it under momentum,
  * Adam or weight decay). */
-void optim_zero_grad(Optimizer *o);
-void optim_free(Optimizer *o);                    /* the state and the optimizer; NULL is fine */
+ATTOGRAD_API void optim_zero_grad(Optimizer *o);
+ATTOGRAD_API void optim_free(Optimizer *o); /* the state and the optimizer; NULL is fine */
 
 /*
  * torch.nn.utils.clip_grad_norm_(params, max_norm): total is the L2 norm of
@@ -185,7 +187,7 @@ void optim_free(Optimizer *o);                    /* the state and the optimizer
  * total (0 when no parameter has a grad), or NAN with a message for a NULL
  * parameter or max_norm < 0.  Parameters whose .grad is NULL are skipped.
  */
-float optim_clip_grad_norm(int n, Tensor *const *params, double max_norm);
+ATTOGRAD_API float optim_clip_grad_norm(int64_t n, Tensor *const *params, double max_norm);
 
 /* ---- Checkpoints --------------------------------------------------------------- */
 /*
@@ -206,7 +208,7 @@ float optim_clip_grad_norm(int n, Tensor *const *params, double max_norm);
  * dropped) and the hyper-parameters.  A checkpoint also records the type (its
  * "optimizer" metadata, checkpoint/checkpoint.h).
  */
-int optim_state_add(TensorState *s, Optimizer *o);
+ATTOGRAD_API int optim_state_add(TensorState *s, Optimizer *o);
 
 /* ---- Learning-rate schedules ----------------------------------------------- */
 /*
@@ -226,10 +228,10 @@ typedef struct {
     double initial_lr, peak_lr, min_lr;
     int64_t warmup_steps, total_steps;
 } OptimWarmupCosine;
-double optim_lr_warmup_cosine(const OptimWarmupCosine *s, int64_t step);
+ATTOGRAD_API double optim_lr_warmup_cosine(const OptimWarmupCosine *s, int64_t step);
 /* The learning rate of the optimizer's one parameter group; set refuses a
  * negative or non-finite lr (-1 with a message); get of NULL is NAN. */
-int optim_set_lr(Optimizer *o, double lr);
-double optim_get_lr(const Optimizer *o);
+ATTOGRAD_API int optim_set_lr(Optimizer *o, double lr);
+ATTOGRAD_API double optim_get_lr(const Optimizer *o);
 
 #endif /* ATTOGRAD_OPTIM_H */

@@ -51,11 +51,14 @@ struct OptimKind {
 /* Checks the options (kind->check) and the parameters (messages prefixed
  * with kind->op) and makes an optimizer with no state yet; NULL with a
  * message on bad input. */
-Optimizer *optim__new(const OptimKind *kind, int n, Tensor *const *params, const void *options);
+Optimizer *optim__new(const OptimKind *kind, int64_t n, Tensor *const *params, const void *options);
 
 /* 0 when p's grad is absent or a contiguous tensor of p's shape; otherwise
  * -1 with "<what>: parameter <i> (2,3) has a grad of shape (3,2)". */
-int optim__check_grad(const char *what, const Tensor *p, int i);
+int optim__check_grad(const char *what, const Tensor *p, int64_t i);
+/* "parameter 1 \"W_query.weight\" (3,2)": index, full name when it has one, shape (a
+ * rotating buffer, for messages). */
+const char *optim__describe(const Tensor *p, int64_t i);
 
 /* State k of parameter i: made on first use, long-lived, zeros of the
  * parameter's shape, named state_names[k]; NULL with tensor_keep's message

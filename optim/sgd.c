@@ -95,7 +95,7 @@ static const OptimKind sgd = {
     .update = sgd_update,
 };
 
-Optimizer *optim_sgd(int n, Tensor *const *params, SGDOptions options)
+Optimizer *optim_sgd(int64_t n, Tensor *const *params, SGDOptions options)
 {
     return optim__new(&sgd, n, params, &options);
 }

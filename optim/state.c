@@ -59,8 +59,8 @@ static int check_steps(const Part *p, const TensorState *s)
     int64_t steps, step;
     char name[NAME_CAP];
     memcpy(&steps, tensor_state_staged(s, "optimizer.steps"), sizeof steps);
-    for (int i = 0; i < p->o->n_params; i++) {
-        snprintf(name, sizeof name, "optimizer.state.%d.step", i);
+    for (int64_t i = 0; i < p->o->n_params; i++) {
+        snprintf(name, sizeof name, "optimizer.state.%lld.step", (long long)i);
         memcpy(&step, tensor_state_staged(s, name), sizeof step);
         if (step > steps)
             return tensor_state_fail(s, "%s is %lld, past optimizer.steps %lld", name,
@@ -106,7 +106,7 @@ static int check_state(Part *p, const TensorState *s, int i)
 static void release(void *ctx)
 {
     Part *p = ctx;
-    for (int i = 0; p->fresh && i < p->o->n_params * p->o->n_state; i++) {
+    for (int64_t i = 0; p->fresh && i < p->o->n_params * p->o->n_state; i++) {
         tensor_free(p->fresh[i]);
         p->fresh[i] = NULL;
     }
@@ -117,7 +117,7 @@ static int check(void *ctx, const TensorState *s)
     Part *p = ctx;
     release(p); /* from an earlier read of the same state */
     if (check_hyper(p, s) || check_steps(p, s)) return -1;
-    for (int i = 0; i < p->o->n_params; i++)
+    for (int64_t i = 0; i < p->o->n_params; i++)
         if (check_state(p, s, i)) return release(p), -1;
     return 0;
 }
@@ -131,7 +131,7 @@ static void commit(void *ctx, const TensorState *s)
     Optimizer *o = p->o;
     memcpy((char *)o + o->kind->options_offset, p->options, o->kind->options_size);
     char name[NAME_CAP];
-    for (int i = 0; i < o->n_params; i++) {
+    for (int64_t i = 0; i < o->n_params; i++) {
         for (int k = 0; k < o->n_state; k++) {
             int slot = i * o->n_state + k;
             if (p->fresh[slot]) {
@@ -157,8 +157,8 @@ static int add_entries(TensorState *s, Part *p)
     Optimizer *o = p->o;
     char name[NAME_CAP];
     int rc = 0;
-    for (int i = 0; i < o->n_params && rc == 0; i++) {
-        snprintf(name, sizeof name, "optimizer.state.%d.step", i);
+    for (int64_t i = 0; i < o->n_params && rc == 0; i++) {
+        snprintf(name, sizeof name, "optimizer.state.%lld.step", (long long)i);
         rc = tensor_state_add(s, name, TENSOR_I64, 0, NULL, &o->param_steps[i], TENSOR_STATE_COUNT);
     }
     if (rc == 0)
@@ -169,7 +169,7 @@ static int add_entries(TensorState *s, Part *p)
         rc = tensor_state_add(s, name, TENSOR_F64, 0, NULL, &p->hyper[k], 0);
     }
     unsigned flags = TENSOR_STATE_OPTIONAL | TENSOR_STATE_FINITE;
-    for (int i = 0; i < o->n_params && rc == 0; i++) {
+    for (int64_t i = 0; i < o->n_params && rc == 0; i++) {
         for (int k = 0; k < o->n_state && rc == 0; k++) {
             Tensor *t = o->state[i * o->n_state + k], *p_i = o->params[i];
             state_name(name, o, i, k);

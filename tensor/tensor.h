@@ -66,6 +66,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Marks the library's API: every room is built with hidden visibility, so
+ * that only declarations carrying this mark are exported from the shared
+ * library (a test lists them).  A user's own add_backward or Linear never
+ * collides with a name of ours. */
+#if defined(__GNUC__)
+#define ATTOGRAD_API __attribute__((visibility("default")))
+#else
+#define ATTOGRAD_API
+#endif
+
 #define TENSOR_MAX_DIMS 8
 
 typedef struct Tensor Tensor;
@@ -104,43 +114,52 @@ struct Tensor {
 #else
 #define TENSOR__PRINTF(f, a)
 #endif
-const char *tensor_error(void);        /* last message, "" when none */
-void tensor_clear_error(void);
+ATTOGRAD_API const char *tensor_error(void);        /* last message, "" when none */
+ATTOGRAD_API void tensor_clear_error(void);
 /* Records a message (printf format) in the same slot, for code built on
  * tensors (a module, a loss of your own) whose own checks fail; returns
  * NULL, so that `return tensor_set_error("Block: input %s ...", ...);`
  * fails a function returning a pointer. */
-void *tensor_set_error(const char *fmt, ...) TENSOR__PRINTF(1, 2);
+ATTOGRAD_API void *tensor_set_error(const char *fmt, ...) TENSOR__PRINTF(1, 2);
 
 /* ---- Scopes and lifetimes ----------------------------------------------- */
-TensorScope *tensor_scope_begin(void);           /* new tensors go here */
-void tensor_scope_end(TensorScope *scope);       /* frees it (and any inner scope) */
-Tensor *tensor_keep(const Tensor *t);            /* long-lived copy: data, requires_grad, name */
-void tensor_free(Tensor *t);                     /* frees a tensor_keep() tensor and its grad */
-bool tensor_is_long_lived(const Tensor *t);      /* made by tensor_keep (not a scope's); false for NULL */
-void tensor_cleanup(void);                       /* frees the root scope and caches */
-size_t tensor_scope_bytes(void);                 /* bytes held by all scopes now */
+ATTOGRAD_API TensorScope *tensor_scope_begin(void);           /* new tensors go here */
+ATTOGRAD_API void tensor_scope_end(TensorScope *scope);       /* frees it (and any inner scope) */
+/* Ends scope (as tensor_scope_end) and returns t's values, a tensor of the
+ * enclosing scope (contiguous, no graph, no grad): how a function gives its
+ * caller a result it computed in a scope of its own.
+ *     TensorScope *s = tensor_scope_begin();
+ *     ... many intermediates ...
+ *     return tensor_scope_return(s, result);     the intermediates are gone
+ * NULL (the scope still ended) when t is NULL or does not fit in memory;
+ * NULL with a message, nothing ended, for a handle that is not open. */
+ATTOGRAD_API Tensor *tensor_scope_return(TensorScope *scope, const Tensor *t);
+ATTOGRAD_API Tensor *tensor_keep(const Tensor *t); /* long-lived copy: data, requires_grad, name */
+ATTOGRAD_API void tensor_free(Tensor *t); /* frees a tensor_keep() tensor and its grad */
+ATTOGRAD_API bool tensor_is_long_lived(const Tensor *t);
+ATTOGRAD_API void tensor_cleanup(void);                       /* frees the root scope and caches */
+ATTOGRAD_API size_t tensor_scope_bytes(void);                 /* bytes held by all scopes now */
 
 /* ---- Creation (in the current scope) ------------------------------------ */
-Tensor *tensor_empty(int ndim, const int64_t *shape);        /* uninitialised */
-Tensor *tensor_zeros(int ndim, const int64_t *shape);
-Tensor *tensor_ones(int ndim, const int64_t *shape);
-Tensor *tensor_full(float value, int ndim, const int64_t *shape);
-Tensor *tensor_scalar(float value);                          /* 0-d */
-Tensor *tensor_from_data(const float *data, int ndim, const int64_t *shape); /* copies */
-Tensor *tensor_arange(float start, float end, float step);   /* 1-d, [start, end) */
-Tensor *tensor_zeros_like(const Tensor *t);
-Tensor *tensor_clone(const Tensor *t);                       /* differentiable copy */
-Tensor *tensor_copy_(Tensor *dst, const Tensor *src);        /* dst = src, no grad; returns dst */
-Tensor *tensor_fill_(Tensor *t, float value);                /* in place, no grad */
+ATTOGRAD_API Tensor *tensor_empty(int ndim, const int64_t *shape);        /* uninitialised */
+ATTOGRAD_API Tensor *tensor_zeros(int ndim, const int64_t *shape);
+ATTOGRAD_API Tensor *tensor_ones(int ndim, const int64_t *shape);
+ATTOGRAD_API Tensor *tensor_full(float value, int ndim, const int64_t *shape);
+ATTOGRAD_API Tensor *tensor_scalar(float value);                          /* 0-d */
+ATTOGRAD_API Tensor *tensor_from_data(const float *data, int ndim, const int64_t *shape);
+ATTOGRAD_API Tensor *tensor_arange(float start, float end, float step);   /* 1-d, [start, end) */
+ATTOGRAD_API Tensor *tensor_zeros_like(const Tensor *t);
+ATTOGRAD_API Tensor *tensor_clone(const Tensor *t);                       /* differentiable copy */
+ATTOGRAD_API Tensor *tensor_copy_(Tensor *dst, const Tensor *src);
+ATTOGRAD_API Tensor *tensor_fill_(Tensor *t, float value);                /* in place, no grad */
 
 /* ---- Element access ------------------------------------------------------ */
-float tensor_item(const Tensor *t);                          /* one-element tensor; NAN on error */
-float tensor_get(const Tensor *t, int n, const int64_t *idx);  /* tensor_get(t, IDX(1, 0)) */
-int tensor_set(Tensor *t, float value, int n, const int64_t *idx);
-bool tensor_is_contiguous(const Tensor *t);
-bool tensor_same_shape(const Tensor *a, const Tensor *b);
-const char *tensor_shape_str(const Tensor *t);               /* "(6,3)"; rotating buffer */
+ATTOGRAD_API float tensor_item(const Tensor *t); /* one-element tensor; NAN on error */
+ATTOGRAD_API float tensor_get(const Tensor *t, int n, const int64_t *idx);
+ATTOGRAD_API int tensor_set(Tensor *t, float value, int n, const int64_t *idx);
+ATTOGRAD_API bool tensor_is_contiguous(const Tensor *t);
+ATTOGRAD_API bool tensor_same_shape(const Tensor *a, const Tensor *b);
+ATTOGRAD_API const char *tensor_shape_str(const Tensor *t); /* "(6,3)"; rotating buffer */
 
 /* ---- Random numbers, identical to PyTorch on a CPU --------------------- */
 /* MT19937 as PyTorch's CPUGeneratorImpl; the fields are public so a
@@ -155,44 +174,44 @@ typedef struct TensorGenerator {
     float next_float_normal;
 } TensorGenerator;
 
-void tensor_manual_seed(uint64_t seed);                      /* torch.manual_seed */
-TensorGenerator *tensor_default_generator(void);
-void tensor_generator_seed(TensorGenerator *g, uint64_t seed);
-uint32_t tensor_generator_next_u32(TensorGenerator *g);
-uint64_t tensor_generator_next_u64(TensorGenerator *g);
+ATTOGRAD_API void tensor_manual_seed(uint64_t seed);                      /* torch.manual_seed */
+ATTOGRAD_API TensorGenerator *tensor_default_generator(void);
+ATTOGRAD_API void tensor_generator_seed(TensorGenerator *g, uint64_t seed);
+ATTOGRAD_API uint32_t tensor_generator_next_u32(TensorGenerator *g);
+ATTOGRAD_API uint64_t tensor_generator_next_u64(TensorGenerator *g);
 /* gen may be NULL for the default generator in all of these. */
-Tensor *tensor_rand(int ndim, const int64_t *shape);         /* U[0, 1) */
-Tensor *tensor_randn(int ndim, const int64_t *shape);        /* N(0, 1) */
-Tensor *tensor_rand_gen(TensorGenerator *gen, int ndim, const int64_t *shape);
-Tensor *tensor_randn_gen(TensorGenerator *gen, int ndim, const int64_t *shape);
-Tensor *tensor_uniform_(Tensor *t, float from, float to, TensorGenerator *gen);
-Tensor *tensor_normal_(Tensor *t, float mean, float std, TensorGenerator *gen);
-Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen);  /* 1 with probability p */
+ATTOGRAD_API Tensor *tensor_rand(int ndim, const int64_t *shape);         /* U[0, 1) */
+ATTOGRAD_API Tensor *tensor_randn(int ndim, const int64_t *shape);        /* N(0, 1) */
+ATTOGRAD_API Tensor *tensor_rand_gen(int ndim, const int64_t *shape, TensorGenerator *gen);
+ATTOGRAD_API Tensor *tensor_randn_gen(int ndim, const int64_t *shape, TensorGenerator *gen);
+ATTOGRAD_API Tensor *tensor_uniform_(Tensor *t, float from, float to, TensorGenerator *gen);
+ATTOGRAD_API Tensor *tensor_normal_(Tensor *t, float mean, float std, TensorGenerator *gen);
+ATTOGRAD_API Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen);
 
 /* ---- Autograd ------------------------------------------------------------ */
-Tensor *tensor_requires_grad_(Tensor *t, bool requires_grad); /* leaves only; returns t */
+ATTOGRAD_API Tensor *tensor_requires_grad_(Tensor *t, bool requires_grad);
 /* Walks the graph behind root once: a second backward through any node of
  * it is refused (-1), as torch without retain_graph=True, because leaves
  * would silently get their gradients twice.  grad_output NULL: scalar root.
  * Leaves that require grad accumulate into .grad; an intermediate's .grad is
  * released as soon as the walk has used it (NULL afterwards, as in torch),
  * so a step holds a gradient only while it is needed. */
-int tensor_backward(Tensor *root, const Tensor *grad_output);
+ATTOGRAD_API int tensor_backward(Tensor *root, const Tensor *grad_output);
 /* The same, keeping the graph for another backward (retain_graph=True). */
-int tensor_backward_retain(Tensor *root, const Tensor *grad_output);
-void tensor_zero_grad(Tensor *t);                            /* grad = 0 (kept allocated) */
+ATTOGRAD_API int tensor_backward_retain(Tensor *root, const Tensor *grad_output);
+ATTOGRAD_API void tensor_zero_grad(Tensor *t); /* grad = 0 (kept allocated) */
 /* Asks a non-leaf to keep the gradient a backward sends it, as torch's
  * retain_grad(): the teaching programs print such gradients.  Each backward
  * through t replaces it (torch would add).  Returns t. */
-Tensor *tensor_retain_grad(Tensor *t);
+ATTOGRAD_API Tensor *tensor_retain_grad(Tensor *t);
 /* Records an in-place change of t's data made outside the tensor ops (an
  * optimizer's own loop): a backward that saved t then refuses, as after fill_. */
-void tensor_bump_version(Tensor *t);
-Tensor *tensor_detach(const Tensor *t);                      /* shares data, no graph */
-void tensor_no_grad_begin(void);                             /* nestable */
-void tensor_no_grad_end(void);
-bool tensor_is_grad_enabled(void);
-const char *tensor_grad_fn_name(const Tensor *t);            /* "MmBackward0" or NULL */
+ATTOGRAD_API void tensor_bump_version(Tensor *t);
+ATTOGRAD_API Tensor *tensor_detach(const Tensor *t); /* shares data, no graph */
+ATTOGRAD_API void tensor_no_grad_begin(void);                             /* nestable */
+ATTOGRAD_API void tensor_no_grad_end(void);
+ATTOGRAD_API bool tensor_is_grad_enabled(void);
+ATTOGRAD_API const char *tensor_grad_fn_name(const Tensor *t); /* "MmBackward0" or NULL */
 
 /* Anomaly mode, like torch.autograd.detect_anomaly: when on, the first NaN
  * or Inf an op PRODUCES (in its output while all its tensor inputs were
@@ -205,124 +224,126 @@ const char *tensor_grad_fn_name(const Tensor *t);            /* "MmBackward0" or
  * (input 1: the op's second input, the divisor).  masked_fill's fill value
  * (-inf in causal attention) is the caller's, not an anomaly.  Off by
  * default: the checks read every op's output. */
-void tensor_set_detect_anomaly(bool on);
-bool tensor_is_anomaly_enabled(void);
+ATTOGRAD_API void tensor_set_detect_anomaly(bool on);
+ATTOGRAD_API bool tensor_is_anomaly_enabled(void);
 
 /* ---- Elementwise (NumPy broadcasting for the binary ops) ----------------- */
-Tensor *tensor_add(const Tensor *a, const Tensor *b);
-Tensor *tensor_sub(const Tensor *a, const Tensor *b);
-Tensor *tensor_mul(const Tensor *a, const Tensor *b);
-Tensor *tensor_div(const Tensor *a, const Tensor *b);
-Tensor *tensor_add_scalar(const Tensor *a, float s);
-Tensor *tensor_sub_scalar(const Tensor *a, float s);
-Tensor *tensor_mul_scalar(const Tensor *a, float s);
-Tensor *tensor_div_scalar(const Tensor *a, float s);
-Tensor *tensor_scalar_sub(float s, const Tensor *a);         /* s - a, Python's `1 - x` */
-Tensor *tensor_scalar_div(float s, const Tensor *a);         /* s / a, Python's `10 / x` */
-Tensor *tensor_reciprocal(const Tensor *a);                  /* 1 / a */
-Tensor *tensor_neg(const Tensor *a);
-Tensor *tensor_pow(const Tensor *a, float exponent);
-Tensor *tensor_exp(const Tensor *a);
-Tensor *tensor_log(const Tensor *a);
-Tensor *tensor_sqrt(const Tensor *a);
-Tensor *tensor_tanh(const Tensor *a);
-Tensor *tensor_sigmoid(const Tensor *a);
-Tensor *tensor_relu(const Tensor *a);
-Tensor *tensor_gelu(const Tensor *a);                        /* tanh approximation */
-Tensor *tensor_abs(const Tensor *a);
-Tensor *tensor_clamp(const Tensor *a, float min, float max); /* +-INFINITY: no bound */
+ATTOGRAD_API Tensor *tensor_add(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_sub(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_mul(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_div(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_add_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_sub_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_mul_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_div_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_rsub_scalar(const Tensor *a, float s); /* s - a, Python's `1 - x` */
+ATTOGRAD_API Tensor *tensor_rdiv_scalar(const Tensor *a, float s); /* s / a, Python's `10 / x` */
+ATTOGRAD_API Tensor *tensor_reciprocal(const Tensor *a);                  /* 1 / a */
+ATTOGRAD_API Tensor *tensor_neg(const Tensor *a);
+ATTOGRAD_API Tensor *tensor_pow(const Tensor *a, float exponent);
+ATTOGRAD_API Tensor *tensor_exp(const Tensor *a);
+ATTOGRAD_API Tensor *tensor_log(const Tensor *a);
+ATTOGRAD_API Tensor *tensor_sqrt(const Tensor *a);
+ATTOGRAD_API Tensor *tensor_tanh(const Tensor *a);
+ATTOGRAD_API Tensor *tensor_sigmoid(const Tensor *a);
+ATTOGRAD_API Tensor *tensor_relu(const Tensor *a);
+ATTOGRAD_API Tensor *tensor_gelu(const Tensor *a);                        /* tanh approximation */
+ATTOGRAD_API Tensor *tensor_abs(const Tensor *a);
+ATTOGRAD_API Tensor *tensor_clamp(const Tensor *a, float min, float max); /* +-INFINITY: no bound */
 /* a where cond != 0, b elsewhere (torch.where); cond gets no gradient. */
-Tensor *tensor_where(const Tensor *cond, const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_where(const Tensor *cond, const Tensor *a, const Tensor *b);
 /* Elementwise max and min (NaN wins); at a tie each side gets half the gradient. */
-Tensor *tensor_maximum(const Tensor *a, const Tensor *b);
-Tensor *tensor_minimum(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_maximum(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_minimum(const Tensor *a, const Tensor *b);
 
 /* ---- Reductions (dim may be negative) ------------------------------------ */
-Tensor *tensor_sum(const Tensor *a);                         /* 0-d */
-Tensor *tensor_sum_dim(const Tensor *a, int dim, bool keepdim);
-Tensor *tensor_mean(const Tensor *a);
-Tensor *tensor_mean_dim(const Tensor *a, int dim, bool keepdim);
-Tensor *tensor_max_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices); /* indices may be NULL */
-Tensor *tensor_argmax(const Tensor *a, int dim, bool keepdim); /* indices as floats, no grad */
-Tensor *tensor_var(const Tensor *a, int correction);         /* over all elements */
-Tensor *tensor_var_dim(const Tensor *a, int dim, int correction, bool keepdim);
-Tensor *tensor_std(const Tensor *a, int correction);         /* sqrt(var) */
-Tensor *tensor_std_dim(const Tensor *a, int dim, int correction, bool keepdim);
-Tensor *tensor_min_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices); /* -max(-a) */
-Tensor *tensor_argmin(const Tensor *a, int dim, bool keepdim);
+ATTOGRAD_API Tensor *tensor_sum(const Tensor *a);                         /* 0-d */
+ATTOGRAD_API Tensor *tensor_sum_dim(const Tensor *a, int dim, bool keepdim);
+ATTOGRAD_API Tensor *tensor_mean(const Tensor *a);
+ATTOGRAD_API Tensor *tensor_mean_dim(const Tensor *a, int dim, bool keepdim);
+ATTOGRAD_API Tensor *tensor_max_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices);
+ATTOGRAD_API Tensor *tensor_argmax(const Tensor *a, int dim, bool keepdim);
+ATTOGRAD_API Tensor *tensor_var(const Tensor *a, int correction);         /* over all elements */
+ATTOGRAD_API Tensor *tensor_var_dim(const Tensor *a, int dim, int correction, bool keepdim);
+ATTOGRAD_API Tensor *tensor_std(const Tensor *a, int correction);         /* sqrt(var) */
+ATTOGRAD_API Tensor *tensor_std_dim(const Tensor *a, int dim, int correction, bool keepdim);
+ATTOGRAD_API Tensor *tensor_min_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices);
+ATTOGRAD_API Tensor *tensor_argmin(const Tensor *a, int dim, bool keepdim);
 /* log(sum(exp(a), dim)), stable (the max subtracted first); gradient softmax(a). */
-Tensor *tensor_logsumexp(const Tensor *a, int dim, bool keepdim);
+ATTOGRAD_API Tensor *tensor_logsumexp(const Tensor *a, int dim, bool keepdim);
 /* Over several dims, as torch.sum(a, (0, 2)): tensor_sum_dims(a, IDX(0, 2), false).
  * No dims (n = 0) means every dim.  amax's ties share its gradient equally. */
-Tensor *tensor_sum_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim);
-Tensor *tensor_mean_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim);
-Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim);
+ATTOGRAD_API Tensor *tensor_sum_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim);
+ATTOGRAD_API Tensor *tensor_mean_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim);
+ATTOGRAD_API Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim);
 
 /* ---- Matrix products ----------------------------------------------------- */
 /* 1-d and 2-d as torch.matmul, and batched N-d with broadcast batch dims. */
-Tensor *tensor_matmul(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_matmul(const Tensor *a, const Tensor *b);
 /* y = x @ w^T + b, w: (out, in), b: (out) or NULL; x: (..., in). */
-Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b);
 
 /* ---- Softmax and masking ------------------------------------------------- */
-Tensor *tensor_softmax(const Tensor *a, int dim);
-Tensor *tensor_log_softmax(const Tensor *a, int dim);
+ATTOGRAD_API Tensor *tensor_softmax(const Tensor *a, int dim);
+ATTOGRAD_API Tensor *tensor_log_softmax(const Tensor *a, int dim);
 /* Causal attention's weights in one pass, bit for bit
  * softmax(masked_fill(scores, future, -inf) / divisor, -1): scores (..., t, T)
  * hold the queries at positions q0 .. q0 + t - 1 (rows) against the keys at
  * 0 .. T - 1, and a key j is in the future of query i when j > q0 + i. */
-Tensor *tensor_causal_softmax(const Tensor *scores, float divisor, int64_t q0);
+ATTOGRAD_API Tensor *tensor_causal_softmax(const Tensor *scores, float divisor, int64_t q0);
 /* out = a where mask == 0, value where mask != 0; mask broadcasts to a. */
-Tensor *tensor_masked_fill(const Tensor *a, const Tensor *mask, float value);
-Tensor *tensor_triu(const Tensor *a, int diagonal);          /* last two dims */
-Tensor *tensor_tril(const Tensor *a, int diagonal);
+ATTOGRAD_API Tensor *tensor_masked_fill(const Tensor *a, const Tensor *mask, float value);
+ATTOGRAD_API Tensor *tensor_triu(const Tensor *a, int diagonal);          /* last two dims */
+ATTOGRAD_API Tensor *tensor_tril(const Tensor *a, int diagonal);
 
 /* ---- Shape ops: views share storage with their input --------------------- */
-Tensor *tensor_t(const Tensor *a);                           /* 0-, 1- or 2-d transpose */
-Tensor *tensor_transpose(const Tensor *a, int dim0, int dim1);
-Tensor *tensor_permute(const Tensor *a, int n, const int64_t *dims);
-Tensor *tensor_view(const Tensor *a, int ndim, const int64_t *shape);     /* one -1 allowed */
-Tensor *tensor_reshape(const Tensor *a, int ndim, const int64_t *shape);  /* copies if it must */
-Tensor *tensor_flatten(const Tensor *a);                     /* 1-d */
-Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length);
-Tensor *tensor_unsqueeze(const Tensor *a, int dim);
-Tensor *tensor_squeeze(const Tensor *a, int dim);            /* only that dim, if size 1 */
-Tensor *tensor_squeeze_all(const Tensor *a);                 /* every size-1 dim: a.squeeze() */
-Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape); /* -1 keeps a size */
-Tensor *tensor_contiguous(const Tensor *a);                  /* a itself when contiguous */
-Tensor *tensor_cat(int n, Tensor *const *ts, int dim);
-Tensor *tensor_stack(int n, Tensor *const *ts, int dim);
+ATTOGRAD_API Tensor *tensor_t(const Tensor *a); /* 0-, 1- or 2-d transpose */
+ATTOGRAD_API Tensor *tensor_transpose(const Tensor *a, int dim0, int dim1);
+ATTOGRAD_API Tensor *tensor_permute(const Tensor *a, int n, const int64_t *dims);
+ATTOGRAD_API Tensor *tensor_view(const Tensor *a, int ndim, const int64_t *shape);
+ATTOGRAD_API Tensor *tensor_reshape(const Tensor *a, int ndim, const int64_t *shape);
+ATTOGRAD_API Tensor *tensor_flatten(const Tensor *a);                     /* 1-d */
+ATTOGRAD_API Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length);
+ATTOGRAD_API Tensor *tensor_unsqueeze(const Tensor *a, int dim);
+ATTOGRAD_API Tensor *tensor_squeeze(const Tensor *a, int dim); /* only that dim, if size 1 */
+ATTOGRAD_API Tensor *tensor_squeeze_all(const Tensor *a); /* every size-1 dim: a.squeeze() */
+ATTOGRAD_API Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape);
+ATTOGRAD_API Tensor *tensor_contiguous(const Tensor *a); /* a itself when contiguous */
+ATTOGRAD_API Tensor *tensor_cat(int n, Tensor *const *ts, int dim);
+ATTOGRAD_API Tensor *tensor_stack(int n, Tensor *const *ts, int dim);
 /* index holds whole numbers stored as floats (exact below 2^24). */
-Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index);
-Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices); /* (..., dim) */
+ATTOGRAD_API Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index);
+ATTOGRAD_API Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices); /* (..., dim) */
 
 /* ---- Sampling, with PyTorch's CPU draws (no gradient) ------------------------ */
 /* Ids and indices are whole numbers held as floats, as everywhere here. */
-Tensor *tensor_randperm(int64_t n, TensorGenerator *gen);    /* torch.randperm(n); n <= 2^24 */
-Tensor *tensor_exponential_(Tensor *t, double lambda, TensorGenerator *gen); /* Exp(lambda) */
+ATTOGRAD_API Tensor *tensor_randperm(int64_t n, TensorGenerator *gen);
+ATTOGRAD_API Tensor *tensor_exponential_(Tensor *t, double lambda, TensorGenerator *gen);
 /* torch.multinomial(probs, num_samples) (without replacement): probs (n) or
  * (rows, n) of finite weights >= 0 with a positive sum per row; ids
  * (num_samples) or (rows, num_samples). */
-Tensor *tensor_multinomial(const Tensor *probs, int64_t num_samples, TensorGenerator *gen);
+ATTOGRAD_API Tensor *tensor_multinomial(const Tensor *probs, int64_t num_samples,
+                                        TensorGenerator *gen);
 /* torch.topk(a, k) along the last dim: the k largest, descending (ties: the
  * lower index first), their indices in *indices (may be NULL). */
-Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices);
+ATTOGRAD_API Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices);
 
 /* ---- Normalisation ----------------------------------------------------------- */
 /* torch.nn.functional.layer_norm over the last dim: (x - mean) / sqrt(var + eps)
  * with the biased variance, times weight (n) plus bias (n), either may be
  * NULL; the book's LayerNorm is tensor_layer_norm(x, scale, shift, 1e-5). */
-Tensor *tensor_layer_norm(const Tensor *x, const Tensor *weight, const Tensor *bias, double eps);
+ATTOGRAD_API Tensor *tensor_layer_norm(const Tensor *x, const Tensor *weight, const Tensor *bias,
+                                       double eps);
 
 /* ---- Dropout and losses -------------------------------------------------- */
 /* Zeroes with probability p and scales by 1/(1-p) when train; identity otherwise. */
-Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *gen);
-Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target);        /* mean */
-Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target); /* (N,C), (N) */
+ATTOGRAD_API Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *gen);
+ATTOGRAD_API Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target);        /* mean */
+ATTOGRAD_API Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target);
 /* nn.BCELoss and nn.BCEWithLogitsLoss (mean): input and target of one shape;
  * BCE's input must be probabilities in [0, 1] (its logs clamped to >= -100). */
-Tensor *tensor_binary_cross_entropy(const Tensor *pred, const Tensor *target);
-Tensor *tensor_bce_with_logits(const Tensor *logits, const Tensor *target);
+ATTOGRAD_API Tensor *tensor_binary_cross_entropy(const Tensor *pred, const Tensor *target);
+ATTOGRAD_API Tensor *tensor_bce_with_logits(const Tensor *logits, const Tensor *target);
 
 /* ---- Fused optimizer updates (what optim/ steps with) ------------------------ */
 /* One Adam or AdamW update of p from p->grad, in one pass over the elements
@@ -338,7 +359,8 @@ typedef struct {
     bool decoupled;              /* AdamW: p *= decay first */
     bool coupled_decay;          /* Adam with weight_decay != 0 */
 } TensorAdamStep;
-void tensor_adam_step_(Tensor *p, Tensor *exp_avg, Tensor *exp_avg_sq, const TensorAdamStep *k);
+ATTOGRAD_API void tensor_adam_step_(Tensor *p, Tensor *exp_avg, Tensor *exp_avg_sq,
+                                    const TensorAdamStep *k);
 
 /* ---- Threads -------------------------------------------------------------- */
 /* Separate models on separate threads work: each thread has its own error
@@ -358,8 +380,8 @@ void tensor_adam_step_(Tensor *p, Tensor *exp_avg, Tensor *exp_avg_sq, const Ten
  * n <= 0 restores the default.  Results do not depend on the count.
  * ATTOGRAD_BLAS=1 in the environment sends large products to OpenBLAS
  * when the library was built with it (meson option blas). */
-void tensor_set_num_threads(int n);
-int tensor_get_num_threads(void);
+ATTOGRAD_API void tensor_set_num_threads(int n);
+ATTOGRAD_API int tensor_get_num_threads(void);
 /* torch.set_flush_denormal: when on, the calling thread's float arithmetic
  * treats subnormal inputs and results as zero (x86: MXCSR's FTZ and DAZ;
  * AArch64: FPCR.FZ), and so do the kernels' pool threads while they work for
@@ -367,7 +389,7 @@ int tensor_get_num_threads(void);
  * training step whose softmax saturates spends most of its time there.  Off
  * by default, as IEEE 754 wants.  Returns false, changing nothing, where the
  * CPU has no such mode.  OpenBLAS's own threads (ATTOGRAD_BLAS=1) keep theirs. */
-bool tensor_set_flush_denormal(bool on);
+ATTOGRAD_API bool tensor_set_flush_denormal(bool on);
 
 /* ---- Checking gradients ---------------------------------------------------- */
 /* A function of tensors to check: returns one output tensor (any shape). */
@@ -386,14 +408,14 @@ typedef struct {
  * -1 on error, including nothing to check (no element of an input requires
  * grad) and an eps that is not positive and finite or a tolerance that is
  * not finite and >= 0.  Inputs' .grad are zeroed first; result may be NULL. */
-int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, double eps,
-                     double atol, double rtol, TensorGradcheckResult *result);
+ATTOGRAD_API int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, double eps,
+                                  double atol, double rtol, TensorGradcheckResult *result);
 
 /* ---- Teaching: names and graphs ------------------------------------------ */
 /* Names t ("queries") for tensor_graph_dot and for readers; returns t.  The
  * string is not copied (as tensor_keep copies only the pointer): pass a
  * literal or a string that outlives t.  NULL clears the name. */
-Tensor *tensor_set_name(Tensor *t, const char *name);
+ATTOGRAD_API Tensor *tensor_set_name(Tensor *t, const char *name);
 /* Writes the graph recorded behind root in Graphviz DOT: one node per tensor
  * (name, shape, the op that made it, and the gradient's L2 norm once it has
  * one), arrows from each op's inputs to its output, parameters (leaves that
@@ -402,20 +424,20 @@ Tensor *tensor_set_name(Tensor *t, const char *name);
  * Returns 0, or -1 on a NULL f or write error (with a message); a NULL root
  * returns -1 and records a message only if none is pending, keeping the
  * cause of a failed forward. */
-int tensor_graph_dot(const Tensor *root, FILE *f);
+ATTOGRAD_API int tensor_graph_dot(const Tensor *root, FILE *f);
 
 /* ---- Printing, as PyTorch prints ----------------------------------------- */
-int tensor_print(const Tensor *t);                           /* to stdout, with newline */
-int tensor_fprint(FILE *f, const Tensor *t);
-void tensor_set_print_precision(int digits);                 /* default 4; 0 to 30 */
-char *tensor_format(const Tensor *t);                        /* that text, malloc'd; free it */
+ATTOGRAD_API int tensor_print(const Tensor *t); /* to stdout, with newline */
+ATTOGRAD_API int tensor_fprint(FILE *f, const Tensor *t);
+ATTOGRAD_API void tensor_set_print_precision(int digits);                 /* default 4; 0 to 30 */
+ATTOGRAD_API char *tensor_format(const Tensor *t); /* that text, malloc'd; free it */
 /* The same for a tensor of token ids, printed as torch prints the int64
  * tensor it stands for: tensor([[15496,    11,   314,   716]]).  Every
  * element must be a whole number within int64 (else -1/NULL and a message
  * naming the element); no grad suffix, as an int64 tensor has none. */
-int tensor_print_ids(const Tensor *t);
-int tensor_fprint_ids(FILE *f, const Tensor *t);
-char *tensor_format_ids(const Tensor *t);
+ATTOGRAD_API int tensor_print_ids(const Tensor *t);
+ATTOGRAD_API int tensor_fprint_ids(FILE *f, const Tensor *t);
+ATTOGRAD_API char *tensor_format_ids(const Tensor *t);
 
 #include "io/safetensors.h"   /* files of named tensors */
 

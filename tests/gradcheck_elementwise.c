@@ -97,17 +97,17 @@ FN(f_clone, tensor_clone(x[0]))
     {label " (3,4)S", OPID, 1, {"3,4S"}, f, lo, hi, 0, 0, 0, {0}},              \
     {label " ()", OPID, 1, {""}, f, lo, hi, 0, 0, 0, {0}}
 
-FN(f_scalar_sub, tensor_scalar_sub(1.0f, x[0]))
-FN(f_scalar_div, tensor_scalar_div(10.0f, x[0]))
+FN(f_rsub_scalar, tensor_rsub_scalar(x[0], 1.0f))
+FN(f_rdiv_scalar, tensor_rdiv_scalar(x[0], 10.0f))
 FN(f_reciprocal, tensor_reciprocal(x[0]))
 
 const GradcheckRow gradcheck_elementwise[] = {
-    UNARY_ROWS("scalar_sub 1 - x", OP_RSUB_SCALAR, f_scalar_sub, 0, 0),
+    UNARY_ROWS("rsub_scalar 1 - x", OP_RSUB_SCALAR, f_rsub_scalar, 0, 0),
     /* 1/x on [0.5, 2): the third derivative 6/x^4 is at most 96, so the
      * truncation error eps^2/6 * 96 = 1.6e-3, inside rtol 1e-2 of gradients
      * of size 0.25 to 4. */
     UNARY_ROWS("reciprocal", OP_RECIPROCAL, f_reciprocal, 0.5f, 2.0f),
-    {"scalar_div 10 / x (3,4)", OP_MUL_SCALAR, 1, {"3,4"}, f_scalar_div, 0.5f, 2.0f, 0, 0, 0, {0}},
+    {"rdiv_scalar 10 / x (3,4)", OP_MUL_SCALAR, 1, {"3,4"}, f_rdiv_scalar, 0.5f, 2.0f, 0, 0, 0, {0}},
     BINARY_ROWS("add", OP_ADD, f_add, 0, 0),
     BINARY_ROWS("sub", OP_SUB, f_sub, 0, 0),
     BINARY_ROWS("mul", OP_MUL, f_mul, 0, 0),

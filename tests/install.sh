@@ -24,7 +24,7 @@ awk '/^```c[ \t]*$/ { n++; if (n == 1) { inside = 1; next } }
 # shellcheck disable=SC2046
 cc -Wall -Wextra -Werror $cflags -o "$stage/readme" "$stage/readme.c" $(pkg-config --cflags --libs attograd)
 # The shared library, not the static one, was linked.
-LD_LIBRARY_PATH="$libdir" ldd "$stage/readme" | grep -q "libattograd.so => $libdir/" || {
+LD_LIBRARY_PATH="$libdir" ldd "$stage/readme" | grep -q "libattograd.so.0 => $libdir/" || {
     echo "install.sh: readme is not linked to the staged libattograd.so" >&2; exit 1; }
 LD_LIBRARY_PATH="$libdir" "$stage/readme" > "$stage/out.txt"
 grep -q "grad_fn=<MmBackward0>" "$stage/out.txt" || {

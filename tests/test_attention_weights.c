@@ -54,30 +54,30 @@ START_TEST(test_modules_keep_torch_weights)
     Tensor *batch = book_batch();
 
     tensor_manual_seed(123);
-    SelfAttentionV1 *v1 = nn_self_attention_v1(3, 2);
-    kept_after(NN(v1), x, "v1");
+    Module *v1 = nn_self_attention_v1(3, 2);
+    kept_after(v1, x, "v1");
     tensor_manual_seed(789);
-    SelfAttentionV2 *v2 = nn_self_attention_v2(3, 2, false);
-    kept_after(NN(v2), x, "v2");
+    Module *v2 = nn_self_attention_v2(3, 2, false);
+    kept_after(v2, x, "v2");
     tensor_manual_seed(123);
-    CausalAttention *ca = nn_causal_attention(3, 2, 6, 0.0f, false);
-    assert_causal(kept_after(NN(ca), batch, "causal"));
+    Module *ca = nn_causal_attention(3, 2, 6, 0.0f, false);
+    assert_causal(kept_after(ca, batch, "causal"));
     tensor_manual_seed(123);
-    MultiHeadAttentionWrapper *w = nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, 2, false);
-    assert_causal(kept_after(NN(w), batch, "wrapper"));
+    Module *w = nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, 2, false);
+    assert_causal(kept_after(w, batch, "wrapper"));
     tensor_manual_seed(123);
-    MultiHeadAttention *mha = nn_multi_head_attention(3, 2, 6, 0.0f, 2, false);
-    assert_causal(kept_after(NN(mha), batch, "mha"));
+    Module *mha = nn_multi_head_attention(3, 2, 6, 0.0f, 2, false);
+    assert_causal(kept_after(mha, batch, "mha"));
     tensor_scope_end(scope);
 
     /* long-lived: still readable after the forward's scope ended */
-    ck_assert_tensor_close(nn_attention_weights(NN(mha)),
+    ck_assert_tensor_close(nn_attention_weights(mha),
                            testutil_fixture(FIXTURES, "mha"), W_ATOL, W_RTOL);
-    nn_module_free(NN(v1));
-    nn_module_free(NN(v2));
-    nn_module_free(NN(ca));
-    nn_module_free(NN(w));
-    nn_module_free(NN(mha));
+    nn_module_free(v1);
+    nn_module_free(v2);
+    nn_module_free(ca);
+    nn_module_free(w);
+    nn_module_free(mha);
 }
 END_TEST
 
@@ -88,13 +88,13 @@ START_TEST(test_weights_are_taken_before_dropout)
 {
     TensorScope *scope = tensor_scope_begin();
     tensor_manual_seed(123);
-    MultiHeadAttention *mha = nn_multi_head_attention(3, 2, 6, 0.5f, 2, false);
-    ck_assert(mha->base.training);
-    kept_after(NN(mha), book_batch(), "mha");
-    Tensor *sums = tensor_sum_dim(nn_attention_weights(NN(mha)), -1, false);
+    Module *mha = nn_multi_head_attention(3, 2, 6, 0.5f, 2, false);
+    ck_assert(mha->training);
+    kept_after(mha, book_batch(), "mha");
+    Tensor *sums = tensor_sum_dim(nn_attention_weights(mha), -1, false);
     ck_assert_tensor_close(sums, tensor_ones(SHAPE(2, 2, 6)), 1e-6, 0);
     tensor_scope_end(scope);
-    nn_module_free(NN(mha));
+    nn_module_free(mha);
 }
 END_TEST
 
@@ -137,32 +137,32 @@ START_TEST(test_keep_weights_errors)
 {
     TensorScope *scope = tensor_scope_begin();
     tensor_manual_seed(123);
-    CausalAttention *ca = nn_causal_attention(3, 2, 6, 0.0f, false);
-    Linear *lin = nn_linear(3, 2, true);
-    ck_assert_error_has(nn_attention_weights(NN(ca)), "nn_attention_keep_weights was not set");
-    ck_assert_int_eq(nn_attention_keep_weights(NN(ca), true), 0);
-    ck_assert_error_has(nn_attention_weights(NN(ca)), "CausalAttention keeps no weights");
-    ck_assert_ptr_nonnull(nn_forward(NN(ca), book_batch()));
-    ck_assert_ptr_nonnull(nn_attention_weights(NN(ca)));
+    Module *ca = nn_causal_attention(3, 2, 6, 0.0f, false);
+    Module *lin = nn_linear(3, 2, true);
+    ck_assert_error_has(nn_attention_weights(ca), "nn_attention_keep_weights was not set");
+    ck_assert_int_eq(nn_attention_keep_weights(ca, true), 0);
+    ck_assert_error_has(nn_attention_weights(ca), "CausalAttention keeps no weights");
+    ck_assert_ptr_nonnull(nn_forward(ca, book_batch()));
+    ck_assert_ptr_nonnull(nn_attention_weights(ca));
     /* clearing keep frees the copy (ASan sees a leak otherwise) */
-    ck_assert_int_eq(nn_attention_keep_weights(NN(ca), false), 0);
-    ck_assert_error_has(nn_attention_weights(NN(ca)), "was not set");
-    ck_assert_int_eq(nn_attention_keep_weights(NN(lin), true), -1);
+    ck_assert_int_eq(nn_attention_keep_weights(ca, false), 0);
+    ck_assert_error_has(nn_attention_weights(ca), "was not set");
+    ck_assert_int_eq(nn_attention_keep_weights(lin, true), -1);
     ck_assert(strstr(tensor_error(), "Linear is not an attention module") != NULL);
     tensor_clear_error();
-    ck_assert_error_has(nn_attention_weights(NN(lin)), "Linear is not an attention module");
+    ck_assert_error_has(nn_attention_weights(lin), "Linear is not an attention module");
     ck_assert_int_eq(nn_attention_keep_weights(NULL, true), -1);
     ck_assert_ptr_null(nn_attention_weights(NULL));
     /* a head cleared by hand: the wrapper has nothing to stack and says so */
     tensor_manual_seed(123);
-    MultiHeadAttentionWrapper *w = nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, 2, false);
-    ck_assert_int_eq(nn_attention_keep_weights(NN(w), true), 0);
-    ck_assert_int_eq(nn_attention_keep_weights(NN(w->heads[0]), false), 0);
-    ck_assert_error_has(nn_forward(NN(w), book_batch()), "heads keep no weights");
+    Module *w = nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, 2, false);
+    ck_assert_int_eq(nn_attention_keep_weights(w, true), 0);
+    ck_assert_int_eq(nn_attention_keep_weights(nn_item(nn_item(w, 0), 0), false), 0);
+    ck_assert_error_has(nn_forward(w, book_batch()), "heads keep no weights");
     tensor_scope_end(scope);
-    nn_module_free(NN(ca));
-    nn_module_free(NN(lin));
-    nn_module_free(NN(w));
+    nn_module_free(ca);
+    nn_module_free(lin);
+    nn_module_free(w);
 }
 END_TEST
 

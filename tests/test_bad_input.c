@@ -490,7 +490,7 @@ NULL_ROW(n_item, isnan(tensor_item(NULL)))
 NULL_ROW(n_get, isnan(tensor_get(NULL, IDX(0))))
 NULL_ROW(n_set, tensor_set(NULL, 1, IDX(0)) == -1)
 NULL_ROW(n_shape_str, !strcmp(tensor_shape_str(NULL), "(null)"))
-NULL_ROW(n_rand_gen, tensor_rand_gen(NULL, SHAPE(2)) != NULL) /* NULL: the default generator */
+NULL_ROW(n_rand_gen, tensor_rand_gen(SHAPE(2), NULL) != NULL) /* NULL: the default generator */
 NULL_ROW(n_uniform, !tensor_uniform_(NULL, 0, 1, NULL))
 NULL_ROW(n_normal, !tensor_normal_(NULL, 0, 1, NULL))
 NULL_ROW(n_bernoulli, !tensor_bernoulli_(NULL, 0.5f, NULL))
@@ -575,17 +575,12 @@ END_TEST
 
 /* ---- nn.h --------------------------------------------------------------------- */
 
-static bool module_init_null(void)
-{
-    nn_module_init(NULL, "Linear", NULL);
-    return true;
-}
 static bool linear_zero(void) { return !nn_linear(0, 2, true); }
 static bool linear_input(void)
 {
-    Linear *l = nn_linear(3, 2, true);
-    bool failed = !nn_forward(NN(l), Z(6, 4));
-    nn_module_free(NN(l));
+    Module *l = nn_linear(3, 2, true);
+    bool failed = !nn_forward(l, Z(6, 4));
+    nn_module_free(l);
     return failed;
 }
 static bool dropout_module_p(void) { return !nn_dropout(-0.5f); }
@@ -595,16 +590,16 @@ static bool causal_context(void) { return !nn_causal_attention(3, 2, 0, 0.0f, fa
 static bool causal_dropout(void) { return !nn_causal_attention(3, 2, 6, 1.5f, false); }
 static bool causal_too_long(void)
 {
-    CausalAttention *ca = nn_causal_attention(3, 2, 4, 0.0f, false);
-    bool failed = !nn_forward(NN(ca), Z(1, 6, 3));
-    nn_module_free(NN(ca));
+    Module *ca = nn_causal_attention(3, 2, 4, 0.0f, false);
+    bool failed = !nn_forward(ca, Z(1, 6, 3));
+    nn_module_free(ca);
     return failed;
 }
 static bool v2_input(void)
 {
-    SelfAttentionV2 *sa = nn_self_attention_v2(3, 2, false);
-    bool failed = !nn_forward(NN(sa), Z(2, 2, 6, 3));
-    nn_module_free(NN(sa));
+    Module *sa = nn_self_attention_v2(3, 2, false);
+    bool failed = !nn_forward(sa, Z(2, 2, 6, 3));
+    nn_module_free(sa);
     return failed;
 }
 static bool mhaw_heads(void) { return !nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, -1, false); }
@@ -617,9 +612,8 @@ static bool mha_absurd_heads(void) { return !nn_multi_head_attention(3, 6, 6, 0.
 /* A module of one's own with a parameter "w", a buffer "b" and a child "c". */
 static Module *own_module(ModuleForward forward)
 {
-    Module *m = calloc(1, sizeof *m), *c = calloc(1, sizeof *c);
-    nn_module_init(m, "Mine", forward);
-    nn_module_init(c, "Child", forward);
+    Module *m = nn_module_new(sizeof *m, "Mine", forward);
+    Module *c = nn_module_new(sizeof *c, "Child", forward);
     nn_parameter(m, "w", Z(2));
     nn_buffer(m, "b", Z(2));
     nn_child(m, "c", c);
@@ -642,8 +636,7 @@ static bool child_self(void)
 static bool child_cycle(void)
 {
     Module *m = own_module(NULL);
-    Module *c = m->children[0].module, *g = calloc(1, sizeof *g);
-    nn_module_init(g, "Grandchild", NULL);
+    Module *c = m->children[0].module, *g = nn_module_new(sizeof *g, "Grandchild", NULL);
     nn_child(c, "g", g);
     bool failed = !nn_child(g, "up", m);
     nn_module_free(m);
@@ -659,14 +652,12 @@ static bool child_twice(void)
 }
 static bool name_taken(int kind)
 {
-    Module *m = own_module(NULL), *d = calloc(1, sizeof *d);
-    nn_module_init(d, "Dup", NULL);
+    Module *m = own_module(NULL), *d = nn_module_new(sizeof *d, "Dup", NULL);
     bool failed = kind == 0 ? !nn_parameter(m, "w", Z(1))
                 : kind == 1 ? !nn_buffer(m, "w", Z(1))
                 : kind == 2 ? !nn_parameter(m, "b", Z(1))
                             : !nn_child(m, "c", d);
-    if (kind == 3) nn_module_free(d);   /* refused: still the caller's */
-    else free(d);
+    nn_module_free(d);   /* refused (kind 3) or never offered: still the caller's */
     nn_module_free(m);
     return failed;
 }
@@ -683,26 +674,26 @@ static bool param_dotted(void)
 }
 static bool load_v2_bias(void)
 {
-    SelfAttentionV1 *v1 = nn_self_attention_v1(3, 2);
-    SelfAttentionV2 *v2 = nn_self_attention_v2(3, 2, true);
+    Module *v1 = nn_self_attention_v1(3, 2);
+    Module *v2 = nn_self_attention_v2(3, 2, true);
     bool failed = nn_self_attention_v1_load_v2(v1, v2) == -1;
-    nn_module_free(NN(v1));
-    nn_module_free(NN(v2));
+    nn_module_free(v1);
+    nn_module_free(v2);
     return failed;
 }
 static bool get_parameter_name(void)
 {
-    SelfAttentionV2 *sa = nn_self_attention_v2(3, 2, false);
-    bool failed = !nn_get_parameter(NN(sa), "W_query.bias");
-    nn_module_free(NN(sa));
+    Module *sa = nn_self_attention_v2(3, 2, false);
+    bool failed = !nn_get_parameter(sa, "W_query.bias");
+    nn_module_free(sa);
     return failed;
 }
 static bool forward_null(void) { return !nn_forward(NULL, Z(6, 3)); }
 static bool parameter_null(void) { return !nn_parameter(NULL, "w", Z(2)); }
 static bool module_nulls(void)
 {
-    Linear *l = nn_linear(3, 2, true);
-    Module *m = NN(l);
+    Module *l = nn_linear(3, 2, true);
+    Module *m = l;
     bool failed = !nn_parameter(m, NULL, Z(2)) && !nn_parameter(m, "w", NULL) &&
                   !nn_buffer(NULL, "b", Z(2)) && !nn_buffer(m, "b", NULL) &&
                   !nn_child(NULL, "c", m) && !nn_child(m, "c", NULL) &&
@@ -730,38 +721,37 @@ static bool load_into(Module *m, const char *file)
 }
 static bool load_wrong_kind(void)
 {
-    return load_into(NN(nn_self_attention_v1(3, 2)), "checkpoint_mha.safetensors");
+    return load_into(nn_self_attention_v1(3, 2), "checkpoint_mha.safetensors");
 }
 static bool load_wrong_size(void)
 {
-    return load_into(NN(nn_self_attention_v1(3, 4)), "checkpoint_v1.safetensors");
+    return load_into(nn_self_attention_v1(3, 4), "checkpoint_v1.safetensors");
 }
 static bool load_extra_tensor(void)
 {
-    return load_into(NN(nn_self_attention_v2(3, 2, false)), "checkpoint_v2.safetensors");
+    return load_into(nn_self_attention_v2(3, 2, false), "checkpoint_v2.safetensors");
 }
 static bool load_missing_file(void)
 {
-    return load_into(NN(nn_self_attention_v1(3, 2)), "no_such.safetensors");
+    return load_into(nn_self_attention_v1(3, 2), "no_such.safetensors");
 }
-static bool load_folder(void) { return load_into(NN(nn_self_attention_v1(3, 2)), "."); }
+static bool load_folder(void) { return load_into(nn_self_attention_v1(3, 2), "."); }
 static bool save_no_folder(void)
 {
-    Module *m = NN(nn_self_attention_v1(3, 2));
+    Module *m = nn_self_attention_v1(3, 2);
     bool failed = nn_module_save(m, "/nonexistent-folder/m.safetensors") == -1;
     nn_module_free(m);
     return failed;
 }
 static bool save_null_path(void)
 {
-    Module *m = NN(nn_self_attention_v1(3, 2));
+    Module *m = nn_self_attention_v1(3, 2);
     bool failed = nn_module_save(m, NULL) == -1;
     nn_module_free(m);
     return failed;
 }
 
 static const Row nn_rows[] = {
-    {"nn_module_init: NULL module", module_init_null, ""},
     {"nn_linear: 0 in", linear_zero, "Linear: in_features 0 and out_features 2 must be positive"},
     {"Linear forward: last dim", linear_input,
      "Linear: input (6,4): expected last dim in_features = 3"},

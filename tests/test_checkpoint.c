@@ -24,11 +24,11 @@ enum { N_KINDS = sizeof kinds / sizeof *kinds };
 
 static Module *make(const char *kind)
 {
-    if (!strcmp(kind, "v1")) return NN(nn_self_attention_v1(3, 2));
-    if (!strcmp(kind, "v2")) return NN(nn_self_attention_v2(3, 2, true));
-    if (!strcmp(kind, "causal")) return NN(nn_causal_attention(3, 2, 6, 0.0f, false));
-    if (!strcmp(kind, "mhaw")) return NN(nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, 2, false));
-    return NN(nn_multi_head_attention(3, 4, 6, 0.0f, 2, false));
+    if (!strcmp(kind, "v1")) return nn_self_attention_v1(3, 2);
+    if (!strcmp(kind, "v2")) return nn_self_attention_v2(3, 2, true);
+    if (!strcmp(kind, "causal")) return nn_causal_attention(3, 2, 6, 0.0f, false);
+    if (!strcmp(kind, "mhaw")) return nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, 2, false);
+    return nn_multi_head_attention(3, 4, 6, 0.0f, 2, false);
 }
 
 static const char *reference(const char *kind)
@@ -187,7 +187,7 @@ END_TEST
 /* A causal module with a longer context: its mask differs in shape. */
 START_TEST(test_buffer_shape_is_checked)
 {
-    Module *m = NN(nn_causal_attention(3, 2, 8, 0.0f, false));
+    Module *m = nn_causal_attention(3, 2, 8, 0.0f, false);
     int n;
     Tensor **s = snapshot(m, &n);
     ck_assert_int_eq(nn_module_load(m, reference("causal")), -1);

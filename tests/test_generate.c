@@ -132,12 +132,12 @@ END_TEST
 START_TEST(test_cache_only_for_gpt)
 {
     TensorScope *scope = tensor_scope_begin();
-    Linear *l = nn_linear(4, 4, false);
-    ck_assert_ptr_null(nn__gpt_cache_new(NN(l), 1, 4));
+    Module *l = nn_linear(4, 4, false);
+    ck_assert_ptr_null(nn__gpt_cache_new(l, 1, 4));
     Module *m = nn_gpt_model(small);
     ck_assert_ptr_null(nn__gpt_cache_new(m, 1, small.context_length + 1));
     ck_assert_ptr_null(nn__gpt_cache_new(m, 0, 4));
-    nn_module_free(NN(l));
+    nn_module_free(l);
     nn_module_free(m);
     tensor_scope_end(scope);
 }

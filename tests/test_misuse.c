@@ -296,14 +296,15 @@ static void *train(void *arg)
 {
     Run *run = arg;
     tensor_manual_seed(run->seed);
-    Linear *l1 = nn_linear(WIDTH, WIDTH, true), *l2 = nn_linear(WIDTH, 1, true);
+    Module *m1 = nn_linear(WIDTH, WIDTH, true), *m2 = nn_linear(WIDTH, 1, true);
+    Linear *l1 = NN_AS(Linear, m1), *l2 = NN_AS(Linear, m2);
     Tensor *params[4] = {l1->weight, l1->bias, l2->weight, l2->bias};
     Optimizer *opt = optim_adam(4, params, optim_adam_defaults());
     run->rc = 0;
     for (int s = 0; s < TRAIN_STEPS && run->rc == 0; s++) {
         TensorScope *scope = tensor_scope_begin();
         Tensor *x = tensor_randn(SHAPE(BATCH, WIDTH)), *y = tensor_randn(SHAPE(BATCH, 1));
-        Tensor *loss = tensor_mse_loss(nn_forward(NN(l2), tensor_gelu(nn_forward(NN(l1), x))), y);
+        Tensor *loss = tensor_mse_loss(nn_forward(m2, tensor_gelu(nn_forward(m1, x))), y);
         optim_zero_grad(opt);
         run->rc = !loss || tensor_backward(loss, NULL) || optim_step(opt);
         tensor_scope_end(scope);
@@ -314,8 +315,8 @@ static void *train(void *arg)
     for (int i = 0, at = 0; i < 4; at += (int)params[i]->numel, i++)
         memcpy(run->weights + at, params[i]->data, (size_t)params[i]->numel * sizeof(float));
     optim_free(opt);
-    nn_module_free(NN(l1));
-    nn_module_free(NN(l2));
+    nn_module_free(m1);
+    nn_module_free(m2);
     tensor_cleanup();   /* this thread's scopes and cache */
     return NULL;
 }

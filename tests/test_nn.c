@@ -21,9 +21,7 @@ static Tensor *toy_forward(Module *m, const Tensor *x)
 
 static Toy *toy(void)
 {
-    Toy *t = calloc(1, sizeof *t);
-    nn_module_init(NN(t), "Toy", toy_forward);
-    return t;
+    return nn_module_new(sizeof(Toy), "Toy", toy_forward);
 }
 
 /* Toy: own "a" (2,3) and buffer "buf"; child "inner" with "w" (4); child
@@ -119,36 +117,77 @@ START_TEST(test_null_is_harmless)
 END_TEST
 
 /* The "Writing a module" example of nn/nn.h, as written there. */
+/* nn.h's example of writing a module, as it stands there. */
 typedef struct {
     Module base;
-    Linear *proj;
+    Module *proj;
+    Tensor *gain;
 } Block;
+#define NN_TYPE_NAME_Block "Block"
 
 static Tensor *block_forward(Module *m, const Tensor *x)
 {
-    return tensor_relu(nn_forward(NN(((Block *)m)->proj), x));
+    Block *b = (Block *)m;
+    if (x->ndim != 2)
+        return tensor_set_error("Block: input %s must be 2-d", tensor_shape_str(x));
+    return tensor_mul(tensor_relu(nn_forward(b->proj, x)), b->gain);
+}
+
+static Module *block(int64_t d)
+{
+    Block *b = nn_module_new(sizeof *b, "Block", block_forward);
+    if (!b) return NULL;
+    b->proj = nn_child(NN(b), "proj", nn_linear(d, d, true));
+    b->gain = nn_parameter(NN(b), "gain", tensor_ones(SHAPE(d)));
+    return nn_module_ok(NN(b));
 }
 
 START_TEST(test_header_example)
 {
     TensorScope *scope = tensor_scope_begin();
-    Block *b = nn_module_new(sizeof *b, "Block", block_forward);
-    ck_assert_ptr_nonnull(b);
-    b->proj = nn_linear(4, 4, true);
-    nn_child(NN(b), "proj", NN(b->proj));
-    b = nn_module_ok(NN(b));
-    ck_assert_ptr_nonnull(b);
-    NNList p = nn_named_parameters(NN(b));
-    ck_assert_int_eq(p.count, 2);
-    ck_assert_str_eq(p.names[0], "proj.weight");
-    ck_assert_str_eq(p.names[1], "proj.bias");
-    Tensor *y = nn_forward(NN(b), tensor_ones(SHAPE(3, 4)));
+    Module *m = block(4);
+    ck_assert_ptr_nonnull(m);
+    NNList p = nn_named_parameters(m);
+    ck_assert_int_eq(p.count, 3);
+    ck_assert_str_eq(p.names[0], "gain");
+    ck_assert_str_eq(p.names[1], "proj.weight");
+    ck_assert_str_eq(p.names[2], "proj.bias");
+    Tensor *y = nn_forward(m, tensor_ones(SHAPE(3, 4)));
     ck_assert_msg(y != NULL, "%s", tensor_error());
-    ck_assert_str_eq(tensor_grad_fn_name(y), "ReluBackward0");
-    ck_assert_tensor_close(y, tensor_relu(tensor_linear(tensor_ones(SHAPE(3, 4)), b->proj->weight,
-                                                        b->proj->bias)), 0, 0);
+    ck_assert_str_eq(tensor_grad_fn_name(y), "MulBackward0");
+    Linear *proj = NN_AS(Linear, NN_AS(Block, m)->proj);
+    ck_assert_tensor_close(y, tensor_relu(tensor_linear(tensor_ones(SHAPE(3, 4)), proj->weight,
+                                                        proj->bias)), 0, 0);
+    ck_assert_error_has(nn_forward(m, tensor_ones(SHAPE(4))), "Block: input (4) must be 2-d");
+    /* NN_AS checks the type it casts to */
+    ck_assert_error_has(NN_AS(Linear, m), "NN_AS: the module is a Block, not a Linear");
     nn_list_free(&p);
-    nn_module_free(NN(b));
+    nn_module_free(m);
+    tensor_scope_end(scope);
+}
+END_TEST
+
+/* Each parameter's tensor carries its dotted name from the root, as
+ * named_parameters gives it, also when a module joins a tree after its
+ * parameters were made. */
+START_TEST(test_full_parameter_names)
+{
+    TensorScope *scope = tensor_scope_begin();
+    Module *m = block(2);
+    ck_assert_str_eq(NN_AS(Block, m)->gain->name, "gain");
+    Module *outer = nn_sequential();
+    nn_append(outer, nn_linear(2, 2, false));
+    nn_append(outer, m);
+    ck_assert_str_eq(NN_AS(Block, m)->gain->name, "1.gain");
+    ck_assert_str_eq(NN_AS(Linear, NN_AS(Block, m)->proj)->weight->name, "1.proj.weight");
+    Module *top = nn_module_new(sizeof(Module), "Top", NULL);
+    nn_child(top, "trf_blocks", outer);
+    nn_parameter(m, "late", tensor_zeros(SHAPE(1)));
+    NNList p = nn_named_parameters(top);
+    for (int64_t i = 0; i < p.count; i++) ck_assert_str_eq(p.tensors[i]->name, p.names[i]);
+    ck_assert_str_eq(nn_get_parameter(top, "trf_blocks.1.late")->name, "trf_blocks.1.late");
+    nn_list_free(&p);
+    nn_module_free(top);
     tensor_scope_end(scope);
 }
 END_TEST
@@ -159,14 +198,14 @@ START_TEST(test_module_lists)
     TensorScope *scope = tensor_scope_begin();
     tensor_manual_seed(123);
     Module *seq = nn_sequential();
-    Linear *a = nn_linear(5, 6, true), *c = nn_linear(6, 2, false);
-    ck_assert_ptr_eq(nn_append(seq, NN(a)), NN(a));
+    Module *a = nn_linear(5, 6, true), *c = nn_linear(6, 2, false);
+    ck_assert_ptr_eq(nn_append(seq, a), a);
     nn_append(seq, nn_relu());
-    nn_append(seq, NN(c));
+    nn_append(seq, c);
     ck_assert_ptr_eq(nn_module_ok(seq), seq);
     ck_assert_int_eq(nn_len(seq), 3);
-    ck_assert_ptr_eq(nn_item(seq, 0), NN(a));
-    ck_assert_ptr_eq(nn_item(seq, -1), NN(c));
+    ck_assert_ptr_eq(nn_item(seq, 0), a);
+    ck_assert_ptr_eq(nn_item(seq, -1), c);
     ck_assert_str_eq(nn_item(seq, 1)->type, "ReLU");
     ck_assert_error_has(nn_item(seq, 3), "nn_item: index 3 out of range for Sequential of 3");
     NNList p = nn_named_parameters(seq);
@@ -176,7 +215,9 @@ START_TEST(test_module_lists)
     ck_assert_str_eq(p.names[2], "2.weight");
     nn_list_free(&p);
     Tensor *x = tensor_randn(SHAPE(2, 5));
-    Tensor *want = tensor_linear(tensor_relu(tensor_linear(x, a->weight, a->bias)), c->weight, NULL);
+    Linear *la = NN_AS(Linear, a), *lc = NN_AS(Linear, c);
+    Tensor *want = tensor_linear(tensor_relu(tensor_linear(x, la->weight, la->bias)), lc->weight,
+                                 NULL);
     ck_assert_tensor_close(nn_forward(seq, x), want, 0, 0);
     /* An empty Sequential is the identity; a ModuleList has no forward. */
     Module *empty = nn_sequential(), *list = nn_module_list();
@@ -196,8 +237,8 @@ START_TEST(test_sticky_constructor_errors)
     TensorScope *scope = tensor_scope_begin();
     Block *b = nn_module_new(sizeof *b, "Block", block_forward);
     Module *inner = nn_child(NN(b), "layers", nn_sequential());
-    nn_append(inner, NN(nn_linear(0, 3, true)));          /* fails: message kept */
-    nn_append(inner, NN(nn_linear(3, 3, true)));          /* still built */
+    nn_append(inner, nn_linear(0, 3, true));          /* fails: message kept */
+    nn_append(inner, nn_linear(3, 3, true));          /* still built */
     nn_parameter(NN(b), "bad.name", tensor_ones(SHAPE(1)));   /* a second failure */
     ck_assert_error_has(nn_module_ok(NN(b)), "Linear: in_features 0 and out_features 3");
     ck_assert_error_has(nn_module_new(4, "Tiny", NULL), "smaller than a Module header");
@@ -211,28 +252,31 @@ END_TEST
 START_TEST(test_train_eval_reaches_dropout)
 {
     TensorScope *scope = tensor_scope_begin();
-    MultiHeadAttentionWrapper *w = nn_multi_head_attention_wrapper(3, 2, 6, 0.5f, 2, false);
-    MultiHeadAttention *m = nn_multi_head_attention(3, 2, 6, 0.5f, 2, false);
-    ck_assert(NN(w)->training && NN(w->heads[1]->dropout)->training);
-    ck_assert(NN(m->dropout)->training && NN(m->out_proj)->training);
-    nn_train(NN(w), false);
-    nn_train(NN(m), false);
-    ck_assert(!NN(w->heads[0]->dropout)->training && !NN(w->heads[1]->dropout)->training);
-    ck_assert(!NN(m->dropout)->training && !NN(m->W_key)->training);
+    Module *w = nn_multi_head_attention_wrapper(3, 2, 6, 0.5f, 2, false);
+    Module *m = nn_multi_head_attention(3, 2, 6, 0.5f, 2, false);
+    MultiHeadAttentionWrapper *wrapper = NN_AS(MultiHeadAttentionWrapper, w);
+    MultiHeadAttention *mha = NN_AS(MultiHeadAttention, m);
+    ck_assert(w->training && NN(wrapper->heads[1]->dropout)->training);
+    ck_assert(NN(mha->dropout)->training && NN(mha->out_proj)->training);
+    nn_train(w, false);
+    nn_train(m, false);
+    ck_assert(!NN(wrapper->heads[0]->dropout)->training &&
+              !NN(wrapper->heads[1]->dropout)->training);
+    ck_assert(!NN(mha->dropout)->training && !NN(mha->W_key)->training);
 
     /* In eval mode dropout is the identity and draws nothing. */
-    Dropout *d = nn_dropout(0.5f);
-    nn_train(NN(d), false);
+    Module *d = nn_dropout(0.5f);
+    nn_train(d, false);
     tensor_manual_seed(5);
     Tensor *x = tensor_rand(SHAPE(4, 4));
     uint32_t next = tensor_generator_next_u32(tensor_default_generator());
     tensor_manual_seed(5);
     x = tensor_rand(SHAPE(4, 4));
-    ck_assert_tensor_close(nn_forward(NN(d), x), x, 0, 0);
+    ck_assert_tensor_close(nn_forward(d, x), x, 0, 0);
     ck_assert_uint_eq(tensor_generator_next_u32(tensor_default_generator()), next);
-    nn_module_free(NN(w));
-    nn_module_free(NN(m));
-    nn_module_free(NN(d));
+    nn_module_free(w);
+    nn_module_free(m);
+    nn_module_free(d);
     tensor_scope_end(scope);
 }
 END_TEST
@@ -247,40 +291,19 @@ static void assert_error(const void *result, const char *message)
 START_TEST(test_dropout_own_generator)
 {
     TensorScope *scope = tensor_scope_begin();
-    Dropout *d = nn_dropout(0.5f);
+    Module *d = nn_dropout(0.5f);
     tensor_manual_seed(123);
-    Tensor *from_default = nn_forward(NN(d), tensor_ones(SHAPE(6, 6)));
+    Tensor *from_default = nn_forward(d, tensor_ones(SHAPE(6, 6)));
     TensorGenerator g;
     tensor_generator_seed(&g, 123);
-    d->generator = &g;
+    NN_AS(Dropout, d)->generator = &g;
     tensor_manual_seed(9);
     uint32_t next = tensor_generator_next_u32(tensor_default_generator());
     tensor_manual_seed(9);
-    ck_assert_tensor_close(nn_forward(NN(d), tensor_ones(SHAPE(6, 6))), from_default, 0, 0);
+    ck_assert_tensor_close(nn_forward(d, tensor_ones(SHAPE(6, 6))), from_default, 0, 0);
     ck_assert_uint_eq(tensor_generator_next_u32(tensor_default_generator()), next);
-    nn_module_free(NN(d));
+    nn_module_free(d);
     tensor_scope_end(scope);
-}
-END_TEST
-
-/* nn.h's recipe: a module of one's own checks its input and says why,
- * with tensor.h alone. */
-static Tensor *checked_forward(Module *m, const Tensor *x)
-{
-    (void)m;
-    if (x->ndim != 2) return tensor_set_error("Block: input %s must be 2-d", tensor_shape_str(x));
-    return tensor_relu(x);
-}
-
-START_TEST(test_own_module_reports_errors)
-{
-    Toy *b = calloc(1, sizeof *b);
-    nn_module_init(NN(b), "Block", checked_forward);
-    tensor_clear_error();
-    ck_assert_ptr_null(nn_forward(NN(b), tensor_zeros(SHAPE(3))));
-    ck_assert_str_eq(tensor_error(), "Block: input (3) must be 2-d");
-    ck_assert_ptr_nonnull(nn_forward(NN(b), tensor_zeros(SHAPE(1, 3))));
-    nn_module_free(NN(b));
 }
 END_TEST
 
@@ -289,42 +312,42 @@ END_TEST
 START_TEST(test_empty_input)
 {
     tensor_manual_seed(1);
-    SelfAttentionV2 *sa = nn_self_attention_v2(3, 2, false);
+    Module *sa = nn_self_attention_v2(3, 2, false);
     Tensor *x = tensor_requires_grad_(tensor_zeros(SHAPE(0, 3)), true);
-    Tensor *y = nn_forward(NN(sa), x);
+    Tensor *y = nn_forward(sa, x);
     ck_assert_msg(y != NULL, "%s", tensor_error());
     ck_assert_str_eq(tensor_shape_str(y), "(0,2)");
     ck_assert_int_eq(tensor_backward(tensor_sum(y), NULL), 0);
     ck_assert_str_eq(tensor_shape_str(x->grad), "(0,3)");
-    nn_module_free(NN(sa));
+    nn_module_free(sa);
 }
 END_TEST
 
 START_TEST(test_errors)
 {
     TensorScope *scope = tensor_scope_begin();
-    SelfAttentionV1 *v1 = nn_self_attention_v1(3, 2);
-    SelfAttentionV2 *v2 = nn_self_attention_v2(3, 2, false);
-    CausalAttention *ca = nn_causal_attention(3, 2, 6, 0.0f, false);
-    MultiHeadAttentionWrapper *w = nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, 2, false);
-    MultiHeadAttention *mha = nn_multi_head_attention(3, 4, 6, 0.0f, 2, false);
-    Linear *lin = nn_linear(3, 2, true);
+    Module *v1 = nn_self_attention_v1(3, 2);
+    Module *v2 = nn_self_attention_v2(3, 2, false);
+    Module *ca = nn_causal_attention(3, 2, 6, 0.0f, false);
+    Module *w = nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, 2, false);
+    Module *mha = nn_multi_head_attention(3, 4, 6, 0.0f, 2, false);
+    Module *lin = nn_linear(3, 2, true);
 
-    assert_error(nn_forward(NN(v1), tensor_ones(SHAPE(3))),
+    assert_error(nn_forward(v1, tensor_ones(SHAPE(3))),
                  "SelfAttention_v1: input (3): expected (T, 3) or (B, T, 3)");
-    assert_error(nn_forward(NN(v2), tensor_ones(SHAPE(6, 4))),
+    assert_error(nn_forward(v2, tensor_ones(SHAPE(6, 4))),
                  "SelfAttention_v2: input (6,4): expected (T, 3) or (B, T, 3)");
-    assert_error(nn_forward(NN(mha), tensor_ones(SHAPE(1, 2, 6, 3))),
+    assert_error(nn_forward(mha, tensor_ones(SHAPE(1, 2, 6, 3))),
                  "MultiHeadAttention: input (1,2,6,3): expected (T, 3) or (B, T, 3)");
-    assert_error(nn_forward(NN(ca), tensor_ones(SHAPE(2, 7, 3))),
+    assert_error(nn_forward(ca, tensor_ones(SHAPE(2, 7, 3))),
                  "CausalAttention: input (2,7,3): 7 tokens exceed context_length 6");
-    assert_error(nn_forward(NN(w), tensor_ones(SHAPE(7, 3))),
+    assert_error(nn_forward(w, tensor_ones(SHAPE(7, 3))),
                  "MultiHeadAttentionWrapper: input (7,3): 7 tokens exceed context_length 6");
-    assert_error(nn_forward(NN(mha), tensor_ones(SHAPE(1, 7, 3))),
+    assert_error(nn_forward(mha, tensor_ones(SHAPE(1, 7, 3))),
                  "MultiHeadAttention: input (1,7,3): 7 tokens exceed context_length 6");
-    assert_error(nn_forward(NN(lin), tensor_ones(SHAPE(6, 4))),
+    assert_error(nn_forward(lin, tensor_ones(SHAPE(6, 4))),
                  "Linear: input (6,4): expected last dim in_features = 3");
-    assert_error(nn_forward(NN(lin), tensor_scalar(1.0f)),
+    assert_error(nn_forward(lin, tensor_scalar(1.0f)),
                  "Linear: input (): expected last dim in_features = 3");
 
     /* Constructors reject bad sizes before drawing anything. */
@@ -352,14 +375,14 @@ START_TEST(test_errors)
                  "SelfAttention_v2: d_in 0 and d_out 2 must be positive");
 
     /* A failed forward keeps the module usable. */
-    ck_assert(nn_forward(NN(ca), tensor_ones(SHAPE(2, 6, 3))) != NULL);
+    ck_assert(nn_forward(ca, tensor_ones(SHAPE(2, 6, 3))) != NULL);
 
-    nn_module_free(NN(v1));
-    nn_module_free(NN(v2));
-    nn_module_free(NN(ca));
-    nn_module_free(NN(w));
-    nn_module_free(NN(mha));
-    nn_module_free(NN(lin));
+    nn_module_free(v1);
+    nn_module_free(v2);
+    nn_module_free(ca);
+    nn_module_free(w);
+    nn_module_free(mha);
+    nn_module_free(lin);
     tensor_scope_end(scope);
 }
 END_TEST
@@ -376,11 +399,11 @@ static Suite *nn_suite(void)
 
     TCase *layers = tcase_create("layers");
     tcase_add_test(layers, test_header_example);
+    tcase_add_test(layers, test_full_parameter_names);
     tcase_add_test(layers, test_module_lists);
     tcase_add_test(layers, test_sticky_constructor_errors);
     tcase_add_test(layers, test_train_eval_reaches_dropout);
     tcase_add_test(layers, test_dropout_own_generator);
-    tcase_add_test(layers, test_own_module_reports_errors);
     tcase_add_test(layers, test_empty_input);
     tcase_add_test(layers, test_errors);
     suite_add_tcase(s, layers);

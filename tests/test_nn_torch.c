@@ -85,19 +85,19 @@ enum { N_CASES = sizeof cases / sizeof cases[0] };
 static Module *build(const Case *c)
 {
     switch (c->kind) {
-    case K_LINEAR: return NN(nn_linear(c->d_in, c->d_out, c->bias));
-    case K_DROPOUT: return NN(nn_dropout(c->dropout));
-    case K_V1: return NN(nn_self_attention_v1(c->d_in, c->d_out));
-    case K_V2: return NN(nn_self_attention_v2(c->d_in, c->d_out, c->bias));
+    case K_LINEAR: return nn_linear(c->d_in, c->d_out, c->bias);
+    case K_DROPOUT: return nn_dropout(c->dropout);
+    case K_V1: return nn_self_attention_v1(c->d_in, c->d_out);
+    case K_V2: return nn_self_attention_v2(c->d_in, c->d_out, c->bias);
     case K_CA:
-        return NN(nn_causal_attention(c->d_in, c->d_out, c->context_length, c->dropout,
-                                      c->bias));
+        return nn_causal_attention(c->d_in, c->d_out, c->context_length, c->dropout,
+                                      c->bias);
     case K_MHAW:
-        return NN(nn_multi_head_attention_wrapper(c->d_in, c->d_out, c->context_length,
-                                                  c->dropout, c->num_heads, c->bias));
+        return nn_multi_head_attention_wrapper(c->d_in, c->d_out, c->context_length,
+                                                  c->dropout, c->num_heads, c->bias);
     case K_MHA:
-        return NN(nn_multi_head_attention(c->d_in, c->d_out, c->context_length, c->dropout,
-                                          c->num_heads, c->bias));
+        return nn_multi_head_attention(c->d_in, c->d_out, c->context_length, c->dropout,
+                                          c->num_heads, c->bias);
     }
     return NULL;
 }
@@ -309,39 +309,39 @@ START_TEST(test_book_printed_outputs)
     Tensor *inputs = tensor_from_data(book_inputs, SHAPE(6, 3)), *batch = book_batch();
 
     tensor_manual_seed(123);
-    SelfAttentionV1 *sa_v1 = nn_self_attention_v1(3, 2);
-    Tensor *y = nn_forward(NN(sa_v1), inputs);
+    Module *sa_v1 = nn_self_attention_v1(3, 2);
+    Tensor *y = nn_forward(sa_v1, inputs);
     assert_prints(y, 6, 2, v1, "SelfAttention_v1");
     ck_assert_str_eq(tensor_grad_fn_name(y), "MmBackward0");   /* as the book prints */
 
     tensor_manual_seed(789);
-    SelfAttentionV2 *sa_v2 = nn_self_attention_v2(3, 2, false);
-    y = nn_forward(NN(sa_v2), inputs);
+    Module *sa_v2 = nn_self_attention_v2(3, 2, false);
+    y = nn_forward(sa_v2, inputs);
     assert_prints(y, 6, 2, v2, "SelfAttention_v2");
     ck_assert_str_eq(tensor_grad_fn_name(y), "MmBackward0");
 
     tensor_manual_seed(123);
-    CausalAttention *c = nn_causal_attention(3, 2, 6, 0.0f, false);
-    assert_prints(nn_forward(NN(c), batch), 6, 2, ca, "CausalAttention");
+    Module *c = nn_causal_attention(3, 2, 6, 0.0f, false);
+    assert_prints(nn_forward(c, batch), 6, 2, ca, "CausalAttention");
     tensor_manual_seed(123);
-    MultiHeadAttentionWrapper *w = nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, 2, false);
-    assert_prints(nn_forward(NN(w), batch), 6, 4, mhaw, "MultiHeadAttentionWrapper");
+    Module *w = nn_multi_head_attention_wrapper(3, 2, 6, 0.0f, 2, false);
+    assert_prints(nn_forward(w, batch), 6, 4, mhaw, "MultiHeadAttentionWrapper");
     tensor_manual_seed(123);
-    MultiHeadAttention *m = nn_multi_head_attention(3, 2, 6, 0.0f, 2, false);
-    assert_prints(nn_forward(NN(m), batch), 6, 2, mha, "MultiHeadAttention");
+    Module *m = nn_multi_head_attention(3, 2, 6, 0.0f, 2, false);
+    assert_prints(nn_forward(m, batch), 6, 2, mha, "MultiHeadAttention");
 
     tensor_manual_seed(123);
-    Dropout *d = nn_dropout(0.5f);
-    y = nn_forward(NN(d), tensor_ones(SHAPE(6, 6)));
+    Module *d = nn_dropout(0.5f);
+    y = nn_forward(d, tensor_ones(SHAPE(6, 6)));
     for (int k = 0; k < 36; k++)
         ck_assert_msg(y->data[k] == (float)atof(drop[k]), "dropout %d: %g", k, (double)y->data[k]);
 
-    nn_module_free(NN(sa_v1));
-    nn_module_free(NN(sa_v2));
-    nn_module_free(NN(c));
-    nn_module_free(NN(w));
-    nn_module_free(NN(m));
-    nn_module_free(NN(d));
+    nn_module_free(sa_v1);
+    nn_module_free(sa_v2);
+    nn_module_free(c);
+    nn_module_free(w);
+    nn_module_free(m);
+    nn_module_free(d);
     tensor_scope_end(scope);
 }
 END_TEST
@@ -353,34 +353,34 @@ START_TEST(test_exercise_3_1)
     TensorScope *scope = tensor_scope_begin();
     Tensor *inputs = tensor_from_data(book_inputs, SHAPE(6, 3));
     tensor_manual_seed(123);
-    SelfAttentionV1 *sa_v1 = nn_self_attention_v1(3, 2);
+    Module *sa_v1 = nn_self_attention_v1(3, 2);
     tensor_manual_seed(789);
-    SelfAttentionV2 *sa_v2 = nn_self_attention_v2(3, 2, false);
+    Module *sa_v2 = nn_self_attention_v2(3, 2, false);
     ck_assert_int_eq(nn_self_attention_v1_load_v2(sa_v1, sa_v2), 0);
     /* The copies are exact: W[i][j] == weight[j][i]. */
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 2; j++)
-            ck_assert_float_eq(tensor_get(sa_v1->W_key, IDX(i, j)),
-                               tensor_get(sa_v2->W_key->weight, IDX(j, i)));
-    Tensor *y1 = nn_forward(NN(sa_v1), inputs), *y2 = nn_forward(NN(sa_v2), inputs);
+            ck_assert_float_eq(tensor_get(NN_AS(SelfAttentionV1, sa_v1)->W_key, IDX(i, j)),
+                               tensor_get(NN_AS(SelfAttentionV2, sa_v2)->W_key->weight, IDX(j, i)));
+    Tensor *y1 = nn_forward(sa_v1, inputs), *y2 = nn_forward(sa_v2, inputs);
     /* Same weights, same input: only the products' summation order may differ. */
     ck_assert_tensor_close(y1, y2, 1e-7, 1e-6);
     ck_assert_tensor_close(y1, testutil_fixture(FIXTURES, "ex31.out"), OUT_ATOL, OUT_RTOL);
 
-    SelfAttentionV2 *wide = nn_self_attention_v2(4, 2, false);
+    Module *wide = nn_self_attention_v2(4, 2, false);
     ck_assert_int_eq(nn_self_attention_v1_load_v2(sa_v1, wide), -1);
     ck_assert_str_eq(tensor_error(),
                      "self_attention_v1_load_v2: W_query: v1 holds (3,2), v2's weight^T is (4,2)");
-    SelfAttentionV2 *biased = nn_self_attention_v2(3, 2, true);
+    Module *biased = nn_self_attention_v2(3, 2, true);
     ck_assert_int_eq(nn_self_attention_v1_load_v2(sa_v1, biased), -1);
     ck_assert_str_eq(tensor_error(),
                      "self_attention_v1_load_v2: v2 has qkv biases, which v1 cannot hold");
     ck_assert_int_eq(nn_self_attention_v1_load_v2(NULL, sa_v2), -1);
     ck_assert_int_eq(nn_self_attention_v1_load_v2(sa_v1, NULL), -1);
-    nn_module_free(NN(sa_v1));
-    nn_module_free(NN(sa_v2));
-    nn_module_free(NN(wide));
-    nn_module_free(NN(biased));
+    nn_module_free(sa_v1);
+    nn_module_free(sa_v2);
+    nn_module_free(wide);
+    nn_module_free(biased);
     tensor_scope_end(scope);
 }
 END_TEST
@@ -389,14 +389,14 @@ START_TEST(test_book_parameter_count)
 {
     TensorScope *scope = tensor_scope_begin();
     tensor_manual_seed(0);
-    MultiHeadAttention *m = nn_multi_head_attention(768, 768, 1024, 0.0f, 12, false);
+    Module *m = nn_multi_head_attention(768, 768, 1024, 0.0f, 12, false);
     ck_assert_msg(m != NULL, "%s", tensor_error());
-    ck_assert_int_eq(nn_num_parameters(NN(m)), 2360064);
-    ck_assert_int_eq(nn_num_parameters(NN(m)),
+    ck_assert_int_eq(nn_num_parameters(m), 2360064);
+    ck_assert_int_eq(nn_num_parameters(m),
                      (int64_t)tensor_item(testutil_fixture(FIXTURES, "mha768.num_parameters")));
-    ck_assert_int_eq(m->mask->shape[0], 1024);
-    ck_assert_int_eq(m->head_dim, 64);
-    nn_module_free(NN(m));
+    ck_assert_int_eq(NN_AS(MultiHeadAttention, m)->mask->shape[0], 1024);
+    ck_assert_int_eq(NN_AS(MultiHeadAttention, m)->head_dim, 64);
+    nn_module_free(m);
     tensor_scope_end(scope);
 }
 END_TEST

@@ -322,6 +322,18 @@ START_TEST(test_step_rejects_bad_grad)
     ck_assert_int_eq(optim_step(NULL), -1);
     optim_free(o);
     free_params(p);
+    /* A module's parameter is named by its full dotted name. */
+    Module *m = nn_sequential();
+    nn_append(m, nn_linear(3, 2, true));
+    NNList params = nn_named_parameters(m);
+    o = optim_sgd(params.count, params.tensors, optim_sgd_defaults(0.1));
+    params.tensors[1]->grad = tensor_keep(tensor_zeros(SHAPE(3)));
+    ck_assert_int_eq(optim_step(o), -1);
+    ck_assert_str_eq(tensor_error(),
+                     "optim_step (SGD): parameter 1 \"0.bias\" (2) has a grad of shape (3)");
+    optim_free(o);
+    nn_list_free(&params);
+    nn_module_free(m);
 }
 END_TEST
 

@@ -41,8 +41,8 @@ static void check_case(const char *name, CaseFn fn, int n, double rtol, bool fir
     }
 }
 
-static Tensor *f_rsub(Tensor *const *x) { return tensor_scalar_sub(1, x[0]); }
-static Tensor *f_rdiv(Tensor *const *x) { return tensor_scalar_div(10, x[0]); }
+static Tensor *f_rsub(Tensor *const *x) { return tensor_rsub_scalar(x[0], 1); }
+static Tensor *f_rdiv(Tensor *const *x) { return tensor_rdiv_scalar(x[0], 10); }
 static Tensor *f_reciprocal(Tensor *const *x) { return tensor_reciprocal(x[0]); }
 static Tensor *f_where(Tensor *const *x) { return tensor_where(x[0], x[1], x[2]); }
 static Tensor *f_maximum(Tensor *const *x) { return tensor_maximum(x[0], x[1]); }

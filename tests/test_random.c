@@ -373,11 +373,11 @@ START_TEST(test_explicit_generator_is_independent)
     TensorGenerator g;
     tensor_generator_seed(&g, 7);
     tensor_manual_seed(8);
-    ck_assert_fixture(tensor_rand_gen(&g, SHAPE(4)), "gen_a");
+    ck_assert_fixture(tensor_rand_gen(SHAPE(4), &g), "gen_a");
     ck_assert_fixture(tensor_rand(SHAPE(4)), "gen_b");
-    ck_assert_fixture(tensor_randn_gen(&g, SHAPE(3)), "gen_c");
+    ck_assert_fixture(tensor_randn_gen(SHAPE(3), &g), "gen_c");
     ck_assert_fixture(tensor_randn(SHAPE(3)), "gen_d");
-    ck_assert_fixture(tensor_randn_gen(&g, SHAPE(1)), "gen_e");
+    ck_assert_fixture(tensor_randn_gen(SHAPE(1), &g), "gen_e");
     ck_assert_fixture(tensor_randn(SHAPE(1)), "gen_f");
 }
 END_TEST

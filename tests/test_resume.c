@@ -167,7 +167,7 @@ START_TEST(test_write_training_checkpoint_for_pytorch)
     ck_assert_int_eq(toy_save(&run, file), 0);
     TensorGenerator g;
     tensor_generator_seed(&g, 99);
-    Tensor *x = tensor_rand_gen(&g, SHAPE(2, 6, 3));
+    Tensor *x = tensor_rand_gen(SHAPE(2, 6, 3), &g);
     Tensor *y = nn_forward(run.student, x);
     TensorEntry io[2] = {tensor_entry("input", x), tensor_entry("output", y)};
     snprintf(file, sizeof file, "%s/interop/train.io.safetensors", ATTOGRAD_BUILD_DIR);

@@ -20,7 +20,7 @@
 static char path[64], bad[64];
 
 typedef struct {
-    SelfAttentionV2 *m;
+    Module *m;
     NNList params;
     Optimizer *opt;
     int64_t step, epoch, batch;
@@ -33,7 +33,7 @@ static void train_steps(Run *r, int n)
     for (int k = 0; k < n; k++) {
         TensorScope *scope = tensor_scope_begin();
         Tensor *x = tensor_rand(SHAPE(2, 4, 3));
-        Tensor *loss = tensor_mse_loss(nn_forward(NN(r->m), x), tensor_zeros(SHAPE(2, 4, 2)));
+        Tensor *loss = tensor_mse_loss(nn_forward(r->m, x), tensor_zeros(SHAPE(2, 4, 2)));
         optim_zero_grad(r->opt);
         ck_assert_int_eq(tensor_backward(loss, NULL), 0);
         ck_assert_int_eq(optim_step(r->opt), 0);
@@ -48,14 +48,14 @@ static void run_init(Run *r, bool adam)
     memset(r, 0, sizeof *r);
     tensor_manual_seed(7);
     r->m = nn_self_attention_v2(3, 2, true);
-    r->params = nn_named_parameters(NN(r->m));
+    r->params = nn_named_parameters(r->m);
     r->opt = adam ? optim_adam(r->params.count, r->params.tensors, OPTIM_ADAM_OPTIONS())
                   : optim_sgd(r->params.count, r->params.tensors,
                               OPTIM_SGD_OPTIONS(.lr = 0.1, .momentum = 0.9));
     ck_assert_ptr_nonnull(r->opt);
     r->extra[0] = (CheckpointExtra){"loader.epoch", &r->epoch, 0, 100};
     r->extra[1] = (CheckpointExtra){"loader.batch", &r->batch, 0, 1000};
-    r->c = (Checkpoint){.module = NN(r->m), .optimizer = r->opt, .step = &r->step,
+    r->c = (Checkpoint){.module = r->m, .optimizer = r->opt, .step = &r->step,
                         .n_extra = 2, .extra = r->extra};
 }
 
@@ -63,7 +63,7 @@ static void run_free(Run *r)
 {
     optim_free(r->opt);
     nn_list_free(&r->params);
-    nn_module_free(NN(r->m));
+    nn_module_free(r->m);
 }
 
 static void paths(void)
@@ -351,7 +351,7 @@ START_TEST(test_declared_size_costs_no_memory)
     long before = max_rss_kb();
     Run r;
     run_init(&r, true);
-    ck_assert_int_eq(nn_module_load(NN(r.m), bad), -1);
+    ck_assert_int_eq(nn_module_load(r.m, bad), -1);
     ck_assert_ptr_nonnull(strstr(tensor_error(), "W_query.weight: shape (805306368) in file"));
     ck_assert_int_eq(checkpoint_load(&r.c, bad), -1);
     /* 64 MB: far below the 3 GiB a whole-file read took, far above noise. */

@@ -64,13 +64,13 @@ typedef struct TextTokenizer TextTokenizer;
 
 /* GPT-2's BPE from the two files; NULL with a message naming the file and
  * the line or offset when either is missing or malformed. */
-TextTokenizer *text_tokenizer_gpt2(const char *encoder_json, const char *vocab_bpe);
+ATTOGRAD_API TextTokenizer *text_tokenizer_gpt2(const char *encoder_json, const char *vocab_bpe);
 /* dir/encoder.json and dir/vocab.bpe, which must be OpenAI's (sha256 checked). */
-TextTokenizer *text_tokenizer_gpt2_dir(const char *dir);
-TextTokenizer *text_tokenizer_bytes(void);            /* vocab 256, ids = UTF-8 bytes */
-void text_tokenizer_free(TextTokenizer *t);           /* NULL is fine */
-int64_t text_vocab_size(const TextTokenizer *t);      /* 50257, 256; -1 for NULL */
-const char *text_tokenizer_name(const TextTokenizer *t);   /* "gpt2", "bytes" */
+ATTOGRAD_API TextTokenizer *text_tokenizer_gpt2_dir(const char *dir);
+ATTOGRAD_API TextTokenizer *text_tokenizer_bytes(void); /* vocab 256, ids = UTF-8 bytes */
+ATTOGRAD_API void text_tokenizer_free(TextTokenizer *t);           /* NULL is fine */
+ATTOGRAD_API int64_t text_vocab_size(const TextTokenizer *t);      /* 50257, 256; -1 for NULL */
+ATTOGRAD_API const char *text_tokenizer_name(const TextTokenizer *t);   /* "gpt2", "bytes" */
 
 /* The len bytes of text (UTF-8; NUL bytes allowed) -> *ids (malloc'd, free it;
  * never NULL on success) and *n.  With allow_special, each "<|endoftext|>" is
@@ -78,13 +78,13 @@ const char *text_tokenizer_name(const TextTokenizer *t);   /* "gpt2", "bytes" */
  * ordinary text (tiktoken's encode_ordinary).  The bytes tokenizer has no
  * special tokens.  Invalid UTF-8 is refused with its byte offset.
  * Returns 0, or -1 with a message. */
-int text_encode(const TextTokenizer *t, const char *text, size_t len, bool allow_special,
-                int64_t **ids, size_t *n);
+ATTOGRAD_API int text_encode(const TextTokenizer *t, const char *text, size_t len,
+                             bool allow_special, int64_t **ids, size_t *n);
 /* ids -> their bytes, malloc'd and NUL-terminated (free it); *len (may be
  * NULL) gets the byte count.  A cut through a multi-byte character gives
  * its bytes as they are (not UTF-8 then), as tiktoken's decode_bytes.
  * NULL with a message for an id outside the vocabulary. */
-char *text_decode(const TextTokenizer *t, const int64_t *ids, size_t n, size_t *len);
+ATTOGRAD_API char *text_decode(const TextTokenizer *t, const int64_t *ids, size_t n, size_t *len);
 
 /* ---- GPTDatasetV1: sliding windows over ids ------------------------------ */
 typedef struct TextDataset TextDataset;
@@ -92,31 +92,33 @@ typedef struct TextDataset TextDataset;
 /* For i = 0, stride, ... while i < n - max_length: input ids[i, i+max_length),
  * target ids[i+1, i+max_length+1).  Copies ids.  NULL with a message when n
  * has no window (n <= max_length) or a size is not positive. */
-TextDataset *text_dataset_v1(const int64_t *ids, size_t n, int64_t max_length, int64_t stride);
-void text_dataset_free(TextDataset *d);
-int64_t text_dataset_len(const TextDataset *d);          /* windows; -1 for NULL */
-int64_t text_dataset_max_length(const TextDataset *d);
+ATTOGRAD_API TextDataset *text_dataset_v1(const int64_t *ids, size_t n, int64_t max_length,
+                                          int64_t stride);
+ATTOGRAD_API void text_dataset_free(TextDataset *d);
+ATTOGRAD_API int64_t text_dataset_len(const TextDataset *d);          /* windows; -1 for NULL */
+ATTOGRAD_API int64_t text_dataset_max_length(const TextDataset *d);
 /* Window i's ids: input[max_length] and target[max_length] (either may be NULL). */
-int text_dataset_get(const TextDataset *d, int64_t i, int64_t *input, int64_t *target);
+ATTOGRAD_API int text_dataset_get(const TextDataset *d, int64_t i, int64_t *input, int64_t *target);
 
 /* ---- The data loader: PyTorch's DataLoader(dataset, batch_size, shuffle,
  *      drop_last) with num_workers 0 --------------------------------------- */
 typedef struct TextLoader TextLoader;
 
 /* The dataset must outlive the loader. */
-TextLoader *text_loader(const TextDataset *d, int64_t batch_size, bool shuffle, bool drop_last);
-void text_loader_free(TextLoader *l);
-int64_t text_loader_len(const TextLoader *l);    /* batches per epoch, as len(loader) */
+ATTOGRAD_API TextLoader *text_loader(const TextDataset *d, int64_t batch_size, bool shuffle,
+                                     bool drop_last);
+ATTOGRAD_API void text_loader_free(TextLoader *l);
+ATTOGRAD_API int64_t text_loader_len(const TextLoader *l); /* batches per epoch, as len(loader) */
 /* Starts an epoch, as `for x, y in loader` does in PyTorch: one 64-bit draw
  * from the default generator (the iterator's base seed, drawn with or
  * without shuffle), then with shuffle the RandomSampler's: a seed
  * (random64 % 2^63) for a fresh generator and randperm(len) from it.
  * Returns 0, or -1 with a message. */
-int text_loader_begin(TextLoader *l);
+ATTOGRAD_API int text_loader_begin(TextLoader *l);
 /* The epoch's next batch: *x inputs and *y targets, (B, max_length) float ids
  * in the current scope (B = batch_size, or what is left when !drop_last).
  * false at the end of the epoch, or with a message before any begin. */
-bool text_loader_next(TextLoader *l, Tensor **x, Tensor **y);
+ATTOGRAD_API bool text_loader_next(TextLoader *l, Tensor **x, Tensor **y);
 
 /* Where a loader is, for resumable training.  The default generator's state
  * is not part of it: a checkpoint saves that itself. */
@@ -125,9 +127,9 @@ typedef struct TextLoaderPosition {
     int64_t batch;             /* batches taken in the current epoch */
     uint64_t sampler_seed;     /* the current epoch's permutation seed (shuffle) */
 } TextLoaderPosition;
-TextLoaderPosition text_loader_position(const TextLoader *l);
+ATTOGRAD_API TextLoaderPosition text_loader_position(const TextLoader *l);
 /* Puts the loader where text_loader_position() was, drawing nothing.
  * Returns 0, or -1 with a message for a position outside the epoch. */
-int text_loader_seek(TextLoader *l, TextLoaderPosition p);
+ATTOGRAD_API int text_loader_seek(TextLoader *l, TextLoaderPosition p);
 
 #endif /* ATTOGRAD_TEXT_H */

@@ -29,7 +29,7 @@ const char *const tensor__op_names[OP_COUNT] = {
 };
 
 const TensorBackwardFn tensor__op_backward[OP_COUNT] = {
-#define OP(id, name, backward) [OP_##id] = backward,
+#define OP(id, name, backward) [OP_##id] = tensor__##backward,
 #include "ops.def"
 #undef OP
 };

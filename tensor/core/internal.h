@@ -18,7 +18,7 @@
  * tensor__check_numel(op, ndim, shape).
  *
  *     forward: y = exp(x); backward: dx += dy * y
- *     void exp_backward(TensorNode *n, const Tensor *dy)
+ *     void tensor__exp_backward(TensorNode *n, const Tensor *dy)
  *     {
  *         Tensor *dx = ... computed with plain loops or tensor ops ...
  *         tensor__accumulate_grad(n->inputs[0], dx);   sums broadcast dims away
@@ -66,7 +66,7 @@ struct TensorNode {
 extern const char *const tensor__op_names[OP_COUNT];
 extern const TensorBackwardFn tensor__op_backward[OP_COUNT];
 
-#define OP(id, name, backward) void backward(TensorNode *n, const Tensor *grad_out);
+#define OP(id, name, backward) void tensor__##backward(TensorNode *n, const Tensor *grad_out);
 #include "ops.def"
 #undef OP
 

@@ -395,19 +395,19 @@ Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen)
     return t;
 }
 
-Tensor *tensor_rand_gen(TensorGenerator *gen, int ndim, const int64_t *shape)
+Tensor *tensor_rand_gen(int ndim, const int64_t *shape, TensorGenerator *gen)
 {
     return tensor_uniform_(tensor__new("rand", ndim, shape), 0.0f, 1.0f, gen);
 }
 
-Tensor *tensor_randn_gen(TensorGenerator *gen, int ndim, const int64_t *shape)
+Tensor *tensor_randn_gen(int ndim, const int64_t *shape, TensorGenerator *gen)
 {
     return tensor_normal_(tensor__new("randn", ndim, shape), 0.0f, 1.0f, gen);
 }
 
-Tensor *tensor_rand(int ndim, const int64_t *shape) { return tensor_rand_gen(NULL, ndim, shape); }
+Tensor *tensor_rand(int ndim, const int64_t *shape) { return tensor_rand_gen(ndim, shape, NULL); }
 
 Tensor *tensor_randn(int ndim, const int64_t *shape)
 {
-    return tensor_randn_gen(NULL, ndim, shape);
+    return tensor_randn_gen(ndim, shape, NULL);
 }

@@ -242,13 +242,21 @@ TensorScope *tensor__scope_try_begin(void)
     return depth == MAX_DEPTH ? NULL : tensor_scope_begin();
 }
 
-void tensor_scope_end(TensorScope *scope)
+/* The level of an open scope's handle, or 0 for a handle that is not one. */
+static int scope_open(const TensorScope *scope)
 {
-    if (!scope) return;
     uintptr_t h = (uintptr_t)scope;
     int level = (int)(h & ((1u << LEVEL_BITS) - 1));
     uint64_t g = (uint64_t)h >> LEVEL_BITS;
-    if (level <= 0 || level > depth || scopes[level].arena.generation != g) {
+    return scope && level > 0 && level <= depth && scopes[level].arena.generation == g ? level
+                                                                                       : 0;
+}
+
+void tensor_scope_end(TensorScope *scope)
+{
+    if (!scope) return;
+    int level = scope_open(scope);
+    if (!level) {
         tensor_set_error("scope_end: not an open scope (it has ended already, or is another "
                       "thread's)");
         return;
@@ -326,6 +334,24 @@ Tensor *tensor_keep(const Tensor *t)
     k->requires_grad = t->requires_grad;
     k->name = t->name;
     return k;
+}
+
+Tensor *tensor_scope_return(TensorScope *scope, const Tensor *t)
+{
+    if (!scope_open(scope)) {
+        tensor_set_error("scope_return: not an open scope (it has ended already, or is another "
+                         "thread's)");
+        return NULL;
+    }
+    /* The value waits on the heap while its scope ends, then goes into the
+     * scope that is current once it has: the enclosing one. */
+    Tensor *held = tensor_keep(t);   /* NULL for a NULL t, or with a message */
+    tensor_scope_end(scope);
+    if (!held) return NULL;
+    Tensor *out = tensor_empty(held->ndim, held->shape);
+    if (out) memcpy(out->data, held->data, (size_t)held->numel * sizeof(float));
+    tensor_free(held);
+    return out;
 }
 
 /* Reads the marker of a tensor that may have been freed already (the

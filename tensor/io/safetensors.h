@@ -41,11 +41,11 @@ typedef struct {
 
 typedef struct TensorFile TensorFile;
 
-const char *tensor_dtype_name(TensorDtype dtype);            /* "F32"; "?" if not a dtype */
-size_t tensor_dtype_size(TensorDtype dtype);                 /* bytes per element; 0 if not */
+ATTOGRAD_API const char *tensor_dtype_name(TensorDtype dtype); /* "F32"; "?" if not a dtype */
+ATTOGRAD_API size_t tensor_dtype_size(TensorDtype dtype); /* bytes per element; 0 if not */
 /* An F32 entry for t: its row-major data (a copy in the current scope when
  * t is not contiguous).  A NULL t gives an entry with NULL data. */
-TensorEntry tensor_entry(const char *name, const Tensor *t);
+ATTOGRAD_API TensorEntry tensor_entry(const char *name, const Tensor *t);
 /* Writes a file of n entries and n_meta metadata strings byte for byte as
  * the safetensors package does (tensors sorted by dtype in its order, 8-byte
  * dtypes first, then by name; offsets from 0, back to back).  Safely: to a
@@ -58,8 +58,8 @@ TensorEntry tensor_entry(const char *name, const Tensor *t);
  * 0600); a symbolic link is written through (the file it names is replaced,
  * the link stays); a link to nothing, a device, a FIFO or a folder at path is
  * refused.  Returns 0, or -1 with a message. */
-int tensor_save_entries(const char *path, int n, const TensorEntry *entries, int n_meta,
-                        const TensorMeta *meta);
+ATTOGRAD_API int tensor_save_entries(const char *path, int n, const TensorEntry *entries,
+                                     int n_meta, const TensorMeta *meta);
 /* Opens a file and checks its header before anything uses it: a regular
  * file (a FIFO, a folder or a device is refused at once, never waited on),
  * header length within the file, JSON well formed (strict: no duplicate
@@ -70,20 +70,20 @@ int tensor_save_entries(const char *path, int n, const TensorEntry *entries, int
  * until tensor_file_read (or a TensorState) asks for it, so a file that does
  * not match its reader costs no memory for its tensors.  NULL with a message
  * naming the file (and the tensor) otherwise. */
-TensorFile *tensor_file_open(const char *path);
+ATTOGRAD_API TensorFile *tensor_file_open(const char *path);
 /* The same from bytes in memory (copied); label names it in messages. */
-TensorFile *tensor_file_parse(const void *bytes, size_t size, const char *label);
-void tensor_file_close(TensorFile *f);                        /* NULL is fine */
-int tensor_file_count(const TensorFile *f);                   /* tensors in the file */
+ATTOGRAD_API TensorFile *tensor_file_parse(const void *bytes, size_t size, const char *label);
+ATTOGRAD_API void tensor_file_close(TensorFile *f);                        /* NULL is fine */
+ATTOGRAD_API int tensor_file_count(const TensorFile *f);                   /* tensors in the file */
 /* The file's tensors in data order.  data: from tensor_file_parse, a pointer
  * into the bytes (read only, possibly unaligned: memcpy it); from
  * tensor_file_open, NULL (read with tensor_file_read).  NULL when i is out of
  * range. */
-const TensorEntry *tensor_file_entry(const TensorFile *f, int i);
-const TensorEntry *tensor_file_find(const TensorFile *f, const char *name);  /* NULL: absent */
-const char *tensor_file_meta(const TensorFile *f, const char *key);         /* NULL: absent */
+ATTOGRAD_API const TensorEntry *tensor_file_entry(const TensorFile *f, int i);
+ATTOGRAD_API const TensorEntry *tensor_file_find(const TensorFile *f, const char *name);
+ATTOGRAD_API const char *tensor_file_meta(const TensorFile *f, const char *key); /* NULL: absent */
 /* 0 when metadata key is value; -1 with a message saying both otherwise. */
-int tensor_file_expect_meta(const TensorFile *f, const char *key, const char *value);
+ATTOGRAD_API int tensor_file_expect_meta(const TensorFile *f, const char *key, const char *value);
 /* Copies the file's tensors into dst[i].data, which must name exactly the
  * file's tensors (no more, no fewer) with the same dtypes and shapes.
  * Everything is checked before the first byte is copied: on a mismatch
@@ -92,13 +92,15 @@ int tensor_file_expect_meta(const TensorFile *f, const char *key, const char *va
  * message names the tensor, e.g.
  *   "load m.safetensors: W_query.weight: shape (2,3) in file, (3,2) in module"
  * (what: "module", the word after "in").  Returns 0 or -1. */
-int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst, const char *what);
+ATTOGRAD_API int tensor_file_read(const TensorFile *f, int n, const TensorEntry *dst,
+                                  const char *what);
 /* One tensor of the file, the others left unread (a model's weights out of
  * a file that holds more): dst names it with its dtype and shape, checked
  * as tensor_file_read checks them, with its messages; then its bytes are
  * copied into dst->data.  A NULL dst->data asks for the checks alone, so a
  * reader can check every tensor it needs before it reads any.  0 or -1. */
-int tensor_file_read_one(const TensorFile *f, const TensorEntry *dst, const char *what);
+ATTOGRAD_API int tensor_file_read_one(const TensorFile *f, const TensorEntry *dst,
+                                      const char *what);
 
 /* ---- Run state: named values saved together, loaded all or nothing ---------- */
 /*
@@ -141,38 +143,42 @@ typedef struct {
 } TensorStateHooks;
 
 /* what names the reader in messages: "...: shape (2,3) in file, (3,2) in module". */
-TensorState *tensor_state_new(const char *what);
-void tensor_state_free(TensorState *s);                       /* NULL is fine */
+ATTOGRAD_API TensorState *tensor_state_new(const char *what);
+ATTOGRAD_API void tensor_state_free(TensorState *s);                       /* NULL is fine */
 /* An entry: name copied (not empty), data where the value lives (a save
  * reads it, a commit writes it; NULL for a value only a part's commit
  * installs, with TENSOR_STATE_OPTIONAL).  0, or -1 with a message. */
-int tensor_state_add(TensorState *s, const char *name, TensorDtype dtype, int ndim,
-                     const int64_t *shape, void *data, unsigned flags);
+ATTOGRAD_API int tensor_state_add(TensorState *s, const char *name, TensorDtype dtype, int ndim,
+                                  const int64_t *shape, void *data, unsigned flags);
 /* A long-lived tensor's data as F32 of its shape; a commit bumps its version. */
-int tensor_state_add_tensor(TensorState *s, const char *name, Tensor *t, unsigned flags);
+ATTOGRAD_API int tensor_state_add_tensor(TensorState *s, const char *name, Tensor *t,
+                                         unsigned flags);
 /* Hooks and their context (malloc'd; the state frees it). */
-int tensor_state_add_part(TensorState *s, const TensorStateHooks *hooks, void *ctx);
+ATTOGRAD_API int tensor_state_add_part(TensorState *s, const TensorStateHooks *hooks, void *ctx);
 /* From now on a read leaves the file's tensors that the state lacks unread
  * instead of refusing them: a module's state_dict out of a whole training
  * checkpoint (optimizer.*, generator.*, step ...). */
-void tensor_state_ignore_others(TensorState *s);
+ATTOGRAD_API void tensor_state_ignore_others(TensorState *s);
 /* tensor_save_entries of every entry (an optional one with NULL data is left out). */
-int tensor_state_save(const TensorState *s, const char *path, int n_meta, const TensorMeta *meta);
+ATTOGRAD_API int tensor_state_save(const TensorState *s, const char *path, int n_meta,
+                                   const TensorMeta *meta);
 /* Opens path, checks that each meta key has its value, reads, checks and
  * commits; 0, or -1 with a message and nothing changed. */
-int tensor_state_load(TensorState *s, const char *path, int n_meta, const TensorMeta *meta);
+ATTOGRAD_API int tensor_state_load(TensorState *s, const char *path, int n_meta,
+                                   const TensorMeta *meta);
 /* The read and check phases on an open file; then tensor_state_commit. */
-int tensor_state_read(TensorState *s, const TensorFile *f);
-void tensor_state_commit(TensorState *s);
+ATTOGRAD_API int tensor_state_read(TensorState *s, const TensorFile *f);
+ATTOGRAD_API void tensor_state_commit(TensorState *s);
 /* During a check: the file's value of entry name, NULL when the file lacks it. */
-const void *tensor_state_staged(const TensorState *s, const char *name);
+ATTOGRAD_API const void *tensor_state_staged(const TensorState *s, const char *name);
 /* Records "load <file>: <message>"; returns NULL. */
-void *tensor_state_fail(const TensorState *s, const char *fmt, ...) TENSOR__PRINTF(2, 3);
+ATTOGRAD_API void *tensor_state_fail(const TensorState *s, const char *fmt, ...) TENSOR__PRINTF(2,
+                                     3);
 /* The generator's state: generator.mt (U32, 624 words), generator.index
  * (I64, 0 to 624), generator.seed (U64), generator.normal (F64 (2), the
  * cached double and float normal samples, NaN for none).  A load refuses an
  * index out of range, a degenerate (all-zero) MT state, an infinite cached
  * sample.  g NULL: the default generator. */
-int tensor_generator_state_add(TensorState *s, TensorGenerator *g);
+ATTOGRAD_API int tensor_generator_state_add(TensorState *s, TensorGenerator *g);
 
 #endif /* ATTOGRAD_TENSOR_SAFETENSORS_H */

@@ -90,7 +90,6 @@ int tensor_get_num_threads(void)
 }
 
 bool tensor__in_parallel(void) { return in_task; }
-int tensor__worker(void) { return current_worker; }
 
 /* ---- flushing subnormals ---------------------------------------------------
  * The mode is a per-thread register: x86's MXCSR (FTZ, bit 15: subnormal

@@ -28,7 +28,5 @@ typedef void (*TensorTask)(void *ctx, int64_t chunk, int worker);
 void tensor__parallel_for(int64_t n, int threads, TensorTask task, void *ctx);
 /* True inside a task: a nested parallel_for would run on one thread. */
 bool tensor__in_parallel(void);
-/* The worker running the current task; 0 outside any. */
-int tensor__worker(void);
 
 #endif /* ATTOGRAD_THREADS_H */

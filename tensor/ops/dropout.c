@@ -41,7 +41,7 @@ Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *ge
 
 /* forward: y = x * noise, noise = mask / (1 - p) (saved[0], 0 or the scale);
  * backward: dx += dy * noise */
-void dropout_backward(TensorNode *n, const Tensor *grad_out)
+void tensor__dropout_backward(TensorNode *n, const Tensor *grad_out)
 {
     const Tensor *noise = n->saved[0];
     const float *dy = tensor__contiguous_data(grad_out);

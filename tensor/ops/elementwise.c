@@ -83,7 +83,7 @@ static Tensor *binary(TensorOp op, const char *name, const Tensor *a, const Tens
 /* forward: y = a + b;  backward: da = dy, db = dy (summed over broadcast dims) */
 Tensor *tensor_add(const Tensor *a, const Tensor *b) { return binary(OP_ADD, "add", a, b); }
 
-void add_backward(TensorNode *n, const Tensor *dy)
+void tensor__add_backward(TensorNode *n, const Tensor *dy)
 {
     tensor__accumulate_grad(n->inputs[0], dy);
     tensor__accumulate_grad(n->inputs[1], dy);
@@ -92,7 +92,7 @@ void add_backward(TensorNode *n, const Tensor *dy)
 /* forward: y = a - b;  backward: da = dy, db = -dy */
 Tensor *tensor_sub(const Tensor *a, const Tensor *b) { return binary(OP_SUB, "sub", a, b); }
 
-void sub_backward(TensorNode *n, const Tensor *dy)
+void tensor__sub_backward(TensorNode *n, const Tensor *dy)
 {
     tensor__accumulate_grad(n->inputs[0], dy);
     if (n->inputs[1]->requires_grad) tensor__accumulate_grad(n->inputs[1], tensor_neg(dy));
@@ -101,7 +101,7 @@ void sub_backward(TensorNode *n, const Tensor *dy)
 /* forward: y = a * b;  backward: da = dy * b, db = dy * a */
 Tensor *tensor_mul(const Tensor *a, const Tensor *b) { return binary(OP_MUL, "mul", a, b); }
 
-void mul_backward(TensorNode *n, const Tensor *dy)
+void tensor__mul_backward(TensorNode *n, const Tensor *dy)
 {
     Tensor *a = n->inputs[0], *b = n->inputs[1];
     if (a->requires_grad) tensor__accumulate_grad(a, tensor_mul(dy, b));
@@ -111,7 +111,7 @@ void mul_backward(TensorNode *n, const Tensor *dy)
 /* forward: y = a / b;  backward: da = dy / b, db = -dy * ((a / b) / b), as PyTorch */
 Tensor *tensor_div(const Tensor *a, const Tensor *b) { return binary(OP_DIV, "div", a, b); }
 
-void div_backward(TensorNode *n, const Tensor *dy)
+void tensor__div_backward(TensorNode *n, const Tensor *dy)
 {
     Tensor *a = n->inputs[0], *b = n->inputs[1];
     if (a->requires_grad) tensor__accumulate_grad(a, tensor_div(dy, b));
@@ -175,7 +175,7 @@ Tensor *tensor_add_scalar(const Tensor *a, float s)
     return unary_end(OP_ADD_SCALAR, out, a, s);
 }
 
-void add_scalar_backward(TensorNode *n, const Tensor *dy)
+void tensor__add_scalar_backward(TensorNode *n, const Tensor *dy)
 {
     tensor__accumulate_grad(n->inputs[0], dy);
 }
@@ -190,7 +190,7 @@ Tensor *tensor_sub_scalar(const Tensor *a, float s)
     return unary_end(OP_SUB_SCALAR, out, a, s);
 }
 
-void sub_scalar_backward(TensorNode *n, const Tensor *dy)
+void tensor__sub_scalar_backward(TensorNode *n, const Tensor *dy)
 {
     tensor__accumulate_grad(n->inputs[0], dy);
 }
@@ -205,7 +205,7 @@ Tensor *tensor_mul_scalar(const Tensor *a, float s)
     return unary_end(OP_MUL_SCALAR, out, a, s);
 }
 
-void mul_scalar_backward(TensorNode *n, const Tensor *dy)
+void tensor__mul_scalar_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, NULL);
     float s = (float)n->scalar[0];
@@ -224,7 +224,7 @@ Tensor *tensor_div_scalar(const Tensor *a, float s)
     return unary_end(OP_DIV_SCALAR, out, a, s);
 }
 
-void div_scalar_backward(TensorNode *n, const Tensor *dy)
+void tensor__div_scalar_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, NULL);
     float s = (float)n->scalar[0];
@@ -233,7 +233,7 @@ void div_scalar_backward(TensorNode *n, const Tensor *dy)
 }
 
 /* forward: y = s - x (Python's `s - x`, torch.rsub);  backward: dx = -dy */
-Tensor *tensor_scalar_sub(float s, const Tensor *a)
+Tensor *tensor_rsub_scalar(const Tensor *a, float s)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
@@ -242,13 +242,13 @@ Tensor *tensor_scalar_sub(float s, const Tensor *a)
     return unary_end(OP_RSUB_SCALAR, out, a, s);
 }
 
-void rsub_scalar_backward(TensorNode *n, const Tensor *dy)
+void tensor__rsub_scalar_backward(TensorNode *n, const Tensor *dy)
 {
     tensor__accumulate_grad(n->inputs[0], tensor_neg(dy));
 }
 
 /* Python's `s / x` is torch's reciprocal(x) * s, and so is this. */
-Tensor *tensor_scalar_div(float s, const Tensor *a)
+Tensor *tensor_rdiv_scalar(const Tensor *a, float s)
 {
     return tensor_mul_scalar(tensor_reciprocal(a), s);
 }
@@ -263,7 +263,7 @@ Tensor *tensor_reciprocal(const Tensor *a)
     return unary_end(OP_RECIPROCAL, out, a, 0);
 }
 
-void reciprocal_backward(TensorNode *n, const Tensor *dy)
+void tensor__reciprocal_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->out);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = -g.dy[i] * (g.v[i] * g.v[i]);
@@ -282,7 +282,7 @@ Tensor *tensor_neg(const Tensor *a)
     return unary_end(OP_NEG, out, a, 0);
 }
 
-void neg_backward(TensorNode *n, const Tensor *dy)
+void tensor__neg_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, NULL);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = -g.dy[i];
@@ -314,7 +314,7 @@ Tensor *tensor_pow(const Tensor *a, float exponent)
     return unary_end(OP_POW, out, a, exponent);
 }
 
-void pow_backward(TensorNode *n, const Tensor *dy)
+void tensor__pow_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->inputs[0]);
     double e = n->scalar[0];
@@ -337,7 +337,7 @@ Tensor *tensor_exp(const Tensor *a)
     return unary_end(OP_EXP, out, a, 0);
 }
 
-void exp_backward(TensorNode *n, const Tensor *dy)
+void tensor__exp_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->out);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] * g.v[i];
@@ -354,7 +354,7 @@ Tensor *tensor_log(const Tensor *a)
     return unary_end(OP_LOG, out, a, 0);
 }
 
-void log_backward(TensorNode *n, const Tensor *dy)
+void tensor__log_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->inputs[0]);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] / g.v[i];
@@ -371,7 +371,7 @@ Tensor *tensor_sqrt(const Tensor *a)
     return unary_end(OP_SQRT, out, a, 0);
 }
 
-void sqrt_backward(TensorNode *n, const Tensor *dy)
+void tensor__sqrt_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->out);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] / (2.0f * g.v[i]);
@@ -388,7 +388,7 @@ Tensor *tensor_abs(const Tensor *a)
     return unary_end(OP_ABS, out, a, 0);
 }
 
-void abs_backward(TensorNode *n, const Tensor *dy)
+void tensor__abs_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->inputs[0]);
     for (int64_t i = 0; i < g.n; i++) {
@@ -419,7 +419,7 @@ Tensor *tensor_clamp(const Tensor *a, float min, float max)
     return tensor__result(out);
 }
 
-void clamp_backward(TensorNode *n, const Tensor *dy)
+void tensor__clamp_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->inputs[0]);
     float lo = (float)n->scalar[0], hi = (float)n->scalar[1];
@@ -437,7 +437,7 @@ Tensor *tensor_clone(const Tensor *a)
     return unary_end(OP_CLONE, out, a, 0);
 }
 
-void clone_backward(TensorNode *n, const Tensor *dy)
+void tensor__clone_backward(TensorNode *n, const Tensor *dy)
 {
     tensor__accumulate_grad(n->inputs[0], dy);
 }
@@ -454,7 +454,7 @@ Tensor *tensor_tanh(const Tensor *a)
     return unary_end(OP_TANH, out, a, 0);
 }
 
-void tanh_backward(TensorNode *n, const Tensor *dy)
+void tensor__tanh_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->out);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] * (1.0f - g.v[i] * g.v[i]);
@@ -471,7 +471,7 @@ Tensor *tensor_sigmoid(const Tensor *a)
     return unary_end(OP_SIGMOID, out, a, 0);
 }
 
-void sigmoid_backward(TensorNode *n, const Tensor *dy)
+void tensor__sigmoid_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->out);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] * (1.0f - g.v[i]) * g.v[i];
@@ -489,7 +489,7 @@ Tensor *tensor_relu(const Tensor *a)
     return unary_end(OP_RELU, out, a, 0);
 }
 
-void relu_backward(TensorNode *n, const Tensor *dy)
+void tensor__relu_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->out);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.v[i] <= 0 ? 0.0f : g.dy[i];
@@ -564,7 +564,7 @@ Tensor *tensor_gelu(const Tensor *a)
     return r;
 }
 
-void gelu_backward(TensorNode *n, const Tensor *dy)
+void tensor__gelu_backward(TensorNode *n, const Tensor *dy)
 {
     UnaryGrad g = unary_grad(dy, n->inputs[0]);
     GeluPass p = {.x = g.v, .dy = g.dy, .dx = g.dx, .n = g.n,

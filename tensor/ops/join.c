@@ -62,7 +62,7 @@ Tensor *tensor_cat(int n, Tensor *const *ts, int dim)
 }
 
 /* forward: y = [x0; x1; ...] along dim;  backward: dxi = dy's slice where xi went */
-void cat_backward(TensorNode *n, const Tensor *dy)
+void tensor__cat_backward(TensorNode *n, const Tensor *dy)
 {
     int d = (int)n->ival[0];
     int64_t at = 0;
@@ -98,7 +98,7 @@ Tensor *tensor_stack(int n, Tensor *const *ts, int dim)
 }
 
 /* forward: y[..., i, ...] = xi along the new dim;  backward: dxi = dy[..., i, ...] */
-void stack_backward(TensorNode *n, const Tensor *dy)
+void tensor__stack_backward(TensorNode *n, const Tensor *dy)
 {
     for (int i = 0; i < n->n_inputs; i++)
         tensor__accumulate_grad(n->inputs[i], tensor__select_view(dy, (int)n->ival[0], i));
@@ -151,7 +151,7 @@ Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index)
 
 /* forward: y[..., k, ...] = x[..., index[k], ...] along dim;
  * backward: dx[..., index[k], ...] += dy[..., k, ...] (repeats accumulate) */
-void index_select_backward(TensorNode *n, const Tensor *dy)
+void tensor__index_select_backward(TensorNode *n, const Tensor *dy)
 {
     Tensor *g = tensor__grad_buffer(n->inputs[0]);
     const Tensor *idx = n->saved[0];
@@ -188,7 +188,7 @@ Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices)
 }
 
 /* forward: y[i, :] = W[indices[i], :];  backward: dW[indices[i], :] += dy[i, :] */
-void embedding_backward(TensorNode *n, const Tensor *dy)
+void tensor__embedding_backward(TensorNode *n, const Tensor *dy)
 {
     Tensor *g = tensor__grad_buffer(n->inputs[0]);
     if (!g) return;

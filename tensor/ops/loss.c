@@ -30,7 +30,7 @@ Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target)
 
 /* forward: L = mean((p - t)^2) over N elements
  * backward: dp = 2 (p - t) / N * dL,  dt = -dp */
-void mse_loss_backward(TensorNode *n, const Tensor *grad_out)
+void tensor__mse_loss_backward(TensorNode *n, const Tensor *grad_out)
 {
     const Tensor *pred = n->inputs[0], *target = n->inputs[1];
     const float *p = tensor__contiguous_data(pred);
@@ -81,7 +81,7 @@ Tensor *tensor_binary_cross_entropy(const Tensor *pred, const Tensor *target)
     return tensor__result(out);
 }
 
-void bce_backward(TensorNode *n, const Tensor *grad_out)
+void tensor__bce_backward(TensorNode *n, const Tensor *grad_out)
 {
     const Tensor *pred = n->inputs[0], *target = n->inputs[1];
     const float *p = tensor__contiguous_data(pred), *t = tensor__contiguous_data(target);
@@ -116,7 +116,7 @@ Tensor *tensor_bce_with_logits(const Tensor *logits, const Tensor *target)
     return tensor__result(out);
 }
 
-void bce_with_logits_backward(TensorNode *n, const Tensor *grad_out)
+void tensor__bce_with_logits_backward(TensorNode *n, const Tensor *grad_out)
 {
     const Tensor *logits = n->inputs[0], *target = n->inputs[1];
     const float *x = tensor__contiguous_data(logits), *t = tensor__contiguous_data(target);
@@ -239,7 +239,7 @@ static void cross_entropy_grad_row(void *ctx, int64_t i, int worker)
  * computed as exp(logp) k - (c == t_i) k with k = dL / N, rounded once (in
  * double) as PyTorch's NllLoss and LogSoftmax backwards, fused into an FMA
  * by its build, round it. */
-void cross_entropy_backward(TensorNode *n, const Tensor *grad_out)
+void tensor__cross_entropy_backward(TensorNode *n, const Tensor *grad_out)
 {
     const Tensor *logp = n->saved[0];
     const float *t = n->saved[1]->data;

@@ -65,7 +65,7 @@ Tensor *tensor_masked_fill(const Tensor *a, const Tensor *mask, float value)
 }
 
 /* forward: y = mask ? value : x;  backward: dx = mask ? 0 : dy */
-void masked_fill_backward(TensorNode *n, const Tensor *grad_out)
+void tensor__masked_fill_backward(TensorNode *n, const Tensor *grad_out)
 {
     const Tensor *x = n->inputs[0];
     int64_t inner;
@@ -122,13 +122,13 @@ static void triangle_backward(TensorNode *n, const Tensor *grad_out, bool upper)
 }
 
 /* forward: y = triu(x, k);  backward: dx = triu(dy, k) */
-void triu_backward(TensorNode *n, const Tensor *grad_out)
+void tensor__triu_backward(TensorNode *n, const Tensor *grad_out)
 {
     triangle_backward(n, grad_out, true);
 }
 
 /* forward: y = tril(x, k);  backward: dx = tril(dy, k) */
-void tril_backward(TensorNode *n, const Tensor *grad_out)
+void tensor__tril_backward(TensorNode *n, const Tensor *grad_out)
 {
     triangle_backward(n, grad_out, false);
 }

@@ -273,7 +273,7 @@ Tensor *tensor_matmul(const Tensor *a, const Tensor *b)
  *          A is a row, a 1-d B a column)
  * backward: dA += dC @ B^T,  dB += A^T @ dC,  each summed over the batch
  *           dims where its operand was broadcast */
-void matmul_backward(TensorNode *node, const Tensor *dc)
+void tensor__matmul_backward(TensorNode *node, const Tensor *dc)
 {
     const Tensor *a = node->saved[0], *b = node->saved[1];
     Batch bt;
@@ -352,7 +352,7 @@ Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b)
 /* forward: y = x @ w^T + b   (x: (..., in), w: (out, in), b: (out))
  * backward: dx += dy @ w,  dw += dy^T @ x summed over x's leading dims,
  *           db += dy summed over all but the last dim */
-void linear_backward(TensorNode *node, const Tensor *dy)
+void tensor__linear_backward(TensorNode *node, const Tensor *dy)
 {
     const Tensor *x = node->saved[0], *w = node->saved[1];
     int64_t nout = w->shape[0];

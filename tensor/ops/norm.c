@@ -243,7 +243,7 @@ static void param_grad_chunk(void *ctx, int64_t c, int worker)
  *   dx += rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))   (means over the row)
  *   dw += sum over rows of dy * xhat,  db += sum over rows of dy
  * (derived in docs/adding_an_op.md) */
-void layer_norm_backward(TensorNode *node, const Tensor *dy)
+void tensor__layer_norm_backward(TensorNode *node, const Tensor *dy)
 {
     const Tensor *x = node->inputs[0];
     Tensor *win = node->ival[0] ? node->inputs[1] : NULL;

@@ -96,7 +96,7 @@ Tensor *tensor_sum(const Tensor *a)
     return TENSOR__USABLE(a) ? sum_or_mean(OP_SUM, a, -1, false, false) : NULL;
 }
 
-void sum_backward(TensorNode *n, const Tensor *dy)
+void tensor__sum_backward(TensorNode *n, const Tensor *dy)
 {
     tensor__accumulate_grad(n->inputs[0], spread(dy, n->inputs[0], node_block(n), 1));
 }
@@ -109,7 +109,7 @@ Tensor *tensor_sum_dim(const Tensor *a, int dim, bool keepdim)
     return d < 0 ? NULL : sum_or_mean(OP_SUM_DIM, a, d, keepdim, false);
 }
 
-void sum_dim_backward(TensorNode *n, const Tensor *dy) { sum_backward(n, dy); }
+void tensor__sum_dim_backward(TensorNode *n, const Tensor *dy) { tensor__sum_backward(n, dy); }
 
 /* forward: y = sum(x) / numel (0-d; NaN when empty);  backward: dx = dy / numel */
 Tensor *tensor_mean(const Tensor *a)
@@ -117,7 +117,7 @@ Tensor *tensor_mean(const Tensor *a)
     return TENSOR__USABLE(a) ? sum_or_mean(OP_MEAN, a, -1, false, true) : NULL;
 }
 
-void mean_backward(TensorNode *n, const Tensor *dy)
+void tensor__mean_backward(TensorNode *n, const Tensor *dy)
 {
     TensorBlock b = node_block(n);
     tensor__accumulate_grad(n->inputs[0], spread(dy, n->inputs[0], b, b.size));
@@ -131,7 +131,7 @@ Tensor *tensor_mean_dim(const Tensor *a, int dim, bool keepdim)
     return d < 0 ? NULL : sum_or_mean(OP_MEAN_DIM, a, d, keepdim, true);
 }
 
-void mean_dim_backward(TensorNode *n, const Tensor *dy) { mean_backward(n, dy); }
+void tensor__mean_dim_backward(TensorNode *n, const Tensor *dy) { tensor__mean_backward(n, dy); }
 
 /* ---- max and argmax ---------------------------------------------------------- */
 
@@ -195,7 +195,7 @@ Tensor *tensor_max_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
     return out;
 }
 
-void max_dim_backward(TensorNode *n, const Tensor *dy)
+void tensor__max_dim_backward(TensorNode *n, const Tensor *dy)
 {
     const Tensor *x = n->inputs[0];
     TensorBlock b = tensor__block_at(x, (int)n->ival[0]);
@@ -276,7 +276,7 @@ Tensor *tensor_var_dim(const Tensor *a, int dim, int correction, bool keepdim)
 
 /* backward: dx[o, k, i] = (2 / (size - correction)) * dy[o, i] * (x[o, k, i] - mean[o, i]),
  * the mean taken in float32 as PyTorch's backward takes it */
-void var_backward(TensorNode *n, const Tensor *dy)
+void tensor__var_backward(TensorNode *n, const Tensor *dy)
 {
     const Tensor *x = n->inputs[0];
     TensorBlock b = n->ival[VAR_ALONG] ? tensor__block_at(x, (int)n->ival[VAR_DIM]) : block_all(x);
@@ -409,7 +409,7 @@ Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim)
 
 /* forward: y = max of x over the dims;
  * backward: dx = dy / count where x equals its y (the ties share), 0 elsewhere */
-void amax_backward(TensorNode *n, const Tensor *dy)
+void tensor__amax_backward(TensorNode *n, const Tensor *dy)
 {
     const Tensor *x = n->inputs[0];
     int64_t out_numel, *map = result_index(x, n->ival[DIMS_MASK], &out_numel);

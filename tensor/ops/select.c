@@ -41,7 +41,7 @@ Tensor *tensor_where(const Tensor *cond, const Tensor *a, const Tensor *b)
     return tensor__result(out);
 }
 
-void where_backward(TensorNode *n, const Tensor *dy)
+void tensor__where_backward(TensorNode *n, const Tensor *dy)
 {
     const float *c = tensor__broadcast_data(n->saved[0], dy->ndim, dy->shape);
     const float *g = tensor__contiguous_data(dy);
@@ -101,7 +101,7 @@ Tensor *tensor_maximum(const Tensor *a, const Tensor *b)
     return extremum(OP_MAXIMUM, "maximum", a, b, true);
 }
 
-void maximum_backward(TensorNode *n, const Tensor *dy) { extremum_backward(n, dy); }
+void tensor__maximum_backward(TensorNode *n, const Tensor *dy) { extremum_backward(n, dy); }
 
 /* forward: y = min(a, b) elementwise;  backward: see extremum_backward */
 Tensor *tensor_minimum(const Tensor *a, const Tensor *b)
@@ -109,4 +109,4 @@ Tensor *tensor_minimum(const Tensor *a, const Tensor *b)
     return extremum(OP_MINIMUM, "minimum", a, b, false);
 }
 
-void minimum_backward(TensorNode *n, const Tensor *dy) { extremum_backward(n, dy); }
+void tensor__minimum_backward(TensorNode *n, const Tensor *dy) { extremum_backward(n, dy); }

@@ -114,7 +114,7 @@ Tensor *tensor_transpose(const Tensor *a, int dim0, int dim1)
 }
 
 /* forward: y = x with dims d0 and d1 swapped;  backward: dx = dy with them swapped back */
-void transpose_backward(TensorNode *n, const Tensor *dy)
+void tensor__transpose_backward(TensorNode *n, const Tensor *dy)
 {
     tensor__accumulate_grad(n->inputs[0], swapped_view(dy, (int)n->ival[0], (int)n->ival[1]));
 }
@@ -145,7 +145,7 @@ Tensor *tensor_permute(const Tensor *a, int n, const int64_t *dims)
 }
 
 /* forward: y dim i = x dim perm[i];  backward: dx dim perm[i] = dy dim i */
-void permute_backward(TensorNode *n, const Tensor *dy)
+void tensor__permute_backward(TensorNode *n, const Tensor *dy)
 {
     int64_t shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
     for (int i = 0; i < dy->ndim; i++) {
@@ -276,7 +276,7 @@ static void reshape_backward(TensorNode *n, const Tensor *dy)
     tensor__accumulate_grad(n->inputs[0], as_shape_of(dy, n->inputs[0]));
 }
 
-void view_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
+void tensor__view_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
 
 /* ---- narrow, unsqueeze, squeeze, expand, contiguous ----------------------- */
 
@@ -307,7 +307,7 @@ Tensor *tensor_narrow(const Tensor *a, int dim, int64_t start, int64_t length)
 
 /* forward: y = x[start : start + length] along dim;
  * backward: dx = 0 with dx[start : start + length] = dy */
-void narrow_backward(TensorNode *n, const Tensor *dy)
+void tensor__narrow_backward(TensorNode *n, const Tensor *dy)
 {
     Tensor *g = tensor__grad_buffer(n->inputs[0]);
     if (!g) return;
@@ -340,7 +340,7 @@ Tensor *tensor_unsqueeze(const Tensor *a, int dim)
     return out;
 }
 
-void unsqueeze_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
+void tensor__unsqueeze_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
 
 Tensor *tensor_squeeze(const Tensor *a, int dim)
 {
@@ -354,7 +354,7 @@ Tensor *tensor_squeeze(const Tensor *a, int dim)
     return out;
 }
 
-void squeeze_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
+void tensor__squeeze_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
 
 /* forward: every size-1 dim removed (a view);  backward: dx = dy viewed as x */
 Tensor *tensor_squeeze_all(const Tensor *a)
@@ -372,7 +372,7 @@ Tensor *tensor_squeeze_all(const Tensor *a)
     return out;
 }
 
-void squeeze_all_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
+void tensor__squeeze_all_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
 
 Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape)
 {
@@ -407,7 +407,7 @@ Tensor *tensor_expand(const Tensor *a, int ndim, const int64_t *shape)
 
 /* forward: y = x repeated along new and size-1 dims (stride 0);
  * backward: dx = dy summed over those dims */
-void expand_backward(TensorNode *n, const Tensor *dy)
+void tensor__expand_backward(TensorNode *n, const Tensor *dy)
 {
     tensor__accumulate_grad(n->inputs[0], dy);
 }

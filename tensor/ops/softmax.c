@@ -345,13 +345,13 @@ static void softmax_family_backward(TensorNode *node, const Tensor *grad_out, bo
 }
 
 /* forward: y = softmax(x) along dim;  backward: dx = y * (dy - sum(dy * y, dim)) */
-void softmax_backward(TensorNode *n, const Tensor *grad_out)
+void tensor__softmax_backward(TensorNode *n, const Tensor *grad_out)
 {
     softmax_family_backward(n, grad_out, false);
 }
 
 /* forward: y = log_softmax(x) along dim;  backward: dx = dy - exp(y) * sum(dy, dim) */
-void log_softmax_backward(TensorNode *n, const Tensor *grad_out)
+void tensor__log_softmax_backward(TensorNode *n, const Tensor *grad_out)
 {
     softmax_family_backward(n, grad_out, true);
 }
@@ -380,7 +380,7 @@ static void causal_backward_block(void *ctx, int64_t b, int worker)
 
 /* forward: y = softmax(masked_fill(x, j > q0 + i, -inf) / d, -1)
  * backward: dx = (y * (dy - sum(dy * y, -1))) / d, and 0 where masked */
-void causal_softmax_backward(TensorNode *n, const Tensor *grad_out)
+void tensor__causal_softmax_backward(TensorNode *n, const Tensor *grad_out)
 {
     const Tensor *y = n->saved[0];
     Tensor *dx = tensor__alloc(y->ndim, y->shape);

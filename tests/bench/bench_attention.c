@@ -74,11 +74,11 @@ static int run_init(Run *r, const Case *c)
     memset(r, 0, sizeof *r);
     r->c = *c;
     tensor_manual_seed(123);
-    r->teacher = NN(nn_self_attention_v2(c->d_in, c->d_out, false));
+    r->teacher = nn_self_attention_v2(c->d_in, c->d_out, false);
     if (strcmp(c->model, "mha") == 0)
-        r->student = NN(nn_multi_head_attention(c->d_in, c->d_out, c->T, 0.0f, 4, false));
+        r->student = nn_multi_head_attention(c->d_in, c->d_out, c->T, 0.0f, 4, false);
     else
-        r->student = NN(nn_self_attention_v2(c->d_in, c->d_out, false));
+        r->student = nn_self_attention_v2(c->d_in, c->d_out, false);
     if (!r->teacher || !r->student) return -1;
     r->params = nn_named_parameters(r->student);
     AdamOptions o = optim_adam_defaults();
