@@ -72,9 +72,10 @@ void *nn_module_ok(Module *m)
 /* prefix + name, malloc'd. */
 static char *joined(const char *prefix, const char *name)
 {
-    size_t n = strlen(prefix) + strlen(name) + 1;
-    char *s = xrealloc(NULL, n);
-    snprintf(s, n, "%s%s", prefix, name);
+    size_t a = strlen(prefix), b = strlen(name);
+    char *s = xrealloc(NULL, a + b + 1);
+    memcpy(s, prefix, a);
+    memcpy(s + a, name, b + 1);
     return s;
 }
 
