@@ -172,8 +172,10 @@ def gather_cases():
         ("1d", rnd(6), 0, idx([5, 0, 5, 2])),
         ("2d_d0", rnd(3, 4), 0, idx([[2, 0, 1, 2], [2, 2, 0, 0]])),
         ("2d_d1", rnd(3, 4), 1, idx([[3, 3, 0], [1, 2, 1]])),
-        ("3d_d0", rnd(2, 3, 4), 0, idx([[[1, 0, 1, 1], [0, 0, 1, 0]], [[1, 1, 1, 1], [0, 1, 0, 1]]])),
-        ("3d_d1", rnd(2, 3, 4), 1, idx([[[2, 0, 1, 2], [2, 2, 2, 0]], [[0, 1, 0, 1], [1, 1, 2, 2]]])),
+        ("3d_d0", rnd(2, 3, 4), 0,
+         idx([[[1, 0, 1, 1], [0, 0, 1, 0]], [[1, 1, 1, 1], [0, 1, 0, 1]]])),
+        ("3d_d1", rnd(2, 3, 4), 1,
+         idx([[[2, 0, 1, 2], [2, 2, 2, 0]], [[0, 1, 0, 1], [1, 1, 2, 2]]])),
         ("3d_d2", rnd(2, 3, 4), 2, idx([[[3, 0, 3, 1, 1, 2], [0, 0, 0, 0, 3, 3]],
                                         [[1, 2, 3, 0, 1, 2], [2, 2, 1, 1, 0, 3]]])),
         ("neg_dim", rnd(3, 4), -1, idx([[0, 1], [3, 3], [2, 0]])),
@@ -262,7 +264,8 @@ def loss_cases():
     kept = mixed != -100
     want = -F.log_softmax(logits, 1)[kept.nonzero().squeeze(1), mixed[kept]].mean()
     assert torch.allclose(F.cross_entropy(logits, mixed), want)
-    error("ce.target_out_of_range", lambda: F.cross_entropy(logits, torch.tensor([5, 0, 0, 0, 0, 0])))
+    error("ce.target_out_of_range",
+          lambda: F.cross_entropy(logits, torch.tensor([5, 0, 0, 0, 0, 0])))
     error("ce.target_negative", lambda: F.cross_entropy(logits, torch.tensor([-1, 0, 0, 0, 0, 0])))
     error("ce.batch_mismatch", lambda: F.cross_entropy(logits, torch.tensor([1, 0, 0])))
     error("ce.float_target", lambda: F.cross_entropy(logits, plain.float()))
