@@ -8,35 +8,12 @@
  */
 #include "testutil.h"
 
-/* The values of line `name` of a fixture (name then numbers); *n their count. */
-static double *fixture_line(const char *file, const char *name, size_t *n)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, file);
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    static char line[1 << 17];
-    size_t len = strlen(name);
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, name, len) != 0 || line[len] != ' ') continue;
-        double *v = malloc(sizeof line / 2 * sizeof *v);
-        *n = 0;
-        char *p = line + len, *end;
-        if (strncmp(name, "verdict", 7) == 0) p = strstr(p, "file") + 4;   /* name 0 file ids */
-        for (double x; (x = strtod(p, &end)), end != p; p = end) v[(*n)++] = x;
-        fclose(f);
-        return v;
-    }
-    fclose(f);
-    ck_abort_msg("%s: no line %s", file, name);
-    return NULL;
-}
-
 static int64_t *verdict_ids(size_t *n)
 {
-    double *v = fixture_line("tokenizer.txt", "verdict", n);
+    double *v = testutil_fixture_line("tokenizer.txt", "verdict", n);   /* verdict 0 file ids... */
+    *n -= 1;
     int64_t *ids = malloc(*n * sizeof *ids);
-    for (size_t i = 0; i < *n; i++) ids[i] = (int64_t)v[i];
+    for (size_t i = 0; i < *n; i++) ids[i] = (int64_t)v[i + 1];
     free(v);
     ck_assert_int_eq(*n, 5145);
     return ids;
@@ -45,7 +22,7 @@ static int64_t *verdict_ids(size_t *n)
 static void assert_line_ids(const char *name, const Tensor *t)
 {
     size_t n;
-    double *want = fixture_line("text_loader.txt", name, &n);
+    double *want = testutil_fixture_line("text_loader.txt", name, &n);
     ck_assert_msg((size_t)t->numel == n, "%s: %lld ids, expected %zu", name, (long long)t->numel, n);
     for (size_t i = 0; i < n; i++)
         ck_assert_msg(t->data[i] == (float)want[i], "%s: element %zu is %g, expected %g", name, i,
@@ -56,7 +33,7 @@ static void assert_line_ids(const char *name, const Tensor *t)
 static int64_t line_int(const char *name)
 {
     size_t n;
-    double *v = fixture_line("text_loader.txt", name, &n);
+    double *v = testutil_fixture_line("text_loader.txt", name, &n);
     ck_assert_int_eq(n, 1);
     int64_t x = (int64_t)v[0];
     free(v);
@@ -108,7 +85,7 @@ START_TEST(test_loader_matches_pytorch)
             TensorScope *scope = tensor_scope_begin();
             snprintf(name, sizeof name, "%s_e%d_order", CASES[c].name, e);
             size_t rows;
-            double *order = fixture_line("text_loader.txt", name, &rows);
+            double *order = testutil_fixture_line("text_loader.txt", name, &rows);
             DataIter *it = data_loader_iter(l);
             ck_assert_ptr_nonnull(it);
             Tensor *x, *y;
