@@ -172,7 +172,7 @@ static int next_batch(DataIter *it, DataBatch *batch, const char *fn)
     int64_t first = it->batch * l->batch_size;        /* < n: no overflow */
     int64_t B = l->n - first < l->batch_size ? l->n - first : l->batch_size;
     it->batch++;
-    DataItem *items = malloc((size_t)B * sizeof *items);
+    DataItem *items = calloc((size_t)B, sizeof *items);    /* calloc checks B * size */
     if (!items)
         return tensor_set_error("%s: out of memory for a batch of %lld items", fn,
                                 (long long)B), -1;
@@ -238,7 +238,7 @@ int data_default_collate(int64_t n, const DataItem *items, DataBatch *batch, voi
                                         tensor_shape_str(items[b].field[k]), (long long)b,
                                         tensor_shape_str(items[0].field[k])), -1;
     }
-    Tensor **ts = malloc((size_t)n * sizeof *ts);
+    Tensor **ts = calloc((size_t)n, sizeof *ts);
     if (!ts) return tensor_set_error("%s: out of memory for %lld items", fn, (long long)n), -1;
     batch->n = items[0].n;
     for (int64_t k = 0; k < batch->n; k++) {
