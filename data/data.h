@@ -72,10 +72,6 @@
 
 #include "tensor/tensor.h"
 
-#ifndef ATTOGRAD_API
-#define ATTOGRAD_API __attribute__((visibility("default")))
-#endif
-
 /* ---- Items and batches: a few tensors ----------------------------------- */
 #define DATA_MAX_FIELDS 8
 
