@@ -25,8 +25,8 @@
  *
  * Example (TensorDataset(X, y), a shuffled loader, two epochs):
  *
- *     Tensor *Xy[2] = {X, y};                        X (100, 2), y (100)
- *     Dataset *ds = data_tensor_dataset(2, Xy);      copies their values
+ *     Tensor *XY[2] = {X, Y};                        X (100, 2), Y (100)
+ *     Dataset *ds = data_tensor_dataset(2, XY);      copies their values
  *     DataLoader *loader = data_loader(ds, DATA_LOADER_OPTIONS(.batch_size = 8,
  *                                                              .shuffle = true));
  *     for (int epoch = 0; epoch < 2; epoch++) {
@@ -50,11 +50,11 @@
  *   data_iter_next inside the step's scope, or an epoch's batches add up in
  *   the enclosing one.  A dataset must outlive its loaders and a loader its
  *   iterators' use: data_loader_free detaches the loader's live iterators,
- *   whose data_iter_next then fails with a message ("its loader was freed")
- *   and whose data_iter_free still works.  A freed dataset, loader or
- *   iterator is not itself detectable (a use reads freed memory; ASan
- *   builds report it).  A loader and its iterators belong to one thread
- *   (they draw from that thread's default generator).
+ *   whose data_iter_next then fails with a message ("the iterator's loader
+ *   was freed") and whose data_iter_free still works.  A freed dataset,
+ *   loader or iterator is not itself detectable (a use reads freed memory;
+ *   ASan builds report it).  A loader and its iterators belong to one
+ *   thread (they draw from that thread's default generator).
  *
  * Errors
  *   As in the tensor room: NULL or -1 and one line in tensor_error() naming
@@ -115,7 +115,8 @@ struct Dataset {
 #define DATA(d) ((void)sizeof(&(d)->base == (Dataset *)0), (Dataset *)(void *)(d))
 
 /* A zeroed concrete dataset of size bytes (its Dataset header first, filled
- * in); NULL with a message for a len < 0, a NULL get or no memory. */
+ * in); NULL with a message for a size below the header's, a len < 0, a
+ * NULL get or no memory. */
 ATTOGRAD_API void *data_dataset_new(size_t size, const char *type, int64_t len, DataGetFn get);
 ATTOGRAD_API void data_dataset_free(Dataset *d);             /* destroy, then free; NULL is fine */
 ATTOGRAD_API int64_t data_dataset_len(const Dataset *d);     /* len(dataset); -1 for NULL */
