@@ -1,5 +1,5 @@
 /* attograd: the umbrella header.  See tensor/tensor.h, nn/nn.h, optim/optim.h,
- * checkpoint/checkpoint.h, text/text.h. */
+ * checkpoint/checkpoint.h, data/data.h, text/text.h. */
 #ifndef ATTOGRAD_H
 #define ATTOGRAD_H
 
@@ -7,6 +7,7 @@
 #include "nn/nn.h"
 #include "optim/optim.h"
 #include "checkpoint/checkpoint.h"
+#include "data/data.h"
 #include "text/text.h"
 
 #endif /* ATTOGRAD_H */

@@ -24,11 +24,11 @@ uint64_t train_text_hash(const char *p, size_t n)
 /* What a save writes from r and a load fills into it (k must not move). */
 static void run_checkpoint(Run *r, const Options *o, uint64_t text_hash, RunCheckpoint *k)
 {
-    TextLoaderPosition p = text_loader_position(r->train);
+    DataIterPosition p = data_iter_position(r->train_it);
     k->step = r->global_step + 1;
-    k->loader_epoch = p.epoch;
+    k->loader_epoch = r->train_epoch;
     k->loader_batch = p.batch;
-    k->sampler_seed = (int64_t)p.sampler_seed; /* RandomSampler's seeds are below 2^63 */
+    k->sampler_seed = p.sampler_seed;          /* RandomSampler's seeds are below 2^63 */
     const CheckpointExtra extra[6] = {
         {"tokens_seen", &r->tokens_seen, 0, TENSOR_STATE_MAX_COUNT},
         {"evals", &r->evals, 0, TENSOR_STATE_MAX_COUNT},
@@ -86,16 +86,20 @@ int train_checkpoint_resume(Run *r, const Options *o)
     }
     r->global_step = k.step - 1;
     r->first_eval = r->evals;
-    TextLoaderPosition p = {k.loader_epoch, k.loader_batch, (uint64_t)k.sampler_seed};
-    if ((p.epoch != r->epochs_done && p.epoch != r->epochs_done + 1) ||
-        text_loader_seek(r->train, p)) {
+    /* The training pass the file was in, placed where it was: it goes on
+     * when that epoch was not over, and only checks the place when it was. */
+    int64_t epoch = k.loader_epoch;
+    DataIterPosition p = {k.loader_batch, k.sampler_seed};
+    if ((epoch != r->epochs_done && epoch != r->epochs_done + 1) || (epoch == 0 && p.batch) ||
+        !(r->train_it = data_loader_iter_at(r->train, p))) {
         fprintf(stderr, PROG ": --resume: %s: the loader's place (epoch %lld, batch %lld) does "
                 "not fit %lld epochs done and %lld batches an epoch\n", o->resume,
-                (long long)p.epoch, (long long)p.batch, (long long)r->epochs_done,
-                (long long)text_loader_len(r->train));
+                (long long)epoch, (long long)p.batch, (long long)r->epochs_done,
+                (long long)data_loader_len(r->train));
         return 1;
     }
-    r->mid_epoch = p.epoch == r->epochs_done + 1;
+    r->train_epoch = epoch;
+    r->mid_epoch = epoch == r->epochs_done + 1;
     if (r->epochs_done >= o->epochs || (o->stop_after && k.step >= o->stop_after)) {
         char stop[64] = "";
         if (o->stop_after) snprintf(stop, sizeof stop, " --stop-after-steps %ld", o->stop_after);

@@ -3,9 +3,9 @@
  *
  * The file (checkpoint/checkpoint.h) holds the model's state_dict, AdamW's
  * state, the default generator, "step" (steps done) and the I64 counters
- * tokens_seen, evals, epochs_done, loader.epoch, loader.batch and
- * loader.sampler_seed (the training loader's text_loader_position; the
- * evaluation loaders begin afresh at every evaluation and need none).  Its
+ * tokens_seen, evals, epochs_done, loader.epoch (the epoch of the training
+ * pass, from 1), loader.batch and loader.sampler_seed (that pass's
+ * data_iter_position; evaluations make new passes and need none).  Its
  * metadata: the config and tokenizer (cli.h, for gpt_generate --load) and
  * the flags that change what the remaining steps compute, which a resume
  * must find equal: lr, weight_decay, batch, eval_freq, eval_iter and

@@ -223,8 +223,8 @@ static size_t split_offset(const char *text, size_t len)
     return len;
 }
 
-static TextDataset *windows(const Run *r, const char *text, size_t len, int64_t context,
-                            const char *part)
+static Dataset *windows(const Run *r, const char *text, size_t len, int64_t context,
+                        const char *part)
 {
     int64_t *ids = NULL;
     size_t n = 0;
@@ -232,7 +232,7 @@ static TextDataset *windows(const Run *r, const char *text, size_t len, int64_t 
         fprintf(stderr, PROG ": --text: %s\n", tensor_error());
         return NULL;
     }
-    TextDataset *d = text_dataset_v1(ids, n, context, context);
+    Dataset *d = text_dataset_v1(ids, n, context, context);
     if (!d)
         fprintf(stderr, PROG ": --text: the %s part is too short: %zu tokens for windows of "
                         "%lld (try a smaller --context-length)\n",
@@ -252,21 +252,25 @@ static Tensor *calc_loss_batch(const Tensor *x, const Tensor *y, Module *model)
 }
 
 /* calc_loss_loader: the mean of the first num_batches batch losses (NaN for
- * an empty loader); a new pass over the loader, drawing what PyTorch's
+ * an empty loader or a failed batch); a new pass over the loader (the
+ * training loader too, in the middle of its epoch), drawing what PyTorch's
  * iterator draws. */
-static double calc_loss_loader(TextLoader *loader, Module *model, int64_t num_batches)
+static double calc_loss_loader(DataLoader *loader, Module *model, int64_t num_batches)
 {
-    int64_t len = text_loader_len(loader);
+    int64_t len = data_loader_len(loader);
     if (len == 0) return NAN;
     if (num_batches > len) num_batches = len;
-    if (text_loader_begin(loader) != 0) return NAN;
+    DataIter *it = data_loader_iter(loader);
+    if (!it) return NAN;
     double total = 0;
-    Tensor *x, *y;
-    for (int64_t i = 0; i < num_batches && text_loader_next(loader, &x, &y); i++) {
+    for (int64_t i = 0; i < num_batches; i++) {
         TensorScope *s = tensor_scope_begin();
-        total += tensor_item(calc_loss_batch(x, y, model));
+        Tensor *x, *y;
+        int got = data_iter_next(it, &x, &y);
+        total += got == 1 ? tensor_item(calc_loss_batch(x, y, model)) : NAN;
         tensor_scope_end(s);
     }
+    data_iter_free(it);
     return total / (double)num_batches;
 }
 
@@ -275,7 +279,7 @@ static void evaluate_model(Run *r, int64_t eval_iter, double *train, double *val
 {
     nn_train(r->model, false);
     tensor_no_grad_begin();
-    *train = calc_loss_loader(r->train_eval, r->model, eval_iter);
+    *train = calc_loss_loader(r->train, r->model, eval_iter);
     *val = calc_loss_loader(r->val, r->model, eval_iter);
     tensor_no_grad_end();
     nn_train(r->model, true);
@@ -332,7 +336,7 @@ static int train_step(Run *r, const Tensor *x, const Tensor *y)
 /* Steps the run makes in all: its epochs, or --stop-after-steps when sooner. */
 static int64_t run_steps(const Run *r, const Options *o)
 {
-    int64_t steps = (int64_t)o->epochs * text_loader_len(r->train);
+    int64_t steps = (int64_t)o->epochs * data_loader_len(r->train);
     return o->stop_after && o->stop_after < steps ? o->stop_after : steps;
 }
 
@@ -376,21 +380,31 @@ static int train_model_simple(Run *r, const Options *o)
                    run_steps(r, o));
     for (long epoch = (long)r->epochs_done; epoch < o->epochs; epoch++) {
         nn_train(r->model, true);
-        if (!r->mid_epoch && text_loader_begin(r->train) != 0) return -1;
+        if (!r->mid_epoch) {
+            data_iter_free(r->train_it);
+            if (!(r->train_it = data_loader_iter(r->train))) {
+                fprintf(stderr, PROG ": epoch %ld: %s\n", epoch + 1, tensor_error());
+                return -1;
+            }
+            r->train_epoch = epoch + 1;
+        }
         r->mid_epoch = false;
-        Tensor *x, *y;
-        while (text_loader_next(r->train, &x, &y)) {
+        for (;;) {
             double t0 = progress_now();
             TensorScope *s = tensor_scope_begin();
-            int rc = train_step(r, x, y);
+            Tensor *x, *y;
+            int got = data_iter_next(r->train_it, &x, &y);
+            int64_t numel = got == 1 ? x->numel : 0;
+            int rc = got == 1 ? train_step(r, x, y) : got;
             tensor_scope_end(s);
+            if (got == 0) break;
             double step_seconds = progress_now() - t0, eval_seconds = -1;
             if (rc) {
                 fprintf(stderr, PROG ": step %lld failed: %s\n", (long long)r->global_step + 1,
                         tensor_error());
                 return -1;
             }
-            r->tokens_seen += x->numel;
+            r->tokens_seen += numel;
             r->global_step += 1;
             if (r->global_step % o->eval_freq == 0) {
                 double train, val;
@@ -408,7 +422,7 @@ static int train_model_simple(Run *r, const Options *o)
             }
             int64_t done = r->global_step + 1;
             if (!r->estimated && !o->quiet) estimate(r, o, step_seconds, eval_seconds);
-            progress_step(&r->bar, done, x->numel);
+            progress_step(&r->bar, done, numel);
             if (o->stop_after && done >= o->stop_after) {
                 r->stopped = true;
                 return 0;
@@ -450,7 +464,7 @@ static int plot_losses(const Options *o, const Run *r, const char *csv)
     long long step, tokens;
     long epoch;
     double train, val;
-    int64_t steps = (int64_t)o->epochs * text_loader_len(r->train);
+    int64_t steps = (int64_t)o->epochs * data_loader_len(r->train);
     int64_t n = steps > 0 ? (steps - 1) / o->eval_freq + 1 : 0, i = r->first_eval;
     char line[512];
     fprintf(out, "epochs,tokens,train,val\n");
@@ -508,9 +522,9 @@ static int train_and_write(Run *r, const Options *o)
 
 static void run_free(Run *r)
 {
-    text_loader_free(r->train);
-    text_loader_free(r->train_eval);
-    text_loader_free(r->val);
+    data_iter_free(r->train_it);
+    data_loader_free(r->train);
+    data_loader_free(r->val);
     optim_free(r->optimizer);
     nn_module_free(r->model);
     text_tokenizer_free(r->tokenizer);
@@ -581,29 +595,32 @@ int main(int argc, char **argv)
     }
     r.text_hash = train_text_hash(text, len);
     size_t split = split_offset(text, len);
-    TextDataset *train = windows(&r, text, split, o.gpt.cfg.context_length, "training");
-    TextDataset *val = train ? windows(&r, text + split, len - split, o.gpt.cfg.context_length,
-                                       "validation")
-                             : NULL;
+    Dataset *train = windows(&r, text, split, o.gpt.cfg.context_length, "training");
+    Dataset *val = train ? windows(&r, text + split, len - split, o.gpt.cfg.context_length,
+                                   "validation")
+                         : NULL;
     free(text);
+    /* The book's create_dataloader_v1: the training part shuffled, its last
+     * short batch dropped; the validation part in order, all of it.  The
+     * evaluation passes over the training loader are its own iterators. */
     if (train && val) {
-        r.train = text_loader(train, o.batch, true, true);
-        r.train_eval = text_loader(train, o.batch, true, true);
-        r.val = text_loader(val, o.batch, false, false);
+        r.train = data_loader(train, DATA_LOADER_OPTIONS(.batch_size = o.batch, .shuffle = true,
+                                                         .drop_last = true));
+        r.val = data_loader(val, DATA_LOADER_OPTIONS(.batch_size = o.batch));
     }
     rc = 1;
     if (!train || !val) {
         /* windows() has said why */
-    } else if (!r.train || !r.train_eval || !r.val)
+    } else if (!r.train || !r.val)
         fprintf(stderr, PROG ": %s\n", tensor_error());
-    else if (text_loader_len(r.train) == 0)
+    else if (data_loader_len(r.train) == 0)
         fprintf(stderr, PROG ": --text: the training part has fewer windows than --batch %ld\n",
                 o.batch);
     else if ((rc = o.resume ? train_checkpoint_resume(&r, &o) : 0) == 0)
         rc = train_and_write(&r, &o);
     nn_list_free(&params);
     run_free(&r);
-    text_dataset_free(train);
-    text_dataset_free(val);
+    data_dataset_free(train);
+    data_dataset_free(val);
     return rc;
 }

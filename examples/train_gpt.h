@@ -31,7 +31,9 @@ typedef struct {
     Module *model;
     Optimizer *optimizer;
     TextTokenizer *tokenizer;
-    TextLoader *train, *train_eval, *val;
+    DataLoader *train, *val;
+    DataIter *train_it;          /* the current (or last) epoch's pass over train */
+    int64_t train_epoch;         /* that epoch, from 1; 0 before the first */
     FILE *csv;
     char csv_tmp[4096];          /* the CSV is written here, then renamed onto --csv */
     /* The run's place, all of it in a checkpoint: global_step is the book's
@@ -39,7 +41,7 @@ typedef struct {
      * process (resumed) and in it, epochs_done the epochs whose sample is
      * printed; first_eval the evals a resumed run started from. */
     int64_t tokens_seen, global_step, evals, epochs_done, first_eval;
-    bool mid_epoch;              /* resumed inside an epoch: its loader is placed, not begun */
+    bool mid_epoch;              /* resumed inside an epoch: train_it is placed, not made */
     bool stopped;                /* --stop-after-steps ended the run early */
     uint64_t text_hash;          /* fnv1a64 of the training text, for checkpoints */
     int64_t n_params;

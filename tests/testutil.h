@@ -98,6 +98,37 @@ static inline Tensor *testutil_fixture(const char *file, const char *name)
     return NULL;
 }
 
+/* The numbers on line `name` of a fixture written as lines "name v1 v2 ..."
+ * (gen_text_loader.py, gen_data_loader.py), malloc'd; *n their count.
+ * Words that are not numbers are skipped. */
+static inline double *testutil_fixture_line(const char *file, const char *name, size_t *n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, file);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    static char line[1 << 17];
+    size_t len = strlen(name);
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, name, len) != 0 || (line[len] != ' ' && line[len] != '\n')) continue;
+        fclose(f);
+        double *v = malloc((strlen(line) / 2 + 1) * sizeof *v);
+        ck_assert_ptr_nonnull(v);
+        *n = 0;
+        for (char *p = line + len, *end; *p;) {
+            double x = strtod(p, &end);
+            if (end != p) v[(*n)++] = x;
+            else end = p + strcspn(p, " \n") + strspn(p + strcspn(p, " \n"), " \n");
+            if (end == p) break;
+            p = end;
+        }
+        return v;
+    }
+    fclose(f);
+    ck_abort_msg("%s: no line %s", file, name);
+    return NULL;
+}
+
 /* Tensor @name of a program's --dump text, in the current scope: the
  * fixtures' format, a line "@name d0 d1 ..." then the values (any white
  * space between them). */

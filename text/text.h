@@ -1,13 +1,13 @@
 /*
- * attograd text room: GPT-2's tokenizer, the book's sliding-window dataset
- * (GPTDatasetV1) and a data loader with PyTorch's shuffled order.
+ * attograd text room: GPT-2's tokenizer and the book's sliding-window
+ * dataset (GPTDatasetV1).
  *
  * Overview
  *   Text -> ids (text_encode) -> windows of max_length ids, inputs and targets
- *   shifted by one (text_dataset_v1) -> batches of (B, max_length) id tensors
- *   (text_loader), as the book's chapter 2 builds them.  Ids are int64_t here
- *   and whole numbers stored as floats in the loader's tensors, as in the
- *   tensor room.
+ *   shifted by one (text_dataset_v1, a Dataset of the data room) -> batches
+ *   of (B, max_length) id tensors (data_loader), as the book's chapter 2
+ *   builds them.  Ids are int64_t here and whole numbers stored as floats in
+ *   the dataset's tensors, as in the tensor room.
  *
  * Tokenizers
  *   - GPT-2's byte-level BPE (tiktoken's "gpt2", OpenAI's encoder.json and
@@ -55,6 +55,7 @@
 #include <stdint.h>
 
 #include "tensor/tensor.h"
+#include "data/data.h"
 
 /* ---- Tokenizers ---------------------------------------------------------- */
 #define TEXT_GPT2_EOT 50256               /* "<|endoftext|>" */
@@ -86,50 +87,14 @@ ATTOGRAD_API int text_encode(const TextTokenizer *t, const char *text, size_t le
  * NULL with a message for an id outside the vocabulary. */
 ATTOGRAD_API char *text_decode(const TextTokenizer *t, const int64_t *ids, size_t n, size_t *len);
 
-/* ---- GPTDatasetV1: sliding windows over ids ------------------------------ */
-typedef struct TextDataset TextDataset;
-
-/* For i = 0, stride, ... while i < n - max_length: input ids[i, i+max_length),
- * target ids[i+1, i+max_length+1).  Copies ids.  NULL with a message when n
- * has no window (n <= max_length) or a size is not positive. */
-ATTOGRAD_API TextDataset *text_dataset_v1(const int64_t *ids, size_t n, int64_t max_length,
-                                          int64_t stride);
-ATTOGRAD_API void text_dataset_free(TextDataset *d);
-ATTOGRAD_API int64_t text_dataset_len(const TextDataset *d);          /* windows; -1 for NULL */
-ATTOGRAD_API int64_t text_dataset_max_length(const TextDataset *d);
-/* Window i's ids: input[max_length] and target[max_length] (either may be NULL). */
-ATTOGRAD_API int text_dataset_get(const TextDataset *d, int64_t i, int64_t *input, int64_t *target);
-
-/* ---- The data loader: PyTorch's DataLoader(dataset, batch_size, shuffle,
- *      drop_last) with num_workers 0 --------------------------------------- */
-typedef struct TextLoader TextLoader;
-
-/* The dataset must outlive the loader. */
-ATTOGRAD_API TextLoader *text_loader(const TextDataset *d, int64_t batch_size, bool shuffle,
-                                     bool drop_last);
-ATTOGRAD_API void text_loader_free(TextLoader *l);
-ATTOGRAD_API int64_t text_loader_len(const TextLoader *l); /* batches per epoch, as len(loader) */
-/* Starts an epoch, as `for x, y in loader` does in PyTorch: one 64-bit draw
- * from the default generator (the iterator's base seed, drawn with or
- * without shuffle), then with shuffle the RandomSampler's: a seed
- * (random64 % 2^63) for a fresh generator and randperm(len) from it.
- * Returns 0, or -1 with a message. */
-ATTOGRAD_API int text_loader_begin(TextLoader *l);
-/* The epoch's next batch: *x inputs and *y targets, (B, max_length) float ids
- * in the current scope (B = batch_size, or what is left when !drop_last).
- * false at the end of the epoch, or with a message before any begin. */
-ATTOGRAD_API bool text_loader_next(TextLoader *l, Tensor **x, Tensor **y);
-
-/* Where a loader is, for resumable training.  The default generator's state
- * is not part of it: a checkpoint saves that itself. */
-typedef struct TextLoaderPosition {
-    int64_t epoch;             /* epochs begun; 0: none yet */
-    int64_t batch;             /* batches taken in the current epoch */
-    uint64_t sampler_seed;     /* the current epoch's permutation seed (shuffle) */
-} TextLoaderPosition;
-ATTOGRAD_API TextLoaderPosition text_loader_position(const TextLoader *l);
-/* Puts the loader where text_loader_position() was, drawing nothing.
- * Returns 0, or -1 with a message for a position outside the epoch. */
-ATTOGRAD_API int text_loader_seek(TextLoader *l, TextLoaderPosition p);
+/* ---- GPTDatasetV1: sliding windows over ids, a data room Dataset -------- */
+/* For i = 0, stride, ... while i < n - max_length: item (input, target),
+ * input ids[i, i+max_length) and target ids[i+1, i+max_length+1), (T) float
+ * ids each (views of the dataset's copy of ids).  Batch it with data_loader
+ * (data/data.h); free it with data_dataset_free.  NULL with a message when
+ * n has no window (n <= max_length), a size is not positive or an id is not
+ * exact as a float (|id| > 2^24). */
+ATTOGRAD_API Dataset *text_dataset_v1(const int64_t *ids, size_t n, int64_t max_length,
+                                      int64_t stride);
 
 #endif /* ATTOGRAD_TEXT_H */
