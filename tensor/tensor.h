@@ -153,6 +153,20 @@ ATTOGRAD_API Tensor *tensor_clone(const Tensor *t);                       /* dif
 ATTOGRAD_API Tensor *tensor_copy_(Tensor *dst, const Tensor *src);
 ATTOGRAD_API Tensor *tensor_fill_(Tensor *t, float value);                /* in place, no grad */
 
+/* ---- Ids ------------------------------------------------------------------ */
+/* Token ids, class targets and indices are float tensors of whole numbers,
+ * exact within +-2^24 (16777216); there is no integer dtype.  These two
+ * convert without a loop of your own, and check every element: NULL or -1
+ * with a message naming the first bad one ("from_ids: ids[3] = 16777217 is
+ * outside +-16777216, where float ids are exact").
+ *     Tensor *x = tensor_from_ids(ids, SHAPE(1, 4));     torch.tensor(ids).view(1, 4)
+ *     int64_t *out, n;
+ *     if (tensor_to_ids(tensor_argmax(logits, -1, false), &out, &n) == 0) ...; free(out);
+ * to_ids has text_encode's form: *ids malloc'd (free it; never NULL on
+ * success), n ids, row-major. */
+ATTOGRAD_API Tensor *tensor_from_ids(const int64_t *ids, int ndim, const int64_t *shape);
+ATTOGRAD_API int tensor_to_ids(const Tensor *t, int64_t **ids, int64_t *n);
+
 /* ---- Element access ------------------------------------------------------ */
 ATTOGRAD_API float tensor_item(const Tensor *t); /* one-element tensor; NAN on error */
 ATTOGRAD_API float tensor_get(const Tensor *t, int n, const int64_t *idx);
@@ -187,6 +201,12 @@ ATTOGRAD_API Tensor *tensor_randn_gen(int ndim, const int64_t *shape, TensorGene
 ATTOGRAD_API Tensor *tensor_uniform_(Tensor *t, float from, float to, TensorGenerator *gen);
 ATTOGRAD_API Tensor *tensor_normal_(Tensor *t, float mean, float std, TensorGenerator *gen);
 ATTOGRAD_API Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen);
+/* torch.randint(low, high, shape): ids in [low, high), drawn as the int64
+ * call draws them (one 32-bit word per element when high - low < 2^32, two
+ * otherwise; a plain modulo), so the same seed gives PyTorch's ids.  Both
+ * bounds within +-2^24 (float ids are exact there), low < high. */
+ATTOGRAD_API Tensor *tensor_randint(int64_t low, int64_t high, int ndim, const int64_t *shape,
+                                    TensorGenerator *gen);
 
 /* ---- Autograd ------------------------------------------------------------ */
 ATTOGRAD_API Tensor *tensor_requires_grad_(Tensor *t, bool requires_grad);
@@ -276,6 +296,13 @@ ATTOGRAD_API Tensor *tensor_logsumexp(const Tensor *a, int dim, bool keepdim);
 ATTOGRAD_API Tensor *tensor_sum_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim);
 ATTOGRAD_API Tensor *tensor_mean_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim);
 ATTOGRAD_API Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim);
+/* torch.topk(a, k) along the last dim: the k largest, descending, and their
+ * indices in *indices (may be NULL; no gradient).  The values' gradient goes
+ * to the places they came from (TopkBackward0).  A NaN counts as the
+ * largest.  Equal values come out in PyTorch's order, which is not by index:
+ * what libstdc++'s partial_sort (when 64 k <= size) or nth_element and sort
+ * leave (topk([1, 3, 3, 0, 3], 2) gives indices [2, 4]). */
+ATTOGRAD_API Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices);
 
 /* ---- Matrix products ----------------------------------------------------- */
 /* 1-d and 2-d as torch.matmul, and batched N-d with broadcast batch dims. */
@@ -314,6 +341,12 @@ ATTOGRAD_API Tensor *tensor_stack(int n, Tensor *const *ts, int dim);
 /* index holds whole numbers stored as floats (exact below 2^24). */
 ATTOGRAD_API Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index);
 ATTOGRAD_API Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices); /* (..., dim) */
+/* torch.gather: out[i][j] = a[index[i][j]][j] for dim 0 (index along dim, the
+ * other coordinates as they are), out shaped like index.  index has a's
+ * number of dims and is no larger than a in every dim but dim; its values
+ * are whole numbers in [0, a's size along dim).  The gradient adds back into
+ * the places read (a place read twice gets both). */
+ATTOGRAD_API Tensor *tensor_gather(const Tensor *a, int dim, const Tensor *index);
 
 /* ---- Sampling, with PyTorch's CPU draws (no gradient) ------------------------ */
 /* Ids and indices are whole numbers held as floats, as everywhere here. */
@@ -324,9 +357,6 @@ ATTOGRAD_API Tensor *tensor_exponential_(Tensor *t, double lambda, TensorGenerat
  * (num_samples) or (rows, num_samples). */
 ATTOGRAD_API Tensor *tensor_multinomial(const Tensor *probs, int64_t num_samples,
                                         TensorGenerator *gen);
-/* torch.topk(a, k) along the last dim: the k largest, descending (ties: the
- * lower index first), their indices in *indices (may be NULL). */
-ATTOGRAD_API Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices);
 
 /* ---- Normalisation ----------------------------------------------------------- */
 /* torch.nn.functional.layer_norm over the last dim: (x - mean) / sqrt(var + eps)

@@ -101,6 +101,8 @@ bool tensor__usable(const Tensor *t, const char *fn);
 /* The most elements a tensor or view may have: its bytes fit in a
  * ptrdiff_t, so sizes, strides, offsets and byte counts never overflow. */
 #define TENSOR__MAX_NUMEL ((int64_t)(PTRDIFF_MAX / (ptrdiff_t)sizeof(float)))
+/* Ids are whole floats within +-2^24: every integer there is a float. */
+#define TENSOR__ID_LIMIT (INT64_C(1) << 24)
 TensorArena *tensor__current_arena(void);
 void *tensor__arena_alloc(TensorArena *a, size_t bytes);     /* 64-byte aligned, never NULL */
 void *tensor__arena_try_alloc(TensorArena *a, size_t bytes); /* NULL when out of memory */
@@ -187,6 +189,9 @@ const float *tensor__broadcast_data(const Tensor *t, int ndim, const int64_t *sh
 /* ---- random draws (core/random.c, used by ops/dropout.c) ------------------ */
 TensorGenerator *tensor__generator_or_default(TensorGenerator *g);
 double tensor__uniform_double(TensorGenerator *g);   /* [0, 1), 53 bits, as PyTorch's */
+/* One of torch.randint's int64 draws: low + (one or two words) % range
+ * (ops/sample.c); range = high - low as uint64, not 0. */
+int64_t tensor__randint_draw(TensorGenerator *g, int64_t low, uint64_t range);
 /* PyTorch takes p, mean and std as Python floats (doubles); here they arrive
  * as floats.  The double the caller wrote is the shortest decimal that rounds
  * to the float (0.1f -> 0.1), so reading it back gives PyTorch's double. */
