@@ -276,6 +276,32 @@ ATTOGRAD_API Tensor *tensor_where(const Tensor *cond, const Tensor *a, const Ten
 ATTOGRAD_API Tensor *tensor_maximum(const Tensor *a, const Tensor *b);
 ATTOGRAD_API Tensor *tensor_minimum(const Tensor *a, const Tensor *b);
 
+/* ---- Activations (also tanh, sigmoid, relu, gelu above) ------------------- */
+ATTOGRAD_API Tensor *tensor_silu(const Tensor *a);                        /* x * sigmoid(x) */
+/* x where x > 0, else negative_slope * x (F.leaky_relu's default slope: 0.01). */
+ATTOGRAD_API Tensor *tensor_leaky_relu(const Tensor *a, float negative_slope);
+/* log(1 + exp(beta x)) / beta, and x itself where beta x > threshold
+ * (F.softplus's defaults: beta 1, threshold 20). */
+ATTOGRAD_API Tensor *tensor_softplus(const Tensor *a, float beta, float threshold);
+
+/* ---- Comparisons (0/1 results, no gradient) ------------------------------- */
+/* a == b, a != b, a > b ... as 1.0 or 0.0, b broadcast with a (or a number).
+ * A NaN compares false except in ne.  Not differentiable, as in PyTorch: the
+ * result never requires grad.  Accuracy in one line:
+ *     tensor_mean(tensor_eq(tensor_argmax(logits, -1, false), y)) */
+ATTOGRAD_API Tensor *tensor_eq(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_ne(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_gt(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_lt(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_ge(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_le(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_eq_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_ne_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_gt_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_lt_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_ge_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_le_scalar(const Tensor *a, float s);
+
 /* ---- Reductions (dim may be negative) ------------------------------------ */
 ATTOGRAD_API Tensor *tensor_sum(const Tensor *a);                         /* 0-d */
 ATTOGRAD_API Tensor *tensor_sum_dim(const Tensor *a, int dim, bool keepdim);
