@@ -395,11 +395,55 @@ ATTOGRAD_API Tensor *tensor_layer_norm(const Tensor *x, const Tensor *weight, co
 /* Zeroes with probability p and scales by 1/(1-p) when train; identity otherwise. */
 ATTOGRAD_API Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *gen);
 ATTOGRAD_API Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target);        /* mean */
+/* The losses' keyword arguments, starting from PyTorch's defaults:
+ *     tensor_cross_entropy_ex(logits, y, TENSOR_LOSS_OPTIONS(.reduction = TENSOR_REDUCTION_SUM))
+ *     F.cross_entropy(logits, y, reduction='sum')
+ * reduction: MEAN (over the targets not ignored; NaN when all are, as
+ * PyTorch), SUM, or NONE (one loss per target, 0 where ignored).
+ * ignore_index (-100): targets equal to it add nothing and get no gradient;
+ * a value that is a real class (0 to C - 1) is refused, so padding never
+ * silently drops a class.  pos_weight (bce_with_logits only; NULL): each
+ * positive target's term weighted by it, broadcast over the last dims like
+ * the target (one weight per class); it gets no gradient.  The macro is a
+ * GNU C statement expression, as optim's. */
+typedef enum {
+    TENSOR_REDUCTION_MEAN = 0,
+    TENSOR_REDUCTION_SUM,
+    TENSOR_REDUCTION_NONE,
+} TensorReduction;
+typedef struct {
+    int64_t ignore_index;
+    TensorReduction reduction;
+    const Tensor *pos_weight;
+} TensorLossOptions;
+#define TENSOR_LOSS_OPTIONS(...)                                                              \
+    (__extension__({                                                                          \
+        _Pragma("GCC diagnostic push")                                                        \
+        _Pragma("GCC diagnostic ignored \"-Woverride-init\"")                                 \
+        TensorLossOptions tensor__loss_options = {                                            \
+            .ignore_index = -100, .reduction = TENSOR_REDUCTION_MEAN, .pos_weight = NULL,     \
+            __VA_ARGS__};                                                                     \
+        _Pragma("GCC diagnostic pop")                                                         \
+        tensor__loss_options;                                                                 \
+    }))
+/* F.cross_entropy(logits, target) with class indices: logits (N, C) with
+ * target (N), (C) with a 0-d target, or (N, C, d1, ...) with target
+ * (N, d1, ...); the mean over the targets, those equal to -100 left out. */
 ATTOGRAD_API Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target);
+ATTOGRAD_API Tensor *tensor_cross_entropy_ex(const Tensor *logits, const Tensor *target,
+                                             TensorLossOptions options);
+/* F.nll_loss: -input[n, target[n]] (input: log-probabilities, shaped as
+ * cross_entropy's logits), reduced the same way. */
+ATTOGRAD_API Tensor *tensor_nll_loss(const Tensor *input, const Tensor *target);
+ATTOGRAD_API Tensor *tensor_nll_loss_ex(const Tensor *input, const Tensor *target,
+                                        TensorLossOptions options);
 /* nn.BCELoss and nn.BCEWithLogitsLoss (mean): input and target of one shape;
- * BCE's input must be probabilities in [0, 1] (its logs clamped to >= -100). */
+ * BCE's input must be probabilities in [0, 1] (its logs clamped to >= -100).
+ * bce_with_logits_ex takes a reduction and pos_weight (ignore_index unused). */
 ATTOGRAD_API Tensor *tensor_binary_cross_entropy(const Tensor *pred, const Tensor *target);
 ATTOGRAD_API Tensor *tensor_bce_with_logits(const Tensor *logits, const Tensor *target);
+ATTOGRAD_API Tensor *tensor_bce_with_logits_ex(const Tensor *logits, const Tensor *target,
+                                               TensorLossOptions options);
 
 /* ---- Fused optimizer updates (what optim/ steps with) ------------------------ */
 /* One Adam or AdamW update of p from p->grad, in one pass over the elements

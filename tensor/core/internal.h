@@ -197,6 +197,10 @@ int64_t tensor__randint_draw(TensorGenerator *g, int64_t low, uint64_t range);
  * to the float (0.1f -> 0.1), so reading it back gives PyTorch's double. */
 double tensor__typed_double(float f);
 
+/* ---- losses (loss.c, used by nll.c too) ----------------------------------- */
+/* 0 for MEAN, SUM or NONE; -1 with a message naming op otherwise. */
+int tensor__check_reduction(const char *op, TensorReduction r);
+
 /* ---- views and copies (shape.c, used by join.c too) ------------------------ */
 /* t with dim narrowed to [start, start + length): a view. */
 Tensor *tensor__narrow_view(const Tensor *t, int dim, int64_t start, int64_t length);
