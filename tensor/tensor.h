@@ -511,6 +511,46 @@ typedef struct {
 ATTOGRAD_API int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, double eps,
                                   double atol, double rtol, TensorGradcheckResult *result);
 
+/* ---- Your own op with its own backward (torch.autograd.Function) ------------ */
+/* You write the forward and the backward over tensors; the library records
+ * one node for the whole op, named after your function (print shows
+ * grad_fn=<HandSoftmaxBackward> for "HandSoftmax", as PyTorch does), and
+ * calls your backward when a backward pass reaches it.  docs/custom_function.md
+ * builds a softmax this way and checks it against tensor_softmax.
+ *   forward(ctx, inputs, arg): runs with grad mode off (the ops inside record
+ *     nothing); returns the output (or NULL and a message); keeps what the
+ *     backward needs with tensor_save_for_backward(ctx, t) (ctx.save_for_backward)
+ *     and numbers in ctx->ints / ctx->scalars (ctx.dim = dim).  arg is what
+ *     tensor_function_apply was given, valid during the forward only.
+ *   backward(ctx, grad_output, grad_inputs): sets grad_inputs[i] to dL/d
+ *     input i, of input i's shape, for each input with
+ *     ctx->needs_input_grad[i] (the others may stay NULL, PyTorch's None).
+ *     Also with grad mode off; a NULL where a gradient is needed, or one of
+ *     another shape, stops the backward with a message naming the function,
+ *     the input and the shapes.
+ * Up to TENSOR_FUNCTION_MAX inputs and saved tensors.  A saved tensor changed
+ * in place before the backward is refused, as for the built-in ops. */
+#define TENSOR_FUNCTION_MAX 8
+typedef struct TensorFunctionCtx {
+    int n_inputs;
+    bool needs_input_grad[TENSOR_FUNCTION_MAX];
+    int n_saved;
+    const Tensor *saved[TENSOR_FUNCTION_MAX];   /* ctx.saved_tensors, in the order saved */
+    int64_t ints[TENSOR_FUNCTION_MAX];          /* yours: numbers the backward needs */
+    double scalars[TENSOR_FUNCTION_MAX];
+    uint64_t tensor__versions[TENSOR_FUNCTION_MAX];   /* private: saved[i]'s version */
+} TensorFunctionCtx;
+typedef struct {
+    const char *name;          /* "HandSoftmax": the node is "HandSoftmaxBackward" */
+    Tensor *(*forward)(TensorFunctionCtx *ctx, Tensor *const *inputs, const void *arg);
+    void (*backward)(TensorFunctionCtx *ctx, const Tensor *grad_output, Tensor **grad_inputs);
+} TensorFunction;
+/* HandSoftmax.apply(x, dim): tensor_function_apply(&hand_softmax, 1, &x, &dim). */
+ATTOGRAD_API Tensor *tensor_function_apply(const TensorFunction *f, int n, Tensor *const *inputs,
+                                           const void *arg);
+/* Keeps t for the backward (in ctx->saved); 0, or -1 with a message. */
+ATTOGRAD_API int tensor_save_for_backward(TensorFunctionCtx *ctx, const Tensor *t);
+
 /* ---- Teaching: names and graphs ------------------------------------------ */
 /* Names t ("queries") for tensor_graph_dot and for readers; returns t.  The
  * string is not copied (as tensor_keep copies only the pointer): pass a

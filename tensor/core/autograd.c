@@ -236,6 +236,8 @@ static const unsigned char reads[OP_COUNT] = {
     [OP_SQUEEZE] = READS_NOTHING, [OP_EXPAND] = READS_NOTHING, [OP_CAT] = READS_NOTHING,
     [OP_STACK] = READS_NOTHING, [OP_DROPOUT] = READS_NOTHING, [OP_TOPK] = READS_NOTHING,
     [OP_GATHER] = READS_NOTHING, [OP_NLL_LOSS] = READS_NOTHING,
+    /* a function of yours reads what it saved: its backward checks those */
+    [OP_FUNCTION] = READS_NOTHING,
     [OP_EXP] = READS_OUT, [OP_SQRT] = READS_OUT, [OP_TANH] = READS_OUT,
     [OP_SIGMOID] = READS_OUT, [OP_RELU] = READS_OUT, [OP_SOFTMAX] = READS_OUT,
     [OP_LOG_SOFTMAX] = READS_OUT,

@@ -61,6 +61,7 @@ struct TensorNode {
     uint64_t versions[4];      /* of inputs 0 to 2 and of out when recorded */
     bool released;             /* a backward ran through it (without retain) */
     Tensor *spare_grad;        /* a gradient buffer of out's size, from an earlier backward */
+    void *function;            /* OP_FUNCTION: the user's function and its context */
 };
 
 extern const char *const tensor__op_names[OP_COUNT];
@@ -247,9 +248,14 @@ bool tensor__anomaly_forward(TensorOp op, const Tensor *out, int n, const Tensor
 Tensor *tensor__result(Tensor *out);
 /* Nestable: ops run inside another op are not checked on their own. */
 void tensor__anomaly_pause(bool pause);
-/* Runs node's backward; in anomaly mode -1 (with a message) when it put a
- * NaN or Inf into an input's gradient from a finite gradient. */
+/* Runs node's backward; -1 when the backward called tensor__backward_failed,
+ * and in anomaly mode -1 (with a message) when it put a NaN or Inf into an
+ * input's gradient from a finite gradient. */
 int tensor__run_backward(TensorNode *node);
+/* A backward that cannot finish (a custom function's missing or misshapen
+ * gradient) records its message and calls this: the walk stops there and
+ * tensor_backward returns -1. */
+void tensor__backward_failed(void);
 
 /* ---- test hooks ----------------------------------------------------------- */
 /* The nth write of the next file save (1: the first) writes half its bytes
