@@ -499,7 +499,9 @@ typedef struct {
     int64_t index;               /* ... and which element (row-major) */
     double analytic, numeric;    /* the two derivatives there */
     double error;                /* |analytic - numeric| - atol - rtol * |numeric| */
-    char report[256];            /* one line saying all of the above */
+    char report[512];            /* one line saying all of the above; the input's name
+                                    in full up to 200 characters (a longer one ends in
+                                    "...") */
 } TensorGradcheckResult;
 /* Compares backward's gradients of L = sum(fn(inputs) * R), R a fixed
  * pseudo-random weight, with central differences of step eps, for every
