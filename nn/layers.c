@@ -2,10 +2,12 @@
  * The layers without a file of their own: Dropout (torch.nn.Dropout), the
  * ones chapter 4 of the book adds: Embedding (torch.nn.Embedding), the
  * book's LayerNorm (scale and shift, biased variance, eps 1e-5), and
- * activations as modules (GELU, ReLU, Tanh, Sigmoid) for Sequential.
+ * activations as modules (GELU, ReLU, Tanh, Sigmoid, SiLU, LeakyReLU,
+ * Softplus) for Sequential.
  */
 #include "nn.h"
 
+#include <math.h>
 #include <stdint.h>
 
 /* ---- Dropout ------------------------------------------------------------------- */
@@ -92,3 +94,38 @@ Module *nn_gelu(void) { return nn_module_new(sizeof(Module), "GELU", gelu_forwar
 Module *nn_relu(void) { return nn_module_new(sizeof(Module), "ReLU", relu_forward); }
 Module *nn_tanh(void) { return nn_module_new(sizeof(Module), "Tanh", tanh_forward); }
 Module *nn_sigmoid(void) { return nn_module_new(sizeof(Module), "Sigmoid", sigmoid_forward); }
+
+static Tensor *silu_forward(Module *m, const Tensor *x) { (void)m; return tensor_silu(x); }
+
+Module *nn_silu(void) { return nn_module_new(sizeof(Module), "SiLU", silu_forward); }
+
+static Tensor *leaky_relu_forward(Module *m, const Tensor *x)
+{
+    return tensor_leaky_relu(x, ((LeakyReLU *)m)->negative_slope);
+}
+
+Module *nn_leaky_relu(float negative_slope)
+{
+    if (!isfinite(negative_slope))
+        return tensor_set_error("LeakyReLU: negative_slope %g must be finite",
+                                (double)negative_slope);
+    LeakyReLU *r = nn_module_new(sizeof *r, NN_TYPE_NAME_LeakyReLU, leaky_relu_forward);
+    if (r) r->negative_slope = negative_slope;
+    return NN(r);
+}
+
+static Tensor *softplus_forward(Module *m, const Tensor *x)
+{
+    Softplus *s = (Softplus *)m;
+    return tensor_softplus(x, s->beta, s->threshold);
+}
+
+Module *nn_softplus(float beta, float threshold)
+{
+    if (!isfinite(beta) || beta == 0 || isnan(threshold))
+        return tensor_set_error("Softplus: beta %g, threshold %g: beta must be finite and not "
+                                "0, threshold a number", (double)beta, (double)threshold);
+    Softplus *s = nn_module_new(sizeof *s, NN_TYPE_NAME_Softplus, softplus_forward);
+    if (s) s->beta = beta, s->threshold = threshold;
+    return NN(s);
+}

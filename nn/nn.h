@@ -198,6 +198,21 @@ ATTOGRAD_API Module *nn_gelu(void);           /* the tanh approximation, as the 
 ATTOGRAD_API Module *nn_relu(void);
 ATTOGRAD_API Module *nn_tanh(void);
 ATTOGRAD_API Module *nn_sigmoid(void);
+ATTOGRAD_API Module *nn_silu(void);           /* x * sigmoid(x) */
+typedef struct {
+    Module base;
+    float negative_slope;
+} LeakyReLU;
+#define NN_TYPE_NAME_LeakyReLU "LeakyReLU"
+/* nn.LeakyReLU(negative_slope): PyTorch's default slope is 0.01. */
+ATTOGRAD_API Module *nn_leaky_relu(float negative_slope);
+typedef struct {
+    Module base;
+    float beta, threshold;
+} Softplus;
+#define NN_TYPE_NAME_Softplus "Softplus"
+/* nn.Softplus(beta, threshold): PyTorch's defaults are 1 and 20. */
+ATTOGRAD_API Module *nn_softplus(float beta, float threshold);
 
 /* ---- The book's chapter 3 attention modules -------------------------------- */
 /* What an attention module keeps of its last forward when asked

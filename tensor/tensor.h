@@ -153,6 +153,20 @@ ATTOGRAD_API Tensor *tensor_clone(const Tensor *t);                       /* dif
 ATTOGRAD_API Tensor *tensor_copy_(Tensor *dst, const Tensor *src);
 ATTOGRAD_API Tensor *tensor_fill_(Tensor *t, float value);                /* in place, no grad */
 
+/* ---- Ids ------------------------------------------------------------------ */
+/* Token ids, class targets and indices are float tensors of whole numbers,
+ * exact within +-2^24 (16777216); there is no integer dtype.  These two
+ * convert without a loop of your own, and check every element: NULL or -1
+ * with a message naming the first bad one ("from_ids: ids[3] = 16777217 is
+ * outside +-16777216, where float ids are exact").
+ *     Tensor *x = tensor_from_ids(ids, SHAPE(1, 4));     torch.tensor(ids).view(1, 4)
+ *     int64_t *out, n;
+ *     if (tensor_to_ids(tensor_argmax(logits, -1, false), &out, &n) == 0) ...; free(out);
+ * to_ids has text_encode's form: *ids malloc'd (free it; never NULL on
+ * success), n ids, row-major. */
+ATTOGRAD_API Tensor *tensor_from_ids(const int64_t *ids, int ndim, const int64_t *shape);
+ATTOGRAD_API int tensor_to_ids(const Tensor *t, int64_t **ids, int64_t *n);
+
 /* ---- Element access ------------------------------------------------------ */
 ATTOGRAD_API float tensor_item(const Tensor *t); /* one-element tensor; NAN on error */
 ATTOGRAD_API float tensor_get(const Tensor *t, int n, const int64_t *idx);
@@ -187,6 +201,12 @@ ATTOGRAD_API Tensor *tensor_randn_gen(int ndim, const int64_t *shape, TensorGene
 ATTOGRAD_API Tensor *tensor_uniform_(Tensor *t, float from, float to, TensorGenerator *gen);
 ATTOGRAD_API Tensor *tensor_normal_(Tensor *t, float mean, float std, TensorGenerator *gen);
 ATTOGRAD_API Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen);
+/* torch.randint(low, high, shape): ids in [low, high), drawn as the int64
+ * call draws them (one 32-bit word per element when high - low < 2^32, two
+ * otherwise; a plain modulo), so the same seed gives PyTorch's ids.  Both
+ * bounds within +-2^24 (float ids are exact there), low < high. */
+ATTOGRAD_API Tensor *tensor_randint(int64_t low, int64_t high, int ndim, const int64_t *shape,
+                                    TensorGenerator *gen);
 
 /* ---- Autograd ------------------------------------------------------------ */
 ATTOGRAD_API Tensor *tensor_requires_grad_(Tensor *t, bool requires_grad);
@@ -256,6 +276,32 @@ ATTOGRAD_API Tensor *tensor_where(const Tensor *cond, const Tensor *a, const Ten
 ATTOGRAD_API Tensor *tensor_maximum(const Tensor *a, const Tensor *b);
 ATTOGRAD_API Tensor *tensor_minimum(const Tensor *a, const Tensor *b);
 
+/* ---- Activations (also tanh, sigmoid, relu, gelu above) ------------------- */
+ATTOGRAD_API Tensor *tensor_silu(const Tensor *a);                        /* x * sigmoid(x) */
+/* x where x > 0, else negative_slope * x (F.leaky_relu's default slope: 0.01). */
+ATTOGRAD_API Tensor *tensor_leaky_relu(const Tensor *a, float negative_slope);
+/* log(1 + exp(beta x)) / beta, and x itself where beta x > threshold
+ * (F.softplus's defaults: beta 1, threshold 20). */
+ATTOGRAD_API Tensor *tensor_softplus(const Tensor *a, float beta, float threshold);
+
+/* ---- Comparisons (0/1 results, no gradient) ------------------------------- */
+/* a == b, a != b, a > b ... as 1.0 or 0.0, b broadcast with a (or a number).
+ * A NaN compares false except in ne.  Not differentiable, as in PyTorch: the
+ * result never requires grad.  Accuracy in one line:
+ *     tensor_mean(tensor_eq(tensor_argmax(logits, -1, false), y)) */
+ATTOGRAD_API Tensor *tensor_eq(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_ne(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_gt(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_lt(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_ge(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_le(const Tensor *a, const Tensor *b);
+ATTOGRAD_API Tensor *tensor_eq_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_ne_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_gt_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_lt_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_ge_scalar(const Tensor *a, float s);
+ATTOGRAD_API Tensor *tensor_le_scalar(const Tensor *a, float s);
+
 /* ---- Reductions (dim may be negative) ------------------------------------ */
 ATTOGRAD_API Tensor *tensor_sum(const Tensor *a);                         /* 0-d */
 ATTOGRAD_API Tensor *tensor_sum_dim(const Tensor *a, int dim, bool keepdim);
@@ -276,6 +322,13 @@ ATTOGRAD_API Tensor *tensor_logsumexp(const Tensor *a, int dim, bool keepdim);
 ATTOGRAD_API Tensor *tensor_sum_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim);
 ATTOGRAD_API Tensor *tensor_mean_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim);
 ATTOGRAD_API Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim);
+/* torch.topk(a, k) along the last dim: the k largest, descending, and their
+ * indices in *indices (may be NULL; no gradient).  The values' gradient goes
+ * to the places they came from (TopkBackward0).  A NaN counts as the
+ * largest.  Equal values come out in PyTorch's order, which is not by index:
+ * what libstdc++'s partial_sort (when 64 k <= size) or nth_element and sort
+ * leave (topk([1, 3, 3, 0, 3], 2) gives indices [2, 4]). */
+ATTOGRAD_API Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices);
 
 /* ---- Matrix products ----------------------------------------------------- */
 /* 1-d and 2-d as torch.matmul, and batched N-d with broadcast batch dims. */
@@ -314,6 +367,12 @@ ATTOGRAD_API Tensor *tensor_stack(int n, Tensor *const *ts, int dim);
 /* index holds whole numbers stored as floats (exact below 2^24). */
 ATTOGRAD_API Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index);
 ATTOGRAD_API Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices); /* (..., dim) */
+/* torch.gather: out[i][j] = a[index[i][j]][j] for dim 0 (index along dim, the
+ * other coordinates as they are), out shaped like index.  index has a's
+ * number of dims and is no larger than a in every dim but dim; its values
+ * are whole numbers in [0, a's size along dim).  The gradient adds back into
+ * the places read (a place read twice gets both). */
+ATTOGRAD_API Tensor *tensor_gather(const Tensor *a, int dim, const Tensor *index);
 
 /* ---- Sampling, with PyTorch's CPU draws (no gradient) ------------------------ */
 /* Ids and indices are whole numbers held as floats, as everywhere here. */
@@ -324,9 +383,6 @@ ATTOGRAD_API Tensor *tensor_exponential_(Tensor *t, double lambda, TensorGenerat
  * (num_samples) or (rows, num_samples). */
 ATTOGRAD_API Tensor *tensor_multinomial(const Tensor *probs, int64_t num_samples,
                                         TensorGenerator *gen);
-/* torch.topk(a, k) along the last dim: the k largest, descending (ties: the
- * lower index first), their indices in *indices (may be NULL). */
-ATTOGRAD_API Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices);
 
 /* ---- Normalisation ----------------------------------------------------------- */
 /* torch.nn.functional.layer_norm over the last dim: (x - mean) / sqrt(var + eps)
@@ -339,11 +395,55 @@ ATTOGRAD_API Tensor *tensor_layer_norm(const Tensor *x, const Tensor *weight, co
 /* Zeroes with probability p and scales by 1/(1-p) when train; identity otherwise. */
 ATTOGRAD_API Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *gen);
 ATTOGRAD_API Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target);        /* mean */
+/* The losses' keyword arguments, starting from PyTorch's defaults:
+ *     tensor_cross_entropy_ex(logits, y, TENSOR_LOSS_OPTIONS(.reduction = TENSOR_REDUCTION_SUM))
+ *     F.cross_entropy(logits, y, reduction='sum')
+ * reduction: MEAN (over the targets not ignored; NaN when all are, as
+ * PyTorch), SUM, or NONE (one loss per target, 0 where ignored).
+ * ignore_index (-100): targets equal to it add nothing and get no gradient;
+ * a value that is a real class (0 to C - 1) is refused, so padding never
+ * silently drops a class.  pos_weight (bce_with_logits only; NULL): each
+ * positive target's term weighted by it, broadcast over the last dims like
+ * the target (one weight per class); it gets no gradient.  The macro is a
+ * GNU C statement expression, as optim's. */
+typedef enum {
+    TENSOR_REDUCTION_MEAN = 0,
+    TENSOR_REDUCTION_SUM,
+    TENSOR_REDUCTION_NONE,
+} TensorReduction;
+typedef struct {
+    int64_t ignore_index;
+    TensorReduction reduction;
+    const Tensor *pos_weight;
+} TensorLossOptions;
+#define TENSOR_LOSS_OPTIONS(...)                                                              \
+    (__extension__({                                                                          \
+        _Pragma("GCC diagnostic push")                                                        \
+        _Pragma("GCC diagnostic ignored \"-Woverride-init\"")                                 \
+        TensorLossOptions tensor__loss_options = {                                            \
+            .ignore_index = -100, .reduction = TENSOR_REDUCTION_MEAN, .pos_weight = NULL,     \
+            __VA_ARGS__};                                                                     \
+        _Pragma("GCC diagnostic pop")                                                         \
+        tensor__loss_options;                                                                 \
+    }))
+/* F.cross_entropy(logits, target) with class indices: logits (N, C) with
+ * target (N), (C) with a 0-d target, or (N, C, d1, ...) with target
+ * (N, d1, ...); the mean over the targets, those equal to -100 left out. */
 ATTOGRAD_API Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target);
+ATTOGRAD_API Tensor *tensor_cross_entropy_ex(const Tensor *logits, const Tensor *target,
+                                             TensorLossOptions options);
+/* F.nll_loss: -input[n, target[n]] (input: log-probabilities, shaped as
+ * cross_entropy's logits), reduced the same way. */
+ATTOGRAD_API Tensor *tensor_nll_loss(const Tensor *input, const Tensor *target);
+ATTOGRAD_API Tensor *tensor_nll_loss_ex(const Tensor *input, const Tensor *target,
+                                        TensorLossOptions options);
 /* nn.BCELoss and nn.BCEWithLogitsLoss (mean): input and target of one shape;
- * BCE's input must be probabilities in [0, 1] (its logs clamped to >= -100). */
+ * BCE's input must be probabilities in [0, 1] (its logs clamped to >= -100).
+ * bce_with_logits_ex takes a reduction and pos_weight (ignore_index unused). */
 ATTOGRAD_API Tensor *tensor_binary_cross_entropy(const Tensor *pred, const Tensor *target);
 ATTOGRAD_API Tensor *tensor_bce_with_logits(const Tensor *logits, const Tensor *target);
+ATTOGRAD_API Tensor *tensor_bce_with_logits_ex(const Tensor *logits, const Tensor *target,
+                                               TensorLossOptions options);
 
 /* ---- Fused optimizer updates (what optim/ steps with) ------------------------ */
 /* One Adam or AdamW update of p from p->grad, in one pass over the elements
@@ -399,7 +499,9 @@ typedef struct {
     int64_t index;               /* ... and which element (row-major) */
     double analytic, numeric;    /* the two derivatives there */
     double error;                /* |analytic - numeric| - atol - rtol * |numeric| */
-    char report[256];            /* one line saying all of the above */
+    char report[512];            /* one line saying all of the above; the input's name
+                                    in full up to 200 characters (a longer one ends in
+                                    "...") */
 } TensorGradcheckResult;
 /* Compares backward's gradients of L = sum(fn(inputs) * R), R a fixed
  * pseudo-random weight, with central differences of step eps, for every
@@ -410,6 +512,46 @@ typedef struct {
  * not finite and >= 0.  Inputs' .grad are zeroed first; result may be NULL. */
 ATTOGRAD_API int tensor_gradcheck(TensorFn fn, void *ctx, int n, Tensor *const *inputs, double eps,
                                   double atol, double rtol, TensorGradcheckResult *result);
+
+/* ---- Your own op with its own backward (torch.autograd.Function) ------------ */
+/* You write the forward and the backward over tensors; the library records
+ * one node for the whole op, named after your function (print shows
+ * grad_fn=<HandSoftmaxBackward> for "HandSoftmax", as PyTorch does), and
+ * calls your backward when a backward pass reaches it.  docs/custom_function.md
+ * builds a softmax this way and checks it against tensor_softmax.
+ *   forward(ctx, inputs, arg): runs with grad mode off (the ops inside record
+ *     nothing); returns the output (or NULL and a message); keeps what the
+ *     backward needs with tensor_save_for_backward(ctx, t) (ctx.save_for_backward)
+ *     and numbers in ctx->ints / ctx->scalars (ctx.dim = dim).  arg is what
+ *     tensor_function_apply was given, valid during the forward only.
+ *   backward(ctx, grad_output, grad_inputs): sets grad_inputs[i] to dL/d
+ *     input i, of input i's shape, for each input with
+ *     ctx->needs_input_grad[i] (the others may stay NULL, PyTorch's None).
+ *     Also with grad mode off; a NULL where a gradient is needed, or one of
+ *     another shape, stops the backward with a message naming the function,
+ *     the input and the shapes.
+ * Up to TENSOR_FUNCTION_MAX inputs and saved tensors.  A saved tensor changed
+ * in place before the backward is refused, as for the built-in ops. */
+#define TENSOR_FUNCTION_MAX 8
+typedef struct TensorFunctionCtx {
+    int n_inputs;
+    bool needs_input_grad[TENSOR_FUNCTION_MAX];
+    int n_saved;
+    const Tensor *saved[TENSOR_FUNCTION_MAX];   /* ctx.saved_tensors, in the order saved */
+    int64_t ints[TENSOR_FUNCTION_MAX];          /* yours: numbers the backward needs */
+    double scalars[TENSOR_FUNCTION_MAX];
+    uint64_t tensor__versions[TENSOR_FUNCTION_MAX];   /* private: saved[i]'s version */
+} TensorFunctionCtx;
+typedef struct {
+    const char *name;          /* "HandSoftmax": the node is "HandSoftmaxBackward" */
+    Tensor *(*forward)(TensorFunctionCtx *ctx, Tensor *const *inputs, const void *arg);
+    void (*backward)(TensorFunctionCtx *ctx, const Tensor *grad_output, Tensor **grad_inputs);
+} TensorFunction;
+/* HandSoftmax.apply(x, dim): tensor_function_apply(&hand_softmax, 1, &x, &dim). */
+ATTOGRAD_API Tensor *tensor_function_apply(const TensorFunction *f, int n, Tensor *const *inputs,
+                                           const void *arg);
+/* Keeps t for the backward (in ctx->saved); 0, or -1 with a message. */
+ATTOGRAD_API int tensor_save_for_backward(TensorFunctionCtx *ctx, const Tensor *t);
 
 /* ---- Teaching: names and graphs ------------------------------------------ */
 /* Names t ("queries") for tensor_graph_dot and for readers; returns t.  The

@@ -259,6 +259,134 @@ static bool zeros_oom(void) { return !tensor_zeros(SHAPE(P(60))); }
 static bool rand_oom(void) { return !tensor_rand(SHAPE(P(30), P(30))); }
 static bool keep_oom(void) { return !tensor_keep(tensor_expand(Z(1), SHAPE(P(60)))); }
 
+/* issue 23's building blocks */
+static bool from_ids_null(void) { return !tensor_from_ids(NULL, SHAPE(2)); }
+static bool from_ids_range(void)
+{
+    return !tensor_from_ids((const int64_t[]){3, 16777217}, SHAPE(2));
+}
+static bool from_ids_shape(void) { return !tensor_from_ids((const int64_t[]){1}, SHAPE(-1)); }
+static bool to_ids_frac(void)
+{
+    int64_t *ids, n;
+    return tensor_to_ids(vec(2, (float[]){1, 0.5f}), &ids, &n) == -1;
+}
+static bool to_ids_range(void)
+{
+    int64_t *ids, n;
+    return tensor_to_ids(vec(1, (float[]){-3e7f}), &ids, &n) == -1;
+}
+static bool to_ids_null_out(void) { return tensor_to_ids(Z(2), NULL, NULL) == -1; }
+static bool randint_empty(void) { return !tensor_randint(5, 5, SHAPE(3), NULL); }
+static bool randint_reversed(void) { return !tensor_randint(5, 2, SHAPE(3), NULL); }
+static bool randint_wide(void) { return !tensor_randint(0, INT64_C(1) << 32, SHAPE(3), NULL); }
+static bool randint_shape(void) { return !tensor_randint(0, 2, SHAPE(-3), NULL); }
+static Tensor *index_2d(float v) { return tensor_from_data((const float[]){v}, SHAPE(1, 1)); }
+static bool gather_dim(void) { return !tensor_gather(Z(3, 4), 2, index_2d(0)); }
+static bool gather_range(void) { return !tensor_gather(Z(3, 4), 1, index_2d(4)); }
+static bool gather_negative(void) { return !tensor_gather(Z(3, 4), 1, index_2d(-1)); }
+static bool gather_frac(void) { return !tensor_gather(Z(3, 4), 0, index_2d(1.5f)); }
+static bool gather_ndim(void) { return !tensor_gather(Z(3, 4), 1, Z(2)); }
+static bool gather_size(void) { return !tensor_gather(Z(3, 4), 1, Z(4, 1)); }
+static bool gather_0d(void) { return !tensor_gather(tensor_scalar(1), 0, tensor_scalar(0)); }
+static bool ce_ignore_class(void)
+{
+    return !tensor_cross_entropy_ex(Z(2, 3), vec(2, (float[]){0, 1}),
+                                    TENSOR_LOSS_OPTIONS(.ignore_index = 1));
+}
+static bool ce_literal_options(void)
+{
+    return !tensor_cross_entropy_ex(Z(2, 3), vec(2, (float[]){0, 1}), (TensorLossOptions){0});
+}
+static bool ce_reduction(void)
+{
+    return !tensor_cross_entropy_ex(Z(2, 3), vec(2, (float[]){0, 1}),
+                                    TENSOR_LOSS_OPTIONS(.reduction = (TensorReduction)7));
+}
+static bool ce_pos_weight(void)
+{
+    return !tensor_cross_entropy_ex(Z(2, 3), vec(2, (float[]){0, 1}),
+                                    TENSOR_LOSS_OPTIONS(.pos_weight = Z(3)));
+}
+static bool ce_nd_target(void)
+{
+    return !tensor_cross_entropy(Z(2, 3, 4), tensor_from_data((const float[]){0, 1, 2, 0, 1, 3,
+                                                                              0, 0},
+                                                              SHAPE(2, 4)));
+}
+static bool nll_shape(void) { return !tensor_nll_loss(Z(2, 3), Z(2, 1)); }
+static bool nll_range(void) { return !tensor_nll_loss(Z(2, 3), vec(2, (float[]){2, -5})); }
+static bool nll_0d(void) { return !tensor_nll_loss(tensor_scalar(0), tensor_scalar(0)); }
+static bool bcel_pos_weight(void)
+{
+    return !tensor_bce_with_logits_ex(Z(2, 3), Z(2, 3), TENSOR_LOSS_OPTIONS(.pos_weight = Z(2)));
+}
+static bool bcel_reduction(void)
+{
+    return !tensor_bce_with_logits_ex(Z(2, 3), Z(2, 3),
+                                      TENSOR_LOSS_OPTIONS(.reduction = (TensorReduction)-1));
+}
+static bool bcel_shapes(void) { return !tensor_bce_with_logits(Z(2, 3), Z(3, 2)); }
+static bool eq_broadcast(void) { return !tensor_eq(Z(2, 3), Z(2)); }
+static bool le_broadcast(void) { return !tensor_le(Z(4, 1), Z(3, 2)); }
+static bool leaky_slope(void) { return !tensor_leaky_relu(Z(2), INFINITY); }
+static bool softplus_beta(void) { return !tensor_softplus(Z(2), 0, 20); }
+static bool softplus_threshold(void) { return !tensor_softplus(Z(2), 1, NAN); }
+static bool topk_k(void) { return !tensor_topk(Z(2, 3), 4, NULL); }
+static Tensor *id_forward(TensorFunctionCtx *ctx, Tensor *const *in, const void *arg)
+{
+    (void)ctx, (void)arg;
+    return in[0];
+}
+static Tensor *save_nine(TensorFunctionCtx *ctx, Tensor *const *in, const void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 9; i++)
+        if (tensor_save_for_backward(ctx, in[0])) return NULL;
+    return in[0];
+}
+static void id_backward(TensorFunctionCtx *ctx, const Tensor *dy, Tensor **dx)
+{
+    (void)ctx;
+    dx[0] = (Tensor *)dy;
+}
+static void shape_backward(TensorFunctionCtx *ctx, const Tensor *dy, Tensor **dx)
+{
+    (void)ctx;
+    dx[0] = tensor_t(dy);
+}
+static void null_backward(TensorFunctionCtx *ctx, const Tensor *dy, Tensor **dx)
+{
+    (void)ctx, (void)dy, (void)dx;
+}
+static bool function_null(void)
+{
+    return !tensor_function_apply(NULL, 1, (Tensor *[]){Z(2)}, NULL);
+}
+static bool function_no_backward(void)
+{
+    const TensorFunction f = {"Half", id_forward, NULL};
+    return !tensor_function_apply(&f, 1, (Tensor *[]){Z(2)}, NULL);
+}
+static bool function_inputs(void)
+{
+    const TensorFunction f = {"Id", id_forward, id_backward};
+    return !tensor_function_apply(&f, 0, (Tensor *[]){Z(2)}, NULL);
+}
+static bool function_save_nine(void)
+{
+    const TensorFunction f = {"Hoard", save_nine, id_backward};
+    return !tensor_function_apply(&f, 1, (Tensor *[]){Z(2)}, NULL);
+}
+static bool function_backward(void (*backward)(TensorFunctionCtx *, const Tensor *, Tensor **))
+{
+    const TensorFunction f = {"Mine", id_forward, backward};
+    Tensor *y = tensor_function_apply(&f, 1, (Tensor *[]){leaf(Z(2, 3))}, NULL);
+    return tensor_backward(tensor_sum(y), NULL) == -1;
+}
+static bool function_wrong_shape(void) { return function_backward(shape_backward); }
+static bool function_null_grad(void) { return function_backward(null_backward); }
+
 static const Row tensor_rows[] = {
     {"scope_begin: too deep", scope_too_deep, "scope_begin: scopes nested deeper than 64"},
     {"scope_end: twice", scope_end_twice, "scope_end: not an open scope (it has ended already, or is another thread's)"},
@@ -387,8 +515,8 @@ static const Row tensor_rows[] = {
      "cross_entropy: target[1] = 3 is out of range for 3 classes (0 to 2)"},
     {"cross_entropy: class 1.5", ce_target_frac,
      "cross_entropy: target[1] = 1.5 is not a class index (a whole number from 0 to 2)"},
-    {"cross_entropy: 3-d logits", ce_logits_3d,
-     "cross_entropy: logits (2,3,4) must be (N,C) or (C)"},
+    {"cross_entropy: 3-d logits, 1-d target", ce_logits_3d,
+     "cross_entropy: logits (2,3,4) need a target of shape (2,4), got (2)"},
     {"gradcheck: eps 0", gradcheck_eps, "gradcheck: eps must be positive and finite, got 0"},
     {"gradcheck: eps inf", gradcheck_eps_inf,
      "gradcheck: eps must be positive and finite, got inf"},
@@ -469,6 +597,81 @@ static const Row tensor_rows[] = {
      "rand: out of memory for a tensor of shape (1073741824,1073741824)"},
     {"keep: out of memory", keep_oom,
      "keep: out of memory for a tensor of shape (1152921504606846976)"},
+    {"from_ids: NULL ids", from_ids_null, "from_ids: ids is NULL"},
+    {"from_ids: past 2^24", from_ids_range,
+     "from_ids: ids[1] = 16777217 is outside +-16777216, where float ids are exact"},
+    {"from_ids: negative size", from_ids_shape, "from_ids: negative size -1 in dim 0"},
+    {"to_ids: a fraction", to_ids_frac,
+     "to_ids: element 1 of (2) is 0.5, not a whole number within +-16777216 (where float ids "
+     "are exact)"},
+    {"to_ids: past 2^24", to_ids_range,
+     "to_ids: element 0 of (1) is -30000000, not a whole number within +-16777216 (where float "
+     "ids are exact)"},
+    {"to_ids: NULL ids and n", to_ids_null_out, "to_ids: ids or n is NULL"},
+    {"randint: low == high", randint_empty, "randint: low 5 must be less than high 5"},
+    {"randint: low > high", randint_reversed, "randint: low 5 must be less than high 2"},
+    {"randint: past 2^24", randint_wide,
+     "randint: [0, 4294967296) reaches past +-16777216, where float ids are exact"},
+    {"randint: negative size", randint_shape, "randint: negative size -3 in dim 0"},
+    {"gather: dim 2", gather_dim,
+     "gather: dim 2 out of range for a 2-d tensor (3,4) (expected -2 to 1)"},
+    {"gather: index 4 of 4", gather_range,
+     "gather: index 4 at position 0 is out of range for dim 1 of (3,4) (expected 0 to 3)"},
+    {"gather: index -1", gather_negative,
+     "gather: index -1 at position 0 is out of range for dim 1 of (3,4) (expected 0 to 3)"},
+    {"gather: index 1.5", gather_frac, "gather: index 1.5 at position 0 is not a whole number"},
+    {"gather: index of other dims", gather_ndim,
+     "gather: index (2) has 1 dims; it needs as many as input (3,4), 2"},
+    {"gather: index larger than input", gather_size,
+     "gather: index (4,1) is larger than input (3,4) in dim 0 (4 > 3); only dim 1, the one "
+     "gathered along, may be"},
+    {"gather: 0-d", gather_0d, "gather: cannot gather from a 0-d tensor"},
+    {"cross_entropy_ex: ignore_index a class", ce_ignore_class,
+     "cross_entropy: ignore_index 1 is a real class (0 to 2): its targets would silently add "
+     "nothing; use a value outside the classes, such as PyTorch's default -100 "
+     "(TENSOR_LOSS_OPTIONS() starts from it)"},
+    {"cross_entropy_ex: a literal's ignore_index 0", ce_literal_options,
+     "cross_entropy: ignore_index 0 is a real class (0 to 2): its targets would silently add "
+     "nothing; use a value outside the classes, such as PyTorch's default -100 "
+     "(TENSOR_LOSS_OPTIONS() starts from it)"},
+    {"cross_entropy_ex: reduction 7", ce_reduction,
+     "cross_entropy: reduction 7 is not TENSOR_REDUCTION_MEAN, _SUM or _NONE"},
+    {"cross_entropy_ex: pos_weight", ce_pos_weight,
+     "cross_entropy: pos_weight is an option of bce_with_logits only"},
+    {"cross_entropy: (N,d) target out of range", ce_nd_target,
+     "cross_entropy: target[1,1] = 3 is out of range for 3 classes (0 to 2)"},
+    {"nll_loss: target shape", nll_shape,
+     "nll_loss: input (2,3) need a target of shape (2), got (2,1)"},
+    {"nll_loss: class -5", nll_range,
+     "nll_loss: target[1] = -5 is out of range for 3 classes (0 to 2)"},
+    {"nll_loss: 0-d input", nll_0d,
+     "nll_loss: input () need a class dim: (C), (N,C) or (N,C,d1,...)"},
+    {"bce_with_logits_ex: pos_weight shape", bcel_pos_weight,
+     "binary_cross_entropy_with_logits: pos_weight (2) does not broadcast to input (2,3)"},
+    {"bce_with_logits_ex: reduction -1", bcel_reduction,
+     "binary_cross_entropy_with_logits: reduction -1 is not TENSOR_REDUCTION_MEAN, _SUM or _NONE"},
+    {"bce_with_logits: shapes", bcel_shapes,
+     "binary_cross_entropy_with_logits: input (2,3) and target (3,2) have different shapes"},
+    {"eq: broadcast", eq_broadcast, "eq: shapes (2,3) and (2) cannot broadcast (dim 1: 3 vs 2)"},
+    {"le: broadcast", le_broadcast,
+     "le: shapes (4,1) and (3,2) cannot broadcast (dim 0: 4 vs 3)"},
+    {"leaky_relu: slope inf", leaky_slope, "leaky_relu: negative_slope inf for (2) must be finite"},
+    {"softplus: beta 0", softplus_beta,
+     "softplus: beta 0, threshold 20 for (2): beta must be finite and not 0, threshold a number"},
+    {"softplus: threshold NaN", softplus_threshold,
+     "softplus: beta 1, threshold nan for (2): beta must be finite and not 0, threshold a number"},
+    {"topk: k 4 of 3", topk_k, "topk: k = 4 out of range for last dim of (2,3) (size 3)"},
+    {"function_apply: NULL function", function_null,
+     "function_apply: the function, its name, forward or backward is NULL"},
+    {"function_apply: no backward", function_no_backward,
+     "function_apply: the function, its name, forward or backward is NULL"},
+    {"function_apply: 0 inputs", function_inputs, "Id: 0 inputs given; 1 to 8 are supported"},
+    {"save_for_backward: a ninth tensor", function_save_nine,
+     "save_for_backward: 8 tensors saved already; 8 are supported"},
+    {"function backward: wrong shape", function_wrong_shape,
+     "MineBackward: backward gave a gradient of shape (3,2) for input 0, which has shape (2,3)"},
+    {"function backward: NULL gradient", function_null_grad,
+     "MineBackward: backward gave no gradient (NULL) for input 0 (2,3), which requires grad"},
 };
 
 START_TEST(test_tensor_entry_points) { run_row(&tensor_rows[_i]); }
@@ -524,6 +727,15 @@ NULL_ROW(n_join, !tensor_stack(1, (Tensor *[]){NULL}, 0) && !tensor_index_select
                      !tensor_embedding(NULL, A) && !tensor_embedding(A, NULL))
 NULL_ROW(n_losses, !tensor_dropout(NULL, 0.5f, true, NULL) && !tensor_mse_loss(NULL, A) &&
                        !tensor_cross_entropy(A, NULL))
+NULL_ROW(n_building_blocks,
+         tensor_to_ids(NULL, NULL, NULL) == -1 && !tensor_gather(NULL, 0, A) &&
+             !tensor_gather(A, 0, NULL) && !tensor_nll_loss(NULL, A) && !tensor_nll_loss(A, NULL) &&
+             !tensor_cross_entropy_ex(NULL, A, TENSOR_LOSS_OPTIONS()) &&
+             !tensor_bce_with_logits_ex(A, NULL, TENSOR_LOSS_OPTIONS()) && !tensor_eq(NULL, A) &&
+             !tensor_ne(A, NULL) && !tensor_gt_scalar(NULL, 0) && !tensor_le_scalar(NULL, 0) &&
+             !tensor_silu(NULL) && !tensor_leaky_relu(NULL, 0.1f) &&
+             !tensor_softplus(NULL, 1, 20) && !tensor_topk(NULL, 1, NULL) &&
+             tensor_save_for_backward(&(TensorFunctionCtx){0}, NULL) == -1)
 NULL_ROW(n_set_name, !tensor_set_name(NULL, "x"))
 NULL_ROW(n_print,
          tensor_print(NULL) == -1 && tensor_fprint(stdout, NULL) == -1 && !tensor_format(NULL))
@@ -563,6 +775,7 @@ static const Row null_rows[] = {
     {"shape ops", n_shape, ""},
     {"stack, index_select, embedding", n_join, ""},
     {"dropout and losses", n_losses, ""},
+    {"ids, gather, new losses, comparisons, activations, topk", n_building_blocks, ""},
     {"tensor_set_name", n_set_name, ""},
     {"printing", n_print, ""},
     {"tensor_scope_end", n_scope_end, ""},
@@ -751,7 +964,13 @@ static bool save_null_path(void)
     return failed;
 }
 
+static bool leaky_module_slope(void) { return !nn_leaky_relu(NAN); }
+static bool softplus_module_beta(void) { return !nn_softplus(INFINITY, 20); }
+
 static const Row nn_rows[] = {
+    {"nn_leaky_relu: slope NaN", leaky_module_slope, "LeakyReLU: negative_slope nan must be finite"},
+    {"nn_softplus: beta inf", softplus_module_beta,
+     "Softplus: beta inf, threshold 20: beta must be finite and not 0, threshold a number"},
     {"nn_linear: 0 in", linear_zero, "Linear: in_features 0 and out_features 2 must be positive"},
     {"Linear forward: last dim", linear_input,
      "Linear: input (6,4): expected last dim in_features = 3"},

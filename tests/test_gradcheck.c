@@ -148,6 +148,34 @@ START_TEST(test_gradcheck_catches_a_wrong_backward)
 }
 END_TEST
 
+/* The report names an input by its full dotted name, up to 200 characters;
+ * a longer name keeps its first 197 and "...". */
+START_TEST(test_report_names_the_input_in_full)
+{
+    Tensor *x = tensor_set_name(tensor_requires_grad_(tensor_arange(1, 4, 1), true),
+                                "trf_blocks.11.att.W_key.weight");
+    TensorGradcheckResult res;
+    ck_assert_int_eq(tensor_gradcheck(wrong_gradient, NULL, 1, &x, 1e-2, 1e-3, 1e-2, &res), 0);
+    ck_assert_msg(strstr(res.report, "MISMATCH at input 0 \"trf_blocks.11.att.W_key.weight\" (3) "
+                                     "element [") == res.report,
+                  "%s", res.report);
+    char name[260];
+    memset(name, 'a', 250);
+    name[250] = '\0';
+    tensor_set_name(x, name);
+    ck_assert_int_eq(tensor_gradcheck(wrong_gradient, NULL, 1, &x, 1e-2, 1e-3, 1e-2, &res), 0);
+    char want[260];
+    snprintf(want, sizeof want, "MISMATCH at input 0 \"%.197s...\" (3) element", name);
+    ck_assert_msg(strstr(res.report, want) == res.report, "%s", res.report);
+    ck_assert_ptr_nonnull(strstr(res.report, "allowed"));   /* the numbers still fit */
+    name[200] = '\0';
+    tensor_set_name(x, name);
+    ck_assert_int_eq(tensor_gradcheck(wrong_gradient, NULL, 1, &x, 1e-2, 1e-3, 1e-2, &res), 0);
+    snprintf(want, sizeof want, "MISMATCH at input 0 \"%.200s\" (3)", name);
+    ck_assert_msg(strstr(res.report, want) == res.report, "%s", res.report);
+}
+END_TEST
+
 static Suite *gradcheck_suite(void)
 {
     Suite *s = suite_create("gradcheck");
@@ -157,6 +185,7 @@ static Suite *gradcheck_suite(void)
     tcase_add_test(tc, test_every_op_has_a_row);
     tcase_add_test(tc, test_every_op_has_a_name_and_backward);
     tcase_add_test(tc, test_gradcheck_catches_a_wrong_backward);
+    tcase_add_test(tc, test_report_names_the_input_in_full);
     suite_add_tcase(s, tc);
     return s;
 }

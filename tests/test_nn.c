@@ -247,6 +247,52 @@ START_TEST(test_sticky_constructor_errors)
 }
 END_TEST
 
+/* Every activation module: its type, no parameters, and the op's values and
+ * node; LeakyReLU and Softplus keep their arguments. */
+START_TEST(test_activation_modules)
+{
+    TensorScope *scope = tensor_scope_begin();
+    tensor_manual_seed(5);
+    Tensor *x = tensor_requires_grad_(tensor_mul_scalar(tensor_randn(SHAPE(2, 3, 4)), 4), true);
+    const struct {
+        Module *m;
+        const char *type, *grad_fn;
+        Tensor *want;
+    } acts[] = {
+        {nn_gelu(), "GELU", "GeluBackward0", tensor_gelu(x)},
+        {nn_relu(), "ReLU", "ReluBackward0", tensor_relu(x)},
+        {nn_tanh(), "Tanh", "TanhBackward0", tensor_tanh(x)},
+        {nn_sigmoid(), "Sigmoid", "SigmoidBackward0", tensor_sigmoid(x)},
+        {nn_silu(), "SiLU", "SiluBackward0", tensor_silu(x)},
+        {nn_leaky_relu(0.2f), "LeakyReLU", "LeakyReluBackward0", tensor_leaky_relu(x, 0.2f)},
+        {nn_softplus(2, 5), "Softplus", "SoftplusBackward0", tensor_softplus(x, 2, 5)},
+    };
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+        Module *m = acts[i].m;
+        ck_assert_ptr_nonnull(m);
+        ck_assert_str_eq(m->type, acts[i].type);
+        NNList p = nn_named_parameters(m);
+        ck_assert_int_eq(p.count, 0);
+        nn_list_free(&p);
+        Tensor *y = nn_forward(m, x);
+        ck_assert_tensor_close(y, acts[i].want, 0, 0);
+        ck_assert_str_eq(tensor_grad_fn_name(y), acts[i].grad_fn);
+    }
+    ck_assert_float_eq(NN_AS(LeakyReLU, acts[5].m)->negative_slope, 0.2f);
+    ck_assert_float_eq(NN_AS(Softplus, acts[6].m)->beta, 2);
+    ck_assert_float_eq(NN_AS(Softplus, acts[6].m)->threshold, 5);
+    /* in a Sequential, as the two-moons MLP uses them */
+    Module *seq = nn_sequential();
+    nn_append(seq, acts[4].m);
+    nn_append(seq, acts[5].m);
+    ck_assert_tensor_close(nn_forward(seq, x), tensor_leaky_relu(tensor_silu(x), 0.2f), 0, 0);
+    nn_module_free(seq);
+    for (size_t i = 0; i < 4; i++) nn_module_free(acts[i].m);
+    nn_module_free(acts[6].m);
+    tensor_scope_end(scope);
+}
+END_TEST
+
 /* ---- layers: train/eval, errors ------------------------------------------ */
 
 START_TEST(test_train_eval_reaches_dropout)
@@ -401,6 +447,7 @@ static Suite *nn_suite(void)
     tcase_add_test(layers, test_header_example);
     tcase_add_test(layers, test_full_parameter_names);
     tcase_add_test(layers, test_module_lists);
+    tcase_add_test(layers, test_activation_modules);
     tcase_add_test(layers, test_sticky_constructor_errors);
     tcase_add_test(layers, test_train_eval_reaches_dropout);
     tcase_add_test(layers, test_dropout_own_generator);

@@ -501,7 +501,11 @@ START_TEST(test_cross_entropy_errors)
     ck_assert_str_eq(tensor_error(),
                      "cross_entropy: logits (3) need a target of shape (), got (1)");
     ck_assert_ptr_null(tensor_cross_entropy(tensor_zeros(SHAPE(2, 3, 4)), tensor_zeros(SHAPE(2))));
-    ck_assert_str_eq(tensor_error(), "cross_entropy: logits (2,3,4) must be (N,C) or (C)");
+    ck_assert_str_eq(tensor_error(),
+                     "cross_entropy: logits (2,3,4) need a target of shape (2,4), got (2)");
+    ck_assert_ptr_null(tensor_cross_entropy(tensor_scalar(1), tensor_scalar(0)));
+    ck_assert_str_eq(tensor_error(),
+                     "cross_entropy: logits () need a class dim: (C), (N,C) or (N,C,d1,...)");
 }
 END_TEST
 

@@ -93,21 +93,33 @@ Tensor *tensor__result(Tensor *out)
  * only the check around it: a gradient that was finite (or not yet made)
  * before the node ran and is not after, while the gradient the node
  * received was finite, was spoiled by this node. */
+static _Thread_local bool backward_failed;
+
+void tensor__backward_failed(void) { backward_failed = true; }
+
+/* node's backward, -1 when it called tensor__backward_failed. */
+static int call_backward(TensorNode *node, const Tensor *g)
+{
+    backward_failed = false;
+    tensor__op_backward[node->op](node, g);
+    bool failed = backward_failed;
+    backward_failed = false;
+    return failed ? -1 : 0;
+}
+
 int tensor__run_backward(TensorNode *node)
 {
     const Tensor *g = node->out->grad;
-    if (!enabled || first_non_finite(g) >= 0) {
-        tensor__op_backward[node->op](node, g);
-        return 0;
-    }
+    if (!enabled || first_non_finite(g) >= 0) return call_backward(node, g);
     bool *was_finite = tensor__scratch((size_t)node->n_inputs * sizeof *was_finite);
     for (int i = 0; i < node->n_inputs; i++) {
         const Tensor *x = node->inputs[i];
         was_finite[i] = x && (!x->grad || first_non_finite(x->grad) < 0);
     }
     tensor__anomaly_pause(true);
-    tensor__op_backward[node->op](node, g);
+    int rc = call_backward(node, g);
     tensor__anomaly_pause(false);
+    if (rc) return rc;
     for (int i = 0; i < node->n_inputs; i++) {
         const Tensor *x = node->inputs[i];
         if (!was_finite[i] || !x->requires_grad || !x->grad) continue;

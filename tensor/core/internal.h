@@ -61,6 +61,7 @@ struct TensorNode {
     uint64_t versions[4];      /* of inputs 0 to 2 and of out when recorded */
     bool released;             /* a backward ran through it (without retain) */
     Tensor *spare_grad;        /* a gradient buffer of out's size, from an earlier backward */
+    void *function;            /* OP_FUNCTION: the user's function and its context */
 };
 
 extern const char *const tensor__op_names[OP_COUNT];
@@ -101,6 +102,8 @@ bool tensor__usable(const Tensor *t, const char *fn);
 /* The most elements a tensor or view may have: its bytes fit in a
  * ptrdiff_t, so sizes, strides, offsets and byte counts never overflow. */
 #define TENSOR__MAX_NUMEL ((int64_t)(PTRDIFF_MAX / (ptrdiff_t)sizeof(float)))
+/* Ids are whole floats within +-2^24: every integer there is a float. */
+#define TENSOR__ID_LIMIT (INT64_C(1) << 24)
 TensorArena *tensor__current_arena(void);
 void *tensor__arena_alloc(TensorArena *a, size_t bytes);     /* 64-byte aligned, never NULL */
 void *tensor__arena_try_alloc(TensorArena *a, size_t bytes); /* NULL when out of memory */
@@ -187,10 +190,17 @@ const float *tensor__broadcast_data(const Tensor *t, int ndim, const int64_t *sh
 /* ---- random draws (core/random.c, used by ops/dropout.c) ------------------ */
 TensorGenerator *tensor__generator_or_default(TensorGenerator *g);
 double tensor__uniform_double(TensorGenerator *g);   /* [0, 1), 53 bits, as PyTorch's */
+/* One of torch.randint's int64 draws: low + (one or two words) % range
+ * (ops/sample.c); range = high - low as uint64, not 0. */
+int64_t tensor__randint_draw(TensorGenerator *g, int64_t low, uint64_t range);
 /* PyTorch takes p, mean and std as Python floats (doubles); here they arrive
  * as floats.  The double the caller wrote is the shortest decimal that rounds
  * to the float (0.1f -> 0.1), so reading it back gives PyTorch's double. */
 double tensor__typed_double(float f);
+
+/* ---- losses (loss.c, used by nll.c too) ----------------------------------- */
+/* 0 for MEAN, SUM or NONE; -1 with a message naming op otherwise. */
+int tensor__check_reduction(const char *op, TensorReduction r);
 
 /* ---- views and copies (shape.c, used by join.c too) ------------------------ */
 /* t with dim narrowed to [start, start + length): a view. */
@@ -238,9 +248,14 @@ bool tensor__anomaly_forward(TensorOp op, const Tensor *out, int n, const Tensor
 Tensor *tensor__result(Tensor *out);
 /* Nestable: ops run inside another op are not checked on their own. */
 void tensor__anomaly_pause(bool pause);
-/* Runs node's backward; in anomaly mode -1 (with a message) when it put a
- * NaN or Inf into an input's gradient from a finite gradient. */
+/* Runs node's backward; -1 when the backward called tensor__backward_failed,
+ * and in anomaly mode -1 (with a message) when it put a NaN or Inf into an
+ * input's gradient from a finite gradient. */
 int tensor__run_backward(TensorNode *node);
+/* A backward that cannot finish (a custom function's missing or misshapen
+ * gradient) records its message and calls this: the walk stops there and
+ * tensor_backward returns -1. */
+void tensor__backward_failed(void);
 
 /* ---- test hooks ----------------------------------------------------------- */
 /* The nth write of the next file save (1: the first) writes half its bytes

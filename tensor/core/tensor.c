@@ -239,6 +239,51 @@ Tensor *tensor_from_data(const float *data, int ndim, const int64_t *shape)
     return t;
 }
 
+/* ---- ids ------------------------------------------------------------------- */
+
+Tensor *tensor_from_ids(const int64_t *ids, int ndim, const int64_t *shape)
+{
+    if (check_shape("from_ids", ndim, shape)) return NULL;
+    if (!ids) return tensor_set_error("from_ids: ids is NULL");
+    Tensor *t = tensor__new("from_ids", ndim, shape);
+    for (int64_t i = 0; t && i < t->numel; i++) {
+        if (ids[i] < -TENSOR__ID_LIMIT || ids[i] > TENSOR__ID_LIMIT)
+            return tensor_set_error("from_ids: ids[%lld] = %lld is outside +-%lld, where float "
+                                    "ids are exact", (long long)i, (long long)ids[i],
+                                    (long long)TENSOR__ID_LIMIT);
+        t->data[i] = (float)ids[i];
+    }
+    return t;
+}
+
+int tensor_to_ids(const Tensor *t, int64_t **ids, int64_t *n)
+{
+    if (ids) *ids = NULL;
+    if (n) *n = 0;
+    if (!TENSOR__USABLE(t)) return -1;
+    if (!ids || !n) return tensor_set_error("to_ids: ids or n is NULL"), -1;
+    int64_t *out = malloc((size_t)(t->numel ? t->numel : 1) * sizeof *out);
+    if (!out)
+        return tensor_set_error("to_ids: out of memory for the %lld ids of %s",
+                                (long long)t->numel, tensor_shape_str(t)), -1;
+    TensorIter it;
+    tensor__iter_init(&it, t->ndim, t->shape, 1, (const int64_t *[]){t->stride}, NULL);
+    for (int64_t i = 0; i < t->numel; i++, tensor__iter_next(&it)) {
+        float v = t->data[it.off[0]];
+        if (v != floorf(v) || fabsf(v) > (float)TENSOR__ID_LIMIT) {
+            free(out);
+            return tensor_set_error("to_ids: element %lld of %s is %.9g, not a whole number "
+                                    "within +-%lld (where float ids are exact)", (long long)i,
+                                    tensor_shape_str(t), (double)v, (long long)TENSOR__ID_LIMIT),
+                   -1;
+        }
+        out[i] = (int64_t)v;
+    }
+    *ids = out;
+    *n = t->numel;
+    return 0;
+}
+
 Tensor *tensor_arange(float start, float end, float step)
 {
     if (step == 0 || !isfinite(start) || !isfinite(end) || !isfinite(step))

@@ -78,6 +78,10 @@ static bool nothing_to_check(int n, Tensor *const *inputs)
     return true;
 }
 
+/* A parameter's full dotted name ("trf_blocks.11.att.W_key.weight") fits
+ * with room to spare; the shapes and numbers after it still fit the report. */
+enum { NAME_MAX_SHOWN = 200 };
+
 /* One line a learner can act on, the verdict first: which input (by name
  * when it has one), which element, both derivatives, and how far apart
  * against how far allowed:
@@ -87,9 +91,12 @@ static void write_report(TensorGradcheckResult *r, Tensor *const *inputs, double
                          double rtol)
 {
     const Tensor *x = inputs[r->input];
-    char coords[8 * 24], name[48] = "";
+    char coords[8 * 24], name[NAME_MAX_SHOWN + 8] = "";
     format_coords(x, r->index, coords, sizeof coords);
-    if (x->name) snprintf(name, sizeof name, " \"%.40s\"", x->name);
+    if (x->name && strlen(x->name) <= NAME_MAX_SHOWN)
+        snprintf(name, sizeof name, " \"%s\"", x->name);
+    else if (x->name)
+        snprintf(name, sizeof name, " \"%.*s...\"", NAME_MAX_SHOWN - 3, x->name);
     int n = snprintf(r->report, sizeof r->report,
                      "%s at input %d%s %s element %s: analytic %.6g, numeric %.6g, "
                      "|difference| %.2g, allowed %.2g (atol %g + rtol %g * |numeric|)",

@@ -1,6 +1,6 @@
 /*
  * Shape ops that copy: cat and stack join tensors, index_select and
- * embedding gather slices by index.  Each makes a new contiguous tensor
+ * embedding gather slices by index, gather single elements.  Each makes a new contiguous tensor
  * (the views are in shape.c).  Forward and backward side by side; each
  * backward sends every input the slice of dy that came from it, and
  * gathered slices that repeat add up.
@@ -199,4 +199,67 @@ void tensor__embedding_backward(TensorNode *n, const Tensor *dy)
         float *row = g->data + (int64_t)idx->data[i] * dim;
         for (int64_t j = 0; j < dim; j++) row[j] += d[i * dim + j];
     }
+}
+
+/* ---- gather ------------------------------------------------------------------- */
+
+/* index: a's number of dims, no larger than a outside dim; -1 with a message. */
+static int gather_check(const Tensor *a, int dim, const Tensor *index)
+{
+    if (index->ndim != a->ndim)
+        return tensor_set_error("gather: index %s has %d dims; it needs as many as input %s, %d",
+                                tensor_shape_str(index), index->ndim, tensor_shape_str(a),
+                                a->ndim), -1;
+    for (int d = 0; d < a->ndim; d++)
+        if (d != dim && index->shape[d] > a->shape[d])
+            return tensor_set_error("gather: index %s is larger than input %s in dim %d "
+                                    "(%lld > %lld); only dim %d, the one gathered along, may be",
+                                    tensor_shape_str(index), tensor_shape_str(a), d,
+                                    (long long)index->shape[d], (long long)a->shape[d], dim), -1;
+    return 0;
+}
+
+/* For each element k of index (row-major): the offset, through stride (a's
+ * or its gradient's), of the element at index's coordinates with dim at 0. */
+static int64_t *base_offsets(const Tensor *index, int dim, const int64_t *stride)
+{
+    int64_t s[TENSOR_MAX_DIMS];
+    memcpy(s, stride, sizeof s);
+    s[dim] = 0;
+    int64_t *off = tensor__scratch((size_t)(index->numel ? index->numel : 1) * sizeof *off);
+    TensorIter it;
+    tensor__iter_init(&it, index->ndim, index->shape, 1, (const int64_t *[]){s}, NULL);
+    for (int64_t k = 0; k < index->numel; k++, tensor__iter_next(&it)) off[k] = it.off[0];
+    return off;
+}
+
+Tensor *tensor_gather(const Tensor *a, int dim, const Tensor *index)
+{
+    if (!TENSOR__USABLE(a) || !TENSOR__USABLE(index)) return NULL;
+    if (a->ndim == 0) return tensor_set_error("gather: cannot gather from a 0-d tensor");
+    int d = tensor__wrap_dim(a, dim, 0, "gather");
+    if (d < 0 || gather_check(a, d, index)) return NULL;
+    Tensor *idx = checked_indices("gather", index, a, d);
+    if (!idx) return NULL;
+    Tensor *out = tensor__alloc(idx->ndim, idx->shape);
+    const int64_t *base = base_offsets(idx, d, a->stride);
+    for (int64_t k = 0; k < idx->numel; k++)
+        out->data[k] = a->data[base[k] + (int64_t)idx->data[k] * a->stride[d]];
+    TensorNode *n = tensor__record(OP_GATHER, out, 1, &a);
+    if (n) n->saved[0] = idx, n->ival[0] = d;
+    return out;
+}
+
+/* forward: y[..., j, ...] = x[..., index[..., j, ...], ...] along dim
+ * backward: dx[..., index[..., j, ...], ...] += dy[..., j, ...] (repeats add) */
+void tensor__gather_backward(TensorNode *n, const Tensor *dy)
+{
+    const Tensor *x = n->inputs[0], *idx = n->saved[0];
+    int d = (int)n->ival[0];
+    Tensor *dx = tensor_zeros(x->ndim, x->shape);
+    const float *g = tensor__contiguous_data(dy);
+    const int64_t *base = base_offsets(idx, d, dx->stride);
+    for (int64_t k = 0; k < idx->numel; k++)
+        dx->data[base[k] + (int64_t)idx->data[k] * dx->stride[d]] += g[k];
+    tensor__accumulate_grad(n->inputs[0], dx);
 }

@@ -1,11 +1,11 @@
 /*
- * Losses, forward and backward side by side: mean squared error and
- * cross-entropy over class indices.  Both reduce by the mean and return a
- * 0-d tensor, like PyTorch's defaults.
+ * Losses over values, forward and backward side by side: mean squared error
+ * and binary cross-entropy (on probabilities, or on logits with a reduction
+ * and pos_weight).  The losses over class indices, cross_entropy and
+ * nll_loss, are in nll.c.
  */
 #include "core/internal.h"
 #include "kernels/kernels.h"
-#include "kernels/threads.h"
 
 #include <math.h>
 #include <string.h>
@@ -97,158 +97,102 @@ void tensor__bce_backward(TensorNode *n, const Tensor *grad_out)
     tensor__accumulate_grad(n->inputs[1], dt);
 }
 
-/* forward: L = mean((1 - t) x + m + ln(exp(-m) + exp(-x - m))), m = max(-x, 0):
- * sigmoid and BCE in one, stable for large |x| (PyTorch's formula);
- * backward: dx = dL (sigmoid(x) - t) / N;  dt = -dL x / N */
-Tensor *tensor_bce_with_logits(const Tensor *logits, const Tensor *target)
+/* ln(1 + exp(v)), stable for large |v|. */
+static float softplus(float v) { return fmaxf(v, 0.0f) + log1pf(expf(-fabsf(v))); }
+
+/* A bce_with_logits node: ival[BCEL_REDUCTION] its reduction; saved[0]
+ * pos_weight read as the input's shape (NULL without one). */
+enum { BCEL_REDUCTION = 0 };
+
+/* pos_weight broadcast to logits' shape, row-major (a copy: the backward
+ * must see the values the forward used); NULL with a message when it does
+ * not broadcast. */
+static Tensor *pos_weight_like(const Tensor *pw, const Tensor *logits)
+{
+    int64_t shape[TENSOR_MAX_DIMS];
+    int n = tensor__broadcast_sizes(pw->ndim, pw->shape, logits->ndim, logits->shape, shape);
+    if (n != logits->ndim || tensor__numel(n, shape) != logits->numel)
+        return tensor_set_error("binary_cross_entropy_with_logits: pos_weight %s does not "
+                                "broadcast to input %s", tensor_shape_str(pw),
+                                tensor_shape_str(logits));
+    Tensor *w = tensor__alloc(logits->ndim, logits->shape);
+    memcpy(w->data, tensor__broadcast_data(pw, logits->ndim, logits->shape),
+           (size_t)w->numel * sizeof *w->data);
+    return w;
+}
+
+/* forward: l = (1 - t) x + w (m + ln(exp(-m) + exp(-x - m))), m = max(-x, 0),
+ *   w = 1 + (pos_weight - 1) t (1 without pos_weight): sigmoid and BCE in
+ *   one, stable for large |x| (PyTorch's formula); L = mean(l), sum(l) or l.
+ * backward, with k = dL / N (mean), dL (sum) or dL_i (none):
+ *   dx = k (sigmoid(x) - t), with pos_weight p: k ((p t + 1 - t) sigmoid(x) - p t)
+ *   dt = -k x,               with pos_weight p: k (p softplus(-x) - softplus(x)) */
+Tensor *tensor_bce_with_logits_ex(const Tensor *logits, const Tensor *target,
+                                  TensorLossOptions options)
 {
     if (!TENSOR__USABLE(logits) || !TENSOR__USABLE(target)) return NULL;
-    if (check_binary("binary_cross_entropy_with_logits", logits, target)) return NULL;
+    if (options.pos_weight && !TENSOR__USABLE(options.pos_weight)) return NULL;
+    const char *op = "binary_cross_entropy_with_logits";
+    if (tensor__check_reduction(op, options.reduction) || check_binary(op, logits, target))
+        return NULL;
+    Tensor *pw = options.pos_weight ? pos_weight_like(options.pos_weight, logits) : NULL;
+    if (options.pos_weight && !pw) return NULL;
     const float *x = tensor__contiguous_data(logits), *t = tensor__contiguous_data(target);
+    bool none = options.reduction == TENSOR_REDUCTION_NONE;
+    Tensor *out = none ? tensor__alloc(logits->ndim, logits->shape) : tensor__alloc(0, NULL);
     double sum = 0;
     for (int64_t i = 0; i < logits->numel; i++) {
-        float m = fmaxf(-x[i], 0.0f);
-        sum += (1 - t[i]) * x[i] + m + logf(expf(-m) + expf(-x[i] - m));
+        float m = fmaxf(-x[i], 0.0f), w = pw ? (pw->data[i] - 1) * t[i] + 1 : 1;
+        float l = pw ? (1 - t[i]) * x[i] + w * (logf(expf(-m) + expf(-x[i] - m)) + m)
+                     : (1 - t[i]) * x[i] + m + logf(expf(-m) + expf(-x[i] - m));
+        if (none) out->data[i] = l;
+        else sum += l;
     }
-    Tensor *out = tensor__alloc(0, NULL);
-    out->data[0] = (float)(sum / (double)logits->numel);
-    tensor__record(OP_BCE_WITH_LOGITS, out, 2, (const Tensor *[]){logits, target});
+    if (options.reduction == TENSOR_REDUCTION_MEAN)
+        out->data[0] = (float)(sum / (double)logits->numel);
+    else if (options.reduction == TENSOR_REDUCTION_SUM)
+        out->data[0] = (float)sum;
+    TensorNode *n = tensor__record(OP_BCE_WITH_LOGITS, out, 2, (const Tensor *[]){logits, target});
+    if (n) {
+        n->ival[BCEL_REDUCTION] = options.reduction;
+        n->saved[0] = pw;
+    }
     return tensor__result(out);
+}
+
+Tensor *tensor_bce_with_logits(const Tensor *logits, const Tensor *target)
+{
+    return tensor_bce_with_logits_ex(logits, target, TENSOR_LOSS_OPTIONS());
 }
 
 void tensor__bce_with_logits_backward(TensorNode *n, const Tensor *grad_out)
 {
-    const Tensor *logits = n->inputs[0], *target = n->inputs[1];
+    const Tensor *logits = n->inputs[0], *target = n->inputs[1], *pw = n->saved[0];
     const float *x = tensor__contiguous_data(logits), *t = tensor__contiguous_data(target);
-    float k = grad_out->data[0] / (float)logits->numel;
+    const float *g = tensor__contiguous_data(grad_out);
+    int64_t reduction = n->ival[BCEL_REDUCTION];
+    bool each = reduction == TENSOR_REDUCTION_NONE;
+    float k = reduction == TENSOR_REDUCTION_MEAN ? g[0] / (float)logits->numel : g[0];
     Tensor *dx = tensor__alloc(logits->ndim, logits->shape);
-    for (int64_t i = 0; i < dx->numel; i++) dx->data[i] = (1 / (1 + expf(-x[i])) - t[i]) * k;
+    for (int64_t i = 0; i < dx->numel; i++) {
+        float s = 1 / (1 + expf(-x[i])), ki = each ? g[i] : k;
+        dx->data[i] = pw ? ((pw->data[i] * t[i] + 1 - t[i]) * s - pw->data[i] * t[i]) * ki
+                         : (s - t[i]) * ki;
+    }
     tensor__accumulate_grad(n->inputs[0], dx);
     if (!target->requires_grad) return;
     Tensor *dt = tensor__alloc(target->ndim, target->shape);
-    for (int64_t i = 0; i < dt->numel; i++) dt->data[i] = -x[i] * k;
+    for (int64_t i = 0; i < dt->numel; i++) {
+        float ki = each ? g[i] : k;
+        dt->data[i] = pw ? (pw->data[i] * softplus(-x[i]) - softplus(x[i])) * ki : -x[i] * ki;
+    }
     tensor__accumulate_grad(n->inputs[1], dt);
 }
 
-/* ---- cross_entropy -------------------------------------------------------- */
-
-/* logits (N,C) with target (N), or logits (C) with a 0-d target. */
-static int check_cross_entropy_shapes(const Tensor *logits, const Tensor *target)
+int tensor__check_reduction(const char *op, TensorReduction r)
 {
-    if (logits->ndim != 1 && logits->ndim != 2) {
-        tensor_set_error("cross_entropy: logits %s must be (N,C) or (C)", tensor_shape_str(logits));
-        return -1;
-    }
-    bool batched = logits->ndim == 2;
-    if (target->ndim != logits->ndim - 1 || (batched && target->shape[0] != logits->shape[0])) {
-        char want[32] = "()";
-        if (batched) snprintf(want, sizeof want, "(%lld)", (long long)logits->shape[0]);
-        tensor_set_error("cross_entropy: logits %s need a target of shape %s, got %s",
-                      tensor_shape_str(logits), want, tensor_shape_str(target));
-        return -1;
-    }
-    return 0;
-}
-
-/* Each target must be a whole number in [0, C). */
-static int check_classes(const float *t, int64_t n, int64_t classes)
-{
-    for (int64_t i = 0; i < n; i++) {
-        if (t[i] != floorf(t[i]) || !isfinite(t[i])) {
-            tensor_set_error("cross_entropy: target[%lld] = %g is not a class index "
-                          "(a whole number from 0 to %lld)",
-                          (long long)i, (double)t[i], (long long)classes - 1);
-            return -1;
-        }
-        if (t[i] < 0 || t[i] >= (float)classes) {
-            tensor_set_error("cross_entropy: target[%lld] = %g is out of range for %lld classes "
-                          "(0 to %lld)",
-                          (long long)i, (double)t[i], (long long)classes, (long long)classes - 1);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-Tensor *tensor_cross_entropy(const Tensor *logits, const Tensor *target)
-{
-    if (!TENSOR__USABLE(logits) || !TENSOR__USABLE(target)) return NULL;
-    if (check_cross_entropy_shapes(logits, target)) return NULL;
-    int64_t classes = logits->shape[logits->ndim - 1];
-    int64_t batch = logits->ndim == 2 ? logits->shape[0] : 1;
-    const float *t = tensor__contiguous_data(target);
-    if (check_classes(t, batch, classes)) return NULL;
-
-    /* As PyTorch: nll_loss(log_softmax(logits, class dim)); the backward is
-     * fused, so log_softmax records no node of its own. */
-    tensor_no_grad_begin();
-    tensor__anomaly_pause(true);   /* anomaly mode checks the loss, not this step */
-    Tensor *logp = tensor_log_softmax(logits, -1);
-    tensor__anomaly_pause(false);
-    tensor_no_grad_end();
-    double sum = 0.0;
-    for (int64_t i = 0; i < batch; i++) sum -= logp->data[i * classes + (int64_t)t[i]];
-    Tensor *out = tensor__alloc(0, NULL);
-    out->data[0] = (float)sum / (float)batch;
-    TensorNode *n = tensor__record(OP_CROSS_ENTROPY, out, 1, &logits);
-    if (n) {
-        /* The indices are copied: they were checked here, and the backward
-         * must not read a target changed in place since. */
-        n->saved[0] = logp;
-        n->saved[1] = tensor__alloc(1, &batch);
-        memcpy(n->saved[1]->data, t, (size_t)batch * sizeof *t);
-    }
-    return tensor__result(out);
-}
-
-/* The backward's rows, spread over the threads when the logits are large
- * (the 124M model's are 512 x 50257). */
-enum { PARALLEL_NUMEL = 1 << 16, CHUNK = 2048 };
-
-typedef struct {
-    const float *logp, *t;
-    float *dz;
-    int64_t classes;
-    float k;
-    TensorExpFn exp_fn;
-} CrossEntropyGrad;
-
-/* Row i of dz, a chunk at a time so that exp's output is scaled while it
- * is in L1.  Off the target, (double)e * k rounded to float is the float
- * product e * k (the double product is exact), so that loop is plain float
- * and vectorises; the target's e k - k keeps its single rounding in double. */
-static void cross_entropy_grad_row(void *ctx, int64_t i, int worker)
-{
-    const CrossEntropyGrad *g = ctx;
-    const float *lp = g->logp + i * g->classes;
-    float *d = g->dz + i * g->classes;
-    int64_t target = (int64_t)g->t[i];
-    float e_target = 0.0f;
-    for (int64_t c0 = 0; c0 < g->classes; c0 += CHUNK) {
-        int64_t n = g->classes - c0 < CHUNK ? g->classes - c0 : CHUNK;
-        g->exp_fn(lp + c0, 0.0f, d + c0, n);   /* softmax(z) */
-        if (target >= c0 && target < c0 + n) e_target = d[target];
-        for (int64_t c = c0; c < c0 + n; c++) d[c] *= g->k;
-    }
-    d[target] = (float)((double)e_target * g->k - g->k);
-    (void)worker;
-}
-
-/* forward: L = mean_i(-log_softmax(z)[i, t_i]) over N rows
- * backward: dz[i, c] = (softmax(z)[i, c] - (c == t_i)) / N * dL,
- * computed as exp(logp) k - (c == t_i) k with k = dL / N, rounded once (in
- * double) as PyTorch's NllLoss and LogSoftmax backwards, fused into an FMA
- * by its build, round it. */
-void tensor__cross_entropy_backward(TensorNode *n, const Tensor *grad_out)
-{
-    const Tensor *logp = n->saved[0];
-    const float *t = n->saved[1]->data;
-    int64_t classes = logp->shape[logp->ndim - 1];
-    int64_t batch = logp->ndim == 2 ? logp->shape[0] : 1;
-    Tensor *dz = tensor__alloc(logp->ndim, logp->shape);
-    CrossEntropyGrad g = {.logp = logp->data, .t = t, .dz = dz->data, .classes = classes,
-                          .k = grad_out->data[0] / (float)batch, .exp_fn = tensor__exp_fn()};
-    int threads = dz->numel >= PARALLEL_NUMEL ? tensor_get_num_threads() : 1;
-    if (classes > 0) tensor__parallel_for(batch, threads, cross_entropy_grad_row, &g);
-    tensor__accumulate_grad(n->inputs[0], dz);
+    if (r == TENSOR_REDUCTION_MEAN || r == TENSOR_REDUCTION_SUM || r == TENSOR_REDUCTION_NONE)
+        return 0;
+    return tensor_set_error("%s: reduction %d is not TENSOR_REDUCTION_MEAN, _SUM or _NONE", op,
+                            (int)r), -1;
 }

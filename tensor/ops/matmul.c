@@ -219,14 +219,19 @@ static void gemm_batched(Batch bt, Mat a, Mat b, Mat c, bool accumulate)
 
 /* ---- matmul -------------------------------------------------------------- */
 
-/* The grad_fn torch 1.13 shows for torch.matmul of these ranks. */
-static const char *matmul_name(int da, int db)
+/* The grad_fn torch 1.13 shows for torch.matmul of these ranks.  2-d @ n-d
+ * (n >= 3) is computed as (b^T @ a^T)^T made contiguous: a copy
+ * (CloneBackward0) unless the (..., m, n) result of one row or one column is
+ * contiguous already, when the transpose is the last op. */
+static const char *matmul_name(const Tensor *a, const Tensor *b)
 {
+    int da = a->ndim, db = b->ndim;
     if (da == 1 && db == 1) return "DotBackward0";
     if (da == 2 && db == 1) return "MvBackward0";
     if (da == 1 && db == 2) return "SqueezeBackward3";
     if (da == 2 && db == 2) return "MmBackward0";
-    if (da == 2) return "CloneBackward0";
+    if (da == 2)
+        return a->shape[0] == 1 || b->shape[db - 1] == 1 ? "TransposeBackward0" : "CloneBackward0";
     return "UnsafeViewBackward0";
 }
 
@@ -264,7 +269,7 @@ Tensor *tensor_matmul(const Tensor *a, const Tensor *b)
          * never write through saved tensors. */
         node->saved[0] = (Tensor *)ar;
         node->saved[1] = (Tensor *)br;
-        node->name = matmul_name(a->ndim, b->ndim);
+        node->name = matmul_name(a, b);
     }
     return tensor__result(out);
 }

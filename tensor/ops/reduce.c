@@ -298,6 +298,15 @@ void tensor__var_backward(TensorNode *n, const Tensor *dy)
 
 /* ---- over several dims ---------------------------------------------------------- */
 
+/* An op made of others (sum_dims, min_dim, std ...) returns out, whose node,
+ * the last of its ops', carries the name torch's single op prints for the
+ * call: tensor_grad_fn_name and print show PyTorch's grad_fn. */
+static Tensor *composed(Tensor *out, const Tensor *a, const char *name)
+{
+    if (out && out != a && out->grad_fn) out->grad_fn->name = name;
+    return out;
+}
+
 /* The dims as a bit mask (wrapped; each at most once); -1 with a message. */
 static int64_t dims_mask(const Tensor *a, int n, const int64_t *dims, const char *op)
 {
@@ -333,13 +342,15 @@ static Tensor *sum_over(const Tensor *a, int64_t mask, bool keepdim)
     return tensor_view(t, ndim, shape);
 }
 
-/* torch.sum(a, dims, keepdim): a sum_dim per dim (no dims: every dim). */
+/* torch.sum(a, dims, keepdim): a sum_dim per dim (no dims: every dim),
+ * the result's node named as torch's one op. */
 Tensor *tensor_sum_dims(const Tensor *a, int n, const int64_t *dims, bool keepdim)
 {
     if (!TENSOR__USABLE(a)) return NULL;
     int64_t mask = dims_mask(a, n, dims, "sum_dims");
     if (mask < 0) return NULL;
-    return sum_over(a, n ? mask : (INT64_C(1) << a->ndim) - 1, keepdim);
+    return composed(sum_over(a, n ? mask : (INT64_C(1) << a->ndim) - 1, keepdim), a,
+                    "SumBackward1");
 }
 
 /* torch.mean(a, dims, keepdim): the sum divided by the count it summed. */
@@ -352,7 +363,8 @@ Tensor *tensor_mean_dims(const Tensor *a, int n, const int64_t *dims, bool keepd
     int64_t count = 1;
     for (int d = 0; d < a->ndim; d++)
         if (mask & (INT64_C(1) << d)) count *= a->shape[d];
-    return tensor_div_scalar(sum_over(a, mask, keepdim), (float)count);
+    return composed(tensor_div_scalar(sum_over(a, mask, keepdim), (float)count), a,
+                    "MeanBackward1");
 }
 
 /* map[i]: the index in the (keepdim) result of a's row-major element i. */
@@ -426,13 +438,15 @@ void tensor__amax_backward(TensorNode *n, const Tensor *dy)
 /* ---- composites: min, argmin, logsumexp, std ------------------------------------- */
 
 /* min is -max(-x): the same values, the first index of the smallest, NaN
- * winning; its gradient flows through the two negations (grad_fn NegBackward0). */
+ * winning; its gradient flows through the two negations. */
 Tensor *tensor_min_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
 {
     if (indices) *indices = NULL;
     if (!TENSOR__USABLE(a)) return NULL;
     int d = max_dim_check(a, dim, "min_dim");
-    return d < 0 ? NULL : tensor_neg(tensor_max_dim(tensor_neg(a), d, keepdim, indices));
+    if (d < 0) return NULL;
+    return composed(tensor_neg(tensor_max_dim(tensor_neg(a), d, keepdim, indices)), a,
+                    "MinBackward0");
 }
 
 /* Indices of the first minimum along dim, as floats; not differentiable. */
@@ -460,13 +474,16 @@ Tensor *tensor_logsumexp(const Tensor *a, int dim, bool keepdim)
     for (int64_t i = 0; i < m->numel; i++)
         if (isinf(m->data[i])) m->data[i] = 0;
     Tensor *out = tensor_add(tensor_log(tensor_sum_dim(tensor_exp(tensor_sub(a, m)), dim, true)), m);
-    return keepdim || !out ? out : tensor_squeeze(out, dim);
+    return composed(keepdim || !out ? out : tensor_squeeze(out, dim), a, "LogsumexpBackward0");
 }
 
 /* sqrt(var(x, correction)) over all elements or along dim. */
-Tensor *tensor_std(const Tensor *a, int correction) { return tensor_sqrt(tensor_var(a, correction)); }
+Tensor *tensor_std(const Tensor *a, int correction)
+{
+    return composed(tensor_sqrt(tensor_var(a, correction)), a, "StdBackward0");
+}
 
 Tensor *tensor_std_dim(const Tensor *a, int dim, int correction, bool keepdim)
 {
-    return tensor_sqrt(tensor_var_dim(a, dim, correction, keepdim));
+    return composed(tensor_sqrt(tensor_var_dim(a, dim, correction, keepdim)), a, "StdBackward0");
 }

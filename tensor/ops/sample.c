@@ -1,9 +1,9 @@
 /*
  * Sampling for generation and data loading, with PyTorch 1.13's CPU draws
- * for the same generator state: randperm (a data loader's shuffle),
- * exponential_, multinomial (text generation with a temperature) and topk.
- * None records a gradient: their results are indices, or values a caller
- * uses as thresholds (generation's top-k filter).
+ * for the same generator state: randperm (a data loader's shuffle), randint,
+ * exponential_ and multinomial (text generation with a temperature).  None
+ * records a gradient: their results are ids, or draws.  (topk, which
+ * multinomial uses, is in sort.c.)
  */
 #include "core/internal.h"
 
@@ -31,6 +31,37 @@ Tensor *tensor_randperm(int64_t n, TensorGenerator *gen)
         r[z + i] = keep;
     }
     for (int64_t i = 0; i < n; i++) out->data[i] = (float)r[i];
+    return out;
+}
+
+/* torch.randint's rule for one element (DistributionsHelper.h's
+ * uniform_int_from_to_distribution): a 64-bit draw (two words, the first the
+ * high half) when the range needs more than 32 bits, else one word; then a
+ * plain modulo, no rejection. */
+int64_t tensor__randint_draw(TensorGenerator *g, int64_t low, uint64_t range)
+{
+    uint64_t v = range >= (UINT64_C(1) << 32) ? tensor_generator_next_u64(g)
+                                               : tensor_generator_next_u32(g);
+    return (int64_t)(v % range + (uint64_t)low);
+}
+
+/* torch.randint(low, high, shape) as its int64 call draws: element by
+ * element in order, each from tensor__randint_draw. */
+Tensor *tensor_randint(int64_t low, int64_t high, int ndim, const int64_t *shape,
+                       TensorGenerator *gen)
+{
+    if (low >= high)
+        return tensor_set_error("randint: low %lld must be less than high %lld",
+                                (long long)low, (long long)high);
+    if (low < -TENSOR__ID_LIMIT || high > TENSOR__ID_LIMIT + 1)
+        return tensor_set_error("randint: [%lld, %lld) reaches past +-%lld, where float ids "
+                                "are exact", (long long)low, (long long)high,
+                                (long long)TENSOR__ID_LIMIT);
+    Tensor *out = tensor__new("randint", ndim, shape);
+    if (!out) return NULL;
+    TensorGenerator *g = tensor__generator_or_default(gen);
+    for (int64_t i = 0; i < out->numel; i++)
+        out->data[i] = (float)tensor__randint_draw(g, low, (uint64_t)high - (uint64_t)low);
     return out;
 }
 
@@ -79,50 +110,6 @@ static int check_probs(const Tensor *p, int64_t num_samples)
                                  (long long)r), -1;
     }
     return 0;
-}
-
-/* The k largest of a row (descending; ties: the lower index first), their
- * indices in idx. */
-static void row_topk(const float *x, int64_t n, int64_t k, float *val, float *idx, int64_t *order)
-{
-    for (int64_t i = 0; i < n; i++) order[i] = i;
-    /* Selection of k by partial insertion: k is small in generation (top-k
-     * 50 of 50,257) and one pass per kept value keeps it simple and exact. */
-    for (int64_t j = 0; j < k; j++) {
-        int64_t best = j;
-        for (int64_t i = j + 1; i < n; i++) {
-            float a = x[order[i]], b = x[order[best]];
-            if (a > b || (isnan(a) && !isnan(b)) || (a == b && order[i] < order[best])) best = i;
-        }
-        int64_t keep = order[j];
-        order[j] = order[best];
-        order[best] = keep;
-        val[j] = x[order[j]];
-        idx[j] = (float)order[j];
-    }
-}
-
-Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices)
-{
-    if (indices) *indices = NULL;
-    if (!TENSOR__USABLE(a)) return NULL;
-    if (a->ndim < 1)
-        return tensor_set_error("topk: input %s must have a dim", tensor_shape_str(a));
-    int64_t n = a->shape[a->ndim - 1];
-    if (k < 0 || k > n)
-        return tensor_set_error("topk: k = %lld out of range for last dim of %s (size %lld)",
-                             (long long)k, tensor_shape_str(a), (long long)n);
-    int64_t shape[TENSOR_MAX_DIMS];
-    memcpy(shape, a->shape, sizeof shape);
-    shape[a->ndim - 1] = k;
-    Tensor *val = tensor__alloc(a->ndim, shape), *idx = tensor__alloc(a->ndim, shape);
-    const float *x = tensor__contiguous_data(a);
-    int64_t rows = n ? a->numel / n : 0;
-    int64_t *order = tensor__scratch((size_t)(n ? n : 1) * sizeof *order);
-    for (int64_t r = 0; r < rows; r++)
-        row_topk(x + r * n, n, k, val->data + r * k, idx->data + r * k, order);
-    if (indices) *indices = idx;
-    return val;
 }
 
 /* torch.multinomial without replacement (and so with one sample), as its
