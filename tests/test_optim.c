@@ -14,7 +14,7 @@
  */
 #include "testutil.h"
 
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #define FIXTURE "optim.txt"
 #define N_PARAMS 3

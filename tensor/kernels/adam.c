@@ -18,7 +18,7 @@
  * the thread count (the 124M model's update is 162M parameters, memory
  * bound, 30% of PyTorch's one-thread step).
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 #include "kernels/threads.h"
 #include "kernels/vectorize.h"
 
