@@ -399,16 +399,14 @@ ATTOGRAD_API Module *nn_gpt_load_hf(const char *path, NNGPTConfig cfg);
  * previous file intact (tensor_save_entries).  Loading checks the whole file
  * against the module first (every name present, none extra, dtype F32,
  * shapes equal), before any data is read, then the values (no NaN or
- * infinity in a parameter): on any error the module is unchanged and tensor_error() names
- * the file and the tensor, e.g.
+ * infinity in a parameter): on any error the module is unchanged and
+ * tensor_error() names the file and the tensor, e.g.
  *     "load m.safetensors: W_query.weight: shape (2,3) in file, (3,2) in module"
  * Both return 0, or -1; a NULL module returns -1 without a message.
  */
 ATTOGRAD_API int nn_module_save(const Module *m, const char *path);
 ATTOGRAD_API int nn_module_load(Module *m, const char *path);
-/* The module's parameters then buffers as entries of a run state
- * (TensorState, tensor/io/safetensors.h), under their state_dict names:
- * what a training checkpoint (checkpoint/checkpoint.h) saves of it. */
-ATTOGRAD_API int nn_state_add(TensorState *s, const Module *m);
+/* A training run's checkpoint (the module with its optimizer, generator and
+ * counters) is checkpoint_save / checkpoint_load (checkpoint/checkpoint.h). */
 
 #endif /* ATTOGRAD_NN_H */

@@ -27,6 +27,8 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 AdamOptions optim_adam_defaults(void) { return OPTIM_ADAM_OPTIONS(); }
 AdamOptions optim_adamw_defaults(void) { return OPTIM_ADAMW_OPTIONS(); }
@@ -81,9 +83,8 @@ static void adam_chunk(void *ctx, int64_t c, int worker)
  *   bias_correction1 = 1 - beta1 ** step, bias_correction2 = 1 - beta2 ** step
  *   step_size = lr / bias_correction1
  * then the elementwise pass. */
-static int adam_rule(Optimizer *o, int i, bool decoupled)
+static int adam_rule(Optimizer *o, int64_t i, const AdamOptions *a, bool decoupled)
 {
-    const AdamOptions *a = &o->adam;
     Tensor *p = o->params[i], *m = optim__state(o, i, 0), *v = optim__state(o, i, 1);
     if (!m || !v) return -1;
     double t = (double)o->param_steps[i];
@@ -110,20 +111,27 @@ static int adam_rule(Optimizer *o, int i, bool decoupled)
     return 0;
 }
 
-static int adam_update(Optimizer *o, int i) { return adam_rule(o, i, false); }
-static int adamw_update(Optimizer *o, int i) { return adam_rule(o, i, true); }
+static int adam_update(Optimizer *o, int64_t i, const void *options)
+{
+    return adam_rule(o, i, options, false);
+}
+
+static int adamw_update(Optimizer *o, int64_t i, const void *options)
+{
+    return adam_rule(o, i, options, true);
+}
 
 /* torch's checks, in its order; !(x >= 0) also refuses NaN, and an
  * infinite lr, eps or weight_decay (which torch lets through) is refused
  * too: every update would make the parameters NaN or leave them still. */
-static int check_options(const char *op, const void *options)
+static int check_options(const OptimKind *kind, const char *op, const void *options)
 {
     const AdamOptions *a = options;
+    const char *macro = strcmp(kind->op, "adamw") == 0 ? "ADAMW" : "ADAM";
     if (a->optim__made != OPTIM__MADE)
         tensor_set_error("%s: options not made by OPTIM_%s_OPTIONS() or optim_%s_defaults(): a "
                          "literal {.lr = 0.01} leaves beta1, beta2 and eps at 0; write "
-                         "OPTIM_%s_OPTIONS(.lr = 0.01)", op, op[4] ? "ADAMW" : "ADAM", op,
-                         op[4] ? "ADAMW" : "ADAM");
+                         "OPTIM_%s_OPTIONS(.lr = 0.01)", op, macro, kind->op, macro);
     else if (!(a->lr >= 0 && a->lr < INFINITY))
         tensor_set_error("%s: invalid learning rate %g", op, a->lr);
     else if (!(a->eps >= 0 && a->eps < INFINITY))
@@ -150,7 +158,7 @@ static const OptimHyper hyper[] = {
 #define ADAM_KIND(type_, op_, update_)                                                         \
     {                                                                                          \
         .type = type_, .op = op_, .n_state = 2, .state_names = {"exp_avg", "exp_avg_sq"},      \
-        .state_nonnegative = {false, true}, .options_offset = offsetof(Optimizer, adam),       \
+        .state_nonnegative = {false, true}, .options_offset = offsetof(OptimGroup, adam),       \
         .options_size = sizeof(AdamOptions), .n_hyper = sizeof hyper / sizeof *hyper,          \
         .hyper = hyper, .check = check_options, .update = update_,                             \
     }
@@ -158,12 +166,41 @@ static const OptimHyper hyper[] = {
 static const OptimKind adam = ADAM_KIND("Adam", "adam", adam_update);
 static const OptimKind adamw = ADAM_KIND("AdamW", "adamw", adamw_update);
 
+/* torch's one-list form: "empty parameter list" for any count below 1 */
+static Optimizer *one_group(const OptimKind *kind, int64_t n, Tensor *const *params,
+                            const AdamOptions *options)
+{
+    OptimGroupSpec g = {n < 0 ? 0 : n, params, options};
+    return optim__new(kind, 1, &g);
+}
+
+static Optimizer *groups_of(const OptimKind *kind, int64_t n_groups, const AdamGroup *groups)
+{
+    OptimGroupSpec *g = n_groups > 0 && groups ? malloc((size_t)n_groups * sizeof *g) : NULL;
+    if (n_groups > 0 && groups && !g) return tensor_set_error("%s: out of memory", kind->op);
+    for (int64_t k = 0; g && k < n_groups; k++)
+        g[k] = (OptimGroupSpec){groups[k].n, groups[k].params, &groups[k].options};
+    Optimizer *o = optim__new(kind, n_groups, groups ? g : NULL);
+    free(g);
+    return o;
+}
+
 Optimizer *optim_adam(int64_t n, Tensor *const *params, AdamOptions options)
 {
-    return optim__new(&adam, n, params, &options);
+    return one_group(&adam, n, params, &options);
 }
 
 Optimizer *optim_adamw(int64_t n, Tensor *const *params, AdamOptions options)
 {
-    return optim__new(&adamw, n, params, &options);
+    return one_group(&adamw, n, params, &options);
+}
+
+Optimizer *optim_adam_groups(int64_t n_groups, const AdamGroup *groups)
+{
+    return groups_of(&adam, n_groups, groups);
+}
+
+Optimizer *optim_adamw_groups(int64_t n_groups, const AdamGroup *groups)
+{
+    return groups_of(&adamw, n_groups, groups);
 }

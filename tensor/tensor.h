@@ -564,6 +564,4 @@ ATTOGRAD_API int tensor_print_ids(const Tensor *t);
 ATTOGRAD_API int tensor_fprint_ids(FILE *f, const Tensor *t);
 ATTOGRAD_API char *tensor_format_ids(const Tensor *t);
 
-#include "io/safetensors.h"   /* files of named tensors */
-
 #endif /* ATTOGRAD_TENSOR_H */

@@ -237,7 +237,7 @@ static void snapshot(const Run *r, Snapshot *s)
     s->step = r->step;
     s->epoch = r->epoch;
     s->batch = r->batch;
-    memcpy(&s->adam, &r->opt->adam, sizeof s->adam); /* with its padding, for memcmp */
+    memcpy(&s->adam, &r->opt->groups[0].adam, sizeof s->adam); /* with its padding, for memcmp */
     memcpy(&s->g, tensor_default_generator(), sizeof s->g);
     memcpy(s->m0, r->opt->state[0]->data, sizeof s->m0 < (size_t)r->opt->state[0]->numel * 4
                                                ? sizeof s->m0

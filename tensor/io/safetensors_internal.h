@@ -7,6 +7,7 @@
 #define ATTOGRAD_SAFETENSORS_INTERNAL_H
 
 #include "core/tensor_internal.h"
+#include "tensor/safetensors.h"
 
 /* The reference implementation refuses larger headers; so do we, before
  * allocating anything for one. */
