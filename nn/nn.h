@@ -147,6 +147,19 @@ ATTOGRAD_API NNList nn_named_parameters(const Module *m);
 ATTOGRAD_API NNList nn_named_buffers(const Module *m);
 ATTOGRAD_API void nn_list_free(NNList *l);
 ATTOGRAD_API int64_t nn_num_parameters(const Module *m);       /* elements, as sum(p.numel()) */
+/* Elements of the parameters that require grad: the fine-tuning chapters'
+ * "Total trainable parameters", sum(p.numel() for p in model.parameters()
+ * if p.requires_grad). */
+ATTOGRAD_API int64_t nn_num_trainable_parameters(const Module *m);
+/* module.requires_grad_(requires_grad): every parameter of m and the modules
+ * under it (not the buffers) frozen (false) or trainable again (true).  A
+ * frozen parameter gets no gradient from a backward and no update, weight
+ * decay or state from an optimizer (optim.h), which may be given it:
+ *     nn_requires_grad_(gpt, false);                        freeze everything
+ *     nn_requires_grad_(nn_item(trf_blocks, -1), true);     then train the last block
+ * Returns m; NULL with a message, nothing changed, when a parameter is not a
+ * leaf (a module author's slot pointed at an op's output). */
+ATTOGRAD_API Module *nn_requires_grad_(Module *m, bool requires_grad);
 /* A parameter or buffer by dotted name; NULL and a message when there is none. */
 ATTOGRAD_API Tensor *nn_get_parameter(const Module *m, const char *dotted_name);
 ATTOGRAD_API void nn_zero_grad(Module *m);

@@ -261,6 +261,13 @@ static bool group_ok(const Optimizer *o, int64_t group)
     return o && group >= 0 && group < o->n_groups;
 }
 
+static int no_group(const Optimizer *o, int64_t group)
+{
+    tensor_set_error("%s: group %lld out of range (%lld group%s)", o->type, (long long)group,
+                     (long long)o->n_groups, o->n_groups == 1 ? "" : "s");
+    return -1;
+}
+
 int optim_num_hypers(const Optimizer *o) { return o ? o->kind->n_hyper : 0; }
 
 const char *optim_hyper_name(const Optimizer *o, int k, bool *is_bool)
@@ -305,9 +312,7 @@ int optim_check_hypers(const Optimizer *o, const double *values)
 int optim_set_hypers(Optimizer *o, int64_t group, const double *values)
 {
     if (!o || !values) return -1;
-    if (!group_ok(o, group))
-        return tensor_set_error("%s: group %lld out of range (%lld groups)", o->type,
-                                (long long)group, (long long)o->n_groups), -1;
+    if (!group_ok(o, group)) return no_group(o, group);
     AdamOptions c;
     if (candidate(o, values, &c)) return -1;
     memcpy(optim__options(o, group), &c, o->kind->options_size);
@@ -319,9 +324,7 @@ int optim_set_hypers(Optimizer *o, int64_t group, const double *values)
 int optim_set_lr(Optimizer *o, int64_t group, double lr)
 {
     if (!o) return -1;
-    if (!group_ok(o, group))
-        return tensor_set_error("%s: group %lld out of range (%lld groups)", o->type,
-                                (long long)group, (long long)o->n_groups), -1;
+    if (!group_ok(o, group)) return no_group(o, group);
     if (!(lr >= 0) || !isfinite(lr))
         return tensor_set_error("%s: invalid learning rate %g", o->type, lr), -1;
     *field(optim__options(o, group), &o->kind->hyper[0]) = lr;
