@@ -6,7 +6,6 @@
 #include "run_state.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,8 +29,8 @@ static int check(void *ctx, const CheckpointState *s)
     int64_t i;
     memcpy(&i, index, sizeof i);
     if (i < 0 || i > MT_WORDS)
-        return checkpoint__state_fail(s, "generator.index %lld is out of range (0 to %d)", (long long)i,
-                                 MT_WORDS),
+        return checkpoint__state_fail(s, "generator.index %lld is out of range (0 to %d)",
+                                      (long long)i, MT_WORDS),
                -1;
     /* MT19937 uses only the top bit of word 0; with it and every other word
      * zero the generator gives zeros forever. */
@@ -47,8 +46,8 @@ static int check(void *ctx, const CheckpointState *s)
         double v;
         memcpy(&v, normal + k, sizeof v);
         if (isinf(v))
-            return checkpoint__state_fail(s, "generator.normal[%d] is %g (a sample, or NaN for none)",
-                                     k, v),
+            return checkpoint__state_fail(s, "generator.normal[%d] is %g (a sample, or NaN for "
+                                          "none)", k, v),
                    -1;
     }
     return 0;
@@ -82,11 +81,11 @@ int checkpoint__generator_add(CheckpointState *s, TensorGenerator *g)
     v->normal[1] = g->has_next_float_normal ? (double)g->next_float_normal : NAN;
     static const CheckpointStateHooks hooks = {.check = check, .commit = commit};
     if (checkpoint__state_add_part(s, &hooks, v)) return -1;
-    int rc = checkpoint__state_add(s, "generator.mt", TENSOR_U32, 1, (const int64_t[]){MT_WORDS},
-                              v->mt, 0);
+    int rc = checkpoint__state_add(s, "generator.mt", TENSOR_U32, 1,
+                                   (const int64_t[]){MT_WORDS}, v->mt, 0);
     rc = rc ? rc : checkpoint__state_add(s, "generator.index", TENSOR_I64, 0, NULL, &v->index, 0);
     rc = rc ? rc : checkpoint__state_add(s, "generator.seed", TENSOR_U64, 0, NULL, &v->seed, 0);
     return rc ? rc
-              : checkpoint__state_add(s, "generator.normal", TENSOR_F64, 1, (const int64_t[]){2},
-                                 v->normal, 0);
+              : checkpoint__state_add(s, "generator.normal", TENSOR_F64, 1,
+                                      (const int64_t[]){2}, v->normal, 0);
 }

@@ -208,7 +208,7 @@ static int index_names(CheckpointState *s)
     for (int i = 1; i < s->n; i++)
         if (strcmp(s->by_name[i].name, s->by_name[i - 1].name) == 0)
             return checkpoint__state_fail(s, "%s is named twice in the %s", s->by_name[i].name,
-                                     s->what),
+                                          s->what),
                    -1;
     return 0;
 }
@@ -276,8 +276,8 @@ static int check_flags(const CheckpointState *s, const Item *it)
         int64_t v;
         memcpy(&v, it->staged, sizeof v);
         if (v < 0 || v > CHECKPOINT_MAX_COUNT)
-            return checkpoint__state_fail(s, "%s is %lld; a count is between 0 and 2^53", it->e.name,
-                                     (long long)v),
+            return checkpoint__state_fail(s, "%s is %lld; a count is between 0 and 2^53",
+                                          it->e.name, (long long)v),
                    -1;
     }
     return 0;
@@ -292,7 +292,7 @@ static int read_staged(CheckpointState *s, const TensorFile *f)
         it->staged = malloc((size_t)(bytes ? bytes : 1));
         if (!it->staged)
             return checkpoint__state_fail(s, "%s: out of memory for %llu bytes", it->e.name,
-                                     (unsigned long long)bytes),
+                                          (unsigned long long)bytes),
                    -1;
         TensorEntry dst = it->e;
         dst.data = it->staged;

@@ -16,6 +16,7 @@ struct OptimScheduler {
     SchedulerKind kind;
     const char *name;            /* torch's class name, for messages */
     Optimizer *o;
+    int64_t n_groups;            /* o's, kept: last_lr still answers after optim_free(o) */
     int64_t last_epoch;
     double *base_lrs, *last_lrs; /* [group] */
     int64_t step_size, t_max;
@@ -91,6 +92,7 @@ static int advance(OptimScheduler *s)
 static OptimScheduler *made(OptimScheduler s)
 {
     OptimScheduler *out = malloc(sizeof *out);
+    s.n_groups = s.o->n_groups;
     s.base_lrs = malloc((size_t)s.o->n_groups * sizeof *s.base_lrs);
     s.last_lrs = malloc((size_t)s.o->n_groups * sizeof *s.last_lrs);
     if (!out || !s.base_lrs || !s.last_lrs) {
@@ -99,7 +101,8 @@ static OptimScheduler *made(OptimScheduler s)
         free(s.last_lrs);
         return tensor_set_error("%s: out of memory", s.name);
     }
-    for (int64_t g = 0; g < s.o->n_groups; g++) s.base_lrs[g] = s.last_lrs[g] = optim_get_lr(s.o, g);
+    for (int64_t g = 0; g < s.o->n_groups; g++)
+        s.base_lrs[g] = s.last_lrs[g] = optim_get_lr(s.o, g);
     s.last_epoch = -1;
     *out = s;
     if (advance(out)) {
@@ -166,7 +169,7 @@ int64_t optim_scheduler_epoch(const OptimScheduler *s) { return s ? s->last_epoc
 
 double optim_scheduler_last_lr(const OptimScheduler *s, int64_t group)
 {
-    return s && group >= 0 && group < s->o->n_groups ? s->last_lrs[group] : NAN;
+    return s && group >= 0 && group < s->n_groups ? s->last_lrs[group] : NAN;
 }
 
 void optim_scheduler_free(OptimScheduler *s)

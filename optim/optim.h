@@ -205,7 +205,8 @@ ATTOGRAD_API AdamOptions optim_adamw_defaults(void);           /* the same with 
  *   "sgd: no learning rate (SGD has no default): OPTIM_SGD_OPTIONS(.lr = 0.1)"
  *   "sgd: nesterov momentum requires a momentum and zero dampening (momentum 0, dampening 0)"
  *   "adam: invalid beta parameter at index 1: 1"   betas outside [0, 1); eps < 0
- *   "adamw: empty parameter list"             n <= 0 or params NULL
+ *   "adamw: empty parameter list"             n <= 0
+ *   "sgd: parameter list is NULL"             n > 0, params NULL
  *   "adam: parameter 1 is NULL"
  *   "adam: parameter 0 (3,2) is not a leaf (grad_fn MulBackward0)"
  *   "adam: parameter 2 (2) is parameter 1 again"      (torch only warns)
