@@ -120,6 +120,8 @@ int nn_module_load(Module *m, const char *path)
     TensorEntry *e = calloc((size_t)(d.count + 1), sizeof *e);
     TensorFile *f = e && d.count <= INT32_MAX ? tensor_file_open(path) : NULL;
     if (!e) tensor_set_error("load %s: out of memory", path ? path : "(null)");
+    else if (d.count > INT32_MAX)
+        tensor_set_error("load %s: %lld tensors", path ? path : "(null)", (long long)d.count);
     int rc = f && read_staged(f, path, &d, e) == 0 ? 0 : -1;
     for (int64_t i = 0; rc == 0 && i < d.count; i++) {
         Tensor *t = tensor_of(&d, i);

@@ -1,8 +1,9 @@
 /*
- * Training checkpoints in the library (checkpoint/checkpoint.h) and the run
- * state under them (tensor/io/safetensors.h): extras round trip, and every
- * impossible value of a hand-edited file is refused with the module,
- * optimizer, generator, step and extras unchanged.
+ * Training checkpoints in the library (checkpoint/checkpoint.h) and the
+ * safetensors files under them (tensor/safetensors.h): extras, parameter
+ * groups and frozen parameters round trip, and every impossible value of a
+ * hand-edited file is refused with the module, optimizer, generator, step and
+ * extras unchanged.
  */
 #define _GNU_SOURCE /* memmem */
 #include <fcntl.h>
