@@ -1,9 +1,10 @@
-/* attograd: the umbrella header.  See tensor/tensor.h, nn/nn.h, optim/optim.h,
- * checkpoint/checkpoint.h, data/data.h, text/text.h. */
+/* attograd: the umbrella header.  See tensor/tensor.h, tensor/safetensors.h, nn/nn.h,
+ * optim/optim.h, checkpoint/checkpoint.h, data/data.h, text/text.h. */
 #ifndef ATTOGRAD_H
 #define ATTOGRAD_H
 
 #include "tensor/tensor.h"
+#include "tensor/safetensors.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
 #include "checkpoint/checkpoint.h"

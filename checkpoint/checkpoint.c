@@ -1,6 +1,6 @@
 /* A training run's checkpoint (see checkpoint.h): one run state gathered
  * from the rooms below, saved or loaded whole. */
-#include "checkpoint.h"
+#include "run_state.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +11,14 @@ typedef struct {
     const CheckpointExtra *extra;
 } Extras;
 
-static int check_extras(void *ctx, const TensorState *s)
+static int check_extras(void *ctx, const CheckpointState *s)
 {
     const Extras *x = ctx;
     for (int i = 0; i < x->n; i++) {
         int64_t v;
-        memcpy(&v, tensor_state_staged(s, x->extra[i].name), sizeof v);
+        memcpy(&v, checkpoint__state_staged(s, x->extra[i].name), sizeof v);
         if (v < x->extra[i].min || v > x->extra[i].max)
-            return tensor_state_fail(s, "%s is %lld, outside [%lld, %lld]", x->extra[i].name,
+            return checkpoint__state_fail(s, "%s is %lld, outside [%lld, %lld]", x->extra[i].name,
                                      (long long)v, (long long)x->extra[i].min,
                                      (long long)x->extra[i].max),
                    -1;
@@ -44,22 +44,23 @@ static int check_call(const char *op, const Checkpoint *c, const char *path)
 }
 
 /* The whole state of c; NULL with a message. */
-static TensorState *gather(const Checkpoint *c)
+static CheckpointState *gather(const Checkpoint *c)
 {
-    TensorState *s = tensor_state_new("checkpoint");
-    int rc = nn_state_add(s, c->module);
-    if (rc == 0 && c->optimizer) rc = optim_state_add(s, c->optimizer);
-    if (rc == 0) rc = tensor_generator_state_add(s, c->generator);
+    CheckpointState *s = checkpoint__state_new("checkpoint");
+    int rc = checkpoint__module_add(s, c->module);
+    if (rc == 0 && c->optimizer) rc = checkpoint__optimizer_add(s, c->optimizer);
+    if (rc == 0) rc = checkpoint__generator_add(s, c->generator);
     if (rc == 0 && c->step)
-        rc = tensor_state_add(s, "step", TENSOR_I64, 0, NULL, c->step, TENSOR_STATE_COUNT);
+        rc = checkpoint__state_add(s, "step", TENSOR_I64, 0, NULL, c->step, CHECKPOINT__COUNT);
     for (int i = 0; rc == 0 && i < c->n_extra; i++)
-        rc = tensor_state_add(s, c->extra[i].name, TENSOR_I64, 0, NULL, c->extra[i].value, 0);
+        rc = checkpoint__state_add(s, c->extra[i].name, TENSOR_I64, 0, NULL, c->extra[i].value,
+                                   0);
     Extras *x = malloc(sizeof *x);
     if (rc == 0 && x) *x = (Extras){c->n_extra, c->extra};
-    static const TensorStateHooks hooks = {.check = check_extras};
-    if (rc == 0) rc = x ? tensor_state_add_part(s, &hooks, x) : -1;
+    static const CheckpointStateHooks hooks = {.check = check_extras};
+    if (rc == 0) rc = x ? checkpoint__state_add_part(s, &hooks, x) : -1;
     else free(x);
-    if (rc) tensor_state_free(s);
+    if (rc) checkpoint__state_free(s);
     return rc ? NULL : s;
 }
 
@@ -88,14 +89,14 @@ static int run(const Checkpoint *c, const char *path, bool save)
                                     (long long)*e->value, (long long)e->min, (long long)e->max),
                    -1;
     }
-    TensorState *s = gather(c);
+    CheckpointState *s = gather(c);
     int n_meta = 0;
     TensorMeta *meta = s ? meta_list(c, save, &n_meta) : NULL;
     int rc = !meta ? -1
-             : save ? tensor_state_save(s, path, n_meta, meta)
-                    : tensor_state_load(s, path, n_meta, meta);
+             : save ? checkpoint__state_save(s, path, n_meta, meta)
+                    : checkpoint__state_load(s, path, n_meta, meta);
     free(meta);
-    tensor_state_free(s);
+    checkpoint__state_free(s);
     return rc;
 }
 
@@ -105,9 +106,9 @@ int checkpoint_load(const Checkpoint *c, const char *path) { return run(c, path,
 int checkpoint_load_module(Module *m, const char *path, int n_meta, const TensorMeta *meta)
 {
     if (!m) return tensor_set_error("load %s: no module", path ? path : ""), -1;
-    TensorState *s = tensor_state_new("module");
-    tensor_state_ignore_others(s);
-    int rc = nn_state_add(s, m) ? -1 : tensor_state_load(s, path, n_meta, meta);
-    tensor_state_free(s);
+    CheckpointState *s = checkpoint__state_new("module");
+    checkpoint__state_ignore_others(s);
+    int rc = checkpoint__module_add(s, m) ? -1 : checkpoint__state_load(s, path, n_meta, meta);
+    checkpoint__state_free(s);
     return rc;
 }

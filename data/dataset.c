@@ -2,7 +2,7 @@
  * Datasets: the Dataset header's plumbing, dataset[i] with its checks, and
  * TensorDataset (torch.utils.data.TensorDataset).
  */
-#include "data/internal.h"
+#include "data/data_internal.h"
 
 #include <stdlib.h>
 

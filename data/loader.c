@@ -5,7 +5,7 @@
  * for an index, takes the order's seed and randperm(len) from a fresh
  * generator; SequentialSampler draws nothing.
  */
-#include "data/internal.h"
+#include "data/data_internal.h"
 
 #include <limits.h>
 #include <stdio.h>

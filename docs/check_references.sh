@@ -26,7 +26,7 @@ done)
 if [ -n "$refs" ]; then echo "$refs"; failed=1; fi
 
 # Public names mentioned anywhere in the docs.
-headers="$root/tensor/tensor.h $root/tensor/io/safetensors.h $root/tensor/core/internal.h $root/nn/nn.h $root/optim/optim.h $root/data/data.h"
+headers="$root/tensor/tensor.h $root/tensor/safetensors.h $root/tensor/core/tensor_internal.h $root/nn/nn.h $root/optim/optim.h $root/data/data.h"
 names=$(cat "$docs"/*.md | grep -o '\b\(tensor\|nn\|optim\|data\)_[a-z_0-9]*' | sort -u)
 for name in $names; do
     case $name in

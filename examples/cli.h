@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "nn/nn.h"
+#include "tensor/safetensors.h"
 #include "text/text.h"
 
 /* Strict number parsing: the whole string must be a number within the

@@ -30,11 +30,11 @@ static void run_checkpoint(Run *r, const Options *o, uint64_t text_hash, RunChec
     k->loader_batch = p.batch;
     k->sampler_seed = p.sampler_seed;          /* RandomSampler's seeds are below 2^63 */
     const CheckpointExtra extra[6] = {
-        {"tokens_seen", &r->tokens_seen, 0, TENSOR_STATE_MAX_COUNT},
-        {"evals", &r->evals, 0, TENSOR_STATE_MAX_COUNT},
+        {"tokens_seen", &r->tokens_seen, 0, CHECKPOINT_MAX_COUNT},
+        {"evals", &r->evals, 0, CHECKPOINT_MAX_COUNT},
         {"epochs_done", &r->epochs_done, 0, 1L << 20},
         {"loader.epoch", &k->loader_epoch, 0, (1L << 20) + 1},
-        {"loader.batch", &k->loader_batch, 0, TENSOR_STATE_MAX_COUNT},
+        {"loader.batch", &k->loader_batch, 0, CHECKPOINT_MAX_COUNT},
         {"loader.sampler_seed", &k->sampler_seed, 0, INT64_MAX},
     };
     memcpy(k->extra, extra, sizeof extra);

@@ -7,7 +7,7 @@
  * Constructors draw from the default generator in the book's order (query,
  * key, value, then out_proj), so a seed gives PyTorch's weights.
  */
-#include "internal.h"
+#include "nn_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -15,7 +15,7 @@
  * computed whole, as the book's loop does: the ids stay exactly those of
  * the full forward, which gives each row the same bits.
  */
-#include "internal.h"
+#include "nn_internal.h"
 
 #include <math.h>
 

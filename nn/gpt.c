@@ -5,7 +5,7 @@
  * weights and nn_named_parameters gives its state_dict keys.  The
  * attention is chapter 3's MultiHeadAttention (attention.c).
  */
-#include "internal.h"
+#include "nn_internal.h"
 
 #include <limits.h>
 #include <stdlib.h>

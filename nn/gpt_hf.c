@@ -8,6 +8,7 @@
  * mask GPT2Model saves with its weights; lm_head.weight) are left unread.
  */
 #include "nn.h"
+#include "tensor/safetensors.h"
 
 #include <math.h>
 #include <stdio.h>

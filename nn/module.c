@@ -349,6 +349,51 @@ int64_t nn_num_parameters(const Module *m)
     return n;
 }
 
+int64_t nn_num_trainable_parameters(const Module *m)
+{
+    if (!m) return 0;
+    int64_t n = 0;
+    for (int i = 0; i < m->n_params; i++)
+        if (m->params[i].tensor->requires_grad) n += m->params[i].tensor->numel;
+    for (int i = 0; i < m->n_children; i++) n += nn_num_trainable_parameters(m->children[i].module);
+    return n;
+}
+
+/* The first parameter under m that is not a leaf, or NULL. */
+static const Module *non_leaf(const Module *m, const ModuleTensor **at)
+{
+    for (int i = 0; i < m->n_params; i++)
+        if (tensor_grad_fn_name(m->params[i].tensor)) {
+            *at = &m->params[i];
+            return m;
+        }
+    for (int i = 0; i < m->n_children; i++) {
+        const Module *found = non_leaf(m->children[i].module, at);
+        if (found) return found;
+    }
+    return NULL;
+}
+
+static void set_requires_grad(Module *m, bool requires_grad)
+{
+    for (int i = 0; i < m->n_params; i++) m->params[i].tensor->requires_grad = requires_grad;
+    for (int i = 0; i < m->n_children; i++)
+        set_requires_grad(m->children[i].module, requires_grad);
+}
+
+Module *nn_requires_grad_(Module *m, bool requires_grad)
+{
+    if (!m) return NULL;
+    const ModuleTensor *at = NULL;
+    const Module *owner = non_leaf(m, &at);
+    if (owner)
+        return tensor_set_error("nn_requires_grad_: %s's parameter \"%s\" %s is not a leaf "
+                                "(made by %s)", owner->type, at->full_name,
+                                tensor_shape_str(at->tensor), tensor_grad_fn_name(at->tensor));
+    set_requires_grad(m, requires_grad);
+    return m;
+}
+
 static Tensor *find_own(const ModuleTensor *list, int n, const char *name)
 {
     for (int i = 0; i < n; i++)

@@ -147,6 +147,19 @@ ATTOGRAD_API NNList nn_named_parameters(const Module *m);
 ATTOGRAD_API NNList nn_named_buffers(const Module *m);
 ATTOGRAD_API void nn_list_free(NNList *l);
 ATTOGRAD_API int64_t nn_num_parameters(const Module *m);       /* elements, as sum(p.numel()) */
+/* Elements of the parameters that require grad: the fine-tuning chapters'
+ * "Total trainable parameters", sum(p.numel() for p in model.parameters()
+ * if p.requires_grad). */
+ATTOGRAD_API int64_t nn_num_trainable_parameters(const Module *m);
+/* module.requires_grad_(requires_grad): every parameter of m and the modules
+ * under it (not the buffers) frozen (false) or trainable again (true).  A
+ * frozen parameter gets no gradient from a backward and no update, weight
+ * decay or state from an optimizer (optim.h), which may be given it:
+ *     nn_requires_grad_(gpt, false);                        freeze everything
+ *     nn_requires_grad_(nn_item(trf_blocks, -1), true);     then train the last block
+ * Returns m; NULL with a message, nothing changed, when a parameter is not a
+ * leaf (a module author's slot pointed at an op's output). */
+ATTOGRAD_API Module *nn_requires_grad_(Module *m, bool requires_grad);
 /* A parameter or buffer by dotted name; NULL and a message when there is none. */
 ATTOGRAD_API Tensor *nn_get_parameter(const Module *m, const char *dotted_name);
 ATTOGRAD_API void nn_zero_grad(Module *m);
@@ -399,16 +412,14 @@ ATTOGRAD_API Module *nn_gpt_load_hf(const char *path, NNGPTConfig cfg);
  * previous file intact (tensor_save_entries).  Loading checks the whole file
  * against the module first (every name present, none extra, dtype F32,
  * shapes equal), before any data is read, then the values (no NaN or
- * infinity in a parameter): on any error the module is unchanged and tensor_error() names
- * the file and the tensor, e.g.
+ * infinity in a parameter): on any error the module is unchanged and
+ * tensor_error() names the file and the tensor, e.g.
  *     "load m.safetensors: W_query.weight: shape (2,3) in file, (3,2) in module"
  * Both return 0, or -1; a NULL module returns -1 without a message.
  */
 ATTOGRAD_API int nn_module_save(const Module *m, const char *path);
 ATTOGRAD_API int nn_module_load(Module *m, const char *path);
-/* The module's parameters then buffers as entries of a run state
- * (TensorState, tensor/io/safetensors.h), under their state_dict names:
- * what a training checkpoint (checkpoint/checkpoint.h) saves of it. */
-ATTOGRAD_API int nn_state_add(TensorState *s, const Module *m);
+/* A training run's checkpoint (the module with its optimizer, generator and
+ * counters) is checkpoint_save / checkpoint_load (checkpoint/checkpoint.h). */
 
 #endif /* ATTOGRAD_NN_H */

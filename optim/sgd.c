@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 SGDOptions optim_sgd_defaults(double lr) { return OPTIM_SGD_OPTIONS(.lr = lr); }
 
@@ -18,9 +19,9 @@ SGDOptions optim_sgd_defaults(double lr) { return OPTIM_SGD_OPTIONS(.lr = lr); }
  *   buf = buf.mul_(momentum).add_(d_p, alpha=1-dampening)   if momentum != 0
  *   d_p = nesterov ? d_p.add(buf, alpha=momentum) : buf
  *   p.add_(d_p, alpha=-lr) */
-static int sgd_update(Optimizer *o, int i)
+static int sgd_update(Optimizer *o, int64_t i, const void *options)
 {
-    const SGDOptions *s = &o->sgd;
+    const SGDOptions *s = options;
     Tensor *p = o->params[i];
     float *w = p->data;
     const float *grad = p->grad->data;
@@ -48,8 +49,9 @@ static int sgd_update(Optimizer *o, int i)
 
 /* torch's checks, in its order; !(x >= 0) also refuses NaN, and infinite
  * values (which torch lets through, to NaN parameters) are refused too. */
-static int check_options(const char *op, const void *options)
+static int check_options(const OptimKind *kind, const char *op, const void *options)
 {
+    (void)kind;
     const SGDOptions *o = options;
     if (o->optim__made != OPTIM__MADE)
         tensor_set_error("%s: options not made by OPTIM_SGD_OPTIONS() or optim_sgd_defaults(): "
@@ -87,7 +89,7 @@ static const OptimKind sgd = {
     .op = "sgd",
     .n_state = 1,
     .state_names = {"momentum_buffer"},
-    .options_offset = offsetof(Optimizer, sgd),
+    .options_offset = offsetof(OptimGroup, sgd),
     .options_size = sizeof(SGDOptions),
     .n_hyper = sizeof hyper / sizeof *hyper,
     .hyper = hyper,
@@ -97,5 +99,18 @@ static const OptimKind sgd = {
 
 Optimizer *optim_sgd(int64_t n, Tensor *const *params, SGDOptions options)
 {
-    return optim__new(&sgd, n, params, &options);
+    /* torch's one-list form: "empty parameter list" for any count below 1 */
+    OptimGroupSpec g = {n < 0 ? 0 : n, params, &options};
+    return optim__new(&sgd, 1, &g);
+}
+
+Optimizer *optim_sgd_groups(int64_t n_groups, const SGDGroup *groups)
+{
+    OptimGroupSpec *g = n_groups > 0 && groups ? malloc((size_t)n_groups * sizeof *g) : NULL;
+    if (n_groups > 0 && groups && !g) return tensor_set_error("sgd: out of memory");
+    for (int64_t k = 0; g && k < n_groups; k++)
+        g[k] = (OptimGroupSpec){groups[k].n, groups[k].params, &groups[k].options};
+    Optimizer *o = optim__new(&sgd, n_groups, groups ? g : NULL);
+    free(g);
+    return o;
 }

@@ -445,23 +445,6 @@ ATTOGRAD_API Tensor *tensor_bce_with_logits(const Tensor *logits, const Tensor *
 ATTOGRAD_API Tensor *tensor_bce_with_logits_ex(const Tensor *logits, const Tensor *target,
                                                TensorLossOptions options);
 
-/* ---- Fused optimizer updates (what optim/ steps with) ------------------------ */
-/* One Adam or AdamW update of p from p->grad, in one pass over the elements
- * (torch.optim's for-loop rules, see optim/optim.h, as float32 operations
- * with the FMAs torch's CPU build makes).  p, p->grad, exp_avg and
- * exp_avg_sq: contiguous, one shape (the caller checks). */
-typedef struct {
-    float neg_step_size;         /* -lr / bias_correction1 */
-    float bc2_sqrt;              /* sqrt(bias_correction2) */
-    float decay;                 /* AdamW: 1 - lr * weight_decay */
-    float weight_decay;          /* Adam: added to the gradient as weight_decay * p */
-    float beta1, beta2, eps, one_minus_beta1, one_minus_beta2;
-    bool decoupled;              /* AdamW: p *= decay first */
-    bool coupled_decay;          /* Adam with weight_decay != 0 */
-} TensorAdamStep;
-ATTOGRAD_API void tensor_adam_step_(Tensor *p, Tensor *exp_avg, Tensor *exp_avg_sq,
-                                    const TensorAdamStep *k);
-
 /* ---- Threads -------------------------------------------------------------- */
 /* Separate models on separate threads work: each thread has its own error
  * message, scopes (and chunk cache), grad mode, anomaly mode and default
@@ -580,7 +563,5 @@ ATTOGRAD_API char *tensor_format(const Tensor *t); /* that text, malloc'd; free 
 ATTOGRAD_API int tensor_print_ids(const Tensor *t);
 ATTOGRAD_API int tensor_fprint_ids(FILE *f, const Tensor *t);
 ATTOGRAD_API char *tensor_format_ids(const Tensor *t);
-
-#include "io/safetensors.h"   /* files of named tensors */
 
 #endif /* ATTOGRAD_TENSOR_H */

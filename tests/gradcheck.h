@@ -17,7 +17,7 @@
 #define ATTOGRAD_GRADCHECK_H
 
 #include "attograd.h"
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 typedef struct {
     const char *name;            /* "add broadcast (3,1)+(1,4)" */

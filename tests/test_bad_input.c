@@ -701,6 +701,11 @@ NULL_ROW(n_requires_grad, !tensor_requires_grad_(NULL, true))
 NULL_ROW(n_zero_grad, (tensor_zero_grad(NULL), true))
 NULL_ROW(n_detach, !tensor_detach(NULL))
 NULL_ROW(n_grad_fn_name, !tensor_grad_fn_name(NULL))
+NULL_ROW(n_nn_requires_grad, !nn_requires_grad_(NULL, false))
+NULL_ROW(n_trainable, nn_num_trainable_parameters(NULL) == 0)
+NULL_ROW(n_set_lr, optim_set_lr(NULL, 0, 0.1) == -1 && isnan(optim_get_lr(NULL, 0)))
+NULL_ROW(n_scheduler, !optim_step_lr(NULL, 1, 0.1) && !optim_cosine_annealing_lr(NULL, 1, 0) &&
+                          optim_scheduler_step(NULL) == -1 && (optim_scheduler_free(NULL), true))
 NULL_ROW(n_unary, !tensor_neg(NULL) && !tensor_pow(NULL, 2) && !tensor_log(NULL) &&
                       !tensor_sqrt(NULL) && !tensor_tanh(NULL) && !tensor_sigmoid(NULL) &&
                       !tensor_relu(NULL) && !tensor_gelu(NULL) && !tensor_abs(NULL) &&
@@ -767,6 +772,10 @@ static const Row null_rows[] = {
     {"tensor_zero_grad", n_zero_grad, ""},
     {"tensor_detach", n_detach, ""},
     {"tensor_grad_fn_name", n_grad_fn_name, ""},
+    {"nn_requires_grad_", n_nn_requires_grad, ""},
+    {"nn_num_trainable_parameters", n_trainable, ""},
+    {"optim_set_lr, optim_get_lr", n_set_lr, ""},
+    {"schedulers", n_scheduler, ""},
     {"unary ops", n_unary, ""},
     {"binary and scalar ops", n_binary, ""},
     {"reductions", n_reduce, ""},
@@ -967,10 +976,26 @@ static bool save_null_path(void)
 static bool leaky_module_slope(void) { return !nn_leaky_relu(NAN); }
 static bool softplus_module_beta(void) { return !nn_softplus(INFINITY, 20); }
 
+/* A module author's slot pointed at an op's output: freezing the module is
+ * refused, nothing changed. */
+static bool freeze_non_leaf(void)
+{
+    Module *m = nn_linear(3, 2, true);
+    Tensor *w = m->params[0].tensor;
+    m->params[0].tensor = tensor_mul_scalar(leaf(Z(2, 3)), 2);
+    bool failed = !nn_requires_grad_(m, false) && m->params[1].tensor->requires_grad;
+    m->params[0].tensor = w;
+    nn_module_free(m);
+    return failed;
+}
+
 static const Row nn_rows[] = {
     {"nn_leaky_relu: slope NaN", leaky_module_slope, "LeakyReLU: negative_slope nan must be finite"},
     {"nn_softplus: beta inf", softplus_module_beta,
      "Softplus: beta inf, threshold 20: beta must be finite and not 0, threshold a number"},
+    {"nn_requires_grad_: a parameter not a leaf", freeze_non_leaf,
+     "nn_requires_grad_: Linear's parameter \"weight\" (2,3) is not a leaf (made by "
+     "MulBackward0)"},
     {"nn_linear: 0 in", linear_zero, "Linear: in_features 0 and out_features 2 must be positive"},
     {"Linear forward: last dim", linear_input,
      "Linear: input (6,4): expected last dim in_features = 3"},
@@ -1114,13 +1139,6 @@ static bool adam_null_param(void)
 {
     return !optim_adam(1, (Tensor *[]){NULL}, optim_adam_defaults());
 }
-static bool adam_no_grad(void)
-{
-    Tensor *p = tensor_keep(Z(2));
-    bool failed = !optim_adam(1, &p, optim_adam_defaults());
-    tensor_free(p);
-    return failed;
-}
 static bool adam_not_leaf(void)
 {
     Tensor *p = tensor_mul_scalar(leaf(Z(3)), 2);
@@ -1186,6 +1204,88 @@ static bool clip_norm_nan(void)
 }
 
 static bool adam_literal(void) { return adam_with((AdamOptions){.lr = 0.01}, false); }
+
+/* Parameter groups (torch's param_groups) and per-group learning rates. */
+static bool groups_with(int64_t n0, Tensor **p0, int64_t n1, Tensor **p1, AdamOptions second)
+{
+    AdamGroup g[] = {{n0, p0, OPTIM_ADAMW_OPTIONS()}, {n1, p1, second}};
+    Optimizer *o = optim_adamw_groups(2, g);
+    optim_free(o);
+    return o == NULL;
+}
+static bool groups_shared(void)
+{
+    Tensor *a = param(), *b = param();
+    bool failed = groups_with(2, (Tensor *[]){a, b}, 1, (Tensor *[]){b}, OPTIM_ADAMW_OPTIONS());
+    tensor_free(a);
+    tensor_free(b);
+    return failed;
+}
+static bool groups_all_empty(void)
+{
+    return groups_with(0, NULL, 0, NULL, OPTIM_ADAMW_OPTIONS());
+}
+static bool groups_negative(void)
+{
+    Tensor *a = param();
+    bool failed = groups_with(1, &a, -1, &a, OPTIM_ADAMW_OPTIONS());
+    tensor_free(a);
+    return failed;
+}
+static bool groups_lr_nan(void)
+{
+    Tensor *a = param(), *b = param();
+    bool failed = groups_with(1, &a, 1, &b, OPTIM_ADAMW_OPTIONS(.lr = NAN));
+    tensor_free(a);
+    tensor_free(b);
+    return failed;
+}
+static bool set_lr(int64_t group, double lr)
+{
+    Tensor *a = param();
+    Optimizer *o = optim_adamw(1, &a, OPTIM_ADAMW_OPTIONS());
+    bool failed = optim_set_lr(o, group, lr) == -1 && optim_get_lr(o, 0) == 1e-3;
+    optim_free(o);
+    tensor_free(a);
+    return failed;
+}
+static bool set_lr_negative(void) { return set_lr(0, -1); }
+static bool set_lr_nan(void) { return set_lr(0, NAN); }
+static bool set_lr_group(void) { return set_lr(1, 0.1); }
+/* Schedulers: bad arguments, and a step whose lr would be NaN. */
+static bool scheduler(int which)
+{
+    Tensor *a = param();
+    Optimizer *o = optim_sgd(1, &a, optim_sgd_defaults(0.1));
+    OptimScheduler *s =
+        which == 0 ? optim_step_lr(o, 0, 0.1)
+        : which == 1 ? optim_cosine_annealing_lr(o, 0, 0)
+        : optim_warmup_cosine_lr(o, OPTIM_WARMUP_COSINE_OPTIONS(.warmup_steps = 27,
+                                                                .total_steps = 27));
+    optim_scheduler_free(s);
+    optim_free(o);
+    tensor_free(a);
+    return s == NULL;
+}
+static bool step_lr_size(void) { return scheduler(0); }
+static bool cosine_t_max(void) { return scheduler(1); }
+static bool warmup_total(void) { return scheduler(2); }
+static double nan_lambda(int64_t epoch, void *ctx)
+{
+    (void)ctx;
+    return epoch < 1 ? 1 : NAN;
+}
+static bool lambda_nan(void)
+{
+    Tensor *a = param();
+    Optimizer *o = optim_sgd(1, &a, optim_sgd_defaults(0.1));
+    OptimScheduler *s = optim_lambda_lr(o, nan_lambda, NULL);
+    bool failed = optim_scheduler_step(s) == -1 && optim_get_lr(o, 0) == 0.1;
+    optim_scheduler_free(s);
+    optim_free(o);
+    tensor_free(a);
+    return failed;
+}
 static bool adamw_eps_inf(void) { return adam_with(OPTIM_ADAMW_OPTIONS(.eps = INFINITY), true); }
 
 static const Row optim_rows[] = {
@@ -1210,7 +1310,6 @@ static const Row optim_rows[] = {
     {"optim_adamw: weight_decay -1", adamw_decay, "adamw: invalid weight_decay value -1"},
     {"optim_adam: no parameters", adam_empty, "adam: empty parameter list"},
     {"optim_adam: NULL parameter", adam_null_param, "adam: parameter 0 is NULL"},
-    {"optim_adam: no grad", adam_no_grad, "adam: parameter 0 (2) does not require grad"},
     {"optim_adam: not a leaf", adam_not_leaf,
      "adam: parameter 0 (3) is not a leaf (grad_fn MulBackward0)"},
     {"optim_adam: twice", adam_twice, "adam: parameter 1 (2,3) is parameter 0 again"},
@@ -1227,6 +1326,24 @@ static const Row optim_rows[] = {
     {"optim_clip_grad_norm: NULL parameter", clip_null, "clip_grad_norm: parameter 0 is NULL"},
     {"optim_clip_grad_norm: max_norm -1", clip_norm, "clip_grad_norm: invalid max_norm -1"},
     {"optim_clip_grad_norm: max_norm NaN", clip_norm_nan, "clip_grad_norm: invalid max_norm nan"},
+    {"optim_adamw_groups: a parameter in two groups", groups_shared,
+     "adamw: some parameters appear in more than one parameter group (parameter 0 (2,3) of "
+     "group 1 is parameter 1 of group 0)"},
+    {"optim_adamw_groups: every group empty", groups_all_empty, "adamw: empty parameter list"},
+    {"optim_adamw_groups: count -1", groups_negative,
+     "adamw: group 1: negative parameter count -1"},
+    {"optim_adamw_groups: lr NaN in group 1", groups_lr_nan,
+     "adamw: group 1: invalid learning rate nan"},
+    {"optim_set_lr: -1", set_lr_negative, "AdamW: invalid learning rate -1"},
+    {"optim_set_lr: NaN", set_lr_nan, "AdamW: invalid learning rate nan"},
+    {"optim_set_lr: group 1 of 1", set_lr_group, "AdamW: group 1 out of range (1 group)"},
+    {"optim_step_lr: step_size 0", step_lr_size, "StepLR: step_size 0 must be positive"},
+    {"optim_cosine_annealing_lr: T_max 0", cosine_t_max,
+     "CosineAnnealingLR: T_max 0 must be in [1, 2^53]"},
+    {"optim_warmup_cosine_lr: total_steps = warmup_steps", warmup_total,
+     "warmup_cosine_lr: need 0 <= warmup_steps < total_steps (warmup 27, total 27)"},
+    {"optim_scheduler_step: the lambda gives NaN", lambda_nan,
+     "LambdaLR: epoch 1: invalid learning rate nan for group 0"},
 };
 
 START_TEST(test_optim_entry_points) { run_row(&optim_rows[_i]); }
@@ -1650,17 +1767,17 @@ START_TEST(test_checkpoint_hyper_parameters_are_checked)
     ToyRun run;
     ck_assert_int_eq(toy_init(&run, &c), 0);
     toy_step(&run);
-    run.opt->adam.beta1 = 5;
+    run.opt->groups[0].adam.beta1 = 5;
     char path[64];
     snprintf(path, sizeof path, "/tmp/attograd-bad-%d.safetensors", (int)getpid());
     ck_assert_int_eq(toy_save(&run, path), 0);
-    run.opt->adam.beta1 = 0.9;
+    run.opt->groups[0].adam.beta1 = 0.9;
     ck_assert_int_eq(toy_resume(&run, path), -1);
     char expect[256];
     snprintf(expect, sizeof expect,
              "load %s: optimizer: adam: invalid beta parameter at index 0: 5", path);
     ck_assert_str_eq(tensor_error(), expect);
-    ck_assert(run.opt->adam.beta1 == 0.9);
+    ck_assert(run.opt->groups[0].adam.beta1 == 0.9);
     toy_free(&run);
     remove(path);
 }

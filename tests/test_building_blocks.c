@@ -16,7 +16,7 @@
  */
 #include "testutil.h"
 
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #define BB "building_blocks.txt"
 #define F(name) testutil_fixture(BB, name)

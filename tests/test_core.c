@@ -1,5 +1,5 @@
 /* The object model: creation, element access, scopes, errors, autograd plumbing. */
-#include "core/internal.h"   /* tensor__set_visit_epoch */
+#include "core/tensor_internal.h"   /* tensor__set_visit_epoch */
 #include "testutil.h"
 
 START_TEST(test_creation_shapes)

@@ -1,6 +1,6 @@
 /*
  * nn_generate's fast path for a GPTModel (nn/gpt.c, white-box: it reads
- * nn/internal.h): the logits of the last position only, with the keys and
+ * nn/nn_internal.h): the logits of the last position only, with the keys and
  * values of earlier positions cached, against the last row of the full
  * forward that the book's generate_text_simple runs for every token.
  *
@@ -13,7 +13,7 @@
  * so that a row computed alone crosses the same block boundaries.
  */
 #include "testutil.h"
-#include "nn/internal.h"
+#include "nn/nn_internal.h"
 
 #include <string.h>
 

@@ -132,35 +132,39 @@ START_TEST(test_lr_warmup_cosine)
 {
     double want[128];
     int n = read_doubles("lr_warmup_cosine", want, 128);
-    OptimWarmupCosine s = {.initial_lr = 3e-5, .peak_lr = 5e-4, .min_lr = 3e-6,
-                           .warmup_steps = 18, .total_steps = 90};
+    WarmupCosineOptions s = OPTIM_WARMUP_COSINE_OPTIONS(.initial_lr = 3e-5, .min_lr = 3e-6,
+                                                        .warmup_steps = 18, .total_steps = 90);
     ck_assert_int_eq(n, 90);
-    for (int step = 0; step < n; step++) {
-        double lr = optim_lr_warmup_cosine(&s, step);
-        ck_assert_msg(fabs(lr - want[step]) <= 1e-15 * want[step], "step %d: %.17g, want %.17g",
-                      step, lr, want[step]);
-    }
     Tensor *w = tensor_keep(tensor_ones(SHAPE(2)));
     tensor_requires_grad_(w, true);
-    Optimizer *o = optim_adamw(1, &w, optim_adamw_defaults());
-    ck_assert_int_eq(optim_set_lr(o, optim_lr_warmup_cosine(&s, 50)), 0);
-    ck_assert(optim_get_lr(o) == want[50]);
-    ck_assert_int_eq(optim_set_lr(o, -1), -1);
+    Optimizer *o = optim_adamw(1, &w, OPTIM_ADAMW_OPTIONS(.lr = 5e-4)); /* the peak */
+    OptimScheduler *sched = optim_warmup_cosine_lr(o, s);
+    ck_assert_ptr_nonnull(sched);
+    for (int step = 0; step < n; step++) {
+        double lr = optim_get_lr(o, 0);
+        ck_assert_msg(fabs(lr - want[step]) <= 1e-15 * want[step], "step %d: %.17g, want %.17g",
+                      step, lr, want[step]);
+        ck_assert(optim_scheduler_last_lr(sched, 0) == lr);
+        ck_assert_int_eq(optim_scheduler_step(sched), 0);
+    }
+    optim_scheduler_free(sched);
+    ck_assert_int_eq(optim_set_lr(o, 0, want[50]), 0);
+    ck_assert(optim_get_lr(o, 0) == want[50]);
+    ck_assert_int_eq(optim_set_lr(o, 0, -1), -1);
     ck_assert_str_eq(tensor_error(), "AdamW: invalid learning rate -1");
     tensor_clear_error();
-    ck_assert(optim_get_lr(o) == want[50]);
+    ck_assert(optim_get_lr(o, 0) == want[50]);
     optim_free(o);
     Optimizer *sgd = optim_sgd(1, &w, optim_sgd_defaults(0.1));
-    ck_assert_int_eq(optim_set_lr(sgd, 0.5), 0);
-    ck_assert(sgd->sgd.lr == 0.5 && optim_get_lr(sgd) == 0.5);
+    ck_assert_int_eq(optim_set_lr(sgd, 0, 0.5), 0);
+    ck_assert(sgd->groups[0].sgd.lr == 0.5 && optim_get_lr(sgd, 0) == 0.5);
+    WarmupCosineOptions bad = s;
+    bad.total_steps = 18;
+    ck_assert_ptr_null(optim_warmup_cosine_lr(sgd, bad));
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "warmup 18, total 18"));
+    tensor_clear_error();
     optim_free(sgd);
     tensor_free(w);
-    OptimWarmupCosine bad = s;
-    bad.total_steps = 18;
-    ck_assert(isnan(optim_lr_warmup_cosine(&bad, 0)));
-    ck_assert_ptr_nonnull(strstr(tensor_error(), "warmup 18, total 18"));
-    ck_assert(isnan(optim_lr_warmup_cosine(&s, -1)));
-    tensor_clear_error();
 }
 END_TEST
 

@@ -9,7 +9,7 @@
  */
 #include "testutil.h"
 
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 typedef struct {
     char name[64];

@@ -6,7 +6,7 @@
  * operation, so every value is compared bit for bit, randn included (the
  * double Box-Muller path uses the same libm as the installed torch).
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 #include "testutil.h"
 
 #include <stdint.h>

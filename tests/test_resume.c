@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/internal.h" /* tensor__fail_write */
+#include "core/tensor_internal.h" /* tensor__fail_write */
 #include "testutil.h"
 #include "toy_task.h"
 

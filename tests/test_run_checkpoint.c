@@ -1,8 +1,9 @@
 /*
- * Training checkpoints in the library (checkpoint/checkpoint.h) and the run
- * state under them (tensor/io/safetensors.h): extras round trip, and every
- * impossible value of a hand-edited file is refused with the module,
- * optimizer, generator, step and extras unchanged.
+ * Training checkpoints in the library (checkpoint/checkpoint.h) and the
+ * safetensors files under them (tensor/safetensors.h): extras, parameter
+ * groups and frozen parameters round trip, and every impossible value of a
+ * hand-edited file is refused with the module, optimizer, generator, step and
+ * extras unchanged.
  */
 #define _GNU_SOURCE /* memmem */
 #include <fcntl.h>
@@ -237,7 +238,7 @@ static void snapshot(const Run *r, Snapshot *s)
     s->step = r->step;
     s->epoch = r->epoch;
     s->batch = r->batch;
-    memcpy(&s->adam, &r->opt->adam, sizeof s->adam); /* with its padding, for memcmp */
+    memcpy(&s->adam, &r->opt->groups[0].adam, sizeof s->adam); /* with its padding, for memcmp */
     memcpy(&s->g, tensor_default_generator(), sizeof s->g);
     memcpy(s->m0, r->opt->state[0]->data, sizeof s->m0 < (size_t)r->opt->state[0]->numel * 4
                                                ? sizeof s->m0
@@ -269,6 +270,176 @@ START_TEST(test_impossible_values_are_refused)
 }
 END_TEST
 
+
+/* ---- parameter groups and frozen parameters ---------------------------------------------- */
+
+/* The usual two groups (2-d weights decay, biases not) with W_key frozen
+ * before the optimizer is made, as the fine-tuning chapters freeze. */
+static void run_init_groups(Run *r)
+{
+    memset(r, 0, sizeof *r);
+    tensor_manual_seed(7);
+    r->m = nn_self_attention_v2(3, 2, true);
+    r->params = nn_named_parameters(r->m);
+    ck_assert_ptr_nonnull(nn_requires_grad_(NN(NN_AS(SelfAttentionV2, r->m)->W_key), false));
+    Tensor *w[6], *b[6];
+    int64_t nw = 0, nb = 0;
+    for (int64_t i = 0; i < r->params.count; i++) {
+        Tensor *t = r->params.tensors[i];
+        if (t->ndim >= 2) w[nw++] = t;
+        else b[nb++] = t;
+    }
+    AdamGroup groups[] = {{nw, w, OPTIM_ADAMW_OPTIONS(.lr = 0.01, .weight_decay = 0.1)},
+                          {nb, b, OPTIM_ADAMW_OPTIONS(.lr = 0.02, .weight_decay = 0)}};
+    r->opt = optim_adamw_groups(2, groups);
+    ck_assert_msg(r->opt != NULL, "%s", tensor_error());
+    r->extra[0] = (CheckpointExtra){"loader.epoch", &r->epoch, 0, 100};
+    r->extra[1] = (CheckpointExtra){"loader.batch", &r->batch, 0, 1000};
+    r->c = (Checkpoint){.module = r->m, .optimizer = r->opt, .step = &r->step,
+                        .n_extra = 2, .extra = r->extra};
+}
+
+/* The file at path with entry name's first 8 bytes set to value (a double
+ * or an int64_t, by the entry's dtype), written to bad. */
+static void write_with(const char *name, double value)
+{
+    size_t size;
+    char *bytes = testutil_read_file(path, &size);
+    TensorFile *f = tensor_file_parse(bytes, size, "good");
+    ck_assert_ptr_nonnull(f);
+    int n = tensor_file_count(f);
+    TensorEntry *e = calloc((size_t)n, sizeof *e);
+    void **copies = calloc((size_t)n, sizeof *copies);
+    bool found = false;
+    for (int i = 0; i < n; i++) {
+        e[i] = *tensor_file_entry(f, i);
+        size_t bytes_i = tensor_dtype_size(e[i].dtype);
+        for (int d = 0; d < e[i].ndim; d++) bytes_i *= (size_t)e[i].shape[d];
+        e[i].data = copies[i] = malloc(bytes_i + 8);
+        memcpy(e[i].data, tensor_file_entry(f, i)->data, bytes_i);
+        if (strcmp(e[i].name, name) != 0) continue;
+        found = true;
+        int64_t as_int = (int64_t)value;
+        memcpy(e[i].data, e[i].dtype == TENSOR_I64 ? (void *)&as_int : (void *)&value, 8);
+    }
+    ck_assert_msg(found, "no entry %s", name);
+    TensorMeta meta[2] = {{"format", "pt"}, {"optimizer", "AdamW"}};
+    ck_assert_msg(tensor_save_entries(bad, n, e, 2, meta) == 0, "%s", tensor_error());
+    for (int i = 0; i < n; i++) free(copies[i]);
+    free(copies);
+    free(e);
+    tensor_file_close(f);
+    free(bytes);
+}
+
+/* A run with two groups and a frozen sub-layer saved and resumed goes on as
+ * the same run; the frozen weights never move and hold no state; each
+ * group's hyper-parameters come back. */
+START_TEST(test_groups_and_frozen_round_trip)
+{
+    paths();
+    Run a, b;
+    run_init_groups(&a);
+    Tensor *frozen = nn_get_parameter(a.m, "W_key.weight");
+    Tensor *frozen_at_start = tensor_clone(frozen);
+    train_steps(&a, 3);
+    ck_assert_msg(checkpoint_save(&a.c, path) == 0, "%s", tensor_error());
+    train_steps(&a, 2);
+    run_init_groups(&b);
+    ck_assert_int_eq(optim_set_lr(b.opt, 1, 0.5), 0); /* the file's 0.02 comes back */
+    ck_assert_msg(checkpoint_load(&b.c, path) == 0, "%s", tensor_error());
+    ck_assert(optim_get_lr(b.opt, 0) == 0.01 && optim_get_lr(b.opt, 1) == 0.02);
+    ck_assert(b.opt->groups[0].adam.weight_decay == 0.1);
+    ck_assert_int_eq(b.step, 3);
+    train_steps(&b, 2);
+    for (int i = 0; i < a.params.count; i++)
+        ck_assert_tensor_close(b.params.tensors[i], a.params.tensors[i], 0, 0); /* bit for bit */
+    ck_assert_tensor_close(frozen, frozen_at_start, 0, 0);
+    for (int64_t i = 0; i < b.opt->n_params; i++) {
+        bool trains = b.opt->params[i]->requires_grad;
+        ck_assert_int_eq(b.opt->param_steps[i], trains ? 5 : 0);
+        ck_assert(trains == (b.opt->state[2 * i] != NULL));
+    }
+    run_free(&a);
+    run_free(&b);
+    remove(path);
+}
+END_TEST
+
+/* A file of one group loads into no optimizer of two, a file of two into no
+ * other split; a hand-edited group is refused whole. */
+START_TEST(test_groups_are_checked)
+{
+    paths();
+    Run g, one;
+    run_init_groups(&g);
+    run_init(&one, true);
+    train_steps(&g, 2);
+    train_steps(&one, 2);
+    char expect[512];
+    ck_assert_int_eq(checkpoint_save(&one.c, path), 0);
+    ck_assert_int_eq(checkpoint_load(&g.c, path), -1);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "metadata \"optimizer\" is \"Adam\" in file"));
+    /* one AdamW group against a file of two: the header differs */
+    optim_free(one.opt);
+    one.c.optimizer = one.opt = optim_adamw(one.params.count, one.params.tensors,
+                                            OPTIM_ADAMW_OPTIONS());
+    ck_assert_int_eq(checkpoint_save(&g.c, path), 0);
+    ck_assert_int_eq(checkpoint_load(&one.c, path), -1);
+    snprintf(expect, sizeof expect, "load %s: optimizer.lr is missing from the file", path);
+    ck_assert_msg(strncmp(tensor_error(), expect, strlen(expect)) == 0, "%s", tensor_error());
+    ck_assert_int_eq(checkpoint_save(&one.c, bad), 0);
+    ck_assert_int_eq(checkpoint_load(&g.c, bad), -1);
+    snprintf(expect, sizeof expect, "load %s: optimizer.param_groups.0.lr is missing", bad);
+    ck_assert_msg(strncmp(tensor_error(), expect, strlen(expect)) == 0, "%s", tensor_error());
+    /* a split of other sizes: the groups' params lists differ in shape */
+    Run other;
+    memset(&other, 0, sizeof other);
+    tensor_manual_seed(7);
+    other.m = nn_self_attention_v2(3, 2, true);
+    other.params = nn_named_parameters(other.m);
+    AdamGroup split[] = {{2, other.params.tensors, OPTIM_ADAMW_OPTIONS()},
+                         {4, other.params.tensors + 2, OPTIM_ADAMW_OPTIONS()}};
+    other.opt = optim_adamw_groups(2, split);
+    other.c = (Checkpoint){.module = other.m, .optimizer = other.opt, .step = &other.step,
+                           .n_extra = 2, .extra = g.extra};
+    ck_assert_int_eq(checkpoint_load(&other.c, path), -1);
+    snprintf(expect, sizeof expect,
+             "load %s: optimizer.param_groups.0.params: shape (3) in file, (2) in checkpoint",
+             path);
+    ck_assert_str_eq(tensor_error(), expect);
+
+    static const struct {
+        const char *entry;
+        double value;
+        const char *message; /* after "load <file>: " */
+    } edits_g[] = {
+        {"optimizer.param_groups.1.lr", NAN,
+         "optimizer.param_groups.1: adamw: invalid learning rate nan"},
+        {"optimizer.param_groups.0.beta2", 1, "optimizer.param_groups.0: adamw: invalid beta "
+                                              "parameter at index 1: 1"},
+        {"optimizer.param_groups.1.params", 4, "optimizer.param_groups.1.params[0] is 4; 3 "
+                                               "expected"},
+    };
+    for (size_t k = 0; k < sizeof edits_g / sizeof *edits_g; k++) {
+        write_with(edits_g[k].entry, edits_g[k].value);
+        Snapshot before, after;
+        snapshot(&g, &before);
+        double lr1 = optim_get_lr(g.opt, 1);
+        ck_assert_int_eq(checkpoint_load(&g.c, bad), -1);
+        snprintf(expect, sizeof expect, "load %s: %s", bad, edits_g[k].message);
+        ck_assert_str_eq(tensor_error(), expect);
+        snapshot(&g, &after);
+        ck_assert_mem_eq(&after, &before, sizeof before);
+        ck_assert(optim_get_lr(g.opt, 1) == lr1);
+    }
+    run_free(&g);
+    run_free(&one);
+    run_free(&other);
+    remove(path);
+    remove(bad);
+}
+END_TEST
 
 /* ---- files a careless user or an attacker hands over ------------------------------------ */
 
@@ -478,6 +649,8 @@ static Suite *run_checkpoint_suite(void)
     tcase_add_loop_test(tc, test_round_trip_with_extras, 0, 2);
     tcase_add_test(tc, test_extras_are_checked);
     tcase_add_loop_test(tc, test_impossible_values_are_refused, 0, sizeof edits / sizeof *edits);
+    tcase_add_test(tc, test_groups_and_frozen_round_trip);
+    tcase_add_test(tc, test_groups_are_checked);
     suite_add_tcase(s, tc);
     TCase *files = tcase_create("files");
     tcase_set_timeout(files, 30); /* a FIFO that blocked would hang here */

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 #include "program_run.h"
 #include "testutil.h"
 

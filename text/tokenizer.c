@@ -3,7 +3,7 @@
  * The tables come from vocab.c.
  */
 #define _GNU_SOURCE   /* memmem */
-#include "text/internal.h"
+#include "text/text_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

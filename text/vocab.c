@@ -8,7 +8,7 @@
  * Every merge's two parts and its result must be tokens of encoder.json:
  * BPE then works on ids alone.
  */
-#include "text/internal.h"
+#include "text/text_internal.h"
 
 #include <errno.h>
 #include <json-c/json.h>

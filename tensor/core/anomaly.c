@@ -18,7 +18,7 @@
  *     compares the gradients of the node's inputs before and after.
  * Off, each costs one branch.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <ctype.h>
 #include <math.h>

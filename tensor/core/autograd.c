@@ -18,7 +18,7 @@
  * Only the gradients still to be used are alive at once, so a GPT step
  * needs about its forward's memory, not three times it.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <string.h>
 

@@ -24,7 +24,7 @@
  *   - dropout on a CPU: noise = bernoulli(1 - p) / (float)(1 - p) in float,
  *     drawn over a contiguous tensor of the input's shape; out = x * noise.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -26,7 +26,7 @@
  * live tensor of the same layout.  Sanitizer builds poison cached chunks,
  * so a raw read through a stale tensor is still reported by ASan.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * The object model: shapes, strides, creation, element access, errors, and
  * the broadcasting and iteration helpers the op families share.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * Weighting by r rather than summing keeps gradients that would cancel under
  * a plain sum (softmax rows sum to one) visible.  L is summed in double.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <math.h>
 #include <string.h>

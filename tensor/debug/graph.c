@@ -8,7 +8,7 @@
  * depth-first walk from the root (inputs in the order the op took them), so
  * the same program writes the same file every time.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -26,7 +26,7 @@
  * to the widest shown value, zeros included, with the same wrapping and
  * summary; an empty one says dtype=torch.int64, as torch must there.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -6,7 +6,8 @@
 #ifndef ATTOGRAD_SAFETENSORS_INTERNAL_H
 #define ATTOGRAD_SAFETENSORS_INTERNAL_H
 
-#include "core/internal.h"
+#include "core/tensor_internal.h"
+#include "tensor/safetensors.h"
 
 /* The reference implementation refuses larger headers; so do we, before
  * allocating anything for one. */

@@ -5,7 +5,7 @@
 #ifndef ATTOGRAD_TENSOR_KERNELS_H
 #define ATTOGRAD_TENSOR_KERNELS_H
 
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 /* y[i] = exp(x[i] - shift), bit for bit as PyTorch's vectorized exp (SLEEF's
  * expf) computes it, AVX2 or AVX-512 when the CPU has it.  y may be x. */

@@ -44,7 +44,7 @@
 
 #include "sgemm.h"
 #include "sgemm_kernels.h"
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 #include "threads.h"
 
 #include <pthread.h>

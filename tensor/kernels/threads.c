@@ -28,7 +28,7 @@
  * starts new threads when it next needs them.
  */
 #include "threads.h"
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <pthread.h>
 #include <sched.h>

@@ -1,5 +1,9 @@
 /*
- * A small thread pool for the kernels, private to the tensor room.
+ * A small thread pool for the kernels, private to the library: the tensor
+ * room's kernels and ops use it, and it is lent to the library's other rooms
+ * (the optim room's Adam update) through this header, which programs and
+ * users cannot include (not installed; refused without ATTOGRAD_LIBRARY,
+ * which only the rooms' builds define).
  *
  * tensor__parallel_for(n, threads, task, ctx) runs task(ctx, c, worker) for
  * every chunk c in [0, n) on up to `threads` threads, the caller's included,
@@ -14,8 +18,8 @@
 #ifndef ATTOGRAD_THREADS_H
 #define ATTOGRAD_THREADS_H
 
-#ifndef ATTOGRAD_TENSOR_ROOM
-#error "tensor/kernels/threads.h is private to the tensor room (its files and white-box tests): include tensor/tensor.h"
+#if !defined(ATTOGRAD_TENSOR_ROOM) && !defined(ATTOGRAD_LIBRARY)
+#error "tensor/kernels/threads.h is private to the library (its rooms' files and white-box tests): include tensor/tensor.h"
 #endif
 
 #include <stdbool.h>

@@ -13,12 +13,15 @@
  *
  * Elsewhere (other compilers and targets) the macro is empty: the same code,
  * compiled once.
+ *
+ * Private to the library, as kernels/threads.h: the tensor room's kernels
+ * and the optim room's Adam update use it.
  */
 #ifndef ATTOGRAD_VECTORIZE_H
 #define ATTOGRAD_VECTORIZE_H
 
-#ifndef ATTOGRAD_TENSOR_ROOM
-#error "tensor/kernels/vectorize.h is private to the tensor room (its files and white-box tests): include tensor/tensor.h"
+#if !defined(ATTOGRAD_TENSOR_ROOM) && !defined(ATTOGRAD_LIBRARY)
+#error "tensor/kernels/vectorize.h is private to the library (its rooms' files and white-box tests): include tensor/tensor.h"
 #endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__)

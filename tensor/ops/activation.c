@@ -5,7 +5,7 @@
  * PyTorch's CPU kernels' float32 operation order (Activation.cpp), so values
  * agree with torch's to within its vectorised exp's last bit.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <math.h>
 

@@ -5,7 +5,7 @@
  * they record no node, so they have no ops.def line, as sample.c's ops.
  * IEEE rules: every comparison with a NaN is false except ne.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 typedef enum { EQ, NE, GT, LT, GE, LE } Cmp;
 

@@ -3,7 +3,7 @@
  * PyTorch 1.13's CPU build draws it (the non-MKL path): bernoulli from a
  * 53-bit double uniform, u < 1 - p, scaled by 1 / (1 - p) in float.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <string.h>
 

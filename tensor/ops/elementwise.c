@@ -13,7 +13,7 @@
  * outer dims walked by a TensorIter.  Unary ops read a non-contiguous input
  * through one row-major copy.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 #include "kernels/kernels.h"
 #include "kernels/threads.h"
 

@@ -5,7 +5,7 @@
  * gave before adding it into the inputs' gradients, as PyTorch's engine
  * validates a Function's outputs.  docs/custom_function.md builds one.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <string.h>
 

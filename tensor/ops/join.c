@@ -5,7 +5,7 @@
  * backward sends every input the slice of dy that came from it, and
  * gathered slices that repeat add up.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * and pos_weight).  The losses over class indices, cross_entropy and
  * nll_loss, are in nll.c.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 #include "kernels/kernels.h"
 
 #include <math.h>

@@ -4,7 +4,7 @@
  * multiplies), so the NaN gradient of a fully masked softmax row stops at
  * the mask.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <string.h>
 

@@ -12,7 +12,7 @@
  * strides are 0 along the dims where its operand was broadcast, so the
  * kernel's accumulation (beta = 1) sums over them.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 #include "kernels/sgemm.h"
 #include "kernels/threads.h"
 

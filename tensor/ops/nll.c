@@ -10,7 +10,7 @@
  * (o, i).  A target equal to ignore_index adds nothing; the mean is over
  * the others (NaN when there are none, as PyTorch).
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 #include "kernels/kernels.h"
 #include "kernels/threads.h"
 

@@ -20,7 +20,7 @@
  * their rows over the threads, and dw and db blocks of columns, each adding
  * the rows in order: the same bits whatever the thread count.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 #include "kernels/threads.h"
 #include "kernels/vectorize.h"
 

@@ -15,7 +15,7 @@
  * works in double (two passes: mean, then squared deviations), as PyTorch's
  * Welford and two-pass kernels do.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 #include "kernels/kernels.h"
 
 #include <math.h>

@@ -5,7 +5,7 @@
  * records a gradient: their results are ids, or draws.  (topk, which
  * multinomial uses, is in sort.c.)
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

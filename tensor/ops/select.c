@@ -5,7 +5,7 @@
  * when it is not already that); the gradients are summed back down to each
  * input's shape by tensor__accumulate_grad.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -10,7 +10,7 @@
  * depends on the input's strides: a view of a view gets its gradient right.
  * Each op records the grad_fn name PyTorch 1.13 prints for the same call.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <string.h>
 

@@ -25,7 +25,7 @@
  * causal_softmax is attention's masked_fill(-inf), division by sqrt(d) and
  * softmax in one op with the composite's bits (its comment says how).
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 #include "kernels/kernels.h"
 #include "kernels/threads.h"
 

@@ -13,7 +13,7 @@
  * bits/stl_algo.h and bits/stl_heap.h, the build PyTorch's Debian package
  * uses) moved step for step into C, so ties come out as they do there.
  */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,6 +1,6 @@
-/* The tensor room's growing string (see core/internal.h): printing and the
+/* The tensor room's growing string (see core/tensor_internal.h): printing and the
  * safetensors header writer build their text with it. */
-#include "core/internal.h"
+#include "core/tensor_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

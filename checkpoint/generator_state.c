@@ -1,10 +1,12 @@
 /*
- * The generator's entries of a run state (see safetensors.h): MT19937's
- * words and position, the seed, and the cached normal samples torch keeps.
+ * The generator's entries of a run state (see checkpoint.h): MT19937's
+ * words and position, the seed, and the cached normal samples torch keeps,
+ * read from and written to the generator's public fields (tensor.h).
  */
-#include "io/safetensors_internal.h"
+#include "run_state.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { MT_WORDS = 624 };
@@ -18,17 +20,17 @@ typedef struct {
     double normal[2];    /* NaN: no cached sample */
 } Saved;
 
-static int check(void *ctx, const TensorState *s)
+static int check(void *ctx, const CheckpointState *s)
 {
     (void)ctx;
-    const int64_t *index = tensor_state_staged(s, "generator.index");
-    const uint32_t *mt = tensor_state_staged(s, "generator.mt");
-    const double *normal = tensor_state_staged(s, "generator.normal");
+    const int64_t *index = checkpoint__state_staged(s, "generator.index");
+    const uint32_t *mt = checkpoint__state_staged(s, "generator.mt");
+    const double *normal = checkpoint__state_staged(s, "generator.normal");
     int64_t i;
     memcpy(&i, index, sizeof i);
     if (i < 0 || i > MT_WORDS)
-        return tensor_state_fail(s, "generator.index %lld is out of range (0 to %d)", (long long)i,
-                                 MT_WORDS),
+        return checkpoint__state_fail(s, "generator.index %lld is out of range (0 to %d)",
+                                      (long long)i, MT_WORDS),
                -1;
     /* MT19937 uses only the top bit of word 0; with it and every other word
      * zero the generator gives zeros forever. */
@@ -39,20 +41,20 @@ static int check(void *ctx, const TensorState *s)
         memcpy(&w, mt + k, sizeof w);
         any = w;
     }
-    if (!any) return tensor_state_fail(s, "generator.mt is all zero (no MT19937 state)"), -1;
+    if (!any) return checkpoint__state_fail(s, "generator.mt is all zero (no MT19937 state)"), -1;
     for (int k = 0; k < 2; k++) {
         double v;
         memcpy(&v, normal + k, sizeof v);
         if (isinf(v))
-            return tensor_state_fail(s, "generator.normal[%d] is %g (a sample, or NaN for none)",
-                                     k, v),
+            return checkpoint__state_fail(s, "generator.normal[%d] is %g (a sample, or NaN for "
+                                          "none)", k, v),
                    -1;
     }
     return 0;
 }
 
 /* The generic commit has copied the staged values into the saved form. */
-static void commit(void *ctx, const TensorState *s)
+static void commit(void *ctx, const CheckpointState *s)
 {
     (void)s;
     const Saved *v = ctx;
@@ -66,24 +68,24 @@ static void commit(void *ctx, const TensorState *s)
     g->next_float_normal = g->has_next_float_normal ? (float)v->normal[1] : 0;
 }
 
-int tensor_generator_state_add(TensorState *s, TensorGenerator *g)
+int checkpoint__generator_add(CheckpointState *s, TensorGenerator *g)
 {
     if (!s) return -1;
     Saved *v = calloc(1, sizeof *v);
-    if (!v) tensor__abort(__FILE__, __LINE__, "out of memory");
+    if (!v) return tensor_set_error("checkpoint: out of memory"), -1;
     v->g = g = g ? g : tensor_default_generator();
     memcpy(v->mt, g->state, sizeof v->mt);
     v->index = g->index;
     v->seed = g->seed;
     v->normal[0] = g->has_next_double_normal ? g->next_double_normal : NAN;
     v->normal[1] = g->has_next_float_normal ? (double)g->next_float_normal : NAN;
-    static const TensorStateHooks hooks = {.check = check, .commit = commit};
-    if (tensor_state_add_part(s, &hooks, v)) return -1;
-    int rc = tensor_state_add(s, "generator.mt", TENSOR_U32, 1, (const int64_t[]){MT_WORDS},
-                              v->mt, 0);
-    rc = rc ? rc : tensor_state_add(s, "generator.index", TENSOR_I64, 0, NULL, &v->index, 0);
-    rc = rc ? rc : tensor_state_add(s, "generator.seed", TENSOR_U64, 0, NULL, &v->seed, 0);
+    static const CheckpointStateHooks hooks = {.check = check, .commit = commit};
+    if (checkpoint__state_add_part(s, &hooks, v)) return -1;
+    int rc = checkpoint__state_add(s, "generator.mt", TENSOR_U32, 1,
+                                   (const int64_t[]){MT_WORDS}, v->mt, 0);
+    rc = rc ? rc : checkpoint__state_add(s, "generator.index", TENSOR_I64, 0, NULL, &v->index, 0);
+    rc = rc ? rc : checkpoint__state_add(s, "generator.seed", TENSOR_U64, 0, NULL, &v->seed, 0);
     return rc ? rc
-              : tensor_state_add(s, "generator.normal", TENSOR_F64, 1, (const int64_t[]){2},
-                                 v->normal, 0);
+              : checkpoint__state_add(s, "generator.normal", TENSOR_F64, 1,
+                                      (const int64_t[]){2}, v->normal, 0);
 }

@@ -1,11 +1,13 @@
 /*
  * attograd tensor room: files of named tensors, in PyTorch's safetensors
- * format.  Included by tensor/tensor.h; part of the tensor room's public API.
+ * format.  Part of the tensor room's public API, in a header of its own
+ * (attograd.h includes it): the nn room saves a module's state_dict with it,
+ * the checkpoint room a training run's state (checkpoint/checkpoint.h).
  */
 #ifndef ATTOGRAD_TENSOR_SAFETENSORS_H
 #define ATTOGRAD_TENSOR_SAFETENSORS_H
 
-#include "../tensor.h"
+#include "tensor/tensor.h"
 
 /*
  * The format of PyTorch's safetensors package (safetensors.torch.save_file
@@ -67,7 +69,7 @@ ATTOGRAD_API int tensor_save_entries(const char *path, int n, const TensorEntry 
  * TENSOR_MAX_DIMS dims, offsets in order, without gap or overlap, matching
  * each tensor's size and covering the data exactly.  Every check is O(n log n)
  * in the header's entries.  Only the header is read: the data stays on disk
- * until tensor_file_read (or a TensorState) asks for it, so a file that does
+ * until tensor_file_read or tensor_file_read_one asks for it, so a file that does
  * not match its reader costs no memory for its tensors.  NULL with a message
  * naming the file (and the tensor) otherwise. */
 ATTOGRAD_API TensorFile *tensor_file_open(const char *path);
@@ -88,7 +90,8 @@ ATTOGRAD_API int tensor_file_expect_meta(const TensorFile *f, const char *key, c
  * file's tensors (no more, no fewer) with the same dtypes and shapes.
  * Everything is checked before the first byte is copied: on a mismatch
  * nothing is written (a read error midway, a file that shrank, may leave
- * the first destinations written: TensorState below never does) and the
+ * the first destinations written: nn_module_load and checkpoint_load read
+ * into buffers of their own first, and never do) and the
  * message names the tensor, e.g.
  *   "load m.safetensors: W_query.weight: shape (2,3) in file, (3,2) in module"
  * (what: "module", the word after "in").  Returns 0 or -1. */
@@ -101,84 +104,5 @@ ATTOGRAD_API int tensor_file_read(const TensorFile *f, int n, const TensorEntry 
  * reader can check every tensor it needs before it reads any.  0 or -1. */
 ATTOGRAD_API int tensor_file_read_one(const TensorFile *f, const TensorEntry *dst,
                                       const char *what);
-
-/* ---- Run state: named values saved together, loaded all or nothing ---------- */
-/*
- * A TensorState gathers the values a file holds from their owners: a
- * module's state_dict (nn_state_add), an optimizer's state (optim_state_add),
- * a generator (tensor_generator_state_add), the caller's counters.  A load
- * changes nothing unless everything is right: the header is matched against
- * the entries first (names, dtypes, shapes; no tensor the state lacks,
- * unless tensor_state_ignore_others), then each value is read into a buffer
- * of the state's own and checked (the entries' flags, then each part's check
- * hook), and only then copied onto the live values (and each part's commit
- * hook runs).
- *
- *     TensorState *s = tensor_state_new("checkpoint");
- *     int64_t epoch = 0;
- *     tensor_state_add(s, "epoch", TENSOR_I64, 0, NULL, &epoch, TENSOR_STATE_COUNT);
- *     tensor_generator_state_add(s, NULL);
- *     if (tensor_state_load(s, "run.safetensors", 0, NULL)) puts(tensor_error());
- *     tensor_state_free(s);
- */
-typedef struct TensorState TensorState;
-
-enum {
-    TENSOR_STATE_OPTIONAL = 1, /* may be absent from a file (then left as it is) */
-    TENSOR_STATE_FINITE = 2,   /* F32 / F64: a NaN or an infinity is refused */
-    TENSOR_STATE_COUNT = 4,    /* I64 scalar: refused outside [0, 2^53] */
-};
-/* A count's largest value: the doubles that step counts meet (Adam's
- * beta ** step) stay exact, and adding one never overflows. */
-#define TENSOR_STATE_MAX_COUNT ((int64_t)1 << 53)
-
-/* A part's own checks and installation.  check sees every staged value
- * (tensor_state_staged) and returns 0, or -1 with a message
- * (tensor_state_fail); commit runs only when every check passed and cannot
- * fail; release frees what check made (not ctx itself).  Any may be NULL. */
-typedef struct {
-    int (*check)(void *ctx, const TensorState *s);
-    void (*commit)(void *ctx, const TensorState *s);
-    void (*release)(void *ctx);
-} TensorStateHooks;
-
-/* what names the reader in messages: "...: shape (2,3) in file, (3,2) in module". */
-ATTOGRAD_API TensorState *tensor_state_new(const char *what);
-ATTOGRAD_API void tensor_state_free(TensorState *s);                       /* NULL is fine */
-/* An entry: name copied (not empty), data where the value lives (a save
- * reads it, a commit writes it; NULL for a value only a part's commit
- * installs, with TENSOR_STATE_OPTIONAL).  0, or -1 with a message. */
-ATTOGRAD_API int tensor_state_add(TensorState *s, const char *name, TensorDtype dtype, int ndim,
-                                  const int64_t *shape, void *data, unsigned flags);
-/* A long-lived tensor's data as F32 of its shape; a commit bumps its version. */
-ATTOGRAD_API int tensor_state_add_tensor(TensorState *s, const char *name, Tensor *t,
-                                         unsigned flags);
-/* Hooks and their context (malloc'd; the state frees it). */
-ATTOGRAD_API int tensor_state_add_part(TensorState *s, const TensorStateHooks *hooks, void *ctx);
-/* From now on a read leaves the file's tensors that the state lacks unread
- * instead of refusing them: a module's state_dict out of a whole training
- * checkpoint (optimizer.*, generator.*, step ...). */
-ATTOGRAD_API void tensor_state_ignore_others(TensorState *s);
-/* tensor_save_entries of every entry (an optional one with NULL data is left out). */
-ATTOGRAD_API int tensor_state_save(const TensorState *s, const char *path, int n_meta,
-                                   const TensorMeta *meta);
-/* Opens path, checks that each meta key has its value, reads, checks and
- * commits; 0, or -1 with a message and nothing changed. */
-ATTOGRAD_API int tensor_state_load(TensorState *s, const char *path, int n_meta,
-                                   const TensorMeta *meta);
-/* The read and check phases on an open file; then tensor_state_commit. */
-ATTOGRAD_API int tensor_state_read(TensorState *s, const TensorFile *f);
-ATTOGRAD_API void tensor_state_commit(TensorState *s);
-/* During a check: the file's value of entry name, NULL when the file lacks it. */
-ATTOGRAD_API const void *tensor_state_staged(const TensorState *s, const char *name);
-/* Records "load <file>: <message>"; returns NULL. */
-ATTOGRAD_API void *tensor_state_fail(const TensorState *s, const char *fmt, ...) TENSOR__PRINTF(2,
-                                     3);
-/* The generator's state: generator.mt (U32, 624 words), generator.index
- * (I64, 0 to 624), generator.seed (U64), generator.normal (F64 (2), the
- * cached double and float normal samples, NaN for none).  A load refuses an
- * index out of range, a degenerate (all-zero) MT state, an infinite cached
- * sample.  g NULL: the default generator. */
-ATTOGRAD_API int tensor_generator_state_add(TensorState *s, TensorGenerator *g);
 
 #endif /* ATTOGRAD_TENSOR_SAFETENSORS_H */

@@ -31,7 +31,7 @@
 #define ATTOGRAD_TENSOR_INTERNAL_H
 
 #ifndef ATTOGRAD_TENSOR_ROOM
-#error "tensor/core/internal.h is private to the tensor room (its files and white-box tests): include tensor/tensor.h"
+#error "tensor/core/tensor_internal.h is private to the tensor room (its files and white-box tests): include tensor/tensor.h"
 #endif
 
 #include "tensor/tensor.h"
@@ -149,7 +149,7 @@ void tensor__scatter_contiguous(Tensor *dst, const float *src);
  * op and the shape otherwise.  Every op that makes a new shape calls it. */
 int tensor__check_numel(const char *op, int ndim, const int64_t *shape);
 bool tensor__shape_fits(int ndim, const int64_t *shape);     /* the same test, no message */
-/* A growing string (io/text.c): out of memory sets failed, and later
+/* A growing string (io/string_builder.c): out of memory sets failed, and later
  * writes are dropped, so a caller checks once at the end.  s is malloc'd
  * and NUL-terminated. */
 typedef struct {

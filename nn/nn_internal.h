@@ -6,7 +6,7 @@
 #define ATTOGRAD_NN_INTERNAL_H
 
 #ifndef ATTOGRAD_NN_ROOM
-#error "nn/internal.h is private to the nn room (use nn/nn.h)"
+#error "nn/nn_internal.h is private to the nn room (use nn/nn.h)"
 #endif
 
 #include "nn/nn.h"

@@ -4,7 +4,7 @@
 #define ATTOGRAD_DATA_INTERNAL_H
 
 #ifndef ATTOGRAD_DATA_ROOM
-#error "data/internal.h is private to the data room (use data/data.h)"
+#error "data/data_internal.h is private to the data room (use data/data.h)"
 #endif
 
 #include "data/data.h"

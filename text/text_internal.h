@@ -4,7 +4,7 @@
 #define ATTOGRAD_TEXT_INTERNAL_H
 
 #ifndef ATTOGRAD_TEXT_ROOM
-#error "text/internal.h is private to the text room (use text/text.h)"
+#error "text/text_internal.h is private to the text room (use text/text.h)"
 #endif
 
 #define PCRE2_CODE_UNIT_WIDTH 8
