@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char vocab_dir[1024];
@@ -366,6 +367,54 @@ START_TEST(test_bad_vocabulary)
 }
 END_TEST
 
+/* Vocabulary files are checked before any of them is read, as checkpoints
+ * are: a FIFO is refused at once (it blocked every program for ever), a
+ * device is not read until memory runs out, a file over the cap is refused
+ * by its size; each message names the file. */
+START_TEST(test_vocabulary_files_checked)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/attograd_text_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    write_encoder("\"ab\": 256");
+    write_file("vocab.bpe", "#version: 0.2\na b\n");
+    TextTokenizer *ok = small();
+    ck_assert_msg(ok != NULL, "%s", tensor_error());
+    text_tokenizer_free(ok);
+    static const char *const names[] = {"encoder.json", "vocab.bpe"};
+    for (int k = 0; k < 2; k++) {
+        char *path = strdup(tmp_path(names[k])), want[700];
+        ck_assert_int_eq(rename(path, tmp_path("kept")), 0);
+        ck_assert_int_eq(mkfifo(path, 0600), 0);
+        snprintf(want, sizeof want, "%s: is a FIFO; a vocabulary file must be a regular file",
+                 path);
+        ck_assert_error_has(small(), want);
+        ck_assert_error_has(text_tokenizer_gpt2_dir(tmpdir), k == 0 ? want : "sha256");
+        unlink(path);
+        ck_assert_int_eq(symlink("/dev/zero", path), 0);
+        snprintf(want, sizeof want, "%s: is a device; a vocabulary file must be a regular file",
+                 path);
+        ck_assert_error_has(small(), want);
+        unlink(path);
+        ck_assert_int_eq(mkdir(path, 0700), 0);
+        ck_assert_error_has(small(), "is a folder; a vocabulary file must be a regular file");
+        rmdir(path);
+        /* a sparse file one byte over the cap: refused by its size, unread */
+        FILE *f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(ftruncate(fileno(f), TEXT_VOCAB_FILE_MAX + 1), 0);
+        fclose(f);
+        snprintf(want, sizeof want, "%s: 16777217 bytes; a vocabulary file holds at most "
+                 "16777216 (TEXT_VOCAB_FILE_MAX)", path);
+        ck_assert_error_has(small(), want);
+        ck_assert_int_eq(rename(tmp_path("kept"), path), 0);
+        free(path);
+    }
+    ok = small();
+    ck_assert_msg(ok != NULL, "%s", tensor_error());
+    text_tokenizer_free(ok);
+}
+END_TEST
+
 /* examples/gpt_tokenize as a user runs it; commands of fixed strings only. */
 static int run_tokenize(const char *input, const char *args, char *out, size_t cap)
 {
@@ -437,6 +486,7 @@ static Suite *text_suite(void)
     tcase_add_checked_fixture(tc, NULL, remove_tmpdir);
     tcase_add_test(tc, test_own_vocabulary);
     tcase_add_test(tc, test_bad_vocabulary);
+    tcase_add_test(tc, test_vocabulary_files_checked);
     suite_add_tcase(s, tc);
     return s;
 }
