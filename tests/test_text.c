@@ -360,7 +360,14 @@ START_TEST(test_bad_vocabulary)
     text_tokenizer_free(ok);
     ck_assert_error_has(text_tokenizer_gpt2_dir(tmpdir), "encoder.json: sha256 ");
     ck_assert_error_has(text_tokenizer_gpt2_dir(tmpdir), ", expected 196139668be63f3b5d6574427317"
-                        "ae82f612a97c5d1cdaf36ed2256dbf636783 (OpenAI's file; fetch it again");
+                        "ae82f612a97c5d1cdaf36ed2256dbf636783: not OpenAI's file");
+    /* a program gives the hint once (the library's message had one of its own) */
+    char cmd[1024], out[2048];
+    snprintf(cmd, sizeof cmd, "%s/examples/gpt_tokenize --vocab '%s' </dev/null 2>&1",
+             ATTOGRAD_BUILD_DIR, tmpdir);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 1);
+    const char *hint = strstr(out, "./run vocab");
+    ck_assert_msg(hint && !strstr(hint + 1, "./run vocab"), "%s", out);
     ck_assert_error_has(text_tokenizer_gpt2_dir("/nonexistent"),
                         "/nonexistent/encoder.json: cannot open");
     ck_assert_error_has(text_tokenizer_gpt2(NULL, "x"), "text_tokenizer_gpt2: a NULL path");
@@ -447,6 +454,16 @@ START_TEST(test_gpt_tokenize_program)
                      "vocabulary [0, 50257)\n");
     ck_assert_int_eq(run_tokenize("1 x", "--decode", out, sizeof out), 1);
     ck_assert_str_eq(out, "gpt_tokenize: --decode: byte 2 ('x') is not part of an id\n");
+    /* a NUL ends no id: "15496\0 11" is not two ids */
+    ck_assert_int_eq(run_tokenize("15496\\000 11", "--decode", out, sizeof out), 1);
+    ck_assert_str_eq(out, "gpt_tokenize: --decode: byte 5 (0x00) is not part of an id\n");
+    /* INT64_MAX is an id outside the vocabulary, and so is a longer one */
+    ck_assert_int_eq(run_tokenize("9223372036854775807", "--decode", out, sizeof out), 1);
+    ck_assert_str_eq(out, "gpt_tokenize: text_decode: id 9223372036854775807 at 0 is outside "
+                     "the gpt2 vocabulary [0, 50257)\n");
+    ck_assert_int_eq(run_tokenize("[1, 99999999999999999999]", "--decode", out, sizeof out), 1);
+    ck_assert_str_eq(out, "gpt_tokenize: --decode: id 99999999999999999999 at 1 is outside the "
+                     "gpt2 vocabulary [0, 50257)\n");
     ck_assert_int_eq(run_tokenize("", "--tokenizer words", out, sizeof out), 2);
     ck_assert_str_eq(out, "gpt_tokenize: --tokenizer: 'words' is not gpt2 or bytes\n");
     ck_assert_int_eq(run_tokenize("", "--frobnicate", out, sizeof out), 2);

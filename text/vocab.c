@@ -123,8 +123,7 @@ static int check_sha256(const char *path, const char *want)
     char hex[2 * SHA256_DIGEST_SIZE + 1];
     for (int i = 0; i < SHA256_DIGEST_SIZE; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
     if (strcmp(hex, want) != 0) {
-        tensor_set_error("%s: sha256 %s, expected %s (OpenAI's file; fetch it again with "
-                         "./run vocab)", path, hex, want);
+        tensor_set_error("%s: sha256 %s, expected %s: not OpenAI's file", path, hex, want);
         return -1;
     }
     return 0;
