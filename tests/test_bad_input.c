@@ -1569,7 +1569,7 @@ static const Row file_rows[] = {
     {"data not covered", not_covered, B "the tensors cover 24 bytes of data, the file holds 32"},
     {"size overflows", overflow,
      B "a: data_offsets [0, 0] hold 0 bytes; F64 (4294967296,4294967296) needs "
-       "18446744073709551615"},
+       "2^64 or more"},
     {"name twice", name_twice, B "tensor a appears twice"},
     {"__metadata__ twice", metadata_twice,
      B "header: \"__metadata__\" given twice (at byte 34 of 37)"},
