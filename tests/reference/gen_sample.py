@@ -81,11 +81,29 @@ FILE.close()
 # sum(p[i] * (i + 1)) mod 2^64.  Format, one case per line:
 #   <name> <seed, or -1 for the default generator after manual_seed(123)> <n> <checksum>
 #   <first 8> <last 8>
+# "loader_s123_b4" is the order of a shuffled DataLoader's first pass over
+# range(n) after manual_seed(123), batch_size 4: its first two batches are
+# the first 8 values.
+def loader_order(n):
+    torch.manual_seed(123)
+    it = iter(torch.utils.data.DataLoader(range(n), batch_size=4, shuffle=True))
+    first = torch.cat([next(it), next(it)]).tolist()
+    # what RandomSampler drew: after the iterator's base seed, its own seed
+    torch.manual_seed(123)
+    torch.empty((), dtype=torch.int64).random_()
+    seed = int(torch.empty((), dtype=torch.int64).random_().item())
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    assert order[:8].tolist() == first
+    return order
+
+
 with open(os.path.join(os.path.dirname(OUT), "randperm_large.txt"), "w") as out:
     out.write("# written by gen_sample.py with torch %s\n" % torch.__version__)
     for name, seed, n in (("gen0", 0, 2**24 + 3), ("default123", -1, 2**24 + 1),
-                          ("gen7_small", 7, 1000)):
-        if seed < 0:
+                          ("gen7_small", 7, 1000), ("loader_s123_b4", 123, 2**24 + 4)):
+        if name.startswith("loader"):
+            p = loader_order(n)
+        elif seed < 0:
             torch.manual_seed(123)
             p = torch.randperm(n)
         else:
