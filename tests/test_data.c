@@ -778,8 +778,12 @@ static Suite *data_suite(void)
     tcase_add_test(torch, test_seed_drawn_at_the_first_batch);
     tcase_add_loop_test(torch, test_tensor_dataset_matches_pytorch, 0, sizeof TD / sizeof *TD);
     tcase_add_test(torch, test_custom_collate_matches_pytorch);
-    tcase_add_test(torch, test_shuffle_past_2_24_items);
     suite_add_tcase(s, torch);
+    /* two orders of 2^24 + 4 items: seconds in a sanitizer build */
+    TCase *large = tcase_create("large");
+    tcase_set_timeout(large, 300);
+    tcase_add_test(large, test_shuffle_past_2_24_items);
+    suite_add_tcase(s, large);
     TCase *api = tcase_create("api");
     tcase_add_test(api, test_len);
     tcase_add_test(api, test_iterators_are_independent);

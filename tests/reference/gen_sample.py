@@ -99,7 +99,7 @@ def loader_order(n):
 
 with open(os.path.join(os.path.dirname(OUT), "randperm_large.txt"), "w") as out:
     out.write("# written by gen_sample.py with torch %s\n" % torch.__version__)
-    for name, seed, n in (("gen0", 0, 2**24 + 3), ("default123", -1, 2**24 + 1),
+    for name, seed, n in (("gen0", 0, 2**24 + 3), ("default123", -1, 1001),
                           ("gen7_small", 7, 1000), ("loader_s123_b4", 123, 2**24 + 4)):
         if name.startswith("loader"):
             p = loader_order(n)
