@@ -83,8 +83,9 @@ ATTOGRAD_API const char *text_tokenizer_name(const TextTokenizer *t);   /* "gpt2
  * never NULL on success) and *n.  With allow_special, each "<|endoftext|>" is
  * TEXT_GPT2_EOT (tiktoken's allowed_special={"<|endoftext|>"}); without, it is
  * ordinary text (tiktoken's encode_ordinary).  The bytes tokenizer has no
- * special tokens.  Invalid UTF-8 is refused with its byte offset.
- * Returns 0, or -1 with a message. */
+ * special tokens.  Invalid UTF-8 is refused with its byte offset, and so is
+ * a run of 4 GiB or more that the regex keeps as one piece.  BPE takes
+ * O(m log m) for a piece of m bytes.  Returns 0, or -1 with a message. */
 ATTOGRAD_API int text_encode(const TextTokenizer *t, const char *text, size_t len,
                              bool allow_special, int64_t **ids, size_t *n);
 /* ids -> their bytes, malloc'd and NUL-terminated (free it); *len (may be
