@@ -26,7 +26,7 @@ struct DataIter {
     DataIter *prev, *next;       /* the loader's list */
     int64_t batch;               /* batches given */
     int64_t seed;                /* the pass's order seed; -1 until drawn (shuffle) */
-    int32_t *order;              /* shuffle: the pass's order (randperm: n <= 2^24) */
+    int64_t *order;              /* shuffle: the pass's order */
 };
 
 DataLoader *data_loader(Dataset *d, DataLoaderOptions o)
@@ -131,15 +131,14 @@ static int make_order(DataIter *it, const char *fn)
     if (it->seed < 0)
         it->seed = (int64_t)(tensor_generator_next_u64(NULL) % (UINT64_C(1) << 63));
     if (it->order || it->batch >= l->batches) return 0;
+    /* int64 indices, PyTorch's: a float order would stop at 2^24 items */
+    if ((uint64_t)l->n > SIZE_MAX / sizeof *it->order ||
+        !(it->order = malloc((size_t)l->n * sizeof *it->order)))
+        return tensor_set_error("%s: out of memory for the order of %lld items", fn,
+                                (long long)l->n), -1;
     TensorGenerator g;
     tensor_generator_seed(&g, (uint64_t)it->seed);
-    TensorScope *scope = tensor_scope_begin();
-    Tensor *perm = tensor_randperm(l->n, &g);
-    if (perm && !(it->order = malloc((size_t)l->n * sizeof *it->order)))
-        tensor_set_error("%s: out of memory for the order of %lld items", fn, (long long)l->n);
-    for (int64_t i = 0; it->order && i < l->n; i++) it->order[i] = (int32_t)perm->data[i];
-    tensor_scope_end(scope);
-    return it->order ? 0 : -1;
+    return tensor_randperm_int64(l->n, it->order, &g);
 }
 
 /* A collate's batch: 1 to DATA_MAX_FIELDS tensors, each at least 1-d, of

@@ -46,8 +46,14 @@ bool cli_double(const char *prog, const char *flag, const char *s, double min, d
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (!*s || *end || errno || !isfinite(v)) {
+    if (!*s || *end || isnan(v) || (isinf(v) && errno != ERANGE)) {
         fprintf(stderr, "%s: %s: '%s' is not a number\n", prog, flag, s);
+        return false;
+    }
+    if (errno == ERANGE) {   /* a number a double cannot hold */
+        fprintf(stderr, "%s: %s: '%s' %s\n", prog, flag, s,
+                isinf(v) ? "overflows a double (its magnitude is over 1.8e308)"
+                         : "underflows a double (its magnitude is under 2.2e-308)");
         return false;
     }
     if (v < min || v > max) {

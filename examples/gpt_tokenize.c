@@ -71,20 +71,42 @@ static int encode(const TextTokenizer *t, const char *text, size_t len, bool spe
     return 0;
 }
 
+/* strchr would take the string's own NUL for a separator. */
+static bool is_separator(char c)
+{
+    return c != '\0' && strchr("[], \t\r\n", c);
+}
+
 /* Ids separated by spaces, commas, newlines, within optional brackets. */
 static int decode(const TextTokenizer *t, const char *text, size_t len)
 {
     int64_t *ids = malloc((len / 2 + 1) * sizeof *ids);
     size_t n = 0;
     for (size_t i = 0; ids && i < len;) {
-        if (strchr("[], \t\r\n", text[i])) { i++; continue; }
-        long long v = 0;
+        if (is_separator(text[i])) { i++; continue; }
+        int64_t v = 0;
         size_t start = i;
-        while (i < len && text[i] >= '0' && text[i] <= '9' && v < INT64_MAX / 10)
-            v = v * 10 + (text[i++] - '0');
-        if (i == start || (i < len && !strchr("[], \t\r\n", text[i]))) {
-            fprintf(stderr, "%s: --decode: byte %zu ('%c') is not part of an id\n", PROG, i,
-                    text[i] >= ' ' && text[i] < 127 ? text[i] : '?');
+        bool too_large = false;
+        for (; i < len && text[i] >= '0' && text[i] <= '9'; i++) {
+            int d = text[i] - '0';
+            too_large |= v > (INT64_MAX - d) / 10;
+            if (!too_large) v = v * 10 + d;
+        }
+        if (i == start || (i < len && !is_separator(text[i]))) {
+            unsigned char c = (unsigned char)text[i];
+            if (c >= ' ' && c < 127)
+                fprintf(stderr, "%s: --decode: byte %zu ('%c') is not part of an id\n", PROG, i, c);
+            else
+                fprintf(stderr, "%s: --decode: byte %zu (0x%02x) is not part of an id\n", PROG, i,
+                        c);
+            free(ids);
+            return 1;
+        }
+        if (too_large) {   /* text_decode's words, for an id no int64_t holds */
+            fprintf(stderr, "%s: --decode: id %.*s%s at %zu is outside the %s vocabulary [0, "
+                    "%lld)\n", PROG, (int)(i - start > 40 ? 40 : i - start), text + start,
+                    i - start > 40 ? "..." : "", n, text_tokenizer_name(t),
+                    (long long)text_vocab_size(t));
             free(ids);
             return 1;
         }

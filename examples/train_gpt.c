@@ -251,38 +251,46 @@ static Tensor *calc_loss_batch(const Tensor *x, const Tensor *y, Module *model)
                                 tensor_flatten(y));
 }
 
-/* calc_loss_loader: the mean of the first num_batches batch losses (NaN for
- * an empty loader or a failed batch); a new pass over the loader (the
+/* calc_loss_loader: *loss = the mean of the first num_batches batch losses
+ * (NaN for an empty loader, as the book's); a new pass over the loader (the
  * training loader too, in the middle of its epoch), drawing what PyTorch's
- * iterator draws. */
-static double calc_loss_loader(DataLoader *loader, Module *model, int64_t num_batches)
+ * iterator draws.  A batch or a forward that fails is an error (-1, message
+ * set), not a NaN loss. */
+static int calc_loss_loader(DataLoader *loader, Module *model, int64_t num_batches,
+                            double *loss)
 {
     int64_t len = data_loader_len(loader);
-    if (len == 0) return NAN;
+    *loss = NAN;
+    if (len == 0) return 0;
     if (num_batches > len) num_batches = len;
     DataIter *it = data_loader_iter(loader);
-    if (!it) return NAN;
+    if (!it) return -1;
     double total = 0;
-    for (int64_t i = 0; i < num_batches; i++) {
+    int rc = 0;
+    for (int64_t i = 0; i < num_batches && !rc; i++) {
         TensorScope *s = tensor_scope_begin();
-        Tensor *x, *y;
+        Tensor *x, *y, *l = NULL;
         int got = data_iter_next(it, &x, &y);
-        total += got == 1 ? tensor_item(calc_loss_batch(x, y, model)) : NAN;
+        if (got == 1 && (l = calc_loss_batch(x, y, model))) total += tensor_item(l);
+        else rc = -1;                       /* got is never 0: num_batches <= len */
         tensor_scope_end(s);
     }
     data_iter_free(it);
-    return total / (double)num_batches;
+    if (!rc) *loss = total / (double)num_batches;
+    return rc;
 }
 
-/* evaluate_model: eval mode, no grad, train and val loss over eval_iter batches. */
-static void evaluate_model(Run *r, int64_t eval_iter, double *train, double *val)
+/* evaluate_model: eval mode, no grad, train and val loss over eval_iter
+ * batches; 0, or -1 with a message. */
+static int evaluate_model(Run *r, int64_t eval_iter, double *train, double *val)
 {
     nn_train(r->model, false);
     tensor_no_grad_begin();
-    *train = calc_loss_loader(r->train, r->model, eval_iter);
-    *val = calc_loss_loader(r->val, r->model, eval_iter);
+    int rc = calc_loss_loader(r->train, r->model, eval_iter, train) ||
+             calc_loss_loader(r->val, r->model, eval_iter, val) ? -1 : 0;
     tensor_no_grad_end();
     nn_train(r->model, true);
+    return rc;
 }
 
 /* generate_and_print_sample: 50 greedy tokens, newlines printed as spaces. */
@@ -409,7 +417,12 @@ static int train_model_simple(Run *r, const Options *o)
             if (r->global_step % o->eval_freq == 0) {
                 double train, val;
                 t0 = progress_now();
-                evaluate_model(r, o->eval_iter, &train, &val);
+                if (evaluate_model(r, o->eval_iter, &train, &val)) {
+                    progress_clear(&r->bar);
+                    fprintf(stderr, PROG ": evaluation after step %lld: %s\n",
+                            (long long)r->global_step, tensor_error());
+                    return -1;
+                }
                 eval_seconds = progress_now() - t0;
                 r->evals++;
                 progress_clear(&r->bar);

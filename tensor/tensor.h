@@ -376,7 +376,13 @@ ATTOGRAD_API Tensor *tensor_gather(const Tensor *a, int dim, const Tensor *index
 
 /* ---- Sampling, with PyTorch's CPU draws (no gradient) ------------------------ */
 /* Ids and indices are whole numbers held as floats, as everywhere here. */
+/* torch.randperm(n): n <= 2^24 (floats hold every whole number up to there,
+ * as PyTorch's float randperm refuses more). */
 ATTOGRAD_API Tensor *tensor_randperm(int64_t n, TensorGenerator *gen);
+/* torch.randperm(n) with its default dtype, int64, into out[0..n): the same
+ * draws as tensor_randperm, for any n (a data loader's order of more than
+ * 2^24 items).  Returns 0, or -1 with a message. */
+ATTOGRAD_API int tensor_randperm_int64(int64_t n, int64_t *out, TensorGenerator *gen);
 ATTOGRAD_API Tensor *tensor_exponential_(Tensor *t, double lambda, TensorGenerator *gen);
 /* torch.multinomial(probs, num_samples) (without replacement): probs (n) or
  * (rows, n) of finite weights >= 0 with a positive sum per row; ids

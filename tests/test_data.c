@@ -3,7 +3,8 @@
  * PyTorch 1.13's DataLoader, num_workers 0): evaluation on the training
  * loader inside its own epoch (issue 23), when the shuffle's seed is drawn,
  * TensorDataset batches with and without shuffle and drop_last, the book's
- * chapter-7 collate; then lengths, iterators and bad input.  Values and
+ * chapter-7 collate, a shuffle over more than 2^24 items (randperm_large.txt,
+ * gen_sample.py); then lengths, iterators and bad input.  Values and
  * orders are compared exactly, and so are the generator's draws along the
  * way (torch.rand is exact: 24 random bits times 2^-24).
  */
@@ -514,6 +515,59 @@ START_TEST(test_dataset_of_ones_own)
 }
 END_TEST
 
+/* A shuffled pass over more items than a float counts (2^24 + 4): the
+ * order is PyTorch's int64 randperm, its first two batches and its last two
+ * (from an iterator put there) as randperm_large.txt has them
+ * (gen_sample.py: DataLoader(range(n), batch_size=4, shuffle=True) after
+ * manual_seed(123)).  An item is its index as two exact floats. */
+static int index_get(Dataset *d, int64_t i, DataItem *item)
+{
+    (void)d;
+    item->n = 2;
+    item->field[0] = tensor_scalar((float)(i / 4096));
+    item->field[1] = tensor_scalar((float)(i % 4096));
+    return item->field[0] && item->field[1] ? 0 : -1;
+}
+
+static void assert_indices(DataIter *it, const double *want)
+{
+    Tensor *hi, *lo;
+    ck_assert_msg(data_iter_next(it, &hi, &lo) == 1, "%s", tensor_error());
+    ck_assert_int_eq(hi->numel, 4);
+    for (int k = 0; k < 4; k++)
+        ck_assert_int_eq((int64_t)hi->data[k] * 4096 + (int64_t)lo->data[k], (int64_t)want[k]);
+}
+
+START_TEST(test_shuffle_past_2_24_items)
+{
+    size_t n;
+    double *want = testutil_fixture_line("randperm_large.txt", "loader_s123_b4", &n);
+    ck_assert_uint_eq(n, 19);    /* seed, n, checksum, the first 8, the last 8 */
+    ck_assert_int_eq((int64_t)want[1], ((int64_t)1 << 24) + 4);
+    Dataset *d = data_dataset_new(sizeof(Dataset), "Indices", (int64_t)want[1], index_get);
+    DataLoader *l = data_loader(d, DATA_LOADER_OPTIONS(.batch_size = 4, .shuffle = true));
+    tensor_manual_seed(123);
+    DataIter *it = data_loader_iter(l);
+    TensorScope *s = tensor_scope_begin();
+    assert_indices(it, want + 3);
+    assert_indices(it, want + 7);
+    DataIterPosition at = data_iter_position(it);
+    at.batch = data_loader_len(l) - 2;
+    DataIter *end = data_loader_iter_at(l, at);
+    ck_assert_ptr_nonnull(end);
+    assert_indices(end, want + 11);
+    assert_indices(end, want + 15);
+    Tensor *x, *y;
+    ck_assert_int_eq(data_iter_next(end, &x, &y), 0);
+    tensor_scope_end(s);
+    data_iter_free(end);
+    data_iter_free(it);
+    data_loader_free(l);
+    data_dataset_free(d);
+    free(want);
+}
+END_TEST
+
 /* ---- Bad input ----------------------------------------------------------------- */
 
 /* Collates that break the rules the loader checks. */
@@ -725,6 +779,11 @@ static Suite *data_suite(void)
     tcase_add_loop_test(torch, test_tensor_dataset_matches_pytorch, 0, sizeof TD / sizeof *TD);
     tcase_add_test(torch, test_custom_collate_matches_pytorch);
     suite_add_tcase(s, torch);
+    /* two orders of 2^24 + 4 items: seconds in a sanitizer build */
+    TCase *large = tcase_create("large");
+    tcase_set_timeout(large, 300);
+    tcase_add_test(large, test_shuffle_past_2_24_items);
+    suite_add_tcase(s, large);
     TCase *api = tcase_create("api");
     tcase_add_test(api, test_len);
     tcase_add_test(api, test_iterators_are_independent);

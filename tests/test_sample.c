@@ -1,8 +1,8 @@
 /*
- * Sampling against PyTorch 1.13's CPU draws (tests/reference/sample.txt,
- * written by gen_sample.py): randperm, a shuffled DataLoader's order,
- * exponential_, multinomial (the book's chapter-5 counts) and topk; and the
- * messages for bad input.
+ * Sampling against PyTorch 1.13's CPU draws (tests/reference/sample.txt and
+ * randperm_large.txt, written by gen_sample.py): randperm (float, and int64
+ * past 2^24), a shuffled DataLoader's order, exponential_, multinomial (the
+ * book's chapter-5 counts) and topk; and the messages for bad input.
  *
  * Tolerances: ids and counts are exact.  exponential_ is log(1 - u) in
  * double rounded to float, as PyTorch computes it, so it is compared to
@@ -11,6 +11,7 @@
  */
 #include "testutil.h"
 
+#include <inttypes.h>
 #include <math.h>
 
 #define SAMPLE(name) testutil_fixture("sample.txt", name)
@@ -38,6 +39,73 @@ START_TEST(test_randperm)
     Tensor *empty = tensor_randperm(0, NULL);
     ck_assert_ptr_nonnull(empty);
     ck_assert_int_eq(empty->numel, 0);
+}
+END_TEST
+
+/* randperm as int64, PyTorch's default dtype, past 2^24 (a loader over more
+ * windows than a float counts exactly): randperm_large.txt holds each
+ * permutation's first and last 8 values and sum(p[i] * (i + 1)) mod 2^64.
+ * The float randperm still stops at 2^24, as PyTorch's float randperm does. */
+START_TEST(test_randperm_int64)
+{
+    FILE *f = fopen(ATTOGRAD_REFERENCE_DIR "/randperm_large.txt", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024], name[32];
+    int cases = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#') continue;
+        long long seed, n;
+        unsigned long long checksum;
+        int64_t head[8], tail[8];
+        int at;
+        ck_assert_int_eq(sscanf(line, "%31s %lld %lld %llu%n", name, &seed, &n, &checksum, &at),
+                         4);
+        for (int i = 0; i < 16; i++) {
+            int used;
+            ck_assert_int_eq(sscanf(line + at, "%" SCNd64 "%n", i < 8 ? &head[i] : &tail[i - 8],
+                                    &used), 1);
+            at += used;
+        }
+        int64_t *p = malloc((size_t)n * sizeof *p);
+        ck_assert_ptr_nonnull(p);
+        TensorGenerator g;
+        if (strncmp(name, "loader", 6) == 0) {
+            /* a DataLoader's first pass: the iterator's base seed, then
+             * RandomSampler's (the data suite runs the loader itself) */
+            tensor_manual_seed((uint64_t)seed);
+            tensor_generator_next_u64(NULL);
+            seed = (long long)(tensor_generator_next_u64(NULL) % (UINT64_C(1) << 63));
+            tensor_generator_seed(&g, (uint64_t)seed);
+        } else if (seed < 0) tensor_manual_seed(123);
+        else tensor_generator_seed(&g, (uint64_t)seed);
+        ck_assert_int_eq(tensor_randperm_int64(n, p, seed < 0 ? NULL : &g), 0);
+        uint64_t sum = 0;
+        for (int64_t i = 0; i < n; i++) sum += (uint64_t)p[i] * (uint64_t)(i + 1);
+        ck_assert_msg(sum == checksum, "%s: checksum %llu, expected %llu", name,
+                      (unsigned long long)sum, checksum);
+        for (int i = 0; i < 8; i++) {
+            ck_assert_int_eq(p[i], head[i]);
+            ck_assert_int_eq(p[n - 8 + i], tail[i]);
+        }
+        if (n <= (int64_t)1 << 24) {   /* the float randperm: the same draws */
+            if (seed < 0) tensor_manual_seed(123);
+            else tensor_generator_seed(&g, (uint64_t)seed);
+            Tensor *t = tensor_randperm(n, seed < 0 ? NULL : &g);
+            for (int64_t i = 0; i < n; i++) ck_assert_float_eq(t->data[i], (float)p[i]);
+        }
+        free(p);
+        cases++;
+    }
+    fclose(f);
+    ck_assert_int_eq(cases, 4);
+    ck_assert_error_has(tensor_randperm(((int64_t)1 << 24) + 1, NULL),
+                        "randperm: n = 16777217 must be in [0, 2^24]: a float holds every whole "
+                        "number only up to 2^24 (tensor_randperm_int64 takes any n)");
+    ck_assert_int_eq(tensor_randperm_int64(-1, NULL, NULL), -1);
+    ck_assert_str_eq(tensor_error(), "randperm_int64: n = -1 must be >= 0");
+    ck_assert_int_eq(tensor_randperm_int64(3, NULL, NULL), -1);
+    ck_assert_str_eq(tensor_error(), "randperm_int64: out is NULL");
+    ck_assert_int_eq(tensor_randperm_int64(0, NULL, NULL), 0);
 }
 END_TEST
 
@@ -180,6 +248,11 @@ static Suite *sample_suite(void)
     tcase_add_test(tc, test_topk);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
+    /* permutations of 2^24 + 3 and 2^24 + 4: seconds in a sanitizer build */
+    TCase *large = tcase_create("large");
+    tcase_set_timeout(large, 300);
+    tcase_add_test(large, test_randperm_int64);
+    suite_add_tcase(s, large);
     return s;
 }
 

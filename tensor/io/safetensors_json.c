@@ -386,12 +386,13 @@ static int check_layout(TensorFile *f, Span *s, uint64_t data_size)
                                        (unsigned long long)at)
                         : layout_error(f, &s[i], "leave a gap: the data starts at 0");
         uint64_t need = tensor__st_bytes(&s[i].e);
+        char needs[32] = "2^64 or more";   /* UINT64_MAX: the size overflowed */
+        if (need != UINT64_MAX) snprintf(needs, sizeof needs, "%llu", (unsigned long long)need);
         if (need != s[i].end - s[i].begin)
             return layout_error(
-                f, &s[i], "hold %llu bytes; %s %s needs %llu",
+                f, &s[i], "hold %llu bytes; %s %s needs %s",
                 (unsigned long long)(s[i].end - s[i].begin), tensor_dtype_name(s[i].e.dtype),
-                tensor__sizes_str(s[i].e.ndim, s[i].e.shape),
-                (unsigned long long)need);
+                tensor__sizes_str(s[i].e.ndim, s[i].e.shape), needs);
         at = s[i].end;
     }
     if (at != data_size) {

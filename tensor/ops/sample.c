@@ -13,23 +13,34 @@
 
 /* torch.randperm(n, generator=g) on a CPU (randperm_cpu): 0..n-1, then for
  * i = 0 .. n-2 swap r[i] with r[i + z], z = random() % (n - i), random() a
- * 32-bit draw. */
-Tensor *tensor_randperm(int64_t n, TensorGenerator *gen)
+ * 32-bit draw.  PyTorch 1.13 draws so for every n: later releases take
+ * 64-bit draws from n = UINT32_MAX / 20 up, but 1.13's randperm(214748369)
+ * starts with its first 32-bit draw mod n, as this does. */
+int tensor_randperm_int64(int64_t n, int64_t *out, TensorGenerator *gen)
 {
-    if (n < 0 || n > UINT32_MAX || n > (int64_t)1 << 24)
-        return tensor_set_error("randperm: n = %lld must be in [0, 2^24] (ids are exact floats)",
-                             (long long)n);
-    Tensor *out = tensor__new("randperm", 1, (const int64_t[]){n});
-    if (!out) return NULL;
+    if (n < 0) return tensor_set_error("randperm_int64: n = %lld must be >= 0", (long long)n), -1;
+    if (!out && n > 0) return tensor_set_error("randperm_int64: out is NULL"), -1;
     TensorGenerator *g = tensor__generator_or_default(gen);
-    int64_t *r = tensor__scratch((size_t)(n ? n : 1) * sizeof *r);
-    for (int64_t i = 0; i < n; i++) r[i] = i;
+    for (int64_t i = 0; i < n; i++) out[i] = i;
     for (int64_t i = 0; i + 1 < n; i++) {
         int64_t z = (int64_t)(tensor_generator_next_u32(g) % (uint64_t)(n - i));
-        int64_t keep = r[i];
-        r[i] = r[z + i];
-        r[z + i] = keep;
+        int64_t keep = out[i];
+        out[i] = out[z + i];
+        out[z + i] = keep;
     }
+    return 0;
+}
+
+Tensor *tensor_randperm(int64_t n, TensorGenerator *gen)
+{
+    if (n < 0 || n > (int64_t)1 << 24)
+        return tensor_set_error("randperm: n = %lld must be in [0, 2^24]: a float holds every "
+                                "whole number only up to 2^24 (tensor_randperm_int64 takes any "
+                                "n)", (long long)n);
+    Tensor *out = tensor__new("randperm", 1, (const int64_t[]){n});
+    if (!out) return NULL;
+    int64_t *r = tensor__scratch((size_t)(n ? n : 1) * sizeof *r);
+    tensor_randperm_int64(n, r, gen);
     for (int64_t i = 0; i < n; i++) out->data[i] = (float)r[i];
     return out;
 }

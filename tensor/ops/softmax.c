@@ -210,11 +210,13 @@ Tensor *tensor_log_softmax(const Tensor *a, int dim) { return softmax_op(a, dim,
  * is NaN like the composite's when a NaN or inf in the row makes s NaN.
  */
 
-/* The keys row r (of all the rows) sees: positions [0, return value). */
+/* The keys row r (of all the rows) sees: positions [0, return value), that
+ * is min(q0 + i + 1, n) for its query i, without overflow for q0 near
+ * INT64_MAX. */
 static int64_t visible_keys(const RowBlocks *rb, int64_t r)
 {
-    int64_t v = rb->q0 + r % rb->t + 1;
-    return v < rb->n ? v : rb->n;
+    int64_t i = r % rb->t;
+    return rb->q0 < rb->n - i ? rb->q0 + i + 1 : rb->n;
 }
 
 static void causal_block(void *ctx, int64_t b, int worker)

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Writes tests/reference/sample.txt: PyTorch 1.13's CPU draws for randperm,
 a DataLoader's shuffled order (RandomSampler), exponential_, multinomial
-and topk, read by tests/test_sample.c.
+and topk, and tests/reference/randperm_large.txt: randperm (int64, its
+default dtype) past 2^24, where floats no longer hold every index; both read
+by tests/test_sample.c.
 
 Run with Debian's python3-torch (1.13):  /usr/bin/python3 gen_sample.py
 Each case starts from torch.manual_seed() (or a torch.Generator of its own);
@@ -11,6 +13,7 @@ words and its next-token logits.
 """
 import os
 
+import numpy
 import torch
 
 from book_ch03 import write_tensor
@@ -72,3 +75,42 @@ torch.manual_seed(123)
 assert torch.multinomial(torch.softmax(logits, dim=0), 1).item() == 3
 
 FILE.close()
+
+# randperm past 2^24 (a loader over more than 2^24 windows): n too large for
+# float32, so each permutation is written as its first and last 8 values and
+# sum(p[i] * (i + 1)) mod 2^64.  Format, one case per line:
+#   <name> <seed, or -1 for the default generator after manual_seed(123)> <n> <checksum>
+#   <first 8> <last 8>
+# "loader_s123_b4" is the order of a shuffled DataLoader's first pass over
+# range(n) after manual_seed(123), batch_size 4: its first two batches are
+# the first 8 values.
+def loader_order(n):
+    torch.manual_seed(123)
+    it = iter(torch.utils.data.DataLoader(range(n), batch_size=4, shuffle=True))
+    first = torch.cat([next(it), next(it)]).tolist()
+    # what RandomSampler drew: after the iterator's base seed, its own seed
+    torch.manual_seed(123)
+    torch.empty((), dtype=torch.int64).random_()
+    seed = int(torch.empty((), dtype=torch.int64).random_().item())
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    assert order[:8].tolist() == first
+    return order
+
+
+with open(os.path.join(os.path.dirname(OUT), "randperm_large.txt"), "w") as out:
+    out.write("# written by gen_sample.py with torch %s\n" % torch.__version__)
+    for name, seed, n in (("gen0", 0, 2**24 + 3), ("default123", -1, 1001),
+                          ("gen7_small", 7, 1000), ("loader_s123_b4", 123, 2**24 + 4)):
+        if name.startswith("loader"):
+            p = loader_order(n)
+        elif seed < 0:
+            torch.manual_seed(123)
+            p = torch.randperm(n)
+        else:
+            p = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+        assert p.dtype == torch.int64
+        v = p.numpy().astype(numpy.uint64)
+        checksum = int((v * numpy.arange(1, n + 1, dtype=numpy.uint64)).sum(dtype=numpy.uint64))
+        out.write("%s %d %d %d %s %s\n" % (name, seed, n, checksum,
+                                            " ".join(map(str, p[:8].tolist())),
+                                            " ".join(map(str, p[-8:].tolist()))))

@@ -1,18 +1,24 @@
 #!/usr/bin/python3
 """Writes tests/reference/tokenizer.txt: GPT-2 ids for texts that exercise
 the pre-tokenisation (Unicode letters and digits, whitespace runs,
-contractions, emoji, <|endoftext|>) and the whole of the-verdict.txt,
-read by tests/test_text.c.
+contractions, emoji, <|endoftext|>) and the whole of the-verdict.txt, and
+tests/reference/tokenizer_long.txt: long runs without a break (random
+letters, digits, symbols, one letter repeated), each one piece of thousands
+of bytes, where BPE's merge loop does most of its work; both read by
+tests/test_text.c.
 
 Run with Debian's python3 and python3-regex after ./run vocab:
     /usr/bin/python3 tests/reference/gen_tokenizer.py
 Debian has no tiktoken: gpt2_bpe.py beside this file is the reference.
 It is checked here against the ids the book prints.
 
+The long runs take the reference minutes (its merge loop is quadratic).
+
 Format, one case per line:  <name> <allow_special 0|1> <text as UTF-8 hex> <ids...>
 (hex keeps whitespace and NUL bytes intact; "-" for the empty text).
 """
 import os
+import random
 
 import gpt2_bpe
 
@@ -85,3 +91,33 @@ with open(os.path.join(HERE, "tokenizer.txt"), "w") as out:
     ids = bpe.encode(verdict)
     assert len(verdict) == 20479 and len(ids) == 5145, (len(verdict), len(ids))
     out.write("verdict 0 file %s\n" % " ".join(map(str, ids)))
+
+
+def random_run(seed, alphabet, n):
+    r = random.Random(seed)
+    return "".join(r.choice(alphabet) for _ in range(n))
+
+
+LOWER = "abcdefghijklmnopqrstuvwxyz"
+# Two-byte letters (Latin-1, Latin Extended-A, Greek, Cyrillic) among ASCII ones.
+ACCENTED = (LOWER + "\u00e0\u00e9\u00ef\u00f1\u00f6\u00df\u0107\u0142\u0151"
+            "\u03b1\u03bb\u03c9\u0434\u0436\u044f")
+LONG = [
+    ("long_letters", random_run(8, LOWER, 16000)),
+    ("long_mixed_case", random_run(25, LOWER + LOWER.upper(), 8000)),
+    ("long_accented", random_run(3, ACCENTED, 4000)),
+    ("long_cjk", random_run(4, "".join(chr(c) for c in range(0x4E00, 0x4E00 + 400)), 2000)),
+    ("long_digits", random_run(5, "0123456789", 8000)),
+    ("long_symbols", random_run(6, "!#$%&()*+,-./:;<=>?@[]^_`{|}~", 8000)),
+    ("long_repeated_a", "a" * 10000),
+    ("long_repeated_ab", "ab" * 5000),
+    ("long_spaces", " " * 5000 + "x"),
+]
+
+with open(os.path.join(HERE, "tokenizer_long.txt"), "w") as out:
+    out.write("# written by gen_tokenizer.py (gpt2_bpe.py, python3-regex %s)\n"
+              % gpt2_bpe.regex.__version__)
+    for name, text in LONG:
+        ids = bpe.encode(text)
+        assert bpe.decode_bytes(ids) == text.encode("utf-8"), name
+        out.write("%s 0 %s %s\n" % (name, text.encode("utf-8").hex(), " ".join(map(str, ids))))
