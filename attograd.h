@@ -1,6 +1,6 @@
 /* attograd: the umbrella header.  See tensor/tensor.h, tensor/safetensors.h, nn/nn.h,
- * optim/optim.h, checkpoint/checkpoint.h, data/data.h, text/text.h, and tensor/io/output.h
- * (the safe output file). */
+ * optim/optim.h, checkpoint/checkpoint.h, data/data.h, text/text.h, plot/plot.h, and
+ * tensor/io/output.h (the safe output file). */
 #ifndef ATTOGRAD_H
 #define ATTOGRAD_H
 
@@ -12,5 +12,6 @@
 #include "checkpoint/checkpoint.h"
 #include "data/data.h"
 #include "text/text.h"
+#include "plot/plot.h"
 
 #endif /* ATTOGRAD_H */
