@@ -65,10 +65,17 @@ static int write_series(PlotScratch *sc, const char *what, int64_t i, const Plot
     return 0;
 }
 
+static int lines_of(const char *s)
+{
+    int n = s ? 1 : 0;
+    for (; s && *s; s++) n += *s == '\n';
+    return n;
+}
+
 static void write_chart(FILE *f, int64_t n, const PlotSeries *series, const PlotOptions *o,
                         bool top)
 {
-    plot__put_title(f, "set title", o->title, o->subtitle);
+    plot__put_title(f, "set title font ',13'", o->title, o->subtitle);
     if (o->xlabel) fputs("set xlabel ", f), plot__put_string(f, o->xlabel, (size_t)-1, false),
                    fputc('\n', f);
     if (o->ylabel) fputs("set ylabel ", f), plot__put_string(f, o->ylabel, (size_t)-1, false),
@@ -77,8 +84,11 @@ static void write_chart(FILE *f, int64_t n, const PlotSeries *series, const Plot
         /* Both x axes span exactly their data, so that a point's two
          * places line up (epochs below, tokens seen above). */
         fputs("set x2tics\nset xtics nomirror\nset autoscale xfix\nset autoscale x2fix\n", f);
+        /* The top axis's label sits on its numbers, a line below the
+         * title, so that it reads as the axis's and not as a subtitle. */
         if (o->x2label) fputs("set x2label ", f), plot__put_string(f, o->x2label, (size_t)-1, false),
-                        fputc('\n', f);
+                        fprintf(f, " offset 0,-0.7\nset tmargin %d\n",
+                                4 + lines_of(o->title) + lines_of(o->subtitle));
     }
     if (o->logy) fputs("set logscale y\n", f);
     if (o->logx) fputs(top ? "set logscale x\nset logscale x2\n" : "set logscale x\n", f);

@@ -156,6 +156,18 @@ void plot__points_free(PlotPoints *pts)
     *pts = (PlotPoints){0};
 }
 
+int64_t plot_csv_column(const char *path, const char *column, double **values)
+{
+    if (!path || !column || !values) return plot__fail("csv: a NULL path, column or result");
+    PlotPoints pts;
+    if (plot__csv_read(path, NULL, column, NULL, &pts)) return -1;
+    *values = pts.y;
+    pts.y = NULL;
+    int64_t n = pts.n;
+    plot__points_free(&pts);
+    return n;
+}
+
 /* ---- a run's CSV --------------------------------------------------------------- */
 
 struct PlotCsv {

@@ -21,16 +21,20 @@ typedef struct {
     int64_t width, height;
 } Layout;
 
-/* Characters (UTF-8 code points) of the longest label drawn, at most PLOT_LABEL_MAX bytes. */
+/* Characters (UTF-8 code points) of s's first max bytes, and of the longest
+ * label drawn (at most PLOT_LABEL_MAX bytes). */
+static int64_t chars_of(const char *s, size_t max)
+{
+    int64_t chars = 0;
+    for (size_t k = 0; s && s[k] && k < max; k++) chars += ((unsigned char)s[k] & 0xc0) != 0x80;
+    return chars;
+}
+
 static int64_t widest(const char *const *labels, int64_t n)
 {
     int64_t most = n > 0 ? (int64_t)snprintf(NULL, 0, "%lld", (long long)(n - 1)) : 1;
-    for (int64_t i = 0; labels && i < n; i++) {
-        int64_t chars = 0;
-        for (size_t k = 0; labels[i] && labels[i][k] && k < PLOT_LABEL_MAX; k++)
-            chars += ((unsigned char)labels[i][k] & 0xc0) != 0x80;
-        if (chars > most) most = chars;
-    }
+    for (int64_t i = 0; labels && i < n; i++)
+        if (chars_of(labels[i], PLOT_LABEL_MAX) > most) most = chars_of(labels[i], PLOT_LABEL_MAX);
     return most;
 }
 
@@ -50,12 +54,22 @@ static Layout layout(int64_t panels, int64_t rows, int64_t cols, const PlotHeatm
     l.cell = (240 + most - 1) / most;
     if (l.cell < (most <= 64 ? 16 : 6)) l.cell = most <= 64 ? 16 : 6;
     l.every = (12 + l.cell - 1) / l.cell;
-    /* tic labels at 9 points: about 7 pixels a character; the column
-     * labels turn by 60 degrees */
-    l.left = 16 + (o->ylabel ? 28 : 0) + 7 * widest(o->row_labels, rows) + 12;
+    /* gnuplot places the axis labels beyond the tic labels as if those
+     * were in the terminal's font (about 10 pixels a character), though
+     * they are drawn smaller; the column labels turn by 60 degrees */
+    l.left = 16 + (o->ylabel ? 28 : 0) + 10 * widest(o->row_labels, rows) + 12;
     l.top = o->panel_titles ? 36 : 14;
-    l.right = o->scale == PLOT_SCALE_PER_PANEL ? 100 : 24;
-    l.bottom = 6 * widest(o->col_labels, cols) + 16 + (o->xlabel ? 40 : 0) + 24;
+    /* a panel's title is centred over its cells (about 8 pixels a
+     * character at 12 points) and must not reach the next panel */
+    int64_t title = 0;
+    for (int64_t p = 0; o->panel_titles && p < panels; p++) {
+        int64_t w = 8 * chars_of(o->panel_titles[p], (size_t)-1);
+        if (w > title) title = w;
+    }
+    int64_t overhang = (title - cols * l.cell) / 2 + 16;
+    l.right = o->scale == PLOT_SCALE_PER_PANEL ? 100 : overhang > 24 ? overhang : 24;
+    if (l.left < overhang) l.left = overhang;
+    l.bottom = 9 * widest(o->col_labels, cols) + 16 + (o->xlabel ? 40 : 0) + 16;
     l.panel_w = l.left + cols * l.cell + l.right;
     l.panel_h = l.top + rows * l.cell + l.bottom;
     l.head = 22 * (lines_of(o->title) + lines_of(o->subtitle) +

@@ -193,6 +193,11 @@ ATTOGRAD_API int plot_graph(const Tensor *root, const char *path);
  */
 typedef struct PlotCsv PlotCsv;
 
+/* The numbers of one column of a CSV with a header row (an empty cell or
+ * "nan" is NaN) in *values, malloc'd (free it): how many, or -1 with a
+ * message naming the file and the line. */
+ATTOGRAD_API int64_t plot_csv_column(const char *path, const char *column, double **values);
+
 /* Checks path (tensor_output_check); writes nothing yet.  NULL with a message. */
 ATTOGRAD_API PlotCsv *plot_csv_open(const char *path, const char *header);
 /* A resumed run: takes over the rows of the file already at path whose
