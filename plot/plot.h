@@ -73,10 +73,6 @@
 #include "tensor/tensor.h"
 #include "tensor/io/output.h"
 
-#ifndef ATTOGRAD_API
-#define ATTOGRAD_API __attribute__((visibility("default")))
-#endif
-
 /* ---- Line charts ------------------------------------------------------------- */
 
 typedef enum { PLOT_SOLID, PLOT_DASHED, PLOT_DOTTED, PLOT_DASH_DOT } PlotDash;

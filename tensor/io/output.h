@@ -35,10 +35,6 @@
 
 #include "../tensor.h"
 
-#ifndef ATTOGRAD_API
-#define ATTOGRAD_API __attribute__((visibility("default")))
-#endif
-
 typedef struct TensorOutput TensorOutput;
 
 /* 0 when path can be written by the rules above; else -1 with a message
