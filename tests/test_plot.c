@@ -40,7 +40,7 @@ static char tmpdir[600];
  * the room's private folders can be counted. */
 static void setup(void)
 {
-    scratch_make("plot");
+    scratch_make("plots");
     snprintf(tmpdir, sizeof tmpdir, "%s/.tmp", scratch_dir());
     ck_assert_int_eq(mkdir(tmpdir, 0700), 0);
     setenv("TMPDIR", tmpdir, 1);
