@@ -1,12 +1,12 @@
 /* attograd: the umbrella header.  See tensor/tensor.h, tensor/safetensors.h, nn/nn.h,
  * optim/optim.h, checkpoint/checkpoint.h, data/data.h, text/text.h, plot/plot.h, and
- * tensor/io/output.h (the safe output file). */
+ * tensor/output.h (the safe output file). */
 #ifndef ATTOGRAD_H
 #define ATTOGRAD_H
 
 #include "tensor/tensor.h"
 #include "tensor/safetensors.h"
-#include "tensor/io/output.h"
+#include "tensor/output.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
 #include "checkpoint/checkpoint.h"

@@ -8,7 +8,7 @@
 
 #include "nn/nn.h"
 #include "tensor/safetensors.h"
-#include "tensor/io/output.h"
+#include "tensor/output.h"
 #include "text/text.h"
 
 /* Strict number parsing: the whole string must be a number within the

@@ -4,7 +4,7 @@
  * delivered through the safe output file (or copied to the caller's stream
  * for the ASCII chart).
  */
-#include "plot/internal.h"
+#include "plot/plot_internal.h"
 
 #include <math.h>
 #include <string.h>

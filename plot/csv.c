@@ -2,7 +2,7 @@
  * CSVs: columns read for a chart (plot__csv_read), and a run's CSV written
  * as it grows (PlotCsv, see plot.h).
  */
-#include "plot/internal.h"
+#include "plot/plot_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

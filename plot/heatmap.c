@@ -5,7 +5,7 @@
  * the same size and a colour scale shared by the figure is one bar beside
  * it.
  */
-#include "plot/internal.h"
+#include "plot/plot_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -32,7 +32,7 @@
  *   written by this room into a private folder (mode 0700, in $TMPDIR or
  *   /tmp), gnuplot runs there on a script that names only files made there,
  *   and the picture reaches your path through the safe output file
- *   (tensor/io/output.h): a FIFO, a device or a folder at the path is
+ *   (tensor/output.h): a FIFO, a device or a folder at the path is
  *   refused before anything is drawn, the target changes only when the
  *   picture is whole.  gnuplot's own messages are kept from your terminal; a
  *   failure is one line naming your path.
@@ -71,7 +71,7 @@
 #include <stdio.h>
 
 #include "tensor/tensor.h"
-#include "tensor/io/output.h"
+#include "tensor/output.h"
 
 /* ---- Line charts ------------------------------------------------------------- */
 

@@ -1,5 +1,5 @@
 /* A progress bar on a stream (see plot.h). */
-#include "plot/internal.h"
+#include "plot/plot_internal.h"
 
 #include <stdlib.h>
 #include <time.h>

@@ -4,7 +4,7 @@
  * with an argument list of the room's own names, in the folder.
  */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np, glibc 2.29 */
-#include "plot/internal.h"
+#include "plot/plot_internal.h"
 
 #include <dirent.h>
 #include <errno.h>

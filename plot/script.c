@@ -4,7 +4,7 @@
  * gnuplot reads no escape but a doubled quote, no backquote command and no
  * @macro; so no label can end its string, its line or the script.
  */
-#include "plot/internal.h"
+#include "plot/plot_internal.h"
 
 #include <stdarg.h>
 #include <string.h>

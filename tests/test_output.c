@@ -1,5 +1,5 @@
 /*
- * The safe output file (tensor/io/output.h), rule by rule: what is at the
+ * The safe output file (tensor/output.h), rule by rule: what is at the
  * path (a FIFO, a character device, a folder, a link to nothing) is refused
  * before anything is written and stays what it was; a symbolic link is
  * written through; the target's mode is kept; the temporary name fits

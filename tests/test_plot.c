@@ -1,6 +1,6 @@
 /*
  * The plot room (plot/plot.h) as a user calls it, and its gnuplot strings
- * white-box (plot/internal.h).
+ * white-box (plot/plot_internal.h).
  *   - Every hostile label stays a label: quotes, a backslash, a newline, '%'
  *     and "%%" (gnuplot reads tic labels as formats), backquotes, a macro,
  *     a "set output" attempt; the ASCII chart and an SVG's text show them
@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "attograd.h"
-#include "plot/internal.h"
+#include "plot/plot_internal.h"
 #include "program_run.h"
 #include "testutil.h"
 

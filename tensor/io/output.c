@@ -1,10 +1,10 @@
 /*
- * The safe output file (see io/output.h): every file the library or a
+ * The safe output file (see tensor/output.h): every file the library or a
  * program writes goes through a temporary file beside its target, checked,
  * synced and renamed; and a program's paths are checked together.
  */
 #include "core/tensor_internal.h"
-#include "io/output.h"
+#include "tensor/output.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -9,12 +9,12 @@
  * the caller's buffers checks every name, dtype and shape before it copies
  * the first byte.
  *
- * Writing goes through the safe output file (io/output.h): a temporary
+ * Writing goes through the safe output file (tensor/output.h): a temporary
  * file beside the target, synced and renamed over it; on any failure the
  * temporary file is removed and the target is untouched.
  */
 #include "io/safetensors_internal.h"
-#include "io/output.h"
+#include "tensor/output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,7 +91,7 @@ static int save_failed(void)
     return -1;
 }
 
-/* Writes the file through the safe output file (io/output.h): 0 or -1 with
+/* Writes the file through the safe output file (tensor/output.h): 0 or -1 with
  * a message. */
 static int write_file(const char *path, const char *header, size_t len, int n,
                       const TensorEntry *entries, const int *order)

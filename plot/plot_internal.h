@@ -6,7 +6,7 @@
 #define ATTOGRAD_PLOT_INTERNAL_H
 
 #ifndef ATTOGRAD_PLOT_ROOM
-#error "plot/internal.h is private to the plot room"
+#error "plot/plot_internal.h is private to the plot room"
 #endif
 
 #include <limits.h>

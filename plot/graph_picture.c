@@ -3,7 +3,7 @@
  * drawn by Graphviz's dot in the private folder, on the same path as the
  * charts.
  */
-#include "plot/internal.h"
+#include "plot/plot_internal.h"
 
 #include <string.h>
 

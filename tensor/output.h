@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../tensor.h"
+#include "tensor/tensor.h"
 
 typedef struct TensorOutput TensorOutput;
 
