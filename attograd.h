@@ -1,14 +1,17 @@
 /* attograd: the umbrella header.  See tensor/tensor.h, tensor/safetensors.h, nn/nn.h,
- * optim/optim.h, checkpoint/checkpoint.h, data/data.h, text/text.h. */
+ * optim/optim.h, checkpoint/checkpoint.h, data/data.h, text/text.h, plot/plot.h, and
+ * tensor/output.h (the safe output file). */
 #ifndef ATTOGRAD_H
 #define ATTOGRAD_H
 
 #include "tensor/tensor.h"
 #include "tensor/safetensors.h"
+#include "tensor/output.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
 #include "checkpoint/checkpoint.h"
 #include "data/data.h"
 #include "text/text.h"
+#include "plot/plot.h"
 
 #endif /* ATTOGRAD_H */

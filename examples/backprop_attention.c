@@ -26,7 +26,6 @@
 #include "attograd.h"
 #include "book_inputs.h"
 #include "cli.h"
-#include "subprocess.h"
 #include "walk.h"
 
 #define PROG "backprop_attention"
@@ -318,70 +317,55 @@ static int print_dump(const Walk *w)
 
 /* ---- the graph picture --------------------------------------------------------- */
 
-/* FILE.dot: the DOT source only; FILE.png, .svg, .pdf: the picture drawn by
- * Graphviz's dot, with its DOT source beside it as FILE.dot.  dot sees only
- * names made in a private directory (subprocess.h).  0, or 1 after a message. */
+/* FILE.dot when path is a picture's name (FILE.png), else NULL; malloc'd. */
+static char *dot_beside(const char *path)
+{
+    size_t n = strlen(path);
+    if (n < 4 || strcmp(path + n - 4, ".dot") == 0) return NULL;
+    char *dot = malloc(n + 1);
+    if (dot) snprintf(dot, n + 1, "%.*s.dot", (int)(n - 4), path);
+    return dot;
+}
+
+/* --dot FILE.dot: the DOT source only; FILE.png, .svg, .pdf: the picture
+ * drawn by Graphviz's dot (plot_graph), with its DOT source beside it as
+ * FILE.dot.  0, or 1 after a message. */
 static int write_graph(const Walk *w, const char *path)
+{
+    char *dot = dot_beside(path);
+    if (plot_graph(w->loss, dot ? dot : path) != 0) {
+        fprintf(stderr, PROG ": --dot %s\n", tensor_error());
+        free(dot);
+        return 1;
+    }
+    int rc = 0;
+    if (!dot) {
+        printf("graph: %s (draw it with: dot -Tpng %s -o graph.png)\n", path, path);
+    } else if (plot_graph(w->loss, path) != 0) {
+        fprintf(stderr, PROG ": --dot %s; its DOT source is in %s\n", tensor_error(), dot);
+        rc = 1;
+    } else {
+        printf("graph: %s (DOT source: %s)\n", path, dot);
+    }
+    free(dot);
+    return rc;
+}
+
+/* --dot's file (and the DOT source beside a picture), checked before any work. */
+static bool dot_paths_ok(const char *path)
 {
     size_t n = strlen(path);
     const char *ext = n >= 4 ? path + n - 4 : "";
-    const char *format = !strcmp(ext, ".png")   ? "-Tpng"
-                         : !strcmp(ext, ".svg") ? "-Tsvg"
-                         : !strcmp(ext, ".pdf") ? "-Tpdf"
-                                                : NULL;
-    bool dot_only = strcmp(ext, ".dot") == 0;
-    char why[512];
-    if (!format && !dot_only) {
-        fprintf(stderr, PROG ": --dot %s: unknown type (the name must end in .dot, .png, .svg "
-                             "or .pdf)\n", path);
-        return 1;
+    if (strcmp(ext, ".dot") && strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")) {
+        fprintf(stderr, PROG ": --dot %s: the name must end in .dot, .png, .svg or .pdf\n", path);
+        return false;
     }
-    char *dot_path = malloc(n + 1);
-    if (!dot_path) return 1;
-    snprintf(dot_path, n + 1, "%.*s.dot", (int)(n - 4), path);
-    Scratch s;
-    if (scratch_open(&s, path, why, sizeof why)) {
-        fprintf(stderr, PROG ": --dot %s\n", why);
-        free(dot_path);
-        return 1;
-    }
-    int rc = 1;
-    FILE *f = scratch_fopen(&s, "graph.dot", why, sizeof why);
-    if (!f) {
-        fprintf(stderr, PROG ": --dot %s: %s\n", path, why);
-    } else if (tensor_graph_dot(w->loss, f) != 0 || fclose(f) != 0) {
-        fprintf(stderr, PROG ": --dot %s: %s\n", path, tensor_error());
-    } else if (dot_only) {
-        if (scratch_commit(&s, "graph.dot", path, why, sizeof why) == 0) {
-            printf("graph: %s (draw it with: dot -Tpng %s -o graph.png)\n", path, path);
-            rc = 0;
-        } else {
-            fprintf(stderr, PROG ": --dot %s\n", why);
-        }
-    } else {
-        char *argv[] = {"dot", (char *)format, "-o", "picture", "graph.dot", NULL};
-        char err[256];
-        int drawn = scratch_expect(&s, "picture", why, sizeof why) == 0
-                        ? spawn_wait(argv, s.dir, err, sizeof err)
-                        : -1;
-        if (scratch_commit(&s, "graph.dot", dot_path, why, sizeof why) != 0) {
-            fprintf(stderr, PROG ": --dot %s\n", why);
-        } else if (drawn == 1) {
-            fprintf(stderr, PROG ": wrote %s, but Graphviz's dot is not installed to draw it.\n"
-                            "  Install it: apt-get install graphviz\n"
-                            "  then draw:  dot %s %s -o %s\n", dot_path, format, dot_path, path);
-        } else if (drawn != 0) {
-            fprintf(stderr, PROG ": --dot %s: %s\n", path, err);
-        } else if (scratch_commit(&s, "picture", path, why, sizeof why) != 0) {
-            fprintf(stderr, PROG ": --dot %s\n", why);
-        } else {
-            printf("graph: %s (DOT source: %s)\n", path, dot_path);
-            rc = 0;
-        }
-    }
-    scratch_close(&s);
-    free(dot_path);
-    return rc;
+    char *dot = dot_beside(path);
+    TensorPath paths[] = {{.what = "--dot", .path = path, .output = true},
+                          {.what = "--dot's DOT source", .path = dot, .output = true}};
+    bool ok = cli_paths_ok(PROG, 2, paths);
+    free(dot);
+    return ok;
 }
 
 /* ---- main ------------------------------------------------------------------------ */
@@ -422,7 +406,7 @@ static int parse(int argc, char **argv, Options *o)
             }
             o->mse = strcmp(v, "mse") == 0;
         } else if (strcmp(a, "--dot") == 0) {
-            if (!(o->dot = cli_value(PROG, argc, argv, &i))) return -1;
+            if (!(o->dot = cli_value(PROG, argc, argv, &i)) || !dot_paths_ok(o->dot)) return -1;
         } else {
             cli_unknown_option(PROG, a);
             return -1;

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plot.h"
+#include "plot/plot.h"
+
 
 bool cli_int(const char *prog, const char *flag, const char *s, long min, long max, long *out)
 {
@@ -107,15 +108,21 @@ bool cli_tokenizer_flag(const char *prog, int argc, char **argv, int *i, const c
 
 bool cli_picture_flag(const char *prog, int argc, char **argv, int *i, const char **out)
 {
-    char why[512];
     const char *flag = argv[*i], *v = cli_value(prog, argc, argv, i);
     if (!v) return false;
-    if (plot_path_check(v, why, sizeof why)) {
-        fprintf(stderr, "%s: %s: %s\n", prog, flag, why);
+    if (plot_check_path(v)) {
+        fprintf(stderr, "%s: %s %s\n", prog, flag, tensor_error());
         return false;
     }
     *out = v;
     return true;
+}
+
+bool cli_paths_ok(const char *prog, int64_t n, const TensorPath *paths)
+{
+    if (tensor_paths_check(n, paths) == 0) return true;
+    fprintf(stderr, "%s: %s\n", prog, tensor_error());
+    return false;
 }
 
 bool cli_is_help(const char *arg)

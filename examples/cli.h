@@ -8,6 +8,7 @@
 
 #include "nn/nn.h"
 #include "tensor/safetensors.h"
+#include "tensor/output.h"
 #include "text/text.h"
 
 /* Strict number parsing: the whole string must be a number within the
@@ -37,9 +38,14 @@ bool cli_double_flag(const char *prog, int argc, char **argv, int *i, double min
 /* --tokenizer gpt2|bytes: the name into *out ("<prog>: --tokenizer: 'x' is
  * not gpt2 or bytes" for another). */
 bool cli_tokenizer_flag(const char *prog, int argc, char **argv, int *i, const char **out);
-/* A picture's file name (plot_path_check: .png, .svg or .pdf, in a directory
- * that exists) into *out ("<prog>: <flag>: <why>" for another). */
+/* A picture's file name (plot_check_path: .png, .svg or .pdf, and a path the
+ * safe output file accepts) into *out ("<prog>: <flag> <path>: <why>" for
+ * another). */
 bool cli_picture_flag(const char *prog, int argc, char **argv, int *i, const char **out);
+/* A program's files, before any work (tensor_paths_check: every output may
+ * be written, no two entries name one file): true, or false after
+ * "<prog>: <why>" on stderr (the caller exits 2). */
+bool cli_paths_ok(const char *prog, int64_t n, const TensorPath *paths);
 /* --help or -h. */
 bool cli_is_help(const char *arg);
 /* "<prog>: unknown option '<arg>' (see --help)" on stderr. */

@@ -25,7 +25,6 @@
 
 #include "attograd.h"
 #include "cli.h"
-#include "plot.h"
 
 #define PROG "gpt_generate"
 
@@ -276,6 +275,9 @@ static void print_list(const int64_t *ids, size_t n)
 
 /* ---- --heatmap -------------------------------------------------------------------- */
 
+/* The most tokens a heatmap draws: beyond, their labels no longer read. */
+enum { HEATMAP_MAX_TOKENS = 64 };
+
 /* The tokens the heatmap draws: the last context_length of the output. */
 static int64_t heatmap_tokens(const Options *o, int64_t n)
 {
@@ -286,9 +288,9 @@ static int64_t heatmap_tokens(const Options *o, int64_t n)
 static int heatmap_fits(const Options *o, size_t prompt)
 {
     int64_t T = heatmap_tokens(o, (int64_t)prompt + o->max_new_tokens);
-    if (!o->heatmap || T <= PLOT_HEATMAP_MAX_SIZE) return 0;
+    if (!o->heatmap || T <= HEATMAP_MAX_TOKENS) return 0;
     fprintf(stderr, PROG ": --heatmap: draws at most %d tokens; the prompt (%zu) and "
-            "--max-new-tokens (%ld) make %lld\n", PLOT_HEATMAP_MAX_SIZE, prompt,
+            "--max-new-tokens (%ld) make %lld\n", HEATMAP_MAX_TOKENS, prompt,
             o->max_new_tokens, (long long)T);
     return 2;
 }
@@ -313,6 +315,23 @@ static float *heatmap_cells(const Options *o, Module *model, const Tensor *ids, 
     return cells;
 }
 
+/* A token as a tic label: a newline or a tab shown as \n, \t (the token's
+ * bytes, not a line break). */
+static char *visible(char *token)
+{
+    size_t n = 0;
+    for (const char *c = token; *c; c++) n += *c == '\n' || *c == '\t';
+    char *v = n ? malloc(strlen(token) + n + 1) : NULL;
+    if (!v) return token;
+    char *w = v;
+    for (const char *c = token; *c; c++)
+        if (*c == '\n' || *c == '\t') *w++ = '\\', *w++ = *c == '\n' ? 'n' : 't';
+        else *w++ = *c;
+    *w = '\0';
+    free(token);
+    return v;
+}
+
 static int draw_heatmap(const Options *o, Module *model, const TextTokenizer *tok,
                         const Tensor *ids)
 {
@@ -327,6 +346,7 @@ static int draw_heatmap(const Options *o, Module *model, const TextTokenizer *to
     for (int64_t t = 0; t < T && rc == 0; t++) {
         int64_t id = (int64_t)tensor_get(ids, IDX(0, ids->shape[1] - T + t));
         if (!(labels[t] = text_decode(tok, &id, 1, NULL))) rc = -1;
+        else labels[t] = visible(labels[t]);
     }
     if (rc) {
         fprintf(stderr, PROG ": --heatmap: %s\n", tensor_error());
@@ -335,14 +355,20 @@ static int draw_heatmap(const Options *o, Module *model, const TextTokenizer *to
             snprintf(titles[h], sizeof titles[h], "layer %ld, head %lld", layer, (long long)h);
             title_ptrs[h] = titles[h];
         }
-        char title[160], why[512];
+        char title[160], subtitle[160];
         snprintf(title, sizeof title, "GPTModel attention weights, layer %ld of %lld (seed %llu)",
                  layer, (long long)o->gpt.cfg.n_layers, (unsigned long long)o->seed);
-        PlotHeatmap p = {.title = title, .xlabel = "key (attended to)", .ylabel = "query",
-                         .panels = (int)H, .size = (int)T, .values = cells,
-                         .panel_titles = title_ptrs, .labels = (const char *const *)labels};
-        rc = plot_heatmap(&p, o->heatmap, why, sizeof why);
-        if (rc) fprintf(stderr, PROG ": --heatmap: %s\n", why);
+        int n = snprintf(subtitle, sizeof subtitle, "one colour scale for all heads: 0 to 1");
+        if (T < ids->shape[1])
+            snprintf(subtitle + n, sizeof subtitle - (size_t)n, "; the last %lld of %lld tokens "
+                     "(the model's context_length)", (long long)T, (long long)ids->shape[1]);
+        PlotHeatmapOptions p = PLOT_HEATMAP_OPTIONS(
+            .title = title, .subtitle = subtitle, .xlabel = "key (attended to)",
+            .ylabel = "query", .panel_titles = title_ptrs, .row_labels = (const char *const *)labels,
+            .col_labels = (const char *const *)labels, .scale = PLOT_SCALE_FIXED, .min = 0,
+            .max = 1);
+        rc = plot_heatmap(o->heatmap, H, T, T, cells, p);
+        if (rc) fprintf(stderr, PROG ": --heatmap %s\n", tensor_error());
     }
     for (int64_t t = 0; labels && t < T; t++) free(labels[t]);
     free(labels);
@@ -443,6 +469,10 @@ int main(int argc, char **argv)
                  .heatmap_layer = -1};
     int rc = parse(argc, argv, &o);
     if (rc) return rc == 1 ? 0 : rc;
+    TensorPath paths[] = {{.what = "--heatmap", .path = o.heatmap, .output = true},
+                          {.what = "--load", .path = o.load},
+                          {.what = "--hf-gpt2", .path = o.hf}};
+    if (!cli_paths_ok(PROG, 3, paths)) return 2;
     if ((rc = o.load ? checkpoint_config(&o) : o.hf ? hf_config(&o) : 0) ||
         (rc = check_against_vocabulary(&o)))
         return rc;

@@ -1,14 +1,12 @@
 /* Each layer's gradient L2 norm over the steps (see grad_norms.h). */
 #include "grad_norms.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "plot.h"
+#include "plot/plot.h"
 
 struct GradNorms {
     NNList params;
@@ -16,8 +14,8 @@ struct GradNorms {
     int *group_of;                                /* params.count entries */
     char names[GRAD_NORMS_MAX_GROUPS][64];
     const char *picture;
-    char csv[4096], tmp[4200];
-    FILE *f;
+    char csv[4096];
+    PlotCsv *rows;
 };
 
 int grad_norms_csv_path(const char *picture, char *csv, size_t n)
@@ -37,7 +35,7 @@ static void group_name(const char *name, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)len, name);
 }
 
-static int assign_groups(GradNorms *g, char *why, size_t n)
+static int assign_groups(GradNorms *g)
 {
     for (int i = 0; i < g->params.count; i++) {
         char name[64];
@@ -46,7 +44,7 @@ static int assign_groups(GradNorms *g, char *why, size_t n)
         while (k < g->groups && strcmp(g->names[k], name) != 0) k++;
         if (k == g->groups) {
             if (g->groups == GRAD_NORMS_MAX_GROUPS) {
-                snprintf(why, n, "more than %d layers to follow", GRAD_NORMS_MAX_GROUPS);
+                tensor_set_error("more than %d layers to follow", GRAD_NORMS_MAX_GROUPS);
                 return -1;
             }
             snprintf(g->names[g->groups++], sizeof g->names[0], "%s", name);
@@ -56,38 +54,40 @@ static int assign_groups(GradNorms *g, char *why, size_t n)
     return 0;
 }
 
-GradNorms *grad_norms_open(const Module *model, const char *picture, char *why, size_t n)
+static void grad_norms_free(GradNorms *g)
+{
+    nn_list_free(&g->params);
+    free(g->group_of);
+    free(g);
+}
+
+GradNorms *grad_norms_open(const Module *model, const char *picture)
 {
     GradNorms *g = calloc(1, sizeof *g);
-    if (!g) {
-        snprintf(why, n, "out of memory");
-        return NULL;
-    }
+    if (!g) return tensor_set_error("out of memory");
     g->picture = picture;
     g->params = nn_named_parameters(model);
     g->group_of = calloc((size_t)g->params.count + 1, sizeof *g->group_of);
-    int fd = -1;
-    if (!g->group_of) snprintf(why, n, "out of memory");
-    else if (grad_norms_csv_path(picture, g->csv, sizeof g->csv) ||
-             snprintf(g->tmp, sizeof g->tmp, "%s.XXXXXX", g->csv) >= (int)sizeof g->tmp)
-        snprintf(why, n, "%s: the name is too long", picture);
-    else if (assign_groups(g, why, n) == 0 && (fd = mkstemp(g->tmp)) < 0)
-        snprintf(why, n, "cannot write beside %s: %s", g->csv, strerror(errno));
-    if (fd >= 0 && !(g->f = fdopen(fd, "w"))) {
-        snprintf(why, n, "cannot write %s: %s", g->tmp, strerror(errno));
-        close(fd);
-        unlink(g->tmp);
+    char header[GRAD_NORMS_MAX_GROUPS * 64 + 8];
+    if (!g->group_of) tensor_set_error("out of memory");
+    else if (grad_norms_csv_path(picture, g->csv, sizeof g->csv))
+        tensor_set_error("%s: the name is too long", picture);
+    else if (assign_groups(g) == 0) {
+        int n = snprintf(header, sizeof header, "step");
+        for (int k = 0; k < g->groups; k++)
+            n += snprintf(header + n, sizeof header - (size_t)n, ",%s", g->names[k]);
+        g->rows = plot_csv_open(g->csv, header);
     }
-    if (!g->f) {
-        nn_list_free(&g->params);
-        free(g->group_of);
-        free(g);
+    if (!g->rows) {
+        grad_norms_free(g);
         return NULL;
     }
-    fprintf(g->f, "step");
-    for (int k = 0; k < g->groups; k++) fprintf(g->f, ",%s", g->names[k]);
-    fputc('\n', g->f);
     return g;
+}
+
+int grad_norms_resume(GradNorms *g, int64_t last)
+{
+    return plot_csv_keep(g->rows, (double)last) < 0 ? -1 : 0;
 }
 
 int grad_norms_record(GradNorms *g, int64_t step)
@@ -98,20 +98,25 @@ int grad_norms_record(GradNorms *g, int64_t step)
         for (int64_t j = 0; grad && j < grad->numel; j++)
             sq[g->group_of[i]] += (double)grad->data[j] * grad->data[j];
     }
-    fprintf(g->f, "%lld", (long long)step);
-    for (int k = 0; k < g->groups; k++) fprintf(g->f, ",%.9g", sqrt(sq[k]));
-    fputc('\n', g->f);
-    return ferror(g->f) ? -1 : 0;
+    char row[GRAD_NORMS_MAX_GROUPS * 20 + 24];
+    int n = snprintf(row, sizeof row, "%lld", (long long)step);
+    for (int k = 0; k < g->groups; k++)
+        n += snprintf(row + n, sizeof row - (size_t)n, ",%.9g", sqrt(sq[k]));
+    return plot_csv_row(g->rows, "%s", row);
 }
 
-/* One curve per layer: embeddings red and orange, the blocks from light to
- * dark blue, the final norm grey, the head green. */
-static void curve_color(const char *name, int block, int blocks, char out[8])
+int grad_norms_sync(GradNorms *g) { return g ? plot_csv_sync(g->rows) : 0; }
+
+/* One curve per layer: the embeddings red (tokens, dashed) and orange
+ * (positions, dotted), the blocks from light to dark blue, the final norm
+ * grey (dash-dot), the head green (dashed). */
+static void curve_style(const char *name, int block, int blocks, char out[8], PlotDash *dash)
 {
-    if (strcmp(name, "tok_emb") == 0) snprintf(out, 8, "#d62728");
-    else if (strcmp(name, "pos_emb") == 0) snprintf(out, 8, "#ff7f0e");
-    else if (strcmp(name, "out_head") == 0) snprintf(out, 8, "#2ca02c");
-    else if (block < 0) snprintf(out, 8, "#7f7f7f");
+    *dash = PLOT_SOLID;
+    if (strcmp(name, "tok_emb") == 0) snprintf(out, 8, "#d62728"), *dash = PLOT_DASHED;
+    else if (strcmp(name, "pos_emb") == 0) snprintf(out, 8, "#ff7f0e"), *dash = PLOT_DOTTED;
+    else if (strcmp(name, "out_head") == 0) snprintf(out, 8, "#2ca02c"), *dash = PLOT_DASHED;
+    else if (block < 0) snprintf(out, 8, "#7f7f7f"), *dash = PLOT_DASH_DOT;
     else {
         double t = blocks > 1 ? (double)block / (blocks - 1) : 1.0;
         snprintf(out, 8, "#%02x%02x%02x", (int)(160 - 150 * t), (int)(200 - 150 * t),
@@ -119,37 +124,30 @@ static void curve_color(const char *name, int block, int blocks, char out[8])
     }
 }
 
-static int draw(const GradNorms *g, char *why, size_t n)
+static int draw(const GradNorms *g)
 {
     static char colors[GRAD_NORMS_MAX_GROUPS][8];
+    PlotSeries s[GRAD_NORMS_MAX_GROUPS];
     int blocks = 0;
     for (int k = 0; k < g->groups; k++) blocks += strncmp(g->names[k], "trf_blocks.", 11) == 0;
-    Plot p = {.title = "Gradient L2 norm of each layer, per step",
-              .subtitle = "after backward, before the optimizer step",
-              .xlabel = "step", .ylabel = "gradient L2 norm (log scale)", .logy = true,
-              .n = g->groups < PLOT_MAX_CURVES ? g->groups : PLOT_MAX_CURVES};
-    for (int k = 0, block = 0; k < p.n; k++) {
+    for (int k = 0, block = 0; k < g->groups; k++) {
         bool is_block = strncmp(g->names[k], "trf_blocks.", 11) == 0;
-        curve_color(g->names[k], is_block ? block++ : -1, blocks, colors[k]);
-        p.curves[k] = (PlotCurve){.csv = g->csv, .x = 1, .y = k + 2, .label = g->names[k],
-                                  .color = colors[k], .dashed = !is_block};
+        s[k] = (PlotSeries){.label = g->names[k], .csv = g->csv, .x_column = "step",
+                            .y_column = g->names[k], .color = colors[k]};
+        curve_style(g->names[k], is_block ? block++ : -1, blocks, colors[k], &s[k].dash);
     }
-    return plot_render(&p, g->picture, false, why, n);
+    PlotOptions o = PLOT_OPTIONS(.title = "Gradient L2 norm of each layer, per step",
+                                 .subtitle = "after backward, before the optimizer step",
+                                 .xlabel = "step", .ylabel = "gradient L2 norm (log scale)",
+                                 .logy = true);
+    return plot_lines(g->picture, g->groups, s, o);
 }
 
-int grad_norms_close(GradNorms *g, bool finish, char *why, size_t n)
+int grad_norms_close(GradNorms *g, bool finish)
 {
     if (!g) return 0;
-    int rc = fclose(g->f) == 0 ? 0 : -1;
-    if (rc) snprintf(why, n, "cannot write %s", g->csv);
-    if (rc == 0 && finish && rename(g->tmp, g->csv) != 0) {
-        snprintf(why, n, "cannot rename onto %s: %s", g->csv, strerror(errno));
-        rc = -1;
-    }
-    if (rc || !finish) unlink(g->tmp);
-    if (rc == 0 && finish) rc = draw(g, why, n);
-    nn_list_free(&g->params);
-    free(g->group_of);
-    free(g);
+    int rc = plot_csv_close(g->rows);
+    if (rc == 0 && finish) rc = draw(g);
+    grad_norms_free(g);
     return rc;
 }

@@ -16,7 +16,6 @@
 #include "attograd.h"
 #include "book_inputs.h"
 #include "cli.h"
-#include "plot.h"
 
 static bool override_seed;
 static uint64_t seed_value;
@@ -154,13 +153,15 @@ static int draw_heatmap(const char *path)
                      (unsigned long long)seed(123), h);
         const char *const panel_titles[HEATMAP_PANELS] = {titles[0], titles[1], titles[2],
                                                           titles[3]};
-        PlotHeatmap h = {.title = "Attention weights on \"Your journey starts with one step\"",
-                         .xlabel = "key (attended to)", .ylabel = "query",
-                         .panels = HEATMAP_PANELS, .size = BOOK_T, .values = cells,
-                         .panel_titles = panel_titles, .labels = tokens};
-        char why[512];
-        rc = plot_heatmap(&h, path, why, sizeof why);
-        if (rc) fprintf(stderr, "self_attention: --heatmap: %s\n", why);
+        /* Weights are probabilities: one colour scale, 0 to 1, for every panel. */
+        PlotHeatmapOptions o = PLOT_HEATMAP_OPTIONS(
+            .title = "Attention weights on \"Your journey starts with one step\"",
+            .subtitle = "one colour scale for all panels: 0 to 1",
+            .xlabel = "key (attended to)", .ylabel = "query", .panel_titles = panel_titles,
+            .row_labels = tokens, .col_labels = tokens, .scale = PLOT_SCALE_FIXED, .min = 0,
+            .max = 1);
+        rc = plot_heatmap(path, HEATMAP_PANELS, BOOK_T, BOOK_T, cells, o);
+        if (rc) fprintf(stderr, "self_attention: --heatmap %s\n", tensor_error());
     }
     nn_module_free(v2);
     nn_module_free(ca);

@@ -10,7 +10,6 @@
  *
  * --plot draws both series on one log-scale chart, layer by layer.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,6 @@
 #include "attograd.h"
 #include "cli.h"
 #include "deep_network.h"
-#include "plot.h"
 
 #define PROG "shortcut_gradients"
 
@@ -33,35 +31,31 @@ static void print_gradients(const char *header, const float means[DEEP_NETWORK_L
     }
 }
 
-/* Both series in one log-scale chart: a CSV "layer,without,with" in a
- * private temporary file, drawn through plot.c's path. */
+/* Both series in one log-scale chart, layer by layer (and on stdout as
+ * text with --ascii). */
 static int plot(const char *path, bool ascii, const float without[], const float with[])
 {
-    char tmpl[] = "/tmp/" PROG "-XXXXXX";
-    int fd = mkstemp(tmpl);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        fprintf(stderr, PROG ": --plot: cannot prepare the chart's data: %s\n", strerror(errno));
-        if (fd >= 0) close(fd), unlink(tmpl);
-        return -1;
-    }
-    fprintf(f, "layer,without,with\n");
+    double layer[DEEP_NETWORK_LAYERS], no[DEEP_NETWORK_LAYERS], yes[DEEP_NETWORK_LAYERS];
     for (int i = 0; i < DEEP_NETWORK_LAYERS; i++)
-        fprintf(f, "%d,%.9g,%.9g\n", i, (double)without[i], (double)with[i]);
-    int rc = fclose(f) == 0 ? 0 : -1;
-    char why[512] = "cannot write the chart's data";
-    Plot p = {.title = "Mean |gradient| of each layer's weight (the book's chapter 4)",
-              .subtitle = "5 layers of Linear + GELU, one backward of MSE against 0",
-              .xlabel = "layer (layers.i.0.weight)", .ylabel = "mean |gradient| (log scale)",
-              .logy = true, .xtics = 1, .n = 2,
-              .curves = {{.csv = tmpl, .x = 1, .y = 2, .label = "without shortcut",
-                          .color = "#d62728", .dashed = true},
-                         {.csv = tmpl, .x = 1, .y = 3, .label = "with shortcut",
-                          .color = "#1f77b4"}}};
-    if (rc == 0) rc = plot_render(&p, path, ascii, why, sizeof why);
-    unlink(tmpl);
-    if (rc) fprintf(stderr, PROG ": --plot: %s\n", why);
-    return rc ? -1 : 0;
+        layer[i] = i, no[i] = (double)without[i], yes[i] = (double)with[i];
+    PlotSeries s[] = {
+        {.label = "without shortcut", .n = DEEP_NETWORK_LAYERS, .x = layer, .y = no,
+         .color = "#d62728", .dash = PLOT_DASHED},
+        {.label = "with shortcut", .n = DEEP_NETWORK_LAYERS, .x = layer, .y = yes,
+         .color = "#1f77b4"},
+    };
+    PlotOptions o = PLOT_OPTIONS(
+        .title = "Mean |gradient| of each layer's weight (the book's chapter 4)",
+        .subtitle = "5 layers of Linear + GELU, one backward of MSE against 0",
+        .xlabel = "layer (layers.i.0.weight)", .ylabel = "mean |gradient| (log scale)",
+        .logy = true, .xtics = 1);
+    int rc = plot_lines(path, 2, s, o);
+    if (rc == 0 && ascii) {
+        fflush(stdout);
+        rc = plot_lines_ascii(stdout, 2, s, o);
+    }
+    if (rc) fprintf(stderr, PROG ": --plot %s\n", tensor_error());
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -9,16 +9,13 @@
  *
  * The flags are parsed in train_options.c.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "plot.h"
-#include "subprocess.h"
+#include "cli.h"
 #include "toy_task.h"
 #include "train_options.h"
 
@@ -34,21 +31,6 @@ static char *csv_path_for(const Options *o, const char *model)
     int stem = dot && !strchr(dot, '/') ? (int)(dot - base) : (int)strlen(base);
     sprintf(p, "%.*s_%s.csv", stem, base, model);
     return p;
-}
-
-static void progress(long step, long steps)
-{
-    int width = 40, done = (int)(width * step / steps);
-    fprintf(stderr, "\r[%.*s%*s] %ld/%ld", done, "########################################",
-            width - done, "", step, steps);
-    if (step == steps) fprintf(stderr, "\r%*s\r", width + 30, "");
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Goes on from o->resume, when given: 0, or -1 after a message. */
@@ -67,8 +49,19 @@ static int resume(const Options *o, ToyRun *run)
     return 0;
 }
 
-/* Trains one model; writes its CSV (through a temporary file, so a failed
- * run leaves no half-written file) and the checkpoint; returns 0 or -1. */
+/* Opens the model's CSV: a resumed run keeps the rows of the file already
+ * there that its checkpoint covers (a file of another kind is replaced).
+ * NULL after a message. */
+static PlotCsv *open_csv(const Options *o, const char *path, const ToyRun *run)
+{
+    PlotCsv *csv = plot_csv_open(path, "step,loss");
+    if (csv && o->resume) plot_csv_keep(csv, (double)run->step);
+    if (!csv) fprintf(stderr, PROG ": --csv %s\n", tensor_error());
+    return csv;
+}
+
+/* Trains one model; writes its CSV (a run's CSV of the plot room: on disk
+ * as the rows come) and the checkpoint; returns 0 or -1. */
 static int train(const Options *o, const char *model, const char *csv_path)
 {
     ToyConfig config = o->toy;
@@ -78,31 +71,22 @@ static int train(const Options *o, const char *model, const char *csv_path)
         fprintf(stderr, PROG ": cannot build the model: %s\n", tensor_error());
         return -1;
     }
-    if (resume(o, &run)) {
+    PlotCsv *csv = NULL;
+    if (resume(o, &run) || (csv_path && !(csv = open_csv(o, csv_path, &run)))) {
         toy_free(&run);
         return -1;
     }
-    char tmp[4096];
-    FILE *csv = NULL;
-    if (csv_path) {
-        snprintf(tmp, sizeof tmp, "%s.tmp", csv_path);
-        if (!(csv = fopen(tmp, "w"))) {
-            fprintf(stderr, PROG ": --csv %s: cannot write %s: %s\n", csv_path, tmp,
-                    strerror(errno));
-            toy_free(&run);
-            return -1;
-        }
-        fprintf(csv, "step,loss\n");
-    }
-    bool bar = !o->quiet && isatty(STDERR_FILENO);
-    float first = NAN, loss = NAN;
-    double start = now();
-    int rc = 0;
     long first_step = (long)run.step + 1;
-    for (long step = first_step; step <= o->steps; step++) {
+    PlotProgress *bar = plot_progress_new(stderr, !o->quiet && isatty(STDERR_FILENO),
+                                          first_step - 1, o->steps);
+    float first = NAN, loss = NAN;
+    double start = plot_clock();
+    int rc = bar ? 0 : -1;
+    for (long step = first_step; rc == 0 && step <= o->steps; step++) {
         loss = toy_step(&run);
         if (!isfinite(loss)) {
             const char *why = tensor_error();
+            plot_progress_clear(bar);
             if (!*why)
                 fprintf(stderr, PROG ": step %ld failed: the loss is %g: training diverged "
                                 "(try a smaller --lr than %g)\n", step, (double)loss, o->toy.lr);
@@ -112,21 +96,23 @@ static int train(const Options *o, const char *model, const char *csv_path)
             break;
         }
         if (step == first_step) first = loss;
-        if (csv) fprintf(csv, "%ld,%.9g\n", step, (double)loss);
+        if (csv && plot_csv_row(csv, "%ld,%.9g", step, (double)loss)) {
+            plot_progress_clear(bar);
+            fprintf(stderr, PROG ": --csv %s\n", tensor_error());
+            rc = -1;
+        }
         if (!o->quiet && (step == 1 || step % o->log_every == 0 || step == o->steps)) {
-            if (bar) fprintf(stderr, "\r%*s\r", 70, "");
+            plot_progress_clear(bar);
             printf("%s step %ld loss %.9g\n", model, step, (double)loss);
             fflush(stdout);
         }
-        if (bar && (step % 10 == 0 || step == o->steps)) progress(step, o->steps);
+        plot_progress_step(bar, step, 0);
     }
-    double seconds = now() - start;
-    if (csv) {
-        if (fclose(csv) != 0 || rc != 0 || rename(tmp, csv_path) != 0) {
-            remove(tmp);
-            if (rc == 0) fprintf(stderr, PROG ": cannot write %s\n", csv_path);
-            rc = -1;
-        }
+    plot_progress_free(bar);
+    double seconds = plot_clock() - start;
+    if (plot_csv_close(csv) && rc == 0) {
+        fprintf(stderr, PROG ": --csv %s\n", tensor_error());
+        rc = -1;
     }
     if (rc == 0 && o->save && toy_save(&run, o->save)) {
         fprintf(stderr, PROG ": --save: %s\n", tensor_error());
@@ -151,24 +137,21 @@ static const char *model_color(const char *model)
     return NULL;
 }
 
-/* Every output path can be written: checked before the first step, so a
- * typo does not cost a training run.  0, or -1 after a message. */
-static int check_outputs(const Options *o)
+/* Every file, before the first step (a typo does not cost a training run):
+ * each output may be written, and no two name one file (--resume and
+ * --save may: a run goes on from its checkpoint and replaces it).  The
+ * CSVs are each model's (csv[i]). */
+static bool paths_ok(const Options *o, char *const *csv)
 {
-    const char *flags[] = {"--csv", "--plot", "--save"};
-    const char *paths[] = {o->csv, o->plot, o->save};
-    char why[512];
-    for (int i = 0; i < 3; i++) {
-        if (paths[i] && output_path_check(paths[i], why, sizeof why)) {
-            fprintf(stderr, PROG ": %s %s\n", flags[i], why);
-            return -1;
-        }
-    }
-    if (o->plot && !plot_terminal(o->plot)) {
-        fprintf(stderr, PROG ": --plot %s: unknown picture type (.png, .svg or .pdf)\n", o->plot);
-        return -1;
-    }
-    return 0;
+    TensorPath paths[MAX_MODELS + 3] = {
+        {.what = "--plot", .path = o->plot, .output = true},
+        {.what = "--save", .path = o->save, .output = true, .group = 1},
+        {.what = "--resume", .path = o->resume, .group = 1},
+    };
+    for (int i = 0; i < o->n_models; i++)
+        paths[3 + i] = (TensorPath){.what = o->csv ? "--csv" : "--plot's CSV", .path = csv[i],
+                                    .output = true};
+    return cli_paths_ok(PROG, 3 + o->n_models, paths);
 }
 
 static int draw(const Options *o, char *const *csv)
@@ -179,18 +162,21 @@ static int draw(const Options *o, char *const *csv)
         n += snprintf(title + n, sizeof title - (size_t)n, "%s%s", i ? ", " : " ", o->models[i]);
     snprintf(title + n, sizeof title - (size_t)n, ": %s, lr %g, seed %llu", o->toy.optim,
              o->toy.lr, (unsigned long long)o->toy.seed);
-    Plot p = {.title = title,
-              .subtitle = "student: learns a fixed teacher; "
-                          "models: the book's ch. 3 modules",
-              .xlabel = "step", .ylabel = "MSE loss (log scale)", .logy = true,
-              .n = o->n_models};
+    PlotSeries s[MAX_MODELS];
     for (int i = 0; i < o->n_models; i++)
-        p.curves[i] = (PlotCurve){.csv = csv[i], .x = 1, .y = 2, .label = o->models[i],
-                                  .color = model_color(o->models[i])};
-    bool ascii = o->ascii || (!o->quiet && isatty(STDOUT_FILENO));
-    char why[512];
-    if (plot_render(&p, o->plot, ascii, why, sizeof why) != 0) {
-        fprintf(stderr, PROG ": --plot %s\n", why);
+        s[i] = (PlotSeries){.label = o->models[i], .csv = csv[i], .x_column = "step",
+                            .y_column = "loss", .color = model_color(o->models[i])};
+    PlotOptions p = PLOT_OPTIONS(.title = title,
+                                 .subtitle = "student: learns a fixed teacher; "
+                                             "models: the book's ch. 3 modules",
+                                 .xlabel = "step", .ylabel = "MSE loss (log scale)", .logy = true);
+    int rc = plot_lines(o->plot, o->n_models, s, p);
+    if (rc == 0 && (o->ascii || (!o->quiet && isatty(STDOUT_FILENO)))) {
+        fflush(stdout);
+        rc = plot_lines_ascii(stdout, o->n_models, s, p);
+    }
+    if (rc) {
+        fprintf(stderr, PROG ": --plot %s\n", tensor_error());
         return -1;
     }
     printf("loss curve: %s\n", o->plot);
@@ -202,21 +188,18 @@ int main(int argc, char **argv)
     Options o;
     int rc = train_parse_options(argc, argv, &o, stdout);
     if (rc) return rc == 1 ? 0 : 2;
-    rc = check_outputs(&o);
     char *csv[MAX_MODELS] = {0};
-    for (int i = 0; i < o.n_models && rc == 0; i++) {
-        csv[i] = csv_path_for(&o, o.models[i]);
-        if (csv[i]) {
-            char why[512];
-            if (output_path_check(csv[i], why, sizeof why)) {
-                fprintf(stderr, PROG ": --csv %s\n", why);
-                rc = -1;
-            }
-        }
+    for (int i = 0; i < o.n_models; i++) csv[i] = csv_path_for(&o, o.models[i]);
+    if (o.plot && plot_check_path(o.plot)) {
+        fprintf(stderr, PROG ": --plot %s\n", tensor_error());
+        rc = 2;
+    } else if (!paths_ok(&o, csv)) {
+        rc = 2;
     }
-    for (int i = 0; i < o.n_models && rc == 0; i++) rc = train(&o, o.models[i], csv[i]);
-    if (rc == 0 && o.plot) rc = draw(&o, csv);
+    for (int i = 0; i < o.n_models && rc == 0; i++)
+        rc = train(&o, o.models[i], csv[i]) ? 1 : 0;
+    if (rc == 0 && o.plot) rc = draw(&o, csv) ? 1 : 0;
     for (int i = 0; i < o.n_models; i++) free(csv[i]);
     tensor_cleanup();
-    return rc ? 1 : 0;
+    return rc;
 }

@@ -23,9 +23,6 @@
 #include "attograd.h"
 #include "cli.h"
 #include "grad_norms.h"
-#include "plot.h"
-#include "progress.h"
-#include "subprocess.h"
 #include "train_checkpoint.h"
 #include "train_gpt.h"
 
@@ -48,6 +45,8 @@ static void usage(FILE *f)
             "  --seed N                  torch.manual_seed (default 123)\n"
             "  --start-context TEXT      the sample's prompt (default \"Every effort moves you\")\n"
             "  --csv FILE                step,epoch,tokens_seen,train_loss,val_loss per evaluation\n"
+            "                            (on disk as they come; a resumed run keeps the rows\n"
+            "                            of FILE that its checkpoint covers)\n"
             "  --plot FILE.png|svg|pdf   the book's loss figure (gnuplot); --ascii also on stdout\n"
             "  --save FILE               at the end, a checkpoint (safetensors): the model,\n"
             "                            AdamW's state, the generator, the step and the\n"
@@ -64,46 +63,31 @@ static void usage(FILE *f)
             "  --quiet                   no per-evaluation lines\n");
 }
 
-/* --grad-norms FILE: a picture's name whose CSV (FILE.csv) can be written too. */
-static bool parse_grad_norms(int argc, char **argv, int *i, Options *o)
-{
-    char why[512], csv[4096];
-    if (!(o->grad_norms = cli_value(PROG, argc, argv, i))) return false;
-    if (plot_path_check(o->grad_norms, why, sizeof why) ||
-        grad_norms_csv_path(o->grad_norms, csv, sizeof csv) ||
-        output_path_check(csv, why, sizeof why)) {
-        fprintf(stderr, PROG ": --grad-norms: %s\n", why);
-        return false;
-    }
-    return true;
-}
-
 /* The gradient norms of the step, recorded before the optimizer changes them. */
 static int record_grad_norms(Run *r)
 {
-    if (!r->grad_norms || grad_norms_record(r->grad_norms, r->global_step + 1) == 0) return 0;
-    tensor_set_error("--grad-norms: cannot write the norms' CSV");
-    return -1;
+    return r->grad_norms ? grad_norms_record(r->grad_norms, r->global_step + 1) : 0;
 }
 
-/* Opens the norms' CSV before the first step (0), or says why (-1). */
+/* Opens the norms' CSV before the first step, keeping a resumed run's rows
+ * (0), or says why (-1). */
 static int open_grad_norms(Run *r, const Options *o)
 {
-    char why[512];
     if (!o->grad_norms) return 0;
-    if ((r->grad_norms = grad_norms_open(r->model, o->grad_norms, why, sizeof why))) return 0;
-    fprintf(stderr, PROG ": --grad-norms: %s\n", why);
+    r->grad_norms = grad_norms_open(r->model, o->grad_norms);
+    if (r->grad_norms && (!o->resume || grad_norms_resume(r->grad_norms, r->global_step) == 0))
+        return 0;
+    fprintf(stderr, PROG ": --grad-norms %s\n", tensor_error());
     return -1;
 }
 
-/* After the run: the CSV renamed into place and the picture drawn (finish),
- * or the temporary CSV removed. */
-static int close_grad_norms(Run *r, bool finish)
+/* After the run: the CSV written and, when the run went well, the picture
+ * drawn. */
+static int close_grad_norms(Run *r, bool draw)
 {
-    char why[512];
-    int rc = grad_norms_close(r->grad_norms, finish, why, sizeof why);
+    int rc = grad_norms_close(r->grad_norms, draw);
     r->grad_norms = NULL;
-    if (rc) fprintf(stderr, PROG ": --grad-norms: %s\n", why);
+    if (rc) fprintf(stderr, PROG ": --grad-norms %s\n", tensor_error());
     return rc;
 }
 
@@ -144,12 +128,7 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--csv") == 0) {
             ok = (o->csv = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--plot") == 0) {
-            ok = (o->plot = cli_value(PROG, argc, argv, &i)) != NULL;
-            if (ok && !plot_terminal(o->plot)) {
-                fprintf(stderr, PROG ": --plot: '%s' does not end in .png, .svg or .pdf\n",
-                        o->plot);
-                return 2;
-            }
+            ok = cli_picture_flag(PROG, argc, argv, &i, &o->plot);
         } else if (strcmp(a, "--save") == 0) {
             ok = (o->save = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--resume") == 0) {
@@ -159,7 +138,7 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--stop-after-steps") == 0) {
             ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 40, &o->stop_after);
         } else if (strcmp(a, "--grad-norms") == 0) {
-            if (!parse_grad_norms(argc, argv, &i, o)) return 2;
+            ok = cli_picture_flag(PROG, argc, argv, &i, &o->grad_norms);
         } else if (strcmp(a, "--ascii") == 0) {
             o->ascii = true;
         } else if (strcmp(a, "--quiet") == 0) {
@@ -376,16 +355,35 @@ static void estimate(Run *r, const Options *o, double step_seconds, double eval_
             "step took %.2f s%s; about %s for the %lld steps and %lld evaluations left\n",
             params, o->batch, (long long)o->gpt.cfg.context_length, threads,
             threads == 1 ? "" : "s", step_seconds, evaluation,
-            progress_duration(rest, when, sizeof when), (long long)(steps - done),
+            plot_duration(rest, when, sizeof when), (long long)(steps - done),
             (long long)evals);
+}
+
+/* The CSVs on disk before a checkpoint is saved, so that they hold every
+ * row the checkpoint covers; then the checkpoint. */
+static int save_checkpoint(Run *r, const Options *o)
+{
+    if ((r->csv && plot_csv_sync(r->csv)) || grad_norms_sync(r->grad_norms)) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        return -1;
+    }
+    return train_checkpoint_save(r, o);
+}
+
+/* The evaluation's row of --csv. */
+static int write_row(Run *r, long epoch, double train, double val)
+{
+    if (!r->csv || plot_csv_row(r->csv, "%lld,%ld,%lld,%.9g,%.9g", (long long)r->global_step,
+                                epoch + 1, (long long)r->tokens_seen, train, val) == 0)
+        return 0;
+    fprintf(stderr, PROG ": --csv %s\n", tensor_error());
+    return -1;
 }
 
 /* train_model_simple: the book's loop, from where a resumed run was; it
  * stops after step --stop-after-steps (its evaluation included). */
 static int train_model_simple(Run *r, const Options *o)
 {
-    progress_begin(&r->bar, !o->quiet && isatty(STDERR_FILENO), r->global_step + 1,
-                   run_steps(r, o));
     for (long epoch = (long)r->epochs_done; epoch < o->epochs; epoch++) {
         nn_train(r->model, true);
         if (!r->mid_epoch) {
@@ -398,7 +396,7 @@ static int train_model_simple(Run *r, const Options *o)
         }
         r->mid_epoch = false;
         for (;;) {
-            double t0 = progress_now();
+            double t0 = plot_clock();
             TensorScope *s = tensor_scope_begin();
             Tensor *x, *y;
             int got = data_iter_next(r->train_it, &x, &y);
@@ -406,7 +404,7 @@ static int train_model_simple(Run *r, const Options *o)
             int rc = got == 1 ? train_step(r, x, y) : got;
             tensor_scope_end(s);
             if (got == 0) break;
-            double step_seconds = progress_now() - t0, eval_seconds = -1;
+            double step_seconds = plot_clock() - t0, eval_seconds = -1;
             if (rc) {
                 fprintf(stderr, PROG ": step %lld failed: %s\n", (long long)r->global_step + 1,
                         tensor_error());
@@ -416,34 +414,31 @@ static int train_model_simple(Run *r, const Options *o)
             r->global_step += 1;
             if (r->global_step % o->eval_freq == 0) {
                 double train, val;
-                t0 = progress_now();
+                t0 = plot_clock();
                 if (evaluate_model(r, o->eval_iter, &train, &val)) {
-                    progress_clear(&r->bar);
+                    plot_progress_clear(r->bar);
                     fprintf(stderr, PROG ": evaluation after step %lld: %s\n",
                             (long long)r->global_step, tensor_error());
                     return -1;
                 }
-                eval_seconds = progress_now() - t0;
+                eval_seconds = plot_clock() - t0;
                 r->evals++;
-                progress_clear(&r->bar);
+                plot_progress_clear(r->bar);
                 if (!o->quiet)
                     printf("Ep %ld (Step %06lld): Train loss %.3f, Val loss %.3f\n", epoch + 1,
                            (long long)r->global_step, train, val);
-                if (r->csv)
-                    fprintf(r->csv, "%lld,%ld,%lld,%.9g,%.9g\n", (long long)r->global_step,
-                            epoch + 1, (long long)r->tokens_seen, train, val);
+                if (write_row(r, epoch, train, val)) return -1;
             }
             int64_t done = r->global_step + 1;
             if (!r->estimated && !o->quiet) estimate(r, o, step_seconds, eval_seconds);
-            progress_step(&r->bar, done, numel);
+            plot_progress_step(r->bar, done, numel);
             if (o->stop_after && done >= o->stop_after) {
                 r->stopped = true;
                 return 0;
             }
-            if (o->save_every && done % o->save_every == 0 && train_checkpoint_save(r, o))
-                return -1;
+            if (o->save_every && done % o->save_every == 0 && save_checkpoint(r, o)) return -1;
         }
-        progress_clear(&r->bar);
+        plot_progress_clear(r->bar);
         if (generate_and_print_sample(r, o)) {
             fprintf(stderr, PROG ": sample: %s\n", tensor_error());
             return -1;
@@ -455,81 +450,81 @@ static int train_model_simple(Run *r, const Options *o)
 }
 
 /* The book's figure: losses against epochs (evaluation i of n at
- * i * epochs / (n - 1), as np.linspace), tokens seen on the top axis.  n
- * counts the evaluations of the whole run and i starts at those made before
- * a resume, so that a stopped or resumed run's points sit where the
- * uninterrupted run puts them. */
-static int plot_losses(const Options *o, const Run *r, const char *csv)
+ * i * epochs / (n - 1), as np.linspace), tokens seen on the top axis, read
+ * back from --csv (a resumed run's file holds the rows it kept too).  An
+ * evaluation's number is its step / eval_freq, and n counts the
+ * evaluations of the whole run, so that a stopped or resumed run's points
+ * sit where the uninterrupted run puts them. */
+static int plot_losses(const Options *o, const Run *r)
 {
-    char why[512];
-    FILE *in = fopen(csv, "r");
-    char tmpl[] = "/tmp/train_gpt-XXXXXX";
-    int fd = mkstemp(tmpl);
-    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!in || !out) {
-        fprintf(stderr, PROG ": --plot: cannot prepare the figure's data: %s\n", strerror(errno));
-        if (in) fclose(in);
-        if (out) fclose(out);
-        else if (fd >= 0) close(fd);
-        if (fd >= 0) unlink(tmpl);
-        return -1;
-    }
-    long long step, tokens;
-    long epoch;
-    double train, val;
+    static const char *const columns[4] = {"step", "tokens_seen", "train_loss", "val_loss"};
+    double *v[4] = {0};
+    int64_t rows = 0, rc = 0;
+    for (int k = 0; k < 4 && rc >= 0; k++) rc = rows = plot_csv_column(o->csv, columns[k], &v[k]);
     int64_t steps = (int64_t)o->epochs * data_loader_len(r->train);
-    int64_t n = steps > 0 ? (steps - 1) / o->eval_freq + 1 : 0, i = r->first_eval;
-    char line[512];
-    fprintf(out, "epochs,tokens,train,val\n");
-    while (fgets(line, sizeof line, in))
-        if (sscanf(line, "%lld,%ld,%lld,%lf,%lf", &step, &epoch, &tokens, &train, &val) == 5) {
-            double x = n > 1 ? (double)i * (double)o->epochs / (double)(n - 1) : 0;
-            fprintf(out, "%.9g,%lld,%.9g,%.9g\n", x, tokens, train, val);
-            i++;
-        }
-    fclose(in);
-    fclose(out);
-    Plot p = {.title = "GPT training on text (the book's chapter 5)",
-              .xlabel = "epochs", .ylabel = "loss", .x2label = "tokens seen", .n = 2,
-              .curves = {{.csv = tmpl, .x = 1, .y = 3, .label = "training loss", .x2 = 2},
-                         {.csv = tmpl, .x = 1, .y = 4, .label = "validation loss",
-                          .dashed = true}}};
-    int rc = plot_render(&p, o->plot, o->ascii, why, sizeof why);
-    unlink(tmpl);
-    if (rc) fprintf(stderr, PROG ": --plot: %s\n", why);
+    int64_t n = steps > 0 ? (steps - 1) / o->eval_freq + 1 : 0;
+    for (int64_t i = 0; rc >= 0 && i < rows; i++)
+        v[0][i] = n > 1 ? floor(v[0][i] / (double)o->eval_freq) * (double)o->epochs /
+                              (double)(n - 1)
+                        : 0;
+    char title[256], subtitle[256];
+    const char *text = strrchr(o->text, '/') ? strrchr(o->text, '/') + 1 : o->text;
+    const NNGPTConfig *c = &o->gpt.cfg;
+    snprintf(title, sizeof title, "GPTModel on %s (the book's chapter 5)", text);
+    snprintf(subtitle, sizeof subtitle, "%lld layers, %lld heads, emb_dim %lld, context %lld, "
+             "vocab %lld; AdamW lr %g, batch %ld", (long long)c->n_layers, (long long)c->n_heads,
+             (long long)c->emb_dim, (long long)c->context_length, (long long)c->vocab_size, o->lr,
+             o->batch);
+    PlotSeries s[] = {
+        {.label = "training loss", .n = rows, .x = v[0], .y = v[2], .x2 = v[1]},
+        {.label = "validation loss", .n = rows, .x = v[0], .y = v[3], .dash = PLOT_DASHED},
+    };
+    PlotOptions p = PLOT_OPTIONS(.title = title, .subtitle = subtitle, .xlabel = "epochs",
+                                 .ylabel = "loss", .x2label = "tokens seen");
+    if (rc >= 0) rc = plot_lines(o->plot, 2, s, p);
+    if (rc == 0 && o->ascii) {
+        fflush(stdout);
+        rc = plot_lines_ascii(stdout, 2, s, p);
+    }
+    if (rc) fprintf(stderr, PROG ": --plot %s\n", tensor_error());
+    for (int k = 0; k < 4; k++) free(v[k]);
     return rc ? -1 : 0;
 }
 
-/* Trains (the CSV written to a temporary name, renamed onto --csv when the
- * run succeeds, removed when it fails), saves and plots: 0, or 1 after a
- * message. */
+/* Opens --csv before the first step: a resumed run keeps the rows of the
+ * file already there that its checkpoint covers (the rows of the run it
+ * resumes, so that one file holds the whole run; a file of another kind is
+ * replaced).  0, or -1 after a message. */
+static int open_csv(Run *r, const Options *o)
+{
+    if (!o->csv) return 0;
+    r->csv = plot_csv_open(o->csv, "step,epoch,tokens_seen,train_loss,val_loss");
+    if (r->csv && o->resume) plot_csv_keep(r->csv, (double)r->global_step);
+    if (r->csv) return 0;
+    fprintf(stderr, PROG ": --csv %s\n", tensor_error());
+    return -1;
+}
+
+/* Trains (the CSVs on disk as the rows come, whole when the run fails or
+ * is killed), saves and plots: 0, or 1 after a message. */
 static int train_and_write(Run *r, const Options *o)
 {
-    if (o->csv) {
-        snprintf(r->csv_tmp, sizeof r->csv_tmp, "%s.tmp-%ld", o->csv, (long)getpid());
-        if (!(r->csv = fopen(r->csv_tmp, "w"))) {
-            fprintf(stderr, PROG ": --csv: cannot write %s: %s\n", r->csv_tmp, strerror(errno));
-            return 1;
-        }
-        fprintf(r->csv, "step,epoch,tokens_seen,train_loss,val_loss\n");
-    }
-    int rc = open_grad_norms(r, o) || train_model_simple(r, o) ? 1 : 0;
-    progress_clear(&r->bar);
+    r->bar = plot_progress_new(stderr, !o->quiet && isatty(STDERR_FILENO), r->global_step + 1,
+                               run_steps(r, o));
+    int rc = !r->bar || open_csv(r, o) || open_grad_norms(r, o) || train_model_simple(r, o);
+    plot_progress_free(r->bar);
+    r->bar = NULL;
     if (close_grad_norms(r, rc == 0)) rc = 1;
-    if (!rc && o->save) rc = train_checkpoint_save(r, o) ? 1 : 0;
-    if (r->csv) {
-        bool written = fclose(r->csv) == 0;
-        r->csv = NULL;
-        if (!rc && (!written || rename(r->csv_tmp, o->csv) != 0)) {
-            fprintf(stderr, PROG ": --csv: cannot write %s: %s\n", o->csv, strerror(errno));
-            rc = 1;
-        }
-        if (rc) remove(r->csv_tmp);
+    if (!rc && o->save) rc = save_checkpoint(r, o) ? 1 : 0;
+    if (r->csv && plot_csv_close(r->csv) && !rc) {
+        fprintf(stderr, PROG ": --csv %s\n", tensor_error());
+        rc = 1;
     }
+    r->csv = NULL;
     if (!rc && o->save && !o->quiet)
         fprintf(stderr, PROG ": checkpoint %s at step %lld%s\n", o->save,
                 (long long)r->global_step + 1, r->stopped ? " (--stop-after-steps)" : "");
-    if (!rc && o->plot) rc = plot_losses(o, r, o->csv) ? 1 : 0;
+    if (!rc && o->plot) rc = plot_losses(o, r) ? 1 : 0;
     return rc;
 }
 
@@ -541,21 +536,37 @@ static void run_free(Run *r)
     optim_free(r->optimizer);
     nn_module_free(r->model);
     text_tokenizer_free(r->tokenizer);
-    if (r->csv) fclose(r->csv);
+    plot_csv_close(r->csv);
 }
 
-/* Output paths are checked before the first step: a run never ends in an
- * unwritable file. */
-static bool outputs_writable(const Options *o)
+/* Every file the run reads or writes, before any work: each output may be
+ * written (no FIFO, device or folder at its path, its folder there), and
+ * no output names the same file as another path (--resume and --save may:
+ * a run goes on from its checkpoint and replaces it). */
+static bool paths_ok(const Options *o)
 {
-    char why[512];
-    const char *flags[] = {"--csv", "--plot", "--save"}, *paths[] = {o->csv, o->plot, o->save};
-    for (int i = 0; i < 3; i++)
-        if (paths[i] && output_path_check(paths[i], why, sizeof why)) {
-            fprintf(stderr, PROG ": %s: %s\n", flags[i], why);
-            return false;
-        }
-    return true;
+    char norms_csv[4096] = "", encoder[4200] = "", merges[4200] = "";
+    if (o->grad_norms && grad_norms_csv_path(o->grad_norms, norms_csv, sizeof norms_csv)) {
+        fprintf(stderr, PROG ": --grad-norms %s: the name is too long\n", o->grad_norms);
+        return false;
+    }
+    if (strcmp(o->tokenizer, "gpt2") == 0) {
+        const char *dir = o->vocab ? o->vocab : cli_vocab_dir();
+        snprintf(encoder, sizeof encoder, "%s/encoder.json", dir);
+        snprintf(merges, sizeof merges, "%s/vocab.bpe", dir);
+    }
+    TensorPath paths[] = {
+        {.what = "--csv", .path = o->csv, .output = true},
+        {.what = "--plot", .path = o->plot, .output = true},
+        {.what = "--save", .path = o->save, .output = true, .group = 1},
+        {.what = "--grad-norms", .path = o->grad_norms, .output = true},
+        {.what = "--grad-norms's CSV", .path = o->grad_norms ? norms_csv : NULL, .output = true},
+        {.what = "--resume", .path = o->resume, .group = 1},
+        {.what = "--text", .path = o->text},
+        {.what = "--vocab", .path = encoder[0] ? encoder : NULL},
+        {.what = "--vocab", .path = merges[0] ? merges : NULL},
+    };
+    return cli_paths_ok(PROG, sizeof paths / sizeof *paths, paths);
 }
 
 int main(int argc, char **argv)
@@ -573,7 +584,7 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": --plot needs --csv FILE for the figure's data\n");
         return 2;
     }
-    if (!outputs_writable(&o)) return 2;
+    if (!paths_ok(&o)) return 2;
 
     Run r = {.global_step = -1};
     size_t len = 0;

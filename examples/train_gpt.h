@@ -12,7 +12,6 @@
 #include "attograd.h"
 #include "cli.h"
 #include "grad_norms.h"
-#include "progress.h"
 
 #define PROG "train_gpt"
 
@@ -34,8 +33,7 @@ typedef struct {
     DataLoader *train, *val;
     DataIter *train_it;          /* the current (or last) epoch's pass over train */
     int64_t train_epoch;         /* that epoch, from 1; 0 before the first */
-    FILE *csv;
-    char csv_tmp[4096];          /* the CSV is written here, then renamed onto --csv */
+    PlotCsv *csv;                /* --csv: a row per evaluation */
     /* The run's place, all of it in a checkpoint: global_step is the book's
      * (-1 before the first step), evals the evaluations made before this
      * process (resumed) and in it, epochs_done the epochs whose sample is
@@ -45,7 +43,7 @@ typedef struct {
     bool stopped;                /* --stop-after-steps ended the run early */
     uint64_t text_hash;          /* fnv1a64 of the training text, for checkpoints */
     int64_t n_params;
-    Progress bar;                /* on stderr, when it is a terminal */
+    PlotProgress *bar;           /* on stderr, drawn when it is a terminal */
     bool estimated;              /* the time estimate is printed */
     GradNorms *grad_norms;       /* --grad-norms, or NULL */
 } Run;

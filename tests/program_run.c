@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,6 +89,32 @@ void scratch_listing(char *buf, size_t cap)
     size_t got = fread(buf, 1, cap - 1, p);
     buf[got] = '\0';
     pclose(p);
+}
+
+static char tmpdir[64];
+
+void tmpdir_make(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/attograd-tmpdir-XXXXXX");
+    ck_assert(mkdtemp(tmpdir) != NULL);
+    setenv("TMPDIR", tmpdir, 1);
+}
+
+int tmpdir_count(void)
+{
+    DIR *d = opendir(tmpdir);
+    ck_assert_msg(d != NULL, "cannot open %s", tmpdir);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+void tmpdir_remove(void)
+{
+    unsetenv("TMPDIR");
+    ck_assert_msg(nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0, "cannot remove %s",
+                  tmpdir);
 }
 
 int program_run(const char *prog, const char *const *args, char *out, size_t out_cap, char *err,

@@ -47,6 +47,16 @@ void scratch_slurp(const char *name, char *buf, size_t cap);
  * dot files too) in buf (cap bytes). */
 void scratch_listing(char *buf, size_t cap);
 
+/* ---- $TMPDIR of its own, where the plot room makes its private folders ---- */
+
+/* A new directory /tmp/attograd-tmpdir-XXXXXX as $TMPDIR (the programs run
+ * inherit it). */
+void tmpdir_make(void);
+/* Its entries: private folders left behind. */
+int tmpdir_count(void);
+/* Removes it (and unsets $TMPDIR). */
+void tmpdir_remove(void);
+
 /* ---- The example programs ---------------------------------------------------- */
 
 /* Runs build/examples/<prog> with args (NULL-terminated) in the scratch

@@ -1,6 +1,6 @@
 /*
  * The teaching pictures, as a user makes them: self_attention --heatmap,
- * gpt_generate --heatmap (examples/plot.c's plot_heatmap through gnuplot).
+ * gpt_generate --heatmap (the plot room's plot_heatmap through gnuplot).
  * Each runs in a fresh temporary directory through posix_spawn (no shell),
  * stdout in out.txt and stderr in err.txt there.  A test asserts the exit
  * status, that the printed numbers are unchanged by the flag, that the
@@ -43,6 +43,16 @@ static char out[65536], err[4096];
 static void setup(void)
 {
     scratch_make("pictures");
+    tmpdir_make();
+}
+
+/* No private folder of the plot room is left by any run. */
+static void teardown(void)
+{
+    int left = tmpdir_count();
+    tmpdir_remove();
+    scratch_remove();
+    ck_assert_int_eq(left, 0);
 }
 
 /* Runs build/examples/<prog> with args in the scratch directory; its exit status. */
@@ -121,17 +131,24 @@ START_TEST(test_gpt_generate_heatmap)
 }
 END_TEST
 
-/* Tokens with quotes, a backslash, a newline and a gnuplot command become
- * axis labels: they stay labels (the picture is drawn, nothing runs). */
+/* Tokens with quotes, a backslash, a newline, a gnuplot command and '%'
+ * (gnuplot reads tic labels as formats: "Bad format character" before)
+ * become axis labels: they stay labels (the picture is drawn, nothing
+ * runs), "%%" drawn as "%%" (the SVG's text says so). */
 START_TEST(test_hostile_tokens_stay_labels)
 {
     const char *args[] = {"--config", "book-test", "--max-new-tokens", "3", "--heatmap-layer", "0",
-                          "--prompt", "it's \"q\" a\\b\n') ; system('touch pwned') #\x01",
-                          "--heatmap", "t.png", NULL};
-    ck_assert_int_eq(run("gpt_generate", args), 0);
-    assert_png("t.png");
+                          "--prompt",
+                          "it's \"q\" a\\b\n') ; system('touch pwned') #\x01 100% %% %d",
+                          "--heatmap", "t.svg", NULL};
+    ck_assert_msg(run("gpt_generate", args) == 0, "%s", err);
     ck_assert(!scratch_exists("pwned"));
-    assert_only("t.png");
+    static char svg[1 << 20];
+    scratch_slurp("t.svg", svg, sizeof svg);
+    /* GPT-2's tokens of "100% %% %d": " 100", "%", " %%", " %", "d" */
+    const char *drawn[] = {">%</text>", "> %%</text>", "> %</text>", "> 100</text>"};
+    for (int i = 0; i < 4; i++) ck_assert_msg(strstr(svg, drawn[i]) != NULL, "no %s", drawn[i]);
+    assert_listing("");
 }
 END_TEST
 
@@ -141,19 +158,19 @@ static const struct {
     const char *message;
 } bad[] = {
     {"self_attention", {"--heatmap", "x.jpg", NULL},
-     "self_attention: --heatmap: 'x.jpg' does not end in .png, .svg or .pdf\n"},
+     "self_attention: --heatmap x.jpg: the name must end in .png, .svg or .pdf\n"},
     {"self_attention", {"--heatmap", "nodir/x.png", NULL},
-     "self_attention: --heatmap: nodir/x.png: the directory nodir does not exist\n"},
+     "self_attention: --heatmap nodir/x.png: the folder nodir does not exist\n"},
     {"gpt_generate", {"--config", "book-test", "--heatmap", "x.png", "--heatmap-layer", "2", NULL},
      "gpt_generate: --heatmap-layer: 2 is not a layer of 2 (0 to 1, or -1 to -2 from the end)\n"},
     {"shortcut_gradients", {"--plot", "x.gif", NULL},
-     "shortcut_gradients: --plot: 'x.gif' does not end in .png, .svg or .pdf\n"},
+     "shortcut_gradients: --plot x.gif: the name must end in .png, .svg or .pdf\n"},
     {"shortcut_gradients", {"--ascii", NULL},
      "shortcut_gradients: --ascii draws the chart of --plot FILE; give --plot too\n"},
     {"train_gpt", {"--grad-norms", "x.csv", NULL},
-     "train_gpt: --grad-norms: 'x.csv' does not end in .png, .svg or .pdf\n"},
+     "train_gpt: --grad-norms x.csv: the name must end in .png, .svg or .pdf\n"},
     {"train_gpt", {"--grad-norms", "nodir/x.png", NULL},
-     "train_gpt: --grad-norms: nodir/x.png: the directory nodir does not exist\n"},
+     "train_gpt: --grad-norms nodir/x.png: the folder nodir does not exist\n"},
     {"gpt_generate", {"--heatmap", "x.png", "--max-new-tokens", "70", NULL},
      "gpt_generate: --heatmap: draws at most 64 tokens; the prompt (4) and --max-new-tokens (70) "
      "make 74\n"},
@@ -262,7 +279,7 @@ static Suite *pictures_suite(void)
 {
     Suite *s = suite_create("pictures");
     TCase *tc = tcase_create("heatmaps");
-    tcase_add_checked_fixture(tc, setup, scratch_remove);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);   /* the longest, 143 training steps: ~5 s, ~60 s under ASan */
     tcase_add_test(tc, test_self_attention_heatmap);
     tcase_add_test(tc, test_gpt_generate_heatmap);

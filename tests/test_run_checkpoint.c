@@ -620,13 +620,13 @@ START_TEST(test_save_targets)
     snprintf(file, sizeof file, "%s/null", scratch_dir());
     if (mknod(file, S_IFCHR | 0600, makedev(1, 3)) == 0) {
         ck_assert_int_eq(save_one(file), -1);
-        ck_assert_ptr_nonnull(strstr(tensor_error(), "is a device"));
+        ck_assert_ptr_nonnull(strstr(tensor_error(), "is a character device"));
         unlink(file);
     } else {
         /* Without the right to make a node: a link to /dev/null, written through, refused. */
         ck_assert_int_eq(symlink("/dev/null", file), 0);
         ck_assert_int_eq(save_one(file), -1);
-        ck_assert_ptr_nonnull(strstr(tensor_error(), "is a device"));
+        ck_assert_ptr_nonnull(strstr(tensor_error(), "is a character device"));
         unlink(file);
     }
     /* The longest legal name: the temporary name is cut to fit. */

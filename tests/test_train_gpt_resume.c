@@ -2,14 +2,17 @@
  * train_gpt --save / --resume / --stop-after-steps as a user runs them: a
  * run stopped and resumed (dropout on, shuffled loaders, so the generator's
  * state and the loader's place both matter) prints exactly the lines of the
- * run done in one go, and its CSV rows are byte for byte the same; a
+ * run done in one go, and its CSV (one file given to every piece, or a file
+ * per piece) holds the same rows byte for byte, a killed run's too; a
  * checkpoint of another run is refused with one line naming what differs,
  * and nothing is written; the checkpoint's metadata carries the config
  * (examples/cli.h) for gpt_generate --load.  The progress bar is drawn on
  * a terminal only, and stdout stays the same with it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <pty.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -86,6 +89,12 @@ static const int64_t plans[][3] = {
     {1, STEPS_PER_EPOCH + 57, 0},
 };
 
+/* text is whole's first lines (whole lines only). */
+static bool is_prefix(const char *text, size_t n, const char *whole, size_t whole_len)
+{
+    return n <= whole_len && memcmp(text, whole, n) == 0 && (n == 0 || text[n - 1] == '\n');
+}
+
 START_TEST(test_pieces_print_the_whole_run)
 {
     static char out[1 << 16], all[1 << 16];
@@ -94,9 +103,6 @@ START_TEST(test_pieces_print_the_whole_run)
     snprintf(ck, sizeof ck, "%s/ck%d.safetensors", dir, _i);
     snprintf(csv, sizeof csv, "%s/piece%d.csv", dir, _i);
     char *whole = testutil_read_file(whole_csv, &whole_len);
-    /* The pieces' CSV rows, each file's header dropped after the first. */
-    char *rows = malloc(whole_len + 1);
-    size_t n_rows = 0;
     for (int piece = 0;; piece++) {
         int64_t stop = plans[_i][piece];
         int at = 0;
@@ -110,23 +116,101 @@ START_TEST(test_pieces_print_the_whole_run)
         ck_assert_uint_lt(n_all + n, sizeof all);
         memcpy(all + n_all, out, n + 1);
         n_all += n;
+        /* One CSV for the whole run: each piece keeps the rows before it. */
         char *text = testutil_read_file(csv, &len);
-        const char *body = piece ? strchr(text, '\n') + 1 : text;
-        size_t body_len = len - (size_t)(body - text);
-        ck_assert_uint_le(n_rows + body_len, whole_len);
-        memcpy(rows + n_rows, body, body_len);
-        n_rows += body_len;
+        ck_assert_msg(is_prefix(text, len, whole, whole_len), "piece %d: %s", piece, text);
         free(text);
         if (!stop) break;
     }
     /* Every line and sample as in PyTorch's uninterrupted run. */
     ck_assert_str_eq(all, testutil_read_text(ATTOGRAD_REFERENCE_DIR "/train_gpt_bytes.expected"));
-    rows[n_rows] = '\0';
-    ck_assert_str_eq(rows, whole); /* the CSV rows byte for byte */
-    free(rows);
+    char *text = testutil_read_file(csv, &len);
+    ck_assert_str_eq(text, whole); /* the CSV rows byte for byte */
+    free(text);
     free(whole);
     remove(ck);
     remove(csv);
+}
+END_TEST
+
+/* A resumed run given a new --csv name writes its own rows there: the first
+ * piece's rows then the second's are the whole run's (the README's a.csv,
+ * b.csv). */
+START_TEST(test_pieces_in_two_csvs)
+{
+    static char out[1 << 16];
+    char ck[128], a[128], b[128], flags[1024];
+    snprintf(ck, sizeof ck, "%s/two.safetensors", dir);
+    snprintf(a, sizeof a, "%s/a.csv", dir);
+    snprintf(b, sizeof b, "%s/b.csv", dir);
+    snprintf(flags, sizeof flags, "--csv %s --stop-after-steps 100 --save %s", a, ck);
+    run_ok(flags, out, sizeof out);
+    snprintf(flags, sizeof flags, "--csv %s --resume %s", b, ck);
+    run_ok(flags, out, sizeof out);
+    size_t na, nb, nw;
+    char *ta = testutil_read_file(a, &na), *tb = testutil_read_file(b, &nb);
+    char *whole = testutil_read_file(whole_csv, &nw);
+    const char *body = strchr(tb, '\n') + 1;
+    ck_assert_uint_eq(na + nb - (size_t)(body - tb), nw);
+    ck_assert(memcmp(ta, whole, na) == 0 && memcmp(body, whole + na, nw - na) == 0);
+    free(ta);
+    free(tb);
+    free(whole);
+    remove(a);
+    remove(b);
+    remove(ck);
+}
+END_TEST
+
+/* Names in the suite's folder that hold ".tmp-": temporaries left behind. */
+static int temporaries(void)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += strstr(e->d_name, ".tmp-") != NULL;
+    closedir(d);
+    return n;
+}
+
+/* kill -9 in the middle of a run that saves every 20 steps: its CSV holds
+ * whole rows up to at least its last checkpoint, and the run resumed from
+ * that checkpoint with the same --csv ends with the uninterrupted run's
+ * CSV, byte for byte, and no temporary file beside it. */
+START_TEST(test_killed_run_resumes_into_its_csv)
+{
+    static char out[1 << 16];
+    char ck[128], csv[128], cmd[2048], flags[1024];
+    snprintf(ck, sizeof ck, "%s/killed.safetensors", dir);
+    snprintf(csv, sizeof csv, "%s/killed.csv", dir);
+    snprintf(cmd, sizeof cmd, "exec %s/examples/train_gpt " ARGS " --csv %s --save %s "
+             "--save-every 20 >/dev/null 2>&1", ATTOGRAD_BUILD_DIR, csv, ck);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 6000 && !exists(ck); i++) usleep(10000);
+    ck_assert_msg(exists(ck), "no checkpoint after a minute");
+    kill(pid, SIGKILL);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFSIGNALED(status), "the run ended before it was killed");
+    size_t len, whole_len;
+    char *whole = testutil_read_file(whole_csv, &whole_len);
+    char *text = testutil_read_file(csv, &len);
+    ck_assert(is_prefix(text, len, whole, whole_len));
+    ck_assert_ptr_nonnull(strstr(text, "\n10,"));   /* the rows the checkpoint covers (step 19) */
+    free(text);
+    snprintf(flags, sizeof flags, "--csv %s --resume %s --save %s", csv, ck, ck);
+    run_ok(flags, out, sizeof out);
+    text = testutil_read_file(csv, &len);
+    ck_assert_str_eq(text, whole);
+    ck_assert_int_eq(temporaries(), 0);
+    free(text);
+    free(whole);
+    remove(csv);
+    remove(ck);
 }
 END_TEST
 
@@ -427,6 +511,8 @@ static Suite *resume_suite(void)
     tcase_set_timeout(tc, 1200);
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, test_pieces_print_the_whole_run, 0, sizeof plans / sizeof *plans);
+    tcase_add_test(tc, test_pieces_in_two_csvs);
+    tcase_add_test(tc, test_killed_run_resumes_into_its_csv);
     tcase_add_test(tc, test_save_every_changes_no_line);
     tcase_add_loop_test(tc, test_another_run_is_refused, 0, sizeof other_runs / sizeof *other_runs);
     tcase_add_test(tc, test_another_text_is_refused);

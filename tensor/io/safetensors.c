@@ -9,18 +9,15 @@
  * the caller's buffers checks every name, dtype and shape before it copies
  * the first byte.
  *
- * Writing goes to "<path>.tmp-<pid>-<n>" beside the target (a rename is
- * atomic only within one filesystem), is flushed with fsync, then renamed
- * over the target; on any failure the temporary file is removed and the
- * target is untouched.
+ * Writing goes through the safe output file (tensor/output.h): a temporary
+ * file beside the target, synced and renamed over it; on any failure the
+ * temporary file is removed and the target is untouched.
  */
 #include "io/safetensors_internal.h"
+#include "tensor/output.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -70,130 +67,6 @@ TensorEntry tensor_entry(const char *name, const Tensor *t)
 
 /* ---- saving ---------------------------------------------------------------- */
 
-/* Room for ".tmp-<pid>-<n>" after a temporary file's prefix: two 10-digit
- * numbers at most. */
-enum { TMP_SUFFIX = 5 + 10 + 1 + 10 };
-
-/* Where a save goes and what it keeps: the folder, the prefix of its
- * temporary files, and the existing file's mode. */
-typedef struct {
-    char *target;   /* the file replaced: path, or what a symbolic link at path names */
-    char *dir;      /* target's folder ("." for a bare name) */
-    char *prefix;   /* target's name, cut so that prefix + TMP_SUFFIX fits NAME_MAX */
-    bool exists;
-    mode_t mode;    /* the existing file's permission bits */
-} SaveTarget;
-
-static void target_free(SaveTarget *t)
-{
-    free(t->target);
-    free(t->dir);
-    free(t->prefix);
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d) tensor__abort(__FILE__, __LINE__, "out of memory");
-    return d;
-}
-
-/* A symbolic link is written through (the file it names is replaced, the
- * link stays); a link to nothing and an existing file that is not a
- * regular file (a device, a FIFO, a folder) are refused. */
-static int save_target(const char *path, SaveTarget *t)
-{
-    struct stat st;
-    *t = (SaveTarget){0};
-    int r = lstat(path, &st);
-    if (r != 0 && errno != ENOENT) return tensor_set_error("save %s: %s", path, strerror(errno)),
-                                                           -1;
-    bool exists = r == 0;
-    if (exists && S_ISLNK(st.st_mode)) {
-        t->target = realpath(path, NULL);
-        if (!t->target || stat(t->target, &st) != 0)
-            return tensor_set_error("save %s: a symbolic link to nothing (%s)", path,
-                                 strerror(errno)),
-                   -1;
-    } else {
-        t->target = xstrdup(path);
-    }
-    if (exists && !S_ISREG(st.st_mode))
-        return tensor_set_error("save %s: is %s; only a regular file is replaced", path,
-                             S_ISDIR(st.st_mode)    ? "a folder"
-                             : S_ISFIFO(st.st_mode) ? "a FIFO"
-                             : S_ISSOCK(st.st_mode) ? "a socket"
-                                                    : "a device"),
-               -1;
-    t->exists = exists;
-    t->mode = st.st_mode & 07777;
-    const char *slash = strrchr(t->target, '/');
-    t->dir = slash ? strndup(t->target, (size_t)(slash - t->target) + 1) : xstrdup(".");
-    if (!t->dir) tensor__abort(__FILE__, __LINE__, "out of memory");
-    const char *base = slash ? slash + 1 : t->target;
-    t->prefix = strndup(base, NAME_MAX - TMP_SUFFIX);
-    if (!t->prefix) tensor__abort(__FILE__, __LINE__, "out of memory");
-    return 0;
-}
-
-/* Digits only, to the end or to stop; the value in *v. */
-static bool parse_number(const char **s, char stop, unsigned long long *v)
-{
-    char *end;
-    if (**s < '0' || **s > '9') return false;
-    errno = 0;
-    *v = strtoull(*s, &end, 10);
-    if (errno || *end != stop) return false;
-    *s = end + (stop != '\0');
-    return true;
-}
-
-/* A save killed midway (kill -9) leaves <prefix>.tmp-<pid>-<n>: removed
- * here when that process no longer exists.  Another live process's file,
- * or a name of any other form, is left alone. */
-static void remove_stale_temporaries(const SaveTarget *t)
-{
-    DIR *d = opendir(t->dir);
-    if (!d) return;
-    size_t k = strlen(t->prefix);
-    for (struct dirent *e; (e = readdir(d));) {
-        const char *s = e->d_name;
-        unsigned long long pid, n;
-        if (strncmp(s, t->prefix, k) != 0 || strncmp(s + k, ".tmp-", 5) != 0) continue;
-        s += k + 5;
-        if (!parse_number(&s, '-', &pid) || !parse_number(&s, '\0', &n)) continue;
-        if (pid == 0 || pid > INT32_MAX || (pid_t)pid == getpid()) continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-        unlinkat(dirfd(d), e->d_name, 0);
-    }
-    closedir(d);
-}
-
-/* Creates a temporary file beside the target; its name goes to *tmp
- * (malloc'd), with the target's mode when it exists. */
-static int create_temporary(const SaveTarget *t, char **tmp)
-{
-    static unsigned counter;
-    size_t cap = strlen(t->dir) + strlen(t->prefix) + TMP_SUFFIX + 2;
-    *tmp = malloc(cap);
-    if (!*tmp) tensor__abort(__FILE__, __LINE__, "out of memory");
-    const char *sep = t->dir[strlen(t->dir) - 1] == '/' ? "" : "/";
-    for (int attempt = 0; attempt < 100; attempt++) {
-        snprintf(*tmp, cap, "%s%s%s.tmp-%ld-%u", t->dir, sep, t->prefix, (long)getpid(),
-                 counter++);
-        int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0 && t->exists && fchmod(fd, t->mode) != 0) {
-            int err = errno;
-            close(fd);
-            unlink(*tmp);
-            errno = err;
-            return -1;
-        }
-        if (fd >= 0 || errno != EEXIST) return fd;
-    }
-    return -1;
-}
-
 static int write_contents(int fd, const char *header, size_t len, int n, const TensorEntry *entries,
                           const int *order)
 {
@@ -205,44 +78,34 @@ static int write_contents(int fd, const char *header, size_t len, int n, const T
         uint64_t bytes = tensor__st_bytes(e);
         if (bytes && write_all(fd, e->data, (size_t)bytes)) return -1;
     }
-    return fsync(fd);
+    return 0;
 }
 
-/* The folder's entry for the rename reaches the disk too; a failure here
- * cannot undo the rename, so it is not reported. */
-static void sync_folder(const char *dir)
+/* The safe output file's message, as a save's: "save <path>: ...". */
+static int save_failed(void)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    char *why = strdup(tensor_error());
+    if (!why) tensor__abort(__FILE__, __LINE__, "out of memory");
+    tensor_set_error("save %s", why);
+    free(why);
+    return -1;
 }
 
-/* Writes the file through a temporary one; 0 or -1 with a message. */
-static int write_file(const char *path, const SaveTarget *t, const char *header, size_t len, int n,
+/* Writes the file through the safe output file (tensor/output.h): 0 or -1 with
+ * a message. */
+static int write_file(const char *path, const char *header, size_t len, int n,
                       const TensorEntry *entries, const int *order)
 {
-    char *tmp = NULL;
-    int fd = create_temporary(t, &tmp), rc = -1;
-    if (fd < 0) {
-        tensor_set_error("save %s: cannot create a temporary file beside it: %s", path,
-                      strerror(errno));
-    } else {
-        int failed = write_contents(fd, header, len, n, entries, order);
-        int err = errno;
-        if (close(fd) != 0 && !failed) failed = 1, err = errno;
-        if (!failed && rename(tmp, t->target) != 0) failed = 1, err = errno;
-        if (failed) {
-            unlink(tmp);
-            tensor_set_error("save %s: %s", path, strerror(err));
-        } else {
-            sync_folder(t->dir);
-            rc = 0;
-        }
+    TensorOutput *out = tensor_output_open(path);
+    if (!out) return save_failed();
+    /* Unbuffered writes to the stream's descriptor: nothing sits in the
+     * FILE's buffer, and the test hook sees each write. */
+    if (write_contents(fileno(tensor_output_file(out)), header, len, n, entries, order) != 0) {
+        tensor_set_error("save %s: %s", path, strerror(errno));
+        tensor_output_abort(out);
+        return -1;
     }
-    free(tmp);
-    return rc;
+    return tensor_output_commit(out) ? save_failed() : 0;
 }
 
 int tensor_save_entries(const char *path, int n, const TensorEntry *entries, int n_meta,
@@ -261,13 +124,8 @@ int tensor_save_entries(const char *path, int n, const TensorEntry *entries, int
     if (!order) tensor__abort(__FILE__, __LINE__, "out of memory");
     size_t len;
     char *header = tensor__st_format_header(path, n, entries, n_meta, meta, order, &len);
-    SaveTarget t;
     int rc = -1;
-    if (header && save_target(path, &t) == 0) {
-        remove_stale_temporaries(&t);
-        rc = write_file(path, &t, header, len, n, entries, order);
-    }
-    if (header) target_free(&t);
+    if (header) rc = write_file(path, header, len, n, entries, order);
     free(header);
     free(order);
     return rc;
