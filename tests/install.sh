@@ -14,6 +14,19 @@ DESTDIR="$stage" meson install -C "$build" --no-rebuild --quiet
 pc=$(find "$stage" -name attograd.pc | head -n 1)
 [ -n "$pc" ] || { echo "install.sh: meson install wrote no attograd.pc" >&2; exit 1; }
 libdir=$(dirname "$(dirname "$pc")")
+# The versioned shared library, as a Debian package would ship it:
+# libattograd.so (for -lattograd) -> libattograd.so.0 (the soname, what the
+# loader looks for) -> libattograd.so.0.<version> (the file).
+version=$(sed -n 's/^Version: *//p' "$pc")
+if [ "$(readlink "$libdir/libattograd.so")" != libattograd.so.0 ] ||
+   [ "$(readlink "$libdir/libattograd.so.0")" != "libattograd.so.$version" ] ||
+   [ ! -f "$libdir/libattograd.so.$version" ]; then
+    echo "install.sh: want libattograd.so -> .so.0 -> .so.$version in $libdir:" >&2
+    ls -l "$libdir" >&2
+    exit 1
+fi
+readelf -d "$libdir/libattograd.so.$version" | grep -q 'SONAME.*\[libattograd\.so\.0\]' || {
+    echo "install.sh: libattograd.so.$version has no soname libattograd.so.0" >&2; exit 1; }
 # The .pc names the real prefix; the sysroot moves its -I and -L into the stage.
 export PKG_CONFIG_PATH="$(dirname "$pc")"
 export PKG_CONFIG_SYSROOT_DIR="$stage"
