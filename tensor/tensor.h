@@ -207,6 +207,13 @@ ATTOGRAD_API Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen)
  * bounds within +-2^24 (float ids are exact there), low < high. */
 ATTOGRAD_API Tensor *tensor_randint(int64_t low, int64_t high, int ndim, const int64_t *shape,
                                     TensorGenerator *gen);
+/* gen advanced exactly as tensor_uniform_ / tensor_normal_ of a contiguous
+ * tensor of numel elements would advance it, nothing drawn: a model whose
+ * weights come from a file is built without drawing them, and the
+ * generator still ends where PyTorch's does after the same constructor
+ * (which draws).  0, or -1 with a message for a negative numel. */
+ATTOGRAD_API int tensor_uniform_skip(int64_t numel, TensorGenerator *gen);
+ATTOGRAD_API int tensor_normal_skip(int64_t numel, TensorGenerator *gen);
 
 /* ---- Autograd ------------------------------------------------------------ */
 ATTOGRAD_API Tensor *tensor_requires_grad_(Tensor *t, bool requires_grad);
