@@ -910,6 +910,13 @@ static bool get_parameter_name(void)
     nn_module_free(sa);
     return failed;
 }
+static bool get_parameter_null_name(void)
+{
+    Module *l = nn_linear(3, 2, true);
+    bool failed = !nn_get_parameter(l, NULL);
+    nn_module_free(l);
+    return failed;
+}
 static bool forward_null(void) { return !nn_forward(NULL, Z(6, 3)); }
 static bool parameter_null(void) { return !nn_parameter(NULL, "w", Z(2)); }
 static bool module_nulls(void)
@@ -919,7 +926,7 @@ static bool module_nulls(void)
     bool failed = !nn_parameter(m, NULL, Z(2)) && !nn_parameter(m, "w", NULL) &&
                   !nn_buffer(NULL, "b", Z(2)) && !nn_buffer(m, "b", NULL) &&
                   !nn_child(NULL, "c", m) && !nn_child(m, "c", NULL) &&
-                  !nn_get_parameter(NULL, "weight") && !nn_get_parameter(m, NULL) &&
+                  !nn_get_parameter(NULL, "weight") &&
                   !nn_forward(m, NULL) && nn_num_parameters(NULL) == 0 &&
                   nn_named_parameters(NULL).count == 0 && nn_named_buffers(NULL).count == 0 &&
                   nn_self_attention_v1_load_v2(NULL, NULL) == -1 &&
@@ -1038,6 +1045,8 @@ static const Row nn_rows[] = {
      "self_attention_v1_load_v2: v2 has qkv biases, which v1 cannot hold"},
     {"nn_get_parameter: no such name", get_parameter_name,
      "get_parameter: SelfAttention_v2 has no parameter or buffer \"W_query.bias\""},
+    {"nn_get_parameter: NULL name", get_parameter_null_name,
+     "get_parameter: the name asked of Linear is NULL"},
     {"nn_forward: NULL module", forward_null, ""},
     {"nn_parameter: NULL module", parameter_null, ""},
     {"nn_*: NULL modules, names and tensors", module_nulls, ""},
