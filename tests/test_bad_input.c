@@ -269,6 +269,9 @@ static bool matmul_oom(void) { return !tensor_matmul(Z(P(20), 1), Z(1, P(20))); 
 static bool softmax_oom(void) { return !tensor_softmax(huge(), -1); }
 static bool sum_dim_oom(void) { return !tensor_sum_dim(huge(), 0, false); }
 static bool cat_oom(void) { return !tensor_cat(2, (Tensor *[]){huge(), huge()}, 0); }
+static bool gt_oom(void) { return !tensor_gt(huge(), huge()); }
+static bool silu_oom(void) { return !tensor_silu(huge()); }
+static bool topk_oom(void) { return !tensor_topk(huge(), 1, NULL); }
 
 /* issue 23's building blocks */
 static bool from_ids_null(void) { return !tensor_from_ids(NULL, SHAPE(2)); }
@@ -621,6 +624,11 @@ static const Row tensor_rows[] = {
     {"sum_dim: out of memory", sum_dim_oom,
      "sum_dim: out of memory for a row-major copy of an input of shape (1048576,1048576)"},
     {"cat: out of memory", cat_oom, "cat: out of memory for a result of shape (2097152,1048576)"},
+    {"gt: out of memory", gt_oom, "gt: out of memory for a result of shape (1048576,1048576)"},
+    {"silu: out of memory", silu_oom,
+     "silu: out of memory for a row-major copy of an input of shape (1048576,1048576)"},
+    {"topk: out of memory", topk_oom,
+     "topk: out of memory for a row-major copy of an input of shape (1048576,1048576)"},
     {"from_ids: NULL ids", from_ids_null, "from_ids: ids is NULL"},
     {"from_ids: past 2^24", from_ids_range,
      "from_ids: ids[1] = 16777217 is outside +-16777216, where float ids are exact"},

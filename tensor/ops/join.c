@@ -247,7 +247,8 @@ Tensor *tensor_gather(const Tensor *a, int dim, const Tensor *index)
     if (d < 0 || gather_check(a, d, index)) return NULL;
     Tensor *idx = checked_indices("gather", index, a, d);
     if (!idx) return NULL;
-    Tensor *out = tensor__alloc(idx->ndim, idx->shape);
+    Tensor *out = tensor__alloc_result("gather", idx->ndim, idx->shape);
+    if (!out) return NULL;
     const int64_t *base = base_offsets(idx, d, a->stride);
     for (int64_t k = 0; k < idx->numel; k++)
         out->data[k] = a->data[base[k] + (int64_t)idx->data[k] * a->stride[d]];
