@@ -198,7 +198,9 @@ static int agree_with_file(Options *o, const char *path, NNGPTConfig file, unsig
 }
 
 /* The model's config and tokenizer from a train_gpt checkpoint's metadata
- * (cli_gpt_config_from_meta: the keys train_gpt --save writes).  Only the
+ * (cli_gpt_config_from_meta: the keys train_gpt --save writes), and every
+ * tensor of that model checked in the file (nn_gpt_check_file), so that
+ * the metadata alone cannot size a model the file does not hold.  Only the
  * header is read; 0, or 1 (a bad file) or 2 (a contradicting flag) after a
  * message. */
 static int checkpoint_config(Options *o)
@@ -208,6 +210,7 @@ static int checkpoint_config(Options *o)
     const char *tok = NULL;
     int rc = f && cli_gpt_config_from_meta(f, o->load, &c, &tok) == 0 ? 0 : 1;
     tensor_file_close(f);
+    if (rc == 0 && nn_gpt_check_file(c, o->load) != 0) rc = 1;
     if (rc) {
         fprintf(stderr, PROG ": --load: %s\n", tensor_error());
         return 1;

@@ -115,4 +115,26 @@ static int checkpoint(const ToyRun *run, const char *path, bool save)
 }
 
 int toy_save(const ToyRun *run, const char *path) { return checkpoint(run, path, true); }
-int toy_resume(ToyRun *run, const char *path) { return checkpoint(run, path, false); }
+/* The file's I64 count name into *v: 0, or -1 (the load then says why). */
+static int read_count(const TensorFile *f, const char *name, int64_t *v)
+{
+    TensorEntry e = {.name = name, .dtype = TENSOR_I64, .data = v};
+    return tensor_file_read_one(f, &e, "checkpoint");
+}
+
+/* Each step is one optimizer step: a file whose step count and optimizer
+ * disagree (step 0 while the optimizer is at 3) would resume with shifted
+ * steps, so it is refused before anything is loaded. */
+int toy_resume(ToyRun *run, const char *path)
+{
+    TensorFile *f = tensor_file_open(path);
+    int64_t step, steps;
+    bool disagree = f && read_count(f, "step", &step) == 0 &&
+                    read_count(f, "optimizer.steps", &steps) == 0 && step != steps;
+    tensor_file_close(f);
+    if (disagree)
+        return tensor_set_error("load %s: its counters disagree: step %lld, but the optimizer "
+                                "has taken %lld steps", path, (long long)step, (long long)steps),
+               -1;
+    return checkpoint(run, path, false);
+}

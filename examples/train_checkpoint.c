@@ -66,6 +66,38 @@ int train_checkpoint_save(Run *r, const Options *o)
     return 0;
 }
 
+/* A run's counters, read from one file, must tell one story: train_gpt
+ * takes one optimizer step per batch of batch x context_length tokens, the
+ * loader hands out data_loader_len batches an epoch, and evaluations fall
+ * at steps 0, eval_freq, 2 eval_freq ...  A file whose counters disagree
+ * (step 0 while the optimizer and the loader are at 3) would resume with
+ * shifted steps.  0, or -1 with the first disagreement in why. */
+static int counters_agree(const Run *r, const Options *o, const RunCheckpoint *k, char *why,
+                          size_t n)
+{
+    int64_t step = k->step, len = data_loader_len(r->train);
+    int64_t loader = k->loader_epoch > 0 ? (k->loader_epoch - 1) * len + k->loader_batch
+                                         : k->loader_batch;
+    int64_t tokens = o->batch * o->gpt.cfg.context_length;
+    int64_t evals = step > 0 ? (step - 1) / o->eval_freq + 1 : 0;
+    if (r->optimizer->steps != step)
+        snprintf(why, n, "the optimizer has taken %lld steps", (long long)r->optimizer->steps);
+    else if (loader != step)
+        snprintf(why, n, "the loader's place (epoch %lld, batch %lld of %lld) is %lld steps in",
+                 (long long)k->loader_epoch, (long long)k->loader_batch, (long long)len,
+                 (long long)loader);
+    else if (r->tokens_seen % tokens != 0 || r->tokens_seen / tokens != step)
+        snprintf(why, n, "tokens_seen %lld is not %lld steps of %ld x %lld tokens",
+                 (long long)r->tokens_seen, (long long)step, o->batch,
+                 (long long)o->gpt.cfg.context_length);
+    else if (r->evals != evals)
+        snprintf(why, n, "evals %lld, where --eval-freq %ld evaluates %lld times in %lld steps",
+                 (long long)r->evals, o->eval_freq, (long long)evals, (long long)step);
+    else
+        return 0;
+    return -1;
+}
+
 int train_checkpoint_resume(Run *r, const Options *o)
 {
     RunCheckpoint k;
@@ -96,6 +128,12 @@ int train_checkpoint_resume(Run *r, const Options *o)
                 "not fit %lld epochs done and %lld batches an epoch\n", o->resume,
                 (long long)epoch, (long long)p.batch, (long long)r->epochs_done,
                 (long long)data_loader_len(r->train));
+        return 1;
+    }
+    char why[256];
+    if (counters_agree(r, o, &k, why, sizeof why)) {
+        fprintf(stderr, PROG ": --resume: %s: its counters disagree: step %lld, but %s\n",
+                o->resume, (long long)k.step, why);
         return 1;
     }
     r->train_epoch = epoch;

@@ -40,7 +40,9 @@ static int64_t check_input(const Module *m, const Tensor *x, int64_t d_in,
  * tensor_causal_softmax gives its bits in one pass.  With a cache, scores'
  * t rows are the queries at positions [q0, q0 + t) and its T columns the
  * keys at [0, T): the book's mask[q0:q0 + t, :T].  The "mask" buffer stays in
- * the state_dict as PyTorch's, and holds that pattern. */
+ * the state_dict as PyTorch's and holds that pattern; being what the
+ * forward applies, it is a fixed buffer: a file with another mask (zeros, a
+ * NaN) is refused at load, where the book's model would apply it. */
 static Tensor *causal_weights(const Tensor *scores, int64_t head_dim, int64_t q0)
 {
     return tensor_causal_softmax(scores, sqrtf((float)head_dim), q0);
@@ -62,7 +64,7 @@ static Tensor *add_causal_mask(Module *m, int64_t context_length)
 {
     TensorScope *scope = tensor_scope_begin();
     Tensor *ones = tensor_ones(SHAPE(context_length, context_length));
-    Tensor *mask = nn_buffer(m, "mask", tensor_triu(ones, 1));
+    Tensor *mask = nn__fixed_buffer(m, "mask", tensor_triu(ones, 1));
     tensor_scope_end(scope);
     return mask;
 }

@@ -6,9 +6,12 @@
  * attention is chapter 3's MultiHeadAttention (attention.c).
  */
 #include "nn_internal.h"
+#include "tensor/safetensors.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     Module base;
@@ -263,6 +266,70 @@ Module *nn_gpt_model(NNGPTConfig cfg)
     g->final_norm = nn_child(NN(g), "final_norm", nn_layer_norm(cfg.emb_dim));
     g->out_head = nn_child(NN(g), "out_head", nn_linear(cfg.emb_dim, cfg.vocab_size, false));
     return nn_module_ok(NN(g));
+}
+
+/* ---- GPTModel's state_dict from its config, and a file checked against it ------- */
+
+/* A block's tensors under trf_blocks.N., their shapes in multiples of emb_dim
+ * ({4, 1}: (4E, E); d1 0: one dim), in named_parameters' order. */
+static const struct {
+    const char *leaf;
+    int64_t d0, d1;
+    bool qkv_bias;               /* present only with cfg.qkv_bias */
+} block_params[] = {
+    {"att.W_query.weight", 1, 1, false}, {"att.W_query.bias", 1, 0, true},
+    {"att.W_key.weight", 1, 1, false},   {"att.W_key.bias", 1, 0, true},
+    {"att.W_value.weight", 1, 1, false}, {"att.W_value.bias", 1, 0, true},
+    {"att.out_proj.weight", 1, 1, false}, {"att.out_proj.bias", 1, 0, false},
+    {"ff.layers.0.weight", 4, 1, false}, {"ff.layers.0.bias", 4, 0, false},
+    {"ff.layers.2.weight", 1, 4, false}, {"ff.layers.2.bias", 1, 0, false},
+    {"norm1.scale", 1, 0, false},        {"norm1.shift", 1, 0, false},
+    {"norm2.scale", 1, 0, false},        {"norm2.shift", 1, 0, false},
+};
+
+int nn__gpt_state_dict(NNGPTConfig cfg, NNTensorVisit visit, void *ctx)
+{
+    const int64_t V = cfg.vocab_size, C = cfg.context_length, E = cfg.emb_dim;
+    char name[96];
+    int rc = visit(ctx, "tok_emb.weight", 2, (int64_t[]){V, E});
+    if (!rc) rc = visit(ctx, "pos_emb.weight", 2, (int64_t[]){C, E});
+    for (int64_t b = 0; !rc && b < cfg.n_layers; b++)
+        for (size_t i = 0; !rc && i < sizeof block_params / sizeof *block_params; i++) {
+            if (block_params[i].qkv_bias && !cfg.qkv_bias) continue;
+            snprintf(name, sizeof name, "trf_blocks.%lld.%s", (long long)b, block_params[i].leaf);
+            int64_t shape[2] = {block_params[i].d0 * E, block_params[i].d1 * E};
+            rc = visit(ctx, name, block_params[i].d1 ? 2 : 1, shape);
+        }
+    if (!rc) rc = visit(ctx, "final_norm.scale", 1, (int64_t[]){E});
+    if (!rc) rc = visit(ctx, "final_norm.shift", 1, (int64_t[]){E});
+    if (!rc) rc = visit(ctx, "out_head.weight", 2, (int64_t[]){V, E});
+    for (int64_t b = 0; !rc && b < cfg.n_layers; b++) {
+        snprintf(name, sizeof name, "trf_blocks.%lld.att.mask", (long long)b);
+        rc = visit(ctx, name, 2, (int64_t[]){C, C});
+    }
+    return rc;
+}
+
+/* The file's tensor name, F32 of this shape: its header says so. */
+static int in_file(void *f, const char *name, int ndim, const int64_t *shape)
+{
+    TensorEntry e = {.name = name, .dtype = TENSOR_F32, .ndim = ndim};
+    memcpy(e.shape, shape, (size_t)ndim * sizeof *shape);
+    return tensor_file_read_one(f, &e, "model");
+}
+
+int nn_gpt_check_file(NNGPTConfig cfg, const char *path)
+{
+    if (!config_ok("GPTModel", cfg)) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", tensor_error());
+        tensor_set_error("load %s: %s", path ? path : "(null)", why);
+        return -1;
+    }
+    TensorFile *f = tensor_file_open(path);
+    int rc = f ? nn__gpt_state_dict(cfg, in_file, f) : -1;
+    tensor_file_close(f);
+    return rc ? -1 : 0;
 }
 
 Module *nn_gpt_attention(Module *gpt, int64_t layer)

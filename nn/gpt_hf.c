@@ -7,7 +7,7 @@
  * assign makes one).  The file's other tensors (h.N.attn.bias, the causal
  * mask GPT2Model saves with its weights; lm_head.weight) are left unread.
  */
-#include "nn.h"
+#include "nn_internal.h"
 #include "tensor/safetensors.h"
 
 #include <math.h>
@@ -47,6 +47,9 @@ static const struct {
     {"mlp.c_proj.bias", "ff.layers.2.bias", 1, {1}, COPY},
 };
 #define N_BLOCK_TENSORS ((int)(sizeof block_tensors / sizeof *block_tensors))
+
+/* See internal.h: set only around the constructor in nn_gpt_load_hf. */
+_Thread_local bool nn__skip_draws;
 
 typedef struct {
     const char *path;
@@ -152,6 +155,43 @@ static int embedding_sizes(HFFile *h)
     return 0;
 }
 
+/* "6.4 GB", "1.3 MB", "512 bytes": a size in a message. */
+static const char *human(double bytes, char *buf, size_t n)
+{
+    if (bytes >= 1e9) snprintf(buf, n, "%.1f GB", bytes / 1e9);
+    else if (bytes >= 1e6) snprintf(buf, n, "%.1f MB", bytes / 1e6);
+    else if (bytes >= 1e3) snprintf(buf, n, "%.1f kB", bytes / 1e3);
+    else snprintf(buf, n, "%.0f bytes", bytes);
+    return buf;
+}
+
+/* The model's causal masks, n_layers x context_length^2 floats, are not
+ * among the weights the file gives (GPT-2's file may carry its own or not),
+ * so the file's word alone would size them: a 1 MB file whose wpe has
+ * 40000 rows makes masks of 6.4 GB a layer.  A model whose masks would
+ * outweigh its weights is refused before anything is built; GPT-2's are
+ * far below (50 MB against 652 MB in the 124M model, the tied head
+ * counted twice, as the book's model holds it). */
+static int masks_fit(const HFFile *h)
+{
+    const NNGPTConfig *c = &h->cfg;
+    double E = (double)c->emb_dim, C = (double)c->context_length;
+    double weights = 2 * (double)c->vocab_size * E + C * E + 2 * E;
+    for (int i = 0; i < N_BLOCK_TENSORS; i++)
+        weights += (double)c->n_layers * block_tensors[i].dims[0] * E *
+                   (block_tensors[i].ndim == 2 ? block_tensors[i].dims[1] * E : 1);
+    double masks = (double)c->n_layers * C * C;
+    if (masks <= weights) return 0;
+    char m[32], w[32];
+    tensor_set_error("load %s: context_length %lld: its causal masks (%lld x %lld floats in each "
+                     "of %lld layers, %s) would outweigh the model's %s of weights: refused "
+                     "(GPT-2's masks are a tenth of its weights)", h->path,
+                     (long long)c->context_length, (long long)c->context_length,
+                     (long long)c->context_length, (long long)c->n_layers,
+                     human(4 * masks, m, sizeof m), human(4 * weights, w, sizeof w));
+    return -1;
+}
+
 /* Opens path and checks every tensor GPTModel needs (names, F32, shapes),
  * the header only; h->cfg from the shapes. */
 static int hf_open(HFFile *h, const char *path)
@@ -176,7 +216,7 @@ static int hf_open(HFFile *h, const char *path)
                 return -1;
         }
     c->n_heads = nn_gpt2_heads(E);
-    return 0;
+    return masks_fit(h);
 }
 
 int nn_gpt_hf_config(const char *path, NNGPTConfig *cfg)
@@ -190,16 +230,34 @@ int nn_gpt_hf_config(const char *path, NNGPTConfig *cfg)
 
 /* ---- reading into the model ------------------------------------------------------ */
 
+/* Weights must be finite, as nn_module_load wants them. */
+static int all_finite(const HFFile *h, const char *name, const Tensor *t)
+{
+    for (int64_t i = 0; i < t->numel; i++)
+        if (!isfinite(t->data[i]))
+            return tensor_set_error("load %s: %s holds a NaN or an infinity", h->path, name), -1;
+    return 0;
+}
+
 /* The file's tensor name as a tensor of the current scope; NULL with a
- * message.  Weights must be finite, as nn_module_load wants them. */
+ * message. */
 static Tensor *read_tensor(const HFFile *h, const char *name, int ndim, int64_t d0, int64_t d1)
 {
     Tensor *t = tensor_empty(ndim, (int64_t[]){d0, d1});
-    if (!t || check_or_read(h, name, ndim, d0, d1, t->data)) return NULL;
-    for (int64_t i = 0; i < t->numel; i++)
-        if (!isfinite(t->data[i]))
-            return tensor_set_error("load %s: %s holds a NaN or an infinity", h->path, name);
+    if (!t || check_or_read(h, name, ndim, d0, d1, t->data) || all_finite(h, name, t))
+        return NULL;
     return t;
+}
+
+/* The book's assign(left, right) of a tensor stored as the model keeps it:
+ * read straight into the model's tensor book_name, no copy on the way. */
+static int assign_from_file(const HFFile *h, Module *gpt, const char *book_name,
+                            const char *name)
+{
+    Tensor *p = nn_get_parameter(gpt, book_name);
+    if (!p) return -1;
+    return check_or_read(h, name, p->ndim, p->shape[0], p->ndim > 1 ? p->shape[1] : 0,
+                         p->data) || all_finite(h, name, p) ? -1 : 0;
 }
 
 /* The book's assign(left, right): the model's tensor book_name = value. */
@@ -215,7 +273,9 @@ static int assign(Module *gpt, const char *book_name, const Tensor *value)
     return tensor_copy_(p, value) ? 0 : -1;
 }
 
-/* One of block_tensors[i] of block b into trf_blocks.b. */
+/* One of block_tensors[i] of block b into trf_blocks.b: a COPY straight
+ * into the model; a transposed or split one through a tensor of the
+ * current scope (at most (E, 4E) floats). */
 static int load_block_tensor(const HFFile *h, Module *gpt, int64_t b, int i)
 {
     static const char *const qkv[3] = {"query", "key", "value"};
@@ -223,49 +283,34 @@ static int load_block_tensor(const HFFile *h, Module *gpt, int64_t b, int i)
     int64_t E = h->cfg.emb_dim;
     const int *d = block_tensors[i].dims;
     int ndim = block_tensors[i].ndim;
-    Tensor *w = read_tensor(h, hf_name(h, name, b, block_tensors[i].hf), ndim, d[0] * E,
-                            d[1] * E);
-    switch (block_tensors[i].kind) {
-    case COPY:
-    case TRANSPOSE:
+    hf_name(h, name, b, block_tensors[i].hf);
+    if (block_tensors[i].kind != SPLIT_QKV)
         snprintf(book, sizeof book, "trf_blocks.%lld.%s", (long long)b, block_tensors[i].book);
-        return assign(gpt, book, block_tensors[i].kind == COPY ? w : tensor_t(w));
-    case SPLIT_QKV:
-        /* q_w, k_w, v_w = np.split(c_attn.w, 3, axis=-1); W_query.weight = q_w.T */
-        for (int j = 0; j < 3; j++) {
-            snprintf(leaf, sizeof leaf, block_tensors[i].book, qkv[j]);
-            snprintf(book, sizeof book, "trf_blocks.%lld.%s", (long long)b, leaf);
-            Tensor *part = tensor_narrow(w, ndim - 1, j * E, E);
-            if (assign(gpt, book, ndim == 2 ? tensor_t(part) : part)) return -1;
-        }
-        return 0;
+    if (block_tensors[i].kind == COPY) return assign_from_file(h, gpt, book, name);
+    Tensor *w = read_tensor(h, name, ndim, d[0] * E, d[1] * E);
+    if (block_tensors[i].kind == TRANSPOSE) return assign(gpt, book, tensor_t(w));
+    /* q_w, k_w, v_w = np.split(c_attn.w, 3, axis=-1); W_query.weight = q_w.T */
+    for (int j = 0; j < 3; j++) {
+        snprintf(leaf, sizeof leaf, block_tensors[i].book, qkv[j]);
+        snprintf(book, sizeof book, "trf_blocks.%lld.%s", (long long)b, leaf);
+        Tensor *part = tensor_narrow(w, ndim - 1, j * E, E);
+        if (assign(gpt, book, ndim == 2 ? tensor_t(part) : part)) return -1;
     }
-    return -1;
+    return 0;
 }
 
 static int load_all(const HFFile *h, Module *gpt)
 {
     char name[NAME_MAX_LEN];
-    const NNGPTConfig *c = &h->cfg;
-    int64_t E = c->emb_dim;
-    int rc = 0;
-    TensorScope *scope = tensor_scope_begin();
-    Tensor *wte = read_tensor(h, hf_name(h, name, -1, "wte.weight"), 2, c->vocab_size, E);
     /* weight tying: the head is wte, as the book's out_head.weight = assign(..., wte) */
-    rc = assign(gpt, "tok_emb.weight", wte) || assign(gpt, "out_head.weight", wte);
-    tensor_scope_end(scope);
-    scope = tensor_scope_begin();
-    if (rc == 0)
-        rc = assign(gpt, "pos_emb.weight",
-                    read_tensor(h, hf_name(h, name, -1, "wpe.weight"), 2, c->context_length, E)) ||
-             assign(gpt, "final_norm.scale",
-                    read_tensor(h, hf_name(h, name, -1, "ln_f.weight"), 1, E, 0)) ||
-             assign(gpt, "final_norm.shift",
-                    read_tensor(h, hf_name(h, name, -1, "ln_f.bias"), 1, E, 0));
-    tensor_scope_end(scope);
-    for (int64_t b = 0; rc == 0 && b < c->n_layers; b++)
+    int rc = assign_from_file(h, gpt, "tok_emb.weight", hf_name(h, name, -1, "wte.weight")) ||
+             assign(gpt, "out_head.weight", nn_get_parameter(gpt, "tok_emb.weight")) ||
+             assign_from_file(h, gpt, "pos_emb.weight", hf_name(h, name, -1, "wpe.weight")) ||
+             assign_from_file(h, gpt, "final_norm.scale", hf_name(h, name, -1, "ln_f.weight")) ||
+             assign_from_file(h, gpt, "final_norm.shift", hf_name(h, name, -1, "ln_f.bias"));
+    for (int64_t b = 0; rc == 0 && b < h->cfg.n_layers; b++)
         for (int i = 0; rc == 0 && i < N_BLOCK_TENSORS; i++) {
-            scope = tensor_scope_begin();
+            TensorScope *scope = tensor_scope_begin();
             rc = load_block_tensor(h, gpt, b, i);
             tensor_scope_end(scope);
         }
@@ -292,14 +337,22 @@ static int same_sizes(const HFFile *h, NNGPTConfig cfg)
     return 0;
 }
 
+/* The book builds GPTModel (drawing its weights), then assigns the file's.
+ * Here the model is built once, without drawing (nn__skip_draws: the
+ * generator still ends where the book's is), and the file's weights are
+ * read straight into it: at the peak, the model and one block tensor. */
 Module *nn_gpt_load_hf(const char *path, NNGPTConfig cfg)
 {
     HFFile h;
     Module *gpt = NULL;
-    if (hf_open(&h, path) == 0 && same_sizes(&h, cfg) == 0 && (gpt = nn_gpt_model(cfg)) &&
-        load_all(&h, gpt) != 0) {
-        nn_module_free(gpt);
-        gpt = NULL;
+    if (hf_open(&h, path) == 0 && same_sizes(&h, cfg) == 0) {
+        nn__skip_draws = true;
+        gpt = nn_gpt_model(cfg);
+        nn__skip_draws = false;
+        if (gpt && load_all(&h, gpt) != 0) {
+            nn_module_free(gpt);
+            gpt = NULL;
+        }
     }
     tensor_file_close(h.f);
     return gpt;

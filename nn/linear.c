@@ -2,7 +2,7 @@
  * Linear: y = x @ weight^T + bias, as torch.nn.Linear, with its default
  * initialisation drawn from the default generator in PyTorch's order.
  */
-#include "nn.h"
+#include "nn_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +25,9 @@ static Tensor *linear_forward(Module *m, const Tensor *x)
  */
 static int init_parameters(Linear *l)
 {
+    if (nn__skip_draws)
+        return tensor_uniform_skip(l->weight->numel, NULL) ||
+               (l->bias && tensor_uniform_skip(l->bias->numel, NULL)) ? -1 : 0;
     double a = sqrt(5.0);
     double gain = sqrt(2.0 / (1.0 + a * a));
     double std = gain / sqrt((double)l->in_features);

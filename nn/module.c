@@ -6,7 +6,7 @@
  * tensors in registration order, then each child's, depth first, with the
  * child's name and a dot in front ("heads.0.W_key.weight").
  */
-#include "nn.h"
+#include "nn_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +205,13 @@ Tensor *nn_buffer(Module *m, const char *name, const Tensor *init)
     return t ? t : sticky_fail(m, &st);
 }
 
+Tensor *nn__fixed_buffer(Module *m, const char *name, const Tensor *init)
+{
+    Tensor *t = nn_buffer(m, name, init);
+    if (t) m->buffers[m->n_buffers - 1].fixed = true;
+    return t;
+}
+
 Module *nn_child(Module *m, const char *name, Module *child)
 {
     Sticky st = sticky_begin(m);
@@ -394,30 +401,69 @@ Module *nn_requires_grad_(Module *m, bool requires_grad)
     return m;
 }
 
-static Tensor *find_own(const ModuleTensor *list, int n, const char *name)
+static const ModuleTensor *find_own(const ModuleTensor *list, int n, const char *name)
 {
     for (int i = 0; i < n; i++)
-        if (strcmp(list[i].name, name) == 0) return list[i].tensor;
+        if (strcmp(list[i].name, name) == 0) return &list[i];
     return NULL;
 }
 
 /* "heads.0.W_key.weight": a child whose name and a dot start the rest, or an
  * own tensor.  Child names may contain dots themselves ("heads.0"). */
-static Tensor *find(const Module *m, const char *name)
+static const ModuleTensor *find_entry(const Module *m, const char *name)
 {
-    Tensor *t = find_own(m->params, m->n_params, name);
+    const ModuleTensor *t = find_own(m->params, m->n_params, name);
     if (!t) t = find_own(m->buffers, m->n_buffers, name);
     for (int i = 0; !t && i < m->n_children; i++) {
         size_t len = strlen(m->children[i].name);
         if (strncmp(name, m->children[i].name, len) == 0 && name[len] == '.')
-            t = find(m->children[i].module, name + len + 1);
+            t = find_entry(m->children[i].module, name + len + 1);
     }
     return t;
 }
 
+static Tensor *find(const Module *m, const char *name)
+{
+    const ModuleTensor *t = find_entry(m, name);
+    return t ? t->tensor : NULL;
+}
+
+/* A fixed buffer's values in a file (the causal masks) must be the
+ * module's own: its forward applies the mask it was built with and never
+ * reads the buffer, so a zeroed or NaN mask would be silently ignored,
+ * where the book's model would apply it. */
+int nn_check_loaded(const Module *m, const char *name, const void *values)
+{
+    const ModuleTensor *mt = m && name ? find_entry(m, name) : NULL;
+    if (!mt || !mt->fixed || !values) return 0;
+    const Tensor *t = mt->tensor;
+    for (int64_t j = 0; j < t->numel; j++) {
+        float x;
+        memcpy(&x, (const char *)values + 4 * j, sizeof x);
+        if (x == t->data[j]) continue;
+        int64_t idx[TENSOR_MAX_DIMS], rest = j;
+        for (int d = t->ndim - 1; d >= 0; d--) {
+            idx[d] = rest % t->shape[d];
+            rest /= t->shape[d];
+        }
+        char at[24 * TENSOR_MAX_DIMS + 2] = "(";
+        for (int d = 0; d < t->ndim; d++)
+            snprintf(at + strlen(at), sizeof at - strlen(at), "%s%lld", d ? "," : "",
+                     (long long)idx[d]);
+        strcat(at, ")");
+        tensor_set_error("%s: %g at %s in file, %g in module: not the mask the module applies "
+                         "(it never reads the buffer, so another one is refused)", name,
+                         (double)x, at, (double)t->data[j]);
+        return -1;
+    }
+    return 0;
+}
+
 Tensor *nn_get_parameter(const Module *m, const char *dotted_name)
 {
-    if (!m || !dotted_name) return NULL;
+    if (!m) return NULL;
+    if (!dotted_name)
+        return tensor_set_error("get_parameter: the name asked of %s is NULL", m->type);
     Tensor *t = find(m, dotted_name);
     if (!t)
         return tensor_set_error("get_parameter: %s has no parameter or buffer \"%s\"", m->type,

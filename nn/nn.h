@@ -72,6 +72,8 @@ typedef struct {
     char *name;                  /* local name: "weight", "W_query", "mask" */
     char *full_name;             /* dotted from the root: "heads.0.W_query.weight" */
     Tensor *tensor;              /* long-lived, owned by the module; tensor->name is full_name */
+    bool fixed;                  /* a buffer its module's construction fixes (the causal
+                                    masks): a load must find these very values */
 } ModuleTensor;
 
 typedef struct {
@@ -341,6 +343,20 @@ ATTOGRAD_API Module *nn_feed_forward(NNGPTConfig cfg);
 ATTOGRAD_API Module *nn_transformer_block(NNGPTConfig cfg);
 /* nn_forward(m, idx): (B, T) float ids, T <= context_length -> logits (B, T, vocab_size). */
 ATTOGRAD_API Module *nn_gpt_model(NNGPTConfig cfg);
+/* Checks the file at path against the GPTModel cfg describes, before that
+ * model is built: cfg as nn_gpt_model checks it, then every tensor of its
+ * state_dict (the causal masks trf_blocks.N.att.mask included) in the file
+ * as F32 of its shape, from the header alone.  tensor_file_open has checked
+ * the header against the file's size, so a model that passes takes no more
+ * memory than the file holds: a checkpoint whose metadata claims
+ * context_length 40000 or n_layers 4096 is refused, not built.  0, or -1
+ * with a message naming the file and the first tensor missing or of
+ * another shape:
+ *   "load run.safetensors: pos_emb.weight: shape (16,16) in file, (40000,16) in model"
+ * Loading into the model (nn_module_load, checkpoint_load_module) then
+ * checks the values, the masks included (a mask that is not the causal
+ * pattern the attention applies is refused: the forward never reads it). */
+ATTOGRAD_API int nn_gpt_check_file(NNGPTConfig cfg, const char *path);
 /* trf_blocks[layer].att of a GPTModel, a MultiHeadAttention (layer < 0 counts
  * from the end, as Python); NULL with a message for another module or a
  * layer out of range. */
@@ -394,12 +410,20 @@ ATTOGRAD_API int64_t nn_gpt2_heads(int64_t emb_dim);
  * (present, F32, its shape for that width) from the header alone, nothing
  * else read: 0, or -1 with a message naming the file and the tensor, e.g.
  *   "load m.safetensors: h.1.mlp.c_fc.weight: shape (32,96) in file, (32,128) in model"
+ * Refused too: a model whose causal masks (n_layers x context_length^2
+ * floats, which no weight of the file bounds) would outweigh its weights.
+ * GPT-2's are a tenth of them; a small file whose wpe claims 40000 rows
+ * (masks of 6.4 GB a layer) is not a model to build.
  */
 ATTOGRAD_API int nn_gpt_hf_config(const char *path, NNGPTConfig *cfg);
-/* nn_gpt_model(cfg) (drawing its initial weights from the default generator)
- * with the file's weights in it; cfg's sizes must be the file's (as
- * nn_gpt_hf_config gives them, n_heads set) and qkv_bias true.  NULL with a
- * message otherwise, or for a NaN or an infinity in a weight. */
+/* nn_gpt_model(cfg) with the file's weights in it; cfg's sizes must be the
+ * file's (as nn_gpt_hf_config gives them, n_heads set) and qkv_bias true.
+ * The model is built once, its weights read straight into it (the peak is
+ * the model and one block's largest tensor), and its initial weights are
+ * not drawn, but the default generator is advanced past those draws: it
+ * ends where the book's is after GPTModel(cfg) and load_weights_into_gpt.
+ * NULL with a message, nothing built, for a file nn_gpt_hf_config refuses
+ * or sizes that differ; NULL for a NaN or an infinity in a weight. */
 ATTOGRAD_API Module *nn_gpt_load_hf(const char *path, NNGPTConfig cfg);
 
 /* ---- Checkpoints ------------------------------------------------------------ */
@@ -412,13 +436,24 @@ ATTOGRAD_API Module *nn_gpt_load_hf(const char *path, NNGPTConfig cfg);
  * previous file intact (tensor_save_entries).  Loading checks the whole file
  * against the module first (every name present, none extra, dtype F32,
  * shapes equal), before any data is read, then the values (no NaN or
- * infinity in a parameter): on any error the module is unchanged and
+ * infinity in a parameter; the causal masks exactly the module's own, see
+ * nn_check_loaded): on any error the module is unchanged and
  * tensor_error() names the file and the tensor, e.g.
  *     "load m.safetensors: W_query.weight: shape (2,3) in file, (3,2) in module"
  * Both return 0, or -1; a NULL module returns -1 without a message.
  */
 ATTOGRAD_API int nn_module_save(const Module *m, const char *path);
 ATTOGRAD_API int nn_module_load(Module *m, const char *path);
+/* Whether a file's values for m's tensor name (its state_dict name; its
+ * numel floats as a loader staged them, possibly unaligned) may be loaded
+ * into it: always, but for a buffer the module fixes.  The causal masks are
+ * such buffers: the attention applies its own causal pattern and never
+ * reads them (PyTorch's state_dict has them, so files keep them), so a
+ * file whose mask differs (zeros, a NaN) is refused, where the book's
+ * model would apply it and this one would silently not.  0, or -1 with a
+ * message a loader puts after "load <file>: ":
+ *   "trf_blocks.0.att.mask: 0 at (0,1) in file, 1 in module: not the mask ..." */
+ATTOGRAD_API int nn_check_loaded(const Module *m, const char *name, const void *values);
 /* A training run's checkpoint (the module with its optimizer, generator and
  * counters) is checkpoint_save / checkpoint_load (checkpoint/checkpoint.h). */
 

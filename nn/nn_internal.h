@@ -11,6 +11,27 @@
 
 #include "nn/nn.h"
 
+/* nn_buffer, the buffer marked fixed: its values are the module's own
+ * (the causal mask), which its forward applies without reading them, so a
+ * load refuses a file whose values differ (nn_check_loaded) rather than keep
+ * values the model would not honour. */
+Tensor *nn__fixed_buffer(Module *m, const char *name, const Tensor *init);
+
+/* Each tensor of GPTModel(cfg)'s state_dict, its name and shape, as
+ * nn_named_parameters then nn_named_buffers list them, from cfg alone (cfg
+ * as nn_gpt_model accepts it); stops at, and returns, the first nonzero
+ * visit. */
+typedef int (*NNTensorVisit)(void *ctx, const char *name, int ndim, const int64_t *shape);
+int nn__gpt_state_dict(NNGPTConfig cfg, NNTensorVisit visit, void *ctx);
+
+/* While true (in this thread), nn_linear and nn_embedding register their
+ * weights as zeros and only advance the default generator past the draws
+ * they would make (tensor_uniform_skip, tensor_normal_skip): a model whose
+ * weights a file is about to give (nn_gpt_load_hf) is built without
+ * drawing them, and the generator ends where PyTorch's is after the same
+ * constructor, which draws. */
+extern _Thread_local bool nn__skip_draws;
+
 /* MultiHeadAttention's forward for t new positions x (B, t, d_in) that
  * follow n0 earlier ones, whose keys and values are rows [0, n0) of
  * k_cache and v_cache (B, num_heads, capacity, head_dim); the new keys and

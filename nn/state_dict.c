@@ -10,6 +10,7 @@
 #include "tensor/safetensors.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,8 +92,10 @@ static int check_unique(const char *path, const TensorEntry *e, int64_t n)
 }
 
 /* The file's values into staging buffers (e[i].data), the parameters'
- * checked finite: 0, or -1 with a message. */
-static int read_staged(const TensorFile *f, const char *path, const StateDict *d, TensorEntry *e)
+ * checked finite, the buffers as nn_check_loaded wants them: 0, or -1 with
+ * a message. */
+static int read_staged(const TensorFile *f, const char *path, const Module *m,
+                       const StateDict *d, TensorEntry *e)
 {
     for (int64_t i = 0; i < d->count; i++) {
         bool is_param;
@@ -110,6 +113,12 @@ static int read_staged(const TensorFile *f, const char *path, const StateDict *d
                                         e[i].name),
                        -1;
     }
+    for (int64_t i = d->lists[0].count; i < d->count; i++)
+        if (nn_check_loaded(m, e[i].name, e[i].data)) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", tensor_error());
+            return tensor_set_error("load %s: %s", path, why), -1;
+        }
     return 0;
 }
 
@@ -122,7 +131,7 @@ int nn_module_load(Module *m, const char *path)
     if (!e) tensor_set_error("load %s: out of memory", path ? path : "(null)");
     else if (d.count > INT32_MAX)
         tensor_set_error("load %s: %lld tensors", path ? path : "(null)", (long long)d.count);
-    int rc = f && read_staged(f, path, &d, e) == 0 ? 0 : -1;
+    int rc = f && read_staged(f, path, m, &d, e) == 0 ? 0 : -1;
     for (int64_t i = 0; rc == 0 && i < d.count; i++) {
         Tensor *t = tensor_of(&d, i);
         memcpy(t->data, e[i].data, (size_t)t->numel * sizeof(float));

@@ -24,9 +24,13 @@
  *   Sizes: a tensor's bytes must fit in a ptrdiff_t (2^61 - 1 elements on a
  *   64-bit system); a larger shape, from a constructor or an op (expand,
  *   broadcasting, matmul, cat ...), is an error.  Out of memory: the
- *   constructors (tensor_empty ... tensor_arange, tensor_rand, tensor_randn)
- *   and tensor_keep return NULL with a message; an op that cannot get memory
- *   for its result or its workspace aborts with a message.
+ *   constructors (tensor_empty ... tensor_arange, tensor_rand, tensor_randn),
+ *   tensor_keep and every op whose result, or row-major copy of an input,
+ *   does not fit return NULL with a message ("matmul: out of memory for a
+ *   result of shape (1048576,1048576)"), so a program can report it and
+ *   stop; only a backward's buffers and an op's small workspaces abort with
+ *   a message.  A sum or mean over all of an expanded view's elements
+ *   counts its repeated values rather than copying them.
  *
  * Misuse
  *   What PyTorch detects is detected here too, with a message and NULL/-1:
@@ -207,6 +211,13 @@ ATTOGRAD_API Tensor *tensor_bernoulli_(Tensor *t, float p, TensorGenerator *gen)
  * bounds within +-2^24 (float ids are exact there), low < high. */
 ATTOGRAD_API Tensor *tensor_randint(int64_t low, int64_t high, int ndim, const int64_t *shape,
                                     TensorGenerator *gen);
+/* gen advanced exactly as tensor_uniform_ / tensor_normal_ of a contiguous
+ * tensor of numel elements would advance it, nothing drawn: a model whose
+ * weights come from a file is built without drawing them, and the
+ * generator still ends where PyTorch's does after the same constructor
+ * (which draws).  0, or -1 with a message for a negative numel. */
+ATTOGRAD_API int tensor_uniform_skip(int64_t numel, TensorGenerator *gen);
+ATTOGRAD_API int tensor_normal_skip(int64_t numel, TensorGenerator *gen);
 
 /* ---- Autograd ------------------------------------------------------------ */
 ATTOGRAD_API Tensor *tensor_requires_grad_(Tensor *t, bool requires_grad);

@@ -258,6 +258,20 @@ static bool embedding_huge(void) { return !tensor_embedding(big(2, P(59)), Z(4))
 static bool zeros_oom(void) { return !tensor_zeros(SHAPE(P(60))); }
 static bool rand_oom(void) { return !tensor_rand(SHAPE(P(30), P(30))); }
 static bool keep_oom(void) { return !tensor_keep(tensor_expand(Z(1), SHAPE(P(60)))); }
+/* Ops whose result, or a row-major copy of an input, does not fit in memory
+ * return NULL with a message, as the constructors do; they aborted.  Each
+ * input is small or an expanded view of one element: (2^20, 2^20) is 4 TiB. */
+static Tensor *huge(void) { return tensor_expand(Z(1, 1), SHAPE(P(20), P(20))); }
+static bool add_oom(void) { return !tensor_add(huge(), huge()); }
+static bool exp_oom(void) { return !tensor_exp(huge()); }
+static bool clone_oom(void) { return !tensor_contiguous(huge()); }
+static bool matmul_oom(void) { return !tensor_matmul(Z(P(20), 1), Z(1, P(20))); }
+static bool softmax_oom(void) { return !tensor_softmax(huge(), -1); }
+static bool sum_dim_oom(void) { return !tensor_sum_dim(huge(), 0, false); }
+static bool cat_oom(void) { return !tensor_cat(2, (Tensor *[]){huge(), huge()}, 0); }
+static bool gt_oom(void) { return !tensor_gt(huge(), huge()); }
+static bool silu_oom(void) { return !tensor_silu(huge()); }
+static bool topk_oom(void) { return !tensor_topk(huge(), 1, NULL); }
 
 /* issue 23's building blocks */
 static bool from_ids_null(void) { return !tensor_from_ids(NULL, SHAPE(2)); }
@@ -597,6 +611,24 @@ static const Row tensor_rows[] = {
      "rand: out of memory for a tensor of shape (1073741824,1073741824)"},
     {"keep: out of memory", keep_oom,
      "keep: out of memory for a tensor of shape (1152921504606846976)"},
+    {"add: out of memory", add_oom,
+     "add: out of memory for a result of shape (1048576,1048576)"},
+    {"exp: out of memory", exp_oom,
+     "exp: out of memory for a row-major copy of an input of shape (1048576,1048576)"},
+    {"contiguous: out of memory", clone_oom,
+     "clone: out of memory for a row-major copy of an input of shape (1048576,1048576)"},
+    {"matmul: out of memory", matmul_oom,
+     "matmul: out of memory for a result of shape (1048576,1048576)"},
+    {"softmax: out of memory", softmax_oom,
+     "softmax: out of memory for a result of shape (1048576,1048576)"},
+    {"sum_dim: out of memory", sum_dim_oom,
+     "sum_dim: out of memory for a row-major copy of an input of shape (1048576,1048576)"},
+    {"cat: out of memory", cat_oom, "cat: out of memory for a result of shape (2097152,1048576)"},
+    {"gt: out of memory", gt_oom, "gt: out of memory for a result of shape (1048576,1048576)"},
+    {"silu: out of memory", silu_oom,
+     "silu: out of memory for a row-major copy of an input of shape (1048576,1048576)"},
+    {"topk: out of memory", topk_oom,
+     "topk: out of memory for a row-major copy of an input of shape (1048576,1048576)"},
     {"from_ids: NULL ids", from_ids_null, "from_ids: ids is NULL"},
     {"from_ids: past 2^24", from_ids_range,
      "from_ids: ids[1] = 16777217 is outside +-16777216, where float ids are exact"},
@@ -910,6 +942,13 @@ static bool get_parameter_name(void)
     nn_module_free(sa);
     return failed;
 }
+static bool get_parameter_null_name(void)
+{
+    Module *l = nn_linear(3, 2, true);
+    bool failed = !nn_get_parameter(l, NULL);
+    nn_module_free(l);
+    return failed;
+}
 static bool forward_null(void) { return !nn_forward(NULL, Z(6, 3)); }
 static bool parameter_null(void) { return !nn_parameter(NULL, "w", Z(2)); }
 static bool module_nulls(void)
@@ -919,7 +958,7 @@ static bool module_nulls(void)
     bool failed = !nn_parameter(m, NULL, Z(2)) && !nn_parameter(m, "w", NULL) &&
                   !nn_buffer(NULL, "b", Z(2)) && !nn_buffer(m, "b", NULL) &&
                   !nn_child(NULL, "c", m) && !nn_child(m, "c", NULL) &&
-                  !nn_get_parameter(NULL, "weight") && !nn_get_parameter(m, NULL) &&
+                  !nn_get_parameter(NULL, "weight") &&
                   !nn_forward(m, NULL) && nn_num_parameters(NULL) == 0 &&
                   nn_named_parameters(NULL).count == 0 && nn_named_buffers(NULL).count == 0 &&
                   nn_self_attention_v1_load_v2(NULL, NULL) == -1 &&
@@ -1038,6 +1077,8 @@ static const Row nn_rows[] = {
      "self_attention_v1_load_v2: v2 has qkv biases, which v1 cannot hold"},
     {"nn_get_parameter: no such name", get_parameter_name,
      "get_parameter: SelfAttention_v2 has no parameter or buffer \"W_query.bias\""},
+    {"nn_get_parameter: NULL name", get_parameter_null_name,
+     "get_parameter: the name asked of Linear is NULL"},
     {"nn_forward: NULL module", forward_null, ""},
     {"nn_parameter: NULL module", parameter_null, ""},
     {"nn_*: NULL modules, names and tensors", module_nulls, ""},

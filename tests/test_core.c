@@ -248,6 +248,27 @@ START_TEST(test_backward_errors)
 }
 END_TEST
 
+/* A sum over an expanded view counts the repeated values instead of reading
+ * (or copying) each: 2^40 elements in a moment, no memory.  It copied the
+ * view first and aborted out of memory.  Its gradient is the expand's. */
+START_TEST(test_sum_of_an_expanded_view)
+{
+    const int64_t n = INT64_C(1) << 20;
+    Tensor *x = tensor_requires_grad_(tensor_from_data((float[]){1.5f, -0.25f}, SHAPE(2, 1, 1)),
+                                      true);
+    Tensor *big = tensor_expand(x, SHAPE(2, n, n / 2));      /* 2^40 elements */
+    Tensor *s = tensor_sum(big);
+    ck_assert_msg(s != NULL, "%s", tensor_error());
+    ck_assert_float_eq(tensor_item(s), 1.25f * (float)(n * n / 2));
+    ck_assert_float_eq(tensor_item(tensor_mean(big)), 0.625f);
+    ck_assert_int_eq(tensor_backward(tensor_sum(tensor_expand(x, SHAPE(2, 3, 4))), NULL), 0);
+    ck_assert_float_eq(tensor_get(x->grad, IDX(1, 0, 0)), 12.0f);
+    /* A view with a stride of 0 among others: the same sum as its copy. */
+    Tensor *t = tensor_transpose(tensor_expand(tensor_arange(0, 6, 1), SHAPE(4, 6)), 0, 1);
+    ck_assert_float_eq(tensor_item(tensor_sum(t)), tensor_item(tensor_sum(tensor_contiguous(t))));
+}
+END_TEST
+
 START_TEST(test_no_grad_nests)
 {
     ck_assert(tensor_is_grad_enabled());
@@ -269,6 +290,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_arange_matches_torch);
     tcase_add_test(tc, test_bad_shapes_are_errors);
     tcase_add_test(tc, test_set_error);
+    tcase_add_test(tc, test_sum_of_an_expanded_view);
     tcase_add_test(tc, test_scope_frees_and_reuses);
     tcase_add_test(tc, test_keep_outlives_scope);
     tcase_add_test(tc, test_backward_on_leaf_accumulates);

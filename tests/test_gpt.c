@@ -239,6 +239,153 @@ START_TEST(test_checkpoint)
 }
 END_TEST
 
+/* ---- files checked against the model they describe --------------------------------- */
+
+/* A copy of the safetensors file src at dst: the tensor called target
+ * dropped (index < 0) or with element index set to value. */
+static void copy_edited(const char *src, const char *dst, const char *target, int64_t index,
+                        float value)
+{
+    size_t len;
+    char *bytes = testutil_read_file(src, &len);
+    TensorFile *f = tensor_file_parse(bytes, len, src);
+    ck_assert_msg(f != NULL, "%s", tensor_error());
+    int n = tensor_file_count(f), m = 0;
+    TensorEntry *e = calloc((size_t)n + 1, sizeof *e);
+    float *edited = NULL;
+    for (int i = 0; i < n; i++) {
+        const TensorEntry *in = tensor_file_entry(f, i);
+        if (strcmp(in->name, target) != 0) {
+            e[m++] = *in;
+            continue;
+        }
+        if (index < 0) continue;
+        size_t bytes_of = 4;
+        for (int d = 0; d < in->ndim; d++) bytes_of *= (size_t)in->shape[d];
+        edited = malloc(bytes_of);
+        memcpy(edited, in->data, bytes_of);
+        edited[index] = value;
+        e[m] = *in;
+        e[m++].data = edited;
+    }
+    ck_assert_msg(tensor_save_entries(dst, m, e, 0, NULL) == 0, "%s", tensor_error());
+    free(edited);
+    free(e);
+    tensor_file_close(f);
+    free(bytes);
+}
+
+/* The forward applies its own causal pattern (tensor_causal_softmax) and
+ * never reads the mask buffer, so a file whose mask differs (zeros, a NaN,
+ * a 1 below the diagonal) is refused, with the model unchanged; the book's
+ * model would apply that mask, this one would silently ignore it. */
+START_TEST(test_masks_must_be_causal)
+{
+    char path[256], bad[256];
+    snprintf(path, sizeof path, "%s/test_gpt_mask_%d.safetensors", ATTOGRAD_BUILD_DIR,
+             (int)getpid());
+    snprintf(bad, sizeof bad, "%s/test_gpt_mask_bad_%d.safetensors", ATTOGRAD_BUILD_DIR,
+             (int)getpid());
+    tensor_manual_seed(1);
+    Module *m = nn_gpt_model(small_config(true));
+    ck_assert_int_eq(nn_module_save(m, path), 0);
+    tensor_manual_seed(2);
+    Module *other = nn_gpt_model(small_config(true));
+    Tensor *before = tensor_keep(nn_get_parameter(other, "tok_emb.weight"));
+    static const struct {
+        int64_t index;   /* in the (8, 8) mask */
+        float value;
+        const char *message;
+    } cases[] = {
+        {1, 0.0f, "trf_blocks.1.att.mask: 0 at (0,1) in file, 1 in module: not the mask the "
+                  "module applies"},
+        {3 * 8 + 5, NAN, "trf_blocks.1.att.mask: nan at (3,5) in file, 1 in module"},
+        {7 * 8 + 0, 1.0f, "trf_blocks.1.att.mask: 1 at (7,0) in file, 0 in module"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        copy_edited(path, bad, "trf_blocks.1.att.mask", cases[c].index, cases[c].value);
+        ck_assert_int_eq(nn_module_load(other, bad), -1);
+        ck_assert_msg(strstr(tensor_error(), bad) && strstr(tensor_error(), cases[c].message),
+                      "%s", tensor_error());
+        /* and out of a training checkpoint (gpt_generate --load) */
+        ck_assert_int_eq(checkpoint_load_module(other, bad, 0, NULL), -1);
+        ck_assert_msg(strstr(tensor_error(), bad) && strstr(tensor_error(), cases[c].message),
+                      "%s", tensor_error());
+        ck_assert_tensor_close(nn_get_parameter(other, "tok_emb.weight"), before, 0, 0);
+    }
+    ck_assert_msg(nn_module_load(other, path) == 0, "%s", tensor_error());
+    ck_assert_msg(checkpoint_load_module(other, path, 0, NULL) == 0, "%s", tensor_error());
+    /* The chapter-3 module keeps the same rule. */
+    Module *ca = nn_causal_attention(3, 2, 4, 0.0f, false);
+    ck_assert_int_eq(nn_module_save(ca, path), 0);
+    copy_edited(path, bad, "mask", 2, 0.0f);
+    ck_assert_int_eq(nn_module_load(ca, bad), -1);
+    ck_assert_msg(strstr(tensor_error(), "mask: 0 at (0,2) in file, 1 in module"), "%s",
+                  tensor_error());
+    nn_module_free(ca);
+    tensor_free(before);
+    nn_module_free(other);
+    nn_module_free(m);
+    remove(path);
+    remove(bad);
+}
+END_TEST
+
+/* nn_gpt_check_file: a model's own file passes; every tensor of the model
+ * is asked for (dropping any one is named); a config the file does not
+ * hold (the metadata's word: context 40000, 4096 layers) is refused before
+ * anything is built. */
+START_TEST(test_check_file)
+{
+    char path[256], bad[256];
+    snprintf(path, sizeof path, "%s/test_gpt_check_%d.safetensors", ATTOGRAD_BUILD_DIR,
+             (int)getpid());
+    snprintf(bad, sizeof bad, "%s/test_gpt_check_bad_%d.safetensors", ATTOGRAD_BUILD_DIR,
+             (int)getpid());
+    for (int bias = 0; bias < 2; bias++) {
+        NNGPTConfig cfg = small_config(bias);
+        Module *m = nn_gpt_model(cfg);
+        ck_assert_int_eq(nn_module_save(m, path), 0);
+        ck_assert_msg(nn_gpt_check_file(cfg, path) == 0, "%s", tensor_error());
+        NNList lists[2] = {nn_named_parameters(m), nn_named_buffers(m)};
+        for (int k = 0; k < 2; k++)
+            for (int64_t i = 0; i < lists[k].count; i++) {
+                copy_edited(path, bad, lists[k].names[i], -1, 0);
+                ck_assert_int_eq(nn_gpt_check_file(cfg, bad), -1);
+                char expect[1024];
+                snprintf(expect, sizeof expect, "load %s: %s is missing from the file", bad,
+                         lists[k].names[i]);
+                ck_assert_msg(strncmp(tensor_error(), expect, strlen(expect)) == 0, "%s",
+                              tensor_error());
+            }
+        nn_list_free(&lists[0]);
+        nn_list_free(&lists[1]);
+        nn_module_free(m);
+    }
+    NNGPTConfig cfg = small_config(true);
+    cfg.context_length = 40000;
+    ck_assert_int_eq(nn_gpt_check_file(cfg, path), -1);
+    ck_assert_msg(strstr(tensor_error(), ": pos_emb.weight: shape (8,16) in file, (40000,16) in "
+                                         "model"), "%s", tensor_error());
+    cfg = small_config(true);
+    cfg.n_layers = 4096;
+    ck_assert_int_eq(nn_gpt_check_file(cfg, path), -1);
+    ck_assert_msg(strstr(tensor_error(), ": trf_blocks.2.att.W_query.weight is missing"), "%s",
+                  tensor_error());
+    cfg = small_config(true);
+    cfg.n_heads = 3;
+    ck_assert_int_eq(nn_gpt_check_file(cfg, path), -1);
+    char expect[512];
+    snprintf(expect, sizeof expect, "load %s: GPTModel: emb_dim 16 must be divisible by n_heads "
+             "3", path);
+    ck_assert_str_eq(tensor_error(), expect);
+    ck_assert_int_eq(nn_gpt_check_file(small_config(true), "/nonexistent/x"), -1);
+    ck_assert_str_eq(tensor_error(), "load /nonexistent/x: No such file or directory");
+    remove(path);
+    remove(bad);
+}
+END_TEST
+
 static bool has_name(const NNList *l, const char *name)
 {
     for (int i = 0; i < l->count; i++)
@@ -372,6 +519,8 @@ static Suite *gpt_suite(void)
     tcase_add_test(tc, test_generate_memory_flat);
     tcase_add_test(tc, test_names_and_counts);
     tcase_add_test(tc, test_checkpoint);
+    tcase_add_test(tc, test_masks_must_be_causal);
+    tcase_add_test(tc, test_check_file);
     tcase_add_test(tc, test_bad_config);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);

@@ -12,6 +12,7 @@
  * rounding differences between the two libraries cannot change an argmax;
  * sampling draws the same uniforms as torch for the same seed.
  */
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "program_run.h"
@@ -218,6 +219,163 @@ START_TEST(test_not_a_gpt2_file)
 }
 END_TEST
 
+/* ---- a file's word against the model it sizes ---------------------------------------- */
+
+/* A GPT-2 in Hugging Face's layout at path, every weight zero (no masks). */
+static void write_hf(const char *path, int64_t V, int64_t C, int64_t E, int64_t L)
+{
+    static const struct {
+        const char *leaf;
+        int64_t d0, d1;          /* in multiples of E; d1 0: one dim */
+    } block[] = {
+        {"ln_1.weight", 1, 0}, {"ln_1.bias", 1, 0}, {"attn.c_attn.weight", 1, 3},
+        {"attn.c_attn.bias", 3, 0}, {"attn.c_proj.weight", 1, 1}, {"attn.c_proj.bias", 1, 0},
+        {"ln_2.weight", 1, 0}, {"ln_2.bias", 1, 0}, {"mlp.c_fc.weight", 1, 4},
+        {"mlp.c_fc.bias", 4, 0}, {"mlp.c_proj.weight", 4, 1}, {"mlp.c_proj.bias", 1, 0},
+    };
+    enum { PER_BLOCK = sizeof block / sizeof *block };
+    int n = 4 + (int)L * PER_BLOCK;
+    TensorEntry *e = calloc((size_t)n, sizeof *e);
+    char (*names)[48] = calloc((size_t)n, sizeof *names);
+    int64_t most = V > C ? V : C;
+    float *zeros = calloc((size_t)(most > 4 * E ? most : 4 * E) * (size_t)E, sizeof *zeros);
+    e[0] = (TensorEntry){"wte.weight", TENSOR_F32, 2, {V, E}, zeros};
+    e[1] = (TensorEntry){"wpe.weight", TENSOR_F32, 2, {C, E}, zeros};
+    e[2] = (TensorEntry){"ln_f.weight", TENSOR_F32, 1, {E}, zeros};
+    e[3] = (TensorEntry){"ln_f.bias", TENSOR_F32, 1, {E}, zeros};
+    for (int64_t b = 0; b < L; b++)
+        for (int i = 0; i < PER_BLOCK; i++) {
+            int k = 4 + (int)b * PER_BLOCK + i;
+            snprintf(names[k], sizeof names[k], "h.%lld.%s", (long long)b, block[i].leaf);
+            e[k] = (TensorEntry){names[k], TENSOR_F32, block[i].d1 ? 2 : 1,
+                                 {block[i].d0 * E, block[i].d1 * E}, zeros};
+        }
+    ck_assert_msg(tensor_save_entries(path, n, e, 0, NULL) == 0, "%s", tensor_error());
+    free(zeros);
+    free(names);
+    free(e);
+}
+
+/* /proc/self/status's field (VmRSS, VmHWM) in KiB. */
+static long status_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':') kib = atol(line + n + 1);
+    if (f) fclose(f);
+    ck_assert_msg(kib >= 0, "no %s in /proc/self/status", field);
+    return kib;
+}
+
+/* The peak RSS from now on: the high-water mark reset to the current RSS
+ * (clear_refs 5); returns that RSS. */
+static long peak_reset(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    ck_assert_msg(f != NULL, "cannot reset the peak RSS");
+    fputs("5", f);
+    fclose(f);
+    return status_kib("VmRSS");
+}
+
+/* A small file whose wpe claims many rows sized masks of context_length^2
+ * floats a layer, allocated before anything else was checked (a 1 MB file
+ * with 40000 rows: 6.4 GB a layer, until the kernel killed the program).
+ * Refused now, with a message naming the file, before anything is built. */
+START_TEST(test_masks_cannot_outweigh_the_weights)
+{
+    scratch_make("hf");
+    const char *path = scratch_file("long.safetensors");
+    write_hf(path, 256, 4096, 8, 2);                  /* 154 kB of weights, masks 134 MB */
+    char expect[512];
+    snprintf(expect, sizeof expect, "load %s: context_length 4096: its causal masks (4096 x 4096 "
+             "floats in each of 2 layers, 134.2 MB) would outweigh the model's 154.5 kB of "
+             "weights: refused", path);
+    NNGPTConfig cfg;
+    ck_assert_int_eq(nn_gpt_hf_config(path, &cfg), -1);
+    ck_assert_msg(strncmp(tensor_error(), expect, strlen(expect)) == 0, "%s", tensor_error());
+    cfg = (NNGPTConfig){256, 4096, 8, 2, 2, 0.0, true};
+    long rss = peak_reset();
+    ck_assert_ptr_null(nn_gpt_load_hf(path, cfg));
+    ck_assert_msg(strncmp(tensor_error(), expect, strlen(expect)) == 0, "%s", tensor_error());
+    long grew = status_kib("VmHWM") - rss;
+    ck_assert_msg(grew < 8 << 10, "a refused load grew the peak RSS by %ld KiB", grew);
+    scratch_remove();
+}
+END_TEST
+
+/* The model is built once and the file read straight into it: at the
+ * peak, the model and one block tensor, not a second copy of wte on the
+ * way (a model of 2 x 51 MB of embeddings peaked 51 MB higher). */
+START_TEST(test_load_builds_the_model_once)
+{
+    scratch_make("hf");
+    const char *path = scratch_file("wide.safetensors");
+    write_hf(path, 50257, 64, 256, 1);
+    NNGPTConfig cfg;
+    ck_assert_msg(nn_gpt_hf_config(path, &cfg) == 0, "%s", tensor_error());
+    cfg.n_heads = 4;
+    long rss = peak_reset();
+    Module *gpt = nn_gpt_load_hf(path, cfg);
+    ck_assert_msg(gpt != NULL, "%s", tensor_error());
+    long grew = status_kib("VmHWM") - rss;
+    long model = (long)((nn_num_parameters(gpt) + 64 * 64) * 4 / 1024);
+    /* Slack: a sanitizer's shadow (an eighth) and 8 MiB of the rest. */
+    ck_assert_msg(grew <= model + model / 8 + (8 << 10), "peak RSS grew %ld KiB for a model of "
+                  "%ld KiB", grew, model);
+    nn_module_free(gpt);
+    scratch_remove();
+}
+END_TEST
+
+static bool same_generator(const TensorGenerator *a, const TensorGenerator *b)
+{
+    return memcmp(a->state, b->state, sizeof a->state) == 0 && a->index == b->index &&
+           a->has_next_double_normal == b->has_next_double_normal &&
+           (!a->has_next_double_normal || a->next_double_normal == b->next_double_normal);
+}
+
+/* The book builds GPTModel (drawing) and then assigns the file's weights;
+ * the loader draws nothing but leaves the generator where the book's is:
+ * torch.rand after the book's load (hf_gpt2.txt), and the state of
+ * nn_gpt_model's draws, on the fixture and on a model whose embeddings are
+ * under 16 elements (randn's other path, which caches a normal). */
+START_TEST(test_generator_after_load_is_the_books)
+{
+    NNGPTConfig cfg = fixture_config(FIXTURE);
+    tensor_manual_seed(123);
+    Module *gpt = nn_gpt_load_hf(FIXTURE, cfg);
+    ck_assert_msg(gpt != NULL, "%s", tensor_error());
+    ck_assert_tensor_close(tensor_rand(SHAPE(4)), testutil_fixture("hf_gpt2.txt", "rand_after_load"),
+                           0, 0);
+    nn_module_free(gpt);
+
+    scratch_make("hf");
+    const char *small = scratch_file("small.safetensors");
+    write_hf(small, 3, 2, 3, 2);                      /* wte 9, wpe 6 elements */
+    const char *paths[] = {FIXTURE, small};
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(nn_gpt_hf_config(paths[k], &cfg), 0);
+        cfg.n_heads = k == 0 ? 4 : 3;
+        tensor_manual_seed(7);
+        gpt = nn_gpt_load_hf(paths[k], cfg);
+        ck_assert_msg(gpt != NULL, "%s", tensor_error());
+        TensorGenerator loaded = *tensor_default_generator();
+        nn_module_free(gpt);
+        tensor_manual_seed(7);
+        gpt = nn_gpt_model(cfg);
+        ck_assert_msg(same_generator(&loaded, tensor_default_generator()), "%s", paths[k]);
+        /* 15 serial normals: the last one's pair is cached */
+        ck_assert(k == 0 || tensor_default_generator()->has_next_double_normal);
+        nn_module_free(gpt);
+    }
+    scratch_remove();
+}
+END_TEST
+
 /* ---- a model out of a training checkpoint -------------------------------------------- */
 
 START_TEST(test_module_out_of_a_checkpoint)
@@ -403,6 +561,78 @@ START_TEST(test_train_gpt_save_then_load)
 }
 END_TEST
 
+/* The model of cfg saved with the metadata gpt_generate --load reads, which
+ * claims meta_cfg. */
+static void save_claiming(NNGPTConfig cfg, NNGPTConfig meta_cfg, const char *path)
+{
+    char v[5][24];
+    const int64_t sizes[5] = {meta_cfg.vocab_size, meta_cfg.context_length, meta_cfg.emb_dim,
+                              meta_cfg.n_heads, meta_cfg.n_layers};
+    for (int k = 0; k < 5; k++) snprintf(v[k], sizeof v[k], "%lld", (long long)sizes[k]);
+    TensorMeta meta[] = {{"vocab_size", v[0]}, {"context_length", v[1]}, {"emb_dim", v[2]},
+                         {"n_heads", v[3]}, {"n_layers", v[4]}, {"drop_rate", "0"},
+                         {"qkv_bias", "true"}, {"tokenizer", "bytes"}};
+    Module *m = nn_gpt_model(cfg);
+    Checkpoint c = {.module = m, .n_meta = 8, .meta = meta};
+    ck_assert_msg(checkpoint_save(&c, path) == 0, "%s", tensor_error());
+    nn_module_free(m);
+}
+
+/* A checkpoint's metadata sized the model gpt_generate --load built before
+ * its tensors were checked: context_length 8192 made 2 masks of 268 MB (at
+ * 40000, 6.4 GB each, until the kernel killed it), n_layers 4096 built 4096
+ * blocks; the load failed only then.  Refused now from the header, the
+ * model never built: the program's peak RSS stays small. */
+static const struct {
+    NNGPTConfig saved, claimed;
+    const char *message;
+} oversized[] = {
+    {{256, 16, 16, 2, 2, 0.0, true}, {256, 8192, 16, 2, 2, 0.0, true},
+     ": pos_emb.weight: shape (16,16) in file, (8192,16) in model\n"},
+    {{256, 16, 64, 2, 2, 0.0, true}, {256, 16, 64, 2, 4096, 0.0, true},
+     ": trf_blocks.2.att.W_query.weight is missing from the file"},
+};
+
+START_TEST(test_load_metadata_cannot_size_the_model)
+{
+    scratch_make("hf");
+    const char *path = scratch_file("claims.safetensors");
+    save_claiming(oversized[_i].saved, oversized[_i].claimed, path);
+    char args[1024], expect[1024];
+    static char out[1 << 14];
+    snprintf(args, sizeof args, "--load %s --max-new-tokens 1", path);
+    ck_assert_int_eq(run_generate(args, out, sizeof out), 1);
+    snprintf(expect, sizeof expect, "gpt_generate: --load: load %s%s", path,
+             oversized[_i].message);
+    ck_assert_msg(strncmp(out, expect, strlen(expect)) == 0, "%s", out);
+    struct rusage ru;
+    ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+    ck_assert_msg(ru.ru_maxrss < 100 << 10, "gpt_generate peaked at %ld KiB", ru.ru_maxrss);
+    scratch_remove();
+}
+END_TEST
+
+/* The same through --hf-gpt2: wpe's rows size the masks. */
+START_TEST(test_hf_gpt2_context_cannot_size_the_masks)
+{
+    scratch_make("hf");
+    const char *path = scratch_file("long.safetensors");
+    write_hf(path, 256, 8192, 8, 1);
+    char args[1024], expect[1024];
+    static char out[1 << 14];
+    snprintf(args, sizeof args, "--hf-gpt2 %s --tokenizer bytes --n-heads 2 --max-new-tokens 1",
+             path);
+    ck_assert_int_eq(run_generate(args, out, sizeof out), 1);
+    snprintf(expect, sizeof expect, "gpt_generate: --hf-gpt2: load %s: context_length 8192: its "
+             "causal masks (8192 x 8192 floats in each of 1 layers, 268.4 MB)", path);
+    ck_assert_msg(strncmp(out, expect, strlen(expect)) == 0, "%s", out);
+    struct rusage ru;
+    ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+    ck_assert_msg(ru.ru_maxrss < 100 << 10, "gpt_generate peaked at %ld KiB", ru.ru_maxrss);
+    scratch_remove();
+}
+END_TEST
+
 /* Each a one-line reason and its status: %s is the file. */
 static const struct {
     const char *file, *args, *message;
@@ -420,8 +650,8 @@ static const struct {
                                       "(one model)\n", 2},
     {"no_emb", "--load %s", "gpt_generate: --load: load %s: no metadata \"emb_dim\" (not a "
                             "train_gpt checkpoint?)\n", 1},
-    {"wide", "--load %s", "gpt_generate: load %s: tok_emb.weight: shape (256,16) in file, "
-                          "(256,32) in module\n", 1},
+    {"wide", "--load %s", "gpt_generate: --load: load %s: tok_emb.weight: shape (256,16) in "
+                          "file, (256,32) in model\n", 1},
     {"cut", "--load %s", NULL, 1},
     {"missing", "--load %s", "gpt_generate: --load: load %s: No such file or directory\n", 1},
     {"hf", "--hf-gpt2 %s --tokenizer bytes", "gpt_generate: --hf-gpt2 %s: emb_dim 32 is none of "
@@ -494,6 +724,9 @@ static Suite *gpt_hf_suite(void)
     tcase_add_loop_test(tc, test_broken_file_names_the_tensor, 0, sizeof broken / sizeof *broken);
     tcase_add_test(tc, test_not_a_gpt2_file);
     tcase_add_test(tc, test_module_out_of_a_checkpoint);
+    tcase_add_test(tc, test_masks_cannot_outweigh_the_weights);
+    tcase_add_test(tc, test_load_builds_the_model_once);
+    tcase_add_test(tc, test_generator_after_load_is_the_books);
     suite_add_tcase(s, tc);
     TCase *progs = tcase_create("gpt_generate");
     tcase_set_timeout(progs, 120);
@@ -501,6 +734,9 @@ static Suite *gpt_hf_suite(void)
                         sizeof hf_runs / sizeof *hf_runs);
     tcase_add_test(progs, test_load_program_gives_the_models_ids);
     tcase_add_test(progs, test_train_gpt_save_then_load);
+    tcase_add_loop_test(progs, test_load_metadata_cannot_size_the_model, 0,
+                        sizeof oversized / sizeof *oversized);
+    tcase_add_test(progs, test_hf_gpt2_context_cannot_size_the_masks);
     tcase_add_loop_test(progs, test_bad_files_and_flags_one_line, 0,
                         sizeof bad_runs / sizeof *bad_runs);
     suite_add_tcase(s, progs);

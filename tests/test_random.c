@@ -382,6 +382,52 @@ START_TEST(test_explicit_generator_is_independent)
 }
 END_TEST
 
+/* ---- draws skipped ------------------------------------------------------------ */
+
+static bool same_generator(const TensorGenerator *a, const TensorGenerator *b)
+{
+    return memcmp(a->state, b->state, sizeof a->state) == 0 && a->index == b->index &&
+           a->seed == b->seed && a->has_next_double_normal == b->has_next_double_normal &&
+           (!a->has_next_double_normal || a->next_double_normal == b->next_double_normal) &&
+           a->has_next_float_normal == b->has_next_float_normal;
+}
+
+/* A skip leaves the generator as the fill of a contiguous tensor would:
+ * across state boundaries (624 words), both normal paths (the cache of the
+ * serial one, 16-blocks and the redrawn last 16 of the other). */
+START_TEST(test_skip_is_the_fill)
+{
+    static const int64_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 31, 32, 623, 624, 625, 1248, 5000};
+    for (int lead = 0; lead < 3; lead++)
+        for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+            for (int normal = 0; normal < 2; normal++) {
+                TensorGenerator a, b;
+                tensor_generator_seed(&a, 11);
+                /* start mid-state, and with a cached normal (lead 2) */
+                Tensor *pre = tensor_empty(SHAPE(lead == 2 ? 1 : 600 * lead + 1));
+                if (lead == 2) tensor_normal_(pre, 0, 1, &a);
+                else tensor_uniform_(pre, 0, 1, &a);
+                b = a;
+                Tensor *t = tensor_empty(SHAPE(sizes[i]));
+                if (normal) {
+                    ck_assert_ptr_nonnull(tensor_normal_(t, 0, 1, &a));
+                    ck_assert_int_eq(tensor_normal_skip(sizes[i], &b), 0);
+                } else {
+                    ck_assert_ptr_nonnull(tensor_uniform_(t, -1, 1, &a));
+                    ck_assert_int_eq(tensor_uniform_skip(sizes[i], &b), 0);
+                }
+                ck_assert_msg(same_generator(&a, &b), "%s of %lld after lead %d",
+                              normal ? "normal" : "uniform", (long long)sizes[i], lead);
+            }
+    tensor_manual_seed(3);
+    TensorGenerator before = *tensor_default_generator();
+    ck_assert_int_eq(tensor_normal_skip(-1, NULL), -1);
+    ck_assert_str_eq(tensor_error(), "normal_skip: numel -1 is negative");
+    ck_assert_int_eq(tensor_uniform_skip(-2, NULL), -1);
+    ck_assert(same_generator(&before, tensor_default_generator()));
+}
+END_TEST
+
 /* ---- errors ------------------------------------------------------------------ */
 
 START_TEST(test_errors)
@@ -427,6 +473,7 @@ static Suite *random_suite(void)
     tcase_add_test(gen, test_seed_clears_the_cached_normal);
     tcase_add_test(gen, test_mixed_sequence);
     tcase_add_test(gen, test_explicit_generator_is_independent);
+    tcase_add_test(gen, test_skip_is_the_fill);
     suite_add_tcase(s, gen);
     TCase *dist = tcase_create("distributions");
     tcase_add_test(dist, test_rand_matches_torch);

@@ -127,6 +127,44 @@ START_TEST(test_other_configuration_is_refused)
 }
 END_TEST
 
+/* A file whose step count disagrees with its optimizer's (step 0, the
+ * optimizer at 10) is refused, nothing loaded: it would resume with
+ * shifted steps. */
+START_TEST(test_counters_that_disagree_are_refused)
+{
+    ToyConfig c = toy_defaults();
+    float loss[10];
+    train(&c, NULL, 0, 10, loss, ck_path());
+    /* "step" set to 0 in place: its bytes are where the header says */
+    size_t len;
+    char *bytes = testutil_read_file(ck_path(), &len);
+    uint64_t header;
+    memcpy(&header, bytes, 8);
+    unsigned long long from, to;
+    const char *at = strstr(bytes + 8, "\"step\":{");
+    ck_assert_ptr_nonnull(at);
+    ck_assert_int_eq(sscanf(strstr(at, "\"data_offsets\":["), "\"data_offsets\":[%llu,%llu]",
+                            &from, &to), 2);
+    memset(bytes + 8 + header + from, 0, (size_t)(to - from));
+    FILE *out = fopen(ck_path(), "wb");
+    ck_assert_int_eq(fwrite(bytes, 1, len, out), len);
+    fclose(out);
+    free(bytes);
+    ToyRun run;
+    ck_assert_int_eq(toy_init(&run, &c), 0);
+    float before = tensor_get(run.params.tensors[0], IDX(0, 0));
+    ck_assert_int_eq(toy_resume(&run, ck_path()), -1);
+    char expect[512];
+    snprintf(expect, sizeof expect, "load %s: its counters disagree: step 0, but the optimizer "
+             "has taken 10 steps", ck_path());
+    ck_assert_str_eq(tensor_error(), expect);
+    ck_assert_int_eq(run.step, 0);
+    ck_assert(tensor_get(run.params.tensors[0], IDX(0, 0)) == before);
+    toy_free(&run);
+    remove(ck_path());
+}
+END_TEST
+
 /* A save at step 150 dies midway (a full disk on its nth write): the file
  * still holds step 100, and resuming from it still matches one run. */
 START_TEST(test_failed_save_keeps_the_checkpoint)
@@ -254,6 +292,7 @@ static Suite *resume_suite(void)
                         sizeof mismatches / sizeof *mismatches);
     tcase_add_loop_test(tc, test_failed_save_keeps_the_checkpoint, 0, 3);
     tcase_add_test(tc, test_write_training_checkpoint_for_pytorch);
+    tcase_add_test(tc, test_counters_that_disagree_are_refused);
     suite_add_tcase(s, tc);
     TCase *prog = tcase_create("program");
     tcase_set_timeout(prog, 60);

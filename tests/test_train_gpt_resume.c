@@ -322,6 +322,15 @@ START_TEST(test_missing_or_corrupt_file)
         {"final_norm.scale", 4, 0xff, "final_norm.scale holds a NaN or an infinity"},
         {"generator.mt", 624 * 4, 0, "generator"},
         {"loader.batch", 2, 0x7f, "the loader's place (epoch 1, batch 32639) does not fit"},
+        /* Counters that disagree with each other (20 steps in the file):
+         * each would resume with shifted steps. */
+        {"step", 1, 0, "its counters disagree: step 0, but the optimizer has taken 20 steps"},
+        {"loader.batch", 1, 3, "its counters disagree: step 20, but the loader's place (epoch 1, "
+                               "batch 3 of 143) is 3 steps in"},
+        {"tokens_seen", 1, 1, "its counters disagree: step 20, but tokens_seen 2561 is not 20 "
+                              "steps of 4 x 32 tokens"},
+        {"evals", 1, 1, "its counters disagree: step 20, but evals 1, where --eval-freq 10 "
+                        "evaluates 2 times in 20 steps"},
     };
     snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {

@@ -341,6 +341,44 @@ static void normal_fill(float *data, int64_t size, float mean, float std, Tensor
     normal_fill_16(data, mean, std);
 }
 
+/* ---- draws skipped ------------------------------------------------------- */
+
+/* g advanced past n 32-bit words, as n float uniforms take them (a state's
+ * worth at a time, twisting where the draws would). */
+static void skip_words(TensorGenerator *g, int64_t n)
+{
+    while (n > 0) {
+        int64_t count;
+        mt_words(g, n, &count);
+        g->index += (int)count;
+        n -= count;
+    }
+}
+
+int tensor_uniform_skip(int64_t numel, TensorGenerator *gen)
+{
+    if (numel < 0)
+        return tensor_set_error("uniform_skip: numel %lld is negative", (long long)numel), -1;
+    skip_words(tensor__generator_or_default(gen), numel);
+    return 0;
+}
+
+/* normal_fill's words (the last 16 drawn again when numel is not a multiple
+ * of 16), or draw_serial's double normals, whose cache must end as theirs. */
+int tensor_normal_skip(int64_t numel, TensorGenerator *gen)
+{
+    if (numel < 0)
+        return tensor_set_error("normal_skip: numel %lld is negative", (long long)numel), -1;
+    TensorGenerator *g = tensor__generator_or_default(gen);
+    if (numel >= 16) {
+        skip_words(g, numel);
+        if (numel % 16) skip_words(g, 16);
+        return 0;
+    }
+    for (int64_t i = 0; i < numel; i++) next_double_normal(g);
+    return 0;
+}
+
 /* ---- public fills ---------------------------------------------------------- */
 
 Tensor *tensor_uniform_(Tensor *t, float from, float to, TensorGenerator *gen)

@@ -174,6 +174,15 @@ Tensor *tensor__alloc(int ndim, const int64_t *shape)
     return t;
 }
 
+Tensor *tensor__alloc_result(const char *op, int ndim, const int64_t *shape)
+{
+    Tensor *t = try_alloc(ndim, shape);
+    if (!t)
+        return tensor_set_error("%s: out of memory for a result of shape %s", op,
+                                tensor__sizes_str(ndim, shape));
+    return t;
+}
+
 Tensor *tensor__new(const char *op, int ndim, const int64_t *shape)
 {
     if (check_shape(op, ndim, shape)) return NULL;
@@ -353,8 +362,10 @@ Tensor *tensor_copy_(Tensor *dst, const Tensor *src)
                              "%s and the written-to tensor %s refer to a single memory "
                              "location; clone the input first", tensor_shape_str(src),
                              tensor_shape_str(dst));
+    const float *values = TENSOR__INPUT("copy_", src);
+    if (!values) return NULL;
     tensor__bump_version(dst);
-    tensor__scatter_contiguous(dst, tensor__contiguous_data(src));
+    tensor__scatter_contiguous(dst, values);
     return dst;
 }
 
@@ -488,22 +499,42 @@ void tensor__iter_next(TensorIter *it)
     }
 }
 
-const float *tensor__broadcast_data(const Tensor *t, int ndim, const int64_t *shape)
+/* t read as shape, row-major: t->data itself when that is t's own layout,
+ * else a copy in the current scope; NULL (no message) when the copy does
+ * not fit in memory. */
+static const float *try_broadcast(const Tensor *t, int ndim, const int64_t *shape)
 {
     int64_t stride[TENSOR_MAX_DIMS];
     int64_t numel = tensor__numel(ndim, shape);
     if (numel == t->numel && tensor_is_contiguous(t)) return t->data;
     tensor__broadcast_strides(t, ndim, shape, stride);
-    float *out = tensor__scratch((size_t)numel * sizeof(float));
+    float *out = tensor__arena_try_alloc(tensor__current_arena(), (size_t)numel * sizeof(float));
+    if (!out) return NULL;
     TensorIter it;
     tensor__iter_init(&it, ndim, shape, 1, (const int64_t *[]){stride}, NULL);
     for (int64_t i = 0; i < numel; i++, tensor__iter_next(&it)) out[i] = t->data[it.off[0]];
     return out;
 }
 
+const float *tensor__broadcast_data(const Tensor *t, int ndim, const int64_t *shape)
+{
+    const float *d = try_broadcast(t, ndim, shape);
+    if (!d) tensor__abort(__FILE__, __LINE__, "out of memory");
+    return d;
+}
+
 const float *tensor__contiguous_data(const Tensor *a)
 {
     return tensor__broadcast_data(a, a->ndim, a->shape);
+}
+
+const float *tensor__input_data(const char *op, const Tensor *t, int ndim, const int64_t *shape)
+{
+    const float *d = try_broadcast(t, ndim, shape);
+    if (!d)
+        tensor_set_error("%s: out of memory for a row-major copy of an input of shape %s", op,
+                         tensor__sizes_str(ndim, shape));
+    return d;
 }
 
 void tensor__scatter_contiguous(Tensor *dst, const float *src)

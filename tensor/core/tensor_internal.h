@@ -7,8 +7,10 @@
  *     Tensor *tensor_exp(const Tensor *a)
  *     {
  *         if (!a) return NULL;                        NULL propagates, no message
- *         Tensor *out = tensor__alloc(a->ndim, a->shape);
- *         ... compute out from a ...
+ *         Tensor *out = tensor__alloc_result("exp", a->ndim, a->shape);
+ *         const float *x = out ? TENSOR__INPUT("exp", a) : NULL;
+ *         if (!x) return NULL;                        out of memory: NULL, a message
+ *         ... compute out from x ...
  *         TensorNode *n = tensor__record(OP_EXP, out, 1, (const Tensor *[]){a});
  *         if (n) n->saved[0] = out;                    what the backward needs
  *         return tensor__result(out);                  NULL when anomaly mode refused it
@@ -115,8 +117,19 @@ void *tensor__xrealloc(void *p, size_t bytes);
  * fused optimizer update): bumps the version a backward checks. */
 static inline void tensor__bump_version(Tensor *t) { ++*t->version; }
 /* A contiguous tensor with uninitialised data, in the current scope.  The
- * shape must have passed tensor__check_numel; out of memory aborts. */
+ * shape must have passed tensor__check_numel; out of memory aborts (a
+ * backward's buffers; a forward's result uses tensor__alloc_result). */
 Tensor *tensor__alloc(int ndim, const int64_t *shape);
+/* An op's result: tensor__alloc, but out of memory gives NULL and the
+ * message "<op>: out of memory for a result of shape (...)" instead of an
+ * abort, so that a program can report it and stop cleanly.  Every forward
+ * allocates its result so, and checks: if (!out) return NULL; (a backward's
+ * buffers and small workspaces still abort). */
+Tensor *tensor__alloc_result(const char *op, int ndim, const int64_t *shape);
+/* The same for a forward's input read row-major as shape (a copy when it is
+ * not laid out so: tensor__broadcast_data): NULL and a message naming op. */
+const float *tensor__input_data(const char *op, const Tensor *t, int ndim, const int64_t *shape);
+#define TENSOR__INPUT(op, t) tensor__input_data((op), (t), (t)->ndim, (t)->shape)
 /* The same for a constructor given a user's shape: the shape checked (dims,
  * NULL, negative or too large sizes) and out of memory reported; NULL with
  * a message naming op otherwise. */

@@ -9,12 +9,15 @@
 
 #include <math.h>
 
-/* out: a fresh tensor shaped like a; *x: a's data, row-major. */
-static Tensor *begin(const Tensor *a, const float **x)
+/* out: a fresh tensor shaped like a; *x: a's data, row-major.  NULL with a
+ * message naming op when either does not fit in memory. */
+static Tensor *begin_op(const char *op, const Tensor *a, const float **x)
 {
-    *x = tensor__contiguous_data(a);
-    return tensor__alloc(a->ndim, a->shape);
+    *x = TENSOR__INPUT(op, a);
+    return *x ? tensor__alloc_result(op, a->ndim, a->shape) : NULL;
 }
+/* The calling op's name: tensor_silu's is "silu". */
+#define begin(a, x) begin_op(__func__ + sizeof "tensor_" - 1, (a), (x))
 
 /* Records the node (scalar arguments s0, s1) and returns out. */
 static Tensor *end(TensorOp op, Tensor *out, const Tensor *a, double s0, double s1)
@@ -48,6 +51,7 @@ Tensor *tensor_silu(const Tensor *a)
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
     Tensor *out = begin(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] / (1.0f + expf(-x[i]));
     return end(OP_SILU, out, a, 0, 0);
 }
@@ -72,6 +76,7 @@ Tensor *tensor_leaky_relu(const Tensor *a, float negative_slope)
         return tensor_set_error("leaky_relu: negative_slope %g for %s must be finite",
                                 (double)negative_slope, tensor_shape_str(a));
     Tensor *out = begin(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++)
         out->data[i] = x[i] > 0 ? x[i] : x[i] * negative_slope;
     return end(OP_LEAKY_RELU, out, a, negative_slope, 0);
@@ -96,6 +101,7 @@ Tensor *tensor_softplus(const Tensor *a, float beta, float threshold)
                                 "and not 0, threshold a number", (double)beta,
                                 (double)threshold, tensor_shape_str(a));
     Tensor *out = begin(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) {
         float bx = x[i] * beta;
         out->data[i] = bx > threshold ? x[i] : log1pf(expf(bx)) / beta;

@@ -29,9 +29,10 @@ static Tensor *compare_tensors(Cmp c, const Tensor *a, const Tensor *b)
     int ndim;
     int64_t shape[TENSOR_MAX_DIMS];
     if (tensor__broadcast_shape(a, b, cmp_names[c], &ndim, shape)) return NULL;
-    Tensor *out = tensor__alloc(ndim, shape);
-    const float *p = tensor__broadcast_data(a, ndim, shape);
-    const float *q = tensor__broadcast_data(b, ndim, shape);
+    Tensor *out = tensor__alloc_result(cmp_names[c], ndim, shape);
+    const float *p = out ? tensor__input_data(cmp_names[c], a, ndim, shape) : NULL;
+    const float *q = p ? tensor__input_data(cmp_names[c], b, ndim, shape) : NULL;
+    if (!q) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = compare(c, p[i], q[i]);
     return out;
 }
@@ -39,8 +40,9 @@ static Tensor *compare_tensors(Cmp c, const Tensor *a, const Tensor *b)
 static Tensor *compare_scalar(Cmp c, const Tensor *a, float s)
 {
     if (!tensor__usable(a, cmp_names[c])) return NULL;
-    Tensor *out = tensor__alloc(a->ndim, a->shape);
-    const float *p = tensor__contiguous_data(a);
+    Tensor *out = tensor__alloc_result(cmp_names[c], a->ndim, a->shape);
+    const float *p = out ? TENSOR__INPUT(cmp_names[c], a) : NULL;
+    if (!p) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = compare(c, p[i], s);
     return out;
 }

@@ -7,10 +7,12 @@
 
 #include <string.h>
 
-/* noise = bernoulli(keep) / keep, contiguous in a's shape; all zero when keep is 0. */
+/* noise = bernoulli(keep) / keep, contiguous in a's shape; all zero when keep
+ * is 0.  NULL (nothing drawn) when it does not fit in memory. */
 static Tensor *dropout_noise(const Tensor *a, double keep, TensorGenerator *g)
 {
-    Tensor *noise = tensor__alloc(a->ndim, a->shape);
+    Tensor *noise = tensor__alloc_result("dropout", a->ndim, a->shape);
+    if (!noise) return NULL;
     if (keep == 0) {
         memset(noise->data, 0, (size_t)noise->numel * sizeof(float));
         return noise;
@@ -30,9 +32,12 @@ Tensor *tensor_dropout(const Tensor *a, float p, bool train, TensorGenerator *ge
     /* PyTorch returns the input itself (no new node) in these cases; the op
      * never writes through the result, so dropping const is safe. */
     if (p == 0 || !train || a->numel == 0) return (Tensor *)a;
-    Tensor *noise = dropout_noise(a, 1.0 - tensor__typed_double(p), tensor__generator_or_default(gen));
-    Tensor *out = tensor__alloc(a->ndim, a->shape);
-    const float *x = tensor__contiguous_data(a);
+    Tensor *out = tensor__alloc_result("dropout", a->ndim, a->shape);
+    const float *x = out ? TENSOR__INPUT("dropout", a) : NULL;
+    Tensor *noise = x ? dropout_noise(a, 1.0 - tensor__typed_double(p),
+                                      tensor__generator_or_default(gen))
+                      : NULL;
+    if (!noise) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] * noise->data[i];
     TensorNode *n = tensor__record(OP_DROPOUT, out, 1, (const Tensor *[]){a});
     if (n) n->saved[0] = noise;

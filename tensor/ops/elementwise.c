@@ -57,7 +57,8 @@ static Tensor *binary(TensorOp op, const char *name, const Tensor *a, const Tens
     int ndim;
     int64_t shape[TENSOR_MAX_DIMS];
     if (tensor__broadcast_shape(a, b, name, &ndim, shape)) return NULL;
-    Tensor *out = tensor__alloc(ndim, shape);
+    Tensor *out = tensor__alloc_result(name, ndim, shape);
+    if (!out) return NULL;
     if (tensor_same_shape(a, b) && tensor_is_contiguous(a) && tensor_is_contiguous(b)) {
         binary_row(op, out->data, a->data, 1, b->data, 1, out->numel);
     } else if (out->numel > 0) {
@@ -122,12 +123,15 @@ void tensor__div_backward(TensorNode *n, const Tensor *dy)
 /* ---- helpers for one-input ops -------------------------------------------- */
 
 /* The output of a one-input op: contiguous, shaped like a; *x is a's data in
- * row-major order (a copy only when a is not contiguous). */
-static Tensor *unary_begin(const Tensor *a, const float **x)
+ * row-major order (a copy only when a is not contiguous).  NULL with a
+ * message naming op when either does not fit in memory. */
+static Tensor *unary_begin(const char *op, const Tensor *a, const float **x)
 {
-    *x = tensor__contiguous_data(a);
-    return tensor__alloc(a->ndim, a->shape);
+    *x = TENSOR__INPUT(op, a);
+    return *x ? tensor__alloc_result(op, a->ndim, a->shape) : NULL;
 }
+/* The calling op's name: tensor_exp's is "exp". */
+#define UNARY_BEGIN(a, x) unary_begin(__func__ + sizeof "tensor_" - 1, (a), (x))
 
 /* Records the node when a needs a gradient; s is the op's scalar argument. */
 static Tensor *unary_end(TensorOp op, Tensor *out, const Tensor *a, double s)
@@ -170,7 +174,8 @@ Tensor *tensor_add_scalar(const Tensor *a, float s)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] + s;
     return unary_end(OP_ADD_SCALAR, out, a, s);
 }
@@ -185,7 +190,8 @@ Tensor *tensor_sub_scalar(const Tensor *a, float s)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] - s;
     return unary_end(OP_SUB_SCALAR, out, a, s);
 }
@@ -200,7 +206,8 @@ Tensor *tensor_mul_scalar(const Tensor *a, float s)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] * s;
     return unary_end(OP_MUL_SCALAR, out, a, s);
 }
@@ -219,7 +226,8 @@ Tensor *tensor_div_scalar(const Tensor *a, float s)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] / s;
     return unary_end(OP_DIV_SCALAR, out, a, s);
 }
@@ -237,7 +245,8 @@ Tensor *tensor_rsub_scalar(const Tensor *a, float s)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = s - x[i];
     return unary_end(OP_RSUB_SCALAR, out, a, s);
 }
@@ -258,7 +267,8 @@ Tensor *tensor_reciprocal(const Tensor *a)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = 1.0f / x[i];
     return unary_end(OP_RECIPROCAL, out, a, 0);
 }
@@ -277,7 +287,8 @@ Tensor *tensor_neg(const Tensor *a)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = -x[i];
     return unary_end(OP_NEG, out, a, 0);
 }
@@ -309,7 +320,8 @@ Tensor *tensor_pow(const Tensor *a, float exponent)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     pow_values(out->data, x, out->numel, exponent);
     return unary_end(OP_POW, out, a, exponent);
 }
@@ -332,7 +344,8 @@ Tensor *tensor_exp(const Tensor *a)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = expf(x[i]);
     return unary_end(OP_EXP, out, a, 0);
 }
@@ -349,7 +362,8 @@ Tensor *tensor_log(const Tensor *a)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = logf(x[i]);
     return unary_end(OP_LOG, out, a, 0);
 }
@@ -366,7 +380,8 @@ Tensor *tensor_sqrt(const Tensor *a)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = sqrtf(x[i]);
     return unary_end(OP_SQRT, out, a, 0);
 }
@@ -383,7 +398,8 @@ Tensor *tensor_abs(const Tensor *a)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = fabsf(x[i]);
     return unary_end(OP_ABS, out, a, 0);
 }
@@ -406,7 +422,8 @@ Tensor *tensor_clamp(const Tensor *a, float min, float max)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) {
         float v = x[i] < min ? min : x[i];
         out->data[i] = v > max ? max : v;
@@ -432,7 +449,8 @@ Tensor *tensor_clone(const Tensor *a)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     memcpy(out->data, x, (size_t)out->numel * sizeof *x);
     return unary_end(OP_CLONE, out, a, 0);
 }
@@ -449,7 +467,8 @@ Tensor *tensor_tanh(const Tensor *a)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = tanhf(x[i]);
     return unary_end(OP_TANH, out, a, 0);
 }
@@ -466,7 +485,8 @@ Tensor *tensor_sigmoid(const Tensor *a)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = 1.0f / (1.0f + expf(-x[i]));
     return unary_end(OP_SIGMOID, out, a, 0);
 }
@@ -484,7 +504,8 @@ Tensor *tensor_relu(const Tensor *a)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = x[i] < 0 ? 0.0f : x[i];
     return unary_end(OP_RELU, out, a, 0);
 }
@@ -553,9 +574,11 @@ Tensor *tensor_gelu(const Tensor *a)
 {
     const float *x;
     if (!TENSOR__USABLE(a)) return NULL;
-    Tensor *out = unary_begin(a, &x);
+    Tensor *out = UNARY_BEGIN(a, &x);
+    if (!out) return NULL;
     bool keep = tensor__needs_grad(1, (const Tensor *[]){a});
-    Tensor *th = keep ? tensor__alloc(out->ndim, out->shape) : NULL;
+    Tensor *th = keep ? tensor__alloc_result("gelu", out->ndim, out->shape) : NULL;
+    if (keep && !th) return NULL;
     GeluPass p = {.x = x, .y = out->data, .t = th ? th->data : NULL, .n = out->numel};
     gelu_run(&p, gelu_forward_chunk);
     Tensor *r = unary_end(OP_GELU, out, a, 0);

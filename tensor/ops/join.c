@@ -52,7 +52,8 @@ Tensor *tensor_cat(int n, Tensor *const *ts, int dim)
         shape[d] += ts[i]->shape[d];
     }
     if (tensor__check_numel("cat", ts[0]->ndim, shape)) return NULL;
-    Tensor *out = tensor__alloc(ts[0]->ndim, shape);
+    Tensor *out = tensor__alloc_result("cat", ts[0]->ndim, shape);
+    if (!out) return NULL;
     int64_t at = 0;
     for (int i = 0; i < n; at += ts[i++]->shape[d])
         tensor__copy_into(tensor__narrow_view(out, d, at, ts[i]->shape[d]), ts[i], false);
@@ -90,7 +91,8 @@ Tensor *tensor_stack(int n, Tensor *const *ts, int dim)
     int64_t shape[TENSOR_MAX_DIMS];
     for (int i = 0, k = 0; i <= a->ndim; i++) shape[i] = i == d ? n : a->shape[k++];
     if (tensor__check_numel("stack", a->ndim + 1, shape)) return NULL;
-    Tensor *out = tensor__alloc(a->ndim + 1, shape);
+    Tensor *out = tensor__alloc_result("stack", a->ndim + 1, shape);
+    if (!out) return NULL;
     for (int i = 0; i < n; i++) tensor__copy_into(tensor__select_view(out, d, i), ts[i], false);
     TensorNode *node = tensor__record(OP_STACK, out, n, (const Tensor *const *)ts);
     if (node) node->ival[0] = d;
@@ -110,8 +112,10 @@ void tensor__stack_backward(TensorNode *n, const Tensor *dy)
  * (size: that of dim of a); NULL with a message naming the first bad one. */
 static Tensor *checked_indices(const char *op, const Tensor *index, const Tensor *a, int dim)
 {
-    Tensor *idx = tensor__alloc(index->ndim, index->shape);
-    memcpy(idx->data, tensor__contiguous_data(index), (size_t)idx->numel * sizeof(float));
+    Tensor *idx = tensor__alloc_result(op, index->ndim, index->shape);
+    const float *in = idx ? TENSOR__INPUT(op, index) : NULL;
+    if (!in) return NULL;
+    memcpy(idx->data, in, (size_t)idx->numel * sizeof(float));
     for (int64_t k = 0; k < idx->numel; k++) {
         float v = idx->data[k];
         if (!isfinite(v) || v != floorf(v))
@@ -140,7 +144,8 @@ Tensor *tensor_index_select(const Tensor *a, int dim, const Tensor *index)
     memcpy(shape, a->shape, sizeof shape);
     shape[d] = idx->numel;
     if (tensor__check_numel("index_select", a->ndim, shape)) return NULL;
-    Tensor *out = tensor__alloc(a->ndim, shape);
+    Tensor *out = tensor__alloc_result("index_select", a->ndim, shape);
+    if (!out) return NULL;
     for (int64_t k = 0; k < idx->numel; k++)
         tensor__copy_into(tensor__select_view(out, d, k),
                           tensor__select_view(a, d, (int64_t)idx->data[k]), false);
@@ -177,7 +182,8 @@ Tensor *tensor_embedding(const Tensor *weight, const Tensor *indices)
     memcpy(shape, indices->shape, sizeof shape);
     shape[indices->ndim] = dim;
     if (tensor__check_numel("embedding", indices->ndim + 1, shape)) return NULL;
-    Tensor *out = tensor__alloc(indices->ndim + 1, shape);
+    Tensor *out = tensor__alloc_result("embedding", indices->ndim + 1, shape);
+    if (!out) return NULL;
     for (int64_t i = 0; i < idx->numel; i++) {
         const float *row = weight->data + (int64_t)idx->data[i] * weight->stride[0];
         for (int64_t j = 0; j < dim; j++) out->data[i * dim + j] = row[j * weight->stride[1]];
@@ -241,7 +247,8 @@ Tensor *tensor_gather(const Tensor *a, int dim, const Tensor *index)
     if (d < 0 || gather_check(a, d, index)) return NULL;
     Tensor *idx = checked_indices("gather", index, a, d);
     if (!idx) return NULL;
-    Tensor *out = tensor__alloc(idx->ndim, idx->shape);
+    Tensor *out = tensor__alloc_result("gather", idx->ndim, idx->shape);
+    if (!out) return NULL;
     const int64_t *base = base_offsets(idx, d, a->stride);
     for (int64_t k = 0; k < idx->numel; k++)
         out->data[k] = a->data[base[k] + (int64_t)idx->data[k] * a->stride[d]];

@@ -20,8 +20,9 @@ Tensor *tensor_mse_loss(const Tensor *pred, const Tensor *target)
     if (!tensor_same_shape(pred, target))
         return tensor_set_error("mse_loss: pred %s and target %s have different shapes",
                              tensor_shape_str(pred), tensor_shape_str(target));
-    const float *p = tensor__contiguous_data(pred);
-    const float *t = tensor__contiguous_data(target);
+    const float *p = TENSOR__INPUT("mse_loss", pred);
+    const float *t = p ? TENSOR__INPUT("mse_loss", target) : NULL;
+    if (!t) return NULL;
     Tensor *out = tensor__alloc(0, NULL);
     out->data[0] = (float)tensor__sum_squared_diff_f64(p, t, pred->numel) / (float)pred->numel;
     tensor__record(OP_MSE_LOSS, out, 2, (const Tensor *[]){pred, target});
@@ -66,7 +67,9 @@ Tensor *tensor_binary_cross_entropy(const Tensor *pred, const Tensor *target)
 {
     if (!TENSOR__USABLE(pred) || !TENSOR__USABLE(target)) return NULL;
     if (check_binary("binary_cross_entropy", pred, target)) return NULL;
-    const float *p = tensor__contiguous_data(pred), *t = tensor__contiguous_data(target);
+    const float *p = TENSOR__INPUT("binary_cross_entropy", pred);
+    const float *t = p ? TENSOR__INPUT("binary_cross_entropy", target) : NULL;
+    if (!t) return NULL;
     double sum = 0;
     for (int64_t i = 0; i < pred->numel; i++) {
         if (!(p[i] >= 0 && p[i] <= 1))
@@ -115,9 +118,11 @@ static Tensor *pos_weight_like(const Tensor *pw, const Tensor *logits)
         return tensor_set_error("binary_cross_entropy_with_logits: pos_weight %s does not "
                                 "broadcast to input %s", tensor_shape_str(pw),
                                 tensor_shape_str(logits));
-    Tensor *w = tensor__alloc(logits->ndim, logits->shape);
-    memcpy(w->data, tensor__broadcast_data(pw, logits->ndim, logits->shape),
-           (size_t)w->numel * sizeof *w->data);
+    const char *op = "binary_cross_entropy_with_logits";
+    Tensor *w = tensor__alloc_result(op, logits->ndim, logits->shape);
+    const float *v = w ? tensor__input_data(op, pw, logits->ndim, logits->shape) : NULL;
+    if (!v) return NULL;
+    memcpy(w->data, v, (size_t)w->numel * sizeof *w->data);
     return w;
 }
 
@@ -137,9 +142,13 @@ Tensor *tensor_bce_with_logits_ex(const Tensor *logits, const Tensor *target,
         return NULL;
     Tensor *pw = options.pos_weight ? pos_weight_like(options.pos_weight, logits) : NULL;
     if (options.pos_weight && !pw) return NULL;
-    const float *x = tensor__contiguous_data(logits), *t = tensor__contiguous_data(target);
+    const float *x = TENSOR__INPUT(op, logits);
+    const float *t = x ? TENSOR__INPUT(op, target) : NULL;
     bool none = options.reduction == TENSOR_REDUCTION_NONE;
-    Tensor *out = none ? tensor__alloc(logits->ndim, logits->shape) : tensor__alloc(0, NULL);
+    Tensor *out = !t ? NULL
+                  : none ? tensor__alloc_result(op, logits->ndim, logits->shape)
+                         : tensor__alloc(0, NULL);
+    if (!out) return NULL;
     double sum = 0;
     for (int64_t i = 0; i < logits->numel; i++) {
         float m = fmaxf(-x[i], 0.0f), w = pw ? (pw->data[i] - 1) * t[i] + 1 : 1;

@@ -56,8 +56,10 @@ Tensor *tensor_masked_fill(const Tensor *a, const Tensor *mask, float value)
     if (check_mask(a, mask)) return NULL;
     int64_t inner;
     const float *m = mask_block(a, mask, &inner);
-    Tensor *out = tensor__alloc(a->ndim, a->shape);
-    select_fill(tensor__contiguous_data(a), m, out->numel, inner, value, out->data);
+    Tensor *out = tensor__alloc_result("masked_fill", a->ndim, a->shape);
+    const float *x = out ? TENSOR__INPUT("masked_fill", a) : NULL;
+    if (!x) return NULL;
+    select_fill(x, m, out->numel, inner, value, out->data);
     /* Only a is an input: the mask is a constant and gets no gradient. */
     TensorNode *n = tensor__record(OP_MASKED_FILL, out, 1, &a);
     if (n) n->saved[0] = (Tensor *)mask;
@@ -101,9 +103,12 @@ static Tensor *triangle_op(const Tensor *a, int diagonal, bool upper)
     if (a->ndim < 2)
         return tensor_set_error("%s: input %s must have at least 2 dims",
                              upper ? "triu" : "tril", tensor_shape_str(a));
-    Tensor *out = tensor__alloc(a->ndim, a->shape);
-    triangle(tensor__contiguous_data(a), out->data, a->numel, a->shape[a->ndim - 2],
-             a->shape[a->ndim - 1], diagonal, upper);
+    const char *op = upper ? "triu" : "tril";
+    Tensor *out = tensor__alloc_result(op, a->ndim, a->shape);
+    const float *x = out ? TENSOR__INPUT(op, a) : NULL;
+    if (!x) return NULL;
+    triangle(x, out->data, a->numel, a->shape[a->ndim - 2], a->shape[a->ndim - 1], diagonal,
+             upper);
     TensorNode *n = tensor__record(upper ? OP_TRIU : OP_TRIL, out, 1, &a);
     if (n) n->ival[0] = diagonal;
     return out;

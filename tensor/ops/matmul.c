@@ -104,14 +104,16 @@ static bool mat_layout(const Mat *x, bool *trans, int64_t *ld)
     return false;
 }
 
-/* t itself when the kernel can read its matrices, else a contiguous copy. */
-static const Tensor *kernel_readable(const Tensor *t)
+/* t itself when the kernel can read its matrices, else a contiguous copy;
+ * NULL with a message naming op when that does not fit in memory. */
+static const Tensor *kernel_readable(const char *op, const Tensor *t)
 {
     int d = t->ndim;
     if (d < 2 || t->stride[d - 1] == 1 || t->stride[d - 2] == 1 || t->shape[d - 1] == 1 ||
         t->shape[d - 2] == 1)
         return t;
-    Tensor *c = tensor__alloc(d, t->shape);
+    Tensor *c = tensor__alloc_result(op, d, t->shape);
+    if (!c) return NULL;
     TensorIter it;
     tensor__iter_init(&it, d, t->shape, 1, (const int64_t *[]){t->stride}, NULL);
     for (int64_t i = 0; i < t->numel; i++, tensor__iter_next(&it)) c->data[i] = t->data[it.off[0]];
@@ -259,8 +261,10 @@ Tensor *tensor_matmul(const Tensor *a, const Tensor *b)
     if (a->ndim > 1) shape[nd++] = m;
     if (b->ndim > 1) shape[nd++] = n;
     if (tensor__check_numel("matmul", nd, shape)) return NULL;
-    Tensor *out = tensor__alloc(nd, shape);
-    const Tensor *ar = kernel_readable(a), *br = kernel_readable(b);
+    Tensor *out = tensor__alloc_result("matmul", nd, shape);
+    const Tensor *ar = out ? kernel_readable("matmul", a) : NULL;
+    const Tensor *br = ar ? kernel_readable("matmul", b) : NULL;
+    if (!br) return NULL;
     gemm_batched(bt, mat_of(ar, true, &bt), mat_of(br, false, &bt),
                  mat_dense(out->data, m, n, &bt), false);
     TensorNode *node = tensor__record(OP_MATMUL, out, 2, (const Tensor *[]){a, b});
@@ -333,16 +337,18 @@ Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b)
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = nout;
     if (tensor__check_numel("linear", x->ndim, shape)) return NULL;
-    Tensor *out = tensor__alloc(x->ndim, shape);
+    Tensor *out = tensor__alloc_result("linear", x->ndim, shape);
+    const Tensor *xr = out ? kernel_readable("linear", x) : NULL;
+    const Tensor *wr = xr ? kernel_readable("linear", w) : NULL;
+    const float *bias = wr && b ? TENSOR__INPUT("linear", b) : NULL;
+    if (!wr || (b && !bias)) return NULL;
     /* As torch's addmm: the bias is in C before the product is added. */
     if (b) {
-        const float *bias = tensor__contiguous_data(b);
         for (int64_t i = 0; i < out->numel; i += nout)
             memcpy(out->data + i, bias, (size_t)nout * sizeof(float));
     }
     Batch bt = {.nb = batch_dims(x)};
     memcpy(bt.shape, x->shape, (size_t)bt.nb * sizeof *bt.shape);
-    const Tensor *xr = kernel_readable(x), *wr = kernel_readable(w);
     gemm_batched(bt, mat_of(xr, true, &bt), mat_t(mat_of(wr, true, &bt)),
                  mat_dense(out->data, rows, nout, &bt), b != NULL);
     TensorNode *node = tensor__record(OP_LINEAR, out, b ? 3 : 2, (const Tensor *[]){x, w, b});

@@ -85,9 +85,11 @@ static int read_targets(const char *op, const char *what, const Tensor *input,
                                 "such as PyTorch's default -100 (TENSOR_LOSS_OPTIONS() starts "
                                 "from it)", op, (long long)o.ignore_index,
                                 (long long)classes - 1), -1;
-    t->classes = tensor__alloc(target->ndim, target->shape);
+    t->classes = tensor__alloc_result(op, target->ndim, target->shape);
+    const float *in = t->classes ? TENSOR__INPUT(op, target) : NULL;
+    if (!in) return -1;
     float *c = t->classes->data;
-    memcpy(c, tensor__contiguous_data(target), (size_t)target->numel * sizeof *c);
+    memcpy(c, in, (size_t)target->numel * sizeof *c);
     t->count = 0;
     char at[8 * 24];
     for (int64_t j = 0; j < target->numel; j++) {
@@ -111,12 +113,14 @@ static int read_targets(const char *op, const char *what, const Tensor *input,
 /* The loss from x (the input's or its log_softmax's values, row-major):
  * -x at each target's class, 0 where ignored (none), their sum, or their
  * sum over the count (mean), summed in double and rounded once. */
-static Tensor *pick_loss(const float *x, const Targets *t, TensorReduction r)
+static Tensor *pick_loss(const char *op, const float *x, const Targets *t, TensorReduction r)
 {
     const float *c = t->classes->data;
     TensorBlock b = t->b;
-    Tensor *out = r == TENSOR_REDUCTION_NONE ? tensor__alloc(t->classes->ndim, t->classes->shape)
-                                             : tensor__alloc(0, NULL);
+    Tensor *out = r == TENSOR_REDUCTION_NONE
+                      ? tensor__alloc_result(op, t->classes->ndim, t->classes->shape)
+                      : tensor__alloc(0, NULL);
+    if (!out) return NULL;
     double sum = 0;
     for (int64_t j = 0; j < t->classes->numel; j++) {
         int64_t o = j / b.inner, i = j % b.inner;
@@ -172,7 +176,9 @@ Tensor *tensor_nll_loss_ex(const Tensor *input, const Tensor *target, TensorLoss
     if (!TENSOR__USABLE(input) || !TENSOR__USABLE(target)) return NULL;
     Targets t;
     if (read_targets("nll_loss", "input", input, target, options, &t)) return NULL;
-    Tensor *out = pick_loss(tensor__contiguous_data(input), &t, options.reduction);
+    const float *x = TENSOR__INPUT("nll_loss", input);
+    Tensor *out = x ? pick_loss("nll_loss", x, &t, options.reduction) : NULL;
+    if (!out) return NULL;
     record(OP_NLL_LOSS, out, input, &t, options.reduction);
     return tensor__result(out);
 }
@@ -211,7 +217,8 @@ Tensor *tensor_cross_entropy_ex(const Tensor *logits, const Tensor *target,
     Tensor *logp = tensor_log_softmax(logits, logits->ndim == 1 ? 0 : 1);
     tensor__anomaly_pause(false);
     tensor_no_grad_end();
-    Tensor *out = pick_loss(logp->data, &t, options.reduction);
+    Tensor *out = logp ? pick_loss("cross_entropy", logp->data, &t, options.reduction) : NULL;
+    if (!out) return NULL;
     TensorNode *n = record(OP_CROSS_ENTROPY, out, logits, &t, options.reduction);
     if (n) n->saved[LOGP] = logp;
     return tensor__result(out);

@@ -140,14 +140,16 @@ Tensor *tensor_layer_norm(const Tensor *x, const Tensor *weight, const Tensor *b
         (bias && !TENSOR__USABLE(bias)) || !layer_norm_check(x, weight, bias, eps))
         return NULL;
     int64_t n = x->shape[x->ndim - 1], rows = n ? x->numel / n : 0;
-    Tensor *out = tensor__alloc(x->ndim, x->shape);
+    Tensor *out = tensor__alloc_result("layer_norm", x->ndim, x->shape);
     int64_t stat_shape[1] = {rows};
-    Tensor *mean = tensor__alloc(1, stat_shape), *rstd = tensor__alloc(1, stat_shape);
-    LayerNormPass p = {.x = tensor__contiguous_data(x),
-                       .w = weight ? tensor__contiguous_data(weight) : NULL,
-                       .b = bias ? tensor__contiguous_data(bias) : NULL,
-                       .y = out->data, .mean = mean->data, .rstd = rstd->data,
-                       .rows = rows, .n = n, .eps = eps};
+    Tensor *mean = out ? tensor__alloc_result("layer_norm", 1, stat_shape) : NULL;
+    Tensor *rstd = mean ? tensor__alloc_result("layer_norm", 1, stat_shape) : NULL;
+    const float *xd = rstd ? TENSOR__INPUT("layer_norm", x) : NULL;
+    const float *w = xd && weight ? TENSOR__INPUT("layer_norm", weight) : NULL;
+    const float *b = xd && bias ? TENSOR__INPUT("layer_norm", bias) : NULL;
+    if (!xd || (weight && !w) || (bias && !b)) return NULL;
+    LayerNormPass p = {.x = xd, .w = w, .b = b, .y = out->data, .mean = mean->data,
+                       .rstd = rstd->data, .rows = rows, .n = n, .eps = eps};
     run_rows(&p, forward_chunk);
     const Tensor *in[3] = {x, NULL, NULL};
     int k = 1;

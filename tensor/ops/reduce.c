@@ -23,8 +23,9 @@
 
 static TensorBlock block_all(const Tensor *a) { return (TensorBlock){1, a->numel, 1}; }
 
-/* The result of reducing dim of a: that dim removed, or kept with size 1. */
-static Tensor *reduced_alloc(const Tensor *a, int dim, bool keepdim)
+/* The result of reducing dim of a: that dim removed, or kept with size 1;
+ * NULL with a message naming op when it does not fit in memory. */
+static Tensor *reduced_alloc(const char *op, const Tensor *a, int dim, bool keepdim)
 {
     int64_t shape[TENSOR_MAX_DIMS];
     int ndim = 0;
@@ -32,7 +33,7 @@ static Tensor *reduced_alloc(const Tensor *a, int dim, bool keepdim)
         if (d != dim) shape[ndim++] = a->shape[d];
         else if (keepdim) shape[ndim++] = 1;
     }
-    return tensor__alloc(ndim, shape);
+    return tensor__alloc_result(op, ndim, shape);
 }
 
 /* acc[o * inner + i] = sum over k of x[(o * size + k) * inner + i], in double. */
@@ -73,12 +74,49 @@ static Tensor *spread(const Tensor *dy, const Tensor *x, TensorBlock b, int64_t 
     return dx;
 }
 
+/* The sum of all of a's elements, in double: the dims a was expanded along
+ * (stride 0) repeat one value, so they are counted, not read, and
+ * sum(expand(x, (n, ...))) is n times the sum of x's elements, without a
+ * copy of the expanded view (which may be far larger than memory).  A view
+ * without such dims is summed as its row-major copy is.  false with a
+ * message naming op when that copy does not fit in memory. */
+static bool sum_all(const char *op, const Tensor *a, double *sum)
+{
+    int64_t shape[TENSOR_MAX_DIMS], stride[TENSOR_MAX_DIMS];
+    int nd = 0;
+    double times = 1;
+    for (int d = 0; d < a->ndim; d++) {
+        if (a->stride[d] == 0 && a->shape[d] > 0) {
+            times *= (double)a->shape[d];
+            continue;
+        }
+        shape[nd] = a->shape[d];
+        stride[nd++] = a->stride[d];
+    }
+    const Tensor *read = nd == a->ndim ? a : tensor__view_of(a, nd, shape, stride, a->offset);
+    const float *x = TENSOR__INPUT(op, read);
+    if (!x) return false;
+    *sum = tensor__sum_f64(x, read->numel) * times;
+    return true;
+}
+
 /* Shared by sum, sum_dim, mean, mean_dim: ival[0] holds the dim (-1 for all). */
 static Tensor *sum_or_mean(TensorOp op, const Tensor *a, int dim, bool keepdim, bool mean)
 {
+    const char *name = op == OP_SUM ? "sum" : op == OP_SUM_DIM ? "sum_dim"
+                     : op == OP_MEAN ? "mean" : "mean_dim";
     TensorBlock b = dim < 0 ? block_all(a) : tensor__block_at(a, dim);
-    Tensor *out = dim < 0 ? tensor__alloc(0, NULL) : reduced_alloc(a, dim, keepdim);
-    store_sums(out, block_sums(tensor__contiguous_data(a), b), mean ? b.size : 1);
+    Tensor *out = dim < 0 ? tensor__alloc(0, NULL) : reduced_alloc(name, a, dim, keepdim);
+    if (!out) return NULL;
+    if (dim < 0) {
+        double sum;
+        if (!sum_all(name, a, &sum)) return NULL;
+        store_sums(out, &sum, mean ? b.size : 1);
+    } else {
+        const float *x = TENSOR__INPUT(name, a);
+        if (!x) return NULL;
+        store_sums(out, block_sums(x, b), mean ? b.size : 1);
+    }
     TensorNode *n = tensor__record(op, out, 1, (const Tensor *[]){a});
     if (n) n->ival[0] = dim;
     return tensor__result(out);
@@ -176,9 +214,11 @@ Tensor *tensor_max_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
     if (!TENSOR__USABLE(a)) return NULL;
     int d = max_dim_check(a, dim, "max_dim");
     if (d < 0) return NULL;
-    Tensor *out = reduced_alloc(a, d, keepdim);
-    Tensor *idx = reduced_alloc(a, d, keepdim);
-    block_argmax(tensor__contiguous_data(a), tensor__block_at(a, d), out->data, idx->data);
+    Tensor *out = reduced_alloc("max_dim", a, d, keepdim);
+    Tensor *idx = out ? reduced_alloc("max_dim", a, d, keepdim) : NULL;
+    const float *x = idx ? TENSOR__INPUT("max_dim", a) : NULL;
+    if (!x) return NULL;
+    block_argmax(x, tensor__block_at(a, d), out->data, idx->data);
     TensorNode *n = tensor__record(OP_MAX_DIM, out, 1, (const Tensor *[]){a});
     if (n) {
         n->ival[0] = d;
@@ -187,7 +227,7 @@ Tensor *tensor_max_dim(const Tensor *a, int dim, bool keepdim, Tensor **indices)
     /* The caller gets a copy: the backward writes where the saved indices
      * point, so nothing outside may change them. */
     if (indices && n) {
-        *indices = reduced_alloc(a, d, keepdim);
+        if (!(*indices = reduced_alloc("max_dim", a, d, keepdim))) return NULL;
         memcpy((*indices)->data, idx->data, (size_t)idx->numel * sizeof *idx->data);
     } else if (indices) {
         *indices = idx;
@@ -216,8 +256,10 @@ Tensor *tensor_argmax(const Tensor *a, int dim, bool keepdim)
     if (!TENSOR__USABLE(a)) return NULL;
     int d = max_dim_check(a, dim, "argmax");
     if (d < 0) return NULL;
-    Tensor *idx = reduced_alloc(a, d, keepdim);
-    block_argmax(tensor__contiguous_data(a), tensor__block_at(a, d), NULL, idx->data);
+    Tensor *idx = reduced_alloc("argmax", a, d, keepdim);
+    const float *x = idx ? TENSOR__INPUT("argmax", a) : NULL;
+    if (!x) return NULL;
+    block_argmax(x, tensor__block_at(a, d), NULL, idx->data);
     return idx;
 }
 
@@ -249,8 +291,11 @@ enum { VAR_CORRECTION = 0 };
 static Tensor *var_common(const Tensor *a, int dim, int correction, bool keepdim)
 {
     TensorBlock b = dim < 0 ? block_all(a) : tensor__block_at(a, dim);
-    Tensor *out = dim < 0 ? tensor__alloc(0, NULL) : reduced_alloc(a, dim, keepdim);
-    block_var(tensor__contiguous_data(a), b, correction, out->data);
+    const char *op = dim < 0 ? "var" : "var_dim";
+    Tensor *out = dim < 0 ? tensor__alloc(0, NULL) : reduced_alloc(op, a, dim, keepdim);
+    const float *x = out ? TENSOR__INPUT(op, a) : NULL;
+    if (!x) return NULL;
+    block_var(x, b, correction, out->data);
     TensorNode *n = tensor__record(OP_VAR, out, 1, (const Tensor *[]){a});
     if (n) {
         n->ival[VAR_ALONG] = dim >= 0;
@@ -406,9 +451,10 @@ Tensor *tensor_amax(const Tensor *a, int n, const int64_t *dims, bool keepdim)
                                  "one element", d, tensor_shape_str(a));
         if (!r || keepdim) shape[ndim++] = r ? 1 : a->shape[d];
     }
-    const float *x = tensor__contiguous_data(a);
+    Tensor *out = tensor__alloc_result("amax", ndim, shape);
+    const float *x = out ? TENSOR__INPUT("amax", a) : NULL;
+    if (!x) return NULL;
     int64_t *map = result_index(a, mask, &out_numel);
-    Tensor *out = tensor__alloc(ndim, shape);
     for (int64_t j = 0; j < out_numel; j++) out->data[j] = -INFINITY;
     for (int64_t i = 0; i < a->numel; i++) {
         float v = x[i], *m = &out->data[map[i]];

@@ -106,7 +106,8 @@ static int check_probs(const Tensor *p, int64_t num_samples)
         return tensor_set_error("multinomial: num_samples %lld for probs %s: need 1 to %lld "
                              "(draws without replacement)",
                              (long long)num_samples, shape, (long long)n), -1;
-    const float *x = tensor__contiguous_data(p);
+    const float *x = TENSOR__INPUT("multinomial", p);
+    if (!x) return -1;
     for (int64_t r = 0; r < rows; r++) {
         double sum = 0;
         for (int64_t c = 0; c < n; c++) {
@@ -132,8 +133,10 @@ Tensor *tensor_multinomial(const Tensor *probs, int64_t num_samples, TensorGener
 {
     if (!TENSOR__USABLE(probs)) return NULL;
     if (check_probs(probs, num_samples)) return NULL;
-    Tensor *q = tensor_exponential_(tensor__alloc(probs->ndim, probs->shape), 1.0, gen);
-    const float *p = tensor__contiguous_data(probs);
+    const float *p = TENSOR__INPUT("multinomial", probs);
+    Tensor *q = p ? tensor__alloc_result("multinomial", probs->ndim, probs->shape) : NULL;
+    if (!q) return NULL;
+    tensor_exponential_(q, 1.0, gen);
     for (int64_t i = 0; i < q->numel; i++) q->data[i] = p[i] / q->data[i];
     if (num_samples > 1) {
         Tensor *idx;

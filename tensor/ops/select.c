@@ -31,10 +31,11 @@ Tensor *tensor_where(const Tensor *cond, const Tensor *a, const Tensor *b)
     int ndim;
     int64_t shape[TENSOR_MAX_DIMS];
     if (broadcast3(cond, a, b, "where", &ndim, shape)) return NULL;
-    Tensor *out = tensor__alloc(ndim, shape);
-    const float *c = tensor__broadcast_data(cond, ndim, shape);
-    const float *x = tensor__broadcast_data(a, ndim, shape);
-    const float *y = tensor__broadcast_data(b, ndim, shape);
+    Tensor *out = tensor__alloc_result("where", ndim, shape);
+    const float *c = out ? tensor__input_data("where", cond, ndim, shape) : NULL;
+    const float *x = c ? tensor__input_data("where", a, ndim, shape) : NULL;
+    const float *y = x ? tensor__input_data("where", b, ndim, shape) : NULL;
+    if (!y) return NULL;
     for (int64_t i = 0; i < out->numel; i++) out->data[i] = c[i] != 0 ? x[i] : y[i];
     TensorNode *n = tensor__record(OP_WHERE, out, 2, (const Tensor *[]){a, b});
     if (n) n->saved[0] = (Tensor *)cond;
@@ -63,9 +64,10 @@ static Tensor *extremum(TensorOp op, const char *name, const Tensor *a, const Te
     int ndim;
     int64_t shape[TENSOR_MAX_DIMS];
     if (broadcast3(NULL, a, b, name, &ndim, shape)) return NULL;
-    Tensor *out = tensor__alloc(ndim, shape);
-    const float *x = tensor__broadcast_data(a, ndim, shape);
-    const float *y = tensor__broadcast_data(b, ndim, shape);
+    Tensor *out = tensor__alloc_result(name, ndim, shape);
+    const float *x = out ? tensor__input_data(name, a, ndim, shape) : NULL;
+    const float *y = x ? tensor__input_data(name, b, ndim, shape) : NULL;
+    if (!y) return NULL;
     for (int64_t i = 0; i < out->numel; i++) {
         float p = x[i], q = y[i];
         out->data[i] = isnan(p) || isnan(q) ? p + q : max ? (p > q ? p : q) : (p < q ? p : q);

@@ -181,9 +181,12 @@ static Tensor *softmax_op(const Tensor *a, int dim, bool log)
     if (!TENSOR__USABLE(a)) return NULL;
     int d = tensor__wrap_dim(a, dim, 0, log ? "log_softmax" : "softmax");
     if (d < 0) return NULL;
-    Tensor *out = tensor__alloc(a->ndim, a->shape);
+    const char *op = log ? "log_softmax" : "softmax";
+    Tensor *out = tensor__alloc_result(op, a->ndim, a->shape);
+    const float *x = out ? TENSOR__INPUT(op, a) : NULL;
+    if (!x) return NULL;
     bool lastdim = a->ndim == 0 || d == a->ndim - 1;
-    softmax_forward(tensor__contiguous_data(a), out->data, tensor__block_at(a, d), lastdim, log);
+    softmax_forward(x, out->data, tensor__block_at(a, d), lastdim, log);
     TensorNode *n = tensor__record(log ? OP_LOG_SOFTMAX : OP_SOFTMAX, out, 1, &a);
     if (n) {
         n->saved[0] = out;
@@ -257,10 +260,12 @@ Tensor *tensor_causal_softmax(const Tensor *scores, float divisor, int64_t q0)
     if (!(divisor > 0.0f && divisor < INFINITY))
         return tensor_set_error("causal_softmax: divisor %g must be positive and finite",
                                 (double)divisor);
-    Tensor *out = tensor__alloc(scores->ndim, scores->shape);
+    Tensor *out = tensor__alloc_result("causal_softmax", scores->ndim, scores->shape);
+    const float *x = out ? TENSOR__INPUT("causal_softmax", scores) : NULL;
+    if (!x) return NULL;
     if (out->numel > 0) {
         RowBlocks rb = causal_blocks(scores, divisor, q0);
-        rb.x = tensor__contiguous_data(scores);
+        rb.x = x;
         rb.out = out->data;
         rb.exp_rows = tensor__exp_fn();
         for_blocks(&rb, causal_block);

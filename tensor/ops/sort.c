@@ -257,8 +257,10 @@ Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices)
     int64_t shape[TENSOR_MAX_DIMS];
     memcpy(shape, a->shape, sizeof shape);
     shape[a->ndim - 1] = k;
-    Tensor *val = tensor__alloc(a->ndim, shape), *idx = tensor__alloc(a->ndim, shape);
-    const float *x = tensor__contiguous_data(a);
+    Tensor *val = tensor__alloc_result("topk", a->ndim, shape);
+    Tensor *idx = val ? tensor__alloc_result("topk", a->ndim, shape) : NULL;
+    const float *x = idx ? TENSOR__INPUT("topk", a) : NULL;
+    if (!x) return NULL;
     int64_t rows = n ? a->numel / n : 0;
     Pair *q = tensor__scratch((size_t)(n ? n : 1) * sizeof *q);
     for (int64_t r = 0; r < rows && k > 0; r++)
@@ -266,7 +268,7 @@ Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices)
     TensorNode *node = tensor__record(OP_TOPK, val, 1, &a);
     if (node) {
         /* The backward's own copy: the caller may change *indices. */
-        node->saved[0] = tensor__alloc(a->ndim, shape);
+        if (!(node->saved[0] = tensor__alloc_result("topk", a->ndim, shape))) return NULL;
         memcpy(node->saved[0]->data, idx->data, (size_t)idx->numel * sizeof *idx->data);
     }
     if (indices) *indices = idx;

@@ -18,7 +18,9 @@ The weights are drawn wider than GPT-2's init (std 0.02) so that the
 logits are far apart: greedy ids then never hinge on float32 rounding.
 
 Each case is (name, gpt_generate flags, prompt, new tokens, temperature,
-top_k, eos_id, seed); the test runs gpt_generate with those flags.
+top_k, eos_id, seed); the test runs gpt_generate with those flags.  Last,
+torch.rand(4) right after the load (seed 123): where the generator stands
+once the book's GPTModel has drawn its initial weights.
 """
 import json
 import os
@@ -112,8 +114,12 @@ def book_params(state, n_layers):
 def main():
     state = hf_state(CFG, 2024)
     write_safetensors(os.path.join(HERE, "hf_gpt2_tiny.safetensors"), state)
+    torch.manual_seed(123)
     gpt = book_ch04.GPTModel(CFG)
     book_ch05.load_weights_into_gpt(gpt, book_params(state, CFG["n_layers"]))
+    # The generator after the book's load: GPTModel drew its initial weights,
+    # the assigns drew nothing.  A loader that skips those draws must leave it here.
+    after = torch.rand(4)
     gpt.eval()
     tok = book_ch05.ByteTokenizer()
     lines = ["# gen_hf_gpt2.py: ids of gpt_generate " + FLAGS + " <case flags>"]
@@ -124,6 +130,8 @@ def main():
         ids = out.squeeze(0).tolist()
         lines += [f"# {name}: {flags}", f"@{name} {len(ids)}", " ".join(map(str, ids))]
         print(name, ids)
+    lines += ["# torch.manual_seed(123), GPTModel(CFG), load_weights_into_gpt, torch.rand(4)",
+              "@rand_after_load 4", " ".join(f"{v:.9g}" for v in after.tolist())]
     with open(os.path.join(HERE, "hf_gpt2.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
