@@ -65,6 +65,18 @@ cmp -s "$stage/two_moons.out" "$src/tests/reference/two_moons.expected" || {
 [ -s "$stage/two_moons.safetensors" ] || {
     echo "install.sh: two_moons.safetensors was not written" >&2; exit 1; }
 
+# A student's own op with its own backward (docs/custom_function.md, a
+# hand-written softmax), built against the installed headers alone, passes
+# gradcheck and matches PyTorch's values.
+sh "$src/docs/extract_c.sh" "$src/docs/custom_function.md" "$stage/custom_function.c"
+# shellcheck disable=SC2046
+cc -Wall -Wextra -Werror $cflags -o "$stage/custom_function" "$stage/custom_function.c" \
+    $(pkg-config --cflags --libs attograd) -lm
+LD_LIBRARY_PATH="$libdir" "$stage/custom_function" "$src/tests/reference/custom_function.txt" \
+    > "$stage/custom_function.out" || {
+    echo "install.sh: docs/custom_function.md's program failed:" >&2
+    cat "$stage/custom_function.out" >&2; exit 1; }
+
 # Linked statically: pkg-config --static names every library the archive needs.
 if [ -z "$cflags" ]; then
     # shellcheck disable=SC2046
@@ -75,4 +87,4 @@ if [ -z "$cflags" ]; then
     (cd "$stage" && ./two_moons_static | cmp -s - "$src/tests/reference/two_moons.expected") || {
         echo "install.sh: the static two-moons program printed other lines" >&2; exit 1; }
 fi
-echo "installed under $libdir: the README's programs built with pkg-config (shared and static) and ran"
+echo "installed under $libdir: the README's programs and a custom op built with pkg-config (shared and static) and ran"
