@@ -26,7 +26,6 @@
 #include "attograd.h"
 #include "book_inputs.h"
 #include "cli.h"
-#include "walk.h"
 
 #define PROG "backprop_attention"
 
@@ -52,8 +51,8 @@ static const char *const stage_code[N_STAGES] = {
 };
 
 typedef struct {
-    WalkFlags walk;                /* --seed, --summary, --dump */
-    bool mse;
+    uint64_t seed;                 /* torch.manual_seed's */
+    bool summary, dump, mse;
     const char *dot;
 } Options;
 
@@ -73,7 +72,7 @@ static Tensor *parameter(const char *name)
 
 static int forward(Walk *w)
 {
-    tensor_manual_seed(w->opt->walk.seed);
+    tensor_manual_seed(w->opt->seed);
     /* __init__: three torch.rand(d_in, d_out) in the module's order. */
     Tensor *W_query = parameter("W_query");
     Tensor *W_key   = parameter("W_key");
@@ -230,9 +229,9 @@ static const Step *step_at(const Walk *w, int i)
     return i ? &steps[i] : &loss_steps[w->opt->mse];
 }
 
-static int check_step(const Walk *w, Stage s, WalkCheck *c)
+static int check_step(const Walk *w, Stage s, TensorGradPair *c)
 {
-    return walk_check(w->t[s]->grad, central_difference(w, s), c);
+    return tensor_grad_pair(w->t[s]->grad, central_difference(w, s), c);
 }
 
 /* ---- printing ------------------------------------------------------------------- */
@@ -240,19 +239,19 @@ static int check_step(const Walk *w, Stage s, WalkCheck *c)
 static void print_forward(const Walk *w)
 {
     printf("Forward: SelfAttention_v1 (Listing 3.1), d_in = %d, d_out = %d, seed %llu\n\n",
-           D_IN, D_OUT, (unsigned long long)w->opt->walk.seed);
+           D_IN, D_OUT, (unsigned long long)w->opt->seed);
     printf("x = inputs                        # the book's six tokens\n");
-    walk_show(w->x);
+    tensor_fprint_indented(stdout, w->x, 4);
     for (int s = 0; s < N_STAGES; s++) {
         printf("%s\n", stage_code[s]);
-        walk_show(w->t[s]);
+        tensor_fprint_indented(stdout, w->t[s], 4);
     }
     if (w->opt->mse) {
         printf("target = torch.rand(6, 2)         # drawn after the weights\n");
-        walk_show(w->target);
+        tensor_fprint_indented(stdout, w->target, 4);
     }
     printf("loss = %s\n", w->opt->mse ? "F.mse_loss(context, target)" : "context.sum()");
-    walk_show(w->loss);
+    tensor_fprint_indented(stdout, w->loss, 4);
 }
 
 static int print_backward(const Walk *w)
@@ -263,11 +262,11 @@ static int print_backward(const Walk *w)
            "forward in double precision), both to 4 decimals after any scale shown.\n");
     for (int i = 0; i < N_STEPS; i++) {
         const Step *st = step_at(w, i);
-        WalkCheck c;
+        TensorGradPair c;
         if (check_step(w, st->stage, &c)) return -1;
         printf("\n%s = %s\n    # %s\n", st->grad, st->formula, st->why);
-        walk_show_pair(&c);
-        printf("    %s (max |difference| %.1e)\n", walk_verdict(&c), c.diff);
+        tensor_fprint_grad_pair(stdout, &c);
+        printf("    %s (max |difference| %.1e)\n", tensor_grad_pair_verdict(&c), c.diff);
         bad += !c.agree;
     }
     printf("\nThe same steps as tensor ops, checked against autograd: "
@@ -279,14 +278,14 @@ static int print_summary(const Walk *w)
 {
     int bad = 0;
     printf("SelfAttention_v1 on the book's inputs, seed %llu: loss = %s = %.4f\n",
-           (unsigned long long)w->opt->walk.seed,
+           (unsigned long long)w->opt->seed,
            w->opt->mse ? "mse(context, target)" : "sum(context)", (double)tensor_item(w->loss));
     printf("%-9s  %-52s %8s  %s\n", "gradient", "formula", "norm", "max |autograd - numeric|");
     for (int i = 0; i < N_STEPS; i++) {
         const Step *st = step_at(w, i);
-        WalkCheck c;
+        TensorGradPair c;
         if (check_step(w, st->stage, &c)) return -1;
-        printf("%-9s  %-52s %8.4f  %.1e\n", st->grad, st->formula, walk_norm(c.autograd),
+        printf("%-9s  %-52s %8.4f  %.1e\n", st->grad, st->formula, tensor_l2_norm(c.autograd),
                c.diff);
         bad += !c.agree;
     }
@@ -298,17 +297,15 @@ static int print_summary(const Walk *w)
 static int print_dump(const Walk *w)
 {
     const char *kind = w->opt->mse ? "mse." : "sum.";
-    char prefix[32];
-    for (int s = 0; s < N_STAGES; s++) walk_dump("", w->t[s]->name, w->t[s]);
-    walk_dump("", "target", w->target);
-    walk_dump(kind, "loss", w->loss);
+    for (int s = 0; s < N_STAGES; s++) tensor_fprint_fixture(stdout, w->t[s], "%s", w->t[s]->name);
+    tensor_fprint_fixture(stdout, w->target, "target");
+    tensor_fprint_fixture(stdout, w->loss, "%sloss", kind);
     int bad = 0;
     for (int i = 0; i < N_STEPS; i++) {
-        WalkCheck c;
+        TensorGradPair c;
         if (check_step(w, steps[i].stage, &c)) return -1;
-        walk_dump(kind, steps[i].grad, c.autograd);
-        snprintf(prefix, sizeof prefix, "%snumeric.", kind);
-        walk_dump(prefix, steps[i].grad, c.numeric);
+        tensor_fprint_fixture(stdout, c.autograd, "%s%s", kind, steps[i].grad);
+        tensor_fprint_fixture(stdout, c.numeric, "%snumeric.%s", kind, steps[i].grad);
         printf("#agree %s %d\n", steps[i].grad, c.agree);
         bad += !c.agree;
     }
@@ -389,15 +386,14 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, Options *o)
 {
-    *o = (Options){.walk = WALK_FLAGS_DEFAULT};
-    for (int i = 1; i < argc; i++) {
+    *o = (Options){.seed = 123};
+    for (int i = 1; i < argc; i++) {            /* the flags in --help's order */
         const char *a = argv[i], *v;
-        int walk;
         if (cli_is_help(a)) {
             usage(stdout);
             exit(0);
-        } else if ((walk = walk_flag(PROG, argc, argv, &i, &o->walk)) != 0) {
-            if (walk < 0) return -1;
+        } else if (strcmp(a, "--seed") == 0) {
+            if (!cli_u64_flag(PROG, argc, argv, &i, &o->seed)) return -1;
         } else if (strcmp(a, "--loss") == 0) {
             if (!(v = cli_value(PROG, argc, argv, &i))) return -1;
             if (strcmp(v, "sum") != 0 && strcmp(v, "mse") != 0) {
@@ -405,8 +401,12 @@ static int parse(int argc, char **argv, Options *o)
                 return -1;
             }
             o->mse = strcmp(v, "mse") == 0;
+        } else if (strcmp(a, "--summary") == 0) {
+            o->summary = true;
         } else if (strcmp(a, "--dot") == 0) {
             if (!(o->dot = cli_value(PROG, argc, argv, &i)) || !dot_paths_ok(o->dot)) return -1;
+        } else if (strcmp(a, "--dump") == 0) {
+            o->dump = true;
         } else {
             cli_unknown_option(PROG, a);
             return -1;
@@ -423,9 +423,9 @@ static int run(const Options *o)
         return 1;
     }
     int bad;
-    if (o->walk.dump) {
+    if (o->dump) {
         bad = print_dump(&w);
-    } else if (o->walk.summary) {
+    } else if (o->summary) {
         bad = print_summary(&w);
     } else {
         print_forward(&w);

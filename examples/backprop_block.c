@@ -32,7 +32,6 @@
 
 #include "attograd.h"
 #include "cli.h"
-#include "walk.h"
 
 #define PROG "backprop_block"
 
@@ -82,7 +81,10 @@ static const char *stage_name(Stage s)
                                                  : intermediates[s - FIRST_INTERMEDIATE].name;
 }
 
-typedef WalkFlags Options;          /* --seed, --summary, --dump: all its flags */
+typedef struct {
+    uint64_t seed;                /* torch.manual_seed's */
+    bool summary, dump;
+} Options;
 
 typedef struct {
     Module *block;
@@ -153,7 +155,7 @@ static int forward(Walk *w, const Options *o)
     ref = nn_forward(w->block, tensor_view(x, SHAPE(1, T, E)));
     tensor_no_grad_end();
     if (!w->loss || !ref) return -1;
-    w->block_diff = walk_max_abs_diff(tensor_contiguous(t[OUT]), tensor_contiguous(ref));
+    w->block_diff = tensor_max_abs_diff(t[OUT], tensor_reshape(ref, SHAPE(T, E)));
     return 0;
 }
 
@@ -357,9 +359,9 @@ static const Step steps[] = {
 };
 enum { N_STEPS = sizeof steps / sizeof *steps };
 
-static int check_step(const Walk *w, Stage s, WalkCheck *c)
+static int check_step(const Walk *w, Stage s, TensorGradPair *c)
 {
-    return walk_check(w->t[s]->grad, central_difference(w, s), c);
+    return tensor_grad_pair(w->t[s]->grad, central_difference(w, s), c);
 }
 
 /* ---- the printed formulas, evaluated by hand ------------------------------------ */
@@ -427,9 +429,9 @@ static int by_hand(const Walk *w, Stage s)
     } else {
         return 2;
     }
-    WalkCheck c;
-    if (walk_check(autograd, mine, &c)) return -1;
-    printf("    %s:\n        %s\n", what, walk_verdict(&c));
+    TensorGradPair c;
+    if (tensor_grad_pair(autograd, mine, &c)) return -1;
+    printf("    %s:\n        %s\n", what, tensor_grad_pair_verdict(&c));
     return c.agree;
 }
 
@@ -441,21 +443,21 @@ static void print_forward(const Walk *w, const Options *o)
            "dropout 0, seed %llu; the batch of 1 is left out of what is printed\n\n",
            E, HEADS, T, (unsigned long long)o->seed);
     printf("x = torch.rand(1, 3, 4)              # drawn before the block, as in the book\n");
-    walk_show(w->t[X]);
+    tensor_fprint_indented(stdout, w->t[X], 4);
     printf("block = TransformerBlock(cfg)        # its parameters, in state_dict order:\n");
     for (Stage s = WQ; s < FIRST_INTERMEDIATE; s++) {
         printf("%s\n", param_names[s]);
-        walk_show(w->t[s]);
+        tensor_fprint_indented(stdout, w->t[s], 4);
     }
     for (Stage s = FIRST_INTERMEDIATE; s < N_STAGES; s++) {
         printf("%s\n", intermediates[s - FIRST_INTERMEDIATE].code);
-        walk_show(w->t[s]);
+        tensor_fprint_indented(stdout, w->t[s], 4);
     }
     printf("block(x) itself: max |difference| from out %.1e\n", w->block_diff);
     printf("target = torch.rand(1, 3, 4)         # drawn after the block\n");
-    walk_show(w->target);
+    tensor_fprint_indented(stdout, w->target, 4);
     printf("loss = F.mse_loss(out, target)\n");
-    walk_show(w->loss);
+    tensor_fprint_indented(stdout, w->loss, 4);
 }
 
 static int print_backward(const Walk *w)
@@ -468,12 +470,12 @@ static int print_backward(const Walk *w)
            "parameter is broadcast.  GELU's and LayerNorm's formulas are also evaluated\n"
            "by hand, in double, from the gradients printed before them.\n");
     for (int i = 0; i < N_STEPS; i++) {
-        WalkCheck c;
+        TensorGradPair c;
         if (check_step(w, steps[i].stage, &c)) return -1;
         printf("\nd_%s = %s\n    # %s\n", stage_name(steps[i].stage), steps[i].formula,
                steps[i].why);
-        walk_show_pair(&c);
-        printf("    %s\n", walk_verdict(&c));
+        tensor_fprint_grad_pair(stdout, &c);
+        printf("    %s\n", tensor_grad_pair_verdict(&c));
         int hand = by_hand(w, steps[i].stage);
         if (hand < 0) return -1;
         bad += !c.agree + !hand;
@@ -491,11 +493,11 @@ static int print_summary(const Walk *w, const Options *o)
            (double)tensor_item(w->loss));
     printf("%-22s %8s  %s\n", "gradient", "norm", "max |autograd - numeric|");
     for (int i = 0; i < N_STEPS; i++) {
-        WalkCheck c;
+        TensorGradPair c;
         if (check_step(w, steps[i].stage, &c)) return -1;
         char name[64];
         snprintf(name, sizeof name, "d_%s", stage_name(steps[i].stage));
-        printf("%-22s %8.4f  %.1e\n", name, walk_norm(c.autograd), c.diff);
+        printf("%-22s %8.4f  %.1e\n", name, tensor_l2_norm(c.autograd), c.diff);
         bad += !c.agree;
     }
     printf("%d of %d gradients agree with their central difference to the printed precision\n",
@@ -507,20 +509,20 @@ static int print_dump(const Walk *w)
 {
     char name[64];
     for (Stage s = X; s < N_STAGES; s++) {
-        Tensor *rows = walk_rows(w->t[s]);    /* as the fixture: bias (1, n), weights (6, 3) */
+        Tensor *rows = tensor_as_rows(w->t[s]);   /* as the fixture: bias (1, n), weights (6, 3) */
         if (!rows) return -1;
-        walk_dump("", stage_name(s), rows);
+        tensor_fprint_fixture(stdout, rows, "%s", stage_name(s));
     }
-    walk_dump("", "target", w->target);
-    walk_dump("", "loss", w->loss);
+    tensor_fprint_fixture(stdout, w->target, "target");
+    tensor_fprint_fixture(stdout, w->loss, "loss");
     printf("#block_diff %.9g\n", w->block_diff);
     int bad = 0;
     for (int i = 0; i < N_STEPS; i++) {
-        WalkCheck c;
+        TensorGradPair c;
         if (check_step(w, steps[i].stage, &c)) return -1;
         snprintf(name, sizeof name, "d_%s", stage_name(steps[i].stage));
-        walk_dump("", name, c.autograd);
-        walk_dump("numeric.", name, c.numeric);
+        tensor_fprint_fixture(stdout, c.autograd, "%s", name);
+        tensor_fprint_fixture(stdout, c.numeric, "numeric.%s", name);
         printf("#agree %s %d\n", name, c.agree);
         bad += !c.agree;
     }
@@ -544,15 +546,22 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, Options *o)
 {
-    *o = WALK_FLAGS_DEFAULT;
+    *o = (Options){.seed = 123};
     for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
             usage(stdout);
             exit(0);
+        } else if (strcmp(a, "--seed") == 0) {
+            if (!cli_u64_flag(PROG, argc, argv, &i, &o->seed)) return -1;
+        } else if (strcmp(a, "--summary") == 0) {
+            o->summary = true;
+        } else if (strcmp(a, "--dump") == 0) {
+            o->dump = true;
+        } else {
+            cli_unknown_option(PROG, a);
+            return -1;
         }
-        int walk = walk_flag(PROG, argc, argv, &i, o);
-        if (walk == 0) cli_unknown_option(PROG, argv[i]);
-        if (walk <= 0) return -1;
     }
     return 0;
 }

@@ -13,7 +13,6 @@
 
 #include "attograd.h"
 #include "cli.h"
-#include "deep_network.h"
 
 static uint64_t seed = 123;   /* the book's, or --seed's */
 
@@ -47,15 +46,14 @@ static int show_ids(const char *header, const Tensor *ids)
 }
 
 /* The mean |gradient| of each layer's weight of the book's deep network
- * (deep_network.h), printed as one tensor. */
+ * (nn_shortcut_gradient_means), printed as one tensor. */
 static int gradient_means(bool shortcut)
 {
-    float means[DEEP_NETWORK_LAYERS];
     char header[96];
     snprintf(header, sizeof header, "Mean |gradient| of layers.0-4.0.weight, %s shortcut",
              shortcut ? "with" : "without");
-    if (deep_network_gradient_means(seed, shortcut, means)) return show(header, NULL);
-    return show(header, tensor_from_data(means, SHAPE(DEEP_NETWORK_LAYERS)));
+    tensor_manual_seed(seed);
+    return show(header, nn_shortcut_gradient_means(shortcut));
 }
 
 static int run(void)

@@ -1,6 +1,6 @@
 /*
  * Why shortcut connections matter (the book's chapter 4): the gradients of
- * the book's 5-layer ExampleDeepNeuralNetwork (deep_network.h, seed 123,
+ * the book's 5-layer ExampleDeepNeuralNetwork (nn_shortcut_gradient_means, seed 123,
  * input [[1., 0., -1.]], MSE against [[0.]]) without and with shortcuts,
  * each layer's mean |gradient| printed as the book's print_gradients prints
  * it.  Without shortcuts the mean shrinks towards the first layer (it
@@ -17,31 +17,32 @@
 
 #include "attograd.h"
 #include "cli.h"
-#include "deep_network.h"
 
 #define PROG "shortcut_gradients"
 
-static void print_gradients(const char *header, const float means[DEEP_NETWORK_LAYERS])
+enum { LAYERS = 5 };            /* the book's layer_sizes [3, 3, 3, 3, 3, 1] */
+
+static void print_gradients(const char *header, const Tensor *means)
 {
     printf("%s\n", header);
-    for (int i = 0; i < DEEP_NETWORK_LAYERS; i++) {
+    for (int i = 0; i < LAYERS; i++) {
         char repr[48];
-        cli_float_repr((double)means[i], repr, sizeof repr);   /* param.grad.abs().mean().item() */
+        cli_float_repr((double)means->data[i], repr, sizeof repr);  /* grad.abs().mean().item() */
         printf("layers.%d.0.weight has gradient mean of %s\n", i, repr);
     }
 }
 
 /* Both series in one log-scale chart, layer by layer (and on stdout as
  * text with --ascii). */
-static int plot(const char *path, bool ascii, const float without[], const float with[])
+static int plot(const char *path, bool ascii, const Tensor *without, const Tensor *with)
 {
-    double layer[DEEP_NETWORK_LAYERS], no[DEEP_NETWORK_LAYERS], yes[DEEP_NETWORK_LAYERS];
-    for (int i = 0; i < DEEP_NETWORK_LAYERS; i++)
-        layer[i] = i, no[i] = (double)without[i], yes[i] = (double)with[i];
+    double layer[LAYERS], no[LAYERS], yes[LAYERS];
+    for (int i = 0; i < LAYERS; i++)
+        layer[i] = i, no[i] = (double)without->data[i], yes[i] = (double)with->data[i];
     PlotSeries s[] = {
-        {.label = "without shortcut", .n = DEEP_NETWORK_LAYERS, .x = layer, .y = no,
+        {.label = "without shortcut", .n = LAYERS, .x = layer, .y = no,
          .color = "#d62728", .dash = PLOT_DASHED},
-        {.label = "with shortcut", .n = DEEP_NETWORK_LAYERS, .x = layer, .y = yes,
+        {.label = "with shortcut", .n = LAYERS, .x = layer, .y = yes,
          .color = "#1f77b4"},
     };
     PlotOptions o = PLOT_OPTIONS(
@@ -86,9 +87,11 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": --ascii draws the chart of --plot FILE; give --plot too\n");
         return 2;
     }
-    float without[DEEP_NETWORK_LAYERS], with[DEEP_NETWORK_LAYERS];
-    if (deep_network_gradient_means(seed, false, without) ||
-        deep_network_gradient_means(seed, true, with)) {
+    tensor_manual_seed(seed);                     /* before each model, as the book */
+    Tensor *without = nn_shortcut_gradient_means(false), *with = NULL;
+    tensor_manual_seed(seed);
+    if (without) with = nn_shortcut_gradient_means(true);
+    if (!with) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
         tensor_cleanup();
         return 1;

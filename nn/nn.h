@@ -318,6 +318,34 @@ ATTOGRAD_API Module *nn_multi_head_attention(int64_t d_in, int64_t d_out, int64_
 ATTOGRAD_API int nn_attention_keep_weights(Module *m, bool keep);
 ATTOGRAD_API const Tensor *nn_attention_weights(const Module *m);
 
+/* ---- The book's chapter 4 deep network: shortcut connections (Listing 4.5) ---- */
+/*
+ * ExampleDeepNeuralNetwork(layer_sizes, use_shortcut): layers.i is
+ * Sequential(Linear(layer_sizes[i], layer_sizes[i + 1]), GELU()), drawn in
+ * that order, named as its state_dict (layers.0.0.weight, layers.0.0.bias,
+ * ...); its forward sets x = x + layers[i](x) when use_shortcut and the
+ * shapes match, else x = layers[i](x).  The book's experiment, as its
+ * print_gradients prints it:
+ *
+ *     tensor_manual_seed(123);
+ *     Tensor *means = nn_shortcut_gradient_means(false);
+ *     tensor_print(means);       tensor([0.0002, 0.0001, 0.0007, 0.0014, 0.0050])
+ */
+typedef struct {
+    Module base;
+    bool use_shortcut;
+    Module *layers;              /* a module list of Sequential(Linear, GELU) */
+} ExampleDeepNeuralNetwork;
+#define NN_TYPE_NAME_ExampleDeepNeuralNetwork "ExampleDeepNeuralNetwork"
+/* n_sizes - 1 layers (the book's layer_sizes: {3, 3, 3, 3, 3, 1}); refused with a
+ * message: fewer than 2 sizes, a size <= 0. */
+ATTOGRAD_API Module *nn_example_deep_neural_network(int64_t n_sizes, const int64_t *layer_sizes,
+                                                    bool use_shortcut);
+/* The book's run: ExampleDeepNeuralNetwork([3, 3, 3, 3, 3, 1], use_shortcut) from
+ * the default generator, one backward of mse_loss(model([[1., 0., -1.]]), [[0.]]),
+ * then each layers.i.0.weight's grad.abs().mean(): a (5) tensor in the current scope. */
+ATTOGRAD_API Tensor *nn_shortcut_gradient_means(bool use_shortcut);
+
 /* ---- The book's chapter 4 GPT ------------------------------------------------ */
 /*
  * The book's config keys.  Modules draw their weights in the book's order

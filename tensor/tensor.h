@@ -568,6 +568,65 @@ ATTOGRAD_API Tensor *tensor_set_name(Tensor *t, const char *name);
  * cause of a failed forward. */
 ATTOGRAD_API int tensor_graph_dot(const Tensor *root, FILE *f);
 
+/* ---- Teaching: a gradient beside its central difference ------------------ */
+/*
+ * What a walk-through program (examples/backprop_attention, backprop_block)
+ * calls to show each gradient autograd computed beside a numeric estimate
+ * the program made itself (its own central difference), and to judge them:
+ *
+ *     TensorGradPair p;
+ *     if (tensor_grad_pair(W->grad, numeric, &p) != 0) return -1;   (tensor_error())
+ *     tensor_fprint_grad_pair(stdout, &p);
+ *     printf("    %s (max |difference| %.1e)\n", tensor_grad_pair_verdict(&p), p.diff);
+ *
+ *         autograd, x 1e-3       numeric, x 1e-3      (backprop_attention --loss mse's
+ *         [ -0.1601 -0.7085 ]    [ -0.1601 -0.7085 ]    dW_query)
+ *         [  0.8116  1.5600 ]    [  0.8116  1.5600 ]
+ *         [  0.7308  1.4769 ]    [  0.7308  1.4769 ]
+ *         agree: the same digits (max |difference| 6.6e-09)
+ *
+ * Both are printed as rows of their last dim, in fixed point with 4
+ * decimals, scaled by a power of ten to the larger one's largest element when
+ * that is below 0.1 or at least 100 (every digit shown is one float32 gets
+ * right, where scientific notation would show digits rounding has changed).
+ * A pair agrees when every element differs by at most one unit of the last
+ * printed digit: a smaller difference can still round to another digit.
+ * Tensors a function here makes are in the current scope.
+ */
+typedef struct {
+    Tensor *autograd, *numeric;  /* tensor_as_rows of each: 2-d, contiguous, one shape */
+    int exp10;                   /* values are printed as v / 10^exp10 ("x 1e-3"); 0: unscaled */
+    int width;                   /* characters of the widest printed value */
+    bool same_digits;            /* every pair prints the same digits */
+    bool agree;                  /* every pair within one unit of the last printed digit */
+    double diff;                 /* max |autograd - numeric| */
+} TensorGradPair;
+/* Fills p from two tensors whose tensor_as_rows have one shape (a bias (n)
+ * against (1, n), weights (2, 3, 3) against (6, 3)); 0, or -1 with a message. */
+ATTOGRAD_API int tensor_grad_pair(const Tensor *autograd, const Tensor *numeric,
+                                  TensorGradPair *p);
+/* "agree: the same digits", "agree within the last printed digit" or "DISAGREE". */
+ATTOGRAD_API const char *tensor_grad_pair_verdict(const TensorGradPair *p);
+/* v as p prints it ("-1.2209"; never "-0.0000") into buf; its length, -1 on error. */
+ATTOGRAD_API int tensor_grad_pair_format(const TensorGradPair *p, double v, char *buf, size_t n);
+/* Both side by side, or one above the other when two rows would not fit in
+ * 80 columns, indented by 4; more than 8 columns print 8 at a time.  0 or -1. */
+ATTOGRAD_API int tensor_fprint_grad_pair(FILE *f, const TensorGradPair *p);
+/* t as rows of its last dim, contiguous: (n) -> (1, n), (2, 3, 3) -> (6, 3), a scalar -> (1, 1). */
+ATTOGRAD_API Tensor *tensor_as_rows(const Tensor *t);
+/* max |a - b| over the elements of two tensors of one shape, in double (b NULL: max |a|);
+ * a NaN element gives NaN; NaN with a message for shapes that differ. */
+ATTOGRAD_API double tensor_max_abs_diff(const Tensor *a, const Tensor *b);
+/* The L2 norm of t's elements, summed in double (tensor_graph_dot's "grad norm"); NaN for NULL. */
+ATTOGRAD_API double tensor_l2_norm(const Tensor *t);
+/* tensor_fprint's text with each line but blank ones indented by indent spaces. 0 or -1. */
+ATTOGRAD_API int tensor_fprint_indented(FILE *f, const Tensor *t, int indent);
+/* t in the fixture format of tests/reference: "@NAME d0 d1 ..." (no dims for a scalar),
+ * then its values in row-major order, 8 to a line, %.9g (float32 round-trips);
+ * NAME from printf's name_fmt and what follows.  0 or -1. */
+ATTOGRAD_API int tensor_fprint_fixture(FILE *f, const Tensor *t, const char *name_fmt, ...)
+    TENSOR__PRINTF(3, 4);
+
 /* ---- Printing, as PyTorch prints ----------------------------------------- */
 ATTOGRAD_API int tensor_print(const Tensor *t); /* to stdout, with newline */
 ATTOGRAD_API int tensor_fprint(FILE *f, const Tensor *t);

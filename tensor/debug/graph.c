@@ -10,7 +10,6 @@
  */
 #include "core/tensor_internal.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -140,18 +139,6 @@ static void put_escaped(FILE *f, const char *s)
     }
 }
 
-static double grad_norm(const Tensor *g)
-{
-    TensorIter it;
-    tensor__iter_init(&it, g->ndim, g->shape, 1, (const int64_t *[]){g->stride}, NULL);
-    double s = 0;
-    for (int64_t i = 0; i < g->numel; i++, tensor__iter_next(&it)) {
-        double v = g->data[it.off[0]];
-        s += v * v;
-    }
-    return sqrt(s);
-}
-
 /* Parameters (leaves that require grad) are filled; plain inputs dashed;
  * tensors made by an op plain boxes; the root drawn bold. */
 static void write_node(FILE *f, const Tensor *t, int id, bool is_root)
@@ -164,7 +151,7 @@ static void write_node(FILE *f, const Tensor *t, int id, bool is_root)
     fputs(tensor_shape_str(t), f);
     if (t->grad_fn) fprintf(f, "\\n%s", t->grad_fn->name);
     else fputs(t->requires_grad ? "\\nparameter" : "\\ninput", f);
-    if (t->grad) fprintf(f, "\\ngrad norm %.4g", grad_norm(t->grad));
+    if (t->grad) fprintf(f, "\\ngrad norm %.4g", tensor_l2_norm(t->grad));
     fputc('"', f);
     if (!t->grad_fn && t->requires_grad)
         fputs(", style=\"rounded,filled\", fillcolor=\"#9ecae1\"", f);

@@ -34,6 +34,26 @@ class GELU(nn.Module):
             torch.sqrt(torch.tensor(2.0 / torch.pi)) * (x + 0.044715 * torch.pow(x, 3))))
 
 
+class ExampleDeepNeuralNetwork(nn.Module):
+    """Listing 4.5, the shortcut connections' example (range(5) in the book:
+    len(layer_sizes) - 1 here, the same for its six sizes)."""
+    def __init__(self, layer_sizes, use_shortcut):
+        super().__init__()
+        self.use_shortcut = use_shortcut
+        self.layers = nn.ModuleList([
+            nn.Sequential(nn.Linear(layer_sizes[i], layer_sizes[i + 1]), GELU())
+            for i in range(len(layer_sizes) - 1)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            layer_output = layer(x)
+            if self.use_shortcut and x.shape == layer_output.shape:
+                x = x + layer_output
+            else:
+                x = layer_output
+        return x
+
+
 class FeedForward(nn.Module):
     def __init__(self, cfg):
         super().__init__()

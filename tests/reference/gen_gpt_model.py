@@ -10,25 +10,8 @@ import sys
 import torch
 import torch.nn as nn
 
-from book_ch04 import GELU, GPTModel, GPT_CONFIG_124M, LayerNorm, generate_text_simple
-
-
-class ExampleDeepNeuralNetwork(nn.Module):
-    def __init__(self, layer_sizes, use_shortcut):
-        super().__init__()
-        self.use_shortcut = use_shortcut
-        self.layers = nn.ModuleList([
-            nn.Sequential(nn.Linear(layer_sizes[i], layer_sizes[i + 1]), GELU())
-            for i in range(len(layer_sizes) - 1)])
-
-    def forward(self, x):
-        for layer in self.layers:
-            layer_output = layer(x)
-            if self.use_shortcut and x.shape == layer_output.shape:
-                x = x + layer_output
-            else:
-                x = layer_output
-        return x
+from book_ch04 import (ExampleDeepNeuralNetwork, GPTModel, GPT_CONFIG_124M, LayerNorm,
+                       generate_text_simple)
 
 
 def gradient_means(model):
