@@ -6,7 +6,7 @@ synthetic data of gen_finetune_data.py:
 
     OMP_NUM_THREADS=1 /usr/bin/python3 tests/reference/gen_finetune.py   (after ./run vocab)
 
-(about two minutes on one core).  Every run calls torch.set_num_threads(1).
+(about 35 s of CPU on one core).  Every run calls torch.set_num_threads(1).
 
 All .txt files hold named records as the other fixtures do: a line
 "@name d0 d1 ..." (no dims: a scalar; a 0 dim: no values), then the values
