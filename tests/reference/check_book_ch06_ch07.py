@@ -6,15 +6,18 @@ test (CI runs no Python, and the real data is not shipped); run it by hand:
 
     /usr/bin/python3 tests/reference/check_book_ch06_ch07.py \\
         [--sms SMSSpamCollection.tsv] [--instructions instruction-data.json] \\
-        [--test-modes] [--appendix-d] [--appendix-d-run]
+        [--test-modes] [--appendix-d] [--appendix-d-run] [--pandas FILE.tsv]
 
 Without data files only the data-free facts are checked (permutations,
 collate toy batch, cross-entropy demo, schedules, Linear and LoRA inits,
 parameter counts).  --test-modes runs the book's --test_mode scripts of
 chapters 6 (5 epochs, ~1 min) and 7; --appendix-d the clipping demo (a 124M
 forward/backward); --appendix-d-run the whole 15-epoch 124M run (~20 min on
-one core).  Each fact prints "ok" or "MISMATCH"; the exit status is the
-number of mismatches.
+one core).  --pandas FILE.tsv (pandas installed, e.g. Debian's
+python3-pandas) compares the book's pandas calls with book_ch06's versions on
+that file (the real one or finetune_sms.tsv): rows, balanced set, split and
+the CSV round trip.  Each fact prints "ok" or "MISMATCH"; the exit status is
+the number of mismatches.
 """
 import argparse
 import math
@@ -249,6 +252,34 @@ def chapter6(path, tok, test_mode):
     check("chapter 6 test mode", " ".join(flat).replace("| ", "|"), want)
 
 
+def pandas_flow(path):
+    """The book's chapter-6 data code with pandas against book_ch06."""
+    import io
+    import pandas as pd
+    df = pd.read_csv(path, sep="\t", header=None, names=["Label", "Text"])
+    rows = book_ch06.read_sms_tsv(path)
+    check(path + ": read_csv", (list(df.Label), list(df.Text)),
+          ([r.label for r in rows], [r.text for r in rows]))
+    n_spam = df[df["Label"] == "spam"].shape[0]
+    ham = df[df["Label"] == "ham"].sample(n_spam, random_state=123)
+    bal_df = pd.concat([ham, df[df["Label"] == "spam"]])
+    bal_df["Label"] = bal_df["Label"].map({"ham": 0, "spam": 1})
+    bal = book_ch06.create_balanced_dataset(rows)
+    check(path + ": balanced", list(bal_df.index), [r.index for r in bal])
+    sh = bal_df.sample(frac=1, random_state=123).reset_index(drop=True)
+    train_end = int(len(sh) * 0.7)
+    val_end = train_end + int(len(sh) * 0.1)
+    parts = book_ch06.random_split(bal, 0.7, 0.1)
+    for name, d, part in zip(("train", "validation", "test"),
+                             (sh[:train_end], sh[train_end:val_end], sh[val_end:]), parts):
+        buf = io.StringIO()
+        d.to_csv(buf, index=None)
+        back = pd.read_csv(io.StringIO(buf.getvalue()))
+        check(path + ": " + name + " after the CSV round trip",
+              (list(back.Label), list(back.Text)),
+              ([r.label for r in part], [r.text for r in part]))
+
+
 # ---- chapter 7 ---------------------------------------------------------------------
 
 def chapter7(path, tok, test_mode):
@@ -378,10 +409,13 @@ def main():
     ap.add_argument("--test-modes", action="store_true")
     ap.add_argument("--appendix-d", action="store_true")
     ap.add_argument("--appendix-d-run", action="store_true")
+    ap.add_argument("--pandas", action="append", default=[])
     args = ap.parse_args()
     torch.set_num_threads(1)
     tok = gpt2_bpe.BookTokenizer()
     data_free(tok)
+    for path in args.pandas:
+        pandas_flow(path)
     if args.sms:
         chapter6(args.sms, tok, args.test_modes)
     if args.instructions:
