@@ -251,6 +251,15 @@ Tensor *tensor__grad_buffer(Tensor *t);
 /* g summed down to (ndim, shape) as broadcasting defines; contiguous result. */
 Tensor *tensor__sum_to_shape(const Tensor *g, int ndim, const int64_t *shape);
 
+/* ---- autocast (autocast.c) ------------------------------------------------ */
+typedef struct SgemmPanels SgemmPanels;
+/* In an autocast region under no-grad, w (long-lived, 2-d: (out, in)) as
+ * op(B) = w^T packed once into bf16 panels (kernels/sgemm.h), kept until the
+ * outermost region ends; NULL otherwise (or out of memory). */
+const SgemmPanels *tensor__autocast_panels(const Tensor *w);
+/* tensor_free of w: its copy, if any, goes. */
+void tensor__autocast_forget(const Tensor *w);
+
 /* ---- anomaly mode (anomaly.c) ---------------------------------------------- */
 /* Called by tensor__record: in anomaly mode, true (with a message) when out
  * holds a NaN or Inf although every input is finite. */

@@ -59,4 +59,29 @@ extern const SgemmIsa tensor__sgemm_isas[];
 /* The best entry this CPU runs. */
 int tensor__sgemm_best_isa(void);
 
+/*
+ * bf16 products (see sgemm.h).  Two packed layouts:
+ *   rounded floats: pack_a's and pack_b's panels, each value rounded to
+ *     bf16, the depth padded with a 0 to an even kc, and each pair of
+ *     depths stored in reverse (2q + 1, then 2q), so that the float32
+ *     micro-kernels, which add depth after depth, add them in vdpbf16ps's
+ *     order;
+ *   pairs: panels of uint32, one per row (A~) or column (B~) and pair of
+ *     depths q (tensor__bf16_pair), kc / 2 rounded up of them: what
+ *     vdpbf16ps reads, and SgemmPanels' layout.  A kernel step is a pair.
+ */
+void tensor__pack_a_bf16(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc, int mr,
+                         float *dst);
+void tensor__pack_b_bf16(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc, int nr,
+                         float *dst);
+void tensor__pack_a_pairs(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc, int mr,
+                          uint32_t *dst);
+void tensor__pack_b_pairs(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc, int nr,
+                          uint32_t *dst);
+
+/* Kernels over pairs, indexed by TENSOR__BF16_DP and TENSOR__BF16_PAIRS
+ * (sgemm.h); nr is SGEMM_PANEL for both. */
+extern const SgemmIsa tensor__pair_isas[];
+bool tensor__cpu_has_dpbf16(void);
+
 #endif /* ATTOGRAD_SGEMM_KERNELS_H */

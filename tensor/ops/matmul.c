@@ -11,6 +11,10 @@
  * is copied.  Gradients are written the same way: a gradient's batch
  * strides are 0 along the dims where its operand was broadcast, so the
  * kernel's accumulation (beta = 1) sums over them.
+ *
+ * In an autocast region (core/autocast.c) the products take bf16 operands
+ * (kernels/sgemm.h); the node records it (ival[0]) and the backward's
+ * products do the same.
  */
 #include "core/tensor_internal.h"
 #include "kernels/sgemm.h"
@@ -165,6 +169,7 @@ typedef struct {
     bool ta, tb;
     int64_t lda, ldb, ldc;
     float beta;
+    bool bf16;
 } BatchedGemm;
 
 /* The product at batch index e. */
@@ -179,8 +184,10 @@ static void gemm_one(void *ctx, int64_t e, int worker)
         ob += i * g->b.bs[d];
         oc += i * g->c.bs[d];
     }
-    tensor__sgemm(g->ta, g->tb, g->c.rows, g->c.cols, g->a.cols, 1.0f, g->a.data + oa, g->lda,
-                  g->b.data + ob, g->ldb, g->beta, g->c.data + oc, g->ldc);
+    tensor__gemm(&(SgemmCall){.ta = g->ta, .tb = g->tb, .m = g->c.rows, .n = g->c.cols,
+                              .k = g->a.cols, .lda = g->lda, .ldb = g->ldb, .ldc = g->ldc,
+                              .alpha = 1.0f, .beta = g->beta, .a = g->a.data + oa,
+                              .b = g->b.data + ob, .c = g->c.data + oc, .bf16 = g->bf16});
     (void)worker;
 }
 
@@ -195,8 +202,11 @@ static int batch_threads(const Batch *bt, const Mat *c, int64_t k, int64_t count
 
 /* c = a @ b, or c += a @ b when accumulate, for every batch index.  A
  * batch of tiny products is one call to the kernel, described in place:
- * no copy of the operands' descriptions, no dispatch per product. */
-static void gemm_batched(Batch bt, Mat a, Mat b, Mat c, bool accumulate)
+ * no copy of the operands' descriptions, no dispatch per product.  bf16:
+ * the operands rounded (autocast); panels: b packed already, used when
+ * the product is one (no batch dims left after folding). */
+static void gemm_batched(Batch bt, Mat a, Mat b, Mat c, bool accumulate, bool bf16,
+                         const SgemmPanels *panels)
 {
     fold(&bt, &a, &b, &c);
     bool ta, tb, tc;
@@ -206,8 +216,14 @@ static void gemm_batched(Batch bt, Mat a, Mat b, Mat c, bool accumulate)
     TENSOR__ASSERT(a.rows == c.rows && b.cols == c.cols && a.cols == b.rows);
     float beta = accumulate ? 1.0f : 0.0f;
     int64_t count = tensor__numel(bt.nb, bt.shape);
+    if (panels && bt.nb == 0) {
+        tensor__gemm(&(SgemmCall){.m = c.rows, .n = c.cols, .k = a.cols, .ta = ta, .lda = lda,
+                                  .ldc = ldc, .alpha = 1.0f, .beta = beta, .a = a.data,
+                                  .c = c.data, .bf16 = true, .panels = panels});
+        return;
+    }
     int nt = batch_threads(&bt, &c, a.cols, count);
-    if (nt == 1 && tensor__sgemm_tiny(c.rows, c.cols, a.cols)) {
+    if (nt == 1 && !bf16 && tensor__sgemm_tiny(c.rows, c.cols, a.cols)) {
         tensor__sgemm_tiny_batch(&(SgemmBatch){
             .ta = ta, .tb = tb, .m = c.rows, .n = c.cols, .k = a.cols, .lda = lda,
             .ldb = ldb, .ldc = ldc, .alpha = 1.0f, .beta = beta, .a = a.data, .b = b.data,
@@ -215,7 +231,7 @@ static void gemm_batched(Batch bt, Mat a, Mat b, Mat c, bool accumulate)
         return;
     }
     BatchedGemm g = {.bt = bt, .a = a, .b = b, .c = c, .ta = ta, .tb = tb, .lda = lda,
-                     .ldb = ldb, .ldc = ldc, .beta = beta};
+                     .ldb = ldb, .ldc = ldc, .beta = beta, .bf16 = bf16};
     tensor__parallel_for(count, nt, gemm_one, &g);
 }
 
@@ -265,10 +281,12 @@ Tensor *tensor_matmul(const Tensor *a, const Tensor *b)
     const Tensor *ar = out ? kernel_readable("matmul", a) : NULL;
     const Tensor *br = ar ? kernel_readable("matmul", b) : NULL;
     if (!br) return NULL;
+    bool bf16 = tensor_is_autocast_enabled();
     gemm_batched(bt, mat_of(ar, true, &bt), mat_of(br, false, &bt),
-                 mat_dense(out->data, m, n, &bt), false);
+                 mat_dense(out->data, m, n, &bt), false, bf16, NULL);
     TensorNode *node = tensor__record(OP_MATMUL, out, 2, (const Tensor *[]){a, b});
     if (node) {
+        node->ival[0] = bf16;
         /* The readable forms, so the backward need not copy again; nodes
          * never write through saved tensors. */
         node->saved[0] = (Tensor *)ar;
@@ -291,11 +309,20 @@ void tensor__matmul_backward(TensorNode *node, const Tensor *dc)
     /* The products add straight into the inputs' gradients (contiguous,
      * of the inputs' shapes), with no temporary to add afterwards. */
     Tensor *da = tensor__grad_buffer(node->inputs[0]), *db = tensor__grad_buffer(node->inputs[1]);
-    if (da) gemm_batched(bt, g, mat_t(mat_of(b, false, &bt)), mat_of(da, true, &bt), true);
-    if (db) gemm_batched(bt, mat_t(mat_of(a, true, &bt)), g, mat_of(db, false, &bt), true);
+    bool bf16 = node->ival[0];
+    if (da)
+        gemm_batched(bt, g, mat_t(mat_of(b, false, &bt)), mat_of(da, true, &bt), true, bf16, NULL);
+    if (db)
+        gemm_batched(bt, mat_t(mat_of(a, true, &bt)), g, mat_of(db, false, &bt), true, bf16, NULL);
 }
 
 /* ---- linear -------------------------------------------------------------- */
+
+/* Rows of x up to which a bf16 product under no-grad reads a long-lived
+ * weight from its packed copy (core/autocast.c): vdpbf16ps over the copy
+ * against packing the float32 weight for the product, whose cost more rows
+ * repay (measured: about even at 50 rows of the 124M model's products). */
+enum { PANEL_ROWS = 32 };
 
 /* The grad_fn torch 1.13's F.linear shows: addmm for 2-d input with bias,
  * a view of one addmm for contiguous 3-d input, else matmul then add_. */
@@ -349,10 +376,16 @@ Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b)
     }
     Batch bt = {.nb = batch_dims(x)};
     memcpy(bt.shape, x->shape, (size_t)bt.nb * sizeof *bt.shape);
+    bool bf16 = tensor_is_autocast_enabled();
+    /* Generation's few rows a token read the weight packed once. */
+    const SgemmPanels *panels = bf16 && !tensor_is_grad_enabled() &&
+                                out->numel / nout <= PANEL_ROWS ? tensor__autocast_panels(w)
+                                                                : NULL;
     gemm_batched(bt, mat_of(xr, true, &bt), mat_t(mat_of(wr, true, &bt)),
-                 mat_dense(out->data, rows, nout, &bt), b != NULL);
+                 mat_dense(out->data, rows, nout, &bt), b != NULL, bf16, panels);
     TensorNode *node = tensor__record(OP_LINEAR, out, b ? 3 : 2, (const Tensor *[]){x, w, b});
     if (node) {
+        node->ival[0] = bf16;
         node->saved[0] = (Tensor *)xr;
         node->saved[1] = (Tensor *)wr;
         node->name = linear_name(x, b);
@@ -373,8 +406,9 @@ void tensor__linear_backward(TensorNode *node, const Tensor *dy)
     Mat g = mat_dense(dyd, rows_of(x), nout, &bt);
     /* Straight into the inputs' gradients, as in matmul_backward. */
     Tensor *dx = tensor__grad_buffer(node->inputs[0]), *dw = tensor__grad_buffer(node->inputs[1]);
-    if (dx) gemm_batched(bt, g, mat_of(w, true, &bt), mat_of(dx, true, &bt), true);
-    if (dw) gemm_batched(bt, mat_t(g), mat_of(x, true, &bt), mat_of(dw, true, &bt), true);
+    bool bf16 = node->ival[0];
+    if (dx) gemm_batched(bt, g, mat_of(w, true, &bt), mat_of(dx, true, &bt), true, bf16, NULL);
+    if (dw) gemm_batched(bt, mat_t(g), mat_of(x, true, &bt), mat_of(dw, true, &bt), true, bf16, NULL);
     Tensor *db = node->n_inputs == 3 ? tensor__grad_buffer(node->inputs[2]) : NULL;
     if (db) {
         /* summed in a float per element first, in row order, as before */
