@@ -6,6 +6,11 @@
  *
  * Constructors draw from the default generator in the book's order (query,
  * key, value, then out_proj), so a seed gives PyTorch's weights.
+ *
+ * The causal modules compute the book's queries @ keys^T and weights @
+ * values only where the mask lets values through (tensor_matmul_tril,
+ * tensor_tril_matmul): half the products at full context, each kept value
+ * with the full products' bits.
  */
 #include "nn_internal.h"
 
@@ -209,11 +214,12 @@ static Tensor *causal_forward(Module *m, const Tensor *x)
     Tensor *keys    = nn_forward(NN(ca->W_key), x);                  /* (..., T, d_out) */
     Tensor *queries = nn_forward(NN(ca->W_query), x);
     Tensor *values  = nn_forward(NN(ca->W_value), x);
-    Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));   /* (..., T, T) */
+    Tensor *keys_T  = tensor_transpose(keys, -2, -1);
+    Tensor *scores  = tensor_matmul_tril(queries, keys_T, 0);        /* (..., T, T) */
     Tensor *weights = causal_weights(scores, ca->d_out, 0);
     if (!keep_weights(&ca->kept, weights)) return NULL;
     weights = nn_forward(NN(ca->dropout), weights);
-    return tensor_matmul(weights, values);                           /* (..., T, d_out) */
+    return tensor_tril_matmul(weights, values, 0);                   /* (..., T, d_out) */
 }
 
 Module *nn_causal_attention(int64_t d_in, int64_t d_out, int64_t context_length, float dropout,
@@ -329,11 +335,13 @@ static Tensor *attend(MultiHeadAttention *mha, const Tensor *queries, const Tens
                       const Tensor *values, int64_t q0)
 {
     if (!queries || !keys) return NULL;
-    Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));  /* (..., H, t, T) */
+    Tensor *keys_T  = tensor_transpose(keys, -2, -1);
+    Tensor *scores  = tensor_matmul_tril(queries, keys_T, q0);               /* (..., H, t, T) */
     Tensor *weights = causal_weights(scores, mha->head_dim, q0);
     if (!keep_weights(&mha->kept, weights)) return NULL;                     /* (..., H, t, T) */
     weights = nn_forward(NN(mha->dropout), weights);
-    Tensor *context = merge_heads(mha, tensor_matmul(weights, values));      /* (..., t, d_out) */
+    Tensor *context = tensor_tril_matmul(weights, values, q0);               /* (..., H, t, hd) */
+    context = merge_heads(mha, context);                                     /* (..., t, d_out) */
     return nn_forward(NN(mha->out_proj), context);
 }
 

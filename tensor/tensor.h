@@ -373,6 +373,16 @@ ATTOGRAD_API Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices);
 ATTOGRAD_API Tensor *tensor_matmul(const Tensor *a, const Tensor *b);
 /* y = x @ w^T + b, w: (out, in), b: (out) or NULL; x: (..., in). */
 ATTOGRAD_API Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b);
+/* Causal attention's products, computed only where its mask lets values
+ * through (about half the work at full context), each kept element with the
+ * bits of the full product: a (..., m, k), b (..., k, n), 2-d or more, batch
+ * dims broadcast; (i, j) is kept when j <= i + diagonal, as tril's.
+ *   matmul_tril: torch.tril(a @ b, diagonal)   the scores, queries @ keys^T
+ *   tril_matmul: torch.tril(a, diagonal) @ b   the context, weights @ values
+ * For queries at positions q0 .. q0 + m - 1 against keys 0 .. n - 1 the
+ * diagonal is q0. */
+ATTOGRAD_API Tensor *tensor_matmul_tril(const Tensor *a, const Tensor *b, int64_t diagonal);
+ATTOGRAD_API Tensor *tensor_tril_matmul(const Tensor *a, const Tensor *b, int64_t diagonal);
 
 /* ---- Softmax and masking ------------------------------------------------- */
 ATTOGRAD_API Tensor *tensor_softmax(const Tensor *a, int dim);
