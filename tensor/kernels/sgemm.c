@@ -904,7 +904,8 @@ void tensor__gemm(const SgemmCall *c)
 {
     if (c->m <= 0 || c->n <= 0) return;
     TENSOR__ASSERT(c->k_start >= 0 && c->k_start % 2 == 0);
-    TENSOR__ASSERT(!c->panels || (c->bf16 && c->k_start == 0 && c->panels->k == c->k));
+    TENSOR__ASSERT(!c->panels || (c->bf16 && c->k_start == 0 && c->panels->k >= c->k &&
+                                  c->panels->n >= c->n));
     int64_t phase = c->k_start % KC;
     if (c->k == 0 || (!c->bf16 && phase == 0)) {
         tensor__sgemm(c->ta, c->tb, c->m, c->n, c->k, c->alpha, c->a, c->lda, c->b, c->ldb,
