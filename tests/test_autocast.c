@@ -92,8 +92,8 @@ static float opb(const Case *c, const Tensor *b, int64_t p, int64_t j)
 
 /* sgemm.h's definition, one element at a time, under the flush the
  * products run with: per depth block (at multiples of SGEMM_KC counted
- * from k_start's origin), per pair, the odd depth's fused multiply-add
- * and then the even one's, on the rounded values; missing depths are 0. */
+ * from k_start's origin), one fused multiply-add per depth, in order, on
+ * the rounded values. */
 static void reference(const Case *c, const Tensor *a, const Tensor *b, float *out)
 {
     unsigned saved = tensor__flush_begin();
@@ -105,14 +105,9 @@ static void reference(const Case *c, const Tensor *a, const Tensor *b, float *ou
             for (int64_t b0 = lo / SGEMM_KC * SGEMM_KC; b0 < hi; b0 += SGEMM_KC) {
                 float acc = 0;
                 int64_t s = b0 > lo ? b0 : lo, e = b0 + SGEMM_KC < hi ? b0 + SGEMM_KC : hi;
-                for (int64_t q = s / 2; 2 * q < e; q++) {
-                    for (int h = 1; h >= 0; h--) {
-                        int64_t P = 2 * q + h;
-                        float x = P >= s && P < e ? tensor__bf16_round(opa(c, a, i, P - lo)) : 0;
-                        float y = P >= s && P < e ? tensor__bf16_round(opb(c, b, P - lo, j)) : 0;
-                        acc = fmaf(x, y, acc);
-                    }
-                }
+                for (int64_t P = s; P < e; P++)
+                    acc = fmaf(tensor__bf16_round(opa(c, a, i, P - lo)),
+                               tensor__bf16_round(opb(c, b, P - lo, j)), acc);
                 float beta = first ? c->beta : 1.0f;
                 r = beta == 0 ? 1.0f * acc : fmaf(beta, r, 1.0f * acc);
                 first = false;
@@ -287,7 +282,8 @@ START_TEST(test_matmul_forward_and_backward)
     ck_assert_int_eq(tensor_backward(loss, NULL), 0);
     for (int64_t e = 0; e < 3; e++) {
         Tensor *ae = tensor_narrow(a, 0, 20 * e, 20);
-        assert_same_bits(tensor_squeeze(tensor_narrow(out, 0, e, 1), 0), defined(ae, b, NULL), "forward");
+        Tensor *oe = tensor_squeeze(tensor_narrow(out, 0, e, 1), 0);
+        assert_same_bits(oe, defined(ae, b, NULL), "forward");
     }
     /* da = R @ b^T, db = a^T @ R (one product: the batch folds into k) */
     assert_same_bits(a->grad, defined(R, tensor_t(b), tensor_zeros(SHAPE(60, 45))), "da");

@@ -37,11 +37,12 @@ static inline float tensor__bf16_round(float x)
     return tensor__bf16_to_float(tensor__bf16_from_float(x));
 }
 
-/* Two depths of one row or column as vdpbf16ps reads them: 2q in the low
- * half, 2q + 1 in the high half. */
-static inline uint32_t tensor__bf16_pair(float even, float odd)
+/* Two depths of one row or column as a kernel over pairs reads them:
+ * first (2q) in the high half, which vdpbf16ps adds first, second (2q + 1)
+ * in the low half. */
+static inline uint32_t tensor__bf16_pair(float first, float second)
 {
-    return (uint32_t)tensor__bf16_from_float(even) | (uint32_t)tensor__bf16_from_float(odd) << 16;
+    return (uint32_t)tensor__bf16_from_float(first) << 16 | tensor__bf16_from_float(second);
 }
 
 #endif /* ATTOGRAD_BF16_H */

@@ -42,6 +42,7 @@
 #pragma GCC optimize("O2")
 #endif
 
+#include "bf16.h"
 #include "sgemm.h"
 #include "sgemm_kernels.h"
 #include "core/tensor_internal.h"
@@ -345,9 +346,12 @@ __attribute__((target("avx2,fma"))) static void tiny_fma(const SgemmBatch *g)
 /* ---- packing ------------------------------------------------------------------ */
 
 /* A~: rows [0, mc) of op(A) by columns [0, kc), in panels of mr rows; each
- * panel is kc groups of mr values (one per row), zero past row mc. */
-static void pack_a(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc, int mr,
-                   float *dst)
+ * panel is kc groups of mr values (one per row), zero past row mc.  R
+ * rounds each value to bf16 (an autocast product), or copies it. */
+#define R(x) (round ? tensor__bf16_round(x) : (x))
+static inline __attribute__((always_inline)) void
+pack_a_body(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc, int mr, float *dst,
+            const bool round)
 {
     for (int64_t i0 = 0; i0 < mc; i0 += mr, dst += (int64_t)mr * kc) {
         int64_t h = mc - i0 < mr ? mc - i0 : mr;
@@ -355,13 +359,13 @@ static void pack_a(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc,
             for (int64_t p = 0; p < kc; p++) {
                 const float *src = a + p * lda + i0;
                 float *d = dst + p * mr;
-                for (int64_t i = 0; i < h; i++) d[i] = src[i];
+                for (int64_t i = 0; i < h; i++) d[i] = R(src[i]);
                 for (int64_t i = h; i < mr; i++) d[i] = 0;
             }
         } else {
             for (int64_t i = 0; i < h; i++) {
                 const float *src = a + (i0 + i) * lda;
-                for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = src[p];
+                for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = R(src[p]);
             }
             for (int64_t i = h; i < mr; i++)
                 for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = 0;
@@ -371,15 +375,16 @@ static void pack_a(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc,
 
 /* B~: rows [0, kc) of op(B) by columns [0, nc), in panels of nr columns;
  * each panel is kc rows of nr values, zero past column nc. */
-static void pack_b(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc, int nr,
-                   float *dst)
+static inline __attribute__((always_inline)) void
+pack_b_body(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc, int nr, float *dst,
+            const bool round)
 {
     for (int64_t j0 = 0; j0 < nc; j0 += nr, dst += (int64_t)nr * kc) {
         int64_t w = nc - j0 < nr ? nc - j0 : nr;
         if (tb) {
             for (int64_t j = 0; j < w; j++) {
                 const float *src = b + (j0 + j) * ldb;
-                for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = src[p];
+                for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = R(src[p]);
             }
             for (int64_t j = w; j < nr; j++)
                 for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = 0;
@@ -387,11 +392,36 @@ static void pack_b(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc,
             for (int64_t p = 0; p < kc; p++) {
                 const float *src = b + p * ldb + j0;
                 float *d = dst + p * nr;
-                for (int64_t j = 0; j < w; j++) d[j] = src[j];
+                for (int64_t j = 0; j < w; j++) d[j] = R(src[j]);
                 for (int64_t j = w; j < nr; j++) d[j] = 0;
             }
         }
     }
+}
+#undef R
+
+static void pack_a(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc, int mr,
+                   float *dst)
+{
+    pack_a_body(ta, a, lda, mc, kc, mr, dst, false);
+}
+
+static void pack_a_rounded(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc, int mr,
+                           float *dst)
+{
+    pack_a_body(ta, a, lda, mc, kc, mr, dst, true);
+}
+
+static void pack_b(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc, int nr,
+                   float *dst)
+{
+    pack_b_body(tb, b, ldb, kc, nc, nr, dst, false);
+}
+
+static void pack_b_rounded(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc, int nr,
+                           float *dst)
+{
+    pack_b_body(tb, b, ldb, kc, nc, nr, dst, true);
 }
 
 /* ---- the blocked product ------------------------------------------------------ */
@@ -461,7 +491,7 @@ static int64_t block_end(const Gemm *g, int64_t pc)
 /* Kernel steps for kc depths: a step is one depth, or a pair of them. */
 static int64_t steps(const Gemm *g, int64_t kc)
 {
-    return g->packing == PACK_F32 ? kc : g->packing == PACK_BF16 ? kc + (kc & 1) : (kc + 1) / 2;
+    return g->packing == PACK_PAIRS ? (kc + 1) / 2 : kc;
 }
 
 /* Where op(A)(i, p) and op(B)(p, j) are. */
@@ -509,12 +539,15 @@ static const float *a_block(const SgemmIsa *isa, const Gemm *g, bool direct, int
         t->a_step = g->ta ? g->lda : 1;
         return a0;
     }
-    if (g->packing == PACK_F32)
-        pack_a(g->ta, a0, g->lda, mc, kc, isa->mr, buf);
-    else if (g->packing == PACK_BF16)
-        tensor__pack_a_bf16(g->ta, a0, g->lda, mc, kc, isa->mr, buf);
-    else
+    bool round = g->packing == PACK_BF16;
+    if (g->packing == PACK_PAIRS)
         tensor__pack_a_pairs(g->ta, a0, g->lda, mc, kc, isa->mr, (uint32_t *)(void *)buf);
+    else if (!g->ta && isa->pack_a)
+        isa->pack_a(a0, g->lda, mc, kc, buf, round);
+    else if (round)
+        pack_a_rounded(g->ta, a0, g->lda, mc, kc, isa->mr, buf);
+    else
+        pack_a(g->ta, a0, g->lda, mc, kc, isa->mr, buf);
     t->a_row = 1;
     t->a_step = isa->mr;
     *next = steps(g, kc);
@@ -540,12 +573,13 @@ static const float *b_block(const SgemmIsa *isa, const Gemm *g, bool direct, int
         *next = 1;
         return b0;
     }
-    if (g->packing == PACK_BF16)
-        tensor__pack_b_bf16(g->tb, b0, g->ldb, kc, nc, isa->nr, buf);
-    else if (g->packing == PACK_PAIRS)
+    bool round = g->packing == PACK_BF16;
+    if (g->packing == PACK_PAIRS)
         tensor__pack_b_pairs(g->tb, b0, g->ldb, kc, nc, isa->nr, (uint32_t *)(void *)buf);
     else if (g->tb && isa->pack_bt)
-        isa->pack_bt(b0, g->ldb, kc, nc, buf);
+        isa->pack_bt(b0, g->ldb, kc, nc, buf, round);
+    else if (round)
+        pack_b_rounded(g->tb, b0, g->ldb, kc, nc, isa->nr, buf);
     else
         pack_b(g->tb, b0, g->ldb, kc, nc, isa->nr, buf);
     t->b_step = isa->nr;

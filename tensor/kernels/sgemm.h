@@ -33,15 +33,17 @@ void tensor__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
  * pairs) fall at the same places.  Even.
  *
  * bf16 (autocast): both operands rounded to bfloat16 (round to nearest even,
- * as PyTorch converts; bf16.h), multiplied and summed in float32 as
- * vdpbf16ps does: in each depth block, for each pair of depths (2q, 2q + 1)
- * counted from 0, one fused multiply-add of 2q + 1 and then one of 2q (a
- * missing last one is 0), with subnormal inputs, partial sums and results
- * flushed to zero, as the instruction does (and C = alpha * sum + beta * C
- * too, under the same flush).  Every path gives these bits: vdpbf16ps on
- * CPUs with AVX512_BF16 where it is the faster, else float32 fused
- * multiply-adds on the rounded values.  On CPUs with no flush-to-zero mode
- * (neither x86 nor AArch64) subnormals are kept.
+ * as PyTorch converts; bf16.h), then the float32 product of the rounded
+ * values, as above (one fused multiply-add per depth, in order, per depth
+ * block), with subnormal inputs, partial sums and results flushed to zero
+ * as vdpbf16ps flushes them (C = alpha * sum + beta * C too).  A product
+ * of two bf16 is exact in float32, so vdpbf16ps, which adds a pair of
+ * products to each sum with two such roundings, gives these bits when each
+ * pair is packed in the order it adds them (sgemm_kernels.h).  Every path
+ * gives them: vdpbf16ps on CPUs with AVX512_BF16 where it is the faster,
+ * else the float32 kernel (with FMA; without, a plain loop over pairs, as
+ * an unfused product that underflows would round twice).  On CPUs with no
+ * flush-to-zero mode (neither x86 nor AArch64) subnormals are kept.
  *
  * panels (bf16 only): op(B) packed once into bf16 pairs (SgemmPanels) instead
  * of b, ldb, tb: a model's weights for generation, a growing key/value cache.

@@ -167,13 +167,26 @@ __attribute__((target("avx512f"))) static inline void transpose16(__m512 r[16])
     }
 }
 
+/* x rounded to bf16 as tensor__bf16_round does, 16 at a time: NaN to
+ * 0x7FC0, else the top half rounded to nearest even. */
+__attribute__((target("avx512f"))) static inline __m512 round_bf16(__m512 x)
+{
+    __m512i u = _mm512_castps_si512(x);
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff)));
+    r = _mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u));
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
+                                            _mm512_set1_epi32(0x7f800000));
+    return _mm512_castsi512_ps(_mm512_mask_mov_epi32(r, nan, _mm512_set1_epi32(0x7fc00000)));
+}
+
 /* B~ panels of 32 columns from op(B) = B^T, B stored (nc, kc) with row
  * stride ldb: 16 x 16 blocks are loaded along B's rows, transposed in
  * registers and stored as rows of the panel.  Masked loads read nothing
  * past column nc or depth kc and leave zeros there. */
 __attribute__((target("avx512f"))) static void pack_bt_avx512(const float *b, int64_t ldb,
                                                                int64_t kc, int64_t nc,
-                                                               float *dst)
+                                                               float *dst, bool round)
 {
     for (int64_t j0 = 0; j0 < nc; j0 += 32, dst += 32 * kc) {
         for (int64_t half = 0; half < 32; half += 16) {
@@ -185,9 +198,35 @@ __attribute__((target("avx512f"))) static void pack_bt_avx512(const float *b, in
                 for (int i = 0; i < 16; i++)
                     r[i] = i < w ? _mm512_maskz_loadu_ps(mask, b + (j0 + half + i) * ldb + p)
                                  : _mm512_setzero_ps();
+                if (round)
+                    for (int i = 0; i < 16; i++) r[i] = round_bf16(r[i]);
                 transpose16(r);
                 for (int q = 0; q < d; q++) _mm512_storeu_ps(dst + (p + q) * 32 + half, r[q]);
             }
+        }
+    }
+}
+
+/* A~ panels of 12 rows from op(A) = A, A stored (mc, kc) with row stride
+ * lda: as pack_bt_avx512, 12 rows (and 4 of zeros) by 16 depths at a time,
+ * transposed, each depth's 12 values stored. */
+__attribute__((target("avx512f"))) static void pack_a_avx512(const float *a, int64_t lda,
+                                                              int64_t mc, int64_t kc, float *dst,
+                                                              bool round)
+{
+    for (int64_t i0 = 0; i0 < mc; i0 += 12, dst += 12 * kc) {
+        int64_t h = mc - i0;
+        for (int64_t p = 0; p < kc; p += 16) {
+            int64_t d = kc - p < 16 ? kc - p : 16;
+            __mmask16 mask = (__mmask16)((1u << d) - 1);
+            __m512 r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = i < 12 && i < h ? _mm512_maskz_loadu_ps(mask, a + (i0 + i) * lda + p)
+                                       : _mm512_setzero_ps();
+            if (round)
+                for (int i = 0; i < 12; i++) r[i] = round_bf16(r[i]);
+            transpose16(r);
+            for (int q = 0; q < d; q++) _mm512_mask_storeu_ps(dst + (p + q) * 12, 0x0fff, r[q]);
         }
     }
 }
@@ -195,16 +234,9 @@ __attribute__((target("avx512f"))) static void pack_bt_avx512(const float *b, in
 
 /* ---- bf16 pairs ------------------------------------------------------------------ */
 
-/* The two depths of a pair as floats (exact: a bf16 is a float's top half). */
-static inline float pair_even(uint32_t u)
-{
-    u <<= 16;
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
-static inline float pair_odd(uint32_t u)
+/* The two depths of a pair as floats (exact: a bf16 is a float's top half):
+ * the first (high half) and the second (low half). */
+static inline float pair_first(uint32_t u)
 {
     u &= 0xffff0000u;
     float x;
@@ -212,10 +244,18 @@ static inline float pair_odd(uint32_t u)
     return x;
 }
 
-/* Plain C over pairs, 4 x 32 (whole tiles): per pair, the odd depth's fused
- * multiply-add, then the even one's, as vdpbf16ps; the flush to zero comes
- * from the mode the product sets (sgemm.c).  Compiled for x86-64-v3 too,
- * where fmaf is one instruction. */
+static inline float pair_second(uint32_t u)
+{
+    u <<= 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* Plain C over pairs, 4 x 32 (whole tiles): per pair, the first depth's
+ * fused multiply-add, then the second's, as vdpbf16ps; the flush to zero
+ * comes from the mode the product sets (sgemm.c).  Compiled for x86-64-v3
+ * too, where fmaf is one instruction. */
 TENSOR__VECTORIZE static void kernel_pairs(const SgemmTile *t)
 {
     float acc[4][32] = {{0}};
@@ -223,10 +263,10 @@ TENSOR__VECTORIZE static void kernel_pairs(const SgemmTile *t)
     const uint32_t *b = (const uint32_t *)(const void *)t->b;
     for (int64_t q = 0; q < t->kc; q++, a += t->a_step, b += t->b_step)
         for (int i = 0; i < 4; i++) {
-            float ao = pair_odd(a[i]), ae = pair_even(a[i]);
+            float a1 = pair_first(a[i]), a2 = pair_second(a[i]);
             for (int j = 0; j < 32; j++) {
-                acc[i][j] = fmaf(ao, pair_odd(b[j]), acc[i][j]);
-                acc[i][j] = fmaf(ae, pair_even(b[j]), acc[i][j]);
+                acc[i][j] = fmaf(a1, pair_first(b[j]), acc[i][j]);
+                acc[i][j] = fmaf(a2, pair_second(b[j]), acc[i][j]);
             }
         }
     for (int i = 0; i < 4; i++) {
@@ -301,11 +341,11 @@ bool tensor__cpu_has_dpbf16(void)
 
 const SgemmIsa tensor__pair_isas[] = {
 #if SGEMM_X86
-    [TENSOR__BF16_DP] = {"dpbf16", 12, SGEMM_PANEL, true, true, kernel_dp, NULL},
+    [TENSOR__BF16_DP] = {"dpbf16", 12, SGEMM_PANEL, true, true, kernel_dp, NULL, NULL},
 #else
-    [TENSOR__BF16_DP] = {"dpbf16", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL},
+    [TENSOR__BF16_DP] = {"dpbf16", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL, NULL},
 #endif
-    [TENSOR__BF16_PAIRS] = {"pairs", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL},
+    [TENSOR__BF16_PAIRS] = {"pairs", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL, NULL},
 };
 
 /* ---- peaks: register-only loops ---------------------------------------------------- */
@@ -358,7 +398,8 @@ __attribute__((target("avx2,fma"), noinline)) static float fma256_rounds(int64_t
 __attribute__((target("avx512f,avx512bf16"), noinline)) static float dp_rounds(int64_t rounds)
 {
     __m512 c[PEAK_CHAINS];
-    __m512bh a = (__m512bh)_mm512_set1_epi32(0x3f003f00), b = (__m512bh)_mm512_set1_epi32(0x3e803e80);
+    __m512bh a = (__m512bh)_mm512_set1_epi32(0x3f003f00);   /* 0.5, 0.5 */
+    __m512bh b = (__m512bh)_mm512_set1_epi32(0x3e803e80);   /* 0.25, 0.25 */
     for (int i = 0; i < PEAK_CHAINS; i++) c[i] = _mm512_set1_ps((float)i);
     for (int64_t r = 0; r < rounds; r++) {
         _Pragma("GCC unroll 24") for (int i = 0; i < PEAK_CHAINS; i++)
@@ -411,10 +452,11 @@ double tensor__peak_dpbf16_gflops(double seconds)
 }
 
 const SgemmIsa tensor__sgemm_isas[] = {
-    [TENSOR__SGEMM_PORTABLE] = {"portable", 4, 16, false, false, kernel_portable, NULL},
+    [TENSOR__SGEMM_PORTABLE] = {"portable", 4, 16, false, false, kernel_portable, NULL, NULL},
 #if SGEMM_X86
-    [TENSOR__SGEMM_AVX2] = {"avx2", 6, 16, true, false, kernel_avx2, NULL},
-    [TENSOR__SGEMM_AVX512] = {"avx512", 12, 32, true, true, kernel_avx512, pack_bt_avx512},
+    [TENSOR__SGEMM_AVX2] = {"avx2", 6, 16, true, false, kernel_avx2, NULL, NULL},
+    [TENSOR__SGEMM_AVX512] = {"avx512", 12, 32, true, true, kernel_avx512, pack_a_avx512,
+                              pack_bt_avx512},
 #endif
 };
 
