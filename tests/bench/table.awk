@@ -25,12 +25,27 @@ $1 == "train_step" {
     us[field("impl") == "pytorch" ? "pytorch" : "attograd", k] = field("us_per_step")
 }
 $1 == "gpt_step" {
-    c = field("config") " B=" field("B") " T=" field("T")
+    c = field("config") " B=" field("B") " T=" field("T") (field("mode") == "bf16" ? " bf16" : "")
     k = c SUBSEP field("threads")
     if (!(c in gseen)) { gseen[c] = 1; gcases[++ng] = c }
     if (field("threads") > gmaxt) gmaxt = field("threads")
     impl = field("impl") == "pytorch" ? "pytorch" : "attograd"
     gms[impl, k] = field("ms_per_step"); grss[impl, k] = field("peak_rss_kb")
+}
+# accuracy: a bf16 curve's largest relative distance from its fp32 run's,
+# and the mean over the steps (both runs' curves from the same impl)
+$1 == "accuracy" {
+    c = field("config"); impl = field("impl")
+    if (!(c in aseen)) { aseen[c] = 1; acases[++na] = c }
+    n = split(field("losses"), v, ",")
+    if (field("mode") == "fp32") { for (j = 1; j <= n; j++) fp[impl, c, j] = v[j]; next }
+    worst = 0; sum = 0
+    for (j = 1; j <= n; j++) {
+        d = (v[j] - fp[impl, c, j]) / fp[impl, c, j]; if (d < 0) d = -d
+        sum += d; if (d > worst) worst = d
+    }
+    amax[impl, c] = sprintf("%.3f%%", 100 * worst); amean[impl, c] = sprintf("%.3f%%", 100 * sum / n)
+    asteps[c] = n
 }
 $1 == "toy_run" { rss = field("peak_rss_kb"); steps = field("steps") }
 # the resident set, not the peak: a process inherits the peak
@@ -63,6 +78,16 @@ END {
             (t > 1 && a != "" && a1 != "" ? sprintf("%.2fx", a1 / a) : ""),
             ra == "" ? "-" : sprintf("%.1f MB", ra / 1024), rp == "" ? "-" : sprintf("%.1f MB", rp / 1024),
             ra != "" && rp != "" ? sprintf("%.3f", ra / rp) : "-"
+    }
+    if (na) printf "\n%-26s %6s %14s %14s %14s %14s\n", "bf16 loss vs fp32 (rel.)", "steps",
+        "attograd max", "attograd mean", "PyTorch max", "PyTorch mean"
+    for (i = 1; i <= na; i++) {
+        c = acases[i]
+        printf "%-26s %6s %14s %14s %14s %14s\n", c, asteps[c],
+            amax["attograd", c] == "" ? "-" : amax["attograd", c],
+            amean["attograd", c] == "" ? "-" : amean["attograd", c],
+            amax["pytorch", c] == "" ? "-" : amax["pytorch", c],
+            amean["pytorch", c] == "" ? "-" : amean["pytorch", c]
     }
     if (rss != "") printf "\ntoy training run (%s steps): peak RSS %.1f MB\n", steps, rss / 1024
     if (soak_early != "")
