@@ -93,6 +93,16 @@ ATTOGRAD_API int text_encode(const TextTokenizer *t, const char *text, size_t le
  * its bytes as they are (not UTF-8 then), as tiktoken's decode_bytes.
  * NULL with a message for an id outside the vocabulary. */
 ATTOGRAD_API char *text_decode(const TextTokenizer *t, const int64_t *ids, size_t n, size_t *len);
+/* What the book prints: Python's tokenizer.decode(ids), text_decode's bytes
+ * decoded with errors="replace".  Each maximal ill-formed part of the UTF-8
+ * (a character cut by the ids' end or by a token boundary, a stray
+ * continuation byte, an overlong form, a surrogate) becomes one U+FFFD,
+ * bytes EF BF BD, as CPython replaces it; valid UTF-8 is unchanged.  So
+ * b"caf\xc3" prints "caf\ufffd", b"\xe2(\xa1" "\ufffd(\ufffd".  Malloc'd and
+ * NUL-terminated, *len (may be NULL) its bytes; NULL with text_decode's
+ * messages.  Programs print this; text_decode keeps the raw bytes. */
+ATTOGRAD_API char *text_decode_replace(const TextTokenizer *t, const int64_t *ids, size_t n,
+                                       size_t *len);
 
 /* ---- GPTDatasetV1: sliding windows over ids, a data room Dataset -------- */
 /* For i = 0, stride, ... while i < n - max_length: item (input, target),
