@@ -64,6 +64,7 @@
 #define ATTOGRAD_NN_H
 
 #include "tensor/tensor.h"
+#include "tensor/safetensors.h"
 
 typedef struct Module Module;
 typedef Tensor *(*ModuleForward)(Module *m, const Tensor *x);
@@ -410,6 +411,40 @@ ATTOGRAD_API Tensor *nn_generate_text_simple(Module *model, const Tensor *idx,
 ATTOGRAD_API Tensor *nn_generate(Module *model, const Tensor *idx, int64_t max_new_tokens,
                                  int64_t context_size, double temperature, int64_t top_k,
                                  int64_t eos_id);
+
+/* ---- A GPT's configuration in a checkpoint's metadata ------------------------ */
+/*
+ * The "__metadata__" strings that let a program given only a checkpoint
+ * rebuild its GPT (train_gpt --save writes them, gpt_generate --load reads
+ * them; train_checkpoint_save in train/train.h takes them as its metadata):
+ *   vocab_size, context_length, emb_dim, n_heads, n_layers   "50257" (decimal)
+ *   drop_rate                                                "0.10000000000000001" (%.17g)
+ *   qkv_bias                                                 "true" or "false"
+ *   tokenizer                                                "gpt2" or "bytes"
+ *                                                            (text_tokenizer_name's)
+ *
+ *     NNGPTMeta m;
+ *     nn_gpt_config_to_meta(cfg, "gpt2", &m);          m.meta: NN_GPT_META_COUNT strings
+ *     checkpoint_save(&(Checkpoint){.module = gpt, .n_meta = NN_GPT_META_COUNT,
+ *                                   .meta = m.meta}, "gpt.safetensors");
+ *
+ * A load that expects them all equal (checkpoint_load with m.meta) names the
+ * first key that differs: metadata "emb_dim" is "32" in file, "64" expected.
+ */
+enum { NN_GPT_META_COUNT = 8 };
+typedef struct NNGPTMeta {
+    char values[NN_GPT_META_COUNT][32];
+    TensorMeta meta[NN_GPT_META_COUNT];       /* pointing into values */
+} NNGPTMeta;
+ATTOGRAD_API void nn_gpt_config_to_meta(NNGPTConfig cfg, const char *tokenizer, NNGPTMeta *m);
+/* The configuration and the tokenizer's name ("gpt2" or "bytes", a static
+ * string) from a file's metadata (label names the file in messages): 0, or
+ * -1 with a message naming the key that is absent or not a value of its
+ * kind.  Sizes are checked against the ranges the programs' flags accept
+ * (vocab_size and context_length up to 2^24, emb_dim 2^16, n_heads and
+ * n_layers 2^12), drop_rate in [0, 1); nn_gpt_model checks the rest. */
+ATTOGRAD_API int nn_gpt_config_from_meta(const TensorFile *f, const char *label,
+                                         NNGPTConfig *cfg, const char **tokenizer);
 
 /* ---- GPT-2's published weights ----------------------------------------------- */
 /*

@@ -5,13 +5,13 @@
  * of train_attention.  Each row must fail without crashing
  * (NULL, -1 or NAN) and leave exactly the expected message in tensor_error()
  * (a NULL input: no new message, so the first cause of a failed forward is
- * kept).  Rows run in forked processes: a crash fails only its row.
+ * kept); a bad flag exits 2 with its one line on stderr.  Rows run in forked
+ * processes: a crash fails only its row.
  */
-#include <fcntl.h>
 #include <unistd.h>
 
+#include "program_run.h"
 #include "testutil.h"
-#include "train_options.h"
 
 /* In the sanitizer build, an allocation larger than the machine returns
  * NULL as malloc does (by default ASan reports it and exits), so the
@@ -1867,52 +1867,20 @@ static const struct {
      "train_attention: --save and --resume train one model, not --compare\n"},
 };
 
-/* Splits args at spaces into argv (and "" for an empty word). */
-static int split(const char *args, char *buf, char **argv)
-{
-    int argc = 0;
-    strcpy(buf, args);
-    argv[argc++] = "train_attention";
-    char *rest = NULL;
-    for (char *w = strtok_r(buf, " ", &rest); w; w = strtok_r(NULL, " ", &rest)) argv[argc++] = w;
-    argv[argc] = NULL;
-    return argc;
-}
-
-/* Runs the parser with stderr caught in a file; returns its result. */
-static int parse_catching(int argc, char **argv, char *err, size_t cap)
-{
-    FILE *tmp = tmpfile();
-    ck_assert_ptr_nonnull(tmp);
-    fflush(stderr);
-    int saved = dup(STDERR_FILENO);
-    dup2(fileno(tmp), STDERR_FILENO);
-    Options o;
-    int rc = train_parse_options(argc, argv, &o, stdout);
-    fflush(stderr);
-    dup2(saved, STDERR_FILENO);
-    close(saved);
-    rewind(tmp);
-    size_t n = fread(err, 1, cap - 1, tmp);
-    err[n] = '\0';
-    fclose(tmp);
-    return rc;
-}
-
+/* train_attention as a user runs it: exit status 2 and the one line. */
 START_TEST(test_bad_flags)
 {
-    char buf[256], err[512], *argv[16];
-    int argc = split(flags[_i].args, buf, argv);
-    ck_assert_int_eq(parse_catching(argc, argv, err, sizeof err), 2);
+    char err[512];
+    ck_assert_int_eq(program_capture_stderr("train_attention", flags[_i].args, err, sizeof err),
+                     2);
     ck_assert_str_eq(err, flags[_i].message);
 }
 END_TEST
 
-/* The empty word cannot come through split(). */
 START_TEST(test_empty_file_name_flag)
 {
-    char err[512], *argv[] = {"train_attention", "--save", "", NULL};
-    ck_assert_int_eq(parse_catching(3, argv, err, sizeof err), 2);
+    char err[512];
+    ck_assert_int_eq(program_capture_stderr("train_attention", "--save ''", err, sizeof err), 2);
     ck_assert_str_eq(err, "train_attention: --save: empty file name\n");
 }
 END_TEST
@@ -1943,22 +1911,22 @@ END_TEST
 /* A toy checkpoint whose generator.index says 700: refused before anything is read. */
 START_TEST(test_checkpoint_generator_index_is_checked)
 {
-    ToyConfig c = toy_defaults();
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
-    toy_step(&run);
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
+    train_toy_step(&run);
     tensor_default_generator()->index = 700;
     char path[64];
     snprintf(path, sizeof path, "/tmp/attograd-bad-%d.safetensors", (int)getpid());
-    ck_assert_int_eq(toy_save(&run, path), 0);
+    ck_assert_int_eq(train_toy_save(&run, path), 0);
     tensor_default_generator()->index = 0;
-    ck_assert_int_eq(toy_resume(&run, path), -1);
+    ck_assert_int_eq(train_toy_resume(&run, path), -1);
     char expect[256];
     snprintf(expect, sizeof expect, "load %s: generator.index 700 is out of range (0 to 624)",
              path);
     ck_assert_str_eq(tensor_error(), expect);
     ck_assert_int_eq(tensor_default_generator()->index, 0);
-    toy_free(&run);
+    train_toy_free(&run);
     remove(path);
 }
 END_TEST
@@ -1967,22 +1935,22 @@ END_TEST
  * the optimizer keeps its own. */
 START_TEST(test_checkpoint_hyper_parameters_are_checked)
 {
-    ToyConfig c = toy_defaults();
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
-    toy_step(&run);
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
+    train_toy_step(&run);
     run.opt->groups[0].adam.beta1 = 5;
     char path[64];
     snprintf(path, sizeof path, "/tmp/attograd-bad-%d.safetensors", (int)getpid());
-    ck_assert_int_eq(toy_save(&run, path), 0);
+    ck_assert_int_eq(train_toy_save(&run, path), 0);
     run.opt->groups[0].adam.beta1 = 0.9;
-    ck_assert_int_eq(toy_resume(&run, path), -1);
+    ck_assert_int_eq(train_toy_resume(&run, path), -1);
     char expect[256];
     snprintf(expect, sizeof expect,
              "load %s: optimizer: adam: invalid beta parameter at index 0: 5", path);
     ck_assert_str_eq(tensor_error(), expect);
     ck_assert(run.opt->groups[0].adam.beta1 == 0.9);
-    toy_free(&run);
+    train_toy_free(&run);
     remove(path);
 }
 END_TEST
