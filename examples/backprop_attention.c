@@ -354,7 +354,7 @@ static bool dot_paths_ok(const char *path)
     size_t n = strlen(path);
     const char *ext = n >= 4 ? path + n - 4 : "";
     if (strcmp(ext, ".dot") && strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")) {
-        fprintf(stderr, PROG ": --dot %s: the name must end in .dot, .png, .svg or .pdf\n", path);
+        tensor_set_error(PROG ": --dot %s: the name must end in .dot, .png, .svg or .pdf", path);
         return false;
     }
     char *dot = dot_beside(path);
@@ -397,7 +397,7 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--loss") == 0) {
             if (!(v = cli_value(PROG, argc, argv, &i))) return -1;
             if (strcmp(v, "sum") != 0 && strcmp(v, "mse") != 0) {
-                fprintf(stderr, PROG ": --loss: unknown loss '%s' (sum, mse)\n", v);
+                tensor_set_error(PROG ": --loss: unknown loss '%s' (sum, mse)", v);
                 return -1;
             }
             o->mse = strcmp(v, "mse") == 0;
@@ -442,7 +442,10 @@ static int run(const Options *o)
 int main(int argc, char **argv)
 {
     Options o;
-    if (parse(argc, argv, &o) != 0) return 2;
+    if (parse(argc, argv, &o) != 0) {
+        fprintf(stderr, "%s\n", tensor_error());
+        return 2;
+    }
     int rc = run(&o);
     tensor_cleanup();
     return rc;

@@ -591,7 +591,10 @@ static int run(const Options *o)
 int main(int argc, char **argv)
 {
     Options o;
-    if (parse(argc, argv, &o) != 0) return 2;
+    if (parse(argc, argv, &o) != 0) {
+        fprintf(stderr, "%s\n", tensor_error());
+        return 2;
+    }
     int rc = run(&o);
     tensor_cleanup();
     return rc;
