@@ -34,12 +34,13 @@ typedef struct {
     int64_t save_every, stop_after; /* 0: off */
     uint64_t seed;
     bool ascii, quiet;
+    bool bf16;                   /* --bf16: the run in an autocast region */
 } Options;
 
 /* A checkpoint's metadata: the GPT's config and tokenizer (nn.h), then the
  * flags that change what the remaining steps compute, which a resume must
  * find equal, and a hash of the training text. */
-enum { RUN_META = 6, META = NN_GPT_META_COUNT + RUN_META };
+enum { RUN_META = 7, META = NN_GPT_META_COUNT + RUN_META };
 
 typedef struct {
     const Options *o;
@@ -91,11 +92,14 @@ static void usage(FILE *f)
             "  --stop-after-steps N      stop after step N (counting a resumed run's steps)\n"
             "  --resume FILE             go on from a checkpoint of this run (the same config,\n"
             "                            tokenizer, text, --lr, --weight-decay, --batch,\n"
-            "                            --eval-freq, --eval-iter): the remaining lines and CSV\n"
-            "                            rows are those of one uninterrupted run\n"
+            "                            --eval-freq, --eval-iter, --bf16): the remaining lines\n"
+            "                            and CSV rows are those of one uninterrupted run\n"
             "  --grad-norms FILE.png     each layer's gradient L2 norm per step, log scale\n"
             "                            (gnuplot), its numbers in FILE.csv beside it\n"
-            "  --quiet                   no per-evaluation lines\n");
+            "  --quiet                   no per-evaluation lines\n"
+            "  --bf16                    bfloat16 products (float32 sums), as the run under\n"
+            "                            torch.autocast(\"cpu\", dtype=torch.bfloat16);\n"
+            "                            weights, gradients and AdamW stay float32\n");
 }
 
 /* 0, 1 for --help, 2 for a bad flag (its line in tensor_error()). */
@@ -150,6 +154,8 @@ static int parse(int argc, char **argv, Options *o)
             o->ascii = true;
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = true;
+        } else if (strcmp(a, "--bf16") == 0) {
+            o->bf16 = true;
         } else {
             ok = cli_unknown_option(PROG, a);
         }
@@ -353,8 +359,12 @@ static int train(Run *r, const Options *o)
                                    .after_backward = after_backward, .on_eval = on_eval,
                                    .on_step = on_step, .on_checkpoint = on_checkpoint,
                                    .on_sample = on_sample, .ctx = r);
-    return train_model_simple(r->model, r->train, r->val, r->optimizer, &t, &r->state) < 0
-               ? -1 : 0;
+    /* --bf16: every product of the run (steps, evaluations, samples) in bf16;
+     * a product's backward computes as its forward did (tensor.h). */
+    tensor_autocast_begin(o->bf16);
+    int rc = train_model_simple(r->model, r->train, r->val, r->optimizer, &t, &r->state);
+    tensor_autocast_end();
+    return rc < 0 ? -1 : 0;
 }
 
 /* Trains (the CSVs on disk as the rows come, whole when the run fails or
@@ -396,13 +406,14 @@ static void run_checkpoint(Run *r, uint64_t text_hash)
     nn_gpt_config_to_meta(o->gpt.cfg, o->tokenizer, &r->gpt_meta);
     memcpy(r->meta, r->gpt_meta.meta, sizeof r->gpt_meta.meta);
     static const char *const keys[RUN_META] = {"lr", "weight_decay", "batch", "eval_freq",
-                                               "eval_iter", "text_fnv1a64"};
+                                               "eval_iter", "text_fnv1a64", "autocast"};
     snprintf(r->values[0], sizeof r->values[0], "%.17g", o->lr);
     snprintf(r->values[1], sizeof r->values[1], "%.17g", o->weight_decay);
     snprintf(r->values[2], sizeof r->values[2], "%lld", (long long)o->batch);
     snprintf(r->values[3], sizeof r->values[3], "%lld", (long long)o->eval_freq);
     snprintf(r->values[4], sizeof r->values[4], "%lld", (long long)o->eval_iter);
     snprintf(r->values[5], sizeof r->values[5], "%016llx", (unsigned long long)text_hash);
+    snprintf(r->values[6], sizeof r->values[6], "%s", o->bf16 ? "bf16" : "fp32");
     for (int i = 0; i < RUN_META; i++)
         r->meta[NN_GPT_META_COUNT + i] = (TensorMeta){keys[i], r->values[i]};
     r->checkpoint = (TrainCheckpoint){.model = r->model, .optimizer = r->optimizer,
