@@ -58,7 +58,7 @@ static char *read_file(const char *path, size_t *len)
 }
 
 /* The curve of one mode: losses[steps]; 0 or -1 (a message set). */
-static int train(const Config *c, const int64_t *ids, size_t n, bool bf16, int steps,
+static int train(const Config *c, const int64_t *ids, size_t n, bool bf16, int64_t steps,
                  double *losses)
 {
     tensor_manual_seed(123);
@@ -71,7 +71,7 @@ static int train(const Config *c, const int64_t *ids, size_t n, bool bf16, int s
     float *x = malloc((size_t)(c->B * c->T) * sizeof *x);
     float *y = malloc((size_t)(c->B * c->T) * sizeof *y);
     int status = opt && x && y && windows > 0 ? 0 : -1;
-    for (int s = 0; status == 0 && s < steps; s++) {
+    for (int64_t s = 0; status == 0 && s < steps; s++) {
         for (int64_t b = 0; b < c->B; b++) {
             int64_t w = (s * c->B + b) % windows;
             for (int64_t t = 0; t < c->T; t++) {
@@ -102,33 +102,40 @@ static int train(const Config *c, const int64_t *ids, size_t n, bool bf16, int s
     return status;
 }
 
+#define PROG "bench_accuracy"
+
+/* 0, 1 after --help, 2 after a bad flag (its line in tensor_error()). */
+static int parse(int argc, char **argv, bool *want, int64_t *steps, const char **text)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        bool ok = true;
+        if (cli_is_help(a)) {
+            printf("usage: " PROG " [--configs bytes_toy,book_test] [--steps N] [--text FILE]\n");
+            return 1;
+        } else if (strcmp(a, "--configs") == 0) {
+            if ((ok = (v = cli_value(PROG, argc, argv, &i)) != NULL))
+                for (int k = 0; k < N_CONFIGS; k++) want[k] = strstr(v, configs[k].name) != NULL;
+        } else if (strcmp(a, "--steps") == 0) {
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 100000, steps);
+        } else if (strcmp(a, "--text") == 0) {
+            ok = (*text = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else {
+            ok = cli_unknown_option(PROG, a);
+        }
+        if (!ok) return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     bool want[N_CONFIGS] = {true, true};
-    int steps = 200;
+    int64_t steps = 200;
     const char *text = ATTOGRAD_TEXT_DEFAULT;
-    for (int i = 1; i < argc; i++) {
-        if (i + 1 >= argc) {
-            fprintf(stderr, "usage: bench_accuracy [--configs bytes_toy,book_test] [--steps N] "
-                            "[--text FILE]\n");
-            return strcmp(argv[i], "--help") ? 2 : 0;
-        }
-        const char *a = argv[i], *v = argv[++i];
-        if (strcmp(a, "--configs") == 0) {
-            for (int k = 0; k < N_CONFIGS; k++) want[k] = strstr(v, configs[k].name) != NULL;
-        } else if (strcmp(a, "--steps") == 0) {
-            steps = atoi(v);
-        } else if (strcmp(a, "--text") == 0) {
-            text = v;
-        } else {
-            fprintf(stderr, "bench_accuracy: unknown flag '%s' (try --help)\n", a);
-            return 2;
-        }
-    }
-    if (steps < 1 || steps > 100000) {
-        fprintf(stderr, "bench_accuracy: --steps wants a count in 1..100000\n");
-        return 2;
-    }
+    int rc = parse(argc, argv, want, &steps, &text);
+    if (rc == 2) fprintf(stderr, "%s\n", tensor_error());
+    if (rc) return rc == 1 ? 0 : 2;
     size_t len;
     char *chars = read_file(text, &len);
     if (!chars) {
@@ -156,9 +163,9 @@ int main(int argc, char **argv)
                 status = 1;
                 break;
             }
-            printf("accuracy impl=attograd config=%s mode=%s steps=%d losses=", c->name,
-                   bf16 ? "bf16" : "fp32", steps);
-            for (int s = 0; s < steps; s++) printf("%s%.6f", s ? "," : "", losses[s]);
+            printf("accuracy impl=attograd config=%s mode=%s steps=%lld losses=", c->name,
+                   bf16 ? "bf16" : "fp32", (long long)steps);
+            for (int64_t s = 0; s < steps; s++) printf("%s%.6f", s ? "," : "", losses[s]);
             printf("\n");
             fflush(stdout);
         }
