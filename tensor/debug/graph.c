@@ -126,6 +126,28 @@ oom:
     return -1;
 }
 
+/* ---- the walk for the tensor room's other teaching aids ---------------------- */
+
+int64_t tensor__graph_tensors(const Tensor *root, const Tensor ***order)
+{
+    Graph g = {0};
+    *order = NULL;
+    if (graph_walk(&g, root)) {
+        graph_free(&g);
+        return -1;
+    }
+    *order = malloc((size_t)g.count * sizeof **order);
+    if (!*order) {
+        graph_free(&g);
+        tensor_set_error("graph: out of memory");
+        return -1;
+    }
+    memcpy(*order, g.by_id, (size_t)g.count * sizeof **order);
+    int64_t n = g.count;
+    graph_free(&g);
+    return n;
+}
+
 /* ---- writing DOT ----------------------------------------------------------- */
 
 /* Writes s as the text of a Graphviz HTML-like label: the characters that
