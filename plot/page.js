@@ -315,9 +315,7 @@
     buttons.next.disabled = buttons.last.disabled = k === N;
     stepLabel.textContent = "Step " + k + " of " + N;
     describeStep();
-    const shown = paint();
-    if (selected !== null) select(selected);
-    reveal(shown);
+    reveal(paint());       /* the details of the box clicked do not change with the step */
   }
 
   function describeStep() {
@@ -369,7 +367,7 @@
     const t = T[id];
     detail.replaceChildren();
     detail.dataset.id = String(id);
-    detail.append(el("h2", null, t.name || "t" + id + " (no name)"),
+    detail.append(el("h2", null, t.name || "(no name)"),
                   el("p", "sub", t.shape + " \u00b7 " + kindText(t)));
     if (t.op) {
       const ins = el("div", null, "inputs: ");
