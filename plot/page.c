@@ -181,8 +181,9 @@ static void plan_numeric(const TensorTrace *tr, PlotPageTensor *pt, const PlotPa
             p->no_numeric = "no estimate: no note gives one, and the page was not given the "
                             "forward to run again";
         } else if (t->tensor->numel > budget) {
-            p->no_numeric = "not estimated: the page runs the forward again for at most "
-                            "PLOT_PAGE_MAX_NUDGES elements in all";
+            p->no_numeric = "not estimated: the page runs your forward again for at most 4096 "
+                            "elements in all (PLOT_PAGE_MAX_NUDGES), and smaller tensors took "
+                            "them";
         } else {
             budget -= t->tensor->numel;
             p->numeric = tensor_numeric_grad(o->forward, o->forward_ctx, loss, t->tensor);

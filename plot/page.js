@@ -454,16 +454,21 @@
       return tr;
     };
     const masked = row([...Array(t.numel).keys()]).filter((k) => sm.zero.includes(k));
+    /* tensor_causal_softmax (nn's attention) masks, scales and softmaxes in one op: what it
+     * sends back to the scores is also divided by the scale d it applied. */
+    const fused = t.forward.includes("/ d");
     box.replaceChildren(
       el("div", null, "Row " + r + " of ", link(id), ": the weights w sum to 1; the gradient " +
          "arriving is dw.  Softmax's Jacobian on this row is J = diag(w) \u2212 w w\u1d40, " +
          "J[j][k] = w_j (\u03b4_jk \u2212 w_k); the backward computes J dw without building J: " +
-         "s = \u03a3_k w_k dw_k, then w_j (dw_j \u2212 s)."),
+         "s = \u03a3_k w_k dw_k, then w_j (dw_j \u2212 s)" +
+         (fused ? ", divided by the scale d this op applied in its forward (it masks, scales " +
+                  "and softmaxes in one)." : ".")),
       el("table", "num", line("w", row(t.value.v), t.value.scale),
          line("dw", row(t.grad.a), t.grad.scale),
          line("dw \u2212 s", row(sm.dms), sm.gscale),
          line("w (dw \u2212 s)", row(sm.prod), sm.pscale),
-         line("sent to " + label(sm.input), row(sm.ds), sm.pscale)),
+         line("sent to " + label(sm.input) + (fused ? " (\u00f7 d)" : ""), row(sm.ds), sm.pscale)),
       el("div", null, "s = " + sm.s[r] + (sm.gscale ? " " + scaleText(sm.gscale) : "") +
          ": the row's weighted mean of dw, subtracted so that the gradient of the scores sums " +
          "to 0 along the row (adding a constant to every score changes no weight)."));

@@ -76,10 +76,14 @@ static const Formula formulas[OP_COUNT] = {
                  "Each chosen element gets its own gradient; the others get none."},
     [OP_MATMUL] = {"C = A @ B", "dA = dC @ B^T, dB = A^T @ dC",
                    "A matrix product: each input's gradient is the output's gradient times the "
-                   "other input, transposed."},
+                   "other input, transposed (a batched product: for each matrix of the batch; "
+                   "PyTorch names that node UnsafeViewBackward0)."},
     [OP_LINEAR] = {"Y = X @ W^T + b", "dX = dY @ W, dW = dY^T @ X, db = colsum(dY)",
                    "A Linear layer: a matrix product plus a bias added to every row, so the "
-                   "bias's gradient sums the rows of dY."},
+                   "bias's gradient sums the rows of dY.  One node here, under the name PyTorch "
+                   "gives the last of the few it records (AddmmBackward0; MmBackward0 without "
+                   "a bias; for X of more than 2 dims ViewBackward0, UnsafeViewBackward0 or "
+                   "AddBackward0)."},
     [OP_SOFTMAX] = {"Y = softmax(X) along dim", "dX = Y * (dY - rowsum(dY * Y))",
                     "Softmax's Jacobian is diag(y) - y y^T on each row; the backward applies it "
                     "to dY without building it: subtract the row's weighted mean of dY, then "
