@@ -1,5 +1,6 @@
 /* attograd: the umbrella header.  See tensor/tensor.h, tensor/safetensors.h, nn/nn.h,
- * optim/optim.h, checkpoint/checkpoint.h, data/data.h, text/text.h, plot/plot.h, and
+ * optim/optim.h, checkpoint/checkpoint.h, data/data.h, text/text.h, plot/plot.h,
+ * train/train.h (the book's training code), cli/cli.h (a program's command line), and
  * tensor/output.h (the safe output file). */
 #ifndef ATTOGRAD_H
 #define ATTOGRAD_H
@@ -13,5 +14,7 @@
 #include "data/data.h"
 #include "text/text.h"
 #include "plot/plot.h"
+#include "train/train.h"
+#include "cli/cli.h"
 
 #endif /* ATTOGRAD_H */

@@ -215,4 +215,17 @@ ATTOGRAD_API DataIterPosition data_iter_position(const DataIter *it);
  * [0, 2^63) with shuffle, -1 past batch 0, a seed other than 0 without). */
 ATTOGRAD_API DataIter *data_loader_iter_at(DataLoader *l, DataIterPosition p);
 
+/* ---- numpy's legacy RandomState, for pandas' sample ------------------------- */
+/* numpy.random.RandomState(seed).permutation(n) into out[0, n), bit for bit:
+ * MT19937 seeded by init_genrand(seed) (PyTorch's seeding too: the tensor
+ * room's generator, a local one, the default one untouched), then for i =
+ * n-1 down to 1, j = a masked rejection draw in [0, i], swap out[i], out[j].
+ * pandas' DataFrame.sample(k, random_state=seed) takes the rows
+ * permutation(len)[:k] in that order, with a fresh RandomState each call
+ * (frac=1: k = len): the book's chapter-6 balanced dataset and split.
+ *     data_numpy_random_state_permutation(123, 1494, perm);    263, 627, 887, 925, 1050, ...
+ * 0, or -1 with a message: a seed outside [0, 2^32) (numpy refuses it too),
+ * n < 0, out NULL with n > 0. */
+ATTOGRAD_API int data_numpy_random_state_permutation(int64_t seed, int64_t n, int64_t *out);
+
 #endif /* ATTOGRAD_DATA_H */

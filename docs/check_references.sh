@@ -1,7 +1,8 @@
 #!/bin/sh
 # Checks what the docs say about the code, beyond the C blocks that are compiled:
 #   - each "`function` in `dir/file.c`" names a function defined in that file;
-#   - each tensor_*, nn_*, optim_*, data_* name in the docs is declared in a header;
+#   - each tensor_*, nn_*, optim_*, data_*, text_*, train_*, checkpoint_*, plot_*, cli_* name
+#     in the docs is declared in a header;
 #   - each page with ```c blocks is one of the pages the build compiles;
 #   - each relative link points at a file that exists.
 #     check_references.sh SOURCE_ROOT COMPILED_PAGE...
@@ -26,8 +27,10 @@ done)
 if [ -n "$refs" ]; then echo "$refs"; failed=1; fi
 
 # Public names mentioned anywhere in the docs.
-headers="$root/tensor/tensor.h $root/tensor/safetensors.h $root/tensor/core/tensor_internal.h $root/nn/nn.h $root/optim/optim.h $root/data/data.h"
-names=$(cat "$docs"/*.md | grep -o '\b\(tensor\|nn\|optim\|data\)_[a-z_0-9]*' | sort -u)
+headers="$root/tensor/tensor.h $root/tensor/safetensors.h $root/tensor/output.h $root/tensor/core/tensor_internal.h $root/nn/nn.h $root/optim/optim.h $root/data/data.h $root/text/text.h $root/train/train.h $root/checkpoint/checkpoint.h $root/plot/plot.h $root/cli/cli.h"
+# text_ and train_ names only in `code` (the pages' Python has text_data, train_losses).
+names=$( (cat "$docs"/*.md | grep -o '\b\(tensor\|nn\|optim\|data\|checkpoint\|plot\|cli\)_[a-z_0-9]*'
+          cat "$docs"/*.md | grep -o '`\(text\|train\)_[a-z_0-9]*`' | tr -d '`') | sort -u)
 for name in $names; do
     case $name in
     tensor__*_backward)   # a backward function: ops.def names it without the prefix

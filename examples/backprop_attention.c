@@ -364,12 +364,12 @@ static bool paths_ok(const Options *o)
     const char *ext = n >= 4 ? path + n - 4 : "";
     if (path && strcmp(ext, ".dot") && strcmp(ext, ".png") && strcmp(ext, ".svg") &&
         strcmp(ext, ".pdf")) {
-        fprintf(stderr, PROG ": --dot %s: the name must end in .dot, .png, .svg or .pdf\n", path);
+        tensor_set_error(PROG ": --dot %s: the name must end in .dot, .png, .svg or .pdf", path);
         return false;
     }
     n = o->html ? strlen(o->html) : 0;
     if (o->html && (n < 5 || strcmp(o->html + n - 5, ".html") != 0)) {
-        fprintf(stderr, PROG ": --html %s: the name must end in .html\n", o->html);
+        tensor_set_error(PROG ": --html %s: the name must end in .html", o->html);
         return false;
     }
     char *dot = path ? dot_beside(path) : NULL;
@@ -470,7 +470,7 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--loss") == 0) {
             if (!(v = cli_value(PROG, argc, argv, &i))) return -1;
             if (strcmp(v, "sum") != 0 && strcmp(v, "mse") != 0) {
-                fprintf(stderr, PROG ": --loss: unknown loss '%s' (sum, mse)\n", v);
+                tensor_set_error(PROG ": --loss: unknown loss '%s' (sum, mse)", v);
                 return -1;
             }
             o->mse = strcmp(v, "mse") == 0;
@@ -525,7 +525,10 @@ static int run(const Options *o)
 int main(int argc, char **argv)
 {
     Options o;
-    if (parse(argc, argv, &o) != 0) return 2;
+    if (parse(argc, argv, &o) != 0) {
+        fprintf(stderr, "%s\n", tensor_error());
+        return 2;
+    }
     int rc = run(&o);
     tensor_cleanup();
     return rc;

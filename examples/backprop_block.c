@@ -637,7 +637,7 @@ static int parse(int argc, char **argv, Options *o)
     }
     size_t n = o->html ? strlen(o->html) : 0;
     if (o->html && (n < 5 || strcmp(o->html + n - 5, ".html") != 0)) {
-        fprintf(stderr, PROG ": --html %s: the name must end in .html\n", o->html);
+        tensor_set_error(PROG ": --html %s: the name must end in .html", o->html);
         return -1;
     }
     TensorPath path = {.what = "--html", .path = o->html, .output = true};
@@ -673,7 +673,10 @@ static int run(const Options *o)
 int main(int argc, char **argv)
 {
     Options o;
-    if (parse(argc, argv, &o) != 0) return 2;
+    if (parse(argc, argv, &o) != 0) {
+        fprintf(stderr, "%s\n", tensor_error());
+        return 2;
+    }
     int rc = run(&o);
     tensor_cleanup();
     return rc;

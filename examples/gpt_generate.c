@@ -24,7 +24,6 @@
 #include <string.h>
 
 #include "attograd.h"
-#include "cli.h"
 
 #define PROG "gpt_generate"
 
@@ -83,7 +82,7 @@ static void note_config_flag(Options *o, const char *flag)
         if (all || strcmp(flag, flags[k]) == 0) o->set_by[k] = all ? "--config" : flags[k];
 }
 
-/* 0 on success, 2 on a bad flag (message printed), 1 for --help. */
+/* 0 on success, 2 on a bad flag (its line in tensor_error()), 1 for --help. */
 static int parse(int argc, char **argv, Options *o)
 {
     for (int i = 1; i < argc; i++) {
@@ -127,7 +126,7 @@ static int parse(int argc, char **argv, Options *o)
         }
     }
     if (o->load && o->hf) {
-        fprintf(stderr, PROG ": --load and --hf-gpt2 exclude each other (one model)\n");
+        tensor_set_error(PROG ": --load and --hf-gpt2 exclude each other (one model)");
         return 2;
     }
     return 0;
@@ -198,7 +197,7 @@ static int agree_with_file(Options *o, const char *path, NNGPTConfig file, unsig
 }
 
 /* The model's config and tokenizer from a train_gpt checkpoint's metadata
- * (cli_gpt_config_from_meta: the keys train_gpt --save writes), and every
+ * (nn_gpt_config_from_meta: the keys train_gpt --save writes), and every
  * tensor of that model checked in the file (nn_gpt_check_file), so that
  * the metadata alone cannot size a model the file does not hold.  Only the
  * header is read; 0, or 1 (a bad file) or 2 (a contradicting flag) after a
@@ -208,7 +207,7 @@ static int checkpoint_config(Options *o)
     TensorFile *f = tensor_file_open(o->load);
     NNGPTConfig c;
     const char *tok = NULL;
-    int rc = f && cli_gpt_config_from_meta(f, o->load, &c, &tok) == 0 ? 0 : 1;
+    int rc = f && nn_gpt_config_from_meta(f, o->load, &c, &tok) == 0 ? 0 : 1;
     tensor_file_close(f);
     if (rc == 0 && nn_gpt_check_file(c, o->load) != 0) rc = 1;
     if (rc) {
@@ -471,16 +470,23 @@ int main(int argc, char **argv)
                  .prompt = "Hello, I am", .max_new_tokens = 10, .eos_id = -1,
                  .heatmap_layer = -1};
     int rc = parse(argc, argv, &o);
+    if (rc == 2) fprintf(stderr, "%s\n", tensor_error());
     if (rc) return rc == 1 ? 0 : rc;
     TensorPath paths[] = {{.what = "--heatmap", .path = o.heatmap, .output = true},
                           {.what = "--load", .path = o.load},
                           {.what = "--hf-gpt2", .path = o.hf}};
-    if (!cli_paths_ok(PROG, 3, paths)) return 2;
+    if (!cli_paths_ok(PROG, 3, paths)) {
+        fprintf(stderr, "%s\n", tensor_error());
+        return 2;
+    }
     if ((rc = o.load ? checkpoint_config(&o) : o.hf ? hf_config(&o) : 0) ||
         (rc = check_against_vocabulary(&o)))
         return rc;
     TextTokenizer *tok = cli_tokenizer(PROG, o.tokenizer ? o.tokenizer : "gpt2", o.vocab);
-    if (!tok) return 1;
+    if (!tok) {
+        fprintf(stderr, "%s\n", tensor_error());
+        return 1;
+    }
     rc = generate(&o, tok);
     text_tokenizer_free(tok);
     if (fflush(stdout) != 0) {

@@ -126,10 +126,11 @@ int main(int argc, char **argv)
             return 0;
         }
         if (strcmp(argv[i], "--seed") == 0) {
-            if (!cli_u64_flag("gpt_model", argc, argv, &i, &seed)) return 2;
-            continue;
+            if (cli_u64_flag("gpt_model", argc, argv, &i, &seed)) continue;
+        } else {
+            cli_unknown_option("gpt_model", argv[i]);
         }
-        cli_unknown_option("gpt_model", argv[i]);
+        fprintf(stderr, "%s\n", tensor_error());
         return 2;
     }
     int rc = run();

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "attograd.h"
-#include "cli.h"
 
 static const char PROG[] = "gpt_tokenize";
 
@@ -127,24 +126,31 @@ static int decode(const TextTokenizer *t, const char *text, size_t len)
 int main(int argc, char **argv)
 {
     const char *tokenizer = "gpt2", *vocab = NULL;
-    bool decoding = false, special = true;
-    for (int i = 1; i < argc; i++) {
+    bool decoding = false, special = true, ok = true;
+    for (int i = 1; i < argc && ok; i++) {
         if (cli_is_help(argv[i])) {
             usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--decode") == 0) decoding = true;
         else if (strcmp(argv[i], "--no-special") == 0) special = false;
         else if (strcmp(argv[i], "--tokenizer") == 0) {
-            if (!cli_tokenizer_flag(PROG, argc, argv, &i, &tokenizer)) return 2;
+            ok = cli_tokenizer_flag(PROG, argc, argv, &i, &tokenizer);
         } else if (strcmp(argv[i], "--vocab") == 0) {
-            if (!(vocab = cli_value(PROG, argc, argv, &i))) return 2;
+            ok = (vocab = cli_value(PROG, argc, argv, &i)) != NULL;
         } else {
-            fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", PROG, argv[i]);
-            return 2;
+            tensor_set_error("%s: unknown flag '%s' (see --help)", PROG, argv[i]);
+            ok = false;
         }
     }
+    if (!ok) {
+        fprintf(stderr, "%s\n", tensor_error());
+        return 2;
+    }
     TextTokenizer *t = cli_tokenizer(PROG, tokenizer, vocab);
-    if (!t) return 1;
+    if (!t) {
+        fprintf(stderr, "%s\n", tensor_error());
+        return 1;
+    }
     size_t len;
     char *text = read_stdin(&len);
     int rc = !text ? 1 : decoding ? decode(t, text, len) : encode(t, text, len, special);

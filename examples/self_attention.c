@@ -15,7 +15,6 @@
 
 #include "attograd.h"
 #include "book_inputs.h"
-#include "cli.h"
 
 static bool override_seed;
 static uint64_t seed_value;
@@ -182,17 +181,19 @@ int main(int argc, char **argv)
                    "CausalAttention and MultiHeadAttention's heads (gnuplot).\n");
             return 0;
         }
+        bool ok;
         if (strcmp(argv[i], "--seed") == 0) {
-            if (!cli_u64_flag("self_attention", argc, argv, &i, &seed_value)) return 2;
+            ok = cli_u64_flag("self_attention", argc, argv, &i, &seed_value);
             override_seed = true;
-            continue;
+        } else if (strcmp(argv[i], "--heatmap") == 0) {
+            ok = cli_picture_flag("self_attention", argc, argv, &i, &heatmap);
+        } else {
+            ok = cli_unknown_option("self_attention", argv[i]);
         }
-        if (strcmp(argv[i], "--heatmap") == 0) {
-            if (!cli_picture_flag("self_attention", argc, argv, &i, &heatmap)) return 2;
-            continue;
+        if (!ok) {
+            fprintf(stderr, "%s\n", tensor_error());
+            return 2;
         }
-        cli_unknown_option("self_attention", argv[i]);
-        return 2;
     }
     int rc = run();
     if (heatmap && draw_heatmap(heatmap)) rc = 1;

@@ -59,6 +59,13 @@ static int plot(const char *path, bool ascii, const Tensor *without, const Tenso
     return rc;
 }
 
+/* A bad flag's line (cli.h records it); exit status 2. */
+static int bad_flag(void)
+{
+    fprintf(stderr, "%s\n", tensor_error());
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t seed = 123;
@@ -73,14 +80,14 @@ int main(int argc, char **argv)
                    "--plot draws both on one log-scale chart (gnuplot); --ascii also on stdout.\n");
             return 0;
         } else if (strcmp(a, "--seed") == 0) {
-            if (!cli_u64_flag(PROG, argc, argv, &i, &seed)) return 2;
+            if (!cli_u64_flag(PROG, argc, argv, &i, &seed)) return bad_flag();
         } else if (strcmp(a, "--plot") == 0) {
-            if (!cli_picture_flag(PROG, argc, argv, &i, &picture)) return 2;
+            if (!cli_picture_flag(PROG, argc, argv, &i, &picture)) return bad_flag();
         } else if (strcmp(a, "--ascii") == 0) {
             ascii = true;
         } else {
             cli_unknown_option(PROG, a);
-            return 2;
+            return bad_flag();
         }
     }
     if (ascii && !picture) {

@@ -1,11 +1,13 @@
 /*
  * The book's chapter-5 training run: GPTModel on a text file, AdamW, the
  * train/validation losses every eval_freq steps and a greedy sample after
- * every epoch, printed in the book's format.  The functions below are the
- * book's (calc_loss_batch, calc_loss_loader, evaluate_model,
- * generate_and_print_sample, train_model_simple) and read like its Python;
- * tests/reference/book_ch05.py is the same loop in PyTorch.  Its checkpoints
- * (--save, --save-every, --resume) are in train_checkpoint.c.
+ * every epoch, printed in the book's format.  The book's functions
+ * (calc_loss_batch, calc_loss_loader, evaluate_model,
+ * generate_and_print_sample, train_model_simple) are the train room's
+ * (train/train.h); this program is its flags, those calls, and what it
+ * prints and writes: the book's lines, --csv, --plot, --grad-norms and the
+ * checkpoints (--save, --save-every, --resume).
+ * tests/reference/book_ch05.py is the same run in PyTorch.
  *
  * With no flags, the book's run: GPT_CONFIG_124M with context 256, AdamW
  * lr 0.0004, weight_decay 0.1, 10 epochs, batch 2, eval_freq 5, eval_iter 5,
@@ -13,7 +15,6 @@
  * 124M step takes seconds: the whole run takes about 11 minutes on one Zen 4
  * core (README, Performance).
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +22,44 @@
 #include <unistd.h>
 
 #include "attograd.h"
-#include "cli.h"
-#include "grad_norms.h"
-#include "train_checkpoint.h"
-#include "train_gpt.h"
+
+#define PROG "train_gpt"
+
+typedef struct {
+    CliGPTConfig gpt;
+    const char *text, *start_context, *tokenizer, *vocab, *csv, *plot, *grad_norms;
+    const char *save, *resume;   /* checkpoint files, or NULL */
+    double lr, weight_decay;
+    int64_t epochs, batch, eval_freq, eval_iter;
+    int64_t save_every, stop_after; /* 0: off */
+    uint64_t seed;
+    bool ascii, quiet;
+} Options;
+
+/* A checkpoint's metadata: the GPT's config and tokenizer (nn.h), then the
+ * flags that change what the remaining steps compute, which a resume must
+ * find equal, and a hash of the training text. */
+enum { RUN_META = 6, META = NN_GPT_META_COUNT + RUN_META };
+
+typedef struct {
+    const Options *o;
+    Module *model;
+    Optimizer *optimizer;
+    TextTokenizer *tokenizer;
+    Dataset *train_set, *val_set;
+    DataLoader *train, *val;
+    TrainState state;            /* where the run is; its checkpoints hold it */
+    NNGPTMeta gpt_meta;
+    char values[RUN_META][32];
+    TensorMeta meta[META];
+    TrainCheckpoint checkpoint;
+    PlotCsv *csv;                /* --csv: a row per evaluation */
+    TrainGradNorms *grad_norms;  /* --grad-norms, or NULL */
+    PlotProgress *bar;           /* on stderr, drawn when it is a terminal */
+    int64_t n_params;
+    bool estimated;              /* the time estimate is printed */
+    bool stopped;                /* --stop-after-steps ended the run early */
+} Run;
 
 static void usage(FILE *f)
 {
@@ -63,35 +98,7 @@ static void usage(FILE *f)
             "  --quiet                   no per-evaluation lines\n");
 }
 
-/* The gradient norms of the step, recorded before the optimizer changes them. */
-static int record_grad_norms(Run *r)
-{
-    return r->grad_norms ? grad_norms_record(r->grad_norms, r->global_step + 1) : 0;
-}
-
-/* Opens the norms' CSV before the first step, keeping a resumed run's rows
- * (0), or says why (-1). */
-static int open_grad_norms(Run *r, const Options *o)
-{
-    if (!o->grad_norms) return 0;
-    r->grad_norms = grad_norms_open(r->model, o->grad_norms);
-    if (r->grad_norms && (!o->resume || grad_norms_resume(r->grad_norms, r->global_step) == 0))
-        return 0;
-    fprintf(stderr, PROG ": --grad-norms %s\n", tensor_error());
-    return -1;
-}
-
-/* After the run: the CSV written and, when the run went well, the picture
- * drawn. */
-static int close_grad_norms(Run *r, bool draw)
-{
-    int rc = grad_norms_close(r->grad_norms, draw);
-    r->grad_norms = NULL;
-    if (rc) fprintf(stderr, PROG ": --grad-norms %s\n", tensor_error());
-    return rc;
-}
-
-/* 0, 1 for --help, 2 for a bad flag (message printed). */
+/* 0, 1 for --help, 2 for a bad flag (its line in tensor_error()). */
 static int parse(int argc, char **argv, Options *o)
 {
     for (int i = 1; i < argc; i++) {
@@ -144,178 +151,18 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = true;
         } else {
-            cli_unknown_option(PROG, a);
-            return 2;
+            ok = cli_unknown_option(PROG, a);
         }
         if (!ok) return 2;
     }
     if (strcmp(o->tokenizer, "bytes") == 0 && !o->gpt.vocab_set) o->gpt.cfg.vocab_size = 256;
     if (o->save_every && !o->save) {
-        fprintf(stderr, PROG ": --save-every needs --save FILE\n");
+        tensor_set_error(PROG ": --save-every needs --save FILE");
         return 2;
     }
-    return 0;
-}
-
-/* The whole file, NUL-terminated; NULL after a message. */
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, PROG ": --text: cannot open %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *grown = realloc(buf, 2 * cap + 1);
-            if (!grown) free(buf);
-            buf = grown;
-            cap *= 2;
-        }
-    }
-    bool failed = ferror(f) || !buf;
-    fclose(f);
-    if (failed) {
-        fprintf(stderr, PROG ": --text: cannot read %s\n", path);
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
-/* The byte offset of the book's split: int(0.90 * len(text)) characters,
- * as Python counts them (code points; the text is checked UTF-8). */
-static size_t split_offset(const char *text, size_t len)
-{
-    size_t chars = 0;
-    for (size_t i = 0; i < len; i++) chars += ((unsigned char)text[i] & 0xC0) != 0x80;
-    size_t want = (size_t)(0.90 * (double)chars), seen = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (((unsigned char)text[i] & 0xC0) != 0x80 && seen++ == want) return i;
-    }
-    return len;
-}
-
-static Dataset *windows(const Run *r, const char *text, size_t len, int64_t context,
-                        const char *part)
-{
-    int64_t *ids = NULL;
-    size_t n = 0;
-    if (text_encode(r->tokenizer, text, len, true, &ids, &n) != 0) {
-        fprintf(stderr, PROG ": --text: %s\n", tensor_error());
-        return NULL;
-    }
-    Dataset *d = text_dataset_v1(ids, n, context, context);
-    if (!d)
-        fprintf(stderr, PROG ": --text: the %s part is too short: %zu tokens for windows of "
-                        "%lld (try a smaller --context-length)\n",
-                part, n, (long long)context);
-    free(ids);
-    return d;
-}
-
-/* calc_loss_batch: cross_entropy(logits.flatten(0, 1), targets.flatten()). */
-static Tensor *calc_loss_batch(const Tensor *x, const Tensor *y, Module *model)
-{
-    Tensor *logits = nn_forward(model, x);
-    if (!logits) return NULL;
-    int64_t rows = logits->shape[0] * logits->shape[1];
-    return tensor_cross_entropy(tensor_reshape(logits, SHAPE(rows, logits->shape[2])),
-                                tensor_flatten(y));
-}
-
-/* calc_loss_loader: *loss = the mean of the first num_batches batch losses
- * (NaN for an empty loader, as the book's); a new pass over the loader (the
- * training loader too, in the middle of its epoch), drawing what PyTorch's
- * iterator draws.  A batch or a forward that fails is an error (-1, message
- * set), not a NaN loss. */
-static int calc_loss_loader(DataLoader *loader, Module *model, int64_t num_batches,
-                            double *loss)
-{
-    int64_t len = data_loader_len(loader);
-    *loss = NAN;
-    if (len == 0) return 0;
-    if (num_batches > len) num_batches = len;
-    DataIter *it = data_loader_iter(loader);
-    if (!it) return -1;
-    double total = 0;
-    int rc = 0;
-    for (int64_t i = 0; i < num_batches && !rc; i++) {
-        TensorScope *s = tensor_scope_begin();
-        Tensor *x, *y, *l = NULL;
-        int got = data_iter_next(it, &x, &y);
-        if (got == 1 && (l = calc_loss_batch(x, y, model))) total += tensor_item(l);
-        else rc = -1;                       /* got is never 0: num_batches <= len */
-        tensor_scope_end(s);
-    }
-    data_iter_free(it);
-    if (!rc) *loss = total / (double)num_batches;
-    return rc;
-}
-
-/* evaluate_model: eval mode, no grad, train and val loss over eval_iter
- * batches; 0, or -1 with a message. */
-static int evaluate_model(Run *r, int64_t eval_iter, double *train, double *val)
-{
-    nn_train(r->model, false);
-    tensor_no_grad_begin();
-    int rc = calc_loss_loader(r->train, r->model, eval_iter, train) ||
-             calc_loss_loader(r->val, r->model, eval_iter, val) ? -1 : 0;
-    tensor_no_grad_end();
-    nn_train(r->model, true);
-    return rc;
-}
-
-/* generate_and_print_sample: 50 greedy tokens, newlines printed as spaces. */
-static int generate_and_print_sample(Run *r, const Options *o)
-{
-    int64_t *ids = NULL;
-    size_t n = 0;
-    if (text_encode(r->tokenizer, o->start_context, strlen(o->start_context), true, &ids, &n))
-        return -1;
-    TensorScope *s = tensor_scope_begin();
-    Tensor *start = tensor_zeros(SHAPE(1, (int64_t)n));
-    for (size_t i = 0; start && i < n; i++) start->data[i] = (float)ids[i];
-    free(ids);
-    Tensor *out = nn_generate_text_simple(r->model, start, 50, o->gpt.cfg.context_length);
-    int rc = -1;
-    if (out) {
-        int64_t m = out->shape[1];
-        int64_t *gen = malloc((size_t)m * sizeof *gen);
-        for (int64_t i = 0; gen && i < m; i++) gen[i] = (int64_t)out->data[i];
-        size_t len = 0;
-        char *text = gen ? text_decode(r->tokenizer, gen, (size_t)m, &len) : NULL;
-        if (text) {
-            for (size_t i = 0; i < len; i++) putchar(text[i] == '\n' ? ' ' : text[i]);
-            putchar('\n');
-            rc = 0;
-        }
-        free(text);
-        free(gen);
-    }
-    tensor_scope_end(s);
-    nn_train(r->model, true);
-    return rc;
-}
-
-/* One optimizer step on a batch: zero_grad, loss, backward, step. */
-static int train_step(Run *r, const Tensor *x, const Tensor *y)
-{
-    optim_zero_grad(r->optimizer);
-    Tensor *loss = calc_loss_batch(x, y, r->model);
-    if (!loss || tensor_backward(loss, NULL) != 0 || record_grad_norms(r) ||
-        optim_step(r->optimizer) != 0)
-        return -1;
-    float v = tensor_item(loss);
-    if (!isfinite(v)) {
-        tensor_set_error("the loss is %g: training diverged (try a smaller --lr)", (double)v);
-        return -1;
+    if (o->plot && !o->csv) {
+        tensor_set_error(PROG ": --plot needs --csv FILE for the figure's data");
+        return 2;
     }
     return 0;
 }
@@ -323,7 +170,7 @@ static int train_step(Run *r, const Tensor *x, const Tensor *y)
 /* Steps the run makes in all: its epochs, or --stop-after-steps when sooner. */
 static int64_t run_steps(const Run *r, const Options *o)
 {
-    int64_t steps = (int64_t)o->epochs * data_loader_len(r->train);
+    int64_t steps = o->epochs * data_loader_len(r->train);
     return o->stop_after && o->stop_after < steps ? o->stop_after : steps;
 }
 
@@ -340,7 +187,7 @@ static int64_t evals_in(int64_t steps, const Options *o)
 static void estimate(Run *r, const Options *o, double step_seconds, double eval_seconds)
 {
     r->estimated = true;
-    int64_t done = r->global_step + 1, steps = run_steps(r, o);
+    int64_t done = r->state.global_step + 1, steps = run_steps(r, o);
     int64_t evals = evals_in(steps, o) - evals_in(done, o);
     double eval = eval_seconds >= 0 ? eval_seconds : step_seconds * 2.0 * o->eval_iter / 3.0;
     double rest = (double)(steps - done) * step_seconds + (double)evals * eval;
@@ -351,101 +198,81 @@ static void estimate(Run *r, const Options *o, double step_seconds, double eval_
     char params[32];
     if (r->n_params >= 1000000) snprintf(params, sizeof params, "%.1fM", r->n_params / 1e6);
     else snprintf(params, sizeof params, "%lld", (long long)r->n_params);
-    fprintf(stderr, PROG ": %s parameters, batch %ld x %lld tokens, %d thread%s: the first "
+    fprintf(stderr, PROG ": %s parameters, batch %lld x %lld tokens, %d thread%s: the first "
             "step took %.2f s%s; about %s for the %lld steps and %lld evaluations left\n",
-            params, o->batch, (long long)o->gpt.cfg.context_length, threads,
+            params, (long long)o->batch, (long long)o->gpt.cfg.context_length, threads,
             threads == 1 ? "" : "s", step_seconds, evaluation,
             plot_duration(rest, when, sizeof when), (long long)(steps - done),
             (long long)evals);
 }
 
-/* The CSVs on disk before a checkpoint is saved, so that they hold every
- * row the checkpoint covers; then the checkpoint. */
-static int save_checkpoint(Run *r, const Options *o)
+/* The message in tensor_error() with "<what> " before it; -1. */
+static int fail(const char *what)
 {
-    if ((r->csv && plot_csv_sync(r->csv)) || grad_norms_sync(r->grad_norms)) {
-        fprintf(stderr, PROG ": %s\n", tensor_error());
-        return -1;
-    }
-    return train_checkpoint_save(r, o);
-}
-
-/* The evaluation's row of --csv. */
-static int write_row(Run *r, long epoch, double train, double val)
-{
-    if (!r->csv || plot_csv_row(r->csv, "%lld,%ld,%lld,%.9g,%.9g", (long long)r->global_step,
-                                epoch + 1, (long long)r->tokens_seen, train, val) == 0)
-        return 0;
-    fprintf(stderr, PROG ": --csv %s\n", tensor_error());
+    char why[512];
+    snprintf(why, sizeof why, "%s", tensor_error());
+    tensor_set_error("%s %s", what, why);
     return -1;
 }
 
-/* train_model_simple: the book's loop, from where a resumed run was; it
- * stops after step --stop-after-steps (its evaluation included). */
-static int train_model_simple(Run *r, const Options *o)
+/* The CSVs on disk before a checkpoint is saved, so that they hold every
+ * row the checkpoint covers; then the checkpoint.  0, or -1 with a message. */
+static int save_checkpoint(Run *r)
 {
-    for (long epoch = (long)r->epochs_done; epoch < o->epochs; epoch++) {
-        nn_train(r->model, true);
-        if (!r->mid_epoch) {
-            data_iter_free(r->train_it);
-            if (!(r->train_it = data_loader_iter(r->train))) {
-                fprintf(stderr, PROG ": epoch %ld: %s\n", epoch + 1, tensor_error());
-                return -1;
-            }
-            r->train_epoch = epoch + 1;
-        }
-        r->mid_epoch = false;
-        for (;;) {
-            double t0 = plot_clock();
-            TensorScope *s = tensor_scope_begin();
-            Tensor *x, *y;
-            int got = data_iter_next(r->train_it, &x, &y);
-            int64_t numel = got == 1 ? x->numel : 0;
-            int rc = got == 1 ? train_step(r, x, y) : got;
-            tensor_scope_end(s);
-            if (got == 0) break;
-            double step_seconds = plot_clock() - t0, eval_seconds = -1;
-            if (rc) {
-                fprintf(stderr, PROG ": step %lld failed: %s\n", (long long)r->global_step + 1,
-                        tensor_error());
-                return -1;
-            }
-            r->tokens_seen += numel;
-            r->global_step += 1;
-            if (r->global_step % o->eval_freq == 0) {
-                double train, val;
-                t0 = plot_clock();
-                if (evaluate_model(r, o->eval_iter, &train, &val)) {
-                    plot_progress_clear(r->bar);
-                    fprintf(stderr, PROG ": evaluation after step %lld: %s\n",
-                            (long long)r->global_step, tensor_error());
-                    return -1;
-                }
-                eval_seconds = plot_clock() - t0;
-                r->evals++;
-                plot_progress_clear(r->bar);
-                if (!o->quiet)
-                    printf("Ep %ld (Step %06lld): Train loss %.3f, Val loss %.3f\n", epoch + 1,
-                           (long long)r->global_step, train, val);
-                if (write_row(r, epoch, train, val)) return -1;
-            }
-            int64_t done = r->global_step + 1;
-            if (!r->estimated && !o->quiet) estimate(r, o, step_seconds, eval_seconds);
-            plot_progress_step(r->bar, done, numel);
-            if (o->stop_after && done >= o->stop_after) {
-                r->stopped = true;
-                return 0;
-            }
-            if (o->save_every && done % o->save_every == 0 && save_checkpoint(r, o)) return -1;
-        }
-        plot_progress_clear(r->bar);
-        if (generate_and_print_sample(r, o)) {
-            fprintf(stderr, PROG ": sample: %s\n", tensor_error());
-            return -1;
-        }
-        r->epochs_done = epoch + 1;
-        fflush(stdout);
-    }
+    if ((r->csv && plot_csv_sync(r->csv)) || train_grad_norms_sync(r->grad_norms)) return -1;
+    return train_checkpoint_save(&r->checkpoint, r->o->save) ? fail("--save:") : 0;
+}
+
+/* ---- train_model_simple's hooks: what this program prints and writes ---------- */
+
+/* The step's gradient norms, before the optimizer changes them. */
+static int after_backward(const TrainState *s, void *ctx)
+{
+    Run *r = ctx;
+    return r->grad_norms ? train_grad_norms_record(r->grad_norms, s->global_step + 1) : 0;
+}
+
+/* The book's line, and the evaluation's row of --csv. */
+static int on_eval(const TrainState *s, double train, double val, void *ctx)
+{
+    Run *r = ctx;
+    plot_progress_clear(r->bar);
+    if (!r->o->quiet)
+        printf("Ep %lld (Step %06lld): Train loss %.3f, Val loss %.3f\n", (long long)s->epoch,
+               (long long)s->global_step, train, val);
+    if (r->csv && plot_csv_row(r->csv, "%lld,%lld,%lld,%.9g,%.9g", (long long)s->global_step,
+                               (long long)s->epoch, (long long)s->tokens_seen, train, val))
+        return fail("--csv");
+    return 0;
+}
+
+/* The time estimate after this process's first step, the progress bar, and
+ * --stop-after-steps (after its step's evaluation). */
+static int on_step(const TrainState *s, const TrainStep *step, void *ctx)
+{
+    Run *r = ctx;
+    int64_t done = s->global_step + 1;
+    if (!r->estimated && !r->o->quiet) estimate(r, r->o, step->seconds, step->eval_seconds);
+    plot_progress_step(r->bar, done, step->tokens);
+    r->stopped = r->o->stop_after && done >= r->o->stop_after;
+    return r->stopped ? 1 : 0;
+}
+
+/* --save-every. */
+static int on_checkpoint(const TrainState *s, void *ctx)
+{
+    (void)s;
+    return save_checkpoint(ctx);
+}
+
+/* generate_and_print_sample's print (its newlines are spaces already). */
+static int on_sample(const TrainState *s, const char *text, size_t len, void *ctx)
+{
+    (void)s;
+    plot_progress_clear(((Run *)ctx)->bar);
+    fwrite(text, 1, len, stdout);
+    putchar('\n');
+    fflush(stdout);
     return 0;
 }
 
@@ -461,7 +288,7 @@ static int plot_losses(const Options *o, const Run *r)
     double *v[4] = {0};
     int64_t rows = 0, rc = 0;
     for (int k = 0; k < 4 && rc >= 0; k++) rc = rows = plot_csv_column(o->csv, columns[k], &v[k]);
-    int64_t steps = (int64_t)o->epochs * data_loader_len(r->train);
+    int64_t steps = o->epochs * data_loader_len(r->train);
     int64_t n = steps > 0 ? (steps - 1) / o->eval_freq + 1 : 0;
     for (int64_t i = 0; rc >= 0 && i < rows; i++)
         v[0][i] = n > 1 ? floor(v[0][i] / (double)o->eval_freq) * (double)o->epochs /
@@ -472,9 +299,9 @@ static int plot_losses(const Options *o, const Run *r)
     const NNGPTConfig *c = &o->gpt.cfg;
     snprintf(title, sizeof title, "GPTModel on %s (the book's chapter 5)", text);
     snprintf(subtitle, sizeof subtitle, "%lld layers, %lld heads, emb_dim %lld, context %lld, "
-             "vocab %lld; AdamW lr %g, batch %ld", (long long)c->n_layers, (long long)c->n_heads,
-             (long long)c->emb_dim, (long long)c->context_length, (long long)c->vocab_size, o->lr,
-             o->batch);
+             "vocab %lld; AdamW lr %g, batch %lld", (long long)c->n_layers,
+             (long long)c->n_heads, (long long)c->emb_dim, (long long)c->context_length,
+             (long long)c->vocab_size, o->lr, (long long)o->batch);
     PlotSeries s[] = {
         {.label = "training loss", .n = rows, .x = v[0], .y = v[2], .x2 = v[1]},
         {.label = "validation loss", .n = rows, .x = v[0], .y = v[3], .dash = PLOT_DASHED},
@@ -494,28 +321,61 @@ static int plot_losses(const Options *o, const Run *r)
 /* Opens --csv before the first step: a resumed run keeps the rows of the
  * file already there that its checkpoint covers (the rows of the run it
  * resumes, so that one file holds the whole run; a file of another kind is
- * replaced).  0, or -1 after a message. */
+ * replaced).  0, or -1 with a message. */
 static int open_csv(Run *r, const Options *o)
 {
     if (!o->csv) return 0;
     r->csv = plot_csv_open(o->csv, "step,epoch,tokens_seen,train_loss,val_loss");
-    if (r->csv && o->resume) plot_csv_keep(r->csv, (double)r->global_step);
-    if (r->csv) return 0;
-    fprintf(stderr, PROG ": --csv %s\n", tensor_error());
-    return -1;
+    if (r->csv && o->resume) plot_csv_keep(r->csv, (double)r->state.global_step);
+    return r->csv ? 0 : fail("--csv");
+}
+
+/* Opens the norms' CSV before the first step, keeping a resumed run's rows:
+ * 0, or -1 with a message. */
+static int open_grad_norms(Run *r, const Options *o)
+{
+    if (!o->grad_norms) return 0;
+    r->grad_norms = train_grad_norms_open(r->model, o->grad_norms);
+    if (r->grad_norms &&
+        (!o->resume || train_grad_norms_resume(r->grad_norms, r->state.global_step) == 0))
+        return 0;
+    return fail("--grad-norms");
+}
+
+/* The book's loop with this program's hooks, from where the run is: 0 (every
+ * epoch done, or --stop-after-steps), or -1 with a message. */
+static int train(Run *r, const Options *o)
+{
+    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->epochs, .eval_freq = o->eval_freq,
+                                   .eval_iter = o->eval_iter, .tokenizer = r->tokenizer,
+                                   .start_context = o->start_context,
+                                   .checkpoint_every = o->save_every,
+                                   .after_backward = after_backward, .on_eval = on_eval,
+                                   .on_step = on_step, .on_checkpoint = on_checkpoint,
+                                   .on_sample = on_sample, .ctx = r);
+    return train_model_simple(r->model, r->train, r->val, r->optimizer, &t, &r->state) < 0
+               ? -1 : 0;
 }
 
 /* Trains (the CSVs on disk as the rows come, whole when the run fails or
  * is killed), saves and plots: 0, or 1 after a message. */
 static int train_and_write(Run *r, const Options *o)
 {
-    r->bar = plot_progress_new(stderr, !o->quiet && isatty(STDERR_FILENO), r->global_step + 1,
-                               run_steps(r, o));
-    int rc = !r->bar || open_csv(r, o) || open_grad_norms(r, o) || train_model_simple(r, o);
+    r->bar = plot_progress_new(stderr, !o->quiet && isatty(STDERR_FILENO),
+                               r->state.global_step + 1, run_steps(r, o));
+    int rc = !r->bar || open_csv(r, o) || open_grad_norms(r, o) || train(r, o);
     plot_progress_free(r->bar);
     r->bar = NULL;
-    if (close_grad_norms(r, rc == 0)) rc = 1;
-    if (!rc && o->save) rc = save_checkpoint(r, o) ? 1 : 0;
+    if (rc) fprintf(stderr, PROG ": %s\n", tensor_error());
+    if (train_grad_norms_close(r->grad_norms, rc == 0) && !rc) {
+        fprintf(stderr, PROG ": --grad-norms %s\n", tensor_error());
+        rc = 1;
+    }
+    r->grad_norms = NULL;
+    if (!rc && o->save && save_checkpoint(r)) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        rc = 1;
+    }
     if (r->csv && plot_csv_close(r->csv) && !rc) {
         fprintf(stderr, PROG ": --csv %s\n", tensor_error());
         rc = 1;
@@ -523,20 +383,158 @@ static int train_and_write(Run *r, const Options *o)
     r->csv = NULL;
     if (!rc && o->save && !o->quiet)
         fprintf(stderr, PROG ": checkpoint %s at step %lld%s\n", o->save,
-                (long long)r->global_step + 1, r->stopped ? " (--stop-after-steps)" : "");
+                (long long)r->state.global_step + 1, r->stopped ? " (--stop-after-steps)" : "");
     if (!rc && o->plot) rc = plot_losses(o, r) ? 1 : 0;
     return rc;
 }
 
-static void run_free(Run *r)
+/* The run's metadata (the GPT's config and tokenizer, the flags a resume
+ * must find equal, the text's hash) and its checkpoint. */
+static void run_checkpoint(Run *r, uint64_t text_hash)
 {
-    data_iter_free(r->train_it);
-    data_loader_free(r->train);
-    data_loader_free(r->val);
-    optim_free(r->optimizer);
-    nn_module_free(r->model);
-    text_tokenizer_free(r->tokenizer);
-    plot_csv_close(r->csv);
+    const Options *o = r->o;
+    nn_gpt_config_to_meta(o->gpt.cfg, o->tokenizer, &r->gpt_meta);
+    memcpy(r->meta, r->gpt_meta.meta, sizeof r->gpt_meta.meta);
+    static const char *const keys[RUN_META] = {"lr", "weight_decay", "batch", "eval_freq",
+                                               "eval_iter", "text_fnv1a64"};
+    snprintf(r->values[0], sizeof r->values[0], "%.17g", o->lr);
+    snprintf(r->values[1], sizeof r->values[1], "%.17g", o->weight_decay);
+    snprintf(r->values[2], sizeof r->values[2], "%lld", (long long)o->batch);
+    snprintf(r->values[3], sizeof r->values[3], "%lld", (long long)o->eval_freq);
+    snprintf(r->values[4], sizeof r->values[4], "%lld", (long long)o->eval_iter);
+    snprintf(r->values[5], sizeof r->values[5], "%016llx", (unsigned long long)text_hash);
+    for (int i = 0; i < RUN_META; i++)
+        r->meta[NN_GPT_META_COUNT + i] = (TensorMeta){keys[i], r->values[i]};
+    r->checkpoint = (TrainCheckpoint){.model = r->model, .optimizer = r->optimizer,
+                                      .train = r->train, .state = &r->state, .n_meta = META,
+                                      .meta = r->meta};
+}
+
+/* This run's counters beyond the loop's (train_checkpoint_load checks the
+ * optimizer's and the loader's): every step takes batch x context_length
+ * tokens, and evaluations fall at steps 0, eval_freq, 2 eval_freq ...  0, or
+ * -1 with the first disagreement in why. */
+static int counters_agree(const TrainState *s, const Options *o, char *why, size_t n)
+{
+    int64_t step = s->global_step + 1, tokens = o->batch * o->gpt.cfg.context_length;
+    int64_t evals = step > 0 ? (step - 1) / o->eval_freq + 1 : 0;
+    if (s->tokens_seen % tokens != 0 || s->tokens_seen / tokens != step)
+        snprintf(why, n, "tokens_seen %lld is not %lld steps of %lld x %lld tokens",
+                 (long long)s->tokens_seen, (long long)step, (long long)o->batch,
+                 (long long)o->gpt.cfg.context_length);
+    else if (s->evals != evals)
+        snprintf(why, n, "evals %lld, where --eval-freq %lld evaluates %lld times in %lld steps",
+                 (long long)s->evals, (long long)o->eval_freq, (long long)evals,
+                 (long long)step);
+    else
+        return 0;
+    return -1;
+}
+
+/* Goes on from --resume: 0; 1 for a file that cannot be read or is not a
+ * sound checkpoint; 2 for another run's checkpoint or nothing left to train
+ * (the flags and the file disagree).  Messages name the values. */
+static int resume(Run *r, const Options *o)
+{
+    int rc = train_checkpoint_load(&r->checkpoint, o->resume);
+    if (rc) {
+        fprintf(stderr, PROG ": --resume: %s\n", tensor_error());
+        return rc == TRAIN_CHECKPOINT_OTHER_RUN ? 2 : 1;
+    }
+    const TrainState *s = &r->state;
+    int64_t step = s->global_step + 1;
+    char why[256];
+    if (counters_agree(s, o, why, sizeof why)) {
+        fprintf(stderr, PROG ": --resume: %s: its counters disagree: step %lld, but %s\n",
+                o->resume, (long long)step, why);
+        return 1;
+    }
+    if (s->epochs_done >= o->epochs || (o->stop_after && step >= o->stop_after)) {
+        char stop[64] = "";
+        if (o->stop_after)
+            snprintf(stop, sizeof stop, " --stop-after-steps %lld", (long long)o->stop_after);
+        fprintf(stderr, PROG ": --resume: %s is at step %lld, epoch %lld: --epochs %lld%s leaves "
+                "nothing to train\n", o->resume, (long long)step, (long long)s->epoch,
+                (long long)o->epochs, stop);
+        return 2;
+    }
+    return 0;
+}
+
+/* GPTDatasetV1 over one part of the text: windows of context ids, stride
+ * context.  NULL after a message. */
+static Dataset *windows(const Run *r, const char *text, size_t len, int64_t context,
+                        const char *part)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (text_encode(r->tokenizer, text, len, true, &ids, &n) != 0) {
+        fprintf(stderr, PROG ": --text: %s\n", tensor_error());
+        return NULL;
+    }
+    Dataset *d = text_dataset_v1(ids, n, context, context);
+    if (!d)
+        fprintf(stderr, PROG ": --text: the %s part is too short: %zu tokens for windows of "
+                        "%lld (try a smaller --context-length)\n",
+                part, n, (long long)context);
+    free(ids);
+    return d;
+}
+
+/* The book's split (train_split_offset: 90% of the characters) and
+ * create_dataloader_v1's two loaders: the training part shuffled, its last
+ * short batch dropped; the validation part in order, all of it.  0, or 1
+ * after a message. */
+static int make_loaders(Run *r, const char *text, size_t len)
+{
+    const Options *o = r->o;
+    int64_t context = o->gpt.cfg.context_length;
+    size_t split = train_split_offset(text, len, 0.90);
+    if (!(r->train_set = windows(r, text, split, context, "training")) ||
+        !(r->val_set = windows(r, text + split, len - split, context, "validation")))
+        return 1;
+    r->train = data_loader(r->train_set, DATA_LOADER_OPTIONS(.batch_size = o->batch,
+                                                            .shuffle = true, .drop_last = true));
+    r->val = data_loader(r->val_set, DATA_LOADER_OPTIONS(.batch_size = o->batch));
+    if (!r->train || !r->val) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        return 1;
+    }
+    if (data_loader_len(r->train) == 0) {
+        fprintf(stderr, PROG ": --text: the training part has fewer windows than --batch %lld\n",
+                (long long)o->batch);
+        return 1;
+    }
+    return 0;
+}
+
+/* The book's order: seed, model, optimizer (AdamW over every parameter),
+ * then the loaders, whose shuffles draw from the generator after the
+ * model's initialisation.  0, or 1 or 2 after a message. */
+static int build(Run *r, const char *text, size_t len)
+{
+    const Options *o = r->o;
+    if (text_vocab_size(r->tokenizer) > o->gpt.cfg.vocab_size) {
+        fprintf(stderr, PROG ": --vocab-size %lld is smaller than the tokenizer's %lld\n",
+                (long long)o->gpt.cfg.vocab_size, (long long)text_vocab_size(r->tokenizer));
+        return 2;
+    }
+    tensor_manual_seed(o->seed);
+    r->model = nn_gpt_model(o->gpt.cfg);
+    NNList params = nn_named_parameters(r->model);
+    r->n_params = r->model ? nn_num_parameters(r->model) : 0;
+    if (r->model)
+        r->optimizer = optim_adamw(params.count, params.tensors,
+                                   OPTIM_ADAMW_OPTIONS(.lr = o->lr,
+                                                       .weight_decay = o->weight_decay));
+    nn_list_free(&params);
+    if (!r->model || !r->optimizer) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        return 2;
+    }
+    int rc = make_loaders(r, text, len);
+    run_checkpoint(r, train_text_hash(text, len));
+    return rc;
 }
 
 /* Every file the run reads or writes, before any work: each output may be
@@ -546,7 +544,8 @@ static void run_free(Run *r)
 static bool paths_ok(const Options *o)
 {
     char norms_csv[4096] = "", encoder[4200] = "", merges[4200] = "";
-    if (o->grad_norms && grad_norms_csv_path(o->grad_norms, norms_csv, sizeof norms_csv)) {
+    if (o->grad_norms &&
+        train_grad_norms_csv_path(o->grad_norms, norms_csv, sizeof norms_csv)) {
         fprintf(stderr, PROG ": --grad-norms %s: the name is too long\n", o->grad_norms);
         return false;
     }
@@ -566,7 +565,21 @@ static bool paths_ok(const Options *o)
         {.what = "--vocab", .path = encoder[0] ? encoder : NULL},
         {.what = "--vocab", .path = merges[0] ? merges : NULL},
     };
-    return cli_paths_ok(PROG, sizeof paths / sizeof *paths, paths);
+    if (cli_paths_ok(PROG, sizeof paths / sizeof *paths, paths)) return true;
+    fprintf(stderr, "%s\n", tensor_error());
+    return false;
+}
+
+static void run_free(Run *r)
+{
+    train_state_clear(&r->state);
+    data_loader_free(r->train);
+    data_loader_free(r->val);
+    data_dataset_free(r->train_set);
+    data_dataset_free(r->val_set);
+    optim_free(r->optimizer);
+    nn_module_free(r->model);
+    text_tokenizer_free(r->tokenizer);
 }
 
 int main(int argc, char **argv)
@@ -574,77 +587,30 @@ int main(int argc, char **argv)
     /* The book's chapter 5 shortens GPT_CONFIG_124M's context to 256. */
     NNGPTConfig cfg = NN_GPT_CONFIG_124M;
     cfg.context_length = 256;
-    Options o = {.gpt = {.cfg = cfg, .context_124m = 256}, .text = cli_default_text(),
+    Options o = {.gpt = {.cfg = cfg, .context_124m = 256}, .text = ATTOGRAD_TEXT_DEFAULT,
                  .start_context = "Every effort moves you",
                  .tokenizer = "gpt2", .lr = 0.0004, .weight_decay = 0.1, .epochs = 10,
                  .batch = 2, .eval_freq = 5, .eval_iter = 5, .seed = 123};
     int rc = parse(argc, argv, &o);
+    if (rc == 2) fprintf(stderr, "%s\n", tensor_error());
     if (rc) return rc == 1 ? 0 : rc;
-    if (o.plot && !o.csv) {
-        fprintf(stderr, PROG ": --plot needs --csv FILE for the figure's data\n");
-        return 2;
-    }
     if (!paths_ok(&o)) return 2;
 
-    Run r = {.global_step = -1};
+    Run r = {.o = &o, .state = TRAIN_STATE_INIT};
     size_t len = 0;
-    char *text = read_file(o.text, &len);
-    if (!text) return 1;
-    if (!(r.tokenizer = cli_tokenizer(PROG, o.tokenizer, o.vocab))) {
-        free(text);
+    char *text = train_read_text(o.text, &len);
+    if (!text) {
+        fprintf(stderr, PROG ": --text: %s\n", tensor_error());
         return 1;
     }
-    if (text_vocab_size(r.tokenizer) > o.gpt.cfg.vocab_size) {
-        fprintf(stderr, PROG ": --vocab-size %lld is smaller than the tokenizer's %lld\n",
-                (long long)o.gpt.cfg.vocab_size, (long long)text_vocab_size(r.tokenizer));
-        run_free(&r);
-        free(text);
-        return 2;
+    if (!(r.tokenizer = cli_tokenizer(PROG, o.tokenizer, o.vocab))) {
+        fprintf(stderr, "%s\n", tensor_error());
+        rc = 1;
     }
-    /* The book's order: seed, model, optimizer, loaders (their shuffles
-     * draw from the generator after the model's initialisation). */
-    tensor_manual_seed(o.seed);
-    r.model = nn_gpt_model(o.gpt.cfg);
-    NNList params = nn_named_parameters(r.model);
-    for (int i = 0; i < params.count; i++) r.n_params += params.tensors[i]->numel;
-    if (r.model)
-        r.optimizer = optim_adamw(params.count, params.tensors,
-                                  OPTIM_ADAMW_OPTIONS(.lr = o.lr, .weight_decay = o.weight_decay));
-    if (!r.model || !r.optimizer) {
-        fprintf(stderr, PROG ": %s\n", tensor_error());
-        nn_list_free(&params);
-        run_free(&r);
-        free(text);
-        return 2;
-    }
-    r.text_hash = train_text_hash(text, len);
-    size_t split = split_offset(text, len);
-    Dataset *train = windows(&r, text, split, o.gpt.cfg.context_length, "training");
-    Dataset *val = train ? windows(&r, text + split, len - split, o.gpt.cfg.context_length,
-                                   "validation")
-                         : NULL;
+    if (!rc) rc = build(&r, text, len);
     free(text);
-    /* The book's create_dataloader_v1: the training part shuffled, its last
-     * short batch dropped; the validation part in order, all of it.  The
-     * evaluation passes over the training loader are its own iterators. */
-    if (train && val) {
-        r.train = data_loader(train, DATA_LOADER_OPTIONS(.batch_size = o.batch, .shuffle = true,
-                                                         .drop_last = true));
-        r.val = data_loader(val, DATA_LOADER_OPTIONS(.batch_size = o.batch));
-    }
-    rc = 1;
-    if (!train || !val) {
-        /* windows() has said why */
-    } else if (!r.train || !r.val)
-        fprintf(stderr, PROG ": %s\n", tensor_error());
-    else if (data_loader_len(r.train) == 0)
-        fprintf(stderr, PROG ": --text: the training part has fewer windows than --batch %ld\n",
-                o.batch);
-    else if ((rc = o.resume ? train_checkpoint_resume(&r, &o) : 0) == 0)
-        rc = train_and_write(&r, &o);
-    nn_list_free(&params);
+    if (!rc && o.resume) rc = resume(&r, &o);
+    if (!rc) rc = train_and_write(&r, &o);
     run_free(&r);
-    data_dataset_free(train);
-    data_dataset_free(val);
     return rc;
 }

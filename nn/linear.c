@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-static Tensor *linear_forward(Module *m, const Tensor *x)
+Tensor *nn__linear_forward(Module *m, const Tensor *x)
 {
     Linear *l = (Linear *)m;
     if (x->ndim < 1 || x->shape[x->ndim - 1] != l->in_features)
@@ -43,7 +43,8 @@ Module *nn_linear(int64_t in_features, int64_t out_features, bool bias)
     if (in_features <= 0 || out_features <= 0)
         return tensor_set_error("Linear: in_features %lld and out_features %lld must be positive",
                                 (long long)in_features, (long long)out_features);
-    Linear *l = nn_module_new(sizeof *l, NN_TYPE_NAME_Linear, linear_forward);
+    /* Room for the LinearWithLoRA it may become (nn_linear_with_lora). */
+    Linear *l = nn_module_new(NN__LINEAR_BYTES, NN_TYPE_NAME_Linear, nn__linear_forward);
     if (!l) return NULL;
     l->in_features = in_features;
     l->out_features = out_features;

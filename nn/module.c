@@ -120,6 +120,13 @@ static void rename_tree(Module *m, const char *path)
     }
 }
 
+void nn__rename_tree(Module *m)
+{
+    char *path = path_of(m);
+    rename_tree(m, path);
+    free(path);
+}
+
 /* Appends a long-lived copy of init to m's list; NULL (no change) when init
  * is NULL or its copy does not fit in memory (tensor_keep's message). */
 static Tensor *add_tensor(Module *m, ModuleTensor **list, int *count, const char *name,

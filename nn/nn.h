@@ -64,6 +64,7 @@
 #define ATTOGRAD_NN_H
 
 #include "tensor/tensor.h"
+#include "tensor/safetensors.h"
 
 typedef struct Module Module;
 typedef Tensor *(*ModuleForward)(Module *m, const Tensor *x);
@@ -411,6 +412,40 @@ ATTOGRAD_API Tensor *nn_generate(Module *model, const Tensor *idx, int64_t max_n
                                  int64_t context_size, double temperature, int64_t top_k,
                                  int64_t eos_id);
 
+/* ---- A GPT's configuration in a checkpoint's metadata ------------------------ */
+/*
+ * The "__metadata__" strings that let a program given only a checkpoint
+ * rebuild its GPT (train_gpt --save writes them, gpt_generate --load reads
+ * them; train_checkpoint_save in train/train.h takes them as its metadata):
+ *   vocab_size, context_length, emb_dim, n_heads, n_layers   "50257" (decimal)
+ *   drop_rate                                                "0.10000000000000001" (%.17g)
+ *   qkv_bias                                                 "true" or "false"
+ *   tokenizer                                                "gpt2" or "bytes"
+ *                                                            (text_tokenizer_name's)
+ *
+ *     NNGPTMeta m;
+ *     nn_gpt_config_to_meta(cfg, "gpt2", &m);          m.meta: NN_GPT_META_COUNT strings
+ *     checkpoint_save(&(Checkpoint){.module = gpt, .n_meta = NN_GPT_META_COUNT,
+ *                                   .meta = m.meta}, "gpt.safetensors");
+ *
+ * A load that expects them all equal (checkpoint_load with m.meta) names the
+ * first key that differs: metadata "emb_dim" is "32" in file, "64" expected.
+ */
+enum { NN_GPT_META_COUNT = 8 };
+typedef struct NNGPTMeta {
+    char values[NN_GPT_META_COUNT][32];
+    TensorMeta meta[NN_GPT_META_COUNT];       /* pointing into values */
+} NNGPTMeta;
+ATTOGRAD_API void nn_gpt_config_to_meta(NNGPTConfig cfg, const char *tokenizer, NNGPTMeta *m);
+/* The configuration and the tokenizer's name ("gpt2" or "bytes", a static
+ * string) from a file's metadata (label names the file in messages): 0, or
+ * -1 with a message naming the key that is absent or not a value of its
+ * kind.  Sizes are checked against the ranges the programs' flags accept
+ * (vocab_size and context_length up to 2^24, emb_dim 2^16, n_heads and
+ * n_layers 2^12), drop_rate in [0, 1); nn_gpt_model checks the rest. */
+ATTOGRAD_API int nn_gpt_config_from_meta(const TensorFile *f, const char *label,
+                                         NNGPTConfig *cfg, const char **tokenizer);
+
 /* ---- GPT-2's published weights ----------------------------------------------- */
 /*
  * Hugging Face's model.safetensors of GPT-2 (gpt2, gpt2-medium, -large, -xl)
@@ -453,6 +488,98 @@ ATTOGRAD_API int nn_gpt_hf_config(const char *path, NNGPTConfig *cfg);
  * NULL with a message, nothing built, for a file nn_gpt_hf_config refuses
  * or sizes that differ; NULL for a NaN or an infinity in a weight. */
 ATTOGRAD_API Module *nn_gpt_load_hf(const char *path, NNGPTConfig cfg);
+
+/* ---- Appendix E: LoRA ----------------------------------------------------------- */
+/*
+ * Low-rank adaptation as the book's appendix E builds it.  A LoRALayer holds
+ * A (in_dim, rank), drawn as kaiming_uniform_(a=sqrt 5) draws it: PyTorch
+ * takes fan_in from dim 1, which is rank here, so A ~ U(-1/sqrt(rank),
+ * 1/sqrt(rank)) in row-major order, as a Linear weight of that shape; and B
+ * (rank, out_dim), zeros.  Its forward is (alpha / rank) * ((x @ A) @ B).
+ * A LinearWithLoRA keeps its Linear as child "linear" and adds the LoRALayer
+ * as child "lora": forward linear(x) + lora(x), state_dict names
+ * trf_blocks.0.att.W_query.linear.weight, ...W_query.lora.A, ...W_query.lora.B.
+ *
+ * The wrapper takes the Linear's place in the tree IN PLACE: the Linear's own
+ * struct becomes the LinearWithLoRA (nn_linear leaves room for it), its
+ * weight and bias move to a new Linear, child "linear".  So every pointer to
+ * the Linear (a parent's typed slot, MultiHeadAttention's W_query, as well
+ * as its entry among the children) now runs the wrapper, as setattr(parent,
+ * name, LinearWithLoRA(...)) does in the book; the first fields keep a
+ * Linear's layout, so a parent that reads ->in_features or ->weight still
+ * reads the wrapped Linear's.
+ *
+ *     nn_train(gpt, false);
+ *     nn_requires_grad_(gpt, false);                         freeze everything
+ *     int64_t n = nn_replace_linear_with_lora(gpt, 16, 16);  124M classifier: 73
+ *     nn_num_trainable_parameters(gpt);                      2,666,528: the LoRA weights
+ *     ... train ...
+ *     nn_lora_save(gpt, "lora.safetensors");                 only the lora.A / lora.B
+ *     nn_lora_merge(gpt);                                    back to plain Linears, for generation
+ *
+ * Bad input, refused with a message before anything is drawn or changed:
+ * rank < 1; a rank larger than a layer, i.e. above max(in_features,
+ * out_features) of a Linear (the book's classifier head, Linear(768, 2),
+ * takes rank 16: A (768, 16), B (16, 2)); alpha not finite; a tree without a
+ * Linear; a tree that already holds LoRA layers.
+ */
+typedef struct {
+    Module base;
+    int64_t in_dim, out_dim, rank;
+    double alpha;                /* the scale is alpha / rank (the book's Python float) */
+    Tensor *A;                   /* (in_dim, rank), U(-1/sqrt(rank), 1/sqrt(rank)) */
+    Tensor *B;                   /* (rank, out_dim), zeros */
+} LoRALayer;
+#define NN_TYPE_NAME_LoRALayer "LoRALayer"
+/* LoRALayer(in_dim, out_dim, rank, alpha): A drawn from the default generator. */
+ATTOGRAD_API Module *nn_lora_layer(int64_t in_dim, int64_t out_dim, int64_t rank, double alpha);
+
+typedef struct {
+    Module base;
+    int64_t in_features, out_features;   /* the wrapped Linear's (a Linear's layout) */
+    Tensor *weight, *bias;               /* the wrapped Linear's: linear.weight, linear.bias */
+    Linear *linear;                      /* child "linear" */
+    LoRALayer *lora;                     /* child "lora" */
+} LinearWithLoRA;
+#define NN_TYPE_NAME_LinearWithLoRA "LinearWithLoRA"
+/* LinearWithLoRA(linear, rank, alpha): linear (made by nn_linear) becomes the
+ * wrapper in place and is returned; its LoRALayer draws A now.  NULL with a
+ * message, linear unchanged, for another module or bad rank / alpha. */
+ATTOGRAD_API Module *nn_linear_with_lora(Module *linear, int64_t rank, double alpha);
+/* The book's replace_linear_with_lora: over m's direct children in
+ * registration order, a Linear becomes a LinearWithLoRA (and is not descended
+ * into), anything else is recursed into; so A is drawn per block W_query,
+ * W_key, W_value, out_proj, ff.layers.0, ff.layers.2, then out_head.  Freezes
+ * nothing: the book freezes first (nn_requires_grad_(m, false)), and the
+ * new A and B train.  Returns the Linears wrapped; -1 with a message,
+ * nothing changed (the generator restored) on bad input or no memory. */
+ATTOGRAD_API int64_t nn_replace_linear_with_lora(Module *m, int64_t rank, double alpha);
+/* What nn_replace_linear_with_lora(gpt, rank, .) adds to GPTModel(cfg) whose
+ * out_head is Linear(emb_dim, head_out) (cfg.vocab_size as built, 2 for the
+ * book's classifier): rank * (in + out) over its Linears, 18 * emb_dim * rank
+ * a block, from cfg alone (no model built, nothing drawn).  The book's
+ * "Total trainable LoRA parameters": 124M, head 2, rank 16: 2,666,528;
+ * gpt2-medium, its vocabulary head, rank 16: 7,898,384.  -1 with a message
+ * for a size < 1 or a rank the replacement would refuse. */
+ATTOGRAD_API int64_t nn_gpt_lora_parameters(NNGPTConfig cfg, int64_t head_out, int64_t rank);
+/* Only the LoRA weights of m (every ...lora.A and ...lora.B, under their
+ * dotted names from m) in a safetensors file, with metadata format "pt" and
+ * lora_alpha (the scale is not a tensor); saved safely (tensor_save_entries).
+ * 0, or -1 with a message (m holds no LoRA layer). */
+ATTOGRAD_API int nn_lora_save(const Module *m, const char *path);
+/* Loads such a file into m, which must have had the same replacement: the
+ * file's tensors are exactly m's LoRA tensors (names, shapes; a file without
+ * lora_alpha, e.g. PyTorch's save_file of the lora entries, is taken as it
+ * is, one with another alpha is refused), checked before anything changes;
+ * no NaN or infinity.  0, or -1 with a message naming the file, m unchanged. */
+ATTOGRAD_API int nn_lora_load(Module *m, const char *path);
+/* Merges every LinearWithLoRA under m into its Linear for generation:
+ * weight += (alpha / rank) * (A @ B)^T, then the wrapper becomes a plain
+ * Linear again in place (its lora child freed, weight and bias back under
+ * their own names, ...W_query.weight), so m is the base model's
+ * architecture: nn_module_save writes a file every GPT loader reads.  Not
+ * undoable.  Returns the layers merged; -1 with a message when m holds none. */
+ATTOGRAD_API int64_t nn_lora_merge(Module *m);
 
 /* ---- Checkpoints ------------------------------------------------------------ */
 /*

@@ -17,6 +17,19 @@
  * values the model would not honour. */
 Tensor *nn__fixed_buffer(Module *m, const char *name, const Tensor *init);
 
+/* Linear's forward: how lora.c knows a Linear that nn_linear made (the
+ * only kind it may turn into a LinearWithLoRA in place). */
+Tensor *nn__linear_forward(Module *m, const Tensor *x);
+/* What nn_linear allocates for a Linear: room for the LinearWithLoRA it may
+ * become in place (lora.c), so that every pointer to it sees the wrapper. */
+#define NN__LINEAR_BYTES \
+    (sizeof(LinearWithLoRA) > sizeof(Linear) ? sizeof(LinearWithLoRA) : sizeof(Linear))
+
+/* m's tensors, and those of the modules under it, get their full names
+ * again (t->name, "trf_blocks.0.att.W_query.weight"): after tensors moved
+ * from one module to another (lora.c). */
+void nn__rename_tree(Module *m);
+
 /* Each tensor of GPTModel(cfg)'s state_dict, its name and shape, as
  * nn_named_parameters then nn_named_buffers list them, from cfg alone (cfg
  * as nn_gpt_model accepts it); stops at, and returns, the first nonzero

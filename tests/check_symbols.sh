@@ -12,7 +12,7 @@ if [ "$count" -lt 100 ]; then
     exit 1
 fi
 bad=$(printf '%s\n' "$symbols" |
-      grep -Ev '^(tensor|nn|optim|data|text|checkpoint|train|plot)_[a-z0-9]' |
+      grep -Ev '^(tensor|nn|optim|data|text|checkpoint|train|plot|cli)_[a-z0-9]' |
       grep -v '^$' || true)
 private=$(printf '%s\n' "$symbols" | grep '__' || true)
 if [ -n "$bad$private" ]; then

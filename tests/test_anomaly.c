@@ -3,7 +3,6 @@
  * NaN or Inf, forward or backward, is named and the pass stops there.
  */
 #include "testutil.h"
-#include "toy_task.h"
 
 static Tensor *vec(int n, const float *v) { return tensor_from_data(v, 1, (const int64_t[]){n}); }
 
@@ -194,21 +193,21 @@ END_TEST
 START_TEST(test_training_is_unchanged)
 {
     static const char *const models[] = {"v1", "v2", "causal", "mha"};
-    ToyConfig c = toy_defaults();
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
     c.model = models[_i];
     float plain[20];
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
-    for (int s = 0; s < 20; s++) plain[s] = toy_step(&run);
-    toy_free(&run);
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
+    for (int s = 0; s < 20; s++) plain[s] = train_toy_step(&run);
+    train_toy_free(&run);
     tensor_set_detect_anomaly(true);
-    ck_assert_int_eq(toy_init(&run, &c), 0);
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
     for (int s = 0; s < 20; s++) {
-        float loss = toy_step(&run);
+        float loss = train_toy_step(&run);
         ck_assert_msg(loss == plain[s], "%s step %d: %g vs %g (%s)", models[_i], s, (double)loss,
                       (double)plain[s], tensor_error());
     }
-    toy_free(&run);
+    train_toy_free(&run);
     tensor_set_detect_anomaly(false);
 }
 END_TEST

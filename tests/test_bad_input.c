@@ -1,16 +1,17 @@
 /*
  * Bad input, everywhere: one table row per way to misuse a public entry
- * point of tensor.h, nn.h and optim.h, every malformed checkpoint file, and
- * every bad flag of train_attention.  Each row must fail without crashing
+ * point of tensor.h, nn.h and optim.h (and data.h's and text.h's
+ * fine-tuning pieces), every malformed checkpoint file, and every bad flag
+ * of train_attention.  Each row must fail without crashing
  * (NULL, -1 or NAN) and leave exactly the expected message in tensor_error()
  * (a NULL input: no new message, so the first cause of a failed forward is
- * kept).  Rows run in forked processes: a crash fails only its row.
+ * kept); a bad flag exits 2 with its one line on stderr.  Rows run in forked
+ * processes: a crash fails only its row.
  */
-#include <fcntl.h>
 #include <unistd.h>
 
+#include "program_run.h"
 #include "testutil.h"
-#include "train_options.h"
 
 /* In the sanitizer build, an allocation larger than the machine returns
  * NULL as malloc does (by default ASan reports it and exits), so the
@@ -1101,6 +1102,164 @@ static const Row nn_rows[] = {
 START_TEST(test_nn_entry_points) { run_row(&nn_rows[_i]); }
 END_TEST
 
+/* ---- fine-tuning: LoRA (nn.h), numpy's permutation (data.h), printed text (text.h) ---- */
+
+static bool lora_rank_zero(void) { return !nn_lora_layer(3, 4, 0, 1); }
+static bool lora_rank_large(void) { return !nn_lora_layer(3, 4, 5, 1); }
+static bool lora_alpha_nan(void) { return !nn_lora_layer(3, 4, 2, NAN); }
+static bool lora_in_zero(void) { return !nn_lora_layer(0, 4, 2, 1); }
+static bool lora_input(void)
+{
+    Module *l = nn_lora_layer(3, 4, 2, 1);
+    bool failed = !nn_forward(l, Z(2, 5));
+    nn_module_free(l);
+    return failed;
+}
+static bool wrap_not_linear(void)
+{
+    Module *m = nn_layer_norm(4);
+    bool failed = !nn_linear_with_lora(m, 2, 1);
+    nn_module_free(m);
+    return failed;
+}
+static bool wrap_rank_large(void)
+{
+    Module *m = nn_linear(3, 2, true);
+    bool failed = !nn_linear_with_lora(m, 4, 1) && strcmp(m->type, "Linear") == 0;
+    nn_module_free(m);
+    return failed;
+}
+static bool wrap_twice(void)
+{
+    Module *m = nn_linear_with_lora(nn_linear(3, 2, true), 2, 1);
+    bool failed = !nn_linear_with_lora(NN(NN_AS(LinearWithLoRA, m)->linear), 2, 1);
+    nn_module_free(m);
+    return failed;
+}
+/* A Sequential holding Linear(3, 2): "0" */
+static Module *seq_linear(void)
+{
+    Module *seq = nn_sequential();
+    nn_append(seq, nn_linear(3, 2, true));
+    return seq;
+}
+static bool replace_with(Module *m, int64_t rank, double alpha)
+{
+    bool failed = nn_replace_linear_with_lora(m, rank, alpha) == -1;
+    nn_module_free(m);
+    return failed;
+}
+static bool replace_rank_zero(void) { return replace_with(seq_linear(), 0, 16); }
+static bool replace_alpha_inf(void) { return replace_with(seq_linear(), 2, INFINITY); }
+static bool replace_rank_large(void) { return replace_with(seq_linear(), 4, 16); }
+static bool replace_no_linear(void) { return replace_with(nn_layer_norm(4), 2, 16); }
+static bool replace_root_linear(void) { return replace_with(nn_linear(3, 2, true), 2, 16); }
+static bool replace_twice(void)
+{
+    Module *m = seq_linear();
+    nn_replace_linear_with_lora(m, 2, 16);
+    return replace_with(m, 2, 16);
+}
+static bool count_rank_large(void)
+{
+    return nn_gpt_lora_parameters((NNGPTConfig){50257, 1024, 768, 12, 12, 0.1, true}, 2, 769) == -1;
+}
+static bool count_head_zero(void)
+{
+    return nn_gpt_lora_parameters((NNGPTConfig){50257, 1024, 768, 12, 12, 0.1, true}, 0, 16) == -1;
+}
+static bool count_overflow(void)
+{
+    NNGPTConfig huge = {50257, 1024, INT64_C(1) << 40, 16, 1024, 0.1, true};
+    return nn_gpt_lora_parameters(huge, 2, INT64_C(1) << 20) == -1;
+}
+static bool merge_none(void)
+{
+    Module *m = seq_linear();
+    bool failed = nn_lora_merge(m) == -1;
+    nn_module_free(m);
+    return failed;
+}
+static bool lora_save_none(void)
+{
+    Module *m = seq_linear();
+    bool failed = nn_lora_save(m, "lora.safetensors") == -1;
+    nn_module_free(m);
+    return failed;
+}
+static bool lora_load_missing(void)
+{
+    Module *m = seq_linear();
+    nn_replace_linear_with_lora(m, 2, 16);
+    bool failed = nn_lora_load(m, ATTOGRAD_REFERENCE_DIR "/no_such.safetensors") == -1;
+    nn_module_free(m);
+    return failed;
+}
+static bool numpy_seed(void)
+{
+    int64_t out[2];
+    return data_numpy_random_state_permutation(INT64_C(1) << 32, 2, out) == -1;
+}
+static bool numpy_negative_n(void)
+{
+    return data_numpy_random_state_permutation(123, -1, (int64_t[1]){0}) == -1;
+}
+static bool numpy_null_out(void) { return data_numpy_random_state_permutation(123, 3, NULL) == -1; }
+static bool decode_replace_null(void)
+{
+    return !text_decode_replace(NULL, (int64_t[]){1}, 1, NULL);
+}
+
+static const Row finetune_rows[] = {
+    {"nn_lora_layer: rank 0", lora_rank_zero, "LoRALayer: rank 0 must be at least 1"},
+    {"nn_lora_layer: rank above both sizes", lora_rank_large,
+     "LoRALayer: rank 5 is larger than the layer (in_dim 3, out_dim 4): at most max(in, out) = 4"},
+    {"nn_lora_layer: alpha NaN", lora_alpha_nan, "LoRALayer: alpha nan must be finite"},
+    {"nn_lora_layer: in_dim 0", lora_in_zero, "LoRALayer: in_dim 0 and out_dim 4 must be positive"},
+    {"LoRALayer forward: last dim", lora_input,
+     "LoRALayer: input (2,5): expected last dim in_dim = 3"},
+    {"nn_linear_with_lora: not a Linear", wrap_not_linear,
+     "LinearWithLoRA: the module is a LayerNorm, not a Linear"},
+    {"nn_linear_with_lora: rank above both sizes", wrap_rank_large,
+     "LinearWithLoRA: rank 4 is larger than the layer, a Linear(3, 2): at most max(in, out) = 3"},
+    {"nn_linear_with_lora: its own Linear", wrap_twice,
+     "LinearWithLoRA: the Linear is already wrapped"},
+    {"nn_replace_linear_with_lora: rank 0", replace_rank_zero,
+     "replace_linear_with_lora: rank 0 must be at least 1"},
+    {"nn_replace_linear_with_lora: alpha inf", replace_alpha_inf,
+     "replace_linear_with_lora: alpha inf must be finite"},
+    {"nn_replace_linear_with_lora: rank above a Linear's sizes", replace_rank_large,
+     "replace_linear_with_lora: rank 4 is larger than 0, a Linear(3, 2): at most max(in, out) = 3"},
+    {"nn_replace_linear_with_lora: no Linear", replace_no_linear,
+     "replace_linear_with_lora: LayerNorm holds no Linear"},
+    {"nn_replace_linear_with_lora: the root a Linear", replace_root_linear,
+     "replace_linear_with_lora: the module is itself a Linear (wrap it with nn_linear_with_lora)"},
+    {"nn_replace_linear_with_lora: twice", replace_twice,
+     "replace_linear_with_lora: Sequential already holds LoRA layers (a LinearWithLoRA)"},
+    {"nn_gpt_lora_parameters: rank above emb_dim", count_rank_large,
+     "gpt_lora_parameters: rank 769 is larger than the attention's Linear(768, 768): at most "
+     "max(in, out) = 768"},
+    {"nn_gpt_lora_parameters: head_out 0", count_head_zero,
+     "gpt_lora_parameters: emb_dim 768, n_layers 12 and head_out 0 must be positive"},
+    {"nn_gpt_lora_parameters: 2^64 parameters", count_overflow,
+     "gpt_lora_parameters: the count overflows 64 bits"},
+    {"nn_lora_merge: no LoRA", merge_none, "lora_merge: Sequential holds no LinearWithLoRA"},
+    {"nn_lora_save: no LoRA", lora_save_none,
+     "save lora.safetensors: Sequential holds no LoRA layer"},
+    {"nn_lora_load: no file", lora_load_missing,
+     "load {ref}/no_such.safetensors: No such file or directory"},
+    {"data_numpy_random_state_permutation: seed 2^32", numpy_seed,
+     "data_numpy_random_state_permutation: seed 4294967296 must be between 0 and 2**32 - 1"},
+    {"data_numpy_random_state_permutation: n -1", numpy_negative_n,
+     "data_numpy_random_state_permutation: n -1 must be >= 0"},
+    {"data_numpy_random_state_permutation: out NULL", numpy_null_out,
+     "data_numpy_random_state_permutation: out is NULL"},
+    {"text_decode_replace: NULL tokenizer", decode_replace_null, "text_decode: NULL tokenizer"},
+};
+
+START_TEST(test_finetune_entry_points) { run_row(&finetune_rows[_i]); }
+END_TEST
+
 /* ---- optim.h ------------------------------------------------------------------- */
 
 static Tensor *param(void) { return leaf(tensor_keep(Z(2, 3))); }
@@ -1708,52 +1867,20 @@ static const struct {
      "train_attention: --save and --resume train one model, not --compare\n"},
 };
 
-/* Splits args at spaces into argv (and "" for an empty word). */
-static int split(const char *args, char *buf, char **argv)
-{
-    int argc = 0;
-    strcpy(buf, args);
-    argv[argc++] = "train_attention";
-    char *rest = NULL;
-    for (char *w = strtok_r(buf, " ", &rest); w; w = strtok_r(NULL, " ", &rest)) argv[argc++] = w;
-    argv[argc] = NULL;
-    return argc;
-}
-
-/* Runs the parser with stderr caught in a file; returns its result. */
-static int parse_catching(int argc, char **argv, char *err, size_t cap)
-{
-    FILE *tmp = tmpfile();
-    ck_assert_ptr_nonnull(tmp);
-    fflush(stderr);
-    int saved = dup(STDERR_FILENO);
-    dup2(fileno(tmp), STDERR_FILENO);
-    Options o;
-    int rc = train_parse_options(argc, argv, &o, stdout);
-    fflush(stderr);
-    dup2(saved, STDERR_FILENO);
-    close(saved);
-    rewind(tmp);
-    size_t n = fread(err, 1, cap - 1, tmp);
-    err[n] = '\0';
-    fclose(tmp);
-    return rc;
-}
-
+/* train_attention as a user runs it: exit status 2 and the one line. */
 START_TEST(test_bad_flags)
 {
-    char buf[256], err[512], *argv[16];
-    int argc = split(flags[_i].args, buf, argv);
-    ck_assert_int_eq(parse_catching(argc, argv, err, sizeof err), 2);
+    char err[512];
+    ck_assert_int_eq(program_capture_stderr("train_attention", flags[_i].args, err, sizeof err),
+                     2);
     ck_assert_str_eq(err, flags[_i].message);
 }
 END_TEST
 
-/* The empty word cannot come through split(). */
 START_TEST(test_empty_file_name_flag)
 {
-    char err[512], *argv[] = {"train_attention", "--save", "", NULL};
-    ck_assert_int_eq(parse_catching(3, argv, err, sizeof err), 2);
+    char err[512];
+    ck_assert_int_eq(program_capture_stderr("train_attention", "--save ''", err, sizeof err), 2);
     ck_assert_str_eq(err, "train_attention: --save: empty file name\n");
 }
 END_TEST
@@ -1784,22 +1911,22 @@ END_TEST
 /* A toy checkpoint whose generator.index says 700: refused before anything is read. */
 START_TEST(test_checkpoint_generator_index_is_checked)
 {
-    ToyConfig c = toy_defaults();
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
-    toy_step(&run);
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
+    train_toy_step(&run);
     tensor_default_generator()->index = 700;
     char path[64];
     snprintf(path, sizeof path, "/tmp/attograd-bad-%d.safetensors", (int)getpid());
-    ck_assert_int_eq(toy_save(&run, path), 0);
+    ck_assert_int_eq(train_toy_save(&run, path), 0);
     tensor_default_generator()->index = 0;
-    ck_assert_int_eq(toy_resume(&run, path), -1);
+    ck_assert_int_eq(train_toy_resume(&run, path), -1);
     char expect[256];
     snprintf(expect, sizeof expect, "load %s: generator.index 700 is out of range (0 to 624)",
              path);
     ck_assert_str_eq(tensor_error(), expect);
     ck_assert_int_eq(tensor_default_generator()->index, 0);
-    toy_free(&run);
+    train_toy_free(&run);
     remove(path);
 }
 END_TEST
@@ -1808,22 +1935,22 @@ END_TEST
  * the optimizer keeps its own. */
 START_TEST(test_checkpoint_hyper_parameters_are_checked)
 {
-    ToyConfig c = toy_defaults();
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
-    toy_step(&run);
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
+    train_toy_step(&run);
     run.opt->groups[0].adam.beta1 = 5;
     char path[64];
     snprintf(path, sizeof path, "/tmp/attograd-bad-%d.safetensors", (int)getpid());
-    ck_assert_int_eq(toy_save(&run, path), 0);
+    ck_assert_int_eq(train_toy_save(&run, path), 0);
     run.opt->groups[0].adam.beta1 = 0.9;
-    ck_assert_int_eq(toy_resume(&run, path), -1);
+    ck_assert_int_eq(train_toy_resume(&run, path), -1);
     char expect[256];
     snprintf(expect, sizeof expect,
              "load %s: optimizer: adam: invalid beta parameter at index 0: 5", path);
     ck_assert_str_eq(tensor_error(), expect);
     ck_assert(run.opt->groups[0].adam.beta1 == 0.9);
-    toy_free(&run);
+    train_toy_free(&run);
     remove(path);
 }
 END_TEST
@@ -1835,6 +1962,8 @@ static Suite *bad_input_suite(void)
     tcase_add_loop_test(tc, test_tensor_entry_points, 0, sizeof tensor_rows / sizeof *tensor_rows);
     tcase_add_loop_test(tc, test_null_passes_through, 0, sizeof null_rows / sizeof *null_rows);
     tcase_add_loop_test(tc, test_nn_entry_points, 0, sizeof nn_rows / sizeof *nn_rows);
+    tcase_add_loop_test(tc, test_finetune_entry_points, 0,
+                        sizeof finetune_rows / sizeof *finetune_rows);
     tcase_add_loop_test(tc, test_optim_entry_points, 0, sizeof optim_rows / sizeof *optim_rows);
     tcase_add_loop_test(tc, test_malformed_files, 0, sizeof file_rows / sizeof *file_rows);
     tcase_add_loop_test(tc, test_bad_flags, 0, sizeof flags / sizeof *flags);

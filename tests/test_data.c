@@ -769,6 +769,63 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+/* numpy's RandomState(123) against finetune_data.txt (gen_finetune.py,
+ * numpy 1.24): its first eight 32-bit outputs (init_genrand: the tensor
+ * room's seeding), permutation(n) whole for small n and for the synthetic
+ * SMS file's balanced frame (the split's shuffle), and the specification's heads
+ * of permutation(4825) (the ham rows' sample) and permutation(1494). */
+START_TEST(test_numpy_permutation_matches_numpy)
+{
+    const char *fx = "finetune_data.txt";
+    Tensor *hi = testutil_fixture(fx, "mt19937_123_hi16");
+    Tensor *lo = testutil_fixture(fx, "mt19937_123_lo16");
+    TensorGenerator g;
+    tensor_generator_seed(&g, 123);
+    for (int i = 0; i < 8; i++) {
+        uint32_t want = (uint32_t)hi->data[i] << 16 | (uint32_t)lo->data[i];
+        ck_assert_uint_eq(tensor_generator_next_u32(&g), want);
+    }
+    /* perm_N, then split_perm: the synthetic file's balanced frame (140 rows) */
+    static const int64_t N[] = {1, 2, 3, 5, 16, 17, 100, 257, 0};
+    for (size_t k = 0; k < sizeof N / sizeof *N; k++) {
+        char name[32];
+        snprintf(name, sizeof name, N[k] ? "perm_%lld" : "split_perm", (long long)N[k]);
+        Tensor *want = testutil_fixture(fx, name);
+        int64_t n = N[k] ? N[k] : want->numel, got[257];
+        ck_assert_int_eq(want->numel, n);
+        ck_assert_int_le(n, 257);
+        ck_assert_int_eq(data_numpy_random_state_permutation(123, n, got), 0);
+        for (int64_t i = 0; i < n; i++)
+            ck_assert_msg(got[i] == (int64_t)want->data[i], "%s[%lld] = %lld, numpy %g", name,
+                          (long long)i, (long long)got[i], (double)want->data[i]);
+    }
+    static const int64_t heads[2][6] = {{4825, 3720, 3580, 4182, 3858, 4713},
+                                        {1494, 263, 627, 887, 925, 1050}};
+    for (int k = 0; k < 2; k++) {
+        int64_t *got = malloc((size_t)heads[k][0] * sizeof *got);
+        ck_assert_int_eq(data_numpy_random_state_permutation(123, heads[k][0], got), 0);
+        for (int i = 0; i < 5; i++) ck_assert_int_eq(got[i], heads[k][i + 1]);
+        /* a permutation: every index once */
+        char *seen = calloc((size_t)heads[k][0], 1);
+        for (int64_t i = 0; i < heads[k][0]; i++) {
+            ck_assert(got[i] >= 0 && got[i] < heads[k][0] && !seen[got[i]]);
+            seen[got[i]] = 1;
+        }
+        free(seen);
+        free(got);
+    }
+    /* the default generator is not touched */
+    tensor_manual_seed(7);
+    uint32_t first = tensor_generator_next_u32(NULL);
+    tensor_manual_seed(7);
+    int64_t p[4];
+    ck_assert_int_eq(data_numpy_random_state_permutation(0, 4, p), 0);
+    ck_assert_uint_eq(tensor_generator_next_u32(NULL), first);
+    /* n = 0 writes nothing, and may have no array */
+    ck_assert_int_eq(data_numpy_random_state_permutation(123, 0, NULL), 0);
+}
+END_TEST
+
 static Suite *data_suite(void)
 {
     Suite *s = suite_create("data");
@@ -778,6 +835,7 @@ static Suite *data_suite(void)
     tcase_add_test(torch, test_seed_drawn_at_the_first_batch);
     tcase_add_loop_test(torch, test_tensor_dataset_matches_pytorch, 0, sizeof TD / sizeof *TD);
     tcase_add_test(torch, test_custom_collate_matches_pytorch);
+    tcase_add_test(torch, test_numpy_permutation_matches_numpy);
     suite_add_tcase(s, torch);
     /* two orders of 2^24 + 4 items: seconds in a sanitizer build */
     TCase *large = tcase_create("large");

@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "program_run.h"
 #include "testutil.h"
 

@@ -1,6 +1,6 @@
 /*
- * Training checkpoints (checkpoint/checkpoint.c, through toy_save/toy_resume): a run
- * saved at step 100 and resumed gives, bit for bit, the losses of the same
+ * Training checkpoints (checkpoint/checkpoint.c, through train_toy_save and
+ * train_toy_resume): a run saved at step 100 and resumed gives, bit for bit, the losses of the same
  * run done in one go; a checkpoint of another configuration is refused; a
  * save that fails keeps the previous checkpoint.  Through the C API and
  * through train_attention --save / --resume.
@@ -11,7 +11,6 @@
 
 #include "core/tensor_internal.h" /* tensor__fail_write */
 #include "testutil.h"
-#include "toy_task.h"
 
 static const struct {
     const char *model, *optim;
@@ -25,30 +24,30 @@ static const char *ck_path(void)
     return path;
 }
 
-static ToyConfig config(int i)
+static TrainToyConfig config(int i)
 {
-    ToyConfig c = toy_defaults();
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
     c.model = configs[i].model;
     c.optim = configs[i].optim;
     return c;
 }
 
 /* Losses of steps from+1 .. to of a run (fresh, or resumed from file). */
-static void train(const ToyConfig *c, const char *resume, int from, int to, float *loss,
+static void train(const TrainToyConfig *c, const char *resume, int from, int to, float *loss,
                   const char *save)
 {
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, c), 0);
-    if (resume) ck_assert_msg(toy_resume(&run, resume) == 0, "%s", tensor_error());
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, c), 0);
+    if (resume) ck_assert_msg(train_toy_resume(&run, resume) == 0, "%s", tensor_error());
     ck_assert_int_eq(run.step, from);
-    for (int s = from; s < to; s++) loss[s] = toy_step(&run);
-    if (save) ck_assert_msg(toy_save(&run, save) == 0, "%s", tensor_error());
-    toy_free(&run);
+    for (int s = from; s < to; s++) loss[s] = train_toy_step(&run);
+    if (save) ck_assert_msg(train_toy_save(&run, save) == 0, "%s", tensor_error());
+    train_toy_free(&run);
 }
 
 START_TEST(test_resume_equals_one_run)
 {
-    ToyConfig c = config(_i);
+    TrainToyConfig c = config(_i);
     float whole[200], parts[200];
     train(&c, NULL, 0, 200, whole, NULL);
     train(&c, NULL, 0, 100, parts, ck_path());
@@ -61,7 +60,7 @@ END_TEST
 /* Saved before the first step, the optimizer has no state yet. */
 START_TEST(test_resume_from_step_zero)
 {
-    ToyConfig c = config(_i);
+    TrainToyConfig c = config(_i);
     float whole[20], parts[20];
     train(&c, NULL, 0, 20, whole, NULL);
     train(&c, NULL, 0, 0, parts, ck_path());
@@ -74,20 +73,20 @@ END_TEST
 /* The generator's cached normal sample (randn of < 16 values) survives. */
 START_TEST(test_generator_normal_cache)
 {
-    ToyConfig c = toy_defaults();
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
     tensor_randn(SHAPE(3)); /* leaves a cached sample */
     ck_assert(tensor_default_generator()->has_next_double_normal);
-    ck_assert_int_eq(toy_save(&run, ck_path()), 0);
+    ck_assert_int_eq(train_toy_save(&run, ck_path()), 0);
     Tensor *a = tensor_randn(SHAPE(5)), *u = tensor_rand(SHAPE(3));
-    toy_free(&run);
-    ck_assert_int_eq(toy_init(&run, &c), 0);
-    ck_assert_int_eq(toy_resume(&run, ck_path()), 0);
+    train_toy_free(&run);
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
+    ck_assert_int_eq(train_toy_resume(&run, ck_path()), 0);
     Tensor *b = tensor_randn(SHAPE(5)), *v = tensor_rand(SHAPE(3));
     ck_assert_tensor_close(b, a, 0, 0);
     ck_assert_tensor_close(v, u, 0, 0);
-    toy_free(&run);
+    train_toy_free(&run);
     remove(ck_path());
 }
 END_TEST
@@ -104,7 +103,7 @@ static const struct {
 
 START_TEST(test_other_configuration_is_refused)
 {
-    ToyConfig c = toy_defaults();
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
     float loss[10];
     train(&c, NULL, 0, 10, loss, ck_path());
     const char *f = mismatches[_i].field, *v = mismatches[_i].value;
@@ -113,16 +112,16 @@ START_TEST(test_other_configuration_is_refused)
     if (!strcmp(f, "lr")) c.lr = 0.02;
     if (!strcmp(f, "seed")) c.seed = 5;
     if (!strcmp(f, "batch")) c.batch = 4;
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
     float before = tensor_get(run.params.tensors[0], IDX(0, 0));
-    ck_assert_int_eq(toy_resume(&run, ck_path()), -1);
+    ck_assert_int_eq(train_toy_resume(&run, ck_path()), -1);
     char expect[512];
     snprintf(expect, sizeof expect, "load %s: %s", ck_path(), mismatches[_i].message);
     ck_assert_str_eq(tensor_error(), expect);
     ck_assert_int_eq(run.step, 0);
     ck_assert(tensor_get(run.params.tensors[0], IDX(0, 0)) == before);
-    toy_free(&run);
+    train_toy_free(&run);
     remove(ck_path());
 }
 END_TEST
@@ -132,7 +131,7 @@ END_TEST
  * shifted steps. */
 START_TEST(test_counters_that_disagree_are_refused)
 {
-    ToyConfig c = toy_defaults();
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
     float loss[10];
     train(&c, NULL, 0, 10, loss, ck_path());
     /* "step" set to 0 in place: its bytes are where the header says */
@@ -150,17 +149,17 @@ START_TEST(test_counters_that_disagree_are_refused)
     ck_assert_int_eq(fwrite(bytes, 1, len, out), len);
     fclose(out);
     free(bytes);
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
     float before = tensor_get(run.params.tensors[0], IDX(0, 0));
-    ck_assert_int_eq(toy_resume(&run, ck_path()), -1);
+    ck_assert_int_eq(train_toy_resume(&run, ck_path()), -1);
     char expect[512];
     snprintf(expect, sizeof expect, "load %s: its counters disagree: step 0, but the optimizer "
              "has taken 10 steps", ck_path());
     ck_assert_str_eq(tensor_error(), expect);
     ck_assert_int_eq(run.step, 0);
     ck_assert(tensor_get(run.params.tensors[0], IDX(0, 0)) == before);
-    toy_free(&run);
+    train_toy_free(&run);
     remove(ck_path());
 }
 END_TEST
@@ -169,21 +168,21 @@ END_TEST
  * still holds step 100, and resuming from it still matches one run. */
 START_TEST(test_failed_save_keeps_the_checkpoint)
 {
-    ToyConfig c = toy_defaults();
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
     float whole[200], parts[200];
     train(&c, NULL, 0, 200, whole, NULL);
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
     for (int s = 0; s < 150; s++) {
-        toy_step(&run);
-        if (s == 99) ck_assert_int_eq(toy_save(&run, ck_path()), 0);
+        train_toy_step(&run);
+        if (s == 99) ck_assert_int_eq(train_toy_save(&run, ck_path()), 0);
     }
     tensor__fail_write(3 + _i); /* in the data: length and header are writes 1 and 2 */
-    ck_assert_int_eq(toy_save(&run, ck_path()), -1);
+    ck_assert_int_eq(train_toy_save(&run, ck_path()), -1);
     tensor__fail_write(0);
     ck_assert_msg(strstr(tensor_error(), "No space left on device") != NULL, "%s",
                   tensor_error());
-    toy_free(&run);
+    train_toy_free(&run);
     train(&c, ck_path(), 100, 200, parts, NULL);
     ck_assert_mem_eq(parts + 100, whole + 100, 100 * sizeof *whole);
     remove(ck_path());
@@ -195,14 +194,14 @@ END_TEST
 START_TEST(test_write_training_checkpoint_for_pytorch)
 {
     char file[1024];
-    ToyConfig c = toy_defaults();
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
-    for (int s = 0; s < 100; s++) toy_step(&run);
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
+    for (int s = 0; s < 100; s++) train_toy_step(&run);
     snprintf(file, sizeof file, "%s/interop", ATTOGRAD_BUILD_DIR);
     mkdir(file, 0777);
     snprintf(file, sizeof file, "%s/interop/train.safetensors", ATTOGRAD_BUILD_DIR);
-    ck_assert_int_eq(toy_save(&run, file), 0);
+    ck_assert_int_eq(train_toy_save(&run, file), 0);
     TensorGenerator g;
     tensor_generator_seed(&g, 99);
     Tensor *x = tensor_rand_gen(SHAPE(2, 6, 3), &g);
@@ -210,7 +209,7 @@ START_TEST(test_write_training_checkpoint_for_pytorch)
     TensorEntry io[2] = {tensor_entry("input", x), tensor_entry("output", y)};
     snprintf(file, sizeof file, "%s/interop/train.io.safetensors", ATTOGRAD_BUILD_DIR);
     ck_assert_int_eq(tensor_save_entries(file, 2, io, 0, NULL), 0);
-    toy_free(&run);
+    train_toy_free(&run);
 }
 END_TEST
 

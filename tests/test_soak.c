@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "toy_task.h"
 
 enum { SUITE_STEPS = 20000, WARM_UP = 2000, SLACK_KB = 256 };
 
@@ -58,35 +57,35 @@ static long rss_kb(void)
 
 START_TEST(test_rss_is_flat)
 {
-    ToyConfig c = toy_defaults();
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
-    for (int s = 0; s < WARM_UP; s++) ck_assert(!isnan(toy_step(&run)));
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
+    for (int s = 0; s < WARM_UP; s++) ck_assert(!isnan(train_toy_step(&run)));
     long warm = peak_rss_kb();
     size_t scope_bytes = tensor_scope_bytes();
     /* One check after the loop: Check's own bookkeeping allocates per assertion. */
     int nan_steps = 0;
-    for (int s = WARM_UP; s < SUITE_STEPS; s++) nan_steps += isnan(toy_step(&run));
+    for (int s = WARM_UP; s < SUITE_STEPS; s++) nan_steps += isnan(train_toy_step(&run));
     long end = peak_rss_kb();
     ck_assert_int_eq(nan_steps, 0);
     ck_assert_msg(end - warm <= SLACK_KB,
                   "peak RSS grew from %ld KiB after %d steps to %ld KiB after %d (slack %d KiB)",
                   warm, WARM_UP, end, SUITE_STEPS, SLACK_KB);
     ck_assert_uint_eq(tensor_scope_bytes(), scope_bytes);
-    toy_free(&run);
+    train_toy_free(&run);
 }
 END_TEST
 
 /* The benchmark: "soak step=... peak_rss_kb=... rss_kb=..." every steps/10. */
 static int soak(long steps)
 {
-    ToyConfig c = toy_defaults();
-    ToyRun run;
-    if (toy_init(&run, &c)) return 1;
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
+    TrainToyRun run;
+    if (train_toy_init(&run, &c)) return 1;
     long every = steps >= 10 ? steps / 10 : 1;
     printf("soak step=0 peak_rss_kb=%ld rss_kb=%ld\n", peak_rss_kb(), rss_kb());
     for (long s = 1; s <= steps; s++) {
-        float loss = toy_step(&run);
+        float loss = train_toy_step(&run);
         if (isnan(loss)) {
             fprintf(stderr, "test_soak: step %ld failed: %s\n", s, tensor_error());
             return 1;
@@ -97,7 +96,7 @@ static int soak(long steps)
             fflush(stdout);
         }
     }
-    toy_free(&run);
+    train_toy_free(&run);
     tensor_cleanup();
     return 0;
 }

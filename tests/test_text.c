@@ -487,6 +487,67 @@ static void remove_tmpdir(void)
     tmpdir[0] = '\0';
 }
 
+/* finetune_decode.txt (gen_finetune.py): for every dec_<case>, the ids
+ * (bytes tokenizer: the bytes; gpt2_ cases: GPT-2 ids that cut a non-ASCII
+ * text) and what Python's tokenizer.decode gives, as UTF-8 bytes:
+ * text_decode_replace gives those bytes exactly. */
+START_TEST(test_decode_replace_matches_python)
+{
+    TextTokenizer *bytes = text_tokenizer_bytes(), *bpe = gpt2();
+    FILE *f = fopen(ATTOGRAD_REFERENCE_DIR "/finetune_decode.txt", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[256];
+    int cases = 0, gpt2_cases = 0;
+    while (fgets(line, sizeof line, f)) {
+        char name[128];
+        size_t len;
+        if (sscanf(line, "@dec_%120s", name) != 1 || (len = strlen(name)) < 3 ||
+            strcmp(name + len - 3, "_in") != 0)
+            continue;
+        name[len - 3] = '\0';
+        char in_name[140], out_name[140];
+        snprintf(in_name, sizeof in_name, "dec_%s_in", name);
+        snprintf(out_name, sizeof out_name, "dec_%s_out", name);
+        TensorScope *scope = tensor_scope_begin();
+        Tensor *in = testutil_fixture("finetune_decode.txt", in_name);
+        Tensor *want = testutil_fixture("finetune_decode.txt", out_name);
+        int64_t *ids = malloc((size_t)in->numel * sizeof *ids);
+        for (int64_t i = 0; i < in->numel; i++) ids[i] = (int64_t)in->data[i];
+        bool is_gpt2 = strncmp(name, "gpt2_", 5) == 0;
+        size_t n;
+        char *got = text_decode_replace(is_gpt2 ? bpe : bytes, ids, (size_t)in->numel, &n);
+        ck_assert_msg(got != NULL, "%s: %s", name, tensor_error());
+        ck_assert_msg(n == (size_t)want->numel, "%s: %zu bytes, Python %lld", name, n,
+                      (long long)want->numel);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_msg((unsigned char)got[i] == (unsigned char)want->data[i],
+                          "%s: byte %zu is 0x%02x, Python's 0x%02x", name, i,
+                          (unsigned char)got[i], (unsigned)want->data[i]);
+        ck_assert_int_eq(got[n], '\0');
+        free(got);
+        free(ids);
+        tensor_scope_end(scope);
+        cases++;
+        gpt2_cases += is_gpt2;
+    }
+    fclose(f);
+    ck_assert_int_eq(cases, 26);
+    ck_assert_int_eq(gpt2_cases, 8);
+    /* valid text is text_decode's bytes; a NULL len is allowed; bad ids fail as text_decode */
+    int64_t hello[] = {72, 105, 0, 33};
+    char *got = text_decode_replace(bytes, hello, 4, NULL);
+    ck_assert_mem_eq(got, "Hi\0!", 5);
+    free(got);
+    ck_assert_error_has(text_decode_replace(bytes, (int64_t[]){300}, 1, NULL),
+                        "text_decode: id 300 at 0 is outside the bytes vocabulary [0, 256)");
+    got = text_decode_replace(bytes, NULL, 0, &(size_t){0});
+    ck_assert_str_eq(got, "");
+    free(got);
+    text_tokenizer_free(bytes);
+    text_tokenizer_free(bpe);
+}
+END_TEST
+
 static Suite *text_suite(void)
 {
     const char *env = getenv("ATTOGRAD_VOCAB_DIR");
@@ -499,6 +560,7 @@ static Suite *text_suite(void)
     tcase_add_test(tc, test_gpt2_book_ids);
     tcase_add_test(tc, test_bytes_tokenizer);
     tcase_add_test(tc, test_invalid_utf8);
+    tcase_add_test(tc, test_decode_replace_matches_python);
     tcase_add_test(tc, test_gpt_tokenize_program);
     tcase_add_checked_fixture(tc, NULL, remove_tmpdir);
     tcase_add_test(tc, test_own_vocabulary);

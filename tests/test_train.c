@@ -1,5 +1,5 @@
 /*
- * The toy teacher-student task (examples/toy_task.c) against PyTorch, and the
+ * The toy teacher-student task (train_toy_* in train/train.h) against PyTorch, and the
  * example programs as a user runs them.
  *
  * Tolerance for losses: 1e-4 relative over 50 steps.  Each step's float32
@@ -11,7 +11,6 @@
 
 #include "program_run.h"
 #include "testutil.h"
-#include "toy_task.h"
 
 static const struct {
     const char *model, *optim;
@@ -25,18 +24,18 @@ START_TEST(test_losses_match_pytorch)
     char name[64];
     snprintf(name, sizeof name, "loss_%s_%s", runs[_i].model, runs[_i].optim);
     Tensor *expected = testutil_fixture("train.txt", name);
-    ToyConfig c = toy_defaults();
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
     c.model = runs[_i].model;
     c.optim = runs[_i].optim;
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
     for (int64_t s = 0; s < expected->numel; s++) {
-        float loss = toy_step(&run);
+        float loss = train_toy_step(&run);
         ck_assert_msg(fabsf(loss - expected->data[s]) <= 1e-4f * fabsf(expected->data[s]),
                       "%s step %lld: loss %.9g, PyTorch %.9g", name, (long long)s + 1,
                       (double)loss, (double)expected->data[s]);
     }
-    toy_free(&run);
+    train_toy_free(&run);
 }
 END_TEST
 
@@ -44,28 +43,28 @@ END_TEST
 START_TEST(test_losses_fall)
 {
     const char *models[] = {"v1", "v2"};
-    ToyConfig c = toy_defaults();
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
     c.model = models[_i];
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
-    float first = toy_step(&run), last = first;
-    for (int s = 1; s < 500; s++) last = toy_step(&run);
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
+    float first = train_toy_step(&run), last = first;
+    for (int s = 1; s < 500; s++) last = train_toy_step(&run);
     ck_assert_msg(last < first / 50, "%s: first %g, last %g", models[_i], (double)first,
                   (double)last);
-    toy_free(&run);
+    train_toy_free(&run);
 }
 END_TEST
 
 START_TEST(test_memory_flat_over_many_steps)
 {
-    ToyConfig c = toy_defaults();
-    ToyRun run;
-    ck_assert_int_eq(toy_init(&run, &c), 0);
-    for (int s = 0; s < 100; s++) toy_step(&run);
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
+    TrainToyRun run;
+    ck_assert_int_eq(train_toy_init(&run, &c), 0);
+    for (int s = 0; s < 100; s++) train_toy_step(&run);
     size_t after_warmup = tensor_scope_bytes();
-    for (int s = 0; s < 5000; s++) ck_assert(!isnan(toy_step(&run)));
+    for (int s = 0; s < 5000; s++) ck_assert(!isnan(train_toy_step(&run)));
     ck_assert_uint_eq(tensor_scope_bytes(), after_warmup);
-    toy_free(&run);
+    train_toy_free(&run);
 }
 END_TEST
 

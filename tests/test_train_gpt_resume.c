@@ -6,7 +6,7 @@
  * per piece) holds the same rows byte for byte, a killed run's too; a
  * checkpoint of another run is refused with one line naming what differs,
  * and nothing is written; the checkpoint's metadata carries the config
- * (examples/cli.h) for gpt_generate --load.  The progress bar is drawn on
+ * (nn_gpt_config_to_meta) for gpt_generate --load.  The progress bar is drawn on
  * a terminal only, and stdout stays the same with it.
  */
 #include <dirent.h>
@@ -18,7 +18,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "testutil.h"
 
 /* The bytes fixture of test_train.c: PyTorch's printed lines are
@@ -387,7 +386,7 @@ START_TEST(test_config_in_the_metadata)
     const char *tok;
     TensorFile *f = tensor_file_open(ck20);
     ck_assert_ptr_nonnull(f);
-    ck_assert_msg(cli_gpt_config_from_meta(f, ck20, &cfg, &tok) == 0, "%s", tensor_error());
+    ck_assert_msg(nn_gpt_config_from_meta(f, ck20, &cfg, &tok) == 0, "%s", tensor_error());
     tensor_file_close(f);
     NNGPTConfig want = NN_GPT_CONFIG_BOOK_TEST;
     want.vocab_size = 256;
@@ -397,12 +396,12 @@ START_TEST(test_config_in_the_metadata)
 
     char path[128];
     snprintf(path, sizeof path, "%s/meta.safetensors", dir);
-    CliGPTMeta m;
+    NNGPTMeta m;
     NNGPTConfig odd = {50257, 1024, 768, 12, 12, 0.3, true};
-    cli_gpt_config_to_meta(odd, "gpt2", &m);
-    ck_assert_int_eq(tensor_save_entries(path, 0, NULL, CLI_GPT_META_COUNT, m.meta), 0);
+    nn_gpt_config_to_meta(odd, "gpt2", &m);
+    ck_assert_int_eq(tensor_save_entries(path, 0, NULL, NN_GPT_META_COUNT, m.meta), 0);
     f = tensor_file_open(path);
-    ck_assert_int_eq(cli_gpt_config_from_meta(f, path, &cfg, &tok), 0);
+    ck_assert_int_eq(nn_gpt_config_from_meta(f, path, &cfg, &tok), 0);
     tensor_file_close(f);
     ck_assert(same_config(cfg, odd) && strcmp(tok, "gpt2") == 0);
 
@@ -417,13 +416,13 @@ START_TEST(test_config_in_the_metadata)
         {-1, NULL, "no metadata \"tokenizer\" (not a train_gpt checkpoint?)"},
     };
     for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
-        cli_gpt_config_to_meta(odd, "gpt2", &m);
-        int n = CLI_GPT_META_COUNT;
+        nn_gpt_config_to_meta(odd, "gpt2", &m);
+        int n = NN_GPT_META_COUNT;
         if (bad[b].key < 0) n--;
         else m.meta[bad[b].key].value = bad[b].value;
         ck_assert_int_eq(tensor_save_entries(path, 0, NULL, n, m.meta), 0);
         f = tensor_file_open(path);
-        ck_assert_int_eq(cli_gpt_config_from_meta(f, path, &cfg, &tok), -1);
+        ck_assert_int_eq(nn_gpt_config_from_meta(f, path, &cfg, &tok), -1);
         tensor_file_close(f);
         char expect[512];
         snprintf(expect, sizeof expect, "load %s: %s", path, bad[b].message);

@@ -41,6 +41,11 @@
  *     char *back = text_decode(tok, ids, n, NULL);     "Hello, I am"
  *     free(back); free(ids); text_tokenizer_free(tok);
  *
+ * The same as the book's chapter 5 writes it, through a (1, n) tensor:
+ *
+ *     Tensor *idx = text_to_token_ids(tok, "Every effort moves you");   (1, 4)
+ *     char *text = text_from_token_ids(tok, idx, NULL);   "Every effort moves you"
+ *
  * Errors
  *   As in the tensor room: NULL or -1 and one line in tensor_error() naming
  *   the function and the value or file ("text_encode: invalid UTF-8 at byte
@@ -93,6 +98,29 @@ ATTOGRAD_API int text_encode(const TextTokenizer *t, const char *text, size_t le
  * its bytes as they are (not UTF-8 then), as tiktoken's decode_bytes.
  * NULL with a message for an id outside the vocabulary. */
 ATTOGRAD_API char *text_decode(const TextTokenizer *t, const int64_t *ids, size_t n, size_t *len);
+/* What the book prints: Python's tokenizer.decode(ids), text_decode's bytes
+ * decoded with errors="replace".  Each maximal ill-formed part of the UTF-8
+ * (a character cut by the ids' end or by a token boundary, a stray
+ * continuation byte, an overlong form, a surrogate) becomes one U+FFFD,
+ * bytes EF BF BD, as CPython replaces it; valid UTF-8 is unchanged.  So
+ * b"caf\xc3" prints "caf\ufffd", b"\xe2(\xa1" "\ufffd(\ufffd".  Malloc'd and
+ * NUL-terminated, *len (may be NULL) its bytes; NULL with text_decode's
+ * messages.  Programs print this; text_decode keeps the raw bytes. */
+ATTOGRAD_API char *text_decode_replace(const TextTokenizer *t, const int64_t *ids, size_t n,
+                                       size_t *len);
+
+/* ---- Ids as a tensor and back: the book's listing 5.1 ------------------- */
+/* text_to_token_ids(text, tokenizer): the NUL-terminated text encoded with
+ * "<|endoftext|>" allowed (allowed_special={'<|endoftext|>'}), as a (1, n)
+ * tensor of float ids (the batch dim added: unsqueeze(0)) in the current
+ * scope; NULL with text_encode's message. */
+ATTOGRAD_API Tensor *text_to_token_ids(const TextTokenizer *t, const char *text);
+/* token_ids_to_text(token_ids, tokenizer): the ids of one sequence, (n) or
+ * (1, n), decoded (text_decode: malloc'd, NUL-terminated, *len bytes when
+ * len is not NULL).  NULL with a message for another shape, an id that is
+ * not a whole number or outside the vocabulary. */
+ATTOGRAD_API char *text_from_token_ids(const TextTokenizer *t, const Tensor *token_ids,
+                                       size_t *len);
 
 /* ---- GPTDatasetV1: sliding windows over ids, a data room Dataset -------- */
 /* For i = 0, stride, ... while i < n - max_length: item (input, target),

@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: the safetensors reader (tensor/safetensors*.c) and the
  * two loaders built on it, nn_module_load and the training checkpoint's
- * toy_resume.  Any input must be refused with a message or loaded; never a
+ * train_toy_resume.  Any input must be refused with a message or loaded; never a
  * crash, a leak or an out-of-bounds read (the build adds ASan and UBSan).
  *
  *   ./run test      runs it for a bounded time when clang is installed
@@ -14,9 +14,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "toy_task.h"
+#include "attograd.h"
 
-static ToyRun run;   /* a v2 student with Adam, as train_attention makes it */
+static TrainToyRun run;   /* a v2 student with Adam, as train_attention makes it */
 static int memfd;
 static char path[64];
 
@@ -27,10 +27,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    ToyConfig c = toy_defaults();
+    TrainToyConfig c = TRAIN_TOY_CONFIG();
     if (memfd > 0) return 0;   /* the replay test calls this for each file */
     memfd = memfd_create("fuzz_checkpoint", 0);
-    if (memfd < 0 || toy_init(&run, &c) != 0) abort();
+    if (memfd < 0 || train_toy_init(&run, &c) != 0) abort();
     snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
     return 0;
 }
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         walk(f);
         if (ftruncate(memfd, 0) != 0 || pwrite(memfd, data, size, 0) != (ssize_t)size) abort();
         nn_module_load(run.student, path);
-        toy_resume(&run, path);
+        train_toy_resume(&run, path);
     }
     tensor_file_close(f);
     tensor_scope_end(scope);

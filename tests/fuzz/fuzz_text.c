@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "attograd.h"
-#include "cli.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

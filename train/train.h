@@ -1,0 +1,388 @@
+/*
+ * attograd train room: the book's training code as library calls.  What
+ * chapter 5 writes in Python (calc_loss_batch, calc_loss_loader,
+ * evaluate_model, generate_and_print_sample, train_model_simple, the 90/10
+ * split) is defined once here; examples/train_gpt, docs/listings_ch05.md
+ * and the tests call these definitions, and so can your own program.
+ *
+ * Overview
+ *   train_read_text           the training text, a whole file
+ *   train_split_offset        the book's split of a text: int(0.90 * len(text)) characters
+ *   train_calc_loss_batch     cross_entropy(logits.flatten(0, 1), targets.flatten())
+ *   train_calc_loss_loader    the mean loss of a loader's first num_batches batches
+ *   train_evaluate_model      eval mode, no grad: train and val loss over eval_iter batches
+ *   train_generate_sample     50 greedy tokens after a start context, newlines as spaces
+ *   train_model_simple        the book's loop; hooks give the numbers (it never prints)
+ *   train_checkpoint_save     a run's state (model, optimizer, generator, counters, the
+ *   train_checkpoint_load       training loader's place): a run stops and goes on exactly
+ *   train_grad_norms_*        each layer's gradient L2 norm per step: a CSV and a picture
+ *   train_toy_*               the teacher-student task of examples/train_attention
+ *   (The book's text_to_token_ids and token_ids_to_text are text_to_token_ids and
+ *   text_from_token_ids in text/text.h; generate_text_simple is nn_generate_text_simple.)
+ *
+ * Example: the book's chapter-5 run (examples/train_gpt is this, with flags,
+ * a CSV, the figure and checkpoints):
+ *
+ *     static int print_eval(const TrainState *s, double train, double val, void *ctx)
+ *     {
+ *         printf("Ep %lld (Step %06lld): Train loss %.3f, Val loss %.3f\n",
+ *                (long long)s->epoch, (long long)s->global_step, train, val);
+ *         return 0;                                   0: go on, 1: stop, -1: error
+ *     }
+ *     static int print_sample(const TrainState *s, const char *text, size_t len, void *ctx)
+ *     {
+ *         printf("%s\n", text);
+ *         return 0;
+ *     }
+ *     ...
+ *     tensor_manual_seed(123);
+ *     Module *model = nn_gpt_model(cfg);
+ *     NNList p = nn_named_parameters(model);
+ *     Optimizer *opt = optim_adamw(p.count, p.tensors,
+ *                                  OPTIM_ADAMW_OPTIONS(.lr = 0.0004, .weight_decay = 0.1));
+ *     size_t split = train_split_offset(text, len, 0.90);
+ *     ... train (shuffled, drop_last) and val loaders over text[:split], text[split:]:
+ *         text_encode, text_dataset_v1 (text/text.h), data_loader (data/data.h)
+ *     TrainState state = TRAIN_STATE_INIT;
+ *     TrainOptions o = TRAIN_OPTIONS(.num_epochs = 10, .eval_freq = 5, .eval_iter = 5,
+ *                                    .tokenizer = tok, .start_context = "Every effort moves you",
+ *                                    .on_eval = print_eval, .on_sample = print_sample);
+ *     if (train_model_simple(model, train, val, opt, &o, &state) < 0)
+ *         fprintf(stderr, "%s\n", tensor_error());
+ *     train_state_clear(&state);
+ *
+ * Your own loop is a few lines on these calls; this is train_model_simple's
+ * step, each batch in a scope of its own so that its graph goes with it:
+ *
+ *     DataIter *it = data_loader_iter(train);          for x, y in train_loader:
+ *     int got = 1;
+ *     for (int64_t step = 0; got == 1; step++) {
+ *         TensorScope *scope = tensor_scope_begin();
+ *         Tensor *x, *y;
+ *         if ((got = data_iter_next(it, &x, &y)) == 1) {
+ *             optim_zero_grad(opt);
+ *             Tensor *loss = train_calc_loss_batch(x, y, model);
+ *             if (!loss || tensor_backward(loss, NULL) || optim_step(opt)) got = -1;
+ *         }
+ *         tensor_scope_end(scope);
+ *         if (got == 1 && step % 5 == 0 &&
+ *             train_evaluate_model(model, train, val, 5, &train_loss, &val_loss) == 0)
+ *             printf("step %lld: %.3f %.3f\n", (long long)step, train_loss, val_loss);
+ *     }
+ *     if (got < 0) fprintf(stderr, "%s\n", tensor_error());
+ *     data_iter_free(it);
+ *
+ * A model of your own with another loss (a classifier's logits (B, C)
+ * against labels (B)) trains in the same loop: give .loss (see TrainOptions).
+ *
+ * Errors
+ *   As everywhere in the library: NULL or -1 and one line in tensor_error(),
+ *   phrased for the program to print after its name ("step 12 failed: the
+ *   loss is nan: training diverged (try a smaller lr)", "evaluation after
+ *   step 5: ...").  Nothing here prints or aborts on user input; the random
+ *   draws (dropout, the loaders' shuffles) are PyTorch's for the same seed
+ *   and the same calls in the same order.
+ */
+#ifndef ATTOGRAD_TRAIN_H
+#define ATTOGRAD_TRAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tensor/tensor.h"
+#include "tensor/safetensors.h"
+#include "nn/nn.h"
+#include "optim/optim.h"
+#include "data/data.h"
+#include "text/text.h"
+
+/* ---- The book's chapter 5, one function each ---------------------------------- */
+
+/* with open(path, "r", encoding="utf-8") as f: text = f.read(): the whole
+ * file, malloc'd and NUL-terminated (free it), *len bytes; NULL with a
+ * message ("cannot open <path>: <why>", "cannot read <path>").  Its UTF-8
+ * is checked where it is encoded (text_encode names the first bad byte). */
+ATTOGRAD_API char *train_read_text(const char *path, size_t *len);
+/* int(train_ratio * len(text)) as Python counts a str (code points of the
+ * UTF-8 text), as a byte offset: text[:split] trains, text[split:] validates. */
+ATTOGRAD_API size_t train_split_offset(const char *text, size_t len, double train_ratio);
+/* calc_loss_batch: logits = model(x) (B, T, V); cross_entropy(logits.flatten(0, 1),
+ * y.flatten()) with PyTorch's defaults (mean, ignore_index -100).  A scalar
+ * in the current scope, with its graph; NULL with the forward's message. */
+ATTOGRAD_API Tensor *train_calc_loss_batch(const Tensor *x, const Tensor *y, Module *model);
+/* calc_loss_loader: *loss = the mean of the first num_batches batch losses
+ * (num_batches <= 0: all, the book's None; more than the loader has: all),
+ * each batch in a scope of its own; NaN for an empty loader, as the book's.
+ * A new pass over the loader (iterators of it already under way are not
+ * disturbed; its first draws are PyTorch's for a new iter(loader)).  0, or
+ * -1 with a message: a batch or a forward that fails is an error, not a NaN. */
+ATTOGRAD_API int train_calc_loss_loader(DataLoader *loader, Module *model, int64_t num_batches,
+                                        double *loss);
+/* evaluate_model: eval mode and no grad, the train and val losses over
+ * eval_iter batches each, then train mode again.  0, or -1 with a message. */
+ATTOGRAD_API int train_evaluate_model(Module *model, DataLoader *train, DataLoader *val,
+                                      int64_t eval_iter, double *train_loss, double *val_loss);
+/* generate_and_print_sample's text: start_context encoded (text_to_token_ids),
+ * max_new_tokens greedy ids appended (nn_generate_text_simple, with the
+ * context the model's pos_emb.weight holds: the book's
+ * model.pos_emb.weight.shape[0]), decoded, every '\n' made a ' ' (what the
+ * book prints); the model in train mode after, as the book leaves it.
+ * malloc'd and NUL-terminated (free it), *len bytes when len is not NULL
+ * (a byte-level tokenizer's text may hold NUL bytes).  NULL with a message. */
+ATTOGRAD_API char *train_generate_sample(Module *model, const TextTokenizer *tok,
+                                         const char *start_context, int64_t max_new_tokens,
+                                         size_t *len);
+
+/* ---- The training loop: train_model_simple ------------------------------------ */
+
+/* Where a run is.  The loop reads and advances it, hooks read it, a
+ * checkpoint saves and restores it: a run resumed from a checkpoint goes on
+ * with the draws, batches and numbers of the run done in one go. */
+typedef struct TrainState {
+    int64_t global_step;         /* the book's: -1 before the first step; steps done: + 1 */
+    int64_t tokens_seen;         /* the book's: x->numel of every step's batch, summed */
+    int64_t evals;               /* evaluations made */
+    int64_t epoch;               /* the epoch under way (or the last), from 1; 0 before */
+    int64_t epochs_done;         /* epochs ended: their sample given, on_epoch called */
+    DataIter *train_it;          /* that epoch's pass over the training loader */
+} TrainState;
+#define TRAIN_STATE_INIT ((TrainState){.global_step = -1})
+/* Frees s->train_it (the counters stay); NULL is fine. */
+ATTOGRAD_API void train_state_clear(TrainState *s);
+
+/* What one step gave, for on_step. */
+typedef struct TrainStep {
+    float loss;                  /* the batch's loss, before the optimizer's step */
+    int64_t tokens;              /* x->numel */
+    int64_t examples;            /* x->shape[0]: the batch's rows */
+    double seconds;              /* the step's time, its batch included */
+    double eval_seconds;         /* its evaluation's, or -1 when it made none */
+} TrainStep;
+
+/* A loss of a batch of your own, in place of train_calc_loss_batch (a
+ * classifier's last-token loss, an MSE): a scalar with its graph, or NULL
+ * with a message.  ctx is TrainOptions.ctx. */
+typedef Tensor *(*TrainLossFn)(const Tensor *x, const Tensor *y, Module *model, void *ctx);
+
+/*
+ * train_model_simple's arguments beyond the model, loaders and optimizer:
+ * TRAIN_OPTIONS(...) starts from the book's chapter-5 call (10 epochs,
+ * eval_freq 5, eval_iter 5, "Every effort moves you", 50 sample tokens)
+ * and takes the rest as keywords.
+ *
+ * Hooks: each returns 0 to go on, 1 to stop the run there (train_model_simple
+ * then returns 1, the state where the hook saw it), or -1 for an error with
+ * its message in tensor_error() (tensor_set_error), which train_model_simple
+ * returns as it is (after_backward's with "step N failed: " before it, as
+ * every failure inside a step).  They are called, for every step:
+ *   after_backward  the gradients are in .grad, the optimizer has not stepped
+ *                   (gradient norms, clipping); s->global_step is still the
+ *                   previous step's
+ *   on_eval         when global_step % eval_freq == 0, after the evaluation:
+ *                   the book's line "Ep {epoch} (Step {global_step:06d}): ..."
+ *   on_step         after every step (and its evaluation): logging, a progress
+ *                   bar, stopping
+ *   on_checkpoint   every checkpoint_every steps (steps done, global_step + 1),
+ *                   after on_step: train_checkpoint_save
+ * and after each epoch:
+ *   on_sample       the sample's text (train_generate_sample) when tokenizer and
+ *                   start_context are set: the book's generate_and_print_sample
+ *   on_epoch        then, with s->epochs_done counting this epoch
+ */
+typedef struct TrainOptions {
+    int64_t num_epochs;          /* 10 */
+    int64_t eval_freq;           /* 5; 0: no evaluation (val may be NULL) */
+    int64_t eval_iter;           /* 5: batches of each loader per evaluation */
+    const TextTokenizer *tokenizer;   /* NULL: no sample */
+    const char *start_context;   /* "Every effort moves you"; NULL: no sample */
+    int64_t sample_tokens;       /* 50 */
+    int64_t checkpoint_every;    /* 0: on_checkpoint never called */
+    TrainLossFn loss;            /* NULL: train_calc_loss_batch, in training and evaluation */
+    int (*after_backward)(const TrainState *s, void *ctx);
+    int (*on_eval)(const TrainState *s, double train_loss, double val_loss, void *ctx);
+    int (*on_step)(const TrainState *s, const TrainStep *step, void *ctx);
+    int (*on_checkpoint)(const TrainState *s, void *ctx);
+    int (*on_sample)(const TrainState *s, const char *text, size_t len, void *ctx);
+    int (*on_epoch)(const TrainState *s, void *ctx);
+    void *ctx;                   /* given to every hook and to loss */
+} TrainOptions;
+#define TRAIN_OPTIONS(...)                                                                    \
+    (__extension__({                                                                          \
+        _Pragma("GCC diagnostic push")                                                        \
+        _Pragma("GCC diagnostic ignored \"-Woverride-init\"")                                 \
+        TrainOptions train__options = {.num_epochs = 10, .eval_freq = 5, .eval_iter = 5,      \
+                                       .start_context = "Every effort moves you",             \
+                                       .sample_tokens = 50, __VA_ARGS__};                     \
+        _Pragma("GCC diagnostic pop")                                                         \
+        train__options;                                                                       \
+    }))
+
+/*
+ * train_model_simple(model, train_loader, val_loader, optimizer, num_epochs,
+ * eval_freq, eval_iter, start_context, tokenizer), from where *s is: for
+ * each epoch from s->epochs_done + 1: train mode; a new pass over train
+ * (or the pass s->train_it, placed by train_checkpoint_load, when it is that
+ * epoch's); per batch, in a scope of its own: zero_grad, loss, backward,
+ * after_backward, step, tokens_seen += x->numel, global_step += 1, the
+ * evaluation (train_evaluate_model) and on_eval when it is due, on_step,
+ * on_checkpoint when due; after the epoch, the sample and on_sample, then
+ * on_epoch.  The book's lists of losses and tokens seen are what on_eval
+ * sees (s->tokens_seen).  A loss that is not finite ends the run with an
+ * error.  Returns 0 when every epoch is done, 1 when a hook stopped it, -1
+ * with a message.
+ */
+ATTOGRAD_API int train_model_simple(Module *model, DataLoader *train, DataLoader *val,
+                                    Optimizer *opt, const TrainOptions *o, TrainState *s);
+
+/* ---- A run's checkpoint --------------------------------------------------------- */
+/*
+ * A checkpoint (checkpoint/checkpoint.h) of everything the loop needs to go
+ * on as if it had never stopped: the model's state_dict, the optimizer's
+ * state, the default generator, "step" (global_step + 1) and the I64
+ * counters tokens_seen, evals, epochs_done, loader.epoch (s->epoch),
+ * loader.batch and loader.sampler_seed (where s->train_it is:
+ * data_iter_position; an evaluation's passes are new ones and need none);
+ * and the caller's metadata: what makes it this run (a GPT's config and
+ * tokenizer, nn_gpt_config_to_meta; the hyper-parameters that change what
+ * the remaining steps compute; a hash of the training text), which a load
+ * must find equal.
+ *
+ *     TrainCheckpoint c = {.model = model, .optimizer = opt, .train = train,
+ *                          .state = &state, .n_meta = n, .meta = meta};
+ *     if (resume && train_checkpoint_load(&c, resume) != 0) ...     then train_model_simple
+ *     ... in on_checkpoint, and at the end:  train_checkpoint_save(&c, "run.safetensors");
+ */
+typedef struct TrainCheckpoint {
+    Module *model;
+    Optimizer *optimizer;        /* NULL: none saved or loaded */
+    DataLoader *train;           /* the training loader: a load places s->train_it on it */
+    TrainState *state;
+    int n_meta;
+    const TensorMeta *meta;
+} TrainCheckpoint;
+/* A load's answer for a file of another run: its metadata differs from c->meta. */
+#define TRAIN_CHECKPOINT_OTHER_RUN (-2)
+/* Saves through the safe output file (a failed save keeps the previous
+ * file): 0, or -1 with a message. */
+ATTOGRAD_API int train_checkpoint_save(const TrainCheckpoint *c, const char *path);
+/* Goes on from path: 0 with the model, optimizer, default generator and
+ * *c->state the file's (s->train_it a pass of c->train placed where the
+ * saved one was: the rest of that epoch); TRAIN_CHECKPOINT_OTHER_RUN with
+ * a message naming the first key that differs (metadata "emb_dim" is "32"
+ * in file, "64" expected), checked before anything else is read; -1 with a
+ * message for a file that cannot be read or is not a sound checkpoint of
+ * this model, optimizer and loader (a loader's place that does not fit its
+ * epochs and batches).  On any error nothing is changed. */
+ATTOGRAD_API int train_checkpoint_load(const TrainCheckpoint *c, const char *path);
+/* FNV-1a, 64 bits, of n bytes: a run's training text in its metadata, so
+ * that a checkpoint is not resumed on another text. */
+ATTOGRAD_API uint64_t train_text_hash(const char *p, size_t n);
+
+/* ---- Each layer's gradient norm, per step ------------------------------------- */
+/*
+ * A reader sees gradients vanish or explode (train_gpt --grad-norms).  The
+ * layers of a model are the groups of its parameter names: a top-level
+ * child, or an item of a top-level list ("tok_emb", "trf_blocks.3",
+ * "final_norm", "out_head" for a GPTModel); a group's norm is
+ * sqrt(sum over its parameters of sum(grad^2)), in double, taken when
+ * train_grad_norms_record is called (after backward, before the
+ * optimizer's step: an after_backward hook).  The rows go to a run's CSV
+ * (plot/plot.h, PlotCsv) beside the picture (FILE.png -> FILE.csv); the
+ * picture, one log-scale curve per layer against the step, is drawn from
+ * it through the plot room (a GPT's embeddings, blocks from light to dark
+ * blue, final norm and head each in a style of their own).
+ *
+ *     TrainGradNorms *g = train_grad_norms_open(model, "norms.png");
+ *     ... after each backward:  train_grad_norms_record(g, step);
+ *     train_grad_norms_close(g, true);            the CSV written, the picture drawn
+ */
+typedef struct TrainGradNorms TrainGradNorms;
+#define TRAIN_GRAD_NORMS_MAX_GROUPS 64
+/* The CSV's path for a picture's: its extension replaced by .csv; -1 when
+ * it does not fit n bytes. */
+ATTOGRAD_API int train_grad_norms_csv_path(const char *picture, char *csv, size_t n);
+/* Groups the model's parameters and opens the CSV (nothing written yet):
+ * NULL with a message (more than TRAIN_GRAD_NORMS_MAX_GROUPS layers, a
+ * path the safe output file refuses). */
+ATTOGRAD_API TrainGradNorms *train_grad_norms_open(const Module *model, const char *picture);
+/* A resumed run: keeps the CSV's rows up to step last (plot_csv_keep). */
+ATTOGRAD_API int train_grad_norms_resume(TrainGradNorms *g, int64_t last);
+/* Appends "step,norm0,norm1,..." for the gradients now in the parameters. */
+ATTOGRAD_API int train_grad_norms_record(TrainGradNorms *g, int64_t step);
+/* Writes the CSV now (before a checkpoint is saved); NULL is fine. */
+ATTOGRAD_API int train_grad_norms_sync(TrainGradNorms *g);
+/* Writes the CSV and, when draw, the picture; frees g either way (NULL is
+ * fine).  0, or -1 with a message. */
+ATTOGRAD_API int train_grad_norms_close(TrainGradNorms *g, bool draw);
+
+/* ---- The toy teacher-student task ----------------------------------------------- */
+/*
+ * examples/train_attention trains a chapter-3 attention module to imitate a
+ * fixed SelfAttention_v2, defined exactly so that the same run in PyTorch
+ * gives the same losses (tests/reference/gen_train.py):
+ *
+ *     torch.manual_seed(seed)
+ *     teacher = SelfAttention_v2(3, 2)             first draws of the generator
+ *     student = <model>(3, 2 ...)                  v1, v2, causal, mha
+ *     opt = <optim>(student.parameters(), lr)
+ *     for step in 1..steps:
+ *         x = torch.rand(batch, 6, 3)              a fresh batch, same generator
+ *         with torch.no_grad(): y = teacher(x)
+ *         loss = mse_loss(student(x), y)
+ *         opt.zero_grad(); loss.backward(); opt.step()
+ *
+ *     TrainToyRun run;
+ *     TrainToyConfig c = TRAIN_TOY_CONFIG(.model = "mha");
+ *     if (train_toy_init(&run, &c) != 0) fprintf(stderr, "%s\n", tensor_error());
+ *     for (int s = 0; s < 500; s++) printf("%g\n", train_toy_step(&run));
+ *     train_toy_free(&run);
+ */
+enum { TRAIN_TOY_T = 6, TRAIN_TOY_D_IN = 3, TRAIN_TOY_D_OUT = 2 };
+
+typedef struct {
+    const char *model;           /* "v2": "v1", "v2", "causal", "mha" */
+    const char *optim;           /* "adam": "sgd", "adam", "adamw" */
+    double lr;                   /* 0.01 (a double, as Python's lr=0.01) */
+    int64_t batch;               /* 8 */
+    uint64_t seed;               /* 123 */
+} TrainToyConfig;
+#define TRAIN_TOY_CONFIG(...)                                                                 \
+    (__extension__({                                                                          \
+        _Pragma("GCC diagnostic push")                                                        \
+        _Pragma("GCC diagnostic ignored \"-Woverride-init\"")                                 \
+        TrainToyConfig train__toy = {.model = "v2", .optim = "adam", .lr = 0.01, .batch = 8,  \
+                                     .seed = 123, __VA_ARGS__};                               \
+        _Pragma("GCC diagnostic pop")                                                         \
+        train__toy;                                                                           \
+    }))
+
+typedef struct {
+    TrainToyConfig config;
+    Module *teacher, *student;
+    NNList params;
+    Optimizer *opt;
+    int64_t step;                /* steps taken */
+} TrainToyRun;
+
+/* A model (or optimizer) name the task knows. */
+ATTOGRAD_API bool train_toy_is_model(const char *name);
+ATTOGRAD_API bool train_toy_is_optim(const char *name);
+/* Seeds the default generator and builds the teacher, the student and the
+ * optimizer: 0, or -1 with a message (an unknown model or optimizer, a
+ * batch below 1, an lr the optimizer refuses). */
+ATTOGRAD_API int train_toy_init(TrainToyRun *run, const TrainToyConfig *config);
+/* One step; its loss, or NAN with a message. */
+ATTOGRAD_API float train_toy_step(TrainToyRun *run);
+ATTOGRAD_API void train_toy_free(TrainToyRun *run);
+/* Checkpoints (checkpoint/checkpoint.h): the student, the optimizer, the
+ * default generator and the step, with the configuration as metadata
+ * ("model", "optim", "lr", "seed", "batch").  train_toy_resume goes on from
+ * a file train_toy_save wrote, into a run train_toy_init made with the same
+ * configuration (another configuration's file is refused); the losses that
+ * follow are those of one uninterrupted run, bit for bit.  0, or -1 with a
+ * message. */
+ATTOGRAD_API int train_toy_save(const TrainToyRun *run, const char *path);
+ATTOGRAD_API int train_toy_resume(TrainToyRun *run, const char *path);
+
+#endif /* ATTOGRAD_TRAIN_H */
