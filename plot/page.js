@@ -400,6 +400,10 @@
       }
     }
     paint();
+    /* The details in view: under a tall step box they would open out of sight. */
+    const side = document.getElementById("side"), s = side.getBoundingClientRect();
+    const top = detail.getBoundingClientRect().top;
+    if (top < s.top || top > s.top + s.height / 3) side.scrollTop += top - s.top;
   }
 
   /* The parts its gradient was built from: one per consumer. */
@@ -432,17 +436,33 @@
    * Jacobian product on click. */
   function softmaxView(id) {
     const t = T[id], sm = t.softmax, zero = new Set(sm.zero);
-    const explain = el("div", "explain", el("span", "hint", "Click a row: its softmax " +
-                       "Jacobian product, with that row's numbers."));
-    detail.append(el("h3", null, "The weights, row by row" + (zero.size ? " (hatched: masked, weight 0)" : "")));
-    detail.append(heatmap(t.value.v, t, {
-      zero,
-      onRow: (r, tr) => {
-        detail.querySelectorAll("tr.picked").forEach((e) => e.classList.remove("picked"));
-        tr.classList.add("picked");
-        explainRow(id, r, explain);
-      },
-    }), explain);
+    const explain = el("div", "explain");
+    detail.append(el("h3", null, "The weights, row by row" + (zero.size ? " (hatched: masked, weight 0)" : "")),
+                  el("p", "hint", "Click a row for its softmax Jacobian product, with that row's numbers."));
+    const pick = (r, tr) => {
+      detail.querySelectorAll("tr.picked").forEach((e) => e.classList.remove("picked"));
+      tr.classList.add("picked");
+      explainRow(id, r, explain);
+    };
+    const map = heatmap(t.value.v, t, {zero, onRow: pick});
+    detail.append(map, explain);
+    const r = telling(t.rows, t.cols, zero);
+    pick(r, map.querySelectorAll("tr.rowpick")[r]);
+  }
+
+  /* The row explained first: one with a masked place and two weights that
+   * share the gradient, else one with two weights (a causal mask's row 0
+   * has one weight, 1, and sends back nothing: a poor first example). */
+  function telling(rows, cols, zero) {
+    let plain = -1;
+    for (let r = 0; r < rows; r++) {
+      let masked = 0;
+      for (let j = 0; j < cols; j++) masked += zero.has(r * cols + j) ? 1 : 0;
+      if (cols - masked < 2) continue;
+      if (masked) return r;
+      if (plain < 0) plain = r;
+    }
+    return Math.max(plain, 0);
   }
 
   function explainRow(id, r, box) {

@@ -15,7 +15,8 @@
  * projections), and a row of its attention weights explains the masked
  * places.  Screenshots at the first and the last step, and of a softmax
  * row explained, are kept in build/tests/ (page-attention-first.png,
- * -last.png, -softmax.png; page-block-*.png).
+ * -last.png, -softmax.png; page-block-*.png, and page-block-x.png: x's two
+ * parts and their sum).
  *
  * Without chromium the program prints why and exits 77, which meson counts
  * as skipped (./run test installs chromium when it can).
@@ -202,17 +203,25 @@ START_TEST(test_block_page)
     char *parts = eval(c, "document.querySelectorAll('#detail .part').length");
     ck_assert_str_eq(parts, "2");
     free(parts);
+    screenshot(c, "page-block-x.png");
     /* The causal mask: the softmax's weights, hatched above the diagonal. */
     click(c, "[...document.querySelectorAll('#graph g.node')].find(g => "
              "[...g.querySelectorAll('text')].some(t => t.textContent === 'SoftmaxBackward0'))");
     char *masked = eval(c, "document.querySelectorAll('#detail table.heat td.masked').length");
     ck_assert_str_eq(masked, "6");     /* 2 heads x 3 places above the diagonal */
     free(masked);
-    click(c, "document.querySelector('#detail table.heat tr.rowpick')");
+    /* Opened on row 1, the first with a masked place and two weights (row 0
+     * has one weight, 1, and sends nothing back); a click picks another. */
     char *explained = eval(c, "document.querySelector('#detail .explain').textContent");
-    ck_assert_msg(strstr(explained, "masked place") != NULL, "%s", explained);
+    ck_assert_msg(strstr(explained, "Row 1 of") && strstr(explained, "1 masked place"), "%s",
+                  explained);
     free(explained);
     screenshot(c, "page-block-softmax.png");
+    click(c, "document.querySelectorAll('#detail table.heat tr.rowpick')[2]");
+    explained = eval(c, "document.querySelector('#detail .explain').textContent");
+    ck_assert_msg(strstr(explained, "Row 2 of") && !strstr(explained, "masked place"), "%s",
+                  explained);
+    free(explained);
     cdp_stop(c);
 }
 END_TEST
