@@ -545,6 +545,22 @@ static int print_dump(const Walk *w)
 
 /* ---- the page --------------------------------------------------------------------- */
 
+/* A step's why as one line of prose for the page: the terminal's
+ * continuation lines ("\n    # ") joined with a space. */
+static void one_line(const char *why, char *out, size_t n)
+{
+    size_t k = 0;
+    for (const char *p = why; *p && k + 1 < n; p++) {
+        if (*p == '\n') {
+            while (p[1] == ' ' || p[1] == '#') p++;
+            out[k++] = ' ';
+        } else {
+            out[k++] = *p;
+        }
+    }
+    out[k] = '\0';
+}
+
 /* The forward once more from the same leaves, for the page's own estimates
  * of the tensors that have no step here (the heads' views, the scores). */
 static Tensor *forward_again(void *ctx)
@@ -559,12 +575,13 @@ static Tensor *forward_again(void *ctx)
 static int write_page(Walk *w, const Options *o)
 {
     PlotPageNote notes[N_STEPS];
-    char formulas[N_STEPS][128], intro[640];
+    char formulas[N_STEPS][128], whys[N_STEPS][400], intro[800];
     for (int i = 0; i < N_STEPS; i++) {
         Stage s = steps[i].stage;
         snprintf(formulas[i], sizeof formulas[i], "d_%s = %s", stage_name(s), steps[i].formula);
+        one_line(steps[i].why, whys[i], sizeof whys[i]);
         notes[i] = (PlotPageNote){
-            .tensor = w->t[s], .formula = formulas[i], .why = steps[i].why,
+            .tensor = w->t[s], .formula = formulas[i], .why = whys[i],
             .numeric = central_difference(w, s),
             .numeric_how = "backprop_block's own central difference: each element moved by "
                            "+-1e-6 in a double-precision forward written with plain loops"};
@@ -576,7 +593,8 @@ static int write_page(Walk *w, const Options *o)
              "loss = mse_loss(block(x), target) = %.4f.  Its gradients are the ones "
              "backprop_block prints, each beside the program's own central difference.  Watch "
              "the residual's + send one gradient to both branches, and x, h and norm1 add the "
-             "parts of their consumers; the softmax's box shows the causal mask.",
+             "parts of their consumers; the softmax's box shows the causal mask.  x requires "
+             "grad here only so that its gradient shows: its box is drawn as a parameter's.",
              E, HEADS, T, (unsigned long long)o->seed, (double)tensor_item(w->loss));
     PlotPageOptions po = PLOT_PAGE_OPTIONS(
         .title = "Backpropagation through a TransformerBlock, step by step", .intro = intro,
