@@ -168,6 +168,15 @@ TextTokenizer *cli_tokenizer(const char *prog, const char *name, const char *voc
     return t;
 }
 
+bool cli_vocab_decodable(const char *prog, const TextTokenizer *tok, int64_t vocab_size)
+{
+    int64_t n = text_vocab_size(tok);
+    if (vocab_size <= n) return true;
+    return fail("%s: --vocab-size %lld is larger than the %s tokenizer's %lld ids: a generated "
+                "id could not be decoded", prog, (long long)vocab_size, text_tokenizer_name(tok),
+                (long long)n);
+}
+
 int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i, CliGPTConfig *c)
 {
     static const struct {

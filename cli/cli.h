@@ -105,6 +105,12 @@ ATTOGRAD_API bool cli_is_tokenizer(const char *name);
  * with ./run vocab, or pass --vocab DIR)" or "<prog>: --tokenizer: ...". */
 ATTOGRAD_API TextTokenizer *cli_tokenizer(const char *prog, const char *name,
                                           const char *vocab_dir);
+/* Whether every id a model of vocab_size outputs can be decoded by tok,
+ * checked before any work: false with "<prog>: --vocab-size N is larger
+ * than the <name> tokenizer's M ids: a generated id could not be decoded"
+ * (the sample or the output text would fail after the run). */
+ATTOGRAD_API bool cli_vocab_decodable(const char *prog, const TextTokenizer *tok,
+                                      int64_t vocab_size);
 
 /* ---- The GPT's configuration flags (train_gpt, gpt_generate) -------------------
  *   --config 124M|book-test, --vocab-size N, --context-length N, --emb-dim N,

@@ -31,8 +31,6 @@
 #include <string.h>
 
 #include "attograd.h"
-#include "book_inputs.h"
-#include "cli.h"
 
 #define PROG "backprop_attention"
 
@@ -85,7 +83,7 @@ static int forward(Walk *w)
     Tensor *W_key   = parameter("W_key");
     Tensor *W_value = parameter("W_value");
     w->target = tensor_set_name(tensor_rand(SHAPE(T, D_OUT)), "target");
-    Tensor *x = w->x = tensor_set_name(tensor_from_data(book_inputs, SHAPE(T, D_IN)), "x");
+    Tensor *x = w->x = tensor_set_name(nn_example_inputs(), "x");
     if (!W_query || !W_key || !W_value || !w->target || !x) return -1;
     int64_t d_k = W_key->shape[1];
 

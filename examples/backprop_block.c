@@ -38,7 +38,6 @@
 #include <string.h>
 
 #include "attograd.h"
-#include "cli.h"
 
 #define PROG "backprop_block"
 

@@ -111,7 +111,7 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--temperature") == 0) {
             if (!cli_double_flag(PROG, argc, argv, &i, 0, 1e6, &o->temperature)) return 2;
         } else if (strcmp(a, "--top-k") == 0) {
-            if (!cli_int_flag(PROG, argc, argv, &i, 1, 1L << 24, &o->top_k)) return 2;
+            if (!cli_int_flag(PROG, argc, argv, &i, 0, 1L << 24, &o->top_k)) return 2;
         } else if (strcmp(a, "--eos-id") == 0) {
             if (!cli_int_flag(PROG, argc, argv, &i, 0, 1L << 24, &o->eos_id)) return 2;
         } else if (strcmp(a, "--heatmap") == 0) {
@@ -486,6 +486,11 @@ int main(int argc, char **argv)
     if (!tok) {
         fprintf(stderr, "%s\n", tensor_error());
         return 1;
+    }
+    if (!cli_vocab_decodable(PROG, tok, o.gpt.cfg.vocab_size)) {
+        fprintf(stderr, "%s\n", tensor_error());
+        text_tokenizer_free(tok);
+        return 2;
     }
     rc = generate(&o, tok);
     text_tokenizer_free(tok);

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "attograd.h"
-#include "cli.h"
 
 static uint64_t seed = 123;   /* the book's, or --seed's */
 

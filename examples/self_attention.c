@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "attograd.h"
-#include "book_inputs.h"
 
 static bool override_seed;
 static uint64_t seed_value;
@@ -37,7 +36,7 @@ static int run(void)
 {
     char header[128];
     int d_in = 3, d_out = 2, rc = 0;
-    Tensor *inputs = tensor_from_data(book_inputs, SHAPE(BOOK_T, BOOK_D_IN));
+    Tensor *inputs = nn_example_inputs();
     Tensor *batch = tensor_stack(2, (Tensor *const[]){inputs, inputs}, 0);   /* (2, 6, 3) */
     int64_t context_length = batch->shape[1];
 
@@ -102,12 +101,12 @@ enum { HEATMAP_PANELS = 4 };
  * into cells, the entries above the diagonal as NaN (empty) when causal. */
 static void copy_panel(const Tensor *w, int head, bool causal, float *cells)
 {
-    for (int64_t r = 0; r < BOOK_T; r++)
-        for (int64_t c = 0; c < BOOK_T; c++) {
+    for (int64_t r = 0; r < NN_EXAMPLE_TOKENS; r++)
+        for (int64_t c = 0; c < NN_EXAMPLE_TOKENS; c++) {
             float v = w->ndim == 2   ? tensor_get(w, IDX(r, c))
                       : w->ndim == 3 ? tensor_get(w, IDX(0, r, c))
                                      : tensor_get(w, IDX(0, head, r, c));
-            cells[r * BOOK_T + c] = causal && c > r ? NAN : v;
+            cells[r * NN_EXAMPLE_TOKENS + c] = causal && c > r ? NAN : v;
         }
 }
 
@@ -120,19 +119,19 @@ static const Tensor *weights_of(Module *m, const Tensor *x)
 
 static int draw_heatmap(const char *path)
 {
-    static const char *const tokens[BOOK_T] = {"Your", "journey", "starts", "with", "one", "step"};
+    static const char *const tokens[NN_EXAMPLE_TOKENS] = {"Your", "journey", "starts", "with", "one", "step"};
     char titles[HEATMAP_PANELS][96];
-    float cells[HEATMAP_PANELS * BOOK_T * BOOK_T];
+    float cells[HEATMAP_PANELS * NN_EXAMPLE_TOKENS * NN_EXAMPLE_TOKENS];
     TensorScope *scope = tensor_scope_begin();
-    Tensor *inputs = tensor_from_data(book_inputs, SHAPE(BOOK_T, BOOK_D_IN));
+    Tensor *inputs = nn_example_inputs();
     Tensor *batch = tensor_stack(2, (Tensor *const[]){inputs, inputs}, 0);
 
     tensor_manual_seed(seed(789));
-    Module *v2 = nn_self_attention_v2(BOOK_D_IN, 2, false);
+    Module *v2 = nn_self_attention_v2(NN_EXAMPLE_DIM, 2, false);
     tensor_manual_seed(seed(123));
-    Module *ca = nn_causal_attention(BOOK_D_IN, 2, BOOK_T, 0.0f, false);
+    Module *ca = nn_causal_attention(NN_EXAMPLE_DIM, 2, NN_EXAMPLE_TOKENS, 0.0f, false);
     tensor_manual_seed(seed(123));
-    Module *mha = nn_multi_head_attention(BOOK_D_IN, 2, BOOK_T, 0.0f, 2, false);
+    Module *mha = nn_multi_head_attention(NN_EXAMPLE_DIM, 2, NN_EXAMPLE_TOKENS, 0.0f, 2, false);
     const Tensor *w_v2 = weights_of(v2, inputs), *w_ca = weights_of(ca, batch),
                  *w_mha = weights_of(mha, batch);
     int rc = w_v2 && w_ca && w_mha ? 0 : -1;
@@ -140,9 +139,9 @@ static int draw_heatmap(const char *path)
         fprintf(stderr, "self_attention: --heatmap: %s\n", tensor_error());
     } else {
         copy_panel(w_v2, 0, false, cells);
-        copy_panel(w_ca, 0, true, cells + BOOK_T * BOOK_T);
-        copy_panel(w_mha, 0, true, cells + 2 * BOOK_T * BOOK_T);
-        copy_panel(w_mha, 1, true, cells + 3 * BOOK_T * BOOK_T);
+        copy_panel(w_ca, 0, true, cells + NN_EXAMPLE_TOKENS * NN_EXAMPLE_TOKENS);
+        copy_panel(w_mha, 0, true, cells + 2 * NN_EXAMPLE_TOKENS * NN_EXAMPLE_TOKENS);
+        copy_panel(w_mha, 1, true, cells + 3 * NN_EXAMPLE_TOKENS * NN_EXAMPLE_TOKENS);
         snprintf(titles[0], sizeof titles[0], "SelfAttention_v2 (seed %llu): no mask",
                  (unsigned long long)seed(789));
         snprintf(titles[1], sizeof titles[1], "CausalAttention (seed %llu)",
@@ -159,7 +158,7 @@ static int draw_heatmap(const char *path)
             .xlabel = "key (attended to)", .ylabel = "query", .panel_titles = panel_titles,
             .row_labels = tokens, .col_labels = tokens, .scale = PLOT_SCALE_FIXED, .min = 0,
             .max = 1);
-        rc = plot_heatmap(path, HEATMAP_PANELS, BOOK_T, BOOK_T, cells, o);
+        rc = plot_heatmap(path, HEATMAP_PANELS, NN_EXAMPLE_TOKENS, NN_EXAMPLE_TOKENS, cells, o);
         if (rc) fprintf(stderr, "self_attention: --heatmap %s\n", tensor_error());
     }
     nn_module_free(v2);

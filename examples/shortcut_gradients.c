@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "attograd.h"
-#include "cli.h"
 
 #define PROG "shortcut_gradients"
 

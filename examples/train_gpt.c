@@ -156,6 +156,11 @@ static int parse(int argc, char **argv, Options *o)
         if (!ok) return 2;
     }
     if (strcmp(o->tokenizer, "bytes") == 0 && !o->gpt.vocab_set) o->gpt.cfg.vocab_size = 256;
+    if (!*o->start_context) {
+        tensor_set_error(PROG ": --start-context: empty; the sample after each epoch needs at "
+                         "least one token");
+        return 2;
+    }
     if (o->save_every && !o->save) {
         tensor_set_error(PROG ": --save-every needs --save FILE");
         return 2;
@@ -517,6 +522,10 @@ static int build(Run *r, const char *text, size_t len)
     if (text_vocab_size(r->tokenizer) > o->gpt.cfg.vocab_size) {
         fprintf(stderr, PROG ": --vocab-size %lld is smaller than the tokenizer's %lld\n",
                 (long long)o->gpt.cfg.vocab_size, (long long)text_vocab_size(r->tokenizer));
+        return 2;
+    }
+    if (!cli_vocab_decodable(PROG, r->tokenizer, o->gpt.cfg.vocab_size)) {
+        fprintf(stderr, "%s\n", tensor_error());
         return 2;
     }
     tensor_manual_seed(o->seed);

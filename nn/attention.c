@@ -455,3 +455,16 @@ const Tensor *nn_attention_weights(const Module *m)
                                         : "nn_attention_keep_weights was not set");
     return k->weights;
 }
+
+Tensor *nn_example_inputs(void)
+{
+    static const float inputs[NN_EXAMPLE_TOKENS * NN_EXAMPLE_DIM] = {
+        0.43f, 0.15f, 0.89f, /* Your     (x^1) */
+        0.55f, 0.87f, 0.66f, /* journey  (x^2) */
+        0.57f, 0.85f, 0.64f, /* starts   (x^3) */
+        0.22f, 0.58f, 0.33f, /* with     (x^4) */
+        0.77f, 0.25f, 0.10f, /* one      (x^5) */
+        0.05f, 0.80f, 0.55f, /* step     (x^6) */
+    };
+    return tensor_from_data(inputs, SHAPE(NN_EXAMPLE_TOKENS, NN_EXAMPLE_DIM));
+}

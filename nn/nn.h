@@ -319,6 +319,12 @@ ATTOGRAD_API Module *nn_multi_head_attention(int64_t d_in, int64_t d_out, int64_
 ATTOGRAD_API int nn_attention_keep_weights(Module *m, bool keep);
 ATTOGRAD_API const Tensor *nn_attention_weights(const Module *m);
 
+/* The book's chapter-3 input: "Your journey starts with one step", six
+ * tokens embedded in 3 dims, a (6, 3) tensor in the current scope (the rows
+ * x^1 ... x^6 every attention listing of chapter 3 starts from). */
+enum { NN_EXAMPLE_TOKENS = 6, NN_EXAMPLE_DIM = 3 };
+ATTOGRAD_API Tensor *nn_example_inputs(void);
+
 /* ---- The book's chapter 4 deep network: shortcut connections (Listing 4.5) ---- */
 /*
  * ExampleDeepNeuralNetwork(layer_sizes, use_shortcut): layers.i is

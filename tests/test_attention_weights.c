@@ -10,7 +10,6 @@
  * each; a wrong mask, scale or head order is off by 1e-2 or more.  The
  * masked entries must be exactly 0 (exp(-inf)).
  */
-#include "examples/book_inputs.h"
 #include "testutil.h"
 
 #define FIXTURES "attention_weights.txt"
@@ -19,7 +18,7 @@
 
 static Tensor *book_batch(void)
 {
-    Tensor *x = tensor_from_data(book_inputs, SHAPE(BOOK_T, BOOK_D_IN));
+    Tensor *x = nn_example_inputs();
     return tensor_stack(2, (Tensor *const[]){x, x}, 0);
 }
 
@@ -50,7 +49,7 @@ static const Tensor *kept_after(Module *m, const Tensor *x, const char *fixture)
 START_TEST(test_modules_keep_torch_weights)
 {
     TensorScope *scope = tensor_scope_begin();
-    Tensor *x = tensor_from_data(book_inputs, SHAPE(BOOK_T, BOOK_D_IN));
+    Tensor *x = nn_example_inputs();
     Tensor *batch = book_batch();
 
     tensor_manual_seed(123);

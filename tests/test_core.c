@@ -109,6 +109,49 @@ START_TEST(test_keep_outlives_scope)
 }
 END_TEST
 
+START_TEST(test_scope_return_outlives_its_scope)
+{
+    TensorScope *outer = tensor_scope_begin();
+    tensor_zeros(SHAPE(1)); /* outer's first chunk, which the result then shares */
+    size_t before = tensor_scope_bytes();
+    TensorScope *s = tensor_scope_begin();
+    const float v[] = {1, 2, 3, 4, 5, 6};
+    Tensor *x = tensor_requires_grad_(tensor_from_data(v, SHAPE(2, 3)), true);
+    Tensor *t = tensor_transpose(tensor_mul_scalar(x, 2.0f), 0, 1); /* a view with a graph */
+    tensor_zeros(SHAPE(256, 256));                                  /* an intermediate to free */
+    Tensor *r = tensor_scope_return(s, t);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->ndim, 2);
+    ck_assert_int_eq(r->shape[0], 3);
+    ck_assert_int_eq(r->shape[1], 2);
+    ck_assert(!r->requires_grad);
+    ck_assert_ptr_null(r->grad_fn);
+    const float want[] = {2, 8, 4, 10, 6, 12}; /* (2 x)^T, row-major */
+    for (int i = 0; i < 6; i++) ck_assert_float_eq(r->data[i], want[i]);
+    /* the inner scope's 256 KiB are gone; the result lives in outer's chunk */
+    ck_assert_uint_eq(tensor_scope_bytes(), before);
+    tensor_clear_error();
+    ck_assert_ptr_null(tensor_scope_return(s, r)); /* s has ended */
+    ck_assert(strstr(tensor_error(), "not an open scope") != NULL);
+    tensor_scope_end(outer);
+}
+END_TEST
+
+START_TEST(test_bump_version_refuses_a_stale_backward)
+{
+    TensorScope *s = tensor_scope_begin();
+    const float v[] = {1, 2, 3};
+    Tensor *w = tensor_requires_grad_(tensor_from_data(v, SHAPE(3)), true);
+    Tensor *loss = tensor_sum(tensor_mul(w, w)); /* saves w for its backward */
+    for (int i = 0; i < 3; i++) w->data[i] += 1.0f; /* an optimizer's own loop */
+    tensor_bump_version(w);
+    tensor_clear_error();
+    ck_assert_int_ne(tensor_backward(loss, NULL), 0);
+    ck_assert(strstr(tensor_error(), "modified by an inplace operation") != NULL);
+    tensor_scope_end(s);
+}
+END_TEST
+
 START_TEST(test_backward_on_leaf_accumulates)
 {
     Tensor *x = tensor_requires_grad_(tensor_scalar(3.0f), true);
@@ -293,6 +336,8 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_sum_of_an_expanded_view);
     tcase_add_test(tc, test_scope_frees_and_reuses);
     tcase_add_test(tc, test_keep_outlives_scope);
+    tcase_add_test(tc, test_scope_return_outlives_its_scope);
+    tcase_add_test(tc, test_bump_version_refuses_a_stale_backward);
     tcase_add_test(tc, test_backward_on_leaf_accumulates);
     tcase_add_loop_test(tc, test_repeated_backward_keeps_memory_flat, 0, 2);   /* 1: retained */
     tcase_add_loop_test(tc, test_nonleaf_grad_released_after_use, 0, 2);   /* 1: retained */

@@ -18,7 +18,6 @@
  *   as +-1e-10 in both libraries.  Both bounds hold with a margin of ten:
  *   the largest deviation seen is below 1e-7 + 1e-6 relative.
  */
-#include "examples/book_inputs.h"
 #include "testutil.h"
 
 #include <stdarg.h>
@@ -282,7 +281,7 @@ static void assert_prints(const Tensor *y, int64_t rows, int64_t cols, const cha
 
 static Tensor *book_batch(void)
 {
-    Tensor *x = tensor_from_data(book_inputs, SHAPE(6, 3));
+    Tensor *x = nn_example_inputs();
     return tensor_stack(2, (Tensor *const[]){x, x}, 0);
 }
 
@@ -306,7 +305,7 @@ START_TEST(test_book_printed_outputs)
                                        "2", "2", "2", "2", "0", "2", "0", "2", "2", "0", "0", "2",
                                        "0", "2", "0", "2", "0", "2", "0", "2", "2", "2", "2", "0"};
     TensorScope *scope = tensor_scope_begin();
-    Tensor *inputs = tensor_from_data(book_inputs, SHAPE(6, 3)), *batch = book_batch();
+    Tensor *inputs = nn_example_inputs(), *batch = book_batch();
 
     tensor_manual_seed(123);
     Module *sa_v1 = nn_self_attention_v1(3, 2);
@@ -351,7 +350,7 @@ END_TEST
 START_TEST(test_exercise_3_1)
 {
     TensorScope *scope = tensor_scope_begin();
-    Tensor *inputs = tensor_from_data(book_inputs, SHAPE(6, 3));
+    Tensor *inputs = nn_example_inputs();
     tensor_manual_seed(123);
     Module *sa_v1 = nn_self_attention_v1(3, 2);
     tensor_manual_seed(789);

@@ -17,7 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "examples/book_inputs.h"
 #include "program_run.h"
 #include "testutil.h"
 
@@ -50,7 +49,7 @@ static Attention attention(void)
     a.W_query = fixture_param("W_query");
     a.W_key = fixture_param("W_key");
     a.W_value = fixture_param("W_value");
-    a.x = tensor_set_name(tensor_from_data(book_inputs, SHAPE(6, 3)), "x");
+    a.x = tensor_set_name(nn_example_inputs(), "x");
     a.keys = tensor_set_name(tensor_matmul(a.x, a.W_key), "keys");
     a.queries = tensor_set_name(tensor_matmul(a.x, a.W_query), "queries");
     a.values = tensor_set_name(tensor_matmul(a.x, a.W_value), "values");

@@ -229,6 +229,13 @@ START_TEST(test_bad_input)
                         "text_dataset_v1: max_length 0 and stride 1 must be >= 1");
     ck_assert_error_has(text_dataset_v1(ids, 4, 2, -3), "stride -3 must be >= 1");
     ck_assert_error_has(text_dataset_v1(NULL, 0, 2, 1), "0 tokens make no window");
+    /* extreme sizes: the message's arithmetic does not wrap, a huge stride is one window */
+    ck_assert_error_has(text_dataset_v1(ids, 4, INT64_MAX, 1),
+                        "max_length 9223372036854775807 needs at least 9223372036854775808");
+    Dataset *one = text_dataset_v1(ids, 4, 2, INT64_MAX);
+    ck_assert_ptr_nonnull(one);
+    ck_assert_int_eq(data_dataset_len(one), 1);
+    data_dataset_free(one);
     int64_t big[3] = {1, (INT64_C(1) << 24) + 1, 3};
     ck_assert_error_has(text_dataset_v1(big, 3, 2, 1),
                         "text_dataset_v1: id 16777217 at 1 is not exact as a float");

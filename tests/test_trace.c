@@ -20,7 +20,6 @@
 #include <math.h>
 
 #include "core/tensor_internal.h"
-#include "examples/book_inputs.h"
 #include "testutil.h"
 
 /* Every op has its backward in symbols and words (a new op without them fails here). */
@@ -280,7 +279,7 @@ static Tensor *v1_loss(void *ctx)
 START_TEST(test_numeric_grad_of_attention)
 {
     tensor_manual_seed(123);
-    V1 m = {tensor_from_data(book_inputs, SHAPE(6, 3)),
+    V1 m = {nn_example_inputs(),
             tensor_requires_grad_(tensor_rand(SHAPE(3, 2)), true),
             tensor_requires_grad_(tensor_rand(SHAPE(3, 2)), true),
             tensor_requires_grad_(tensor_rand(SHAPE(3, 2)), true)};

@@ -135,7 +135,10 @@ END_TEST
 static const struct {
     const char *args, *message;
 } generate_bad_flags[] = {
-    {"--top-k 0", "gpt_generate: --top-k: 0 is out of range (1 to 16777216)\n"},
+    {"--top-k -1", "gpt_generate: --top-k: -1 is out of range (0 to 16777216)\n"},
+    {"--tokenizer bytes --vocab-size 50257",
+     "gpt_generate: --vocab-size 50257 is larger than the bytes tokenizer's 256 ids: a generated "
+     "id could not be decoded\n"},
     {"--config book-test --top-k 60000",
      "gpt_generate: --top-k: 60000 is larger than the vocabulary (50257)\n"},
     {"--temperature -1", "gpt_generate: --temperature: -1 is out of range (0 to 1e+06)\n"},
@@ -145,6 +148,20 @@ static const struct {
     {"--prompt ''", "gpt_generate: --prompt: the prompt is empty\n"},
     {"--frobnicate", "gpt_generate: unknown option '--frobnicate' (see --help)\n"},
 };
+
+/* --top-k 0 is the book's top_k=None: every logit stays a candidate, so
+ * the draws are those of no --top-k at all. */
+START_TEST(test_gpt_generate_top_k_0_is_all)
+{
+    static char all[1 << 14], zero[1 << 14];
+    const char *args = "--config book-test --seed 11 --max-new-tokens 6 --temperature 1.4";
+    char with_zero[256];
+    snprintf(with_zero, sizeof with_zero, "%s --top-k 0", args);
+    ck_assert_int_eq(program_capture("gpt_generate", args, all, sizeof all), 0);
+    ck_assert_int_eq(program_capture("gpt_generate", with_zero, zero, sizeof zero), 0);
+    ck_assert_str_eq(zero, all);
+}
+END_TEST
 
 START_TEST(test_gpt_generate_bad_flags_exit_2)
 {
@@ -325,6 +342,7 @@ static Suite *train_suite(void)
                         sizeof train_gpt_runs / sizeof *train_gpt_runs);
     tcase_add_loop_test(gpt, test_gpt_generate_matches, 0,
                         sizeof generate_runs / sizeof *generate_runs);
+    tcase_add_test(gpt, test_gpt_generate_top_k_0_is_all);
     suite_add_tcase(s, gpt);
     return s;
 }

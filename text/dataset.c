@@ -49,8 +49,9 @@ Dataset *text_dataset_v1(const int64_t *ids, size_t n, int64_t max_length, int64
                                 (long long)max_length, (long long)stride);
     if (!ids || n <= (size_t)max_length)
         return tensor_set_error("text_dataset_v1: %zu tokens make no window: max_length %lld "
-                                "needs at least %lld (inputs and targets shifted by one)",
-                                ids ? n : 0, (long long)max_length, (long long)max_length + 1);
+                                "needs at least %llu (inputs and targets shifted by one)",
+                                ids ? n : 0, (long long)max_length,
+                                (unsigned long long)max_length + 1);
     /* for i in range(0, n - max_length, stride): ceil((n - max_length) / stride) */
     int64_t windows = ((int64_t)n - max_length - 1) / stride + 1;
     GPTDatasetV1 *g = data_dataset_new(sizeof *g, "GPTDatasetV1", windows, window);
