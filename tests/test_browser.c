@@ -53,6 +53,15 @@ static char *eval(Cdp *c, const char *js)
     return v;
 }
 
+/* How long the page took to open, from the navigation to its load event
+ * with the script run (measured, not asserted: the machine may be busy). */
+static void print_load_time(Cdp *c, const char *name)
+{
+    char *ms = eval(c, "Math.round(performance.getEntriesByType('navigation')[0].loadEventEnd)");
+    printf("%s: opened in %s ms\n", name, ms);
+    free(ms);
+}
+
 static void click(Cdp *c, const char *element)
 {
     double xy[2];
@@ -150,6 +159,7 @@ START_TEST(test_attention_page)
     ck_assert_msg(program_run("backprop_attention", args, out, sizeof out, err, sizeof err) == 0,
                   "%s", err);
     Cdp *c = open_page("page.html");
+    print_load_time(c, "backprop_attention's page");
     char *title = eval(c, "document.title");
     ck_assert_str_eq(title, "\"Backpropagation through SelfAttention_v1, step by step\"");
     free(title);
@@ -184,6 +194,7 @@ START_TEST(test_block_page)
     ck_assert_msg(program_run("backprop_block", args, out, sizeof out, err, sizeof err) == 0,
                   "%s", err);
     Cdp *c = open_page("page.html");
+    print_load_time(c, "backprop_block's page");
     screenshot(c, "page-block-first.png");
     click_box(c, "ff.layers.0.weight");
     char *h2 = eval(c, "document.querySelector('#detail h2').textContent");
