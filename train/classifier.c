@@ -1,0 +1,620 @@
+/*
+ * The book's chapter 6 (train.h, "Chapter 6"): the SMS Spam Collection read
+ * as pandas reads it, the balanced dataset and the split as pandas samples
+ * them, SpamDataset, the last token's loss and accuracy, the training loop
+ * with accuracies after each epoch, and classify_review.
+ * tests/reference/book_ch06.py is the same code in Python.
+ */
+#include "train_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- The file: pandas' read_csv(sep="\t", header=None) ------------------------ */
+
+void train_sms_free(TrainSms *df)
+{
+    if (!df) return;
+    for (int64_t i = 0; i < df->n; i++) free(df->rows[i].text);
+    free(df->rows);
+    free(df);
+}
+
+/* A growing byte buffer for a field. */
+typedef struct {
+    char *p;
+    size_t n, cap;
+} Buf;
+
+static int buf_put(Buf *b, char c)
+{
+    if (b->n + 1 >= b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 64;
+        char *p = realloc(b->p, cap);
+        if (!p) return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    b->p[b->n++] = c;
+    b->p[b->n] = '\0';
+    return 0;
+}
+
+/* pandas' default na_values: such a field is read as NaN, on which the
+ * book's SpamDataset fails; refused with its line. */
+static bool pandas_na(const char *s)
+{
+    static const char *const na[] = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN",
+                                     "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
+                                     "NULL", "NaN", "None", "n/a", "nan", "null"};
+    for (size_t i = 0; i < sizeof na / sizeof *na; i++)
+        if (strcmp(s, na[i]) == 0) return true;
+    return false;
+}
+
+/* The offset of the first byte that does not start a valid UTF-8 sequence
+ * (as Python's strict decoder: no overlongs, surrogates or code points above
+ * U+10FFFF), or n. */
+static size_t utf8_invalid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t k = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2
+                 : c >= 0xF0 && c <= 0xF4 ? 3 : 4;
+        if (k == 4) return i;
+        unsigned lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+        unsigned hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n) return i;
+            unsigned d = s[i + j];
+            if (d < (j == 1 ? lo : 0x80) || d > (j == 1 ? hi : 0xBF)) return i;
+        }
+        i += k + 1;
+    }
+    return n;
+}
+
+/* One row from a record of fields: 0, or -1 with a message naming the line. */
+static int add_row(TrainSms *df, const char *path, int64_t line, Buf *fields, int nfields)
+{
+    if (nfields == 1)
+        return tensor_set_error("%s: line %lld: no tab: expected label<TAB>text", path,
+                                (long long)line), -1;
+    if (nfields != 2)
+        return tensor_set_error("%s: line %lld: %d fields: expected label<TAB>text", path,
+                                (long long)line, nfields), -1;
+    const char *label = fields[0].p ? fields[0].p : "", *text = fields[1].p ? fields[1].p : "";
+    int value = strcmp(label, "ham") == 0 ? 0 : strcmp(label, "spam") == 0 ? 1 : -1;
+    if (value < 0)
+        return tensor_set_error("%s: line %lld: label '%.40s' is not ham or spam", path,
+                                (long long)line, label), -1;
+    if (pandas_na(text))
+        return tensor_set_error("%s: line %lld: the text '%s' is what pandas reads as a missing "
+                                "value (NaN)", path, (long long)line, text), -1;
+    TrainSmsRow *rows = realloc(df->rows, (size_t)(df->n + 1) * sizeof *rows);
+    if (!rows) return tensor_set_error("%s: out of memory", path), -1;
+    df->rows = rows;
+    rows[df->n] = (TrainSmsRow){.index = df->n, .line = line, .label = value,
+                                .text = fields[1].p, .len = fields[1].n};
+    fields[1] = (Buf){0};
+    if (!rows[df->n].text && !(rows[df->n].text = calloc(1, 1)))
+        return tensor_set_error("%s: out of memory", path), -1;
+    df->n++;
+    return 0;
+}
+
+static int oom(const char *path)
+{
+    tensor_set_error("%s: out of memory", path);
+    return -1;
+}
+
+enum { START_RECORD, START_FIELD, FIELD, QUOTED, QUOTE_IN_QUOTED };
+
+/* pandas' C tokenizer with sep "\t", quotechar '"', doublequote, no escape
+ * character, skip_blank_lines (book_ch06.py's parse_tsv_records, state for
+ * state).  A field whose first character is '"' is quoted up to the next
+ * lone '"' (a doubled one gives one '"', tabs and line ends are text), then
+ * goes on unquoted to the next tab or line end; a '"' elsewhere is kept. */
+static int parse(TrainSms *df, const char *path, const char *s, size_t n)
+{
+    Buf fields[3] = {{0}};
+    int nf = 0, state = START_RECORD, rc = 0;
+    int64_t line = 1, first = 1;
+    size_t i = 0;
+#define FIELD_BUF (&fields[nf < 2 ? nf : 2])
+    while (i < n && rc == 0) {
+        char c = s[i];
+        switch (state) {
+        case START_RECORD:
+            first = line;
+            if (c == '\n' || c == '\r') {                         /* an empty line */
+                if (c == '\r' && i + 1 < n && s[i + 1] == '\n') i++;
+                line++;
+                i++;
+                continue;
+            }
+            if (c == ' ') {                                       /* spaces only: skipped */
+                size_t j = i;
+                while (j < n && s[j] == ' ') j++;
+                if (j == n || s[j] == '\n' || s[j] == '\r') {
+                    i = j;
+                    continue;
+                }
+            }
+            state = START_FIELD;
+            continue;
+        case START_FIELD:
+            if (c == '"') {
+                state = QUOTED;
+                i++;
+            } else {
+                state = FIELD;
+            }
+            continue;
+        case FIELD:
+            if (c == '\t') {
+                nf++;
+                state = START_FIELD;
+            } else if (c == '\n' || c == '\r') {
+                rc = add_row(df, path, first, fields, nf + 1);
+                for (int k = 0; k < 3; k++) free(fields[k].p), fields[k] = (Buf){0};
+                nf = 0;
+                if (c == '\r' && i + 1 < n && s[i + 1] == '\n') i++;
+                line++;
+                state = START_RECORD;
+            } else if (buf_put(FIELD_BUF, c)) {
+                rc = oom(path);
+            }
+            i++;
+            continue;
+        case QUOTED:
+            if (c == '"') state = QUOTE_IN_QUOTED;
+            else {
+                if (c == '\n') line++;
+                if (buf_put(FIELD_BUF, c)) rc = oom(path);
+            }
+            i++;
+            continue;
+        default:                                                  /* QUOTE_IN_QUOTED */
+            if (c == '"') {                                       /* "" in quotes: one " */
+                if (buf_put(FIELD_BUF, '"')) rc = oom(path);
+                state = QUOTED;
+                i++;
+            } else {
+                state = FIELD;                                    /* the closing quote */
+            }
+            continue;
+        }
+    }
+#undef FIELD_BUF
+    if (rc == 0 && state == QUOTED)
+        rc = (tensor_set_error("%s: line %lld: a quoted field (a text starting with '\"') is "
+                               "never closed", path, (long long)first), -1);
+    else if (rc == 0 && state != START_RECORD)
+        rc = add_row(df, path, first, fields, nf + 1);            /* no final line end */
+    for (int k = 0; k < 3; k++) free(fields[k].p);
+    return rc;
+}
+
+TrainSms *train_sms_read(const char *path)
+{
+    size_t n = 0;
+    char *s = train_read_text(path, &n);
+    if (!s) return NULL;
+    size_t bad = utf8_invalid((const unsigned char *)s, n);
+    if (bad < n) {
+        int64_t line = 1;
+        for (size_t i = 0; i < bad; i++) line += s[i] == '\n';
+        unsigned byte = (unsigned char)s[bad];
+        free(s);
+        return tensor_set_error("%s: line %lld: byte %zu (0x%02x) is not UTF-8", path,
+                                (long long)line, bad, byte);
+    }
+    TrainSms *df = calloc(1, sizeof *df);
+    int rc = df ? parse(df, path, s, n) : (tensor_set_error("%s: out of memory", path), -1);
+    free(s);
+    if (rc == 0 && df->n == 0) rc = (tensor_set_error("%s: no rows (label<TAB>text lines)",
+                                                      path), -1);
+    if (rc) {
+        train_sms_free(df);
+        return NULL;
+    }
+    return df;
+}
+
+/* ---- The balanced dataset and the split: DataFrame.sample --------------------- */
+
+/* The frame of df's rows at[0 .. n-1], in that order (texts copied, index
+ * and line kept, as pandas keeps a frame's index). */
+static TrainSms *frame_take(const TrainSms *df, const int64_t *at, int64_t n)
+{
+    TrainSms *out = calloc(1, sizeof *out);
+    if (out && n > 0 && !(out->rows = calloc((size_t)n, sizeof *out->rows))) {
+        free(out);
+        out = NULL;
+    }
+    if (!out) return tensor_set_error("out of memory");
+    for (int64_t i = 0; i < n; i++) {
+        const TrainSmsRow *r = &df->rows[at[i]];
+        out->rows[i] = *r;
+        if (!(out->rows[i].text = malloc(r->len + 1))) {
+            train_sms_free(out);
+            return tensor_set_error("out of memory");
+        }
+        memcpy(out->rows[i].text, r->text, r->len + 1);
+        out->n = i + 1;
+    }
+    return out;
+}
+
+TrainSms *train_sms_balanced(const TrainSms *df, int64_t random_state)
+{
+    if (!df) return tensor_set_error("create_balanced_dataset: the frame is NULL");
+    int64_t *ham = malloc((size_t)(df->n + 1) * sizeof *ham);
+    int64_t *pick = malloc((size_t)(df->n + 1) * sizeof *pick);
+    int64_t *perm = malloc((size_t)(df->n + 1) * sizeof *perm);
+    TrainSms *out = NULL;
+    if (!ham || !pick || !perm) {
+        tensor_set_error("create_balanced_dataset: out of memory");
+        goto done;
+    }
+    int64_t n_ham = 0, n_spam = 0;
+    for (int64_t i = 0; i < df->n; i++)
+        if (df->rows[i].label == 0) ham[n_ham++] = i;
+        else n_spam++;
+    /* df[ham].sample(n_spam, random_state=123): permutation(n_ham)[:n_spam] */
+    if (n_spam > n_ham) {
+        tensor_set_error("create_balanced_dataset: %lld ham rows, fewer than the %lld spam rows "
+                         "to balance", (long long)n_ham, (long long)n_spam);
+        goto done;
+    }
+    if (data_numpy_random_state_permutation(random_state, n_ham, perm)) goto done;
+    int64_t k = 0;
+    for (int64_t i = 0; i < n_spam; i++) pick[k++] = ham[perm[i]];
+    for (int64_t i = 0; i < df->n; i++)                           /* then the spam rows */
+        if (df->rows[i].label == 1) pick[k++] = i;
+    out = frame_take(df, pick, k);
+done:
+    free(ham);
+    free(pick);
+    free(perm);
+    return out;
+}
+
+int train_sms_random_split(const TrainSms *df, double train_frac, double validation_frac,
+                           int64_t random_state, TrainSms **train, TrainSms **validation,
+                           TrainSms **test)
+{
+    if (!df || !train || !validation || !test)
+        return tensor_set_error("random_split: the frame and the three results must not be "
+                                "NULL"), -1;
+    *train = *validation = *test = NULL;
+    if (!(train_frac >= 0 && validation_frac >= 0 && train_frac + validation_frac <= 1))
+        return tensor_set_error("random_split: train_frac %g and validation_frac %g must be "
+                                ">= 0 with a sum <= 1", train_frac, validation_frac), -1;
+    int64_t n = df->n;
+    int64_t *perm = malloc((size_t)(n + 1) * sizeof *perm);
+    if (!perm) return tensor_set_error("random_split: out of memory"), -1;
+    /* df.sample(frac=1, random_state=123): the whole frame, permuted */
+    int rc = data_numpy_random_state_permutation(random_state, n, perm);
+    int64_t train_end = (int64_t)((double)n * train_frac);                 /* int(n * 0.7) */
+    int64_t validation_end = train_end + (int64_t)((double)n * validation_frac);
+    if (rc == 0) {
+        *train = frame_take(df, perm, train_end);
+        *validation = frame_take(df, perm + train_end, validation_end - train_end);
+        *test = frame_take(df, perm + validation_end, n - validation_end);
+        if (!*train || !*validation || !*test) rc = -1;
+    }
+    free(perm);
+    if (rc) {
+        train_sms_free(*train);
+        train_sms_free(*validation);
+        train_sms_free(*test);
+        *train = *validation = *test = NULL;
+    }
+    return rc;
+}
+
+/* ---- SpamDataset ------------------------------------------------------------------ */
+
+typedef struct {
+    Dataset base;
+    int64_t max_length;
+    int64_t *ids;                /* (len, max_length), padded */
+    int *labels;
+} SpamDataset;
+
+static int spam_get(Dataset *d, int64_t i, DataItem *item)
+{
+    SpamDataset *s = (SpamDataset *)d;
+    item->n = 2;
+    item->field[0] = tensor_from_ids(s->ids + i * s->max_length, SHAPE(s->max_length));
+    item->field[1] = tensor_scalar((float)s->labels[i]);
+    return item->field[0] && item->field[1] ? 0 : -1;
+}
+
+static void spam_destroy(Dataset *d)
+{
+    SpamDataset *s = (SpamDataset *)d;
+    free(s->ids);
+    free(s->labels);
+}
+
+/* Each row's plain encoding (ids[k], n[k]): 0, or -1 with a message naming
+ * the row. */
+static int encode_rows(const TrainSms *df, const TextTokenizer *tok, int64_t **ids, size_t *n)
+{
+    for (int64_t k = 0; k < df->n; k++) {
+        const TrainSmsRow *r = &df->rows[k];
+        /* tiktoken's encode refuses the special token in plain text */
+        if (strstr(r->text, "<|endoftext|>"))
+            return tensor_set_error("SpamDataset: row %lld (line %lld): disallowed special "
+                                    "token <|endoftext|>", (long long)r->index,
+                                    (long long)r->line), -1;
+        if (text_encode(tok, r->text, r->len, false, &ids[k], &n[k]))
+            return train__fail("SpamDataset: row %lld (line %lld)", (long long)r->index,
+                               (long long)r->line);
+    }
+    return 0;
+}
+
+Dataset *train_spam_dataset(const TrainSms *df, const TextTokenizer *tok, int64_t max_length,
+                            int64_t pad_token_id)
+{
+    if (!df || !tok) return tensor_set_error("SpamDataset: the frame or tokenizer is NULL");
+    if (df->n == 0) return tensor_set_error("SpamDataset: the frame has no rows");
+    if (pad_token_id < 0 || pad_token_id >= text_vocab_size(tok))
+        return tensor_set_error("SpamDataset: pad_token_id %lld is outside the tokenizer's "
+                                "vocabulary (0 to %lld)", (long long)pad_token_id,
+                                (long long)text_vocab_size(tok) - 1);
+    int64_t **ids = calloc((size_t)df->n, sizeof *ids);
+    size_t *n = calloc((size_t)df->n, sizeof *n);
+    SpamDataset *s = NULL;
+    if (!ids || !n) {
+        tensor_set_error("SpamDataset: out of memory");
+        goto done;
+    }
+    if (encode_rows(df, tok, ids, n)) goto done;
+    int64_t longest = 0;
+    for (int64_t k = 0; k < df->n; k++)
+        if ((int64_t)n[k] > longest) longest = (int64_t)n[k];
+    int64_t T = max_length > 0 ? max_length : longest;     /* None: the longest encoding */
+    if (T < 1) {
+        tensor_set_error("SpamDataset: every text encodes to no tokens");
+        goto done;
+    }
+    s = data_dataset_new(sizeof *s, "SpamDataset", df->n, spam_get);
+    if (!s) goto done;
+    s->base.destroy = spam_destroy;
+    s->max_length = T;
+    s->ids = malloc((size_t)(df->n * T) * sizeof *s->ids);
+    s->labels = malloc((size_t)df->n * sizeof *s->labels);
+    if (!s->ids || !s->labels) {
+        data_dataset_free(DATA(s));
+        s = tensor_set_error("SpamDataset: out of memory");
+        goto done;
+    }
+    for (int64_t k = 0; k < df->n; k++) {
+        int64_t *row = s->ids + k * T, keep = (int64_t)n[k] < T ? (int64_t)n[k] : T;
+        memcpy(row, ids[k], (size_t)keep * sizeof *row);          /* cut to max_length */
+        for (int64_t j = keep; j < T; j++) row[j] = pad_token_id; /* right-padded */
+        s->labels[k] = df->rows[k].label;
+    }
+done:
+    for (int64_t k = 0; ids && k < df->n; k++) free(ids[k]);
+    free(ids);
+    free(n);
+    return s ? DATA(s) : NULL;
+}
+
+int64_t train_spam_dataset_max_length(const Dataset *d)
+{
+    if (!d || !d->type || strcmp(d->type, "SpamDataset") != 0)
+        return tensor_set_error("train_spam_dataset_max_length: not a SpamDataset"), -1;
+    return ((const SpamDataset *)d)->max_length;
+}
+
+/* ---- The last token's loss and accuracy ------------------------------------------- */
+
+/* model(x)[:, -1, :]: (B, classes) */
+static Tensor *last_logits(const Tensor *x, Module *model)
+{
+    Tensor *logits = nn_forward(model, x);                             /* (B, T, classes) */
+    if (!logits) return NULL;
+    if (logits->ndim != 3)
+        return tensor_set_error("classifier: logits %s: (B, T, classes) expected",
+                                tensor_shape_str(logits));
+    return tensor_squeeze(tensor_narrow(logits, 1, logits->shape[1] - 1, 1), 1);
+}
+
+Tensor *train_calc_loss_batch_classifier(const Tensor *x, const Tensor *y, Module *model)
+{
+    return tensor_cross_entropy(last_logits(x, model), y);
+}
+
+static Tensor *classifier_loss(const Tensor *x, const Tensor *y, Module *model, void *ctx)
+{
+    (void)ctx;
+    return train_calc_loss_batch_classifier(x, y, model);
+}
+
+int train_calc_accuracy_loader(DataLoader *loader, Module *model, int64_t num_batches,
+                               double *accuracy)
+{
+    if (!loader || !model || !accuracy)
+        return tensor_set_error("calc_accuracy_loader: loader, model and accuracy must not be "
+                                "NULL"), -1;
+    *accuracy = NAN;
+    nn_train(model, false);                                   /* model.eval(), left on */
+    int64_t len = data_loader_len(loader);
+    if (num_batches <= 0 || num_batches > len) num_batches = len;
+    DataIter *it = data_loader_iter(loader);                  /* enumerate(data_loader) */
+    if (!it) return -1;
+    int64_t correct = 0, seen = 0;
+    int rc = 0;
+    tensor_no_grad_begin();
+    for (int64_t i = 0; i < num_batches && rc == 0; i++) {
+        TensorScope *scope = tensor_scope_begin();
+        Tensor *x, *y;
+        int got = data_iter_next(it, &x, &y);
+        Tensor *hit = got == 1 ? tensor_eq(tensor_argmax(last_logits(x, model), -1, false), y)
+                               : NULL;
+        Tensor *sum = tensor_sum(hit);
+        if (sum) {
+            correct += (int64_t)tensor_item(sum);
+            seen += hit->numel;
+        } else {
+            rc = -1;
+        }
+        tensor_scope_end(scope);
+    }
+    tensor_no_grad_end();
+    data_iter_free(it);
+    if (rc) return train__fail("calc_accuracy_loader");
+    if (seen) *accuracy = (double)correct / (double)seen;
+    return 0;
+}
+
+/* ---- train_classifier_simple -------------------------------------------------------- */
+
+/* The caller's options and hooks behind the loop's: every hook gets the
+ * caller's ctx back; on_epoch first measures the accuracies. */
+typedef struct {
+    const TrainOptions *user;
+    TrainAccuracyFn on_accuracy;
+    Module *model;
+    DataLoader *train, *val;
+} Classifier;
+
+static Tensor *wrap_loss(const Tensor *x, const Tensor *y, Module *model, void *ctx)
+{
+    const Classifier *c = ctx;
+    return c->user->loss ? c->user->loss(x, y, model, c->user->ctx)
+                         : train_calc_loss_batch_classifier(x, y, model);
+}
+
+static int wrap_after_backward(const TrainState *s, void *ctx)
+{
+    const Classifier *c = ctx;
+    return c->user->after_backward(s, c->user->ctx);
+}
+
+static int wrap_eval(const TrainState *s, double train_loss, double val_loss, void *ctx)
+{
+    const Classifier *c = ctx;
+    return c->user->on_eval(s, train_loss, val_loss, c->user->ctx);
+}
+
+static int wrap_step(const TrainState *s, const TrainStep *step, void *ctx)
+{
+    const Classifier *c = ctx;
+    return c->user->on_step(s, step, c->user->ctx);
+}
+
+static int wrap_checkpoint(const TrainState *s, void *ctx)
+{
+    const Classifier *c = ctx;
+    return c->user->on_checkpoint(s, c->user->ctx);
+}
+
+/* After each epoch: calc_accuracy_loader on eval_iter batches of train and
+ * validation (the model left in eval mode), on_accuracy, then on_epoch. */
+static int wrap_epoch(const TrainState *s, void *ctx)
+{
+    const Classifier *c = ctx;
+    double train_acc, val_acc;
+    if (train_calc_accuracy_loader(c->train, c->model, c->user->eval_iter, &train_acc) ||
+        train_calc_accuracy_loader(c->val, c->model, c->user->eval_iter, &val_acc))
+        return train__fail("accuracy after epoch %lld", (long long)s->epoch);
+    int rc = c->on_accuracy ? c->on_accuracy(s, train_acc, val_acc, c->user->ctx) : 0;
+    if (rc == 0 && c->user->on_epoch) rc = c->user->on_epoch(s, c->user->ctx);
+    return rc;
+}
+
+int train_classifier_simple(Module *model, DataLoader *train, DataLoader *val, Optimizer *opt,
+                            const TrainOptions *o, TrainAccuracyFn on_accuracy, TrainState *s)
+{
+    if (!o) return tensor_set_error("train_classifier_simple: options must not be NULL"), -1;
+    if (!val) return tensor_set_error("train_classifier_simple: a validation loader is needed "
+                                      "for the accuracies"), -1;
+    Classifier c = {.user = o, .on_accuracy = on_accuracy, .model = model, .train = train,
+                    .val = val};
+    TrainOptions t = *o;
+    t.tokenizer = NULL;                                       /* no text sample */
+    t.start_context = NULL;
+    t.on_sample = NULL;
+    t.loss = o->loss ? wrap_loss : classifier_loss;
+    t.after_backward = o->after_backward ? wrap_after_backward : NULL;
+    t.on_eval = o->on_eval ? wrap_eval : NULL;
+    t.on_step = o->on_step ? wrap_step : NULL;
+    t.on_checkpoint = o->on_checkpoint ? wrap_checkpoint : NULL;
+    t.on_epoch = wrap_epoch;
+    t.ctx = &c;
+    return train_model_simple(model, train, val, opt, &t, s);
+}
+
+/* ---- classify_review ------------------------------------------------------------- */
+
+int64_t train_classify_review(const char *text, Module *model, const TextTokenizer *tok,
+                              int64_t max_length, int64_t pad_token_id)
+{
+    if (!text || !model || !tok)
+        return tensor_set_error("classify_review: text, model and tokenizer must not be NULL"),
+               -1;
+    if (!*text) return tensor_set_error("classify_review: the text is empty"), -1;
+    Tensor *pos = nn_get_parameter(model, "pos_emb.weight");
+    if (!pos) return -1;
+    int64_t context = pos->shape[0];                  /* model.pos_emb.weight.shape[0] */
+    if (max_length < 1 || max_length > context)
+        return tensor_set_error("classify_review: max_length %lld must be 1 to the model's "
+                                "context length %lld", (long long)max_length,
+                                (long long)context), -1;
+    int64_t *ids = NULL, *row = malloc((size_t)max_length * sizeof *row);
+    size_t n = 0;
+    if (!row) return tensor_set_error("classify_review: out of memory"), -1;
+    if (text_encode(tok, text, strlen(text), false, &ids, &n)) {
+        free(row);
+        return train__fail("classify_review");
+    }
+    int64_t keep = (int64_t)n < max_length ? (int64_t)n : max_length;
+    memcpy(row, ids, (size_t)keep * sizeof *row);
+    for (int64_t j = keep; j < max_length; j++) row[j] = pad_token_id;
+    free(ids);
+    nn_train(model, false);                                           /* model.eval() */
+    tensor_no_grad_begin();
+    TensorScope *scope = tensor_scope_begin();
+    Tensor *x = tensor_from_ids(row, SHAPE(1, max_length));           /* unsqueeze(0) */
+    Tensor *label = tensor_argmax(last_logits(x, model), -1, false);
+    int64_t predicted = label ? (int64_t)tensor_item(label) : -1;
+    tensor_scope_end(scope);
+    tensor_no_grad_end();
+    free(row);
+    return predicted;
+}
+
+/* ---- Which parameters train ------------------------------------------------------ */
+
+static Module *child(Module *m, const char *name)
+{
+    for (int i = 0; m && i < m->n_children; i++)
+        if (strcmp(m->children[i].name, name) == 0) return m->children[i].module;
+    return tensor_set_error("set_trainable: the %s has no %s", m ? m->type : "model", name);
+}
+
+int train_classifier_set_trainable(Module *gpt, TrainTrainable which)
+{
+    if (!gpt) return tensor_set_error("set_trainable: the model is NULL"), -1;
+    Module *head = child(gpt, "out_head"), *blocks = child(gpt, "trf_blocks");
+    Module *norm = child(gpt, "final_norm");
+    if (!head || !blocks || !norm) return -1;
+    if (!nn_requires_grad_(gpt, which == TRAIN_TRAINABLE_ALL)) return -1;
+    if (!nn_requires_grad_(head, true)) return -1;
+    if (which == TRAIN_TRAINABLE_LAST_BLOCK &&
+        (!nn_requires_grad_(nn_item(blocks, -1), true) || !nn_requires_grad_(norm, true)))
+        return -1;
+    return 0;
+}
