@@ -158,11 +158,10 @@ static int parse(int argc, char **argv, Options *o)
             ok = cli_u64_flag(PROG, argc, argv, &i, &o->seed);
         } else if (strcmp(a, "--classify") == 0) {
             const char *t = cli_value(PROG, argc, argv, &i);
-            ok = t != NULL;
-            if (ok && !*t) ok = !tensor_set_error(PROG ": --classify: the text is empty");
-            else if (ok && o->n_classify == MAX_CLASSIFY)
-                ok = !tensor_set_error(PROG ": --classify: at most %d texts", MAX_CLASSIFY);
-            else if (ok) o->classify[o->n_classify++] = t;
+            ok = t && *t && o->n_classify < MAX_CLASSIFY;
+            if (ok) o->classify[o->n_classify++] = t;
+            else if (t && !*t) tensor_set_error(PROG ": --classify: the text is empty");
+            else if (t) tensor_set_error(PROG ": --classify: at most %d texts", MAX_CLASSIFY);
         } else if (strcmp(a, "--csv") == 0) {
             ok = (o->csv = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--plot") == 0) {
