@@ -269,12 +269,77 @@ static void assert_prints(const char *expected, const char *const *args)
     ck_assert_str_eq(out, want);
 }
 
+/* --csv's rows against the run's unrounded numbers (PyTorch's doubles):
+ * steps and examples seen exactly, accuracies exactly (counts over
+ * counts), losses to 1e-6 (the forward's last float bits may differ). */
+static void assert_csv(const char *csv, const char *fixture, const char *run)
+{
+    char path[1024], name[64];
+    size_t len;
+    snprintf(path, sizeof path, "%s", scratch_file(csv));
+    char *text = testutil_read_file(path, &len);
+    snprintf(path, sizeof path, "%s/%s", ATTOGRAD_REFERENCE_DIR, fixture);
+    TensorScope *scope = tensor_scope_begin();
+    snprintf(name, sizeof name, "%s_eval_step", run);
+    Tensor *step = testutil_fixture(fixture, name);
+    snprintf(name, sizeof name, "%s_seen", run);
+    Tensor *seen = testutil_fixture(fixture, name);
+    snprintf(name, sizeof name, "%s_train_acc", run);
+    Tensor *ta = testutil_fixture(fixture, name);
+    snprintf(name, sizeof name, "%s_val_acc", run);
+    Tensor *va = testutil_fixture(fixture, name);
+    /* the doubles: "@name n" then values over lines */
+    double tl[64], vl[64];
+    int64_t nl = 0;
+    for (int which = 0; which < 2; which++) {
+        char *all = testutil_read_file(path, &len);
+        snprintf(name, sizeof name, "@%s_%s_loss ", run, which ? "val" : "train");
+        char *at = strstr(all, name);
+        ck_assert_ptr_nonnull(at);
+        char *p = at + strlen(name), *end;
+        nl = strtoll(p, &end, 10);
+        p = end;
+        for (int64_t i = 0; i < nl && i < 64; i++) {
+            (which ? vl : tl)[i] = strtod(p, &end);
+            p = end;
+        }
+        free(all);
+    }
+    int64_t evals = 0, epochs = 0;
+    char *line = strchr(text, '\n');
+    while (line && line[1]) {
+        long long st, ep, ex;
+        double l1, l2;
+        int used = 0;
+        ck_assert_int_eq(sscanf(line + 1, "%lld,%lld,%lld,%n", &st, &ep, &ex, &used), 3);
+        const char *rest = line + 1 + used;
+        if (*rest != ',') {
+            ck_assert_int_eq(sscanf(rest, "%lf,%lf", &l1, &l2), 2);
+            ck_assert_int_eq(st, (int64_t)step->data[evals]);
+            ck_assert_int_eq(ex, (int64_t)seen->data[evals]);
+            ck_assert_double_eq_tol(l1, tl[evals], 1e-6);
+            ck_assert_double_eq_tol(l2, vl[evals], 1e-6);
+            evals++;
+        } else {
+            ck_assert_int_eq(sscanf(rest, ",,%lf,%lf", &l1, &l2), 2);
+            ck_assert_float_eq((float)l1, ta->data[epochs]);
+            ck_assert_float_eq((float)l2, va->data[epochs]);
+            epochs++;
+        }
+        line = strchr(line + 1, '\n');
+    }
+    ck_assert_int_eq(evals, nl);
+    ck_assert_int_eq(epochs, ta->numel);
+    tensor_scope_end(scope);
+    free(text);
+}
+
 START_TEST(test_program_cls_gpt2)
 {
     const char *args[] = {"--data", SMS, GPT2_CFG, RUN, "--classify", T1, "--classify", T2,
                           "--csv", "run.csv", "--save", "cls.safetensors", NULL};
     assert_prints("finetune_cls_gpt2.expected", args);
-    ck_assert(scratch_exists("run.csv"));
+    assert_csv("run.csv", "finetune_cls_gpt2.txt", "cls_gpt2");
     /* the saved classifier classifies as the run's model did */
     const char *again[] = {"--load", "cls.safetensors", "--classify", T1, "--classify", T2, NULL};
     ck_assert_int_eq(program_run("finetune_classifier", again, out, sizeof out, err, sizeof err),
@@ -293,8 +358,10 @@ END_TEST
 
 START_TEST(test_program_cls_hf)
 {
-    const char *args[] = {"--data", SMS, HF_CFG, RUN, "--classify", T1, "--classify", T2, NULL};
+    const char *args[] = {"--data", SMS, HF_CFG, RUN, "--classify", T1, "--classify", T2,
+                          "--csv", "hf.csv", NULL};
     assert_prints("finetune_cls_hf.expected", args);
+    assert_csv("hf.csv", "finetune_cls_hf.txt", "cls_hf");
 }
 END_TEST
 
