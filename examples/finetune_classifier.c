@@ -237,6 +237,29 @@ static int hf_config(Options *o)
     return 0;
 }
 
+/* name in f as a 2-d tensor (d0, d1): the sizes the metadata claims are
+ * the file's, before a model of them is built. */
+static bool has_shape(const TensorFile *f, const char *name, int64_t d0, int64_t d1)
+{
+    const TensorEntry *e = tensor_file_find(f, name);
+    if (e && e->ndim == 2 && e->shape[0] == d0 && e->shape[1] == d1) return true;
+    tensor_set_error("%s: not a (%lld,%lld) tensor in the file", name, (long long)d0,
+                     (long long)d1);
+    return false;
+}
+
+/* A classifier file's embeddings, last block and head have the shapes its
+ * metadata gives (the load checks every tensor after). */
+static bool classifier_shapes(const TensorFile *f, NNGPTConfig c)
+{
+    char last[96];
+    snprintf(last, sizeof last, "trf_blocks.%lld.ff.layers.0.weight", (long long)c.n_layers - 1);
+    return has_shape(f, "tok_emb.weight", c.vocab_size, c.emb_dim) &&
+           has_shape(f, "pos_emb.weight", c.context_length, c.emb_dim) &&
+           has_shape(f, last, 4 * c.emb_dim, c.emb_dim) &&
+           has_shape(f, "out_head.weight", NUM_CLASSES, c.emb_dim);
+}
+
 /* The config (and tokenizer) of --load's file: a train_gpt checkpoint or a
  * classifier this program saved.  0, or 1/2 after a message. */
 static int load_config(Options *o, Run *r)
@@ -256,6 +279,11 @@ static int load_config(Options *o, Run *r)
             !cli_double(PROG, "lora_alpha", alpha, 0, 1e6, &r->lora_alpha)) {
             tensor_set_error("%s: its classifier metadata (max_length, lora_rank, lora_alpha) "
                              "is missing or out of range", o->load);
+            rc = 1;
+        } else if (!classifier_shapes(f, c)) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", tensor_error());
+            tensor_set_error("%s: %s", o->load, why);
             rc = 1;
         }
     } else if (rc == 0 && nn_gpt_check_file(c, o->load) != 0) {
@@ -665,6 +693,11 @@ static int prepare(Run *r, Options *o)
 {
     int rc = o->hf ? hf_config(o) : o->load ? load_config(o, r) : 0;
     if (rc) return rc;
+    if (!o->data && !o->count_only && !r->loaded_classifier) {
+        fprintf(stderr, PROG ": --data FILE is needed: %s is a GPT, not a classifier this "
+                "program saved\n", o->load);
+        return 2;
+    }
     if (!o->tokenizer) o->tokenizer = "gpt2";
     if (o->count_only) return 0;
     if (o->lora_rank && nn_gpt_lora_parameters(o->gpt.cfg, NUM_CLASSES, o->lora_rank) < 0) {
