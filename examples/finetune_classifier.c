@@ -250,14 +250,17 @@ static bool has_shape(const TensorFile *f, const char *name, int64_t d0, int64_t
 
 /* A classifier file's embeddings, last block and head have the shapes its
  * metadata gives (the load checks every tensor after). */
-static bool classifier_shapes(const TensorFile *f, NNGPTConfig c)
+static bool classifier_shapes(const TensorFile *f, NNGPTConfig c, bool lora)
 {
-    char last[96];
-    snprintf(last, sizeof last, "trf_blocks.%lld.ff.layers.0.weight", (long long)c.n_layers - 1);
+    const char *weight = lora ? "linear.weight" : "weight";     /* LinearWithLoRA's names */
+    char last[96], head[32];
+    snprintf(last, sizeof last, "trf_blocks.%lld.ff.layers.0.%s", (long long)c.n_layers - 1,
+             weight);
+    snprintf(head, sizeof head, "out_head.%s", weight);
     return has_shape(f, "tok_emb.weight", c.vocab_size, c.emb_dim) &&
            has_shape(f, "pos_emb.weight", c.context_length, c.emb_dim) &&
            has_shape(f, last, 4 * c.emb_dim, c.emb_dim) &&
-           has_shape(f, "out_head.weight", NUM_CLASSES, c.emb_dim);
+           has_shape(f, head, NUM_CLASSES, c.emb_dim);
 }
 
 /* The config (and tokenizer) of --load's file: a train_gpt checkpoint or a
@@ -280,7 +283,7 @@ static int load_config(Options *o, Run *r)
             tensor_set_error("%s: its classifier metadata (max_length, lora_rank, lora_alpha) "
                              "is missing or out of range", o->load);
             rc = 1;
-        } else if (!classifier_shapes(f, c)) {
+        } else if (!classifier_shapes(f, c, r->lora_rank > 0)) {
             char why[512];
             snprintf(why, sizeof why, "%s", tensor_error());
             tensor_set_error("%s: %s", o->load, why);
