@@ -379,6 +379,24 @@ START_TEST(test_program_cls_hf_lora)
 }
 END_TEST
 
+/* The book's two figures: losses and accuracies against epochs, examples
+ * seen on the top axis. */
+START_TEST(test_program_figures)
+{
+    const char *args[] = {"--data", SMS, GPT2_CFG, RUN, "--classify", T1, "--classify", T2,
+                          "--plot", "loss.svg", "--plot-accuracy", "accuracy.svg", NULL};
+    assert_prints("finetune_cls_gpt2.expected", args);
+    size_t len;
+    for (int k = 0; k < 2; k++) {
+        char *svg = testutil_read_file(scratch_file(k ? "accuracy.svg" : "loss.svg"), &len);
+        ck_assert_ptr_nonnull(strstr(svg, "<svg"));
+        ck_assert_ptr_nonnull(strstr(svg, "examples seen"));
+        ck_assert_ptr_nonnull(strstr(svg, k ? "accuracy" : "loss"));
+        free(svg);
+    }
+}
+END_TEST
+
 START_TEST(test_program_count_124m)
 {
     const char *args[] = {"--config", "124M", "--qkv-bias", "--lora-rank", "16", "--lora-alpha",
@@ -490,6 +508,7 @@ static Suite *make_suite(void)
     tcase_add_test(prog, test_program_cls_gpt2_lora);
     tcase_add_test(prog, test_program_cls_hf);
     tcase_add_test(prog, test_program_cls_hf_lora);
+    tcase_add_test(prog, test_program_figures);
     tcase_add_test(prog, test_program_count_124m);
     tcase_add_loop_test(prog, test_bad_input, 0, (int)(sizeof bad_rows / sizeof *bad_rows));
     tcase_add_test(prog, test_text_longer_than_context);
