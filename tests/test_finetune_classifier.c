@@ -244,6 +244,106 @@ START_TEST(test_counts_355m)
 }
 END_TEST
 
+/* ---- The library's bad input: NULL or -1 and one message ------------------------ */
+
+static bool read_null(void) { return train_sms_read(NULL) == NULL; }
+static bool read_missing(void) { return train_sms_read("/nonexistent/x.tsv") == NULL; }
+static bool balanced_null(void) { return train_sms_balanced(NULL, 123) == NULL; }
+static bool split_fracs(void)
+{
+    TrainSms df = {0}, *a, *b, *c;
+    return train_sms_random_split(&df, 0.9, 0.2, 123, &a, &b, &c) == -1;
+}
+static bool split_seed(void)
+{
+    TrainSms df = {0}, *a, *b, *c;
+    return train_sms_random_split(&df, 0.7, 0.1, -1, &a, &b, &c) == -1;
+}
+static bool dataset_empty(void)
+{
+    TrainSms df = {0};
+    TextTokenizer *tok = text_tokenizer_bytes();
+    bool failed = train_spam_dataset(&df, tok, 0, 255) == NULL;
+    text_tokenizer_free(tok);
+    return failed;
+}
+static bool dataset_pad(void)
+{
+    TrainSmsRow row = {.text = "hi", .len = 2};
+    TrainSms df = {1, &row};
+    TextTokenizer *tok = text_tokenizer_bytes();
+    bool failed = train_spam_dataset(&df, tok, 0, 256) == NULL;
+    text_tokenizer_free(tok);
+    return failed;
+}
+static bool dataset_special(void)
+{
+    TrainSmsRow row = {.index = 4, .line = 7, .text = "a<|endoftext|>", .len = 14};
+    TrainSms df = {1, &row};
+    TextTokenizer *tok = text_tokenizer_bytes();
+    bool failed = train_spam_dataset(&df, tok, 0, 255) == NULL;
+    text_tokenizer_free(tok);
+    return failed;
+}
+static bool max_length_other(void)
+{
+    Tensor *t = tensor_zeros(SHAPE(2, 1));
+    Dataset *d = data_tensor_dataset(1, &t);
+    bool failed = train_spam_dataset_max_length(d) == -1;
+    data_dataset_free(d);
+    return failed;
+}
+static bool accuracy_null(void)
+{
+    double a;
+    return train_calc_accuracy_loader(NULL, NULL, 0, &a) == -1;
+}
+static bool head_not_gpt(void)
+{
+    Module *l = nn_linear(2, 2, true);
+    bool failed = nn_gpt_replace_head(l, 2, NULL) == NULL;
+    nn_module_free(l);
+    return failed;
+}
+static bool trainable_not_gpt(void)
+{
+    Module *l = nn_linear(2, 2, true);
+    bool failed = train_classifier_set_trainable(l, TRAIN_TRAINABLE_LAST_BLOCK) == -1;
+    nn_module_free(l);
+    return failed;
+}
+static bool count_bad_head(void) { return nn_gpt_num_parameters(NN_GPT_CONFIG_124M, 0, true) == -1; }
+
+static const struct {
+    bool (*fails)(void);
+    const char *message;
+} lib_rows[] = {
+    {read_null, "read_text: path or len is NULL"},
+    {read_missing, "cannot open /nonexistent/x.tsv: No such file or directory"},
+    {balanced_null, "create_balanced_dataset: the frame is NULL"},
+    {split_fracs, "random_split: train_frac 0.9 and validation_frac 0.2 must be >= 0 with a sum "
+                  "<= 1"},
+    {split_seed, "data_numpy_random_state_permutation: seed -1 must be between 0 and 2**32 - 1"},
+    {dataset_empty, "SpamDataset: the frame has no rows"},
+    {dataset_pad, "SpamDataset: pad_token_id 256 is outside the tokenizer's vocabulary (0 to 255)"},
+    {dataset_special, "SpamDataset: row 4 (line 7): disallowed special token <|endoftext|>"},
+    {max_length_other, "train_spam_dataset_max_length: not a SpamDataset"},
+    {accuracy_null, "calc_accuracy_loader: loader, model and accuracy must not be NULL"},
+    {head_not_gpt, "nn_gpt_replace_head: Linear is not a GPTModel"},
+    {trainable_not_gpt, "set_trainable: the Linear has no out_head"},
+    {count_bad_head, "nn_gpt_num_parameters: head_out 0 must be positive"},
+};
+
+START_TEST(test_library_bad_input)
+{
+    TensorScope *s = tensor_scope_begin();
+    tensor_clear_error();
+    ck_assert_msg(lib_rows[_i].fails(), "row %d did not fail", _i);
+    ck_assert_str_eq(tensor_error(), lib_rows[_i].message);
+    tensor_scope_end(s);
+}
+END_TEST
+
 /* ---- The program ------------------------------------------------------------------ */
 
 static void setup(void) { scratch_make("finetune"); }
@@ -500,6 +600,8 @@ static Suite *make_suite(void)
     tcase_add_test(lib, test_batches_bytes);
     tcase_add_test(lib, test_head_drawn_as_pytorch);
     tcase_add_test(lib, test_counts_355m);
+    tcase_add_loop_test(lib, test_library_bad_input, 0,
+                        (int)(sizeof lib_rows / sizeof *lib_rows));
     suite_add_tcase(s, lib);
     TCase *prog = tcase_create("program");
     tcase_set_timeout(prog, 300);

@@ -608,9 +608,10 @@ static Module *child(Module *m, const char *name)
 int train_classifier_set_trainable(Module *gpt, TrainTrainable which)
 {
     if (!gpt) return tensor_set_error("set_trainable: the model is NULL"), -1;
-    Module *head = child(gpt, "out_head"), *blocks = child(gpt, "trf_blocks");
-    Module *norm = child(gpt, "final_norm");
-    if (!head || !blocks || !norm) return -1;
+    Module *head, *blocks, *norm;
+    if (!(head = child(gpt, "out_head")) || !(blocks = child(gpt, "trf_blocks")) ||
+        !(norm = child(gpt, "final_norm")))
+        return -1;
     if (!nn_requires_grad_(gpt, which == TRAIN_TRAINABLE_ALL)) return -1;
     if (!nn_requires_grad_(head, true)) return -1;
     if (which == TRAIN_TRAINABLE_LAST_BLOCK &&
