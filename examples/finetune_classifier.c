@@ -310,6 +310,11 @@ static int load_config(Options *o, Run *r)
     }
     if (o->drop_set) c.drop_rate = o->gpt.cfg.drop_rate;
     o->gpt.cfg = c;
+    if (r->loaded_classifier && o->max_length && o->max_length != r->max_length) {
+        fprintf(stderr, PROG ": --max-length %lld contradicts %s (max_length %lld)\n",
+                (long long)o->max_length, o->load, (long long)r->max_length);
+        return 2;
+    }
     if (r->loaded_classifier && o->lora_rank) {
         fprintf(stderr, PROG ": --lora-rank: %s is a fine-tuned classifier already\n", o->load);
         return 2;
