@@ -479,6 +479,30 @@ START_TEST(test_program_cls_hf_lora)
 }
 END_TEST
 
+/* A train_gpt checkpoint fine-tuned: its config and tokenizer from its
+ * metadata, its weights under the new head. */
+START_TEST(test_program_from_train_gpt)
+{
+    const char *pre[] = {"--config", "book-test", "--tokenizer", "bytes", "--context-length",
+                         "32", "--epochs", "1", "--batch", "4", "--save", "pre.safetensors",
+                         "--quiet", NULL};
+    ck_assert_int_eq(program_run("train_gpt", pre, out, sizeof out, err, sizeof err), 0);
+    const char *args[] = {"--load", "pre.safetensors", "--data", SMS, "--max-length", "32",
+                          "--epochs", "1", "--eval-freq", "10", "--lr", "1e-3", "--classify",
+                          T1, NULL};
+    int rc = program_run("finetune_classifier", args, out, sizeof out, err, sizeof err);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+    ck_assert_ptr_nonnull(strstr(out, "Ep 1 (Step 000000): Train loss "));
+    ck_assert_ptr_nonnull(strstr(out, "Ep 1 (Step 000010): Train loss "));
+    ck_assert_ptr_nonnull(strstr(out, "\nTest accuracy: "));
+    const char *no_data[] = {"--load", "pre.safetensors", "--classify", T1, NULL};
+    ck_assert_int_eq(program_run("finetune_classifier", no_data, out, sizeof out, err,
+                                 sizeof err), 2);
+    ck_assert_str_eq(err, "finetune_classifier: --data FILE is needed: pre.safetensors is a "
+                          "GPT, not a classifier this program saved\n");
+}
+END_TEST
+
 /* The book's two figures: losses and accuracies against epochs, examples
  * seen on the top axis. */
 START_TEST(test_program_figures)
@@ -611,6 +635,7 @@ static Suite *make_suite(void)
     tcase_add_test(prog, test_program_cls_hf);
     tcase_add_test(prog, test_program_cls_hf_lora);
     tcase_add_test(prog, test_program_figures);
+    tcase_add_test(prog, test_program_from_train_gpt);
     tcase_add_test(prog, test_program_count_124m);
     tcase_add_loop_test(prog, test_bad_input, 0, (int)(sizeof bad_rows / sizeof *bad_rows));
     tcase_add_test(prog, test_text_longer_than_context);
