@@ -35,10 +35,6 @@ typedef struct {
     int n_classify;
 } Options;
 
-/* A fine-tuned classifier's metadata (--save), beside the GPT's config:
- * what --load needs to rebuild it. */
-enum { CLS_META = 5, META = NN_GPT_META_COUNT + CLS_META };
-
 typedef struct {
     const Options *o;
     TextTokenizer *tok;
@@ -237,66 +233,26 @@ static int hf_config(Options *o)
     return 0;
 }
 
-/* name in f as a 2-d tensor (d0, d1): the sizes the metadata claims are
- * the file's, before a model of them is built. */
-static bool has_shape(const TensorFile *f, const char *name, int64_t d0, int64_t d1)
-{
-    const TensorEntry *e = tensor_file_find(f, name);
-    if (e && e->ndim == 2 && e->shape[0] == d0 && e->shape[1] == d1) return true;
-    tensor_set_error("%s: not a (%lld,%lld) tensor in the file", name, (long long)d0,
-                     (long long)d1);
-    return false;
-}
-
-/* A classifier file's embeddings, last block and head have the shapes its
- * metadata gives (the load checks every tensor after). */
-static bool classifier_shapes(const TensorFile *f, NNGPTConfig c, bool lora)
-{
-    const char *weight = lora ? "linear.weight" : "weight";     /* LinearWithLoRA's names */
-    char last[96], head[32];
-    snprintf(last, sizeof last, "trf_blocks.%lld.ff.layers.0.%s", (long long)c.n_layers - 1,
-             weight);
-    snprintf(head, sizeof head, "out_head.%s", weight);
-    return has_shape(f, "tok_emb.weight", c.vocab_size, c.emb_dim) &&
-           has_shape(f, "pos_emb.weight", c.context_length, c.emb_dim) &&
-           has_shape(f, last, 4 * c.emb_dim, c.emb_dim) &&
-           has_shape(f, head, NUM_CLASSES, c.emb_dim);
-}
-
 /* The config (and tokenizer) of --load's file: a train_gpt checkpoint or a
  * classifier this program saved.  0, or 1/2 after a message. */
 static int load_config(Options *o, Run *r)
 {
-    TensorFile *f = tensor_file_open(o->load);
-    NNGPTConfig c;
-    const char *tok = NULL;
-    int rc = f && nn_gpt_config_from_meta(f, o->load, &c, &tok) == 0 ? 0 : 1;
-    const char *task = f ? tensor_file_meta(f, "task") : NULL;
-    if (rc == 0 && task && strcmp(task, "classifier") == 0) {
-        const char *ml = tensor_file_meta(f, "max_length"), *rank = tensor_file_meta(f, "lora_rank");
-        const char *alpha = tensor_file_meta(f, "lora_alpha");
+    TrainClassifierInfo info;
+    int rc = train_classifier_info(o->load, &info);
+    if (rc == 1) {
         r->loaded_classifier = true;
-        if (!ml || !rank || !alpha || !cli_int(PROG, "max_length", ml, 1, c.context_length,
-                                               &r->max_length) ||
-            !cli_int(PROG, "lora_rank", rank, 0, c.emb_dim, &r->lora_rank) ||
-            !cli_double(PROG, "lora_alpha", alpha, 0, 1e6, &r->lora_alpha)) {
-            tensor_set_error("%s: its classifier metadata (max_length, lora_rank, lora_alpha) "
-                             "is missing or out of range", o->load);
-            rc = 1;
-        } else if (!classifier_shapes(f, c, r->lora_rank > 0)) {
-            char why[512];
-            snprintf(why, sizeof why, "%s", tensor_error());
-            tensor_set_error("%s: %s", o->load, why);
-            rc = 1;
-        }
-    } else if (rc == 0 && nn_gpt_check_file(c, o->load) != 0) {
-        rc = 1;
+        r->max_length = info.max_length;
+        r->lora_rank = info.lora_rank;
+        r->lora_alpha = info.lora_alpha;
+    } else if (rc == 0 && nn_gpt_check_file(info.cfg, o->load) != 0) {
+        rc = -1;
     }
-    tensor_file_close(f);
-    if (rc) {
+    if (rc < 0) {
         fprintf(stderr, PROG ": --load: %s\n", tensor_error());
         return 1;
     }
+    NNGPTConfig c = info.cfg;
+    const char *tok = info.tokenizer;
     if (o->tokenizer && strcmp(o->tokenizer, tok) != 0) {
         fprintf(stderr, PROG ": --tokenizer %s contradicts %s (tokenizer %s)\n", o->tokenizer,
                 o->load, tok);
@@ -336,23 +292,19 @@ static Module *base_model(const Options *o)
     return m;
 }
 
-/* A classifier --save wrote: GPTModel, its 2-class head, its LoRA layers,
- * then the file's weights.  NULL after a message. */
+/* A classifier --save wrote (train_classifier_load), what trains set
+ * as --trainable says when it has no LoRA layers.  NULL after a message. */
 static Module *saved_classifier(const Options *o, const Run *r)
 {
-    Module *m = nn_gpt_model(o->gpt.cfg);
-    bool ok = m && nn_gpt_replace_head(m, NUM_CLASSES, NULL) &&
-              (r->lora_rank ? nn_requires_grad_(m, false) &&
-                                  nn_replace_linear_with_lora(m, r->lora_rank,
-                                                              r->lora_alpha) >= 0
-                            : train_classifier_set_trainable(m, o->trainable) == 0) &&
-              checkpoint_load_module(m, o->load, 0, NULL) == 0;
-    if (!ok) {
-        fprintf(stderr, PROG ": --load: %s\n", tensor_error());
+    TrainClassifierInfo info = {.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
+                                .num_classes = NUM_CLASSES, .max_length = r->max_length,
+                                .lora_rank = r->lora_rank, .lora_alpha = r->lora_alpha};
+    Module *m = train_classifier_load(o->load, &info);
+    if (m && !r->lora_rank && train_classifier_set_trainable(m, o->trainable) != 0) {
         nn_module_free(m);
-        return NULL;
+        m = NULL;
     }
-    nn_train(m, false);
+    if (!m) fprintf(stderr, PROG ": --load: %s\n", tensor_error());
     return m;
 }
 
@@ -603,25 +555,13 @@ static int train(Run *r, const Options *o)
 }
 
 /* --save: the model's state_dict with the GPT's config, the tokenizer and
- * what rebuilds the classifier (max_length, LoRA's rank and alpha). */
+ * what rebuilds the classifier (train_classifier_save). */
 static int save(const Run *r, const Options *o)
 {
-    if (!o->save) return 0;
-    NNGPTMeta g;
-    nn_gpt_config_to_meta(o->gpt.cfg, o->tokenizer, &g);
-    TensorMeta meta[META];
-    memcpy(meta, g.meta, sizeof g.meta);
-    char v[CLS_META][32];
-    snprintf(v[0], 32, "classifier");
-    snprintf(v[1], 32, "%d", NUM_CLASSES);
-    snprintf(v[2], 32, "%lld", (long long)r->max_length);
-    snprintf(v[3], 32, "%lld", (long long)r->lora_rank);
-    snprintf(v[4], 32, "%.17g", r->lora_rank ? r->lora_alpha : 0.0);
-    static const char *const keys[CLS_META] = {"task", "num_classes", "max_length", "lora_rank",
-                                               "lora_alpha"};
-    for (int k = 0; k < CLS_META; k++) meta[NN_GPT_META_COUNT + k] = (TensorMeta){keys[k], v[k]};
-    Checkpoint c = {.module = r->model, .n_meta = META, .meta = meta};
-    if (checkpoint_save(&c, o->save) == 0) return 0;
+    TrainClassifierInfo info = {.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
+                                .num_classes = NUM_CLASSES, .max_length = r->max_length,
+                                .lora_rank = r->lora_rank, .lora_alpha = r->lora_alpha};
+    if (!o->save || train_classifier_save(r->model, &info, o->save) == 0) return 0;
     fprintf(stderr, PROG ": --save: %s\n", tensor_error());
     return 1;
 }

@@ -227,6 +227,41 @@ START_TEST(test_head_drawn_as_pytorch)
 }
 END_TEST
 
+/* A classifier saved and read back: its info, then its weights; a file
+ * whose metadata claims another head is refused before a model is built. */
+START_TEST(test_classifier_file)
+{
+    scratch_make("finetune-file");
+    NNGPTConfig cfg = {256, 16, 16, 2, 1, 0.0, true};
+    tensor_manual_seed(7);
+    Module *gpt = nn_gpt_model(cfg);
+    ck_assert_ptr_nonnull(nn_gpt_replace_head(gpt, 2, NULL));
+    TrainClassifierInfo info = {.cfg = cfg, .tokenizer = "bytes", .num_classes = 2,
+                                .max_length = 12};
+    ck_assert_int_eq(train_classifier_save(gpt, &info, scratch_file("c.safetensors")), 0);
+    TrainClassifierInfo back;
+    ck_assert_int_eq(train_classifier_info(scratch_file("c.safetensors"), &back), 1);
+    ck_assert_int_eq(back.max_length, 12);
+    ck_assert_int_eq(back.num_classes, 2);
+    ck_assert_int_eq(back.lora_rank, 0);
+    ck_assert_str_eq(back.tokenizer, "bytes");
+    ck_assert_int_eq(back.cfg.emb_dim, 16);
+    Module *loaded = train_classifier_load(scratch_file("c.safetensors"), &back);
+    ck_assert_ptr_nonnull(loaded);
+    TensorScope *s = tensor_scope_begin();
+    ck_assert_tensor_close(nn_get_parameter(loaded, "out_head.weight"),
+                           nn_get_parameter(gpt, "out_head.weight"), 0, 0);
+    tensor_scope_end(s);
+    info.num_classes = 3;
+    ck_assert_int_eq(train_classifier_save(gpt, &info, scratch_file("d.safetensors")), 0);
+    ck_assert_int_eq(train_classifier_info(scratch_file("d.safetensors"), &back), -1);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), "out_head.weight: not a (3,16) tensor"));
+    nn_module_free(loaded);
+    nn_module_free(gpt);
+    scratch_remove();
+}
+END_TEST
+
 /* The book's three count lines of the 355M instruction model (exercise
  * 7.4: gpt2-medium, its vocabulary head, rank 16), from shapes alone. */
 START_TEST(test_counts_355m)
@@ -624,6 +659,7 @@ static Suite *make_suite(void)
     tcase_add_test(lib, test_batches_bytes);
     tcase_add_test(lib, test_head_drawn_as_pytorch);
     tcase_add_test(lib, test_counts_355m);
+    tcase_add_test(lib, test_classifier_file);
     tcase_add_loop_test(lib, test_library_bad_input, 0,
                         (int)(sizeof lib_rows / sizeof *lib_rows));
     suite_add_tcase(s, lib);

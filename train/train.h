@@ -348,6 +348,32 @@ ATTOGRAD_API int64_t train_classify_review(const char *text, Module *model,
                                            const TextTokenizer *tok, int64_t max_length,
                                            int64_t pad_token_id);
 
+/* A fine-tuned classifier on disk: its GPT's config and tokenizer, and
+ * what rebuilds the classifier around them (metadata "task" = "classifier"). */
+typedef struct TrainClassifierInfo {
+    NNGPTConfig cfg;
+    const char *tokenizer;       /* "gpt2" or "bytes" (a static string after a load) */
+    int64_t num_classes;         /* the head's outputs: 2 */
+    int64_t max_length;          /* the length its texts were padded to */
+    int64_t lora_rank;           /* 0: no LoRA layers */
+    double lora_alpha;
+} TrainClassifierInfo;
+/* The model's state_dict with info as metadata, through the safe output
+ * file (the book's torch.save(model.state_dict(), "review_classifier.pth")).
+ * 0, or -1 with a message. */
+ATTOGRAD_API int train_classifier_save(const Module *model, const TrainClassifierInfo *info,
+                                       const char *path);
+/* 1 with *info when path is a classifier train_classifier_save wrote (its
+ * embeddings, last block and head checked against the metadata's sizes,
+ * from the header alone); 0 for a GPT checkpoint without "task" (train_gpt's:
+ * info->cfg and info->tokenizer its, nothing else checked);
+ * -1 with a message naming the file and the key or tensor. */
+ATTOGRAD_API int train_classifier_info(const char *path, TrainClassifierInfo *info);
+/* GPTModel(info->cfg) with its num_classes head (and LoRA layers, the rest
+ * frozen, when lora_rank), then the file's weights, in eval mode (draws from
+ * the default generator as the constructors do).  NULL with a message. */
+ATTOGRAD_API Module *train_classifier_load(const char *path, const TrainClassifierInfo *info);
+
 /* ---- A run's checkpoint --------------------------------------------------------- */
 /*
  * A checkpoint (checkpoint/checkpoint.h) of everything the loop needs to go
