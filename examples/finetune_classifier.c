@@ -49,7 +49,7 @@ typedef struct {
     int64_t lora_rank;           /* of the model (a loaded one's too); 0: none */
     double lora_alpha;
     /* the book's lists, for --plot */
-    double *steps, *train_loss, *val_loss, *seen;
+    double *train_loss, *val_loss, *seen;
     double *train_acc, *val_acc, *acc_seen;
     int64_t n_evals, n_epochs;
     PlotCsv *csv;
@@ -184,6 +184,8 @@ static int parse(int argc, char **argv, Options *o)
         why = "--trainable and --lora-rank exclude each other (LoRA trains its own weights)";
     else if (o->alpha_set && !o->lora_rank) why = "--lora-alpha needs --lora-rank N";
     else if (o->count_only && !o->lora_rank) why = "--count-parameters needs --lora-rank N";
+    else if ((o->plot || o->plot_accuracy || o->csv) && o->epochs == 0)
+        why = "--csv, --plot and --plot-accuracy need --epochs 1 or more (they show training)";
     else if (!o->data && !o->count_only && !o->load)
         why = "--data FILE is needed (the SMS Spam Collection: see README)";
     if (why) {
@@ -412,7 +414,7 @@ static int on_eval(const TrainState *s, double train, double val, void *ctx)
            (long long)s->global_step, train, val);
     fflush(stdout);
     int64_t seen = examples_seen(r, s), n = r->n_evals;
-    if (!push(&r->steps, n, (double)s->global_step) || !push(&r->train_loss, n, train) ||
+    if (!push(&r->train_loss, n, train) ||
         !push(&r->val_loss, n, val) || !push(&r->seen, n, (double)seen))
         return (tensor_set_error("out of memory"), -1);
     r->n_evals++;
@@ -631,7 +633,7 @@ static void run_free(Run *r)
     optim_free(r->opt);
     nn_module_free(r->model);
     text_tokenizer_free(r->tok);
-    free(r->steps), free(r->train_loss), free(r->val_loss), free(r->seen);
+    free(r->train_loss), free(r->val_loss), free(r->seen);
     free(r->train_acc), free(r->val_acc), free(r->acc_seen);
 }
 
