@@ -17,6 +17,8 @@
  *   train_checkpoint_load       training loader's place): a run stops and goes on exactly
  *   train_grad_norms_*        each layer's gradient L2 norm per step: a CSV and a picture
  *   train_toy_*               the teacher-student task of examples/train_attention
+ *   train_sms_*, train_spam_dataset, train_classifier_simple, train_classify_review
+ *                             chapter 6: the spam classifier
  *   (The book's text_to_token_ids and token_ids_to_text are text_to_token_ids and
  *   text_from_token_ids in text/text.h; generate_text_simple is nn_generate_text_simple.)
  *
@@ -234,6 +236,143 @@ typedef struct TrainOptions {
  */
 ATTOGRAD_API int train_model_simple(Module *model, DataLoader *train, DataLoader *val,
                                     Optimizer *opt, const TrainOptions *o, TrainState *s);
+
+/* ---- Chapter 6: a GPT fine-tuned to classify (spam or not) ------------------- */
+/*
+ * The book's gpt_class_finetune: the SMS Spam Collection read from a path,
+ * balanced, split 70/10/20, encoded and padded, a GPT whose out_head is a
+ * Linear(emb_dim, 2) (nn_gpt_replace_head), its last token's loss and
+ * accuracy, and the training loop with accuracies after each epoch.
+ * examples/finetune_classifier is this with flags; book_ch06.py in
+ * tests/reference is the same code in Python.
+ *
+ *     TrainSms *all = train_sms_read("SMSSpamCollection.tsv");     5,572 rows
+ *     TrainSms *bal = train_sms_balanced(all, 123);                747 ham, 747 spam
+ *     TrainSms *tr, *va, *te;
+ *     train_sms_random_split(bal, 0.7, 0.1, 123, &tr, &va, &te);    1045 / 149 / 300
+ *     Dataset *train = train_spam_dataset(tr, tok, 0, 50256);       max_length: the longest, 120
+ *     int64_t T = train_spam_dataset_max_length(train);
+ *     Dataset *val = train_spam_dataset(va, tok, T, 50256);         cut to 120
+ *     ... loaders (batch 8; train shuffled, drop_last), the GPT, then:
+ *     nn_requires_grad_(gpt, false);
+ *     tensor_manual_seed(123);
+ *     nn_gpt_replace_head(gpt, 2, NULL);                           Linear(768, 2), drawn now
+ *     train_classifier_set_trainable(gpt, TRAIN_TRAINABLE_LAST_BLOCK);
+ *     TrainOptions o = TRAIN_OPTIONS(.num_epochs = 5, .eval_freq = 50, .eval_iter = 5,
+ *                                    .on_eval = print_losses, .ctx = ...);
+ *     train_classifier_simple(gpt, train_loader, val_loader, opt, &o, print_accuracies, &s);
+ *     train_classify_review("You are a winner ...", gpt, tok, T, 50256);   1: spam
+ */
+
+/* One row of the file: pandas' frame row. */
+typedef struct TrainSmsRow {
+    int64_t index;               /* the row's number in the file's frame, from 0 (pandas' index) */
+    int64_t line;                /* the 1-based line where it starts */
+    int label;                   /* ham 0, spam 1 (the book's map) */
+    char *text;                  /* UTF-8, NUL-terminated, len bytes */
+    size_t len;
+} TrainSmsRow;
+/* A frame: rows in its order. */
+typedef struct TrainSms {
+    int64_t n;
+    TrainSmsRow *rows;
+} TrainSms;
+
+/* pd.read_csv(path, sep="\t", header=None, names=["Label", "Text"]): a
+ * "label<TAB>text" record per line, with pandas' default quoting (a text
+ * that starts with '"' runs to the next lone '"', across tabs and lines;
+ * "" in it is one '"'; the rest of the field follows unquoted); empty lines
+ * skipped.  NULL with one line naming the file and line: not UTF-8, a
+ * line without a tab or with more than one, a label other than ham or
+ * spam, a text pandas reads as NaN (empty, "NA", "null", ...), a quote
+ * never closed, no rows at all. */
+ATTOGRAD_API TrainSms *train_sms_read(const char *path);
+ATTOGRAD_API void train_sms_free(TrainSms *df);                 /* NULL is fine */
+/* create_balanced_dataset: df's ham rows sampled as many as its spam rows
+ * (DataFrame.sample(n, random_state): numpy's RandomState(random_state)
+ * .permutation(n_ham)[:n_spam]), then the spam rows in file order.  NULL
+ * with a message when there are fewer ham rows than spam rows. */
+ATTOGRAD_API TrainSms *train_sms_balanced(const TrainSms *df, int64_t random_state);
+/* random_split(df, train_frac, validation_frac): df.sample(frac=1,
+ * random_state) cut at int(n * train_frac) and that + int(n *
+ * validation_frac).  0 with three new frames, or -1 with a message. */
+ATTOGRAD_API int train_sms_random_split(const TrainSms *df, double train_frac,
+                                        double validation_frac, int64_t random_state,
+                                        TrainSms **train, TrainSms **validation, TrainSms **test);
+/* SpamDataset(df, tokenizer, max_length, pad_token_id): each text's plain
+ * encoding ("<|endoftext|>" in a text is refused, as tiktoken does), cut to
+ * max_length (<= 0: the book's None, the longest encoding, nothing cut),
+ * right-padded with pad_token_id.  Item i: ids (max_length), label ().
+ * NULL with a message naming the row and line of a text that fails. */
+ATTOGRAD_API Dataset *train_spam_dataset(const TrainSms *df, const TextTokenizer *tok,
+                                         int64_t max_length, int64_t pad_token_id);
+/* A SpamDataset's max_length (what the validation and test sets get). */
+ATTOGRAD_API int64_t train_spam_dataset_max_length(const Dataset *d);
+/* calc_loss_batch of chapter 6: cross_entropy(model(x)[:, -1, :], y). */
+ATTOGRAD_API Tensor *train_calc_loss_batch_classifier(const Tensor *x, const Tensor *y,
+                                                      Module *model);
+/* calc_accuracy_loader: eval mode (left on), no grad; over the first
+ * num_batches batches (<= 0: all), the share of argmax(model(x)[:, -1, :])
+ * equal to y.  A new pass over the loader (its draws are PyTorch's).  0
+ * with *accuracy (NaN for an empty loader), or -1 with a message. */
+ATTOGRAD_API int train_calc_accuracy_loader(DataLoader *loader, Module *model,
+                                            int64_t num_batches, double *accuracy);
+/* After each epoch of train_classifier_simple: the accuracies on eval_iter
+ * batches of train and validation.  0 to go on, 1 to stop, -1 error. */
+typedef int (*TrainAccuracyFn)(const TrainState *s, double train_accuracy,
+                               double val_accuracy, void *ctx);
+/* train_classifier_simple: train_model_simple with o->loss defaulting to
+ * train_calc_loss_batch_classifier, no text sample, and after each epoch the
+ * accuracies (on_accuracy, then o->on_epoch); every hook gets o->ctx.  The
+ * book's examples_seen is s->tokens_seen / max_length (every batch is
+ * max_length wide).  Returns as train_model_simple. */
+ATTOGRAD_API int train_classifier_simple(Module *model, DataLoader *train, DataLoader *val,
+                                         Optimizer *opt, const TrainOptions *o,
+                                         TrainAccuracyFn on_accuracy, TrainState *s);
+/* Which parameters of a GPT classifier train: the book's last block,
+ * final_norm and out_head; every parameter; out_head alone. */
+typedef enum {
+    TRAIN_TRAINABLE_LAST_BLOCK,
+    TRAIN_TRAINABLE_ALL,
+    TRAIN_TRAINABLE_HEAD,
+} TrainTrainable;
+/* The book's freezing after nn_gpt_replace_head: every parameter frozen
+ * (all: trainable), then out_head trainable, and for last-block
+ * trf_blocks[-1] and final_norm.  0, or -1 with a message (not a GPTModel). */
+ATTOGRAD_API int train_classifier_set_trainable(Module *gpt, TrainTrainable which);
+/* classify_review: text encoded, cut to max_length, padded with pad_token_id
+ * to max_length, the argmax of the last position's logits in eval mode: the
+ * class (1: "spam").  -1 with a message: an empty text, max_length outside
+ * [1, the model's context]. */
+ATTOGRAD_API int64_t train_classify_review(const char *text, Module *model,
+                                           const TextTokenizer *tok, int64_t max_length,
+                                           int64_t pad_token_id);
+
+/* A fine-tuned classifier on disk: its GPT's config and tokenizer, and
+ * what rebuilds the classifier around them (metadata "task" = "classifier"). */
+typedef struct TrainClassifierInfo {
+    NNGPTConfig cfg;
+    const char *tokenizer;       /* "gpt2" or "bytes" (a static string after a load) */
+    int64_t num_classes;         /* the head's outputs: 2 */
+    int64_t max_length;          /* the length its texts were padded to */
+    int64_t lora_rank;           /* 0: no LoRA layers */
+    double lora_alpha;
+} TrainClassifierInfo;
+/* The model's state_dict with info as metadata, through the safe output
+ * file (the book's torch.save(model.state_dict(), "review_classifier.pth")).
+ * 0, or -1 with a message. */
+ATTOGRAD_API int train_classifier_save(const Module *model, const TrainClassifierInfo *info,
+                                       const char *path);
+/* 1 with *info when path is a classifier train_classifier_save wrote (its
+ * embeddings, last block and head checked against the metadata's sizes,
+ * from the header alone); 0 for a GPT checkpoint without "task" (train_gpt's:
+ * info->cfg and info->tokenizer its, nothing else checked);
+ * -1 with a message naming the file and the key or tensor. */
+ATTOGRAD_API int train_classifier_info(const char *path, TrainClassifierInfo *info);
+/* GPTModel(info->cfg) with its num_classes head (and LoRA layers, the rest
+ * frozen, when lora_rank), then the file's weights, in eval mode (draws from
+ * the default generator as the constructors do).  NULL with a message. */
+ATTOGRAD_API Module *train_classifier_load(const char *path, const TrainClassifierInfo *info);
 
 /* ---- A run's checkpoint --------------------------------------------------------- */
 /*
