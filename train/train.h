@@ -160,6 +160,10 @@ typedef struct TrainStep {
     int64_t examples;            /* x->shape[0]: the batch's rows */
     double seconds;              /* the step's time, its batch included */
     double eval_seconds;         /* its evaluation's, or -1 when it made none */
+    double lr;                   /* the lr the step took (group 0's): appendix D's track_lrs */
+    float grad_norm;             /* the total gradient L2 norm before clipping (appendix D's
+                                    clip_grad_norm_ total), when clip_grad_norm or
+                                    track_grad_norm is set; NAN otherwise */
 } TrainStep;
 
 /* A loss of a batch of your own, in place of train_calc_loss_batch (a
@@ -191,6 +195,29 @@ typedef Tensor *(*TrainLossFn)(const Tensor *x, const Tensor *y, Module *model, 
  *   on_sample       the sample's text (train_generate_sample) when tokenizer and
  *                   start_context are set: the book's generate_and_print_sample
  *   on_epoch        then, with s->epochs_done counting this epoch
+ *
+ * Appendix D's better loop (the book's train_model) is this loop with two
+ * options, both off by default (chapter 5's loop, bit for bit):
+ *   lr_schedule     linear warmup from initial_lr to the peak, then cosine
+ *                   decay towards min_lr (optim_warmup_cosine_lr_at): the peak
+ *                   is group 0's lr when the step begins, every group takes
+ *                   the step's lr (the book's loop over param_groups), and
+ *                   each group's own lr is put back after the optimizer's
+ *                   step, so that between steps (hooks, checkpoints, a
+ *                   resumed run) the optimizer holds the peak; total_steps -1
+ *                   (the macro's) is the run's len(train) * num_epochs
+ *   clip_grad_norm  max_norm of clip_grad_norm_ over the model's parameters,
+ *                   after after_backward, from global step
+ *                   lr_schedule->warmup_steps on (the book's >=; every step
+ *                   without a schedule)
+ * TrainStep.lr is every step's lr (the book's track_lrs) and
+ * TrainStep.grad_norm its norm before clipping.  The book's appendix-D run:
+ *
+ *     WarmupCosineOptions w = OPTIM_WARMUP_COSINE_OPTIONS(.warmup_steps = 27,
+ *                                                        .initial_lr = 1e-5,
+ *                                                        .min_lr = 1e-5);
+ *     TrainOptions o = TRAIN_OPTIONS(.num_epochs = 15, .eval_iter = 1,
+ *                                    .lr_schedule = &w, .clip_grad_norm = 1.0, ...);
  */
 typedef struct TrainOptions {
     int64_t num_epochs;          /* 10 */
@@ -208,6 +235,10 @@ typedef struct TrainOptions {
     int (*on_sample)(const TrainState *s, const char *text, size_t len, void *ctx);
     int (*on_epoch)(const TrainState *s, void *ctx);
     void *ctx;                   /* given to every hook and to loss */
+    /* Appendix D (above) */
+    const WarmupCosineOptions *lr_schedule;   /* NULL: the optimizer's lr as it is */
+    double clip_grad_norm;       /* 0: no clipping; > 0: max_norm (the book's 1.0) */
+    bool track_grad_norm;        /* TrainStep.grad_norm also without clipping */
 } TrainOptions;
 #define TRAIN_OPTIONS(...)                                                                    \
     (__extension__({                                                                          \
