@@ -7,7 +7,8 @@
  * norm before clipping, the printed "Iter" lines and samples byte for byte);
  * the run stopped, saved and resumed going on with the schedule; the same
  * run as train_gpt prints it, with its lr figure and its resume; bad
- * options refused with one line and nothing changed.
+ * options refused with one line and nothing changed.  And the samples'
+ * text as Python prints it (U+FFFD for a character the ids cut).
  */
 #include <sys/stat.h>
 #include <unistd.h>
@@ -360,6 +361,37 @@ START_TEST(test_bad_options)
 }
 END_TEST
 
+/* ---- Printed text as the book's Python prints it ------------------------------- */
+
+/* generate_and_print_sample's text is tokenizer.decode's str: the greedy
+ * bytes of a random book-test model (seed 123, vocab 256) cut characters,
+ * and the sample has Python's U+FFFD where gpt_generate's fixture does
+ * (gen_gpt_generate.py, the same model and ids). */
+START_TEST(test_sample_prints_pythons_text)
+{
+    const char *fixture =
+        testutil_read_text(ATTOGRAD_REFERENCE_DIR "/gpt_generate_bytes_replace.expected");
+    const char *line = strstr(fixture, "Output text: ");
+    ck_assert_ptr_nonnull(line);
+    line += strlen("Output text: ");
+    size_t want = strcspn(line, "\n");
+    NNGPTConfig cfg = NN_GPT_CONFIG_BOOK_TEST;
+    cfg.vocab_size = 256;
+    tensor_manual_seed(123);
+    Module *model = nn_gpt_model(cfg);
+    TextTokenizer *tok = text_tokenizer_bytes();
+    size_t len;
+    char *text = train_generate_sample(model, tok, "Every effort moves you", 12, &len);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_uint_eq(len, want);
+    ck_assert_mem_eq(text, line, want);
+    ck_assert_ptr_nonnull(strstr(text, "\xef\xbf\xbd"));
+    free(text);
+    text_tokenizer_free(tok);
+    nn_module_free(model);
+}
+END_TEST
+
 /* ---- train_gpt: the same run as a user runs it ------------------------------- */
 
 #define D_FLAGS "--config book-test --tokenizer bytes --context-length 64 --batch 8 " \
@@ -464,6 +496,7 @@ static Suite *appendix_d_suite(void)
     tcase_add_test(tc, test_run_matches_pytorch);
     tcase_add_test(tc, test_resume_continues_the_schedule);
     tcase_add_test(tc, test_defaults_and_tracking);
+    tcase_add_test(tc, test_sample_prints_pythons_text);
     tcase_add_loop_test(tc, test_bad_options, 0, (int)(sizeof bad / sizeof *bad));
     suite_add_tcase(s, tc);
     TCase *prog = tcase_create("train_gpt");

@@ -128,8 +128,10 @@ ATTOGRAD_API int train_evaluate_model(Module *model, DataLoader *train, DataLoad
 /* generate_and_print_sample's text: start_context encoded (text_to_token_ids),
  * max_new_tokens greedy ids appended (nn_generate_text_simple, with the
  * context the model's pos_emb.weight holds: the book's
- * model.pos_emb.weight.shape[0]), decoded, every '\n' made a ' ' (what the
- * book prints); the model in train mode after, as the book leaves it.
+ * model.pos_emb.weight.shape[0]), decoded as Python's tokenizer.decode
+ * decodes them (text_decode_replace: a character cut by the ids is U+FFFD,
+ * so the text is UTF-8), every '\n' made a ' ' (what the book prints); the
+ * model in train mode after, as the book leaves it.
  * malloc'd and NUL-terminated (free it), *len bytes when len is not NULL
  * (a byte-level tokenizer's text may hold NUL bytes).  NULL with a message. */
 ATTOGRAD_API char *train_generate_sample(Module *model, const TextTokenizer *tok,
