@@ -103,8 +103,9 @@ static void usage(FILE *f)
             "  --stop-after-steps N      stop after step N (counting a resumed run's steps)\n"
             "  --resume FILE             go on from a checkpoint of this run (the same config,\n"
             "                            tokenizer, text, --lr, --weight-decay, --batch,\n"
-            "                            --eval-freq, --eval-iter): the remaining lines and CSV\n"
-            "                            rows are those of one uninterrupted run\n"
+            "                            --eval-freq, --eval-iter, appendix D's flags below):\n"
+            "                            the remaining lines and CSV rows are those of one\n"
+            "                            uninterrupted run\n"
             "  --grad-norms FILE.png     each layer's gradient L2 norm per step, log scale\n"
             "                            (gnuplot), its numbers in FILE.csv beside it\n"
             "  The book's appendix D (train_model: \"Iter\" in the lines):\n"
@@ -409,9 +410,8 @@ static int plot_lr(const Options *o)
                  (long long)(o->warmup_steps > 0 ? o->warmup_steps : 0));
     snprintf(title, sizeof title, "Learning rate and gradient norm (the book's appendix D)");
     if (o->warmup_steps >= 0)
-        snprintf(subtitle, sizeof subtitle, "warmup %lld steps from %g to %g, cosine decay "
-                 "towards %g; %s", (long long)o->warmup_steps, o->initial_lr, o->lr, o->min_lr,
-                 clip);
+        snprintf(subtitle, sizeof subtitle, "warmup %lld steps %g to %g, cosine to %g; %s",
+                 (long long)o->warmup_steps, o->initial_lr, o->lr, o->min_lr, clip);
     else
         snprintf(subtitle, sizeof subtitle, "lr %g; %s", o->lr, clip);
     PlotSeries s[] = {
