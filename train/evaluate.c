@@ -137,13 +137,8 @@ char *train_generate_sample(Module *model, const TextTokenizer *tok, const char 
     Tensor *token_ids = encoded ? nn_generate_text_simple(model, encoded, max_new_tokens,
                                                           context_size)
                                 : NULL;
-    /* token_ids_to_text: tokenizer.decode, a Python str (errors="replace") */
-    int64_t *ids = NULL, m = 0;
     size_t n = 0;
-    char *decoded = token_ids && tensor_to_ids(token_ids, &ids, &m) == 0
-                        ? text_decode_replace(tok, ids, (size_t)m, &n)
-                        : NULL;
-    free(ids);
+    char *decoded = token_ids ? text_from_token_ids(tok, token_ids, &n) : NULL;
     tensor_scope_end(scope);
     nn_train(model, true);
     for (size_t i = 0; decoded && i < n; i++)

@@ -129,7 +129,7 @@ ATTOGRAD_API int train_evaluate_model(Module *model, DataLoader *train, DataLoad
  * max_new_tokens greedy ids appended (nn_generate_text_simple, with the
  * context the model's pos_emb.weight holds: the book's
  * model.pos_emb.weight.shape[0]), decoded as Python's tokenizer.decode
- * decodes them (text_decode_replace: a character cut by the ids is U+FFFD,
+ * decodes them (text_from_token_ids: a character cut by the ids is U+FFFD,
  * so the text is UTF-8), every '\n' made a ' ' (what the book prints); the
  * model in train mode after, as the book leaves it.
  * malloc'd and NUL-terminated (free it), *len bytes when len is not NULL
