@@ -217,63 +217,60 @@ static const char *expected(void)
     return testutil_read_text(ATTOGRAD_REFERENCE_DIR "/finetune_d_run.expected");
 }
 
-START_TEST(test_run_matches_pytorch)
+/* Stopped after n steps, saved and resumed into a new model and optimizer
+ * (path): the rest of the run in *rest. */
+static void stop_and_resume(int64_t n, const char *path, Seen *first, Seen *rest)
+{
+    memset(first, 0, sizeof *first);
+    memset(rest, 0, sizeof *rest);
+    first->stop_at = n;
+    Run r;
+    run_make(&r);
+    TrainState st = TRAIN_STATE_INIT;
+    TrainCheckpoint c = {.model = r.model, .optimizer = r.opt, .train = r.train, .state = &st};
+    ck_assert_int_eq(train_d(&r, &st, first), 1);
+    ck_assert_msg(train_checkpoint_save(&c, path) == 0, "%s", tensor_error());
+    train_state_clear(&st);
+    run_free(&r);
+
+    run_make(&r);
+    st = TRAIN_STATE_INIT;
+    c = (TrainCheckpoint){.model = r.model, .optimizer = r.opt, .train = r.train, .state = &st};
+    ck_assert_msg(train_checkpoint_load(&c, path) == 0, "%s", tensor_error());
+    ck_assert(optim_get_lr(r.opt, 0) == 0.005);
+    ck_assert_int_eq(train_d(&r, &st, rest), 0);
+    train_state_clear(&st);
+    run_free(&r);
+}
+
+/* The run against PyTorch; then stopped at the warmup's end (the first
+ * clipped step comes next) and in the decay, saved and resumed: the rest
+ * of the run's lrs, losses and lines are those of the run done in one go,
+ * bit for bit. */
+START_TEST(test_run_matches_pytorch_and_resumes)
 {
     Run r;
     run_make(&r);
     TrainState st = TRAIN_STATE_INIT;
-    static Seen seen;
-    memset(&seen, 0, sizeof seen);
-    ck_assert_msg(train_d(&r, &st, &seen) == 0, "%s", tensor_error());
-    ck_assert_int_eq(seen.steps, STEPS);
-    check_steps(&seen);
+    static Seen whole, first, rest;
+    memset(&whole, 0, sizeof whole);
+    ck_assert_msg(train_d(&r, &st, &whole) == 0, "%s", tensor_error());
+    ck_assert_int_eq(whole.steps, STEPS);
+    check_steps(&whole);
     /* The norm passes 1 before the warmup ends: steps 12 and 13 unclipped,
      * 14 clipped (the book's >=), which the losses after it show. */
-    ck_assert(seen.norm[12] > 1 && seen.norm[13] > 1 && seen.norm[14] > 1);
-    ck_assert_str_eq(seen.out, expected());
+    ck_assert(whole.norm[12] > 1 && whole.norm[13] > 1 && whole.norm[14] > 1);
+    ck_assert_str_eq(whole.out, expected());
     /* Between steps the optimizer holds the peak. */
     ck_assert(optim_get_lr(r.opt, 0) == 0.005);
     train_state_clear(&st);
     run_free(&r);
-}
-END_TEST
 
-/* Stopped inside the warmup, at its end and in the decay, saved and
- * resumed into a new model and optimizer: the rest of the run's lrs, losses
- * and lines are those of the run done in one go. */
-START_TEST(test_resume_continues_the_schedule)
-{
-    static const int64_t stops[] = {7, 14, 40};
+    static const int64_t stops[] = {14, 40};
     char path[64];
     snprintf(path, sizeof path, "/tmp/attograd-appd-%d.safetensors", (int)getpid());
-    static Seen whole, first, rest;
-    memset(&whole, 0, sizeof whole);
-    Run r;
-    run_make(&r);
-    TrainState st = TRAIN_STATE_INIT;
-    ck_assert_int_eq(train_d(&r, &st, &whole), 0);
-    train_state_clear(&st);
-    run_free(&r);
     for (size_t k = 0; k < sizeof stops / sizeof *stops; k++) {
-        memset(&first, 0, sizeof first);
-        memset(&rest, 0, sizeof rest);
-        first.stop_at = stops[k];
-        run_make(&r);
-        st = TRAIN_STATE_INIT;
-        TrainCheckpoint c = {.model = r.model, .optimizer = r.opt, .train = r.train,
-                             .state = &st};
-        ck_assert_int_eq(train_d(&r, &st, &first), 1);
-        ck_assert_msg(train_checkpoint_save(&c, path) == 0, "%s", tensor_error());
-        train_state_clear(&st);
-        run_free(&r);
-
-        run_make(&r);
-        st = TRAIN_STATE_INIT;
-        c = (TrainCheckpoint){.model = r.model, .optimizer = r.opt, .train = r.train,
-                              .state = &st};
-        ck_assert_msg(train_checkpoint_load(&c, path) == 0, "%s", tensor_error());
-        ck_assert(optim_get_lr(r.opt, 0) == 0.005);
-        ck_assert_int_eq(train_d(&r, &st, &rest), 0);
+        stop_and_resume(stops[k], path, &first, &rest);
         ck_assert_int_eq(first.steps + rest.steps, STEPS);
         ck_assert_int_eq(rest.first, stops[k]);
         for (int64_t i = 0; i < rest.steps; i++) {
@@ -286,8 +283,6 @@ START_TEST(test_resume_continues_the_schedule)
         char both[sizeof first.out * 2];
         snprintf(both, sizeof both, "%s%s", first.out, rest.out);
         ck_assert_str_eq(both, whole.out);
-        train_state_clear(&st);
-        run_free(&r);
     }
     remove(path);
 }
@@ -493,8 +488,7 @@ static Suite *appendix_d_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_schedule_is_pythons, 0,
                         (int)(sizeof schedules / sizeof *schedules));
-    tcase_add_test(tc, test_run_matches_pytorch);
-    tcase_add_test(tc, test_resume_continues_the_schedule);
+    tcase_add_test(tc, test_run_matches_pytorch_and_resumes);
     tcase_add_test(tc, test_defaults_and_tracking);
     tcase_add_test(tc, test_sample_prints_pythons_text);
     tcase_add_loop_test(tc, test_bad_options, 0, (int)(sizeof bad / sizeof *bad));
