@@ -418,7 +418,10 @@ ATTOGRAD_API Module *train_classifier_load(const char *path, const TrainClassifi
  * and the caller's metadata: what makes it this run (a GPT's config and
  * tokenizer, nn_gpt_config_to_meta; the hyper-parameters that change what
  * the remaining steps compute; a hash of the training text), which a load
- * must find equal.
+ * must find equal (a run with TrainOptions.lr_schedule or clip_grad_norm
+ * names them there too, as train_gpt's "lr_schedule" and "clip_grad_norm":
+ * the optimizer holds the peak lr between steps, so the step and the
+ * options give the rest of the schedule).
  *
  *     TrainCheckpoint c = {.model = model, .optimizer = opt, .train = train,
  *                          .state = &state, .n_meta = n, .meta = meta};
