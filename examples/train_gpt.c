@@ -38,6 +38,7 @@ typedef struct {
     double lr, weight_decay;
     int64_t epochs, batch, eval_freq, eval_iter;
     int64_t warmup_steps;        /* appendix D's schedule; -1: off */
+    double warmup_percent;       /* --warmup-steps P%: P (the steps once the loaders are made) */
     double initial_lr, min_lr;   /* its ends (the book's train_model defaults) */
     bool initial_lr_set, min_lr_set;
     double clip_grad_norm;       /* max_norm; 0: no clipping */
@@ -53,7 +54,7 @@ typedef struct {
 enum { RUN_META = 8, META = NN_GPT_META_COUNT + RUN_META };
 
 typedef struct {
-    const Options *o;
+    Options *o;                  /* --warmup-steps P% is resolved to steps in it */
     Module *model;
     Optimizer *optimizer;
     TextTokenizer *tokenizer;
@@ -109,9 +110,9 @@ static void usage(FILE *f)
             "  --grad-norms FILE.png     each layer's gradient L2 norm per step, log scale\n"
             "                            (gnuplot), its numbers in FILE.csv beside it\n"
             "  The book's appendix D (train_model: \"Iter\" in the lines):\n"
-            "  --warmup-steps N          linear warmup over N steps from --initial-lr to --lr,\n"
-            "                            then cosine decay towards --min-lr (the book: 20%% of\n"
-            "                            the run's steps); N must be below the run's steps\n"
+            "  --warmup-steps N|P%%       linear warmup over N steps (or P%% of the run's steps,\n"
+            "                            the book's 20%%) from --initial-lr to --lr, then cosine\n"
+            "                            decay towards --min-lr; below the run's steps\n"
             "  --initial-lr X --min-lr X the schedule's ends (default 3e-05, 1e-06), at most --lr\n"
             "  --clip-grad-norm X        clip the gradients' total L2 norm to X (the book: 1.0),\n"
             "                            from step N of --warmup-steps on (every step without\n"
@@ -119,6 +120,22 @@ static void usage(FILE *f)
             "  With --plot, also FILE-lr.png: the lr and the gradient norm per step (log\n"
             "  scale), its numbers in FILE-lr.csv beside it\n"
             "  --quiet                   no per-evaluation lines\n");
+}
+
+/* --warmup-steps N, or P% of the run's steps (the book's int(0.2 *
+ * total_steps) is 20%), resolved once the loaders are made. */
+static bool warmup_flag(int argc, char **argv, int *i, Options *o)
+{
+    const char *v = cli_value(PROG, argc, argv, i);
+    if (!v) return false;
+    size_t n = strlen(v);
+    if (n < 2 || v[n - 1] != '%')
+        return cli_int(PROG, "--warmup-steps", v, 0, 1L << 40, &o->warmup_steps);
+    char number[64];
+    snprintf(number, sizeof number, "%.*s", (int)(n - 1 < 63 ? n - 1 : 63), v);
+    if (!cli_double(PROG, "--warmup-steps", number, 0, 100, &o->warmup_percent)) return false;
+    o->warmup_steps = 0;
+    return true;
 }
 
 /* Appendix D's flags among themselves and against --lr (the peak): 0, or 2
@@ -206,7 +223,7 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--stop-after-steps") == 0) {
             ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 40, &o->stop_after);
         } else if (strcmp(a, "--warmup-steps") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 0, 1L << 40, &o->warmup_steps);
+            ok = warmup_flag(argc, argv, &i, o);
         } else if (strcmp(a, "--initial-lr") == 0) {
             ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->initial_lr);
             o->initial_lr_set = true;
@@ -652,17 +669,24 @@ static int make_loaders(Run *r, const char *text, size_t len)
     return 0;
 }
 
-/* --warmup-steps below the run's steps (the book's total_training_steps =
- * len(train_loader) * n_epochs), as train_model_simple checks it, before
- * anything is written: 0, or 2 after a message. */
+/* --warmup-steps P% made steps, and below the run's steps (the book's
+ * total_training_steps = len(train_loader) * n_epochs), as
+ * train_model_simple checks it, before anything is written: 0, or 2 after
+ * a message. */
 static int schedule_fits(const Run *r)
 {
-    const Options *o = r->o;
+    Options *o = r->o;
     int64_t len = data_loader_len(r->train), total = len * o->epochs;
+    char percent[64] = "";
+    if (o->warmup_percent > 0) {
+        o->warmup_steps = (int64_t)(o->warmup_percent / 100 * (double)total);
+        snprintf(percent, sizeof percent, "%g%% (%lld steps)", o->warmup_percent,
+                 (long long)o->warmup_steps);
+    }
     if (o->warmup_steps < total) return 0;
-    fprintf(stderr, PROG ": --warmup-steps %lld is not below the run's %lld steps (%lld batches x "
-            "%lld epochs)\n", (long long)o->warmup_steps, (long long)total, (long long)len,
-            (long long)o->epochs);
+    if (!percent[0]) snprintf(percent, sizeof percent, "%lld", (long long)o->warmup_steps);
+    fprintf(stderr, PROG ": --warmup-steps %s is not below the run's %lld steps (%lld batches x "
+            "%lld epochs)\n", percent, (long long)total, (long long)len, (long long)o->epochs);
     return 2;
 }
 

@@ -389,8 +389,9 @@ END_TEST
 
 /* ---- train_gpt: the same run as a user runs it ------------------------------- */
 
-#define D_FLAGS "--config book-test --tokenizer bytes --context-length 64 --batch 8 " \
-                "--epochs 2 --lr 0.005 --eval-iter 1 --warmup-steps 14 --clip-grad-norm 1"
+#define D_RUN "--config book-test --tokenizer bytes --context-length 64 --batch 8 --epochs 2 " \
+              "--lr 0.005 --eval-iter 1 --clip-grad-norm 1"
+#define D_FLAGS D_RUN " --warmup-steps 14"
 
 static void setup(void) { scratch_make("appendix-d"); }
 static void teardown(void) { scratch_remove(); }
@@ -424,7 +425,8 @@ START_TEST(test_train_gpt_prints_the_book)
 }
 END_TEST
 
-/* Stopped at step 20 and resumed: the lines of the run in one go; a resume
+/* Stopped at step 20 and resumed (with the warmup as the book computes it,
+ * 20% of the steps: the same 14): the lines of the run in one go; a resume
  * with another schedule is another run's checkpoint. */
 START_TEST(test_train_gpt_resumes_the_schedule)
 {
@@ -432,7 +434,7 @@ START_TEST(test_train_gpt_resumes_the_schedule)
     const char *ck = scratch_file("run.safetensors");
     snprintf(args, sizeof args, D_FLAGS " --stop-after-steps 20 --save %s", ck);
     ck_assert_int_eq(program_capture("train_gpt", args, first, sizeof first), 0);
-    snprintf(args, sizeof args, D_FLAGS " --resume %s", ck);
+    snprintf(args, sizeof args, D_RUN " --warmup-steps 20%% --resume %s", ck);
     ck_assert_int_eq(program_capture("train_gpt", args, rest, sizeof rest), 0);
     snprintf(both, sizeof both, "%s%s", first, rest);
     ck_assert_str_eq(both, expected());
@@ -464,6 +466,10 @@ static const struct {
     {"--initial-lr 1e-6",
      "train_gpt: --initial-lr needs --warmup-steps N (the schedule it ends)\n"},
     {"--warmup-steps -1", "train_gpt: --warmup-steps: -1 is out of range (0 to 1099511627776)\n"},
+    {"--warmup-steps 100%", "train_gpt: --warmup-steps 100% (70 steps) is not below the run's 70 "
+                            "steps (35 batches x 2 epochs)\n"},
+    {"--warmup-steps 150%", "train_gpt: --warmup-steps: 150 is out of range (0 to 100)\n"},
+    {"--warmup-steps 20x", "train_gpt: --warmup-steps: '20x' is not a whole number\n"},
     {"--clip-grad-norm -1", "train_gpt: --clip-grad-norm: -1 is out of range (0 to 1e+06)\n"},
     {"--clip-grad-norm nan", "train_gpt: --clip-grad-norm: 'nan' is not a number\n"},
     {"--min-lr x --warmup-steps 3", "train_gpt: --min-lr: 'x' is not a number\n"},
