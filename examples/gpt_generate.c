@@ -9,7 +9,7 @@
  *                  [--qkv-bias] [--seed N] [--prompt TEXT] [--max-new-tokens N]
  *                  [--temperature X] [--top-k N] [--eos-id N] [--vocab DIR]
  *                  [--tokenizer gpt2|bytes] [--load FILE | --hf-gpt2 FILE]
- *                  [--heatmap FILE.png [--heatmap-layer N]]
+ *                  [--heatmap FILE.png [--heatmap-layer N]] [--raw]
  *
  * --load runs a train_gpt checkpoint's model (its config and tokenizer from
  * the file's metadata); --hf-gpt2 GPT-2's published weights, Hugging Face's
@@ -17,6 +17,9 @@
  * the file says: one that contradicts it is an error naming both.
  * --heatmap draws the attention weights of one layer (default the last) on
  * the whole output, one panel per head, the tokens as labels.
+ * Text is printed as Python's tokenizer.decode gives it (text_decode_replace:
+ * a character that the ids cut, or a byte id that is no UTF-8, is U+FFFD);
+ * --raw prints the ids' bytes as they are.
  */
 #include <math.h>
 #include <stdio.h>
@@ -41,6 +44,7 @@ typedef struct {
     const char *set_by[N_KEYS];  /* the flag that last set each config key, or NULL */
     const char *heatmap;
     long heatmap_layer;
+    bool raw;                    /* --raw: Output text's bytes as the ids give them */
 } Options;
 
 static void usage(FILE *f)
@@ -67,7 +71,9 @@ static void usage(FILE *f)
             "                            or --n-heads\n"
             "  --heatmap FILE.png|svg|pdf  the attention weights on the output, a panel per\n"
             "                            head (at most 64 tokens; gnuplot)\n"
-            "  --heatmap-layer N         the layer drawn, from 0; < 0 from the end (default -1)\n");
+            "  --heatmap-layer N         the layer drawn, from 0; < 0 from the end (default -1)\n"
+            "  --raw                     Output text as the ids' bytes (default: as Python's\n"
+            "                            tokenizer.decode prints it, a cut character U+FFFD)\n");
 }
 
 /* Which config keys the flag at argv[i] sets (it was just read by
@@ -120,6 +126,8 @@ static int parse(int argc, char **argv, Options *o)
             if (!cli_int_flag(PROG, argc, argv, &i, -(1L << 12), (1L << 12) - 1,
                               &o->heatmap_layer))
                 return 2;
+        } else if (strcmp(a, "--raw") == 0) {
+            o->raw = true;
         } else {
             cli_unknown_option(PROG, a);
             return 2;
@@ -347,7 +355,7 @@ static int draw_heatmap(const Options *o, Module *model, const TextTokenizer *to
     int rc = cells && labels && titles && title_ptrs ? 0 : -1;
     for (int64_t t = 0; t < T && rc == 0; t++) {
         int64_t id = (int64_t)tensor_get(ids, IDX(0, ids->shape[1] - T + t));
-        if (!(labels[t] = text_decode(tok, &id, 1, NULL))) rc = -1;
+        if (!(labels[t] = text_decode_replace(tok, &id, 1, NULL))) rc = -1;
         else labels[t] = visible(labels[t]);
     }
     if (rc) {
@@ -439,7 +447,9 @@ static int generate(const Options *o, TextTokenizer *tok)
         int64_t *ids = malloc((size_t)m * sizeof *ids);
         for (int64_t i = 0; i < m && ids; i++) ids[i] = (int64_t)tensor_get(out, IDX(0, i));
         size_t len = 0;
-        char *text = ids ? text_decode(tok, ids, (size_t)m, &len) : NULL;
+        char *text = !ids ? NULL
+                     : o->raw ? text_decode(tok, ids, (size_t)m, &len)
+                                   : text_decode_replace(tok, ids, (size_t)m, &len);
         printf("\n\n%.50s\n%22sOUT\n%.50s\n", "==================================================",
                "", "==================================================");
         printf("\nOutput: ");

@@ -128,8 +128,10 @@ ATTOGRAD_API int train_evaluate_model(Module *model, DataLoader *train, DataLoad
 /* generate_and_print_sample's text: start_context encoded (text_to_token_ids),
  * max_new_tokens greedy ids appended (nn_generate_text_simple, with the
  * context the model's pos_emb.weight holds: the book's
- * model.pos_emb.weight.shape[0]), decoded, every '\n' made a ' ' (what the
- * book prints); the model in train mode after, as the book leaves it.
+ * model.pos_emb.weight.shape[0]), decoded as Python's tokenizer.decode
+ * decodes them (text_from_token_ids: a character cut by the ids is U+FFFD,
+ * so the text is UTF-8), every '\n' made a ' ' (what the book prints); the
+ * model in train mode after, as the book leaves it.
  * malloc'd and NUL-terminated (free it), *len bytes when len is not NULL
  * (a byte-level tokenizer's text may hold NUL bytes).  NULL with a message. */
 ATTOGRAD_API char *train_generate_sample(Module *model, const TextTokenizer *tok,
@@ -160,6 +162,10 @@ typedef struct TrainStep {
     int64_t examples;            /* x->shape[0]: the batch's rows */
     double seconds;              /* the step's time, its batch included */
     double eval_seconds;         /* its evaluation's, or -1 when it made none */
+    double lr;                   /* the lr the step took (group 0's): appendix D's track_lrs */
+    float grad_norm;             /* the total gradient L2 norm before clipping (appendix D's
+                                    clip_grad_norm_ total), when clip_grad_norm or
+                                    track_grad_norm is set; NAN otherwise */
 } TrainStep;
 
 /* A loss of a batch of your own, in place of train_calc_loss_batch (a
@@ -191,6 +197,29 @@ typedef Tensor *(*TrainLossFn)(const Tensor *x, const Tensor *y, Module *model, 
  *   on_sample       the sample's text (train_generate_sample) when tokenizer and
  *                   start_context are set: the book's generate_and_print_sample
  *   on_epoch        then, with s->epochs_done counting this epoch
+ *
+ * Appendix D's better loop (the book's train_model) is this loop with two
+ * options, both off by default (chapter 5's loop, bit for bit):
+ *   lr_schedule     linear warmup from initial_lr to the peak, then cosine
+ *                   decay towards min_lr (optim_warmup_cosine_lr_at): the peak
+ *                   is group 0's lr when the step begins, every group takes
+ *                   the step's lr (the book's loop over param_groups), and
+ *                   each group's own lr is put back after the optimizer's
+ *                   step, so that between steps (hooks, checkpoints, a
+ *                   resumed run) the optimizer holds the peak; total_steps -1
+ *                   (the macro's) is the run's len(train) * num_epochs
+ *   clip_grad_norm  max_norm of clip_grad_norm_ over the model's parameters,
+ *                   after after_backward, from global step
+ *                   lr_schedule->warmup_steps on (the book's >=; every step
+ *                   without a schedule)
+ * TrainStep.lr is every step's lr (the book's track_lrs) and
+ * TrainStep.grad_norm its norm before clipping.  The book's appendix-D run:
+ *
+ *     WarmupCosineOptions w = OPTIM_WARMUP_COSINE_OPTIONS(.warmup_steps = 27,
+ *                                                        .initial_lr = 1e-5,
+ *                                                        .min_lr = 1e-5);
+ *     TrainOptions o = TRAIN_OPTIONS(.num_epochs = 15, .eval_iter = 1,
+ *                                    .lr_schedule = &w, .clip_grad_norm = 1.0, ...);
  */
 typedef struct TrainOptions {
     int64_t num_epochs;          /* 10 */
@@ -208,6 +237,10 @@ typedef struct TrainOptions {
     int (*on_sample)(const TrainState *s, const char *text, size_t len, void *ctx);
     int (*on_epoch)(const TrainState *s, void *ctx);
     void *ctx;                   /* given to every hook and to loss */
+    /* Appendix D (above) */
+    const WarmupCosineOptions *lr_schedule;   /* NULL: the optimizer's lr as it is */
+    double clip_grad_norm;       /* 0: no clipping; > 0: max_norm (the book's 1.0) */
+    bool track_grad_norm;        /* TrainStep.grad_norm also without clipping */
 } TrainOptions;
 #define TRAIN_OPTIONS(...)                                                                    \
     (__extension__({                                                                          \
@@ -385,7 +418,10 @@ ATTOGRAD_API Module *train_classifier_load(const char *path, const TrainClassifi
  * and the caller's metadata: what makes it this run (a GPT's config and
  * tokenizer, nn_gpt_config_to_meta; the hyper-parameters that change what
  * the remaining steps compute; a hash of the training text), which a load
- * must find equal.
+ * must find equal (a run with TrainOptions.lr_schedule or clip_grad_norm
+ * names them there too, as train_gpt's "lr_schedule" and "clip_grad_norm":
+ * the optimizer holds the peak lr between steps, so the step and the
+ * options give the rest of the schedule).
  *
  *     TrainCheckpoint c = {.model = model, .optimizer = opt, .train = train,
  *                          .state = &state, .n_meta = n, .meta = meta};
