@@ -1,7 +1,7 @@
 /*
  * The book's train_model_simple (train.h), with hooks where its Python
- * prints, from wherever a TrainState says the run is, and its
- * calc_loss_batch: a training step's own code is this file.
+ * prints, from wherever a TrainState says the run is, and appendix D's
+ * schedule and clipping; the losses it calls are evaluate.c's.
  */
 #include "train_internal.h"
 
@@ -15,24 +15,6 @@ void train_state_clear(TrainState *s)
     if (!s) return;
     data_iter_free(s->train_it);
     s->train_it = NULL;
-}
-
-Tensor *train_calc_loss_batch(const Tensor *x, const Tensor *y, Module *model)
-{
-    Tensor *logits = nn_forward(model, x);                                /* (B, T, V) */
-    if (!logits) return NULL;
-    if (logits->ndim != 3)
-        return tensor_set_error("calc_loss_batch: logits %s: (B, T, vocab) expected",
-                                tensor_shape_str(logits));
-    int64_t rows = logits->shape[0] * logits->shape[1];                  /* flatten(0, 1) */
-    return tensor_cross_entropy(tensor_reshape(logits, SHAPE(rows, logits->shape[2])),
-                                tensor_flatten(y));
-}
-
-Tensor *train__loss_batch(TrainLossFn loss, void *ctx, const Tensor *x, const Tensor *y,
-                          Module *model)
-{
-    return loss ? loss(x, y, model, ctx) : train_calc_loss_batch(x, y, model);
 }
 
 static int check_options(const Module *model, const DataLoader *train, const DataLoader *val,
