@@ -97,10 +97,10 @@ static int read_entry(const char *path, int64_t i, json_object *o, TrainInstruct
         if ((size_t)json_object_get_string_len(v) != strlen(s))
             return tensor_set_error("%s: entry %lld: \"%s\" holds a NUL character (\\u0000)",
                                     path, (long long)i, key), -1;
-        e->keys[e->n_fields] = strdup(key);
-        e->values[e->n_fields] = strdup(s);
-        if (!e->keys[e->n_fields] || !e->values[e->n_fields++])
-            return tensor_set_error("%s: out of memory", path), -1;
+        int64_t k = e->n_fields++;
+        e->keys[k] = strdup(key);
+        e->values[k] = strdup(s);
+        if (!e->keys[k] || !e->values[k]) return tensor_set_error("%s: out of memory", path), -1;
     }
     const char **slot[3] = {&e->instruction, &e->input, &e->output};
     static const char *const need[3] = {"instruction", "input", "output"};
@@ -201,11 +201,9 @@ char *train_format_input(const TrainInstruction *e)
 /* format_input(entry) + "\n\n### Response:\n" + output: what the dataset encodes. */
 static char *full_text(const TrainInstruction *e)
 {
+    if (e && !e->output) return tensor_set_error("InstructionDataset: an entry without output");
     char *prompt = train_format_input(e);
-    if (!prompt || !e->output) {
-        free(prompt);
-        return prompt ? tensor_set_error("format_input: an entry with output expected") : NULL;
-    }
+    if (!prompt) return NULL;
     size_t n = strlen(prompt) + strlen(e->output) + 32;
     char *text = malloc(n);
     if (text) snprintf(text, n, "%s\n\n### Response:\n%s", prompt, e->output);
