@@ -403,6 +403,11 @@ static const struct {
      "attention's Linear(32, 32): at most max(in, out) = 32\n"},
     {NULL, NULL, {"--responses", "r.json"}, 2,
      "finetune_instruct: --data FILE is needed (see --help)\n"},
+    {NULL, NULL, {"--data", INSTRUCTIONS, "--responses", "/nonexistent/r.json"}, 2,
+     "finetune_instruct: --responses /nonexistent/r.json: the folder /nonexistent does not "
+     "exist\n"},
+    {"d.json", "[]", {"--data", "d.json", "--responses", "d.json"}, 2,
+     "finetune_instruct: --responses d.json and --data d.json name the same file\n"},
     {NULL, NULL, {"--data", INSTRUCTIONS, "--hf-gpt2", "a", "--load", "b"}, 2,
      "finetune_instruct: --load and --hf-gpt2 exclude each other (one model)\n"},
 };
