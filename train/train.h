@@ -19,6 +19,8 @@
  *   train_toy_*               the teacher-student task of examples/train_attention
  *   train_sms_*, train_spam_dataset, train_classifier_simple, train_classify_review
  *                             chapter 6: the spam classifier
+ *   train_instruction*        the book's chapter 7: the instruction file, format_input,
+ *                             the split, the dataset and collate, the test responses
  *   (The book's text_to_token_ids and token_ids_to_text are text_to_token_ids and
  *   text_from_token_ids in text/text.h; generate_text_simple is nn_generate_text_simple.)
  *
@@ -406,6 +408,134 @@ ATTOGRAD_API int train_classifier_info(const char *path, TrainClassifierInfo *in
  * frozen, when lora_rank), then the file's weights, in eval mode (draws from
  * the default generator as the constructors do).  NULL with a message. */
 ATTOGRAD_API Module *train_classifier_load(const char *path, const TrainClassifierInfo *info);
+
+/* ---- Chapter 7: instruction fine-tuning ------------------------------------------ */
+/*
+ * The book's chapter 7 as library calls (train/instruct.c; the PyTorch
+ * reference is tests/reference/book_ch07.py): the instruction file, the
+ * Alpaca-style prompt, the split, the dataset and its collate, the test
+ * responses and the file that holds them.  Training is train_model_simple
+ * with the collate's loaders and format_input(val[0]) as start context;
+ * examples/finetune_instruct is the whole chapter with flags.
+ *
+ *     TrainInstructions data;
+ *     if (train_instructions_read("instruction-data.json", &data)) ...   1100 entries
+ *     TrainInstructionSplit s = train_instruction_split(&data);   935 train, 110 test, 55 val
+ *     Dataset *train_set = train_instruction_dataset(tok, s.train);
+ *     TrainInstructionCollate c = TRAIN_INSTRUCTION_COLLATE(.allowed_max_length = 1024);
+ *     DataLoader *train = data_loader(train_set, DATA_LOADER_OPTIONS(.batch_size = 8,
+ *         .shuffle = true, .drop_last = true, .collate = train_instruction_collate,
+ *         .collate_ctx = &c));
+ *     ... train_model_simple(...), then for each test entry:
+ *     responses[i] = train_instruction_respond(model, tok, &s.test.entries[i],
+ *         &(TrainRespondOptions){.max_new_tokens = 256, .context_size = 1024,
+ *                               .eos_id = 50256}, &lens[i]);
+ *     train_instructions_write("instruction-data-with-response.json", s.test, responses, lens);
+ *     train_instructions_free(&data);
+ */
+
+/* One entry of the file: every field a string, in the file's order (what
+ * json.dump writes back), and the three the book reads, pointing into them. */
+typedef struct TrainInstruction {
+    int64_t n_fields;
+    char **keys, **values;
+    const char *instruction, *input, *output;
+} TrainInstruction;
+typedef struct TrainInstructions {
+    int64_t count;
+    TrainInstruction *entries;
+} TrainInstructions;
+/* Entries [0, count) of a list (a split's part): views, owning nothing. */
+typedef struct TrainInstructionSlice {
+    const TrainInstruction *entries;
+    int64_t count;
+} TrainInstructionSlice;
+
+/* json.load of a list of {"instruction", "input", "output"} objects (other
+ * keys kept; every value a string, UTF-8 without NUL).  0, or -1 with one
+ * line naming the file and the entry (0-based, as data[i]):
+ * "data.json: entry 3 has no \"instruction\"", "data.json: an object, not a
+ * JSON list of ... entries", "data.json: the file is empty: ...",
+ * "data.json: not JSON: ... at byte 17", "cannot open data.json: ...". */
+ATTOGRAD_API int train_instructions_read(const char *path, TrainInstructions *out);
+ATTOGRAD_API void train_instructions_free(TrainInstructions *d);   /* NULL is fine */
+/* entry[key], or NULL when it has none. */
+ATTOGRAD_API const char *train_instruction_field(const TrainInstruction *e, const char *key);
+/* format_input(entry): "Below is an instruction that describes a task. Write
+ * a response that appropriately completes the request." + "\n\n###
+ * Instruction:\n" + instruction, and, when input is not empty, "\n\n###
+ * Input:\n" + input.  malloc'd; NULL with a message. */
+ATTOGRAD_API char *train_format_input(const TrainInstruction *e);
+
+/* The book's split, no shuffle: train the first int(n * 0.85), test the
+ * next int(n * 0.1), validation the rest (test comes before it in the file). */
+typedef struct TrainInstructionSplit {
+    TrainInstructionSlice train, val, test;
+} TrainInstructionSplit;
+ATTOGRAD_API TrainInstructionSplit train_instruction_split(const TrainInstructions *d);
+
+/* InstructionDataset: each entry's format_input(entry) + "\n\n### Response:\n"
+ * + output, encoded once (plain encode: "<|endoftext|>" is ordinary text);
+ * item i is its ids, one 1-d tensor.  NULL with a message. */
+ATTOGRAD_API Dataset *train_instruction_dataset(const TextTokenizer *tok,
+                                                TrainInstructionSlice entries);
+/* The length of item i's ids; -1 for another dataset or an index outside it. */
+ATTOGRAD_API int64_t train_instruction_dataset_item_len(const Dataset *d, int64_t i);
+
+/* custom_collate_fn(batch, pad_token_id, ignore_index, allowed_max_length)
+ * as a data loader's collate (DataLoaderOptions.collate, ctx a
+ * TrainInstructionCollate *, NULL for the defaults): each item gets one pad,
+ * then pads to 1 + the longest item; inputs are all but the last, targets
+ * all but the first, so the batch is (B, longest); in each target row every
+ * pad but the first becomes ignore_index (cross_entropy ignores -100); then
+ * both are cut to allowed_max_length.  Batch fields: x (B, W), y (B, W). */
+typedef struct TrainInstructionCollate {
+    int64_t pad_token_id;        /* 50256, GPT-2's <|endoftext|> */
+    int64_t ignore_index;        /* -100 */
+    int64_t allowed_max_length;  /* 0: None, no cut */
+} TrainInstructionCollate;
+#define TRAIN_INSTRUCTION_COLLATE(...)                                                        \
+    (__extension__({                                                                          \
+        _Pragma("GCC diagnostic push")                                                        \
+        _Pragma("GCC diagnostic ignored \"-Woverride-init\"")                                 \
+        TrainInstructionCollate train__collate = {.pad_token_id = 50256, .ignore_index = -100,\
+                                                  .allowed_max_length = 0, __VA_ARGS__};      \
+        _Pragma("GCC diagnostic pop")                                                         \
+        train__collate;                                                                       \
+    }))
+ATTOGRAD_API int train_instruction_collate(int64_t n, const DataItem *items, DataBatch *batch,
+                                           void *ctx);
+
+/* The book's response: generated_text[len(input_text):] (len counting code
+ * points), every "### Response:" removed, then Python's strip() (its
+ * whitespace: \t\n\v\f\r, \x1c-\x1f, space, \x85, \xa0, U+1680, U+2000 to
+ * U+200A, U+2028, U+2029, U+202F, U+205F, U+3000).  generated is valid UTF-8
+ * (text_decode_replace's) that starts with prompt.  malloc'd, NUL-terminated,
+ * *out_len bytes. */
+ATTOGRAD_API char *train_extract_response(const char *generated, size_t len, const char *prompt,
+                                          size_t *out_len);
+/* generate(model, text_to_token_ids(format_input(entry)), max_new_tokens,
+ * context_size, eos_id) as the book's script calls it: greedy, stopping
+ * before an eos_id, in the model's current mode (after train_model_simple,
+ * training: a dropout with p > 0 draws, as PyTorch's does under no_grad, and
+ * each token is a full forward of the last context_size ids), then decoded
+ * as Python prints (errors="replace") and cut by train_extract_response.
+ * malloc'd, *len bytes (may be NULL); NULL with a message. */
+typedef struct TrainRespondOptions {
+    int64_t max_new_tokens;      /* the book's 256 */
+    int64_t context_size;        /* the model's context, 1024 for GPT-2 */
+    int64_t eos_id;              /* 50256; -1: none */
+} TrainRespondOptions;
+ATTOGRAD_API char *train_instruction_respond(Module *model, const TextTokenizer *tok,
+                                             const TrainInstruction *e,
+                                             const TrainRespondOptions *o, size_t *len);
+/* json.dump(entries, f, indent=4) through the safe output file: each entry's
+ * fields in order, "model_response" set to responses[i] (response_len[i]
+ * bytes; added last, or replacing a field of that name in place) when
+ * responses is not NULL; Python's ASCII escapes, no final newline.  0, or
+ * -1 with a message naming path. */
+ATTOGRAD_API int train_instructions_write(const char *path, TrainInstructionSlice entries,
+                                          char *const *responses, const size_t *response_len);
 
 /* ---- A run's checkpoint --------------------------------------------------------- */
 /*
