@@ -11,7 +11,13 @@
  *     element up and down, computed by a separate double-precision forward
  *     written with plain loops below, so it does not trust the library.
  *
- *     backprop_attention [--seed N] [--loss sum|mse] [--summary] [--dot FILE.png] [--dump]
+ *     backprop_attention [--seed N] [--loss sum|mse] [--summary] [--dot FILE.png]
+ *                        [--html FILE.html] [--dump]
+ *
+ * --html writes the same walk as a page to explore in a browser
+ * (plot_backward_page): the graph, a step control that runs the backward one
+ * node at a time, and each gradient beside this program's own central
+ * difference, the numbers --dump prints.
  *
  * Derivations: docs/attention_backward.md; the same walk through a whole
  * TransformerBlock: backprop_block.  The numbers equal PyTorch's
@@ -19,6 +25,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +58,7 @@ static const char *const stage_code[N_STAGES] = {
 typedef struct {
     uint64_t seed;                 /* torch.manual_seed's */
     bool summary, dump, mse;
-    const char *dot;
+    const char *dot, *html;
 } Options;
 
 typedef struct {
@@ -346,21 +353,85 @@ static int write_graph(const Walk *w, const char *path)
     return rc;
 }
 
-/* --dot's file (and the DOT source beside a picture), checked before any work. */
-static bool dot_paths_ok(const char *path)
+/* --dot's file (and the DOT source beside a picture) and --html's, checked
+ * before any work. */
+static bool paths_ok(const Options *o)
 {
-    size_t n = strlen(path);
+    const char *path = o->dot;
+    size_t n = path ? strlen(path) : 0;
     const char *ext = n >= 4 ? path + n - 4 : "";
-    if (strcmp(ext, ".dot") && strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")) {
+    if (path && strcmp(ext, ".dot") && strcmp(ext, ".png") && strcmp(ext, ".svg") &&
+        strcmp(ext, ".pdf")) {
         tensor_set_error(PROG ": --dot %s: the name must end in .dot, .png, .svg or .pdf", path);
         return false;
     }
-    char *dot = dot_beside(path);
+    n = o->html ? strlen(o->html) : 0;
+    if (o->html && (n < 5 || strcmp(o->html + n - 5, ".html") != 0)) {
+        tensor_set_error(PROG ": --html %s: the name must end in .html", o->html);
+        return false;
+    }
+    char *dot = path ? dot_beside(path) : NULL;
     TensorPath paths[] = {{.what = "--dot", .path = path, .output = true},
-                          {.what = "--dot's DOT source", .path = dot, .output = true}};
-    bool ok = cli_paths_ok(PROG, 2, paths);
+                          {.what = "--dot's DOT source", .path = dot, .output = true},
+                          {.what = "--html", .path = o->html, .output = true}};
+    bool ok = cli_paths_ok(PROG, 3, paths);
     free(dot);
     return ok;
+}
+
+/* ---- the page ----------------------------------------------------------------- */
+
+/* The forward once more, for the page's own estimates of the tensors that
+ * have no step here (keys^T, the loss): the same seed, the same graph. */
+static Tensor *forward_again(void *ctx)
+{
+    Walk again = *(const Walk *)ctx;
+    return forward(&again) == 0 ? again.loss : NULL;
+}
+
+/* --html FILE: runs the backward (plot_backward_page) with each step's
+ * formula and central difference as the page's notes.  0, or 1 after a
+ * message. */
+static int write_page(Walk *w, const char *path)
+{
+    PlotPageNote notes[N_STEPS];
+    char formulas[N_STEPS][96], intro[640];
+    for (int i = 0; i < N_STEPS; i++) {
+        const Step *st = step_at(w, i);
+        snprintf(formulas[i], sizeof formulas[i], "%s = %s", st->grad, st->formula);
+        notes[i] = (PlotPageNote){
+            .tensor = w->t[st->stage], .formula = formulas[i], .why = st->why,
+            .numeric = central_difference(w, st->stage),
+            .numeric_how = "backprop_attention's own central difference: each element moved by "
+                           "+-1e-6 in a double-precision forward written with plain loops"};
+        if (!notes[i].numeric) return fprintf(stderr, PROG ": %s\n", tensor_error()), 1;
+    }
+    snprintf(intro, sizeof intro,
+             "The book's SelfAttention_v1 (Listing 3.1) on its six input tokens, d_in %d, "
+             "d_out %d, seed %llu, loss = %s = %.4f.  Its gradients are the ones "
+             "backprop_attention prints, each beside the program's own central difference.  "
+             "SelfAttention_v1 has no causal mask: every token attends to every token "
+             "(backprop_block's page shows the mask).",
+             D_IN, D_OUT, (unsigned long long)w->opt->seed,
+             w->opt->mse ? "mse_loss(context, target)" : "context.sum()",
+             (double)tensor_item(w->loss));
+    PlotPageOptions o = PLOT_PAGE_OPTIONS(
+        .title = "Backpropagation through SelfAttention_v1, step by step", .intro = intro,
+        .notes = notes, .n_notes = N_STEPS, .forward = forward_again, .forward_ctx = w);
+    if (plot_backward_page(w->loss, path, o) != 0) {
+        fprintf(stderr, PROG ": --html %s\n", tensor_error());
+        return 1;
+    }
+    return 0;
+}
+
+/* The page's line, after what the program prints. */
+static void report_page(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        printf("page: %s (%lld KB; open it in a browser)\n", path,
+               (long long)(st.st_size + 1023) / 1024);
 }
 
 /* ---- main ------------------------------------------------------------------------ */
@@ -378,6 +449,8 @@ static void usage(FILE *f)
             "  --summary        one line per gradient instead of whole tensors\n"
             "  --dot FILE.png   draw the graph (.png, .svg, .pdf) with Graphviz's dot and\n"
             "                   keep its source as FILE.dot (FILE.dot: only the DOT)\n"
+            "  --html FILE.html the backward as a page to explore in a browser: the graph,\n"
+            "                   a step control, every gradient beside its central difference\n"
             "  --dump           every tensor as '@name shape' and values (for tests)\n"
             "  --help           this text\n");
 }
@@ -402,7 +475,9 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--summary") == 0) {
             o->summary = true;
         } else if (strcmp(a, "--dot") == 0) {
-            if (!(o->dot = cli_value(PROG, argc, argv, &i)) || !dot_paths_ok(o->dot)) return -1;
+            if (!(o->dot = cli_value(PROG, argc, argv, &i))) return -1;
+        } else if (strcmp(a, "--html") == 0) {
+            if (!(o->html = cli_value(PROG, argc, argv, &i))) return -1;
         } else if (strcmp(a, "--dump") == 0) {
             o->dump = true;
         } else {
@@ -410,13 +485,20 @@ static int parse(int argc, char **argv, Options *o)
             return -1;
         }
     }
-    return 0;
+    return paths_ok(o) ? 0 : -1;
 }
 
 static int run(const Options *o)
 {
     Walk w = {.opt = o};
-    if (forward(&w) != 0 || tensor_backward(w.loss, NULL) != 0) {
+    if (forward(&w) != 0) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        return 1;
+    }
+    /* The page runs the backward itself, keeping each step. */
+    if (o->html) {
+        if (write_page(&w, o->html) != 0) return 1;
+    } else if (tensor_backward(w.loss, NULL) != 0) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
         return 1;
     }
@@ -434,6 +516,7 @@ static int run(const Options *o)
         return 1;
     }
     if (o->dot && write_graph(&w, o->dot) != 0) return 1;
+    if (o->html) report_page(o->html);
     return bad ? 1 : 0;
 }
 

@@ -17,7 +17,13 @@
  *   - for GELU and LayerNorm, the printed formula evaluated by hand from the
  *     gradients printed before it.
  *
- *     backprop_block [--seed N] [--summary] [--dump]
+ *     backprop_block [--seed N] [--summary] [--html FILE.html] [--dump]
+ *
+ * --html writes the same walk as a page to explore in a browser
+ * (plot_backward_page): the graph, a step control that runs the backward one
+ * node at a time (the residual's + and norm1's three consumers add up there),
+ * the attention weights with their causal mask, and each gradient beside this
+ * program's own central difference, the numbers --dump prints.
  *
  * The attention inside the block is backprop_attention's, per head (its
  * derivation: docs/attention_backward.md); LayerNorm's backward is derived
@@ -27,6 +33,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +90,7 @@ static const char *stage_name(Stage s)
 typedef struct {
     uint64_t seed;                /* torch.manual_seed's */
     bool summary, dump;
+    const char *html;
 } Options;
 
 typedef struct {
@@ -123,6 +131,22 @@ static Tensor *attention(Walk *w, Tensor *const *t)
     return w->t[ATT] = named(tensor_linear(ctx, t[WO], t[BO]), ATT);
 }
 
+/* The block's forward from the leaves in w->t, its intermediates into w->t. */
+static int compute(Walk *w)
+{
+    Tensor **t = w->t, *x = t[X];
+    t[NORM1] = named(tensor_layer_norm(x, t[SCALE1], t[SHIFT1], LN_EPS), NORM1);
+    Tensor *att = attention(w, t);
+    t[H] = named(tensor_add(att, x), H);
+    t[NORM2] = named(tensor_layer_norm(t[H], t[SCALE2], t[SHIFT2], LN_EPS), NORM2);
+    t[HIDDEN] = named(tensor_linear(t[NORM2], t[W1], t[B1]), HIDDEN);
+    t[GELU] = named(tensor_gelu(t[HIDDEN]), GELU);
+    t[FF] = named(tensor_linear(t[GELU], t[W2], t[B2]), FF);
+    t[OUT] = named(tensor_add(t[FF], t[H]), OUT);
+    w->loss = tensor_set_name(tensor_mse_loss(t[OUT], w->target), "loss");
+    return w->loss ? 0 : -1;
+}
+
 static int forward(Walk *w, const Options *o)
 {
     tensor_manual_seed(o->seed);
@@ -136,25 +160,15 @@ static int forward(Walk *w, const Options *o)
     for (Stage s = WQ; s < FIRST_INTERMEDIATE; s++)
         if (!(w->t[s] = nn_get_parameter(w->block, param_names[s]))) return -1;
     if (!(w->mask = nn_get_parameter(w->block, "att.mask"))) return -1;
-
-    Tensor **t = w->t;
-    t[NORM1] = named(tensor_layer_norm(x, t[SCALE1], t[SHIFT1], LN_EPS), NORM1);
-    Tensor *att = attention(w, t);
-    t[H] = named(tensor_add(att, x), H);
-    t[NORM2] = named(tensor_layer_norm(t[H], t[SCALE2], t[SHIFT2], LN_EPS), NORM2);
-    t[HIDDEN] = named(tensor_linear(t[NORM2], t[W1], t[B1]), HIDDEN);
-    t[GELU] = named(tensor_gelu(t[HIDDEN]), GELU);
-    t[FF] = named(tensor_linear(t[GELU], t[W2], t[B2]), FF);
-    t[OUT] = named(tensor_add(t[FF], t[H]), OUT);
-    w->loss = tensor_set_name(tensor_mse_loss(t[OUT], w->target), "loss");
+    if (compute(w) != 0) return -1;
 
     /* The steps above are the block's own forward: */
     Tensor *ref;
     tensor_no_grad_begin();
     ref = nn_forward(w->block, tensor_view(x, SHAPE(1, T, E)));
     tensor_no_grad_end();
-    if (!w->loss || !ref) return -1;
-    w->block_diff = tensor_max_abs_diff(t[OUT], tensor_reshape(ref, SHAPE(T, E)));
+    if (!ref) return -1;
+    w->block_diff = tensor_max_abs_diff(w->t[OUT], tensor_reshape(ref, SHAPE(T, E)));
     return 0;
 }
 
@@ -528,6 +542,78 @@ static int print_dump(const Walk *w)
     return bad;
 }
 
+/* ---- the page --------------------------------------------------------------------- */
+
+/* A step's why as one line of prose for the page: the terminal's
+ * continuation lines ("\n    # ") joined with a space. */
+static void one_line(const char *why, char *out, size_t n)
+{
+    size_t k = 0;
+    for (const char *p = why; *p && k + 1 < n; p++) {
+        if (*p == '\n') {
+            while (p[1] == ' ' || p[1] == '#') p++;
+            out[k++] = ' ';
+        } else {
+            out[k++] = *p;
+        }
+    }
+    out[k] = '\0';
+}
+
+/* The forward once more from the same leaves, for the page's own estimates
+ * of the tensors that have no step here (the heads' views, the scores). */
+static Tensor *forward_again(void *ctx)
+{
+    Walk again = *(const Walk *)ctx;
+    return compute(&again) == 0 ? again.loss : NULL;
+}
+
+/* --html FILE: runs the backward (plot_backward_page) with each step's
+ * formula and central difference as the page's notes.  0, or 1 after a
+ * message. */
+static int write_page(Walk *w, const Options *o)
+{
+    PlotPageNote notes[N_STEPS];
+    char formulas[N_STEPS][128], whys[N_STEPS][400], intro[800];
+    for (int i = 0; i < N_STEPS; i++) {
+        Stage s = steps[i].stage;
+        snprintf(formulas[i], sizeof formulas[i], "d_%s = %s", stage_name(s), steps[i].formula);
+        one_line(steps[i].why, whys[i], sizeof whys[i]);
+        notes[i] = (PlotPageNote){
+            .tensor = w->t[s], .formula = formulas[i], .why = whys[i],
+            .numeric = central_difference(w, s),
+            .numeric_how = "backprop_block's own central difference: each element moved by "
+                           "+-1e-6 in a double-precision forward written with plain loops"};
+        if (!notes[i].numeric) return fprintf(stderr, PROG ": %s\n", tensor_error()), 1;
+    }
+    snprintf(intro, sizeof intro,
+             "The book's TransformerBlock (Listing 4.6) with emb_dim %d, %d heads, context %d "
+             "and dropout 0, on x = torch.rand(1, 3, 4) (seed %llu; the batch of 1 left out), "
+             "loss = mse_loss(block(x), target) = %.4f.  Its gradients are the ones "
+             "backprop_block prints, each beside the program's own central difference.  Watch "
+             "the residual's + send one gradient to both branches, and x, h and norm1 add the "
+             "parts of their consumers; the softmax's box shows the causal mask.  x requires "
+             "grad here only so that its gradient shows: its box is drawn as a parameter's.",
+             E, HEADS, T, (unsigned long long)o->seed, (double)tensor_item(w->loss));
+    PlotPageOptions po = PLOT_PAGE_OPTIONS(
+        .title = "Backpropagation through a TransformerBlock, step by step", .intro = intro,
+        .notes = notes, .n_notes = N_STEPS, .forward = forward_again, .forward_ctx = w);
+    if (plot_backward_page(w->loss, o->html, po) != 0) {
+        fprintf(stderr, PROG ": --html %s\n", tensor_error());
+        return 1;
+    }
+    return 0;
+}
+
+/* The page's line, after what the program prints. */
+static void report_page(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        printf("page: %s (%lld KB; open it in a browser)\n", path,
+               (long long)(st.st_size + 1023) / 1024);
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 static void usage(FILE *f)
@@ -539,6 +625,8 @@ static void usage(FILE *f)
             "formula, autograd's value and a central-difference estimate.\n"
             "  --seed N     torch.manual_seed before x, the block and the target (default 123)\n"
             "  --summary    one line per gradient instead of whole tensors\n"
+            "  --html FILE.html  the backward as a page to explore in a browser: the graph,\n"
+            "               a step control, every gradient beside its central difference\n"
             "  --dump       every tensor as '@name shape' and values (for tests)\n"
             "  --help       this text\n");
 }
@@ -555,6 +643,8 @@ static int parse(int argc, char **argv, Options *o)
             if (!cli_u64_flag(PROG, argc, argv, &i, &o->seed)) return -1;
         } else if (strcmp(a, "--summary") == 0) {
             o->summary = true;
+        } else if (strcmp(a, "--html") == 0) {
+            if (!(o->html = cli_value(PROG, argc, argv, &i))) return -1;
         } else if (strcmp(a, "--dump") == 0) {
             o->dump = true;
         } else {
@@ -562,14 +652,23 @@ static int parse(int argc, char **argv, Options *o)
             return -1;
         }
     }
-    return 0;
+    size_t n = o->html ? strlen(o->html) : 0;
+    if (o->html && (n < 5 || strcmp(o->html + n - 5, ".html") != 0)) {
+        tensor_set_error(PROG ": --html %s: the name must end in .html", o->html);
+        return -1;
+    }
+    TensorPath path = {.what = "--html", .path = o->html, .output = true};
+    return cli_paths_ok(PROG, 1, &path) ? 0 : -1;
 }
 
 static int run(const Options *o)
 {
     Walk w = {0};
-    if (forward(&w, o) != 0 || tensor_backward(w.loss, NULL) != 0) {
-        fprintf(stderr, PROG ": %s\n", tensor_error());
+    int rc = forward(&w, o);
+    if (rc != 0) fprintf(stderr, PROG ": %s\n", tensor_error());
+    else if (o->html) rc = write_page(&w, o);    /* runs the backward, keeping each step */
+    else if ((rc = tensor_backward(w.loss, NULL)) != 0) fprintf(stderr, PROG ": %s\n", tensor_error());
+    if (rc != 0) {
         nn_module_free(w.block);
         return 1;
     }
@@ -583,6 +682,7 @@ static int run(const Options *o)
         bad = print_backward(&w);
     }
     if (bad < 0) fprintf(stderr, PROG ": %s\n", tensor_error());
+    if (o->html) report_page(o->html);
     nn_module_free(w.block);
     return bad ? 1 : 0;
 }

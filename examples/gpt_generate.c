@@ -9,7 +9,7 @@
  *                  [--qkv-bias] [--seed N] [--prompt TEXT] [--max-new-tokens N]
  *                  [--temperature X] [--top-k N] [--eos-id N] [--vocab DIR]
  *                  [--tokenizer gpt2|bytes] [--load FILE | --hf-gpt2 FILE]
- *                  [--heatmap FILE.png [--heatmap-layer N]] [--bf16]
+ *                  [--heatmap FILE.png [--heatmap-layer N]] [--raw] [--bf16]
  *
  * --load runs a train_gpt checkpoint's model (its config and tokenizer from
  * the file's metadata); --hf-gpt2 GPT-2's published weights, Hugging Face's
@@ -21,6 +21,9 @@
  * each token reads the weights packed once into bf16 and a bf16 key/value
  * cache, half the bytes of float32 (PyTorch's torch.autocast("cpu",
  * dtype=torch.bfloat16) around the book's loop gives the same products).
+ * Text is printed as Python's tokenizer.decode gives it (text_decode_replace:
+ * a character that the ids cut, or a byte id that is no UTF-8, is U+FFFD);
+ * --raw prints the ids' bytes as they are.
  */
 #include <math.h>
 #include <stdio.h>
@@ -46,6 +49,7 @@ typedef struct {
     const char *heatmap;
     long heatmap_layer;
     bool bf16;                   /* --bf16: generate in an autocast region */
+    bool raw;                    /* --raw: Output text's bytes as the ids give them */
 } Options;
 
 static void usage(FILE *f)
@@ -73,6 +77,8 @@ static void usage(FILE *f)
             "  --heatmap FILE.png|svg|pdf  the attention weights on the output, a panel per\n"
             "                            head (at most 64 tokens; gnuplot)\n"
             "  --heatmap-layer N         the layer drawn, from 0; < 0 from the end (default -1)\n"
+            "  --raw                     Output text as the ids' bytes (default: as Python's\n"
+            "                            tokenizer.decode prints it, a cut character U+FFFD)\n"
             "  --bf16                    bfloat16 products and key/value cache, as\n"
             "                            torch.autocast(\"cpu\", dtype=torch.bfloat16)\n");
 }
@@ -129,6 +135,8 @@ static int parse(int argc, char **argv, Options *o)
                 return 2;
         } else if (strcmp(a, "--bf16") == 0) {
             o->bf16 = true;
+        } else if (strcmp(a, "--raw") == 0) {
+            o->raw = true;
         } else {
             cli_unknown_option(PROG, a);
             return 2;
@@ -356,7 +364,7 @@ static int draw_heatmap(const Options *o, Module *model, const TextTokenizer *to
     int rc = cells && labels && titles && title_ptrs ? 0 : -1;
     for (int64_t t = 0; t < T && rc == 0; t++) {
         int64_t id = (int64_t)tensor_get(ids, IDX(0, ids->shape[1] - T + t));
-        if (!(labels[t] = text_decode(tok, &id, 1, NULL))) rc = -1;
+        if (!(labels[t] = text_decode_replace(tok, &id, 1, NULL))) rc = -1;
         else labels[t] = visible(labels[t]);
     }
     if (rc) {
@@ -450,7 +458,9 @@ static int generate(const Options *o, TextTokenizer *tok)
         int64_t *ids = malloc((size_t)m * sizeof *ids);
         for (int64_t i = 0; i < m && ids; i++) ids[i] = (int64_t)tensor_get(out, IDX(0, i));
         size_t len = 0;
-        char *text = ids ? text_decode(tok, ids, (size_t)m, &len) : NULL;
+        char *text = !ids ? NULL
+                     : o->raw ? text_decode(tok, ids, (size_t)m, &len)
+                                   : text_decode_replace(tok, ids, (size_t)m, &len);
         printf("\n\n%.50s\n%22sOUT\n%.50s\n", "==================================================",
                "", "==================================================");
         printf("\nOutput: ");

@@ -6,6 +6,10 @@
  *     $ echo '[15496, 11, 314, 716]' | gpt_tokenize --decode
  *     Hello, I am
  *
+ * --decode prints what Python's tokenizer.decode gives (errors="replace":
+ * a character the ids cut is U+FFFD, text_decode_replace); --raw the ids'
+ * bytes as they are (tiktoken's decode_bytes).
+ *
  * GPT-2's tokenizer by default (its vocabulary from ./run vocab), or the
  * bytes tokenizer.  Exit 0, 1 for bad input (invalid UTF-8, an unknown id,
  * no vocabulary), 2 for bad flags.
@@ -22,9 +26,13 @@ static const char PROG[] = "gpt_tokenize";
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: gpt_tokenize [--decode] [--tokenizer gpt2|bytes] [--vocab DIR] [--no-special]\n"
+            "usage: gpt_tokenize [--decode [--raw]] [--tokenizer gpt2|bytes] [--vocab DIR]\n"
+            "                    [--no-special]\n"
             "  text on stdin -> ids on stdout, as [15496, 11, 314, 716]\n"
-            "  --decode           ids on stdin ([1, 2] or 1 2) -> their text on stdout\n"
+            "  --decode           ids on stdin ([1, 2] or 1 2) -> their text on stdout, as\n"
+            "                     Python's tokenizer.decode gives it (a character the ids\n"
+            "                     cut is U+FFFD)\n"
+            "  --raw              with --decode: the ids' bytes as they are\n"
             "  --tokenizer NAME   gpt2 (default: GPT-2's BPE) or bytes (an id per UTF-8 byte)\n"
             "  --vocab DIR        DIR/encoder.json and DIR/vocab.bpe (default: $ATTOGRAD_VOCAB_DIR,\n"
             "                     else %s; fetch with ./run vocab)\n"
@@ -77,7 +85,7 @@ static bool is_separator(char c)
 }
 
 /* Ids separated by spaces, commas, newlines, within optional brackets. */
-static int decode(const TextTokenizer *t, const char *text, size_t len)
+static int decode(const TextTokenizer *t, const char *text, size_t len, bool raw)
 {
     int64_t *ids = malloc((len / 2 + 1) * sizeof *ids);
     size_t n = 0;
@@ -112,7 +120,9 @@ static int decode(const TextTokenizer *t, const char *text, size_t len)
         ids[n++] = v;
     }
     size_t out_len;
-    char *out = ids ? text_decode(t, ids, n, &out_len) : NULL;
+    char *out = !ids ? NULL
+                : raw  ? text_decode(t, ids, n, &out_len)
+                       : text_decode_replace(t, ids, n, &out_len);
     free(ids);
     if (!out) {
         fprintf(stderr, "%s: %s\n", PROG, ids ? tensor_error() : "out of memory");
@@ -126,12 +136,13 @@ static int decode(const TextTokenizer *t, const char *text, size_t len)
 int main(int argc, char **argv)
 {
     const char *tokenizer = "gpt2", *vocab = NULL;
-    bool decoding = false, special = true, ok = true;
+    bool decoding = false, raw = false, special = true, ok = true;
     for (int i = 1; i < argc && ok; i++) {
         if (cli_is_help(argv[i])) {
             usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--decode") == 0) decoding = true;
+        else if (strcmp(argv[i], "--raw") == 0) raw = true;
         else if (strcmp(argv[i], "--no-special") == 0) special = false;
         else if (strcmp(argv[i], "--tokenizer") == 0) {
             ok = cli_tokenizer_flag(PROG, argc, argv, &i, &tokenizer);
@@ -141,6 +152,10 @@ int main(int argc, char **argv)
             tensor_set_error("%s: unknown flag '%s' (see --help)", PROG, argv[i]);
             ok = false;
         }
+    }
+    if (ok && raw && !decoding) {
+        tensor_set_error("%s: --raw needs --decode (it prints ids' bytes)", PROG);
+        ok = false;
     }
     if (!ok) {
         fprintf(stderr, "%s\n", tensor_error());
@@ -153,7 +168,7 @@ int main(int argc, char **argv)
     }
     size_t len;
     char *text = read_stdin(&len);
-    int rc = !text ? 1 : decoding ? decode(t, text, len) : encode(t, text, len, special);
+    int rc = !text ? 1 : decoding ? decode(t, text, len, raw) : encode(t, text, len, special);
     free(text);
     text_tokenizer_free(t);
     if (fflush(stdout) != 0) {

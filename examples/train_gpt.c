@@ -9,6 +9,12 @@
  * checkpoints (--save, --save-every, --resume).
  * tests/reference/book_ch05.py is the same run in PyTorch.
  *
+ * --warmup-steps, --initial-lr, --min-lr and --clip-grad-norm make it the
+ * book's appendix-D train_model (linear warmup, cosine decay, gradient
+ * clipping from the end of the warmup on), which prints "Iter" where chapter
+ * 5 prints "Step"; tests/reference/book_appendix_d.py is that loop in
+ * PyTorch.
+ *
  * With no flags, the book's run: GPT_CONFIG_124M with context 256, AdamW
  * lr 0.0004, weight_decay 0.1, 10 epochs, batch 2, eval_freq 5, eval_iter 5,
  * seed 123, the-verdict.txt, start context "Every effort moves you".  A
@@ -31,6 +37,12 @@ typedef struct {
     const char *save, *resume;   /* checkpoint files, or NULL */
     double lr, weight_decay;
     int64_t epochs, batch, eval_freq, eval_iter;
+    int64_t warmup_steps;        /* appendix D's schedule; -1: off */
+    double warmup_percent;       /* --warmup-steps P%: P (the steps once the loaders are made) */
+    double initial_lr, min_lr;   /* its ends (the book's train_model defaults) */
+    bool initial_lr_set, min_lr_set;
+    double clip_grad_norm;       /* max_norm; 0: no clipping */
+    char lr_plot[4096], lr_csv[4096];   /* --plot's FILE-lr.EXT and FILE-lr.csv, or "" */
     int64_t save_every, stop_after; /* 0: off */
     uint64_t seed;
     bool ascii, quiet;
@@ -40,10 +52,10 @@ typedef struct {
 /* A checkpoint's metadata: the GPT's config and tokenizer (nn.h), then the
  * flags that change what the remaining steps compute, which a resume must
  * find equal, and a hash of the training text. */
-enum { RUN_META = 7, META = NN_GPT_META_COUNT + RUN_META };
+enum { RUN_META = 9, META = NN_GPT_META_COUNT + RUN_META };
 
 typedef struct {
-    const Options *o;
+    Options *o;                  /* --warmup-steps P% is resolved to steps in it */
     Module *model;
     Optimizer *optimizer;
     TextTokenizer *tokenizer;
@@ -51,10 +63,11 @@ typedef struct {
     DataLoader *train, *val;
     TrainState state;            /* where the run is; its checkpoints hold it */
     NNGPTMeta gpt_meta;
-    char values[RUN_META][32];
+    char values[RUN_META][160];
     TensorMeta meta[META];
     TrainCheckpoint checkpoint;
     PlotCsv *csv;                /* --csv: a row per evaluation */
+    PlotCsv *lr_csv;             /* --plot with appendix D: a row per step (step, lr, norm) */
     TrainGradNorms *grad_norms;  /* --grad-norms, or NULL */
     PlotProgress *bar;           /* on stderr, drawn when it is a terminal */
     int64_t n_params;
@@ -92,14 +105,79 @@ static void usage(FILE *f)
             "  --stop-after-steps N      stop after step N (counting a resumed run's steps)\n"
             "  --resume FILE             go on from a checkpoint of this run (the same config,\n"
             "                            tokenizer, text, --lr, --weight-decay, --batch,\n"
-            "                            --eval-freq, --eval-iter, --bf16): the remaining lines\n"
-            "                            and CSV rows are those of one uninterrupted run\n"
+            "                            --eval-freq, --eval-iter, --bf16, appendix D's flags\n"
+            "                            below): the remaining lines and CSV rows are those\n"
+            "                            of one uninterrupted run\n"
             "  --grad-norms FILE.png     each layer's gradient L2 norm per step, log scale\n"
             "                            (gnuplot), its numbers in FILE.csv beside it\n"
+            "  The book's appendix D (train_model: \"Iter\" in the lines):\n"
+            "  --warmup-steps N|P%%       linear warmup over N steps (or P%% of the run's steps,\n"
+            "                            the book's 20%%) from --initial-lr to --lr, then cosine\n"
+            "                            decay towards --min-lr; below the run's steps\n"
+            "  --initial-lr X --min-lr X the schedule's ends (default 3e-05, 1e-06), at most --lr\n"
+            "  --clip-grad-norm X        clip the gradients' total L2 norm to X (the book: 1.0),\n"
+            "                            from step N of --warmup-steps on (every step without\n"
+            "                            it); 0: no clipping (default)\n"
+            "  With --plot, also FILE-lr.png: the lr and the gradient norm per step (log\n"
+            "  scale), its numbers in FILE-lr.csv beside it\n"
             "  --quiet                   no per-evaluation lines\n"
             "  --bf16                    bfloat16 products (float32 sums), as the run under\n"
             "                            torch.autocast(\"cpu\", dtype=torch.bfloat16);\n"
             "                            weights, gradients and AdamW stay float32\n");
+}
+
+/* --warmup-steps N, or P% of the run's steps (the book's int(0.2 *
+ * total_steps) is 20%), resolved once the loaders are made. */
+static bool warmup_flag(int argc, char **argv, int *i, Options *o)
+{
+    const char *v = cli_value(PROG, argc, argv, i);
+    if (!v) return false;
+    size_t n = strlen(v);
+    if (n < 2 || v[n - 1] != '%')
+        return cli_int(PROG, "--warmup-steps", v, 0, 1L << 40, &o->warmup_steps);
+    char number[64];
+    snprintf(number, sizeof number, "%.*s", (int)(n - 1 < 63 ? n - 1 : 63), v);
+    if (!cli_double(PROG, "--warmup-steps", number, 0, 100, &o->warmup_percent)) return false;
+    o->warmup_steps = 0;
+    return true;
+}
+
+/* Appendix D's flags among themselves and against --lr (the peak): 0, or 2
+ * with the line in tensor_error().  Their fit to the run's length is
+ * checked once the loaders are made (schedule_fits). */
+static int check_schedule_flags(const Options *o)
+{
+    if (o->warmup_steps < 0 && (o->initial_lr_set || o->min_lr_set))
+        tensor_set_error(PROG ": %s needs --warmup-steps N (the schedule it ends)",
+                         o->initial_lr_set ? "--initial-lr" : "--min-lr");
+    else if (o->warmup_steps >= 0 && o->min_lr > o->lr)
+        tensor_set_error(PROG ": --min-lr %g is above the peak --lr %g", o->min_lr, o->lr);
+    else if (o->warmup_steps >= 0 && o->initial_lr > o->lr)
+        tensor_set_error(PROG ": --initial-lr %g is above the peak --lr %g", o->initial_lr,
+                         o->lr);
+    else
+        return 0;
+    return 2;
+}
+
+/* Appendix D's loop: a schedule or clipping. */
+static bool appendix_d(const Options *o)
+{
+    return o->warmup_steps >= 0 || o->clip_grad_norm > 0;
+}
+
+/* With --plot FILE.png and appendix D's loop, the lr's figure FILE-lr.png
+ * and its numbers FILE-lr.csv: 0, or 2 with a line for a name too long. */
+static int lr_paths(Options *o)
+{
+    if (!o->plot || !appendix_d(o)) return 0;
+    const char *dot = strrchr(o->plot, '.');
+    int stem = (int)(dot - o->plot);
+    int a = snprintf(o->lr_plot, sizeof o->lr_plot, "%.*s-lr%s", stem, o->plot, dot);
+    int b = snprintf(o->lr_csv, sizeof o->lr_csv, "%.*s-lr.csv", stem, o->plot);
+    if (a > 0 && (size_t)a < sizeof o->lr_plot && b > 0 && (size_t)b < sizeof o->lr_csv) return 0;
+    tensor_set_error(PROG ": --plot %s: the name is too long for its -lr figure", o->plot);
+    return 2;
 }
 
 /* 0, 1 for --help, 2 for a bad flag (its line in tensor_error()). */
@@ -148,6 +226,16 @@ static int parse(int argc, char **argv, Options *o)
             ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 40, &o->save_every);
         } else if (strcmp(a, "--stop-after-steps") == 0) {
             ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 40, &o->stop_after);
+        } else if (strcmp(a, "--warmup-steps") == 0) {
+            ok = warmup_flag(argc, argv, &i, o);
+        } else if (strcmp(a, "--initial-lr") == 0) {
+            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->initial_lr);
+            o->initial_lr_set = true;
+        } else if (strcmp(a, "--min-lr") == 0) {
+            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->min_lr);
+            o->min_lr_set = true;
+        } else if (strcmp(a, "--clip-grad-norm") == 0) {
+            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e6, &o->clip_grad_norm);
         } else if (strcmp(a, "--grad-norms") == 0) {
             ok = cli_picture_flag(PROG, argc, argv, &i, &o->grad_norms);
         } else if (strcmp(a, "--ascii") == 0) {
@@ -175,7 +263,7 @@ static int parse(int argc, char **argv, Options *o)
         tensor_set_error(PROG ": --plot needs --csv FILE for the figure's data");
         return 2;
     }
-    return 0;
+    return check_schedule_flags(o) ? 2 : lr_paths(o);
 }
 
 /* Steps the run makes in all: its epochs, or --stop-after-steps when sooner. */
@@ -243,26 +331,31 @@ static int after_backward(const TrainState *s, void *ctx)
     return r->grad_norms ? train_grad_norms_record(r->grad_norms, s->global_step + 1) : 0;
 }
 
-/* The book's line, and the evaluation's row of --csv. */
+/* The book's line (appendix D's train_model says "Iter"), and the
+ * evaluation's row of --csv. */
 static int on_eval(const TrainState *s, double train, double val, void *ctx)
 {
     Run *r = ctx;
     plot_progress_clear(r->bar);
     if (!r->o->quiet)
-        printf("Ep %lld (Step %06lld): Train loss %.3f, Val loss %.3f\n", (long long)s->epoch,
-               (long long)s->global_step, train, val);
+        printf("Ep %lld (%s %06lld): Train loss %.3f, Val loss %.3f\n", (long long)s->epoch,
+               r->o->warmup_steps >= 0 ? "Iter" : "Step", (long long)s->global_step, train, val);
     if (r->csv && plot_csv_row(r->csv, "%lld,%lld,%lld,%.9g,%.9g", (long long)s->global_step,
                                (long long)s->epoch, (long long)s->tokens_seen, train, val))
         return fail("--csv");
     return 0;
 }
 
-/* The time estimate after this process's first step, the progress bar, and
+/* The step's lr and gradient norm (--plot with appendix D), the time
+ * estimate after this process's first step, the progress bar, and
  * --stop-after-steps (after its step's evaluation). */
 static int on_step(const TrainState *s, const TrainStep *step, void *ctx)
 {
     Run *r = ctx;
     int64_t done = s->global_step + 1;
+    if (r->lr_csv && plot_csv_row(r->lr_csv, "%lld,%.17g,%.9g", (long long)s->global_step,
+                                  step->lr, (double)step->grad_norm))
+        return fail("--plot");
     if (!r->estimated && !r->o->quiet) estimate(r, r->o, step->seconds, step->eval_seconds);
     plot_progress_step(r->bar, done, step->tokens);
     r->stopped = r->o->stop_after && done >= r->o->stop_after;
@@ -329,6 +422,37 @@ static int plot_losses(const Options *o, const Run *r)
     return rc ? -1 : 0;
 }
 
+/* Appendix D's figure: the lr of every step and the gradients' total norm
+ * before clipping, against the step, log scale (the book plots the lr
+ * alone; the norm shows what clipping cuts), read back from FILE-lr.csv. */
+static int plot_lr(const Options *o)
+{
+    char title[128], subtitle[256], clip[64] = "no clipping";
+    if (o->clip_grad_norm > 0)
+        snprintf(clip, sizeof clip, "clipped to %g from step %lld", o->clip_grad_norm,
+                 (long long)(o->warmup_steps > 0 ? o->warmup_steps : 0));
+    snprintf(title, sizeof title, "Learning rate and gradient norm (the book's appendix D)");
+    if (o->warmup_steps >= 0)
+        snprintf(subtitle, sizeof subtitle, "warmup %lld steps %g to %g, cosine to %g; %s",
+                 (long long)o->warmup_steps, o->initial_lr, o->lr, o->min_lr, clip);
+    else
+        snprintf(subtitle, sizeof subtitle, "lr %g; %s", o->lr, clip);
+    PlotSeries s[] = {
+        {.label = "learning rate", .csv = o->lr_csv, .x_column = "step", .y_column = "lr"},
+        {.label = "gradient norm (before clipping)", .csv = o->lr_csv, .x_column = "step",
+         .y_column = "grad_norm", .dash = PLOT_DASHED},
+    };
+    PlotOptions p = PLOT_OPTIONS(.title = title, .subtitle = subtitle, .xlabel = "step",
+                                 .ylabel = "lr, norm", .logy = true);
+    int rc = plot_lines(o->lr_plot, 2, s, p);
+    if (rc == 0 && o->ascii) {
+        fflush(stdout);
+        rc = plot_lines_ascii(stdout, 2, s, p);
+    }
+    if (rc) fprintf(stderr, PROG ": --plot %s\n", tensor_error());
+    return rc ? -1 : 0;
+}
+
 /* Opens --csv before the first step: a resumed run keeps the rows of the
  * file already there that its checkpoint covers (the rows of the run it
  * resumes, so that one file holds the whole run; a file of another kind is
@@ -339,6 +463,16 @@ static int open_csv(Run *r, const Options *o)
     r->csv = plot_csv_open(o->csv, "step,epoch,tokens_seen,train_loss,val_loss");
     if (r->csv && o->resume) plot_csv_keep(r->csv, (double)r->state.global_step);
     return r->csv ? 0 : fail("--csv");
+}
+
+/* Opens --plot's per-step CSV of appendix D (lr, gradient norm) as open_csv
+ * opens --csv: 0, or -1 with a message. */
+static int open_lr_csv(Run *r, const Options *o)
+{
+    if (!o->lr_csv[0]) return 0;
+    r->lr_csv = plot_csv_open(o->lr_csv, "step,lr,grad_norm");
+    if (r->lr_csv && o->resume) plot_csv_keep(r->lr_csv, (double)r->state.global_step);
+    return r->lr_csv ? 0 : fail("--plot");
 }
 
 /* Opens the norms' CSV before the first step, keeping a resumed run's rows:
@@ -357,13 +491,19 @@ static int open_grad_norms(Run *r, const Options *o)
  * epoch done, or --stop-after-steps), or -1 with a message. */
 static int train(Run *r, const Options *o)
 {
+    WarmupCosineOptions w = OPTIM_WARMUP_COSINE_OPTIONS(.warmup_steps = o->warmup_steps,
+                                                        .initial_lr = o->initial_lr,
+                                                        .min_lr = o->min_lr);
     TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->epochs, .eval_freq = o->eval_freq,
                                    .eval_iter = o->eval_iter, .tokenizer = r->tokenizer,
                                    .start_context = o->start_context,
                                    .checkpoint_every = o->save_every,
                                    .after_backward = after_backward, .on_eval = on_eval,
                                    .on_step = on_step, .on_checkpoint = on_checkpoint,
-                                   .on_sample = on_sample, .ctx = r);
+                                   .on_sample = on_sample, .ctx = r,
+                                   .lr_schedule = o->warmup_steps >= 0 ? &w : NULL,
+                                   .clip_grad_norm = o->clip_grad_norm,
+                                   .track_grad_norm = r->lr_csv != NULL);
     /* --bf16: every product of the run (steps, evaluations, samples) in bf16;
      * a product's backward computes as its forward did (tensor.h). */
     tensor_autocast_begin(o->bf16);
@@ -378,7 +518,8 @@ static int train_and_write(Run *r, const Options *o)
 {
     r->bar = plot_progress_new(stderr, !o->quiet && isatty(STDERR_FILENO),
                                r->state.global_step + 1, run_steps(r, o));
-    int rc = !r->bar || open_csv(r, o) || open_grad_norms(r, o) || train(r, o);
+    int rc = !r->bar || open_csv(r, o) || open_lr_csv(r, o) || open_grad_norms(r, o) ||
+             train(r, o);
     plot_progress_free(r->bar);
     r->bar = NULL;
     if (rc) fprintf(stderr, PROG ": %s\n", tensor_error());
@@ -396,29 +537,44 @@ static int train_and_write(Run *r, const Options *o)
         rc = 1;
     }
     r->csv = NULL;
+    if (r->lr_csv && plot_csv_close(r->lr_csv) && !rc) {
+        fprintf(stderr, PROG ": --plot %s\n", tensor_error());
+        rc = 1;
+    }
+    r->lr_csv = NULL;
     if (!rc && o->save && !o->quiet)
         fprintf(stderr, PROG ": checkpoint %s at step %lld%s\n", o->save,
                 (long long)r->state.global_step + 1, r->stopped ? " (--stop-after-steps)" : "");
     if (!rc && o->plot) rc = plot_losses(o, r) ? 1 : 0;
+    if (!rc && o->lr_plot[0]) rc = plot_lr(o) ? 1 : 0;
     return rc;
 }
 
 /* The run's metadata (the GPT's config and tokenizer, the flags a resume
- * must find equal, the text's hash) and its checkpoint. */
+ * must find equal: appendix D's too, the text's hash) and its checkpoint. */
 static void run_checkpoint(Run *r, uint64_t text_hash)
 {
     const Options *o = r->o;
     nn_gpt_config_to_meta(o->gpt.cfg, o->tokenizer, &r->gpt_meta);
     memcpy(r->meta, r->gpt_meta.meta, sizeof r->gpt_meta.meta);
     static const char *const keys[RUN_META] = {"lr", "weight_decay", "batch", "eval_freq",
-                                               "eval_iter", "text_fnv1a64", "autocast"};
+                                               "eval_iter", "text_fnv1a64", "lr_schedule",
+                                               "clip_grad_norm", "autocast"};
     snprintf(r->values[0], sizeof r->values[0], "%.17g", o->lr);
     snprintf(r->values[1], sizeof r->values[1], "%.17g", o->weight_decay);
     snprintf(r->values[2], sizeof r->values[2], "%lld", (long long)o->batch);
     snprintf(r->values[3], sizeof r->values[3], "%lld", (long long)o->eval_freq);
     snprintf(r->values[4], sizeof r->values[4], "%lld", (long long)o->eval_iter);
     snprintf(r->values[5], sizeof r->values[5], "%016llx", (unsigned long long)text_hash);
-    snprintf(r->values[6], sizeof r->values[6], "%s", o->bf16 ? "bf16" : "fp32");
+    /* The schedule's total is --epochs x the loader's batches. */
+    if (o->warmup_steps < 0)
+        snprintf(r->values[6], sizeof r->values[6], "none");
+    else
+        snprintf(r->values[6], sizeof r->values[6], "warmup_steps %lld, initial_lr %.17g, "
+                 "min_lr %.17g, epochs %lld", (long long)o->warmup_steps, o->initial_lr,
+                 o->min_lr, (long long)o->epochs);
+    snprintf(r->values[7], sizeof r->values[7], "%.17g", o->clip_grad_norm);
+    snprintf(r->values[8], sizeof r->values[8], "%s", o->bf16 ? "bf16" : "fp32");
     for (int i = 0; i < RUN_META; i++)
         r->meta[NN_GPT_META_COUNT + i] = (TensorMeta){keys[i], r->values[i]};
     r->checkpoint = (TrainCheckpoint){.model = r->model, .optimizer = r->optimizer,
@@ -524,6 +680,27 @@ static int make_loaders(Run *r, const char *text, size_t len)
     return 0;
 }
 
+/* --warmup-steps P% made steps, and below the run's steps (the book's
+ * total_training_steps = len(train_loader) * n_epochs), as
+ * train_model_simple checks it, before anything is written: 0, or 2 after
+ * a message. */
+static int schedule_fits(const Run *r)
+{
+    Options *o = r->o;
+    int64_t len = data_loader_len(r->train), total = len * o->epochs;
+    char percent[64] = "";
+    if (o->warmup_percent > 0) {
+        o->warmup_steps = (int64_t)(o->warmup_percent / 100 * (double)total);
+        snprintf(percent, sizeof percent, "%g%% (%lld steps)", o->warmup_percent,
+                 (long long)o->warmup_steps);
+    }
+    if (o->warmup_steps < total) return 0;
+    if (!percent[0]) snprintf(percent, sizeof percent, "%lld", (long long)o->warmup_steps);
+    fprintf(stderr, PROG ": --warmup-steps %s is not below the run's %lld steps (%lld batches x "
+            "%lld epochs)\n", percent, (long long)total, (long long)len, (long long)o->epochs);
+    return 2;
+}
+
 /* The book's order: seed, model, optimizer (AdamW over every parameter),
  * then the loaders, whose shuffles draw from the generator after the
  * model's initialisation.  0, or 1 or 2 after a message. */
@@ -553,6 +730,7 @@ static int build(Run *r, const char *text, size_t len)
         return 2;
     }
     int rc = make_loaders(r, text, len);
+    if (rc == 0) rc = schedule_fits(r);
     run_checkpoint(r, train_text_hash(text, len));
     return rc;
 }
@@ -580,6 +758,8 @@ static bool paths_ok(const Options *o)
         {.what = "--save", .path = o->save, .output = true, .group = 1},
         {.what = "--grad-norms", .path = o->grad_norms, .output = true},
         {.what = "--grad-norms's CSV", .path = o->grad_norms ? norms_csv : NULL, .output = true},
+        {.what = "--plot's lr figure", .path = o->lr_plot[0] ? o->lr_plot : NULL, .output = true},
+        {.what = "--plot's lr CSV", .path = o->lr_csv[0] ? o->lr_csv : NULL, .output = true},
         {.what = "--resume", .path = o->resume, .group = 1},
         {.what = "--text", .path = o->text},
         {.what = "--vocab", .path = encoder[0] ? encoder : NULL},
@@ -610,7 +790,8 @@ int main(int argc, char **argv)
     Options o = {.gpt = {.cfg = cfg, .context_124m = 256}, .text = ATTOGRAD_TEXT_DEFAULT,
                  .start_context = "Every effort moves you",
                  .tokenizer = "gpt2", .lr = 0.0004, .weight_decay = 0.1, .epochs = 10,
-                 .batch = 2, .eval_freq = 5, .eval_iter = 5, .seed = 123};
+                 .batch = 2, .eval_freq = 5, .eval_iter = 5, .seed = 123,
+                 .warmup_steps = -1, .initial_lr = 3e-5, .min_lr = 1e-6};
     int rc = parse(argc, argv, &o);
     if (rc == 2) fprintf(stderr, "%s\n", tensor_error());
     if (rc) return rc == 1 ? 0 : rc;

@@ -364,3 +364,54 @@ Module *nn_gpt_attention(Module *gpt, int64_t layer)
     TransformerBlock *b = (TransformerBlock *)nn_item(g->trf_blocks, layer);
     return NN(b->att);
 }
+
+/* ---- Chapter 6: a new output head ---------------------------------------------- */
+
+Module *nn_gpt_replace_head(Module *gpt, int64_t num_classes, TensorGenerator *gen)
+{
+    if (!gpt) return NULL;
+    if (gpt->forward != gpt_forward)
+        return tensor_set_error("nn_gpt_replace_head: %s is not a GPTModel", gpt->type);
+    if (num_classes < 1 || num_classes > (1 << 24))
+        return tensor_set_error("nn_gpt_replace_head: num_classes %lld must be 1 to 2^24",
+                                (long long)num_classes);
+    GPTModel *g = (GPTModel *)gpt;
+    int64_t emb = ((LayerNorm *)g->final_norm)->emb_dim;
+    /* model.out_head = torch.nn.Linear(emb_dim, num_classes): drawn now. */
+    Module *head = nn__linear_drawn(emb, num_classes, true, gen);
+    if (!head) return NULL;
+    for (int i = 0; i < gpt->n_children; i++) {
+        if (gpt->children[i].module != g->out_head) continue;
+        g->out_head->parent = NULL;
+        nn_module_free(g->out_head);
+        gpt->children[i].module = head;
+        head->parent = gpt;
+        g->out_head = head;
+        nn__rename_tree(head);
+        return head;
+    }
+    nn_module_free(head);
+    return tensor_set_error("nn_gpt_replace_head: the GPTModel has no out_head");
+}
+
+/* Counts the elements of each parameter's shape (the buffers, the masks, and
+ * out_head.weight left out). */
+static int count_param(void *ctx, const char *name, int ndim, const int64_t *shape)
+{
+    if (strstr(name, ".att.mask") || strcmp(name, "out_head.weight") == 0) return 0;
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++) n *= shape[d];
+    *(int64_t *)ctx += n;
+    return 0;
+}
+
+int64_t nn_gpt_num_parameters(NNGPTConfig cfg, int64_t head_out, bool head_bias)
+{
+    if (!config_ok("GPTModel", cfg)) return -1;
+    if (head_out < 1)
+        return tensor_set_error("nn_gpt_num_parameters: head_out %lld must be positive",
+                                (long long)head_out), -1;
+    int64_t n = cfg.emb_dim * head_out + (head_bias ? head_out : 0);
+    nn__gpt_state_dict(cfg, count_param, &n);
+    return n;
+}

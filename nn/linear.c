@@ -23,22 +23,28 @@ Tensor *nn__linear_forward(Module *m, const Tensor *x)
  *   bias: uniform_(-1 / sqrt(fan_in), 1 / sqrt(fan_in)).
  * uniform_ then works with the bounds rounded to float, as torch's kernel.
  */
-static int init_parameters(Linear *l)
+static int init_parameters(Linear *l, TensorGenerator *gen)
 {
     if (nn__skip_draws)
-        return tensor_uniform_skip(l->weight->numel, NULL) ||
-               (l->bias && tensor_uniform_skip(l->bias->numel, NULL)) ? -1 : 0;
+        return tensor_uniform_skip(l->weight->numel, gen) ||
+               (l->bias && tensor_uniform_skip(l->bias->numel, gen)) ? -1 : 0;
     double a = sqrt(5.0);
     double gain = sqrt(2.0 / (1.0 + a * a));
     double std = gain / sqrt((double)l->in_features);
     float bound = (float)(sqrt(3.0) * std);
-    if (!tensor_uniform_(l->weight, -bound, bound, NULL)) return -1;
+    if (!tensor_uniform_(l->weight, -bound, bound, gen)) return -1;
     if (!l->bias) return 0;
     float bias_bound = (float)(1.0 / sqrt((double)l->in_features));
-    return tensor_uniform_(l->bias, -bias_bound, bias_bound, NULL) ? 0 : -1;
+    return tensor_uniform_(l->bias, -bias_bound, bias_bound, gen) ? 0 : -1;
 }
 
 Module *nn_linear(int64_t in_features, int64_t out_features, bool bias)
+{
+    return nn__linear_drawn(in_features, out_features, bias, NULL);
+}
+
+Module *nn__linear_drawn(int64_t in_features, int64_t out_features, bool bias,
+                         TensorGenerator *gen)
 {
     if (in_features <= 0 || out_features <= 0)
         return tensor_set_error("Linear: in_features %lld and out_features %lld must be positive",
@@ -61,7 +67,7 @@ Module *nn_linear(int64_t in_features, int64_t out_features, bool bias)
                                tensor_expand(tensor_view(zero, SHAPE(1)), SHAPE(out_features)));
     tensor_scope_end(scope);
     tensor_no_grad_begin();
-    int drawn = l->weight && (!bias || l->bias) ? init_parameters(l) : -1;
+    int drawn = l->weight && (!bias || l->bias) ? init_parameters(l, gen) : -1;
     tensor_no_grad_end();
     if (drawn != 0) {
         nn_module_free(NN(l));

@@ -396,6 +396,19 @@ ATTOGRAD_API int nn_gpt_check_file(NNGPTConfig cfg, const char *path);
  * from the end, as Python); NULL with a message for another module or a
  * layer out of range. */
 ATTOGRAD_API Module *nn_gpt_attention(Module *gpt, int64_t layer);
+/* Chapter 6: model.out_head = torch.nn.Linear(emb_dim, num_classes), with a
+ * bias and PyTorch's init drawn now from gen (NULL: the default generator),
+ * where the book draws it (it seeds just before).  The old head is freed;
+ * the new one is trainable (freeze around it with nn_requires_grad_).
+ * Returns the new head; NULL with a message, nothing changed, for a module
+ * that is not a GPTModel or num_classes outside [1, 2^24]. */
+ATTOGRAD_API Module *nn_gpt_replace_head(Module *gpt, int64_t num_classes, TensorGenerator *gen);
+/* The parameters of GPTModel(cfg) with out_head Linear(emb_dim, head_out,
+ * head_bias) from shapes alone, nothing built: the vocabulary head is
+ * (vocab_size, false) (124M: 163,009,536), the book's classifier's (2, true)
+ * (124M, qkv_bias: 124,441,346).  -1 with a message for a cfg nn_gpt_model
+ * refuses or head_out < 1. */
+ATTOGRAD_API int64_t nn_gpt_num_parameters(NNGPTConfig cfg, int64_t head_out, bool head_bias);
 
 /* The book's generate_text_simple: max_new_tokens greedy ids appended to
  * idx (B, T), each from the last context_size ids; (B, T + max_new_tokens)

@@ -20,6 +20,10 @@ Tensor *nn__fixed_buffer(Module *m, const char *name, const Tensor *init);
 /* Linear's forward: how lora.c knows a Linear that nn_linear made (the
  * only kind it may turn into a LinearWithLoRA in place). */
 Tensor *nn__linear_forward(Module *m, const Tensor *x);
+/* nn_linear with its initialisation drawn from gen (NULL: the default
+ * generator): nn_gpt_replace_head's Linear. */
+Module *nn__linear_drawn(int64_t in_features, int64_t out_features, bool bias,
+                         TensorGenerator *gen);
 /* What nn_linear allocates for a Linear: room for the LinearWithLoRA it may
  * become in place (lora.c), so that every pointer to it sees the wrapper. */
 #define NN__LINEAR_BYTES \

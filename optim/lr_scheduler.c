@@ -144,23 +144,40 @@ OptimScheduler *optim_cosine_annealing_lr(Optimizer *o, int64_t t_max, double et
                                  .t_max = t_max, .eta_min = eta_min});
 }
 
+/* 0 when w can make a schedule; -1 with a message naming it when not. */
+static int check_warmup(const char *name, const WarmupCosineOptions *w)
+{
+    if (w->optim__made != OPTIM__MADE)
+        return tensor_set_error("%s: options not made by OPTIM_WARMUP_COSINE_OPTIONS(): write "
+                                "OPTIM_WARMUP_COSINE_OPTIONS(.warmup_steps = 27, "
+                                ".total_steps = 135)", name), -1;
+    if (w->warmup_steps < 0 || w->total_steps <= w->warmup_steps)
+        return tensor_set_error("%s: need 0 <= warmup_steps < total_steps (warmup %lld, total "
+                                "%lld)", name, (long long)w->warmup_steps,
+                                (long long)w->total_steps), -1;
+    if (!(w->initial_lr >= 0) || !isfinite(w->initial_lr))
+        return tensor_set_error("%s: invalid initial_lr %g", name, w->initial_lr), -1;
+    if (!(w->min_lr >= 0) || !isfinite(w->min_lr))
+        return tensor_set_error("%s: invalid min_lr %g", name, w->min_lr), -1;
+    return 0;
+}
+
 OptimScheduler *optim_warmup_cosine_lr(Optimizer *o, WarmupCosineOptions w)
 {
     if (!o) return NULL;
     const char *name = "warmup_cosine_lr";
-    if (w.optim__made != OPTIM__MADE)
-        return tensor_set_error("%s: options not made by OPTIM_WARMUP_COSINE_OPTIONS(): write "
-                                "OPTIM_WARMUP_COSINE_OPTIONS(.warmup_steps = 27, "
-                                ".total_steps = 135)", name);
-    if (w.warmup_steps < 0 || w.total_steps <= w.warmup_steps)
-        return tensor_set_error("%s: need 0 <= warmup_steps < total_steps (warmup %lld, total "
-                                "%lld)", name, (long long)w.warmup_steps,
-                                (long long)w.total_steps);
-    if (!(w.initial_lr >= 0) || !isfinite(w.initial_lr))
-        return tensor_set_error("%s: invalid initial_lr %g", name, w.initial_lr);
-    if (!(w.min_lr >= 0) || !isfinite(w.min_lr))
-        return tensor_set_error("%s: invalid min_lr %g", name, w.min_lr);
+    if (check_warmup(name, &w)) return NULL;
     return made((OptimScheduler){.kind = WARMUP_COSINE_LR, .name = name, .o = o, .warmup = w});
+}
+
+double optim_warmup_cosine_lr_at(WarmupCosineOptions w, double peak_lr, int64_t step)
+{
+    if (check_warmup("warmup_cosine_lr", &w)) return NAN;
+    if (!(peak_lr >= 0) || !isfinite(peak_lr)) {
+        tensor_set_error("warmup_cosine_lr: invalid peak lr %g", peak_lr);
+        return NAN;
+    }
+    return warmup_cosine(&w, peak_lr, step);
 }
 
 int optim_scheduler_step(OptimScheduler *s) { return s ? advance(s) : -1; }

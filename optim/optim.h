@@ -271,6 +271,9 @@ ATTOGRAD_API double optim_get_lr(const Optimizer *o, int64_t group);
  * parameter or max_norm < 0.  Parameters whose .grad is NULL are skipped.
  */
 ATTOGRAD_API float optim_clip_grad_norm(int64_t n, Tensor *const *params, double max_norm);
+/* The same total without clipping (the norm appendix D records every step,
+ * clipped or not): NAN with a message for a NULL parameter. */
+ATTOGRAD_API float optim_grad_norm(int64_t n, Tensor *const *params);
 
 /* ---- Hyper-parameters as numbers (what a checkpoint saves of each group) ------- */
 /*
@@ -356,6 +359,12 @@ typedef struct {
     OPTIM__OPTIONS(WarmupCosineOptions, .warmup_steps = -1, .total_steps = -1,                 \
                    .initial_lr = 3e-5, .min_lr = 1e-6, .optim__made = OPTIM__MADE, __VA_ARGS__)
 ATTOGRAD_API OptimScheduler *optim_warmup_cosine_lr(Optimizer *o, WarmupCosineOptions options);
+/* The same rule as a function of the step, for a loop that sets the lr
+ * itself (train_model_simple's appendix-D schedule): the lr of step (from 0)
+ * for this peak, the formula above; NAN with the constructor's message for
+ * options it refuses, and for a peak that is negative or not finite. */
+ATTOGRAD_API double optim_warmup_cosine_lr_at(WarmupCosineOptions options, double peak_lr,
+                                              int64_t step);
 /* The next epoch's learning rates into every group: 0, or -1 as above. */
 ATTOGRAD_API int optim_scheduler_step(OptimScheduler *s);
 ATTOGRAD_API int64_t optim_scheduler_epoch(const OptimScheduler *s); /* torch's last_epoch */

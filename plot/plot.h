@@ -16,6 +16,8 @@
  *     cells left empty (a causal mask): plot_heatmap, plot_heatmap_tensor;
  *   - the autograd graph behind a tensor (tensor_graph_dot's DOT, drawn by
  *     dot): plot_graph;
+ *   - the backward pass as one HTML page to explore in a browser, step by
+ *     step, every gradient beside its central difference: plot_backward_page;
  *   - a CSV that a run appends to (PlotCsv) and a progress bar for long
  *     loops (PlotProgress).
  * The file type follows the path's extension: .png (pngcairo), .svg, .pdf
@@ -171,6 +173,81 @@ ATTOGRAD_API int plot_heatmap_tensor(const char *path, const Tensor *t, PlotHeat
 /* The graph behind root (tensor_graph_dot) into path: .dot writes the DOT
  * source; .png, .svg or .pdf draws it with Graphviz's dot. */
 ATTOGRAD_API int plot_graph(const Tensor *root, const char *path);
+
+/* ---- The backward pass, as a page a browser opens --------------------------------- */
+
+/*
+ * plot_backward_page runs loss's backward (call it instead of
+ * tensor_backward) and writes one self-contained HTML file that explores
+ * it: the autograd graph (tensor_graph_dot drawn by dot as SVG, inline),
+ * each box's op, shape and full parameter name; a click on a box shows its
+ * forward value and its gradient (tables, or heatmaps for larger tensors),
+ * a central-difference estimate beside it and their difference, its op's
+ * backward in symbols and words, and the gradients of its consumers it was
+ * built from; a step control runs the backward one node at a time in the
+ * engine's own order (tensor_trace_backward), showing the gradient that
+ * just arrived and the ones that add up (a residual's +, a tensor used
+ * twice); a softmax's weights are a heatmap (masked places hatched) whose
+ * rows explain the softmax's Jacobian product with the numbers of that
+ * row.  Every number on the page is formatted here, from the run, as the
+ * walk-throughs print them (tensor_grad_pair_format: 4 decimals after a
+ * power-of-ten scale).  The page fetches nothing: its SVG, CSS and
+ * JavaScript (plain, no library) are inside it; about 100 KB for the
+ * book's attention or one TransformerBlock.
+ *
+ * The gradients' estimates: for a tensor with a note of yours that gives
+ * one (a walk-through's double-precision central difference), yours;
+ * otherwise, when the options give your forward again, tensor_numeric_grad's
+ * (float32, 4 runs of the forward per element, PLOT_PAGE_MAX_NUDGES
+ * elements in all); otherwise none, and the page says why.
+ *
+ * A model too big for a page: a graph of more than PLOT_PAGE_MAX_TENSORS
+ * tensors is refused with a message (nothing is written, and the backward
+ * has not run); a tensor of more than PLOT_PAGE_WHOLE elements is shown by
+ * its norms (value and gradient), and so are the largest tensors past
+ * PLOT_PAGE_MAX_NUMBERS numbers written in all: the page says which.
+ *
+ *     PlotPageNote notes[] = {{.tensor = weights, .formula = "d_weights = d_context @ values^T",
+ *                              .why = "context = weights @ values"}};
+ *     PlotPageOptions o = PLOT_PAGE_OPTIONS(.title = "My model's backward", .notes = notes,
+ *                                           .n_notes = 1, .forward = my_forward, .forward_ctx = &m);
+ *     if (plot_backward_page(loss, "backward.html", o) != 0) fprintf(stderr, "%s\n", tensor_error());
+ *
+ * The page is written through the safe output file (tensor/output.h): a
+ * path that exists and is not a regular file is refused before any work,
+ * and the target changes only when the page is whole.  Needs Graphviz's
+ * dot, as plot_graph.
+ */
+typedef struct {
+    const Tensor *tensor;        /* a tensor of the graph */
+    const char *formula;         /* its gradient, as your walk-through prints it:
+                                    "d_weights = d_context @ values^T"; NULL: none */
+    const char *why;             /* the forward line and the rule it comes from; NULL: none */
+    const Tensor *numeric;       /* your estimate of d loss / d tensor (its elements in row-major
+                                    order, any shape), or NULL */
+    const char *numeric_how;     /* how you made it ("a central difference of a double-precision
+                                    forward"); NULL: "your estimate" */
+} PlotPageNote;
+
+typedef struct {
+    const char *title;           /* the page's heading; NULL: "The backward pass, step by step" */
+    const char *intro;           /* a paragraph under it (the model, the loss); NULL: none */
+    const PlotPageNote *notes;   /* n_notes of them, at most one per tensor */
+    int64_t n_notes;
+    TensorForwardFn forward;     /* your forward again, for tensor_numeric_grad; NULL: none */
+    void *forward_ctx;
+} PlotPageOptions;
+#define PLOT_PAGE_OPTIONS(...) PLOT__OPTIONS(PlotPageOptions, .title = NULL, __VA_ARGS__)
+
+#define PLOT_PAGE_MAX_TENSORS 400      /* tensors in the graph; a larger one is refused */
+#define PLOT_PAGE_WHOLE 4096           /* elements of a tensor shown whole; past it, norms */
+#define PLOT_PAGE_MAX_NUMBERS 100000   /* numbers written whole in all (about 1 MB) */
+#define PLOT_PAGE_MAX_NUDGES 4096      /* elements estimated by tensor_numeric_grad in all */
+
+/* Runs loss's backward (loss: one element) and writes the page at path
+ * (.html): 0, or -1 with a message naming path.  On a message about the
+ * path, the graph's size or dot, the backward has not run. */
+ATTOGRAD_API int plot_backward_page(Tensor *loss, const char *path, PlotPageOptions o);
 
 /* ---- A run's CSV -------------------------------------------------------------------- */
 

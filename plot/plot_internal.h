@@ -62,6 +62,9 @@ void plot__points_free(PlotPoints *pts);
  * UTF-8 as '?'; at most max bytes of s (cut at a character).  percent:
  * each '%' doubled, for strings gnuplot reads as formats (tic labels). */
 void plot__put_string(FILE *f, const char *s, size_t max, bool percent);
+/* The length of the UTF-8 character at s (at most avail bytes), or 0 when
+ * it is not a valid one (overlong forms and surrogates included). */
+size_t plot__utf8_length(const unsigned char *s, size_t avail);
 /* The terminal for path's extension ("pngcairo", "svg", "pdfcairo"), NULL for another. */
 const char *plot__terminal(const char *path);
 /* "set terminal ..." for a picture of w x h pixels (PDF: inches at 96 per inch). */
@@ -76,5 +79,27 @@ void plot__put_title(FILE *f, const char *command, const char *title, const char
 /* The gnuplot script of a heatmap whose cells are in heatmap.dat (checked arguments). */
 void plot__heatmap_script(FILE *f, const char *term, int64_t panels, int64_t rows, int64_t cols,
                           const float *values, const PlotHeatmapOptions *o);
+
+/* ---- the backward page (page.c, page_data.c) ------------------------------------ */
+
+/* What the page shows of each tensor of the trace. */
+typedef struct {
+    bool whole;                  /* its numbers written whole (else its norms) */
+    const PlotPageNote *note;    /* the caller's note, or NULL */
+    const Tensor *numeric;       /* an estimate of d loss / d it (its shape), or NULL */
+    bool yours;                  /* the estimate is the caller's (else tensor_numeric_grad's) */
+    const char *no_numeric;      /* why there is none */
+} PlotPageTensor;
+
+/* The page's data as one JSON object on f: every number formatted from the
+ * trace; names and notes escaped for a <script> block. */
+void plot__page_data(FILE *f, const TensorTrace *tr, const PlotPageTensor *pt,
+                     const PlotPageOptions *o, double loss);
+/* s as a JSON string (quotes included), safe inside an HTML <script>: '<',
+ * '>' and '&' as \u escapes, control bytes escaped, invalid UTF-8 as '?';
+ * NULL as null. */
+void plot__put_json(FILE *f, const char *s);
+/* The page's CSS and JavaScript (page.css, page.js, embedded at build time). */
+extern const char plot__page_css[], plot__page_js[];
 
 #endif /* ATTOGRAD_PLOT_INTERNAL_H */

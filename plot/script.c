@@ -20,9 +20,7 @@ int plot__fail(const char *fmt, ...)
     return -1;
 }
 
-/* The length of the UTF-8 character at s (at most avail bytes), or 0 when
- * it is not a valid one (overlong forms and surrogates included). */
-static size_t utf8_length(const unsigned char *s, size_t avail)
+size_t plot__utf8_length(const unsigned char *s, size_t avail)
 {
     unsigned char c = s[0];
     size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4
@@ -44,7 +42,7 @@ void plot__put_string(FILE *f, const char *s, size_t max, bool percent)
     for (size_t i = 0; i < len;) {
         unsigned char c = u[i];
         if (c >= 0x80) {
-            size_t n = utf8_length(u + i, len - i);
+            size_t n = plot__utf8_length(u + i, len - i);
             if (n) fwrite(u + i, 1, n, f);
             else fputc('?', f);
             i += n ? n : 1;

@@ -664,6 +664,113 @@ ATTOGRAD_API int tensor_fprint_indented(FILE *f, const Tensor *t, int indent);
 ATTOGRAD_API int tensor_fprint_fixture(FILE *f, const Tensor *t, const char *name_fmt, ...)
     TENSOR__PRINTF(3, 4);
 
+/* ---- Teaching: the backward, step by step ---------------------------------- */
+/*
+ * What one backward does, kept for a reader (plot_backward_page draws it as
+ * a page a browser opens): the graph behind a root, numbered as
+ * tensor_graph_dot numbers it (t0, t1, ..., the root last), each tensor's
+ * forward value, its op's backward in symbols and words, and the walk's
+ * steps in the engine's own order.  At a step one op's backward runs on its
+ * output's gradient, complete by then, and adds into its inputs' gradients:
+ * a tensor used twice (the residual's x, a LayerNorm's output feeding three
+ * projections) gets a part at each of its consumers' steps, and its
+ * gradient is their sum.  The engine computes every number; the trace only
+ * copies them.
+ *
+ *     TensorTrace *tr = tensor_trace_graph(loss, TENSOR_TRACE_OPTIONS());
+ *     if (!tr || tensor_trace_backward(tr) != 0) ...;     (instead of tensor_backward)
+ *     for (int64_t s = 0; s < tr->n_steps; s++) {
+ *         const TensorTraceStep *st = &tr->steps[s];
+ *         printf("%s sends d t%lld to", tr->tensors[st->tensor].op, (long long)st->tensor);
+ *         for (int i = 0; i < st->n_sent; i++)
+ *             printf(" t%lld%s", (long long)st->sent[i].to,
+ *                    st->sent[i].accumulated ? " (added to what it had)" : "");
+ *         printf("\n");
+ *     }
+ *     tensor_trace_free(tr);
+ *
+ * The copies are long-lived and the trace's own (tensor_trace_free frees
+ * them); a tensor of more than keep elements keeps only its norms.
+ */
+typedef struct {
+    const Tensor *tensor;        /* the graph's own tensor (valid while its scope is) */
+    const char *name;            /* its name (tensor_set_name, a parameter's dotted name); NULL */
+    const char *op;              /* its grad_fn's name ("MmBackward0"); NULL for a leaf */
+    bool parameter;              /* a leaf that requires grad */
+    int n_inputs;
+    const int64_t *inputs;       /* its op's inputs by id (-1: a NULL input, a bias left out) */
+    const char *forward;         /* its op in symbols: "C = A @ B"; NULL for a leaf */
+    const char *backward;        /* its op's backward: "dA = dC @ B^T, dB = A^T @ dC" */
+    const char *words;           /* and why, in a sentence */
+    Tensor *value;               /* its forward value (a copy); NULL over keep elements */
+    double value_norm;           /* the value's L2 norm */
+    Tensor *grad;                /* the gradient it ended with (a leaf: with what it had); NULL:
+                                    none, or over keep */
+    double grad_norm;            /* its L2 norm; NaN when it got none */
+    int64_t step;                /* the step that ran its op's backward; -1: none */
+} TensorTraceTensor;
+typedef struct {
+    int64_t to;                  /* the input (by id) whose gradient the step added to */
+    bool accumulated;            /* it had a gradient already, from an earlier step */
+    Tensor *before, *after;      /* its gradient before (NULL: none) and after the step; what
+                                    was sent is after - before; NULL over keep */
+    double before_norm, after_norm;   /* L2 norms (before: NaN when none) */
+} TensorTraceSent;
+typedef struct {
+    int64_t tensor;              /* the output (by id) whose op's backward ran */
+    int n_sent;
+    TensorTraceSent *sent;       /* one per input that requires grad, in the op's order */
+} TensorTraceStep;
+typedef struct {
+    int64_t n_tensors;
+    TensorTraceTensor *tensors;  /* by id */
+    int64_t n_steps;             /* 0 until tensor_trace_backward */
+    TensorTraceStep *steps;      /* in the engine's order */
+} TensorTrace;
+typedef struct {
+    int64_t keep;                /* a tensor of more elements keeps only its norms (4096) */
+    int64_t max_tensors;         /* a larger graph is refused (no limit) */
+} TensorTraceOptions;
+#define TENSOR_TRACE_OPTIONS(...)                                                             \
+    (__extension__({                                                                          \
+        _Pragma("GCC diagnostic push")                                                        \
+        _Pragma("GCC diagnostic ignored \"-Woverride-init\"")                                 \
+        TensorTraceOptions tensor__trace_options = {.keep = 4096, .max_tensors = INT64_MAX,  \
+                                                    __VA_ARGS__};                             \
+        _Pragma("GCC diagnostic pop")                                                         \
+        tensor__trace_options;                                                                \
+    }))
+/* The graph behind root with a copy of each value; no backward yet.  NULL
+ * with a message ("the graph behind the root has 2400 tensors, more than
+ * the 400 asked for"). */
+ATTOGRAD_API TensorTrace *tensor_trace_graph(Tensor *root, TensorTraceOptions o);
+/* Runs root's backward (tensor_backward(root, NULL): root has one element)
+ * and keeps its steps; once per trace.  0, or -1 with a message. */
+ATTOGRAD_API int tensor_trace_backward(TensorTrace *tr);
+ATTOGRAD_API void tensor_trace_free(TensorTrace *tr);              /* NULL is fine */
+
+/* Your forward pass once more: makes the same graph from the same leaves
+ * and returns the scalar loss (NULL with a message on failure). */
+typedef Tensor *(*TensorForwardFn)(void *ctx);
+/* d loss / d t by central differences, for t any tensor of loss's graph:
+ * each element in turn moved by +-h and +-h/2, h = 2e-2 * max(1, |element|),
+ * forward run again in a scope of its own each time (4 runs per element),
+ * the loss read in float32, and the two differences D combined as
+ * (4 D(h/2) - D(h)) / 3, which cancels their h^2 error.  A leaf is moved in place (and put back exactly); an
+ * intermediate is moved as its op makes it again, found by its place in
+ * the order the forward records its ops.  So forward must compute the
+ * same loss from the same leaves, bit for bit: it is run once as it is
+ * first, and a loss that differs from loss's value (a dropout that draws
+ * afresh: seed it inside forward; the default generator is put back after
+ * each run), a graph of other ops, or a leaf it does not use is refused
+ * with a message, as is an expanded view (its elements share memory).
+ * Expect agreement with autograd to about 1e-4 of the tensor's largest
+ * gradient (float32), except where a kink lies within the step (a ReLU's
+ * input near 0), as for any central difference.  The result has t's shape,
+ * in the current scope. */
+ATTOGRAD_API Tensor *tensor_numeric_grad(TensorForwardFn forward, void *ctx, const Tensor *loss,
+                                         const Tensor *t);
+
 /* ---- Printing, as PyTorch prints ----------------------------------------- */
 ATTOGRAD_API int tensor_print(const Tensor *t); /* to stdout, with newline */
 ATTOGRAD_API int tensor_fprint(FILE *f, const Tensor *t);

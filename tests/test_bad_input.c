@@ -1386,6 +1386,24 @@ static bool sgd_null_list(void) { return !optim_sgd(1, NULL, optim_sgd_defaults(
 static bool clip_count(void) { return isnan(optim_clip_grad_norm(-1, NULL, 1)); }
 static bool clip_null_list(void) { return isnan(optim_clip_grad_norm(1, NULL, 1)); }
 static bool clip_null(void) { return isnan(optim_clip_grad_norm(1, (Tensor *[]){NULL}, 1.0)); }
+static bool grad_norm_count(void) { return isnan(optim_grad_norm(-1, NULL)); }
+static bool grad_norm_null(void) { return isnan(optim_grad_norm(1, (Tensor *[]){NULL})); }
+/* Appendix D's rule as a function of the step: the scheduler's refusals, and the peak's. */
+static bool lr_at_total(void)
+{
+    return isnan(optim_warmup_cosine_lr_at(
+        OPTIM_WARMUP_COSINE_OPTIONS(.warmup_steps = 27, .total_steps = 27), 0.001, 0));
+}
+static bool lr_at_peak(void)
+{
+    return isnan(optim_warmup_cosine_lr_at(
+        OPTIM_WARMUP_COSINE_OPTIONS(.warmup_steps = 27, .total_steps = 135), NAN, 0));
+}
+static bool lr_at_unmade(void)
+{
+    WarmupCosineOptions w = {.warmup_steps = 1, .total_steps = 2};
+    return isnan(optim_warmup_cosine_lr_at(w, 0.001, 0));
+}
 static bool clip_norm(void)
 {
     Tensor *p = param();
@@ -1522,6 +1540,14 @@ static const Row optim_rows[] = {
     {"optim_step: grad shape", step_grad_shape,
      "optim_step (SGD): parameter 0 (2,3) has a grad of shape (3,2)"},
     {"optim_clip_grad_norm: NULL parameter", clip_null, "clip_grad_norm: parameter 0 is NULL"},
+    {"optim_grad_norm: count -1", grad_norm_count, "grad_norm: negative parameter count -1"},
+    {"optim_grad_norm: NULL parameter", grad_norm_null, "grad_norm: parameter 0 is NULL"},
+    {"optim_warmup_cosine_lr_at: total_steps = warmup_steps", lr_at_total,
+     "warmup_cosine_lr: need 0 <= warmup_steps < total_steps (warmup 27, total 27)"},
+    {"optim_warmup_cosine_lr_at: peak NaN", lr_at_peak, "warmup_cosine_lr: invalid peak lr nan"},
+    {"optim_warmup_cosine_lr_at: options not from the macro", lr_at_unmade,
+     "warmup_cosine_lr: options not made by OPTIM_WARMUP_COSINE_OPTIONS(): write "
+     "OPTIM_WARMUP_COSINE_OPTIONS(.warmup_steps = 27, .total_steps = 135)"},
     {"optim_clip_grad_norm: max_norm -1", clip_norm, "clip_grad_norm: invalid max_norm -1"},
     {"optim_clip_grad_norm: max_norm NaN", clip_norm_nan, "clip_grad_norm: invalid max_norm nan"},
     {"optim_adamw_groups: a parameter in two groups", groups_shared,

@@ -57,6 +57,8 @@ static const struct {
     {"backprop_attention", {"--summary", "--dot", "-Tps.png", NULL}, 0},
     {"backprop_attention", {"--summary", "--dot", "|touch pwned", NULL}, 2},
     {"backprop_attention", {"--summary", "--dot", "-o/tmp/pwned.svg", NULL}, 2},
+    {"backprop_attention", {"--summary", "--html", "|touch pwned.html", NULL}, 0},
+    {"backprop_block", {"--summary", "--html", "`touch pwned`.html", NULL}, 0},
 };
 
 START_TEST(test_no_name_runs_as_a_command)
@@ -107,6 +109,12 @@ static const struct {
      "than 30)\n"},
     {"backprop_attention", {"--summary", "--dot", "g.ps", NULL}, 2,
      "backprop_attention: --dot g.ps: the name must end in .dot, .png, .svg or .pdf\n"},
+    {"backprop_attention", {"--summary", "--html", "page.htm", NULL}, 2,
+     "backprop_attention: --html page.htm: the name must end in .html\n"},
+    {"backprop_block", {"--summary", "--html", "nodir/page.html", NULL}, 2,
+     "backprop_block: --html nodir/page.html: the folder nodir does not exist\n"},
+    {"backprop_block", {"--summary", "--html", "/", NULL}, 2,
+     "backprop_block: --html /: the name must end in .html\n"},
 };
 
 START_TEST(test_careless_flags_name_the_cause)
@@ -181,6 +189,8 @@ static const struct {
     {"shortcut_gradients", {"--plot", "X.png", NULL}},
     {"backprop_attention", {"--summary", "--dot", "X.png", NULL}},
     {"backprop_attention", {"--summary", "--dot", "X.dot", NULL}},
+    {"backprop_attention", {"--summary", "--html", "X.html", NULL}},
+    {"backprop_block", {"--summary", "--html", "X.html", NULL}},
 };
 
 /* Each is refused before any work (its one line is all it prints), exit 2,

@@ -82,11 +82,18 @@ static int count(const char *text, const char *what)
     return n;
 }
 
-/* The line of the node whose label starts with name, e.g. "    t3 [label=\"queries\\n...". */
+/* A node's label is a table, one row a line: "<TR><TD>queries</TD></TR>". */
+#define ROW(text) "<TR><TD>" text "</TD></TR>"
+#define LABEL "[label=<<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"0\">"
+/* The thin row under a name (W_key's underscore no longer touches the shape). */
+#define GAP "<TR><TD HEIGHT=\"4\"></TD></TR>"
+
+/* The line of the node whose label starts with name, e.g. "    t3 [label=<<TABLE ...>
+ * <TR><TD>queries</TD></TR>...". */
 static const char *node_line(const char *text, const char *name, int *id)
 {
-    char label[128];
-    snprintf(label, sizeof label, " [label=\"%s\\n", name);
+    char label[256];
+    snprintf(label, sizeof label, LABEL ROW("%s") GAP, name);
     const char *p = strstr(text, label);
     ck_assert_msg(p != NULL, "no node labelled %s in:\n%s", name, text);
     while (p > text && p[-1] != '\n') p--;
@@ -123,14 +130,17 @@ START_TEST(test_dot_structure)
     ck_assert_msg(text[strlen(text) - 2] == '}', "%s", text);
     /* x, three weights, keys, queries, values, keys^T, scores, scaled,
      * weights, context, loss; an edge per op input. */
-    ck_assert_int_eq(count(text, " [label=\""), 13);
+    ck_assert_int_eq(count(text, " " LABEL), 13);
     ck_assert_int_eq(count(text, " -> "), 14);
     ck_assert(strstr(text, "// 13 tensors, 14 edges") != NULL);
-    /* The picture says what it shows: a title and a legend as the graph's label. */
-    ck_assert(strstr(text, "    label=\"The autograd graph of the bold box\\l") != NULL);
-    ck_assert(strstr(text, "arrows: data flow") != NULL);
-    ck_assert(strstr(text, "blue filled: parameters") != NULL);
-    ck_assert(strstr(text, "L2 norm of each tensor's gradient") != NULL);
+    /* The picture says what it shows, in sentences: a heading and a legend
+     * as the graph's label. */
+    ck_assert(strstr(text, "    label=\"Autograd recorded this graph while computing the bold "
+                           "box; the backward pass walks it from there, against the arrows.\\l")
+              != NULL);
+    ck_assert(strstr(text, "Each arrow carries a tensor into the op that used it") != NULL);
+    ck_assert(strstr(text, "Blue boxes are parameters") != NULL);
+    ck_assert(strstr(text, "the L2 norm of its gradient to 4 significant digits.") != NULL);
 
     int wq, q, x, scores, keys_t;
     const char *wq_line = node_line(text, "W_query", &wq);
@@ -143,19 +153,19 @@ START_TEST(test_dot_structure)
     snprintf(edge, sizeof edge, "t%d -> t%d;", q, wq);
     ck_assert_msg(strstr(text, edge) == NULL, "edge against the data flow: %s", edge);
     /* The unnamed keys^T: shape and op, and it feeds scores. */
-    const char *kt = strstr(text, "[label=\"(2,6)\\n");
+    const char *kt = strstr(text, LABEL ROW("(2,6)"));
     ck_assert_ptr_nonnull(kt);
     while (kt > text && kt[-1] != '\n') kt--;
     ck_assert_int_eq(sscanf(kt, " t%d", &keys_t), 1);
     snprintf(edge, sizeof edge, "t%d -> t%d;", keys_t, scores);
     ck_assert(strstr(text, edge) != NULL);
 
-    ck_assert(line_has(wq_line, "(3,2)\\nparameter"));
+    ck_assert(line_has(wq_line, ROW("(3,2)") ROW("parameter")));
     ck_assert(line_has(wq_line, "fillcolor"));
-    ck_assert(line_has(x_line, "(6,3)\\ninput"));
+    ck_assert(line_has(x_line, ROW("(6,3)") ROW("input")));
     ck_assert(line_has(x_line, "dashed"));
     ck_assert(!line_has(x_line, "fillcolor"));
-    ck_assert(line_has(scores_line, "(6,6)\\nMmBackward0\""));
+    ck_assert(line_has(scores_line, ROW("(6,6)") ROW("MmBackward0") "</TABLE>>"));
     ck_assert(!line_has(scores_line, "fillcolor"));
     ck_assert(strstr(text, "SoftmaxBackward0") != NULL);
     ck_assert_int_eq(count(text, "fillcolor"), 3);
@@ -185,10 +195,11 @@ START_TEST(test_dot_grad_norms_after_backward)
     double norm = 0;
     for (int i = 0; i < 6; i++) norm += (double)a.W_query->grad->data[i] * a.W_query->grad->data[i];
     char want[64];
-    snprintf(want, sizeof want, "\\ngrad norm %.4g\"", sqrt(norm));
+    /* 4 significant digits, a trailing zero kept (dW_key's is 0.3570, not 0.357). */
+    snprintf(want, sizeof want, ROW("grad norm %#.4g") "</TABLE>>", sqrt(norm));
     ck_assert_msg(line_has(node_line(text, "W_query", &id), want), "want %s in\n%s", want, text);
-    ck_assert(_i == line_has(node_line(text, "loss", &id), "\\ngrad norm 1\""));
-    ck_assert(_i == line_has(node_line(text, "scores", &id), "\\ngrad norm"));
+    ck_assert(_i == line_has(node_line(text, "loss", &id), ROW("grad norm 1.000")));
+    ck_assert(_i == line_has(node_line(text, "scores", &id), "grad norm"));
     free(text);
 }
 END_TEST
@@ -234,11 +245,13 @@ END_TEST
 
 START_TEST(test_dot_leaf_and_names_escaped)
 {
-    Tensor *leaf = tensor_set_name(tensor_zeros(SHAPE(2)), "a \"b\" \\c\nd");
+    /* An HTML-like label: markup escaped, a newline a line break. */
+    Tensor *leaf = tensor_set_name(tensor_zeros(SHAPE(2)), "a \"b\" \\c\nd <e> & f\x01");
     char *text = dot_text(leaf);
-    ck_assert_int_eq(count(text, " [label=\""), 1);
+    ck_assert_int_eq(count(text, " " LABEL), 1);
     ck_assert_int_eq(count(text, " -> "), 0);
-    ck_assert_msg(strstr(text, "t0 [label=\"a \\\"b\\\" \\\\c\\nd\\n(2)\\ninput\"") != NULL,
+    ck_assert_msg(strstr(text, "t0 " LABEL ROW("a &quot;b&quot; \\c<BR/>d &lt;e&gt; &amp; f?") GAP
+                               ROW("(2)") ROW("input") "</TABLE>>") != NULL,
                   "%s", text);
     free(text);
 }

@@ -487,6 +487,53 @@ static void remove_tmpdir(void)
     tmpdir[0] = '\0';
 }
 
+/* gpt_tokenize --decode prints what Python's tokenizer.decode gives for
+ * every dec_<case> of finetune_decode.txt (as test_decode_replace_matches_python
+ * reads them), byte for byte; --raw the ids' bytes. */
+START_TEST(test_gpt_tokenize_decode_matches_python)
+{
+    FILE *f = fopen(ATTOGRAD_REFERENCE_DIR "/finetune_decode.txt", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[256];
+    int cases = 0;
+    while (fgets(line, sizeof line, f)) {
+        char name[128];
+        size_t len;
+        if (sscanf(line, "@dec_%120s", name) != 1 || (len = strlen(name)) < 3 ||
+            strcmp(name + len - 3, "_in") != 0)
+            continue;
+        name[len - 3] = '\0';
+        char in_name[140], out_name[140], ids[4096] = "", args[64], out[4096];
+        snprintf(in_name, sizeof in_name, "dec_%s_in", name);
+        snprintf(out_name, sizeof out_name, "dec_%s_out", name);
+        TensorScope *scope = tensor_scope_begin();
+        Tensor *in = testutil_fixture("finetune_decode.txt", in_name);
+        Tensor *want = testutil_fixture("finetune_decode.txt", out_name);
+        for (int64_t i = 0, at = 0; i < in->numel; i++)
+            at += snprintf(ids + at, sizeof ids - (size_t)at, " %lld", (long long)in->data[i]);
+        bool is_gpt2 = strncmp(name, "gpt2_", 5) == 0;
+        snprintf(args, sizeof args, "--decode --tokenizer %s", is_gpt2 ? "gpt2" : "bytes");
+        ck_assert_int_eq(run_tokenize(ids, args, out, sizeof out), 0);
+        ck_assert_msg(strlen(out) == (size_t)want->numel, "%s: %zu bytes, Python %lld", name,
+                      strlen(out), (long long)want->numel);
+        for (int64_t i = 0; i < want->numel; i++)
+            ck_assert_msg((unsigned char)out[i] == (unsigned char)want->data[i],
+                          "%s: byte %lld is 0x%02x, Python's 0x%02x", name, (long long)i,
+                          (unsigned char)out[i], (unsigned)want->data[i]);
+        tensor_scope_end(scope);
+        cases++;
+    }
+    fclose(f);
+    ck_assert_int_eq(cases, 26);
+    char out[256];
+    ck_assert_int_eq(run_tokenize("99 97 102 195", "--decode --raw --tokenizer bytes", out,
+                                  sizeof out), 0);
+    ck_assert_str_eq(out, "caf\xc3");
+    ck_assert_int_eq(run_tokenize("", "--raw", out, sizeof out), 2);
+    ck_assert_str_eq(out, "gpt_tokenize: --raw needs --decode (it prints ids' bytes)\n");
+}
+END_TEST
+
 /* finetune_decode.txt (gen_finetune.py): for every dec_<case>, the ids
  * (bytes tokenizer: the bytes; gpt2_ cases: GPT-2 ids that cut a non-ASCII
  * text) and what Python's tokenizer.decode gives, as UTF-8 bytes:
@@ -562,6 +609,7 @@ static Suite *text_suite(void)
     tcase_add_test(tc, test_invalid_utf8);
     tcase_add_test(tc, test_decode_replace_matches_python);
     tcase_add_test(tc, test_gpt_tokenize_program);
+    tcase_add_test(tc, test_gpt_tokenize_decode_matches_python);
     tcase_add_checked_fixture(tc, NULL, remove_tmpdir);
     tcase_add_test(tc, test_own_vocabulary);
     tcase_add_test(tc, test_bad_vocabulary);

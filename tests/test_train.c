@@ -120,6 +120,9 @@ static const struct {
     {"--config book-test --n-layers 3 --qkv-bias --seed 11 --prompt 'Every day holds a' "
      "--max-new-tokens 12 --temperature 1.4 --top-k 25",
      "gpt_generate_book_test_sampled.expected"},
+    /* bytes that are no UTF-8: Output text has Python's U+FFFD */
+    {"--config book-test --vocab-size 256 --tokenizer bytes --prompt 'Every effort moves you' "
+     "--max-new-tokens 12", "gpt_generate_bytes_replace.expected"},
 };
 
 START_TEST(test_gpt_generate_matches)
@@ -160,6 +163,17 @@ START_TEST(test_gpt_generate_top_k_0_is_all)
     ck_assert_int_eq(program_capture("gpt_generate", args, all, sizeof all), 0);
     ck_assert_int_eq(program_capture("gpt_generate", with_zero, zero, sizeof zero), 0);
     ck_assert_str_eq(zero, all);
+}
+END_TEST
+
+/* --raw: the ids' bytes as they are (a lone 0xe8 where Python prints U+FFFD). */
+START_TEST(test_gpt_generate_raw)
+{
+    static char out[1 << 14];
+    ck_assert_int_eq(program_capture("gpt_generate", "--config book-test --vocab-size 256 "
+                                     "--tokenizer bytes --max-new-tokens 12 --prompt 'Every "
+                                     "effort moves you' --raw", out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "Output text: Every effort moves you\xe8" "3>~\x97~"));
 }
 END_TEST
 
@@ -343,6 +357,7 @@ static Suite *train_suite(void)
     tcase_add_loop_test(gpt, test_gpt_generate_matches, 0,
                         sizeof generate_runs / sizeof *generate_runs);
     tcase_add_test(gpt, test_gpt_generate_top_k_0_is_all);
+    tcase_add_test(gpt, test_gpt_generate_raw);
     suite_add_tcase(s, gpt);
     return s;
 }

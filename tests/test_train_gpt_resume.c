@@ -235,7 +235,7 @@ static const struct {
 } other_runs[] = {
     {"--emb-dim 64", "metadata \"emb_dim\" is \"32\" in file, \"64\" expected"},
     {"--n-layers 3", "metadata \"n_layers\" is \"2\" in file, \"3\" expected"},
-    {"--vocab-size 300", "metadata \"vocab_size\" is \"256\" in file, \"300\" expected"},
+    {"--context-length 24", "metadata \"context_length\" is \"32\" in file, \"24\" expected"},
     {"--qkv-bias", "metadata \"qkv_bias\" is \"false\" in file, \"true\" expected"},
     {"--lr 1e-3", "metadata \"lr\" is \"0.00050000000000000001\" in file, \"0.001\" expected"},
     {"--batch 2", "metadata \"batch\" is \"4\" in file, \"2\" expected"},

@@ -48,6 +48,12 @@ START_TEST(test_token_ids_round_trip)
     text = text_from_token_ids(t, tensor_flatten(ids), NULL);      /* (n) too */
     ck_assert_str_eq(text, "Hi\n!");
     free(text);
+    /* tokenizer.decode's str: a character the ids cut is U+FFFD, as Python prints it */
+    text = text_from_token_ids(t, tensor_from_ids((int64_t[]){99, 97, 102, 195}, SHAPE(1, 4)),
+                               &len);
+    ck_assert_uint_eq(len, 6);
+    ck_assert_str_eq(text, "caf\xef\xbf\xbd");
+    free(text);
     ck_assert_ptr_null(text_from_token_ids(t, tensor_zeros(SHAPE(2, 2)), NULL));
     ck_assert_str_eq(tensor_error(), "text_from_token_ids: ids (2,2): one sequence, (n) or (1, n)");
     ck_assert_ptr_null(text_from_token_ids(t, tensor_full(0.5f, SHAPE(1, 1)), NULL));

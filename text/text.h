@@ -116,9 +116,11 @@ ATTOGRAD_API char *text_decode_replace(const TextTokenizer *t, const int64_t *id
  * scope; NULL with text_encode's message. */
 ATTOGRAD_API Tensor *text_to_token_ids(const TextTokenizer *t, const char *text);
 /* token_ids_to_text(token_ids, tokenizer): the ids of one sequence, (n) or
- * (1, n), decoded (text_decode: malloc'd, NUL-terminated, *len bytes when
- * len is not NULL).  NULL with a message for another shape, an id that is
- * not a whole number or outside the vocabulary. */
+ * (1, n), decoded as the book's tokenizer.decode decodes them, a Python str
+ * (text_decode_replace: a character the ids cut is U+FFFD; malloc'd,
+ * NUL-terminated, *len bytes when len is not NULL).  NULL with a message
+ * for another shape, an id that is not a whole number or outside the
+ * vocabulary. */
 ATTOGRAD_API char *text_from_token_ids(const TextTokenizer *t, const Tensor *token_ids,
                                        size_t *len);
 

@@ -28,7 +28,7 @@ char *text_from_token_ids(const TextTokenizer *t, const Tensor *token_ids, size_
                                 tensor_shape_str(token_ids));
     int64_t *ids, n;
     if (tensor_to_ids(token_ids, &ids, &n) != 0) return NULL;     /* squeeze(0).tolist() */
-    char *text = text_decode(t, ids, (size_t)n, len);
+    char *text = text_decode_replace(t, ids, (size_t)n, len);   /* tokenizer.decode: a str */
     free(ids);
     return text;
 }

@@ -1,7 +1,8 @@
 /*
  * The book's chapter-5 functions around the loop (train.h): the text and
- * its split, the loss of a loader, the evaluation, the sample (the loss of
- * a batch is in loop.c, beside the step).  Each reads as its Python does;
+ * its split, the loss of a batch and of a loader, the evaluation, the
+ * sample.  The loop (loop.c) calls them; they call nothing of it.  Each
+ * reads as its Python does;
  * docs/listings_ch05.md sets them side by side.
  */
 #include "train_internal.h"
@@ -69,6 +70,24 @@ size_t train_split_offset(const char *text, size_t len, double train_ratio)
 }
 
 /* calc_loss_loader with a loss of the caller's. */
+Tensor *train_calc_loss_batch(const Tensor *x, const Tensor *y, Module *model)
+{
+    Tensor *logits = nn_forward(model, x);                                /* (B, T, V) */
+    if (!logits) return NULL;
+    if (logits->ndim != 3)
+        return tensor_set_error("calc_loss_batch: logits %s: (B, T, vocab) expected",
+                                tensor_shape_str(logits));
+    int64_t rows = logits->shape[0] * logits->shape[1];                  /* flatten(0, 1) */
+    return tensor_cross_entropy(tensor_reshape(logits, SHAPE(rows, logits->shape[2])),
+                                tensor_flatten(y));
+}
+
+Tensor *train__loss_batch(TrainLossFn loss, void *ctx, const Tensor *x, const Tensor *y,
+                          Module *model)
+{
+    return loss ? loss(x, y, model, ctx) : train_calc_loss_batch(x, y, model);
+}
+
 static int loss_loader(DataLoader *loader, Module *model, int64_t num_batches, TrainLossFn loss,
                        void *ctx, double *out)
 {

@@ -17,6 +17,10 @@
  *   train_checkpoint_load       training loader's place): a run stops and goes on exactly
  *   train_grad_norms_*        each layer's gradient L2 norm per step: a CSV and a picture
  *   train_toy_*               the teacher-student task of examples/train_attention
+ *   train_sms_*, train_spam_dataset, train_classifier_simple, train_classify_review
+ *                             chapter 6: the spam classifier
+ *   train_instruction*        the book's chapter 7: the instruction file, format_input,
+ *                             the split, the dataset and collate, the test responses
  *   (The book's text_to_token_ids and token_ids_to_text are text_to_token_ids and
  *   text_from_token_ids in text/text.h; generate_text_simple is nn_generate_text_simple.)
  *
@@ -126,8 +130,10 @@ ATTOGRAD_API int train_evaluate_model(Module *model, DataLoader *train, DataLoad
 /* generate_and_print_sample's text: start_context encoded (text_to_token_ids),
  * max_new_tokens greedy ids appended (nn_generate_text_simple, with the
  * context the model's pos_emb.weight holds: the book's
- * model.pos_emb.weight.shape[0]), decoded, every '\n' made a ' ' (what the
- * book prints); the model in train mode after, as the book leaves it.
+ * model.pos_emb.weight.shape[0]), decoded as Python's tokenizer.decode
+ * decodes them (text_from_token_ids: a character cut by the ids is U+FFFD,
+ * so the text is UTF-8), every '\n' made a ' ' (what the book prints); the
+ * model in train mode after, as the book leaves it.
  * malloc'd and NUL-terminated (free it), *len bytes when len is not NULL
  * (a byte-level tokenizer's text may hold NUL bytes).  NULL with a message. */
 ATTOGRAD_API char *train_generate_sample(Module *model, const TextTokenizer *tok,
@@ -158,6 +164,10 @@ typedef struct TrainStep {
     int64_t examples;            /* x->shape[0]: the batch's rows */
     double seconds;              /* the step's time, its batch included */
     double eval_seconds;         /* its evaluation's, or -1 when it made none */
+    double lr;                   /* the lr the step took (group 0's): appendix D's track_lrs */
+    float grad_norm;             /* the total gradient L2 norm before clipping (appendix D's
+                                    clip_grad_norm_ total), when clip_grad_norm or
+                                    track_grad_norm is set; NAN otherwise */
 } TrainStep;
 
 /* A loss of a batch of your own, in place of train_calc_loss_batch (a
@@ -189,6 +199,29 @@ typedef Tensor *(*TrainLossFn)(const Tensor *x, const Tensor *y, Module *model, 
  *   on_sample       the sample's text (train_generate_sample) when tokenizer and
  *                   start_context are set: the book's generate_and_print_sample
  *   on_epoch        then, with s->epochs_done counting this epoch
+ *
+ * Appendix D's better loop (the book's train_model) is this loop with two
+ * options, both off by default (chapter 5's loop, bit for bit):
+ *   lr_schedule     linear warmup from initial_lr to the peak, then cosine
+ *                   decay towards min_lr (optim_warmup_cosine_lr_at): the peak
+ *                   is group 0's lr when the step begins, every group takes
+ *                   the step's lr (the book's loop over param_groups), and
+ *                   each group's own lr is put back after the optimizer's
+ *                   step, so that between steps (hooks, checkpoints, a
+ *                   resumed run) the optimizer holds the peak; total_steps -1
+ *                   (the macro's) is the run's len(train) * num_epochs
+ *   clip_grad_norm  max_norm of clip_grad_norm_ over the model's parameters,
+ *                   after after_backward, from global step
+ *                   lr_schedule->warmup_steps on (the book's >=; every step
+ *                   without a schedule)
+ * TrainStep.lr is every step's lr (the book's track_lrs) and
+ * TrainStep.grad_norm its norm before clipping.  The book's appendix-D run:
+ *
+ *     WarmupCosineOptions w = OPTIM_WARMUP_COSINE_OPTIONS(.warmup_steps = 27,
+ *                                                        .initial_lr = 1e-5,
+ *                                                        .min_lr = 1e-5);
+ *     TrainOptions o = TRAIN_OPTIONS(.num_epochs = 15, .eval_iter = 1,
+ *                                    .lr_schedule = &w, .clip_grad_norm = 1.0, ...);
  */
 typedef struct TrainOptions {
     int64_t num_epochs;          /* 10 */
@@ -206,6 +239,10 @@ typedef struct TrainOptions {
     int (*on_sample)(const TrainState *s, const char *text, size_t len, void *ctx);
     int (*on_epoch)(const TrainState *s, void *ctx);
     void *ctx;                   /* given to every hook and to loss */
+    /* Appendix D (above) */
+    const WarmupCosineOptions *lr_schedule;   /* NULL: the optimizer's lr as it is */
+    double clip_grad_norm;       /* 0: no clipping; > 0: max_norm (the book's 1.0) */
+    bool track_grad_norm;        /* TrainStep.grad_norm also without clipping */
 } TrainOptions;
 #define TRAIN_OPTIONS(...)                                                                    \
     (__extension__({                                                                          \
@@ -235,6 +272,271 @@ typedef struct TrainOptions {
 ATTOGRAD_API int train_model_simple(Module *model, DataLoader *train, DataLoader *val,
                                     Optimizer *opt, const TrainOptions *o, TrainState *s);
 
+/* ---- Chapter 6: a GPT fine-tuned to classify (spam or not) ------------------- */
+/*
+ * The book's gpt_class_finetune: the SMS Spam Collection read from a path,
+ * balanced, split 70/10/20, encoded and padded, a GPT whose out_head is a
+ * Linear(emb_dim, 2) (nn_gpt_replace_head), its last token's loss and
+ * accuracy, and the training loop with accuracies after each epoch.
+ * examples/finetune_classifier is this with flags; book_ch06.py in
+ * tests/reference is the same code in Python.
+ *
+ *     TrainSms *all = train_sms_read("SMSSpamCollection.tsv");     5,572 rows
+ *     TrainSms *bal = train_sms_balanced(all, 123);                747 ham, 747 spam
+ *     TrainSms *tr, *va, *te;
+ *     train_sms_random_split(bal, 0.7, 0.1, 123, &tr, &va, &te);    1045 / 149 / 300
+ *     Dataset *train = train_spam_dataset(tr, tok, 0, 50256);       max_length: the longest, 120
+ *     int64_t T = train_spam_dataset_max_length(train);
+ *     Dataset *val = train_spam_dataset(va, tok, T, 50256);         cut to 120
+ *     ... loaders (batch 8; train shuffled, drop_last), the GPT, then:
+ *     nn_requires_grad_(gpt, false);
+ *     tensor_manual_seed(123);
+ *     nn_gpt_replace_head(gpt, 2, NULL);                           Linear(768, 2), drawn now
+ *     train_classifier_set_trainable(gpt, TRAIN_TRAINABLE_LAST_BLOCK);
+ *     TrainOptions o = TRAIN_OPTIONS(.num_epochs = 5, .eval_freq = 50, .eval_iter = 5,
+ *                                    .on_eval = print_losses, .ctx = ...);
+ *     train_classifier_simple(gpt, train_loader, val_loader, opt, &o, print_accuracies, &s);
+ *     train_classify_review("You are a winner ...", gpt, tok, T, 50256);   1: spam
+ */
+
+/* One row of the file: pandas' frame row. */
+typedef struct TrainSmsRow {
+    int64_t index;               /* the row's number in the file's frame, from 0 (pandas' index) */
+    int64_t line;                /* the 1-based line where it starts */
+    int label;                   /* ham 0, spam 1 (the book's map) */
+    char *text;                  /* UTF-8, NUL-terminated, len bytes */
+    size_t len;
+} TrainSmsRow;
+/* A frame: rows in its order. */
+typedef struct TrainSms {
+    int64_t n;
+    TrainSmsRow *rows;
+} TrainSms;
+
+/* pd.read_csv(path, sep="\t", header=None, names=["Label", "Text"]): a
+ * "label<TAB>text" record per line, with pandas' default quoting (a text
+ * that starts with '"' runs to the next lone '"', across tabs and lines;
+ * "" in it is one '"'; the rest of the field follows unquoted); empty lines
+ * skipped.  NULL with one line naming the file and line: not UTF-8, a
+ * line without a tab or with more than one, a label other than ham or
+ * spam, a text pandas reads as NaN (empty, "NA", "null", ...), a quote
+ * never closed, no rows at all. */
+ATTOGRAD_API TrainSms *train_sms_read(const char *path);
+ATTOGRAD_API void train_sms_free(TrainSms *df);                 /* NULL is fine */
+/* create_balanced_dataset: df's ham rows sampled as many as its spam rows
+ * (DataFrame.sample(n, random_state): numpy's RandomState(random_state)
+ * .permutation(n_ham)[:n_spam]), then the spam rows in file order.  NULL
+ * with a message when there are fewer ham rows than spam rows. */
+ATTOGRAD_API TrainSms *train_sms_balanced(const TrainSms *df, int64_t random_state);
+/* random_split(df, train_frac, validation_frac): df.sample(frac=1,
+ * random_state) cut at int(n * train_frac) and that + int(n *
+ * validation_frac).  0 with three new frames, or -1 with a message. */
+ATTOGRAD_API int train_sms_random_split(const TrainSms *df, double train_frac,
+                                        double validation_frac, int64_t random_state,
+                                        TrainSms **train, TrainSms **validation, TrainSms **test);
+/* SpamDataset(df, tokenizer, max_length, pad_token_id): each text's plain
+ * encoding ("<|endoftext|>" in a text is refused, as tiktoken does), cut to
+ * max_length (<= 0: the book's None, the longest encoding, nothing cut),
+ * right-padded with pad_token_id.  Item i: ids (max_length), label ().
+ * NULL with a message naming the row and line of a text that fails. */
+ATTOGRAD_API Dataset *train_spam_dataset(const TrainSms *df, const TextTokenizer *tok,
+                                         int64_t max_length, int64_t pad_token_id);
+/* A SpamDataset's max_length (what the validation and test sets get). */
+ATTOGRAD_API int64_t train_spam_dataset_max_length(const Dataset *d);
+/* calc_loss_batch of chapter 6: cross_entropy(model(x)[:, -1, :], y). */
+ATTOGRAD_API Tensor *train_calc_loss_batch_classifier(const Tensor *x, const Tensor *y,
+                                                      Module *model);
+/* calc_accuracy_loader: eval mode (left on), no grad; over the first
+ * num_batches batches (<= 0: all), the share of argmax(model(x)[:, -1, :])
+ * equal to y.  A new pass over the loader (its draws are PyTorch's).  0
+ * with *accuracy (NaN for an empty loader), or -1 with a message. */
+ATTOGRAD_API int train_calc_accuracy_loader(DataLoader *loader, Module *model,
+                                            int64_t num_batches, double *accuracy);
+/* After each epoch of train_classifier_simple: the accuracies on eval_iter
+ * batches of train and validation.  0 to go on, 1 to stop, -1 error. */
+typedef int (*TrainAccuracyFn)(const TrainState *s, double train_accuracy,
+                               double val_accuracy, void *ctx);
+/* train_classifier_simple: train_model_simple with o->loss defaulting to
+ * train_calc_loss_batch_classifier, no text sample, and after each epoch the
+ * accuracies (on_accuracy, then o->on_epoch); every hook gets o->ctx.  The
+ * book's examples_seen is s->tokens_seen / max_length (every batch is
+ * max_length wide).  Returns as train_model_simple. */
+ATTOGRAD_API int train_classifier_simple(Module *model, DataLoader *train, DataLoader *val,
+                                         Optimizer *opt, const TrainOptions *o,
+                                         TrainAccuracyFn on_accuracy, TrainState *s);
+/* Which parameters of a GPT classifier train: the book's last block,
+ * final_norm and out_head; every parameter; out_head alone. */
+typedef enum {
+    TRAIN_TRAINABLE_LAST_BLOCK,
+    TRAIN_TRAINABLE_ALL,
+    TRAIN_TRAINABLE_HEAD,
+} TrainTrainable;
+/* The book's freezing after nn_gpt_replace_head: every parameter frozen
+ * (all: trainable), then out_head trainable, and for last-block
+ * trf_blocks[-1] and final_norm.  0, or -1 with a message (not a GPTModel). */
+ATTOGRAD_API int train_classifier_set_trainable(Module *gpt, TrainTrainable which);
+/* classify_review: text encoded, cut to max_length, padded with pad_token_id
+ * to max_length, the argmax of the last position's logits in eval mode: the
+ * class (1: "spam").  -1 with a message: an empty text, max_length outside
+ * [1, the model's context]. */
+ATTOGRAD_API int64_t train_classify_review(const char *text, Module *model,
+                                           const TextTokenizer *tok, int64_t max_length,
+                                           int64_t pad_token_id);
+
+/* A fine-tuned classifier on disk: its GPT's config and tokenizer, and
+ * what rebuilds the classifier around them (metadata "task" = "classifier"). */
+typedef struct TrainClassifierInfo {
+    NNGPTConfig cfg;
+    const char *tokenizer;       /* "gpt2" or "bytes" (a static string after a load) */
+    int64_t num_classes;         /* the head's outputs: 2 */
+    int64_t max_length;          /* the length its texts were padded to */
+    int64_t lora_rank;           /* 0: no LoRA layers */
+    double lora_alpha;
+} TrainClassifierInfo;
+/* The model's state_dict with info as metadata, through the safe output
+ * file (the book's torch.save(model.state_dict(), "review_classifier.pth")).
+ * 0, or -1 with a message. */
+ATTOGRAD_API int train_classifier_save(const Module *model, const TrainClassifierInfo *info,
+                                       const char *path);
+/* 1 with *info when path is a classifier train_classifier_save wrote (its
+ * embeddings, last block and head checked against the metadata's sizes,
+ * from the header alone); 0 for a GPT checkpoint without "task" (train_gpt's:
+ * info->cfg and info->tokenizer its, nothing else checked);
+ * -1 with a message naming the file and the key or tensor. */
+ATTOGRAD_API int train_classifier_info(const char *path, TrainClassifierInfo *info);
+/* GPTModel(info->cfg) with its num_classes head (and LoRA layers, the rest
+ * frozen, when lora_rank), then the file's weights, in eval mode (draws from
+ * the default generator as the constructors do).  NULL with a message. */
+ATTOGRAD_API Module *train_classifier_load(const char *path, const TrainClassifierInfo *info);
+
+/* ---- Chapter 7: instruction fine-tuning ------------------------------------------ */
+/*
+ * The book's chapter 7 as library calls (train/instruct.c; the PyTorch
+ * reference is tests/reference/book_ch07.py): the instruction file, the
+ * Alpaca-style prompt, the split, the dataset and its collate, the test
+ * responses and the file that holds them.  Training is train_model_simple
+ * with the collate's loaders and format_input(val[0]) as start context;
+ * examples/finetune_instruct is the whole chapter with flags.
+ *
+ *     TrainInstructions data;
+ *     if (train_instructions_read("instruction-data.json", &data)) ...   1100 entries
+ *     TrainInstructionSplit s = train_instruction_split(&data);   935 train, 110 test, 55 val
+ *     Dataset *train_set = train_instruction_dataset(tok, s.train);
+ *     TrainInstructionCollate c = TRAIN_INSTRUCTION_COLLATE(.allowed_max_length = 1024);
+ *     DataLoader *train = data_loader(train_set, DATA_LOADER_OPTIONS(.batch_size = 8,
+ *         .shuffle = true, .drop_last = true, .collate = train_instruction_collate,
+ *         .collate_ctx = &c));
+ *     ... train_model_simple(...), then for each test entry:
+ *     responses[i] = train_instruction_respond(model, tok, &s.test.entries[i],
+ *         &(TrainRespondOptions){.max_new_tokens = 256, .context_size = 1024,
+ *                               .eos_id = 50256}, &lens[i]);
+ *     train_instructions_write("instruction-data-with-response.json", s.test, responses, lens);
+ *     train_instructions_free(&data);
+ */
+
+/* One entry of the file: every field a string, in the file's order (what
+ * json.dump writes back), and the three the book reads, pointing into them. */
+typedef struct TrainInstruction {
+    int64_t n_fields;
+    char **keys, **values;
+    const char *instruction, *input, *output;
+} TrainInstruction;
+typedef struct TrainInstructions {
+    int64_t count;
+    TrainInstruction *entries;
+} TrainInstructions;
+/* Entries [0, count) of a list (a split's part): views, owning nothing. */
+typedef struct TrainInstructionSlice {
+    const TrainInstruction *entries;
+    int64_t count;
+} TrainInstructionSlice;
+
+/* json.load of a list of {"instruction", "input", "output"} objects (other
+ * keys kept; every value a string, UTF-8 without NUL).  0, or -1 with one
+ * line naming the file and the entry (0-based, as data[i]):
+ * "data.json: entry 3 has no \"instruction\"", "data.json: an object, not a
+ * JSON list of ... entries", "data.json: the file is empty: ...",
+ * "data.json: not JSON: ... at byte 17", "cannot open data.json: ...". */
+ATTOGRAD_API int train_instructions_read(const char *path, TrainInstructions *out);
+ATTOGRAD_API void train_instructions_free(TrainInstructions *d);   /* NULL is fine */
+/* entry[key], or NULL when it has none. */
+ATTOGRAD_API const char *train_instruction_field(const TrainInstruction *e, const char *key);
+/* format_input(entry): "Below is an instruction that describes a task. Write
+ * a response that appropriately completes the request." + "\n\n###
+ * Instruction:\n" + instruction, and, when input is not empty, "\n\n###
+ * Input:\n" + input.  malloc'd; NULL with a message. */
+ATTOGRAD_API char *train_format_input(const TrainInstruction *e);
+
+/* The book's split, no shuffle: train the first int(n * 0.85), test the
+ * next int(n * 0.1), validation the rest (test comes before it in the file). */
+typedef struct TrainInstructionSplit {
+    TrainInstructionSlice train, val, test;
+} TrainInstructionSplit;
+ATTOGRAD_API TrainInstructionSplit train_instruction_split(const TrainInstructions *d);
+
+/* InstructionDataset: each entry's format_input(entry) + "\n\n### Response:\n"
+ * + output, encoded once (plain encode: "<|endoftext|>" is ordinary text);
+ * item i is its ids, one 1-d tensor.  NULL with a message. */
+ATTOGRAD_API Dataset *train_instruction_dataset(const TextTokenizer *tok,
+                                                TrainInstructionSlice entries);
+/* The length of item i's ids; -1 for another dataset or an index outside it. */
+ATTOGRAD_API int64_t train_instruction_dataset_item_len(const Dataset *d, int64_t i);
+
+/* custom_collate_fn(batch, pad_token_id, ignore_index, allowed_max_length)
+ * as a data loader's collate (DataLoaderOptions.collate, ctx a
+ * TrainInstructionCollate *, NULL for the defaults): each item gets one pad,
+ * then pads to 1 + the longest item; inputs are all but the last, targets
+ * all but the first, so the batch is (B, longest); in each target row every
+ * pad but the first becomes ignore_index (cross_entropy ignores -100); then
+ * both are cut to allowed_max_length.  Batch fields: x (B, W), y (B, W). */
+typedef struct TrainInstructionCollate {
+    int64_t pad_token_id;        /* 50256, GPT-2's <|endoftext|> */
+    int64_t ignore_index;        /* -100 */
+    int64_t allowed_max_length;  /* 0: None, no cut */
+} TrainInstructionCollate;
+#define TRAIN_INSTRUCTION_COLLATE(...)                                                        \
+    (__extension__({                                                                          \
+        _Pragma("GCC diagnostic push")                                                        \
+        _Pragma("GCC diagnostic ignored \"-Woverride-init\"")                                 \
+        TrainInstructionCollate train__collate = {.pad_token_id = 50256, .ignore_index = -100,\
+                                                  .allowed_max_length = 0, __VA_ARGS__};      \
+        _Pragma("GCC diagnostic pop")                                                         \
+        train__collate;                                                                       \
+    }))
+ATTOGRAD_API int train_instruction_collate(int64_t n, const DataItem *items, DataBatch *batch,
+                                           void *ctx);
+
+/* The book's response: generated_text[len(input_text):] (len counting code
+ * points), every "### Response:" removed, then Python's strip() (its
+ * whitespace: \t\n\v\f\r, \x1c-\x1f, space, \x85, \xa0, U+1680, U+2000 to
+ * U+200A, U+2028, U+2029, U+202F, U+205F, U+3000).  generated is valid UTF-8
+ * (text_decode_replace's) that starts with prompt.  malloc'd, NUL-terminated,
+ * *out_len bytes. */
+ATTOGRAD_API char *train_extract_response(const char *generated, size_t len, const char *prompt,
+                                          size_t *out_len);
+/* generate(model, text_to_token_ids(format_input(entry)), max_new_tokens,
+ * context_size, eos_id) as the book's script calls it: greedy, stopping
+ * before an eos_id, in the model's current mode (after train_model_simple,
+ * training: a dropout with p > 0 draws, as PyTorch's does under no_grad, and
+ * each token is a full forward of the last context_size ids), then decoded
+ * as Python prints (errors="replace") and cut by train_extract_response.
+ * malloc'd, *len bytes (may be NULL); NULL with a message. */
+typedef struct TrainRespondOptions {
+    int64_t max_new_tokens;      /* the book's 256 */
+    int64_t context_size;        /* the model's context, 1024 for GPT-2 */
+    int64_t eos_id;              /* 50256; -1: none */
+} TrainRespondOptions;
+ATTOGRAD_API char *train_instruction_respond(Module *model, const TextTokenizer *tok,
+                                             const TrainInstruction *e,
+                                             const TrainRespondOptions *o, size_t *len);
+/* json.dump(entries, f, indent=4) through the safe output file: each entry's
+ * fields in order, "model_response" set to responses[i] (response_len[i]
+ * bytes; added last, or replacing a field of that name in place) when
+ * responses is not NULL; Python's ASCII escapes, no final newline.  0, or
+ * -1 with a message naming path. */
+ATTOGRAD_API int train_instructions_write(const char *path, TrainInstructionSlice entries,
+                                          char *const *responses, const size_t *response_len);
+
 /* ---- A run's checkpoint --------------------------------------------------------- */
 /*
  * A checkpoint (checkpoint/checkpoint.h) of everything the loop needs to go
@@ -246,7 +548,10 @@ ATTOGRAD_API int train_model_simple(Module *model, DataLoader *train, DataLoader
  * and the caller's metadata: what makes it this run (a GPT's config and
  * tokenizer, nn_gpt_config_to_meta; the hyper-parameters that change what
  * the remaining steps compute; a hash of the training text), which a load
- * must find equal.
+ * must find equal (a run with TrainOptions.lr_schedule or clip_grad_norm
+ * names them there too, as train_gpt's "lr_schedule" and "clip_grad_norm":
+ * the optimizer holds the peak lr between steps, so the step and the
+ * options give the rest of the schedule).
  *
  *     TrainCheckpoint c = {.model = model, .optimizer = opt, .train = train,
  *                          .state = &state, .n_meta = n, .meta = meta};

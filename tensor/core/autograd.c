@@ -43,6 +43,13 @@ static _Thread_local uint64_t visit_epoch;
 
 void tensor__set_visit_epoch(uint64_t epoch) { visit_epoch = epoch; }
 
+/* Nodes recorded so far on this thread: each node's seq, by which a forward
+ * run again finds the node that stands where an earlier one stood. */
+static _Thread_local uint64_t record_seq;
+_Thread_local void (*tensor__record_hook)(TensorNode *node);
+
+uint64_t tensor__record_count(void) { return record_seq; }
+
 void tensor_no_grad_begin(void) { no_grad_depth++; }
 void tensor_no_grad_end(void)
 {
@@ -90,8 +97,10 @@ TensorNode *tensor__record(TensorOp op, Tensor *out, int n, const Tensor *const 
     for (int i = 0; i < n && i < 3; i++) node->versions[i] = inputs[i] ? *inputs[i]->version : 0;
     node->versions[3] = *out->version;
     node->out = out;
+    node->seq = ++record_seq;
     out->grad_fn = node;
     out->requires_grad = true;
+    if (tensor__record_hook) tensor__record_hook(node);
     return node;
 }
 
@@ -264,16 +273,22 @@ static int check_versions(const TensorNode *node)
     return 0;
 }
 
-static int backward(Tensor *root, const Tensor *grad_output, bool retain);
+static int backward(Tensor *root, const Tensor *grad_output, bool retain,
+                    const TensorBackwardObserver *obs);
 
 int tensor_backward(Tensor *root, const Tensor *grad_output)
 {
-    return backward(root, grad_output, false);
+    return backward(root, grad_output, false, NULL);
 }
 
 int tensor_backward_retain(Tensor *root, const Tensor *grad_output)
 {
-    return backward(root, grad_output, true);
+    return backward(root, grad_output, true, NULL);
+}
+
+int tensor__backward_observed(Tensor *root, const TensorBackwardObserver *obs)
+{
+    return backward(root, NULL, false, obs);
 }
 
 /* The gradients this thread's walk has released, for reuse (see the top):
@@ -316,17 +331,21 @@ static void release_grad(TensorNode *node)
     out->grad = NULL;
 }
 
-/* Runs node's backward with what it makes for itself in a scope of its own. */
-static int run_node(TensorNode *node)
+/* Runs node's backward with what it makes for itself in a scope of its own
+ * (an observer's copies are made outside it, in the caller's scope). */
+static int run_node(TensorNode *node, const TensorBackwardObserver *obs)
 {
+    if (obs) obs->before(node, obs->ctx);
     TensorScope *own = tensor__scope_try_begin();
     int rc = tensor__run_backward(node);
     tensor_scope_end(own);
+    if (obs && rc == 0) obs->after(node, obs->ctx);
     release_grad(node);
     return rc;
 }
 
-static int backward(Tensor *root, const Tensor *grad_output, bool retain)
+static int backward(Tensor *root, const Tensor *grad_output, bool retain,
+                    const TensorBackwardObserver *obs)
 {
     if (!TENSOR__USABLE(root)) return -1;
     if (grad_output && !TENSOR__USABLE(grad_output)) return -1;
@@ -377,7 +396,7 @@ static int backward(Tensor *root, const Tensor *grad_output, bool retain)
     tensor__accumulate_grad(root, grad_output ? grad_output : tensor_ones(root->ndim, root->shape));
     int rc = 0;
     for (int64_t i = n - 1; i >= 0 && rc == 0; i--)
-        if (order[i]->out->grad) rc = run_node(order[i]);
+        if (order[i]->out->grad) rc = run_node(order[i], obs);
     /* What no one took is kept by the node that released it, for the next
      * walk through this graph. */
     for (size_t i = 0; i < pool_len; i++)

@@ -64,6 +64,7 @@ struct TensorNode {
     bool released;             /* a backward ran through it (without retain) */
     Tensor *spare_grad;        /* a gradient buffer of out's size, from an earlier backward */
     void *function;            /* OP_FUNCTION: the user's function and its context */
+    uint64_t seq;              /* the thread's count of recorded nodes when it was recorded: 1, 2, ... */
 };
 
 extern const char *const tensor__op_names[OP_COUNT];
@@ -259,6 +260,35 @@ typedef struct SgemmPanels SgemmPanels;
 const SgemmPanels *tensor__autocast_panels(const Tensor *w);
 /* tensor_free of w: its copy, if any, goes. */
 void tensor__autocast_forget(const Tensor *w);
+/* ---- teaching (debug/trace.c, debug/numeric.c) ----------------------------- */
+/* Called by tensor__record for each node it records, once the node is
+ * complete (tensor_numeric_grad nudges an output as its op makes it); NULL
+ * almost always. */
+extern _Thread_local void (*tensor__record_hook)(TensorNode *node);
+/* Nodes recorded so far on this thread (the latest node's seq). */
+uint64_t tensor__record_count(void);
+/* The formula table (debug/formulas.c): node's op in symbols and words; -1
+ * for an op without an entry.  tensor__op_has_formula: for a test over the
+ * op table. */
+int tensor__op_formula(const TensorNode *node, const char **forward, const char **backward,
+                       const char **words);
+bool tensor__op_has_formula(int op);
+/* What a traced backward calls around each node's backward: before sees
+ * the node's output gradient whole and its inputs' gradients as they were,
+ * after sees what the backward added to them. */
+typedef struct {
+    void (*before)(TensorNode *node, void *ctx);
+    void (*after)(TensorNode *node, void *ctx);
+    void *ctx;
+} TensorBackwardObserver;
+/* tensor_backward(root, NULL) with obs called around each node it runs, in
+ * the walk's order (debug/trace.c). */
+int tensor__backward_observed(Tensor *root, const TensorBackwardObserver *obs);
+/* The tensors reachable from root, numbered as tensor_graph_dot numbers
+ * them (post-order of a depth-first walk, inputs in the op's order, the
+ * root last): *order malloc'd (the caller frees it); the count, or -1 with
+ * a message out of memory (debug/graph.c). */
+int64_t tensor__graph_tensors(const Tensor *root, const Tensor ***order);
 
 /* ---- anomaly mode (anomaly.c) ---------------------------------------------- */
 /* Called by tensor__record: in anomaly mode, true (with a message) when out

@@ -126,33 +126,77 @@ oom:
     return -1;
 }
 
+/* ---- the walk for the tensor room's other teaching aids ---------------------- */
+
+int64_t tensor__graph_tensors(const Tensor *root, const Tensor ***order)
+{
+    Graph g = {0};
+    *order = NULL;
+    if (graph_walk(&g, root)) {
+        graph_free(&g);
+        return -1;
+    }
+    *order = malloc((size_t)g.count * sizeof **order);
+    if (!*order) {
+        graph_free(&g);
+        tensor_set_error("graph: out of memory");
+        return -1;
+    }
+    memcpy(*order, g.by_id, (size_t)g.count * sizeof **order);
+    int64_t n = g.count;
+    graph_free(&g);
+    return n;
+}
+
 /* ---- writing DOT ----------------------------------------------------------- */
 
-/* Writes s inside a DOT double-quoted string. */
+/* Writes s as the text of a Graphviz HTML-like label: the characters that
+ * mark up escaped, control bytes as '?', a newline as a line break. */
 static void put_escaped(FILE *f, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fputc('\\', f);
-        if (*s == '\n') fputs("\\n", f);
-        else if ((unsigned char)*s < ' ') fputc('?', f);
-        else fputc(*s, f);
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\n': fputs("<BR/>", f); break;
+        default: fputc((unsigned char)*s < ' ' ? '?' : *s, f);
+        }
     }
 }
 
-/* Parameters (leaves that require grad) are filled; plain inputs dashed;
+/* One line of a node's label: a row of its table. */
+static void put_row(FILE *f, const char *text)
+{
+    fputs("<TR><TD>", f);
+    put_escaped(f, text);
+    fputs("</TD></TR>", f);
+}
+
+/* The label is a table, one row a line: name, shape, the op that made it
+ * (or what kind of leaf it is), and the gradient's norm once it has one.  A
+ * thin empty row under the name keeps an underscore in it (W_key) from
+ * touching the shape below, where it read as an overbar over "(3,2)".
+ * Parameters (leaves that require grad) are filled; plain inputs dashed;
  * tensors made by an op plain boxes; the root drawn bold. */
 static void write_node(FILE *f, const Tensor *t, int id, bool is_root)
 {
-    fprintf(f, "    t%d [label=\"", id);
+    fprintf(f, "    t%d [label=<<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" "
+               "CELLPADDING=\"0\">", id);
     if (t->name) {
-        put_escaped(f, t->name);
-        fputs("\\n", f);
+        put_row(f, t->name);
+        fputs("<TR><TD HEIGHT=\"4\"></TD></TR>", f);
     }
-    fputs(tensor_shape_str(t), f);
-    if (t->grad_fn) fprintf(f, "\\n%s", t->grad_fn->name);
-    else fputs(t->requires_grad ? "\\nparameter" : "\\ninput", f);
-    if (t->grad) fprintf(f, "\\ngrad norm %.4g", tensor_l2_norm(t->grad));
-    fputc('"', f);
+    put_row(f, tensor_shape_str(t));
+    put_row(f, t->grad_fn ? t->grad_fn->name : t->requires_grad ? "parameter" : "input");
+    if (t->grad) {
+        /* %#.4g keeps the zeros a norm of 0.3570 ends in: 4 digits, as the heading says. */
+        char norm[48];
+        snprintf(norm, sizeof norm, "grad norm %#.4g", tensor_l2_norm(t->grad));
+        put_row(f, norm);
+    }
+    fputs("</TABLE>>", f);
     if (!t->grad_fn && t->requires_grad)
         fputs(", style=\"rounded,filled\", fillcolor=\"#9ecae1\"", f);
     else if (!t->grad_fn)
@@ -185,12 +229,13 @@ int tensor_graph_dot(const Tensor *root, FILE *f)
     /* The title and the legend, as the graph's own label (not nodes): what
      * the arrows, fills, dashes and numbers mean. */
     fputs("    labelloc=t; labeljust=l; fontname=\"Helvetica\"; fontsize=12;\n"
-          "    label=\"The autograd graph of the bold box\\l"
-          "arrows: data flow of the forward pass (backward runs against them)\\l"
-          "blue filled: parameters (leaves that require grad); dashed: inputs; "
-          "plain: made by the op named in the box\\l"
-          "numbers: shapes, and after backward the L2 norm of each tensor's gradient "
-          "(4 significant digits)\\l\";\n",
+          "    label=\"Autograd recorded this graph while computing the bold box; "
+          "the backward pass walks it from there, against the arrows.\\l"
+          "Each arrow carries a tensor into the op that used it, as the forward pass ran.\\l"
+          "Blue boxes are parameters (leaves that require grad), dashed boxes are inputs, "
+          "and every other box was made by the op it names.\\l"
+          "Each box gives its shape and, after a backward pass, the L2 norm of its gradient "
+          "to 4 significant digits.\\l\";\n",
           f);
     for (int i = 0; i < g.count; i++) {
         const Tensor *t = g.by_id[i];

@@ -110,9 +110,38 @@ static int read_targets(const char *op, const char *what, const Tensor *input,
     return 0;
 }
 
+/* sum(-x[j, t_j]) over the rows of an (N, C) input that are not ignored,
+ * in float as PyTorch's nll_loss_out_frame sums them (CPU, 1.13): partial
+ * sums in 8 levels, level k flushed into level k + 1 after each row j whose
+ * bits k p to (k + 1) p - 1 are all 0 (p = max(4, ceil(log2 N) / 8)), an
+ * ignored row flushing nothing; then the levels added from the lowest.  Its
+ * float mean is bit for bit PyTorch's (the book's chapter 7 prints the loss
+ * of a batch with padding targets -100 as a Python float). */
+static float cascade_sum(const float *x, const Targets *t)
+{
+    enum { LEVELS = 8 };
+    const float *c = t->classes->data;
+    int64_t n = t->classes->numel, size = t->b.size, log2n = 0;
+    while (log2n < 62 && (INT64_C(1) << log2n) < n) log2n++;
+    int64_t power = log2n / LEVELS > 4 ? log2n / LEVELS : 4, mask = (INT64_C(1) << power) - 1;
+    float partial[LEVELS] = {0};
+    for (int64_t j = 0; j < n; j++) {
+        if (c[j] < 0) continue;
+        partial[0] -= x[j * size + (int64_t)c[j]];
+        for (int k = 0; k + 1 < LEVELS && (j & (mask << (k * power))) == 0; k++) {
+            partial[k + 1] += partial[k];
+            partial[k] = 0;
+        }
+    }
+    float total = 0;
+    for (int k = 0; k < LEVELS; k++) total += partial[k];
+    return total;
+}
+
 /* The loss from x (the input's or its log_softmax's values, row-major):
  * -x at each target's class, 0 where ignored (none), their sum, or their
- * sum over the count (mean), summed in double and rounded once. */
+ * sum over the count (mean): for (C) and (N, C) inputs PyTorch's float sum
+ * (cascade_sum), for (N, C, d1, ...) summed in double and rounded once. */
 static Tensor *pick_loss(const char *op, const float *x, const Targets *t, TensorReduction r)
 {
     const float *c = t->classes->data;
@@ -128,8 +157,9 @@ static Tensor *pick_loss(const char *op, const float *x, const Targets *t, Tenso
         if (r == TENSOR_REDUCTION_NONE) out->data[j] = v;
         else sum += v;
     }
-    if (r == TENSOR_REDUCTION_SUM) out->data[0] = (float)sum;
-    if (r == TENSOR_REDUCTION_MEAN) out->data[0] = (float)sum / (float)t->count;
+    float total = b.inner == 1 ? cascade_sum(x, t) : (float)sum;
+    if (r == TENSOR_REDUCTION_SUM) out->data[0] = total;
+    if (r == TENSOR_REDUCTION_MEAN) out->data[0] = total / (float)t->count;
     return out;
 }
 

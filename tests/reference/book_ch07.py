@@ -142,3 +142,15 @@ def initial_losses(model, train_loader, val_loader, num_batches=5):
         train_loss = book_ch05.calc_loss_loader(train_loader, model, num_batches=num_batches)
         val_loss = book_ch05.calc_loss_loader(val_loader, model, num_batches=num_batches)
     return train_loss, val_loss
+
+
+def test_loss(model, test_loader):
+    """Not the book's: what can be measured offline in place of its Llama 3
+    scoring (which needs an Ollama server): the fine-tuned model's mean loss
+    over every batch of the test loader, as calc_loss_loader computes the
+    validation loss, in eval mode and without gradients (after the
+    responses, so that their dropout draws are the script's).  Printed as
+    "Test loss: {:.3f}"."""
+    model.eval()
+    with torch.no_grad():
+        return book_ch05.calc_loss_loader(test_loader, model)

@@ -142,7 +142,8 @@ for randperm):
     dropout); greedy, context_size = cfg context, eos = pad id, stop before
     appending it; max_new_tokens 16 (gpt2 runs, to keep the replay short;
     the book's 256) or 256 (hf runs); response = decoded text from code
-    point len(prompt) on, "### Response:" removed, str.strip().
+    point len(prompt) on, "### Response:" removed, str.strip();
+    then book_ch07.test_loss: eval(), no_grad, every test batch (1 draw).
   instruction model, LoRA (the book's exercise 7.4, exercise_experiments.py):
     as above up to model.eval(); counts printed; every parameter frozen;
     replace_linear_with_lora (draws); count printed; then "Initial losses"
@@ -158,7 +159,9 @@ finetune_<run>.expected lines:
              (thousands separated with ","); the three accuracy lines again;
              then as cls.
   ins:       "Initial losses", "   Training loss: <repr>", "   Validation loss:
-             <repr>", the Ep/Step loss lines and after each epoch the sample.
+             <repr>", the Ep/Step loss lines and after each epoch the sample;
+             then, after the responses, "Test loss: x" (book_ch07.test_loss:
+             ours, offline in place of the book's Llama scoring).
   ins_lora:  the three count lines, then as ins.
 finetune_<run>.txt:
   <run>_eval_step n, _train_loss n, _val_loss n, _seen n   each evaluation:
@@ -172,6 +175,7 @@ finetune_<run>.txt:
   <run>_classify_logits 2 2    (cls) the two texts' last-position logits
   <run>_initial_loss 2         (ins) %.17g
   <run>_new_ids_<k> n          (ins) the ids generated for test entry k
+  <run>_test_loss 1            (ins) book_ch07.test_loss, %.17g
 finetune_<run>_responses.json (ins): the book's output file, byte for byte
   (json.dump(indent=4): ASCII escapes, no final newline).
 
@@ -607,7 +611,7 @@ def run_instruct(run, source, lora, lr):
     tok, pad, splits, collate = ins_data(source)
     train, val, test = splits
     torch.manual_seed(123)
-    train_loader, val_loader, _ = ins_loaders(tok, splits, collate)
+    train_loader, val_loader, test_loader = ins_loaders(tok, splits, collate)
     model, cfg = build_model(source, "ins")
     model.eval()
     lines = []
@@ -637,6 +641,9 @@ def run_instruct(run, source, lora, lr):
     with open(os.path.join(HERE, "finetune_%s_responses.json" % run), "w",
               encoding="ascii") as f:
         f.write(book_ch07.dump_responses(entries))
+    loss = book_ch07.test_loss(model, test_loader)
+    lines.append("Test loss: %.3f" % loss)
+    fx.doubles(run + "_test_loss", [loss], g17)
     fx.write()
     write_expected("finetune_%s.expected" % run, lines)
     return lines

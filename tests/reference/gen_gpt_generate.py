@@ -4,11 +4,16 @@ the book's, computed with PyTorch and the book's chapter-4/5 code
 
     /usr/bin/python3 tests/reference/gen_gpt_generate.py   (after ./run vocab)
 
-Each case is (file, flags, config, seed, prompt, new tokens, temperature, top_k).
+Each case is (file, flags, config, seed, prompt, new tokens, temperature, top_k)
+and, for the bytes tokenizer, "bytes" after them.  Output text is what
+Python's print(tokenizer.decode(ids)) prints: the bytes case's ids are no
+UTF-8 (a random model's bytes), and decode's errors="replace" makes each ill-formed
+part one U+FFFD, as gpt_generate prints it (text_decode_replace).
 """
 import os
 import torch
 import book_ch04
+import book_ch05
 import gpt2_bpe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,7 +28,25 @@ CASES = [
      "--max-new-tokens 12 --temperature 1.4 --top-k 25",
      dict(book_ch04.GPT_CONFIG_BOOK_TEST, n_layers=3, qkv_bias=True), 11,
      "Every day holds a", 12, 1.4, 25),
+    ("gpt_generate_bytes_replace.expected",
+     "--config book-test --vocab-size 256 --tokenizer bytes --prompt 'Every effort moves you' "
+     "--max-new-tokens 12",
+     dict(book_ch04.GPT_CONFIG_BOOK_TEST, vocab_size=256), 123, "Every effort moves you", 12,
+     0.0, None, "bytes"),
 ]
+
+
+class Bytes:
+    """book_ch05's ByteTokenizer with this script's encode call."""
+
+    def __init__(self):
+        self.tok = book_ch05.ByteTokenizer()
+
+    def encode(self, text, allow_special=True):
+        return self.tok.encode(text)
+
+    def decode(self, ids):
+        return self.tok.decode(ids)
 
 
 def run(cfg, seed, prompt, new, temperature, top_k, enc):
@@ -44,10 +67,11 @@ def run(cfg, seed, prompt, new, temperature, top_k, enc):
 
 
 def main():
-    enc = gpt2_bpe.load()
-    for name, flags, cfg, seed, prompt, new, temperature, top_k in CASES:
+    gpt2 = gpt2_bpe.load()
+    for name, flags, cfg, seed, prompt, new, temperature, top_k, *tok in CASES:
+        enc = Bytes() if tok == ["bytes"] else gpt2
         text = run(cfg, seed, prompt, new, temperature, top_k, enc)
-        with open(os.path.join(HERE, name), "w") as f:
+        with open(os.path.join(HERE, name), "w", encoding="utf-8") as f:
             f.write(text)
         print(name, "<-", flags)
 

@@ -1,0 +1,715 @@
+/*
+ * The book's chapter 6: a GPT fine-tuned into a spam classifier on the SMS
+ * Spam Collection, printing the book's lines; with --lora-rank, appendix E's
+ * LoRA on it.  The book's functions (the data, SpamDataset, calc_loss_batch,
+ * calc_accuracy_loader, train_classifier_simple, classify_review) are the
+ * train room's (train/train.h, "Chapter 6"); this program is its flags,
+ * those calls in the book's order, and what it prints and writes.
+ * tests/reference/book_ch06.py and gen_finetune.py are the same runs in
+ * PyTorch.
+ *
+ * The book's run: --hf-gpt2 gpt2/model.safetensors --data SMSSpamCollection.tsv
+ * (5 epochs, AdamW lr 5e-5 weight_decay 0.1, batch 8, eval_freq 50,
+ * eval_iter 5, the last block, final norm and head trained).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attograd.h"
+
+#define PROG "finetune_classifier"
+enum { MAX_CLASSIFY = 64, NUM_CLASSES = 2 };
+
+typedef struct {
+    CliGPTConfig gpt;
+    bool heads_set, drop_set, config_set;       /* config flags given */
+    const char *data, *hf, *load, *tokenizer, *vocab, *csv, *plot, *plot_accuracy, *save;
+    double lr, weight_decay, lora_alpha;
+    int64_t epochs, batch, eval_freq, eval_iter, max_length, lora_rank;
+    uint64_t seed;
+    TrainTrainable trainable;
+    bool trainable_set, alpha_set, count_only, ascii;
+    const char *classify[MAX_CLASSIFY];
+    int n_classify;
+} Options;
+
+typedef struct {
+    const Options *o;
+    TextTokenizer *tok;
+    int64_t pad;                 /* 50256 for GPT-2's BPE, 255 for bytes */
+    Module *model;
+    Optimizer *opt;
+    TrainSms *splits[3];
+    Dataset *sets[3];
+    DataLoader *loaders[3];      /* train, validation, test */
+    int64_t max_length;
+    bool loaded_classifier;      /* --load of a --save file: head (and LoRA) in it */
+    int64_t lora_rank;           /* of the model (a loaded one's too); 0: none */
+    double lora_alpha;
+    /* the book's lists, for --plot */
+    double *train_loss, *val_loss, *seen;
+    double *train_acc, *val_acc, *acc_seen;
+    int64_t n_evals, n_epochs;
+    PlotCsv *csv;
+} Run;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: " PROG " --data FILE [flags]\n"
+            "  The book's chapter 6: a GPT fine-tuned to tell spam from ham (SMS Spam\n"
+            "  Collection), printing its loss and accuracy lines, then the accuracies on\n"
+            "  the whole training, validation and test sets.\n"
+            "  --data FILE               the SMS Spam Collection (label<TAB>text lines)\n"
+            "  --hf-gpt2 FILE            GPT-2's weights (Hugging Face's model.safetensors)\n"
+            "  --load FILE               a train_gpt checkpoint, or a classifier --save wrote\n"
+            "  --config 124M|book-test --vocab-size N --context-length N --emb-dim N\n"
+            "  --n-heads N --n-layers N --drop-rate X --qkv-bias\n"
+            "                            a fresh GPT (default 124M, context 1024)\n"
+            "  --tokenizer gpt2|bytes    GPT-2's BPE (default; pad 50256) or bytes (pad 255)\n"
+            "  --vocab DIR               GPT-2's encoder.json and vocab.bpe (./run vocab)\n"
+            "  --max-length N            cut every text to N tokens (default: the longest\n"
+            "                            training text)\n"
+            "  --trainable last-block|all|head   what trains (default the book's last-block:\n"
+            "                            the last block, the final norm and the head)\n"
+            "  --lora-rank N --lora-alpha X   appendix E: LoRA on every Linear, the rest\n"
+            "                            frozen (alpha defaults to the rank)\n"
+            "  --epochs N --lr X --weight-decay X --batch-size N   (default 5, 5e-5, 0.1, 8)\n"
+            "  --eval-freq N --eval-iter N   (default 50, 5)\n"
+            "  --seed N                  torch.manual_seed (default 123)\n"
+            "  --classify TEXT           after training, print spam or not spam (repeatable)\n"
+            "  --csv FILE                step,epoch,examples_seen,train_loss,val_loss,\n"
+            "                            train_acc,val_acc (a row per evaluation and per epoch)\n"
+            "  --plot FILE.png|svg|pdf   the losses against epochs, examples seen on top\n"
+            "  --plot-accuracy FILE      the accuracies likewise; --ascii: both on stdout too\n"
+            "  --save FILE               the fine-tuned classifier (safetensors; --load reads it)\n"
+            "  --count-parameters        with --lora-rank: print the book's three trainable-\n"
+            "                            parameter lines from the shapes alone, and stop\n");
+}
+
+static bool trainable_flag(int argc, char **argv, int *i, Options *o)
+{
+    const char *v = cli_value(PROG, argc, argv, i);
+    if (!v) return false;
+    if (strcmp(v, "last-block") == 0) o->trainable = TRAIN_TRAINABLE_LAST_BLOCK;
+    else if (strcmp(v, "all") == 0) o->trainable = TRAIN_TRAINABLE_ALL;
+    else if (strcmp(v, "head") == 0) o->trainable = TRAIN_TRAINABLE_HEAD;
+    else {
+        tensor_set_error(PROG ": --trainable: '%s' is not last-block, all or head", v);
+        return false;
+    }
+    o->trainable_set = true;
+    return true;
+}
+
+/* 0, 1 for --help, 2 for a bad flag (its line in tensor_error()). */
+static int parse(int argc, char **argv, Options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool ok = true;
+        int gpt;
+        if (cli_is_help(a)) {
+            usage(stdout);
+            return 1;
+        } else if ((gpt = cli_gpt_config_flag(PROG, argc, argv, &i, &o->gpt)) != 0) {
+            ok = gpt > 0;
+            if (strcmp(a, "--n-heads") == 0) o->heads_set = true;
+            else if (strcmp(a, "--drop-rate") == 0) o->drop_set = true;
+            else o->config_set = true;
+        } else if (strcmp(a, "--data") == 0) {
+            ok = (o->data = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--hf-gpt2") == 0) {
+            ok = (o->hf = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--load") == 0) {
+            ok = (o->load = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--tokenizer") == 0) {
+            ok = cli_tokenizer_flag(PROG, argc, argv, &i, &o->tokenizer);
+        } else if (strcmp(a, "--vocab") == 0) {
+            ok = (o->vocab = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--max-length") == 0) {
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 24, &o->max_length);
+        } else if (strcmp(a, "--trainable") == 0) {
+            ok = trainable_flag(argc, argv, &i, o);
+        } else if (strcmp(a, "--lora-rank") == 0) {
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 24, &o->lora_rank);
+        } else if (strcmp(a, "--lora-alpha") == 0) {
+            ok = cli_double_flag(PROG, argc, argv, &i, 1e-6, 1e6, &o->lora_alpha);
+            o->alpha_set = true;
+        } else if (strcmp(a, "--epochs") == 0) {
+            ok = cli_int_flag(PROG, argc, argv, &i, 0, 1L << 20, &o->epochs);
+        } else if (strcmp(a, "--lr") == 0) {
+            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->lr);
+        } else if (strcmp(a, "--weight-decay") == 0) {
+            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->weight_decay);
+        } else if (strcmp(a, "--batch-size") == 0) {
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->batch);
+        } else if (strcmp(a, "--eval-freq") == 0) {
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_freq);
+        } else if (strcmp(a, "--eval-iter") == 0) {
+            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_iter);
+        } else if (strcmp(a, "--seed") == 0) {
+            ok = cli_u64_flag(PROG, argc, argv, &i, &o->seed);
+        } else if (strcmp(a, "--classify") == 0) {
+            const char *t = cli_value(PROG, argc, argv, &i);
+            ok = t && *t && o->n_classify < MAX_CLASSIFY;
+            if (ok) o->classify[o->n_classify++] = t;
+            else if (t && !*t) tensor_set_error(PROG ": --classify: the text is empty");
+            else if (t) tensor_set_error(PROG ": --classify: at most %d texts", MAX_CLASSIFY);
+        } else if (strcmp(a, "--csv") == 0) {
+            ok = (o->csv = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--plot") == 0) {
+            ok = cli_picture_flag(PROG, argc, argv, &i, &o->plot);
+        } else if (strcmp(a, "--plot-accuracy") == 0) {
+            ok = cli_picture_flag(PROG, argc, argv, &i, &o->plot_accuracy);
+        } else if (strcmp(a, "--save") == 0) {
+            ok = (o->save = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--count-parameters") == 0) {
+            o->count_only = true;
+        } else if (strcmp(a, "--ascii") == 0) {
+            o->ascii = true;
+        } else {
+            ok = cli_unknown_option(PROG, a);
+        }
+        if (!ok) return 2;
+    }
+    const char *why = NULL;
+    if (o->hf && o->load) why = "--load and --hf-gpt2 exclude each other (one model)";
+    else if ((o->hf || o->load) && o->config_set)
+        why = "the model's sizes come from --hf-gpt2 or --load: no --config, --vocab-size, "
+              "--context-length, --emb-dim, --n-layers or --qkv-bias with them";
+    else if (o->lora_rank && o->trainable_set)
+        why = "--trainable and --lora-rank exclude each other (LoRA trains its own weights)";
+    else if (o->alpha_set && !o->lora_rank) why = "--lora-alpha needs --lora-rank N";
+    else if (o->count_only && !o->lora_rank) why = "--count-parameters needs --lora-rank N";
+    else if ((o->plot || o->plot_accuracy || o->csv) && o->epochs == 0)
+        why = "--csv, --plot and --plot-accuracy need --epochs 1 or more (they show training)";
+    else if (!o->data && !o->count_only && !o->load)
+        why = "--data FILE is needed (the SMS Spam Collection: see README)";
+    if (why) {
+        tensor_set_error(PROG ": %s", why);
+        return 2;
+    }
+    if (!o->alpha_set) o->lora_alpha = (double)o->lora_rank;
+    if (o->tokenizer && strcmp(o->tokenizer, "bytes") == 0 && !o->gpt.vocab_set && !o->hf &&
+        !o->load)
+        o->gpt.cfg.vocab_size = 256;
+    return 0;
+}
+
+/* "1,234,567", as Python's "{:,}". */
+static const char *thousands(int64_t v, char buf[32])
+{
+    char digits[24];
+    int n = snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? -v : v)), k = 0;
+    if (v < 0) buf[k++] = '-';
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0) buf[k++] = ',';
+        buf[k++] = digits[i];
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+/* ---- The model: a fresh GPT, GPT-2's weights, or a file ----------------------- */
+
+/* The config of --hf-gpt2's file (heads from --n-heads or its width; drop
+ * rate from --drop-rate, else the book's 0.0): 0, or 1/2 after a message. */
+static int hf_config(Options *o)
+{
+    NNGPTConfig c;
+    if (nn_gpt_hf_config(o->hf, &c) != 0) {
+        fprintf(stderr, PROG ": --hf-gpt2: %s\n", tensor_error());
+        return 1;
+    }
+    if (o->heads_set) c.n_heads = o->gpt.cfg.n_heads;
+    c.drop_rate = o->drop_set ? o->gpt.cfg.drop_rate : 0.0;
+    if (c.n_heads == 0 || c.emb_dim % c.n_heads != 0) {
+        fprintf(stderr, PROG ": --hf-gpt2 %s: emb_dim %lld: give --n-heads N dividing it\n",
+                o->hf, (long long)c.emb_dim);
+        return 2;
+    }
+    o->gpt.cfg = c;
+    return 0;
+}
+
+/* The config (and tokenizer) of --load's file: a train_gpt checkpoint or a
+ * classifier this program saved.  0, or 1/2 after a message. */
+static int load_config(Options *o, Run *r)
+{
+    TrainClassifierInfo info;
+    int rc = train_classifier_info(o->load, &info);
+    if (rc == 1) {
+        r->loaded_classifier = true;
+        r->max_length = info.max_length;
+        r->lora_rank = info.lora_rank;
+        r->lora_alpha = info.lora_alpha;
+    } else if (rc == 0 && nn_gpt_check_file(info.cfg, o->load) != 0) {
+        rc = -1;
+    }
+    if (rc < 0) {
+        fprintf(stderr, PROG ": --load: %s\n", tensor_error());
+        return 1;
+    }
+    NNGPTConfig c = info.cfg;
+    const char *tok = info.tokenizer;
+    if (o->tokenizer && strcmp(o->tokenizer, tok) != 0) {
+        fprintf(stderr, PROG ": --tokenizer %s contradicts %s (tokenizer %s)\n", o->tokenizer,
+                o->load, tok);
+        return 2;
+    }
+    o->tokenizer = tok;
+    if (o->heads_set && o->gpt.cfg.n_heads != c.n_heads) {
+        fprintf(stderr, PROG ": --n-heads %lld contradicts %s (n_heads %lld)\n",
+                (long long)o->gpt.cfg.n_heads, o->load, (long long)c.n_heads);
+        return 2;
+    }
+    if (o->drop_set) c.drop_rate = o->gpt.cfg.drop_rate;
+    o->gpt.cfg = c;
+    if (r->loaded_classifier && o->max_length && o->max_length != r->max_length) {
+        fprintf(stderr, PROG ": --max-length %lld contradicts %s (max_length %lld)\n",
+                (long long)o->max_length, o->load, (long long)r->max_length);
+        return 2;
+    }
+    if (r->loaded_classifier && o->lora_rank) {
+        fprintf(stderr, PROG ": --lora-rank: %s is a fine-tuned classifier already\n", o->load);
+        return 2;
+    }
+    return 0;
+}
+
+/* GPTModel(cfg), drawn from the seeded generator, with --hf-gpt2's or a
+ * train_gpt checkpoint's weights in it; then eval().  NULL after a message. */
+static Module *base_model(const Options *o)
+{
+    Module *m = o->hf ? nn_gpt_load_hf(o->hf, o->gpt.cfg) : nn_gpt_model(o->gpt.cfg);
+    if (m && o->load && checkpoint_load_module(m, o->load, 0, NULL) != 0) {
+        nn_module_free(m);
+        m = NULL;
+    }
+    if (!m) fprintf(stderr, PROG ": %s\n", tensor_error());
+    else nn_train(m, false);                                          /* model.eval() */
+    return m;
+}
+
+/* A classifier --save wrote (train_classifier_load), what trains set
+ * as --trainable says when it has no LoRA layers.  NULL after a message. */
+static Module *saved_classifier(const Options *o, const Run *r)
+{
+    TrainClassifierInfo info = {.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
+                                .num_classes = NUM_CLASSES, .max_length = r->max_length,
+                                .lora_rank = r->lora_rank, .lora_alpha = r->lora_alpha};
+    Module *m = train_classifier_load(o->load, &info);
+    if (m && !r->lora_rank && train_classifier_set_trainable(m, o->trainable) != 0) {
+        nn_module_free(m);
+        m = NULL;
+    }
+    if (!m) fprintf(stderr, PROG ": --load: %s\n", tensor_error());
+    return m;
+}
+
+/* ---- The data ------------------------------------------------------------------ */
+
+/* The book's frames and datasets: read, balance, split 70/10/20 (pandas'
+ * random_state 123), SpamDataset of each (validation and test cut to the
+ * training set's max_length).  0, or 1/2 after a message. */
+static int make_datasets(Run *r, const Options *o)
+{
+    TrainSms *all = train_sms_read(o->data), *bal = NULL;
+    int rc = all && (bal = train_sms_balanced(all, 123)) &&
+                     train_sms_random_split(bal, 0.7, 0.1, 123, &r->splits[0], &r->splits[1],
+                                            &r->splits[2]) == 0 ? 0 : 1;
+    train_sms_free(all);
+    train_sms_free(bal);
+    if (rc) {
+        fprintf(stderr, PROG ": --data: %s\n", tensor_error());
+        return 1;
+    }
+    static const char *const part[3] = {"training", "validation", "test"};
+    for (int k = 0; k < 3; k++)
+        if (r->splits[k]->n == 0) {
+            fprintf(stderr, PROG ": --data %s: the %s part of the split is empty (%lld rows "
+                    "in all after balancing): too few examples\n", o->data, part[k],
+                    (long long)(r->splits[0]->n + r->splits[1]->n + r->splits[2]->n));
+            return 1;
+        }
+    int64_t max_length = r->loaded_classifier ? r->max_length : o->max_length;
+    r->sets[0] = train_spam_dataset(r->splits[0], r->tok, max_length, r->pad);
+    if (r->sets[0]) r->max_length = train_spam_dataset_max_length(r->sets[0]);
+    for (int k = 1; k < 3 && r->sets[0]; k++)
+        r->sets[k] = train_spam_dataset(r->splits[k], r->tok, r->max_length, r->pad);
+    if (!r->sets[0] || !r->sets[1] || !r->sets[2]) {
+        fprintf(stderr, PROG ": --data %s: %s\n", o->data, tensor_error());
+        return 1;
+    }
+    if (r->max_length > o->gpt.cfg.context_length) {
+        fprintf(stderr, PROG ": --data %s: the longest training text is %lld tokens, more than "
+                "the model's context length %lld (give --max-length %lld or less)\n", o->data,
+                (long long)r->max_length, (long long)o->gpt.cfg.context_length,
+                (long long)o->gpt.cfg.context_length);
+        return 2;
+    }
+    return 0;
+}
+
+/* The loaders (after the seed): train shuffled, its last short batch
+ * dropped; validation and test in order, whole.  0, or 1 after a message. */
+static int make_loaders(Run *r, const Options *o)
+{
+    r->loaders[0] = data_loader(r->sets[0], DATA_LOADER_OPTIONS(.batch_size = o->batch,
+                                                                 .shuffle = true,
+                                                                 .drop_last = true));
+    for (int k = 1; k < 3; k++)
+        r->loaders[k] = data_loader(r->sets[k], DATA_LOADER_OPTIONS(.batch_size = o->batch));
+    if (!r->loaders[0] || !r->loaders[1] || !r->loaders[2]) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        return 1;
+    }
+    if (data_loader_len(r->loaders[0]) == 0 && o->epochs > 0) {
+        fprintf(stderr, PROG ": --data %s: the training part has %lld examples, fewer than "
+                "--batch-size %lld: too few examples for a batch\n", o->data,
+                (long long)r->splits[0]->n, (long long)o->batch);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- What the run prints --------------------------------------------------------- */
+
+static int print_accuracies(Run *r, int64_t num_batches)
+{
+    static const char *const names[3] = {"Training", "Validation", "Test"};
+    for (int k = 0; k < 3; k++) {
+        double a;
+        if (train_calc_accuracy_loader(r->loaders[k], r->model, num_batches, &a)) {
+            fprintf(stderr, PROG ": %s accuracy: %s\n", names[k], tensor_error());
+            return 1;
+        }
+        printf("%s accuracy: %.2f%%\n", names[k], a * 100);
+    }
+    fflush(stdout);
+    return 0;
+}
+
+static int64_t examples_seen(const Run *r, const TrainState *s)
+{
+    return s->tokens_seen / r->max_length;
+}
+
+static bool push(double **a, int64_t n, double v)
+{
+    double *p = realloc(*a, (size_t)(n + 1) * sizeof *p);
+    if (!p) return false;
+    p[n] = v;
+    *a = p;
+    return true;
+}
+
+static int on_eval(const TrainState *s, double train, double val, void *ctx)
+{
+    Run *r = ctx;
+    printf("Ep %lld (Step %06lld): Train loss %.3f, Val loss %.3f\n", (long long)s->epoch,
+           (long long)s->global_step, train, val);
+    fflush(stdout);
+    int64_t seen = examples_seen(r, s), n = r->n_evals;
+    if (!push(&r->train_loss, n, train) ||
+        !push(&r->val_loss, n, val) || !push(&r->seen, n, (double)seen))
+        return (tensor_set_error("out of memory"), -1);
+    r->n_evals++;
+    if (r->csv && plot_csv_row(r->csv, "%lld,%lld,%lld,%.17g,%.17g,,", (long long)s->global_step,
+                               (long long)s->epoch, (long long)seen, train, val))
+        return -1;
+    return 0;
+}
+
+static int on_accuracy(const TrainState *s, double train, double val, void *ctx)
+{
+    Run *r = ctx;
+    printf("Training accuracy: %.2f%% | Validation accuracy: %.2f%%\n", train * 100, val * 100);
+    fflush(stdout);
+    int64_t seen = examples_seen(r, s), n = r->n_epochs;
+    if (!push(&r->train_acc, n, train) || !push(&r->val_acc, n, val) ||
+        !push(&r->acc_seen, n, (double)seen))
+        return (tensor_set_error("out of memory"), -1);
+    r->n_epochs++;
+    if (r->csv && plot_csv_row(r->csv, "%lld,%lld,%lld,,,%.17g,%.17g", (long long)s->global_step,
+                               (long long)s->epoch, (long long)seen, train, val))
+        return -1;
+    return 0;
+}
+
+/* x = linspace(0, epochs, n), as the book's plot_values. */
+static double *linspace(double end, int64_t n)
+{
+    double *x = malloc((size_t)(n ? n : 1) * sizeof *x);
+    for (int64_t i = 0; x && i < n; i++) x[i] = n > 1 ? end * (double)i / (double)(n - 1) : 0;
+    return x;
+}
+
+/* One of the book's two figures: train and validation against epochs,
+ * examples seen on the top axis.  0, or 1 after a message. */
+static int figure(const Options *o, const char *path, const char *what, int64_t n,
+                  const double *train, const double *val, const double *seen)
+{
+    if (!path) return 0;
+    double *x = linspace((double)o->epochs, n);
+    char title[160], ylabel[32];
+    snprintf(title, sizeof title, "A GPT fine-tuned as a spam classifier: %s (the book's "
+             "chapter 6)", what);
+    snprintf(ylabel, sizeof ylabel, "%s", what);
+    PlotSeries s[] = {
+        {.label = "training", .n = n, .x = x, .y = train, .x2 = seen},
+        {.label = "validation", .n = n, .x = x, .y = val, .dash = PLOT_DASHED},
+    };
+    PlotOptions p = PLOT_OPTIONS(.title = title, .xlabel = "epochs", .ylabel = ylabel,
+                                 .x2label = "examples seen");
+    int rc = x ? plot_lines(path, 2, s, p) : -1;
+    if (rc == 0 && o->ascii) {
+        fflush(stdout);
+        rc = plot_lines_ascii(stdout, 2, s, p);
+    }
+    if (rc) fprintf(stderr, PROG ": %s: %s\n", path, tensor_error());
+    free(x);
+    return rc ? 1 : 0;
+}
+
+/* ---- The book's order ----------------------------------------------------------- */
+
+/* The 2-class head and what trains (or LoRA): the book's calls, each seed
+ * where the book seeds.  0, or 1 after a message. */
+static int make_classifier(Run *r, const Options *o)
+{
+    if (!o->lora_rank) {
+        /* for param in model.parameters(): param.requires_grad = False;
+         * torch.manual_seed(123); model.out_head = Linear(emb_dim, 2); the
+         * last block and final_norm trainable */
+        bool ok = nn_requires_grad_(r->model, false) != NULL;
+        tensor_manual_seed(o->seed);
+        ok = ok && nn_gpt_replace_head(r->model, NUM_CLASSES, NULL) &&
+             train_classifier_set_trainable(r->model, o->trainable) == 0;
+        if (!ok) fprintf(stderr, PROG ": %s\n", tensor_error());
+        return ok ? 0 : 1;
+    }
+    /* Appendix E: the head first (nothing frozen), the accuracies, the
+     * counts, every parameter frozen, the LoRA layers, the accuracies again. */
+    tensor_manual_seed(o->seed);
+    if (!nn_gpt_replace_head(r->model, NUM_CLASSES, NULL)) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        return 1;
+    }
+    tensor_manual_seed(o->seed);
+    if (print_accuracies(r, 10)) return 1;
+    char n[32];
+    printf("Total trainable parameters before: %s\n",
+           thousands(nn_num_trainable_parameters(r->model), n));
+    nn_requires_grad_(r->model, false);
+    printf("Total trainable parameters after: %s\n",
+           thousands(nn_num_trainable_parameters(r->model), n));
+    if (nn_replace_linear_with_lora(r->model, o->lora_rank, o->lora_alpha) < 0) {
+        fprintf(stderr, PROG ": --lora-rank: %s\n", tensor_error());
+        return 1;
+    }
+    r->lora_rank = o->lora_rank;
+    r->lora_alpha = o->lora_alpha;
+    printf("Total trainable LoRA parameters: %s\n",
+           thousands(nn_num_trainable_parameters(r->model), n));
+    tensor_manual_seed(o->seed);
+    return print_accuracies(r, 10);
+}
+
+/* torch.manual_seed(123); AdamW over every parameter (the frozen ones get
+ * no gradient and are skipped); train_classifier_simple.  0, or 1. */
+static int train(Run *r, const Options *o)
+{
+    NNList params = nn_named_parameters(r->model);
+    tensor_manual_seed(o->seed);
+    r->opt = optim_adamw(params.count, params.tensors,
+                         OPTIM_ADAMW_OPTIONS(.lr = o->lr, .weight_decay = o->weight_decay));
+    nn_list_free(&params);
+    if (!r->opt) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        return 1;
+    }
+    if (o->csv && !(r->csv = plot_csv_open(o->csv, "step,epoch,examples_seen,train_loss,"
+                                                   "val_loss,train_acc,val_acc"))) {
+        fprintf(stderr, PROG ": --csv %s\n", tensor_error());
+        return 1;
+    }
+    TrainState s = TRAIN_STATE_INIT;
+    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->epochs, .eval_freq = o->eval_freq,
+                                   .eval_iter = o->eval_iter, .on_eval = on_eval, .ctx = r);
+    double t0 = plot_clock();
+    int rc = train_classifier_simple(r->model, r->loaders[0], r->loaders[1], r->opt, &t,
+                                     on_accuracy, &s) < 0;
+    train_state_clear(&s);
+    if (rc) fprintf(stderr, PROG ": %s\n", tensor_error());
+    if (r->csv && plot_csv_close(r->csv) && !rc) {
+        fprintf(stderr, PROG ": --csv %s\n", tensor_error());
+        rc = 1;
+    }
+    r->csv = NULL;
+    if (!rc)
+        fprintf(stderr, PROG ": training completed in %.2f minutes.\n",
+                (plot_clock() - t0) / 60.0);
+    return rc;
+}
+
+/* --save: the model's state_dict with the GPT's config, the tokenizer and
+ * what rebuilds the classifier (train_classifier_save). */
+static int save(const Run *r, const Options *o)
+{
+    TrainClassifierInfo info = {.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
+                                .num_classes = NUM_CLASSES, .max_length = r->max_length,
+                                .lora_rank = r->lora_rank, .lora_alpha = r->lora_alpha};
+    if (!o->save || train_classifier_save(r->model, &info, o->save) == 0) return 0;
+    fprintf(stderr, PROG ": --save: %s\n", tensor_error());
+    return 1;
+}
+
+static int classify(const Run *r, const Options *o)
+{
+    for (int k = 0; k < o->n_classify; k++) {
+        int64_t c = train_classify_review(o->classify[k], r->model, r->tok, r->max_length,
+                                          r->pad);
+        if (c < 0) {
+            fprintf(stderr, PROG ": --classify: %s\n", tensor_error());
+            return 1;
+        }
+        printf("%s\n", c == 1 ? "spam" : "not spam");
+    }
+    return 0;
+}
+
+/* --count-parameters: appendix E's three lines from the shapes alone. */
+static int count_only(const Options *o)
+{
+    int64_t before = nn_gpt_num_parameters(o->gpt.cfg, NUM_CLASSES, true);
+    int64_t lora = nn_gpt_lora_parameters(o->gpt.cfg, NUM_CLASSES, o->lora_rank);
+    if (before < 0 || lora < 0) {
+        fprintf(stderr, PROG ": %s\n", tensor_error());
+        return 2;
+    }
+    char a[32], b[32];
+    printf("Total trainable parameters before: %s\n", thousands(before, a));
+    printf("Total trainable parameters after: 0\n");
+    printf("Total trainable LoRA parameters: %s\n", thousands(lora, b));
+    return 0;
+}
+
+/* Every file, before any work. */
+static bool paths_ok(const Options *o)
+{
+    char encoder[4200] = "", merges[4200] = "";
+    if (!o->tokenizer || strcmp(o->tokenizer, "gpt2") == 0) {
+        const char *dir = o->vocab ? o->vocab : cli_vocab_dir();
+        snprintf(encoder, sizeof encoder, "%s/encoder.json", dir);
+        snprintf(merges, sizeof merges, "%s/vocab.bpe", dir);
+    }
+    TensorPath paths[] = {
+        {.what = "--csv", .path = o->csv, .output = true},
+        {.what = "--plot", .path = o->plot, .output = true},
+        {.what = "--plot-accuracy", .path = o->plot_accuracy, .output = true},
+        {.what = "--save", .path = o->save, .output = true},
+        {.what = "--data", .path = o->data},
+        {.what = "--hf-gpt2", .path = o->hf},
+        {.what = "--load", .path = o->load},
+        {.what = "--vocab", .path = o->count_only || !encoder[0] ? NULL : encoder},
+        {.what = "--vocab", .path = o->count_only || !merges[0] ? NULL : merges},
+    };
+    if (cli_paths_ok(PROG, sizeof paths / sizeof *paths, paths)) return true;
+    fprintf(stderr, "%s\n", tensor_error());
+    return false;
+}
+
+static void run_free(Run *r)
+{
+    for (int k = 0; k < 3; k++) {
+        data_loader_free(r->loaders[k]);
+        data_dataset_free(r->sets[k]);
+        train_sms_free(r->splits[k]);
+    }
+    optim_free(r->opt);
+    nn_module_free(r->model);
+    text_tokenizer_free(r->tok);
+    free(r->train_loss), free(r->val_loss), free(r->seen);
+    free(r->train_acc), free(r->val_acc), free(r->acc_seen);
+}
+
+/* The model's config, the tokenizer, and the checks that need both: 0, or
+ * 1/2 after a message. */
+static int prepare(Run *r, Options *o)
+{
+    int rc = o->hf ? hf_config(o) : o->load ? load_config(o, r) : 0;
+    if (rc) return rc;
+    if (!o->data && !o->count_only && !r->loaded_classifier) {
+        fprintf(stderr, PROG ": --data FILE is needed: %s is a GPT, not a classifier this "
+                "program saved\n", o->load);
+        return 2;
+    }
+    if (!o->tokenizer) o->tokenizer = "gpt2";
+    if (o->count_only) return 0;
+    if (o->lora_rank && nn_gpt_lora_parameters(o->gpt.cfg, NUM_CLASSES, o->lora_rank) < 0) {
+        fprintf(stderr, PROG ": --lora-rank %lld: %s\n", (long long)o->lora_rank,
+                tensor_error());
+        return 2;
+    }
+    if (o->max_length > o->gpt.cfg.context_length) {
+        fprintf(stderr, PROG ": --max-length %lld is more than the model's context length "
+                "%lld\n", (long long)o->max_length, (long long)o->gpt.cfg.context_length);
+        return 2;
+    }
+    if (!(r->tok = cli_tokenizer(PROG, o->tokenizer, o->vocab))) {
+        fprintf(stderr, "%s\n", tensor_error());
+        return 1;
+    }
+    r->pad = strcmp(o->tokenizer, "bytes") == 0 ? 255 : 50256;
+    if (text_vocab_size(r->tok) > o->gpt.cfg.vocab_size) {
+        fprintf(stderr, PROG ": the model's vocabulary (%lld) is smaller than the tokenizer's "
+                "(%lld)\n", (long long)o->gpt.cfg.vocab_size,
+                (long long)text_vocab_size(r->tok));
+        return 2;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    Options o = {.gpt = {.cfg = NN_GPT_CONFIG_124M, .context_124m = 1024}, .lr = 5e-5,
+                 .weight_decay = 0.1, .epochs = 5, .batch = 8, .eval_freq = 50,
+                 .eval_iter = 5, .seed = 123, .trainable = TRAIN_TRAINABLE_LAST_BLOCK};
+    int rc = parse(argc, argv, &o);
+    if (rc == 2) fprintf(stderr, "%s\n", tensor_error());
+    if (rc) return rc == 1 ? 0 : rc;
+    if (!paths_ok(&o)) return 2;
+    Run r = {.o = &o};
+    rc = prepare(&r, &o);
+    if (!rc && o.count_only) rc = count_only(&o);
+    else if (!rc && r.loaded_classifier && !o.data) {
+        /* a saved classifier, used as it is */
+        if ((r.model = saved_classifier(&o, &r))) rc = classify(&r, &o);
+        else rc = 1;
+    } else if (!rc) {
+        rc = make_datasets(&r, &o);
+        if (!rc) {
+            tensor_manual_seed(o.seed);                   /* before the loaders and the model */
+            rc = make_loaders(&r, &o);
+        }
+        if (!rc) {
+            r.model = r.loaded_classifier ? saved_classifier(&o, &r) : base_model(&o);
+            if (!r.model) rc = 1;
+        }
+        if (!rc && !r.loaded_classifier) rc = make_classifier(&r, &o);
+        if (!rc && o.epochs > 0) rc = train(&r, &o);
+        if (!rc) rc = print_accuracies(&r, 0);
+        if (!rc) rc = classify(&r, &o);
+        if (!rc) rc = save(&r, &o);
+        if (!rc) rc = figure(&o, o.plot, "loss", r.n_evals, r.train_loss, r.val_loss, r.seen);
+        if (!rc)
+            rc = figure(&o, o.plot_accuracy, "accuracy", r.n_epochs, r.train_acc, r.val_acc,
+                        r.acc_seen);
+    }
+    run_free(&r);
+    return rc;
+}
