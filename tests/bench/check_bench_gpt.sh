@@ -25,6 +25,14 @@ awk -f "$table" "$tmp/out" >"$tmp/table"
 grep -Eq '^book_test B=2 T=12 +1 +[0-9]+\.[0-9] +- +- +[0-9]+\.[0-9] MB +- +-$' "$tmp/table" ||
     fail "table.awk made no row of it: $(cat "$tmp/table")"
 
+# The bf16 mode's row: the same step in an autocast region, its own table row.
+"$bench" --configs book_test --threads 1 --steps 1 --warmup 0 --modes bf16 >"$tmp/bf16" \
+    2>"$tmp/err" || fail "bench_gpt --modes bf16 failed: $(cat "$tmp/err")"
+grep -Eq ' threads=1 mode=bf16 ms_per_step=[0-9]+\.[0-9] ' "$tmp/bf16" ||
+    fail "malformed bf16 line: $(cat "$tmp/bf16")"
+awk -f "$table" "$tmp/bf16" | grep -Eq '^book_test B=2 T=12 bf16 +1 ' ||
+    fail "table.awk made no bf16 row: $(awk -f "$table" "$tmp/bf16")"
+
 for flags in "--threads 0" "--configs gpt5" "--steps" "--bogus 1" "--modes fp16"; do
     # shellcheck disable=SC2086
     if "$bench" $flags >"$tmp/out" 2>"$tmp/err"; then rc=0; else rc=$?; fi
