@@ -9,7 +9,7 @@
  *                  [--qkv-bias] [--seed N] [--prompt TEXT] [--max-new-tokens N]
  *                  [--temperature X] [--top-k N] [--eos-id N] [--vocab DIR]
  *                  [--tokenizer gpt2|bytes] [--load FILE | --hf-gpt2 FILE]
- *                  [--heatmap FILE.png [--heatmap-layer N]] [--raw]
+ *                  [--heatmap FILE.png [--heatmap-layer N]] [--raw] [--bf16]
  *
  * --load runs a train_gpt checkpoint's model (its config and tokenizer from
  * the file's metadata); --hf-gpt2 GPT-2's published weights, Hugging Face's
@@ -17,6 +17,10 @@
  * the file says: one that contradicts it is an error naming both.
  * --heatmap draws the attention weights of one layer (default the last) on
  * the whole output, one panel per head, the tokens as labels.
+ * --bf16 generates in a bfloat16 autocast region (tensor_autocast_begin):
+ * each token reads the weights packed once into bf16 and a bf16 key/value
+ * cache, half the bytes of float32 (PyTorch's torch.autocast("cpu",
+ * dtype=torch.bfloat16) around the book's loop gives the same products).
  * Text is printed as Python's tokenizer.decode gives it (text_decode_replace:
  * a character that the ids cut, or a byte id that is no UTF-8, is U+FFFD);
  * --raw prints the ids' bytes as they are.
@@ -44,6 +48,7 @@ typedef struct {
     const char *set_by[N_KEYS];  /* the flag that last set each config key, or NULL */
     const char *heatmap;
     long heatmap_layer;
+    bool bf16;                   /* --bf16: generate in an autocast region */
     bool raw;                    /* --raw: Output text's bytes as the ids give them */
 } Options;
 
@@ -73,7 +78,9 @@ static void usage(FILE *f)
             "                            head (at most 64 tokens; gnuplot)\n"
             "  --heatmap-layer N         the layer drawn, from 0; < 0 from the end (default -1)\n"
             "  --raw                     Output text as the ids' bytes (default: as Python's\n"
-            "                            tokenizer.decode prints it, a cut character U+FFFD)\n");
+            "                            tokenizer.decode prints it, a cut character U+FFFD)\n"
+            "  --bf16                    bfloat16 products and key/value cache, as\n"
+            "                            torch.autocast(\"cpu\", dtype=torch.bfloat16)\n");
 }
 
 /* Which config keys the flag at argv[i] sets (it was just read by
@@ -126,6 +133,8 @@ static int parse(int argc, char **argv, Options *o)
             if (!cli_int_flag(PROG, argc, argv, &i, -(1L << 12), (1L << 12) - 1,
                               &o->heatmap_layer))
                 return 2;
+        } else if (strcmp(a, "--bf16") == 0) {
+            o->bf16 = true;
         } else if (strcmp(a, "--raw") == 0) {
             o->raw = true;
         } else {
@@ -435,10 +444,12 @@ static int generate(const Options *o, TextTokenizer *tok)
 
     /* The book's chapter-5 generate re-seeds right before sampling. */
     if (o->temperature > 0) tensor_manual_seed(o->seed);
+    tensor_autocast_begin(o->bf16);
     Tensor *out = encoded ? nn_generate(model, encoded, o->max_new_tokens,
                                         o->gpt.cfg.context_length, o->temperature, o->top_k,
                                         o->eos_id)
                           : NULL;
+    tensor_autocast_end();
     if (!out) {
         fprintf(stderr, PROG ": generate: %s\n", tensor_error());
         rc = 1;

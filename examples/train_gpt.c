@@ -46,12 +46,13 @@ typedef struct {
     int64_t save_every, stop_after; /* 0: off */
     uint64_t seed;
     bool ascii, quiet;
+    bool bf16;                   /* --bf16: the run in an autocast region */
 } Options;
 
 /* A checkpoint's metadata: the GPT's config and tokenizer (nn.h), then the
  * flags that change what the remaining steps compute, which a resume must
  * find equal, and a hash of the training text. */
-enum { RUN_META = 8, META = NN_GPT_META_COUNT + RUN_META };
+enum { RUN_META = 9, META = NN_GPT_META_COUNT + RUN_META };
 
 typedef struct {
     Options *o;                  /* --warmup-steps P% is resolved to steps in it */
@@ -104,9 +105,9 @@ static void usage(FILE *f)
             "  --stop-after-steps N      stop after step N (counting a resumed run's steps)\n"
             "  --resume FILE             go on from a checkpoint of this run (the same config,\n"
             "                            tokenizer, text, --lr, --weight-decay, --batch,\n"
-            "                            --eval-freq, --eval-iter, appendix D's flags below):\n"
-            "                            the remaining lines and CSV rows are those of one\n"
-            "                            uninterrupted run\n"
+            "                            --eval-freq, --eval-iter, --bf16, appendix D's flags\n"
+            "                            below): the remaining lines and CSV rows are those\n"
+            "                            of one uninterrupted run\n"
             "  --grad-norms FILE.png     each layer's gradient L2 norm per step, log scale\n"
             "                            (gnuplot), its numbers in FILE.csv beside it\n"
             "  The book's appendix D (train_model: \"Iter\" in the lines):\n"
@@ -119,7 +120,10 @@ static void usage(FILE *f)
             "                            it); 0: no clipping (default)\n"
             "  With --plot, also FILE-lr.png: the lr and the gradient norm per step (log\n"
             "  scale), its numbers in FILE-lr.csv beside it\n"
-            "  --quiet                   no per-evaluation lines\n");
+            "  --quiet                   no per-evaluation lines\n"
+            "  --bf16                    bfloat16 products (float32 sums), as the run under\n"
+            "                            torch.autocast(\"cpu\", dtype=torch.bfloat16);\n"
+            "                            weights, gradients and AdamW stay float32\n");
 }
 
 /* --warmup-steps N, or P% of the run's steps (the book's int(0.2 *
@@ -238,6 +242,8 @@ static int parse(int argc, char **argv, Options *o)
             o->ascii = true;
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = true;
+        } else if (strcmp(a, "--bf16") == 0) {
+            o->bf16 = true;
         } else {
             ok = cli_unknown_option(PROG, a);
         }
@@ -498,8 +504,12 @@ static int train(Run *r, const Options *o)
                                    .lr_schedule = o->warmup_steps >= 0 ? &w : NULL,
                                    .clip_grad_norm = o->clip_grad_norm,
                                    .track_grad_norm = r->lr_csv != NULL);
-    return train_model_simple(r->model, r->train, r->val, r->optimizer, &t, &r->state) < 0
-               ? -1 : 0;
+    /* --bf16: every product of the run (steps, evaluations, samples) in bf16;
+     * a product's backward computes as its forward did (tensor.h). */
+    tensor_autocast_begin(o->bf16);
+    int rc = train_model_simple(r->model, r->train, r->val, r->optimizer, &t, &r->state);
+    tensor_autocast_end();
+    return rc < 0 ? -1 : 0;
 }
 
 /* Trains (the CSVs on disk as the rows come, whole when the run fails or
@@ -549,7 +559,7 @@ static void run_checkpoint(Run *r, uint64_t text_hash)
     memcpy(r->meta, r->gpt_meta.meta, sizeof r->gpt_meta.meta);
     static const char *const keys[RUN_META] = {"lr", "weight_decay", "batch", "eval_freq",
                                                "eval_iter", "text_fnv1a64", "lr_schedule",
-                                               "clip_grad_norm"};
+                                               "clip_grad_norm", "autocast"};
     snprintf(r->values[0], sizeof r->values[0], "%.17g", o->lr);
     snprintf(r->values[1], sizeof r->values[1], "%.17g", o->weight_decay);
     snprintf(r->values[2], sizeof r->values[2], "%lld", (long long)o->batch);
@@ -564,6 +574,7 @@ static void run_checkpoint(Run *r, uint64_t text_hash)
                  "min_lr %.17g, epochs %lld", (long long)o->warmup_steps, o->initial_lr,
                  o->min_lr, (long long)o->epochs);
     snprintf(r->values[7], sizeof r->values[7], "%.17g", o->clip_grad_norm);
+    snprintf(r->values[8], sizeof r->values[8], "%s", o->bf16 ? "bf16" : "fp32");
     for (int i = 0; i < RUN_META; i++)
         r->meta[NN_GPT_META_COUNT + i] = (TensorMeta){keys[i], r->values[i]};
     r->checkpoint = (TrainCheckpoint){.model = r->model, .optimizer = r->optimizer,

@@ -6,8 +6,14 @@
  *
  * Constructors draw from the default generator in the book's order (query,
  * key, value, then out_proj), so a seed gives PyTorch's weights.
+ *
+ * The causal modules compute the book's queries @ keys^T and weights @
+ * values only where the mask lets values through (tensor_matmul_tril,
+ * tensor_tril_matmul): half the products at full context, each kept value
+ * with the full products' bits.
  */
 #include "nn_internal.h"
+#include "tensor/ops/kv_cache.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -209,11 +215,12 @@ static Tensor *causal_forward(Module *m, const Tensor *x)
     Tensor *keys    = nn_forward(NN(ca->W_key), x);                  /* (..., T, d_out) */
     Tensor *queries = nn_forward(NN(ca->W_query), x);
     Tensor *values  = nn_forward(NN(ca->W_value), x);
-    Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));   /* (..., T, T) */
+    Tensor *keys_T  = tensor_transpose(keys, -2, -1);
+    Tensor *scores  = tensor_matmul_tril(queries, keys_T, 0);        /* (..., T, T) */
     Tensor *weights = causal_weights(scores, ca->d_out, 0);
     if (!keep_weights(&ca->kept, weights)) return NULL;
     weights = nn_forward(NN(ca->dropout), weights);
-    return tensor_matmul(weights, values);                           /* (..., T, d_out) */
+    return tensor_tril_matmul(weights, values, 0);                   /* (..., T, d_out) */
 }
 
 Module *nn_causal_attention(int64_t d_in, int64_t d_out, int64_t context_length, float dropout,
@@ -323,17 +330,29 @@ static Tensor *merge_heads(const MultiHeadAttention *mha, const Tensor *t)
     return tensor_view(c, c->ndim - 1, shape);
 }
 
+/* Rows of queries up to which a cached forward in an autocast region reads
+ * the keys and values from their bf16 panels: a token's one, and the few
+ * of a short refill (longer runs are the prompt's, in the full products). */
+enum { PANEL_ROWS = 32 };
+
 /* The attention of queries (..., H, t, hd) at positions [q0, q0 + t) over
- * keys and values (..., H, T, hd) at [0, T), through out_proj. */
+ * keys and values (..., H, T, hd) at [0, T), through out_proj; kv: the
+ * same keys and values in bf16 panels, or NULL. */
 static Tensor *attend(MultiHeadAttention *mha, const Tensor *queries, const Tensor *keys,
-                      const Tensor *values, int64_t q0)
+                      const Tensor *values, int64_t q0, const TensorKVPanels *kv)
 {
     if (!queries || !keys) return NULL;
-    Tensor *scores  = tensor_matmul(queries, tensor_transpose(keys, -2, -1));  /* (..., H, t, T) */
-    Tensor *weights = causal_weights(scores, mha->head_dim, q0);
+    int64_t t = queries->shape[queries->ndim - 2], T = keys->shape[keys->ndim - 2];
+    bool panels = kv && t <= PANEL_ROWS && tensor_is_autocast_enabled();
+    Tensor *scores  = panels ? tensor__kv_scores(kv, queries, T, q0)
+                             : tensor_matmul_tril(queries, tensor_transpose(keys, -2, -1), q0);
+    Tensor *weights = causal_weights(scores, mha->head_dim, q0);             /* (..., H, t, T) */
     if (!keep_weights(&mha->kept, weights)) return NULL;                     /* (..., H, t, T) */
     weights = nn_forward(NN(mha->dropout), weights);
-    Tensor *context = merge_heads(mha, tensor_matmul(weights, values));      /* (..., t, d_out) */
+    Tensor *context = !weights ? NULL
+                      : panels ? tensor__kv_context(kv, weights, T, q0)
+                               : tensor_tril_matmul(weights, values, q0);   /* (..., H, t, hd) */
+    context = merge_heads(mha, context);                                     /* (..., t, d_out) */
     return nn_forward(NN(mha->out_proj), context);
 }
 
@@ -345,7 +364,7 @@ static Tensor *mha_forward(Module *m, const Tensor *x)
     Tensor *keys    = split_heads(mha, nn_forward(NN(mha->W_key), x));    /* (..., H, T, hd) */
     Tensor *queries = split_heads(mha, nn_forward(NN(mha->W_query), x));
     Tensor *values  = split_heads(mha, nn_forward(NN(mha->W_value), x));
-    return attend(mha, queries, keys, values, 0);
+    return attend(mha, queries, keys, values, 0, NULL);
 }
 
 /* rows [n0, n0 + t) of cache (B, H, capacity, hd) = new (B, H, t, hd);
@@ -359,7 +378,7 @@ static Tensor *cache_append(Tensor *cache, const Tensor *new_rows, int64_t n0)
 }
 
 Tensor *nn__mha_forward_cached(MultiHeadAttention *mha, const Tensor *x, Tensor *k_cache,
-                               Tensor *v_cache, int64_t n0)
+                               Tensor *v_cache, TensorKVPanels *kv, int64_t n0)
 {
     if (!x) return NULL;
     int64_t t = check_input(NN(mha), x, mha->d_in, mha->context_length);
@@ -370,11 +389,14 @@ Tensor *nn__mha_forward_cached(MultiHeadAttention *mha, const Tensor *x, Tensor 
                                 mha->base.type, tensor_shape_str(x), (long long)n0,
                                 (long long)mha->d_in,
                                 (long long)k_cache->shape[2]);
-    Tensor *keys    = cache_append(k_cache, split_heads(mha, nn_forward(NN(mha->W_key), x)), n0);
-    Tensor *queries = split_heads(mha, nn_forward(NN(mha->W_query), x));     /* (B, H, t, hd) */
-    Tensor *values  = cache_append(v_cache, split_heads(mha, nn_forward(NN(mha->W_value), x)),
-                                   n0);                                      /* (B, H, n0+t, hd) */
-    return values ? attend(mha, queries, keys, values, n0) : NULL;
+    Tensor *new_k   = split_heads(mha, nn_forward(NN(mha->W_key), x));       /* (B, H, t, hd) */
+    Tensor *queries = split_heads(mha, nn_forward(NN(mha->W_query), x));
+    Tensor *new_v   = split_heads(mha, nn_forward(NN(mha->W_value), x));
+    Tensor *keys    = cache_append(k_cache, new_k, n0);                      /* (B, H, n0+t, hd) */
+    Tensor *values  = cache_append(v_cache, new_v, n0);
+    if (!keys || !values) return NULL;
+    if (kv) tensor__kv_panels_append(kv, new_k, new_v, n0);
+    return attend(mha, queries, keys, values, n0, kv);
 }
 
 Module *nn_multi_head_attention(int64_t d_in, int64_t d_out, int64_t context_length,

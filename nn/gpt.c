@@ -6,6 +6,7 @@
  * attention is chapter 3's MultiHeadAttention (attention.c).
  */
 #include "nn_internal.h"
+#include "tensor/ops/kv_cache.h"
 #include "tensor/safetensors.h"
 
 #include <limits.h>
@@ -114,12 +115,15 @@ Module *nn_transformer_block(NNGPTConfig cfg)
 /* ---- GPTModel ---------------------------------------------------------------------- */
 
 /* Keys and values of the positions generated so far, per block:
- * k[i], v[i] (B, n_heads, capacity, head_dim), rows [0, n) filled. */
+ * k[i], v[i] (B, n_heads, capacity, head_dim), rows [0, n) filled; kv[i]
+ * the same in bf16 panels when the cache was made in an autocast region
+ * (else kv is NULL), which a token reads instead: half the bytes. */
 struct NNGPTCache {
     int64_t n, capacity;
     bool valid;                  /* false once the window slides */
     int layers;
     Tensor **k, **v;
+    TensorKVPanels **kv;
 };
 
 /* One block over x (B, t, E) at positions [n0, n0 + t), its attention
@@ -130,7 +134,8 @@ static Tensor *block_run(GPTModel *g, int i, const Tensor *x, NNGPTCache *c, int
     Module *m = nn_item(g->trf_blocks, i);
     if (!c) return nn_forward(m, x);
     TransformerBlock *b = (TransformerBlock *)m;
-    Tensor *att = nn__mha_forward_cached(b->att, nn_forward(b->norm1, x), c->k[i], c->v[i], n0);
+    Tensor *att = nn__mha_forward_cached(b->att, nn_forward(b->norm1, x), c->k[i], c->v[i],
+                                         c->kv ? c->kv[i] : NULL, n0);
     Tensor *h = tensor_add(nn_forward(b->drop_shortcut, att), x);
     return residual(b, b->norm2, b->ff, h);
 }
@@ -206,12 +211,26 @@ NNGPTCache *nn__gpt_cache_new(Module *m, int64_t batch, int64_t capacity)
             return NULL;
         }
     }
+    /* The panels are an extra: out of memory, the tokens read the floats. */
+    if (tensor_is_autocast_enabled() && (c->kv = calloc((size_t)layers, sizeof *c->kv))) {
+        for (int i = 0; i < layers && c->kv; i++) {
+            MultiHeadAttention *att = ((TransformerBlock *)nn_item(g->trf_blocks, i))->att;
+            c->kv[i] = tensor__kv_panels_new(batch, att->num_heads, capacity, att->head_dim);
+            if (!c->kv[i]) {
+                for (int j = 0; j < i; j++) tensor__kv_panels_free(c->kv[j]);
+                free(c->kv);
+                c->kv = NULL;
+            }
+        }
+    }
     return c;
 }
 
 void nn__gpt_cache_free(NNGPTCache *c)
 {
     if (!c) return;
+    for (int i = 0; c->kv && i < c->layers; i++) tensor__kv_panels_free(c->kv[i]);
+    free(c->kv);
     free(c->k);
     free(c->v);
     free(c);

@@ -52,19 +52,23 @@ extern _Thread_local bool nn__skip_draws;
 /* MultiHeadAttention's forward for t new positions x (B, t, d_in) that
  * follow n0 earlier ones, whose keys and values are rows [0, n0) of
  * k_cache and v_cache (B, num_heads, capacity, head_dim); the new keys and
- * values are written to rows [n0, n0 + t) first.  No-grad only (the caches
- * are written in place).  Each new row's result has the bits the full
- * forward over n0 + t positions gives it: every product, softmax and mask
- * row sees the same values in the same order. */
+ * values are written to rows [n0, n0 + t) first, and to kv (bf16 panels of
+ * the same, made in an autocast region; NULL: none), which a few new rows
+ * in an autocast region then read instead.  No-grad only (the caches are
+ * written in place).  Each new row's result has the bits the full forward
+ * over n0 + t positions gives it: every product, softmax and mask row sees
+ * the same values in the same order. */
+typedef struct TensorKVPanels TensorKVPanels;
 Tensor *nn__mha_forward_cached(MultiHeadAttention *mha, const Tensor *x, Tensor *k_cache,
-                               Tensor *v_cache, int64_t n0);
+                               Tensor *v_cache, TensorKVPanels *kv, int64_t n0);
 
 /*
  * nn_generate's fast path for a GPTModel: the logits of the last position
  * only, and keys and values kept from one token to the next.
  *
  * nn__gpt_cache_new(m, batch, capacity) makes the caches in the current
- * scope (for up to capacity positions); NULL without a message when m is
+ * scope (for up to capacity positions; in an autocast region also in bf16
+ * panels, which nn__gpt_cache_free frees); NULL without a message when m is
  * not a GPTModel, or capacity is not in [1, context_length].
  * nn__gpt_last_logits(m, cache, window, start) is logits[:, -1, :] (B, V)
  * of m's forward over window (B, t), which is ids [start, start + t) of

@@ -244,6 +244,33 @@ ATTOGRAD_API void tensor_no_grad_end(void);
 ATTOGRAD_API bool tensor_is_grad_enabled(void);
 ATTOGRAD_API const char *tensor_grad_fn_name(const Tensor *t); /* "MmBackward0" or NULL */
 
+/* ---- bfloat16 autocast ------------------------------------------------------ */
+/* torch.autocast("cpu", dtype=torch.bfloat16), a region of the calling
+ * thread in which tensor_matmul and tensor_linear (PyTorch's CPU autocast
+ * list of bf16 ops: mm, bmm, addmm, matmul, linear) round both operands to
+ * bfloat16, to nearest even as PyTorch converts, and multiply them with
+ * float32 sums: vdpbf16ps where the CPU has AVX512_BF16 and runs it faster,
+ * else float32 fused multiply-adds on the rounded values, in its order and
+ * with its flush of subnormals to zero, so the bits do not depend on the
+ * CPU.  A product's backward computes so too, wherever it runs (PyTorch's
+ * backward of an autocast product works on the bf16 tensors it saved).
+ * Everything else stays float32: parameters, gradients, optimizer state,
+ * softmax, layer norm, losses and reductions; results are float32 tensors
+ * (ops neither of PyTorch's lists names run in their input's type there, so
+ * in bf16 after a product; here in float32, as a tensor has no other type).
+ *     tensor_autocast_begin(true);           with torch.autocast("cpu", dtype=torch.bfloat16):
+ *     Tensor *loss = ...;                        loss = loss_fn(model(x), y)
+ *     tensor_autocast_end();
+ *     tensor_backward(loss, NULL);           loss.backward()
+ * Nestable: begin(false) inside a region is float32 until its end
+ * (enabled=False).  Under no-grad, a product reading a long-lived weight
+ * (tensor_linear's w) for a few rows, as generation does for each token,
+ * reads it packed once into bf16 and kept until the outermost region ends,
+ * as PyTorch keeps its autocast casts of weights: half the bytes of float32. */
+ATTOGRAD_API void tensor_autocast_begin(bool enabled);
+ATTOGRAD_API void tensor_autocast_end(void);
+ATTOGRAD_API bool tensor_is_autocast_enabled(void);
+
 /* Anomaly mode, like torch.autograd.detect_anomaly: when on, the first NaN
  * or Inf an op PRODUCES (in its output while all its tensor inputs were
  * finite) stops the pass with a message naming the op.  A forward op returns
@@ -346,6 +373,16 @@ ATTOGRAD_API Tensor *tensor_topk(const Tensor *a, int64_t k, Tensor **indices);
 ATTOGRAD_API Tensor *tensor_matmul(const Tensor *a, const Tensor *b);
 /* y = x @ w^T + b, w: (out, in), b: (out) or NULL; x: (..., in). */
 ATTOGRAD_API Tensor *tensor_linear(const Tensor *x, const Tensor *w, const Tensor *b);
+/* Causal attention's products, computed only where its mask lets values
+ * through (about half the work at full context), each kept element with the
+ * bits of the full product: a (..., m, k), b (..., k, n), 2-d or more, batch
+ * dims broadcast; (i, j) is kept when j <= i + diagonal, as tril's.
+ *   matmul_tril: torch.tril(a @ b, diagonal)   the scores, queries @ keys^T
+ *   tril_matmul: torch.tril(a, diagonal) @ b   the context, weights @ values
+ * For queries at positions q0 .. q0 + m - 1 against keys 0 .. n - 1 the
+ * diagonal is q0. */
+ATTOGRAD_API Tensor *tensor_matmul_tril(const Tensor *a, const Tensor *b, int64_t diagonal);
+ATTOGRAD_API Tensor *tensor_tril_matmul(const Tensor *a, const Tensor *b, int64_t diagonal);
 
 /* ---- Softmax and masking ------------------------------------------------- */
 ATTOGRAD_API Tensor *tensor_softmax(const Tensor *a, int dim);

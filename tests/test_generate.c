@@ -11,6 +11,12 @@
  * equal bit for bit, and the ids then too.  The wide config has emb_dim
  * 400 and a 1600-wide feed-forward, past the kernel's depth block of 384,
  * so that a row computed alone crosses the same block boundaries.
+ *
+ * In an autocast region the same holds: a token then reads the weights and
+ * the keys and values from bf16 panels (core/autocast.c, ops/kv_cache.c),
+ * the full forward packs the floats, and both round and sum alike.  The
+ * long config has a context past the depth block of 384, where a token's
+ * weights @ values crosses it.
  */
 #include "testutil.h"
 #include "nn/nn_internal.h"
@@ -22,6 +28,7 @@ static const NNGPTConfig wide = {64, 12, 400, 5, 1, 0.0, true};
 /* three blocks: keys and values of later blocks come from earlier blocks'
  * rows computed in earlier calls */
 static const NNGPTConfig deep = {61, 40, 48, 3, 3, 0.0, true};
+static const NNGPTConfig longer = {64, 400, 32, 2, 1, 0.0, false};
 
 /* ids (B, T0) of a fixed pattern below the vocabulary */
 static Tensor *start_ids(int64_t B, int64_t T0, int64_t vocab)
@@ -53,9 +60,10 @@ static void assert_bits(const Tensor *got, const Tensor *want, int64_t n)
 /* Token by token from T0 ids up to and past the context (the window then
  * slides): each step's logits as the full forward's last row, bit for bit;
  * the next ids are their argmax, as generate_text_simple picks them. */
-static void check_cached(NNGPTConfig cfg, int64_t B, int64_t T0, int64_t extra)
+static void check_cached_in(NNGPTConfig cfg, int64_t B, int64_t T0, int64_t extra, bool bf16)
 {
     TensorScope *scope = tensor_scope_begin();
+    tensor_autocast_begin(bf16);
     tensor_manual_seed(123);
     Module *m = nn_gpt_model(cfg);
     ck_assert_ptr_nonnull(m);
@@ -75,8 +83,15 @@ static void check_cached(NNGPTConfig cfg, int64_t B, int64_t T0, int64_t extra)
     }
     nn__gpt_cache_free(cache);
     tensor_no_grad_end();
+    tensor_autocast_end();
     nn_module_free(m);
     tensor_scope_end(scope);
+}
+
+static void check_cached(NNGPTConfig cfg, int64_t B, int64_t T0, int64_t extra)
+{
+    check_cached_in(cfg, B, T0, extra, false);
+    check_cached_in(cfg, B, T0, extra, true);
 }
 
 START_TEST(test_cached_small) { check_cached(small, 2, 3, 4); }
@@ -94,6 +109,9 @@ START_TEST(test_cached_prompt)
 {
     check_cached(wide, 2, 5, 1);
 }
+END_TEST
+
+START_TEST(test_cached_long_context) { check_cached(longer, 1, 378, 2); }
 END_TEST
 
 /* nn_generate itself: the same ids as the book's loop written out here
@@ -152,6 +170,7 @@ static Suite *generate_suite(void)
     tcase_add_test(tc, test_cached_wide);
     tcase_add_test(tc, test_cached_deep);
     tcase_add_test(tc, test_cached_prompt);
+    tcase_add_test(tc, test_cached_long_context);
     tcase_add_test(tc, test_generate_as_book_loop);
     tcase_add_test(tc, test_cache_only_for_gpt);
     suite_add_tcase(s, tc);

@@ -515,14 +515,18 @@ START_TEST(test_load_program_gives_the_models_ids)
         const char *flags;
         double temperature;
         int64_t top_k;
+        bool bf16;               /* --bf16: the same call in an autocast region */
     } runs[] = {
-        {"--max-new-tokens 10", 0, 0},
-        {"--max-new-tokens 10 --temperature 1.0 --top-k 20 --seed 5", 1.0, 20},
+        {"--max-new-tokens 10", 0, 0, false},
+        {"--max-new-tokens 10 --temperature 1.0 --top-k 20 --seed 5", 1.0, 20, false},
+        {"--max-new-tokens 10 --bf16", 0, 0, true},
     };
-    for (int r = 0; r < 2; r++) {
+    for (int r = 0; r < 3; r++) {
         tensor_manual_seed(5);   /* as --seed 5 re-seeds before sampling */
+        tensor_autocast_begin(runs[r].bf16);
         Tensor *want = nn_generate(m, x, 10, tiny.context_length, runs[r].temperature,
                                    runs[r].top_k, -1);
+        tensor_autocast_end();
         ck_assert_msg(want != NULL, "%s", tensor_error());
         char args[1024];
         static char out[1 << 14];

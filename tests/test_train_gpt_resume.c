@@ -239,6 +239,7 @@ static const struct {
     {"--qkv-bias", "metadata \"qkv_bias\" is \"false\" in file, \"true\" expected"},
     {"--lr 1e-3", "metadata \"lr\" is \"0.00050000000000000001\" in file, \"0.001\" expected"},
     {"--batch 2", "metadata \"batch\" is \"4\" in file, \"2\" expected"},
+    {"--bf16", "metadata \"autocast\" is \"fp32\" in file, \"bf16\" expected"},
 };
 
 START_TEST(test_another_run_is_refused)

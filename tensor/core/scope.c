@@ -374,6 +374,7 @@ void tensor_free(Tensor *t)
         return;
     }
     if (t->grad) tensor_free(t->grad);
+    tensor__autocast_forget(t);
     free(t->storage);
     *(volatile uint64_t *)&t->generation = TENSOR__FREED;   /* kept: free reads it */
     free(t);

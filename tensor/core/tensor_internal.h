@@ -252,6 +252,14 @@ Tensor *tensor__grad_buffer(Tensor *t);
 /* g summed down to (ndim, shape) as broadcasting defines; contiguous result. */
 Tensor *tensor__sum_to_shape(const Tensor *g, int ndim, const int64_t *shape);
 
+/* ---- autocast (autocast.c) ------------------------------------------------ */
+typedef struct SgemmPanels SgemmPanels;
+/* In an autocast region under no-grad, w (long-lived, 2-d: (out, in)) as
+ * op(B) = w^T packed once into bf16 panels (kernels/sgemm.h), kept until the
+ * outermost region ends; NULL otherwise (or out of memory). */
+const SgemmPanels *tensor__autocast_panels(const Tensor *w);
+/* tensor_free of w: its copy, if any, goes. */
+void tensor__autocast_forget(const Tensor *w);
 /* ---- teaching (debug/trace.c, debug/numeric.c) ----------------------------- */
 /* Called by tensor__record for each node it records, once the node is
  * complete (tensor_numeric_grad nudges an output as its op makes it); NULL

@@ -99,6 +99,12 @@ static const Formula formulas[OP_COUNT] = {
                         "A filled place no longer depends on X: no gradient flows to it."},
     [OP_TRIU] = {"Y = triu(X)", "dX = triu(dY)", "The zeroed places get no gradient."},
     [OP_TRIL] = {"Y = tril(X)", "dX = tril(dY)", "The zeroed places get no gradient."},
+    [OP_MATMUL_TRIL] = {"C = tril(A @ B)", "dA = tril(dC) @ B^T, dB = A^T @ tril(dC)",
+                        "The causal scores: a matrix product of which only the places on or "
+                        "below the diagonal are computed, so only their gradient flows back."},
+    [OP_TRIL_MATMUL] = {"C = tril(A) @ B", "dA = tril(dC @ B^T), dB = tril(A)^T @ dC",
+                        "The causal context: the weights above the diagonal are zeros, so "
+                        "they take part in no product and get no gradient."},
     [OP_VIEW] = {"Y = X viewed as another shape", "dX = dY viewed as X's shape",
                  "The same elements in another shape: the gradient is reshaped back."},
     [OP_TRANSPOSE] = {"Y = X with two dims swapped", "dX = dY with them swapped back",

@@ -42,6 +42,7 @@
 #pragma GCC optimize("O2")
 #endif
 
+#include "bf16.h"
 #include "sgemm.h"
 #include "sgemm_kernels.h"
 #include "core/tensor_internal.h"
@@ -60,7 +61,7 @@
 #endif
 
 enum {
-    KC = 384,              /* depth of a block: an A~ micro-panel is mr*KC floats in L1 */
+    KC = SGEMM_KC,         /* depth of a block: an A~ micro-panel is mr*KC floats in L1 */
     NC = 512,              /* columns of a B~ block: KC*NC floats, 768 KB, in L2 */
     MC = 2304,             /* rows of an A~ block, bounding its buffer */
     SMALL = 512,           /* m*n*k below this takes the plain loop (measured: n = 8) */
@@ -72,6 +73,10 @@ enum {
     BLAS_MIN = 64 * 64 * 64,  /* m*n*k from which OpenBLAS may take over, if on */
     DIRECT = 256 * 256 * 256, /* m*n*k up to which operands are read in place */
 };
+
+/* How a product's operands reach the micro-kernel: floats as they are,
+ * floats rounded to bf16, or bf16 pairs (sgemm_kernels.h). */
+typedef enum { PACK_F32, PACK_BF16, PACK_PAIRS } Packing;
 
 /* ---- the plain loop --------------------------------------------------------- */
 
@@ -341,9 +346,12 @@ __attribute__((target("avx2,fma"))) static void tiny_fma(const SgemmBatch *g)
 /* ---- packing ------------------------------------------------------------------ */
 
 /* A~: rows [0, mc) of op(A) by columns [0, kc), in panels of mr rows; each
- * panel is kc groups of mr values (one per row), zero past row mc. */
-static void pack_a(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc, int mr,
-                   float *dst)
+ * panel is kc groups of mr values (one per row), zero past row mc.  R
+ * rounds each value to bf16 (an autocast product), or copies it. */
+#define R(x) (round ? tensor__bf16_round(x) : (x))
+static inline __attribute__((always_inline)) void
+pack_a_body(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc, int mr, float *dst,
+            const bool round)
 {
     for (int64_t i0 = 0; i0 < mc; i0 += mr, dst += (int64_t)mr * kc) {
         int64_t h = mc - i0 < mr ? mc - i0 : mr;
@@ -351,13 +359,13 @@ static void pack_a(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc,
             for (int64_t p = 0; p < kc; p++) {
                 const float *src = a + p * lda + i0;
                 float *d = dst + p * mr;
-                for (int64_t i = 0; i < h; i++) d[i] = src[i];
+                for (int64_t i = 0; i < h; i++) d[i] = R(src[i]);
                 for (int64_t i = h; i < mr; i++) d[i] = 0;
             }
         } else {
             for (int64_t i = 0; i < h; i++) {
                 const float *src = a + (i0 + i) * lda;
-                for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = src[p];
+                for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = R(src[p]);
             }
             for (int64_t i = h; i < mr; i++)
                 for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = 0;
@@ -367,15 +375,16 @@ static void pack_a(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc,
 
 /* B~: rows [0, kc) of op(B) by columns [0, nc), in panels of nr columns;
  * each panel is kc rows of nr values, zero past column nc. */
-static void pack_b(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc, int nr,
-                   float *dst)
+static inline __attribute__((always_inline)) void
+pack_b_body(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc, int nr, float *dst,
+            const bool round)
 {
     for (int64_t j0 = 0; j0 < nc; j0 += nr, dst += (int64_t)nr * kc) {
         int64_t w = nc - j0 < nr ? nc - j0 : nr;
         if (tb) {
             for (int64_t j = 0; j < w; j++) {
                 const float *src = b + (j0 + j) * ldb;
-                for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = src[p];
+                for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = R(src[p]);
             }
             for (int64_t j = w; j < nr; j++)
                 for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = 0;
@@ -383,11 +392,36 @@ static void pack_b(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc,
             for (int64_t p = 0; p < kc; p++) {
                 const float *src = b + p * ldb + j0;
                 float *d = dst + p * nr;
-                for (int64_t j = 0; j < w; j++) d[j] = src[j];
+                for (int64_t j = 0; j < w; j++) d[j] = R(src[j]);
                 for (int64_t j = w; j < nr; j++) d[j] = 0;
             }
         }
     }
+}
+#undef R
+
+static void pack_a(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc, int mr,
+                   float *dst)
+{
+    pack_a_body(ta, a, lda, mc, kc, mr, dst, false);
+}
+
+static void pack_a_rounded(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc, int mr,
+                           float *dst)
+{
+    pack_a_body(ta, a, lda, mc, kc, mr, dst, true);
+}
+
+static void pack_b(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc, int nr,
+                   float *dst)
+{
+    pack_b_body(tb, b, ldb, kc, nc, nr, dst, false);
+}
+
+static void pack_b_rounded(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc, int nr,
+                           float *dst)
+{
+    pack_b_body(tb, b, ldb, kc, nc, nr, dst, true);
 }
 
 /* ---- the blocked product ------------------------------------------------------ */
@@ -426,19 +460,39 @@ static void tile(const SgemmIsa *isa, SgemmTile *t, float *c, int64_t h, int64_t
  * products small enough that packing would cost a large share of the
  * time, with a kernel that handles edges.  op(B) must have adjacent
  * columns (not transposed); A may be read either way. */
-static bool in_place(const SgemmIsa *isa, int64_t m, int64_t n, int64_t k)
+static bool in_place(const SgemmIsa *isa, Packing packing, int64_t m, int64_t n, int64_t k)
 {
-    return isa->edges && m * n * k <= DIRECT && k <= KC && n <= NC && m <= MC;
+    return packing == PACK_F32 && isa->edges && m * n * k <= DIRECT && k <= KC && n <= NC &&
+           m <= MC;
 }
 
-/* One product, as tensor__sgemm takes it. */
+/* One product, as tensor__gemm takes it.  phase: where the depth blocks
+ * fall (the first one ends after KC - phase depths); panels: op(B) packed
+ * already, its column j0 + j_base being this product's column j0. */
 typedef struct {
     bool ta, tb;
     int64_t m, n, k, lda, ldb, ldc;
     float alpha, beta;
     const float *a, *b;
     float *c;
+    Packing packing;
+    int64_t phase;
+    const SgemmPanels *panels;
+    int64_t j_base;
 } Gemm;
+
+/* The end of the depth block that starts at pc. */
+static int64_t block_end(const Gemm *g, int64_t pc)
+{
+    int64_t end = (pc + g->phase) / KC * KC + KC - g->phase;
+    return end < g->k ? end : g->k;
+}
+
+/* Kernel steps for kc depths: a step is one depth, or a pair of them. */
+static int64_t steps(const Gemm *g, int64_t kc)
+{
+    return g->packing == PACK_PAIRS ? (kc + 1) / 2 : kc;
+}
 
 /* Where op(A)(i, p) and op(B)(p, j) are. */
 static const float *a_at(const Gemm *g, int64_t i, int64_t p)
@@ -460,6 +514,7 @@ static Gemm sub_gemm(const Gemm *g, int64_t i0, int64_t i1, int64_t j0, int64_t 
     s.a = a_at(g, i0, 0);
     s.b = b_at(g, 0, j0);
     s.c = g->c + i0 * g->ldc + j0;
+    s.j_base += j0;
     return s;
 }
 
@@ -467,7 +522,7 @@ static Gemm sub_gemm(const Gemm *g, int64_t i0, int64_t i1, int64_t j0, int64_t 
  * first block, later blocks add. */
 static SgemmTile depth_block(const Gemm *g, int64_t pc, int64_t kc)
 {
-    return (SgemmTile){.kc = kc, .ldc = g->ldc, .alpha = g->alpha,
+    return (SgemmTile){.kc = steps(g, kc), .ldc = g->ldc, .alpha = g->alpha,
                        .beta = pc == 0 ? g->beta : 1.0f};
 }
 
@@ -484,10 +539,18 @@ static const float *a_block(const SgemmIsa *isa, const Gemm *g, bool direct, int
         t->a_step = g->ta ? g->lda : 1;
         return a0;
     }
-    pack_a(g->ta, a0, g->lda, mc, kc, isa->mr, buf);
+    bool round = g->packing == PACK_BF16;
+    if (g->packing == PACK_PAIRS)
+        tensor__pack_a_pairs(g->ta, a0, g->lda, mc, kc, isa->mr, (uint32_t *)(void *)buf);
+    else if (!g->ta && isa->pack_a)
+        isa->pack_a(a0, g->lda, mc, kc, buf, round);
+    else if (round)
+        pack_a_rounded(g->ta, a0, g->lda, mc, kc, isa->mr, buf);
+    else
+        pack_a(g->ta, a0, g->lda, mc, kc, isa->mr, buf);
     t->a_row = 1;
     t->a_step = isa->mr;
-    *next = kc;
+    *next = steps(g, kc);
     return buf;
 }
 
@@ -496,18 +559,31 @@ static const float *b_block(const SgemmIsa *isa, const Gemm *g, bool direct, int
                             int64_t j0, int64_t kc, int64_t nc, float *buf, SgemmTile *t,
                             int64_t *next)
 {
+    if (g->panels) {   /* pc is a block's start: phase is 0 with panels */
+        const SgemmPanels *P = g->panels;
+        int64_t j = g->j_base + j0;
+        t->b_step = SGEMM_PANEL;
+        *next = P->panel_stride / SGEMM_PANEL;
+        return (const float *)(const void *)(P->data + pc / KC * P->block_stride +
+                                             j / SGEMM_PANEL * P->panel_stride);
+    }
     const float *b0 = b_at(g, pc, j0);
     if (direct) {
         t->b_step = g->ldb;
         *next = 1;
         return b0;
     }
-    if (g->tb && isa->pack_bt)
-        isa->pack_bt(b0, g->ldb, kc, nc, buf);
+    bool round = g->packing == PACK_BF16;
+    if (g->packing == PACK_PAIRS)
+        tensor__pack_b_pairs(g->tb, b0, g->ldb, kc, nc, isa->nr, (uint32_t *)(void *)buf);
+    else if (g->tb && isa->pack_bt)
+        isa->pack_bt(b0, g->ldb, kc, nc, buf, round);
+    else if (round)
+        pack_b_rounded(g->tb, b0, g->ldb, kc, nc, isa->nr, buf);
     else
         pack_b(g->tb, b0, g->ldb, kc, nc, isa->nr, buf);
     t->b_step = isa->nr;
-    *next = kc;
+    *next = steps(g, kc);
     return buf;
 }
 
@@ -529,11 +605,11 @@ static void block_tiles(const SgemmIsa *isa, SgemmTile t, const float *a, int64_
 
 static void blocked(const SgemmIsa *isa, const Gemm *g, float *abuf, float *bbuf)
 {
-    bool direct = in_place(isa, g->m, g->n, g->k), direct_b = direct && !g->tb;
+    bool direct = in_place(isa, g->packing, g->m, g->n, g->k), direct_b = direct && !g->tb;
     for (int64_t ic = 0; ic < g->m; ic += MC) {
         int64_t mc = g->m - ic < MC ? g->m - ic : MC;
-        for (int64_t pc = 0; pc < g->k; pc += KC) {
-            int64_t kc = g->k - pc < KC ? g->k - pc : KC, a_next, b_next;
+        for (int64_t pc = 0; pc < g->k; pc = block_end(g, pc)) {
+            int64_t kc = block_end(g, pc) - pc, a_next, b_next;
             SgemmTile t = depth_block(g, pc, kc);
             const float *ap = a_block(isa, g, direct, ic, pc, mc, kc, abuf, &t, &a_next);
             for (int64_t jc = 0; jc < g->n; jc += NC) {
@@ -588,12 +664,12 @@ static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
 /* Buffers for blocks of rows (0) or columns (1) of at most len, depth k. */
 static float *a_buffer(const SgemmIsa *isa, int64_t len, int64_t k)
 {
-    return buffer(0, (min64(len, MC) + isa->mr) * min64(k, KC));
+    return buffer(0, (min64(len, MC) + isa->mr) * (min64(k, KC) + 1));
 }
 
 static float *b_buffer(const SgemmIsa *isa, int64_t len, int64_t k)
 {
-    return buffer(1, (min64(len, NC) + isa->nr) * min64(k, KC));
+    return buffer(1, (min64(len, NC) + isa->nr) * (min64(k, KC) + 1));
 }
 
 /* The blocked product on one thread, with that thread's buffers. */
@@ -671,7 +747,8 @@ static void parallel(int nt, const SgemmIsa *isa, const Gemm *g)
     p.slices = min64(2 * (int64_t)nt, units);
     /* Read as the largest slice would be alone. */
     int64_t most = (units + p.slices - 1) / p.slices * p.unit;
-    p.direct = p.rows ? in_place(isa, most, g->n, g->k) : in_place(isa, g->m, most, g->k);
+    p.direct = p.rows ? in_place(isa, g->packing, most, g->n, g->k)
+                      : in_place(isa, g->packing, g->m, most, g->k);
     /* Slices of rows share op(B) packed when it is one block wide. */
     bool share = p.rows ? (!p.direct || g->tb) && g->n <= NC : !p.direct;
     if (!share) {
@@ -682,8 +759,8 @@ static void parallel(int nt, const SgemmIsa *isa, const Gemm *g)
     float *buf = p.rows ? b_buffer(isa, g->n, g->k) : a_buffer(isa, g->m, g->k);
     for (p.origin = 0; p.origin < span; p.origin += p.rows ? NC : MC) {
         p.extent = min64(span - p.origin, p.rows ? NC : MC);
-        for (p.pc = 0; p.pc < g->k; p.pc += KC) {
-            p.kc = min64(g->k - p.pc, KC);
+        for (p.pc = 0; p.pc < g->k; p.pc = block_end(g, p.pc)) {
+            p.kc = block_end(g, p.pc) - p.pc;
             p.t = depth_block(g, p.pc, p.kc);
             p.shared = p.rows ? b_block(isa, g, false, p.pc, p.origin, p.kc, p.extent, buf,
                                         &p.t, &p.shared_next)
@@ -815,4 +892,76 @@ void tensor__sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
         parallel(nt, isa, &g);
     else
         blocked_on(isa, &g);
+}
+
+/* ---- the general entry: bands and bf16 ------------------------------------------ */
+
+static int bf16_forced = -1;
+static int bf16_chosen = -1;
+static pthread_once_t bf16_once = PTHREAD_ONCE_INIT;
+
+/* vdpbf16ps does 32 multiply-adds where an AVX-512 FMA does 16, but CPUs
+ * issue it at different rates: on a Zen 4 it doubles the float32 rate, on
+ * the Xeon (family 6 model 207) this was written on it runs at half the
+ * FMAs' rate (85 against 170 GFLOP/s on one core).  Both give the same
+ * bits, so the faster is taken, from a 2 ms register loop of each. */
+static void choose_bf16(void)
+{
+    bf16_chosen = TENSOR__BF16_FMA;
+    if (tensor__cpu_has_dpbf16() &&
+        tensor__peak_dpbf16_gflops(0.002) > tensor__peak_fma_gflops(0.002))
+        bf16_chosen = TENSOR__BF16_DP;
+}
+
+static int bf16_general(void)
+{
+    if (bf16_forced >= 0) return bf16_forced;
+    pthread_once(&bf16_once, choose_bf16);
+    return bf16_chosen;
+}
+
+/* Panels are bf16 pairs: vdpbf16ps reads them, or the plain loop. */
+static int bf16_panels(void)
+{
+    if (bf16_forced == TENSOR__BF16_PAIRS || !tensor__cpu_has_dpbf16()) return TENSOR__BF16_PAIRS;
+    return TENSOR__BF16_DP;
+}
+
+int tensor__sbgemm_set_kernel(int kernel)
+{
+    bf16_forced = kernel < 0 || kernel > TENSOR__BF16_PAIRS ? -1 : kernel;
+    if (bf16_forced == TENSOR__BF16_DP && !tensor__cpu_has_dpbf16()) bf16_forced = -1;
+    return bf16_general();
+}
+
+void tensor__gemm(const SgemmCall *c)
+{
+    if (c->m <= 0 || c->n <= 0) return;
+    TENSOR__ASSERT(c->k_start >= 0 && c->k_start % 2 == 0);
+    TENSOR__ASSERT(!c->panels || (c->bf16 && c->k_start == 0 && c->panels->k >= c->k &&
+                                  c->panels->n >= c->n));
+    int64_t phase = c->k_start % KC;
+    if (c->k == 0 || (!c->bf16 && phase == 0)) {
+        tensor__sgemm(c->ta, c->tb, c->m, c->n, c->k, c->alpha, c->a, c->lda, c->b, c->ldb,
+                      c->beta, c->c, c->ldc);
+        return;
+    }
+    Gemm g = {.ta = c->ta, .tb = c->tb, .m = c->m, .n = c->n, .k = c->k, .lda = c->lda,
+              .ldb = c->ldb, .ldc = c->ldc, .alpha = c->alpha, .beta = c->beta, .a = c->a,
+              .b = c->b, .c = c->c, .phase = phase, .panels = c->panels};
+    const SgemmIsa *isa = current_isa();
+    if (c->bf16) {
+        int kernel = c->panels ? bf16_panels() : bf16_general();
+        /* Without FMA a product that underflows would round twice. */
+        if (kernel == TENSOR__BF16_FMA && !isa->fma) kernel = TENSOR__BF16_PAIRS;
+        g.packing = kernel == TENSOR__BF16_FMA ? PACK_BF16 : PACK_PAIRS;
+        if (kernel != TENSOR__BF16_FMA) isa = &tensor__pair_isas[kernel];
+    }
+    unsigned saved = c->bf16 ? tensor__flush_begin() : 0;
+    int nt = threads_for(g.m, g.n, g.k, g.m >= g.n ? isa->mr : isa->nr);
+    if (nt > 1)
+        parallel(nt, isa, &g);
+    else
+        blocked_on(isa, &g);
+    if (c->bf16) tensor__flush_end(saved);
 }

@@ -12,6 +12,11 @@
  */
 #include "sgemm.h"
 #include "sgemm_kernels.h"
+#include "vectorize.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
 
 #if SGEMM_X86
 #include <immintrin.h>
@@ -162,13 +167,26 @@ __attribute__((target("avx512f"))) static inline void transpose16(__m512 r[16])
     }
 }
 
+/* x rounded to bf16 as tensor__bf16_round does, 16 at a time: NaN to
+ * 0x7FC0, else the top half rounded to nearest even. */
+__attribute__((target("avx512f"))) static inline __m512 round_bf16(__m512 x)
+{
+    __m512i u = _mm512_castps_si512(x);
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff)));
+    r = _mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u));
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
+                                            _mm512_set1_epi32(0x7f800000));
+    return _mm512_castsi512_ps(_mm512_mask_mov_epi32(r, nan, _mm512_set1_epi32(0x7fc00000)));
+}
+
 /* B~ panels of 32 columns from op(B) = B^T, B stored (nc, kc) with row
  * stride ldb: 16 x 16 blocks are loaded along B's rows, transposed in
  * registers and stored as rows of the panel.  Masked loads read nothing
  * past column nc or depth kc and leave zeros there. */
 __attribute__((target("avx512f"))) static void pack_bt_avx512(const float *b, int64_t ldb,
                                                                int64_t kc, int64_t nc,
-                                                               float *dst)
+                                                               float *dst, bool round)
 {
     for (int64_t j0 = 0; j0 < nc; j0 += 32, dst += 32 * kc) {
         for (int64_t half = 0; half < 32; half += 16) {
@@ -180,19 +198,265 @@ __attribute__((target("avx512f"))) static void pack_bt_avx512(const float *b, in
                 for (int i = 0; i < 16; i++)
                     r[i] = i < w ? _mm512_maskz_loadu_ps(mask, b + (j0 + half + i) * ldb + p)
                                  : _mm512_setzero_ps();
+                if (round)
+                    for (int i = 0; i < 16; i++) r[i] = round_bf16(r[i]);
                 transpose16(r);
                 for (int q = 0; q < d; q++) _mm512_storeu_ps(dst + (p + q) * 32 + half, r[q]);
             }
         }
     }
 }
+
+/* A~ panels of 12 rows from op(A) = A, A stored (mc, kc) with row stride
+ * lda: as pack_bt_avx512, 12 rows (and 4 of zeros) by 16 depths at a time,
+ * transposed, each depth's 12 values stored. */
+__attribute__((target("avx512f"))) static void pack_a_avx512(const float *a, int64_t lda,
+                                                              int64_t mc, int64_t kc, float *dst,
+                                                              bool round)
+{
+    for (int64_t i0 = 0; i0 < mc; i0 += 12, dst += 12 * kc) {
+        int64_t h = mc - i0;
+        for (int64_t p = 0; p < kc; p += 16) {
+            int64_t d = kc - p < 16 ? kc - p : 16;
+            __mmask16 mask = (__mmask16)((1u << d) - 1);
+            __m512 r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = i < 12 && i < h ? _mm512_maskz_loadu_ps(mask, a + (i0 + i) * lda + p)
+                                       : _mm512_setzero_ps();
+            if (round)
+                for (int i = 0; i < 12; i++) r[i] = round_bf16(r[i]);
+            transpose16(r);
+            for (int q = 0; q < d; q++) _mm512_mask_storeu_ps(dst + (p + q) * 12, 0x0fff, r[q]);
+        }
+    }
+}
 #endif
 
-const SgemmIsa tensor__sgemm_isas[] = {
-    [TENSOR__SGEMM_PORTABLE] = {"portable", 4, 16, false, false, kernel_portable, NULL},
+/* ---- bf16 pairs ------------------------------------------------------------------ */
+
+/* The two depths of a pair as floats (exact: a bf16 is a float's top half):
+ * the first (high half) and the second (low half). */
+static inline float pair_first(uint32_t u)
+{
+    u &= 0xffff0000u;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+static inline float pair_second(uint32_t u)
+{
+    u <<= 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* Plain C over pairs, 4 x 32 (whole tiles): per pair, the first depth's
+ * fused multiply-add, then the second's, as vdpbf16ps; the flush to zero
+ * comes from the mode the product sets (sgemm.c).  Compiled for x86-64-v3
+ * too, where fmaf is one instruction. */
+TENSOR__VECTORIZE static void kernel_pairs(const SgemmTile *t)
+{
+    float acc[4][32] = {{0}};
+    const uint32_t *a = (const uint32_t *)(const void *)t->a;
+    const uint32_t *b = (const uint32_t *)(const void *)t->b;
+    for (int64_t q = 0; q < t->kc; q++, a += t->a_step, b += t->b_step)
+        for (int i = 0; i < 4; i++) {
+            float a1 = pair_first(a[i]), a2 = pair_second(a[i]);
+            for (int j = 0; j < 32; j++) {
+                acc[i][j] = fmaf(a1, pair_first(b[j]), acc[i][j]);
+                acc[i][j] = fmaf(a2, pair_second(b[j]), acc[i][j]);
+            }
+        }
+    for (int i = 0; i < 4; i++) {
+        float *ci = t->c + i * t->ldc;
+        for (int j = 0; j < 32; j++) {
+            float r = t->alpha * acc[i][j];
+            ci[j] = t->beta == 0 ? r : fmaf(t->beta, ci[j], r);
+        }
+    }
+}
+
 #if SGEMM_X86
-    [TENSOR__SGEMM_AVX2] = {"avx2", 6, 16, true, false, kernel_avx2, NULL},
-    [TENSOR__SGEMM_AVX512] = {"avx512", 12, 32, true, true, kernel_avx512, pack_bt_avx512},
+/* vdpbf16ps, 12 x 32 as the float32 AVX-512 kernel (h rows, masked
+ * columns): per pair step two loads of B~ and one broadcast per row. */
+static inline __attribute__((always_inline, target("avx512f,avx512bf16"))) void
+dp_body(const SgemmTile *t, const int h)
+{
+    const int w = t->w;
+    const __mmask16 m0 = w >= 16 ? 0xFFFF : (__mmask16)((1u << w) - 1);
+    const __mmask16 m1 = w >= 32 ? 0xFFFF : w <= 16 ? 0 : (__mmask16)((1u << (w - 16)) - 1);
+    const uint32_t *a = (const uint32_t *)(const void *)t->a;
+    const uint32_t *b = (const uint32_t *)(const void *)t->b;
+    const int64_t as = t->a_step, bs = t->b_step;
+    __m512 acc[12][2];
+    _Pragma("GCC unroll 12") for (int i = 0; i < h; i++)
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int64_t q = 0; q < t->kc; q++, a += as, b += bs) {
+        __m512bh b0 = (__m512bh)_mm512_maskz_loadu_epi32(m0, b);
+        __m512bh b1 = (__m512bh)_mm512_maskz_loadu_epi32(m1, b + 16);
+        _Pragma("GCC unroll 12") for (int i = 0; i < h; i++) {
+            __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[i]);
+            acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
+            acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
+        }
+    }
+    __m512 va = _mm512_set1_ps(t->alpha), vb = _mm512_set1_ps(t->beta);
+    _Pragma("GCC unroll 12") for (int i = 0; i < h; i++) {
+        float *ci = t->c + i * t->ldc;
+        __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
+        if (t->beta != 0) {
+            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, ci), r0);
+            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, ci + 16), r1);
+        }
+        _mm512_mask_storeu_ps(ci, m0, r0);
+        _mm512_mask_storeu_ps(ci + 16, m1, r1);
+    }
+}
+
+#define DP_H(h)                                                                         \
+    __attribute__((target("avx512f,avx512bf16"))) static void dp_##h(const SgemmTile *t) \
+    {                                                                                   \
+        dp_body(t, h);                                                                  \
+    }
+DP_H(1) DP_H(2) DP_H(3) DP_H(4) DP_H(5) DP_H(6) DP_H(7) DP_H(8) DP_H(9) DP_H(10) DP_H(11) DP_H(12)
+#undef DP_H
+
+static const SgemmKernel dp_rows[13] = {
+    NULL, dp_1, dp_2, dp_3, dp_4, dp_5, dp_6, dp_7, dp_8, dp_9, dp_10, dp_11, dp_12,
+};
+
+static void kernel_dp(const SgemmTile *t) { dp_rows[t->h](t); }
+#endif
+
+bool tensor__cpu_has_dpbf16(void)
+{
+#if SGEMM_X86
+    return __builtin_cpu_supports("avx512bf16");
+#else
+    return false;
+#endif
+}
+
+const SgemmIsa tensor__pair_isas[] = {
+#if SGEMM_X86
+    [TENSOR__BF16_DP] = {"dpbf16", 12, SGEMM_PANEL, true, true, kernel_dp, NULL, NULL},
+#else
+    [TENSOR__BF16_DP] = {"dpbf16", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL, NULL},
+#endif
+    [TENSOR__BF16_PAIRS] = {"pairs", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL, NULL},
+};
+
+/* ---- peaks: register-only loops ---------------------------------------------------- */
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* 24 independent accumulators (more than the latency times the ports), one
+ * instruction each per round; the operands are normal numbers, so that no
+ * subnormal slow path is measured.  Returns the sum so that nothing is
+ * optimised away. */
+#if SGEMM_X86
+enum { PEAK_CHAINS = 24 };
+
+__attribute__((target("avx512f"), noinline)) static float fma512_rounds(int64_t rounds)
+{
+    __m512 c[PEAK_CHAINS], a = _mm512_set1_ps(0.5f), b = _mm512_set1_ps(0.25f);
+    for (int i = 0; i < PEAK_CHAINS; i++) c[i] = _mm512_set1_ps((float)i);
+    for (int64_t r = 0; r < rounds; r++) {
+        _Pragma("GCC unroll 24") for (int i = 0; i < PEAK_CHAINS; i++)
+            c[i] = _mm512_fmadd_ps(a, b, c[i]);
+        __asm__ volatile("" : "+v"(a));
+    }
+    __m512 s = c[0];
+    for (int i = 1; i < PEAK_CHAINS; i++) s = _mm512_add_ps(s, c[i]);
+    return _mm512_reduce_add_ps(s);
+}
+
+__attribute__((target("avx2,fma"), noinline)) static float fma256_rounds(int64_t rounds)
+{
+    enum { CHAINS = 12 };
+    __m256 c[CHAINS], a = _mm256_set1_ps(0.5f), b = _mm256_set1_ps(0.25f);
+    for (int i = 0; i < CHAINS; i++) c[i] = _mm256_set1_ps((float)i);
+    for (int64_t r = 0; r < rounds; r++) {
+        _Pragma("GCC unroll 12") for (int i = 0; i < CHAINS; i++)
+            c[i] = _mm256_fmadd_ps(a, b, c[i]);
+        __asm__ volatile("" : "+x"(a));
+    }
+    float out[8];
+    __m256 s = c[0];
+    for (int i = 1; i < CHAINS; i++) s = _mm256_add_ps(s, c[i]);
+    _mm256_storeu_ps(out, s);
+    return out[0];
+}
+
+__attribute__((target("avx512f,avx512bf16"), noinline)) static float dp_rounds(int64_t rounds)
+{
+    __m512 c[PEAK_CHAINS];
+    __m512bh a = (__m512bh)_mm512_set1_epi32(0x3f003f00);   /* 0.5, 0.5 */
+    __m512bh b = (__m512bh)_mm512_set1_epi32(0x3e803e80);   /* 0.25, 0.25 */
+    for (int i = 0; i < PEAK_CHAINS; i++) c[i] = _mm512_set1_ps((float)i);
+    for (int64_t r = 0; r < rounds; r++) {
+        _Pragma("GCC unroll 24") for (int i = 0; i < PEAK_CHAINS; i++)
+            c[i] = _mm512_dpbf16_ps(c[i], a, b);
+        __asm__ volatile("" : "+v"(a));
+    }
+    __m512 s = c[0];
+    for (int i = 1; i < PEAK_CHAINS; i++) s = _mm512_add_ps(s, c[i]);
+    return _mm512_reduce_add_ps(s);
+}
+#endif
+
+/* GFLOP/s of rounds(n), each round `flops`, best of repetitions filling
+ * about `seconds`. */
+static double peak(float (*rounds)(int64_t), double flops, double seconds)
+{
+    volatile float sink = rounds(1000);   /* warm-up: the vector unit's power-up */
+    int64_t n = 1000;
+    double best = 0, spent = 0;
+    while (spent < seconds) {
+        double t0 = seconds_now();
+        sink = rounds(n);
+        double dt = seconds_now() - t0;
+        spent += dt;
+        if (dt > 0 && (double)n * flops / dt > best) best = (double)n * flops / dt;
+        if (dt < seconds / 20) n *= 2;
+    }
+    (void)sink;
+    return best * 1e-9;
+}
+
+double tensor__peak_fma_gflops(double seconds)
+{
+#if SGEMM_X86
+    if (__builtin_cpu_supports("avx512f")) return peak(fma512_rounds, PEAK_CHAINS * 32.0, seconds);
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return peak(fma256_rounds, 12 * 16.0, seconds);
+#endif
+    (void)seconds;
+    return 0;
+}
+
+double tensor__peak_dpbf16_gflops(double seconds)
+{
+#if SGEMM_X86
+    if (tensor__cpu_has_dpbf16()) return peak(dp_rounds, PEAK_CHAINS * 64.0, seconds);
+#endif
+    (void)seconds;
+    return 0;
+}
+
+const SgemmIsa tensor__sgemm_isas[] = {
+    [TENSOR__SGEMM_PORTABLE] = {"portable", 4, 16, false, false, kernel_portable, NULL, NULL},
+#if SGEMM_X86
+    [TENSOR__SGEMM_AVX2] = {"avx2", 6, 16, true, false, kernel_avx2, NULL, NULL},
+    [TENSOR__SGEMM_AVX512] = {"avx512", 12, 32, true, true, kernel_avx512, pack_a_avx512,
+                              pack_bt_avx512},
 #endif
 };
 

@@ -49,14 +49,36 @@ typedef struct {
     bool fma;                  /* the CPU has FMA: the plain loop may use it too */
     bool edges;                /* takes partial tiles and unpacked operands */
     SgemmKernel kernel;
-    /* Packs B~ from a transposed op(B) (see pack_b in sgemm.c); NULL: the
-     * plain loop does it. */
-    void (*pack_bt)(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *dst);
+    /* Pack A~ from op(A) = A (rows adjacent) and B~ from op(B) = B^T (see
+     * pack_a and pack_b in sgemm.c), each value rounded to bf16 when round
+     * (an autocast product); NULL: the plain loops do it. */
+    void (*pack_a)(const float *a, int64_t lda, int64_t mc, int64_t kc, float *dst, bool round);
+    void (*pack_bt)(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *dst, bool round);
 } SgemmIsa;
 
 /* Indexed by TENSOR__SGEMM_PORTABLE, _AVX2, _AVX512 (sgemm.h). */
 extern const SgemmIsa tensor__sgemm_isas[];
 /* The best entry this CPU runs. */
 int tensor__sgemm_best_isa(void);
+
+/*
+ * bf16 products (see sgemm.h) run the float32 kernels on panels of rounded
+ * floats, or a kernel over pairs: panels of uint32, one per row (A~) or
+ * column (B~) and pair of depths q, kc / 2 rounded up of them, depth 2q in
+ * the high half and 2q + 1 in the low one (tensor__bf16_pair), which is
+ * the order vdpbf16ps adds them in: high half first.  A missing last depth
+ * is -0 in A~ and 0 in B~: a term of -0, which leaves every float sum as
+ * it is (x + -0 = x, +0 and -0 included).  SgemmPanels are B~ in pairs.  A
+ * kernel step is a pair.
+ */
+void tensor__pack_a_pairs(bool ta, const float *a, int64_t lda, int64_t mc, int64_t kc, int mr,
+                          uint32_t *dst);
+void tensor__pack_b_pairs(bool tb, const float *b, int64_t ldb, int64_t kc, int64_t nc, int nr,
+                          uint32_t *dst);
+
+/* Kernels over pairs, indexed by TENSOR__BF16_DP and TENSOR__BF16_PAIRS
+ * (sgemm.h); nr is SGEMM_PANEL for both. */
+extern const SgemmIsa tensor__pair_isas[];
+bool tensor__cpu_has_dpbf16(void);
 
 #endif /* ATTOGRAD_SGEMM_KERNELS_H */

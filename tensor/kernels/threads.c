@@ -122,6 +122,18 @@ static unsigned fp_mode(void) { return 0; }
 static void set_fp_mode(unsigned bits) { (void)bits; }
 #endif
 
+unsigned tensor__flush_begin(void)
+{
+    unsigned saved = fp_mode();
+    if (saved != FLUSH_BITS) set_fp_mode(FLUSH_BITS);
+    return saved;
+}
+
+void tensor__flush_end(unsigned saved)
+{
+    if (saved != FLUSH_BITS) set_fp_mode(saved);
+}
+
 bool tensor_set_flush_denormal(bool on)
 {
     if (!FLUSH_BITS) return false;

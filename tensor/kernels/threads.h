@@ -33,4 +33,11 @@ void tensor__parallel_for(int64_t n, int threads, TensorTask task, void *ctx);
 /* True inside a task: a nested parallel_for would run on one thread. */
 bool tensor__in_parallel(void);
 
+/* Sets the calling thread to flush subnormal inputs and results to zero
+ * (as tensor_set_flush_denormal(true), where the CPU has the mode) and
+ * returns what was set before, for tensor__flush_end: a bf16 product runs
+ * so, as vdpbf16ps does.  A parallel_for inside passes it to the pool. */
+unsigned tensor__flush_begin(void);
+void tensor__flush_end(unsigned saved);
+
 #endif /* ATTOGRAD_THREADS_H */

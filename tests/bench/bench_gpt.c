@@ -8,11 +8,24 @@
  *     zero_grad; backward; AdamW step (lr 0.0004, weight_decay 0.1)
  *
  * Dropout 0 in every configuration (the bytes toy's setting; for the others
- * it changes the step's cost only by the masks).  One line per configuration
- * and thread count, the same as tests/bench/pytorch_gpt.py prints with
+ * it changes the step's cost only by the masks).  One line per configuration,
+ * thread count and mode, the same as tests/bench/pytorch_gpt.py prints with
  * impl=pytorch, so that `./run bench` sets them side by side:
  *
- *     gpt_step impl=attograd config=book_test V=50257 ctx=12 C=32 H=4 L=2 B=2 T=12 threads=1 ms_per_step=12.3 peak_rss_kb=45000
+ *     gpt_step impl=attograd config=book_test V=50257 ctx=12 C=32 H=4 L=2 B=2 T=12 threads=1
+ *         mode=fp32 ms_per_step=12.3 peak_rss_kb=45000 gflop=0.1 state_kb=50657 forward_kb=3000
+ *     (one line)
+ *
+ * mode=bf16: the forward and the loss in an autocast region (bf16 products),
+ * backward and AdamW after it, as PyTorch's autocast is used.  gflop: the
+ * step's matrix products as the book writes them (forward F: per block
+ * 24 N E^2 for the projections and the feed-forward and 4 B T^2 E for the
+ * full attention products, 2 N E V for out_head, N = B T; the step 3 F),
+ * for the table's GFLOP/s against bench_peak's peak.  state_kb: what the
+ * step must hold besides activations (weights, gradients, AdamW's two
+ * moments: 16 bytes a parameter); forward_kb: the bytes the step's scope
+ * has handed out when the loss is computed, the activations the backward
+ * reads (attograd keeps every intermediate of a step until its scope ends).
  *
  * ms_per_step is the median over several timed steps (5 for the 124M model,
  * else 15) after 2 warm-up steps, as the PyTorch twin.  Each configuration
@@ -22,12 +35,13 @@
  * reported, never asserted.
  *
  *     bench_gpt [--configs book_test,bytes_toy,124M_4x64,124M_2x256]
- *               [--threads 1,2] [--steps N] [--warmup N]
+ *               [--threads 1,2] [--modes fp32,bf16] [--steps N] [--warmup N]
  *
  * Default: every configuration, on 1 thread and on 2 (when the library runs
- * on more than one by default: tensor_get_num_threads()).
+ * on more than one by default: tensor_get_num_threads()), float32.
  */
 #include "attograd.h"
+#include "core/tensor_internal.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -61,8 +75,16 @@ enum { N_CONFIGS = sizeof configs / sizeof *configs, MAX_STEPS = 1000 };
 typedef struct {
     bool want[N_CONFIGS];
     int threads[8], n_threads;
+    bool modes[2];               /* fp32, bf16 */
     int steps, warmup;           /* -1: the configuration's default */
 } Options;
+
+/* What the measuring child sends back. */
+typedef struct {
+    double ms;                   /* median ms per step, < 0 on failure */
+    double forward_kb;
+    double parameters;
+} Measured;
 
 static double now_ms(void)
 {
@@ -94,16 +116,21 @@ static Tensor *random_ids(const Config *c, uint64_t *s, float *buf)
     return tensor_from_data(buf, SHAPE(c->B, c->T));
 }
 
-/* One step; 0, or -1 with tensor_error() set (a non-finite loss too). */
-static int step(Module *model, Optimizer *opt, const Config *c, uint64_t *s, float *buf)
+/* One step; 0, or -1 with tensor_error() set (a non-finite loss too).
+ * *forward_kb: the scopes' bytes once the loss is computed. */
+static int step(Module *model, Optimizer *opt, const Config *c, bool bf16, uint64_t *s,
+                float *buf, double *forward_kb)
 {
     TensorScope *scope = tensor_scope_begin();
     Tensor *x = random_ids(c, s, buf), *y = random_ids(c, s, buf);
+    tensor_autocast_begin(bf16);
     Tensor *logits = nn_forward(model, x);
     Tensor *loss = logits ? tensor_cross_entropy(
                                 tensor_reshape(logits, SHAPE(c->B * c->T, c->vocab)),
                                 tensor_flatten(y))
                           : NULL;
+    tensor_autocast_end();
+    *forward_kb = (double)tensor__scope_used_bytes() / 1024;
     optim_zero_grad(opt);
     int status = loss && tensor_backward(loss, NULL) == 0 && optim_step(opt) == 0 ? 0 : -1;
     if (status == 0 && !isfinite(tensor_item(loss))) {
@@ -114,25 +141,28 @@ static int step(Module *model, Optimizer *opt, const Config *c, uint64_t *s, flo
     return status;
 }
 
-/* The child's work: the median ms per step, or a negative number. */
-static double measure(const Config *c, int threads, int warmup, int steps)
+/* The child's work: the median ms per step (a negative number on failure). */
+static Measured measure(const Config *c, int threads, bool bf16, int warmup, int steps)
 {
     tensor_set_num_threads(threads);
     tensor_manual_seed(123);
     NNGPTConfig cfg = {c->vocab, c->ctx, c->emb, c->heads, c->layers, 0.0, false};
     Module *model = nn_gpt_model(cfg);
     NNList params = nn_named_parameters(model);
+    double count = 0;
+    for (int64_t i = 0; i < params.count; i++) count += (double)params.tensors[i]->numel;
     Optimizer *opt = model ? optim_adamw(params.count, params.tensors,
                                          OPTIM_ADAMW_OPTIONS(.lr = 0.0004, .weight_decay = 0.1))
                            : NULL;
     float *buf = malloc((size_t)(c->B * c->T) * sizeof *buf);
-    double *ms = malloc((size_t)steps * sizeof *ms), median = -1;
+    double *ms = malloc((size_t)steps * sizeof *ms), median = -1, forward_kb = 0;
     uint64_t s = 0x9e3779b97f4a7c15ull;
     int status = opt && buf && ms ? 0 : -1;
-    for (int i = 0; status == 0 && i < warmup; i++) status = step(model, opt, c, &s, buf);
+    for (int i = 0; status == 0 && i < warmup; i++)
+        status = step(model, opt, c, bf16, &s, buf, &forward_kb);
     for (int i = 0; status == 0 && i < steps; i++) {
         double t0 = now_ms();
-        status = step(model, opt, c, &s, buf);
+        status = step(model, opt, c, bf16, &s, buf, &forward_kb);
         ms[i] = now_ms() - t0;
     }
     if (status == -1) fprintf(stderr, PROG ": %s: %s\n", c->name, tensor_error());
@@ -146,11 +176,22 @@ static double measure(const Config *c, int threads, int warmup, int steps)
     nn_list_free(&params);
     nn_module_free(model);
     tensor_cleanup();
-    return median;
+    return (Measured){.ms = median, .forward_kb = forward_kb, .parameters = count};
 }
 
+/* The step's products as the book writes them (see the top), in GFLOP. */
+static double step_gflop(const Config *c)
+{
+    double N = (double)(c->B * c->T), E = (double)c->emb, T = (double)c->T;
+    double forward = (double)c->layers * (24 * N * E * E + 4 * (double)c->B * T * T * E) +
+                     2 * N * E * (double)c->vocab;
+    return 3 * forward * 1e-9;
+}
+
+
+
 /* Runs one configuration in a child; prints its line.  0 or -1. */
-static int bench(const Config *c, int threads, const Options *o)
+static int bench(const Config *c, int threads, bool bf16, const Options *o)
 {
     bool big = c->emb >= 768;
     int steps = o->steps >= 0 ? o->steps : big ? 5 : 15;
@@ -170,27 +211,29 @@ static int bench(const Config *c, int threads, const Options *o)
     }
     if (pid == 0) {
         close(fd[0]);
-        double ms = measure(c, threads, warmup, steps);
-        ssize_t w = write(fd[1], &ms, sizeof ms);
-        _exit(w == (ssize_t)sizeof ms && ms >= 0 ? 0 : 1);
+        Measured m = measure(c, threads, bf16, warmup, steps);
+        ssize_t w = write(fd[1], &m, sizeof m);
+        _exit(w == (ssize_t)sizeof m && m.ms >= 0 ? 0 : 1);
     }
     close(fd[1]);
-    double ms = -1;
-    ssize_t r = read(fd[0], &ms, sizeof ms);
+    Measured m = {.ms = -1};
+    ssize_t r = read(fd[0], &m, sizeof m);
     close(fd[0]);
     int wstatus;
     struct rusage ru;
     pid_t w;
     while ((w = wait4(pid, &wstatus, 0, &ru)) < 0 && errno == EINTR) continue;
-    if (w != pid || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0 || r != (ssize_t)sizeof ms) {
+    if (w != pid || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0 || r != (ssize_t)sizeof m) {
         fprintf(stderr, PROG ": %s threads=%d: the measuring process failed\n", c->name, threads);
         return -1;
     }
     printf("gpt_step impl=attograd config=%s V=%lld ctx=%lld C=%lld H=%lld L=%lld B=%lld "
-           "T=%lld threads=%d ms_per_step=%.1f peak_rss_kb=%ld\n",
+           "T=%lld threads=%d mode=%s ms_per_step=%.1f peak_rss_kb=%ld gflop=%.2f "
+           "state_kb=%.0f forward_kb=%.0f\n",
            c->name, (long long)c->vocab, (long long)c->ctx, (long long)c->emb,
            (long long)c->heads, (long long)c->layers, (long long)c->B, (long long)c->T, threads,
-           ms, ru.ru_maxrss);
+           bf16 ? "bf16" : "fp32", m.ms, ru.ru_maxrss, step_gflop(c),
+           16 * m.parameters / 1024, m.forward_kb);
     fflush(stdout);
     return 0;
 }
@@ -198,9 +241,11 @@ static int bench(const Config *c, int threads, const Options *o)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: " PROG " [--configs NAME,...] [--threads N,...] [--steps N] [--warmup N]\n"
+            "usage: " PROG " [--configs NAME,...] [--threads N,...] [--modes fp32,bf16] [--steps N]"
+               " [--warmup N]\n"
                "  configs: book_test, bytes_toy, 124M_4x64, 124M_2x256 (default: all)\n"
                "  threads: default 1,2 (1 on a one-core machine)\n"
+               "  modes:   fp32 (default), bf16 (autocast)\n"
                "  steps:   timed steps, median printed (default 5 for 124M, else 15)\n"
                "  warmup:  untimed steps first (default 2)\n");
 }
@@ -246,6 +291,19 @@ static int parse_threads(char *list, Options *o)
     return 0;
 }
 
+static int parse_modes(char *list, Options *o)
+{
+    o->modes[0] = o->modes[1] = false;
+    for (char *m = strtok(list, ","); m; m = strtok(NULL, ",")) {
+        if (strcmp(m, "fp32") && strcmp(m, "bf16")) {
+            fprintf(stderr, PROG ": --modes: unknown mode '%s' (known: fp32, bf16)\n", m);
+            return -1;
+        }
+        o->modes[strcmp(m, "bf16") == 0] = true;
+    }
+    return 0;
+}
+
 /* 0, 1 after --help, or -1 after a one-line reason. */
 static int parse(int argc, char **argv, Options *o)
 {
@@ -254,12 +312,14 @@ static int parse(int argc, char **argv, Options *o)
     o->threads[1] = 2;
     o->n_threads = tensor_get_num_threads() >= 2 ? 2 : 1;
     o->steps = o->warmup = -1;
+    o->modes[0] = true;
+    o->modes[1] = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return 1;
         if (i + 1 >= argc ||
             (strcmp(a, "--configs") && strcmp(a, "--threads") && strcmp(a, "--steps") &&
-             strcmp(a, "--warmup"))) {
+             strcmp(a, "--warmup") && strcmp(a, "--modes"))) {
             fprintf(stderr, PROG ": %s '%s' (try --help)\n",
                     i + 1 >= argc && a[0] == '-' ? "a value is missing after" : "unknown flag",
                     a);
@@ -268,6 +328,7 @@ static int parse(int argc, char **argv, Options *o)
         char *v = argv[++i];
         if (strcmp(a, "--configs") == 0 && parse_configs(v, o) != 0) return -1;
         if (strcmp(a, "--threads") == 0 && parse_threads(v, o) != 0) return -1;
+        if (strcmp(a, "--modes") == 0 && parse_modes(v, o) != 0) return -1;
         if (strcmp(a, "--steps") == 0 && (o->steps = parse_int(v, 1, MAX_STEPS)) < 0) {
             fprintf(stderr, PROG ": --steps '%s': want a whole number in 1..%d\n", v, MAX_STEPS);
             return -1;
@@ -293,6 +354,8 @@ int main(int argc, char **argv)
     int status = 0;
     for (int t = 0; t < o.n_threads; t++)
         for (int k = 0; k < N_CONFIGS; k++)
-            if (o.want[k] && bench(&configs[k], o.threads[t], &o) != 0) status = 1;
+            for (int bf16 = 0; bf16 < 2; bf16++)
+                if (o.want[k] && o.modes[bf16] && bench(&configs[k], o.threads[t], bf16, &o) != 0)
+                    status = 1;
     return status;
 }

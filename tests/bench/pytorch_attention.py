@@ -41,6 +41,7 @@ CASES = [
     ('v2', 8, 256, 256, 256, 1e-4),
     ('mha', 8, 256, 256, 256, 1e-4),
     ('v2', 4, 512, 512, 512, 1e-4),
+    ('mha', 4, 512, 512, 512, 1e-4),
     # torch.set_flush_denormal(True), see bench_attention.c; it sets the calling
     # thread only, so OpenBLAS's threads at threads=2 keep their subnormals
     ('v2', 4, 512, 512, 512, 1e-4, True),
