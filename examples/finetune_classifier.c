@@ -31,6 +31,7 @@ typedef struct {
     uint64_t seed;
     TrainTrainable trainable;
     bool trainable_set, alpha_set, count_only, ascii;
+    bool bf16;                   /* --bf16: the whole run in an autocast region */
     const char *classify[MAX_CLASSIFY];
     int n_classify;
 } Options;
@@ -86,7 +87,9 @@ static void usage(FILE *f)
             "  --plot-accuracy FILE      the accuracies likewise; --ascii: both on stdout too\n"
             "  --save FILE               the fine-tuned classifier (safetensors; --load reads it)\n"
             "  --count-parameters        with --lora-rank: print the book's three trainable-\n"
-            "                            parameter lines from the shapes alone, and stop\n");
+            "                            parameter lines from the shapes alone, and stop\n"
+            "  --bf16                    bfloat16 products (float32 sums), as the run under\n"
+            "                            torch.autocast(\"cpu\", dtype=torch.bfloat16)\n");
 }
 
 static bool trainable_flag(int argc, char **argv, int *i, Options *o)
@@ -168,6 +171,8 @@ static int parse(int argc, char **argv, Options *o)
             ok = (o->save = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--count-parameters") == 0) {
             o->count_only = true;
+        } else if (strcmp(a, "--bf16") == 0) {
+            o->bf16 = true;
         } else if (strcmp(a, "--ascii") == 0) {
             o->ascii = true;
         } else {
@@ -684,6 +689,9 @@ int main(int argc, char **argv)
     if (rc) return rc == 1 ? 0 : rc;
     if (!paths_ok(&o)) return 2;
     Run r = {.o = &o};
+    /* --bf16: every product (training, evaluation, accuracies, classifying)
+     * in bf16; weights, gradients and AdamW stay float32 (tensor.h). */
+    tensor_autocast_begin(o.bf16);
     rc = prepare(&r, &o);
     if (!rc && o.count_only) rc = count_only(&o);
     else if (!rc && r.loaded_classifier && !o.data) {
@@ -710,6 +718,7 @@ int main(int argc, char **argv)
             rc = figure(&o, o.plot_accuracy, "accuracy", r.n_epochs, r.train_acc, r.val_acc,
                         r.acc_seen);
     }
+    tensor_autocast_end();
     run_free(&r);
     return rc;
 }

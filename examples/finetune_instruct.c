@@ -29,6 +29,7 @@ typedef struct {
     const char *data, *hf, *load, *tokenizer, *vocab, *responses, *save, *csv, *plot;
     const char *config_flag;     /* a config flag the model's file decides, or NULL */
     bool heads_set, drop_set, ascii;
+    bool bf16;                   /* --bf16: the whole run in an autocast region */
     double lr, weight_decay, lora_alpha;
     int64_t epochs, batch, eval_freq, eval_iter, allowed_max_length, max_new_tokens, lora_rank;
     uint64_t seed;
@@ -79,7 +80,9 @@ static void usage(FILE *f)
             "  --save FILE               the fine-tuned model (LoRA merged), a checkpoint\n"
             "                            gpt_generate --load reads\n"
             "  --csv FILE                step,epoch,tokens_seen,train_loss,val_loss\n"
-            "  --plot FILE.png|svg|pdf   the loss figure (needs --csv); --ascii also on stdout\n");
+            "  --plot FILE.png|svg|pdf   the loss figure (needs --csv); --ascii also on stdout\n"
+            "  --bf16                    bfloat16 products (float32 sums), as the run under\n"
+            "                            torch.autocast(\"cpu\", dtype=torch.bfloat16)\n");
 }
 
 /* A config flag: --n-heads and --drop-rate apply to --hf-gpt2's model too. */
@@ -153,6 +156,8 @@ static int parse(int argc, char **argv, Options *o)
             ok = cli_picture_flag(PROG, argc, argv, &i, &o->plot);
         } else if (strcmp(a, "--ascii") == 0) {
             o->ascii = true;
+        } else if (strcmp(a, "--bf16") == 0) {
+            o->bf16 = true;
         } else {
             ok = cli_unknown_option(PROG, a);
         }
@@ -546,6 +551,13 @@ int main(int argc, char **argv)
                 "(%lld)\n", (long long)o.gpt.cfg.vocab_size, (long long)text_vocab_size(r.tok));
         rc = 2;
     }
+    if (!rc && !cli_vocab_decodable(PROG, r.tok, o.gpt.cfg.vocab_size)) {
+        fprintf(stderr, "%s\n", tensor_error());
+        rc = 2;
+    }
+    /* --bf16: every product (training, samples, responses, the test loss)
+     * in bf16; weights, gradients and AdamW stay float32 (tensor.h). */
+    tensor_autocast_begin(o.bf16);
     if (!rc) rc = make_data(&r);
     if (!rc) {
         tensor_manual_seed(o.seed);
@@ -556,6 +568,7 @@ int main(int argc, char **argv)
     if (!rc) rc = test_loss(&r);
     if (!rc && o.save) rc = save(&r);
     if (!rc && o.plot) rc = plot_losses(&r);
+    tensor_autocast_end();
     run_free(&r);
     return rc;
 }

@@ -406,8 +406,12 @@ static void assert_prints(const char *expected, const char *const *args)
 
 /* --csv's rows against the run's unrounded numbers (PyTorch's doubles):
  * steps and examples seen exactly, accuracies exactly (counts over
- * counts), losses to 1e-6 (the forward's last float bits may differ). */
-static void assert_csv(const char *csv, const char *fixture, const char *run)
+ * counts), losses to 1e-6 (the forward's last float bits may differ).
+ * bf16_rtol > 0 (a --bf16 run against float32's fixture): losses within
+ * that relative distance, accuracies only in [0, 1] (a prediction near
+ * the boundary may flip when products round to bf16). */
+static void assert_csv_tol(const char *csv, const char *fixture, const char *run,
+                           double bf16_rtol)
 {
     char path[1024], name[64];
     size_t len;
@@ -440,7 +444,7 @@ static void assert_csv(const char *csv, const char *fixture, const char *run)
         }
         free(all);
     }
-    int64_t evals = 0, epochs = 0;
+    int64_t evals = 0, epochs = 0, moved = 0;
     char *line = strchr(text, '\n');
     while (line && line[1]) {
         long long st, ep, ex;
@@ -452,21 +456,32 @@ static void assert_csv(const char *csv, const char *fixture, const char *run)
             ck_assert_int_eq(sscanf(rest, "%lf,%lf", &l1, &l2), 2);
             ck_assert_int_eq(st, (int64_t)step->data[evals]);
             ck_assert_int_eq(ex, (int64_t)seen->data[evals]);
-            ck_assert_double_eq_tol(l1, tl[evals], 1e-6);
-            ck_assert_double_eq_tol(l2, vl[evals], 1e-6);
+            ck_assert_double_eq_tol(l1, tl[evals], bf16_rtol > 0 ? bf16_rtol * tl[evals] : 1e-6);
+            ck_assert_double_eq_tol(l2, vl[evals], bf16_rtol > 0 ? bf16_rtol * vl[evals] : 1e-6);
+            moved += fabs(l1 - tl[evals]) > 1e-6 || fabs(l2 - vl[evals]) > 1e-6;
             evals++;
         } else {
             ck_assert_int_eq(sscanf(rest, ",,%lf,%lf", &l1, &l2), 2);
-            ck_assert_float_eq((float)l1, ta->data[epochs]);
-            ck_assert_float_eq((float)l2, va->data[epochs]);
+            if (bf16_rtol > 0) {
+                ck_assert(l1 >= 0 && l1 <= 1 && l2 >= 0 && l2 <= 1);
+            } else {
+                ck_assert_float_eq((float)l1, ta->data[epochs]);
+                ck_assert_float_eq((float)l2, va->data[epochs]);
+            }
             epochs++;
         }
         line = strchr(line + 1, '\n');
     }
     ck_assert_int_eq(evals, nl);
     ck_assert_int_eq(epochs, ta->numel);
+    if (bf16_rtol > 0) ck_assert_msg(moved > 0, "a --bf16 run gave float32's losses");
     tensor_scope_end(scope);
     free(text);
+}
+
+static void assert_csv(const char *csv, const char *fixture, const char *run)
+{
+    assert_csv_tol(csv, fixture, run, 0);
 }
 
 START_TEST(test_program_cls_gpt2)
@@ -480,6 +495,20 @@ START_TEST(test_program_cls_gpt2)
     ck_assert_int_eq(program_run("finetune_classifier", again, out, sizeof out, err, sizeof err),
                      0);
     ck_assert_str_eq(out, "not spam\nnot spam\n");
+}
+END_TEST
+
+/* --bf16: the same run with bf16 products stays within 2% of float32's
+ * losses at every evaluation (issue 26's accuracy bound; measured here
+ * well under it), and the program's lines keep their form. */
+START_TEST(test_program_cls_gpt2_bf16)
+{
+    const char *args[] = {"--data", SMS, GPT2_CFG, RUN, "--bf16", "--csv", "bf16.csv", NULL};
+    ck_assert_int_eq(program_run("finetune_classifier", args, out, sizeof out, err, sizeof err),
+                     0);
+    ck_assert_ptr_nonnull(strstr(out, "Ep 1 (Step 000000): Train loss "));
+    ck_assert_ptr_nonnull(strstr(out, "Test accuracy: "));
+    assert_csv_tol("bf16.csv", "finetune_cls_gpt2.txt", "cls_gpt2", 0.02);
 }
 END_TEST
 
@@ -667,6 +696,7 @@ static Suite *make_suite(void)
     tcase_set_timeout(prog, 300);
     tcase_add_checked_fixture(prog, setup, teardown);
     tcase_add_test(prog, test_program_cls_gpt2);
+    tcase_add_test(prog, test_program_cls_gpt2_bf16);
     tcase_add_test(prog, test_program_cls_gpt2_lora);
     tcase_add_test(prog, test_program_cls_hf);
     tcase_add_test(prog, test_program_cls_hf_lora);

@@ -327,6 +327,29 @@ static const struct {
     {"ins_hf_lora", {HF_ARGS, LORA_ARGS, NULL}},
 };
 
+/* --bf16 on the tiny GPT-2 run: the same lines, the test entries' loss
+ * within 2% of float32's (issue 26's accuracy bound). */
+START_TEST(test_program_bf16)
+{
+    static char out[1 << 16], err[1 << 14];
+    const char *args[40] = {"--data", INSTRUCTIONS, "--bf16"};
+    int n = 3;
+    for (int k = 0; runs[2].args[k]; k++) args[n++] = runs[2].args[k];
+    args[n] = NULL;
+    scratch_make("finetune_instruct");
+    int rc = program_run("finetune_instruct", args, out, sizeof out, err, sizeof err);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+    scratch_remove();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/finetune_%s.expected", ATTOGRAD_REFERENCE_DIR, runs[2].name);
+    const char *want = strstr(testutil_read_text(path), "Test loss: ");
+    const char *got = strstr(out, "Test loss: ");
+    ck_assert(want && got);
+    double w = strtod(want + 11, NULL), g = strtod(got + 11, NULL);
+    ck_assert_double_eq_tol(g, w, 0.02 * w);
+}
+END_TEST
+
 START_TEST(test_program_matches_pytorch)
 {
     static char out[1 << 16], err[1 << 14];
@@ -478,6 +501,7 @@ static Suite *suite(void)
     tcase_set_timeout(p, 600);
     tcase_add_loop_test(p, test_program_matches_pytorch, FIRST_RUN, sizeof runs / sizeof *runs);
     tcase_add_loop_test(p, test_bad_input, 0, sizeof bad / sizeof *bad);
+    tcase_add_test(p, test_program_bf16);
     suite_add_tcase(s, p);
     return s;
 }
