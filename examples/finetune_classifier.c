@@ -204,20 +204,6 @@ static int parse(int argc, char **argv, Options *o)
     return 0;
 }
 
-/* "1,234,567", as Python's "{:,}". */
-static const char *thousands(int64_t v, char buf[32])
-{
-    char digits[24];
-    int n = snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? -v : v)), k = 0;
-    if (v < 0) buf[k++] = '-';
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0) buf[k++] = ',';
-        buf[k++] = digits[i];
-    }
-    buf[k] = '\0';
-    return buf;
-}
-
 /* ---- The model: a fresh GPT, GPT-2's weights, or a file ----------------------- */
 
 /* The config of --hf-gpt2's file (heads from --n-heads or its width; drop
@@ -506,20 +492,12 @@ static int make_classifier(Run *r, const Options *o)
     }
     tensor_manual_seed(o->seed);
     if (print_accuracies(r, 10)) return 1;
-    char n[32];
-    printf("Total trainable parameters before: %s\n",
-           thousands(nn_num_trainable_parameters(r->model), n));
-    nn_requires_grad_(r->model, false);
-    printf("Total trainable parameters after: %s\n",
-           thousands(nn_num_trainable_parameters(r->model), n));
-    if (nn_replace_linear_with_lora(r->model, o->lora_rank, o->lora_alpha) < 0) {
+    if (train_lora_setup(r->model, o->lora_rank, o->lora_alpha, stdout) < 0) {
         fprintf(stderr, PROG ": --lora-rank: %s\n", tensor_error());
         return 1;
     }
     r->lora_rank = o->lora_rank;
     r->lora_alpha = o->lora_alpha;
-    printf("Total trainable LoRA parameters: %s\n",
-           thousands(nn_num_trainable_parameters(r->model), n));
     tensor_manual_seed(o->seed);
     return print_accuracies(r, 10);
 }
@@ -597,9 +575,9 @@ static int count_only(const Options *o)
         return 2;
     }
     char a[32], b[32];
-    printf("Total trainable parameters before: %s\n", thousands(before, a));
+    printf("Total trainable parameters before: %s\n", train_thousands(before, a));
     printf("Total trainable parameters after: 0\n");
-    printf("Total trainable LoRA parameters: %s\n", thousands(lora, b));
+    printf("Total trainable LoRA parameters: %s\n", train_thousands(lora, b));
     return 0;
 }
 

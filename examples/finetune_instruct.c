@@ -179,20 +179,6 @@ static int parse(int argc, char **argv, Options *o)
     return 2;
 }
 
-/* v with Python's "{:,}": thousands separated by commas. */
-static const char *thousands(int64_t v, char buf[32])
-{
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? -v : v)), at = 0;
-    if (v < 0) buf[at++] = '-';
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0) buf[at++] = ',';
-        buf[at++] = digits[i];
-    }
-    buf[at] = '\0';
-    return buf;
-}
-
 /* ---- The model --------------------------------------------------------------------- */
 
 /* The config: --hf-gpt2's shapes (drop_rate 0, the book's, unless
@@ -248,17 +234,10 @@ static int make_model(Run *r)
     }
     nn_train(m, false);                                       /* model.eval() */
     if (!o->lora_rank) return 0;
-    char n[32];
-    printf("Total trainable parameters before: %s\n",
-           thousands(nn_num_trainable_parameters(m), n));
-    nn_requires_grad_(m, false);
-    printf("Total trainable parameters after: %s\n", thousands(nn_num_trainable_parameters(m), n));
-    if (nn_replace_linear_with_lora(m, o->lora_rank, o->lora_alpha) < 0) {
+    if (train_lora_setup(m, o->lora_rank, o->lora_alpha, stdout) < 0) {
         fprintf(stderr, PROG ": --lora-rank: %s\n", tensor_error());
         return 1;
     }
-    printf("Total trainable LoRA parameters: %s\n",
-           thousands(nn_num_trainable_parameters(m), n));
     return 0;
 }
 

@@ -31,6 +31,35 @@ START_TEST(test_split_counts_characters)
 }
 END_TEST
 
+/* Python's f"{v:,}" and appendix E's three lines on a small model. */
+START_TEST(test_lora_setup_prints_the_book_lines)
+{
+    char b[32];
+    ck_assert_str_eq(train_thousands(0, b), "0");
+    ck_assert_str_eq(train_thousands(999, b), "999");
+    ck_assert_str_eq(train_thousands(1000, b), "1,000");
+    ck_assert_str_eq(train_thousands(124441346, b), "124,441,346");
+    ck_assert_str_eq(train_thousands(-1234567, b), "-1,234,567");
+    ck_assert_str_eq(train_thousands(INT64_MIN, b), "-9,223,372,036,854,775,808");
+    tensor_manual_seed(123);
+    Module *m = nn_sequential();
+    nn_append(m, nn_linear(4, 3, true));
+    nn_append(m, nn_linear(3, 2, true));
+    char text[512] = {0};
+    FILE *f = fmemopen(text, sizeof text, "w");
+    ck_assert_int_eq(train_lora_setup(m, 2, 2.0, f), 0);
+    fclose(f);
+    /* 4*3+3 + 3*2+2 = 23; LoRA A (in, r) and B (r, out): 4*2+2*3 + 3*2+2*2 = 24 */
+    ck_assert_str_eq(text, "Total trainable parameters before: 23\n"
+                           "Total trainable parameters after: 0\n"
+                           "Total trainable LoRA parameters: 24\n");
+    nn_module_free(m);
+    tensor_clear_error();
+    ck_assert_int_eq(train_lora_setup(NULL, 2, 2.0, NULL), -1);
+    ck_assert_str_eq(tensor_error(), "train_lora_setup: the model is NULL");
+}
+END_TEST
+
 START_TEST(test_token_ids_round_trip)
 {
     TextTokenizer *t = text_tokenizer_bytes();
@@ -536,6 +565,7 @@ static Suite *train_room_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_split_counts_characters);
     tcase_add_test(tc, test_token_ids_round_trip);
+    tcase_add_test(tc, test_lora_setup_prints_the_book_lines);
     tcase_add_test(tc, test_read_text);
     tcase_add_test(tc, test_loss_of_a_loader);
     tcase_add_test(tc, test_hooks_order_and_counts);

@@ -537,6 +537,20 @@ ATTOGRAD_API char *train_instruction_respond(Module *model, const TextTokenizer 
 ATTOGRAD_API int train_instructions_write(const char *path, TrainInstructionSlice entries,
                                           char *const *responses, const size_t *response_len);
 
+/* ---- Appendix E: LoRA on a model, with the book's lines ------------------------- */
+/*
+ * The book's appendix-E steps on a model (a classifier or a GPT): print
+ * "Total trainable parameters before: 124,441,346" (Python's "{:,}"), freeze
+ * every parameter, print "... after: 0", replace every Linear by
+ * LinearWithLoRA(rank, alpha) (nn_replace_linear_with_lora), print "Total
+ * trainable LoRA parameters: 2,666,528".  Lines go to out (NULL: none).
+ * 0, or -1 with nn_replace_linear_with_lora's message (nothing printed
+ * after the failing step).
+ */
+ATTOGRAD_API int train_lora_setup(Module *model, int64_t rank, double alpha, FILE *out);
+/* v as Python's f"{v:,}" writes it, into buf; returns buf. */
+ATTOGRAD_API const char *train_thousands(int64_t v, char buf[32]);
+
 /* ---- A run's checkpoint --------------------------------------------------------- */
 /*
  * A checkpoint (checkpoint/checkpoint.h) of everything the loop needs to go
