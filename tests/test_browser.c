@@ -105,12 +105,12 @@ static void assert_shown_gradient(Cdp *c, const char *grad, const char *numeric)
         snprintf(js, sizeof js, "[...document.querySelectorAll('#detail table.pair td.%s')]"
                                 ".map(e => e.textContent)", col ? "n" : "a");
         shown = eval(c, js);
-        size_t n = 2;
-        char *expected = malloc((size_t)t->numel * 24 + 4), s[64];
+        size_t cap = (size_t)t->numel * 70 + 4, n = 1;
+        char *expected = malloc(cap), s[64];
         strcpy(expected, "[");
         for (int64_t i = 0; i < t->numel; i++) {
             tensor_grad_pair_format(&p, t->data[i], s, sizeof s);
-            n += (size_t)sprintf(expected + strlen(expected), "%s\"%s\"", i ? "," : "", s);
+            n += (size_t)snprintf(expected + n, cap - n, "%s\"%s\"", i ? "," : "", s);
         }
         strcat(expected, "]");
         ck_assert_msg(strcmp(shown, expected) == 0, "%s shown %s, printed %s", grad, shown,
