@@ -7,8 +7,9 @@
  *   bench_matmul --gpt [--threads N]         the GPT step's products, 1 and N threads
  *
  * One line per case:
- *   matmul n=512 op=nn attograd_gflops=81.2 openblas_gflops=101.0 ratio=0.80
- * ops: nn A@B, nt A@B^T (a transposed view), tn A^T@B, bnn a batch of B
+ *   matmul n=512 op=nn attograd_gflops=81.2 attograd_bf16_gflops=80.3 openblas_gflops=101.0 ratio=0.80
+ * bf16: the same tensor_matmul in the autocast region (tensor_autocast_begin),
+ * operands rounded to bf16 and summed in float32.  ops: nn A@B, nt A@B^T (a transposed view), tn A^T@B, bnn a batch of B
  * products (B, n, n) @ (B, n, n).  Both columns run on one thread unless
  * --threads says otherwise; each figure is the best of several runs after a
  * warm-up, over 2 n^3 flops per product.  Nothing here is asserted: times
@@ -96,6 +97,16 @@ static void attograd_run(const Case *c, float *out)
     run_attograd(c);
 }
 
+/* The same product in the bf16 autocast region: operands rounded to bf16,
+ * sums in float32. */
+static void attograd_bf16_run(const Case *c, float *out)
+{
+    (void)out;
+    tensor_autocast_begin(true);
+    run_attograd(c);
+    tensor_autocast_end();
+}
+
 #ifdef ATTOGRAD_HAVE_BLAS
 static void openblas_run(const Case *c, float *out) { run_openblas(c, out); }
 #endif
@@ -115,15 +126,17 @@ static void bench_case(int64_t n, const char *op, int threads)
     snprintf(label, sizeof label, c.batch > 1 ? "op=%s B=%d" : "op=%s", op, BATCH);
     char thr[32] = "";
     if (threads != 1) snprintf(thr, sizeof thr, " threads=%d", threads);
-    double ours = gflops(&c, attograd_run, NULL);
+    double ours = gflops(&c, attograd_run, NULL), bf16 = gflops(&c, attograd_bf16_run, NULL);
 #ifdef ATTOGRAD_HAVE_BLAS
     float *out = malloc((size_t)(c.batch * n * n) * sizeof *out);
     double ref = gflops(&c, openblas_run, out);
     free(out);
-    printf("matmul n=%lld %s%s attograd_gflops=%.1f openblas_gflops=%.1f ratio=%.2f\n",
-           (long long)n, label, thr, ours, ref, ours / ref);
+    printf("matmul n=%lld %s%s attograd_gflops=%.1f attograd_bf16_gflops=%.1f "
+           "openblas_gflops=%.1f ratio=%.2f\n",
+           (long long)n, label, thr, ours, bf16, ref, ours / ref);
 #else
-    printf("matmul n=%lld %s%s attograd_gflops=%.1f\n", (long long)n, label, thr, ours);
+    printf("matmul n=%lld %s%s attograd_gflops=%.1f attograd_bf16_gflops=%.1f\n", (long long)n,
+           label, thr, ours, bf16);
 #endif
     fflush(stdout);
     tensor_scope_end(s);

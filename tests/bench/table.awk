@@ -15,12 +15,20 @@ $1 == "generate" {
     gen[field("impl") == "pytorch" ? "pytorch" : "attograd", k] = field("ms_per_token")
     if (field("weight_bytes") != "") genbytes[k] = field("weight_bytes") + field("kv_bytes")
 }
+# bench_matmul; "of peak": of bench_peak's FMA peak times the threads (the
+# bf16 column: its operands are rounded to bf16 and multiplied by FMAs when
+# vdpbf16ps is slower, so the FMA peak bounds it too; of the vdpbf16ps peak
+# in the raw figures)
+function of_peak(g, t) { return fma > 0 && g != "" ? sprintf("%.0f%%", 100 * g / (fma * t)) : "-" }
 $1 == "matmul" {
-    if (!nm++) printf "%-32s %7s %12s %12s %7s\n", "matmul (GFLOP/s)", "threads",
-        "attograd", "OpenBLAS", "ratio"
+    if (!nm++) printf "%-24s %7s %9s %7s %9s %7s %9s %6s\n", "matmul (GFLOP/s)", "threads",
+        "attograd", "of peak", "bf16", "of peak", "OpenBLAS", "ratio"
     c = "n=" field("n") " " field("op") (field("B") != "" ? " B=" field("B") : "")
-    printf "%-32s %7d %12s %12s %7s\n", c, field("threads") == "" ? 1 : field("threads"),
-        field("attograd_gflops"),
+    t = field("threads") == "" ? 1 : field("threads")
+    printf "%-24s %7d %9s %7s %9s %7s %9s %6s\n", c, t, field("attograd_gflops"),
+        of_peak(field("attograd_gflops"), t),
+        field("attograd_bf16_gflops") != "" ? field("attograd_bf16_gflops") : "-",
+        of_peak(field("attograd_bf16_gflops"), t),
         field("openblas_gflops") != "" ? field("openblas_gflops") : "-",
         field("ratio") != "" ? field("ratio") : "-"
 }
