@@ -87,6 +87,11 @@ avx512_body(const SgemmTile *t, const int h, const bool unit_row, const bool ful
     _Pragma("GCC unroll 12") for (int i = 0; i < h; i++)
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     const int64_t kc = t->kc;
+    if (full)   /* C's tile, read or written at the end, on its way while the sums run */
+        _Pragma("GCC unroll 12") for (int i = 0; i < h; i++) {
+            _mm_prefetch((const char *)(t->c + i * t->ldc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(t->c + i * t->ldc + 16), _MM_HINT_T0);
+        }
     for (int64_t p = 0; p < kc; p++, a += as, b += bs) {
         __m512 b0 = full ? _mm512_loadu_ps(b) : _mm512_maskz_loadu_ps(m0, b);
         __m512 b1 = full ? _mm512_loadu_ps(b + 16) : _mm512_maskz_loadu_ps(m1, b + 16);
