@@ -125,6 +125,8 @@ static const Case cases[] = {
     {true, false, 100, 20, 777, 0, 0},  {false, false, 30, 30, 50, 380, 1},
     {false, true, 7, 64, 400, 370, 0},  {true, true, 40, 9, 300, 768, 1},
     {false, false, 200, 140, 96, 0, 0}, {false, true, 130, 600, 70, 0, 1},
+    /* shared blocks the threads pack in pieces (sgemm.c, pack_shared) */
+    {false, false, 96, 300, 400, 0, 0}, {true, true, 300, 96, 400, 0, 1},
 };
 enum { N_CASES = sizeof cases / sizeof *cases };
 

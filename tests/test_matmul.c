@@ -269,7 +269,10 @@ START_TEST(test_threads_give_the_same_result)
      * over threads, a batch folded into one large product; then the
      * products whose shared operand is packed once per depth block (sgemm.c,
      * parallel): columns split deeper than a block, with slices wider than
-     * a block and more rows than a block; rows split against a packed B^T */
+     * a block and more rows than a block; rows split against a packed B^T;
+     * then shared blocks large enough that the threads pack them in pieces
+     * of whole panels (A: 100 rows in panels of 12, A^T too; B^T: 200
+     * columns in panels of 32) */
     Tensor *ops[][2] = {
         {pattern(tensor_empty(SHAPE(261, 90)), 30), pattern(tensor_empty(SHAPE(90, 100)), 31)},
         {pattern(tensor_empty(SHAPE(40, 90)), 32), pattern(tensor_empty(SHAPE(90, 601)), 33)},
@@ -284,6 +287,11 @@ START_TEST(test_threads_give_the_same_result)
          tensor_t(pattern(tensor_empty(SHAPE(120, 450)), 50))},
         {pattern(tensor_empty(SHAPE(400, 450)), 51),
          tensor_t(pattern(tensor_empty(SHAPE(120, 450)), 52))},
+        {pattern(tensor_empty(SHAPE(100, 450)), 56), pattern(tensor_empty(SHAPE(450, 700)), 57)},
+        {tensor_t(pattern(tensor_empty(SHAPE(450, 100)), 58)),
+         pattern(tensor_empty(SHAPE(450, 700)), 59)},
+        {pattern(tensor_empty(SHAPE(500, 450)), 60),
+         tensor_t(pattern(tensor_empty(SHAPE(200, 450)), 61))},
     };
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         tensor_set_num_threads(1);
