@@ -52,25 +52,27 @@ typedef struct {
 
 static int64_t clamp64(int64_t x, int64_t lo, int64_t hi) { return x < lo ? lo : x > hi ? hi : x; }
 
-static bool kept(int64_t r, int64_t c, int64_t d, MaskOn on)
-{
-    return on == ON_AT ? r <= c + d : c <= r + d;
-}
-
-/* x's (r, c) at batch offset off. */
-static float at(const Mat *x, int64_t off, int64_t r, int64_t c)
-{
-    return x->data[off + r * x->rs + c * x->cs];
-}
-
 /* rows [r0, r0 + h) x cols [c0, c0 + w) of x into dst (h x w), its masked
  * elements 0. */
 static void copy_masked(const Mat *x, int64_t off, int64_t r0, int64_t h, int64_t c0, int64_t w,
                         int64_t d, MaskOn on, float *dst)
 {
-    for (int64_t r = 0; r < h; r++)
-        for (int64_t c = 0; c < w; c++)
-            dst[r * w + c] = kept(r0 + r, c0 + c, d, on) ? at(x, off, r0 + r, c0 + c) : 0.0f;
+    for (int64_t r = 0; r < h; r++, dst += w) {
+        /* A row's kept columns are one run: [c0, r + d] (ON_A, ON_B) or
+         * [r - d, end) (ON_AT); the rest of the row is 0. */
+        int64_t lo = 0, hi = w, row = r0 + r;
+        if (on == ON_AT)
+            lo = clamp64(row - d - c0, 0, w);
+        else
+            hi = clamp64(row + d + 1 - c0, 0, w);
+        const float *src = x->data + off + row * x->rs + c0 * x->cs;
+        memset(dst, 0, (size_t)lo * sizeof *dst);
+        if (x->cs == 1)
+            memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof *dst);
+        else
+            for (int64_t c = lo; c < hi; c++) dst[c] = src[c * x->cs];
+        memset(dst + hi, 0, (size_t)(w - hi) * sizeof *dst);
+    }
 }
 
 /* The kernel's layout of an operand read in place. */
@@ -135,9 +137,12 @@ static void band(void *ctx, int64_t chunk, int worker)
         call.c = tmp;
         call.ldc = w;
         tensor__gemm(&call);
-        for (int64_t i = 0; i < h; i++)
-            for (int64_t j = 0; j < w && kept(i0 + i, j0 + j, d, ON_C); j++)
-                c[i * g->c.rs + j] += tmp[i * w + j];
+        for (int64_t i = 0; i < h; i++) {
+            int64_t end = clamp64(i0 + i + d + 1 - j0, 0, w);   /* the row's kept columns */
+            float *ci = c + i * g->c.rs;
+            const float *ti = tmp + i * w;
+            for (int64_t j = 0; j < end; j++) ci[j] += ti[j];
+        }
         return;
     }
     call.c = c;
