@@ -10,7 +10,8 @@
  *     on 1 or 2 threads, forward and backward (LayerNorm's dw and db add
  *     the rows in order whatever the thread count);
  *   - accumulate_grad adds a strided gradient (a transpose's) a row at a
- *     time, and copies a tensor's first gradient instead of adding it to 0;
+ *     time, and copies a tensor's first gradient instead of adding it to 0
+ *     (a large one on the threads, as zero_grad clears it);
  *   - rand fills a state's worth of MT19937 words per loop: the same draws
  *     as one element at a time, across the 624-word regenerations;
  *   - Adam's loop is compiled with FMA where the CPU has it, and a large
@@ -166,6 +167,30 @@ START_TEST(test_first_gradient_is_copied)
 }
 END_TEST
 
+/* Large gradients are zeroed and copied on the threads in chunks of 1 MB:
+ * a first gradient of 1M + 12345 floats (a partial last chunk) arrives
+ * whole, and zero_grad clears every element, on 1 or 2 threads. */
+START_TEST(test_large_gradient_copied_and_zeroed)
+{
+    enum { N = (1 << 20) + 12345 };
+    for (int threads = 1; threads <= 2; threads++) {
+        tensor_set_num_threads(threads);
+        TensorScope *s = tensor_scope_begin();
+        Tensor *x = tensor_requires_grad_(tensor_zeros(SHAPE(N)), true);
+        Tensor *g = tensor_empty(SHAPE(N));
+        for (int64_t i = 0; i < N; i++) g->data[i] = (float)(i % 1000) - 499.5f;
+        ck_assert_int_eq(tensor_backward(tensor_mul_scalar(x, 1.0f), g), 0);
+        ck_assert(same_bits(x->grad->data, g->data, N));
+        tensor_zero_grad(x);
+        for (int64_t i = 0; i < N; i++)
+            ck_assert_msg(x->grad->data[i] == 0 && !signbit(x->grad->data[i]),
+                          "threads %d: element %lld not zeroed", threads, (long long)i);
+        tensor_scope_end(s);
+    }
+    tensor_set_num_threads(0);
+}
+END_TEST
+
 /* rand of n elements draws what n one-element rands draw, starting mid-state
  * and crossing the regeneration of the 624 words. */
 START_TEST(test_rand_block_equals_single_draws)
@@ -298,6 +323,7 @@ static Suite *fast_paths_suite(void)
     tcase_add_test(t, test_gelu_norm_threads_same_bits);
     tcase_add_test(t, test_strided_gradient_accumulates);
     tcase_add_test(t, test_first_gradient_is_copied);
+    tcase_add_test(t, test_large_gradient_copied_and_zeroed);
     tcase_add_test(t, test_rand_block_equals_single_draws);
     tcase_add_loop_test(t, test_adam_matches_formula, 0,
                         (int)(sizeof adam_sizes / sizeof adam_sizes[0]));

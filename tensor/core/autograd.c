@@ -119,7 +119,7 @@ Tensor *tensor_retain_grad(Tensor *t)
 
 void tensor_zero_grad(Tensor *t)
 {
-    if (t && t->grad) memset(t->grad->data, 0, (size_t)t->grad->numel * sizeof(float));
+    if (t && t->grad) tensor__zero_floats(t->grad->data, t->grad->numel);
 }
 
 void tensor_bump_version(Tensor *t)
@@ -159,7 +159,7 @@ static void store_into(float *restrict dst, const Tensor *g, bool add)
         if (add)
             for (int64_t i = 0; i < g->numel; i++) dst[i] += g->data[i];
         else
-            memcpy(dst, g->data, (size_t)g->numel * sizeof *dst);
+            tensor__copy_floats(dst, g->data, g->numel);
         return;
     }
     int outer = g->ndim - 1;   /* >= 0: a 0-d tensor is contiguous */

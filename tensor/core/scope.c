@@ -413,6 +413,6 @@ Tensor *tensor__alloc_grad_uninit(const Tensor *t)
 Tensor *tensor__alloc_grad_for(const Tensor *t)
 {
     Tensor *g = tensor__alloc_grad_uninit(t);
-    memset(g->data, 0, (size_t)g->numel * sizeof(float));
+    tensor__zero_floats(g->data, g->numel);
     return g;
 }

@@ -156,6 +156,12 @@ int64_t tensor__numel(int ndim, const int64_t *shape);
 const float *tensor__contiguous_data(const Tensor *a);
 /* Writes row-major src into the (possibly strided) dst. */
 void tensor__scatter_contiguous(Tensor *dst, const float *src);
+/* dst[0, n) = 0, or = src[0, n), as memset / memcpy; on the kernels'
+ * threads (kernels/threads.c) for a large n (from 1M floats, a gradient as
+ * large as a 1024 x 1024 weight): each core streams its own part, and two
+ * threads read and write about twice one thread's bandwidth. */
+void tensor__zero_floats(float *dst, int64_t n);
+void tensor__copy_floats(float *dst, const float *src, int64_t n);
 
 /* ---- checks -------------------------------------------------------------- */
 /* 0 when a tensor of this shape may exist (its sizes, each counted as at

@@ -32,6 +32,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <unistd.h>
 #if defined(__x86_64__) || (defined(__i386__) && defined(__SSE__))
@@ -264,3 +265,46 @@ void tensor__parallel_for(int64_t n, int threads, TensorTask task, void *ctx)
     wait_until(&job.joined, 0);
     pthread_mutex_unlock(&pool.caller);
 }
+
+/* ---- zeroing and copying floats ------------------------------------------------ */
+
+enum {
+    BULK_MIN = 1 << 20,     /* floats from which the threads share the work */
+    BULK_CHUNK = 1 << 18,   /* floats a chunk: 1 MB */
+};
+
+typedef struct {
+    float *dst;
+    const float *src;       /* NULL: zero */
+    int64_t n;
+} Bulk;
+
+static void bulk_chunk(void *ctx, int64_t c, int worker)
+{
+    const Bulk *b = ctx;
+    int64_t from = c * BULK_CHUNK, len = b->n - from < BULK_CHUNK ? b->n - from : BULK_CHUNK;
+    (void)worker;
+    if (b->src)
+        memcpy(b->dst + from, b->src + from, (size_t)len * sizeof(float));
+    else
+        memset(b->dst + from, 0, (size_t)len * sizeof(float));
+}
+
+static void bulk(float *dst, const float *src, int64_t n)
+{
+    if (n <= 0) return;
+    int threads = n >= BULK_MIN && !tensor__in_parallel() ? tensor_get_num_threads() : 1;
+    if (threads <= 1) {
+        if (src)
+            memcpy(dst, src, (size_t)n * sizeof(float));
+        else
+            memset(dst, 0, (size_t)n * sizeof(float));
+        return;
+    }
+    Bulk b = {.dst = dst, .src = src, .n = n};
+    tensor__parallel_for((n + BULK_CHUNK - 1) / BULK_CHUNK, threads, bulk_chunk, &b);
+}
+
+void tensor__zero_floats(float *dst, int64_t n) { bulk(dst, NULL, n); }
+
+void tensor__copy_floats(float *dst, const float *src, int64_t n) { bulk(dst, src, n); }
