@@ -191,6 +191,43 @@ START_TEST(test_large_gradient_copied_and_zeroed)
 }
 END_TEST
 
+/* A gradient passed through unchanged (add, sub's first input, clone, a
+ * reshape) is moved to the input when it is the input's first, and an
+ * elementwise op's backward writes a first gradient in place: what could
+ * go wrong is two tensors sharing one buffer.  x + x adds dy twice into
+ * one gradient; a retained view keeps a gradient of its own; two backwards
+ * through one graph add up in the leaf; a broadcast second input sums. */
+START_TEST(test_passed_gradients_are_not_shared)
+{
+    TensorScope *s = tensor_scope_begin();
+    Tensor *x = tensor_requires_grad_(tensor_from_data((const float[]){1, 2, 3, 4, 5, 6},
+                                                       SHAPE(2, 3)), true);
+    Tensor *w = tensor_from_data((const float[]){1, -2, 3, -4, 5, -6}, SHAPE(2, 3));
+    ck_assert_int_eq(tensor_backward(tensor_sum(tensor_mul(tensor_add(x, x), w)), NULL), 0);
+    for (int i = 0; i < 6; i++) ck_assert_float_eq(x->grad->data[i], 2 * w->data[i]);
+
+    Tensor *x2 = tensor_requires_grad_(tensor_detach(x), true);
+    Tensor *y = tensor_retain_grad(tensor_view(x2, 1, (int64_t[]){6}));
+    Tensor *loss = tensor_sum(tensor_mul(tensor_exp(y), tensor_view(w, 1, (int64_t[]){6})));
+    ck_assert_int_eq(tensor_backward_retain(loss, NULL), 0);
+    ck_assert_ptr_ne(y->grad->data, x2->grad->data);
+    y->grad->data[0] = 100.0f;                      /* the leaf's gradient is its own */
+    ck_assert_float_eq_tol(x2->grad->data[0], expf(1.0f) * 1.0f, 1e-5f);
+    ck_assert_int_eq(tensor_backward(loss, NULL), 0);   /* again: the leaf adds */
+    for (int i = 0; i < 6; i++)
+        ck_assert_float_eq_tol(x2->grad->data[i], 2 * expf((float)(i + 1)) * w->data[i],
+                               1e-4f * expf((float)(i + 1)) * 12);
+
+    Tensor *a = tensor_requires_grad_(tensor_detach(x), true);
+    Tensor *b = tensor_requires_grad_(tensor_from_data((const float[]){1, 1, 1}, SHAPE(3)), true);
+    ck_assert_int_eq(tensor_backward(tensor_sum(tensor_mul(tensor_sub(tensor_add(a, b), a), w)),
+                                     NULL), 0);
+    for (int i = 0; i < 6; i++) ck_assert_float_eq(a->grad->data[i], 0.0f);
+    for (int j = 0; j < 3; j++) ck_assert_float_eq(b->grad->data[j], w->data[j] + w->data[3 + j]);
+    tensor_scope_end(s);
+}
+END_TEST
+
 /* rand of n elements draws what n one-element rands draw, starting mid-state
  * and crossing the regeneration of the 624 words. */
 START_TEST(test_rand_block_equals_single_draws)
@@ -324,6 +361,7 @@ static Suite *fast_paths_suite(void)
     tcase_add_test(t, test_strided_gradient_accumulates);
     tcase_add_test(t, test_first_gradient_is_copied);
     tcase_add_test(t, test_large_gradient_copied_and_zeroed);
+    tcase_add_test(t, test_passed_gradients_are_not_shared);
     tcase_add_test(t, test_rand_block_equals_single_draws);
     tcase_add_loop_test(t, test_adam_matches_formula, 0,
                         (int)(sizeof adam_sizes / sizeof adam_sizes[0]));

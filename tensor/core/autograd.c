@@ -186,6 +186,42 @@ void tensor__accumulate_grad(Tensor *t, const Tensor *g)
     if (g->numel) store_into(t->grad->data, g, add);
 }
 
+/* Whether a walk may move an output's gradient to an input (pass_grad):
+ * not in an observed walk, whose observer reads each node's output
+ * gradient after its backward has run. */
+static _Thread_local bool moves_allowed;
+
+/* dy, the gradient node's output holds, becomes input t's first gradient:
+ * t->grad a header of t's shape on dy's floats, and the output lets go of
+ * them (release_grad would otherwise hand them out again).  Only when dy
+ * is contiguous, no one asked to keep it (retain_grad), and t lives in
+ * dy's scope (t's gradient must live as long as t). */
+static bool move_grad(TensorNode *node, Tensor *t)
+{
+    Tensor *dy = node->out->grad;
+    if (!moves_allowed || !t || !t->requires_grad || t->grad || !dy) return false;
+    if (node->out->retains_grad || !tensor_is_contiguous(dy) || dy->numel != t->numel)
+        return false;
+    if (!t->owner || dy->owner != t->owner || dy->generation != t->generation) return false;
+    Tensor *g = tensor__arena_alloc(t->owner, sizeof *g);
+    memset(g, 0, sizeof *g);
+    g->ndim = t->ndim;
+    memcpy(g->shape, t->shape, sizeof g->shape);
+    tensor__set_contiguous_strides(g);
+    g->storage = g->data = dy->data;
+    g->owner = t->owner;
+    g->generation = t->generation;
+    g->version = &g->own_version;
+    t->grad = g;
+    node->out->grad = NULL;
+    return true;
+}
+
+void tensor__pass_grad(TensorNode *node, int i, const Tensor *dy)
+{
+    if (!move_grad(node, node->inputs[i])) tensor__accumulate_grad(node->inputs[i], dy);
+}
+
 /* Doubles an array kept in the current scope; the old copy stays there
  * until the scope ends (the walk is short-lived and usually never grows). */
 static void *grow(const void *old, size_t *cap, size_t size)
@@ -390,6 +426,7 @@ static int backward(Tensor *root, const Tensor *grad_output, bool retain,
         if (out->grad) order[i]->spare_grad = out->grad;
         out->grad = NULL;
     }
+    moves_allowed = obs == NULL;
     pool_cap = 16;
     pool_len = 0;
     pool = tensor__scratch(pool_cap * sizeof *pool);

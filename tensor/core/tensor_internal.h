@@ -252,6 +252,12 @@ TensorNode *tensor__record(TensorOp op, Tensor *out, int n, const Tensor *const 
 /* t->grad += g, summing g over the dims where t was broadcast.  Does
  * nothing when t does not require a gradient. */
 void tensor__accumulate_grad(Tensor *t, const Tensor *g);
+/* Input i of node takes dy, the node's output gradient, as its gradient
+ * unchanged (add, clone, a reshape: dy read in the input's shape).  When it
+ * is the input's first and dy can be given away, the input takes dy's
+ * floats themselves and no copy is made; otherwise as accumulate_grad.
+ * dy stays readable until the backward returns. */
+void tensor__pass_grad(TensorNode *node, int i, const Tensor *dy);
 /* t's gradient, allocated and zeroed on first use, for a backward that adds
  * into parts of it in place; NULL when t needs none. */
 Tensor *tensor__grad_buffer(Tensor *t);

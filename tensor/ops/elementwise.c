@@ -86,8 +86,8 @@ Tensor *tensor_add(const Tensor *a, const Tensor *b) { return binary(OP_ADD, "ad
 
 void tensor__add_backward(TensorNode *n, const Tensor *dy)
 {
-    tensor__accumulate_grad(n->inputs[0], dy);
-    tensor__accumulate_grad(n->inputs[1], dy);
+    tensor__pass_grad(n, 0, dy);
+    tensor__pass_grad(n, 1, dy);
 }
 
 /* forward: y = a - b;  backward: da = dy, db = -dy */
@@ -95,7 +95,7 @@ Tensor *tensor_sub(const Tensor *a, const Tensor *b) { return binary(OP_SUB, "su
 
 void tensor__sub_backward(TensorNode *n, const Tensor *dy)
 {
-    tensor__accumulate_grad(n->inputs[0], dy);
+    tensor__pass_grad(n, 0, dy);
     if (n->inputs[1]->requires_grad) tensor__accumulate_grad(n->inputs[1], tensor_neg(dy));
 }
 
@@ -143,18 +143,23 @@ static Tensor *unary_end(TensorOp op, Tensor *out, const Tensor *a, double s)
 
 /* What a one-input backward reads and writes, all row-major with n elements:
  * dy, the values v its local derivative needs (the op's input x or its
- * output y), and a fresh dx. */
+ * output y), and dx: the input's own gradient when this is its first (made
+ * now, every element written by the backward: no copy follows), else a
+ * fresh tensor added to it afterwards. */
 typedef struct {
     const float *dy, *v;
     float *dx;
     int64_t n;
     Tensor *grad;
+    bool direct;               /* grad is the input's gradient itself */
 } UnaryGrad;
 
-static UnaryGrad unary_grad(const Tensor *dy, const Tensor *v)
+static UnaryGrad unary_grad(TensorNode *n, const Tensor *dy, const Tensor *v)
 {
     UnaryGrad g;
-    g.grad = tensor__alloc(dy->ndim, dy->shape);
+    Tensor *x = n->inputs[0];
+    g.direct = x->requires_grad && !x->grad && x->numel == dy->numel;
+    g.grad = g.direct ? (x->grad = tensor__alloc_grad_uninit(x)) : tensor__alloc(dy->ndim, dy->shape);
     g.dx = g.grad->data;
     g.dy = tensor__contiguous_data(dy);
     g.v = v ? tensor__contiguous_data(v) : NULL;
@@ -164,7 +169,7 @@ static UnaryGrad unary_grad(const Tensor *dy, const Tensor *v)
 
 static void unary_grad_done(TensorNode *n, const UnaryGrad *g)
 {
-    tensor__accumulate_grad(n->inputs[0], g->grad);
+    if (!g->direct) tensor__accumulate_grad(n->inputs[0], g->grad);
 }
 
 /* ---- ops with a scalar ---------------------------------------------------- */
@@ -182,7 +187,7 @@ Tensor *tensor_add_scalar(const Tensor *a, float s)
 
 void tensor__add_scalar_backward(TensorNode *n, const Tensor *dy)
 {
-    tensor__accumulate_grad(n->inputs[0], dy);
+    tensor__pass_grad(n, 0, dy);
 }
 
 /* forward: y = x - s;  backward: dx = dy */
@@ -198,7 +203,7 @@ Tensor *tensor_sub_scalar(const Tensor *a, float s)
 
 void tensor__sub_scalar_backward(TensorNode *n, const Tensor *dy)
 {
-    tensor__accumulate_grad(n->inputs[0], dy);
+    tensor__pass_grad(n, 0, dy);
 }
 
 /* forward: y = x * s;  backward: dx = dy * s */
@@ -214,7 +219,7 @@ Tensor *tensor_mul_scalar(const Tensor *a, float s)
 
 void tensor__mul_scalar_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, NULL);
+    UnaryGrad g = unary_grad(n, dy, NULL);
     float s = (float)n->scalar[0];
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] * s;
     unary_grad_done(n, &g);
@@ -234,7 +239,7 @@ Tensor *tensor_div_scalar(const Tensor *a, float s)
 
 void tensor__div_scalar_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, NULL);
+    UnaryGrad g = unary_grad(n, dy, NULL);
     float s = (float)n->scalar[0];
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] / s;
     unary_grad_done(n, &g);
@@ -275,7 +280,7 @@ Tensor *tensor_reciprocal(const Tensor *a)
 
 void tensor__reciprocal_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, n->out);
+    UnaryGrad g = unary_grad(n, dy, n->out);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = -g.dy[i] * (g.v[i] * g.v[i]);
     unary_grad_done(n, &g);
 }
@@ -295,7 +300,7 @@ Tensor *tensor_neg(const Tensor *a)
 
 void tensor__neg_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, NULL);
+    UnaryGrad g = unary_grad(n, dy, NULL);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = -g.dy[i];
     unary_grad_done(n, &g);
 }
@@ -328,7 +333,7 @@ Tensor *tensor_pow(const Tensor *a, float exponent)
 
 void tensor__pow_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, n->inputs[0]);
+    UnaryGrad g = unary_grad(n, dy, n->inputs[0]);
     double e = n->scalar[0];
     if (e == 0) {
         memset(g.dx, 0, (size_t)g.n * sizeof *g.dx);
@@ -352,7 +357,7 @@ Tensor *tensor_exp(const Tensor *a)
 
 void tensor__exp_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, n->out);
+    UnaryGrad g = unary_grad(n, dy, n->out);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] * g.v[i];
     unary_grad_done(n, &g);
 }
@@ -370,7 +375,7 @@ Tensor *tensor_log(const Tensor *a)
 
 void tensor__log_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, n->inputs[0]);
+    UnaryGrad g = unary_grad(n, dy, n->inputs[0]);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] / g.v[i];
     unary_grad_done(n, &g);
 }
@@ -388,7 +393,7 @@ Tensor *tensor_sqrt(const Tensor *a)
 
 void tensor__sqrt_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, n->out);
+    UnaryGrad g = unary_grad(n, dy, n->out);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] / (2.0f * g.v[i]);
     unary_grad_done(n, &g);
 }
@@ -406,7 +411,7 @@ Tensor *tensor_abs(const Tensor *a)
 
 void tensor__abs_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, n->inputs[0]);
+    UnaryGrad g = unary_grad(n, dy, n->inputs[0]);
     for (int64_t i = 0; i < g.n; i++) {
         float x = g.v[i], sign = (float)((x > 0) - (x < 0));
         g.dx[i] = g.dy[i] * sign;
@@ -438,7 +443,7 @@ Tensor *tensor_clamp(const Tensor *a, float min, float max)
 
 void tensor__clamp_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, n->inputs[0]);
+    UnaryGrad g = unary_grad(n, dy, n->inputs[0]);
     float lo = (float)n->scalar[0], hi = (float)n->scalar[1];
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.v[i] >= lo && g.v[i] <= hi ? g.dy[i] : 0.0f;
     unary_grad_done(n, &g);
@@ -457,7 +462,7 @@ Tensor *tensor_clone(const Tensor *a)
 
 void tensor__clone_backward(TensorNode *n, const Tensor *dy)
 {
-    tensor__accumulate_grad(n->inputs[0], dy);
+    tensor__pass_grad(n, 0, dy);
 }
 
 /* ---- activations ------------------------------------------------------------ */
@@ -475,7 +480,7 @@ Tensor *tensor_tanh(const Tensor *a)
 
 void tensor__tanh_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, n->out);
+    UnaryGrad g = unary_grad(n, dy, n->out);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] * (1.0f - g.v[i] * g.v[i]);
     unary_grad_done(n, &g);
 }
@@ -493,7 +498,7 @@ Tensor *tensor_sigmoid(const Tensor *a)
 
 void tensor__sigmoid_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, n->out);
+    UnaryGrad g = unary_grad(n, dy, n->out);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.dy[i] * (1.0f - g.v[i]) * g.v[i];
     unary_grad_done(n, &g);
 }
@@ -512,7 +517,7 @@ Tensor *tensor_relu(const Tensor *a)
 
 void tensor__relu_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, n->out);
+    UnaryGrad g = unary_grad(n, dy, n->out);
     for (int64_t i = 0; i < g.n; i++) g.dx[i] = g.v[i] <= 0 ? 0.0f : g.dy[i];
     unary_grad_done(n, &g);
 }
@@ -589,7 +594,7 @@ Tensor *tensor_gelu(const Tensor *a)
 
 void tensor__gelu_backward(TensorNode *n, const Tensor *dy)
 {
-    UnaryGrad g = unary_grad(dy, n->inputs[0]);
+    UnaryGrad g = unary_grad(n, dy, n->inputs[0]);
     GeluPass p = {.x = g.v, .dy = g.dy, .dx = g.dx, .n = g.n,
                   .t = n->saved[0] ? n->saved[0]->data : NULL};
     gelu_run(&p, gelu_backward_chunk);

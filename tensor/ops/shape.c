@@ -63,16 +63,6 @@ void tensor__copy_into(Tensor *dst, const Tensor *src, bool accumulate)
     }
 }
 
-/* dy's elements in row-major order, read with x's shape (copies only when
- * dy is not contiguous). */
-static Tensor *as_shape_of(const Tensor *dy, const Tensor *x)
-{
-    int64_t stride[TENSOR_MAX_DIMS];
-    if (!tensor_is_contiguous(dy)) dy = tensor_contiguous(dy);
-    tensor__contiguous_strides(x->ndim, x->shape, stride);
-    return tensor__view_of(dy, x->ndim, x->shape, stride, dy->offset);
-}
-
 /* ---- t, transpose, permute ----------------------------------------------- */
 
 /* t with dims d0 and d1 swapped: a view. */
@@ -273,7 +263,7 @@ Tensor *tensor_flatten(const Tensor *a)
  * squeeze);  backward: dx = dy read with x's shape */
 static void reshape_backward(TensorNode *n, const Tensor *dy)
 {
-    tensor__accumulate_grad(n->inputs[0], as_shape_of(dy, n->inputs[0]));
+    tensor__pass_grad(n, 0, dy);   /* dy's elements in order are dx's */
 }
 
 void tensor__view_backward(TensorNode *n, const Tensor *dy) { reshape_backward(n, dy); }
