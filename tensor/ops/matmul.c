@@ -169,12 +169,17 @@ void tensor__linear_backward(TensorNode *node, const Tensor *dy)
     memcpy(bt.shape, x->shape, (size_t)bt.nb * sizeof *bt.shape);
     const float *dyd = tensor__contiguous_data(dy);
     Mat g = tensor__mat_dense(dyd, tensor__rows_of(x), nout, &bt);
-    /* Straight into the inputs' gradients, as in matmul_backward. */
-    Tensor *dx = tensor__grad_buffer(node->inputs[0]), *dw = tensor__grad_buffer(node->inputs[1]);
+    /* Straight into the inputs' gradients, as in matmul_backward.  x's
+     * first gradient is written, not added to zeros (no memset, no read of
+     * C), as torch's mm writes it: a -0 stays -0. */
+    Tensor *in = node->inputs[0];
+    bool dx_first = in->requires_grad && !in->grad;
+    Tensor *dx = dx_first ? (in->grad = tensor__alloc_grad_uninit(in)) : tensor__grad_buffer(in);
+    Tensor *dw = tensor__grad_buffer(node->inputs[1]);
     bool bf16 = node->ival[0];
     if (dx) {
         Mat wm = tensor__mat_of(w, true, &bt);
-        tensor__gemm_batched(bt, g, wm, tensor__mat_of(dx, true, &bt), true, bf16, NULL);
+        tensor__gemm_batched(bt, g, wm, tensor__mat_of(dx, true, &bt), !dx_first, bf16, NULL);
     }
     if (dw) {
         Mat xm = tensor__mat_of(x, true, &bt);
