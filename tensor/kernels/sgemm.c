@@ -544,6 +544,8 @@ static const float *a_block(const SgemmIsa *isa, const Gemm *g, bool direct, int
         tensor__pack_a_pairs(g->ta, a0, g->lda, mc, kc, isa->mr, (uint32_t *)(void *)buf);
     else if (!g->ta && isa->pack_a)
         isa->pack_a(a0, g->lda, mc, kc, buf, round);
+    else if (g->ta && isa->pack_at)
+        isa->pack_at(a0, g->lda, mc, kc, buf, round);
     else if (round)
         pack_a_rounded(g->ta, a0, g->lda, mc, kc, isa->mr, buf);
     else
@@ -578,6 +580,8 @@ static const float *b_block(const SgemmIsa *isa, const Gemm *g, bool direct, int
         tensor__pack_b_pairs(g->tb, b0, g->ldb, kc, nc, isa->nr, (uint32_t *)(void *)buf);
     else if (g->tb && isa->pack_bt)
         isa->pack_bt(b0, g->ldb, kc, nc, buf, round);
+    else if (!g->tb && isa->pack_b)
+        isa->pack_b(b0, g->ldb, kc, nc, buf, round);
     else if (round)
         pack_b_rounded(g->tb, b0, g->ldb, kc, nc, isa->nr, buf);
     else

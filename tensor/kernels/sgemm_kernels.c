@@ -231,6 +231,58 @@ __attribute__((target("avx512f"))) static void pack_bt_avx512(const float *b, in
     }
 }
 
+/* B~ panels of 32 columns from op(B) = B, B stored (kc, nc) with row
+ * stride ldb: a row of B is read once, front to back (DRAM streams it),
+ * and its runs of 32 go to the panels; the last panel's columns past nc
+ * are zeros. */
+__attribute__((target("avx512f"))) static void pack_b_avx512(const float *b, int64_t ldb,
+                                                              int64_t kc, int64_t nc, float *dst,
+                                                              bool round)
+{
+    for (int64_t p = 0; p < kc; p++) {
+        const float *src = b + p * ldb;
+        float *d = dst + p * 32;
+        for (int64_t j0 = 0; j0 < nc; j0 += 32, d += 32 * kc) {
+            int64_t w = nc - j0;
+            __m512 lo, hi;
+            if (w >= 32) {
+                lo = _mm512_loadu_ps(src + j0);
+                hi = _mm512_loadu_ps(src + j0 + 16);
+            } else {
+                __mmask16 m0 = w >= 16 ? 0xFFFF : (__mmask16)((1u << w) - 1);
+                __mmask16 m1 = w <= 16 ? 0 : (__mmask16)((1u << (w - 16)) - 1);
+                lo = _mm512_maskz_loadu_ps(m0, src + j0);
+                hi = _mm512_maskz_loadu_ps(m1, src + j0 + 16);
+            }
+            if (round) {
+                lo = round_bf16(lo);
+                hi = round_bf16(hi);
+            }
+            _mm512_storeu_ps(d, lo);
+            _mm512_storeu_ps(d + 16, hi);
+        }
+    }
+}
+
+/* A~ panels of 12 rows from op(A) = A^T, A stored (kc, mc) with row stride
+ * lda: as pack_b_avx512, a row of A at a time, its runs of 12 to the
+ * panels; rows past mc are zeros. */
+__attribute__((target("avx512f"))) static void pack_at_avx512(const float *a, int64_t lda,
+                                                               int64_t mc, int64_t kc,
+                                                               float *dst, bool round)
+{
+    for (int64_t p = 0; p < kc; p++) {
+        const float *src = a + p * lda;
+        float *d = dst + p * 12;
+        for (int64_t i0 = 0; i0 < mc; i0 += 12, d += 12 * kc) {
+            int64_t h = mc - i0 < 12 ? mc - i0 : 12;
+            __m512 v = _mm512_maskz_loadu_ps((__mmask16)((1u << h) - 1), src + i0);
+            if (round) v = round_bf16(v);
+            _mm512_mask_storeu_ps(d, 0x0fff, v);
+        }
+    }
+}
+
 /* A~ panels of 12 rows from op(A) = A, A stored (mc, kc) with row stride
  * lda: as pack_bt_avx512, 12 rows (and 4 of zeros) by 16 depths at a time,
  * transposed, each depth's 12 values stored. */
@@ -365,11 +417,13 @@ bool tensor__cpu_has_dpbf16(void)
 
 const SgemmIsa tensor__pair_isas[] = {
 #if SGEMM_X86
-    [TENSOR__BF16_DP] = {"dpbf16", 12, SGEMM_PANEL, true, true, kernel_dp, NULL, NULL},
+    [TENSOR__BF16_DP] = {"dpbf16", 12, SGEMM_PANEL, true, true, kernel_dp, NULL, NULL, NULL, NULL},
 #else
-    [TENSOR__BF16_DP] = {"dpbf16", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL, NULL},
+    [TENSOR__BF16_DP] = {"dpbf16", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL, NULL, NULL,
+                         NULL},
 #endif
-    [TENSOR__BF16_PAIRS] = {"pairs", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL, NULL},
+    [TENSOR__BF16_PAIRS] = {"pairs", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL, NULL, NULL,
+                            NULL},
 };
 
 /* ---- peaks: register-only loops ---------------------------------------------------- */
@@ -476,11 +530,12 @@ double tensor__peak_dpbf16_gflops(double seconds)
 }
 
 const SgemmIsa tensor__sgemm_isas[] = {
-    [TENSOR__SGEMM_PORTABLE] = {"portable", 4, 16, false, false, kernel_portable, NULL, NULL},
+    [TENSOR__SGEMM_PORTABLE] = {"portable", 4, 16, false, false, kernel_portable, NULL, NULL,
+                                NULL, NULL},
 #if SGEMM_X86
-    [TENSOR__SGEMM_AVX2] = {"avx2", 6, 16, true, false, kernel_avx2, NULL, NULL},
+    [TENSOR__SGEMM_AVX2] = {"avx2", 6, 16, true, false, kernel_avx2, NULL, NULL, NULL, NULL},
     [TENSOR__SGEMM_AVX512] = {"avx512", 12, 32, true, true, kernel_avx512, pack_a_avx512,
-                              pack_bt_avx512},
+                              pack_bt_avx512, pack_at_avx512, pack_b_avx512},
 #endif
 };
 

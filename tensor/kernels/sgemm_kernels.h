@@ -54,6 +54,10 @@ typedef struct {
      * (an autocast product); NULL: the plain loops do it. */
     void (*pack_a)(const float *a, int64_t lda, int64_t mc, int64_t kc, float *dst, bool round);
     void (*pack_bt)(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *dst, bool round);
+    /* The same from op(A) = A^T (A stored (kc, mc)) and op(B) = B (B stored
+     * (kc, nc)): copies a row of the stored matrix at a time. */
+    void (*pack_at)(const float *a, int64_t lda, int64_t mc, int64_t kc, float *dst, bool round);
+    void (*pack_b)(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *dst, bool round);
 } SgemmIsa;
 
 /* Indexed by TENSOR__SGEMM_PORTABLE, _AVX2, _AVX512 (sgemm.h). */
