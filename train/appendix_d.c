@@ -39,6 +39,7 @@ Tensor *train_find_highest_gradient(const Module *model)
     }
     int64_t count = p.count;
     nn_list_free(&p);
+    if (count == 0) return tensor_set_error("find_highest_gradient: the model has no parameters");
     if (!found)
         return tensor_set_error("find_highest_gradient: none of the model's %lld parameters "
                                 "has a gradient (call tensor_backward on a loss first)",

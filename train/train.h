@@ -289,9 +289,9 @@ ATTOGRAD_API int train_model_simple(Module *model, DataLoader *train, DataLoader
  *     optim_clip_grad_norm(p.count, p.tensors, 1.0);
  *     tensor_print(train_find_highest_gradient(model));    tensor(0.0185)
  *
- * NULL when no parameter has a gradient (the book's None), with a message;
- * NULL without a new one for a NULL model.  docs/listings_appendix_d.md
- * runs the demo.
+ * NULL with a message when no parameter has a gradient (the book's None)
+ * or the model has no parameters; NULL without a new one for a NULL model.
+ * docs/listings_appendix_d.md runs the demo.
  */
 ATTOGRAD_API Tensor *train_find_highest_gradient(const Module *model);
 

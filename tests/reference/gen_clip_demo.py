@@ -3,9 +3,10 @@
 gradient-clipping demo (find_highest_gradient before and after
 clip_grad_norm_), computed with PyTorch 1.13 and book_appendix_d.py:
 
-    OMP_NUM_THREADS=1 ATTOGRAD_VOCAB_DIR=build/vocab /usr/bin/python3 tests/reference/gen_clip_demo.py
+    OMP_NUM_THREADS=1 /usr/bin/python3 tests/reference/gen_clip_demo.py
 
-(about half a minute of CPU on one core, most of it the 124M model).
+after ./run vocab (or with ATTOGRAD_VOCAB_DIR set): about 20 s of CPU on one
+core, most of it the 124M model.
 
 The demo as the book runs it, for a configuration: torch.manual_seed(123);
 model; torch.manual_seed(123); the-verdict loaders (90 % split, max_length =
