@@ -479,7 +479,7 @@ END_TEST
 
 /* The book's find_highest_gradient: the largest element with its sign (not
  * the largest magnitude), over the parameters that have a gradient, the
- * others skipped. */
+ * others skipped; NaN as torch's max and the book's comparison take it. */
 START_TEST(test_highest_gradient_is_signed)
 {
     tensor_manual_seed(123);
@@ -498,6 +498,12 @@ START_TEST(test_highest_gradient_is_signed)
     char *text = tensor_format(h);
     ck_assert_str_eq(text, "tensor(-1.)");
     free(text);
+    /* A NaN makes its parameter's max NaN, which the book's `>` then passes
+     * over unless it comes first. */
+    nn_get_parameter(seq, "0.bias")->grad->data[1] = NAN;
+    ck_assert(tensor_item(train_find_highest_gradient(seq)) == -1.0f);
+    nn_get_parameter(seq, "0.weight")->grad->data[3] = NAN;
+    ck_assert(isnan(tensor_item(train_find_highest_gradient(seq))));
     tensor_scope_end(scope);
     nn_module_free(seq);
 }
