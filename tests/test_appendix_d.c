@@ -7,8 +7,11 @@
  * norm before clipping, the printed "Iter" lines and samples byte for byte);
  * the run stopped, saved and resumed going on with the schedule; the same
  * run as train_gpt prints it, with its lr figure and its resume; bad
- * options refused with one line and nothing changed.  And the samples'
- * text as Python prints it (U+FFFD for a character the ids cut).
+ * options refused with one line and nothing changed.  The clipping demo
+ * (train_find_highest_gradient before and after optim_clip_grad_norm)
+ * against clip_demo.{txt,expected} (gen_clip_demo.py; the book's 124M lines
+ * are docs/listings_appendix_d.md's check).  And the samples' text as Python
+ * prints it (U+FFFD for a character the ids cut).
  */
 #include <sys/stat.h>
 #include <unistd.h>
@@ -139,6 +142,14 @@ static Dataset *windows(const TextTokenizer *tok, const char *text, size_t len)
     return d;
 }
 
+static NNGPTConfig run_config(void)
+{
+    NNGPTConfig cfg = NN_GPT_CONFIG_BOOK_TEST;
+    cfg.vocab_size = 256;
+    cfg.context_length = 64;
+    return cfg;
+}
+
 static void run_make(Run *r)
 {
     size_t len;
@@ -150,11 +161,8 @@ static void run_make(Run *r)
     r->train_set = windows(r->tok, text, split);
     r->val_set = windows(r->tok, text + split, len - split);
     free(text);
-    NNGPTConfig cfg = NN_GPT_CONFIG_BOOK_TEST;
-    cfg.vocab_size = 256;
-    cfg.context_length = 64;
     tensor_manual_seed(123);
-    r->model = nn_gpt_model(cfg);
+    r->model = nn_gpt_model(run_config());
     NNList p = nn_named_parameters(r->model);
     r->opt = optim_adamw(p.count, p.tensors, OPTIM_ADAMW_OPTIONS(.lr = 0.005, .weight_decay = 0.1));
     nn_list_free(&p);
@@ -356,6 +364,171 @@ START_TEST(test_bad_options)
 }
 END_TEST
 
+/* ---- The clipping demo: clip_demo.{txt,expected} ----------------------------- */
+
+/* What the demo gives for one max_norm: the loss, the total norm
+ * clip_grad_norm_ returns, the largest gradient element before and after
+ * clipping, and those as tensor_print prints them (malloc'd). */
+typedef struct {
+    float loss, norm, before, after;
+    char *before_text, *after_text;
+} Clip;
+
+/* gen_clip_demo.py's demo (the book's, in this run's configuration) on
+ * run_make's loaders: torch.manual_seed(123) after the model (run_make's,
+ * as the book's), the warmup and cosine demos' 30 passes over the training
+ * loader, torch.manual_seed(123), a fresh model in training mode, the last
+ * batch's loss, backward, train_find_highest_gradient, clipping to max_norm,
+ * train_find_highest_gradient. */
+static Clip clip_demo(double max_norm)
+{
+    Run r;
+    run_make(&r);
+    TensorScope *scope = tensor_scope_begin();
+    tensor_manual_seed(123);
+    Tensor *x = NULL, *y = NULL, *bx, *by;
+    for (int pass = 0; pass < 15 + 15; pass++) {
+        DataIter *it = data_loader_iter(r.train);
+        int got;
+        while ((got = data_iter_next(it, &bx, &by)) == 1) {
+            x = bx;
+            y = by;
+        }
+        ck_assert_int_eq(got, 0);
+        data_iter_free(it);
+    }
+    tensor_manual_seed(123);
+    Module *model = nn_gpt_model(run_config());
+    Tensor *loss = train_calc_loss_batch(x, y, model);
+    ck_assert_msg(loss && tensor_backward(loss, NULL) == 0, "%s", tensor_error());
+    Clip c = {.loss = tensor_item(loss)};
+    Tensor *before = train_find_highest_gradient(model);
+    ck_assert_msg(before != NULL, "%s", tensor_error());
+    NNList p = nn_named_parameters(model);
+    c.norm = optim_clip_grad_norm(p.count, p.tensors, max_norm);
+    nn_list_free(&p);
+    Tensor *after = train_find_highest_gradient(model);
+    ck_assert_msg(after != NULL, "%s", tensor_error());
+    ck_assert(before->ndim == 0 && !before->requires_grad && !after->requires_grad);
+    c.before = tensor_item(before);
+    c.after = tensor_item(after);
+    c.before_text = tensor_format(before);
+    c.after_text = tensor_format(after);
+    tensor_scope_end(scope);
+    nn_module_free(model);
+    run_free(&r);
+    return c;
+}
+
+/* Line k (0-based) of clip_demo.expected: malloc'd, without its newline. */
+static char *expected_line(int k)
+{
+    const char *all = testutil_read_text(ATTOGRAD_REFERENCE_DIR "/clip_demo.expected");
+    for (int i = 0; i < k; i++) {
+        all = strchr(all, '\n');
+        ck_assert_ptr_nonnull(all);
+        all++;
+    }
+    return strndup(all, strcspn(all, "\n"));
+}
+
+/* Each max_norm of the fixture (1.0 above the small model's norm: nothing
+ * changes; 0.5 and 0.25 scale): the printed lines equal PyTorch's, the
+ * numbers agree to float32 sums in two libraries (the loss to 2e-6, the norm
+ * and the gradient elements to 1e-5, relative), and the element after is the
+ * one before times max_norm / (norm + 1e-6) when that is below 1, else the
+ * same: clipping with another max_norm, or per tensor, or not at all, fails. */
+START_TEST(test_clip_demo_matches_pytorch)
+{
+    static const char *const reprs[] = {"1.0", "0.5", "0.25"};
+    const char *fx = "clip_demo.txt";
+    Tensor *max_norm = testutil_fixture(fx, "clip_small_max_norm");
+    ck_assert_int_eq(max_norm->numel, 3);
+    float want_loss = tensor_item(testutil_fixture(fx, "clip_small_loss"));
+    float want_norm = tensor_item(testutil_fixture(fx, "clip_small_norm"));
+    float want_before = testutil_fixture(fx, "clip_small_before")->data[_i];
+    float want_after = testutil_fixture(fx, "clip_small_after")->data[_i];
+    ck_assert(max_norm->data[_i] == strtof(reprs[_i], NULL));
+    Clip c = clip_demo(max_norm->data[_i]);
+    ck_assert_msg(fabsf(c.loss - want_loss) <= 2e-6f * want_loss, "loss %.9g, PyTorch %.9g",
+                  (double)c.loss, (double)want_loss);
+    ck_assert_msg(fabsf(c.norm - want_norm) <= 1e-5f * want_norm, "norm %.9g, PyTorch %.9g",
+                  (double)c.norm, (double)want_norm);
+    ck_assert_msg(fabsf(c.before - want_before) <= 1e-5f * want_before,
+                  "before %.9g, PyTorch %.9g", (double)c.before, (double)want_before);
+    ck_assert_msg(fabsf(c.after - want_after) <= 1e-5f * want_after,
+                  "after %.9g, PyTorch %.9g", (double)c.after, (double)want_after);
+    double coef = max_norm->data[_i] / (c.norm + 1e-6);
+    if (coef < 1)
+        ck_assert_msg(fabs(c.after - c.before * coef) <= 1e-6 * c.before,
+                      "after %.9g, before %.9g x %.9g", (double)c.after, (double)c.before, coef);
+    else
+        ck_assert(c.after == c.before);
+    char head[64];
+    snprintf(head, sizeof head, "small max_norm=%s", reprs[_i]);
+    char *lines[3] = {expected_line(3 * _i), expected_line(3 * _i + 1),
+                      expected_line(3 * _i + 2)};
+    ck_assert_str_eq(lines[0], head);
+    ck_assert_str_eq(c.before_text, lines[1]);
+    ck_assert_str_eq(c.after_text, lines[2]);
+    for (int k = 0; k < 3; k++) free(lines[k]);
+    free(c.before_text);
+    free(c.after_text);
+}
+END_TEST
+
+/* The book's find_highest_gradient: the largest element with its sign (not
+ * the largest magnitude), over the parameters that have a gradient, the
+ * others skipped; NaN as torch's max and the book's comparison take it. */
+START_TEST(test_highest_gradient_is_signed)
+{
+    tensor_manual_seed(123);
+    Module *seq = nn_sequential();
+    nn_append(seq, nn_linear(2, 2, true));
+    nn_append(seq, nn_linear(2, 2, true));      /* not in the loss: no gradient */
+    ck_assert_ptr_nonnull(seq);
+    TensorScope *scope = tensor_scope_begin();
+    Tensor *x = tensor_from_data((float[]){1, 2}, SHAPE(1, 2));
+    Tensor *loss = tensor_neg(tensor_sum(nn_forward(nn_item(seq, 0), x)));
+    ck_assert_int_eq(tensor_backward(loss, NULL), 0);  /* dW = [[-1, -2], [-1, -2]], db = -1 */
+    ck_assert_ptr_null(nn_get_parameter(seq, "1.weight")->grad);
+    Tensor *h = train_find_highest_gradient(seq);
+    ck_assert_ptr_nonnull(h);
+    ck_assert(tensor_item(h) == -1.0f);
+    char *text = tensor_format(h);
+    ck_assert_str_eq(text, "tensor(-1.)");
+    free(text);
+    /* A NaN makes its parameter's max NaN, which the book's `>` then passes
+     * over unless it comes first. */
+    nn_get_parameter(seq, "0.bias")->grad->data[1] = NAN;
+    ck_assert(tensor_item(train_find_highest_gradient(seq)) == -1.0f);
+    nn_get_parameter(seq, "0.weight")->grad->data[3] = NAN;
+    ck_assert(isnan(tensor_item(train_find_highest_gradient(seq))));
+    tensor_scope_end(scope);
+    nn_module_free(seq);
+}
+END_TEST
+
+/* Nothing to find: one line each, no crash (the book's None); a NULL model
+ * (a constructor that failed) keeps the first cause. */
+START_TEST(test_highest_gradient_bad_input)
+{
+    tensor_manual_seed(123);
+    Module *model = nn_gpt_model(run_config());
+    ck_assert_ptr_null(train_find_highest_gradient(model));
+    ck_assert_str_eq(tensor_error(), "find_highest_gradient: none of the model's 31 parameters "
+                                     "has a gradient (call tensor_backward on a loss first)");
+    Module *empty = nn_sequential();
+    ck_assert_ptr_null(train_find_highest_gradient(empty));
+    ck_assert_str_eq(tensor_error(), "find_highest_gradient: the model has no parameters");
+    tensor_set_error("the first cause");
+    ck_assert_ptr_null(train_find_highest_gradient(NULL));
+    ck_assert_str_eq(tensor_error(), "the first cause");
+    nn_module_free(empty);
+    nn_module_free(model);
+}
+END_TEST
+
 /* ---- Printed text as the book's Python prints it ------------------------------- */
 
 /* generate_and_print_sample's text is tokenizer.decode's str: the greedy
@@ -497,6 +670,9 @@ static Suite *appendix_d_suite(void)
     tcase_add_test(tc, test_run_matches_pytorch_and_resumes);
     tcase_add_test(tc, test_defaults_and_tracking);
     tcase_add_test(tc, test_sample_prints_pythons_text);
+    tcase_add_loop_test(tc, test_clip_demo_matches_pytorch, 0, 3);
+    tcase_add_test(tc, test_highest_gradient_is_signed);
+    tcase_add_test(tc, test_highest_gradient_bad_input);
     tcase_add_loop_test(tc, test_bad_options, 0, (int)(sizeof bad / sizeof *bad));
     suite_add_tcase(s, tc);
     TCase *prog = tcase_create("train_gpt");

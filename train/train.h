@@ -13,6 +13,7 @@
  *   train_evaluate_model      eval mode, no grad: train and val loss over eval_iter batches
  *   train_generate_sample     50 greedy tokens after a start context, newlines as spaces
  *   train_model_simple        the book's loop; hooks give the numbers (it never prints)
+ *   train_find_highest_gradient  appendix D's clipping demo: the largest gradient element
  *   train_checkpoint_save     a run's state (model, optimizer, generator, counters, the
  *   train_checkpoint_load       training loader's place): a run stops and goes on exactly
  *   train_grad_norms_*        each layer's gradient L2 norm per step: a CSV and a picture
@@ -271,6 +272,28 @@ typedef struct TrainOptions {
  */
 ATTOGRAD_API int train_model_simple(Module *model, DataLoader *train, DataLoader *val,
                                     Optimizer *opt, const TrainOptions *o, TrainState *s);
+
+/* ---- Appendix D: the clipping demo's largest gradient --------------------------- */
+/*
+ * The book's find_highest_gradient(model): the largest gradient element,
+ * signed, over the parameters that have a gradient (each one's
+ * grad.flatten().max(), the largest of those in parameter order; a NaN
+ * element makes its parameter's max NaN, which then stands only if it
+ * comes first, as in the book's `>`).  A 0-d tensor in the current scope
+ * (no grad): tensor_print shows what the book prints.  The demo:
+ *
+ *     Tensor *loss = train_calc_loss_batch(x, y, model);
+ *     tensor_backward(loss, NULL);
+ *     tensor_print(train_find_highest_gradient(model));    tensor(0.0411)
+ *     NNList p = nn_named_parameters(model);
+ *     optim_clip_grad_norm(p.count, p.tensors, 1.0);
+ *     tensor_print(train_find_highest_gradient(model));    tensor(0.0185)
+ *
+ * NULL with a message when no parameter has a gradient (the book's None)
+ * or the model has no parameters; NULL without a new one for a NULL model.
+ * docs/listings_appendix_d.md runs the demo.
+ */
+ATTOGRAD_API Tensor *train_find_highest_gradient(const Module *model);
 
 /* ---- Chapter 6: a GPT fine-tuned to classify (spam or not) ------------------- */
 /*
