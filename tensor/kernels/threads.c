@@ -27,6 +27,7 @@
  * been held by one of them.  A handler resets the pool in the child, which
  * starts new threads when it next needs them.
  */
+#define _GNU_SOURCE   /* glibc's adaptive mutexes */
 #include "threads.h"
 #include "core/tensor_internal.h"
 
@@ -52,6 +53,19 @@ typedef struct {
     atomic_int_fast64_t joined;       /* pool threads inside the job (grows under lock) */
 } Job;
 
+/* The pool's lock is taken by the caller to publish a job while a spinning
+ * pool thread takes it to join: a plain mutex put the pool thread to
+ * sleep in the kernel for those few instructions, and its wake-up (tens of
+ * microseconds) let the caller claim the slices of a short product alone.
+ * glibc's adaptive mutex spins a little first. */
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+#define POOL_MUTEX_INITIALIZER PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+#define POOL_MUTEX_TYPE PTHREAD_MUTEX_ADAPTIVE_NP
+#else
+#define POOL_MUTEX_INITIALIZER PTHREAD_MUTEX_INITIALIZER
+#define POOL_MUTEX_TYPE PTHREAD_MUTEX_DEFAULT
+#endif
+
 static struct {
     pthread_mutex_t caller;           /* held by the thread whose job the pool runs */
     pthread_mutex_t lock;
@@ -59,8 +73,9 @@ static struct {
     Job *job;                         /* the job open to joiners (under lock) */
     atomic_uint_fast64_t generation;  /* bumped for each job */
     int started;                      /* pool threads running */
-} pool = {.caller = PTHREAD_MUTEX_INITIALIZER,
-          .lock = PTHREAD_MUTEX_INITIALIZER,
+    int sleeping;                     /* pool threads in cond_wait (under lock) */
+} pool = {.caller = POOL_MUTEX_INITIALIZER,
+          .lock = POOL_MUTEX_INITIALIZER,
           .wake = PTHREAD_COND_INITIALIZER};
 
 static _Thread_local int current_worker;
@@ -182,8 +197,11 @@ static void *pool_thread(void *arg)
     for (;;) {
         for (int s = 0; s < SPIN && atomic_load(&pool.generation) == seen; s++) cpu_relax();
         pthread_mutex_lock(&pool.lock);
-        while (atomic_load(&pool.generation) == seen)   /* spun out: sleep */
+        while (atomic_load(&pool.generation) == seen) {   /* spun out: sleep */
+            pool.sleeping++;
             pthread_cond_wait(&pool.wake, &pool.lock);
+            pool.sleeping--;
+        }
         /* The newest job, or NULL when it closed before we came: then spin
          * again rather than sleep, the next one is likely near. */
         seen = atomic_load(&pool.generation);
@@ -203,11 +221,16 @@ static void *pool_thread(void *arg)
 
 static void reset_after_fork(void)
 {
-    pthread_mutex_init(&pool.caller, NULL);
-    pthread_mutex_init(&pool.lock, NULL);
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, POOL_MUTEX_TYPE);
+    pthread_mutex_init(&pool.caller, &attr);
+    pthread_mutex_init(&pool.lock, &attr);
+    pthread_mutexattr_destroy(&attr);
     pthread_cond_init(&pool.wake, NULL);
     pool.job = NULL;
     pool.started = 0;
+    pool.sleeping = 0;
 }
 
 /* At least `want` pool threads; returns how many there are. */
@@ -252,7 +275,7 @@ void tensor__parallel_for(int64_t n, int threads, TensorTask task, void *ctx)
     pthread_mutex_lock(&pool.lock);
     pool.job = &job;
     atomic_fetch_add(&pool.generation, 1);
-    pthread_cond_broadcast(&pool.wake);
+    if (pool.sleeping) pthread_cond_broadcast(&pool.wake);   /* spinning ones see generation */
     pthread_mutex_unlock(&pool.lock);
 
     run_chunks(&job, 0);
