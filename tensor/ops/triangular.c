@@ -258,8 +258,26 @@ typedef struct {
     Batch bt;
     Mat a, b, g, da, db;
     bool want_a, want_b, bf16;
+    bool add_a, add_b;         /* add into the gradient, else write it */
     int64_t d;
 } Grads;
+
+/* Input i's gradient as a batch of matrices.  Its first is written by the
+ * products (every element: the bands cover all of it, and the masked part
+ * of an ON_C result is set to 0), not added to zeros; unless the input is
+ * broadcast over a batch dim, whose products then add into one matrix. */
+static Tensor *grad_of(TensorNode *node, int i, const Batch *bt, bool left, Mat *m, bool *add)
+{
+    Tensor *x = node->inputs[i];
+    if (!x->requires_grad) return NULL;
+    Mat view = tensor__mat_of(x, left, bt);
+    bool shared = false;
+    for (int k = 0; k < bt->nb; k++) shared |= view.bs[k] == 0 && bt->shape[k] > 1;
+    *add = x->grad || shared;
+    Tensor *grad = *add ? tensor__grad_buffer(x) : (x->grad = tensor__alloc_grad_uninit(x));
+    *m = tensor__mat_of(grad, left, bt);
+    return grad;
+}
 
 static Grads grads_of(TensorNode *node, const Tensor *dc)
 {
@@ -269,11 +287,8 @@ static Grads grads_of(TensorNode *node, const Tensor *dc)
     r.a = tensor__mat_of(a, true, &r.bt);
     r.b = tensor__mat_of(b, false, &r.bt);
     r.g = tensor__mat_dense(tensor__contiguous_data(dc), r.a.rows, r.b.cols, &r.bt);
-    Tensor *da = tensor__grad_buffer(node->inputs[0]), *db = tensor__grad_buffer(node->inputs[1]);
-    r.want_a = da != NULL;
-    r.want_b = db != NULL;
-    if (da) r.da = tensor__mat_of(da, true, &r.bt);
-    if (db) r.db = tensor__mat_of(db, false, &r.bt);
+    r.want_a = grad_of(node, 0, &r.bt, true, &r.da, &r.add_a) != NULL;
+    r.want_b = grad_of(node, 1, &r.bt, false, &r.db, &r.add_b) != NULL;
     return r;
 }
 
@@ -282,8 +297,8 @@ static Grads grads_of(TensorNode *node, const Tensor *dc)
 void tensor__matmul_tril_backward(TensorNode *node, const Tensor *dc)
 {
     Grads g = grads_of(node, dc);
-    if (g.want_a) banded(g.bt, g.g, tensor__mat_t(g.b), g.da, ON_A, g.d, true, g.bf16);
-    if (g.want_b) banded(g.bt, tensor__mat_t(g.a), g.g, g.db, ON_B, g.d, true, g.bf16);
+    if (g.want_a) banded(g.bt, g.g, tensor__mat_t(g.b), g.da, ON_A, g.d, g.add_a, g.bf16);
+    if (g.want_b) banded(g.bt, tensor__mat_t(g.a), g.g, g.db, ON_B, g.d, g.add_b, g.bf16);
 }
 
 /* forward:  C = tril(A, d) @ B
@@ -291,6 +306,6 @@ void tensor__matmul_tril_backward(TensorNode *node, const Tensor *dc)
 void tensor__tril_matmul_backward(TensorNode *node, const Tensor *dc)
 {
     Grads g = grads_of(node, dc);
-    if (g.want_a) banded(g.bt, g.g, tensor__mat_t(g.b), g.da, ON_C, g.d, true, g.bf16);
-    if (g.want_b) banded(g.bt, tensor__mat_t(g.a), g.g, g.db, ON_AT, g.d, true, g.bf16);
+    if (g.want_a) banded(g.bt, g.g, tensor__mat_t(g.b), g.da, ON_C, g.d, g.add_a, g.bf16);
+    if (g.want_b) banded(g.bt, tensor__mat_t(g.a), g.g, g.db, ON_AT, g.d, g.add_b, g.bf16);
 }
