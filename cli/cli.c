@@ -219,6 +219,36 @@ int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i, CliGPTC
     return 1;
 }
 
+int cli_train_flag(const char *prog, int argc, char **argv, int *i, CliTrainOptions *t)
+{
+    static const struct {
+        const char *flag;
+        int64_t min, max;
+        size_t offset;
+    } counts[] = {
+        {"--epochs", 1, 1L << 20, offsetof(CliTrainOptions, epochs)},
+        {"--batch-size", 1, 1L << 20, offsetof(CliTrainOptions, batch_size)},
+        {"--eval-freq", 1, 1L << 30, offsetof(CliTrainOptions, eval_freq)},
+        {"--eval-iter", 1, 1L << 30, offsetof(CliTrainOptions, eval_iter)},
+    };
+    const char *a = argv[*i];
+    for (size_t k = 0; k < sizeof counts / sizeof *counts; k++) {
+        const char *flag = k == 1 && t->batch_flag ? t->batch_flag : counts[k].flag;
+        if (strcmp(a, flag) != 0) continue;
+        int64_t min = k == 0 && t->allow_zero_epochs ? 0 : counts[k].min;
+        int64_t *out = (int64_t *)((char *)t + counts[k].offset);
+        return cli_int_flag(prog, argc, argv, i, min, counts[k].max, out) ? 1 : -1;
+    }
+    if (strcmp(a, "--lr") == 0)
+        return cli_double_flag(prog, argc, argv, i, 0, 1e3, &t->lr) ? 1 : -1;
+    if (strcmp(a, "--weight-decay") == 0)
+        return cli_double_flag(prog, argc, argv, i, 0, 1e3, &t->weight_decay) ? 1 : -1;
+    if (strcmp(a, "--seed") == 0) return cli_u64_flag(prog, argc, argv, i, &t->seed) ? 1 : -1;
+    if (strcmp(a, "--bf16") != 0) return 0;
+    t->bf16 = true;
+    return 1;
+}
+
 void cli_float_repr(double v, char *buf, size_t n)
 {
     if (isnan(v)) {

@@ -129,4 +129,29 @@ typedef struct {
 ATTOGRAD_API int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i,
                                      CliGPTConfig *c);
 
+/* ---- The training flags (train_gpt, finetune_classifier, finetune_instruct) ---
+ *   --lr X --weight-decay X     AdamW's (0 to 1000)
+ *   --epochs N                  1 (0 with allow_zero_epochs) to 2^20
+ *   --batch-size N              1 to 2^20 (the flag's name is batch_flag's)
+ *   --eval-freq N --eval-iter N 1 to 2^30
+ *   --seed N                    torch.manual_seed's (a non-negative whole number)
+ *   --bf16                      the run's products in bfloat16 (tensor_autocast_begin)
+ * A program starts the struct from its own defaults (the book's settings
+ * differ per chapter) and keeps its own --help. */
+typedef struct {
+    double lr, weight_decay;
+    int64_t epochs, batch_size, eval_freq, eval_iter;
+    uint64_t seed;
+    bool bf16;
+    /* the program's choices, set with the defaults */
+    const char *batch_flag;      /* the batch size's flag; NULL: "--batch-size" */
+    bool allow_zero_epochs;      /* --epochs 0: a run that only evaluates */
+} CliTrainOptions;
+
+/* When argv[*i] is one of the flags above, reads it (and its value,
+ * advancing *i) into t and returns 1; 0 when argv[*i] is another flag; -1
+ * with "<prog>: <flag>: <why>" (as cli_gpt_config_flag). */
+ATTOGRAD_API int cli_train_flag(const char *prog, int argc, char **argv, int *i,
+                                CliTrainOptions *t);
+
 #endif /* ATTOGRAD_CLI_H */

@@ -26,12 +26,11 @@ typedef struct {
     CliGPTConfig gpt;
     bool heads_set, drop_set, config_set;       /* config flags given */
     const char *data, *hf, *load, *tokenizer, *vocab, *csv, *plot, *plot_accuracy, *save;
-    double lr, weight_decay, lora_alpha;
-    int64_t epochs, batch, eval_freq, eval_iter, max_length, lora_rank;
-    uint64_t seed;
+    CliTrainOptions train;       /* --lr ... --seed, --bf16 (cli.h) */
+    double lora_alpha;
+    int64_t max_length, lora_rank;
     TrainTrainable trainable;
     bool trainable_set, alpha_set, count_only, ascii;
-    bool bf16;                   /* --bf16: the whole run in an autocast region */
     const char *classify[MAX_CLASSIFY];
     int n_classify;
 } Options;
@@ -113,7 +112,7 @@ static int parse(int argc, char **argv, Options *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool ok = true;
-        int gpt;
+        int gpt, common;
         if (cli_is_help(a)) {
             usage(stdout);
             return 1;
@@ -122,6 +121,8 @@ static int parse(int argc, char **argv, Options *o)
             if (strcmp(a, "--n-heads") == 0) o->heads_set = true;
             else if (strcmp(a, "--drop-rate") == 0) o->drop_set = true;
             else o->config_set = true;
+        } else if ((common = cli_train_flag(PROG, argc, argv, &i, &o->train)) != 0) {
+            ok = common > 0;
         } else if (strcmp(a, "--data") == 0) {
             ok = (o->data = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--hf-gpt2") == 0) {
@@ -141,20 +142,6 @@ static int parse(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--lora-alpha") == 0) {
             ok = cli_double_flag(PROG, argc, argv, &i, 1e-6, 1e6, &o->lora_alpha);
             o->alpha_set = true;
-        } else if (strcmp(a, "--epochs") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 0, 1L << 20, &o->epochs);
-        } else if (strcmp(a, "--lr") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->lr);
-        } else if (strcmp(a, "--weight-decay") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->weight_decay);
-        } else if (strcmp(a, "--batch-size") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->batch);
-        } else if (strcmp(a, "--eval-freq") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_freq);
-        } else if (strcmp(a, "--eval-iter") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_iter);
-        } else if (strcmp(a, "--seed") == 0) {
-            ok = cli_u64_flag(PROG, argc, argv, &i, &o->seed);
         } else if (strcmp(a, "--classify") == 0) {
             const char *t = cli_value(PROG, argc, argv, &i);
             ok = t && *t && o->n_classify < MAX_CLASSIFY;
@@ -171,8 +158,6 @@ static int parse(int argc, char **argv, Options *o)
             ok = (o->save = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--count-parameters") == 0) {
             o->count_only = true;
-        } else if (strcmp(a, "--bf16") == 0) {
-            o->bf16 = true;
         } else if (strcmp(a, "--ascii") == 0) {
             o->ascii = true;
         } else {
@@ -189,7 +174,7 @@ static int parse(int argc, char **argv, Options *o)
         why = "--trainable and --lora-rank exclude each other (LoRA trains its own weights)";
     else if (o->alpha_set && !o->lora_rank) why = "--lora-alpha needs --lora-rank N";
     else if (o->count_only && !o->lora_rank) why = "--count-parameters needs --lora-rank N";
-    else if ((o->plot || o->plot_accuracy || o->csv) && o->epochs == 0)
+    else if ((o->plot || o->plot_accuracy || o->csv) && o->train.epochs == 0)
         why = "--csv, --plot and --plot-accuracy need --epochs 1 or more (they show training)";
     else if (!o->data && !o->count_only && !o->load)
         why = "--data FILE is needed (the SMS Spam Collection: see README)";
@@ -349,19 +334,19 @@ static int make_datasets(Run *r, const Options *o)
  * dropped; validation and test in order, whole.  0, or 1 after a message. */
 static int make_loaders(Run *r, const Options *o)
 {
-    r->loaders[0] = data_loader(r->sets[0], DATA_LOADER_OPTIONS(.batch_size = o->batch,
+    r->loaders[0] = data_loader(r->sets[0], DATA_LOADER_OPTIONS(.batch_size = o->train.batch_size,
                                                                  .shuffle = true,
                                                                  .drop_last = true));
     for (int k = 1; k < 3; k++)
-        r->loaders[k] = data_loader(r->sets[k], DATA_LOADER_OPTIONS(.batch_size = o->batch));
+        r->loaders[k] = data_loader(r->sets[k], DATA_LOADER_OPTIONS(.batch_size = o->train.batch_size));
     if (!r->loaders[0] || !r->loaders[1] || !r->loaders[2]) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
         return 1;
     }
-    if (data_loader_len(r->loaders[0]) == 0 && o->epochs > 0) {
+    if (data_loader_len(r->loaders[0]) == 0 && o->train.epochs > 0) {
         fprintf(stderr, PROG ": --data %s: the training part has %lld examples, fewer than "
                 "--batch-size %lld: too few examples for a batch\n", o->data,
-                (long long)r->splits[0]->n, (long long)o->batch);
+                (long long)r->splits[0]->n, (long long)o->train.batch_size);
         return 1;
     }
     return 0;
@@ -445,7 +430,7 @@ static int figure(const Options *o, const char *path, const char *what, int64_t 
                   const double *train, const double *val, const double *seen)
 {
     if (!path) return 0;
-    double *x = linspace((double)o->epochs, n);
+    double *x = linspace((double)o->train.epochs, n);
     char title[160], ylabel[32];
     snprintf(title, sizeof title, "A GPT fine-tuned as a spam classifier: %s (the book's "
              "chapter 6)", what);
@@ -477,7 +462,7 @@ static int make_classifier(Run *r, const Options *o)
          * torch.manual_seed(123); model.out_head = Linear(emb_dim, 2); the
          * last block and final_norm trainable */
         bool ok = nn_requires_grad_(r->model, false) != NULL;
-        tensor_manual_seed(o->seed);
+        tensor_manual_seed(o->train.seed);
         ok = ok && nn_gpt_replace_head(r->model, NUM_CLASSES, NULL) &&
              train_classifier_set_trainable(r->model, o->trainable) == 0;
         if (!ok) fprintf(stderr, PROG ": %s\n", tensor_error());
@@ -485,12 +470,12 @@ static int make_classifier(Run *r, const Options *o)
     }
     /* Appendix E: the head first (nothing frozen), the accuracies, the
      * counts, every parameter frozen, the LoRA layers, the accuracies again. */
-    tensor_manual_seed(o->seed);
+    tensor_manual_seed(o->train.seed);
     if (!nn_gpt_replace_head(r->model, NUM_CLASSES, NULL)) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
         return 1;
     }
-    tensor_manual_seed(o->seed);
+    tensor_manual_seed(o->train.seed);
     if (print_accuracies(r, 10)) return 1;
     if (train_lora_setup(r->model, o->lora_rank, o->lora_alpha, stdout) < 0) {
         fprintf(stderr, PROG ": --lora-rank: %s\n", tensor_error());
@@ -498,7 +483,7 @@ static int make_classifier(Run *r, const Options *o)
     }
     r->lora_rank = o->lora_rank;
     r->lora_alpha = o->lora_alpha;
-    tensor_manual_seed(o->seed);
+    tensor_manual_seed(o->train.seed);
     return print_accuracies(r, 10);
 }
 
@@ -507,9 +492,9 @@ static int make_classifier(Run *r, const Options *o)
 static int train(Run *r, const Options *o)
 {
     NNList params = nn_named_parameters(r->model);
-    tensor_manual_seed(o->seed);
+    tensor_manual_seed(o->train.seed);
     r->opt = optim_adamw(params.count, params.tensors,
-                         OPTIM_ADAMW_OPTIONS(.lr = o->lr, .weight_decay = o->weight_decay));
+                         OPTIM_ADAMW_OPTIONS(.lr = o->train.lr, .weight_decay = o->train.weight_decay));
     nn_list_free(&params);
     if (!r->opt) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
@@ -521,8 +506,8 @@ static int train(Run *r, const Options *o)
         return 1;
     }
     TrainState s = TRAIN_STATE_INIT;
-    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->epochs, .eval_freq = o->eval_freq,
-                                   .eval_iter = o->eval_iter, .on_eval = on_eval, .ctx = r);
+    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->train.epochs, .eval_freq = o->train.eval_freq,
+                                   .eval_iter = o->train.eval_iter, .on_eval = on_eval, .ctx = r);
     double t0 = plot_clock();
     int rc = train_classifier_simple(r->model, r->loaders[0], r->loaders[1], r->opt, &t,
                                      on_accuracy, &s) < 0;
@@ -659,9 +644,11 @@ static int prepare(Run *r, Options *o)
 
 int main(int argc, char **argv)
 {
-    Options o = {.gpt = {.cfg = NN_GPT_CONFIG_124M, .context_124m = 1024}, .lr = 5e-5,
-                 .weight_decay = 0.1, .epochs = 5, .batch = 8, .eval_freq = 50,
-                 .eval_iter = 5, .seed = 123, .trainable = TRAIN_TRAINABLE_LAST_BLOCK};
+    Options o = {.gpt = {.cfg = NN_GPT_CONFIG_124M, .context_124m = 1024},
+                 .train = {.lr = 5e-5, .weight_decay = 0.1, .epochs = 5, .batch_size = 8,
+                           .eval_freq = 50, .eval_iter = 5, .seed = 123,
+                           .allow_zero_epochs = true},
+                 .trainable = TRAIN_TRAINABLE_LAST_BLOCK};
     int rc = parse(argc, argv, &o);
     if (rc == 2) fprintf(stderr, "%s\n", tensor_error());
     if (rc) return rc == 1 ? 0 : rc;
@@ -669,7 +656,7 @@ int main(int argc, char **argv)
     Run r = {.o = &o};
     /* --bf16: every product (training, evaluation, accuracies, classifying)
      * in bf16; weights, gradients and AdamW stay float32 (tensor.h). */
-    tensor_autocast_begin(o.bf16);
+    tensor_autocast_begin(o.train.bf16);
     rc = prepare(&r, &o);
     if (!rc && o.count_only) rc = count_only(&o);
     else if (!rc && r.loaded_classifier && !o.data) {
@@ -679,7 +666,7 @@ int main(int argc, char **argv)
     } else if (!rc) {
         rc = make_datasets(&r, &o);
         if (!rc) {
-            tensor_manual_seed(o.seed);                   /* before the loaders and the model */
+            tensor_manual_seed(o.train.seed);                   /* before the loaders and the model */
             rc = make_loaders(&r, &o);
         }
         if (!rc) {
@@ -687,7 +674,7 @@ int main(int argc, char **argv)
             if (!r.model) rc = 1;
         }
         if (!rc && !r.loaded_classifier) rc = make_classifier(&r, &o);
-        if (!rc && o.epochs > 0) rc = train(&r, &o);
+        if (!rc && o.train.epochs > 0) rc = train(&r, &o);
         if (!rc) rc = print_accuracies(&r, 0);
         if (!rc) rc = classify(&r, &o);
         if (!rc) rc = save(&r, &o);

@@ -29,10 +29,9 @@ typedef struct {
     const char *data, *hf, *load, *tokenizer, *vocab, *responses, *save, *csv, *plot;
     const char *config_flag;     /* a config flag the model's file decides, or NULL */
     bool heads_set, drop_set, ascii;
-    bool bf16;                   /* --bf16: the whole run in an autocast region */
-    double lr, weight_decay, lora_alpha;
-    int64_t epochs, batch, eval_freq, eval_iter, allowed_max_length, max_new_tokens, lora_rank;
-    uint64_t seed;
+    CliTrainOptions train;       /* --lr ... --seed, --bf16 (cli.h) */
+    double lora_alpha;
+    int64_t allowed_max_length, max_new_tokens, lora_rank;
 } Options;
 
 typedef struct {
@@ -103,12 +102,14 @@ static int parse(int argc, char **argv, Options *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool ok = true;
-        int gpt;
+        int gpt, common;
         if (cli_is_help(a)) {
             usage(stdout);
             return 1;
         } else if ((gpt = config_flag(argc, argv, &i, o)) != 0) {
             ok = gpt > 0;
+        } else if ((common = cli_train_flag(PROG, argc, argv, &i, &o->train)) != 0) {
+            ok = common > 0;
         } else if (strcmp(a, "--data") == 0) {
             ok = (o->data = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--hf-gpt2") == 0) {
@@ -119,20 +120,6 @@ static int parse(int argc, char **argv, Options *o)
             ok = cli_tokenizer_flag(PROG, argc, argv, &i, &o->tokenizer);
         } else if (strcmp(a, "--vocab") == 0) {
             ok = (o->vocab = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--epochs") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->epochs);
-        } else if (strcmp(a, "--batch-size") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->batch);
-        } else if (strcmp(a, "--lr") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->lr);
-        } else if (strcmp(a, "--weight-decay") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->weight_decay);
-        } else if (strcmp(a, "--eval-freq") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_freq);
-        } else if (strcmp(a, "--eval-iter") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_iter);
-        } else if (strcmp(a, "--seed") == 0) {
-            ok = cli_u64_flag(PROG, argc, argv, &i, &o->seed);
         } else if (strcmp(a, "--allowed-max-length") == 0) {
             ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 24, &o->allowed_max_length);
         } else if (strcmp(a, "--max-new-tokens") == 0) {
@@ -156,8 +143,6 @@ static int parse(int argc, char **argv, Options *o)
             ok = cli_picture_flag(PROG, argc, argv, &i, &o->plot);
         } else if (strcmp(a, "--ascii") == 0) {
             o->ascii = true;
-        } else if (strcmp(a, "--bf16") == 0) {
-            o->bf16 = true;
         } else {
             ok = cli_unknown_option(PROG, a);
         }
@@ -281,10 +266,10 @@ static int make_data(Run *r)
         return 1;
     }
     r->split = train_instruction_split(&r->data);
-    if (r->split.train.count < o->batch) {
+    if (r->split.train.count < o->train.batch_size) {
         fprintf(stderr, PROG ": --data %s: %lld entries: the training part (the first 85%%) "
                 "has %lld, fewer than --batch-size %lld\n", o->data, (long long)r->data.count,
-                (long long)r->split.train.count, (long long)o->batch);
+                (long long)r->split.train.count, (long long)o->train.batch_size);
         return 1;
     }
     TrainInstructionSlice parts[3] = {r->split.train, r->split.val, r->split.test};
@@ -297,7 +282,7 @@ static int make_data(Run *r)
     r->pad = text_vocab_size(r->tok) - 1;
     r->collate = TRAIN_INSTRUCTION_COLLATE(.pad_token_id = r->pad,
                                            .allowed_max_length = o->allowed_max_length);
-    DataLoaderOptions l = DATA_LOADER_OPTIONS(.batch_size = o->batch,
+    DataLoaderOptions l = DATA_LOADER_OPTIONS(.batch_size = o->train.batch_size,
                                               .collate = train_instruction_collate,
                                               .collate_ctx = &r->collate);
     r->val = data_loader(r->sets[1], l);
@@ -357,18 +342,18 @@ static int train(Run *r)
     cli_float_repr(val_loss, b, sizeof b);
     printf("Initial losses\n   Training loss: %s\n   Validation loss: %s\n", a, b);
     NNList p = nn_named_parameters(r->model);
-    r->opt = optim_adamw(p.count, p.tensors, OPTIM_ADAMW_OPTIONS(.lr = o->lr,
-                                                                 .weight_decay = o->weight_decay));
+    r->opt = optim_adamw(p.count, p.tensors, OPTIM_ADAMW_OPTIONS(.lr = o->train.lr,
+                                                                 .weight_decay = o->train.weight_decay));
     nn_list_free(&p);
     if (!r->opt || (o->csv && !(r->csv = plot_csv_open(o->csv, "step,epoch,tokens_seen,"
                                                                "train_loss,val_loss")))) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
         return 1;
     }
-    tensor_manual_seed(o->seed);
+    tensor_manual_seed(o->train.seed);
     TrainState s = TRAIN_STATE_INIT;
-    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->epochs, .eval_freq = o->eval_freq,
-                                   .eval_iter = o->eval_iter, .tokenizer = r->tok,
+    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->train.epochs, .eval_freq = o->train.eval_freq,
+                                   .eval_iter = o->train.eval_iter, .tokenizer = r->tok,
                                    .start_context = r->start_context, .on_eval = on_eval,
                                    .on_sample = on_sample, .ctx = r);
     rc = train_model_simple(r->model, r->train, r->val, r->opt, &t, &s) < 0;
@@ -447,7 +432,7 @@ static int plot_losses(const Run *r)
     int64_t rows = 0, rc = 0;
     for (int k = 0; k < 4 && rc >= 0; k++) rc = rows = plot_csv_column(o->csv, columns[k], &v[k]);
     for (int64_t i = 0; rc >= 0 && i < rows; i++)
-        v[0][i] = rows > 1 ? (double)i * (double)o->epochs / (double)(rows - 1) : 0;
+        v[0][i] = rows > 1 ? (double)i * (double)o->train.epochs / (double)(rows - 1) : 0;
     PlotSeries s[] = {
         {.label = "training loss", .n = rows, .x = v[0], .y = v[2], .x2 = v[1]},
         {.label = "validation loss", .n = rows, .x = v[0], .y = v[3], .dash = PLOT_DASHED},
@@ -508,8 +493,9 @@ static void run_free(Run *r)
 int main(int argc, char **argv)
 {
     Options o = {.gpt = {.cfg = NN_GPT_CONFIG_124M, .context_124m = 1024}, .tokenizer = "gpt2",
-                 .lr = 5e-5, .weight_decay = 0.1, .epochs = 2, .batch = 8, .eval_freq = 5,
-                 .eval_iter = 5, .max_new_tokens = 256, .lora_alpha = 16, .seed = 123};
+                 .train = {.lr = 5e-5, .weight_decay = 0.1, .epochs = 2, .batch_size = 8,
+                           .eval_freq = 5, .eval_iter = 5, .seed = 123},
+                 .max_new_tokens = 256, .lora_alpha = 16};
     int rc = parse(argc, argv, &o);
     if (rc == 2) fprintf(stderr, "%s\n", tensor_error());
     if (rc) return rc == 1 ? 0 : rc;
@@ -536,10 +522,10 @@ int main(int argc, char **argv)
     }
     /* --bf16: every product (training, samples, responses, the test loss)
      * in bf16; weights, gradients and AdamW stay float32 (tensor.h). */
-    tensor_autocast_begin(o.bf16);
+    tensor_autocast_begin(o.train.bf16);
     if (!rc) rc = make_data(&r);
     if (!rc) {
-        tensor_manual_seed(o.seed);
+        tensor_manual_seed(o.train.seed);
         rc = make_model(&r);
     }
     if (!rc) rc = train(&r);

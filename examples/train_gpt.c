@@ -35,8 +35,7 @@ typedef struct {
     CliGPTConfig gpt;
     const char *text, *start_context, *tokenizer, *vocab, *csv, *plot, *grad_norms;
     const char *save, *resume;   /* checkpoint files, or NULL */
-    double lr, weight_decay;
-    int64_t epochs, batch, eval_freq, eval_iter;
+    CliTrainOptions train;       /* --lr ... --seed, --bf16 (cli.h) */
     int64_t warmup_steps;        /* appendix D's schedule; -1: off */
     double warmup_percent;       /* --warmup-steps P%: P (the steps once the loaders are made) */
     double initial_lr, min_lr;   /* its ends (the book's train_model defaults) */
@@ -44,9 +43,7 @@ typedef struct {
     double clip_grad_norm;       /* max_norm; 0: no clipping */
     char lr_plot[4096], lr_csv[4096];   /* --plot's FILE-lr.EXT and FILE-lr.csv, or "" */
     int64_t save_every, stop_after; /* 0: off */
-    uint64_t seed;
     bool ascii, quiet;
-    bool bf16;                   /* --bf16: the run in an autocast region */
 } Options;
 
 /* A checkpoint's metadata: the GPT's config and tokenizer (nn.h), then the
@@ -150,11 +147,11 @@ static int check_schedule_flags(const Options *o)
     if (o->warmup_steps < 0 && (o->initial_lr_set || o->min_lr_set))
         tensor_set_error(PROG ": %s needs --warmup-steps N (the schedule it ends)",
                          o->initial_lr_set ? "--initial-lr" : "--min-lr");
-    else if (o->warmup_steps >= 0 && o->min_lr > o->lr)
-        tensor_set_error(PROG ": --min-lr %g is above the peak --lr %g", o->min_lr, o->lr);
-    else if (o->warmup_steps >= 0 && o->initial_lr > o->lr)
+    else if (o->warmup_steps >= 0 && o->min_lr > o->train.lr)
+        tensor_set_error(PROG ": --min-lr %g is above the peak --lr %g", o->min_lr, o->train.lr);
+    else if (o->warmup_steps >= 0 && o->initial_lr > o->train.lr)
         tensor_set_error(PROG ": --initial-lr %g is above the peak --lr %g", o->initial_lr,
-                         o->lr);
+                         o->train.lr);
     else
         return 0;
     return 2;
@@ -186,32 +183,20 @@ static int parse(int argc, char **argv, Options *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool ok = true;
-        int gpt;
+        int gpt, common;
         if (cli_is_help(a)) {
             usage(stdout);
             return 1;
         } else if ((gpt = cli_gpt_config_flag(PROG, argc, argv, &i, &o->gpt)) != 0) {
             ok = gpt > 0;
+        } else if ((common = cli_train_flag(PROG, argc, argv, &i, &o->train)) != 0) {
+            ok = common > 0;
         } else if (strcmp(a, "--text") == 0) {
             ok = (o->text = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--tokenizer") == 0) {
             ok = cli_tokenizer_flag(PROG, argc, argv, &i, &o->tokenizer);
         } else if (strcmp(a, "--vocab") == 0) {
             ok = (o->vocab = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--lr") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->lr);
-        } else if (strcmp(a, "--weight-decay") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->weight_decay);
-        } else if (strcmp(a, "--epochs") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->epochs);
-        } else if (strcmp(a, "--batch") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->batch);
-        } else if (strcmp(a, "--eval-freq") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_freq);
-        } else if (strcmp(a, "--eval-iter") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_iter);
-        } else if (strcmp(a, "--seed") == 0) {
-            ok = cli_u64_flag(PROG, argc, argv, &i, &o->seed);
         } else if (strcmp(a, "--start-context") == 0) {
             ok = (o->start_context = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--csv") == 0) {
@@ -242,8 +227,6 @@ static int parse(int argc, char **argv, Options *o)
             o->ascii = true;
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = true;
-        } else if (strcmp(a, "--bf16") == 0) {
-            o->bf16 = true;
         } else {
             ok = cli_unknown_option(PROG, a);
         }
@@ -269,14 +252,14 @@ static int parse(int argc, char **argv, Options *o)
 /* Steps the run makes in all: its epochs, or --stop-after-steps when sooner. */
 static int64_t run_steps(const Run *r, const Options *o)
 {
-    int64_t steps = o->epochs * data_loader_len(r->train);
+    int64_t steps = o->train.epochs * data_loader_len(r->train);
     return o->stop_after && o->stop_after < steps ? o->stop_after : steps;
 }
 
 /* Evaluations among the first `steps` steps (at steps 0, eval_freq, ...). */
 static int64_t evals_in(int64_t steps, const Options *o)
 {
-    return steps > 0 ? (steps - 1) / o->eval_freq + 1 : 0;
+    return steps > 0 ? (steps - 1) / o->train.eval_freq + 1 : 0;
 }
 
 /* After this process's first step, on stderr, the time the rest will take,
@@ -288,7 +271,7 @@ static void estimate(Run *r, const Options *o, double step_seconds, double eval_
     r->estimated = true;
     int64_t done = r->state.global_step + 1, steps = run_steps(r, o);
     int64_t evals = evals_in(steps, o) - evals_in(done, o);
-    double eval = eval_seconds >= 0 ? eval_seconds : step_seconds * 2.0 * o->eval_iter / 3.0;
+    double eval = eval_seconds >= 0 ? eval_seconds : step_seconds * 2.0 * o->train.eval_iter / 3.0;
     double rest = (double)(steps - done) * step_seconds + (double)evals * eval;
     char when[32], evaluation[64] = "";
     if (eval_seconds >= 0)
@@ -299,7 +282,7 @@ static void estimate(Run *r, const Options *o, double step_seconds, double eval_
     else snprintf(params, sizeof params, "%lld", (long long)r->n_params);
     fprintf(stderr, PROG ": %s parameters, batch %lld x %lld tokens, %d thread%s: the first "
             "step took %.2f s%s; about %s for the %lld steps and %lld evaluations left\n",
-            params, (long long)o->batch, (long long)o->gpt.cfg.context_length, threads,
+            params, (long long)o->train.batch_size, (long long)o->gpt.cfg.context_length, threads,
             threads == 1 ? "" : "s", step_seconds, evaluation,
             plot_duration(rest, when, sizeof when), (long long)(steps - done),
             (long long)evals);
@@ -392,10 +375,10 @@ static int plot_losses(const Options *o, const Run *r)
     double *v[4] = {0};
     int64_t rows = 0, rc = 0;
     for (int k = 0; k < 4 && rc >= 0; k++) rc = rows = plot_csv_column(o->csv, columns[k], &v[k]);
-    int64_t steps = o->epochs * data_loader_len(r->train);
-    int64_t n = steps > 0 ? (steps - 1) / o->eval_freq + 1 : 0;
+    int64_t steps = o->train.epochs * data_loader_len(r->train);
+    int64_t n = steps > 0 ? (steps - 1) / o->train.eval_freq + 1 : 0;
     for (int64_t i = 0; rc >= 0 && i < rows; i++)
-        v[0][i] = n > 1 ? floor(v[0][i] / (double)o->eval_freq) * (double)o->epochs /
+        v[0][i] = n > 1 ? floor(v[0][i] / (double)o->train.eval_freq) * (double)o->train.epochs /
                               (double)(n - 1)
                         : 0;
     char title[256], subtitle[256];
@@ -405,7 +388,7 @@ static int plot_losses(const Options *o, const Run *r)
     snprintf(subtitle, sizeof subtitle, "%lld layers, %lld heads, emb_dim %lld, context %lld, "
              "vocab %lld; AdamW lr %g, batch %lld", (long long)c->n_layers,
              (long long)c->n_heads, (long long)c->emb_dim, (long long)c->context_length,
-             (long long)c->vocab_size, o->lr, (long long)o->batch);
+             (long long)c->vocab_size, o->train.lr, (long long)o->train.batch_size);
     PlotSeries s[] = {
         {.label = "training loss", .n = rows, .x = v[0], .y = v[2], .x2 = v[1]},
         {.label = "validation loss", .n = rows, .x = v[0], .y = v[3], .dash = PLOT_DASHED},
@@ -434,9 +417,9 @@ static int plot_lr(const Options *o)
     snprintf(title, sizeof title, "Learning rate and gradient norm (the book's appendix D)");
     if (o->warmup_steps >= 0)
         snprintf(subtitle, sizeof subtitle, "warmup %lld steps %g to %g, cosine to %g; %s",
-                 (long long)o->warmup_steps, o->initial_lr, o->lr, o->min_lr, clip);
+                 (long long)o->warmup_steps, o->initial_lr, o->train.lr, o->min_lr, clip);
     else
-        snprintf(subtitle, sizeof subtitle, "lr %g; %s", o->lr, clip);
+        snprintf(subtitle, sizeof subtitle, "lr %g; %s", o->train.lr, clip);
     PlotSeries s[] = {
         {.label = "learning rate", .csv = o->lr_csv, .x_column = "step", .y_column = "lr"},
         {.label = "gradient norm (before clipping)", .csv = o->lr_csv, .x_column = "step",
@@ -494,8 +477,8 @@ static int train(Run *r, const Options *o)
     WarmupCosineOptions w = OPTIM_WARMUP_COSINE_OPTIONS(.warmup_steps = o->warmup_steps,
                                                         .initial_lr = o->initial_lr,
                                                         .min_lr = o->min_lr);
-    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->epochs, .eval_freq = o->eval_freq,
-                                   .eval_iter = o->eval_iter, .tokenizer = r->tokenizer,
+    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->train.epochs, .eval_freq = o->train.eval_freq,
+                                   .eval_iter = o->train.eval_iter, .tokenizer = r->tokenizer,
                                    .start_context = o->start_context,
                                    .checkpoint_every = o->save_every,
                                    .after_backward = after_backward, .on_eval = on_eval,
@@ -506,7 +489,7 @@ static int train(Run *r, const Options *o)
                                    .track_grad_norm = r->lr_csv != NULL);
     /* --bf16: every product of the run (steps, evaluations, samples) in bf16;
      * a product's backward computes as its forward did (tensor.h). */
-    tensor_autocast_begin(o->bf16);
+    tensor_autocast_begin(o->train.bf16);
     int rc = train_model_simple(r->model, r->train, r->val, r->optimizer, &t, &r->state);
     tensor_autocast_end();
     return rc < 0 ? -1 : 0;
@@ -560,11 +543,11 @@ static void run_checkpoint(Run *r, uint64_t text_hash)
     static const char *const keys[RUN_META] = {"lr", "weight_decay", "batch", "eval_freq",
                                                "eval_iter", "text_fnv1a64", "lr_schedule",
                                                "clip_grad_norm", "autocast"};
-    snprintf(r->values[0], sizeof r->values[0], "%.17g", o->lr);
-    snprintf(r->values[1], sizeof r->values[1], "%.17g", o->weight_decay);
-    snprintf(r->values[2], sizeof r->values[2], "%lld", (long long)o->batch);
-    snprintf(r->values[3], sizeof r->values[3], "%lld", (long long)o->eval_freq);
-    snprintf(r->values[4], sizeof r->values[4], "%lld", (long long)o->eval_iter);
+    snprintf(r->values[0], sizeof r->values[0], "%.17g", o->train.lr);
+    snprintf(r->values[1], sizeof r->values[1], "%.17g", o->train.weight_decay);
+    snprintf(r->values[2], sizeof r->values[2], "%lld", (long long)o->train.batch_size);
+    snprintf(r->values[3], sizeof r->values[3], "%lld", (long long)o->train.eval_freq);
+    snprintf(r->values[4], sizeof r->values[4], "%lld", (long long)o->train.eval_iter);
     snprintf(r->values[5], sizeof r->values[5], "%016llx", (unsigned long long)text_hash);
     /* The schedule's total is --epochs x the loader's batches. */
     if (o->warmup_steps < 0)
@@ -572,9 +555,9 @@ static void run_checkpoint(Run *r, uint64_t text_hash)
     else
         snprintf(r->values[6], sizeof r->values[6], "warmup_steps %lld, initial_lr %.17g, "
                  "min_lr %.17g, epochs %lld", (long long)o->warmup_steps, o->initial_lr,
-                 o->min_lr, (long long)o->epochs);
+                 o->min_lr, (long long)o->train.epochs);
     snprintf(r->values[7], sizeof r->values[7], "%.17g", o->clip_grad_norm);
-    snprintf(r->values[8], sizeof r->values[8], "%s", o->bf16 ? "bf16" : "fp32");
+    snprintf(r->values[8], sizeof r->values[8], "%s", o->train.bf16 ? "bf16" : "fp32");
     for (int i = 0; i < RUN_META; i++)
         r->meta[NN_GPT_META_COUNT + i] = (TensorMeta){keys[i], r->values[i]};
     r->checkpoint = (TrainCheckpoint){.model = r->model, .optimizer = r->optimizer,
@@ -588,15 +571,15 @@ static void run_checkpoint(Run *r, uint64_t text_hash)
  * -1 with the first disagreement in why. */
 static int counters_agree(const TrainState *s, const Options *o, char *why, size_t n)
 {
-    int64_t step = s->global_step + 1, tokens = o->batch * o->gpt.cfg.context_length;
-    int64_t evals = step > 0 ? (step - 1) / o->eval_freq + 1 : 0;
+    int64_t step = s->global_step + 1, tokens = o->train.batch_size * o->gpt.cfg.context_length;
+    int64_t evals = step > 0 ? (step - 1) / o->train.eval_freq + 1 : 0;
     if (s->tokens_seen % tokens != 0 || s->tokens_seen / tokens != step)
         snprintf(why, n, "tokens_seen %lld is not %lld steps of %lld x %lld tokens",
-                 (long long)s->tokens_seen, (long long)step, (long long)o->batch,
+                 (long long)s->tokens_seen, (long long)step, (long long)o->train.batch_size,
                  (long long)o->gpt.cfg.context_length);
     else if (s->evals != evals)
         snprintf(why, n, "evals %lld, where --eval-freq %lld evaluates %lld times in %lld steps",
-                 (long long)s->evals, (long long)o->eval_freq, (long long)evals,
+                 (long long)s->evals, (long long)o->train.eval_freq, (long long)evals,
                  (long long)step);
     else
         return 0;
@@ -621,13 +604,13 @@ static int resume(Run *r, const Options *o)
                 o->resume, (long long)step, why);
         return 1;
     }
-    if (s->epochs_done >= o->epochs || (o->stop_after && step >= o->stop_after)) {
+    if (s->epochs_done >= o->train.epochs || (o->stop_after && step >= o->stop_after)) {
         char stop[64] = "";
         if (o->stop_after)
             snprintf(stop, sizeof stop, " --stop-after-steps %lld", (long long)o->stop_after);
         fprintf(stderr, PROG ": --resume: %s is at step %lld, epoch %lld: --epochs %lld%s leaves "
                 "nothing to train\n", o->resume, (long long)step, (long long)s->epoch,
-                (long long)o->epochs, stop);
+                (long long)o->train.epochs, stop);
         return 2;
     }
     return 0;
@@ -665,16 +648,16 @@ static int make_loaders(Run *r, const char *text, size_t len)
     if (!(r->train_set = windows(r, text, split, context, "training")) ||
         !(r->val_set = windows(r, text + split, len - split, context, "validation")))
         return 1;
-    r->train = data_loader(r->train_set, DATA_LOADER_OPTIONS(.batch_size = o->batch,
+    r->train = data_loader(r->train_set, DATA_LOADER_OPTIONS(.batch_size = o->train.batch_size,
                                                             .shuffle = true, .drop_last = true));
-    r->val = data_loader(r->val_set, DATA_LOADER_OPTIONS(.batch_size = o->batch));
+    r->val = data_loader(r->val_set, DATA_LOADER_OPTIONS(.batch_size = o->train.batch_size));
     if (!r->train || !r->val) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
         return 1;
     }
     if (data_loader_len(r->train) == 0) {
         fprintf(stderr, PROG ": --text: the training part has fewer windows than --batch %lld\n",
-                (long long)o->batch);
+                (long long)o->train.batch_size);
         return 1;
     }
     return 0;
@@ -687,7 +670,7 @@ static int make_loaders(Run *r, const char *text, size_t len)
 static int schedule_fits(const Run *r)
 {
     Options *o = r->o;
-    int64_t len = data_loader_len(r->train), total = len * o->epochs;
+    int64_t len = data_loader_len(r->train), total = len * o->train.epochs;
     char percent[64] = "";
     if (o->warmup_percent > 0) {
         o->warmup_steps = (int64_t)(o->warmup_percent / 100 * (double)total);
@@ -697,7 +680,7 @@ static int schedule_fits(const Run *r)
     if (o->warmup_steps < total) return 0;
     if (!percent[0]) snprintf(percent, sizeof percent, "%lld", (long long)o->warmup_steps);
     fprintf(stderr, PROG ": --warmup-steps %s is not below the run's %lld steps (%lld batches x "
-            "%lld epochs)\n", percent, (long long)total, (long long)len, (long long)o->epochs);
+            "%lld epochs)\n", percent, (long long)total, (long long)len, (long long)o->train.epochs);
     return 2;
 }
 
@@ -716,14 +699,14 @@ static int build(Run *r, const char *text, size_t len)
         fprintf(stderr, "%s\n", tensor_error());
         return 2;
     }
-    tensor_manual_seed(o->seed);
+    tensor_manual_seed(o->train.seed);
     r->model = nn_gpt_model(o->gpt.cfg);
     NNList params = nn_named_parameters(r->model);
     r->n_params = r->model ? nn_num_parameters(r->model) : 0;
     if (r->model)
         r->optimizer = optim_adamw(params.count, params.tensors,
-                                   OPTIM_ADAMW_OPTIONS(.lr = o->lr,
-                                                       .weight_decay = o->weight_decay));
+                                   OPTIM_ADAMW_OPTIONS(.lr = o->train.lr,
+                                                       .weight_decay = o->train.weight_decay));
     nn_list_free(&params);
     if (!r->model || !r->optimizer) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
@@ -789,8 +772,9 @@ int main(int argc, char **argv)
     cfg.context_length = 256;
     Options o = {.gpt = {.cfg = cfg, .context_124m = 256}, .text = ATTOGRAD_TEXT_DEFAULT,
                  .start_context = "Every effort moves you",
-                 .tokenizer = "gpt2", .lr = 0.0004, .weight_decay = 0.1, .epochs = 10,
-                 .batch = 2, .eval_freq = 5, .eval_iter = 5, .seed = 123,
+                 .tokenizer = "gpt2",
+                 .train = {.lr = 0.0004, .weight_decay = 0.1, .epochs = 10, .batch_size = 2,
+                           .eval_freq = 5, .eval_iter = 5, .seed = 123, .batch_flag = "--batch"},
                  .warmup_steps = -1, .initial_lr = 3e-5, .min_lr = 1e-6};
     int rc = parse(argc, argv, &o);
     if (rc == 2) fprintf(stderr, "%s\n", tensor_error());
