@@ -26,6 +26,7 @@ typedef struct {
     CliGPTConfig gpt;
     bool heads_set, drop_set, config_set;       /* config flags given */
     const char *data, *hf, *load, *tokenizer, *vocab, *csv, *plot, *plot_accuracy, *save;
+    const char *save_lora, *load_lora;   /* the LoRA weights and the head alone */
     CliTrainOptions train;       /* --lr ... --seed, --bf16 (cli.h) */
     double lora_alpha;
     int64_t max_length, lora_rank;
@@ -85,6 +86,13 @@ static void usage(FILE *f)
             "  --plot FILE.png|svg|pdf   the losses against epochs, examples seen on top\n"
             "  --plot-accuracy FILE      the accuracies likewise; --ascii: both on stdout too\n"
             "  --save FILE               the fine-tuned classifier (safetensors; --load reads it)\n"
+            "  --save-lora FILE          with --lora-rank: the LoRA weights and the new head\n"
+            "                            alone (megabytes), to put back on the same GPT\n"
+            "  --load-lora FILE          no training: a --save-lora file on the GPT it was\n"
+            "                            trained on (--hf-gpt2, --load or the config and\n"
+            "                            --seed; --lora-rank and --lora-alpha as it was\n"
+            "                            trained), then the accuracies (with --data),\n"
+            "                            --classify and --save\n"
             "  --count-parameters        with --lora-rank: print the book's three trainable-\n"
             "                            parameter lines from the shapes alone, and stop\n"
             "  --bf16                    bfloat16 products (float32 sums), as the run under\n"
@@ -156,6 +164,10 @@ static int parse(int argc, char **argv, Options *o)
             ok = cli_picture_flag(PROG, argc, argv, &i, &o->plot_accuracy);
         } else if (strcmp(a, "--save") == 0) {
             ok = (o->save = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--save-lora") == 0) {
+            ok = (o->save_lora = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--load-lora") == 0) {
+            ok = (o->load_lora = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--count-parameters") == 0) {
             o->count_only = true;
         } else if (strcmp(a, "--ascii") == 0) {
@@ -176,8 +188,14 @@ static int parse(int argc, char **argv, Options *o)
     else if (o->count_only && !o->lora_rank) why = "--count-parameters needs --lora-rank N";
     else if ((o->plot || o->plot_accuracy || o->csv) && o->train.epochs == 0)
         why = "--csv, --plot and --plot-accuracy need --epochs 1 or more (they show training)";
-    else if (!o->data && !o->count_only && !o->load)
+    else if (!o->data && !o->count_only && !o->load && !o->load_lora)
         why = "--data FILE is needed (the SMS Spam Collection: see README)";
+    else if (o->save_lora && !o->lora_rank)
+        why = "--save-lora needs --lora-rank N (the weights it saves)";
+    else if (o->load_lora && (o->save_lora || o->count_only))
+        why = "--load-lora excludes --save-lora and --count-parameters (no training)";
+    else if (o->load_lora && (o->plot || o->plot_accuracy || o->csv))
+        why = "--csv, --plot and --plot-accuracy show training: not with --load-lora";
     if (why) {
         tensor_set_error(PROG ": %s", why);
         return 2;
@@ -270,13 +288,20 @@ static Module *base_model(const Options *o)
     return m;
 }
 
+/* What rebuilds the classifier around the GPT: its config, tokenizer,
+ * head, text length and LoRA (the files' metadata). */
+static TrainClassifierInfo classifier_info(const Run *r, const Options *o)
+{
+    return (TrainClassifierInfo){.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
+                                 .num_classes = NUM_CLASSES, .max_length = r->max_length,
+                                 .lora_rank = r->lora_rank, .lora_alpha = r->lora_alpha};
+}
+
 /* A classifier --save wrote (train_classifier_load), what trains set
  * as --trainable says when it has no LoRA layers.  NULL after a message. */
 static Module *saved_classifier(const Options *o, const Run *r)
 {
-    TrainClassifierInfo info = {.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
-                                .num_classes = NUM_CLASSES, .max_length = r->max_length,
-                                .lora_rank = r->lora_rank, .lora_alpha = r->lora_alpha};
+    TrainClassifierInfo info = classifier_info(r, o);
     Module *m = train_classifier_load(o->load, &info);
     if (m && !r->lora_rank && train_classifier_set_trainable(m, o->trainable) != 0) {
         nn_module_free(m);
@@ -284,6 +309,56 @@ static Module *saved_classifier(const Options *o, const Run *r)
     }
     if (!m) fprintf(stderr, PROG ": --load: %s\n", tensor_error());
     return m;
+}
+
+/* --load-lora: the pretrained GPT, its new head, LoRA on every Linear (the
+ * rest frozen), then the file's head and LoRA weights.  NULL after a
+ * message. */
+static Module *lora_classifier(const Options *o, Run *r)
+{
+    Module *m = base_model(o);
+    if (!m) return NULL;
+    r->lora_rank = o->lora_rank;
+    r->lora_alpha = o->lora_alpha;
+    TrainClassifierInfo info = classifier_info(r, o);
+    if (!nn_gpt_replace_head(m, NUM_CLASSES, NULL) || !nn_requires_grad_(m, false) ||
+        nn_replace_linear_with_lora(m, o->lora_rank, o->lora_alpha) < 0 ||
+        train_lora_load(m, &info, o->load_lora) != 0) {
+        fprintf(stderr, PROG ": --load-lora: %s\n", tensor_error());
+        nn_module_free(m);
+        return NULL;
+    }
+    nn_train(m, false);
+    return m;
+}
+
+/* --load-lora's file fits the model the flags describe, before any work;
+ * its max_length is the classifier's.  0, or 1 / 2 after a message. */
+static int lora_file_fits(Run *r, const Options *o)
+{
+    TrainClassifierInfo f;
+    if (train_lora_info(o->load_lora, &f)) {
+        fprintf(stderr, PROG ": --load-lora: %s\n", tensor_error());
+        return 1;
+    }
+    if (!o->lora_rank) {
+        fprintf(stderr, PROG ": --load-lora %s: LoRA of rank %lld: give --lora-rank %lld "
+                "--lora-alpha %g, as it was trained\n", o->load_lora, (long long)f.lora_rank,
+                (long long)f.lora_rank, f.lora_alpha);
+        return 2;
+    }
+    if (o->max_length && o->max_length != f.max_length) {
+        fprintf(stderr, PROG ": --max-length %lld contradicts %s (max_length %lld)\n",
+                (long long)o->max_length, o->load_lora, (long long)f.max_length);
+        return 2;
+    }
+    r->max_length = f.max_length;
+    TrainClassifierInfo want = {.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
+                                .num_classes = NUM_CLASSES, .max_length = f.max_length,
+                                .lora_rank = o->lora_rank, .lora_alpha = o->lora_alpha};
+    if (train_lora_check(o->load_lora, &want) == 0) return 0;
+    fprintf(stderr, PROG ": --load-lora: %s\n", tensor_error());
+    return 2;
 }
 
 /* ---- The data ------------------------------------------------------------------ */
@@ -311,7 +386,8 @@ static int make_datasets(Run *r, const Options *o)
                     (long long)(r->splits[0]->n + r->splits[1]->n + r->splits[2]->n));
             return 1;
         }
-    int64_t max_length = r->loaded_classifier ? r->max_length : o->max_length;
+    /* a saved classifier's or --load-lora's length, else the flag's (0: the longest) */
+    int64_t max_length = r->max_length ? r->max_length : o->max_length;
     r->sets[0] = train_spam_dataset(r->splits[0], r->tok, max_length, r->pad);
     if (r->sets[0]) r->max_length = train_spam_dataset_max_length(r->sets[0]);
     for (int k = 1; k < 3 && r->sets[0]; k++)
@@ -525,15 +601,20 @@ static int train(Run *r, const Options *o)
 }
 
 /* --save: the model's state_dict with the GPT's config, the tokenizer and
- * what rebuilds the classifier (train_classifier_save). */
+ * what rebuilds the classifier (train_classifier_save); --save-lora: its
+ * LoRA weights and head alone, with the same description (train_lora_save). */
 static int save(const Run *r, const Options *o)
 {
-    TrainClassifierInfo info = {.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
-                                .num_classes = NUM_CLASSES, .max_length = r->max_length,
-                                .lora_rank = r->lora_rank, .lora_alpha = r->lora_alpha};
-    if (!o->save || train_classifier_save(r->model, &info, o->save) == 0) return 0;
-    fprintf(stderr, PROG ": --save: %s\n", tensor_error());
-    return 1;
+    TrainClassifierInfo info = classifier_info(r, o);
+    if (o->save && train_classifier_save(r->model, &info, o->save) != 0) {
+        fprintf(stderr, PROG ": --save: %s\n", tensor_error());
+        return 1;
+    }
+    if (o->save_lora && train_lora_save(r->model, &info, o->save_lora) != 0) {
+        fprintf(stderr, PROG ": --save-lora: %s\n", tensor_error());
+        return 1;
+    }
+    return 0;
 }
 
 static int classify(const Run *r, const Options *o)
@@ -580,9 +661,11 @@ static bool paths_ok(const Options *o)
         {.what = "--plot", .path = o->plot, .output = true},
         {.what = "--plot-accuracy", .path = o->plot_accuracy, .output = true},
         {.what = "--save", .path = o->save, .output = true},
+        {.what = "--save-lora", .path = o->save_lora, .output = true},
         {.what = "--data", .path = o->data},
         {.what = "--hf-gpt2", .path = o->hf},
         {.what = "--load", .path = o->load},
+        {.what = "--load-lora", .path = o->load_lora},
         {.what = "--vocab", .path = o->count_only || !encoder[0] ? NULL : encoder},
         {.what = "--vocab", .path = o->count_only || !merges[0] ? NULL : merges},
     };
@@ -611,13 +694,14 @@ static int prepare(Run *r, Options *o)
 {
     int rc = o->hf ? hf_config(o) : o->load ? load_config(o, r) : 0;
     if (rc) return rc;
-    if (!o->data && !o->count_only && !r->loaded_classifier) {
+    if (!o->data && !o->count_only && !r->loaded_classifier && !o->load_lora) {
         fprintf(stderr, PROG ": --data FILE is needed: %s is a GPT, not a classifier this "
                 "program saved\n", o->load);
         return 2;
     }
     if (!o->tokenizer) o->tokenizer = "gpt2";
     if (o->count_only) return 0;
+    if (o->load_lora && (rc = lora_file_fits(r, o)) != 0) return rc;
     if (o->lora_rank && nn_gpt_lora_parameters(o->gpt.cfg, NUM_CLASSES, o->lora_rank) < 0) {
         fprintf(stderr, PROG ": --lora-rank %lld: %s\n", (long long)o->lora_rank,
                 tensor_error());
@@ -659,10 +743,13 @@ int main(int argc, char **argv)
     tensor_autocast_begin(o.train.bf16);
     rc = prepare(&r, &o);
     if (!rc && o.count_only) rc = count_only(&o);
-    else if (!rc && r.loaded_classifier && !o.data) {
-        /* a saved classifier, used as it is */
-        if ((r.model = saved_classifier(&o, &r))) rc = classify(&r, &o);
-        else rc = 1;
+    else if (!rc && (r.loaded_classifier || o.load_lora) && !o.data) {
+        /* a saved classifier, used as it is; or --load-lora's on its GPT,
+         * drawn as the run that saved it drew it (the seed first), and --save */
+        if (o.load_lora) tensor_manual_seed(o.train.seed);
+        r.model = r.loaded_classifier ? saved_classifier(&o, &r) : lora_classifier(&o, &r);
+        rc = r.model ? classify(&r, &o) : 1;
+        if (!rc && o.load_lora) rc = save(&r, &o);
     } else if (!rc) {
         rc = make_datasets(&r, &o);
         if (!rc) {
@@ -670,11 +757,13 @@ int main(int argc, char **argv)
             rc = make_loaders(&r, &o);
         }
         if (!rc) {
-            r.model = r.loaded_classifier ? saved_classifier(&o, &r) : base_model(&o);
+            r.model = r.loaded_classifier ? saved_classifier(&o, &r)
+                      : o.load_lora       ? lora_classifier(&o, &r)
+                                          : base_model(&o);
             if (!r.model) rc = 1;
         }
-        if (!rc && !r.loaded_classifier) rc = make_classifier(&r, &o);
-        if (!rc && o.train.epochs > 0) rc = train(&r, &o);
+        if (!rc && !r.loaded_classifier && !o.load_lora) rc = make_classifier(&r, &o);
+        if (!rc && o.train.epochs > 0 && !o.load_lora) rc = train(&r, &o);
         if (!rc) rc = print_accuracies(&r, 0);
         if (!rc) rc = classify(&r, &o);
         if (!rc) rc = save(&r, &o);

@@ -27,6 +27,7 @@
 typedef struct {
     CliGPTConfig gpt;
     const char *data, *hf, *load, *tokenizer, *vocab, *responses, *save, *csv, *plot;
+    const char *save_lora, *load_lora;   /* the LoRA weights alone */
     const char *config_flag;     /* a config flag the model's file decides, or NULL */
     bool heads_set, drop_set, ascii;
     CliTrainOptions train;       /* --lr ... --seed, --bf16 (cli.h) */
@@ -78,6 +79,13 @@ static void usage(FILE *f)
             "                            instruction-data-with-response.json)\n"
             "  --save FILE               the fine-tuned model (LoRA merged), a checkpoint\n"
             "                            gpt_generate --load reads\n"
+            "  --save-lora FILE          with --lora-rank: the LoRA weights alone (megabytes),\n"
+            "                            to put back on the same pretrained model\n"
+            "  --load-lora FILE          no training: a --save-lora file on the pretrained\n"
+            "                            model it was trained on (--hf-gpt2, --load or the\n"
+            "                            config and --seed; --lora-rank and --lora-alpha as\n"
+            "                            it was trained), then the responses (eval mode),\n"
+            "                            the test loss and --save\n"
             "  --csv FILE                step,epoch,tokens_seen,train_loss,val_loss\n"
             "  --plot FILE.png|svg|pdf   the loss figure (needs --csv); --ascii also on stdout\n"
             "  --bf16                    bfloat16 products (float32 sums), as the run under\n"
@@ -137,6 +145,10 @@ static int parse(int argc, char **argv, Options *o)
             ok = (o->responses = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--save") == 0) {
             ok = (o->save = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--save-lora") == 0) {
+            ok = (o->save_lora = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--load-lora") == 0) {
+            ok = (o->load_lora = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--csv") == 0) {
             ok = (o->csv = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--plot") == 0) {
@@ -159,6 +171,12 @@ static int parse(int argc, char **argv, Options *o)
                          o->heads_set ? "--n-heads" : "--drop-rate");
     else if (o->plot && !o->csv)
         tensor_set_error(PROG ": --plot needs --csv FILE for the figure's data");
+    else if (o->save_lora && !o->lora_rank)
+        tensor_set_error(PROG ": --save-lora needs --lora-rank N (the weights it saves)");
+    else if (o->load_lora && o->save_lora)
+        tensor_set_error(PROG ": --load-lora and --save-lora exclude each other (no training)");
+    else if (o->load_lora && o->csv)
+        tensor_set_error(PROG ": --csv and --plot show training: not with --load-lora");
     else
         return 0;
     return 2;
@@ -224,6 +242,33 @@ static int make_model(Run *r)
         return 1;
     }
     return 0;
+}
+
+/* The model's description for its LoRA-only file (train_lora_save). */
+static TrainClassifierInfo lora_info(const Options *o)
+{
+    return (TrainClassifierInfo){.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
+                                 .lora_rank = o->lora_rank, .lora_alpha = o->lora_alpha};
+}
+
+/* --load-lora's file fits the model the flags describe, before any work:
+ * 0, or 1 / 2 after a message naming the file and the difference. */
+static int lora_file_fits(const Options *o)
+{
+    TrainClassifierInfo f, want = lora_info(o);
+    if (train_lora_info(o->load_lora, &f)) {
+        fprintf(stderr, PROG ": --load-lora: %s\n", tensor_error());
+        return 1;
+    }
+    if (!o->lora_rank) {
+        fprintf(stderr, PROG ": --load-lora %s: LoRA of rank %lld: give --lora-rank %lld "
+                "--lora-alpha %g, as it was trained\n", o->load_lora, (long long)f.lora_rank,
+                (long long)f.lora_rank, f.lora_alpha);
+        return 2;
+    }
+    if (train_lora_check(o->load_lora, &want) == 0) return 0;
+    fprintf(stderr, PROG ": --load-lora: %s\n", tensor_error());
+    return 2;
 }
 
 /* ---- The data ------------------------------------------------------------------------ */
@@ -364,7 +409,26 @@ static int train(Run *r)
     return rc;
 }
 
+/* --load-lora: the LoRA weights of a run that trained them, in place of
+ * training.  0, or 1 after a message. */
+static int load_lora(Run *r)
+{
+    TrainClassifierInfo info = lora_info(r->o);
+    if (train_lora_load(r->model, &info, r->o->load_lora) == 0) return 0;
+    fprintf(stderr, PROG ": --load-lora: %s\n", tensor_error());
+    return 1;
+}
+
 /* ---- After training ---------------------------------------------------------------- */
+
+/* --save-lora: the LoRA weights alone.  0, or 1 after a message. */
+static int save_lora(Run *r)
+{
+    TrainClassifierInfo info = lora_info(r->o);
+    if (train_lora_save(r->model, &info, r->o->save_lora) == 0) return 0;
+    fprintf(stderr, PROG ": --save-lora: %s\n", tensor_error());
+    return 1;
+}
 
 /* A response per test entry, in the mode training left the model in (the
  * book's script), into --responses.  0, or 1 after a message. */
@@ -464,11 +528,13 @@ static bool paths_ok(const Options *o)
     TensorPath paths[] = {
         {.what = "--responses", .path = o->responses, .output = true},
         {.what = "--save", .path = o->save, .output = true},
+        {.what = "--save-lora", .path = o->save_lora, .output = true},
         {.what = "--csv", .path = o->csv, .output = true},
         {.what = "--plot", .path = o->plot, .output = true},
         {.what = "--data", .path = o->data},
         {.what = "--hf-gpt2", .path = o->hf},
         {.what = "--load", .path = o->load},
+        {.what = "--load-lora", .path = o->load_lora},
         {.what = "--vocab", .path = encoder[0] ? encoder : NULL},
         {.what = "--vocab", .path = merges[0] ? merges : NULL},
     };
@@ -506,6 +572,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!paths_ok(&o)) return 2;
+    if (o.load_lora && (rc = lora_file_fits(&o)) != 0) return rc;
     Run r = {.o = &o};
     if (!(r.tok = cli_tokenizer(PROG, o.tokenizer, o.vocab))) {
         fprintf(stderr, "%s\n", tensor_error());
@@ -528,7 +595,8 @@ int main(int argc, char **argv)
         tensor_manual_seed(o.train.seed);
         rc = make_model(&r);
     }
-    if (!rc) rc = train(&r);
+    if (!rc) rc = o.load_lora ? load_lora(&r) : train(&r);
+    if (!rc && o.save_lora) rc = save_lora(&r);
     if (!rc && o.responses) rc = write_responses(&r);
     if (!rc) rc = test_loss(&r);
     if (!rc && o.save) rc = save(&r);
