@@ -33,7 +33,6 @@
  */
 #include <math.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -605,15 +604,6 @@ static int write_page(Walk *w, const Options *o)
     return 0;
 }
 
-/* The page's line, after what the program prints. */
-static void report_page(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) == 0)
-        printf("page: %s (%lld KB; open it in a browser)\n", path,
-               (long long)(st.st_size + 1023) / 1024);
-}
-
 /* ---- main ------------------------------------------------------------------------ */
 
 static void usage(FILE *f)
@@ -682,7 +672,7 @@ static int run(const Options *o)
         bad = print_backward(&w);
     }
     if (bad < 0) fprintf(stderr, PROG ": %s\n", tensor_error());
-    if (o->html) report_page(o->html);
+    if (o->html) plot_page_report(stdout, o->html);   /* after what the program prints */
     nn_module_free(w.block);
     return bad ? 1 : 0;
 }
