@@ -146,6 +146,16 @@ const char *cli_vocab_dir(void)
     return env && *env ? env : ATTOGRAD_VOCAB_DEFAULT;
 }
 
+void cli_vocab_paths(const char *tokenizer, const char *vocab_dir, CliVocabPaths *v)
+{
+    bool gpt2 = !tokenizer || strcmp(tokenizer, "gpt2") == 0;
+    const char *dir = vocab_dir ? vocab_dir : cli_vocab_dir();
+    snprintf(v->encoder, sizeof v->encoder, "%s/encoder.json", dir);
+    snprintf(v->merges, sizeof v->merges, "%s/vocab.bpe", dir);
+    v->paths[0] = (TensorPath){.what = "--vocab", .path = gpt2 ? v->encoder : NULL};
+    v->paths[1] = (TensorPath){.what = "--vocab", .path = gpt2 ? v->merges : NULL};
+}
+
 bool cli_is_tokenizer(const char *name)
 {
     return name && (strcmp(name, "gpt2") == 0 || strcmp(name, "bytes") == 0);

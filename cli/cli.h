@@ -100,6 +100,15 @@ ATTOGRAD_API bool cli_paths_ok(const char *prog, int64_t n, const TensorPath *pa
 ATTOGRAD_API const char *cli_vocab_dir(void);
 /* "gpt2" or "bytes". */
 ATTOGRAD_API bool cli_is_tokenizer(const char *name);
+/* The files the tokenizer reads, as two inputs for cli_paths_ok named
+ * "--vocab": DIR/encoder.json and DIR/vocab.bpe (vocab_dir NULL:
+ * cli_vocab_dir()) for gpt2 (tokenizer NULL: the default, gpt2); for bytes,
+ * none (both paths NULL).  The names live in v. */
+typedef struct {
+    char encoder[4200], merges[4200];
+    TensorPath paths[2];
+} CliVocabPaths;
+ATTOGRAD_API void cli_vocab_paths(const char *tokenizer, const char *vocab_dir, CliVocabPaths *v);
 /* The tokenizer --tokenizer NAME and --vocab DIR name (vocab_dir NULL:
  * cli_vocab_dir()); NULL with "<prog>: GPT-2's vocabulary: <why> (fetch it
  * with ./run vocab, or pass --vocab DIR)" or "<prog>: --tokenizer: ...". */

@@ -409,26 +409,20 @@ static int train(Run *r)
     return rc;
 }
 
-/* --load-lora: the LoRA weights of a run that trained them, in place of
- * training.  0, or 1 after a message. */
-static int load_lora(Run *r)
+/* --load-lora in place of training (the LoRA weights of a run that trained
+ * them), or --save-lora after it.  0, or 1 after a message. */
+static int lora_file(Run *r, bool save)
 {
     TrainClassifierInfo info = lora_info(r->o);
-    if (train_lora_load(r->model, &info, r->o->load_lora) == 0) return 0;
-    fprintf(stderr, PROG ": --load-lora: %s\n", tensor_error());
+    const char *path = save ? r->o->save_lora : r->o->load_lora;
+    if ((save ? train_lora_save(r->model, &info, path) : train_lora_load(r->model, &info, path))
+        == 0)
+        return 0;
+    fprintf(stderr, PROG ": %s: %s\n", save ? "--save-lora" : "--load-lora", tensor_error());
     return 1;
 }
 
 /* ---- After training ---------------------------------------------------------------- */
-
-/* --save-lora: the LoRA weights alone.  0, or 1 after a message. */
-static int save_lora(Run *r)
-{
-    TrainClassifierInfo info = lora_info(r->o);
-    if (train_lora_save(r->model, &info, r->o->save_lora) == 0) return 0;
-    fprintf(stderr, PROG ": --save-lora: %s\n", tensor_error());
-    return 1;
-}
 
 /* A response per test entry, in the mode training left the model in (the
  * book's script), into --responses.  0, or 1 after a message. */
@@ -519,12 +513,8 @@ static int plot_losses(const Run *r)
 /* Every file the run reads or writes, before any work. */
 static bool paths_ok(const Options *o)
 {
-    char encoder[4200] = "", merges[4200] = "";
-    if (strcmp(o->tokenizer, "gpt2") == 0) {
-        const char *dir = o->vocab ? o->vocab : cli_vocab_dir();
-        snprintf(encoder, sizeof encoder, "%s/encoder.json", dir);
-        snprintf(merges, sizeof merges, "%s/vocab.bpe", dir);
-    }
+    CliVocabPaths v;
+    cli_vocab_paths(o->tokenizer, o->vocab, &v);
     TensorPath paths[] = {
         {.what = "--responses", .path = o->responses, .output = true},
         {.what = "--save", .path = o->save, .output = true},
@@ -535,8 +525,8 @@ static bool paths_ok(const Options *o)
         {.what = "--hf-gpt2", .path = o->hf},
         {.what = "--load", .path = o->load},
         {.what = "--load-lora", .path = o->load_lora},
-        {.what = "--vocab", .path = encoder[0] ? encoder : NULL},
-        {.what = "--vocab", .path = merges[0] ? merges : NULL},
+        v.paths[0],
+        v.paths[1],
     };
     if (cli_paths_ok(PROG, sizeof paths / sizeof *paths, paths)) return true;
     fprintf(stderr, "%s\n", tensor_error());
@@ -595,8 +585,8 @@ int main(int argc, char **argv)
         tensor_manual_seed(o.train.seed);
         rc = make_model(&r);
     }
-    if (!rc) rc = o.load_lora ? load_lora(&r) : train(&r);
-    if (!rc && o.save_lora) rc = save_lora(&r);
+    if (!rc) rc = o.load_lora ? lora_file(&r, false) : train(&r);
+    if (!rc && o.save_lora) rc = lora_file(&r, true);
     if (!rc && o.responses) rc = write_responses(&r);
     if (!rc) rc = test_loss(&r);
     if (!rc && o.save) rc = save(&r);

@@ -2,7 +2,8 @@
  * The cli room's training flags (cli_train_flag): each flag read into its
  * field, the program's choices (the batch flag's name, --epochs 0), flags
  * that are not its own left alone, and a bad value refused with the line a
- * program prints, naming the program, the flag and the value.
+ * program prints, naming the program, the flag and the value; and the
+ * vocabulary's files a program checks before any work (cli_vocab_paths).
  */
 #include "testutil.h"
 
@@ -157,6 +158,33 @@ START_TEST(test_missing_value)
 }
 END_TEST
 
+/* GPT-2's vocabulary files as a program checks them before any work. */
+START_TEST(test_vocab_paths)
+{
+    CliVocabPaths v;
+    cli_vocab_paths(NULL, "/v", &v);
+    ck_assert_str_eq(v.paths[0].path, "/v/encoder.json");
+    ck_assert_str_eq(v.paths[1].path, "/v/vocab.bpe");
+    ck_assert_str_eq(v.paths[0].what, "--vocab");
+    ck_assert(!v.paths[0].output && !v.paths[1].output);
+    cli_vocab_paths("gpt2", NULL, &v);
+    char want[4200];
+    snprintf(want, sizeof want, "%s/vocab.bpe", cli_vocab_dir());
+    ck_assert_str_eq(v.paths[1].path, want);
+    cli_vocab_paths("bytes", "/v", &v);
+    ck_assert_ptr_null(v.paths[0].path);
+    ck_assert_ptr_null(v.paths[1].path);
+    /* a missing folder is refused as the programs refuse it */
+    cli_vocab_paths("gpt2", "/nonexistent-vocab", &v);
+    TensorPath paths[] = {{.what = "--csv", .path = "/nonexistent-out/x.csv", .output = true},
+                          v.paths[0], v.paths[1]};
+    ck_assert(!cli_paths_ok("prog", 3, paths));
+    ck_assert_str_eq(tensor_error(), "prog: --csv /nonexistent-out/x.csv: the folder "
+                                     "/nonexistent-out does not exist");
+    tensor_clear_error();
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -168,6 +196,9 @@ static Suite *cli_suite(void)
     tcase_add_loop_test(train, test_bad_values, 0, sizeof bad / sizeof *bad);
     tcase_add_test(train, test_missing_value);
     suite_add_tcase(s, train);
+    TCase *files = tcase_create("files");
+    tcase_add_test(files, test_vocab_paths);
+    suite_add_tcase(s, files);
     return s;
 }
 
