@@ -248,7 +248,8 @@ static int make_loaders(Run *r, const Options *o)
                                                                  .shuffle = true,
                                                                  .drop_last = true));
     for (int k = 1; k < 3; k++)
-        r->loaders[k] = data_loader(r->sets[k], DATA_LOADER_OPTIONS(.batch_size = o->train.batch_size));
+        r->loaders[k] = data_loader(r->sets[k],
+                                    DATA_LOADER_OPTIONS(.batch_size = o->train.batch_size));
     if (!r->loaders[0] || !r->loaders[1] || !r->loaders[2]) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
         return 1;
@@ -404,7 +405,8 @@ static int train(Run *r, const Options *o)
     NNList params = nn_named_parameters(r->model);
     tensor_manual_seed(o->train.seed);
     r->opt = optim_adamw(params.count, params.tensors,
-                         OPTIM_ADAMW_OPTIONS(.lr = o->train.lr, .weight_decay = o->train.weight_decay));
+                         OPTIM_ADAMW_OPTIONS(.lr = o->train.lr,
+                                             .weight_decay = o->train.weight_decay));
     nn_list_free(&params);
     if (!r->opt) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
@@ -560,7 +562,7 @@ int main(int argc, char **argv)
     } else if (!rc) {
         rc = make_datasets(&r, &o);
         if (!rc) {
-            tensor_manual_seed(o.train.seed);                   /* before the loaders and the model */
+            tensor_manual_seed(o.train.seed);             /* before the loaders and the model */
             rc = make_loaders(&r, &o);
         }
         if (!rc) {

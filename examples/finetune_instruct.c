@@ -387,8 +387,9 @@ static int train(Run *r)
     cli_float_repr(val_loss, b, sizeof b);
     printf("Initial losses\n   Training loss: %s\n   Validation loss: %s\n", a, b);
     NNList p = nn_named_parameters(r->model);
-    r->opt = optim_adamw(p.count, p.tensors, OPTIM_ADAMW_OPTIONS(.lr = o->train.lr,
-                                                                 .weight_decay = o->train.weight_decay));
+    r->opt = optim_adamw(p.count, p.tensors,
+                         OPTIM_ADAMW_OPTIONS(.lr = o->train.lr,
+                                             .weight_decay = o->train.weight_decay));
     nn_list_free(&p);
     if (!r->opt || (o->csv && !(r->csv = plot_csv_open(o->csv, "step,epoch,tokens_seen,"
                                                                "train_loss,val_loss")))) {

@@ -487,7 +487,8 @@ static int schedule_fits(const Run *r)
     if (o->warmup_steps < total) return 0;
     if (!percent[0]) snprintf(percent, sizeof percent, "%lld", (long long)o->warmup_steps);
     fprintf(stderr, PROG ": --warmup-steps %s is not below the run's %lld steps (%lld batches x "
-            "%lld epochs)\n", percent, (long long)total, (long long)len, (long long)o->train.epochs);
+            "%lld epochs)\n", percent, (long long)total, (long long)len,
+            (long long)o->train.epochs);
     return 2;
 }
 
