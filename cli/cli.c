@@ -146,6 +146,16 @@ const char *cli_vocab_dir(void)
     return env && *env ? env : ATTOGRAD_VOCAB_DEFAULT;
 }
 
+void cli_vocab_paths(const char *tokenizer, const char *vocab_dir, CliVocabPaths *v)
+{
+    bool gpt2 = !tokenizer || strcmp(tokenizer, "gpt2") == 0;
+    const char *dir = vocab_dir ? vocab_dir : cli_vocab_dir();
+    snprintf(v->encoder, sizeof v->encoder, "%s/encoder.json", dir);
+    snprintf(v->merges, sizeof v->merges, "%s/vocab.bpe", dir);
+    v->paths[0] = (TensorPath){.what = "--vocab", .path = gpt2 ? v->encoder : NULL};
+    v->paths[1] = (TensorPath){.what = "--vocab", .path = gpt2 ? v->merges : NULL};
+}
+
 bool cli_is_tokenizer(const char *name)
 {
     return name && (strcmp(name, "gpt2") == 0 || strcmp(name, "bytes") == 0);
@@ -216,6 +226,36 @@ int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i, CliGPTC
         fail("%s: --config: unknown config '%s' (124M, book-test)", prog, v);
         return -1;
     }
+    return 1;
+}
+
+int cli_train_flag(const char *prog, int argc, char **argv, int *i, CliTrainOptions *t)
+{
+    static const struct {
+        const char *flag;
+        int64_t min, max;
+        size_t offset;
+    } counts[] = {
+        {"--epochs", 1, 1L << 20, offsetof(CliTrainOptions, epochs)},
+        {"--batch-size", 1, 1L << 20, offsetof(CliTrainOptions, batch_size)},
+        {"--eval-freq", 1, 1L << 30, offsetof(CliTrainOptions, eval_freq)},
+        {"--eval-iter", 1, 1L << 30, offsetof(CliTrainOptions, eval_iter)},
+    };
+    const char *a = argv[*i];
+    for (size_t k = 0; k < sizeof counts / sizeof *counts; k++) {
+        const char *flag = k == 1 && t->batch_flag ? t->batch_flag : counts[k].flag;
+        if (strcmp(a, flag) != 0) continue;
+        int64_t min = k == 0 && t->allow_zero_epochs ? 0 : counts[k].min;
+        int64_t *out = (int64_t *)((char *)t + counts[k].offset);
+        return cli_int_flag(prog, argc, argv, i, min, counts[k].max, out) ? 1 : -1;
+    }
+    if (strcmp(a, "--lr") == 0)
+        return cli_double_flag(prog, argc, argv, i, 0, 1e3, &t->lr) ? 1 : -1;
+    if (strcmp(a, "--weight-decay") == 0)
+        return cli_double_flag(prog, argc, argv, i, 0, 1e3, &t->weight_decay) ? 1 : -1;
+    if (strcmp(a, "--seed") == 0) return cli_u64_flag(prog, argc, argv, i, &t->seed) ? 1 : -1;
+    if (strcmp(a, "--bf16") != 0) return 0;
+    t->bf16 = true;
     return 1;
 }
 

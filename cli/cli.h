@@ -100,6 +100,15 @@ ATTOGRAD_API bool cli_paths_ok(const char *prog, int64_t n, const TensorPath *pa
 ATTOGRAD_API const char *cli_vocab_dir(void);
 /* "gpt2" or "bytes". */
 ATTOGRAD_API bool cli_is_tokenizer(const char *name);
+/* The files the tokenizer reads, as two inputs for cli_paths_ok named
+ * "--vocab": DIR/encoder.json and DIR/vocab.bpe (vocab_dir NULL:
+ * cli_vocab_dir()) for gpt2 (tokenizer NULL: the default, gpt2); for bytes,
+ * none (both paths NULL).  The names live in v. */
+typedef struct {
+    char encoder[4200], merges[4200];
+    TensorPath paths[2];
+} CliVocabPaths;
+ATTOGRAD_API void cli_vocab_paths(const char *tokenizer, const char *vocab_dir, CliVocabPaths *v);
 /* The tokenizer --tokenizer NAME and --vocab DIR name (vocab_dir NULL:
  * cli_vocab_dir()); NULL with "<prog>: GPT-2's vocabulary: <why> (fetch it
  * with ./run vocab, or pass --vocab DIR)" or "<prog>: --tokenizer: ...". */
@@ -128,5 +137,30 @@ typedef struct {
  * with "<prog>: <flag>: <why>". */
 ATTOGRAD_API int cli_gpt_config_flag(const char *prog, int argc, char **argv, int *i,
                                      CliGPTConfig *c);
+
+/* ---- The training flags (train_gpt, finetune_classifier, finetune_instruct) ---
+ *   --lr X --weight-decay X     AdamW's (0 to 1000)
+ *   --epochs N                  1 (0 with allow_zero_epochs) to 2^20
+ *   --batch-size N              1 to 2^20 (the flag's name is batch_flag's)
+ *   --eval-freq N --eval-iter N 1 to 2^30
+ *   --seed N                    torch.manual_seed's (a non-negative whole number)
+ *   --bf16                      the run's products in bfloat16 (tensor_autocast_begin)
+ * A program starts the struct from its own defaults (the book's settings
+ * differ per chapter) and keeps its own --help. */
+typedef struct {
+    double lr, weight_decay;
+    int64_t epochs, batch_size, eval_freq, eval_iter;
+    uint64_t seed;
+    bool bf16;
+    /* the program's choices, set with the defaults */
+    const char *batch_flag;      /* the batch size's flag; NULL: "--batch-size" */
+    bool allow_zero_epochs;      /* --epochs 0: a run that only evaluates */
+} CliTrainOptions;
+
+/* When argv[*i] is one of the flags above, reads it (and its value,
+ * advancing *i) into t and returns 1; 0 when argv[*i] is another flag; -1
+ * with "<prog>: <flag>: <why>" (as cli_gpt_config_flag). */
+ATTOGRAD_API int cli_train_flag(const char *prog, int argc, char **argv, int *i,
+                                CliTrainOptions *t);
 
 #endif /* ATTOGRAD_CLI_H */

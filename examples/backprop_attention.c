@@ -25,7 +25,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,15 +424,6 @@ static int write_page(Walk *w, const char *path)
     return 0;
 }
 
-/* The page's line, after what the program prints. */
-static void report_page(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) == 0)
-        printf("page: %s (%lld KB; open it in a browser)\n", path,
-               (long long)(st.st_size + 1023) / 1024);
-}
-
 /* ---- main ------------------------------------------------------------------------ */
 
 static void usage(FILE *f)
@@ -516,7 +506,7 @@ static int run(const Options *o)
         return 1;
     }
     if (o->dot && write_graph(&w, o->dot) != 0) return 1;
-    if (o->html) report_page(o->html);
+    if (o->html) plot_page_report(stdout, o->html);   /* after what the program prints */
     return bad ? 1 : 0;
 }
 

@@ -13,7 +13,8 @@
  *     feed-forward's products, GELU's derivative, LayerNorm's backward;
  *   - autograd's value (tensor_retain_grad keeps each intermediate's);
  *   - a central difference computed by a separate double-precision forward
- *     written with plain loops below, so it does not trust the library;
+ *     written with plain loops (backprop_block_check.c), so it does not
+ *     trust the library;
  *   - for GELU and LayerNorm, the printed formula evaluated by hand from the
  *     gradients printed before it.
  *
@@ -33,25 +34,13 @@
  */
 #include <math.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attograd.h"
+#include "backprop_block.h"
 
 #define PROG "backprop_block"
-
-enum { T = 3, E = 4, HEADS = 2, HD = E / HEADS, HID = 4 * E, MAX_ELEMS = HID * E };
-static const double LN_EPS = 1e-5;
-
-/* Every tensor of the walk: the leaves (the input and the block's
- * parameters, under their state_dict names), then the forward's
- * intermediates in the order it makes them. */
-typedef enum {
-    X, WQ, WK, WV, WO, BO, W1, B1, W2, B2, SCALE1, SHIFT1, SCALE2, SHIFT2,
-    NORM1, QUERIES, KEYS, VALUES, WEIGHTS, CONTEXT, ATT, H, NORM2, HIDDEN, GELU, FF, OUT,
-    N_STAGES, FIRST_INTERMEDIATE = NORM1
-} Stage;
 
 static const char *const param_names[] = {
     [WQ] = "att.W_query.weight", [WK] = "att.W_key.weight", [WV] = "att.W_value.weight",
@@ -92,15 +81,6 @@ typedef struct {
     bool summary, dump;
     const char *html;
 } Options;
-
-typedef struct {
-    Module *block;
-    Tensor *mask;                 /* the block's att.mask buffer */
-    Tensor *target;
-    Tensor *t[N_STAGES];
-    Tensor *loss;
-    double block_diff;            /* max |out - nn_forward(block, x)| */
-} Walk;
 
 /* ---- the forward pass, as Listing 4.6 -------------------------------------- */
 
@@ -172,147 +152,6 @@ static int forward(Walk *w, const Options *o)
     return 0;
 }
 
-/* ---- the same forward in double precision, for central differences ---------- */
-
-typedef struct {
-    int rows, cols;
-    double v[MAX_ELEMS];
-} Mat;
-
-static Mat mat_of(const Tensor *t)
-{
-    Tensor *c = tensor_contiguous(t);
-    int cols = (int)t->shape[t->ndim - 1];
-    Mat m = {(int)(t->numel / cols), cols, {0}};
-    for (int i = 0; c && i < m.rows * m.cols; i++) m.v[i] = c->data[i];
-    return m;
-}
-
-/* x @ w^T + b (b NULL: none): nn.Linear. */
-static Mat linear(const Mat *x, const Mat *w, const Mat *b)
-{
-    Mat y = {x->rows, w->rows, {0}};
-    for (int i = 0; i < y.rows; i++)
-        for (int o = 0; o < y.cols; o++) {
-            double s = b ? b->v[o] : 0;
-            for (int k = 0; k < x->cols; k++) s += x->v[i * x->cols + k] * w->v[o * w->cols + k];
-            y.v[i * y.cols + o] = s;
-        }
-    return y;
-}
-
-/* scale * (x - mean) / sqrt(var + eps) + shift, row by row, biased var. */
-static Mat layer_norm(const Mat *x, const Mat *scale, const Mat *shift)
-{
-    Mat y = *x;
-    for (int i = 0; i < x->rows; i++) {
-        const double *r = &x->v[i * x->cols];
-        double mean = 0, var = 0;
-        for (int j = 0; j < x->cols; j++) mean += r[j] / x->cols;
-        for (int j = 0; j < x->cols; j++) var += (r[j] - mean) * (r[j] - mean) / x->cols;
-        for (int j = 0; j < x->cols; j++)
-            y.v[i * x->cols + j] = scale->v[j] * (r[j] - mean) / sqrt(var + LN_EPS) + shift->v[j];
-    }
-    return y;
-}
-
-/* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
-static Mat gelu(Mat m)
-{
-    for (int i = 0; i < m.rows * m.cols; i++) {
-        double u = m.v[i];
-        double a = sqrt(2 / 3.14159265358979323846) * (u + 0.044715 * u * u * u);
-        m.v[i] = 0.5 * u * (1 + tanh(a));
-    }
-    return m;
-}
-
-static Mat add(const Mat *a, const Mat *b)
-{
-    Mat c = *a;
-    for (int i = 0; i < c.rows * c.cols; i++) c.v[i] += b->v[i];
-    return c;
-}
-
-/* Row h * T + i: head h's causal softmax of query i over keys 0..i. */
-static Mat attention_weights(const Mat *q, const Mat *k)
-{
-    Mat w = {HEADS * T, T, {0}};
-    for (int h = 0; h < HEADS; h++)
-        for (int i = 0; i < T; i++) {
-            double *r = &w.v[(h * T + i) * T], max = -INFINITY, sum = 0;
-            for (int j = 0; j <= i; j++) {
-                double s = 0;
-                for (int d = 0; d < HD; d++)
-                    s += q->v[i * E + h * HD + d] * k->v[j * E + h * HD + d];
-                r[j] = s / sqrt(HD);
-                max = fmax(max, r[j]);
-            }
-            for (int j = 0; j <= i; j++) sum += r[j] = exp(r[j] - max);
-            for (int j = 0; j <= i; j++) r[j] /= sum;
-        }
-    return w;
-}
-
-/* Each head's weights @ values, the heads side by side: (T, E). */
-static Mat attention_context(const Mat *w, const Mat *v)
-{
-    Mat c = {T, E, {0}};
-    for (int h = 0; h < HEADS; h++)
-        for (int i = 0; i < T; i++)
-            for (int d = 0; d < HD; d++)
-                for (int j = 0; j < T; j++)
-                    c.v[i * E + h * HD + d] += w->v[(h * T + i) * T + j] * v->v[j * E + h * HD + d];
-    return c;
-}
-
-/* The loss with element k of stage s moved by delta: the forward from the
- * leaves, nudging s as soon as it is made. */
-static double nudged_loss(const Walk *w, Stage s, int k, double delta)
-{
-    Mat m[N_STAGES];
-    for (Stage l = X; l < FIRST_INTERMEDIATE; l++) {
-        m[l] = mat_of(w->t[l]);
-        m[l].v[k] += (s == l) * delta;
-    }
-#define MAKE(stage, value) (m[stage] = (value), m[stage].v[k] += (s == (stage)) * delta)
-    MAKE(NORM1, layer_norm(&m[X], &m[SCALE1], &m[SHIFT1]));
-    MAKE(QUERIES, linear(&m[NORM1], &m[WQ], NULL));
-    MAKE(KEYS, linear(&m[NORM1], &m[WK], NULL));
-    MAKE(VALUES, linear(&m[NORM1], &m[WV], NULL));
-    MAKE(WEIGHTS, attention_weights(&m[QUERIES], &m[KEYS]));
-    MAKE(CONTEXT, attention_context(&m[WEIGHTS], &m[VALUES]));
-    MAKE(ATT, linear(&m[CONTEXT], &m[WO], &m[BO]));
-    MAKE(H, add(&m[ATT], &m[X]));
-    MAKE(NORM2, layer_norm(&m[H], &m[SCALE2], &m[SHIFT2]));
-    MAKE(HIDDEN, linear(&m[NORM2], &m[W1], &m[B1]));
-    MAKE(GELU, gelu(m[HIDDEN]));
-    MAKE(FF, linear(&m[GELU], &m[W2], &m[B2]));
-    MAKE(OUT, add(&m[FF], &m[H]));
-#undef MAKE
-    Mat target = mat_of(w->target);
-    double loss = 0;
-    for (int i = 0; i < T * E; i++) {
-        double e = m[OUT].v[i] - target.v[i];
-        loss += e * e;
-    }
-    return loss / (T * E);
-}
-
-/* d loss / d stage, element by element: (L(v + h) - L(v - h)) / 2h.  In
- * double, h = 1e-6 leaves a truncation error near h^2 and a rounding error
- * near 1e-16 / h, both far below float32's resolution. */
-static Tensor *central_difference(const Walk *w, Stage s)
-{
-    const double h = 1e-6;
-    Mat shape = mat_of(w->t[s]);
-    Tensor *g = tensor_zeros(SHAPE(shape.rows, shape.cols));
-    if (!g) return NULL;
-    for (int k = 0; k < g->numel; k++)
-        g->data[k] = (float)((nudged_loss(w, s, k, h) - nudged_loss(w, s, k, -h)) / (2 * h));
-    return g;
-}
-
 /* ---- the backward pass, step by step ------------------------------------------ */
 
 typedef struct {
@@ -378,45 +217,6 @@ static int check_step(const Walk *w, Stage s, TensorGradPair *c)
 }
 
 /* ---- the printed formulas, evaluated by hand ------------------------------------ */
-
-/* LayerNorm's backward on one row at a time, in double:
- *   dx = (1/sigma) * (dy_hat - mean(dy_hat) - xhat * mean(dy_hat * xhat)),
- *   dy_hat = dy * scale, xhat = (x - mean(x)) / sigma, sigma = sqrt(var(x) + eps). */
-static Tensor *layer_norm_dx(const Tensor *x, const Tensor *dy, const Tensor *scale)
-{
-    Mat xs = mat_of(x), g = mat_of(dy), w = mat_of(scale);
-    Tensor *dx = tensor_zeros(SHAPE(xs.rows, xs.cols));
-    for (int i = 0; dx && i < xs.rows; i++) {
-        double *r = &xs.v[i * xs.cols], mean = 0, var = 0, m1 = 0, m2 = 0;
-        double xhat[E], dyhat[E];
-        for (int j = 0; j < E; j++) mean += r[j] / E;
-        for (int j = 0; j < E; j++) var += (r[j] - mean) * (r[j] - mean) / E;
-        double sigma = sqrt(var + LN_EPS);
-        for (int j = 0; j < E; j++) {
-            xhat[j] = (r[j] - mean) / sigma;
-            dyhat[j] = g.v[i * E + j] * w.v[j];
-            m1 += dyhat[j] / E;
-            m2 += dyhat[j] * xhat[j] / E;
-        }
-        for (int j = 0; j < E; j++)
-            dx->data[i * E + j] = (float)((dyhat[j] - m1 - xhat[j] * m2) / sigma);
-    }
-    return dx;
-}
-
-/* gelu'(u) * d_gelu, in double. */
-static Tensor *gelu_dx(const Tensor *u, const Tensor *dy)
-{
-    Mat x = mat_of(u), g = mat_of(dy);
-    Tensor *dx = tensor_zeros(SHAPE(x.rows, x.cols));
-    const double c = sqrt(2 / 3.14159265358979323846);
-    for (int i = 0; dx && i < x.rows * x.cols; i++) {
-        double v = x.v[i], th = tanh(c * (v + 0.044715 * v * v * v));
-        double d = 0.5 * (1 + th) + 0.5 * v * (1 - th * th) * c * (1 + 3 * 0.044715 * v * v);
-        dx->data[i] = (float)(d * g.v[i]);
-    }
-    return dx;
-}
 
 /* For the steps whose formula is more than a product: the formula evaluated
  * by hand from the gradients printed before it, against autograd's part.
@@ -605,15 +405,6 @@ static int write_page(Walk *w, const Options *o)
     return 0;
 }
 
-/* The page's line, after what the program prints. */
-static void report_page(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) == 0)
-        printf("page: %s (%lld KB; open it in a browser)\n", path,
-               (long long)(st.st_size + 1023) / 1024);
-}
-
 /* ---- main ------------------------------------------------------------------------ */
 
 static void usage(FILE *f)
@@ -682,7 +473,7 @@ static int run(const Options *o)
         bad = print_backward(&w);
     }
     if (bad < 0) fprintf(stderr, PROG ": %s\n", tensor_error());
-    if (o->html) report_page(o->html);
+    if (o->html) plot_page_report(stdout, o->html);   /* after what the program prints */
     nn_module_free(w.block);
     return bad ? 1 : 0;
 }

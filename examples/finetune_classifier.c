@@ -3,8 +3,9 @@
  * Spam Collection, printing the book's lines; with --lora-rank, appendix E's
  * LoRA on it.  The book's functions (the data, SpamDataset, calc_loss_batch,
  * calc_accuracy_loader, train_classifier_simple, classify_review) are the
- * train room's (train/train.h, "Chapter 6"); this program is its flags,
- * those calls in the book's order, and what it prints and writes.
+ * train room's (train/train.h, "Chapter 6"); this program is its flags
+ * (finetune_classifier_flags.c), those calls in the book's order, and what
+ * it prints and writes.
  * tests/reference/book_ch06.py and gen_finetune.py are the same runs in
  * PyTorch.
  *
@@ -18,23 +19,7 @@
 #include <string.h>
 
 #include "attograd.h"
-
-#define PROG "finetune_classifier"
-enum { MAX_CLASSIFY = 64, NUM_CLASSES = 2 };
-
-typedef struct {
-    CliGPTConfig gpt;
-    bool heads_set, drop_set, config_set;       /* config flags given */
-    const char *data, *hf, *load, *tokenizer, *vocab, *csv, *plot, *plot_accuracy, *save;
-    double lr, weight_decay, lora_alpha;
-    int64_t epochs, batch, eval_freq, eval_iter, max_length, lora_rank;
-    uint64_t seed;
-    TrainTrainable trainable;
-    bool trainable_set, alpha_set, count_only, ascii;
-    bool bf16;                   /* --bf16: the whole run in an autocast region */
-    const char *classify[MAX_CLASSIFY];
-    int n_classify;
-} Options;
+#include "finetune_classifier.h"
 
 typedef struct {
     const Options *o;
@@ -55,154 +40,6 @@ typedef struct {
     int64_t n_evals, n_epochs;
     PlotCsv *csv;
 } Run;
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: " PROG " --data FILE [flags]\n"
-            "  The book's chapter 6: a GPT fine-tuned to tell spam from ham (SMS Spam\n"
-            "  Collection), printing its loss and accuracy lines, then the accuracies on\n"
-            "  the whole training, validation and test sets.\n"
-            "  --data FILE               the SMS Spam Collection (label<TAB>text lines)\n"
-            "  --hf-gpt2 FILE            GPT-2's weights (Hugging Face's model.safetensors)\n"
-            "  --load FILE               a train_gpt checkpoint, or a classifier --save wrote\n"
-            "  --config 124M|book-test --vocab-size N --context-length N --emb-dim N\n"
-            "  --n-heads N --n-layers N --drop-rate X --qkv-bias\n"
-            "                            a fresh GPT (default 124M, context 1024)\n"
-            "  --tokenizer gpt2|bytes    GPT-2's BPE (default; pad 50256) or bytes (pad 255)\n"
-            "  --vocab DIR               GPT-2's encoder.json and vocab.bpe (./run vocab)\n"
-            "  --max-length N            cut every text to N tokens (default: the longest\n"
-            "                            training text)\n"
-            "  --trainable last-block|all|head   what trains (default the book's last-block:\n"
-            "                            the last block, the final norm and the head)\n"
-            "  --lora-rank N --lora-alpha X   appendix E: LoRA on every Linear, the rest\n"
-            "                            frozen (alpha defaults to the rank)\n"
-            "  --epochs N --lr X --weight-decay X --batch-size N   (default 5, 5e-5, 0.1, 8)\n"
-            "  --eval-freq N --eval-iter N   (default 50, 5)\n"
-            "  --seed N                  torch.manual_seed (default 123)\n"
-            "  --classify TEXT           after training, print spam or not spam (repeatable)\n"
-            "  --csv FILE                step,epoch,examples_seen,train_loss,val_loss,\n"
-            "                            train_acc,val_acc (a row per evaluation and per epoch)\n"
-            "  --plot FILE.png|svg|pdf   the losses against epochs, examples seen on top\n"
-            "  --plot-accuracy FILE      the accuracies likewise; --ascii: both on stdout too\n"
-            "  --save FILE               the fine-tuned classifier (safetensors; --load reads it)\n"
-            "  --count-parameters        with --lora-rank: print the book's three trainable-\n"
-            "                            parameter lines from the shapes alone, and stop\n"
-            "  --bf16                    bfloat16 products (float32 sums), as the run under\n"
-            "                            torch.autocast(\"cpu\", dtype=torch.bfloat16)\n");
-}
-
-static bool trainable_flag(int argc, char **argv, int *i, Options *o)
-{
-    const char *v = cli_value(PROG, argc, argv, i);
-    if (!v) return false;
-    if (strcmp(v, "last-block") == 0) o->trainable = TRAIN_TRAINABLE_LAST_BLOCK;
-    else if (strcmp(v, "all") == 0) o->trainable = TRAIN_TRAINABLE_ALL;
-    else if (strcmp(v, "head") == 0) o->trainable = TRAIN_TRAINABLE_HEAD;
-    else {
-        tensor_set_error(PROG ": --trainable: '%s' is not last-block, all or head", v);
-        return false;
-    }
-    o->trainable_set = true;
-    return true;
-}
-
-/* 0, 1 for --help, 2 for a bad flag (its line in tensor_error()). */
-static int parse(int argc, char **argv, Options *o)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool ok = true;
-        int gpt;
-        if (cli_is_help(a)) {
-            usage(stdout);
-            return 1;
-        } else if ((gpt = cli_gpt_config_flag(PROG, argc, argv, &i, &o->gpt)) != 0) {
-            ok = gpt > 0;
-            if (strcmp(a, "--n-heads") == 0) o->heads_set = true;
-            else if (strcmp(a, "--drop-rate") == 0) o->drop_set = true;
-            else o->config_set = true;
-        } else if (strcmp(a, "--data") == 0) {
-            ok = (o->data = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--hf-gpt2") == 0) {
-            ok = (o->hf = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--load") == 0) {
-            ok = (o->load = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--tokenizer") == 0) {
-            ok = cli_tokenizer_flag(PROG, argc, argv, &i, &o->tokenizer);
-        } else if (strcmp(a, "--vocab") == 0) {
-            ok = (o->vocab = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--max-length") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 24, &o->max_length);
-        } else if (strcmp(a, "--trainable") == 0) {
-            ok = trainable_flag(argc, argv, &i, o);
-        } else if (strcmp(a, "--lora-rank") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 24, &o->lora_rank);
-        } else if (strcmp(a, "--lora-alpha") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 1e-6, 1e6, &o->lora_alpha);
-            o->alpha_set = true;
-        } else if (strcmp(a, "--epochs") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 0, 1L << 20, &o->epochs);
-        } else if (strcmp(a, "--lr") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->lr);
-        } else if (strcmp(a, "--weight-decay") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->weight_decay);
-        } else if (strcmp(a, "--batch-size") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->batch);
-        } else if (strcmp(a, "--eval-freq") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_freq);
-        } else if (strcmp(a, "--eval-iter") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_iter);
-        } else if (strcmp(a, "--seed") == 0) {
-            ok = cli_u64_flag(PROG, argc, argv, &i, &o->seed);
-        } else if (strcmp(a, "--classify") == 0) {
-            const char *t = cli_value(PROG, argc, argv, &i);
-            ok = t && *t && o->n_classify < MAX_CLASSIFY;
-            if (ok) o->classify[o->n_classify++] = t;
-            else if (t && !*t) tensor_set_error(PROG ": --classify: the text is empty");
-            else if (t) tensor_set_error(PROG ": --classify: at most %d texts", MAX_CLASSIFY);
-        } else if (strcmp(a, "--csv") == 0) {
-            ok = (o->csv = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--plot") == 0) {
-            ok = cli_picture_flag(PROG, argc, argv, &i, &o->plot);
-        } else if (strcmp(a, "--plot-accuracy") == 0) {
-            ok = cli_picture_flag(PROG, argc, argv, &i, &o->plot_accuracy);
-        } else if (strcmp(a, "--save") == 0) {
-            ok = (o->save = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--count-parameters") == 0) {
-            o->count_only = true;
-        } else if (strcmp(a, "--bf16") == 0) {
-            o->bf16 = true;
-        } else if (strcmp(a, "--ascii") == 0) {
-            o->ascii = true;
-        } else {
-            ok = cli_unknown_option(PROG, a);
-        }
-        if (!ok) return 2;
-    }
-    const char *why = NULL;
-    if (o->hf && o->load) why = "--load and --hf-gpt2 exclude each other (one model)";
-    else if ((o->hf || o->load) && o->config_set)
-        why = "the model's sizes come from --hf-gpt2 or --load: no --config, --vocab-size, "
-              "--context-length, --emb-dim, --n-layers or --qkv-bias with them";
-    else if (o->lora_rank && o->trainable_set)
-        why = "--trainable and --lora-rank exclude each other (LoRA trains its own weights)";
-    else if (o->alpha_set && !o->lora_rank) why = "--lora-alpha needs --lora-rank N";
-    else if (o->count_only && !o->lora_rank) why = "--count-parameters needs --lora-rank N";
-    else if ((o->plot || o->plot_accuracy || o->csv) && o->epochs == 0)
-        why = "--csv, --plot and --plot-accuracy need --epochs 1 or more (they show training)";
-    else if (!o->data && !o->count_only && !o->load)
-        why = "--data FILE is needed (the SMS Spam Collection: see README)";
-    if (why) {
-        tensor_set_error(PROG ": %s", why);
-        return 2;
-    }
-    if (!o->alpha_set) o->lora_alpha = (double)o->lora_rank;
-    if (o->tokenizer && strcmp(o->tokenizer, "bytes") == 0 && !o->gpt.vocab_set && !o->hf &&
-        !o->load)
-        o->gpt.cfg.vocab_size = 256;
-    return 0;
-}
 
 /* ---- The model: a fresh GPT, GPT-2's weights, or a file ----------------------- */
 
@@ -285,13 +122,20 @@ static Module *base_model(const Options *o)
     return m;
 }
 
+/* What rebuilds the classifier around the GPT: its config, tokenizer,
+ * head, text length and LoRA (the files' metadata). */
+static TrainClassifierInfo classifier_info(const Run *r, const Options *o)
+{
+    return (TrainClassifierInfo){.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
+                                 .num_classes = NUM_CLASSES, .max_length = r->max_length,
+                                 .lora_rank = r->lora_rank, .lora_alpha = r->lora_alpha};
+}
+
 /* A classifier --save wrote (train_classifier_load), what trains set
  * as --trainable says when it has no LoRA layers.  NULL after a message. */
 static Module *saved_classifier(const Options *o, const Run *r)
 {
-    TrainClassifierInfo info = {.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
-                                .num_classes = NUM_CLASSES, .max_length = r->max_length,
-                                .lora_rank = r->lora_rank, .lora_alpha = r->lora_alpha};
+    TrainClassifierInfo info = classifier_info(r, o);
     Module *m = train_classifier_load(o->load, &info);
     if (m && !r->lora_rank && train_classifier_set_trainable(m, o->trainable) != 0) {
         nn_module_free(m);
@@ -299,6 +143,56 @@ static Module *saved_classifier(const Options *o, const Run *r)
     }
     if (!m) fprintf(stderr, PROG ": --load: %s\n", tensor_error());
     return m;
+}
+
+/* --load-lora: the pretrained GPT, its new head, LoRA on every Linear (the
+ * rest frozen), then the file's head and LoRA weights.  NULL after a
+ * message. */
+static Module *lora_classifier(const Options *o, Run *r)
+{
+    Module *m = base_model(o);
+    if (!m) return NULL;
+    r->lora_rank = o->lora_rank;
+    r->lora_alpha = o->lora_alpha;
+    TrainClassifierInfo info = classifier_info(r, o);
+    if (!nn_gpt_replace_head(m, NUM_CLASSES, NULL) || !nn_requires_grad_(m, false) ||
+        nn_replace_linear_with_lora(m, o->lora_rank, o->lora_alpha) < 0 ||
+        train_lora_load(m, &info, o->load_lora) != 0) {
+        fprintf(stderr, PROG ": --load-lora: %s\n", tensor_error());
+        nn_module_free(m);
+        return NULL;
+    }
+    nn_train(m, false);
+    return m;
+}
+
+/* --load-lora's file fits the model the flags describe, before any work;
+ * its max_length is the classifier's.  0, or 1 / 2 after a message. */
+static int lora_file_fits(Run *r, const Options *o)
+{
+    TrainClassifierInfo f;
+    if (train_lora_info(o->load_lora, &f)) {
+        fprintf(stderr, PROG ": --load-lora: %s\n", tensor_error());
+        return 1;
+    }
+    if (!o->lora_rank) {
+        fprintf(stderr, PROG ": --load-lora %s: LoRA of rank %lld: give --lora-rank %lld "
+                "--lora-alpha %g, as it was trained\n", o->load_lora, (long long)f.lora_rank,
+                (long long)f.lora_rank, f.lora_alpha);
+        return 2;
+    }
+    if (o->max_length && o->max_length != f.max_length) {
+        fprintf(stderr, PROG ": --max-length %lld contradicts %s (max_length %lld)\n",
+                (long long)o->max_length, o->load_lora, (long long)f.max_length);
+        return 2;
+    }
+    r->max_length = f.max_length;
+    TrainClassifierInfo want = {.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
+                                .num_classes = NUM_CLASSES, .max_length = f.max_length,
+                                .lora_rank = o->lora_rank, .lora_alpha = o->lora_alpha};
+    if (train_lora_check(o->load_lora, &want) == 0) return 0;
+    fprintf(stderr, PROG ": --load-lora: %s\n", tensor_error());
+    return 2;
 }
 
 /* ---- The data ------------------------------------------------------------------ */
@@ -326,7 +220,8 @@ static int make_datasets(Run *r, const Options *o)
                     (long long)(r->splits[0]->n + r->splits[1]->n + r->splits[2]->n));
             return 1;
         }
-    int64_t max_length = r->loaded_classifier ? r->max_length : o->max_length;
+    /* a saved classifier's or --load-lora's length, else the flag's (0: the longest) */
+    int64_t max_length = r->max_length ? r->max_length : o->max_length;
     r->sets[0] = train_spam_dataset(r->splits[0], r->tok, max_length, r->pad);
     if (r->sets[0]) r->max_length = train_spam_dataset_max_length(r->sets[0]);
     for (int k = 1; k < 3 && r->sets[0]; k++)
@@ -349,19 +244,20 @@ static int make_datasets(Run *r, const Options *o)
  * dropped; validation and test in order, whole.  0, or 1 after a message. */
 static int make_loaders(Run *r, const Options *o)
 {
-    r->loaders[0] = data_loader(r->sets[0], DATA_LOADER_OPTIONS(.batch_size = o->batch,
+    r->loaders[0] = data_loader(r->sets[0], DATA_LOADER_OPTIONS(.batch_size = o->train.batch_size,
                                                                  .shuffle = true,
                                                                  .drop_last = true));
     for (int k = 1; k < 3; k++)
-        r->loaders[k] = data_loader(r->sets[k], DATA_LOADER_OPTIONS(.batch_size = o->batch));
+        r->loaders[k] = data_loader(r->sets[k],
+                                    DATA_LOADER_OPTIONS(.batch_size = o->train.batch_size));
     if (!r->loaders[0] || !r->loaders[1] || !r->loaders[2]) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
         return 1;
     }
-    if (data_loader_len(r->loaders[0]) == 0 && o->epochs > 0) {
+    if (data_loader_len(r->loaders[0]) == 0 && o->train.epochs > 0) {
         fprintf(stderr, PROG ": --data %s: the training part has %lld examples, fewer than "
                 "--batch-size %lld: too few examples for a batch\n", o->data,
-                (long long)r->splits[0]->n, (long long)o->batch);
+                (long long)r->splits[0]->n, (long long)o->train.batch_size);
         return 1;
     }
     return 0;
@@ -445,7 +341,7 @@ static int figure(const Options *o, const char *path, const char *what, int64_t 
                   const double *train, const double *val, const double *seen)
 {
     if (!path) return 0;
-    double *x = linspace((double)o->epochs, n);
+    double *x = linspace((double)o->train.epochs, n);
     char title[160], ylabel[32];
     snprintf(title, sizeof title, "A GPT fine-tuned as a spam classifier: %s (the book's "
              "chapter 6)", what);
@@ -477,7 +373,7 @@ static int make_classifier(Run *r, const Options *o)
          * torch.manual_seed(123); model.out_head = Linear(emb_dim, 2); the
          * last block and final_norm trainable */
         bool ok = nn_requires_grad_(r->model, false) != NULL;
-        tensor_manual_seed(o->seed);
+        tensor_manual_seed(o->train.seed);
         ok = ok && nn_gpt_replace_head(r->model, NUM_CLASSES, NULL) &&
              train_classifier_set_trainable(r->model, o->trainable) == 0;
         if (!ok) fprintf(stderr, PROG ": %s\n", tensor_error());
@@ -485,12 +381,12 @@ static int make_classifier(Run *r, const Options *o)
     }
     /* Appendix E: the head first (nothing frozen), the accuracies, the
      * counts, every parameter frozen, the LoRA layers, the accuracies again. */
-    tensor_manual_seed(o->seed);
+    tensor_manual_seed(o->train.seed);
     if (!nn_gpt_replace_head(r->model, NUM_CLASSES, NULL)) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
         return 1;
     }
-    tensor_manual_seed(o->seed);
+    tensor_manual_seed(o->train.seed);
     if (print_accuracies(r, 10)) return 1;
     if (train_lora_setup(r->model, o->lora_rank, o->lora_alpha, stdout) < 0) {
         fprintf(stderr, PROG ": --lora-rank: %s\n", tensor_error());
@@ -498,7 +394,7 @@ static int make_classifier(Run *r, const Options *o)
     }
     r->lora_rank = o->lora_rank;
     r->lora_alpha = o->lora_alpha;
-    tensor_manual_seed(o->seed);
+    tensor_manual_seed(o->train.seed);
     return print_accuracies(r, 10);
 }
 
@@ -507,9 +403,10 @@ static int make_classifier(Run *r, const Options *o)
 static int train(Run *r, const Options *o)
 {
     NNList params = nn_named_parameters(r->model);
-    tensor_manual_seed(o->seed);
+    tensor_manual_seed(o->train.seed);
     r->opt = optim_adamw(params.count, params.tensors,
-                         OPTIM_ADAMW_OPTIONS(.lr = o->lr, .weight_decay = o->weight_decay));
+                         OPTIM_ADAMW_OPTIONS(.lr = o->train.lr,
+                                             .weight_decay = o->train.weight_decay));
     nn_list_free(&params);
     if (!r->opt) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
@@ -521,8 +418,8 @@ static int train(Run *r, const Options *o)
         return 1;
     }
     TrainState s = TRAIN_STATE_INIT;
-    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->epochs, .eval_freq = o->eval_freq,
-                                   .eval_iter = o->eval_iter, .on_eval = on_eval, .ctx = r);
+    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->train.epochs, .eval_freq = o->train.eval_freq,
+                                   .eval_iter = o->train.eval_iter, .on_eval = on_eval, .ctx = r);
     double t0 = plot_clock();
     int rc = train_classifier_simple(r->model, r->loaders[0], r->loaders[1], r->opt, &t,
                                      on_accuracy, &s) < 0;
@@ -540,15 +437,20 @@ static int train(Run *r, const Options *o)
 }
 
 /* --save: the model's state_dict with the GPT's config, the tokenizer and
- * what rebuilds the classifier (train_classifier_save). */
+ * what rebuilds the classifier (train_classifier_save); --save-lora: its
+ * LoRA weights and head alone, with the same description (train_lora_save). */
 static int save(const Run *r, const Options *o)
 {
-    TrainClassifierInfo info = {.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
-                                .num_classes = NUM_CLASSES, .max_length = r->max_length,
-                                .lora_rank = r->lora_rank, .lora_alpha = r->lora_alpha};
-    if (!o->save || train_classifier_save(r->model, &info, o->save) == 0) return 0;
-    fprintf(stderr, PROG ": --save: %s\n", tensor_error());
-    return 1;
+    TrainClassifierInfo info = classifier_info(r, o);
+    if (o->save && train_classifier_save(r->model, &info, o->save) != 0) {
+        fprintf(stderr, PROG ": --save: %s\n", tensor_error());
+        return 1;
+    }
+    if (o->save_lora && train_lora_save(r->model, &info, o->save_lora) != 0) {
+        fprintf(stderr, PROG ": --save-lora: %s\n", tensor_error());
+        return 1;
+    }
+    return 0;
 }
 
 static int classify(const Run *r, const Options *o)
@@ -581,31 +483,6 @@ static int count_only(const Options *o)
     return 0;
 }
 
-/* Every file, before any work. */
-static bool paths_ok(const Options *o)
-{
-    char encoder[4200] = "", merges[4200] = "";
-    if (!o->tokenizer || strcmp(o->tokenizer, "gpt2") == 0) {
-        const char *dir = o->vocab ? o->vocab : cli_vocab_dir();
-        snprintf(encoder, sizeof encoder, "%s/encoder.json", dir);
-        snprintf(merges, sizeof merges, "%s/vocab.bpe", dir);
-    }
-    TensorPath paths[] = {
-        {.what = "--csv", .path = o->csv, .output = true},
-        {.what = "--plot", .path = o->plot, .output = true},
-        {.what = "--plot-accuracy", .path = o->plot_accuracy, .output = true},
-        {.what = "--save", .path = o->save, .output = true},
-        {.what = "--data", .path = o->data},
-        {.what = "--hf-gpt2", .path = o->hf},
-        {.what = "--load", .path = o->load},
-        {.what = "--vocab", .path = o->count_only || !encoder[0] ? NULL : encoder},
-        {.what = "--vocab", .path = o->count_only || !merges[0] ? NULL : merges},
-    };
-    if (cli_paths_ok(PROG, sizeof paths / sizeof *paths, paths)) return true;
-    fprintf(stderr, "%s\n", tensor_error());
-    return false;
-}
-
 static void run_free(Run *r)
 {
     for (int k = 0; k < 3; k++) {
@@ -626,13 +503,14 @@ static int prepare(Run *r, Options *o)
 {
     int rc = o->hf ? hf_config(o) : o->load ? load_config(o, r) : 0;
     if (rc) return rc;
-    if (!o->data && !o->count_only && !r->loaded_classifier) {
+    if (!o->data && !o->count_only && !r->loaded_classifier && !o->load_lora) {
         fprintf(stderr, PROG ": --data FILE is needed: %s is a GPT, not a classifier this "
                 "program saved\n", o->load);
         return 2;
     }
     if (!o->tokenizer) o->tokenizer = "gpt2";
     if (o->count_only) return 0;
+    if (o->load_lora && (rc = lora_file_fits(r, o)) != 0) return rc;
     if (o->lora_rank && nn_gpt_lora_parameters(o->gpt.cfg, NUM_CLASSES, o->lora_rank) < 0) {
         fprintf(stderr, PROG ": --lora-rank %lld: %s\n", (long long)o->lora_rank,
                 tensor_error());
@@ -659,35 +537,42 @@ static int prepare(Run *r, Options *o)
 
 int main(int argc, char **argv)
 {
-    Options o = {.gpt = {.cfg = NN_GPT_CONFIG_124M, .context_124m = 1024}, .lr = 5e-5,
-                 .weight_decay = 0.1, .epochs = 5, .batch = 8, .eval_freq = 50,
-                 .eval_iter = 5, .seed = 123, .trainable = TRAIN_TRAINABLE_LAST_BLOCK};
-    int rc = parse(argc, argv, &o);
+    Options o = {.gpt = {.cfg = NN_GPT_CONFIG_124M, .context_124m = 1024},
+                 .train = {.lr = 5e-5, .weight_decay = 0.1, .epochs = 5, .batch_size = 8,
+                           .eval_freq = 50, .eval_iter = 5, .seed = 123,
+                           .allow_zero_epochs = true},
+                 .trainable = TRAIN_TRAINABLE_LAST_BLOCK};
+    int rc = parse_flags(argc, argv, &o);
     if (rc == 2) fprintf(stderr, "%s\n", tensor_error());
     if (rc) return rc == 1 ? 0 : rc;
     if (!paths_ok(&o)) return 2;
     Run r = {.o = &o};
     /* --bf16: every product (training, evaluation, accuracies, classifying)
      * in bf16; weights, gradients and AdamW stay float32 (tensor.h). */
-    tensor_autocast_begin(o.bf16);
+    tensor_autocast_begin(o.train.bf16);
     rc = prepare(&r, &o);
     if (!rc && o.count_only) rc = count_only(&o);
-    else if (!rc && r.loaded_classifier && !o.data) {
-        /* a saved classifier, used as it is */
-        if ((r.model = saved_classifier(&o, &r))) rc = classify(&r, &o);
-        else rc = 1;
+    else if (!rc && (r.loaded_classifier || o.load_lora) && !o.data) {
+        /* a saved classifier, used as it is; or --load-lora's on its GPT,
+         * drawn as the run that saved it drew it (the seed first), and --save */
+        if (o.load_lora) tensor_manual_seed(o.train.seed);
+        r.model = r.loaded_classifier ? saved_classifier(&o, &r) : lora_classifier(&o, &r);
+        rc = r.model ? classify(&r, &o) : 1;
+        if (!rc && o.load_lora) rc = save(&r, &o);
     } else if (!rc) {
         rc = make_datasets(&r, &o);
         if (!rc) {
-            tensor_manual_seed(o.seed);                   /* before the loaders and the model */
+            tensor_manual_seed(o.train.seed);             /* before the loaders and the model */
             rc = make_loaders(&r, &o);
         }
         if (!rc) {
-            r.model = r.loaded_classifier ? saved_classifier(&o, &r) : base_model(&o);
+            r.model = r.loaded_classifier ? saved_classifier(&o, &r)
+                      : o.load_lora       ? lora_classifier(&o, &r)
+                                          : base_model(&o);
             if (!r.model) rc = 1;
         }
-        if (!rc && !r.loaded_classifier) rc = make_classifier(&r, &o);
-        if (!rc && o.epochs > 0) rc = train(&r, &o);
+        if (!rc && !r.loaded_classifier && !o.load_lora) rc = make_classifier(&r, &o);
+        if (!rc && o.train.epochs > 0 && !o.load_lora) rc = train(&r, &o);
         if (!rc) rc = print_accuracies(&r, 0);
         if (!rc) rc = classify(&r, &o);
         if (!rc) rc = save(&r, &o);

@@ -27,12 +27,12 @@
 typedef struct {
     CliGPTConfig gpt;
     const char *data, *hf, *load, *tokenizer, *vocab, *responses, *save, *csv, *plot;
+    const char *save_lora, *load_lora;   /* the LoRA weights alone */
     const char *config_flag;     /* a config flag the model's file decides, or NULL */
     bool heads_set, drop_set, ascii;
-    bool bf16;                   /* --bf16: the whole run in an autocast region */
-    double lr, weight_decay, lora_alpha;
-    int64_t epochs, batch, eval_freq, eval_iter, allowed_max_length, max_new_tokens, lora_rank;
-    uint64_t seed;
+    CliTrainOptions train;       /* --lr ... --seed, --bf16 (cli.h) */
+    double lora_alpha;
+    int64_t allowed_max_length, max_new_tokens, lora_rank;
 } Options;
 
 typedef struct {
@@ -79,6 +79,13 @@ static void usage(FILE *f)
             "                            instruction-data-with-response.json)\n"
             "  --save FILE               the fine-tuned model (LoRA merged), a checkpoint\n"
             "                            gpt_generate --load reads\n"
+            "  --save-lora FILE          with --lora-rank: the LoRA weights alone (megabytes),\n"
+            "                            to put back on the same pretrained model\n"
+            "  --load-lora FILE          no training: a --save-lora file on the pretrained\n"
+            "                            model it was trained on (--hf-gpt2, --load or the\n"
+            "                            config and --seed; --lora-rank and --lora-alpha as\n"
+            "                            it was trained), then the responses (eval mode),\n"
+            "                            the test loss and --save\n"
             "  --csv FILE                step,epoch,tokens_seen,train_loss,val_loss\n"
             "  --plot FILE.png|svg|pdf   the loss figure (needs --csv); --ascii also on stdout\n"
             "  --bf16                    bfloat16 products (float32 sums), as the run under\n"
@@ -103,12 +110,14 @@ static int parse(int argc, char **argv, Options *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool ok = true;
-        int gpt;
+        int gpt, common;
         if (cli_is_help(a)) {
             usage(stdout);
             return 1;
         } else if ((gpt = config_flag(argc, argv, &i, o)) != 0) {
             ok = gpt > 0;
+        } else if ((common = cli_train_flag(PROG, argc, argv, &i, &o->train)) != 0) {
+            ok = common > 0;
         } else if (strcmp(a, "--data") == 0) {
             ok = (o->data = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--hf-gpt2") == 0) {
@@ -119,20 +128,6 @@ static int parse(int argc, char **argv, Options *o)
             ok = cli_tokenizer_flag(PROG, argc, argv, &i, &o->tokenizer);
         } else if (strcmp(a, "--vocab") == 0) {
             ok = (o->vocab = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--epochs") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->epochs);
-        } else if (strcmp(a, "--batch-size") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->batch);
-        } else if (strcmp(a, "--lr") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->lr);
-        } else if (strcmp(a, "--weight-decay") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->weight_decay);
-        } else if (strcmp(a, "--eval-freq") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_freq);
-        } else if (strcmp(a, "--eval-iter") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_iter);
-        } else if (strcmp(a, "--seed") == 0) {
-            ok = cli_u64_flag(PROG, argc, argv, &i, &o->seed);
         } else if (strcmp(a, "--allowed-max-length") == 0) {
             ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 24, &o->allowed_max_length);
         } else if (strcmp(a, "--max-new-tokens") == 0) {
@@ -150,14 +145,16 @@ static int parse(int argc, char **argv, Options *o)
             ok = (o->responses = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--save") == 0) {
             ok = (o->save = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--save-lora") == 0) {
+            ok = (o->save_lora = cli_value(PROG, argc, argv, &i)) != NULL;
+        } else if (strcmp(a, "--load-lora") == 0) {
+            ok = (o->load_lora = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--csv") == 0) {
             ok = (o->csv = cli_value(PROG, argc, argv, &i)) != NULL;
         } else if (strcmp(a, "--plot") == 0) {
             ok = cli_picture_flag(PROG, argc, argv, &i, &o->plot);
         } else if (strcmp(a, "--ascii") == 0) {
             o->ascii = true;
-        } else if (strcmp(a, "--bf16") == 0) {
-            o->bf16 = true;
         } else {
             ok = cli_unknown_option(PROG, a);
         }
@@ -174,6 +171,12 @@ static int parse(int argc, char **argv, Options *o)
                          o->heads_set ? "--n-heads" : "--drop-rate");
     else if (o->plot && !o->csv)
         tensor_set_error(PROG ": --plot needs --csv FILE for the figure's data");
+    else if (o->save_lora && !o->lora_rank)
+        tensor_set_error(PROG ": --save-lora needs --lora-rank N (the weights it saves)");
+    else if (o->load_lora && o->save_lora)
+        tensor_set_error(PROG ": --load-lora and --save-lora exclude each other (no training)");
+    else if (o->load_lora && o->csv)
+        tensor_set_error(PROG ": --csv and --plot show training: not with --load-lora");
     else
         return 0;
     return 2;
@@ -241,6 +244,33 @@ static int make_model(Run *r)
     return 0;
 }
 
+/* The model's description for its LoRA-only file (train_lora_save). */
+static TrainClassifierInfo lora_info(const Options *o)
+{
+    return (TrainClassifierInfo){.cfg = o->gpt.cfg, .tokenizer = o->tokenizer,
+                                 .lora_rank = o->lora_rank, .lora_alpha = o->lora_alpha};
+}
+
+/* --load-lora's file fits the model the flags describe, before any work:
+ * 0, or 1 / 2 after a message naming the file and the difference. */
+static int lora_file_fits(const Options *o)
+{
+    TrainClassifierInfo f, want = lora_info(o);
+    if (train_lora_info(o->load_lora, &f)) {
+        fprintf(stderr, PROG ": --load-lora: %s\n", tensor_error());
+        return 1;
+    }
+    if (!o->lora_rank) {
+        fprintf(stderr, PROG ": --load-lora %s: LoRA of rank %lld: give --lora-rank %lld "
+                "--lora-alpha %g, as it was trained\n", o->load_lora, (long long)f.lora_rank,
+                (long long)f.lora_rank, f.lora_alpha);
+        return 2;
+    }
+    if (train_lora_check(o->load_lora, &want) == 0) return 0;
+    fprintf(stderr, PROG ": --load-lora: %s\n", tensor_error());
+    return 2;
+}
+
 /* ---- The data ------------------------------------------------------------------------ */
 
 /* Item i of part k as the file's entry number (train, then test, then val). */
@@ -281,10 +311,10 @@ static int make_data(Run *r)
         return 1;
     }
     r->split = train_instruction_split(&r->data);
-    if (r->split.train.count < o->batch) {
+    if (r->split.train.count < o->train.batch_size) {
         fprintf(stderr, PROG ": --data %s: %lld entries: the training part (the first 85%%) "
                 "has %lld, fewer than --batch-size %lld\n", o->data, (long long)r->data.count,
-                (long long)r->split.train.count, (long long)o->batch);
+                (long long)r->split.train.count, (long long)o->train.batch_size);
         return 1;
     }
     TrainInstructionSlice parts[3] = {r->split.train, r->split.val, r->split.test};
@@ -297,7 +327,7 @@ static int make_data(Run *r)
     r->pad = text_vocab_size(r->tok) - 1;
     r->collate = TRAIN_INSTRUCTION_COLLATE(.pad_token_id = r->pad,
                                            .allowed_max_length = o->allowed_max_length);
-    DataLoaderOptions l = DATA_LOADER_OPTIONS(.batch_size = o->batch,
+    DataLoaderOptions l = DATA_LOADER_OPTIONS(.batch_size = o->train.batch_size,
                                               .collate = train_instruction_collate,
                                               .collate_ctx = &r->collate);
     r->val = data_loader(r->sets[1], l);
@@ -357,18 +387,19 @@ static int train(Run *r)
     cli_float_repr(val_loss, b, sizeof b);
     printf("Initial losses\n   Training loss: %s\n   Validation loss: %s\n", a, b);
     NNList p = nn_named_parameters(r->model);
-    r->opt = optim_adamw(p.count, p.tensors, OPTIM_ADAMW_OPTIONS(.lr = o->lr,
-                                                                 .weight_decay = o->weight_decay));
+    r->opt = optim_adamw(p.count, p.tensors,
+                         OPTIM_ADAMW_OPTIONS(.lr = o->train.lr,
+                                             .weight_decay = o->train.weight_decay));
     nn_list_free(&p);
     if (!r->opt || (o->csv && !(r->csv = plot_csv_open(o->csv, "step,epoch,tokens_seen,"
                                                                "train_loss,val_loss")))) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
         return 1;
     }
-    tensor_manual_seed(o->seed);
+    tensor_manual_seed(o->train.seed);
     TrainState s = TRAIN_STATE_INIT;
-    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->epochs, .eval_freq = o->eval_freq,
-                                   .eval_iter = o->eval_iter, .tokenizer = r->tok,
+    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->train.epochs, .eval_freq = o->train.eval_freq,
+                                   .eval_iter = o->train.eval_iter, .tokenizer = r->tok,
                                    .start_context = r->start_context, .on_eval = on_eval,
                                    .on_sample = on_sample, .ctx = r);
     rc = train_model_simple(r->model, r->train, r->val, r->opt, &t, &s) < 0;
@@ -377,6 +408,19 @@ static int train(Run *r)
     r->csv = NULL;
     if (rc) fprintf(stderr, PROG ": %s\n", tensor_error());
     return rc;
+}
+
+/* --load-lora in place of training (the LoRA weights of a run that trained
+ * them), or --save-lora after it.  0, or 1 after a message. */
+static int lora_file(Run *r, bool save)
+{
+    TrainClassifierInfo info = lora_info(r->o);
+    const char *path = save ? r->o->save_lora : r->o->load_lora;
+    if ((save ? train_lora_save(r->model, &info, path) : train_lora_load(r->model, &info, path))
+        == 0)
+        return 0;
+    fprintf(stderr, PROG ": %s: %s\n", save ? "--save-lora" : "--load-lora", tensor_error());
+    return 1;
 }
 
 /* ---- After training ---------------------------------------------------------------- */
@@ -447,7 +491,7 @@ static int plot_losses(const Run *r)
     int64_t rows = 0, rc = 0;
     for (int k = 0; k < 4 && rc >= 0; k++) rc = rows = plot_csv_column(o->csv, columns[k], &v[k]);
     for (int64_t i = 0; rc >= 0 && i < rows; i++)
-        v[0][i] = rows > 1 ? (double)i * (double)o->epochs / (double)(rows - 1) : 0;
+        v[0][i] = rows > 1 ? (double)i * (double)o->train.epochs / (double)(rows - 1) : 0;
     PlotSeries s[] = {
         {.label = "training loss", .n = rows, .x = v[0], .y = v[2], .x2 = v[1]},
         {.label = "validation loss", .n = rows, .x = v[0], .y = v[3], .dash = PLOT_DASHED},
@@ -470,22 +514,20 @@ static int plot_losses(const Run *r)
 /* Every file the run reads or writes, before any work. */
 static bool paths_ok(const Options *o)
 {
-    char encoder[4200] = "", merges[4200] = "";
-    if (strcmp(o->tokenizer, "gpt2") == 0) {
-        const char *dir = o->vocab ? o->vocab : cli_vocab_dir();
-        snprintf(encoder, sizeof encoder, "%s/encoder.json", dir);
-        snprintf(merges, sizeof merges, "%s/vocab.bpe", dir);
-    }
+    CliVocabPaths v;
+    cli_vocab_paths(o->tokenizer, o->vocab, &v);
     TensorPath paths[] = {
         {.what = "--responses", .path = o->responses, .output = true},
         {.what = "--save", .path = o->save, .output = true},
+        {.what = "--save-lora", .path = o->save_lora, .output = true},
         {.what = "--csv", .path = o->csv, .output = true},
         {.what = "--plot", .path = o->plot, .output = true},
         {.what = "--data", .path = o->data},
         {.what = "--hf-gpt2", .path = o->hf},
         {.what = "--load", .path = o->load},
-        {.what = "--vocab", .path = encoder[0] ? encoder : NULL},
-        {.what = "--vocab", .path = merges[0] ? merges : NULL},
+        {.what = "--load-lora", .path = o->load_lora},
+        v.paths[0],
+        v.paths[1],
     };
     if (cli_paths_ok(PROG, sizeof paths / sizeof *paths, paths)) return true;
     fprintf(stderr, "%s\n", tensor_error());
@@ -508,8 +550,9 @@ static void run_free(Run *r)
 int main(int argc, char **argv)
 {
     Options o = {.gpt = {.cfg = NN_GPT_CONFIG_124M, .context_124m = 1024}, .tokenizer = "gpt2",
-                 .lr = 5e-5, .weight_decay = 0.1, .epochs = 2, .batch = 8, .eval_freq = 5,
-                 .eval_iter = 5, .max_new_tokens = 256, .lora_alpha = 16, .seed = 123};
+                 .train = {.lr = 5e-5, .weight_decay = 0.1, .epochs = 2, .batch_size = 8,
+                           .eval_freq = 5, .eval_iter = 5, .seed = 123},
+                 .max_new_tokens = 256, .lora_alpha = 16};
     int rc = parse(argc, argv, &o);
     if (rc == 2) fprintf(stderr, "%s\n", tensor_error());
     if (rc) return rc == 1 ? 0 : rc;
@@ -520,6 +563,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!paths_ok(&o)) return 2;
+    if (o.load_lora && (rc = lora_file_fits(&o)) != 0) return rc;
     Run r = {.o = &o};
     if (!(r.tok = cli_tokenizer(PROG, o.tokenizer, o.vocab))) {
         fprintf(stderr, "%s\n", tensor_error());
@@ -536,13 +580,14 @@ int main(int argc, char **argv)
     }
     /* --bf16: every product (training, samples, responses, the test loss)
      * in bf16; weights, gradients and AdamW stay float32 (tensor.h). */
-    tensor_autocast_begin(o.bf16);
+    tensor_autocast_begin(o.train.bf16);
     if (!rc) rc = make_data(&r);
     if (!rc) {
-        tensor_manual_seed(o.seed);
+        tensor_manual_seed(o.train.seed);
         rc = make_model(&r);
     }
-    if (!rc) rc = train(&r);
+    if (!rc) rc = o.load_lora ? lora_file(&r, false) : train(&r);
+    if (!rc && o.save_lora) rc = lora_file(&r, true);
     if (!rc && o.responses) rc = write_responses(&r);
     if (!rc) rc = test_loss(&r);
     if (!rc && o.save) rc = save(&r);

@@ -4,9 +4,9 @@
  * every epoch, printed in the book's format.  The book's functions
  * (calc_loss_batch, calc_loss_loader, evaluate_model,
  * generate_and_print_sample, train_model_simple) are the train room's
- * (train/train.h); this program is its flags, those calls, and what it
- * prints and writes: the book's lines, --csv, --plot, --grad-norms and the
- * checkpoints (--save, --save-every, --resume).
+ * (train/train.h); this program is its flags (train_gpt_flags.c), those
+ * calls, and what it prints and writes: the book's lines, --csv, --plot,
+ * --grad-norms and the checkpoints (--save, --save-every, --resume).
  * tests/reference/book_ch05.py is the same run in PyTorch.
  *
  * --warmup-steps, --initial-lr, --min-lr and --clip-grad-norm make it the
@@ -28,26 +28,7 @@
 #include <unistd.h>
 
 #include "attograd.h"
-
-#define PROG "train_gpt"
-
-typedef struct {
-    CliGPTConfig gpt;
-    const char *text, *start_context, *tokenizer, *vocab, *csv, *plot, *grad_norms;
-    const char *save, *resume;   /* checkpoint files, or NULL */
-    double lr, weight_decay;
-    int64_t epochs, batch, eval_freq, eval_iter;
-    int64_t warmup_steps;        /* appendix D's schedule; -1: off */
-    double warmup_percent;       /* --warmup-steps P%: P (the steps once the loaders are made) */
-    double initial_lr, min_lr;   /* its ends (the book's train_model defaults) */
-    bool initial_lr_set, min_lr_set;
-    double clip_grad_norm;       /* max_norm; 0: no clipping */
-    char lr_plot[4096], lr_csv[4096];   /* --plot's FILE-lr.EXT and FILE-lr.csv, or "" */
-    int64_t save_every, stop_after; /* 0: off */
-    uint64_t seed;
-    bool ascii, quiet;
-    bool bf16;                   /* --bf16: the run in an autocast region */
-} Options;
+#include "train_gpt.h"
 
 /* A checkpoint's metadata: the GPT's config and tokenizer (nn.h), then the
  * flags that change what the remaining steps compute, which a resume must
@@ -75,208 +56,17 @@ typedef struct {
     bool stopped;                /* --stop-after-steps ended the run early */
 } Run;
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: " PROG " [flags]\n"
-            "  The book's chapter-5 run: GPTModel (124M, context 256) on the-verdict.txt,\n"
-            "  AdamW lr 0.0004 weight_decay 0.1, 10 epochs, batch 2, eval_freq 5, eval_iter 5.\n"
-            "  --config 124M|book-test   the model (default 124M with context 256)\n"
-            "  --vocab-size N --context-length N --emb-dim N --n-heads N --n-layers N\n"
-            "  --drop-rate X --qkv-bias  override one key of the configuration\n"
-            "  --text FILE               the training text (default the book's)\n"
-            "  --tokenizer gpt2|bytes    GPT-2's BPE (default) or UTF-8 bytes (vocab 256)\n"
-            "  --vocab DIR               GPT-2's encoder.json and vocab.bpe (./run vocab)\n"
-            "  --lr X --weight-decay X   AdamW's (default 0.0004, 0.1)\n"
-            "  --epochs N --batch N      (default 10, 2)\n"
-            "  --eval-freq N             evaluate every N steps (default 5)\n"
-            "  --eval-iter N             batches per evaluation (default 5)\n"
-            "  --seed N                  torch.manual_seed (default 123)\n"
-            "  --start-context TEXT      the sample's prompt (default \"Every effort moves you\")\n"
-            "  --csv FILE                step,epoch,tokens_seen,train_loss,val_loss per evaluation\n"
-            "                            (on disk as they come; a resumed run keeps the rows\n"
-            "                            of FILE that its checkpoint covers)\n"
-            "  --plot FILE.png|svg|pdf   the book's loss figure (gnuplot); --ascii also on stdout\n"
-            "  --save FILE               at the end, a checkpoint (safetensors): the model,\n"
-            "                            AdamW's state, the generator, the step and the\n"
-            "                            training loader's place, with the config in its\n"
-            "                            metadata (gpt_generate --load reads it)\n"
-            "  --save-every N            also save every N steps (needs --save)\n"
-            "  --stop-after-steps N      stop after step N (counting a resumed run's steps)\n"
-            "  --resume FILE             go on from a checkpoint of this run (the same config,\n"
-            "                            tokenizer, text, --lr, --weight-decay, --batch,\n"
-            "                            --eval-freq, --eval-iter, --bf16, appendix D's flags\n"
-            "                            below): the remaining lines and CSV rows are those\n"
-            "                            of one uninterrupted run\n"
-            "  --grad-norms FILE.png     each layer's gradient L2 norm per step, log scale\n"
-            "                            (gnuplot), its numbers in FILE.csv beside it\n"
-            "  The book's appendix D (train_model: \"Iter\" in the lines):\n"
-            "  --warmup-steps N|P%%       linear warmup over N steps (or P%% of the run's steps,\n"
-            "                            the book's 20%%) from --initial-lr to --lr, then cosine\n"
-            "                            decay towards --min-lr; below the run's steps\n"
-            "  --initial-lr X --min-lr X the schedule's ends (default 3e-05, 1e-06), at most --lr\n"
-            "  --clip-grad-norm X        clip the gradients' total L2 norm to X (the book: 1.0),\n"
-            "                            from step N of --warmup-steps on (every step without\n"
-            "                            it); 0: no clipping (default)\n"
-            "  With --plot, also FILE-lr.png: the lr and the gradient norm per step (log\n"
-            "  scale), its numbers in FILE-lr.csv beside it\n"
-            "  --quiet                   no per-evaluation lines\n"
-            "  --bf16                    bfloat16 products (float32 sums), as the run under\n"
-            "                            torch.autocast(\"cpu\", dtype=torch.bfloat16);\n"
-            "                            weights, gradients and AdamW stay float32\n");
-}
-
-/* --warmup-steps N, or P% of the run's steps (the book's int(0.2 *
- * total_steps) is 20%), resolved once the loaders are made. */
-static bool warmup_flag(int argc, char **argv, int *i, Options *o)
-{
-    const char *v = cli_value(PROG, argc, argv, i);
-    if (!v) return false;
-    size_t n = strlen(v);
-    if (n < 2 || v[n - 1] != '%')
-        return cli_int(PROG, "--warmup-steps", v, 0, 1L << 40, &o->warmup_steps);
-    char number[64];
-    snprintf(number, sizeof number, "%.*s", (int)(n - 1 < 63 ? n - 1 : 63), v);
-    if (!cli_double(PROG, "--warmup-steps", number, 0, 100, &o->warmup_percent)) return false;
-    o->warmup_steps = 0;
-    return true;
-}
-
-/* Appendix D's flags among themselves and against --lr (the peak): 0, or 2
- * with the line in tensor_error().  Their fit to the run's length is
- * checked once the loaders are made (schedule_fits). */
-static int check_schedule_flags(const Options *o)
-{
-    if (o->warmup_steps < 0 && (o->initial_lr_set || o->min_lr_set))
-        tensor_set_error(PROG ": %s needs --warmup-steps N (the schedule it ends)",
-                         o->initial_lr_set ? "--initial-lr" : "--min-lr");
-    else if (o->warmup_steps >= 0 && o->min_lr > o->lr)
-        tensor_set_error(PROG ": --min-lr %g is above the peak --lr %g", o->min_lr, o->lr);
-    else if (o->warmup_steps >= 0 && o->initial_lr > o->lr)
-        tensor_set_error(PROG ": --initial-lr %g is above the peak --lr %g", o->initial_lr,
-                         o->lr);
-    else
-        return 0;
-    return 2;
-}
-
-/* Appendix D's loop: a schedule or clipping. */
-static bool appendix_d(const Options *o)
-{
-    return o->warmup_steps >= 0 || o->clip_grad_norm > 0;
-}
-
-/* With --plot FILE.png and appendix D's loop, the lr's figure FILE-lr.png
- * and its numbers FILE-lr.csv: 0, or 2 with a line for a name too long. */
-static int lr_paths(Options *o)
-{
-    if (!o->plot || !appendix_d(o)) return 0;
-    const char *dot = strrchr(o->plot, '.');
-    int stem = (int)(dot - o->plot);
-    int a = snprintf(o->lr_plot, sizeof o->lr_plot, "%.*s-lr%s", stem, o->plot, dot);
-    int b = snprintf(o->lr_csv, sizeof o->lr_csv, "%.*s-lr.csv", stem, o->plot);
-    if (a > 0 && (size_t)a < sizeof o->lr_plot && b > 0 && (size_t)b < sizeof o->lr_csv) return 0;
-    tensor_set_error(PROG ": --plot %s: the name is too long for its -lr figure", o->plot);
-    return 2;
-}
-
-/* 0, 1 for --help, 2 for a bad flag (its line in tensor_error()). */
-static int parse(int argc, char **argv, Options *o)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool ok = true;
-        int gpt;
-        if (cli_is_help(a)) {
-            usage(stdout);
-            return 1;
-        } else if ((gpt = cli_gpt_config_flag(PROG, argc, argv, &i, &o->gpt)) != 0) {
-            ok = gpt > 0;
-        } else if (strcmp(a, "--text") == 0) {
-            ok = (o->text = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--tokenizer") == 0) {
-            ok = cli_tokenizer_flag(PROG, argc, argv, &i, &o->tokenizer);
-        } else if (strcmp(a, "--vocab") == 0) {
-            ok = (o->vocab = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--lr") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->lr);
-        } else if (strcmp(a, "--weight-decay") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->weight_decay);
-        } else if (strcmp(a, "--epochs") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->epochs);
-        } else if (strcmp(a, "--batch") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 20, &o->batch);
-        } else if (strcmp(a, "--eval-freq") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_freq);
-        } else if (strcmp(a, "--eval-iter") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 30, &o->eval_iter);
-        } else if (strcmp(a, "--seed") == 0) {
-            ok = cli_u64_flag(PROG, argc, argv, &i, &o->seed);
-        } else if (strcmp(a, "--start-context") == 0) {
-            ok = (o->start_context = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--csv") == 0) {
-            ok = (o->csv = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--plot") == 0) {
-            ok = cli_picture_flag(PROG, argc, argv, &i, &o->plot);
-        } else if (strcmp(a, "--save") == 0) {
-            ok = (o->save = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--resume") == 0) {
-            ok = (o->resume = cli_value(PROG, argc, argv, &i)) != NULL;
-        } else if (strcmp(a, "--save-every") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 40, &o->save_every);
-        } else if (strcmp(a, "--stop-after-steps") == 0) {
-            ok = cli_int_flag(PROG, argc, argv, &i, 1, 1L << 40, &o->stop_after);
-        } else if (strcmp(a, "--warmup-steps") == 0) {
-            ok = warmup_flag(argc, argv, &i, o);
-        } else if (strcmp(a, "--initial-lr") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->initial_lr);
-            o->initial_lr_set = true;
-        } else if (strcmp(a, "--min-lr") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e3, &o->min_lr);
-            o->min_lr_set = true;
-        } else if (strcmp(a, "--clip-grad-norm") == 0) {
-            ok = cli_double_flag(PROG, argc, argv, &i, 0, 1e6, &o->clip_grad_norm);
-        } else if (strcmp(a, "--grad-norms") == 0) {
-            ok = cli_picture_flag(PROG, argc, argv, &i, &o->grad_norms);
-        } else if (strcmp(a, "--ascii") == 0) {
-            o->ascii = true;
-        } else if (strcmp(a, "--quiet") == 0) {
-            o->quiet = true;
-        } else if (strcmp(a, "--bf16") == 0) {
-            o->bf16 = true;
-        } else {
-            ok = cli_unknown_option(PROG, a);
-        }
-        if (!ok) return 2;
-    }
-    if (strcmp(o->tokenizer, "bytes") == 0 && !o->gpt.vocab_set) o->gpt.cfg.vocab_size = 256;
-    if (!*o->start_context) {
-        tensor_set_error(PROG ": --start-context: empty; the sample after each epoch needs at "
-                         "least one token");
-        return 2;
-    }
-    if (o->save_every && !o->save) {
-        tensor_set_error(PROG ": --save-every needs --save FILE");
-        return 2;
-    }
-    if (o->plot && !o->csv) {
-        tensor_set_error(PROG ": --plot needs --csv FILE for the figure's data");
-        return 2;
-    }
-    return check_schedule_flags(o) ? 2 : lr_paths(o);
-}
-
 /* Steps the run makes in all: its epochs, or --stop-after-steps when sooner. */
 static int64_t run_steps(const Run *r, const Options *o)
 {
-    int64_t steps = o->epochs * data_loader_len(r->train);
+    int64_t steps = o->train.epochs * data_loader_len(r->train);
     return o->stop_after && o->stop_after < steps ? o->stop_after : steps;
 }
 
 /* Evaluations among the first `steps` steps (at steps 0, eval_freq, ...). */
 static int64_t evals_in(int64_t steps, const Options *o)
 {
-    return steps > 0 ? (steps - 1) / o->eval_freq + 1 : 0;
+    return steps > 0 ? (steps - 1) / o->train.eval_freq + 1 : 0;
 }
 
 /* After this process's first step, on stderr, the time the rest will take,
@@ -288,7 +78,7 @@ static void estimate(Run *r, const Options *o, double step_seconds, double eval_
     r->estimated = true;
     int64_t done = r->state.global_step + 1, steps = run_steps(r, o);
     int64_t evals = evals_in(steps, o) - evals_in(done, o);
-    double eval = eval_seconds >= 0 ? eval_seconds : step_seconds * 2.0 * o->eval_iter / 3.0;
+    double eval = eval_seconds >= 0 ? eval_seconds : step_seconds * 2.0 * o->train.eval_iter / 3.0;
     double rest = (double)(steps - done) * step_seconds + (double)evals * eval;
     char when[32], evaluation[64] = "";
     if (eval_seconds >= 0)
@@ -299,7 +89,7 @@ static void estimate(Run *r, const Options *o, double step_seconds, double eval_
     else snprintf(params, sizeof params, "%lld", (long long)r->n_params);
     fprintf(stderr, PROG ": %s parameters, batch %lld x %lld tokens, %d thread%s: the first "
             "step took %.2f s%s; about %s for the %lld steps and %lld evaluations left\n",
-            params, (long long)o->batch, (long long)o->gpt.cfg.context_length, threads,
+            params, (long long)o->train.batch_size, (long long)o->gpt.cfg.context_length, threads,
             threads == 1 ? "" : "s", step_seconds, evaluation,
             plot_duration(rest, when, sizeof when), (long long)(steps - done),
             (long long)evals);
@@ -392,10 +182,10 @@ static int plot_losses(const Options *o, const Run *r)
     double *v[4] = {0};
     int64_t rows = 0, rc = 0;
     for (int k = 0; k < 4 && rc >= 0; k++) rc = rows = plot_csv_column(o->csv, columns[k], &v[k]);
-    int64_t steps = o->epochs * data_loader_len(r->train);
-    int64_t n = steps > 0 ? (steps - 1) / o->eval_freq + 1 : 0;
+    int64_t steps = o->train.epochs * data_loader_len(r->train);
+    int64_t n = steps > 0 ? (steps - 1) / o->train.eval_freq + 1 : 0;
     for (int64_t i = 0; rc >= 0 && i < rows; i++)
-        v[0][i] = n > 1 ? floor(v[0][i] / (double)o->eval_freq) * (double)o->epochs /
+        v[0][i] = n > 1 ? floor(v[0][i] / (double)o->train.eval_freq) * (double)o->train.epochs /
                               (double)(n - 1)
                         : 0;
     char title[256], subtitle[256];
@@ -405,7 +195,7 @@ static int plot_losses(const Options *o, const Run *r)
     snprintf(subtitle, sizeof subtitle, "%lld layers, %lld heads, emb_dim %lld, context %lld, "
              "vocab %lld; AdamW lr %g, batch %lld", (long long)c->n_layers,
              (long long)c->n_heads, (long long)c->emb_dim, (long long)c->context_length,
-             (long long)c->vocab_size, o->lr, (long long)o->batch);
+             (long long)c->vocab_size, o->train.lr, (long long)o->train.batch_size);
     PlotSeries s[] = {
         {.label = "training loss", .n = rows, .x = v[0], .y = v[2], .x2 = v[1]},
         {.label = "validation loss", .n = rows, .x = v[0], .y = v[3], .dash = PLOT_DASHED},
@@ -434,9 +224,9 @@ static int plot_lr(const Options *o)
     snprintf(title, sizeof title, "Learning rate and gradient norm (the book's appendix D)");
     if (o->warmup_steps >= 0)
         snprintf(subtitle, sizeof subtitle, "warmup %lld steps %g to %g, cosine to %g; %s",
-                 (long long)o->warmup_steps, o->initial_lr, o->lr, o->min_lr, clip);
+                 (long long)o->warmup_steps, o->initial_lr, o->train.lr, o->min_lr, clip);
     else
-        snprintf(subtitle, sizeof subtitle, "lr %g; %s", o->lr, clip);
+        snprintf(subtitle, sizeof subtitle, "lr %g; %s", o->train.lr, clip);
     PlotSeries s[] = {
         {.label = "learning rate", .csv = o->lr_csv, .x_column = "step", .y_column = "lr"},
         {.label = "gradient norm (before clipping)", .csv = o->lr_csv, .x_column = "step",
@@ -494,8 +284,8 @@ static int train(Run *r, const Options *o)
     WarmupCosineOptions w = OPTIM_WARMUP_COSINE_OPTIONS(.warmup_steps = o->warmup_steps,
                                                         .initial_lr = o->initial_lr,
                                                         .min_lr = o->min_lr);
-    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->epochs, .eval_freq = o->eval_freq,
-                                   .eval_iter = o->eval_iter, .tokenizer = r->tokenizer,
+    TrainOptions t = TRAIN_OPTIONS(.num_epochs = o->train.epochs, .eval_freq = o->train.eval_freq,
+                                   .eval_iter = o->train.eval_iter, .tokenizer = r->tokenizer,
                                    .start_context = o->start_context,
                                    .checkpoint_every = o->save_every,
                                    .after_backward = after_backward, .on_eval = on_eval,
@@ -506,7 +296,7 @@ static int train(Run *r, const Options *o)
                                    .track_grad_norm = r->lr_csv != NULL);
     /* --bf16: every product of the run (steps, evaluations, samples) in bf16;
      * a product's backward computes as its forward did (tensor.h). */
-    tensor_autocast_begin(o->bf16);
+    tensor_autocast_begin(o->train.bf16);
     int rc = train_model_simple(r->model, r->train, r->val, r->optimizer, &t, &r->state);
     tensor_autocast_end();
     return rc < 0 ? -1 : 0;
@@ -560,11 +350,11 @@ static void run_checkpoint(Run *r, uint64_t text_hash)
     static const char *const keys[RUN_META] = {"lr", "weight_decay", "batch", "eval_freq",
                                                "eval_iter", "text_fnv1a64", "lr_schedule",
                                                "clip_grad_norm", "autocast"};
-    snprintf(r->values[0], sizeof r->values[0], "%.17g", o->lr);
-    snprintf(r->values[1], sizeof r->values[1], "%.17g", o->weight_decay);
-    snprintf(r->values[2], sizeof r->values[2], "%lld", (long long)o->batch);
-    snprintf(r->values[3], sizeof r->values[3], "%lld", (long long)o->eval_freq);
-    snprintf(r->values[4], sizeof r->values[4], "%lld", (long long)o->eval_iter);
+    snprintf(r->values[0], sizeof r->values[0], "%.17g", o->train.lr);
+    snprintf(r->values[1], sizeof r->values[1], "%.17g", o->train.weight_decay);
+    snprintf(r->values[2], sizeof r->values[2], "%lld", (long long)o->train.batch_size);
+    snprintf(r->values[3], sizeof r->values[3], "%lld", (long long)o->train.eval_freq);
+    snprintf(r->values[4], sizeof r->values[4], "%lld", (long long)o->train.eval_iter);
     snprintf(r->values[5], sizeof r->values[5], "%016llx", (unsigned long long)text_hash);
     /* The schedule's total is --epochs x the loader's batches. */
     if (o->warmup_steps < 0)
@@ -572,9 +362,9 @@ static void run_checkpoint(Run *r, uint64_t text_hash)
     else
         snprintf(r->values[6], sizeof r->values[6], "warmup_steps %lld, initial_lr %.17g, "
                  "min_lr %.17g, epochs %lld", (long long)o->warmup_steps, o->initial_lr,
-                 o->min_lr, (long long)o->epochs);
+                 o->min_lr, (long long)o->train.epochs);
     snprintf(r->values[7], sizeof r->values[7], "%.17g", o->clip_grad_norm);
-    snprintf(r->values[8], sizeof r->values[8], "%s", o->bf16 ? "bf16" : "fp32");
+    snprintf(r->values[8], sizeof r->values[8], "%s", o->train.bf16 ? "bf16" : "fp32");
     for (int i = 0; i < RUN_META; i++)
         r->meta[NN_GPT_META_COUNT + i] = (TensorMeta){keys[i], r->values[i]};
     r->checkpoint = (TrainCheckpoint){.model = r->model, .optimizer = r->optimizer,
@@ -588,15 +378,15 @@ static void run_checkpoint(Run *r, uint64_t text_hash)
  * -1 with the first disagreement in why. */
 static int counters_agree(const TrainState *s, const Options *o, char *why, size_t n)
 {
-    int64_t step = s->global_step + 1, tokens = o->batch * o->gpt.cfg.context_length;
-    int64_t evals = step > 0 ? (step - 1) / o->eval_freq + 1 : 0;
+    int64_t step = s->global_step + 1, tokens = o->train.batch_size * o->gpt.cfg.context_length;
+    int64_t evals = step > 0 ? (step - 1) / o->train.eval_freq + 1 : 0;
     if (s->tokens_seen % tokens != 0 || s->tokens_seen / tokens != step)
         snprintf(why, n, "tokens_seen %lld is not %lld steps of %lld x %lld tokens",
-                 (long long)s->tokens_seen, (long long)step, (long long)o->batch,
+                 (long long)s->tokens_seen, (long long)step, (long long)o->train.batch_size,
                  (long long)o->gpt.cfg.context_length);
     else if (s->evals != evals)
         snprintf(why, n, "evals %lld, where --eval-freq %lld evaluates %lld times in %lld steps",
-                 (long long)s->evals, (long long)o->eval_freq, (long long)evals,
+                 (long long)s->evals, (long long)o->train.eval_freq, (long long)evals,
                  (long long)step);
     else
         return 0;
@@ -621,13 +411,13 @@ static int resume(Run *r, const Options *o)
                 o->resume, (long long)step, why);
         return 1;
     }
-    if (s->epochs_done >= o->epochs || (o->stop_after && step >= o->stop_after)) {
+    if (s->epochs_done >= o->train.epochs || (o->stop_after && step >= o->stop_after)) {
         char stop[64] = "";
         if (o->stop_after)
             snprintf(stop, sizeof stop, " --stop-after-steps %lld", (long long)o->stop_after);
         fprintf(stderr, PROG ": --resume: %s is at step %lld, epoch %lld: --epochs %lld%s leaves "
                 "nothing to train\n", o->resume, (long long)step, (long long)s->epoch,
-                (long long)o->epochs, stop);
+                (long long)o->train.epochs, stop);
         return 2;
     }
     return 0;
@@ -665,16 +455,16 @@ static int make_loaders(Run *r, const char *text, size_t len)
     if (!(r->train_set = windows(r, text, split, context, "training")) ||
         !(r->val_set = windows(r, text + split, len - split, context, "validation")))
         return 1;
-    r->train = data_loader(r->train_set, DATA_LOADER_OPTIONS(.batch_size = o->batch,
+    r->train = data_loader(r->train_set, DATA_LOADER_OPTIONS(.batch_size = o->train.batch_size,
                                                             .shuffle = true, .drop_last = true));
-    r->val = data_loader(r->val_set, DATA_LOADER_OPTIONS(.batch_size = o->batch));
+    r->val = data_loader(r->val_set, DATA_LOADER_OPTIONS(.batch_size = o->train.batch_size));
     if (!r->train || !r->val) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
         return 1;
     }
     if (data_loader_len(r->train) == 0) {
         fprintf(stderr, PROG ": --text: the training part has fewer windows than --batch %lld\n",
-                (long long)o->batch);
+                (long long)o->train.batch_size);
         return 1;
     }
     return 0;
@@ -687,7 +477,7 @@ static int make_loaders(Run *r, const char *text, size_t len)
 static int schedule_fits(const Run *r)
 {
     Options *o = r->o;
-    int64_t len = data_loader_len(r->train), total = len * o->epochs;
+    int64_t len = data_loader_len(r->train), total = len * o->train.epochs;
     char percent[64] = "";
     if (o->warmup_percent > 0) {
         o->warmup_steps = (int64_t)(o->warmup_percent / 100 * (double)total);
@@ -697,7 +487,8 @@ static int schedule_fits(const Run *r)
     if (o->warmup_steps < total) return 0;
     if (!percent[0]) snprintf(percent, sizeof percent, "%lld", (long long)o->warmup_steps);
     fprintf(stderr, PROG ": --warmup-steps %s is not below the run's %lld steps (%lld batches x "
-            "%lld epochs)\n", percent, (long long)total, (long long)len, (long long)o->epochs);
+            "%lld epochs)\n", percent, (long long)total, (long long)len,
+            (long long)o->train.epochs);
     return 2;
 }
 
@@ -716,14 +507,14 @@ static int build(Run *r, const char *text, size_t len)
         fprintf(stderr, "%s\n", tensor_error());
         return 2;
     }
-    tensor_manual_seed(o->seed);
+    tensor_manual_seed(o->train.seed);
     r->model = nn_gpt_model(o->gpt.cfg);
     NNList params = nn_named_parameters(r->model);
     r->n_params = r->model ? nn_num_parameters(r->model) : 0;
     if (r->model)
         r->optimizer = optim_adamw(params.count, params.tensors,
-                                   OPTIM_ADAMW_OPTIONS(.lr = o->lr,
-                                                       .weight_decay = o->weight_decay));
+                                   OPTIM_ADAMW_OPTIONS(.lr = o->train.lr,
+                                                       .weight_decay = o->train.weight_decay));
     nn_list_free(&params);
     if (!r->model || !r->optimizer) {
         fprintf(stderr, PROG ": %s\n", tensor_error());
@@ -733,41 +524,6 @@ static int build(Run *r, const char *text, size_t len)
     if (rc == 0) rc = schedule_fits(r);
     run_checkpoint(r, train_text_hash(text, len));
     return rc;
-}
-
-/* Every file the run reads or writes, before any work: each output may be
- * written (no FIFO, device or folder at its path, its folder there), and
- * no output names the same file as another path (--resume and --save may:
- * a run goes on from its checkpoint and replaces it). */
-static bool paths_ok(const Options *o)
-{
-    char norms_csv[4096] = "", encoder[4200] = "", merges[4200] = "";
-    if (o->grad_norms &&
-        train_grad_norms_csv_path(o->grad_norms, norms_csv, sizeof norms_csv)) {
-        fprintf(stderr, PROG ": --grad-norms %s: the name is too long\n", o->grad_norms);
-        return false;
-    }
-    if (strcmp(o->tokenizer, "gpt2") == 0) {
-        const char *dir = o->vocab ? o->vocab : cli_vocab_dir();
-        snprintf(encoder, sizeof encoder, "%s/encoder.json", dir);
-        snprintf(merges, sizeof merges, "%s/vocab.bpe", dir);
-    }
-    TensorPath paths[] = {
-        {.what = "--csv", .path = o->csv, .output = true},
-        {.what = "--plot", .path = o->plot, .output = true},
-        {.what = "--save", .path = o->save, .output = true, .group = 1},
-        {.what = "--grad-norms", .path = o->grad_norms, .output = true},
-        {.what = "--grad-norms's CSV", .path = o->grad_norms ? norms_csv : NULL, .output = true},
-        {.what = "--plot's lr figure", .path = o->lr_plot[0] ? o->lr_plot : NULL, .output = true},
-        {.what = "--plot's lr CSV", .path = o->lr_csv[0] ? o->lr_csv : NULL, .output = true},
-        {.what = "--resume", .path = o->resume, .group = 1},
-        {.what = "--text", .path = o->text},
-        {.what = "--vocab", .path = encoder[0] ? encoder : NULL},
-        {.what = "--vocab", .path = merges[0] ? merges : NULL},
-    };
-    if (cli_paths_ok(PROG, sizeof paths / sizeof *paths, paths)) return true;
-    fprintf(stderr, "%s\n", tensor_error());
-    return false;
 }
 
 static void run_free(Run *r)
@@ -789,10 +545,11 @@ int main(int argc, char **argv)
     cfg.context_length = 256;
     Options o = {.gpt = {.cfg = cfg, .context_124m = 256}, .text = ATTOGRAD_TEXT_DEFAULT,
                  .start_context = "Every effort moves you",
-                 .tokenizer = "gpt2", .lr = 0.0004, .weight_decay = 0.1, .epochs = 10,
-                 .batch = 2, .eval_freq = 5, .eval_iter = 5, .seed = 123,
+                 .tokenizer = "gpt2",
+                 .train = {.lr = 0.0004, .weight_decay = 0.1, .epochs = 10, .batch_size = 2,
+                           .eval_freq = 5, .eval_iter = 5, .seed = 123, .batch_flag = "--batch"},
                  .warmup_steps = -1, .initial_lr = 3e-5, .min_lr = 1e-6};
-    int rc = parse(argc, argv, &o);
+    int rc = parse_flags(argc, argv, &o);
     if (rc == 2) fprintf(stderr, "%s\n", tensor_error());
     if (rc) return rc == 1 ? 0 : rc;
     if (!paths_ok(&o)) return 2;

@@ -13,9 +13,12 @@
  */
 #include "plot/plot_internal.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static bool is_html(const char *path)
 {
@@ -296,4 +299,16 @@ int plot_backward_page(Tensor *loss, const char *path, PlotPageOptions o)
     free(svg);
     tensor_trace_free(tr);
     return rc;
+}
+
+int plot_page_report(FILE *out, const char *path)
+{
+    struct stat st;
+    if (!out || !path)
+        return tensor_set_error("plot_page_report: out and path must not be NULL"), -1;
+    if (stat(path, &st) != 0)
+        return tensor_set_error("plot_page_report: %s: %s", path, strerror(errno)), -1;
+    fprintf(out, "page: %s (%lld KB; open it in a browser)\n", path,
+            (long long)(st.st_size + 1023) / 1024);
+    return 0;
 }

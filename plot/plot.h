@@ -248,6 +248,10 @@ typedef struct {
  * (.html): 0, or -1 with a message naming path.  On a message about the
  * path, the graph's size or dot, the backward has not run. */
 ATTOGRAD_API int plot_backward_page(Tensor *loss, const char *path, PlotPageOptions o);
+/* The line a program prints after writing the page, to out: "page: PATH
+ * (N KB; open it in a browser)", its size rounded up to whole KB.  0, or -1
+ * with a message (nothing printed) when path cannot be stat'ed. */
+ATTOGRAD_API int plot_page_report(FILE *out, const char *path);
 
 /* ---- A run's CSV -------------------------------------------------------------------- */
 

@@ -8,6 +8,9 @@
  * finetune_lora_count_124m.expected), and its bad input (one line naming
  * the file, line or value; nothing written).
  */
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "program_run.h"
 #include "testutil.h"
 
@@ -543,6 +546,128 @@ START_TEST(test_program_cls_hf_lora)
 }
 END_TEST
 
+/* --save-lora writes the LoRA weights and the new head alone; --load-lora
+ * puts them back on the same GPT-2 and prints the trained run's accuracies
+ * (the whole sets) and classes, with --data or, classes only, without. */
+START_TEST(test_program_lora_file)
+{
+    const char *args[] = {"--data", SMS, HF_CFG, RUN, "--lora-rank", "4", "--lora-alpha", "8",
+                          "--classify", T1, "--classify", T2, "--save-lora", "lora.safetensors",
+                          NULL};
+    int rc = program_run("finetune_classifier", args, out, sizeof out, err, sizeof err);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+    /* the lines from the whole sets' accuracies on: the line before the last
+     * Validation line */
+    const char *v = NULL, *from;
+    for (const char *p = out; (p = strstr(p, "\nValidation accuracy: ")); p++) v = p;
+    ck_assert_ptr_nonnull(from = v);
+    while (from > out && from[-1] != '\n') from--;
+    static char trained[sizeof out];
+    snprintf(trained, sizeof trained, "%s", from);
+    ck_assert_str_eq(trained + strlen(trained) - 14, "spam\nnot spam\n");
+    const char *load[] = {"--data", SMS, HF_CFG, "--lora-rank", "4", "--lora-alpha", "8",
+                          "--classify", T1, "--classify", T2, "--load-lora", "lora.safetensors",
+                          "--save", "whole.safetensors", NULL};
+    rc = program_run("finetune_classifier", load, out, sizeof out, err, sizeof err);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+    ck_assert_str_eq(out, trained);
+    const char *classes[] = {"--hf-gpt2", HF, "--tokenizer", "bytes", "--n-heads", "4",
+                             "--lora-rank", "4", "--lora-alpha", "8", "--classify", T1,
+                             "--classify", T2, "--load-lora", "lora.safetensors", NULL};
+    rc = program_run("finetune_classifier", classes, out, sizeof out, err, sizeof err);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+    ck_assert_str_eq(out, "spam\nnot spam\n");
+    /* the whole classifier --save wrote from it classifies alike */
+    const char *whole[] = {"--load", "whole.safetensors", "--classify", T1, "--classify", T2,
+                           NULL};
+    rc = program_run("finetune_classifier", whole, out, sizeof out, err, sizeof err);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+    ck_assert_str_eq(out, "spam\nnot spam\n");
+}
+END_TEST
+
+/* A LoRA file on a model it does not fit, or a path that cannot be
+ * written: exit 2, one line naming the file and the difference, before
+ * any work, nothing written. */
+static const struct {
+    const char *flags[12];
+    const char *message;
+} lora_rows[] = {
+    {{"--load-lora", "lora.safetensors"},
+     "finetune_classifier: --load-lora lora.safetensors: LoRA of rank 4: give --lora-rank 4 "
+     "--lora-alpha 8, as it was trained"},
+    {{"--load-lora", "lora.safetensors", "--lora-rank", "2", "--lora-alpha", "8"},
+     "finetune_classifier: --load-lora: lora.safetensors: lora_rank 4 in the file, 2 in the "
+     "model"},
+    {{"--load-lora", "lora.safetensors", "--lora-rank", "4"},
+     "finetune_classifier: --load-lora: lora.safetensors: lora_alpha 8 in the file, 4 in the "
+     "model"},
+    {{"--load-lora", "lora.safetensors", "--lora-rank", "4", "--lora-alpha", "8", "--max-length",
+      "12"},
+     "finetune_classifier: --max-length 12 contradicts lora.safetensors (max_length 16)"},
+    {{"--load-lora", "lora.safetensors", "--lora-rank", "4", "--lora-alpha", "8", "--config",
+      "book-test"},
+     "finetune_classifier: the model's sizes come from --hf-gpt2 or --load: no --config, "
+     "--vocab-size, --context-length, --emb-dim, --n-layers or --qkv-bias with them"},
+    {{"--save-lora", "fifo", "--lora-rank", "4"},
+     "finetune_classifier: --save-lora fifo: is a FIFO; only a regular file is replaced"},
+    {{"--save-lora", "dangling", "--lora-rank", "4"},
+     "finetune_classifier: --save-lora dangling: a symbolic link to nothing"},
+    {{"--save-lora", "nowhere/l.safetensors", "--lora-rank", "4"},
+     "finetune_classifier: --save-lora nowhere/l.safetensors: the folder nowhere does not exist"},
+    {{"--save-lora", "l.safetensors"},
+     "finetune_classifier: --save-lora needs --lora-rank N (the weights it saves)"},
+    {{"--load-lora", "lora.safetensors", "--lora-rank", "4", "--plot", "p.png"},
+     "finetune_classifier: --csv, --plot and --plot-accuracy show training: not with "
+     "--load-lora"},
+};
+
+START_TEST(test_program_lora_file_refused)
+{
+    const char *args[] = {"--data", SMS, HF_CFG, "--epochs", "0", "--lora-rank", "4",
+                          "--lora-alpha", "8", "--save-lora", "lora.safetensors", NULL};
+    int rc = program_run("finetune_classifier", args, out, sizeof out, err, sizeof err);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+    ck_assert_int_eq(mkfifo(scratch_file("fifo"), 0600), 0);
+    ck_assert_int_eq(symlink("nothing", scratch_file("dangling")), 0);
+    int before = scratch_count();
+    const char *bad[32] = {"--data", SMS, HF_CFG};
+    int n = 0;
+    while (bad[n]) n++;
+    for (int k = 0; lora_rows[_i].flags[k]; k++) bad[n++] = lora_rows[_i].flags[k];
+    bad[n] = NULL;
+    ck_assert_int_eq(program_run("finetune_classifier", bad, out, sizeof out, err, sizeof err), 2);
+    char want[512];
+    snprintf(want, sizeof want, "%s\n", lora_rows[_i].message);
+    ck_assert_str_eq(err, want);
+    ck_assert_str_eq(out, "");
+    ck_assert_int_eq(scratch_count(), before);
+}
+END_TEST
+
+/* On another model: a GPT of other sizes, or GPT-2's shapes with other weights. */
+START_TEST(test_program_lora_file_other_model)
+{
+    const char *args[] = {"--data", SMS, GPT2_CFG, "--epochs", "0", "--lora-rank", "4",
+                          "--lora-alpha", "8", "--save-lora", "lora.safetensors", NULL};
+    int rc = program_run("finetune_classifier", args, out, sizeof out, err, sizeof err);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+    const char *wider[] = {"--data", SMS, GPT2_CFG, "--emb-dim", "32", "--lora-rank", "4",
+                           "--lora-alpha", "8", "--load-lora", "lora.safetensors", NULL};
+    ck_assert_int_eq(program_run("finetune_classifier", wider, out, sizeof out, err, sizeof err),
+                     2);
+    ck_assert_str_eq(err, "finetune_classifier: --load-lora: lora.safetensors: emb_dim 16 in the "
+                          "file, 32 in the model\n");
+    const char *seed[] = {"--data", SMS, GPT2_CFG, "--seed", "7", "--lora-rank", "4",
+                          "--lora-alpha", "8", "--load-lora", "lora.safetensors", NULL};
+    ck_assert_int_eq(program_run("finetune_classifier", seed, out, sizeof out, err, sizeof err),
+                     1);
+    ck_assert_msg(strncmp(err, "finetune_classifier: --load-lora: lora.safetensors: trained on "
+                               "other pretrained weights (base_fnv1a64 ", 92) == 0, "%s", err);
+    ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
+}
+END_TEST
+
 /* A train_gpt checkpoint fine-tuned: its config and tokenizer from its
  * metadata, its weights under the new head. */
 START_TEST(test_program_from_train_gpt)
@@ -702,6 +827,10 @@ static Suite *make_suite(void)
     tcase_add_test(prog, test_program_cls_hf_lora);
     tcase_add_test(prog, test_program_figures);
     tcase_add_test(prog, test_program_from_train_gpt);
+    tcase_add_test(prog, test_program_lora_file);
+    tcase_add_loop_test(prog, test_program_lora_file_refused, 0,
+                        (int)(sizeof lora_rows / sizeof *lora_rows));
+    tcase_add_test(prog, test_program_lora_file_other_model);
     tcase_add_test(prog, test_program_count_124m);
     tcase_add_loop_test(prog, test_bad_input, 0, (int)(sizeof bad_rows / sizeof *bad_rows));
     tcase_add_test(prog, test_text_longer_than_context);

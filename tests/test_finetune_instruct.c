@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "attograd.h"
 #include "program_run.h"
@@ -383,6 +385,143 @@ START_TEST(test_program_matches_pytorch)
 }
 END_TEST
 
+/* ---- The LoRA weights alone (--save-lora, --load-lora) ---------------------------------- */
+
+/* The tiny GPT-2 with LoRA, dropout off so that the responses (generated in
+ * the mode training leaves the model in) do not depend on the generator. */
+#define LORA_RUN "--data", INSTRUCTIONS, "--hf-gpt2", ATTOGRAD_REFERENCE_DIR \
+                 "/hf_gpt2_tiny.safetensors", "--n-heads", "4", "--tokenizer", "bytes", \
+                 "--max-new-tokens", "16"
+
+static char lora_out[1 << 16], lora_err[1 << 14];
+
+/* finetune_instruct with args in the scratch folder: its exit status. */
+static int run_lora(const char *const *args)
+{
+    return program_run("finetune_instruct", args, lora_out, sizeof lora_out, lora_err,
+                       sizeof lora_err);
+}
+
+/* The run that loads the LoRA weights prints the appendix-E lines and the
+ * test loss of the run that trained and saved them, and writes the same
+ * responses. */
+START_TEST(test_lora_file_round_trip)
+{
+    scratch_make("finetune_instruct_lora");
+    const char *train[] = {LORA_RUN, LORA_ARGS, "--lr", "1e-3", "--save-lora", "lora.safetensors",
+                           "--responses", "trained.json", NULL};
+    int rc = run_lora(train);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, lora_err);
+    char want[1024];
+    const char *loss = strstr(lora_out, "Test loss: ");
+    ck_assert_ptr_nonnull(loss);
+    const char *counts = "Total trainable parameters before: ";
+    ck_assert_ptr_nonnull(strstr(lora_out, counts));
+    snprintf(want, sizeof want, "%.*s%s", (int)(strstr(lora_out, "Initial losses") - lora_out),
+             lora_out, loss);
+    const char *load[] = {LORA_RUN, LORA_ARGS, "--load-lora", "lora.safetensors", "--responses",
+                          "loaded.json", "--save", "merged.safetensors", NULL};
+    rc = run_lora(load);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, lora_err);
+    ck_assert_str_eq(lora_out, want);
+    ck_assert_str_eq(lora_err, "");
+    size_t a, b;
+    char *trained = testutil_read_file(scratch_file("trained.json"), &a);
+    char *loaded = testutil_read_file(scratch_file("loaded.json"), &b);
+    ck_assert_int_eq(a, b);
+    ck_assert_mem_eq(trained, loaded, a);
+    free(trained);
+    free(loaded);
+    ck_assert(scratch_exists("merged.safetensors"));
+    scratch_remove();
+}
+END_TEST
+
+/* A LoRA file on a model it does not fit, or a path that cannot be
+ * written: one line naming the file and the difference, before any work. */
+static const struct {
+    const char *args[12];
+    int status;
+    const char *message;
+} lora_bad[] = {
+    {{"--load-lora", "lora.safetensors"}, 2,
+     "finetune_instruct: --load-lora lora.safetensors: LoRA of rank 4: give --lora-rank 4 "
+     "--lora-alpha 4, as it was trained\n"},
+    {{"--load-lora", "lora.safetensors", "--lora-rank", "2", "--lora-alpha", "4"}, 2,
+     "finetune_instruct: --load-lora: lora.safetensors: lora_rank 4 in the file, 2 in the "
+     "model\n"},
+    {{"--load-lora", "lora.safetensors", LORA_ARGS, "--n-heads", "2"}, 2,
+     "finetune_instruct: --load-lora: lora.safetensors: n_heads 4 in the file, 2 in the "
+     "model\n"},
+    {{"--load-lora", "lora.safetensors", "--lora-rank", "4"}, 2,
+     "finetune_instruct: --load-lora: lora.safetensors: lora_alpha 4 in the file, 16 in the "
+     "model\n"},
+    {{"--load-lora", "lora.safetensors", LORA_ARGS, "--csv", "c.csv"}, 2,
+     "finetune_instruct: --csv and --plot show training: not with --load-lora\n"},
+    {{"--load-lora", "trained.json", LORA_ARGS}, 1,
+     "finetune_instruct: --load-lora: load trained.json: header length 755232684864703067 "
+     "is over the 100000000 bytes allowed\n"},
+    {{"--save-lora", "l.safetensors"}, 2,
+     "finetune_instruct: --save-lora needs --lora-rank N (the weights it saves)\n"},
+    {{"--save-lora", "fifo", LORA_ARGS}, 2,
+     "finetune_instruct: --save-lora fifo: is a FIFO; only a regular file is replaced\n"},
+    {{"--save-lora", "dangling", LORA_ARGS}, 2,
+     "finetune_instruct: --save-lora dangling: a symbolic link to nothing\n"},
+    {{"--save-lora", "nowhere/l.safetensors", LORA_ARGS}, 2,
+     "finetune_instruct: --save-lora nowhere/l.safetensors: the folder nowhere does not "
+     "exist\n"},
+    {{"--save-lora", "lora.safetensors", "--load-lora", "lora.safetensors", LORA_ARGS}, 2,
+     "finetune_instruct: --load-lora and --save-lora exclude each other (no training)\n"},
+};
+
+START_TEST(test_lora_file_refused)
+{
+    scratch_make("finetune_instruct_lora_bad");
+    const char *train[] = {LORA_RUN, LORA_ARGS, "--epochs", "1", "--save-lora",
+                           "lora.safetensors", "--responses", "trained.json", NULL};
+    int rc = run_lora(train);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, lora_err);
+    ck_assert_int_eq(mkfifo(scratch_file("fifo"), 0600), 0);
+    ck_assert_int_eq(symlink("nothing", scratch_file("dangling")), 0);
+    int before = scratch_count();
+    const char *args[32] = {LORA_RUN};
+    int n = 0;
+    while (args[n]) n++;
+    for (int k = 0; lora_bad[_i].args[k]; k++) args[n++] = lora_bad[_i].args[k];
+    args[n] = NULL;
+    rc = run_lora(args);
+    ck_assert_str_eq(lora_err, lora_bad[_i].message);
+    ck_assert_int_eq(rc, lora_bad[_i].status);
+    ck_assert_str_eq(lora_out, "");
+    ck_assert_int_eq(scratch_count(), before);
+    scratch_remove();
+}
+END_TEST
+
+/* Another pretrained model of the same shapes (a fresh GPT, drawn from
+ * another seed): the hash of the weights the LoRA was trained on differs. */
+START_TEST(test_lora_file_other_weights)
+{
+    scratch_make("finetune_instruct_lora_seed");
+    const char *cfg[] = {"--data", INSTRUCTIONS, "--config", "book-test", "--tokenizer", "bytes",
+                         "--context-length", "128", "--emb-dim", "16", "--n-layers", "1",
+                         LORA_ARGS, "--epochs", "1", "--max-new-tokens", "4", "--save-lora",
+                         "lora.safetensors", NULL};
+    int rc = run_lora(cfg);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, lora_err);
+    const char *other[] = {"--data", INSTRUCTIONS, "--config", "book-test", "--tokenizer",
+                           "bytes", "--context-length", "128", "--emb-dim", "16", "--n-layers",
+                           "1", LORA_ARGS, "--seed", "7", "--load-lora", "lora.safetensors",
+                           NULL};
+    ck_assert_int_eq(run_lora(other), 1);
+    ck_assert_msg(strncmp(lora_err, "finetune_instruct: --load-lora: lora.safetensors: trained "
+                                    "on other pretrained weights (base_fnv1a64 ", 90) == 0,
+                  "%s", lora_err);
+    ck_assert_int_eq(strchr(lora_err, '\n') - lora_err, (long)strlen(lora_err) - 1);
+    scratch_remove();
+}
+END_TEST
+
 /* Bad input: exit status, the one line on stderr, and nothing written. */
 static const struct {
     const char *file, *content;  /* written into the scratch folder, or NULL */
@@ -502,6 +641,9 @@ static Suite *suite(void)
     tcase_add_loop_test(p, test_program_matches_pytorch, FIRST_RUN, sizeof runs / sizeof *runs);
     tcase_add_loop_test(p, test_bad_input, 0, sizeof bad / sizeof *bad);
     tcase_add_test(p, test_program_bf16);
+    tcase_add_test(p, test_lora_file_round_trip);
+    tcase_add_loop_test(p, test_lora_file_refused, 0, sizeof lora_bad / sizeof *lora_bad);
+    tcase_add_test(p, test_lora_file_other_weights);
     suite_add_tcase(s, p);
     return s;
 }

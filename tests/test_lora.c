@@ -434,7 +434,8 @@ static const char *tmp_path(const char *name)
 static void remove_tmp_dir(void)
 {
     if (!tmp_dir[0]) return;
-    static const char *const names[] = {"lora.safetensors", "full.safetensors", "nan.safetensors"};
+    static const char *const names[] = {"lora.safetensors", "full.safetensors", "nan.safetensors",
+                                        "train_lora.safetensors"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) unlink(tmp_path(names[i]));
     rmdir(tmp_dir);
     tmp_dir[0] = '\0';
@@ -567,6 +568,72 @@ START_TEST(test_replacement_walk)
 }
 END_TEST
 
+/* train_lora_save / _info / _check / _load: the LoRA weights with the
+ * description of the model they fit, refused on another. */
+START_TEST(test_train_lora_file)
+{
+    NNGPTConfig cfg = small_config();
+    Module *trained = lora_gpt(cfg, 1, 2, 2, 4);
+    set_B(trained);
+    char path[128];
+    snprintf(path, sizeof path, "%s", tmp_path("train_lora.safetensors"));
+    TrainClassifierInfo info = {.cfg = cfg, .tokenizer = "gpt2", .lora_rank = 2, .lora_alpha = 4};
+    ck_assert_msg(train_lora_save(trained, &info, path) == 0, "%s", tensor_error());
+    TrainClassifierInfo read;
+    ck_assert_int_eq(train_lora_info(path, &read), 0);
+    ck_assert_int_eq(read.cfg.emb_dim, cfg.emb_dim);
+    ck_assert_str_eq(read.tokenizer, "gpt2");
+    ck_assert_int_eq(read.num_classes, 0);
+    ck_assert_int_eq(read.lora_rank, 2);
+    ck_assert_double_eq(read.lora_alpha, 4);
+    /* the same base, other A draws: the trained model after the load; and
+     * the LoRA tensors alone are nn_lora_load's file too */
+    Module *other = lora_gpt(cfg, 1, 99, 2, 4);
+    ck_assert_msg(train_lora_load(other, &info, path) == 0, "%s", tensor_error());
+    ck_assert_tensor_close(fixture_logits(other), fixture_logits(trained), 0, 0);
+    Module *plain_load = lora_gpt(cfg, 1, 99, 2, 4);
+    ck_assert_msg(nn_lora_load(plain_load, path) == 0, "%s", tensor_error());
+    /* another rank or config: named before the model is touched */
+    char want[512];
+    TrainClassifierInfo rank3 = info;
+    rank3.lora_rank = 3;
+    ck_assert_int_eq(train_lora_check(path, &rank3), -1);
+    snprintf(want, sizeof want, "%s: lora_rank 2 in the file, 3 in the model", path);
+    ck_assert_str_eq(tensor_error(), want);
+    TrainClassifierInfo bytes = info;
+    bytes.tokenizer = "bytes";
+    ck_assert_int_eq(train_lora_check(path, &bytes), -1);
+    snprintf(want, sizeof want, "%s: tokenizer gpt2 in the file, bytes in the model", path);
+    ck_assert_str_eq(tensor_error(), want);
+    /* the same shapes over other pretrained weights: the hash, model unchanged */
+    Module *base5 = lora_gpt(cfg, 5, 99, 2, 4);
+    Tensor *before = fixture_logits(base5);
+    ck_assert_int_eq(train_lora_load(base5, &info, path), -1);
+    snprintf(want, sizeof want, "%s: trained on other pretrained weights (base_fnv1a64 ", path);
+    ck_assert_msg(strncmp(tensor_error(), want, strlen(want)) == 0, "%s", tensor_error());
+    ck_assert_tensor_close(fixture_logits(base5), before, 0, 0);
+    /* nn_lora_save's file has no description */
+    char bare[128];
+    snprintf(bare, sizeof bare, "%s", tmp_path("lora.safetensors"));
+    ck_assert_int_eq(nn_lora_save(trained, bare), 0);
+    ck_assert_int_eq(train_lora_info(bare, &read), -1);
+    ck_assert_ptr_nonnull(strstr(tensor_error(), bare));
+    /* a model without LoRA layers has nothing to save */
+    Module *none = nn_gpt_model(cfg);
+    ck_assert_int_eq(train_lora_save(none, &info, path), -1);
+    snprintf(want, sizeof want, "%s: the model holds no LoRA layer", path);
+    ck_assert_str_eq(tensor_error(), want);
+    ck_assert_int_eq(train_lora_load(NULL, &info, path), -1);
+    ck_assert_int_eq(train_lora_save(trained, NULL, path), -1);
+    tensor_clear_error();
+    nn_module_free(trained);
+    nn_module_free(other);
+    nn_module_free(plain_load);
+    nn_module_free(base5);
+    nn_module_free(none);
+}
+END_TEST
+
 static Suite *lora_suite(void)
 {
     Suite *s = suite_create("lora");
@@ -585,6 +652,7 @@ static Suite *lora_suite(void)
     tcase_add_checked_fixture(files, NULL, remove_tmp_dir);
     tcase_add_test(files, test_save_load_round_trip);
     tcase_add_test(files, test_load_refuses_nan);
+    tcase_add_test(files, test_train_lora_file);
     suite_add_tcase(s, files);
     TCase *api = tcase_create("api");
     tcase_add_test(api, test_replacement_walk);

@@ -394,6 +394,29 @@ START_TEST(test_a_failed_write_leaves_the_old_page)
 }
 END_TEST
 
+/* The line the backprop programs print after their page: the size rounded
+ * up to whole KB; a missing page prints nothing and says why. */
+START_TEST(test_page_report)
+{
+    FILE *f = fopen(scratch_file("p.html"), "wb");
+    for (int i = 0; i < 1025; i++) fputc('x', f);
+    fclose(f);
+    char line[256] = "";
+    FILE *out = fmemopen(line, sizeof line, "w");
+    ck_assert_int_eq(plot_page_report(out, scratch_file("p.html")), 0);
+    ck_assert_int_eq(plot_page_report(out, scratch_file("absent.html")), -1);
+    fclose(out);
+    char want[512];
+    snprintf(want, sizeof want, "page: %s (2 KB; open it in a browser)\n",
+             scratch_file("p.html"));
+    ck_assert_str_eq(line, want);
+    snprintf(want, sizeof want, "plot_page_report: %s: No such file or directory",
+             scratch_file("absent.html"));
+    ck_assert_str_eq(tensor_error(), want);
+    tensor_clear_error();
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("page");
@@ -410,6 +433,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_large_tensors_by_their_norms);
     tcase_add_test(tc, test_without_dot);
     tcase_add_test(tc, test_a_failed_write_leaves_the_old_page);
+    tcase_add_test(tc, test_page_report);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -574,6 +574,41 @@ ATTOGRAD_API int train_lora_setup(Module *model, int64_t rank, double alpha, FIL
 /* v as Python's f"{v:,}" writes it, into buf; returns buf. */
 ATTOGRAD_API const char *train_thousands(int64_t v, char buf[32]);
 
+/* ---- Appendix E: the LoRA weights alone on disk --------------------------------- */
+/*
+ * What fine-tuning with LoRA trained, without the pretrained weights it sits
+ * on (megabytes, where a whole GPT is hundreds): every ...lora.A and
+ * ...lora.B of the model and, for a classifier (info->num_classes > 0), its
+ * new head out_head.linear.weight and .bias, which GPT-2's file does not
+ * hold; metadata "task" "lora", the GPT's config and tokenizer, num_classes
+ * (0: the GPT's own head), max_length (a classifier's text length, else 0),
+ * lora_rank, lora_alpha, and base_fnv1a64, a hash of every other parameter
+ * (the pretrained weights, frozen while LoRA trains).  TrainClassifierInfo
+ * describes the model (an instruction model's num_classes and max_length 0).
+ *
+ *     train_lora_save(model, &info, "lora.safetensors");    after training
+ *     ... later: the same pretrained model, its head, the same LoRA layers:
+ *     train_lora_load(model, &info, "lora.safetensors");    then evaluate
+ */
+/* Through the safe output file.  0, or -1 with a message (the model holds
+ * no LoRA layer). */
+ATTOGRAD_API int train_lora_save(const Module *model, const TrainClassifierInfo *info,
+                                 const char *path);
+/* A LoRA file's description (its metadata, the header alone): 0, or -1 with
+ * a message naming the file and the key ("not a LoRA file" for another). */
+ATTOGRAD_API int train_lora_info(const char *path, TrainClassifierInfo *info);
+/* Whether the file fits a model info describes, before the model is built:
+ * its config (drop_rate aside), tokenizer, num_classes, lora_rank and
+ * lora_alpha equal info's (max_length is the file's to say).  0, or -1 with
+ * the first difference, "PATH: lora_rank 4 in the file, 8 in the model". */
+ATTOGRAD_API int train_lora_check(const char *path, const TrainClassifierInfo *info);
+/* The file's tensors into model, which has the same LoRA layers (and head):
+ * train_lora_check, then the hash against the model's other parameters,
+ * the tensors exactly the model's (names, shapes), finite; all checked
+ * before a value changes.  0, or -1 with a message, model unchanged. */
+ATTOGRAD_API int train_lora_load(Module *model, const TrainClassifierInfo *info,
+                                 const char *path);
+
 /* ---- A run's checkpoint --------------------------------------------------------- */
 /*
  * A checkpoint (checkpoint/checkpoint.h) of everything the loop needs to go
