@@ -510,9 +510,25 @@ static const float *try_broadcast(const Tensor *t, int ndim, const int64_t *shap
     tensor__broadcast_strides(t, ndim, shape, stride);
     float *out = tensor__arena_try_alloc(tensor__current_arena(), (size_t)numel * sizeof(float));
     if (!out) return NULL;
+    if (ndim == 0 || numel == 0) {
+        if (numel) out[0] = t->data[0];
+        return out;
+    }
+    /* A row of the last dim at a time: copied when its elements are
+     * adjacent (a transpose of the leading dims), one value repeated when
+     * broadcast, else a strided loop; the iterator walks the rows only. */
+    int64_t len = shape[ndim - 1], step = stride[ndim - 1];
     TensorIter it;
-    tensor__iter_init(&it, ndim, shape, 1, (const int64_t *[]){stride}, NULL);
-    for (int64_t i = 0; i < numel; i++, tensor__iter_next(&it)) out[i] = t->data[it.off[0]];
+    tensor__iter_init(&it, ndim - 1, shape, 1, (const int64_t *[]){stride}, NULL);
+    for (float *row = out; row < out + numel; row += len, tensor__iter_next(&it)) {
+        const float *src = t->data + it.off[0];
+        if (step == 1)
+            memcpy(row, src, (size_t)len * sizeof *row);
+        else if (step == 0)
+            for (int64_t j = 0; j < len; j++) row[j] = src[0];
+        else
+            for (int64_t j = 0; j < len; j++) row[j] = src[j * step];
+    }
     return out;
 }
 
