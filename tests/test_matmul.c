@@ -616,6 +616,13 @@ START_TEST(test_sgemm_rows_alone_same_bits)
         for (int ki = 0; ki < 5; ki++)
             for (int ni = 0; ni < 4; ni++)
                 check_rows_alone(t & 1, t >> 1, 24, ns[ni], ks[ki]);
+    /* Wide enough that the rows alone go to the threads in chunks of
+     * columns (1,500 x 800 floats of B): the same bits on 1 and 2 threads. */
+    for (int threads = 1; threads <= 2; threads++) {
+        tensor_set_num_threads(threads);
+        for (int t = 0; t < 4; t++) check_rows_alone(t & 1, t >> 1, 24, 1500, 800);
+    }
+    tensor_set_num_threads(0);
 }
 END_TEST
 

@@ -844,13 +844,62 @@ static const SgemmIsa *current_isa(void)
     return &tensor__sgemm_isas[forced_isa >= 0 ? forced_isa : tensor__sgemm_best_isa()];
 }
 
+#if SGEMM_X86
+/* Columns [j0, j1) of a small product with op(B) = B^T: the widest kernel
+ * first, then 8 columns at a time, then the plain loop. */
+static void small_bt_columns(SMALL_ARGS, int64_t j0, int64_t j1)
+{
+    const float *bj = b + j0 * ldb;
+    float *cj = c + j0;
+    n = j1 - j0;
+    const SgemmIsa *isa = current_isa();
+    int64_t done = isa->small_bt ? isa->small_bt(ta, m, n, k, alpha, a, lda, bj, ldb, beta, cj, ldc)
+                                 : 0;
+    if (done < n)
+        small_bt_avx2(ta, tb, m, n - done, k, alpha, a, lda, bj + done * ldb, ldb, beta, cj + done,
+                      ldc);
+}
+
+/* One-row products as generation runs them (x @ W^T, W of 768 x 3072 or
+ * 50257 x 768) stream all of W for a few FMAs per float: bound by memory,
+ * so on the threads the columns go in chunks, from this many floats of W,
+ * each column computed as on one thread. */
+enum { SMALL_PARALLEL = 1 << 20, SMALL_CHUNK = 256 };
+
+typedef struct {
+    bool ta, tb;
+    int64_t m, n, k, lda, ldb, ldc;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+} SmallBt;
+
+static void small_bt_chunk(void *ctx, int64_t s, int worker)
+{
+    const SmallBt *g = ctx;
+    int64_t j0 = s * SMALL_CHUNK, j1 = j0 + SMALL_CHUNK < g->n ? j0 + SMALL_CHUNK : g->n;
+    (void)worker;
+    small_bt_columns(g->ta, g->tb, g->m, g->n, g->k, g->alpha, g->a, g->lda, g->b, g->ldb,
+                     g->beta, g->c, g->ldc, j0, j1);
+}
+#endif
+
 static void small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                   int64_t ldc)
 {
 #if SGEMM_X86
     if (current_isa()->fma && tb && n >= 8) {
-        small_bt_avx2(SMALL_PASS);
+        int nt = n * k >= SMALL_PARALLEL && n >= 2 * SMALL_CHUNK && !tensor__in_parallel()
+                     ? tensor_get_num_threads()
+                     : 1;
+        if (nt > 1) {
+            SmallBt g = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
+                         .ldc = ldc, .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c};
+            tensor__parallel_for((n + SMALL_CHUNK - 1) / SMALL_CHUNK, nt, small_bt_chunk, &g);
+        } else {
+            small_bt_columns(SMALL_PASS, 0, n);
+        }
         return;
     }
     if (current_isa()->fma) {

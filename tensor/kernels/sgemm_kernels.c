@@ -231,6 +231,43 @@ __attribute__((target("avx512f"))) static void pack_bt_avx512(const float *b, in
     }
 }
 
+/* small_bt (sgemm_kernels.h) 16 columns at a time: 16 rows of B read a
+ * cache line each, transposed in registers, so that 16 columns of C
+ * accumulate in one vector, depth after depth (a tail of fewer than 16
+ * depths is loaded masked and only its depths are added). */
+__attribute__((target("avx512f"))) static int64_t
+small_bt_avx512(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        const float *bj = b + j * ldb;
+        for (int64_t i = 0; i < m; i++) {
+            float *ci = c + i * ldc + j;
+            for (int64_t pc = 0; pc == 0 || pc < k; pc += SGEMM_KC) {
+                int64_t pe = k - pc < SGEMM_KC ? k : pc + SGEMM_KC;
+                __m512 acc = _mm512_setzero_ps();
+                for (int64_t p = pc; p < pe; p += 16) {
+                    int64_t d = pe - p < 16 ? pe - p : 16;
+                    __mmask16 mask = (__mmask16)((1u << d) - 1);
+                    __m512 r[16];
+                    for (int q = 0; q < 16; q++) r[q] = _mm512_maskz_loadu_ps(mask, bj + q * ldb + p);
+                    transpose16(r);
+                    for (int q = 0; q < d; q++) {
+                        float aip = ta ? a[(p + q) * lda + i] : a[i * lda + p + q];
+                        acc = _mm512_fmadd_ps(_mm512_set1_ps(aip), r[q], acc);
+                    }
+                }
+                float bc = pc == 0 ? beta : 1.0f;   /* later blocks add */
+                __m512 r = _mm512_mul_ps(_mm512_set1_ps(alpha), acc);
+                if (bc != 0) r = _mm512_fmadd_ps(_mm512_set1_ps(bc), _mm512_loadu_ps(ci), r);
+                _mm512_storeu_ps(ci, r);
+            }
+        }
+    }
+    return j;
+}
+
 /* B~ panels of 32 columns from op(B) = B, B stored (kc, nc) with row
  * stride ldb: a row of B is read once, front to back (DRAM streams it),
  * and its runs of 32 go to the panels; the last panel's columns past nc
@@ -417,13 +454,14 @@ bool tensor__cpu_has_dpbf16(void)
 
 const SgemmIsa tensor__pair_isas[] = {
 #if SGEMM_X86
-    [TENSOR__BF16_DP] = {"dpbf16", 12, SGEMM_PANEL, true, true, kernel_dp, NULL, NULL, NULL, NULL},
+    [TENSOR__BF16_DP] = {"dpbf16", 12, SGEMM_PANEL, true, true, kernel_dp, NULL, NULL, NULL, NULL,
+                         NULL},
 #else
     [TENSOR__BF16_DP] = {"dpbf16", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL, NULL, NULL,
-                         NULL},
+                         NULL, NULL},
 #endif
     [TENSOR__BF16_PAIRS] = {"pairs", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL, NULL, NULL,
-                            NULL},
+                            NULL, NULL},
 };
 
 /* ---- peaks: register-only loops ---------------------------------------------------- */
@@ -531,11 +569,12 @@ double tensor__peak_dpbf16_gflops(double seconds)
 
 const SgemmIsa tensor__sgemm_isas[] = {
     [TENSOR__SGEMM_PORTABLE] = {"portable", 4, 16, false, false, kernel_portable, NULL, NULL,
-                                NULL, NULL},
+                                NULL, NULL, NULL},
 #if SGEMM_X86
-    [TENSOR__SGEMM_AVX2] = {"avx2", 6, 16, true, false, kernel_avx2, NULL, NULL, NULL, NULL},
+    [TENSOR__SGEMM_AVX2] = {"avx2", 6, 16, true, false, kernel_avx2, NULL, NULL, NULL, NULL,
+                            NULL},
     [TENSOR__SGEMM_AVX512] = {"avx512", 12, 32, true, true, kernel_avx512, pack_a_avx512,
-                              pack_bt_avx512, pack_at_avx512, pack_b_avx512},
+                              pack_bt_avx512, pack_at_avx512, pack_b_avx512, small_bt_avx512},
 #endif
 };
 

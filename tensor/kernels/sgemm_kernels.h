@@ -58,6 +58,14 @@ typedef struct {
      * (kc, nc)): copies a row of the stored matrix at a time. */
     void (*pack_at)(const float *a, int64_t lda, int64_t mc, int64_t kc, float *dst, bool round);
     void (*pack_b)(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *dst, bool round);
+    /* A few rows of C = alpha op(A) @ B^T + beta C, B stored (n, k), read in
+     * place (the one-row products of generation): the columns it did, a
+     * multiple of its width, from 0; the caller does the rest.  Each element
+     * one FMA chain over p in KC blocks, as the micro-kernel sums it.  NULL:
+     * the portable loops. */
+    int64_t (*small_bt)(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                        int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                        int64_t ldc);
 } SgemmIsa;
 
 /* Indexed by TENSOR__SGEMM_PORTABLE, _AVX2, _AVX512 (sgemm.h). */
