@@ -866,17 +866,9 @@ static void small_bt_columns(SMALL_ARGS, int64_t j0, int64_t j1)
  * each column computed as on one thread. */
 enum { SMALL_PARALLEL = 1 << 20, SMALL_CHUNK = 256 };
 
-typedef struct {
-    bool ta, tb;
-    int64_t m, n, k, lda, ldb, ldc;
-    float alpha, beta;
-    const float *a, *b;
-    float *c;
-} SmallBt;
-
 static void small_bt_chunk(void *ctx, int64_t s, int worker)
 {
-    const SmallBt *g = ctx;
+    const Gemm *g = ctx;
     int64_t j0 = s * SMALL_CHUNK, j1 = j0 + SMALL_CHUNK < g->n ? j0 + SMALL_CHUNK : g->n;
     (void)worker;
     small_bt_columns(g->ta, g->tb, g->m, g->n, g->k, g->alpha, g->a, g->lda, g->b, g->ldb,
@@ -894,8 +886,8 @@ static void small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
                      ? tensor_get_num_threads()
                      : 1;
         if (nt > 1) {
-            SmallBt g = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
-                         .ldc = ldc, .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c};
+            Gemm g = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
+                      .ldc = ldc, .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c};
             tensor__parallel_for((n + SMALL_CHUNK - 1) / SMALL_CHUNK, nt, small_bt_chunk, &g);
         } else {
             small_bt_columns(SMALL_PASS, 0, n);
