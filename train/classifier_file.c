@@ -39,8 +39,7 @@ int train_classifier_save(const Module *model, const TrainClassifierInfo *info, 
     return checkpoint_save(&c, path);
 }
 
-/* The whole of s a number in [min, max]. */
-static bool number(const char *s, double min, double max, double *out)
+bool train__meta_number(const char *s, double min, double max, double *out)
 {
     char *end;
     errno = 0;
@@ -48,6 +47,17 @@ static bool number(const char *s, double min, double max, double *out)
     if (!s || !*s || *end || errno || !(v >= min && v <= max)) return false;
     *out = v;
     return true;
+}
+
+TensorFile *train__open_gpt_file(const char *path, TrainClassifierInfo *info, const char **task)
+{
+    TensorFile *f = tensor_file_open(path);
+    if (!f || nn_gpt_config_from_meta(f, path, &info->cfg, &info->tokenizer) != 0) {
+        tensor_file_close(f);
+        return NULL;
+    }
+    *task = tensor_file_meta(f, "task");
+    return f;
 }
 
 /* name in f as a 2-d tensor (d0, d1). */
@@ -82,13 +92,10 @@ int train_classifier_info(const char *path, TrainClassifierInfo *info)
 {
     if (!path || !info)
         return tensor_set_error("train_classifier_info: path and info must not be NULL"), -1;
-    TensorFile *f = tensor_file_open(path);
     TrainClassifierInfo i = {0};
-    if (!f || nn_gpt_config_from_meta(f, path, &i.cfg, &i.tokenizer) != 0) {
-        tensor_file_close(f);
-        return -1;
-    }
-    const char *task = tensor_file_meta(f, "task");
+    const char *task;
+    TensorFile *f = train__open_gpt_file(path, &i, &task);
+    if (!f) return -1;
     if (!task || strcmp(task, "classifier") != 0) {
         tensor_file_close(f);
         *info = i;                                          /* the config and tokenizer */
@@ -100,7 +107,7 @@ int train_classifier_info(const char *path, TrainClassifierInfo *info)
     const double max[4] = {1 << 24, (double)i.cfg.context_length, (double)i.cfg.emb_dim, 1e6};
     int rc = 1;
     for (int k = 0; k < 4 && rc == 1; k++)
-        if (!number(tensor_file_meta(f, keys[k + 1]), min[k], max[k], &n[k]))
+        if (!train__meta_number(tensor_file_meta(f, keys[k + 1]), min[k], max[k], &n[k]))
             rc = (tensor_set_error("%s: metadata %s is missing or not a number in [%g, %g]", path,
                                    keys[k + 1], min[k], max[k]), -1);
     if (rc == 1) {

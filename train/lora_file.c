@@ -9,7 +9,6 @@
  */
 #include "train_internal.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -96,28 +95,14 @@ int train_lora_save(const Module *model, const TrainClassifierInfo *info, const 
     return rc;
 }
 
-/* The whole of s a number in [min, max]. */
-static bool number(const char *s, double min, double max, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = s ? strtod(s, &end) : 0;
-    if (!s || !*s || *end || errno || !(v >= min && v <= max)) return false;
-    *out = v;
-    return true;
-}
-
 int train_lora_info(const char *path, TrainClassifierInfo *info)
 {
     if (!path || !info)
         return tensor_set_error("train_lora_info: path and info must not be NULL"), -1;
-    TensorFile *f = tensor_file_open(path);
     TrainClassifierInfo i = {0};
-    if (!f || nn_gpt_config_from_meta(f, path, &i.cfg, &i.tokenizer) != 0) {
-        tensor_file_close(f);
-        return -1;
-    }
-    const char *task = tensor_file_meta(f, "task");
+    const char *task;
+    TensorFile *f = train__open_gpt_file(path, &i, &task);
+    if (!f) return -1;
     int rc = 0;
     if (!task || strcmp(task, "lora") != 0)
         rc = (tensor_set_error("%s: not a LoRA file (metadata task is %s%s%s, not \"lora\")",
@@ -129,7 +114,7 @@ int train_lora_info(const char *path, TrainClassifierInfo *info)
     const double min[4] = {0, 0, 1, -1e6};
     const double max[4] = {1 << 24, (double)i.cfg.context_length, (double)(1 << 24), 1e6};
     for (int k = 0; k < 4 && rc == 0; k++)
-        if (!number(tensor_file_meta(f, keys[k + 2]), min[k], max[k], &n[k]))
+        if (!train__meta_number(tensor_file_meta(f, keys[k + 2]), min[k], max[k], &n[k]))
             rc = (tensor_set_error("%s: metadata %s is missing or not a number in [%g, %g]",
                                    path, keys[k + 2], min[k], max[k]),
                   -1);

@@ -23,4 +23,11 @@ Tensor *train__loss_batch(TrainLossFn loss, void *ctx, const Tensor *x, const Te
 int train__evaluate(Module *model, DataLoader *train, DataLoader *val, int64_t eval_iter,
                     TrainLossFn loss, void *ctx, double *train_loss, double *val_loss);
 
+/* The whole of s a number in [min, max] (a file's metadata value). */
+bool train__meta_number(const char *s, double min, double max, double *out);
+/* A fine-tuned model's file (the classifier's, a LoRA file): opened, with
+ * its GPT config and tokenizer read into info and its "task" metadata (or
+ * NULL) in *task; NULL with a message when it cannot be. */
+TensorFile *train__open_gpt_file(const char *path, TrainClassifierInfo *info, const char **task);
+
 #endif /* ATTOGRAD_TRAIN_INTERNAL_H */

@@ -142,6 +142,12 @@ Tensor *tensor__sum_to_shape(const Tensor *g, int ndim, const int64_t *shape)
     return out;
 }
 
+Tensor *tensor__first_grad(Tensor *t)
+{
+    if (!t || !t->requires_grad || t->grad) return NULL;
+    return t->grad = tensor__alloc_grad_uninit(t);
+}
+
 Tensor *tensor__grad_buffer(Tensor *t)
 {
     if (!t || !t->requires_grad) return NULL;

@@ -258,6 +258,10 @@ void tensor__accumulate_grad(Tensor *t, const Tensor *g);
  * floats themselves and no copy is made; otherwise as accumulate_grad.
  * dy stays readable until the backward returns. */
 void tensor__pass_grad(TensorNode *node, int i, const Tensor *dy);
+/* t's first gradient, made now uninitialised for a backward that writes
+ * every element of it (no zeros to add to, as torch's kernels write a
+ * first gradient); NULL when t has one already or needs none. */
+Tensor *tensor__first_grad(Tensor *t);
 /* t's gradient, allocated and zeroed on first use, for a backward that adds
  * into parts of it in place; NULL when t needs none. */
 Tensor *tensor__grad_buffer(Tensor *t);

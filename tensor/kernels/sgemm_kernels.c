@@ -72,6 +72,25 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(const SgemmTile *t)
     }
 }
 
+/* C's h x 32 tile (columns masked by m0, m1) = alpha * acc + beta * C,
+ * beta's product fused in as the micro-kernels add it: both AVX-512 tiles,
+ * float32 and vdpbf16ps, end so. */
+static inline __attribute__((always_inline, target("avx512f"))) void
+store_tile(const SgemmTile *t, const int h, __mmask16 m0, __mmask16 m1, __m512 acc[12][2])
+{
+    __m512 va = _mm512_set1_ps(t->alpha), vb = _mm512_set1_ps(t->beta);
+    _Pragma("GCC unroll 12") for (int i = 0; i < h; i++) {
+        float *ci = t->c + i * t->ldc;
+        __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
+        if (t->beta != 0) {
+            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, ci), r0);
+            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, ci + 16), r1);
+        }
+        _mm512_mask_storeu_ps(ci, m0, r0);
+        _mm512_mask_storeu_ps(ci + 16, m1, r1);
+    }
+}
+
 /* The AVX-512 tile for a constant h.  unit_row: a_row is 1 (packed A, or
  * A^T read in place), so the h values of A sit at constant offsets from one
  * pointer; otherwise (A read in place by rows) they are a_row apart. */
@@ -101,17 +120,7 @@ avx512_body(const SgemmTile *t, const int h, const bool unit_row, const bool ful
             acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
         }
     }
-    __m512 va = _mm512_set1_ps(t->alpha), vb = _mm512_set1_ps(t->beta);
-    _Pragma("GCC unroll 12") for (int i = 0; i < h; i++) {
-        float *ci = t->c + i * t->ldc;
-        __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
-        if (t->beta != 0) {
-            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, ci), r0);
-            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, ci + 16), r1);
-        }
-        _mm512_mask_storeu_ps(ci, m0, r0);
-        _mm512_mask_storeu_ps(ci + 16, m1, r1);
-    }
+    store_tile(t, h, m0, m1, acc);
 }
 
 #define AVX512_H(h)                                                                       \
@@ -415,17 +424,7 @@ dp_body(const SgemmTile *t, const int h)
             acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
         }
     }
-    __m512 va = _mm512_set1_ps(t->alpha), vb = _mm512_set1_ps(t->beta);
-    _Pragma("GCC unroll 12") for (int i = 0; i < h; i++) {
-        float *ci = t->c + i * t->ldc;
-        __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
-        if (t->beta != 0) {
-            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, ci), r0);
-            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, ci + 16), r1);
-        }
-        _mm512_mask_storeu_ps(ci, m0, r0);
-        _mm512_mask_storeu_ps(ci + 16, m1, r1);
-    }
+    store_tile(t, h, m0, m1, acc);
 }
 
 #define DP_H(h)                                                                         \

@@ -158,8 +158,9 @@ static UnaryGrad unary_grad(TensorNode *n, const Tensor *dy, const Tensor *v)
 {
     UnaryGrad g;
     Tensor *x = n->inputs[0];
-    g.direct = x->requires_grad && !x->grad && x->numel == dy->numel;
-    g.grad = g.direct ? (x->grad = tensor__alloc_grad_uninit(x)) : tensor__alloc(dy->ndim, dy->shape);
+    Tensor *first = x->numel == dy->numel ? tensor__first_grad(x) : NULL;
+    g.direct = first != NULL;
+    g.grad = first ? first : tensor__alloc(dy->ndim, dy->shape);
     g.dx = g.grad->data;
     g.dy = tensor__contiguous_data(dy);
     g.v = v ? tensor__contiguous_data(v) : NULL;

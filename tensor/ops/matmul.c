@@ -173,8 +173,9 @@ void tensor__linear_backward(TensorNode *node, const Tensor *dy)
      * first gradient is written, not added to zeros (no memset, no read of
      * C), as torch's mm writes it: a -0 stays -0. */
     Tensor *in = node->inputs[0];
-    bool dx_first = in->requires_grad && !in->grad;
-    Tensor *dx = dx_first ? (in->grad = tensor__alloc_grad_uninit(in)) : tensor__grad_buffer(in);
+    Tensor *dx = tensor__first_grad(in);
+    bool dx_first = dx != NULL;
+    if (!dx) dx = tensor__grad_buffer(in);
     Tensor *dw = tensor__grad_buffer(node->inputs[1]);
     bool bf16 = node->ival[0];
     if (dx) {

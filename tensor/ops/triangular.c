@@ -273,8 +273,9 @@ static Tensor *grad_of(TensorNode *node, int i, const Batch *bt, bool left, Mat 
     Mat view = tensor__mat_of(x, left, bt);
     bool shared = false;
     for (int k = 0; k < bt->nb; k++) shared |= view.bs[k] == 0 && bt->shape[k] > 1;
-    *add = x->grad || shared;
-    Tensor *grad = *add ? tensor__grad_buffer(x) : (x->grad = tensor__alloc_grad_uninit(x));
+    Tensor *grad = shared ? NULL : tensor__first_grad(x);
+    *add = grad == NULL;
+    if (!grad) grad = tensor__grad_buffer(x);
     *m = tensor__mat_of(grad, left, bt);
     return grad;
 }
