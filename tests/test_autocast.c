@@ -180,15 +180,22 @@ START_TEST(test_kernels_give_the_reference_bits)
 END_TEST
 
 /* op(B) packed once into panels gives the bits of packing it per product,
- * whole or appended a depth (a value cache) or a column (a key cache) at a time. */
+ * whole or appended a depth (a value cache) or a column (a key cache) at a
+ * time, on one and two threads.  One-row products read up to
+ * SGEMM_ROW_PANELS panels at once (SgemmIsa.row): whole groups, a group
+ * with a partial last panel, several depth blocks, and one large enough
+ * for the threads. */
 START_TEST(test_panels_give_the_same_bits)
 {
     static const Case pc[] = {
-        {false, true, 1, 50, 64, 0, 0},   {false, false, 1, 64, 777, 0, 0},
-        {false, true, 3, 100, 800, 0, 1}, {false, false, 20, 70, 33, 0, 0},
+        {false, true, 1, 50, 64, 0, 0},    {false, false, 1, 64, 777, 0, 0},
+        {false, true, 3, 100, 800, 0, 1},  {false, false, 20, 70, 33, 0, 0},
+        {false, true, 1, 256, 64, 0, 1},   {false, true, 1, 357, 800, 0, 1},
+        {false, false, 1, 1200, 800, 0, 0},
     };
-    for (size_t ci = 0; ci < sizeof pc / sizeof *pc; ci++) {
-        const Case *c = &pc[ci];
+    for (size_t ci = 0; ci < sizeof pc / sizeof *pc * 2; ci++) {
+        const Case *c = &pc[ci / 2];
+        tensor_set_num_threads(1 + (int)(ci % 2));
         for (int kernel = TENSOR__BF16_FMA; kernel <= TENSOR__BF16_PAIRS; kernel++) {
             if (tensor__sbgemm_set_kernel(kernel) != kernel) continue;
             TensorScope *s = tensor_scope_begin();
@@ -210,13 +217,15 @@ START_TEST(test_panels_give_the_same_bits)
                                       .a = a->data, .c = got->data, .bf16 = true, .panels = P});
             for (int64_t e = 0; e < got->numel; e++)
                 ck_assert_msg(bits_of(got->data[e]) == bits_of(want->data[e]),
-                              "panels %zu kernel %d: element %lld: %a, want %a", ci, kernel,
-                              (long long)e, (double)got->data[e], (double)want->data[e]);
+                              "panels %zu threads %d kernel %d: element %lld: %a, want %a",
+                              ci / 2, 1 + (int)(ci % 2), kernel, (long long)e,
+                              (double)got->data[e], (double)want->data[e]);
             tensor__panels_free(P);
             tensor_scope_end(s);
         }
     }
     tensor__sbgemm_set_kernel(-1);
+    tensor_set_num_threads(0);
 }
 END_TEST
 

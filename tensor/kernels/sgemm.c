@@ -481,6 +481,8 @@ typedef struct {
     int64_t j_base;
 } Gemm;
 
+static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
+
 /* The end of the depth block that starts at pc. */
 static int64_t block_end(const Gemm *g, int64_t pc)
 {
@@ -597,6 +599,18 @@ static void block_tiles(const SgemmIsa *isa, SgemmTile t, const float *a, int64_
                         const float *b, int64_t b_next, int64_t mc, int64_t nc, float *c)
 {
     int mr = isa->mr, nr = isa->nr;
+    if (mc == 1 && isa->row) {   /* several panels at once */
+        t.a = a;
+        t.h = 1;
+        t.b_panel = nr * b_next;
+        for (int64_t jr = 0; jr < nc; jr += nr * SGEMM_ROW_PANELS) {
+            t.b = b + jr * b_next;
+            t.c = c + jr;
+            t.w = (int)min64(nc - jr, nr * SGEMM_ROW_PANELS);
+            isa->row(&t);
+        }
+        return;
+    }
     for (int64_t ir = 0; ir < mc; ir += mr) {
         t.a = a + ir * a_next;
         for (int64_t jr = 0; jr < nc; jr += nr) {
@@ -662,8 +676,6 @@ static float *buffer(int which, int64_t floats)
     }
     return buffers[which].data;
 }
-
-static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
 
 /* Buffers for blocks of rows (0) or columns (1) of at most len, depth k. */
 static float *a_buffer(const SgemmIsa *isa, int64_t len, int64_t k)

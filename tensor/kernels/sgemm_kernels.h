@@ -39,6 +39,7 @@ typedef struct {
     int64_t ldc;
     int h, w;
     float alpha, beta;
+    int64_t b_panel;   /* for SgemmIsa.row: floats from one panel of B~ to the next */
 } SgemmTile;
 
 typedef void (*SgemmKernel)(const SgemmTile *t);
@@ -66,7 +67,15 @@ typedef struct {
     int64_t (*small_bt)(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                         int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                         int64_t ldc);
+    /* One row of C (h = 1) against up to SGEMM_ROW_PANELS packed panels of
+     * B~ at once (t->w columns, the panels t->b_panel floats apart), each
+     * element summed as the micro-kernel sums it: a one-row product
+     * (generation's, over a model's bf16 panels) is bound by memory, and
+     * one core reads memory faster from several streams than from one.
+     * NULL: the micro-kernel, a tile at a time. */
+    SgemmKernel row;
 } SgemmIsa;
+enum { SGEMM_ROW_PANELS = 8 };
 
 /* Indexed by TENSOR__SGEMM_PORTABLE, _AVX2, _AVX512 (sgemm.h). */
 extern const SgemmIsa tensor__sgemm_isas[];
