@@ -70,6 +70,10 @@ enum {
      * even at 64^3, where handing slices to a pool thread costs what it
      * saves. */
     PARALLEL = 96 * 96 * 96,
+    /* Products of fewer rows than a tile are bound by reading op(B) (a
+     * model's weights in generation): threads from this many elements of
+     * it, 768 x 768 (GPT-2's attention projections, 1.2 MB in bf16) and up. */
+    ROW_PARALLEL = 1 << 18,
     BLAS_MIN = 64 * 64 * 64,  /* m*n*k from which OpenBLAS may take over, if on */
     DIRECT = 256 * 256 * 256, /* m*n*k up to which operands are read in place */
 };
@@ -876,7 +880,7 @@ static void small_bt_columns(SMALL_ARGS, int64_t j0, int64_t j1)
  * 50257 x 768) stream all of W for a few FMAs per float: bound by memory,
  * so on the threads the columns go in chunks, from this many floats of W,
  * each column computed as on one thread. */
-enum { SMALL_PARALLEL = 1 << 20, SMALL_CHUNK = 256 };
+enum { SMALL_PARALLEL = ROW_PARALLEL, SMALL_CHUNK = 256 };
 
 static void small_bt_chunk(void *ctx, int64_t s, int worker)
 {
@@ -918,7 +922,8 @@ static void small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
  * already spread over the threads). */
 static int threads_for(int64_t m, int64_t n, int64_t k, int unit)
 {
-    if (m * n * k < PARALLEL || tensor__in_parallel()) return 1;
+    bool rows = m < 4 && n * k >= ROW_PARALLEL;
+    if ((m * n * k < PARALLEL && !rows) || tensor__in_parallel()) return 1;
     int64_t tiles = (m >= n ? m : n) / unit;
     int64_t nt = tensor_get_num_threads();
     nt = nt < tiles ? nt : tiles;

@@ -262,9 +262,15 @@ small_bt_avx512(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const flo
                     __m512 r[16];
                     for (int q = 0; q < 16; q++) r[q] = _mm512_maskz_loadu_ps(mask, bj + q * ldb + p);
                     transpose16(r);
-                    for (int q = 0; q < d; q++) {
-                        float aip = ta ? a[(p + q) * lda + i] : a[i * lda + p + q];
-                        acc = _mm512_fmadd_ps(_mm512_set1_ps(aip), r[q], acc);
+                    if (d == 16 && !ta) {   /* a whole chunk: no test per depth */
+                        const float *ai = a + i * lda + p;
+                        _Pragma("GCC unroll 16") for (int q = 0; q < 16; q++)
+                            acc = _mm512_fmadd_ps(_mm512_set1_ps(ai[q]), r[q], acc);
+                    } else {
+                        for (int q = 0; q < d; q++) {
+                            float aip = ta ? a[(p + q) * lda + i] : a[i * lda + p + q];
+                            acc = _mm512_fmadd_ps(_mm512_set1_ps(aip), r[q], acc);
+                        }
                     }
                 }
                 float bc = pc == 0 ? beta : 1.0f;   /* later blocks add */
