@@ -570,6 +570,10 @@ START_TEST(test_sgemm_large_k_and_nan_c)
         check_sgemm(true, true, 300, 40, 520, 1.0f, 0.0f, 5);
         check_sgemm(false, true, 2400, 20, 13, 1.0f, 0.5f, 0);   /* more rows than a block */
         check_sgemm(true, false, 30, 530, 390, 1.0f, 0.0f, 2);    /* more columns and depth */
+        /* past in_place's size with one block of columns: A read in place
+         * (a_in_place), over two depth blocks, with padded rows */
+        check_sgemm(false, true, 500, 200, 500, 1.0f, 0.5f, 3);
+        check_sgemm(false, false, 300, 512, 400, -1.0f, 0.0f, 0);
     }
     tensor__sgemm_set_isa(-1);
     /* beta = 0 ignores C, NaN included */

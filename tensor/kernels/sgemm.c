@@ -597,6 +597,19 @@ static const float *b_block(const SgemmIsa *isa, const Gemm *g, bool direct, int
     return buf;
 }
 
+/* Whether op(A) is read in place: for the products in_place takes, and
+ * for larger float32 ones with A's rows adjacent that have one block of
+ * columns (n <= NC), whose A~ would be read once per depth block, so that
+ * packing it costs a pass over A for nothing the kernel needs: 12 rows
+ * read in place stay in L1 as a packed panel does.  Measured on one core
+ * (AVX-512): n = 512 A @ B from 156 to 161 GFLOP/s, A @ B^T from 154 to 159;
+ * A^T read in place was slower (154 to 146), and n > NC reads A once per
+ * column block, so both stay packed. */
+static bool a_in_place(const SgemmIsa *isa, const Gemm *g, bool direct)
+{
+    return direct || (g->packing == PACK_F32 && isa->edges && !g->ta && g->n <= NC);
+}
+
 /* The mc x nc block of C at c from blocks of op(A) and op(B) (a_block,
  * b_block), tile by tile. */
 static void block_tiles(const SgemmIsa *isa, SgemmTile t, const float *a, int64_t a_next,
@@ -633,7 +646,8 @@ static void blocked(const SgemmIsa *isa, const Gemm *g, float *abuf, float *bbuf
         for (int64_t pc = 0; pc < g->k; pc = block_end(g, pc)) {
             int64_t kc = block_end(g, pc) - pc, a_next, b_next;
             SgemmTile t = depth_block(g, pc, kc);
-            const float *ap = a_block(isa, g, direct, ic, pc, mc, kc, abuf, &t, &a_next);
+            const float *ap = a_block(isa, g, a_in_place(isa, g, direct), ic, pc, mc, kc, abuf,
+                                      &t, &a_next);
             for (int64_t jc = 0; jc < g->n; jc += NC) {
                 int64_t nc = g->n - jc < NC ? g->n - jc : NC;
                 const float *bp = b_block(isa, g, direct_b, pc, jc, kc, nc, bbuf, &t, &b_next);
@@ -741,7 +755,8 @@ static void slice(void *ctx, int64_t s, int worker)
         float *buf = a_buffer(p->isa, g.m, p->kc);
         for (int64_t ic = 0; ic < g.m; ic += MC) {
             int64_t mc = min64(g.m - ic, MC);
-            const float *ap = a_block(p->isa, &g, p->direct, ic, p->pc, mc, p->kc, buf, &t, &next);
+            const float *ap = a_block(p->isa, &g, a_in_place(p->isa, &g, p->direct), ic, p->pc,
+                                      mc, p->kc, buf, &t, &next);
             block_tiles(p->isa, t, ap, next, p->shared, p->shared_next, mc, p->extent,
                         g.c + ic * g.ldc + p->origin);
         }
