@@ -20,6 +20,8 @@
  *   - cross-entropy's backward runs its rows on the threads in chunks, the
  *     products off the target in float: the same bits as the formula in
  *     double over exp(log_softmax), on 1 or 2 threads;
+ *   - softmax's backward takes its row dots eight lanes at a time (AVX):
+ *     the bits of the lanes written out one float at a time;
  *   - mse_loss sums in eight double lanes (tolerance 1e-6 relative: the
  *     double partial sums differ from one running sum by far less than a
  *     float ulp, 6e-8, before the result is rounded to float).
@@ -349,6 +351,52 @@ START_TEST(test_mse_lanes)
 }
 END_TEST
 
+/* tensor__lane_dot's vector loop (AVX, eight lanes at once) against the
+ * lanes written out one float at a time: the same bits for every length
+ * around the lane count, with values across many exponents, signed zeros,
+ * an infinity and a NaN. */
+static float lane_dot_scalar(const float *a, const float *b, int64_t n)
+{
+    if (n < 8) {
+        float s = n ? a[0] * b[0] : 0.0f;
+        for (int64_t i = 1; i < n; i++) s += a[i] * b[i];
+        return s;
+    }
+    float acc[8];
+    for (int l = 0; l < 8; l++) acc[l] = a[l] * b[l];
+    int64_t i = 8;
+    for (; i < n; i++) acc[i % 8] = (float)((double)a[i] * b[i] + acc[i % 8]);
+    for (int l = 0; l < 4; l++) acc[l] += acc[l + 4];
+    acc[0] += acc[2];
+    acc[1] += acc[3];
+    return acc[0] + acc[1];
+}
+
+START_TEST(test_lane_dot_vector_loop)
+{
+    enum { N = 300 };
+    float a[N], b[N];
+    uint64_t state = 7;
+    for (int i = 0; i < N; i++) {
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        a[i] = ldexpf((float)(int32_t)(state >> 33) / 1073741824.0f, (int)(state % 40) - 20);
+        b[i] = ldexpf((float)(int32_t)(state >> 17 & 0xffff) / 32768.0f - 1.0f, (int)(state % 9));
+    }
+    a[50] = -0.0f;
+    b[51] = 0.0f;
+    for (int64_t n = 0; n <= 130; n++) {
+        float got = tensor__lane_dot(a, b, n), want = lane_dot_scalar(a, b, n);
+        ck_assert_msg(memcmp(&got, &want, sizeof got) == 0, "n %lld: %a, want %a", (long long)n,
+                      (double)got, (double)want);
+    }
+    a[200] = INFINITY;
+    float got = tensor__lane_dot(a, b, N), want = lane_dot_scalar(a, b, N);
+    ck_assert(memcmp(&got, &want, sizeof got) == 0);
+    a[210] = NAN;
+    ck_assert(isnan(tensor__lane_dot(a, b, N)));
+}
+END_TEST
+
 static Suite *fast_paths_suite(void)
 {
     Suite *s = suite_create("fast_paths");
@@ -367,6 +415,7 @@ static Suite *fast_paths_suite(void)
                         (int)(sizeof adam_sizes / sizeof adam_sizes[0]));
     tcase_add_test(t, test_cross_entropy_backward_formula);
     tcase_add_test(t, test_mse_lanes);
+    tcase_add_test(t, test_lane_dot_vector_loop);
     suite_add_tcase(s, t);
     return s;
 }

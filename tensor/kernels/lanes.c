@@ -37,6 +37,33 @@ float tensor__lane_sum(const float *v, int64_t n)
     return fold_lanes(acc);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* The lanes' loop of tensor__lane_dot on AVX: the same double products and
+ * sums, eight lanes at once (GCC vectorised the plain loop two lanes wide:
+ * 3% of a causal attention step went to it).  Returns where it stopped. */
+__attribute__((target("avx"))) static int64_t dot_lanes_avx(const float *a, const float *b,
+                                                             int64_t i, int64_t n, float *acc)
+{
+    __m256 sum = _mm256_loadu_ps(acc);
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(sum));
+    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(sum, 1));
+    for (; i + TENSOR__LANES <= n; i += TENSOR__LANES) {
+        __m256 x = _mm256_loadu_ps(a + i), y = _mm256_loadu_ps(b + i);
+        __m256d plo = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(x)),
+                                    _mm256_cvtps_pd(_mm256_castps256_ps128(y)));
+        __m256d phi = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)),
+                                    _mm256_cvtps_pd(_mm256_extractf128_ps(y, 1)));
+        /* each lane rounded to float after its addition, as the scalar loop */
+        lo = _mm256_cvtps_pd(_mm256_cvtpd_ps(_mm256_add_pd(plo, lo)));
+        hi = _mm256_cvtps_pd(_mm256_cvtpd_ps(_mm256_add_pd(phi, hi)));
+    }
+    _mm_storeu_ps(acc, _mm256_cvtpd_ps(lo));
+    _mm_storeu_ps(acc + 4, _mm256_cvtpd_ps(hi));
+    return i;
+}
+#endif
+
 /* sum(a * b) in the same order; past the first 8 products each product is
  * fused into its lane's addition, as in PyTorch. */
 float tensor__lane_dot(const float *a, const float *b, int64_t n)
@@ -49,6 +76,9 @@ float tensor__lane_dot(const float *a, const float *b, int64_t n)
     float acc[TENSOR__LANES];
     for (int l = 0; l < TENSOR__LANES; l++) acc[l] = a[l] * b[l];
     int64_t i = TENSOR__LANES;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx")) i = dot_lanes_avx(a, b, i, n, acc);
+#endif
     for (; i + TENSOR__LANES <= n; i += TENSOR__LANES)
         for (int l = 0; l < TENSOR__LANES; l++) acc[l] = tensor__fused_mul_add(a[i + l], b[i + l], acc[l]);
     for (int l = 0; i + l < n; l++) acc[l] = tensor__fused_mul_add(a[i + l], b[i + l], acc[l]);
