@@ -20,6 +20,8 @@
  *   - cross-entropy's backward runs its rows on the threads in chunks, the
  *     products off the target in float: the same bits as the formula in
  *     double over exp(log_softmax), on 1 or 2 threads;
+ *   - matmul's backward writes a first gradient with its product rather
+ *     than adding it to zeros: the bits of the products that define it;
  *   - softmax's backward takes its row dots eight lanes at a time (AVX):
  *     the bits of the lanes written out one float at a time;
  *   - mse_loss sums in eight double lanes (tolerance 1e-6 relative: the
@@ -351,6 +353,44 @@ START_TEST(test_mse_lanes)
 }
 END_TEST
 
+/* matmul's backward writes an input's first gradient with its product
+ * (beta 0, no zeroed buffer) when each element gets one sum, and adds
+ * otherwise: the gradients have the bits of the forward products that
+ * define them, for batched operands, an operand broadcast over the batch
+ * (its gradient the products summed in batch order), and x @ x (the
+ * second product adds into the gradient the first one wrote). */
+START_TEST(test_matmul_first_gradients_written)
+{
+    tensor_manual_seed(5);
+    Tensor *a = tensor_requires_grad_(tensor_randn(SHAPE(2, 3, 5, 7)), true);
+    Tensor *b = tensor_requires_grad_(tensor_randn(SHAPE(2, 3, 7, 4)), true);
+    Tensor *g = tensor_randn(SHAPE(2, 3, 5, 4));
+    ck_assert_int_eq(tensor_backward(tensor_matmul(a, b), g), 0);
+    Tensor *da = tensor_matmul(g, tensor_transpose(b, -2, -1));
+    Tensor *db = tensor_matmul(tensor_transpose(a, -2, -1), g);
+    ck_assert(same_bits(a->grad->data, da->data, a->numel));
+    ck_assert(same_bits(b->grad->data, db->data, b->numel));
+
+    /* w (1, 5, 7) broadcast over b's batch of 3: three products into one C */
+    Tensor *w = tensor_requires_grad_(tensor_randn(SHAPE(1, 5, 7)), true);
+    Tensor *b3 = tensor_randn(SHAPE(3, 7, 4)), *g3 = tensor_randn(SHAPE(3, 5, 4));
+    ck_assert_int_eq(tensor_backward(tensor_matmul(w, b3), g3), 0);
+    Tensor *sum = tensor_zeros(SHAPE(5, 7));
+    for (int64_t e = 0; e < 3; e++) {
+        Tensor *ge = tensor_reshape(tensor_narrow(g3, 0, e, 1), SHAPE(5, 4));
+        Tensor *be = tensor_reshape(tensor_narrow(b3, 0, e, 1), SHAPE(7, 4));
+        sum = tensor_add(sum, tensor_matmul(ge, tensor_transpose(be, 0, 1)));
+    }
+    ck_assert(same_bits(w->grad->data, sum->data, w->numel));
+
+    Tensor *x = tensor_requires_grad_(tensor_randn(SHAPE(6, 6)), true), *gx = tensor_randn(SHAPE(6, 6));
+    ck_assert_int_eq(tensor_backward(tensor_matmul(x, x), gx), 0);
+    Tensor *dx = tensor_add(tensor_matmul(gx, tensor_transpose(x, 0, 1)),
+                            tensor_matmul(tensor_transpose(x, 0, 1), gx));
+    ck_assert(same_bits(x->grad->data, dx->data, x->numel));
+}
+END_TEST
+
 /* tensor__lane_dot's vector loop (AVX, eight lanes at once) against the
  * lanes written out one float at a time: the same bits for every length
  * around the lane count, with values across many exponents, signed zeros,
@@ -416,6 +456,7 @@ static Suite *fast_paths_suite(void)
     tcase_add_test(t, test_cross_entropy_backward_formula);
     tcase_add_test(t, test_mse_lanes);
     tcase_add_test(t, test_lane_dot_vector_loop);
+    tcase_add_test(t, test_matmul_first_gradients_written);
     suite_add_tcase(s, t);
     return s;
 }

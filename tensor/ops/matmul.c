@@ -59,6 +59,30 @@ Tensor *tensor_matmul(const Tensor *a, const Tensor *b)
  *          A is a row, a 1-d B a column)
  * backward: dA += dC @ B^T,  dB += A^T @ dC,  each summed over the batch
  *           dims where its operand was broadcast */
+/* The gradient buffer a product of the backward fills for input `in`
+ * (saved: its value, the left or right operand): its first gradient,
+ * uninitialised and written by the product (*add false: beta 0, no memset
+ * and no read of C, as torch's bmm writes it), when the product gives each
+ * element one sum: a depth of at least 1, no empty batch dim, and none
+ * broadcast over (those sum a product per batch element into one C,
+ * which needs beta 1).
+ * Otherwise the zeroed or existing buffer, added to. */
+static Tensor *product_grad(Tensor *in, const Tensor *saved, bool left, const Batch *bt,
+                            int64_t depth, bool *add)
+{
+    *add = true;
+    if (!in || !in->requires_grad) return NULL;
+    Mat m = tensor__mat_of(saved, left, bt);
+    bool once = depth > 0;
+    for (int i = 0; i < bt->nb; i++) once &= bt->shape[i] > 0 && (m.bs[i] != 0 || bt->shape[i] == 1);
+    Tensor *first = once ? tensor__first_grad(in) : NULL;
+    if (first) {
+        *add = false;
+        return first;
+    }
+    return tensor__grad_buffer(in);
+}
+
 void tensor__matmul_backward(TensorNode *node, const Tensor *dc)
 {
     const Tensor *a = node->saved[0], *b = node->saved[1];
@@ -67,16 +91,18 @@ void tensor__matmul_backward(TensorNode *node, const Tensor *dc)
     Mat g = tensor__mat_dense(tensor__contiguous_data(dc), tensor__rows_of(a), tensor__cols_of(b),
                               &bt);
     /* The products add straight into the inputs' gradients (contiguous,
-     * of the inputs' shapes), with no temporary to add afterwards. */
-    Tensor *da = tensor__grad_buffer(node->inputs[0]), *db = tensor__grad_buffer(node->inputs[1]);
-    bool bf16 = node->ival[0];
+     * of the inputs' shapes), with no temporary to add afterwards; a first
+     * gradient is written instead (product_grad). */
+    bool bf16 = node->ival[0], da_add, db_add;
+    Tensor *da = product_grad(node->inputs[0], a, true, &bt, tensor__cols_of(b), &da_add);
+    Tensor *db = product_grad(node->inputs[1], b, false, &bt, tensor__rows_of(a), &db_add);
     if (da) {
         Mat bT = tensor__mat_t(tensor__mat_of(b, false, &bt));
-        tensor__gemm_batched(bt, g, bT, tensor__mat_of(da, true, &bt), true, bf16, NULL);
+        tensor__gemm_batched(bt, g, bT, tensor__mat_of(da, true, &bt), da_add, bf16, NULL);
     }
     if (db) {
         Mat aT = tensor__mat_t(tensor__mat_of(a, true, &bt));
-        tensor__gemm_batched(bt, aT, g, tensor__mat_of(db, false, &bt), true, bf16, NULL);
+        tensor__gemm_batched(bt, aT, g, tensor__mat_of(db, false, &bt), db_add, bf16, NULL);
     }
 }
 
