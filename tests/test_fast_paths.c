@@ -391,8 +391,9 @@ START_TEST(test_matmul_first_gradients_written)
 }
 END_TEST
 
-/* tensor__lane_dot's vector loop (AVX, eight lanes at once) against the
- * lanes written out one float at a time: the same bits for every length
+/* tensor__lane_dot's vector loop (AVX, eight lanes at once, and four rows
+ * at once in tensor__lane_dots) against the lanes written out one float at
+ * a time: the same bits for every length
  * around the lane count, with values across many exponents, signed zeros,
  * an infinity and a NaN. */
 static float lane_dot_scalar(const float *a, const float *b, int64_t n)
@@ -429,6 +430,18 @@ START_TEST(test_lane_dot_vector_loop)
         ck_assert_msg(memcmp(&got, &want, sizeof got) == 0, "n %lld: %a, want %a", (long long)n,
                       (double)got, (double)want);
     }
+    /* rows side by side (tensor__lane_dots): each row's own bits */
+    for (int64_t n = 1; n <= 40; n += 13)
+        for (int64_t rows = 1; rows <= 7; rows++) {
+            float dots[7];
+            tensor__lane_dots(a, b, n, rows, dots);
+            for (int64_t r = 0; r < rows; r++) {
+                float want = lane_dot_scalar(a + r * n, b + r * n, n);
+                ck_assert_msg(memcmp(&dots[r], &want, sizeof want) == 0,
+                              "n %lld, row %lld of %lld: %a, want %a", (long long)n,
+                              (long long)r, (long long)rows, (double)dots[r], (double)want);
+            }
+        }
     a[200] = INFINITY;
     float got = tensor__lane_dot(a, b, N), want = lane_dot_scalar(a, b, N);
     ck_assert(memcmp(&got, &want, sizeof got) == 0);

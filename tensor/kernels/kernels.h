@@ -47,6 +47,10 @@ float tensor__lane_sum(const float *v, int64_t n);
 /* sum(a * b) in the same order; past the first 8 products each product is
  * fused into its lane's addition, as in PyTorch. */
 float tensor__lane_dot(const float *a, const float *b, int64_t n);
+/* The same for `rows` rows of n floats, row r's a and b n floats after row
+ * r - 1's: out[r] has row r's tensor__lane_dot bits (four rows at a time,
+ * side by side: each lane is a serial chain). */
+void tensor__lane_dots(const float *a, const float *b, int64_t n, int64_t rows, float *out);
 
 /* a * b + c rounded once (but for rare halfway cases), as the FMA
  * PyTorch's build contracts its multiply-adds into: the product is exact in

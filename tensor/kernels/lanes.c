@@ -37,32 +37,87 @@ float tensor__lane_sum(const float *v, int64_t n)
     return fold_lanes(acc);
 }
 
+/* One lane's step of the dot: the product exact in double, the sum rounded
+ * once to double and once to float (tensor__fused_mul_add). */
+static inline void dot_tail(const float *a, const float *b, int64_t i, int64_t n, float *acc)
+{
+    for (; i + TENSOR__LANES <= n; i += TENSOR__LANES)
+        for (int l = 0; l < TENSOR__LANES; l++)
+            acc[l] = tensor__fused_mul_add(a[i + l], b[i + l], acc[l]);
+    for (int l = 0; i + l < n; l++) acc[l] = tensor__fused_mul_add(a[i + l], b[i + l], acc[l]);
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-/* The lanes' loop of tensor__lane_dot on AVX: the same double products and
- * sums, eight lanes at once (GCC vectorised the plain loop two lanes wide:
- * 3% of a causal attention step went to it).  Returns where it stopped. */
-__attribute__((target("avx"))) static int64_t dot_lanes_avx(const float *a, const float *b,
-                                                             int64_t i, int64_t n, float *acc)
+enum { DOT_ROWS = 4 };
+
+/* The lanes' loop of R rows' dots on AVX, row r's a and b n floats after
+ * row r - 1's: the same double products and sums as dot_tail, eight lanes
+ * of a row at once.  Each lane is a chain (add, round to float, back to
+ * double: about 16 cycles a step), so rows run side by side.  acc holds
+ * each row's eight lanes; returns where the rows stopped. */
+static inline __attribute__((always_inline, target("avx"))) int64_t
+dots_avx(const float *a, const float *b, int64_t n, float (*acc)[TENSOR__LANES], const int R)
 {
-    __m256 sum = _mm256_loadu_ps(acc);
-    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(sum));
-    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(sum, 1));
-    for (; i + TENSOR__LANES <= n; i += TENSOR__LANES) {
-        __m256 x = _mm256_loadu_ps(a + i), y = _mm256_loadu_ps(b + i);
-        __m256d plo = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(x)),
-                                    _mm256_cvtps_pd(_mm256_castps256_ps128(y)));
-        __m256d phi = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)),
-                                    _mm256_cvtps_pd(_mm256_extractf128_ps(y, 1)));
-        /* each lane rounded to float after its addition, as the scalar loop */
-        lo = _mm256_cvtps_pd(_mm256_cvtpd_ps(_mm256_add_pd(plo, lo)));
-        hi = _mm256_cvtps_pd(_mm256_cvtpd_ps(_mm256_add_pd(phi, hi)));
+    __m256d lo[DOT_ROWS], hi[DOT_ROWS];
+    for (int r = 0; r < R; r++) {
+        __m256 sum = _mm256_loadu_ps(acc[r]);
+        lo[r] = _mm256_cvtps_pd(_mm256_castps256_ps128(sum));
+        hi[r] = _mm256_cvtps_pd(_mm256_extractf128_ps(sum, 1));
     }
-    _mm_storeu_ps(acc, _mm256_cvtpd_ps(lo));
-    _mm_storeu_ps(acc + 4, _mm256_cvtpd_ps(hi));
+    int64_t i = TENSOR__LANES;
+    for (; i + TENSOR__LANES <= n; i += TENSOR__LANES)
+        for (int r = 0; r < R; r++) {
+            __m256 x = _mm256_loadu_ps(a + r * n + i), y = _mm256_loadu_ps(b + r * n + i);
+            __m256d plo = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(x)),
+                                        _mm256_cvtps_pd(_mm256_castps256_ps128(y)));
+            __m256d phi = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)),
+                                        _mm256_cvtps_pd(_mm256_extractf128_ps(y, 1)));
+            lo[r] = _mm256_cvtps_pd(_mm256_cvtpd_ps(_mm256_add_pd(plo, lo[r])));
+            hi[r] = _mm256_cvtps_pd(_mm256_cvtpd_ps(_mm256_add_pd(phi, hi[r])));
+        }
+    for (int r = 0; r < R; r++) {
+        _mm_storeu_ps(acc[r], _mm256_cvtpd_ps(lo[r]));
+        _mm_storeu_ps(acc[r] + 4, _mm256_cvtpd_ps(hi[r]));
+    }
     return i;
 }
+
+__attribute__((target("avx"))) static int64_t dots_avx_1(const float *a, const float *b,
+                                                          int64_t n, float (*acc)[TENSOR__LANES])
+{
+    return dots_avx(a, b, n, acc, 1);
+}
+
+__attribute__((target("avx"))) static int64_t dots_avx_4(const float *a, const float *b,
+                                                          int64_t n, float (*acc)[TENSOR__LANES])
+{
+    return dots_avx(a, b, n, acc, DOT_ROWS);
+}
 #endif
+
+/* sum(a * b) of `rows` rows of n >= 8 floats (row r's a and b n floats
+ * after row r - 1's), into out. */
+static void lane_dots(const float *a, const float *b, int64_t n, int64_t rows, float *out)
+{
+    for (int64_t r0 = 0; r0 < rows;) {
+        float acc[4][TENSOR__LANES];
+        int R = rows - r0 >= 4 ? 4 : 1;
+        const float *ar = a + r0 * n, *br = b + r0 * n;
+        for (int r = 0; r < R; r++)
+            for (int l = 0; l < TENSOR__LANES; l++) acc[r][l] = ar[r * n + l] * br[r * n + l];
+        int64_t i = TENSOR__LANES;
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (__builtin_cpu_supports("avx"))
+            i = R == 4 ? dots_avx_4(ar, br, n, acc) : dots_avx_1(ar, br, n, acc);
+#endif
+        for (int r = 0; r < R; r++) {
+            dot_tail(ar + r * n, br + r * n, i, n, acc[r]);
+            out[r0 + r] = fold_lanes(acc[r]);
+        }
+        r0 += R;
+    }
+}
 
 /* sum(a * b) in the same order; past the first 8 products each product is
  * fused into its lane's addition, as in PyTorch. */
@@ -73,16 +128,18 @@ float tensor__lane_dot(const float *a, const float *b, int64_t n)
         for (int64_t i = 1; i < n; i++) s += a[i] * b[i];
         return s;
     }
-    float acc[TENSOR__LANES];
-    for (int l = 0; l < TENSOR__LANES; l++) acc[l] = a[l] * b[l];
-    int64_t i = TENSOR__LANES;
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx")) i = dot_lanes_avx(a, b, i, n, acc);
-#endif
-    for (; i + TENSOR__LANES <= n; i += TENSOR__LANES)
-        for (int l = 0; l < TENSOR__LANES; l++) acc[l] = tensor__fused_mul_add(a[i + l], b[i + l], acc[l]);
-    for (int l = 0; i + l < n; l++) acc[l] = tensor__fused_mul_add(a[i + l], b[i + l], acc[l]);
-    return fold_lanes(acc);
+    float s;
+    lane_dots(a, b, n, 1, &s);
+    return s;
+}
+
+void tensor__lane_dots(const float *a, const float *b, int64_t n, int64_t rows, float *out)
+{
+    if (n < TENSOR__LANES) {
+        for (int64_t r = 0; r < rows; r++) out[r] = tensor__lane_dot(a + r * n, b + r * n, n);
+        return;
+    }
+    lane_dots(a, b, n, rows, out);
 }
 
 /* Eight independent double accumulators: the compiler can vectorise them

@@ -289,10 +289,12 @@ Tensor *tensor_causal_softmax(const Tensor *scores, float divisor, int64_t q0)
  * (and its fused multiply-adds); along others a running sum.
  */
 static void softmax_backward_row(const float *y, const float *e, const float *dy, float *dx,
-                                 int64_t n, int64_t step, bool log)
+                                 int64_t n, int64_t step, bool log, const float *dot)
 {
     float s = 0.0f;
-    if (step == 1) {
+    if (dot) {   /* sum(dy * y), taken already (tensor__lane_dots) */
+        s = *dot;
+    } else if (step == 1) {
         s = log ? tensor__lane_sum(dy, n) : tensor__lane_dot(dy, y, n);
     } else {
         for (int64_t i = 0; i < n; i++) s += log ? dy[i * step] : dy[i * step] * y[i * step];
@@ -308,10 +310,15 @@ static void backward_block(void *ctx, int64_t b, int worker)
 {
     const RowBlocks *rb = ctx;
     int64_t first, rows = block_rows(rb, b, &first);
+    enum { DOTS = 16 };
+    float dots[DOTS];
     for (int64_t o = first; o < first + rows; o++) {
-        int64_t k = o * rb->n;
+        int64_t k = o * rb->n, at = (o - first) % DOTS;
+        if (!rb->log && at == 0)   /* the next rows' sum(dy * y) */
+            tensor__lane_dots(rb->dy + k, rb->y + k, rb->n,
+                              first + rows - o < DOTS ? first + rows - o : DOTS, dots);
         softmax_backward_row(rb->y + k, rb->log ? rb->e + k : NULL, rb->dy + k, rb->out + k,
-                             rb->n, 1, rb->log);
+                             rb->n, 1, rb->log, rb->log ? NULL : &dots[at]);
     }
     (void)worker;
 }
@@ -344,7 +351,7 @@ static void softmax_family_backward(TensorNode *node, const Tensor *grad_out, bo
             for (int64_t j = 0; j < r.inner; j++) {
                 int64_t k = o * r.size * r.inner + j;
                 softmax_backward_row(y->data + k, log ? e + k : NULL, dy + k, dx->data + k, r.size,
-                                     r.inner, log);
+                                     r.inner, log, NULL);
             }
         }
     }
@@ -371,11 +378,17 @@ static void causal_backward_block(void *ctx, int64_t b, int worker)
 {
     const RowBlocks *rb = ctx;
     int64_t first, rows = block_rows(rb, b, &first), n = rb->n;
+    enum { DOTS = 16 };
+    float dots[DOTS];
     for (int64_t r = first; r < first + rows; r++) {
         const float *y = rb->y + r * n, *dy = rb->dy + r * n;
         float *dx = rb->out + r * n;
-        int64_t seen = visible_keys(rb, r);
-        float s = tensor__lane_dot(dy, y, n);
+        int64_t seen = visible_keys(rb, r), at = (r - first) % DOTS;
+        if (at == 0) {   /* the next rows' sum(dy * y) */
+            int64_t count = first + rows - r < DOTS ? first + rows - r : DOTS;
+            tensor__lane_dots(dy, y, n, count, dots);
+        }
+        float s = dots[at];
         for (int64_t j = 0; j < seen; j++) {
             float dz = (dy[j] - s) * y[j];
             dx[j] = dz / rb->divisor;
