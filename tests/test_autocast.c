@@ -127,6 +127,7 @@ static const Case cases[] = {
     {false, false, 200, 140, 96, 0, 0}, {false, true, 130, 600, 70, 0, 1},
     /* shared blocks the threads pack in pieces (sgemm.c, pack_shared) */
     {false, false, 96, 300, 400, 0, 0}, {true, true, 300, 96, 400, 0, 1},
+    {false, false, 100, 120, 400, 0, 0}, {true, false, 100, 128, 450, 0, 1},   /* narrow slices */
 };
 enum { N_CASES = sizeof cases / sizeof *cases };
 

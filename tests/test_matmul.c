@@ -272,7 +272,8 @@ START_TEST(test_threads_give_the_same_result)
      * a block and more rows than a block; rows split against a packed B^T;
      * then shared blocks large enough that the threads pack them in pieces
      * of whole panels (A: 100 rows in panels of 12, A^T too; B^T: 200
-     * columns in panels of 32) */
+     * columns in panels of 32); slices of columns share A only when they
+     * are narrow (120 columns: A and A^T, packed in pieces too) */
     Tensor *ops[][2] = {
         {pattern(tensor_empty(SHAPE(261, 90)), 30), pattern(tensor_empty(SHAPE(90, 100)), 31)},
         {pattern(tensor_empty(SHAPE(40, 90)), 32), pattern(tensor_empty(SHAPE(90, 601)), 33)},
@@ -292,6 +293,9 @@ START_TEST(test_threads_give_the_same_result)
          pattern(tensor_empty(SHAPE(450, 700)), 59)},
         {pattern(tensor_empty(SHAPE(500, 450)), 60),
          tensor_t(pattern(tensor_empty(SHAPE(200, 450)), 61))},
+        {pattern(tensor_empty(SHAPE(100, 450)), 62), pattern(tensor_empty(SHAPE(450, 120)), 63)},
+        {tensor_t(pattern(tensor_empty(SHAPE(450, 100)), 64)),
+         pattern(tensor_empty(SHAPE(450, 120)), 65)},
     };
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         tensor_set_num_threads(1);

@@ -714,12 +714,13 @@ static void blocked_on(const SgemmIsa *isa, const Gemm *g)
 
 /* A product split over threads: slices of the longer side of C, in whole
  * tiles.  Every slice reads the other operand whole (op(B) for slices of
- * rows, op(A) for slices of columns).  When that operand is packed, the
- * caller packs it once for each depth block and the slices of that block
- * then run on the threads, each packing only its own part of the first
- * operand: packing it in every slice cost as much again as the product's
- * share of a thread on the GPT step's 256-row products.  When it is read
- * in place, each slice runs its part of the whole product alone.  Every
+ * rows, op(A) for slices of columns).  When op(B) is packed for slices of
+ * rows (or op(A) for narrow slices of columns), the threads pack it once
+ * for each depth block and the slices of that block then run on the
+ * threads, each packing only its own part of the first operand: packing
+ * op(B) in every slice cost as much again as the product's share of a
+ * thread on the GPT step's 256-row products.  Otherwise each slice runs
+ * its part of the whole product alone (see parallel).  Every
  * element is computed as on one thread, depth blocks in order, so the
  * result does not depend on the thread count or on which thread takes
  * which slice. */
@@ -787,6 +788,7 @@ typedef struct {
 } SharedPack;
 
 enum { SHARED_PIECE = 16384 };   /* floats from which a piece of packing goes to a thread */
+enum { SHARE_A_COLUMNS = 64 };   /* columns of a slice below which slices share A~ */
 
 static void pack_piece(void *ctx, int64_t s, int worker)
 {
@@ -840,8 +842,14 @@ static void parallel(int nt, const SgemmIsa *isa, const Gemm *g)
     int64_t most = (units + p.slices - 1) / p.slices * p.unit;
     p.direct = p.rows ? in_place(isa, g->packing, most, g->n, g->k)
                       : in_place(isa, g->packing, g->m, most, g->k);
-    /* Slices of rows share op(B) packed when it is one block wide. */
-    bool share = p.rows ? (!p.direct || g->tb) && g->n <= NC : !p.direct;
+    /* Slices of rows share op(B) packed when it is one block wide.  Slices
+     * of columns pack op(A) each, unless they are narrow: a slice of c
+     * columns packs m * kc floats for m * kc * c multiply-adds, while a
+     * shared block costs two handovers per depth block, where threads
+     * wait for the slowest (the 124M GPT's 256 x 768 products with k of
+     * 768 to 50257 ran at 1.6-1.75x on two threads shared, 1.8-1.9x not). */
+    bool share = p.rows ? (!p.direct || g->tb) && g->n <= NC
+                        : !p.direct && most < SHARE_A_COLUMNS;
     if (!share) {
         tensor__parallel_for(p.slices, nt, slice, &p);
         return;
