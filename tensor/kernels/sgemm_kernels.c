@@ -243,7 +243,11 @@ __attribute__((target("avx512f"))) static void pack_bt_avx512(const float *b, in
 /* small_bt (sgemm_kernels.h) 16 columns at a time: 16 rows of B read a
  * cache line each, transposed in registers, so that 16 columns of C
  * accumulate in one vector, depth after depth (a tail of fewer than 16
- * depths is loaded masked and only its depths are added). */
+ * depths is loaded masked and only its depths are added).  Each line read
+ * asks L2 for the same line of the next 16 rows: the sixteen short
+ * streams (3 KB a row in GPT-2) kept one core at 12.4 GB/s from memory,
+ * 15.2 with the prefetches (its stream-like read's rate), 24 and 29.5
+ * on two. */
 __attribute__((target("avx512f"))) static int64_t
 small_bt_avx512(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                 int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
@@ -253,6 +257,7 @@ small_bt_avx512(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const flo
         const float *bj = b + j * ldb;
         for (int64_t i = 0; i < m; i++) {
             float *ci = c + i * ldc + j;
+            bool ahead = i == 0 && j + 32 <= n;
             for (int64_t pc = 0; pc == 0 || pc < k; pc += SGEMM_KC) {
                 int64_t pe = k - pc < SGEMM_KC ? k : pc + SGEMM_KC;
                 __m512 acc = _mm512_setzero_ps();
@@ -261,6 +266,9 @@ small_bt_avx512(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const flo
                     __mmask16 mask = (__mmask16)((1u << d) - 1);
                     __m512 r[16];
                     for (int q = 0; q < 16; q++) r[q] = _mm512_maskz_loadu_ps(mask, bj + q * ldb + p);
+                    if (ahead)   /* the next 16 rows' same cache lines, into L2 */
+                        for (int q = 16; q < 32; q++)
+                            _mm_prefetch((const char *)(bj + q * ldb + p), _MM_HINT_T1);
                     transpose16(r);
                     if (d == 16 && !ta) {   /* a whole chunk: no test per depth */
                         const float *ai = a + i * lda + p;
