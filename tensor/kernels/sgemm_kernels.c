@@ -524,10 +524,10 @@ const SgemmIsa tensor__pair_isas[] = {
                          NULL, row_dp},
 #else
     [TENSOR__BF16_DP] = {"dpbf16", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL, NULL, NULL,
-                         NULL, NULL},
+                         NULL, NULL, NULL},
 #endif
     [TENSOR__BF16_PAIRS] = {"pairs", 4, SGEMM_PANEL, false, false, kernel_pairs, NULL, NULL, NULL,
-                            NULL, NULL},
+                            NULL, NULL, NULL},
 };
 
 /* ---- peaks: register-only loops ---------------------------------------------------- */
@@ -635,12 +635,13 @@ double tensor__peak_dpbf16_gflops(double seconds)
 
 const SgemmIsa tensor__sgemm_isas[] = {
     [TENSOR__SGEMM_PORTABLE] = {"portable", 4, 16, false, false, kernel_portable, NULL, NULL,
-                                NULL, NULL, NULL},
+                                NULL, NULL, NULL, NULL},
 #if SGEMM_X86
     [TENSOR__SGEMM_AVX2] = {"avx2", 6, 16, true, false, kernel_avx2, NULL, NULL, NULL, NULL,
-                            NULL},
+                            NULL, NULL},
     [TENSOR__SGEMM_AVX512] = {"avx512", 12, 32, true, true, kernel_avx512, pack_a_avx512,
-                              pack_bt_avx512, pack_at_avx512, pack_b_avx512, small_bt_avx512},
+                              pack_bt_avx512, pack_at_avx512, pack_b_avx512, small_bt_avx512,
+                              NULL},
 #endif
 };
 
