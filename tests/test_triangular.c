@@ -38,6 +38,8 @@ typedef struct {
 static const Case cases[] = {
     {1, 6, 2, 6, 0, true},      {2, 100, 16, 100, 0, true}, {3, 60, 7, 70, 5, false},
     {1, 50, 9, 40, -3, false},  {2, 500, 64, 500, 0, true}, {1, 40, 30, 800, 700, true},
+    /* a cached forward's query row against 600 keys, 12 heads: on the threads */
+    {12, 1, 64, 600, 599, true},
 };
 enum { N_CASES = sizeof cases / sizeof *cases };
 

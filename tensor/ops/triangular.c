@@ -31,6 +31,11 @@
 enum {
     BAND = 48,                 /* rows (or columns) of a band: whole tiles of 12 and 16 */
     PARALLEL = 96 * 96 * 96,   /* multiply-adds from which the bands go to threads */
+    /* Products of a row or three (a cached forward's queries against the
+     * keys and values, the 124M GPT's 74 MB at context 1024) are bound by
+     * reading the other operand: threads from this many of its elements,
+     * as the kernel's one-row products (sgemm.c, ROW_PARALLEL). */
+    ROWS_PARALLEL = 1 << 18,
 };
 
 /* Where the mask is, in the product C = A @ B (A m x k, B k x n):
@@ -173,7 +178,8 @@ static void banded(Batch bt, Mat a, Mat b, Mat c, MaskOn on, int64_t d, bool acc
     bool shared = false;
     for (int i = 0; i < bt.nb; i++) shared |= c.bs[i] == 0 && bt.shape[i] > 1;
     int64_t work = count * g.m * g.n * g.k;
-    int nt = work >= PARALLEL && !tensor__in_parallel() ? tensor_get_num_threads() : 1;
+    bool rows = g.m < 4 && count * g.n * g.k >= ROWS_PARALLEL;
+    int nt = (work >= PARALLEL || rows) && !tensor__in_parallel() ? tensor_get_num_threads() : 1;
     g.scratch = tensor__scratch((size_t)(nt * g.per_worker) * sizeof(float));
     if (!shared) {
         tensor__parallel_for(count * g.bands, nt, band, &g);
