@@ -37,6 +37,8 @@ float tensor__lane_sum(const float *v, int64_t n)
     return fold_lanes(acc);
 }
 
+enum { ROWS_AT_ONCE = 4 };   /* rows whose dots run side by side */
+
 /* One lane's step of the dot: the product exact in double, the sum rounded
  * once to double and once to float (tensor__fused_mul_add). */
 static inline void dot_tail(const float *a, const float *b, int64_t i, int64_t n, float *acc)
@@ -49,7 +51,6 @@ static inline void dot_tail(const float *a, const float *b, int64_t i, int64_t n
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-enum { DOT_ROWS = 4 };
 
 /* The lanes' loop of R rows' dots on AVX, row r's a and b n floats after
  * row r - 1's: the same double products and sums as dot_tail, eight lanes
@@ -59,7 +60,7 @@ enum { DOT_ROWS = 4 };
 static inline __attribute__((always_inline, target("avx"))) int64_t
 dots_avx(const float *a, const float *b, int64_t n, float (*acc)[TENSOR__LANES], const int R)
 {
-    __m256d lo[DOT_ROWS], hi[DOT_ROWS];
+    __m256d lo[ROWS_AT_ONCE], hi[ROWS_AT_ONCE];
     for (int r = 0; r < R; r++) {
         __m256 sum = _mm256_loadu_ps(acc[r]);
         lo[r] = _mm256_cvtps_pd(_mm256_castps256_ps128(sum));
@@ -92,17 +93,17 @@ __attribute__((target("avx"))) static int64_t dots_avx_1(const float *a, const f
 __attribute__((target("avx"))) static int64_t dots_avx_4(const float *a, const float *b,
                                                           int64_t n, float (*acc)[TENSOR__LANES])
 {
-    return dots_avx(a, b, n, acc, DOT_ROWS);
+    return dots_avx(a, b, n, acc, ROWS_AT_ONCE);
 }
 #endif
 
 /* sum(a * b) of `rows` rows of n >= 8 floats (row r's a and b n floats
- * after row r - 1's), into out. */
+ * after row r - 1's), into out: ROWS_AT_ONCE rows at a time, then one. */
 static void lane_dots(const float *a, const float *b, int64_t n, int64_t rows, float *out)
 {
     for (int64_t r0 = 0; r0 < rows;) {
-        float acc[4][TENSOR__LANES];
-        int R = rows - r0 >= 4 ? 4 : 1;
+        float acc[ROWS_AT_ONCE][TENSOR__LANES];
+        int R = rows - r0 >= ROWS_AT_ONCE ? ROWS_AT_ONCE : 1;
         const float *ar = a + r0 * n, *br = b + r0 * n;
         for (int r = 0; r < R; r++)
             for (int l = 0; l < TENSOR__LANES; l++) acc[r][l] = ar[r * n + l] * br[r * n + l];

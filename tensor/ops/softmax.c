@@ -305,20 +305,30 @@ static void softmax_backward_row(const float *y, const float *e, const float *dy
     }
 }
 
+enum { DOTS = 16 };   /* rows whose sum(dy * y) is taken at once */
+
+/* Row r's sum(dy * y) in a block starting at row `first` of `rows`: taken
+ * DOTS rows at a time, side by side (tensor__lane_dots), into dots. */
+static float row_dot(const RowBlocks *rb, int64_t first, int64_t rows, int64_t r, float *dots)
+{
+    int64_t at = (r - first) % DOTS;
+    if (at == 0)
+        tensor__lane_dots(rb->dy + r * rb->n, rb->y + r * rb->n, rb->n,
+                          first + rows - r < DOTS ? first + rows - r : DOTS, dots);
+    return dots[at];
+}
+
 /* The backward of the rows of block b along the last dim. */
 static void backward_block(void *ctx, int64_t b, int worker)
 {
     const RowBlocks *rb = ctx;
     int64_t first, rows = block_rows(rb, b, &first);
-    enum { DOTS = 16 };
     float dots[DOTS];
     for (int64_t o = first; o < first + rows; o++) {
-        int64_t k = o * rb->n, at = (o - first) % DOTS;
-        if (!rb->log && at == 0)   /* the next rows' sum(dy * y) */
-            tensor__lane_dots(rb->dy + k, rb->y + k, rb->n,
-                              first + rows - o < DOTS ? first + rows - o : DOTS, dots);
+        int64_t k = o * rb->n;
+        float dot = rb->log ? 0.0f : row_dot(rb, first, rows, o, dots);
         softmax_backward_row(rb->y + k, rb->log ? rb->e + k : NULL, rb->dy + k, rb->out + k,
-                             rb->n, 1, rb->log, rb->log ? NULL : &dots[at]);
+                             rb->n, 1, rb->log, rb->log ? NULL : &dot);
     }
     (void)worker;
 }
@@ -378,17 +388,12 @@ static void causal_backward_block(void *ctx, int64_t b, int worker)
 {
     const RowBlocks *rb = ctx;
     int64_t first, rows = block_rows(rb, b, &first), n = rb->n;
-    enum { DOTS = 16 };
     float dots[DOTS];
     for (int64_t r = first; r < first + rows; r++) {
         const float *y = rb->y + r * n, *dy = rb->dy + r * n;
         float *dx = rb->out + r * n;
-        int64_t seen = visible_keys(rb, r), at = (r - first) % DOTS;
-        if (at == 0) {   /* the next rows' sum(dy * y) */
-            int64_t count = first + rows - r < DOTS ? first + rows - r : DOTS;
-            tensor__lane_dots(dy, y, n, count, dots);
-        }
-        float s = dots[at];
+        int64_t seen = visible_keys(rb, r);
+        float s = row_dot(rb, first, rows, r, dots);
         for (int64_t j = 0; j < seen; j++) {
             float dz = (dy[j] - s) * y[j];
             dx[j] = dz / rb->divisor;
